@@ -1,0 +1,64 @@
+# Two commands matter: `make run` (the terminal chat) and `make test` (everything CI checks).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+LANGS := it en fr ar es sq uk ur zh bn
+
+.PHONY: install run serve test lint typecheck imports pytest i18n i18n-compile content-check clean
+
+install: $(STAMP) i18n-compile
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# Compiled catalogs (.mo) are build products, never committed.
+i18n-compile: $(STAMP)
+	$(BIN)/pybabel compile --domain messages --directory locales --statistics 2>&1 | tail -n 1
+
+# Translators' workflow: extract strings from the code, merge them into every catalog, compile.
+i18n: $(STAMP)
+	$(BIN)/pybabel extract --mapping-file babel.cfg --output-file locales/messages.pot \
+		--project sportello --copyright-holder "Sportello contributors" \
+		--add-comments TRANSLATORS: --sort-by-file --no-wrap bot
+	for lang in $(LANGS); do \
+		if [ -f locales/$$lang/LC_MESSAGES/messages.po ]; then \
+			$(BIN)/pybabel update --input-file locales/messages.pot --domain messages \
+				--output-dir locales --locale $$lang --ignore-obsolete --no-wrap; \
+		else \
+			$(BIN)/pybabel init --input-file locales/messages.pot --domain messages \
+				--output-dir locales --locale $$lang --no-wrap; \
+		fi; \
+	done
+	$(MAKE) i18n-compile
+
+run: install
+	$(BIN)/sportello chat
+
+serve: install
+	$(BIN)/sportello serve
+
+content-check: install
+	$(BIN)/sportello content check
+
+lint: install
+	$(BIN)/ruff check bot tests
+	$(BIN)/ruff format --check bot tests
+
+typecheck: install
+	$(BIN)/mypy
+
+imports: install
+	$(BIN)/lint-imports
+
+pytest: install
+	$(BIN)/pytest
+
+test: lint typecheck imports pytest
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache
+	find locales -name '*.mo' -delete

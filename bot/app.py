@@ -1,0 +1,59 @@
+"""This module contains the composition root: it builds storage, content, engine and channels."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from bot.config import ConfigError, Settings
+from bot.content.holder import ContentHolder
+from bot.core.engine import Engine
+from bot.core.sessions import MemoryStateStore, StateStore
+from bot.i18n import Interface
+from bot.storage.db import Database
+from bot.storage.sessions import SqliteSessionStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """Everything a running bot is made of, wired together."""
+
+    settings: Settings
+    content: ContentHolder
+    interface: Interface
+    engine: Engine
+    database: Database | None
+
+
+def build_interface(settings: Settings, content: ContentHolder) -> Interface:
+    catalog = content.catalog
+    chains = {language.code: catalog.chain(language.code) for language in catalog.languages}
+    return Interface(settings.locales_dir, chains)
+
+
+@asynccontextmanager
+async def services(settings: Settings, persistent: bool = True) -> AsyncIterator[Services]:
+    """Build the bot; ``persistent=False`` keeps conversations in memory (``sportello ask``)."""
+    content = ContentHolder(settings.content_dir, settings.default_language)
+    if settings.default_language and content.catalog.language(settings.default_language) is None:
+        raise ConfigError(
+            [
+                f"SPORTELLO_DEFAULT_LANGUAGE={settings.default_language} is not an enabled "
+                "language in languages.yaml"
+            ]
+        )
+    interface = build_interface(settings, content)
+    database = Database(settings.db_path) if persistent else None
+    store: StateStore = MemoryStateStore()
+    if database is not None:
+        await database.open()
+        store = SqliteSessionStore(database)
+    try:
+        yield Services(settings, content, interface, Engine(content, store, interface), database)
+    finally:
+        if database is not None:
+            await database.close()

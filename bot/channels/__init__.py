@@ -1,0 +1,1 @@
+"""This package contains the channel adapters: platform messages to ``Incoming`` and back."""

@@ -1,0 +1,232 @@
+"""This module contains the ``sportello`` command line: chat, serve, content check, ask."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TextIO
+
+from bot import __version__
+from bot.config import ConfigError, Settings
+from bot.content.catalog import Catalog
+from bot.content.loader import ContentError, Validation, validate
+from bot.i18n import CatalogNotCompiledError
+
+log = logging.getLogger("bot")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sportello",
+        description="Multilingual information and appointment bot of the Sportello Immigrati.",
+        epilog="Configuration comes from environment variables and ./.env "
+        "(see deploy/.env.example).",
+    )
+    parser.add_argument("--version", action="version", version=f"sportello {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    chat = commands.add_parser(
+        "chat",
+        help="talk to the bot in this terminal (no network needed)",
+        description="Talk to the bot in this terminal. Type a number, an option or a question; "
+        "'menu', 'back' and 'language' (in any enabled language) navigate; /quit or end of "
+        "input leaves. Input may be piped: printf '1\\n1\\n' | sportello chat --lang it",
+    )
+    chat.add_argument("--lang", metavar="CODE", help="start in this language instead of asking")
+    chat.add_argument("--user", default="local", help="conversation id to use (default: local)")
+
+    commands.add_parser(
+        "serve",
+        help="run the web server (health check; channel webhooks) on HOST:PORT",
+        description="Run the bot's web server on HOST:PORT with GET /healthz. Content changes "
+        "are picked up without a restart.",
+    )
+
+    content = commands.add_parser("content", help="work with the content folder")
+    content_commands = content.add_subparsers(
+        dest="content_command", required=True, metavar="ACTION"
+    )
+    check = content_commands.add_parser(
+        "check",
+        help="validate content and show translation coverage",
+        description="Validate SPORTELLO_CONTENT: print every error with file and line, then a "
+        "per-language coverage table (missing, draft, stale). Exits 1 on errors.",
+    )
+    check.add_argument(
+        "path", nargs="?", type=Path, help="content folder (default: SPORTELLO_CONTENT)"
+    )
+    check.add_argument(
+        "--stale-days",
+        type=int,
+        metavar="DAYS",
+        help="a topic reviewed longer ago than this is stale "
+        "(default: SPORTELLO_STALE_DAYS or 365)",
+    )
+
+    ask = commands.add_parser(
+        "ask",
+        help="show how the bot understands and answers a question",
+        description="Print the detected language, what the bot would do, the matched topics with "
+        "their scores and the answer. With '-' read one question per line from standard input.",
+    )
+    ask.add_argument("question", help="the question, or '-' to read questions from standard input")
+    ask.add_argument("--lang", metavar="CODE", help="answer in this language")
+    ask.add_argument(
+        "--json", action="store_true", help="one JSON object per question, one per line"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        logging.basicConfig(
+            level=settings.log_level,
+            stream=sys.stderr,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+        if args.command == "content":
+            return content_check(settings, args.path, args.stale_days, sys.stdout)
+        if args.command == "chat":
+            return asyncio.run(_chat(settings, args.lang, args.user))
+        if args.command == "ask":
+            return asyncio.run(_ask(settings, args.question, args.lang, args.json))
+        return asyncio.run(_serve(settings))
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
+    except ContentError as error:
+        print(
+            f"The content is invalid; run `sportello content check` for details.\n{error}",
+            file=sys.stderr,
+        )
+        return 2
+    except CatalogNotCompiledError as error:
+        print(f"Interface translations are not built: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _chat(settings: Settings, language: str | None, user: str) -> int:
+    from bot.app import services
+    from bot.channels.console import ConsoleChannel
+
+    async with services(settings) as bot:
+        if language is not None and bot.content.catalog.language(language.lower()) is None:
+            codes = ", ".join(lang.code for lang in bot.content.catalog.enabled_languages)
+            print(f"Unknown language {language!r}; choose one of: {codes}", file=sys.stderr)
+            return 2
+        channel = ConsoleChannel(
+            bot.engine,
+            sys.stdin,
+            sys.stdout,
+            user_id=user,
+            language=language.lower() if language else None,
+            interactive=sys.stdin.isatty() and sys.stdout.isatty(),
+        )
+        await channel.run()
+    return 0
+
+
+async def _ask(settings: Settings, question: str, language: str | None, as_json: bool) -> int:
+    from bot.app import services
+
+    questions = [line.strip() for line in sys.stdin] if question == "-" else [question]
+    async with services(settings, persistent=False) as bot:
+        for text in questions:
+            if not text:
+                continue
+            answer = bot.engine.ask(text, language)
+            matches = [{"topic": m.topic, "area": m.area, "score": m.score} for m in answer.matches]
+            if as_json:
+                record = {
+                    "lang": answer.language,
+                    "intent": answer.intent,
+                    "matches": matches,
+                    "answer": answer.text,
+                }
+                print(json.dumps(record, ensure_ascii=False))
+                continue
+            print(f"question: {text}\nlanguage: {answer.language}\nintent:   {answer.intent}")
+            for match in matches:
+                print(f"  {match['score']:.3f}  {match['topic']}  ({match['area']})")
+            print(f"answer:\n{answer.text}\n")
+    return 0
+
+
+async def _serve(settings: Settings) -> int:
+    import uvicorn
+
+    from bot.app import services
+    from bot.web import create_web_app
+
+    async with services(settings) as bot:
+        config = uvicorn.Config(
+            create_web_app(bot),
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level.lower(),
+        )
+        log.info("serving on http://%s:%d (GET /healthz)", settings.host, settings.port)
+        await uvicorn.Server(config).serve()
+    return 0
+
+
+def coverage_rows(catalog: Catalog, stale_before: date) -> list[tuple[str, int, int, int, int]]:
+    """Per enabled language: reviewed, draft, missing and stale topic counts."""
+    rows = []
+    for language in catalog.enabled_languages:
+        reviewed = draft = missing = stale = 0
+        for topic in catalog.topics.values():
+            if language.code not in topic.answer:
+                missing += 1
+                continue
+            if topic.is_draft(language.code):
+                draft += 1
+            else:
+                reviewed += 1
+            if topic.reviewed < stale_before:
+                stale += 1
+        rows.append((language.code, reviewed, draft, missing, stale))
+    return rows
+
+
+def content_check(
+    settings: Settings, path: Path | None, stale_days: int | None, out: TextIO
+) -> int:
+    root = path or settings.content_dir
+    validation: Validation = validate(root)
+    for issue in validation.errors:
+        print(f"error: {issue}", file=out)
+    for issue in validation.warnings:
+        print(f"warning: {issue}", file=out)
+    if validation.catalog is None:
+        print(
+            f"\n{len(validation.errors)} error(s) in {root}: the bot will not load this content.",
+            file=out,
+        )
+        return 1
+    catalog = validation.catalog
+    days = stale_days if stale_days is not None else settings.stale_after_days
+    stale_before = date.today() - timedelta(days=days)
+    print(
+        f"content {root}: valid (version {catalog.version}), {len(catalog.topics)} topics, "
+        f"{len(catalog.menus)} menus, {len(catalog.offices)} offices",
+        file=out,
+    )
+    print(f"\n{'language':<10}{'reviewed':>9}{'draft':>7}{'missing':>9}{'stale':>7}", file=out)
+    for code, reviewed, draft, missing, stale in coverage_rows(catalog, stale_before):
+        print(f"{code:<10}{reviewed:>9}{draft:>7}{missing:>9}{stale:>7}", file=out)
+    print(
+        f"\nstale = reviewed more than {days} days ago (before {stale_before.isoformat()})",
+        file=out,
+    )
+    return 0

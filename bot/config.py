@@ -1,0 +1,192 @@
+"""This module contains the one ``Settings`` object, read from the environment and ``.env``."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+#: The repository (or installation) root: where the embedded defaults live.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+_LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
+_ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
+
+
+class ConfigError(Exception):
+    """The configuration is invalid; the message lists every problem found."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("Invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Parse a ``.env`` file: ``KEY=value`` lines, ``#`` comments, optional quotes."""
+    values: dict[str, str] = {}
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        match = _ENV_LINE.match(line)
+        if match is None:
+            raise ConfigError([f"{path}:{number}: expected KEY=value, got {line[:40]!r}"])
+        key, value = match.groups()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        else:
+            value = value.split(" #", 1)[0].rstrip()
+        values[key] = value
+    return values
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot is configured with. Built once, at start, by :meth:`from_env`."""
+
+    db_path: Path = field(default_factory=lambda: Path("data") / "sportello.sqlite3")
+    content_dir: Path = PROJECT_ROOT / "content"
+    locales_dir: Path = PROJECT_ROOT / "locales"
+    default_language: str | None = None
+    timezone: str = "Europe/Rome"
+    stale_after_days: int = 365
+    host: str = "127.0.0.1"
+    port: int = 8080
+    content_poll_seconds: float = 2.0
+    log_level: str = "INFO"
+    public_base_url: str | None = None
+    telegram_bot_token: str | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_whatsapp_from: str | None = None
+    twilio_api_url: str = "https://api.twilio.com"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+    ) -> Settings:
+        """Read the settings; real environment variables win over the ``.env`` file."""
+        values: dict[str, str] = {}
+        if env_file is not None and env_file.is_file():
+            values.update(read_env_file(env_file))
+        values.update(os.environ if environ is None else environ)
+        return _parse(values)
+
+
+def _parse(env: Mapping[str, str]) -> Settings:
+    problems: list[str] = []
+    defaults = Settings()
+
+    def text(name: str) -> str | None:
+        value = env.get(name, "").strip()
+        return value or None
+
+    def integer(name: str, default: int, low: int, high: int) -> int:
+        raw = text(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            problems.append(f"{name} must be a whole number, got {raw!r}")
+            return default
+        if not low <= value <= high:
+            problems.append(f"{name} must be between {low} and {high}, got {value}")
+        return value
+
+    def number(name: str, default: float) -> float:
+        raw = text(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            problems.append(f"{name} must be a number, got {raw!r}")
+            return default
+        if value <= 0:
+            problems.append(f"{name} must be greater than 0, got {raw}")
+        return value
+
+    def url(name: str, default: str | None) -> str | None:
+        raw = text(name)
+        if raw is None:
+            return default
+        parsed = urlparse(raw)
+        if parsed.scheme not in {"http", "https"} or not parsed.netloc:
+            problems.append(
+                f"{name} must be an http(s) URL such as https://example.org, got {raw!r}"
+            )
+        return raw.rstrip("/")
+
+    def path(name: str, default: Path) -> Path:
+        raw = text(name)
+        return default if raw is None else Path(raw).expanduser()
+
+    timezone = text("SPORTELLO_TIMEZONE") or defaults.timezone
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"SPORTELLO_TIMEZONE is not a known time zone: {timezone!r}")
+
+    language = text("SPORTELLO_DEFAULT_LANGUAGE")
+    if language is not None:
+        language = language.lower()
+        if not _LANGUAGE_CODE.match(language):
+            problems.append(
+                f"SPORTELLO_DEFAULT_LANGUAGE must be a language code such as 'it', got {language!r}"
+            )
+
+    log_level = (text("SPORTELLO_LOG_LEVEL") or defaults.log_level).upper()
+    if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        problems.append(
+            f"SPORTELLO_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}"
+        )
+
+    content_dir = path("SPORTELLO_CONTENT", defaults.content_dir)
+    if not content_dir.is_dir():
+        problems.append(f"SPORTELLO_CONTENT is not a folder: {content_dir}")
+
+    sid, auth, sender = (
+        text("TWILIO_ACCOUNT_SID"),
+        text("TWILIO_AUTH_TOKEN"),
+        text("TWILIO_WHATSAPP_FROM"),
+    )
+    if any((sid, auth, sender)) and not all((sid, auth, sender)):
+        problems.append(
+            "WhatsApp needs all three of TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and "
+            "TWILIO_WHATSAPP_FROM (or none of them)"
+        )
+
+    settings = Settings(
+        db_path=path("SPORTELLO_DB", defaults.db_path),
+        content_dir=content_dir,
+        locales_dir=path("SPORTELLO_LOCALES", defaults.locales_dir),
+        default_language=language,
+        timezone=timezone,
+        stale_after_days=integer("SPORTELLO_STALE_DAYS", defaults.stale_after_days, 1, 3650),
+        host=text("HOST") or defaults.host,
+        port=integer("PORT", defaults.port, 1, 65535),
+        content_poll_seconds=number(
+            "SPORTELLO_CONTENT_POLL_SECONDS", defaults.content_poll_seconds
+        ),
+        log_level=log_level,
+        public_base_url=url("PUBLIC_BASE_URL", None),
+        telegram_bot_token=text("TELEGRAM_BOT_TOKEN"),
+        telegram_api_url=url("TELEGRAM_API_URL", defaults.telegram_api_url) or "",
+        twilio_account_sid=sid,
+        twilio_auth_token=auth,
+        twilio_whatsapp_from=sender,
+        twilio_api_url=url("TWILIO_API_URL", defaults.twilio_api_url) or "",
+    )
+    if problems:
+        raise ConfigError(problems)
+    return settings

@@ -1,0 +1,1 @@
+"""This package contains the content catalog: loading, validating and searching ``content/``."""

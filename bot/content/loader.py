@@ -1,0 +1,677 @@
+"""This module contains the loader: ``content/`` on disk to a validated ``Catalog``.
+
+Every problem is reported with its file and line, all at once, so an editor fixes a file in
+one pass. Nothing half-valid is ever returned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+from bot.content.catalog import Catalog
+from bot.content.schema import (
+    AREAS,
+    SERVICES,
+    TRANSLATION_STATUSES,
+    Action,
+    Intent,
+    Language,
+    Link,
+    Localized,
+    Menu,
+    Office,
+    Source,
+    Topic,
+)
+from bot.content.yamlfile import YamlDict, YamlList, YamlSyntaxError, read_yaml
+
+T = TypeVar("T")
+
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+MAX_TITLE_LENGTH = 60
+MAX_ANSWER_LENGTH = 900
+
+
+@dataclass(frozen=True, order=True)
+class ContentIssue:
+    """One problem in the content, where an editor can find it."""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+class ContentError(Exception):
+    """The content is invalid; ``issues`` lists every error."""
+
+    def __init__(self, issues: list[ContentIssue]) -> None:
+        self.issues = sorted(issues)
+        shown = "\n".join(str(issue) for issue in self.issues[:20])
+        more = f"\n... and {len(self.issues) - 20} more" if len(self.issues) > 20 else ""
+        super().__init__(f"{len(self.issues)} content error(s):\n{shown}{more}")
+
+
+@dataclass
+class Validation:
+    """What loading found: the catalog (when valid), errors and warnings."""
+
+    catalog: Catalog | None = None
+    errors: list[ContentIssue] = field(default_factory=list)
+    warnings: list[ContentIssue] = field(default_factory=list)
+
+
+class _FileReader:
+    """Reads one file's fields, collecting errors with their line instead of stopping."""
+
+    def __init__(self, root: Path, path: Path, validation: Validation) -> None:
+        self.name = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+        self.validation = validation
+        self.path = path
+
+    def error(self, line: int, message: str) -> None:
+        self.validation.errors.append(ContentIssue(self.name, line, message))
+
+    def warning(self, line: int, message: str) -> None:
+        self.validation.warnings.append(ContentIssue(self.name, line, message))
+
+    def load(self) -> Any:
+        try:
+            return read_yaml(self.path)
+        except YamlSyntaxError as error:
+            self.error(error.line, f"invalid YAML: {error.message}")
+        except OSError as error:
+            self.error(1, f"cannot read the file: {error.strerror}")
+        return None
+
+    def mapping(
+        self, value: Any, line: int, what: str, required: Iterable[str], optional: Iterable[str]
+    ) -> YamlDict | None:
+        if not isinstance(value, YamlDict):
+            self.error(line, f"{what} must be a mapping of keys to values")
+            return None
+        required, optional = tuple(required), tuple(optional)
+        for key in value:
+            if key not in required and key not in optional:
+                allowed = ", ".join(sorted((*required, *optional)))
+                self.error(
+                    value.key_lines[key], f"unknown key {key!r} in {what} (allowed: {allowed})"
+                )
+        for key in required:
+            if key not in value:
+                self.error(value.line, f"{what} is missing the required key {key!r}")
+        return value
+
+    def string(self, data: YamlDict, key: str, what: str, required: bool = True) -> str | None:
+        if key not in data:
+            return None
+        value = data[key]
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(value)  # phone numbers and the like, written without quotes
+        if not isinstance(value, str) or not value.strip():
+            if required or value is not None:
+                self.error(data.key_lines[key], f"{what} {key!r} must be a non-empty text")
+            return None
+        return value.strip()
+
+    def boolean(self, data: YamlDict, key: str, default: bool) -> bool:
+        if key not in data:
+            return default
+        if not isinstance(data[key], bool):
+            self.error(data.key_lines[key], f"{key!r} must be true or false")
+            return default
+        return bool(data[key])
+
+    def identifier(self, data: YamlDict, key: str, what: str) -> str | None:
+        value = self.string(data, key, what)
+        if value is not None and not ID_PATTERN.match(value):
+            self.error(
+                data.key_lines[key],
+                f"{what} id {value!r} must be lowercase letters, digits and '_', "
+                "starting with a letter",
+            )
+            return None
+        return value
+
+    def id_list(self, data: YamlDict, key: str, what: str) -> list[tuple[str, int]]:
+        value = data.get(key)
+        if key not in data:
+            return []
+        if not isinstance(value, YamlList):
+            self.error(data.key_lines[key], f"{what} {key!r} must be a list of ids")
+            return []
+        result = []
+        for item, line in zip(value, value.item_lines, strict=True):
+            if not isinstance(item, str) or not ID_PATTERN.match(item):
+                self.error(line, f"{item!r} in {key!r} is not a valid id")
+            else:
+                result.append((item, line))
+        return result
+
+    def localized(
+        self,
+        data: YamlDict,
+        key: str,
+        what: str,
+        languages: set[str],
+        max_length: int | None = None,
+    ) -> Localized | None:
+        if key not in data:
+            return None
+        value = data[key]
+        line = data.key_lines[key]
+        if not isinstance(value, YamlDict):
+            self.error(line, f"{what} {key!r} must map language codes to texts, e.g. it: ...")
+            return None
+        texts: dict[str, str] = {}
+        for code, text in value.items():
+            text_line = value.key_lines[code]
+            if code not in languages:
+                self.error(text_line, f"unknown language {code!r} in {key!r}")
+                continue
+            if not isinstance(text, str) or not text.strip():
+                self.error(text_line, f"empty {key!r} in {code!r}")
+                continue
+            if max_length is not None and len(text.strip()) > max_length:
+                self.error(
+                    text_line,
+                    f"{key!r} in {code!r} is {len(text.strip())} characters; at most {max_length}",
+                )
+            texts[code] = text.strip()
+        if "it" not in value:
+            self.error(line, f"{what} {key!r} has no Italian text ('it'), the last fallback")
+        return Localized(MappingProxyType(texts))
+
+    def phrase_lists(
+        self, data: YamlDict, key: str, languages: set[str]
+    ) -> MappingProxyType[str, tuple[str, ...]]:
+        value = data.get(key)
+        if key not in data:
+            return MappingProxyType({})
+        if not isinstance(value, YamlDict):
+            self.error(data.key_lines[key], f"{key!r} must map language codes to lists of phrases")
+            return MappingProxyType({})
+        result: dict[str, tuple[str, ...]] = {}
+        for code, phrases in value.items():
+            line = value.key_lines[code]
+            if code not in languages:
+                self.error(line, f"unknown language {code!r} in {key!r}")
+                continue
+            if not isinstance(phrases, YamlList) or not all(
+                isinstance(p, str) and p.strip() for p in phrases
+            ):
+                self.error(line, f"{key!r} in {code!r} must be a list of non-empty texts")
+                continue
+            result[code] = tuple(p.strip() for p in phrases)
+        return MappingProxyType(result)
+
+
+def _as_date(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _read_languages(root: Path, validation: Validation) -> tuple[list[Language], str | None]:
+    reader = _FileReader(root, root / "languages.yaml", validation)
+    data = reader.mapping(reader.load(), 1, "languages.yaml", ("languages",), ("default",))
+    if data is None:
+        return [], None
+    entries = data.get("languages")
+    if not isinstance(entries, YamlList) or not entries:
+        reader.error(
+            data.key_lines.get("languages", data.line), "'languages' must be a non-empty list"
+        )
+        return [], None
+    languages: list[Language] = []
+    lines: dict[str, int] = {}
+    for entry, line in zip(entries, entries.item_lines, strict=True):
+        item = reader.mapping(
+            entry, line, "a language", ("code", "name", "english"), ("rtl", "fallback", "enabled")
+        )
+        if item is None:
+            continue
+        code = reader.string(item, "code", "language")
+        if code is None:
+            continue
+        if not re.fullmatch(r"[a-z]{2,3}", code):
+            reader.error(
+                item.key_lines["code"], f"language code {code!r} must be 2 or 3 lowercase letters"
+            )
+            continue
+        if code in lines:
+            reader.error(line, f"language {code!r} is listed twice (first on line {lines[code]})")
+            continue
+        lines[code] = line
+        fallback = item.get("fallback", [])
+        if not isinstance(fallback, list) or not all(isinstance(f, str) for f in fallback):
+            reader.error(
+                item.key_lines.get("fallback", line), "'fallback' must be a list of language codes"
+            )
+            fallback = []
+        languages.append(
+            Language(
+                code=code,
+                name=reader.string(item, "name", "language") or code,
+                english=reader.string(item, "english", "language") or code,
+                rtl=reader.boolean(item, "rtl", False),
+                fallback=tuple(fallback),
+                enabled=reader.boolean(item, "enabled", True),
+            )
+        )
+    known = set(lines)
+    for language in languages:
+        for step in language.fallback:
+            if step not in known or step == language.code:
+                reader.error(
+                    lines[language.code],
+                    f"language {language.code!r} falls back to unknown {step!r}",
+                )
+    if "it" not in known:
+        reader.error(
+            data.line, "Italian ('it') must be listed: it is the last fallback of every text"
+        )
+    default = data.get("default", "it")
+    enabled = {language.code for language in languages if language.enabled}
+    if default not in enabled:
+        reader.error(
+            data.key_lines.get("default", data.line), f"default language {default!r} is not enabled"
+        )
+    return languages, default
+
+
+@dataclass
+class _Node:
+    """Where a menu or topic was defined, and what it points to, for cross-checks."""
+
+    file: _FileReader
+    line: int
+    references: list[tuple[str, int]]
+
+
+def _read_menus(
+    root: Path, validation: Validation, languages: set[str], nodes: dict[str, _Node]
+) -> tuple[str | None, dict[str, Menu]]:
+    reader = _FileReader(root, root / "menu.yaml", validation)
+    data = reader.mapping(reader.load(), 1, "menu.yaml", ("root", "menus"), ())
+    menus: dict[str, Menu] = {}
+    if data is None:
+        return None, menus
+    root_id = reader.identifier(data, "root", "root menu")
+    entries = data.get("menus")
+    if not isinstance(entries, YamlList):
+        reader.error(data.key_lines.get("menus", data.line), "'menus' must be a list of menus")
+        return root_id, menus
+    for entry, line in zip(entries, entries.item_lines, strict=True):
+        item = reader.mapping(entry, line, "a menu", ("id", "title", "items"), ("text",))
+        if item is None:
+            continue
+        menu_id = reader.identifier(item, "id", "menu")
+        title = reader.localized(item, "title", "menu", languages, MAX_TITLE_LENGTH)
+        items = reader.id_list(item, "items", "menu")
+        if "items" in item and not items:
+            reader.error(item.key_lines["items"], "a menu needs at least one item")
+        if menu_id is None or title is None:
+            continue
+        if _claim(nodes, menu_id, reader, line):
+            menus[menu_id] = Menu(
+                id=menu_id,
+                title=title,
+                items=tuple(item_id for item_id, _ in items),
+                text=reader.localized(item, "text", "menu", languages),
+            )
+            nodes[menu_id].references = items
+    if root_id is not None and root_id not in menus:
+        reader.error(data.key_lines["root"], f"root menu {root_id!r} is not defined in 'menus'")
+    return root_id, menus
+
+
+def _claim(nodes: dict[str, _Node], node_id: str, reader: _FileReader, line: int) -> bool:
+    if node_id in nodes:
+        first = nodes[node_id]
+        reader.error(
+            line, f"duplicate id {node_id!r} (already used at {first.file.name}:{first.line})"
+        )
+        return False
+    nodes[node_id] = _Node(reader, line, [])
+    return True
+
+
+def _read_topic(
+    root: Path,
+    path: Path,
+    validation: Validation,
+    languages: set[str],
+    nodes: dict[str, _Node],
+    today: date,
+) -> Topic | None:
+    reader = _FileReader(root, path, validation)
+    data = reader.mapping(
+        reader.load(),
+        1,
+        "a topic",
+        ("id", "area", "reviewed", "title", "answer", "sources"),
+        ("status", "keywords", "questions", "links", "children", "actions"),
+    )
+    if data is None:
+        return None
+    topic_id = reader.identifier(data, "id", "topic")
+    if topic_id is not None and topic_id != path.stem:
+        reader.error(
+            data.key_lines["id"], f"topic id {topic_id!r} must equal the file name {path.stem!r}"
+        )
+    area = reader.string(data, "area", "topic")
+    if area is not None and area not in AREAS:
+        reader.error(data.key_lines["area"], f"unknown area {area!r} (one of: {', '.join(AREAS)})")
+    reviewed = _as_date(data.get("reviewed"))
+    if "reviewed" in data and reviewed is None:
+        reader.error(
+            data.key_lines["reviewed"],
+            f"'reviewed' must be a date like 2026-11-20, got {data['reviewed']!r}",
+        )
+    elif reviewed is not None and reviewed > today:
+        reader.error(data.key_lines["reviewed"], f"'reviewed' date {reviewed} is in the future")
+    title = reader.localized(data, "title", "topic", languages, MAX_TITLE_LENGTH)
+    answer = reader.localized(data, "answer", "topic", languages)
+    if answer is not None:
+        for code, text in answer.values.items():
+            if len(text) > MAX_ANSWER_LENGTH:
+                reader.warning(
+                    data["answer"].key_lines[code],
+                    f"answer in {code!r} is {len(text)} characters; "
+                    f"keep it under {MAX_ANSWER_LENGTH} "
+                    "(split it into sub-topics)",
+                )
+    status = _read_status(reader, data, answer)
+    sources = _read_url_list(
+        reader, data, "sources", lambda item: _source(reader, item), required=True
+    )
+    links = _read_url_list(reader, data, "links", lambda item: _link(reader, item, languages))
+    children = reader.id_list(data, "children", "topic")
+    actions = _read_actions(reader, data)
+    if topic_id is None or area not in AREAS or reviewed is None or title is None or answer is None:
+        return None
+    if not _claim(nodes, topic_id, reader, data.line):
+        return None
+    nodes[topic_id].references = children
+    return Topic(
+        id=topic_id,
+        area=area,
+        reviewed=reviewed,
+        title=title,
+        answer=answer,
+        sources=tuple(sources),
+        status=MappingProxyType(status),
+        keywords=reader.phrase_lists(data, "keywords", languages),
+        questions=reader.phrase_lists(data, "questions", languages),
+        links=tuple(links),
+        children=tuple(child for child, _ in children),
+        actions=tuple(actions),
+        file=reader.name,
+    )
+
+
+def _read_status(reader: _FileReader, data: YamlDict, answer: Localized | None) -> dict[str, str]:
+    value = data.get("status")
+    if "status" not in data:
+        return {}
+    if not isinstance(value, YamlDict):
+        reader.error(
+            data.key_lines["status"], "'status' must map language codes to reviewed or draft"
+        )
+        return {}
+    status: dict[str, str] = {}
+    for code, state in value.items():
+        line = value.key_lines[code]
+        if state not in TRANSLATION_STATUSES:
+            reader.error(line, f"status of {code!r} must be 'reviewed' or 'draft', got {state!r}")
+        elif answer is not None and code not in answer.values:
+            reader.error(line, f"status given for {code!r}, which has no answer")
+        else:
+            status[code] = state
+    return status
+
+
+def _read_url_list(
+    reader: _FileReader,
+    data: YamlDict,
+    key: str,
+    build: Callable[[YamlDict], T | None],
+    required: bool = False,
+) -> list[T]:
+    value = data.get(key)
+    if key not in data:
+        return []
+    if not isinstance(value, YamlList) or (required and not value):
+        reader.error(data.key_lines[key], f"{key!r} must be a non-empty list of - url: ... entries")
+        return []
+    result = []
+    for item, line in zip(value, value.item_lines, strict=True):
+        if not isinstance(item, YamlDict):
+            reader.error(line, f"each entry of {key!r} must be a mapping with 'url'")
+            continue
+        url = reader.string(item, "url", key[:-1])
+        if url is not None and not re.match(r"^https?://[^\s/]+\.[^\s]+$", url):
+            reader.error(item.key_lines["url"], f"{url!r} is not a web address (https://...)")
+            continue
+        built = build(item)
+        if built is not None:
+            result.append(built)
+    return result
+
+
+def _source(reader: _FileReader, item: YamlDict) -> Source | None:
+    data = reader.mapping(item, item.line, "a source", ("url", "title"), ())
+    url, title = reader.string(item, "url", "source"), reader.string(item, "title", "source")
+    return Source(url, title) if data is not None and url and title else None
+
+
+def _link(reader: _FileReader, item: YamlDict, languages: set[str]) -> Link | None:
+    data = reader.mapping(item, item.line, "a link", ("url", "label"), ())
+    url = reader.string(item, "url", "link")
+    label = reader.localized(item, "label", "link", languages, MAX_TITLE_LENGTH)
+    return Link(url, label) if data is not None and url and label else None
+
+
+def _read_actions(reader: _FileReader, data: YamlDict) -> list[Action]:
+    value = data.get("actions")
+    if "actions" not in data:
+        return []
+    if not isinstance(value, YamlList):
+        reader.error(
+            data.key_lines["actions"], "'actions' must be a list such as - book: permit_renewal"
+        )
+        return []
+    actions = []
+    for item, line in zip(value, value.item_lines, strict=True):
+        if not isinstance(item, YamlDict) or len(item) != 1:
+            reader.error(line, "each action is one of '- book: <service>' or '- human: true'")
+            continue
+        kind, argument = next(iter(item.items()))
+        if kind == "book":
+            if argument not in SERVICES:
+                reader.error(line, f"unknown service {argument!r} (one of: {', '.join(SERVICES)})")
+                continue
+            actions.append(Action("book", argument))
+        elif kind == "human" and argument is True:
+            actions.append(Action("human"))
+        else:
+            reader.error(
+                line, f"unknown action {kind!r}: use '- book: <service>' or '- human: true'"
+            )
+    return actions
+
+
+def _read_offices(root: Path, validation: Validation, languages: set[str]) -> list[Office]:
+    reader = _FileReader(root, root / "offices.yaml", validation)
+    data = reader.mapping(reader.load(), 1, "offices.yaml", ("offices",), ())
+    if data is None:
+        return []
+    entries = data.get("offices")
+    if not isinstance(entries, YamlList) or not entries:
+        reader.error(data.key_lines.get("offices", data.line), "'offices' must be a non-empty list")
+        return []
+    offices: list[Office] = []
+    for entry, line in zip(entries, entries.item_lines, strict=True):
+        item = reader.mapping(
+            entry,
+            line,
+            "an office",
+            ("id", "name", "address"),
+            ("phone", "email", "hours", "confirmed"),
+        )
+        if item is None:
+            continue
+        office_id = reader.identifier(item, "id", "office")
+        name = reader.localized(item, "name", "office", languages)
+        address = reader.string(item, "address", "office")
+        if office_id is None or name is None or address is None:
+            continue
+        if any(office.id == office_id for office in offices):
+            reader.error(line, f"duplicate office id {office_id!r}")
+            continue
+        offices.append(
+            Office(
+                id=office_id,
+                name=name,
+                address=address,
+                phone=reader.string(item, "phone", "office", required=False),
+                email=reader.string(item, "email", "office", required=False),
+                hours=reader.localized(item, "hours", "office", languages),
+                confirmed=reader.boolean(item, "confirmed", True),
+            )
+        )
+    return offices
+
+
+def _read_intents(
+    root: Path, validation: Validation, languages: set[str]
+) -> dict[Intent, MappingProxyType[str, tuple[str, ...]]]:
+    reader = _FileReader(root, root / "intents.yaml", validation)
+    data = reader.mapping(reader.load(), 1, "intents.yaml", ("intents",), ())
+    if data is None:
+        return {}
+    entries = data.get("intents")
+    if not isinstance(entries, YamlDict):
+        reader.error(
+            data.key_lines.get("intents", data.line), "'intents' must map intent names to phrases"
+        )
+        return {}
+    known = {intent.value for intent in Intent}
+    intents: dict[Intent, MappingProxyType[str, tuple[str, ...]]] = {}
+    for name in entries:
+        if name not in known:
+            reader.error(
+                entries.key_lines[name],
+                f"unknown intent {name!r} (one of: {', '.join(sorted(known))})",
+            )
+            continue
+        intents[Intent(name)] = reader.phrase_lists(entries, name, languages)
+    for intent in Intent:
+        if intent not in intents:
+            reader.warning(entries.line, f"intent {intent.value!r} has no phrases")
+    return intents
+
+
+def _check_references(
+    root_id: str | None, topics: dict[str, Topic], menus: dict[str, Menu], nodes: dict[str, _Node]
+) -> None:
+    for node_id, node in nodes.items():
+        for target, line in node.references:
+            if target not in nodes:
+                node.file.error(line, f"{node_id!r} refers to {target!r}, which does not exist")
+            elif node_id in topics and target not in topics:
+                node.file.error(
+                    line, f"children of topic {node_id!r} must be topics; {target!r} is a menu"
+                )
+    if root_id is None or root_id not in menus:
+        return
+    reachable: set[str] = set()
+    waiting = [root_id]
+    while waiting:
+        current = waiting.pop()
+        if current in reachable or current not in nodes:
+            continue
+        reachable.add(current)
+        waiting.extend(target for target, _ in nodes[current].references)
+    for node_id in sorted(set(nodes) - reachable):
+        node = nodes[node_id]
+        node.file.error(node.line, f"{node_id!r} cannot be reached from the root menu {root_id!r}")
+
+
+def _fingerprint(root: Path, files: Iterable[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        if path.is_file():
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def content_files(root: Path) -> list[Path]:
+    """Every file that makes up the content, for change detection and fingerprints."""
+    fixed = [
+        root / name for name in ("languages.yaml", "menu.yaml", "offices.yaml", "intents.yaml")
+    ]
+    return fixed + sorted((root / "topics").glob("*.yaml"))
+
+
+def validate(root: Path, today: date | None = None) -> Validation:
+    """Load ``root`` and report every error and warning; ``catalog`` is set only when valid."""
+    validation = Validation()
+    today = today or date.today()
+    if not root.is_dir():
+        validation.errors.append(ContentIssue(str(root), 0, "the content folder does not exist"))
+        return validation
+    languages, default = _read_languages(root, validation)
+    codes = {language.code for language in languages}
+    nodes: dict[str, _Node] = {}
+    root_id, menus = _read_menus(root, validation, codes, nodes)
+    topics: dict[str, Topic] = {}
+    topic_files = sorted((root / "topics").glob("*.yaml"))
+    if not topic_files:
+        validation.errors.append(ContentIssue("topics/", 0, "there are no topics (topics/*.yaml)"))
+    for path in topic_files:
+        topic = _read_topic(root, path, validation, codes, nodes, today)
+        if topic is not None:
+            topics[topic.id] = topic
+    offices = _read_offices(root, validation, codes)
+    intents = _read_intents(root, validation, codes)
+    _check_references(root_id, topics, menus, nodes)
+    if validation.errors or root_id is None or default is None:
+        return validation
+    validation.catalog = Catalog(
+        languages=tuple(languages),
+        default_language=default,
+        root=root_id,
+        menus=MappingProxyType(menus),
+        topics=MappingProxyType(topics),
+        offices=tuple(offices),
+        intents=MappingProxyType(intents),
+        version=_fingerprint(root, content_files(root)),
+    )
+    return validation
+
+
+def load_catalog(root: Path, today: date | None = None) -> Catalog:
+    """Load and validate ``root``; raise :class:`ContentError` listing every error."""
+    validation = validate(root, today)
+    if validation.catalog is None:
+        raise ContentError(validation.errors)
+    return validation.catalog

@@ -1,0 +1,147 @@
+"""This module contains the immutable content model: languages, menus, topics, offices, intents."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from types import MappingProxyType
+
+AREAS: tuple[str, ...] = (
+    "permits",
+    "family_reunification",
+    "a2_test",
+    "long_term_permit",
+    "citizenship",
+    "work",
+    "school",
+    "housing",
+    "health",
+    "social_services",
+    "mediation",
+    "counter",
+)
+
+#: Services a topic may offer to book (the booking issue gives them schedules).
+SERVICES: tuple[str, ...] = (
+    "permit_renewal",
+    "family_reunification",
+    "a2_test",
+    "citizenship",
+    "orientation",
+    "mediator",
+)
+
+
+class Intent(StrEnum):
+    """What a message asks the bot to do, other than answer a topic."""
+
+    MENU = "menu"
+    BACK = "back"
+    HELP = "help"
+    LANGUAGE = "language"
+    BOOKING = "booking"
+    CANCEL = "cancel"
+    MY_APPOINTMENTS = "my_appointments"
+    HUMAN = "human"
+    GREETING = "greeting"
+    THANKS = "thanks"
+
+
+#: Intents that act only when they are the whole message.
+WHOLE_MESSAGE_INTENTS = frozenset(
+    {Intent.MENU, Intent.BACK, Intent.HELP, Intent.LANGUAGE, Intent.GREETING, Intent.THANKS}
+)
+
+TRANSLATION_STATUSES = ("reviewed", "draft")
+
+
+def frozen_map(values: Mapping[str, str] | None = None) -> Mapping[str, str]:
+    return MappingProxyType(dict(values or {}))
+
+
+@dataclass(frozen=True)
+class Localized:
+    """A text in several languages."""
+
+    values: Mapping[str, str] = field(default_factory=frozen_map)
+
+    def __contains__(self, language: object) -> bool:
+        return language in self.values
+
+    def languages(self) -> Iterator[str]:
+        return iter(self.values)
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+    name: str
+    english: str
+    rtl: bool = False
+    fallback: tuple[str, ...] = ()
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class Link:
+    url: str
+    label: Localized
+
+
+@dataclass(frozen=True)
+class Source:
+    url: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Action:
+    """A button under an answer: ``book`` (with a service) or ``human``."""
+
+    kind: str
+    service: str | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.kind}:{self.service}" if self.service else self.kind
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    area: str
+    reviewed: date
+    title: Localized
+    answer: Localized
+    sources: tuple[Source, ...]
+    status: Mapping[str, str] = field(default_factory=frozen_map)
+    keywords: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    questions: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    links: tuple[Link, ...] = ()
+    children: tuple[str, ...] = ()
+    actions: tuple[Action, ...] = ()
+    file: str = ""
+
+    def is_draft(self, language: str) -> bool:
+        return self.status.get(language, "draft") != "reviewed"
+
+
+@dataclass(frozen=True)
+class Menu:
+    id: str
+    title: Localized
+    items: tuple[str, ...]
+    text: Localized | None = None
+
+
+@dataclass(frozen=True)
+class Office:
+    id: str
+    name: Localized
+    address: str
+    phone: str | None = None
+    email: str | None = None
+    hours: Localized | None = None
+    confirmed: bool = True

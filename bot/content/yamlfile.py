@@ -1,0 +1,80 @@
+"""This module contains a YAML reader that remembers line numbers and refuses duplicate keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, SequenceNode
+
+
+class YamlDict(dict[Any, Any]):
+    """A mapping that knows where it, and each of its values, stood in the file."""
+
+    line: int = 0
+    key_lines: dict[Any, int]
+
+
+class YamlList(list[Any]):
+    """A sequence that knows the line of each of its items."""
+
+    line: int = 0
+    item_lines: list[int]
+
+
+class YamlSyntaxError(Exception):
+    """The file is not valid YAML, or repeats a key."""
+
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+class _LineLoader(yaml.SafeLoader):
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> YamlDict:  # type: ignore[override]
+        result = YamlDict()
+        result.line = node.start_mark.line + 1
+        result.key_lines = {}
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, str | int | float | bool):
+                raise YamlSyntaxError("a key must be a plain word", key_node.start_mark.line + 1)
+            if key in result:
+                raise YamlSyntaxError(f"duplicate key {key!r}", key_node.start_mark.line + 1)
+            result[key] = self.construct_object(value_node, deep=True)
+            result.key_lines[key] = value_node.start_mark.line + 1
+        return result
+
+    def construct_sequence(self, node: SequenceNode, deep: bool = False) -> YamlList:  # type: ignore[override]
+        result = YamlList(self.construct_object(child, deep=True) for child in node.value)
+        result.line = node.start_mark.line + 1
+        result.item_lines = [child.start_mark.line + 1 for child in node.value]
+        return result
+
+
+_LineLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _LineLoader.construct_mapping,  # type: ignore[arg-type]
+)
+_LineLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG,
+    _LineLoader.construct_sequence,  # type: ignore[arg-type]
+)
+
+
+def read_yaml(path: Path) -> Any:
+    """Read one YAML document; errors carry the line they were found on."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise YamlSyntaxError("the file is not UTF-8 text", 1) from error
+    try:
+        return yaml.load(text, Loader=_LineLoader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        raise YamlSyntaxError(str(error.problem or error), line) from error
+    except yaml.YAMLError as error:
+        raise YamlSyntaxError(str(error), 1) from error

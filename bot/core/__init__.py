@@ -1,0 +1,1 @@
+"""This package contains the channel-neutral engine: messages in, replies out."""

@@ -1,0 +1,487 @@
+"""This module contains the dialogue engine: one ``Incoming`` in, the ``Reply`` list out.
+
+The engine is channel-neutral: it never imports a platform library, and a test drives it
+with plain objects. Flow (see ``dialogue.mmd`` beside this file):
+
+- a user without a language is asked for one (unless the platform's hint or the text
+  itself says which);
+- then the user browses menus and topics, types numbers or labels of the choices last
+  offered, types navigation words ("menu", "indietro", "langue"), or asks in free text.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from bot.content.catalog import Catalog
+from bot.content.schema import Intent, Menu, Office, Topic
+from bot.content.search import Match
+from bot.content.text import normalise
+from bot.core.messages import Choice, Incoming, Kind, Reply
+from bot.core.sessions import Session, State, StateStore
+from bot.core.understanding import Analysis, Understanding
+from bot.i18n import N_, Interface, Translator, format_date
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT_LENGTH = 2000  # longer messages are read up to here: no question needs more
+
+GO, LANG, NAV, ACT = "go:", "lang:", "nav:", "act:"
+BACK, HOME, LANGUAGE_MENU = "nav:back", "nav:home", "nav:language"
+HUMAN = "act:human"
+
+SERVICE_NAMES = {
+    "permit_renewal": N_("Residence permit renewal"),
+    "family_reunification": N_("Family reunification"),
+    "a2_test": N_("A2 Italian test booking"),
+    "citizenship": N_("Citizenship application"),
+    "orientation": N_("General orientation"),
+    "mediator": N_("Request for a cultural mediator"),
+}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What ``sportello ask`` reports: understanding plus the reply the user would get."""
+
+    language: str
+    intent: str
+    matches: tuple[Match, ...]
+    text: str
+
+
+class Engine:
+    """Decides what to say. Holds no per-user state: that lives in the session store."""
+
+    def __init__(
+        self,
+        catalog: Callable[[], Catalog],
+        sessions: StateStore,
+        interface: Interface,
+        today: Callable[[], date] = date.today,
+    ) -> None:
+        self._catalog = catalog
+        self._sessions = sessions
+        self._interface = interface
+        self._today = today
+        self._understanding: Understanding | None = None
+
+    def understanding(self) -> Understanding:
+        """The understanding of the current catalog, rebuilt when the content changed."""
+        catalog = self._catalog()
+        if self._understanding is None or self._understanding.catalog is not catalog:
+            self._understanding = Understanding(catalog)
+        return self._understanding
+
+    async def forget(self, channel: str, user_id: str) -> None:
+        """Drop a user's conversation state (the user starts afresh)."""
+        await self._sessions.delete(channel, user_id)
+
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        """Answer one message. Never raises for anything a user can send."""
+        stored = await self._sessions.get(incoming.channel, incoming.user_id)
+        session = (
+            Session(incoming.channel, incoming.user_id)
+            if stored is None
+            else Session.load(incoming.channel, incoming.user_id, stored)
+        )
+        try:
+            replies = _Turn(self, session).respond(incoming)
+        except Exception:
+            # The user's text stays out of the log: it may hold personal data.
+            log.exception(
+                "engine failed on a %s message from channel %s", incoming.kind, incoming.channel
+            )
+            turn = _Turn(self, session)
+            replies = [turn.home(turn.t._("Sorry, something went wrong. Here is the main menu."))]
+        await self._sessions.put(session.channel, session.user_id, session.dump())
+        return replies
+
+    def ask(self, text: str, language: str | None = None) -> Answer:
+        """Understand a question without any session: for ``sportello ask`` and editors."""
+        catalog = self._catalog()
+        analysis = self.understanding().analyse(text[:MAX_TEXT_LENGTH])
+        code = language if catalog.language(language) else None
+        code = code or analysis.language or analysis.intent_language or catalog.default_language
+        turn = _Turn(self, Session("ask", "ask", language=code))
+        reply = turn.respond(Incoming("ask", "ask", Kind.TEXT, text))
+        intent = _public_intent(analysis)
+        matches = analysis.matches if intent == "topic" else ()
+        return Answer(code, intent, matches, reply[0].text if reply else "")
+
+
+def _public_intent(analysis: Analysis) -> str:
+    """The intent name ``ask`` reports (navigation and thanks are small talk: greeting)."""
+    if analysis.intent is None:
+        return "topic" if analysis.confident else "fallback"
+    if analysis.intent in (Intent.BOOKING, Intent.CANCEL, Intent.MY_APPOINTMENTS, Intent.HUMAN):
+        return analysis.intent.value
+    if analysis.intent is Intent.LANGUAGE:
+        return "language"
+    return "greeting"
+
+
+class _Turn:
+    """One message being answered: the catalog, the session and the user's language."""
+
+    def __init__(self, engine: Engine, session: Session) -> None:
+        self.engine = engine
+        self.catalog = engine._catalog()
+        self.session = session
+        if session.language is not None and self.catalog.language(session.language) is None:
+            session.language = None  # the language was disabled since: ask again
+        self.code = session.language or self.catalog.default_language
+        self.t: Translator = engine._interface.translator(self.code)
+
+    def set_language(self, code: str) -> None:
+        self.session.language = code
+        self.session.state = State.BROWSE
+        self.code = code
+        self.t = self.engine._interface.translator(code)
+
+    # -- entry point -----------------------------------------------------------------------
+
+    def respond(self, incoming: Incoming) -> list[Reply]:
+        text = incoming.text.strip()[:MAX_TEXT_LENGTH]
+        if self.session.language is None:
+            asked = self._settle_language(incoming, text)
+            if asked is not None:
+                return [asked]
+        elif self.session.state == State.LANGUAGE and incoming.kind is Kind.TEXT and text:
+            chosen = self._language_from_text(text)
+            if chosen is not None:
+                self.set_language(chosen)
+                return [self.home(self.welcome())]
+        return [self._dispatch(incoming, text)]
+
+    def _settle_language(self, incoming: Incoming, text: str) -> Reply | None:
+        """Find the new user's language; returns the language question if it is still open."""
+        if incoming.kind is Kind.CHOICE and (incoming.choice_id or "").startswith(LANG):
+            return None  # handled as a choice below
+        if self.session.state == State.LANGUAGE and incoming.kind is Kind.TEXT:
+            chosen = self._language_from_text(text)
+            if chosen is not None:
+                self.set_language(chosen)
+                return self.home(self.welcome())
+        hint = (incoming.language_hint or "").split("-")[0].lower()
+        if self.catalog.language(hint):
+            self.set_language(hint)
+            return None
+        if incoming.kind is Kind.TEXT and text:
+            understanding = self.engine.understanding()
+            detected = understanding.detect_language(text)
+            intent = understanding.detect_intent(text)
+            if intent is not None and intent[0] is not Intent.LANGUAGE:
+                detected = detected or intent[1]
+            if detected is not None:
+                self.set_language(detected)
+                return None
+        return self.language_menu()
+
+    def _language_from_text(self, text: str) -> str | None:
+        """A language typed as its number in the list, code, native or English name."""
+        key = normalise(text)
+        if key.isdigit():
+            choice = self._offered_by_number(int(key))
+            if choice is not None and choice.id.startswith(LANG):
+                return choice.id.removeprefix(LANG)
+        for language in self.catalog.enabled_languages:
+            names = {language.code, normalise(language.name), normalise(language.english)}
+            if key in names:
+                return language.code
+        return None
+
+    def _offered_by_number(self, number: int) -> Choice | None:
+        if 1 <= number <= len(self.session.offered):
+            return self.session.offered[number - 1]
+        return None
+
+    # -- dispatch --------------------------------------------------------------------------
+
+    def _dispatch(self, incoming: Incoming, text: str) -> Reply:
+        if incoming.kind is Kind.CHOICE:
+            return self._choose(incoming.choice_id or "")
+        if incoming.kind is Kind.MEDIA:
+            return self.again(
+                self.t._("I can only read text. Please write your question, or choose an option.")
+            )
+        if incoming.kind is Kind.CONTACT:
+            return self.again(self.t._("Thank you, but I do not need a contact here."))
+        if incoming.kind is Kind.LOCATION:
+            return self.again(self.t._("Thank you, but I do not need a location here."))
+        if incoming.kind is Kind.COMMAND:
+            return self._command(normalise(text).split(" ")[0] if text else "start")
+        if not text:
+            return self.help()
+        if text.isdigit():
+            choice = self._offered_by_number(int(text))
+            if choice is None:
+                return self.again(self._number_hint())
+            return self._choose(choice.id)
+        key = normalise(text)
+        for choice in self.session.offered:
+            if key and key == normalise(choice.label):
+                return self._choose(choice.id)
+        return self._free_text(text)
+
+    def _command(self, name: str) -> Reply:
+        if name == "start":
+            return self.home(self.welcome())
+        if name in ("menu", "home"):
+            return self.home()
+        if name in ("language", "lingua", "lang"):
+            return self.language_menu()
+        if name == "back":
+            return self.back()
+        return self.help()
+
+    def _choose(self, choice_id: str) -> Reply:
+        if choice_id.startswith(LANG) and self.catalog.language(choice_id.removeprefix(LANG)):
+            self.set_language(choice_id.removeprefix(LANG))
+            return self.home(self.welcome())
+        if choice_id == HOME:
+            return self.home()
+        if choice_id == BACK:
+            return self.back()
+        if choice_id == LANGUAGE_MENU:
+            return self.language_menu()
+        if choice_id == HUMAN:
+            return self.contacts(self.t._("You can talk to a person at the counter:"))
+        if choice_id.startswith(ACT + "book:"):
+            return self.booking(choice_id.removeprefix(ACT + "book:"))
+        if choice_id.startswith(GO) and self.catalog.node(choice_id.removeprefix(GO)):
+            return self.open(choice_id.removeprefix(GO))
+        # A button from an old message, or content that changed since: not an error.
+        return self.home(self.t._("That option is no longer available. Here is the main menu."))
+
+    def _free_text(self, text: str) -> Reply:
+        analysis = self.engine.understanding().analyse(text)
+        if analysis.intent is not None:
+            return self._intent(analysis.intent)
+        if analysis.confident:
+            return self.open(analysis.matches[0].topic)
+        if analysis.matches:
+            choices = [
+                Choice(GO + m.topic, self.catalog.title(m.topic, self.code))
+                for m in analysis.matches
+            ]
+            return self.reply(
+                self.t._("I am not sure I understood. Did you mean one of these?"),
+                [*choices, self._home_choice(), Choice(HUMAN, self.t._("Talk to a person"))],
+            )
+        return self.reply(
+            self.t._(
+                "Sorry, I did not find an answer to that. Try other words, choose from the "
+                "menu, or talk to a person at the counter."
+            ),
+            [
+                *self._menu_choices(self.catalog.menus[self.catalog.root]),
+                Choice(HUMAN, self.t._("Talk to a person")),
+            ],
+        )
+
+    def _intent(self, intent: Intent) -> Reply:
+        if intent is Intent.MENU:
+            return self.home()
+        if intent is Intent.BACK:
+            return self.back()
+        if intent is Intent.HELP:
+            return self.help()
+        if intent is Intent.LANGUAGE:
+            return self.language_menu()
+        if intent is Intent.GREETING:
+            return self.home(self.welcome())
+        if intent is Intent.THANKS:
+            return self.again(self.t._("You are welcome! Anything else?"))
+        if intent is Intent.HUMAN:
+            return self.contacts(self.t._("You can talk to a person at the counter:"))
+        if intent is Intent.BOOKING:
+            return self.booking(None)
+        return self.contacts(
+            self.t._("To see, move or cancel an appointment, contact the counter:")
+        )
+
+    # -- screens ---------------------------------------------------------------------------
+
+    def reply(self, text: str, choices: list[Choice]) -> Reply:
+        self.session.offered = choices
+        return Reply(
+            text=text,
+            choices=tuple(choices),
+            language=self.code,
+            rtl=self.catalog.is_rtl(self.code),
+        )
+
+    def again(self, text: str) -> Reply:
+        """A short answer that offers again the choices the user had."""
+        choices = self.session.offered or self._menu_choices(self.catalog.menus[self.catalog.root])
+        return self.reply(text, list(choices))
+
+    def welcome(self) -> str:
+        return self.t._(
+            "Welcome to the Sportello Immigrati of Luino and Cittiglio. I answer questions on "
+            "residence permits, family reunification, the Italian test, citizenship and local "
+            "services. Choose a number, or write your question in your own words."
+        )
+
+    def home(self, before: str | None = None) -> Reply:
+        self.session.history.clear()
+        self.session.node = self.catalog.root
+        self.session.state = State.BROWSE
+        return self._render(self.catalog.root, before)
+
+    def open(self, node_id: str) -> Reply:
+        if self.session.node and self.session.node != node_id:
+            self.session.history.append(self.session.node)
+            del self.session.history[:-20]
+        self.session.node = node_id
+        self.session.state = State.BROWSE
+        return self._render(node_id)
+
+    def back(self) -> Reply:
+        while self.session.history:
+            previous = self.session.history.pop()
+            if self.catalog.node(previous) is not None:
+                self.session.node = previous
+                return self._render(previous)
+        return self.home()
+
+    def _render(self, node_id: str, before: str | None = None) -> Reply:
+        node = self.catalog.node(node_id)
+        if isinstance(node, Topic):
+            return self._topic(node)
+        menu = node if isinstance(node, Menu) else self.catalog.menus[self.catalog.root]
+        parts = [before] if before else []
+        parts.append(f"**{self.catalog.localize(menu.title, self.code).text}**")
+        if menu.text is not None:
+            parts.append(self.catalog.localize(menu.text, self.code).text)
+        choices = self._menu_choices(menu)
+        if menu.id == self.catalog.root:
+            choices += [
+                Choice(HUMAN, self.t._("Talk to a person")),
+                Choice(LANGUAGE_MENU, "🌐 " + self.t._("Language")),
+            ]
+        else:
+            choices += [Choice(BACK, self.t._("Back")), self._home_choice()]
+        return self.reply("\n\n".join(parts), choices)
+
+    def _menu_choices(self, menu: Menu) -> list[Choice]:
+        return [Choice(GO + item, self.catalog.title(item, self.code)) for item in menu.items]
+
+    def _home_choice(self) -> Choice:
+        return Choice(HOME, self.t._("Main menu"))
+
+    def _topic(self, topic: Topic) -> Reply:
+        title = self.catalog.localize(topic.title, self.code).text
+        answer = self.catalog.localize(topic.answer, self.code)
+        parts = [f"**{title}**", answer.text]
+        if topic.links:
+            lines = [
+                f"- {self.catalog.localize(link.label, self.code).text}: {link.url}"
+                for link in topic.links
+            ]
+            parts.append(self.t._("Useful links:") + "\n" + "\n".join(lines))
+        sources = "\n".join(f"- {source.title}: {source.url}" for source in topic.sources)
+        checked = self.t._("Checked on {date}.").format(date=format_date(topic.reviewed, self.code))
+        parts.append(f"{self.t._('Official sources:')}\n{sources}\n{checked}")
+        if answer.fallback:
+            language = self.catalog.language(answer.language)
+            name = language.name if language else answer.language
+            parts.append(
+                "ℹ️ "
+                + self.t._(
+                    "This answer is not yet available in your language: here it is in {language}."
+                ).format(language=name)
+            )
+        elif topic.is_draft(answer.language):
+            parts.append(
+                "ℹ️ " + self.t._("This translation has not yet been checked by the counter's staff.")
+            )
+        choices = [
+            Choice(GO + child, self.catalog.title(child, self.code)) for child in topic.children
+        ]
+        for action in topic.actions:
+            if action.kind == "book" and action.service:
+                choices.append(Choice(ACT + action.id, self.t._("Book an appointment")))
+            elif action.kind == "human":
+                choices.append(Choice(HUMAN, self.t._("Talk to a person")))
+        choices += [Choice(BACK, self.t._("Back")), self._home_choice()]
+        return self.reply("\n\n".join(parts), choices)
+
+    def language_menu(self) -> Reply:
+        self.session.state = State.LANGUAGE
+        lines = []
+        for language in self.catalog.enabled_languages:
+            prompt = self.engine._interface.translator(language.code)._("Choose your language")
+            lines.append(prompt)
+        choices = [
+            Choice(LANG + language.code, language.name)
+            for language in self.catalog.enabled_languages
+        ]
+        self.session.offered = choices
+        return Reply(
+            text="\n".join(dict.fromkeys(lines)),
+            choices=tuple(choices),
+            language=self.code,
+            rtl=False,  # a list in many scripts: each line keeps its own direction
+        )
+
+    def help(self) -> Reply:
+        words = {
+            intent: self._first_phrase(intent, fallback)
+            for intent, fallback in (
+                (Intent.MENU, "menu"),
+                (Intent.BACK, "back"),
+                (Intent.LANGUAGE, "language"),
+            )
+        }
+        text = self.t._(
+            "How to use this chat:\n- choose an option by its number or its name;\n- or write "
+            "your question in your own words;\n- write “{menu}” for the main menu, “{back}” to go "
+            "back, “{language}” to change language."
+        ).format(menu=words[Intent.MENU], back=words[Intent.BACK], language=words[Intent.LANGUAGE])
+        return self.again(text)
+
+    def _first_phrase(self, intent: Intent, fallback: str) -> str:
+        phrases = self.catalog.phrases(intent)
+        for code in self.catalog.chain(self.code):
+            if phrases.get(code):
+                return phrases[code][0]
+        return fallback
+
+    def _number_hint(self) -> str:
+        count = len(self.session.offered)
+        if count == 0:
+            return self.t._("Please write your question, or “menu” for the main menu.")
+        return self.t._("Please choose a number from 1 to {count}.").format(count=count)
+
+    def booking(self, service: str | None) -> Reply:
+        intro = self.t._("To book an appointment, phone or write to the counter:")
+        if service in SERVICE_NAMES:
+            intro += "\n" + self.t._("Say that you need: {service}.").format(
+                service=self.t._(SERVICE_NAMES[service])
+            )
+        return self.contacts(intro)
+
+    def contacts(self, intro: str) -> Reply:
+        blocks = [intro]
+        blocks.extend(self._office(office) for office in self.catalog.offices)
+        choices = [Choice(BACK, self.t._("Back")), self._home_choice()]
+        if self.session.node in (None, self.catalog.root):
+            choices = [self._home_choice()]
+        return self.reply("\n\n".join(blocks), choices)
+
+    def _office(self, office: Office) -> str:
+        lines = [f"**{self.catalog.localize(office.name, self.code).text}**", office.address]
+        if office.phone:
+            lines.append(self.t._("Phone: {phone}").format(phone=office.phone))
+        if office.email:
+            lines.append(self.t._("E-mail: {email}").format(email=office.email))
+        if office.hours is not None:
+            lines.append(self.catalog.localize(office.hours, self.code).text)
+        if not office.confirmed:
+            lines.append("ℹ️ " + self.t._("These details are not yet confirmed."))
+        return "\n".join(lines)

@@ -1,0 +1,65 @@
+"""This module contains the channel-neutral message types: ``Incoming``, ``Reply``, ``Choice``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """What a user sent, as far as the engine cares."""
+
+    TEXT = "text"
+    COMMAND = "command"
+    CHOICE = "choice"
+    MEDIA = "media"
+    CONTACT = "contact"
+    LOCATION = "location"
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One thing a user sent, already parsed by a channel adapter.
+
+    ``text`` holds typed text (or a command without its slash); ``choice_id`` the id of a
+    pressed button; ``language_hint`` the platform's idea of the user's language, if any.
+    """
+
+    channel: str
+    user_id: str
+    kind: Kind = Kind.TEXT
+    text: str = ""
+    choice_id: str | None = None
+    language_hint: str | None = None
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One option offered to the user: a button, or a numbered line."""
+
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a reply, such as an iCalendar invitation."""
+
+    filename: str
+    media_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message the bot sends. Channels render ``choices`` their own way.
+
+    ``text`` uses the content markup: paragraphs, ``- `` bullets, ``**bold**``, bare links.
+    ``rtl`` says the text is in a right-to-left language.
+    """
+
+    text: str
+    choices: tuple[Choice, ...] = ()
+    attachments: tuple[Attachment, ...] = field(default=())
+    language: str = "it"
+    rtl: bool = False

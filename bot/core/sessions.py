@@ -1,0 +1,84 @@
+"""This module contains the conversation state kept for each (channel, user)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from bot.core.messages import Choice
+
+
+class State:
+    """Where a conversation is: choosing a language, or browsing menus and topics."""
+
+    LANGUAGE = "language"
+    BROWSE = "browse"
+
+
+@dataclass
+class Session:
+    """One user's conversation. Stored as JSON so new fields never need a migration."""
+
+    channel: str
+    user_id: str
+    language: str | None = None
+    state: str = State.BROWSE
+    node: str | None = None
+    history: list[str] = field(default_factory=list)
+    offered: list[Choice] = field(default_factory=list)
+
+    def dump(self) -> str:
+        return json.dumps(
+            {
+                "language": self.language,
+                "state": self.state,
+                "node": self.node,
+                "history": self.history,
+                "offered": [[choice.id, choice.label] for choice in self.offered],
+            },
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def load(cls, channel: str, user_id: str, data: str) -> Session:
+        """Rebuild a session; anything unreadable starts the user afresh rather than failing."""
+        try:
+            raw: Any = json.loads(data)
+            return cls(
+                channel=channel,
+                user_id=user_id,
+                language=raw.get("language"),
+                state=str(raw.get("state", State.BROWSE)),
+                node=raw.get("node"),
+                history=[str(node) for node in raw.get("history", [])],
+                offered=[Choice(str(i), str(label)) for i, label in raw.get("offered", [])],
+            )
+        except (ValueError, TypeError, AttributeError):
+            return cls(channel=channel, user_id=user_id)
+
+
+class StateStore(Protocol):
+    """Where sessions live between messages, as JSON text (SQLite in production)."""
+
+    async def get(self, channel: str, user_id: str) -> str | None: ...
+
+    async def put(self, channel: str, user_id: str, state: str) -> None: ...
+
+    async def delete(self, channel: str, user_id: str) -> None: ...
+
+
+class MemoryStateStore:
+    """Sessions in a dict: for tests and one-off runs such as ``sportello ask``."""
+
+    def __init__(self) -> None:
+        self.data: dict[tuple[str, str], str] = {}
+
+    async def get(self, channel: str, user_id: str) -> str | None:
+        return self.data.get((channel, user_id))
+
+    async def put(self, channel: str, user_id: str, state: str) -> None:
+        self.data[(channel, user_id)] = state
+
+    async def delete(self, channel: str, user_id: str) -> None:
+        self.data.pop((channel, user_id), None)

@@ -1,0 +1,1 @@
+"""This package contains all persistence: SQLite through aiosqlite. No SQL lives elsewhere."""

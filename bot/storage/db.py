@@ -1,0 +1,82 @@
+"""This module contains the database connection: opening, WAL mode and migrations."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from types import TracebackType
+
+import aiosqlite
+
+from bot.storage.migrations import MIGRATIONS
+
+log = logging.getLogger(__name__)
+
+
+class Database:
+    """One SQLite database; ``async with Database(path) as db`` opens and migrates it."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = str(path)
+        self._connection: aiosqlite.Connection | None = None
+
+    @property
+    def connection(self) -> aiosqlite.Connection:
+        if self._connection is None:
+            raise RuntimeError("the database is not open")
+        return self._connection
+
+    async def open(self) -> Database:
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._connection = await aiosqlite.connect(self.path, isolation_level=None)
+        await self._connection.execute("PRAGMA journal_mode = WAL")
+        await self._connection.execute("PRAGMA foreign_keys = ON")
+        await self._connection.execute("PRAGMA busy_timeout = 5000")
+        await self._connection.execute("PRAGMA synchronous = NORMAL")
+        await self.migrate()
+        return self
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+            self._connection = None
+
+    async def __aenter__(self) -> Database:
+        return await self.open()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def schema_version(self) -> int:
+        async with self.connection.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def journal_mode(self) -> str:
+        async with self.connection.execute("PRAGMA journal_mode") as cursor:
+            row = await cursor.fetchone()
+        return str(row[0]) if row else ""
+
+    async def migrate(self) -> None:
+        """Apply every migration newer than the database, each in its own transaction."""
+        current = await self.schema_version()
+        latest = MIGRATIONS[-1][0] if MIGRATIONS else 0
+        if current > latest:
+            raise RuntimeError(
+                f"the database {self.path} is at schema version {current}, newer than this "
+                f"program knows ({latest}): update the program"
+            )
+        for version, name, script in MIGRATIONS:
+            if version <= current:
+                continue
+            log.info("applying database migration %d: %s", version, name)
+            # executescript commits on its own; BEGIN ... COMMIT keeps each migration atomic.
+            await self.connection.executescript(
+                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {int(version)};\nCOMMIT;"
+            )

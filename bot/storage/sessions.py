@@ -1,0 +1,42 @@
+"""This module contains the SQLite store of conversation sessions."""
+
+from __future__ import annotations
+
+from bot.storage.db import Database
+
+
+class SqliteSessionStore:
+    """Conversation state (JSON text) in the ``sessions`` table, one row per (channel, user)."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def get(self, channel: str, user_id: str) -> str | None:
+        async with self._db.connection.execute(
+            "SELECT state FROM sessions WHERE channel = ? AND user_id = ?", (channel, user_id)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else str(row[0])
+
+    async def put(self, channel: str, user_id: str, state: str) -> None:
+        await self._db.connection.execute(
+            """
+            INSERT INTO sessions (channel, user_id, state) VALUES (?, ?, ?)
+            ON CONFLICT (channel, user_id) DO UPDATE
+            SET state = excluded.state, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
+            """,
+            (channel, user_id, state),
+        )
+
+    async def delete(self, channel: str, user_id: str) -> None:
+        await self._db.connection.execute(
+            "DELETE FROM sessions WHERE channel = ? AND user_id = ?", (channel, user_id)
+        )
+
+    async def delete_idle(self, older_than_days: int) -> int:
+        """Forget conversations idle for longer than the retention period; returns how many."""
+        cursor = await self._db.connection.execute(
+            "DELETE FROM sessions WHERE updated_at < strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?)",
+            (f"-{int(older_than_days)} days",),
+        )
+        return cursor.rowcount

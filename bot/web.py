@@ -1,0 +1,57 @@
+"""This module contains the ASGI web app: health now; the channels' webhooks join it later."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from bot.app import Services
+
+log = logging.getLogger(__name__)
+
+
+def create_web_app(services: Services) -> Starlette:
+    """The web app; while it runs, it also watches ``content/`` and reloads valid changes."""
+
+    async def healthz(request: Request) -> JSONResponse:
+        """Report whether the bot can answer: content loaded, database reachable."""
+        catalog = services.content.catalog
+        database_ok = True
+        if services.database is not None:
+            try:
+                await services.database.schema_version()
+            except Exception:
+                log.exception("health check: the database does not answer")
+                database_ok = False
+        body = {
+            "status": "ok" if database_ok else "degraded",
+            "content": {
+                "version": catalog.version,
+                "topics": len(catalog.topics),
+                "last_reload_failed": services.content.last_error is not None,
+            },
+            "database": "ok" if database_ok else "error",
+        }
+        return JSONResponse(body, status_code=200 if database_ok else 503)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        watcher = asyncio.create_task(
+            services.content.watch(services.settings.content_poll_seconds)
+        )
+        try:
+            yield
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+
+    return Starlette(routes=[Route("/healthz", healthz, methods=["GET"])], lifespan=lifespan)
