@@ -77,6 +77,7 @@ class _FileReader:
         self.name = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
         self.validation = validation
         self.path = path
+        self.unreadable = False
 
     def error(self, line: int, message: str) -> None:
         self.validation.errors.append(ContentIssue(self.name, line, message))
@@ -91,13 +92,15 @@ class _FileReader:
             self.error(error.line, f"invalid YAML: {error.message}")
         except OSError as error:
             self.error(1, f"cannot read the file: {error.strerror}")
+        self.unreadable = True
         return None
 
     def mapping(
         self, value: Any, line: int, what: str, required: Iterable[str], optional: Iterable[str]
     ) -> YamlDict | None:
         if not isinstance(value, YamlDict):
-            self.error(line, f"{what} must be a mapping of keys to values")
+            if not self.unreadable:  # already reported, with the line that broke it
+                self.error(line, f"{what} must be a mapping of keys to values")
             return None
         required, optional = tuple(required), tuple(optional)
         for key in value:

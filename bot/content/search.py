@@ -64,7 +64,7 @@ class SearchIndex:
         if len(token) >= 5:
             for candidate in self._by_prefix.get(token[:4], ()):
                 shared = len(_common_prefix(token, candidate))
-                if candidate != token and shared >= max(4, min(len(token), len(candidate)) - 2):
+                if candidate != token and shared >= max(5, min(len(token), len(candidate)) - 1):
                     found.append((candidate, PREFIX_MATCH))
         return found
 

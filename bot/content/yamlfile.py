@@ -10,7 +10,7 @@ from yaml.nodes import MappingNode, SequenceNode
 
 
 class YamlDict(dict[Any, Any]):
-    """A mapping that knows where it, and each of its values, stood in the file."""
+    """A mapping that knows the line it starts on and the line of each of its keys."""
 
     line: int = 0
     key_lines: dict[Any, int]
@@ -33,7 +33,7 @@ class YamlSyntaxError(Exception):
 
 
 class _LineLoader(yaml.SafeLoader):
-    def construct_mapping(self, node: MappingNode, deep: bool = False) -> YamlDict:  # type: ignore[override]
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> YamlDict:
         result = YamlDict()
         result.line = node.start_mark.line + 1
         result.key_lines = {}
@@ -44,23 +44,34 @@ class _LineLoader(yaml.SafeLoader):
             if key in result:
                 raise YamlSyntaxError(f"duplicate key {key!r}", key_node.start_mark.line + 1)
             result[key] = self.construct_object(value_node, deep=True)
-            result.key_lines[key] = value_node.start_mark.line + 1
+            result.key_lines[key] = key_node.start_mark.line + 1
         return result
 
-    def construct_sequence(self, node: SequenceNode, deep: bool = False) -> YamlList:  # type: ignore[override]
+    def construct_sequence(self, node: SequenceNode, deep: bool = False) -> YamlList:
         result = YamlList(self.construct_object(child, deep=True) for child in node.value)
         result.line = node.start_mark.line + 1
         result.item_lines = [child.start_mark.line + 1 for child in node.value]
         return result
 
+    def construct_lenient_timestamp(self, node: yaml.ScalarNode) -> Any:
+        """A date that does not exist (2026-13-45) stays text, for the validator to report."""
+        try:
+            return self.construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
 
 _LineLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _LineLoader.construct_mapping,  # type: ignore[arg-type]
+    _LineLoader.construct_mapping,
 )
 _LineLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG,
-    _LineLoader.construct_sequence,  # type: ignore[arg-type]
+    _LineLoader.construct_sequence,
+)
+_LineLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp",
+    _LineLoader.construct_lenient_timestamp,
 )
 
 

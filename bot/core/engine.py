@@ -250,7 +250,10 @@ class _Turn:
             return self.language_menu()
         if choice_id == HUMAN:
             return self.contacts(self.t._("You can talk to a person at the counter:"))
-        if choice_id.startswith(ACT + "book:"):
+        if (
+            choice_id.startswith(ACT + "book:")
+            and choice_id.removeprefix(ACT + "book:") in SERVICE_NAMES
+        ):
             return self.booking(choice_id.removeprefix(ACT + "book:"))
         if choice_id.startswith(GO) and self.catalog.node(choice_id.removeprefix(GO)):
             return self.open(choice_id.removeprefix(GO))

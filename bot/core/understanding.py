@@ -154,7 +154,8 @@ class Understanding:
                 continue
             if f" {phrase} " in rest:
                 rest = rest.replace(f" {phrase} ", " ")
-                found = found or (intent, code)
+                if found is None or intent is Intent.GREETING:
+                    found = (intent, code)
         return found if found is not None and not rest.strip() else None
 
     def analyse(self, text: str) -> Analysis:
@@ -163,10 +164,16 @@ class Understanding:
         if detected is not None:
             return Analysis(language, detected[0], detected[1])
         matches = tuple(self.index.search(text))
+        # Close runners-up in the same area are the topic's own sub-topics: the best one,
+        # which offers them as choices, is still the right answer.
         confident = (
             bool(matches)
             and matches[0].score >= CONFIDENT
-            and (len(matches) == 1 or matches[0].score - matches[1].score >= MARGIN)
+            and (
+                len(matches) == 1
+                or matches[0].score - matches[1].score >= MARGIN
+                or matches[0].area == matches[1].area
+            )
         )
         possible = tuple(match for match in matches if match.score >= POSSIBLE)
         return Analysis(language, None, None, possible, confident)

@@ -30,11 +30,15 @@ class Database:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._connection = await aiosqlite.connect(self.path, isolation_level=None)
-        await self._connection.execute("PRAGMA journal_mode = WAL")
-        await self._connection.execute("PRAGMA foreign_keys = ON")
-        await self._connection.execute("PRAGMA busy_timeout = 5000")
-        await self._connection.execute("PRAGMA synchronous = NORMAL")
-        await self.migrate()
+        try:
+            await self._connection.execute("PRAGMA journal_mode = WAL")
+            await self._connection.execute("PRAGMA foreign_keys = ON")
+            await self._connection.execute("PRAGMA busy_timeout = 5000")
+            await self._connection.execute("PRAGMA synchronous = NORMAL")
+            await self.migrate()
+        except BaseException:
+            await self.close()
+            raise
         return self
 
     async def close(self) -> None:
@@ -77,6 +81,11 @@ class Database:
                 continue
             log.info("applying database migration %d: %s", version, name)
             # executescript commits on its own; BEGIN ... COMMIT keeps each migration atomic.
-            await self.connection.executescript(
-                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {int(version)};\nCOMMIT;"
-            )
+            try:
+                await self.connection.executescript(
+                    f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {int(version)};\nCOMMIT;"
+                )
+            except Exception:
+                if self.connection.in_transaction:
+                    await self.connection.rollback()
+                raise

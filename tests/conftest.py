@@ -1,0 +1,81 @@
+"""Fixtures shared by every test; helpers live in ``tests/auxil``."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.config import PROJECT_ROOT
+from bot.content.catalog import Catalog
+from bot.content.holder import ContentHolder
+from bot.content.loader import load_catalog
+from bot.core.engine import Engine
+from bot.core.sessions import MemoryStateStore
+from bot.i18n import Interface
+
+FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURE_CONTENT = FIXTURES / "content"
+REPO_CONTENT = PROJECT_ROOT / "content"
+LOCALES = PROJECT_ROOT / "locales"
+TODAY = date(2026, 11, 25)
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail any test that tries to reach anything but this machine."""
+    real_connect = socket.socket.connect
+
+    def guarded_connect(self: socket.socket, address: Any) -> Any:
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            host = address[0]
+            try:
+                loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+            except ValueError:
+                loopback = False
+            if not loopback:
+                raise RuntimeError(f"a test tried to reach the network: {host}")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+
+
+@pytest.fixture
+def catalog() -> Catalog:
+    return load_catalog(FIXTURE_CONTENT, today=TODAY)
+
+
+@pytest.fixture
+def interface(catalog: Catalog) -> Interface:
+    return Interface(LOCALES, {lang.code: catalog.chain(lang.code) for lang in catalog.languages})
+
+
+@pytest.fixture
+def store() -> MemoryStateStore:
+    return MemoryStateStore()
+
+
+@pytest.fixture
+def engine(catalog: Catalog, store: MemoryStateStore, interface: Interface) -> Engine:
+    return Engine(lambda: catalog, store, interface, today=lambda: TODAY)
+
+
+@pytest.fixture
+def content_copy(tmp_path: Path) -> Iterator[Path]:
+    """A writable copy of the fixture content, for tests that break or change it."""
+    target = tmp_path / "content"
+    (target / "topics").mkdir(parents=True)
+    for path in FIXTURE_CONTENT.rglob("*.yaml"):
+        destination = target / path.relative_to(FIXTURE_CONTENT)
+        destination.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    yield target
+
+
+@pytest.fixture
+def holder(content_copy: Path) -> ContentHolder:
+    return ContentHolder(content_copy)

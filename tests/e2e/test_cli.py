@@ -1,0 +1,225 @@
+"""The ``sportello`` command as a user runs it: real processes, piped input, real content."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import FIXTURE_CONTENT, REPO_CONTENT
+
+
+def run(
+    tmp_path: Path, *args: str, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "SPORTELLO_DB": str(tmp_path / "data" / "bot.sqlite3"),
+        "PYTHONIOENCODING": "utf-8",
+        **(env or {}),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=tmp_path,  # no stray .env, and ./data stays inside the test's folder
+        env=environment,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_piped_chat_prints_the_menu_and_the_first_topic(tmp_path: Path) -> None:
+    result = run(tmp_path, "chat", "--lang", "it", stdin="1\n1\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Menu principale" in out
+    assert "1. Permesso di soggiorno" in out
+    assert "Rinnovo del permesso di soggiorno" in out
+    assert "60 giorni" in out
+    assert "https://www.poliziadistato.it" in out
+    assert (tmp_path / "data" / "bot.sqlite3").exists()
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("answer", ["2", "English", "en"])
+def test_chat_asks_the_language_without_lang(tmp_path: Path, answer: str) -> None:
+    result = run(tmp_path, "chat", stdin=f"{answer}\n")
+    assert result.returncode == 0, result.stderr
+    assert "Italiano" in result.stdout and "العربية" in result.stdout and "বাংলা" in result.stdout
+    assert "Main menu" in result.stdout
+    assert "Residence permit" in result.stdout
+
+
+def test_chat_navigation_words_in_several_languages(tmp_path: Path) -> None:
+    script = "1\nmenu\nlangue\nfrançais\nاللغة\n4\n1\nhelp\nlingua\nit\n"
+    result = run(tmp_path, "chat", "--lang", "it", stdin=script)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.count("Choose your language") == 3  # after "langue", "اللغة" and "lingua"
+    after_menu_word = out.split("> menu\n", 1)[1]
+    assert after_menu_word.startswith("Menu principale")
+    assert "\u200f" in out.split("> 4\n", 1)[1]  # Arabic lines carry a right-to-left mark
+    assert out.split("> it\n", 1)[1].split("\n\n")[1] == "Menu principale"
+
+
+def test_chat_free_question(tmp_path: Path) -> None:
+    result = run(tmp_path, "chat", "--lang", "en", stdin="how do I renew my residence permit?\n")
+    assert result.returncode == 0, result.stderr
+    assert "60 days" in result.stdout
+
+
+def test_chat_unknown_lang_is_refused(tmp_path: Path) -> None:
+    result = run(tmp_path, "chat", "--lang", "xx")
+    assert result.returncode == 2
+    assert "Unknown language 'xx'" in result.stderr
+
+
+def test_chat_on_empty_input_exits_cleanly(tmp_path: Path) -> None:
+    result = run(tmp_path, "chat", "--lang", "fr")
+    assert result.returncode == 0
+    assert result.stderr.count("Traceback") == 0
+
+
+@pytest.mark.parametrize(
+    "command", [[], ["chat"], ["serve"], ["content"], ["content", "check"], ["ask"]]
+)
+def test_help_on_every_command(tmp_path: Path, command: list[str]) -> None:
+    result = run(tmp_path, *command, "--help")
+    assert result.returncode == 0
+    assert "usage: sportello" in result.stdout
+
+
+def test_ask_json_one_question(tmp_path: Path) -> None:
+    result = run(
+        tmp_path, "ask", "--json", "comment renouveler mon titre de séjour", "--lang", "fr"
+    )
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert set(record) == {"lang", "intent", "matches", "answer"}
+    assert record["lang"] == "fr"
+
+
+def test_ask_json_reads_questions_from_stdin(tmp_path: Path) -> None:
+    questions = (
+        "come si rinnova il permesso di soggiorno?\n"
+        "vorrei prendere un appuntamento\n"
+        "\n"
+        "che tempo fa domani a luino\n"
+    )
+    result = run(tmp_path, "ask", "--json", "-", stdin=questions)
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == 3
+    assert records[0]["intent"] == "topic"
+    assert records[0]["matches"][0]["area"] == "permits"
+    assert records[0]["lang"] == "it"
+    assert records[1]["intent"] == "booking"
+    assert records[2]["intent"] == "fallback"
+    assert records[2]["matches"] == []
+
+
+def test_ask_plain_text(tmp_path: Path) -> None:
+    result = run(tmp_path, "ask", "ho perso il permesso")
+    assert result.returncode == 0, result.stderr
+    assert "intent:   topic" in result.stdout
+    assert "permit_lost" in result.stdout
+
+
+def test_content_check_valid_and_invalid(tmp_path: Path) -> None:
+    valid = run(tmp_path, "content", "check")
+    assert valid.returncode == 0, valid.stdout
+    assert "valid" in valid.stdout
+    assert "language" in valid.stdout and "missing" in valid.stdout and "stale" in valid.stdout
+    broken = tmp_path / "broken"
+    (broken / "topics").mkdir(parents=True)
+    for path in FIXTURE_CONTENT.rglob("*.yaml"):
+        (broken / path.relative_to(FIXTURE_CONTENT)).write_text(
+            path.read_text(encoding="utf-8"), encoding="utf-8"
+        )
+    topic = broken / "topics" / "permit_lost.yaml"
+    topic.write_text(
+        topic.read_text(encoding="utf-8").replace("area: permits", "area: pizza"), encoding="utf-8"
+    )
+    invalid = run(tmp_path, "content", "check", str(broken))
+    assert invalid.returncode == 1
+    assert "error: topics/permit_lost.yaml:2: unknown area 'pizza'" in invalid.stdout
+
+
+def test_content_check_stale_days(tmp_path: Path) -> None:
+    result = run(tmp_path, "content", "check", str(FIXTURE_CONTENT), "--stale-days", "1")
+    assert result.returncode == 0
+    assert "stale = reviewed more than 1 days ago" in result.stdout
+
+
+def test_bad_configuration_is_explained(tmp_path: Path) -> None:
+    result = run(tmp_path, "chat", env={"PORT": "nope", "SPORTELLO_TIMEZONE": "Nowhere/City"})
+    assert result.returncode == 2
+    assert "PORT must be a whole number" in result.stderr
+    assert "SPORTELLO_TIMEZONE" in result.stderr
+
+
+def test_invalid_content_at_start_is_explained(tmp_path: Path) -> None:
+    result = run(tmp_path, "chat", env={"SPORTELLO_CONTENT": str(tmp_path)})
+    assert result.returncode == 2
+    assert "content check" in result.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_serve_answers_healthz_and_stops_on_signal(tmp_path: Path) -> None:
+    port = _free_port()
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "SPORTELLO_DB": str(tmp_path / "bot.sqlite3"),
+        "SPORTELLO_CONTENT": str(REPO_CONTENT),
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve"],
+        cwd=tmp_path,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        body = None
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                body = response.json()
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert body is not None, (
+            process.stderr.read() if process.stderr and process.poll() is not None else "no answer"
+        )
+        assert body["status"] == "ok"
+        assert body["content"]["topics"] > 10
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        process.stdout.close() if process.stdout else None
+        process.stderr.close() if process.stderr else None
+    assert process.returncode in (0, 130)

@@ -1,0 +1,88 @@
+"""Settings from the environment and .env, validated with clear messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import PROJECT_ROOT, ConfigError, Settings, read_env_file
+
+
+def test_defaults_need_no_configuration(tmp_path: Path) -> None:
+    settings = Settings.from_env({}, env_file=tmp_path / "missing.env")
+    assert settings.content_dir == PROJECT_ROOT / "content"
+    assert settings.db_path == Path("data") / "sportello.sqlite3"
+    assert settings.timezone == "Europe/Rome"
+    assert settings.tz.key == "Europe/Rome"
+    assert (settings.host, settings.port) == ("127.0.0.1", 8080)
+    assert settings.telegram_bot_token is None
+
+
+def test_environment_wins_over_env_file(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "# comment\nPORT=9000\nexport HOST='0.0.0.0'\nSPORTELLO_DEFAULT_LANGUAGE=fr # inline\n"
+        'TELEGRAM_BOT_TOKEN="123:abc"\n\n',
+        encoding="utf-8",
+    )
+    settings = Settings.from_env({"PORT": "9100"}, env_file=env_file)
+    assert settings.port == 9100
+    assert settings.host == "0.0.0.0"
+    assert settings.default_language == "fr"
+    assert settings.telegram_bot_token == "123:abc"
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env(
+            {
+                "PORT": "eighty",
+                "SPORTELLO_TIMEZONE": "Mars/Olympus",
+                "SPORTELLO_DEFAULT_LANGUAGE": "Italiano",
+                "SPORTELLO_CONTENT": str(tmp_path / "nowhere"),
+                "TELEGRAM_API_URL": "ftp://x",
+                "TWILIO_ACCOUNT_SID": "AC1",
+                "SPORTELLO_LOG_LEVEL": "LOUD",
+                "SPORTELLO_STALE_DAYS": "0",
+            },
+            env_file=None,
+        )
+    text = str(raised.value)
+    for name in (
+        "PORT must be a whole number",
+        "SPORTELLO_TIMEZONE",
+        "SPORTELLO_DEFAULT_LANGUAGE",
+        "SPORTELLO_CONTENT is not a folder",
+        "TELEGRAM_API_URL must be an http(s) URL",
+        "TWILIO_AUTH_TOKEN",
+        "SPORTELLO_LOG_LEVEL",
+        "SPORTELLO_STALE_DAYS must be between",
+    ):
+        assert name in text
+    assert len(raised.value.problems) == 8
+
+
+def test_port_range() -> None:
+    with pytest.raises(ConfigError, match="between 1 and 65535"):
+        Settings.from_env({"PORT": "70000"}, env_file=None)
+
+
+def test_malformed_env_file(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("this is not a setting\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\.env:1: expected KEY=value"):
+        read_env_file(env_file)
+
+
+def test_env_example_documents_every_variable() -> None:
+    example = (PROJECT_ROOT / "deploy" / ".env.example").read_text(encoding="utf-8")
+    source = (PROJECT_ROOT / "bot" / "config.py").read_text(encoding="utf-8")
+    import re
+
+    used = set(re.findall(r'"((?:SPORTELLO|TELEGRAM|TWILIO|PUBLIC|HOST|PORT)[A-Z_]*)"', source))
+    assert used >= {"SPORTELLO_DB", "TELEGRAM_BOT_TOKEN", "TWILIO_API_URL", "PUBLIC_BASE_URL"}
+    for name in used:
+        assert re.search(rf"^#?\s*{name}=", example, re.MULTILINE), (
+            f"{name} is not in deploy/.env.example"
+        )

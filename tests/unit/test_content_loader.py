@@ -1,0 +1,308 @@
+"""Content loading and validation: every kind of error, with its file and line."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bot.content.catalog import Catalog
+from bot.content.loader import ContentError, load_catalog, validate
+from tests.conftest import REPO_CONTENT, TODAY
+
+
+def errors_of(root: Path) -> list[str]:
+    return [str(issue) for issue in validate(root, today=TODAY).errors]
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_fixture_content_loads_into_an_immutable_catalog(catalog: Catalog) -> None:
+    assert catalog.root == "main"
+    assert set(catalog.topics) == {"permit_renewal", "permit_lost", "counter_hours"}
+    assert [lang.code for lang in catalog.enabled_languages] == ["it", "en", "fr", "ar"]
+    topic = catalog.topics["permit_renewal"]
+    assert topic.reviewed == date(2026, 11, 20)
+    assert topic.actions[0].service == "permit_renewal"
+    with pytest.raises(TypeError):
+        catalog.topics["x"] = topic  # type: ignore[index]
+    with pytest.raises(AttributeError):
+        catalog.root = "other"  # type: ignore[misc]
+
+
+def test_the_repository_content_is_valid() -> None:
+    validation = validate(REPO_CONTENT)
+    assert validation.errors == []
+    assert validation.catalog is not None
+    areas = {topic.area for topic in validation.catalog.topics.values()}
+    assert areas >= {
+        "permits",
+        "family_reunification",
+        "a2_test",
+        "citizenship",
+        "health",
+        "counter",
+    }
+    for topic in validation.catalog.topics.values():
+        assert "it" in topic.answer and "en" in topic.answer, topic.id
+        assert topic.sources, topic.id
+
+
+def test_language_chain(catalog: Catalog) -> None:
+    assert catalog.chain("ar") == ("ar", "fr", "en", "it")
+    assert catalog.chain("it") == ("it",)
+    assert catalog.chain("xx") == ("xx", "it")
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "expected"),
+    [
+        (
+            "topics/permit_lost.yaml",
+            "answer:",
+            "anwser:",
+            "topics/permit_lost.yaml:7: unknown key 'anwser'",
+        ),
+        (
+            "topics/permit_lost.yaml",
+            "answer:",
+            "anwser:",
+            "topics/permit_lost.yaml:1: a topic is missing the required key 'answer'",
+        ),
+        (
+            "topics/permit_lost.yaml",
+            "reviewed: 2026-11-20",
+            "reviewed: 2026-13-45",
+            "topics/permit_lost.yaml:3: 'reviewed' must be a date",
+        ),
+        (
+            "topics/permit_lost.yaml",
+            "reviewed: 2026-11-20",
+            "reviewed: yesterday",
+            "topics/permit_lost.yaml:3: 'reviewed' must be a date",
+        ),
+        (
+            "topics/permit_lost.yaml",
+            "reviewed: 2026-11-20",
+            "reviewed: 2027-01-01",
+            "topics/permit_lost.yaml:3: 'reviewed' date 2027-01-01 is in the future",
+        ),
+        (
+            "topics/permit_lost.yaml",
+            "  en: Report the loss to the police, then ask the counter.",
+            '  en: ""',
+            "topics/permit_lost.yaml:9: empty 'answer' in 'en'",
+        ),
+        (
+            "topics/permit_lost.yaml",
+            "  en: Report the loss to the police, then ask the counter.",
+            "  en:",
+            "topics/permit_lost.yaml:9: empty 'answer' in 'en'",
+        ),
+        (
+            "topics/permit_lost.yaml",
+            "  it: Denuncia lo",
+            "  xx: Denuncia lo",
+            "topics/permit_lost.yaml:8: unknown language 'xx' in 'answer'",
+        ),
+        (
+            "topics/permit_lost.yaml",
+            "  it: Denuncia lo",
+            "  fr: Denuncia lo",
+            "topics/permit_lost.yaml:7: topic 'answer' has no Italian text",
+        ),
+        (
+            "topics/permit_lost.yaml",
+            "area: permits",
+            "area: weather",
+            "topics/permit_lost.yaml:2: unknown area 'weather'",
+        ),
+        (
+            "topics/permit_lost.yaml",
+            "id: permit_lost",
+            "id: permit_found",
+            "must equal the file name 'permit_lost'",
+        ),
+        (
+            "topics/permit_lost.yaml",
+            "id: permit_lost",
+            "id: Permit Lost",
+            "topics/permit_lost.yaml:1: topic id 'Permit Lost' must be lowercase",
+        ),
+        (
+            "topics/permit_lost.yaml",
+            "status: {it: reviewed}",
+            "status: {it: approved}",
+            "topics/permit_lost.yaml:10: status of 'it' must be 'reviewed' or 'draft'",
+        ),
+        (
+            "topics/permit_lost.yaml",
+            "status: {it: reviewed}",
+            "status: {it: reviewed, ar: draft}",
+            "status given for 'ar', which has no answer",
+        ),
+        (
+            "topics/permit_lost.yaml",
+            "  - url: https://www.poliziadistato.it",
+            "  - url: www.poliziadistato",
+            "is not a web address",
+        ),
+        (
+            "topics/permit_lost.yaml",
+            "sources:\n  - url: https://www.poliziadistato.it\n    title: Polizia di Stato\n",
+            "sources: []\n",
+            "'sources' must be a non-empty list",
+        ),
+        (
+            "topics/permit_lost.yaml",
+            "sources:\n  - url: https://www.poliziadistato.it\n    title: Polizia di Stato\n",
+            "",
+            "a topic is missing the required key 'sources'",
+        ),
+        (
+            "topics/permit_renewal.yaml",
+            "children: [permit_lost]",
+            "children: [permit_missing]",
+            "topics/permit_renewal.yaml:31: 'permit_renewal' refers to 'permit_missing', "
+            "which does not exist",
+        ),
+        (
+            "topics/permit_renewal.yaml",
+            "children: [permit_lost]",
+            "children: [main]",
+            "children of topic 'permit_renewal' must be topics",
+        ),
+        (
+            "topics/permit_renewal.yaml",
+            "  - book: permit_renewal",
+            "  - book: haircut",
+            "topics/permit_renewal.yaml:33: unknown service 'haircut'",
+        ),
+        (
+            "topics/permit_renewal.yaml",
+            "  - human: true",
+            "  - dance: true",
+            "topics/permit_renewal.yaml:34: unknown action 'dance'",
+        ),
+        (
+            "topics/permit_renewal.yaml",
+            "  it: Rinnovo del permesso\n",
+            "  it: " + "x" * 61 + "\n",
+            "'title' in 'it' is 61 characters; at most 60",
+        ),
+        (
+            "menu.yaml",
+            "items: [menu_permits, counter_hours]",
+            "items: [menu_permits, counter_hours, nowhere]",
+            "menu.yaml:6: 'main' refers to 'nowhere', which does not exist",
+        ),
+        (
+            "menu.yaml",
+            "items: [menu_permits, counter_hours]",
+            "items: [menu_permits]",
+            "topics/counter_hours.yaml:1: 'counter_hours' cannot be reached from the root "
+            "menu 'main'",
+        ),
+        (
+            "menu.yaml",
+            "  - id: menu_permits",
+            "  - id: counter_hours",
+            "duplicate id 'counter_hours'",
+        ),
+        ("menu.yaml", "root: main", "root: start", "menu.yaml:1: root menu 'start' is not defined"),
+        (
+            "menu.yaml",
+            "root: main",
+            "root: main\nroot: other",
+            "menu.yaml:2: invalid YAML: duplicate key 'root'",
+        ),
+        ("menu.yaml", "  - id: menu_permits", "  - id: [unclosed", "menu.yaml:8: invalid YAML"),
+        (
+            "languages.yaml",
+            "default: it",
+            "default: de",
+            "languages.yaml:1: default language 'de' is not enabled",
+        ),
+        (
+            "languages.yaml",
+            "    fallback: [en, it]",
+            "    fallback: [en, klingon]",
+            "language 'fr' falls back to unknown 'klingon'",
+        ),
+        ("languages.yaml", "  - code: fr", "  - code: en", "language 'en' is listed twice"),
+        ("languages.yaml", "    rtl: true", "    rtl: maybe", "'rtl' must be true or false"),
+        (
+            "offices.yaml",
+            "    address: Cittiglio (VA)",
+            "    adress: Cittiglio (VA)",
+            "offices.yaml:10: unknown key 'adress'",
+        ),
+        ("offices.yaml", "  - id: cittiglio", "  - id: luino", "duplicate office id 'luino'"),
+        ("intents.yaml", "  thanks:", "  thank:", "intents.yaml:11: unknown intent 'thank'"),
+        (
+            "intents.yaml",
+            "  help: {it: [aiuto]",
+            "  help: {it: aiuto",
+            "'help' in 'it' must be a list of non-empty texts",
+        ),
+    ],
+)
+def test_each_error_is_reported_with_file_and_line(
+    content_copy: Path, file: str, old: str, new: str, expected: str
+) -> None:
+    edit(content_copy / file, old, new)
+    errors = errors_of(content_copy)
+    assert any(expected in error for error in errors), errors
+    with pytest.raises(ContentError):
+        load_catalog(content_copy, today=TODAY)
+
+
+def test_duplicate_topic_id_across_files(content_copy: Path) -> None:
+    copy = content_copy / "topics" / "permit_lost_copy.yaml"
+    copy.write_text(
+        (content_copy / "topics" / "permit_lost.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    errors = errors_of(content_copy)
+    assert any("must equal the file name 'permit_lost_copy'" in error for error in errors), errors
+
+
+def test_duplicate_id_between_topic_and_menu(content_copy: Path) -> None:
+    edit(content_copy / "menu.yaml", "  - id: menu_permits", "  - id: permit_lost")
+    errors = errors_of(content_copy)
+    assert any("duplicate id 'permit_lost'" in error for error in errors), errors
+
+
+def test_missing_file_and_non_utf8_file(content_copy: Path) -> None:
+    (content_copy / "offices.yaml").unlink()
+    (content_copy / "topics" / "permit_lost.yaml").write_bytes(b"id: \xff\xfe")
+    errors = errors_of(content_copy)
+    assert any(e.startswith("offices.yaml:1: cannot read the file") for e in errors), errors
+    assert any(
+        "topics/permit_lost.yaml:1: invalid YAML: the file is not UTF-8" in e for e in errors
+    ), errors
+
+
+def test_all_errors_are_reported_at_once(content_copy: Path) -> None:
+    edit(content_copy / "topics" / "permit_lost.yaml", "area: permits", "area: weather")
+    edit(content_copy / "topics" / "counter_hours.yaml", "reviewed: 2025-01-10", "reviewed: soon")
+    assert len(errors_of(content_copy)) >= 2
+
+
+def test_long_answer_is_a_warning_not_an_error(content_copy: Path) -> None:
+    edit(
+        content_copy / "topics" / "permit_lost.yaml",
+        "  it: Denuncia lo smarrimento alla polizia, poi chiedi allo sportello.",
+        "  it: " + "parola " * 150,
+    )
+    validation = validate(content_copy, today=TODAY)
+    assert validation.catalog is not None
+    assert any("keep it under 900" in str(warning) for warning in validation.warnings)
+
+
+def test_missing_folder(tmp_path: Path) -> None:
+    assert "does not exist" in errors_of(tmp_path / "nope")[0]

@@ -1,0 +1,344 @@
+"""The dialogue engine, driven with plain objects: no channel, no network, no database."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.engine import Engine
+from bot.core.messages import Kind
+from bot.core.sessions import MemoryStateStore, Session, State
+from tests.auxil.chat import Conversation
+
+
+@pytest.fixture
+def chat(engine: Engine) -> Conversation:
+    return Conversation(engine)
+
+
+async def test_new_user_without_hint_is_asked_for_a_language(chat: Conversation) -> None:
+    reply = await chat.start()
+    assert chat.ids() == ["lang:it", "lang:en", "lang:fr", "lang:ar"]  # German is disabled
+    assert chat.labels() == ["Italiano", "English", "Français", "العربية"]
+    assert "Choose your language" in reply.text
+
+
+@pytest.mark.parametrize("answer", ["2", "en", "English", "english", " ENGLISH "])
+async def test_language_accepted_by_number_code_or_name(chat: Conversation, answer: str) -> None:
+    await chat.start()
+    reply = await chat.send(answer)
+    assert reply.language == "en"
+    assert "**Main menu**" in reply.text
+    assert chat.labels()[:2] == ["Residence permit", "Opening hours"]
+
+
+async def test_language_given_in_native_script(chat: Conversation) -> None:
+    await chat.start()
+    reply = await chat.send("العربية")
+    assert reply.language == "ar"
+    assert reply.rtl
+
+
+async def test_unknown_language_answer_asks_again(chat: Conversation) -> None:
+    await chat.start()
+    await chat.send("klingon")
+    assert chat.ids()[0] == "lang:it"
+
+
+async def test_platform_hint_skips_the_question(chat: Conversation) -> None:
+    reply = await chat.start(hint="en-GB")
+    assert reply.language == "en"
+    assert "Welcome" in reply.text
+
+
+async def test_disabled_language_hint_is_ignored(chat: Conversation) -> None:
+    await chat.start(hint="de")
+    assert chat.ids()[0] == "lang:it"
+
+
+async def test_first_free_text_sets_the_language(chat: Conversation) -> None:
+    reply = await chat.send("how do i renew my residence permit")
+    assert reply.language == "en"
+    assert "**Permit renewal**" in reply.text
+
+
+async def test_browse_by_number_and_label_back_and_home(chat: Conversation) -> None:
+    await chat.start(hint="it")
+    await chat.send("1")
+    assert chat.labels()[:2] == ["Rinnovo del permesso", "Permesso perso o rubato"]
+    reply = await chat.send("rinnovo del permesso")  # the label, typed in another case
+    assert reply.text.startswith("**Rinnovo del permesso**")
+    assert "almeno 60 giorni prima" in reply.text
+    assert "https://www.portaleimmigrazione.it" in reply.text
+    assert "https://www.poliziadistato.it" in reply.text
+    assert "20 novembre 2026" in reply.text  # the reviewed date, formatted for Italian
+    assert chat.ids() == [
+        "go:permit_lost",
+        "act:book:permit_renewal",
+        "act:human",
+        "nav:back",
+        "nav:home",
+    ]
+    await chat.send("1")  # a sub-topic
+    assert chat.last is not None and "Denuncia" in chat.last.text
+    await chat.press("nav:back")
+    assert chat.last.text.startswith("**Rinnovo del permesso**")
+    await chat.press("nav:back")
+    assert chat.ids()[0] == "go:permit_renewal"
+    await chat.press("nav:home")
+    assert chat.ids()[0] == "go:menu_permits"
+
+
+@pytest.mark.parametrize(
+    ("hint", "word"),
+    [("it", "menu"), ("it", "inizio"), ("en", "home"), ("fr", "menu"), ("ar", "القائمة")],
+)
+async def test_menu_word_goes_home_in_every_language(
+    chat: Conversation, hint: str, word: str
+) -> None:
+    await chat.start(hint=hint)
+    await chat.send("1")
+    await chat.send(word)
+    assert chat.ids()[0] == "go:menu_permits"
+
+
+@pytest.mark.parametrize("word", ["lingua", "langue", "language", "اللغة", "/language"])
+async def test_language_word_opens_the_language_menu_at_any_moment(
+    chat: Conversation, word: str
+) -> None:
+    await chat.start(hint="it")
+    await chat.send("1")
+    await chat.send(word[1:], kind=Kind.COMMAND) if word.startswith("/") else await chat.send(word)
+    assert chat.ids()[0] == "lang:it"
+    reply = await chat.send("3")
+    assert reply.language == "fr"
+    assert chat.ids()[0] == "go:menu_permits"
+
+
+async def test_back_word_and_help_word(chat: Conversation) -> None:
+    await chat.start(hint="it")
+    await chat.send("1")
+    await chat.send("2")
+    await chat.send("indietro")
+    assert chat.ids()[0] == "go:permit_renewal"
+    reply = await chat.send("aiuto")
+    assert "“menu”" in reply.text and "“indietro”" in reply.text and "“lingua”" in reply.text
+    assert chat.ids()[0] == "go:permit_renewal"  # help keeps the choices the user had
+
+
+async def test_number_out_of_range_explains_and_keeps_choices(chat: Conversation) -> None:
+    await chat.start(hint="en")
+    offered = chat.ids()
+    reply = await chat.send("42")
+    assert f"1 to {len(offered)}" in reply.text
+    assert chat.ids() == offered
+
+
+async def test_free_question_gets_the_best_answer(chat: Conversation) -> None:
+    await chat.start(hint="it")
+    reply = await chat.send("come rinnovo il permesso di soggiorno?")
+    assert reply.text.startswith("**Rinnovo del permesso**")
+    await chat.send("indietro")
+    assert chat.ids()[0] == "go:menu_permits"  # back returns to where the question was asked
+
+
+async def test_typo_and_accent_tolerant_matching(chat: Conversation) -> None:
+    await chat.start(hint="it")
+    reply = await chat.send("ho PERSO il permésso")
+    assert reply.text.startswith("**Permesso perso o rubato**")
+
+
+async def test_unknown_question_falls_back_kindly(chat: Conversation) -> None:
+    await chat.start(hint="en")
+    reply = await chat.send("best pizza recipe with pineapple")
+    assert "did not find an answer" in reply.text
+    assert "act:human" in chat.ids()
+    assert "go:menu_permits" in chat.ids()
+
+
+async def test_fallback_language_is_announced(chat: Conversation) -> None:
+    await chat.start(hint="fr")
+    reply = await chat.press("go:permit_lost")
+    assert "Report the loss" in reply.text  # fr -> en
+    assert "English" in reply.text
+
+
+async def test_draft_translation_is_announced(chat: Conversation) -> None:
+    await chat.start(hint="ar")
+    reply = await chat.press("go:permit_renewal")
+    assert "اطلب التجديد" in reply.text
+    assert reply.rtl
+    assert "ℹ️" in reply.text
+
+
+async def test_reviewed_translation_has_no_notice(chat: Conversation) -> None:
+    await chat.start(hint="en")
+    reply = await chat.press("go:permit_renewal")
+    assert "ℹ️" not in reply.text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("vorrei un appuntamento", "To book an appointment"),
+        ("I want to cancel my appointment please", "cancel an appointment"),
+        ("my appointments", "cancel an appointment"),
+        ("can I talk to a person?", "talk to a person"),
+    ],
+)
+async def test_intents_lead_to_the_counter_contacts(
+    chat: Conversation, text: str, expected: str
+) -> None:
+    await chat.start(hint="en")
+    reply = await chat.send(text)
+    assert expected in reply.text
+    assert "0332 536727" in reply.text and "pdzluino@comune.luino.va.it" in reply.text
+    assert "not yet confirmed" in reply.text  # the Cittiglio office is marked unconfirmed
+
+
+async def test_book_action_names_the_service(chat: Conversation) -> None:
+    await chat.start(hint="en")
+    await chat.press("go:permit_renewal")
+    reply = await chat.press("act:book:permit_renewal")
+    assert "Residence permit renewal" in reply.text
+
+
+async def test_greeting_and_thanks(chat: Conversation) -> None:
+    await chat.start(hint="en")
+    reply = await chat.send("Hello!")
+    assert "Welcome" in reply.text
+    reply = await chat.send("thanks")
+    assert "welcome" in reply.text.lower()
+
+
+@pytest.mark.parametrize("kind", [Kind.MEDIA, Kind.CONTACT, Kind.LOCATION])
+async def test_non_text_messages_get_an_answer_and_the_choices(
+    chat: Conversation, kind: Kind
+) -> None:
+    await chat.start(hint="en")
+    offered = chat.ids()
+    reply = await chat.send(kind=kind)
+    assert reply.text
+    assert chat.ids() == offered
+
+
+@pytest.mark.parametrize(
+    "choice_id",
+    ["go:no_such_topic", "lang:xx", "act:book:unknown", "garbage", "", "nav:", "x" * 500],
+)
+async def test_stale_or_garbage_buttons_show_the_menu(chat: Conversation, choice_id: str) -> None:
+    await chat.start(hint="en")
+    reply = await chat.press(choice_id)
+    assert reply.text
+    assert "go:menu_permits" in chat.ids() or "Residence permit" in reply.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "?!?",
+        "🙂" * 50,
+        "a" * 100_000,
+        "\x00\x01",
+        "١٢٣",
+        "0",
+        "-1",
+        "99999999999999999999",
+        "/",
+    ],
+)
+async def test_any_text_gets_an_answer(chat: Conversation, text: str) -> None:
+    await chat.start(hint="it")
+    reply = await chat.send(text)
+    assert reply.text
+    assert reply.choices
+
+
+async def test_unknown_command_shows_help(chat: Conversation) -> None:
+    await chat.start(hint="en")
+    reply = await chat.send("frobnicate", kind=Kind.COMMAND)
+    assert "How to use this chat" in reply.text
+
+
+async def test_state_survives_a_new_engine(engine: Engine, store: MemoryStateStore) -> None:
+    first = Conversation(engine)
+    await first.start(hint="it")
+    await first.send("1")
+    restarted = Engine(engine._catalog, store, engine._interface)
+    second = Conversation(restarted)
+    reply = await second.send("2")  # "2" resolves against the choices offered before the restart
+    assert reply.text.startswith("**Permesso perso o rubato**")
+
+
+async def test_users_and_channels_are_separate(engine: Engine) -> None:
+    alice, bob = Conversation(engine, "alice"), Conversation(engine, "bob")
+    other_channel = Conversation(engine, "alice", channel="other")
+    await alice.start(hint="it")
+    await bob.start(hint="en")
+    await other_channel.start()
+    assert alice.last is not None and alice.last.language == "it"
+    assert bob.last is not None and bob.last.language == "en"
+    assert other_channel.ids()[0] == "lang:it"
+
+
+async def test_corrupt_session_starts_afresh(engine: Engine, store: MemoryStateStore) -> None:
+    await store.put("test", "u1", "{not json")
+    reply = await Conversation(engine).start()
+    assert reply.choices[0].id == "lang:it"
+
+
+def test_session_round_trip() -> None:
+    session = Session("c", "u", language="ar", state=State.LANGUAGE, node="x", history=["a", "b"])
+    loaded = Session.load("c", "u", session.dump())
+    assert loaded == session
+
+
+async def test_engine_failure_becomes_a_kind_reply(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chat = Conversation(engine)
+    await chat.start(hint="en")
+
+    def broken(self: object, text: str) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("bot.core.engine._Turn._free_text", broken)
+    reply = await chat.send("anything at all")
+    assert "something went wrong" in reply.text
+    assert "go:menu_permits" in chat.ids()
+
+
+def test_ask_reports_language_intent_matches_and_answer(engine: Engine) -> None:
+    answer = engine.ask("how do I renew my residence permit")
+    assert answer.language == "en"
+    assert answer.intent == "topic"
+    assert answer.matches[0].topic == "permit_renewal"
+    assert answer.matches[0].area == "permits"
+    assert 0 < answer.matches[0].score <= 1
+    assert "at least 60 days" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("vorrei un appuntamento", "booking"),
+        ("cancel my appointment", "cancel"),
+        ("my appointments", "my_appointments"),
+        ("operatore", "human"),
+        ("ciao", "greeting"),
+        ("langue", "language"),
+        ("what is the weather tomorrow", "fallback"),
+    ],
+)
+def test_ask_intents(engine: Engine, question: str, intent: str) -> None:
+    answer = engine.ask(question)
+    assert answer.intent == intent
+    if intent != "topic":
+        assert answer.matches == ()
+
+
+def test_ask_in_a_given_language(engine: Engine) -> None:
+    answer = engine.ask("rinnovo permesso", language="en")
+    assert answer.language == "en"
+    assert "at least 60 days" in answer.text
