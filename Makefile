@@ -17,17 +17,20 @@ $(STAMP): pyproject.toml
 
 # Compiled catalogs (.mo) are build products, never committed.
 i18n-compile: $(STAMP)
-	$(BIN)/pybabel compile --domain messages --directory locales --statistics 2>&1 | tail -n 1
+	$(BIN)/pybabel --quiet compile --domain messages --directory locales
 
 # Translators' workflow: extract strings from the code, merge them into every catalog, compile.
+# No source locations in the catalogs: they would change with every edit of the code and make
+# parallel branches conflict on every .po file.
 i18n: $(STAMP)
 	$(BIN)/pybabel extract --mapping-file babel.cfg --output-file locales/messages.pot \
 		--project sportello --copyright-holder "Sportello contributors" \
-		--add-comments TRANSLATORS: --sort-by-file --no-wrap bot
+		--add-comments TRANSLATORS: --sort-by-file --no-wrap --no-location bot
 	for lang in $(LANGS); do \
 		if [ -f locales/$$lang/LC_MESSAGES/messages.po ]; then \
 			$(BIN)/pybabel update --input-file locales/messages.pot --domain messages \
-				--output-dir locales --locale $$lang --ignore-obsolete --no-wrap; \
+				--output-dir locales --locale $$lang --ignore-obsolete --no-wrap \
+				--ignore-pot-creation-date; \
 		else \
 			$(BIN)/pybabel init --input-file locales/messages.pot --domain messages \
 				--output-dir locales --locale $$lang --no-wrap; \

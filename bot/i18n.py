@@ -26,6 +26,7 @@ _LTR_RUN = re.compile(
     r"(https?://\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\+?\d[\d ./:-]*\d|[A-Z]{2}-[A-Z0-9]{4}"
     r"|[A-Za-z][A-Za-z0-9 ,.'()/-]*[A-Za-z0-9)])"
 )
+_RTL_LETTER = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
 
 
 def N_(message: str) -> str:
@@ -126,8 +127,18 @@ def isolate_ltr(text: str) -> str:
     return _LTR_RUN.sub(lambda match: f"{LRI}{match.group(0)}{PDI}", text)
 
 
+def has_rtl(text: str) -> bool:
+    return _RTL_LETTER.search(text) is not None
+
+
 def bidi_text(text: str, rtl: bool) -> str:
-    """Prepare text for display: in right-to-left languages, isolate LTR runs, mark each line."""
+    """Prepare text for display in a right-to-left language.
+
+    Lines with right-to-left letters get an RLM and their LTR runs isolated; lines wholly in a
+    left-to-right script (an answer shown in a fallback language) stay as they are.
+    """
     if not rtl:
         return text
-    return "\n".join(f"{RLM}{isolate_ltr(line)}" if line else line for line in text.split("\n"))
+    return "\n".join(
+        f"{RLM}{isolate_ltr(line)}" if has_rtl(line) else line for line in text.split("\n")
+    )

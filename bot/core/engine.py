@@ -11,7 +11,9 @@ with plain objects. Flow (see ``dialogue.mmd`` beside this file):
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -68,6 +70,10 @@ class Engine:
         self._interface = interface
         self._today = today
         self._understanding: Understanding | None = None
+        # One message at a time per user: two quick taps must not overwrite each other's state.
+        self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
 
     def understanding(self) -> Understanding:
         """The understanding of the current catalog, rebuilt when the content changed."""
@@ -82,6 +88,14 @@ class Engine:
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Answer one message. Never raises for anything a user can send."""
+        key = (incoming.channel, incoming.user_id)
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        async with lock:
+            return await self._handle(incoming)
+
+    async def _handle(self, incoming: Incoming) -> list[Reply]:
         stored = await self._sessions.get(incoming.channel, incoming.user_id)
         session = (
             Session(incoming.channel, incoming.user_id)
@@ -389,7 +403,9 @@ class _Turn:
             parts.append(self.t._("Useful links:") + "\n" + "\n".join(lines))
         sources = "\n".join(f"- {source.title}: {source.url}" for source in topic.sources)
         checked = self.t._("Checked on {date}.").format(date=format_date(topic.reviewed, self.code))
-        parts.append(f"{self.t._('Official sources:')}\n{sources}\n{checked}")
+        # Not inside an f-string: Babel's extractor would not see the message there.
+        sources_title = self.t._("Official sources:")
+        parts.append(f"{sources_title}\n{sources}\n{checked}")
         if answer.fallback:
             language = self.catalog.language(answer.language)
             name = language.name if language else answer.language

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.core.engine import Engine
@@ -342,3 +344,22 @@ def test_ask_in_a_given_language(engine: Engine) -> None:
     answer = engine.ask("rinnovo permesso", language="en")
     assert answer.language == "en"
     assert "at least 60 days" in answer.text
+
+
+class SlowStore(MemoryStateStore):
+    """A store that yields to the event loop, as a real database does."""
+
+    async def get(self, channel: str, user_id: str) -> str | None:
+        state = await super().get(channel, user_id)
+        await asyncio.sleep(0.01)  # another message may run meanwhile
+        return state
+
+
+async def test_concurrent_messages_of_one_user_do_not_lose_state(engine: Engine) -> None:
+    slow = Engine(engine._catalog, SlowStore(), engine._interface)
+    chat = Conversation(slow)
+    await chat.start(hint="it")
+    # Two messages at once: the second must see the state the first left.
+    first, second = await asyncio.gather(chat.send("1"), chat.send("1"))
+    texts = {first.text.split("\n")[0], second.text.split("\n")[0]}
+    assert texts == {"**Permesso di soggiorno**", "**Rinnovo del permesso**"}

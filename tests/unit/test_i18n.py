@@ -122,3 +122,11 @@ def test_rtl_text_keeps_links_numbers_and_codes_readable() -> None:
     assert f"{LRI}https://www.portaleimmigrazione.it{PDI}" in shown
     assert f"{LRI}LU-4K7P{PDI}" in shown
     assert bidi_text(text, rtl=False) == text
+
+
+def test_left_to_right_lines_in_rtl_replies_stay_untouched() -> None:
+    text = "عنوان\nAsk for the renewal (fallback English)\nرابط https://x.it"
+    lines = bidi_text(text, rtl=True).split("\n")
+    assert lines[0] == f"{RLM}عنوان"
+    assert lines[1] == "Ask for the renewal (fallback English)"
+    assert lines[2] == f"{RLM}رابط {LRI}https://x.it{PDI}"
