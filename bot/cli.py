@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date, timedelta
@@ -87,8 +88,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = Settings.from_env()
+        # The chat and ask share the terminal with a person: only problems, unless asked for.
+        quiet = args.command in ("chat", "ask") and "SPORTELLO_LOG_LEVEL" not in os.environ
         logging.basicConfig(
-            level=settings.log_level,
+            level="WARNING" if quiet else settings.log_level,
             stream=sys.stderr,
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
