@@ -30,7 +30,7 @@ i18n: $(STAMP)
 		if [ -f locales/$$lang/LC_MESSAGES/messages.po ]; then \
 			$(BIN)/pybabel update --input-file locales/messages.pot --domain messages \
 				--output-dir locales --locale $$lang --ignore-obsolete --no-wrap \
-				--ignore-pot-creation-date; \
+				--ignore-pot-creation-date --no-fuzzy-matching; \
 		else \
 			$(BIN)/pybabel init --input-file locales/messages.pot --domain messages \
 				--output-dir locales --locale $$lang --no-wrap; \

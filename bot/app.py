@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from bot.channels.telegram import TelegramChannel
 from bot.config import ConfigError, Settings
 from bot.content.holder import ContentHolder
 from bot.core.engine import Engine
@@ -27,6 +28,7 @@ class Services:
     interface: Interface
     engine: Engine
     database: Database | None
+    telegram: TelegramChannel | None = None
 
 
 def build_interface(settings: Settings, content: ContentHolder) -> Interface:
@@ -36,8 +38,14 @@ def build_interface(settings: Settings, content: ContentHolder) -> Interface:
 
 
 @asynccontextmanager
-async def services(settings: Settings, persistent: bool = True) -> AsyncIterator[Services]:
-    """Build the bot; ``persistent=False`` keeps conversations in memory (``sportello ask``)."""
+async def services(
+    settings: Settings, persistent: bool = True, channels: bool = False
+) -> AsyncIterator[Services]:
+    """Build the bot; ``persistent=False`` keeps conversations in memory (``sportello ask``).
+
+    ``channels=True`` also builds the messaging channels whose tokens are configured; the web
+    app starts and stops them.
+    """
     content = ContentHolder(settings.content_dir, settings.default_language)
     if settings.default_language and content.catalog.language(settings.default_language) is None:
         raise ConfigError(
@@ -52,8 +60,12 @@ async def services(settings: Settings, persistent: bool = True) -> AsyncIterator
     if database is not None:
         await database.open()
         store = SqliteSessionStore(database)
+    engine = Engine(content, store, interface)
+    telegram = None
+    if channels and settings.telegram_bot_token:
+        telegram = TelegramChannel(engine, settings, interface)
     try:
-        yield Services(settings, content, interface, Engine(content, store, interface), database)
+        yield Services(settings, content, interface, engine, database, telegram)
     finally:
         if database is not None:
             await database.close()

@@ -171,7 +171,7 @@ async def _serve(settings: Settings) -> int:
     from bot.app import services
     from bot.web import create_web_app
 
-    async with services(settings) as bot:
+    async with services(settings, channels=True) as bot:
         config = uvicorn.Config(
             create_web_app(bot),
             host=settings.host,

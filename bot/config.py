@@ -61,6 +61,11 @@ class Settings:
     public_base_url: str | None = None
     telegram_bot_token: str | None = None
     telegram_api_url: str = "https://api.telegram.org"
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: str | None = None
+    telegram_staff_chat_id: int | None = None
+    telegram_staff_user_ids: frozenset[int] = frozenset()
+    telegram_rate_limit: int = 20
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = None
     twilio_whatsapp_from: str | None = None
@@ -166,6 +171,33 @@ def _parse(env: Mapping[str, str]) -> Settings:
             "TWILIO_WHATSAPP_FROM (or none of them)"
         )
 
+    staff_chat = text("TELEGRAM_STAFF_CHAT_ID")
+    staff_chat_id: int | None = None
+    if staff_chat is not None:
+        try:
+            staff_chat_id = int(staff_chat)
+        except ValueError:
+            problems.append(
+                "TELEGRAM_STAFF_CHAT_ID must be a chat id such as -1001234567890, "
+                f"got {staff_chat!r}"
+            )
+    staff_users: set[int] = set()
+    for item in (text("TELEGRAM_STAFF_USER_IDS") or "").replace(";", ",").split(","):
+        if not item.strip():
+            continue
+        try:
+            staff_users.add(int(item.strip()))
+        except ValueError:
+            problems.append(
+                "TELEGRAM_STAFF_USER_IDS must be numeric user ids separated by commas, "
+                f"got {item.strip()!r}"
+            )
+    secret = text("TELEGRAM_WEBHOOK_SECRET")
+    if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+        problems.append(
+            "TELEGRAM_WEBHOOK_SECRET may only hold letters, digits, '_' and '-' (1 to 256)"
+        )
+
     settings = Settings(
         db_path=path("SPORTELLO_DB", defaults.db_path),
         content_dir=content_dir,
@@ -182,6 +214,11 @@ def _parse(env: Mapping[str, str]) -> Settings:
         public_base_url=url("PUBLIC_BASE_URL", None),
         telegram_bot_token=text("TELEGRAM_BOT_TOKEN"),
         telegram_api_url=url("TELEGRAM_API_URL", defaults.telegram_api_url) or "",
+        telegram_webhook_url=url("TELEGRAM_WEBHOOK_URL", None),
+        telegram_webhook_secret=secret,
+        telegram_staff_chat_id=staff_chat_id,
+        telegram_staff_user_ids=frozenset(staff_users),
+        telegram_rate_limit=integer("TELEGRAM_RATE_LIMIT", defaults.telegram_rate_limit, 1, 1000),
         twilio_account_sid=sid,
         twilio_auth_token=auth,
         twilio_whatsapp_from=sender,

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.app import Services
@@ -42,16 +42,41 @@ def create_web_app(services: Services) -> Starlette:
         }
         return JSONResponse(body, status_code=200 if database_ok else 503)
 
+    telegram = services.telegram
+
+    async def telegram_webhook(request: Request) -> Response:
+        """Receive one Telegram update; only Telegram knows the secret token."""
+        assert telegram is not None
+        if not telegram.secret_matches(request.headers.get("X-Telegram-Bot-Api-Secret-Token")):
+            return Response(status_code=403)
+        try:
+            payload = await request.json()
+        except ValueError:
+            return Response(status_code=400)
+        if not await telegram.push(payload):
+            return Response(status_code=400)
+        return Response(status_code=200)
+
+    routes = [Route("/healthz", healthz, methods=["GET"])]
+    if telegram is not None and telegram.webhook_url:
+        routes.append(Route(telegram.webhook_path, telegram_webhook, methods=["POST"]))
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         watcher = asyncio.create_task(
             services.content.watch(services.settings.content_poll_seconds)
         )
+        if telegram is not None:
+            catalog = services.content.catalog
+            languages = [language.code for language in catalog.enabled_languages]
+            await telegram.start(languages, catalog.default_language)
         try:
             yield
         finally:
+            if telegram is not None:
+                await telegram.stop()
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
 
-    return Starlette(routes=[Route("/healthz", healthz, methods=["GET"])], lifespan=lifespan)
+    return Starlette(routes=routes, lifespan=lifespan)

@@ -1,0 +1,370 @@
+"""This module contains the Telegram channel, on python-telegram-bot.
+
+It only translates: a Telegram ``Update`` becomes an ``Incoming`` for the engine, and each
+``Reply`` becomes a message with an inline keyboard. Conversation state lives in the engine,
+never in PTB's own handlers, so every flow is the same on every channel.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+import secrets
+import time
+from collections import defaultdict, deque
+from collections.abc import Iterable
+from typing import Any, Protocol
+from urllib.parse import urlparse
+
+# Opt in to PTB's future behaviour (durations as timedelta) so that RetryAfter on a 429 does
+# not warn on every retry; we never read those durations ourselves.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+from telegram import (
+    BotCommand,
+    CallbackQuery,
+    ChatMember,
+    ChatMemberUpdated,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    Update,
+)
+from telegram.constants import ChatType, MessageLimit, ParseMode
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
+
+from bot.channels.formatting import split_message, to_html, to_plain
+from bot.config import Settings
+from bot.core.messages import Incoming, Kind, Reply
+from bot.i18n import N_, Interface, Translator
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for callback_data
+RATE_WINDOW_SECONDS = 60.0
+
+#: Commands shown in Telegram's menu, in every enabled language.
+COMMANDS = (
+    ("start", N_("Start again")),
+    ("menu", N_("Main menu")),
+    ("language", N_("Change language")),
+    ("help", N_("How to use this chat")),
+)
+DESCRIPTION = N_(
+    "Information from the Sportello Immigrati of Luino and Cittiglio: residence permits, family "
+    "reunification, the A2 Italian test, citizenship, local services. Write in your language."
+)
+SHORT_DESCRIPTION = N_("The immigrant help desk of Luino and Cittiglio, in your language.")
+
+
+class Handler(Protocol):
+    async def handle(self, incoming: Incoming) -> list[Reply]: ...
+
+
+def _utf16_length(text: str) -> int:
+    return len(to_plain(text).encode("utf-16-le")) // 2
+
+
+def render(reply: Reply) -> list[tuple[str, InlineKeyboardMarkup | None]]:
+    """A reply as Telegram messages: HTML text parts, the keyboard under the last one."""
+    parts = split_message(reply.text, MessageLimit.MAX_TEXT_LENGTH, _utf16_length) or [""]
+    buttons = [
+        [InlineKeyboardButton(choice.label, callback_data=choice.id)]
+        for choice in reply.choices
+        if len(choice.id.encode()) <= CALLBACK_DATA_LIMIT
+    ]
+    keyboard = InlineKeyboardMarkup(buttons) if buttons else None
+    rendered: list[tuple[str, InlineKeyboardMarkup | None]] = [
+        (to_html(part), None) for part in parts
+    ]
+    rendered[-1] = (rendered[-1][0], keyboard)
+    return rendered
+
+
+def _message_kind(message: Message) -> Kind | None:
+    if message.text is not None:
+        return Kind.TEXT
+    if message.contact is not None:
+        return Kind.CONTACT
+    if message.location is not None or message.venue is not None:
+        return Kind.LOCATION
+    if any(
+        (
+            message.sticker,
+            message.photo,
+            message.voice,
+            message.audio,
+            message.video,
+            message.video_note,
+            message.document,
+            message.animation,
+            message.poll,
+            message.dice,
+        )
+    ):
+        return Kind.MEDIA
+    return None  # service messages (members joined, pinned, ...): nothing to answer
+
+
+class TelegramChannel:
+    """Runs the bot on Telegram, by long polling or by webhook on our own web server."""
+
+    def __init__(self, engine: Handler, settings: Settings, interface: Interface) -> None:
+        if not settings.telegram_bot_token:
+            raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+        self.engine = engine
+        self.settings = settings
+        self.interface = interface
+        self.webhook_url = settings.telegram_webhook_url
+        self.webhook_secret = settings.telegram_webhook_secret or secrets.token_urlsafe(32)
+        self.languages: tuple[str, ...] = ()
+        self.default_language = "it"
+        self._recent: dict[int, deque[float]] = defaultdict(deque)
+        self._warned: set[int] = set()
+        builder = (
+            Application.builder()
+            .token(settings.telegram_bot_token)
+            .base_url(f"{settings.telegram_api_url}/bot")
+            .base_file_url(f"{settings.telegram_api_url}/file/bot")
+            .rate_limiter(AIORateLimiter(max_retries=3))
+            .concurrent_updates(64)
+        )
+        if self.webhook_url:
+            builder = builder.updater(None)
+        self.application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
+        self.application.add_handler(TypeHandler(Update, self._on_update))
+        self.application.add_error_handler(self._on_error)
+
+    @property
+    def webhook_path(self) -> str:
+        path = urlparse(self.webhook_url or "").path
+        return path if path not in ("", "/") else "/telegram"
+
+    # -- life cycle ------------------------------------------------------------------------
+
+    async def start(self, languages: Iterable[str], default_language: str) -> None:
+        """Connect (getMe), register commands and descriptions, start receiving updates."""
+        self.languages = tuple(languages)
+        self.default_language = default_language
+        await self.application.initialize()
+        await self._register_commands()
+        await self.application.start()
+        if self.webhook_url:
+            await self.application.bot.set_webhook(
+                url=self.webhook_url,
+                secret_token=self.webhook_secret,
+                allowed_updates=Update.ALL_TYPES,
+            )
+            log.info("telegram: webhook registered at %s", self.webhook_url)
+        else:
+            updater = self.application.updater
+            assert updater is not None  # built with an updater in polling mode
+            await self.application.bot.delete_webhook()
+            await updater.start_polling(
+                allowed_updates=Update.ALL_TYPES, poll_interval=0.0, timeout=10
+            )
+            log.info("telegram: long polling started")
+
+    async def stop(self) -> None:
+        """Stop receiving, let updates in flight finish, then close the connection."""
+        updater = self.application.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()
+
+    async def _register_commands(self) -> None:
+        bot = self.application.bot
+        for code in (None, *self.languages):
+            t = self.interface.translator(code or "en")
+            commands = [BotCommand(name, t._(description)) for name, description in COMMANDS]
+            try:
+                await bot.set_my_commands(commands, language_code=code)
+                await bot.set_my_description(t._(DESCRIPTION), language_code=code)
+                await bot.set_my_short_description(t._(SHORT_DESCRIPTION), language_code=code)
+            except TelegramError as error:
+                # Not fatal: the bot works without its command menu.
+                log.warning(
+                    "telegram: cannot register commands for %s: %s", code or "default", error
+                )
+
+    # -- webhook ---------------------------------------------------------------------------
+
+    def secret_matches(self, header: str | None) -> bool:
+        return header is not None and hmac.compare_digest(
+            header.encode(), self.webhook_secret.encode()
+        )
+
+    async def push(self, payload: Any) -> bool:
+        """Queue one update received by the webhook; False if it is not an update."""
+        if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
+            return False
+        try:
+            update = Update.de_json(payload, self.application.bot)
+        except (KeyError, TypeError, ValueError):
+            return False
+        await self.application.update_queue.put(update)
+        return True
+
+    # -- updates ---------------------------------------------------------------------------
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("telegram: error while handling an update", exc_info=context.error)
+
+    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Route one update: private messages and buttons to the engine, groups to staff rules."""
+        if update.my_chat_member is not None:
+            await self._membership(update.my_chat_member)
+            return
+        if update.callback_query is not None:
+            await self._button(update.callback_query)
+            return
+        message = update.message or update.edited_message
+        if message is None or message.from_user is None or message.from_user.is_bot:
+            return
+        if message.chat.type != ChatType.PRIVATE:
+            await self._group_message(message)
+            return
+        kind = _message_kind(message)
+        if kind is None:
+            return
+        user = message.from_user
+        if self._throttled(user.id):
+            if user.id not in self._warned:
+                self._warned.add(user.id)
+                await self._say(message.chat_id, self._slow_down(user.language_code))
+            return
+        text = message.text or ""
+        if kind is Kind.TEXT and text.startswith("/") and text[1:].strip():
+            # "/start@SportelloBot payload" is the command "start"; arguments are not used.
+            kind, text = Kind.COMMAND, text[1:].split(maxsplit=1)[0].split("@", 1)[0]
+        incoming = Incoming(
+            channel=CHANNEL,
+            user_id=str(user.id),
+            kind=kind,
+            text=text,
+            language_hint=user.language_code,
+        )
+        await self._deliver(message.chat_id, await self.engine.handle(incoming))
+
+    async def _button(self, query: CallbackQuery) -> None:
+        # Acknowledge first, so the client's spinner stops even if the answer takes a moment.
+        try:
+            await query.answer()
+        except TelegramError as error:
+            log.info("telegram: cannot acknowledge a button press: %s", error)
+        chat = query.message.chat if query.message is not None else None
+        if chat is None or chat.type != ChatType.PRIVATE:
+            return
+        user = query.from_user
+        if self._throttled(user.id):
+            return
+        incoming = Incoming(
+            channel=CHANNEL,
+            user_id=str(user.id),
+            kind=Kind.CHOICE,
+            choice_id=query.data or "",
+            language_hint=user.language_code,
+        )
+        await self._deliver(chat.id, await self.engine.handle(incoming))
+
+    async def _deliver(self, chat_id: int, replies: list[Reply]) -> None:
+        for reply in replies:
+            for text, keyboard in render(reply):
+                await self._send(chat_id, text, keyboard)
+
+    async def _send(
+        self, chat_id: int, html_text: str, keyboard: InlineKeyboardMarkup | None
+    ) -> None:
+        await self.application.bot.send_message(
+            chat_id=chat_id,
+            text=html_text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=keyboard,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        )
+
+    async def _say(self, chat_id: int, text: str) -> None:
+        await self._send(chat_id, to_html(text), None)
+
+    # -- flood control ---------------------------------------------------------------------
+
+    def _throttled(self, user_id: int) -> bool:
+        now = time.monotonic()
+        recent = self._recent[user_id]
+        while recent and recent[0] < now - RATE_WINDOW_SECONDS:
+            recent.popleft()
+        if len(recent) >= self.settings.telegram_rate_limit:
+            return True
+        recent.append(now)
+        self._warned.discard(user_id)
+        return False
+
+    def _slow_down(self, language_code: str | None) -> str:
+        code = (language_code or "").split("-")[0]
+        t = self.interface.translator(code if code in self.languages else self.default_language)
+        return t._("You are sending messages very quickly. Please wait a minute, then write again.")
+
+    # -- groups and staff ------------------------------------------------------------------
+
+    def is_staff(self, user_id: int) -> bool:
+        return user_id in self.settings.telegram_staff_user_ids
+
+    async def _membership(self, change: ChatMemberUpdated) -> None:
+        """Stay in the staff group; leave any other group a stranger added the bot to."""
+        chat = change.chat
+        joined = change.new_chat_member.status in (ChatMember.MEMBER, ChatMember.ADMINISTRATOR)
+        if (
+            not joined
+            or chat.type == ChatType.PRIVATE
+            or chat.id == self.settings.telegram_staff_chat_id
+        ):
+            return
+        t = self.interface.translator(self.default_language)
+        if self.is_staff(change.from_user.id):
+            # A staff member is setting up a group: tell them the id to configure.
+            await self._say(
+                chat.id,
+                t._(
+                    "This group's id is {chat_id}. To make it the staff group, set "
+                    "TELEGRAM_STAFF_CHAT_ID={chat_id}."
+                ).format(chat_id=chat.id),
+            )
+            return
+        log.info("telegram: leaving a group the bot was added to by someone who is not staff")
+        try:
+            await self.application.bot.leave_chat(chat.id)
+        except TelegramError as error:
+            log.warning("telegram: cannot leave a group: %s", error)
+
+    async def _group_message(self, message: Message) -> None:
+        if message.chat.id != self.settings.telegram_staff_chat_id:
+            return  # other groups: not ours to answer
+        text = message.text or ""
+        if not text.startswith("/"):
+            return  # staff talk among themselves
+        t = self.interface.translator(self.default_language)
+        assert message.from_user is not None
+        if not self.is_staff(message.from_user.id):
+            await self._say(
+                message.chat_id, t._("Sorry, only the counter's staff can use these commands.")
+            )
+            return
+        command = text[1:].split()[0].split("@", 1)[0].lower() if len(text) > 1 else ""
+        if command == "status":
+            await self._say(message.chat_id, self._status(t))
+        else:
+            await self._say(
+                message.chat_id, t._("Staff commands: /status shows whether the bot is working.")
+            )
+
+    def _status(self, t: Translator) -> str:
+        mode = "webhook" if self.webhook_url else "polling"
+        return t._("The bot is running ({mode}). Languages: {languages}.").format(
+            mode=mode, languages=", ".join(self.languages)
+        )

@@ -1,0 +1,175 @@
+"""A fake Telegram Bot API server on 127.0.0.1, for the real python-telegram-bot to talk to."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+BOT_ID = 7_000_000
+BOT_USERNAME = "sportello_test_bot"
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+
+
+@dataclass
+class FakeTelegram:
+    """Records every Bot API call; serves queued updates to getUpdates."""
+
+    token: str = "123456:TEST-token"
+    calls: list[Call] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    fail_next: dict[str, int] = field(default_factory=dict)  # method -> retry_after seconds
+    url: str = ""
+    _next_update_id: int = 1
+    _next_message_id: int = 1
+    _new_update: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def app(self) -> Starlette:
+        return Starlette(
+            routes=[Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"])]
+        )
+
+    async def _endpoint(self, request: Request) -> JSONResponse:
+        if request.path_params["token"] != self.token:
+            return JSONResponse(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, 401
+            )
+        method = request.path_params["method"]
+        params = await _params(request)
+        if method in self.fail_next:
+            retry_after = self.fail_next.pop(method)
+            self.calls.append(Call(f"{method}:429", params))
+            return JSONResponse(
+                {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": f"Too Many Requests: retry after {retry_after}",
+                    "parameters": {"retry_after": retry_after},
+                },
+                status_code=429,
+            )
+        if method != "getUpdates":
+            self.calls.append(Call(method, params))
+        return JSONResponse({"ok": True, "result": await self._result(method, params)})
+
+    async def _result(self, method: str, params: dict[str, Any]) -> Any:
+        if method == "getMe":
+            return {
+                "id": BOT_ID,
+                "is_bot": True,
+                "first_name": "Sportello",
+                "username": BOT_USERNAME,
+                "can_join_groups": True,
+                "can_read_all_group_messages": False,
+                "supports_inline_queries": False,
+            }
+        if method == "getUpdates":
+            offset = int(params.get("offset") or 0)
+            timeout = min(float(params.get("timeout") or 0), 0.25)
+            pending = [u for u in self.updates if u["update_id"] >= offset]
+            if not pending and timeout:
+                self._new_update.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._new_update.wait(), timeout)
+                pending = [u for u in self.updates if u["update_id"] >= offset]
+            return pending
+        if method in ("sendMessage", "sendDocument"):
+            message_id = self._next_message_id
+            self._next_message_id += 1
+            return {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "chat": {"id": int(params["chat_id"]), "type": "private"},
+                "from": {"id": BOT_ID, "is_bot": True, "first_name": "Sportello"},
+                "text": params.get("text", ""),
+            }
+        return True  # setWebhook, deleteWebhook, setMyCommands, answerCallbackQuery, leaveChat...
+
+    def queue(self, update: dict[str, Any]) -> dict[str, Any]:
+        """Give ``update`` an id and make it available to getUpdates."""
+        update = {**update, "update_id": self._next_update_id}
+        self._next_update_id += 1
+        self.updates.append(update)
+        self._new_update.set()
+        return update
+
+    def sent(self, chat_id: int | None = None) -> list[Call]:
+        return [
+            call
+            for call in self.calls
+            if call.method == "sendMessage"
+            and (chat_id is None or int(call.params["chat_id"]) == chat_id)
+        ]
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [call for call in self.calls if call.method == method]
+
+    async def wait_for(self, predicate: Any, seconds: float = 10.0) -> None:
+        deadline = time.monotonic() + seconds
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out; calls so far: {[c.method for c in self.calls]}")
+            await asyncio.sleep(0.02)
+
+
+async def _params(request: Request) -> dict[str, Any]:
+    """PTB sends form fields whose values are JSON (or plain strings), or a JSON body."""
+    if request.headers.get("content-type", "").startswith("application/json"):
+        body = await request.body()
+        return dict(json.loads(body)) if body else {}
+    form = await request.form()
+    params: dict[str, Any] = {}
+    for key, value in form.items():
+        if not isinstance(value, str):
+            params[key] = {
+                "filename": value.filename,
+                "data": (await value.read()).decode("utf-8", "replace"),
+            }
+            continue
+        try:
+            params[key] = json.loads(value)
+        except ValueError:
+            params[key] = value
+    return params
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def serve(app: Any, port: int | None = None) -> AsyncIterator[str]:
+    """Run an ASGI app with uvicorn on 127.0.0.1 in this event loop; yields its base URL."""
+    port = port or free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        for _ in range(500):
+            if server.started:
+                break
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.01)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task

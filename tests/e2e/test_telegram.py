@@ -1,0 +1,321 @@
+"""The real python-telegram-bot against a fake Bot API server on 127.0.0.1, both modes."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.app import Services, services
+from bot.config import Settings
+from bot.web import create_web_app
+from tests.auxil.fake_telegram import FakeTelegram, free_port, serve
+from tests.conftest import LOCALES
+
+DATA = Path(__file__).parent.parent / "data" / "telegram"
+USER = 501
+STAFF_CHAT = -1001111111111
+STAFF_USER = 900
+
+
+def update(name: str, **changes: Any) -> dict[str, Any]:
+    """A recorded update from tests/data/telegram, with some fields changed."""
+    payload: dict[str, Any] = json.loads((DATA / f"{name}.json").read_text(encoding="utf-8"))
+    payload = copy.deepcopy(payload)
+    body = next(value for key, value in payload.items() if key != "update_id")
+    for key, value in changes.items():
+        if key == "language_code":
+            body["from"]["language_code"] = value
+        elif key == "user":
+            body["from"]["id"] = value
+            if "chat" in body and body["chat"]["type"] == "private":
+                body["chat"]["id"] = value
+            if "message" in body:
+                body["message"]["chat"]["id"] = value
+        elif key == "chat":
+            body["chat"]["id"] = value
+        else:
+            body[key] = value
+    return payload
+
+
+def start(**changes: Any) -> dict[str, Any]:
+    return update("command_start", **changes)
+
+
+def text(value: str, **changes: Any) -> dict[str, Any]:
+    return update("message_text", text=value, **changes)
+
+
+def press(data: str, **changes: Any) -> dict[str, Any]:
+    return update("callback_query", data=data, **changes)
+
+
+def keyboard_ids(call: Any) -> list[str]:
+    markup = call.params.get("reply_markup")
+    if not markup:
+        return []
+    return [row[0]["callback_data"] for row in markup["inline_keyboard"]]
+
+
+class Bot:
+    """The bot under test with its fake Telegram: send updates, read what came back."""
+
+    def __init__(self, fake: FakeTelegram, services: Services, webhook_base: str | None) -> None:
+        self.fake = fake
+        self.services = services
+        self.webhook_base = webhook_base
+
+    async def send(
+        self, payload: dict[str, Any], replies: int = 1, chat_id: int = USER
+    ) -> list[Any]:
+        before = len(self.fake.sent(chat_id))
+        if self.webhook_base is None:
+            self.fake.queue(payload)
+        else:
+            payload = {**payload, "update_id": payload.get("update_id") or 1}
+            await self.post(payload)
+        await self.fake.wait_for(lambda: len(self.fake.sent(chat_id)) >= before + replies)
+        return self.fake.sent(chat_id)[before:]
+
+    async def post(self, payload: Any, secret: str | None = "default") -> httpx.Response:
+        assert self.webhook_base is not None
+        telegram = self.services.telegram
+        assert telegram is not None
+        headers = {}
+        if secret == "default":
+            headers["X-Telegram-Bot-Api-Secret-Token"] = telegram.webhook_secret
+        elif secret is not None:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+        async with httpx.AsyncClient() as client:
+            return await client.post(f"{self.webhook_base}/telegram", json=payload, headers=headers)
+
+
+@contextlib.asynccontextmanager
+async def running_bot(
+    tmp_path: Path, content: Path, webhook: bool, **overrides: Any
+) -> AsyncIterator[Bot]:
+    fake = FakeTelegram()
+    async with serve(fake.app()) as api_url:
+        port = free_port()
+        settings = Settings(
+            db_path=tmp_path / "bot.sqlite3",
+            content_dir=content,
+            locales_dir=LOCALES,
+            telegram_bot_token=fake.token,
+            telegram_api_url=api_url,
+            telegram_webhook_url=f"http://127.0.0.1:{port}/telegram" if webhook else None,
+            telegram_staff_chat_id=STAFF_CHAT,
+            telegram_staff_user_ids=frozenset({STAFF_USER}),
+            **overrides,
+        )
+        async with (
+            services(settings, channels=True) as bot,
+            serve(create_web_app(bot), port) as base,
+        ):
+            yield Bot(fake, bot, base if webhook else None)
+
+
+@pytest.fixture(params=["polling", "webhook"])
+async def bot(
+    request: pytest.FixtureRequest, tmp_path: Path, content_copy: Path
+) -> AsyncIterator[Bot]:
+    async with running_bot(tmp_path, content_copy, webhook=request.param == "webhook") as running:
+        yield running
+
+
+async def test_startup_registers_commands_per_language_and_the_receiving_mode(bot: Bot) -> None:
+    commands = bot.fake.calls_to("setMyCommands")
+    languages = [call.params.get("language_code") for call in commands]
+    assert languages == [None, "it", "en", "fr", "ar"]
+    italian = next(call for call in commands if call.params.get("language_code") == "it")
+    assert [c["command"] for c in italian.params["commands"]] == [
+        "start",
+        "menu",
+        "language",
+        "help",
+    ]
+    assert italian.params["commands"][1]["description"] == "Menu principale"
+    assert len(bot.fake.calls_to("setMyDescription")) == 5
+    if bot.webhook_base is None:
+        assert bot.fake.calls_to("deleteWebhook")
+    else:
+        (webhook,) = bot.fake.calls_to("setWebhook")
+        assert webhook.params["url"].endswith("/telegram")
+        assert webhook.params["secret_token"] == bot.services.telegram.webhook_secret  # type: ignore[union-attr]
+
+
+async def test_start_in_an_enabled_language(bot: Bot) -> None:
+    (reply,) = await bot.send(start(language_code="it"))
+    assert reply.params["parse_mode"] == "HTML"
+    assert "<b>Menu principale</b>" in reply.params["text"]
+    assert keyboard_ids(reply)[:2] == ["go:menu_permits", "go:counter_hours"]
+    assert reply.params["link_preview_options"] == {"is_disabled": True}
+
+
+async def test_start_in_an_unknown_language_asks(bot: Bot) -> None:
+    (reply,) = await bot.send(start(language_code="de"))
+    assert keyboard_ids(reply) == ["lang:it", "lang:en", "lang:fr", "lang:ar"]
+
+
+async def test_menu_topic_back_home_with_buttons(bot: Bot) -> None:
+    await bot.send(start(language_code="it"))
+    (reply,) = await bot.send(press("go:menu_permits"))
+    assert "<b>Permesso di soggiorno</b>" in reply.params["text"]
+    (reply,) = await bot.send(press("go:permit_renewal"))
+    assert "almeno 60 giorni prima" in reply.params["text"]
+    assert "nav:back" in keyboard_ids(reply)
+    (reply,) = await bot.send(press("nav:back"))
+    assert keyboard_ids(reply)[0] == "go:permit_renewal"
+    (reply,) = await bot.send(press("nav:home"))
+    assert keyboard_ids(reply)[0] == "go:menu_permits"
+    assert len(bot.fake.calls_to("answerCallbackQuery")) == 4  # every press acknowledged
+
+
+async def test_language_switch(bot: Bot) -> None:
+    await bot.send(start(language_code="it"))
+    (reply,) = await bot.send(text("langue"))
+    assert keyboard_ids(reply)[0] == "lang:it"
+    (reply,) = await bot.send(press("lang:ar"))
+    assert "القائمة الرئيسية" in reply.params["text"]
+
+
+async def test_free_text_and_edited_message(bot: Bot) -> None:
+    await bot.send(start(language_code="it"))
+    (reply,) = await bot.send(text("come rinnovo il permesso di soggiorno?"))
+    assert "almeno 60 giorni prima" in reply.params["text"]
+    (reply,) = await bot.send(update("edited_message"))
+    assert "Denuncia" in reply.params["text"]
+
+
+@pytest.mark.parametrize("kind", ["sticker", "photo", "voice", "document", "location", "contact"])
+async def test_every_non_text_kind_gets_an_answer(bot: Bot, kind: str) -> None:
+    await bot.send(start(language_code="it"))
+    (reply,) = await bot.send(update(kind))
+    assert reply.params["text"]
+    assert keyboard_ids(reply)  # and the choices to go on
+
+
+@pytest.mark.parametrize("data", ["go:topic_removed_since", "lang:xx", "💥", "nav:" + "x" * 55])
+async def test_stale_and_forged_callback_data(bot: Bot, data: str) -> None:
+    await bot.send(start(language_code="it"))
+    (reply,) = await bot.send(press(data))
+    assert "go:menu_permits" in keyboard_ids(reply)
+
+
+async def test_html_looking_text_is_safe(bot: Bot) -> None:
+    await bot.send(start(language_code="it"))
+    (reply,) = await bot.send(text("<b>ciao</b> <script>alert(1)</script> & co"))
+    assert "<script>" not in reply.params["text"]
+
+
+async def test_groups_other_than_staff_are_ignored_and_left(bot: Bot) -> None:
+    await bot.send(start(language_code="it"))  # something to wait on
+    bot.fake.queue(
+        update("group_message", chat=-1002222)
+    ) if bot.webhook_base is None else await bot.post(
+        {**update("group_message", chat=-1002222), "update_id": 77}
+    )
+    payload = update("my_chat_member_added")
+    if bot.webhook_base is None:
+        bot.fake.queue(payload)
+    else:
+        await bot.post({**payload, "update_id": 78})
+    await bot.fake.wait_for(lambda: bool(bot.fake.calls_to("leaveChat")))
+    assert bot.fake.calls_to("leaveChat")[0].params["chat_id"] == -1009876543210
+    assert bot.fake.sent(-1002222) == []
+
+
+async def test_staff_commands_only_for_staff(bot: Bot) -> None:
+    (refusal,) = await bot.send(update("group_message", user=666), chat_id=STAFF_CHAT)
+    assert (
+        "solo il personale" in refusal.params["text"].lower()
+        or "staff" in refusal.params["text"].lower()
+    )
+    (status,) = await bot.send(update("group_message"), chat_id=STAFF_CHAT)
+    assert "it, en, fr, ar" in status.params["text"]
+
+
+async def test_staff_adding_the_bot_to_a_group_learns_its_id(bot: Bot) -> None:
+    payload = update("my_chat_member_added")
+    payload["my_chat_member"]["from"]["id"] = STAFF_USER
+    replies = await bot.send(payload, chat_id=-1009876543210)
+    assert "-1009876543210" in replies[0].params["text"]
+    assert not bot.fake.calls_to("leaveChat")
+
+
+async def test_a_429_is_retried_and_the_message_still_arrives(bot: Bot) -> None:
+    bot.fake.fail_next["sendMessage"] = 1
+    (reply,) = await bot.send(start(language_code="en"))
+    assert "Main menu" in reply.params["text"]
+    assert [call.method for call in bot.fake.calls if call.method.startswith("sendMessage")][
+        :2
+    ] == [
+        "sendMessage:429",
+        "sendMessage",
+    ]
+
+
+async def test_long_answers_are_split_at_paragraphs(tmp_path: Path, content_copy: Path) -> None:
+    topic = content_copy / "topics" / "permit_lost.yaml"
+    paragraphs = "\n\n".join(f"    Paragrafo {i}: " + "parola " * 90 + "< & >" for i in range(12))
+    topic.write_text(
+        topic.read_text(encoding="utf-8").replace(
+            "  it: Denuncia lo smarrimento alla polizia, poi chiedi allo sportello.",
+            "  it: |\n" + paragraphs,
+        ),
+        encoding="utf-8",
+    )
+    async with running_bot(tmp_path, content_copy, webhook=False) as bot:
+        await bot.send(start(language_code="it"))
+        before = len(bot.fake.sent(USER))
+        bot.fake.queue(press("go:permit_lost"))
+        fake = bot.fake
+        # The keyboard comes with the last part: wait for it.
+        await fake.wait_for(
+            lambda: len(fake.sent(USER)) > before and keyboard_ids(fake.sent(USER)[-1])
+        )
+        parts = fake.sent(USER)[before:]
+        assert len(parts) >= 2
+        assert all(len(part.params["text"]) <= 4096 + 200 for part in parts)  # HTML tags aside
+        # Cut between paragraphs: every later part starts a paragraph.
+        assert all(p.params["text"].startswith(("Paragrafo", "Fonti")) for p in parts[1:])
+        assert "&lt; &amp; &gt;" in parts[0].params["text"]
+        assert all(not keyboard_ids(part) for part in parts[:-1])
+        assert keyboard_ids(parts[-1])
+
+
+async def test_flood_control(tmp_path: Path, content_copy: Path) -> None:
+    async with running_bot(tmp_path, content_copy, webhook=False, telegram_rate_limit=3) as bot:
+        for _ in range(3):
+            await bot.send(text("ciao", language_code="it"))
+        (warning,) = await bot.send(text("ciao"))
+        assert "un minuto" in warning.params["text"] or "minute" in warning.params["text"]
+        bot.fake.queue(text("ciao"))
+        bot.fake.queue(press("nav:home"))
+        await bot.send(update("group_message"), chat_id=STAFF_CHAT)  # a marker after both
+        assert len(bot.fake.sent(USER)) == 4  # the flood got one polite answer, no more
+
+
+async def test_webhook_refuses_wrong_or_missing_secret(tmp_path: Path, content_copy: Path) -> None:
+    async with running_bot(tmp_path, content_copy, webhook=True) as bot:
+        payload = {**start(language_code="it"), "update_id": 5}
+        assert (await bot.post(payload, secret="wrong")).status_code == 403
+        assert (await bot.post(payload, secret=None)).status_code == 403
+        assert (await bot.post({"not": "an update"})).status_code == 400
+        async with httpx.AsyncClient() as client:
+            garbage = await client.post(
+                f"{bot.webhook_base}/telegram",
+                content=b"{not json",
+                headers={"X-Telegram-Bot-Api-Secret-Token": bot.services.telegram.webhook_secret},  # type: ignore[union-attr]
+            )
+        assert garbage.status_code == 400
+        assert bot.fake.sent() == []
+        assert (await bot.post(payload)).status_code == 200
+        await bot.fake.wait_for(lambda: len(bot.fake.sent(USER)) == 1)
