@@ -48,8 +48,8 @@ content-check: install
 	$(BIN)/sportello content check
 
 lint: install
-	$(BIN)/ruff check bot tests
-	$(BIN)/ruff format --check bot tests
+	$(BIN)/ruff check bot tests benchmarks
+	$(BIN)/ruff format --check bot tests benchmarks
 
 typecheck: install
 	$(BIN)/mypy

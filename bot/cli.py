@@ -165,8 +165,18 @@ async def _ask(settings: Settings, question: str, language: str | None, as_json:
     return 0
 
 
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 async def _serve(settings: Settings) -> int:
+    import signal
+
     import uvicorn
+
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again: with this
+    # handler that ends the process with status 0, as service managers expect.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
 
     from bot.app import services
     from bot.web import create_web_app

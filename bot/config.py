@@ -66,6 +66,7 @@ class Settings:
     telegram_staff_chat_id: int | None = None
     telegram_staff_user_ids: frozenset[int] = frozenset()
     telegram_rate_limit: int = 20
+    telegram_max_sends_per_second: int = 30
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = None
     twilio_whatsapp_from: str | None = None
@@ -219,6 +220,9 @@ def _parse(env: Mapping[str, str]) -> Settings:
         telegram_staff_chat_id=staff_chat_id,
         telegram_staff_user_ids=frozenset(staff_users),
         telegram_rate_limit=integer("TELEGRAM_RATE_LIMIT", defaults.telegram_rate_limit, 1, 1000),
+        telegram_max_sends_per_second=integer(
+            "TELEGRAM_MAX_SENDS_PER_SECOND", defaults.telegram_max_sends_per_second, 0, 1000
+        ),
         twilio_account_sid=sid,
         twilio_auth_token=auth,
         twilio_whatsapp_from=sender,

@@ -130,7 +130,13 @@ class TelegramChannel:
             .token(settings.telegram_bot_token)
             .base_url(f"{settings.telegram_api_url}/bot")
             .base_file_url(f"{settings.telegram_api_url}/file/bot")
-            .rate_limiter(AIORateLimiter(max_retries=3))
+            # Telegram's own limits (about 30 messages a second); 429s are retried after
+            # the time Telegram asks for. 0 lifts the overall cap (a self-hosted Bot API).
+            .rate_limiter(
+                AIORateLimiter(
+                    overall_max_rate=settings.telegram_max_sends_per_second, max_retries=3
+                )
+            )
             .concurrent_updates(64)
         )
         if self.webhook_url:

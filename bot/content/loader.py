@@ -34,7 +34,7 @@ from bot.content.yamlfile import YamlDict, YamlList, YamlSyntaxError, read_yaml
 
 T = TypeVar("T")
 
-ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,59}$")  # "go:" + id fits Telegram's 64 bytes
 MAX_TITLE_LENGTH = 60
 MAX_ANSWER_LENGTH = 900
 

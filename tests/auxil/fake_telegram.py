@@ -7,7 +7,7 @@ import contextlib
 import json
 import socket
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +35,7 @@ class FakeTelegram:
     calls: list[Call] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
     fail_next: dict[str, int] = field(default_factory=dict)  # method -> retry_after seconds
-    url: str = ""
+    listeners: list[Callable[[Call], None]] = field(default_factory=list)
     _next_update_id: int = 1
     _next_message_id: int = 1
     _new_update: asyncio.Event = field(default_factory=asyncio.Event)
@@ -54,7 +54,7 @@ class FakeTelegram:
         params = await _params(request)
         if method in self.fail_next:
             retry_after = self.fail_next.pop(method)
-            self.calls.append(Call(f"{method}:429", params))
+            self._record(Call(f"{method}:429", params))
             return JSONResponse(
                 {
                     "ok": False,
@@ -64,9 +64,15 @@ class FakeTelegram:
                 },
                 status_code=429,
             )
+        result = await self._result(method, params)
         if method != "getUpdates":
-            self.calls.append(Call(method, params))
-        return JSONResponse({"ok": True, "result": await self._result(method, params)})
+            self._record(Call(method, params))
+        return JSONResponse({"ok": True, "result": result})
+
+    def _record(self, call: Call) -> None:
+        self.calls.append(call)
+        for listener in self.listeners:
+            listener(call)
 
     async def _result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":

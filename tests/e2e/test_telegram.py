@@ -319,3 +319,44 @@ async def test_webhook_refuses_wrong_or_missing_secret(tmp_path: Path, content_c
         assert bot.fake.sent() == []
         assert (await bot.post(payload)).status_code == 200
         await bot.fake.wait_for(lambda: len(bot.fake.sent(USER)) == 1)
+
+
+async def test_sportello_serve_runs_the_bot_and_stops_gracefully_on_sigterm(tmp_path: Path) -> None:
+    """The real command: `sportello serve` with a token long-polls; SIGTERM ends it cleanly."""
+    import asyncio
+    import os
+    import signal
+    import sys
+
+    from tests.conftest import FIXTURE_CONTENT
+
+    fake = FakeTelegram()
+    async with serve(fake.app()) as api_url:
+        environment = {
+            "PATH": os.environ.get("PATH", ""),
+            "SPORTELLO_DB": str(tmp_path / "bot.sqlite3"),
+            "SPORTELLO_CONTENT": str(FIXTURE_CONTENT),
+            "PORT": str(free_port()),
+            "TELEGRAM_BOT_TOKEN": fake.token,
+            "TELEGRAM_API_URL": api_url,
+        }
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "serve",
+            cwd=tmp_path,
+            env=environment,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            await fake.wait_for(lambda: bool(fake.calls_to("deleteWebhook")), seconds=30)
+            fake.queue(start(language_code="it"))
+            await fake.wait_for(lambda: len(fake.sent(USER)) == 1, seconds=30)
+            assert "Menu principale" in fake.sent(USER)[0].params["text"]
+        finally:
+            process.send_signal(signal.SIGTERM)
+            _, stderr = await asyncio.wait_for(process.communicate(), 30)
+        assert process.returncode == 0, stderr.decode()
+        assert b"Traceback" not in stderr

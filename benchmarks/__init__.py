@@ -1,0 +1,1 @@
+"""Benchmarks: printed figures of speed and memory, never asserted in tests."""
