@@ -8,12 +8,15 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from bot.channels.telegram import TelegramChannel
+from bot.channels.whatsapp import WhatsAppChannel
 from bot.config import ConfigError, Settings
 from bot.content.holder import ContentHolder
 from bot.core.engine import Engine
 from bot.core.sessions import MemoryStateStore, StateStore
 from bot.i18n import Interface
 from bot.storage.db import Database
+from bot.storage.inbound import InboundLog
+from bot.storage.outbox import Outbox
 from bot.storage.sessions import SqliteSessionStore
 
 log = logging.getLogger(__name__)
@@ -29,6 +32,7 @@ class Services:
     engine: Engine
     database: Database | None
     telegram: TelegramChannel | None = None
+    whatsapp: WhatsAppChannel | None = None
 
 
 def build_interface(settings: Settings, content: ContentHolder) -> Interface:
@@ -64,8 +68,19 @@ async def services(
     telegram = None
     if channels and settings.telegram_bot_token:
         telegram = TelegramChannel(engine, settings, interface)
+    whatsapp = None
+    if channels and settings.whatsapp_enabled and database is not None:
+        whatsapp = WhatsAppChannel(
+            engine,
+            settings,
+            interface,
+            Outbox(database),
+            InboundLog(database),
+            default_language=lambda: content.catalog.default_language,
+            staff_alert=telegram.alert_staff if telegram is not None else None,
+        )
     try:
-        yield Services(settings, content, interface, engine, database, telegram)
+        yield Services(settings, content, interface, engine, database, telegram, whatsapp)
     finally:
         if database is not None:
             await database.close()

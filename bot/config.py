@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -71,6 +72,16 @@ class Settings:
     twilio_auth_token: str | None = None
     twilio_whatsapp_from: str | None = None
     twilio_api_url: str = "https://api.twilio.com"
+    whatsapp_webhook_path: str = "/whatsapp"
+    whatsapp_rate_limit: int = 20
+    #: Pre-approved WhatsApp templates by purpose, from TWILIO_TEMPLATE_<PURPOSE>=<content SID>.
+    twilio_templates: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def whatsapp_enabled(self) -> bool:
+        return bool(
+            self.twilio_account_sid and self.twilio_auth_token and self.twilio_whatsapp_from
+        )
 
     @property
     def tz(self) -> ZoneInfo:
@@ -199,6 +210,20 @@ def _parse(env: Mapping[str, str]) -> Settings:
             "TELEGRAM_WEBHOOK_SECRET may only hold letters, digits, '_' and '-' (1 to 256)"
         )
 
+    webhook_path = text("WHATSAPP_WEBHOOK_PATH") or defaults.whatsapp_webhook_path
+    if not re.fullmatch(r"/[A-Za-z0-9/_-]*", webhook_path):
+        problems.append(
+            f"WHATSAPP_WEBHOOK_PATH must be a path such as /whatsapp, got {webhook_path!r}"
+        )
+    templates: dict[str, str] = {}
+    for name, value in env.items():
+        if name.startswith("TWILIO_TEMPLATE_") and value.strip():
+            if not re.fullmatch(r"HX[0-9a-fA-F]{32}", value.strip()):
+                problems.append(
+                    f"{name} must be a Twilio content SID (HX followed by 32 hex digits)"
+                )
+            templates[name.removeprefix("TWILIO_TEMPLATE_").lower()] = value.strip()
+
     settings = Settings(
         db_path=path("SPORTELLO_DB", defaults.db_path),
         content_dir=content_dir,
@@ -227,6 +252,9 @@ def _parse(env: Mapping[str, str]) -> Settings:
         twilio_auth_token=auth,
         twilio_whatsapp_from=sender,
         twilio_api_url=url("TWILIO_API_URL", defaults.twilio_api_url) or "",
+        whatsapp_webhook_path=webhook_path,
+        whatsapp_rate_limit=integer("WHATSAPP_RATE_LIMIT", defaults.whatsapp_rate_limit, 1, 1000),
+        twilio_templates=MappingProxyType(templates),
     )
     if problems:
         raise ConfigError(problems)

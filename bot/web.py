@@ -57,9 +57,44 @@ def create_web_app(services: Services) -> Starlette:
             return Response(status_code=400)
         return Response(status_code=200)
 
+    whatsapp = services.whatsapp
+
+    async def _signed_form(request: Request, path: str) -> dict[str, str] | None:
+        assert whatsapp is not None
+        form = {
+            key: value for key, value in (await request.form()).items() if isinstance(value, str)
+        }
+        url = whatsapp.public_url(path, str(request.url))
+        if not whatsapp.signature_ok(url, form, request.headers.get("X-Twilio-Signature")):
+            return None
+        return form
+
+    async def whatsapp_webhook(request: Request) -> Response:
+        """Receive one WhatsApp message from Twilio; unsigned requests get 403."""
+        assert whatsapp is not None
+        form = await _signed_form(request, whatsapp.path)
+        if form is None:
+            return Response(status_code=403)
+        if not await whatsapp.receive(form):
+            return Response(status_code=400)
+        # Replies go through the REST API (and the outbox), so the TwiML answer is empty.
+        return Response("<Response/>", media_type="text/xml")
+
+    async def whatsapp_status(request: Request) -> Response:
+        """Receive a delivery report from Twilio (signed too)."""
+        assert whatsapp is not None
+        form = await _signed_form(request, whatsapp.status_path)
+        if form is None:
+            return Response(status_code=403)
+        await whatsapp.delivery_status(form)
+        return Response(status_code=204)
+
     routes = [Route("/healthz", healthz, methods=["GET"])]
     if telegram is not None and telegram.webhook_url:
         routes.append(Route(telegram.webhook_path, telegram_webhook, methods=["POST"]))
+    if whatsapp is not None:
+        routes.append(Route(whatsapp.path, whatsapp_webhook, methods=["POST"]))
+        routes.append(Route(whatsapp.status_path, whatsapp_status, methods=["POST"]))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -70,9 +105,13 @@ def create_web_app(services: Services) -> Starlette:
             catalog = services.content.catalog
             languages = [language.code for language in catalog.enabled_languages]
             await telegram.start(languages, catalog.default_language)
+        if whatsapp is not None:
+            await whatsapp.start()
         try:
             yield
         finally:
+            if whatsapp is not None:
+                await whatsapp.stop()
             if telegram is not None:
                 await telegram.stop()
             watcher.cancel()

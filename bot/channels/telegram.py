@@ -11,8 +11,6 @@ import hmac
 import logging
 import os
 import secrets
-import time
-from collections import defaultdict, deque
 from collections.abc import Iterable
 from typing import Any, Protocol
 from urllib.parse import urlparse
@@ -36,16 +34,18 @@ from telegram.constants import ChatType, MessageLimit, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
 
+from bot.channels.flood import FloodControl, Verdict
 from bot.channels.formatting import split_message, to_html, to_plain
 from bot.config import Settings
 from bot.core.messages import Incoming, Kind, Reply
 from bot.i18n import N_, Interface, Translator
 
 log = logging.getLogger(__name__)
+# httpx logs every request URL at INFO, and Bot API URLs contain the bot's token.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 CHANNEL = "telegram"
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for callback_data
-RATE_WINDOW_SECONDS = 60.0
 
 #: Commands shown in Telegram's menu, in every enabled language.
 COMMANDS = (
@@ -123,8 +123,7 @@ class TelegramChannel:
         self.webhook_secret = settings.telegram_webhook_secret or secrets.token_urlsafe(32)
         self.languages: tuple[str, ...] = ()
         self.default_language = "it"
-        self._recent: dict[int, deque[float]] = defaultdict(deque)
-        self._warned: set[int] = set()
+        self.flood = FloodControl(settings.telegram_rate_limit)
         builder = (
             Application.builder()
             .token(settings.telegram_bot_token)
@@ -240,9 +239,9 @@ class TelegramChannel:
         if kind is None:
             return
         user = message.from_user
-        if self._throttled(user.id):
-            if user.id not in self._warned:
-                self._warned.add(user.id)
+        verdict = self.flood.check(str(user.id))
+        if verdict is not Verdict.ALLOW:
+            if verdict is Verdict.WARN:
                 await self._say(message.chat_id, self._slow_down(user.language_code))
             return
         text = message.text or ""
@@ -268,7 +267,7 @@ class TelegramChannel:
         if chat is None or chat.type != ChatType.PRIVATE:
             return
         user = query.from_user
-        if self._throttled(user.id):
+        if self.flood.check(str(user.id)) is not Verdict.ALLOW:
             return
         incoming = Incoming(
             channel=CHANNEL,
@@ -300,17 +299,6 @@ class TelegramChannel:
 
     # -- flood control ---------------------------------------------------------------------
 
-    def _throttled(self, user_id: int) -> bool:
-        now = time.monotonic()
-        recent = self._recent[user_id]
-        while recent and recent[0] < now - RATE_WINDOW_SECONDS:
-            recent.popleft()
-        if len(recent) >= self.settings.telegram_rate_limit:
-            return True
-        recent.append(now)
-        self._warned.discard(user_id)
-        return False
-
     def _slow_down(self, language_code: str | None) -> str:
         code = (language_code or "").split("-")[0]
         t = self.interface.translator(code if code in self.languages else self.default_language)
@@ -320,6 +308,16 @@ class TelegramChannel:
 
     def is_staff(self, user_id: int) -> bool:
         return user_id in self.settings.telegram_staff_user_ids
+
+    async def alert_staff(self, text: str) -> None:
+        """Tell the staff group something needs a person (logged when there is no group)."""
+        if self.settings.telegram_staff_chat_id is None:
+            log.warning("staff alert with no TELEGRAM_STAFF_CHAT_ID configured: %s", text)
+            return
+        try:
+            await self._say(self.settings.telegram_staff_chat_id, text)
+        except TelegramError as error:
+            log.error("telegram: cannot alert the staff group: %s", error)
 
     async def _membership(self, change: ChatMemberUpdated) -> None:
         """Stay in the staff group; leave any other group a stranger added the bot to."""

@@ -193,7 +193,7 @@ class _Turn:
             if detected is not None:
                 self.set_language(detected)
                 return None
-        return self.language_menu()
+        return self.language_menu(suggested=incoming.language_guess)
 
     def _language_from_text(self, text: str) -> str | None:
         """A language typed as its number in the list, code, native or English name."""
@@ -402,7 +402,11 @@ class _Turn:
             ]
             parts.append(self.t._("Useful links:") + "\n" + "\n".join(lines))
         sources = "\n".join(f"- {source.title}: {source.url}" for source in topic.sources)
-        checked = self.t._("Checked on {date}.").format(date=format_date(topic.reviewed, self.code))
+        reviewed = format_date(topic.reviewed, self.code)
+        checked = self.t._("Checked on {date}.")
+        if reviewed.endswith("."):  # "25 листопада 2026 р." already ends the sentence
+            checked = checked.replace("{date}.", "{date}")
+        checked = checked.format(date=reviewed)
         # Not inside an f-string: Babel's extractor would not see the message there.
         sources_title = self.t._("Official sources:")
         parts.append(f"{sources_title}\n{sources}\n{checked}")
@@ -430,16 +434,19 @@ class _Turn:
         choices += [Choice(BACK, self.t._("Back")), self._home_choice()]
         return self.reply("\n\n".join(parts), choices)
 
-    def language_menu(self) -> Reply:
+    def language_menu(self, suggested: str | None = None) -> Reply:
+        """The language question; a likely language (from a phone's country) comes first."""
         self.session.state = State.LANGUAGE
-        lines = []
-        for language in self.catalog.enabled_languages:
-            prompt = self.engine._interface.translator(language.code)._("Choose your language")
-            lines.append(prompt)
-        choices = [
-            Choice(LANG + language.code, language.name)
-            for language in self.catalog.enabled_languages
+        languages = list(self.catalog.enabled_languages)
+        first = self.catalog.language(suggested)
+        if first is not None:
+            languages.remove(first)
+            languages.insert(0, first)
+        lines = [
+            self.engine._interface.translator(language.code)._("Choose your language")
+            for language in languages
         ]
+        choices = [Choice(LANG + language.code, language.name) for language in languages]
         self.session.offered = choices
         return Reply(
             text="\n".join(dict.fromkeys(lines)),

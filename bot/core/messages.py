@@ -22,7 +22,8 @@ class Incoming:
     """One thing a user sent, already parsed by a channel adapter.
 
     ``text`` holds typed text (or a command without its slash); ``choice_id`` the id of a
-    pressed button; ``language_hint`` the platform's idea of the user's language, if any.
+    pressed button; ``language_hint`` the user's language as the platform knows it (used as
+    is); ``language_guess`` a weaker clue (a phone's country) that the engine confirms.
     """
 
     channel: str
@@ -31,6 +32,7 @@ class Incoming:
     text: str = ""
     choice_id: str | None = None
     language_hint: str | None = None
+    language_guess: str | None = None
 
 
 @dataclass(frozen=True)

@@ -20,4 +20,40 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE INDEX sessions_updated_at ON sessions (updated_at);
         """,
     ),
+    (
+        2,
+        "outbox, inbound de-duplication and last contact per channel user",
+        """
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            channel TEXT NOT NULL,
+            recipient TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'sent', 'failed', 'refused')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at REAL NOT NULL DEFAULT 0,
+            provider_id TEXT,
+            error TEXT,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        );
+        CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+        CREATE INDEX outbox_recipient ON outbox (channel, recipient, status, id);
+        CREATE INDEX outbox_provider_id ON outbox (provider_id);
+        CREATE TABLE inbound_seen (
+            channel TEXT NOT NULL,
+            message_id TEXT NOT NULL,
+            received_at REAL NOT NULL,
+            PRIMARY KEY (channel, message_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX inbound_seen_received_at ON inbound_seen (received_at);
+        CREATE TABLE contacts (
+            channel TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            last_inbound_at REAL NOT NULL,
+            PRIMARY KEY (channel, user_id)
+        ) WITHOUT ROWID;
+        """,
+    ),
 )

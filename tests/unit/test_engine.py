@@ -363,3 +363,23 @@ async def test_concurrent_messages_of_one_user_do_not_lose_state(engine: Engine)
     first, second = await asyncio.gather(chat.send("1"), chat.send("1"))
     texts = {first.text.split("\n")[0], second.text.split("\n")[0]}
     assert texts == {"**Permesso di soggiorno**", "**Rinnovo del permesso**"}
+
+
+async def test_a_language_guess_is_confirmed_with_the_guess_first(engine: Engine) -> None:
+    from bot.core.messages import Incoming
+
+    (reply,) = await engine.handle(Incoming("test", "u1", Kind.TEXT, "12345", language_guess="ar"))
+    assert [choice.id for choice in reply.choices][:2] == ["lang:ar", "lang:it"]
+    assert reply.text.splitlines()[0] != "Choose your language"  # asked in Arabic first
+    (reply,) = await engine.handle(Incoming("test", "u1", Kind.TEXT, "1"))
+    assert reply.language == "ar"
+
+
+async def test_clear_text_language_wins_over_the_guess(engine: Engine) -> None:
+    from bot.core.messages import Incoming
+
+    (reply,) = await engine.handle(
+        Incoming("test", "u2", Kind.TEXT, "how do i renew my residence permit", language_guess="ar")
+    )
+    assert reply.language == "en"
+    assert "**Permit renewal**" in reply.text

@@ -1,0 +1,314 @@
+"""This module contains the WhatsApp channel, through Twilio.
+
+Inbound: Twilio posts each message to our webhook, signed; we check the signature, skip
+retries of a message already handled, ask the engine, and queue the replies in the outbox.
+Outbound: the outbox worker sends them with twilio's asynchronous client, in order per user,
+retrying when Twilio is unavailable. WhatsApp allows free text only within 24 hours of the
+user's last message; later, only a pre-approved template.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import aiohttp
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.http.response import Response as TwilioResponse
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+
+from bot.channels.flood import FloodControl, Verdict
+from bot.channels.formatting import split_message
+from bot.config import Settings
+from bot.core.messages import Incoming, Kind, Reply
+from bot.i18n import Interface
+from bot.notify.worker import OutboxWorker, SendError
+from bot.storage.inbound import InboundLog
+from bot.storage.outbox import Outbox
+
+log = logging.getLogger(__name__)
+# Twilio's client can log request bodies (phone numbers, messages): never below WARNING.
+logging.getLogger("twilio").setLevel(logging.WARNING)
+
+CHANNEL = "whatsapp"
+MESSAGE_LIMIT = 1600
+WINDOW_SECONDS = 24 * 3600
+_BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
+
+# A first guess of the language from the phone's country calling code (confirmed by the
+# engine with one question). Longest prefix wins.
+COUNTRY_LANGUAGES: Mapping[str, str] = {
+    "39": "it",
+    "44": "en", "1": "en", "353": "en", "234": "en", "233": "en", "254": "en", "91": "en",
+    "33": "fr", "32": "fr", "221": "fr", "223": "fr", "225": "fr", "226": "fr", "227": "fr",
+    "228": "fr", "229": "fr", "224": "fr", "237": "fr", "241": "fr", "242": "fr", "243": "fr",
+    "212": "ar", "213": "ar", "216": "ar", "218": "ar", "20": "ar", "249": "ar", "222": "ar",
+    "963": "ar", "964": "ar", "962": "ar", "961": "ar", "966": "ar", "971": "ar", "967": "ar",
+    "34": "es", "52": "es", "54": "es", "51": "es", "57": "es", "58": "es", "56": "es",
+    "53": "es", "591": "es", "593": "es", "595": "es", "598": "es", "502": "es", "503": "es",
+    "504": "es", "505": "es", "506": "es", "507": "es", "1809": "es", "1829": "es", "1849": "es",
+    "355": "sq", "383": "sq",
+    "380": "uk",
+    "92": "ur",
+    "86": "zh",
+    "880": "bn",
+}  # fmt: skip
+
+
+def guess_language(phone: str) -> str | None:
+    digits = phone.lstrip("+")
+    for length in range(4, 0, -1):
+        language = COUNTRY_LANGUAGES.get(digits[:length])
+        if language is not None:
+            return language
+    return None
+
+
+def to_whatsapp(text: str) -> str:
+    """Content markup to WhatsApp's: ``**bold**`` becomes ``*bold*``; no HTML ever."""
+    return _BOLD.sub(lambda match: f"*{match.group(1)}*", text)
+
+
+def render(reply: Reply, hint: str) -> list[str]:
+    """A reply as WhatsApp messages: choices as a numbered list with a one-line hint."""
+    text = to_whatsapp(reply.text)
+    if reply.choices:
+        width = len(str(len(reply.choices)))
+        lines = [
+            f"*{number:>{width}}.* {choice.label}" for number, choice in enumerate(reply.choices, 1)
+        ]
+        text = f"{text}\n\n" + "\n".join(lines) + f"\n\n_{hint}_"
+    return split_message(text, MESSAGE_LIMIT)
+
+
+class _TwilioHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]  # untyped base
+    """twilio's asynchronous HTTP client, pointed at TWILIO_API_URL (a fake one in tests).
+
+    It also sends the credentials as a header itself: aiohttp deprecates the ``BasicAuth``
+    object the stock client builds.
+    """
+
+    def __init__(self, base_url: str) -> None:
+        super().__init__(timeout=30)
+        self._base = urlsplit(base_url)
+
+    async def request(
+        self, method: str, url: str, *args: Any, auth: tuple[str, str] | None = None, **kwargs: Any
+    ) -> TwilioResponse:
+        parts = urlsplit(url)
+        url = urlunsplit((self._base.scheme, self._base.netloc, parts.path, parts.query, ""))
+        if auth is not None:
+            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+            kwargs["headers"] = {**(kwargs.get("headers") or {}), "Authorization": f"Basic {token}"}
+        return await super().request(method, url, *args, **kwargs)
+
+
+class WhatsAppChannel:
+    """Receives Twilio webhooks and sends through the outbox."""
+
+    def __init__(
+        self,
+        engine: Any,
+        settings: Settings,
+        interface: Interface,
+        outbox: Outbox,
+        inbound: InboundLog,
+        default_language: Callable[[], str],
+        staff_alert: Callable[[str], Awaitable[None]] | None = None,
+    ) -> None:
+        if not settings.whatsapp_enabled:
+            raise ValueError(
+                "WhatsApp needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_WHATSAPP_FROM"
+            )
+        self.engine = engine
+        self.settings = settings
+        self.interface = interface
+        self.outbox = outbox
+        self.inbound = inbound
+        self.default_language = default_language
+        self.staff_alert = staff_alert
+        self.validator = RequestValidator(settings.twilio_auth_token)
+        self.sender = self._address(settings.twilio_whatsapp_from or "")
+        self.flood = FloodControl(settings.whatsapp_rate_limit)
+        self.worker = OutboxWorker(outbox, CHANNEL, self._send)
+        self._http: AsyncTwilioHttpClient | None = None
+        self._client: Client | None = None
+
+    @staticmethod
+    def _address(number: str) -> str:
+        return number if number.startswith("whatsapp:") else f"whatsapp:{number}"
+
+    @property
+    def path(self) -> str:
+        return self.settings.whatsapp_webhook_path.rstrip("/") or "/whatsapp"
+
+    @property
+    def status_path(self) -> str:
+        return f"{self.path}/status"
+
+    def public_url(self, path: str, request_url: str) -> str:
+        """The URL Twilio signed: the public one when behind a proxy or tunnel."""
+        if self.settings.public_base_url:
+            query = urlsplit(request_url).query
+            return f"{self.settings.public_base_url}{path}" + (f"?{query}" if query else "")
+        return request_url
+
+    # -- life cycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._http = _TwilioHttpClient(self.settings.twilio_api_url)
+        self._client = Client(
+            self.settings.twilio_account_sid,
+            self.settings.twilio_auth_token,
+            http_client=self._http,
+        )
+        self.worker.start()
+        self.worker.wake()  # whatever waited in the outbox while we were down
+
+    async def stop(self) -> None:
+        await self.worker.stop()
+        if self._http is not None:
+            await self._http.close()
+
+    # -- inbound ---------------------------------------------------------------------------
+
+    def signature_ok(self, url: str, form: Mapping[str, str], signature: str | None) -> bool:
+        return bool(signature) and bool(self.validator.validate(url, dict(form), signature))
+
+    async def receive(self, form: Mapping[str, str]) -> bool:
+        """Handle one signed inbound message; False if it is not a message at all."""
+        message_id = form.get("MessageSid") or form.get("SmsMessageSid")
+        sender = form.get("From", "")
+        if not message_id or not sender.startswith("whatsapp:"):
+            return False
+        phone = sender.removeprefix("whatsapp:")
+        if await self.inbound.seen(CHANNEL, message_id):
+            return True  # Twilio retried a message we already answered
+        await self.inbound.touch(CHANNEL, phone)
+        verdict = self.flood.check(phone)
+        if verdict is not Verdict.ALLOW:
+            if verdict is Verdict.WARN:
+                t = self.interface.translator(self.default_language())
+                text = t._(
+                    "You are sending messages very quickly. Please wait a minute, then write again."
+                )
+                await self._queue(phone, [{"body": text}], message_id)
+            return True
+        replies = await self.engine.handle(self._incoming(form, phone))
+        payloads = [
+            {"body": part}
+            for reply in replies
+            for part in render(
+                reply,
+                self.interface.translator(reply.language)._(
+                    "Reply with the number of your choice."
+                ),
+            )
+        ]
+        await self._queue(phone, payloads, message_id)
+        return True
+
+    def _incoming(self, form: Mapping[str, str], phone: str) -> Incoming:
+        body = form.get("Body", "")
+        kind = Kind.TEXT
+        choice_id = None
+        if form.get("ButtonPayload"):
+            kind, choice_id = Kind.CHOICE, form["ButtonPayload"]
+        elif form.get("Latitude") and form.get("Longitude"):
+            kind = Kind.LOCATION
+        elif _int(form.get("NumMedia")) > 0:
+            kind = Kind.MEDIA
+        return Incoming(
+            channel=CHANNEL,
+            user_id=phone,
+            kind=kind,
+            text=body,
+            choice_id=choice_id,
+            language_guess=guess_language(phone),
+        )
+
+    async def _queue(
+        self, phone: str, payloads: list[dict[str, Any]], in_reply_to: str | None
+    ) -> None:
+        if await self.outbox.add(CHANNEL, phone, payloads, in_reply_to=in_reply_to) is not None:
+            self.worker.wake()
+
+    async def delivery_status(self, form: Mapping[str, str]) -> None:
+        """A signed delivery report; failures (such as 63016, outside the window) are recorded."""
+        status = form.get("MessageStatus", "")
+        sid = form.get("MessageSid", "")
+        if status in ("failed", "undelivered") and sid:
+            error = f"{status}: Twilio error {form.get('ErrorCode', '?')}"
+            if await self.outbox.mark_delivery_failed(sid, error):
+                log.warning("whatsapp: a message was not delivered (%s)", error)
+
+    # -- business-initiated messages -------------------------------------------------------
+
+    async def notify(
+        self, phone: str, text: str, purpose: str, variables: Mapping[str, str] | None = None
+    ) -> str:
+        """Send a message the user did not just ask for (a reminder, a staff reply).
+
+        Returns ``"text"``, ``"template"`` or ``"refused"``: inside the 24-hour window the text
+        goes as is; outside it only the template configured for ``purpose`` may go; with none,
+        nothing is sent, the refusal is recorded and staff are told.
+        """
+        last = await self.inbound.last_inbound(CHANNEL, phone)
+        if last is not None and time.time() - last < WINDOW_SECONDS:
+            await self._queue(
+                phone,
+                [{"body": part} for part in split_message(to_whatsapp(text), MESSAGE_LIMIT)],
+                None,
+            )
+            return "text"
+        template = self.settings.twilio_templates.get(purpose)
+        if template is not None:
+            await self._queue(
+                phone, [{"content_sid": template, "variables": dict(variables or {})}], None
+            )
+            return "template"
+        reason = f"outside the 24-hour window and no TWILIO_TEMPLATE_{purpose.upper()} configured"
+        await self.outbox.record_refused(CHANNEL, phone, {"body": text, "purpose": purpose}, reason)
+        log.warning("whatsapp: a %s message was not sent: %s", purpose, reason)
+        if self.staff_alert is not None:
+            await self.staff_alert(
+                f"WhatsApp: a '{purpose}' message could not be sent ({reason}). "
+                "Please contact the person another way."
+            )
+        return "refused"
+
+    # -- outbound --------------------------------------------------------------------------
+
+    async def _send(self, phone: str, payload: dict[str, Any]) -> str | None:
+        assert self._client is not None
+        arguments: dict[str, Any] = {"from_": self.sender, "to": self._address(phone)}
+        if "content_sid" in payload:
+            arguments["content_sid"] = payload["content_sid"]
+            arguments["content_variables"] = json.dumps(payload.get("variables", {}))
+        else:
+            arguments["body"] = payload["body"]
+        if self.settings.public_base_url:
+            arguments["status_callback"] = f"{self.settings.public_base_url}{self.status_path}"
+        try:
+            message = await self._client.messages.create_async(**arguments)
+        except TwilioRestException as error:
+            retry = error.status >= 500 or error.status == 429
+            raise SendError(f"Twilio {error.status} {error.code or ''}".strip(), retry) from error
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise SendError(f"network: {type(error).__name__}", retry=True) from error
+        return str(message.sid) if message.sid else None
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(value or 0)
+    except ValueError:
+        return 0

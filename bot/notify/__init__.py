@@ -1,0 +1,1 @@
+"""This package contains the delivery of outgoing messages through the persistent outbox."""

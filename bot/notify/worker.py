@@ -1,0 +1,100 @@
+"""This module contains the outbox worker: it sends queued messages, retrying with backoff."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bot.storage.outbox import Outbox, OutboxMessage
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+MAX_DELAY = 300.0
+
+
+class SendError(Exception):
+    """A message could not be sent; ``retry`` says whether trying again may help."""
+
+    def __init__(self, reason: str, retry: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry = retry
+
+
+Sender = Callable[[str, dict[str, Any]], Awaitable[str | None]]
+
+
+class OutboxWorker:
+    """Sends one channel's outbox: each recipient's messages in order, recipients in parallel."""
+
+    def __init__(
+        self, outbox: Outbox, channel: str, send: Sender, idle_seconds: float = 1.0
+    ) -> None:
+        self.outbox = outbox
+        self.channel = channel
+        self.send = send
+        self.idle_seconds = idle_seconds
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        """Finish what is being sent now; what is left waits in the outbox for the next start."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                sent = await self.drain()
+            except Exception:
+                log.exception("outbox %s: unexpected error; trying again shortly", self.channel)
+                sent = 0
+            if sent == 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.idle_seconds)
+                self._wake.clear()
+
+    async def drain(self) -> int:
+        """Send every message whose turn has come; returns how many were attempted."""
+        due = await self.outbox.due(self.channel)
+        # Shielded: a stop while a message is on the wire still records its outcome.
+        await asyncio.shield(asyncio.gather(*(self._deliver(message) for message in due)))
+        return len(due)
+
+    async def _deliver(self, message: OutboxMessage) -> None:
+        try:
+            provider_id = await self.send(message.recipient, message.payload)
+        except SendError as error:
+            attempts = message.attempts + 1
+            give_up = not error.retry or attempts >= MAX_ATTEMPTS
+            delay = min(MAX_DELAY, 2.0 ** (attempts - 1))
+            await self.outbox.mark_retry(message.id, error.reason, delay, give_up)
+            if give_up:
+                log.warning(
+                    "outbox %s: message %d failed for good: %s",
+                    self.channel,
+                    message.id,
+                    error.reason,
+                )
+            else:
+                log.info(
+                    "outbox %s: message %d will be retried in %.0f s",
+                    self.channel,
+                    message.id,
+                    delay,
+                )
+            return
+        await self.outbox.mark_sent(message.id, provider_id)

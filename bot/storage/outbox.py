@@ -1,0 +1,140 @@
+"""This module contains the outbox: messages to send, kept until a channel confirms them.
+
+A message is written before any attempt to send it, so a crash or a platform outage loses
+nothing; each recipient's messages go out in order, one at a time.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from bot.storage.db import Database
+
+PENDING, SENT, FAILED, REFUSED = "pending", "sent", "failed", "refused"
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    id: int
+    channel: str
+    recipient: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+class Outbox:
+    """Persistent queue of outgoing messages, per channel."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def add(
+        self,
+        channel: str,
+        recipient: str,
+        payloads: list[dict[str, Any]],
+        in_reply_to: str | None = None,
+    ) -> list[int] | None:
+        """Queue messages for one recipient, in order, in one transaction.
+
+        With ``in_reply_to`` (the platform's id of the message being answered) the inbound
+        message is marked processed in the same transaction; if it already was (a platform
+        retry racing the first delivery), nothing is queued and None is returned.
+        """
+        now = time.time()
+        ids: list[int] = []
+        async with self._db.transaction() as connection:
+            if in_reply_to is not None:
+                cursor = await connection.execute(
+                    "INSERT OR IGNORE INTO inbound_seen (channel, message_id, received_at) "
+                    "VALUES (?, ?, ?)",
+                    (channel, in_reply_to, now),
+                )
+                if cursor.rowcount == 0:
+                    return None
+            for payload in payloads:
+                cursor = await connection.execute(
+                    "INSERT INTO outbox (channel, recipient, payload, created_at, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (channel, recipient, json.dumps(payload, ensure_ascii=False), now, now),
+                )
+                ids.append(int(cursor.lastrowid or 0))
+        return ids
+
+    async def record_refused(
+        self, channel: str, recipient: str, payload: dict[str, Any], reason: str
+    ) -> int:
+        """Keep a message that may not be sent (and why), for staff to see."""
+        now = time.time()
+        cursor = await self._db.connection.execute(
+            "INSERT INTO outbox "
+            "(channel, recipient, payload, status, error, created_at, updated_at) "
+            "VALUES (?, ?, ?, 'refused', ?, ?, ?)",
+            (channel, recipient, json.dumps(payload, ensure_ascii=False), reason, now, now),
+        )
+        return int(cursor.lastrowid or 0)
+
+    async def due(self, channel: str, limit: int = 50) -> list[OutboxMessage]:
+        """The next message of each recipient whose turn has come (older ones first)."""
+        async with self._db.connection.execute(
+            """
+            SELECT id, channel, recipient, payload, attempts FROM outbox AS o
+            WHERE channel = ? AND status = 'pending' AND next_attempt_at <= ?
+              AND id = (SELECT min(id) FROM outbox AS first
+                        WHERE first.channel = o.channel AND first.recipient = o.recipient
+                          AND first.status = 'pending')
+            ORDER BY id LIMIT ?
+            """,
+            (channel, time.time(), limit),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [
+            OutboxMessage(int(r[0]), str(r[1]), str(r[2]), json.loads(r[3]), int(r[4]))
+            for r in rows
+        ]
+
+    async def mark_sent(self, message_id: int, provider_id: str | None) -> None:
+        await self._db.connection.execute(
+            "UPDATE outbox SET status = 'sent', provider_id = ?, attempts = attempts + 1, "
+            "error = NULL, updated_at = ? WHERE id = ?",
+            (provider_id, time.time(), message_id),
+        )
+
+    async def mark_retry(self, message_id: int, error: str, delay: float, give_up: bool) -> None:
+        await self._db.connection.execute(
+            "UPDATE outbox SET status = ?, attempts = attempts + 1, error = ?, "
+            "next_attempt_at = ?, updated_at = ? WHERE id = ?",
+            (
+                FAILED if give_up else PENDING,
+                error[:500],
+                time.time() + delay,
+                time.time(),
+                message_id,
+            ),
+        )
+
+    async def mark_delivery_failed(self, provider_id: str, error: str) -> bool:
+        """A platform reported, later, that a sent message was not delivered."""
+        cursor = await self._db.connection.execute(
+            "UPDATE outbox SET status = 'failed', error = ?, updated_at = ? WHERE provider_id = ?",
+            (error[:500], time.time(), provider_id),
+        )
+        return cursor.rowcount > 0
+
+    async def counts(self, channel: str) -> dict[str, int]:
+        async with self._db.connection.execute(
+            "SELECT status, count(*) FROM outbox WHERE channel = ? GROUP BY status", (channel,)
+        ) as cursor:
+            return {str(status): int(count) for status, count in await cursor.fetchall()}
+
+    async def errors(self, channel: str) -> list[tuple[str, str, str]]:
+        """(recipient, status, error) of messages that failed or were refused."""
+        async with self._db.connection.execute(
+            "SELECT recipient, status, error FROM outbox WHERE channel = ? "
+            "AND status IN ('failed', 'refused') ORDER BY id",
+            (channel,),
+        ) as cursor:
+            return [(str(a), str(b), str(c)) for a, b, c in await cursor.fetchall()]

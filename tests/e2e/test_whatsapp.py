@@ -1,0 +1,264 @@
+"""The WhatsApp channel: signed Twilio webhooks in, the real twilio client out to a fake API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from twilio.request_validator import RequestValidator
+
+from bot.app import Services, services
+from bot.channels.whatsapp import guess_language
+from bot.config import Settings
+from bot.storage.outbox import Outbox
+from bot.web import create_web_app
+from tests.auxil.fake_telegram import free_port, serve
+from tests.auxil.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
+from tests.conftest import LOCALES
+
+DATA = Path(__file__).parent.parent / "data" / "twilio"
+PHONE = "+393330000000"
+_ids = itertools.count(1)
+
+
+def inbound(name: str = "inbound_text", **changes: str) -> dict[str, str]:
+    """A recorded Twilio form payload, with a fresh MessageSid unless one is given."""
+    form: dict[str, str] = json.loads((DATA / f"{name}.json").read_text(encoding="utf-8"))
+    sid = changes.pop("MessageSid", f"SM{next(_ids):032x}")
+    form.update(MessageSid=sid, SmsMessageSid=sid, SmsSid=sid)
+    if "phone" in changes:
+        phone = changes.pop("phone")
+        form["From"] = f"whatsapp:{phone}"
+        form["WaId"] = phone.lstrip("+")
+    form.update(changes)
+    return form
+
+
+class Bot:
+    def __init__(self, fake: FakeTwilio, running: Services, base: str) -> None:
+        self.fake = fake
+        self.services = running
+        self.base = base
+
+    async def post(
+        self, form: dict[str, str], path: str = "/whatsapp", signature: str | None = "ok"
+    ) -> httpx.Response:
+        url = f"{self.base}{path}"
+        headers = {}
+        if signature == "ok":
+            headers["X-Twilio-Signature"] = RequestValidator(AUTH_TOKEN).compute_signature(
+                url, form
+            )
+        elif signature is not None:
+            headers["X-Twilio-Signature"] = signature
+        async with httpx.AsyncClient() as client:
+            return await client.post(url, data=form, headers=headers)
+
+    async def say(
+        self, text: str = "", phone: str = PHONE, expect: int = 1, **changes: str
+    ) -> list[dict[str, Any]]:
+        before = len(self.fake.to(phone))
+        response = await self.post(inbound(Body=text, phone=phone, **changes))
+        assert response.status_code == 200, response.text
+        await self.fake.wait_for(lambda: len(self.fake.to(phone)) >= before + expect)
+        return self.fake.to(phone)[before:]
+
+
+@contextlib.asynccontextmanager
+async def running_bot(tmp_path: Path, content: Path, **overrides: Any) -> AsyncIterator[Bot]:
+    fake = FakeTwilio()
+    async with serve(fake.app()) as api_url:
+        port = free_port()
+        settings = Settings(
+            db_path=tmp_path / "bot.sqlite3",
+            content_dir=content,
+            locales_dir=LOCALES,
+            twilio_account_sid=ACCOUNT_SID,
+            twilio_auth_token=AUTH_TOKEN,
+            twilio_whatsapp_from=SENDER,
+            twilio_api_url=api_url,
+            public_base_url=f"http://127.0.0.1:{port}",
+            **overrides,
+        )
+        async with (
+            services(settings, channels=True) as bot,
+            serve(create_web_app(bot), port) as base,
+        ):
+            yield Bot(fake, bot, base)
+
+
+@pytest.fixture
+async def bot(tmp_path: Path, content_copy: Path) -> AsyncIterator[Bot]:
+    async with running_bot(tmp_path, content_copy) as running:
+        yield running
+
+
+async def test_greeting_numbered_menu_and_navigation(bot: Bot) -> None:
+    (menu,) = await bot.say("ciao")
+    assert menu["From"] == SENDER
+    body = menu["Body"]
+    assert "*Menu principale*" in body  # WhatsApp's own bold
+    assert "*1.* Permesso di soggiorno" in body
+    assert "_Rispondi con il numero" in body or body.rstrip().endswith("_")
+    assert "<" not in body
+    (submenu,) = await bot.say("1")
+    assert "*1.* Rinnovo del permesso" in submenu["Body"]
+    (topic,) = await bot.say("rinnovo del permesso")  # the label works too
+    assert "almeno 60 giorni prima" in topic["Body"]
+
+
+async def test_language_guessed_from_the_country_and_confirmed(bot: Bot) -> None:
+    (question,) = await bot.say("12345", phone="+212600000000")
+    first_choice = next(line for line in question["Body"].splitlines() if line.startswith("*1.*"))
+    assert "العربية" in first_choice
+    (menu,) = await bot.say("1", phone="+212600000000")
+    assert "القائمة الرئيسية" in menu["Body"]
+
+
+async def test_first_free_text_in_another_language_wins(bot: Bot) -> None:
+    (answer,) = await bot.say("how do i renew my residence permit", phone="+212600000001")
+    assert "at least 60 days" in answer["Body"]
+
+
+@pytest.mark.parametrize("payload", ["inbound_image", "inbound_location"])
+async def test_media_and_locations_get_an_answer(bot: Bot, payload: str) -> None:
+    await bot.say("ciao")
+    before = len(bot.fake.to(PHONE))
+    assert (await bot.post(inbound(payload))).status_code == 200
+    await bot.fake.wait_for(lambda: len(bot.fake.to(PHONE)) == before + 1)
+    assert "*1.*" in bot.fake.to(PHONE)[-1]["Body"]
+
+
+async def test_wrong_or_missing_signature_is_refused(bot: Bot) -> None:
+    form = inbound(Body="ciao")
+    assert (await bot.post(form, signature="bm90IGEgc2lnbmF0dXJl")).status_code == 403
+    assert (await bot.post(form, signature=None)).status_code == 403
+    forged = dict(form, Body="changed after signing")
+    url = f"{bot.base}/whatsapp"
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(url, form)
+    async with httpx.AsyncClient() as client:
+        response = await client.post(url, data=forged, headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 403
+    await asyncio.sleep(0.3)  # give a wrongly accepted message time to be sent
+    assert bot.fake.messages == []
+    assert bot.services.database is not None
+    assert await Outbox(bot.services.database).counts("whatsapp") == {}
+
+
+async def test_the_same_message_sid_twice_gets_one_reply(bot: Bot) -> None:
+    form = inbound(Body="ciao")
+    assert (await bot.post(form)).status_code == 200
+    assert (await bot.post(form)).status_code == 200
+    await bot.fake.wait_for(lambda: len(bot.fake.to(PHONE)) == 1)
+    await bot.say("menu")  # a later message, to be sure nothing else was queued
+    assert len(bot.fake.to(PHONE)) == 2
+
+
+async def test_long_answers_are_split_under_1600(tmp_path: Path, content_copy: Path) -> None:
+    topic = content_copy / "topics" / "permit_lost.yaml"
+    paragraphs = "\n\n".join(f"    Paragrafo {i}: " + "parola " * 60 for i in range(10))
+    topic.write_text(
+        topic.read_text(encoding="utf-8").replace(
+            "  it: Denuncia lo smarrimento alla polizia, poi chiedi allo sportello.",
+            "  it: |\n" + paragraphs,
+        ),
+        encoding="utf-8",
+    )
+    async with running_bot(tmp_path, content_copy) as bot:
+        await bot.say("ciao")
+        parts = await bot.say("ho perso il permesso", expect=3)
+        await bot.fake.wait_for(lambda: "*1.*" in bot.fake.to(PHONE)[-1]["Body"])
+        parts = bot.fake.to(PHONE)[1:]
+        assert len(parts) >= 3
+        assert all(len(part["Body"]) <= 1600 for part in parts)
+        assert all(part["Body"].startswith(("Paragrafo", "*Fonti", "Fonti")) for part in parts[1:])
+        assert [int(part["Sid"][2:], 16) for part in parts] == sorted(
+            int(p["Sid"][2:], 16) for p in parts
+        )
+
+
+async def test_a_500_from_twilio_is_retried_and_the_message_arrives(bot: Bot) -> None:
+    bot.fake.failures.append(500)
+    (menu,) = await bot.say("ciao")
+    assert "*Menu principale*" in menu["Body"]
+    assert bot.fake.attempts == 2
+
+
+async def test_business_message_inside_and_outside_the_24_hour_window(
+    tmp_path: Path, content_copy: Path
+) -> None:
+    template = "HX" + "a" * 32
+    async with running_bot(tmp_path, content_copy, twilio_templates={"reminder": template}) as bot:
+        whatsapp = bot.services.whatsapp
+        assert whatsapp is not None
+        await bot.say("ciao")
+        assert await whatsapp.notify(PHONE, "**Promemoria**: domani alle 10", "reminder") == "text"
+        await bot.fake.wait_for(lambda: len(bot.fake.to(PHONE)) == 2)
+        assert bot.fake.to(PHONE)[-1]["Body"] == "*Promemoria*: domani alle 10"
+        stranger = "+393339999999"  # never wrote: outside any window
+        assert await whatsapp.notify(stranger, "x", "reminder", {"1": "10:00"}) == "template"
+        await bot.fake.wait_for(lambda: len(bot.fake.to(stranger)) == 1)
+        sent = bot.fake.to(stranger)[0]
+        assert sent["ContentSid"] == template
+        assert json.loads(sent["ContentVariables"]) == {"1": "10:00"}
+        assert "Body" not in sent
+        assert await whatsapp.notify(stranger, "a staff answer", "staff_reply") == "refused"
+        assert bot.services.database is not None
+        errors = await Outbox(bot.services.database).errors("whatsapp")
+        assert errors == [
+            (
+                stranger,
+                "refused",
+                "outside the 24-hour window and no TWILIO_TEMPLATE_STAFF_REPLY configured",
+            )
+        ]
+        assert len(bot.fake.to(stranger)) == 1
+
+
+async def test_delivery_failures_are_recorded(bot: Bot) -> None:
+    (menu,) = await bot.say("ciao")
+    report = json.loads((DATA / "status_undelivered.json").read_text(encoding="utf-8"))
+    report.update(MessageSid=menu["Sid"], SmsSid=menu["Sid"])
+    assert (await bot.post(report, path="/whatsapp/status", signature="bad")).status_code == 403
+    assert (await bot.post(report, path="/whatsapp/status")).status_code == 204
+    assert bot.services.database is not None
+    errors = await Outbox(bot.services.database).errors("whatsapp")
+    assert errors == [(PHONE, "failed", "undelivered: Twilio error 63016")]
+
+
+async def test_flood_control(tmp_path: Path, content_copy: Path) -> None:
+    async with running_bot(tmp_path, content_copy, whatsapp_rate_limit=2) as bot:
+        await bot.say("ciao")
+        await bot.say("menu")
+        (warning,) = await bot.say("menu")
+        assert "minut" in warning["Body"]
+        assert (await bot.post(inbound(Body="menu"))).status_code == 200
+        await bot.say("1", phone="+393331111111")  # another user is not affected
+        assert len(bot.fake.to(PHONE)) == 3
+
+
+@pytest.mark.parametrize(
+    ("phone", "language"),
+    [
+        ("+393331234567", "it"),
+        ("+212612345678", "ar"),
+        ("+355691234567", "sq"),
+        ("+380501234567", "uk"),
+        ("+923001234567", "ur"),
+        ("+8613812345678", "zh"),
+        ("+8801712345678", "bn"),
+        ("+5491112345678", "es"),
+        ("+18095551234", "es"),
+        ("+14155551234", "en"),
+        ("+4912345", None),
+    ],
+)
+def test_language_guess_from_country_code(phone: str, language: str | None) -> None:
+    assert guess_language(phone) == language

@@ -1,0 +1,117 @@
+"""The outbox and its worker: order per recipient, retries with backoff, giving up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.channels.flood import FloodControl, Verdict
+from bot.notify.worker import MAX_ATTEMPTS, OutboxWorker, SendError
+from bot.storage.db import Database
+from bot.storage.inbound import InboundLog
+from bot.storage.outbox import Outbox
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> Any:
+    async with Database(tmp_path / "bot.sqlite3") as opened:
+        yield opened
+
+
+async def test_each_recipient_gets_its_messages_in_order(database: Database) -> None:
+    outbox = Outbox(database)
+    await outbox.add("wa", "alice", [{"n": 1}, {"n": 2}])
+    await outbox.add("wa", "bob", [{"n": 1}])
+    sent: list[tuple[str, int]] = []
+
+    async def send(recipient: str, payload: dict[str, Any]) -> str:
+        sent.append((recipient, payload["n"]))
+        return f"id-{len(sent)}"
+
+    worker = OutboxWorker(outbox, "wa", send)
+    assert await worker.drain() == 2  # alice's first and bob's, together
+    assert await worker.drain() == 1  # then alice's second
+    assert await worker.drain() == 0
+    assert sent == [("alice", 1), ("bob", 1), ("alice", 2)]
+    assert await outbox.counts("wa") == {"sent": 3}
+
+
+async def test_retryable_errors_wait_then_retry_and_block_later_messages(
+    database: Database,
+) -> None:
+    outbox = Outbox(database)
+    await outbox.add("wa", "alice", [{"n": 1}, {"n": 2}])
+    calls: list[int] = []
+
+    async def flaky(recipient: str, payload: dict[str, Any]) -> str:
+        calls.append(payload["n"])
+        if len(calls) == 1:
+            raise SendError("Twilio 500", retry=True)
+        return "ok"
+
+    worker = OutboxWorker(outbox, "wa", flaky)
+    await worker.drain()
+    assert await worker.drain() == 0  # the first waits for its retry; the second waits behind it
+    await database.connection.execute("UPDATE outbox SET next_attempt_at = 0")
+    await worker.drain()
+    await worker.drain()
+    assert calls == [1, 1, 2]
+
+
+async def test_permanent_errors_give_up_and_the_rest_goes_on(database: Database) -> None:
+    outbox = Outbox(database)
+    await outbox.add("wa", "alice", [{"n": 1}, {"n": 2}])
+
+    async def refuse_first(recipient: str, payload: dict[str, Any]) -> str:
+        if payload["n"] == 1:
+            raise SendError("Twilio 400 21211", retry=False)
+        return "ok"
+
+    worker = OutboxWorker(outbox, "wa", refuse_first)
+    await worker.drain()
+    await worker.drain()
+    assert await outbox.counts("wa") == {"failed": 1, "sent": 1}
+    assert await outbox.errors("wa") == [("alice", "failed", "Twilio 400 21211")]
+
+
+async def test_retries_stop_after_the_maximum(database: Database) -> None:
+    outbox = Outbox(database)
+    await outbox.add("wa", "alice", [{"n": 1}])
+
+    async def down(recipient: str, payload: dict[str, Any]) -> str:
+        raise SendError("network", retry=True)
+
+    worker = OutboxWorker(outbox, "wa", down)
+    for _ in range(MAX_ATTEMPTS):
+        await database.connection.execute("UPDATE outbox SET next_attempt_at = 0")
+        await worker.drain()
+    assert await outbox.counts("wa") == {"failed": 1}
+
+
+async def test_inbound_ids_are_processed_once(database: Database) -> None:
+    outbox = Outbox(database)
+    inbound = InboundLog(database)
+    assert not await inbound.seen("wa", "SM1")
+    assert await outbox.add("wa", "alice", [{"n": 1}], in_reply_to="SM1") is not None
+    assert await inbound.seen("wa", "SM1")
+    assert await outbox.add("wa", "alice", [{"n": 1}], in_reply_to="SM1") is None
+    assert await outbox.counts("wa") == {"pending": 1}
+    await inbound.touch("wa", "alice")
+    assert await inbound.last_inbound("wa", "alice") is not None
+    assert await inbound.last_inbound("wa", "bob") is None
+
+
+def test_flood_control_allows_warns_once_then_drops() -> None:
+    now = [0.0]
+    flood = FloodControl(limit=2, window=60, clock=lambda: now[0])
+    assert [flood.check("u") for _ in range(4)] == [
+        Verdict.ALLOW,
+        Verdict.ALLOW,
+        Verdict.WARN,
+        Verdict.DROP,
+    ]
+    assert flood.check("other") is Verdict.ALLOW
+    now[0] = 61.0
+    assert flood.check("u") is Verdict.ALLOW
