@@ -30,6 +30,8 @@ class Catalog:
     offices: tuple[Office, ...]
     intents: Mapping[Intent, Mapping[str, tuple[str, ...]]]
     version: str = ""
+    #: Groups of equivalent phrases, in any languages (``synonyms.yaml``).
+    synonyms: tuple[tuple[str, ...], ...] = ()
 
     @property
     def enabled_languages(self) -> tuple[Language, ...]:

@@ -592,6 +592,34 @@ def _read_intents(
     return intents
 
 
+def _read_synonyms(root: Path, validation: Validation) -> tuple[tuple[str, ...], ...]:
+    """``synonyms.yaml`` (optional): groups of phrases that mean the same, in any language."""
+    path = root / "synonyms.yaml"
+    if not path.exists():
+        return ()
+    reader = _FileReader(root, path, validation)
+    data = reader.mapping(reader.load(), 1, "synonyms.yaml", ("synonyms",), ())
+    if data is None:
+        return ()
+    groups = data.get("synonyms")
+    if not isinstance(groups, YamlList):
+        reader.error(
+            data.key_lines.get("synonyms", data.line), "'synonyms' must be a list of groups"
+        )
+        return ()
+    result: list[tuple[str, ...]] = []
+    for group, line in zip(groups, groups.item_lines, strict=True):
+        if (
+            not isinstance(group, list)
+            or len(group) < 2
+            or not all(isinstance(phrase, str) and phrase.strip() for phrase in group)
+        ):
+            reader.error(line, "each synonym group is a list of at least two non-empty phrases")
+            continue
+        result.append(tuple(phrase.strip() for phrase in group))
+    return tuple(result)
+
+
 def _check_references(
     root_id: str | None, topics: dict[str, Topic], menus: dict[str, Menu], nodes: dict[str, _Node]
 ) -> None:
@@ -629,9 +657,8 @@ def _fingerprint(root: Path, files: Iterable[Path]) -> str:
 
 def content_files(root: Path) -> list[Path]:
     """Every file that makes up the content, for change detection and fingerprints."""
-    fixed = [
-        root / name for name in ("languages.yaml", "menu.yaml", "offices.yaml", "intents.yaml")
-    ]
+    names = ("languages.yaml", "menu.yaml", "offices.yaml", "intents.yaml", "synonyms.yaml")
+    fixed = [root / name for name in names]
     return fixed + sorted((root / "topics").glob("*.yaml"))
 
 
@@ -656,6 +683,7 @@ def validate(root: Path, today: date | None = None) -> Validation:
             topics[topic.id] = topic
     offices = _read_offices(root, validation, codes)
     intents = _read_intents(root, validation, codes)
+    synonyms = _read_synonyms(root, validation)
     _check_references(root_id, topics, menus, nodes)
     if validation.errors or root_id is None or default is None:
         return validation
@@ -668,6 +696,7 @@ def validate(root: Path, today: date | None = None) -> Validation:
         offices=tuple(offices),
         intents=MappingProxyType(intents),
         version=_fingerprint(root, content_files(root)),
+        synonyms=synonyms,
     )
     return validation
 

@@ -1,7 +1,8 @@
 """This module contains free-text understanding: language, intent and topic of a message.
 
-Deliberately simple (word lists and the content's own vocabulary); it answers the same
-questions a richer model would, so the engine does not change when this gets smarter.
+Scripts tell most languages apart; the lingua detector (its models ship in the package)
+tells the Latin-script ones apart. Intents come from the phrases in ``intents.yaml``; topics
+from the search index over the content.
 """
 
 from __future__ import annotations
@@ -9,6 +10,9 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
+
+from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
 from bot.content.catalog import Catalog
 from bot.content.schema import WHOLE_MESSAGE_INTENTS, Intent
@@ -20,25 +24,28 @@ CONTAINED_INTENTS = (Intent.CANCEL, Intent.MY_APPOINTMENTS, Intent.BOOKING, Inte
 
 # Scores from SearchIndex: at or above CONFIDENT the best topic is answered directly
 # (if it leads the next by MARGIN); at or above POSSIBLE the best few are offered.
-CONFIDENT = 0.45
-MARGIN = 0.08
+CONFIDENT = 0.3
+MARGIN = 0.02
 POSSIBLE = 0.2
-
-# Function words that tell Latin-script languages apart when the content's words do not.
-_FUNCTION_WORDS = {
-    "it": "il lo la gli le di da in con su per tra fra che non come cosa dove quando sono mio mia "
-    "voglio vorrei devo posso ho ha un una del della dei nel alla",
-    "en": "the a an of to in on for with and is are my i how what where when can do does need "
-    "want have please",
-    "fr": "le la les de des du un une et est je mon ma mes comment quoi ou quand pour avec veux "
-    "voudrais dois avoir",
-    "es": "el la los las de del un una y es mi mis como que donde cuando para con quiero necesito "
-    "puedo tengo",
-    "sq": "dhe te të një e i në per për si ku kur me jam kam dua duhet une unë im ime",
-}
-_FUNCTION_SETS = {code: set(words.split()) for code, words in _FUNCTION_WORDS.items()}
+RANKED = 12  # topics looked at to find the best rival from another area
+SHORT_MESSAGE_WORDS = 2  # up to this many words, one telling word may be enough
 
 _URDU_LETTERS = re.compile("[ٹڈڑںےۓہھکگیپچژ]")
+
+#: Enabled languages written in Latin letters, told apart by the lingua detector.
+LATIN_LANGUAGES = frozenset({"it", "en", "fr", "es", "sq", "de", "pt", "ro", "pl", "tr"})
+LANGUAGE_CONFIDENCE = 0.7
+
+
+@lru_cache(maxsize=8)
+def _detector(codes: tuple[str, ...]) -> LanguageDetector:
+    """A lingua detector for these languages (its models ship inside the package)."""
+    languages = [
+        Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())) for code in codes
+    ]
+    if len(languages) == 1:
+        languages.append(Language.ENGLISH if languages[0] != Language.ENGLISH else Language.ITALIAN)
+    return LanguageDetectorBuilder.from_languages(*languages).build()
 
 
 @dataclass(frozen=True)
@@ -59,20 +66,8 @@ class Understanding:
         self.catalog = catalog
         self.index = SearchIndex(catalog)
         enabled = {language.code for language in catalog.enabled_languages}
-        self._vocabulary: dict[str, set[str]] = defaultdict(set)
-        for topic in catalog.topics.values():
-            for text_map in (topic.title.values, topic.answer.values):
-                for code, text in text_map.items():
-                    self._add_vocabulary(code, text)
-            for phrase_map in (topic.keywords, topic.questions):
-                for code, phrases in phrase_map.items():
-                    for phrase in phrases:
-                        self._add_vocabulary(code, phrase)
-        for code, words in _FUNCTION_SETS.items():
-            for word in words:
-                self._add_vocabulary(code, word)
         self._whole: dict[str, tuple[Intent, str]] = {}
-        self._contained: list[tuple[Intent, str, str]] = []
+        self._contained: list[tuple[Intent, str, str, list[str]]] = []
         for intent in Intent:
             for code, phrases in catalog.phrases(intent).items():
                 if code not in enabled:
@@ -84,13 +79,8 @@ class Understanding:
                     if intent in WHOLE_MESSAGE_INTENTS:
                         self._whole.setdefault(key, (intent, code))
                     else:
-                        self._contained.append((intent, code, key))
-                    self._add_vocabulary(code, phrase)
+                        self._contained.append((intent, code, key, tokens(phrase)))
         self._contained.sort(key=lambda entry: CONTAINED_INTENTS.index(entry[0]))
-
-    def _add_vocabulary(self, code: str, text: str) -> None:
-        for token in tokens(text):
-            self._vocabulary[token].add(code)
 
     def detect_language(self, text: str) -> str | None:
         """The enabled language ``text`` is clearly written in, or ``None`` when unsure."""
@@ -120,17 +110,19 @@ class Understanding:
         return guess if guess in enabled else None
 
     def _latin_language(self, text: str, enabled: set[str]) -> str | None:
-        scores: dict[str, float] = defaultdict(float)
-        for token in tokens(text):
-            languages = self._vocabulary.get(token, set()) & enabled
-            for code in languages:
-                scores[code] += 1.0 / len(languages)
-        if not scores:
+        """Tell apart languages written in Latin letters (Italian, English, French, ...)."""
+        words = tokens(text)
+        if not words or (len(words) == 1 and len(words[0]) < 6):
+            return None  # "ok", "si", "menu": too short to tell
+        candidates = sorted(code for code in enabled if code in LATIN_LANGUAGES)
+        if not candidates:
             return None
-        ranked = sorted(scores.items(), key=lambda item: -item[1])
-        best, best_score = ranked[0]
-        runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
-        return best if best_score >= 1.0 and best_score > runner_up * 1.5 else None
+        detector = _detector(tuple(candidates))
+        values = detector.compute_language_confidence_values(text)
+        if not values or values[0].value < LANGUAGE_CONFIDENCE:
+            return None
+        code = values[0].language.iso_code_639_1.name.lower()
+        return code if code in enabled else None
 
     def detect_intent(self, text: str) -> tuple[Intent, str] | None:
         """The intent of ``text`` and the language of the phrase that showed it."""
@@ -139,9 +131,9 @@ class Understanding:
             return None
         if key in self._whole:
             return self._whole[key]
-        padded = f" {key} "
-        for intent, code, phrase in self._contained:
-            if phrase in key if has_cjk(phrase) else f" {phrase} " in padded:
+        words = tokens(text)
+        for intent, code, phrase, phrase_words in self._contained:
+            if phrase in key if has_cjk(phrase) else _contains_in_order(words, phrase_words):
                 return intent, code
         return self._only_pleasantries(key)
 
@@ -163,17 +155,42 @@ class Understanding:
         detected = self.detect_intent(text)
         if detected is not None:
             return Analysis(language, detected[0], detected[1])
-        matches = tuple(self.index.search(text))
+        ranked = self.index.search(text, limit=RANKED)
         # Close runners-up in the same area are the topic's own sub-topics: the best one,
-        # which offers them as choices, is still the right answer.
+        # which offers them as choices, is still the right answer. Sure means: high enough,
+        # and clearly ahead of the best topic of any other area.
+        best = ranked[0] if ranked else None
+        rival = next((match for match in ranked if best and match.area != best.area), None)
+        # One telling word is not enough in a longer message ("cambio euro dirham oggi" is
+        # not about a change of address). Chinese has no spaces: its words cannot be counted.
+        words = tokens(text)
+        needed = 1 if len(words) <= SHORT_MESSAGE_WORDS or has_cjk(text) else 2
         confident = (
-            bool(matches)
-            and matches[0].score >= CONFIDENT
-            and (
-                len(matches) == 1
-                or matches[0].score - matches[1].score >= MARGIN
-                or matches[0].area == matches[1].area
-            )
+            best is not None
+            and best.score >= CONFIDENT
+            and best.strong >= needed
+            and (rival is None or best.score - rival.score >= MARGIN)
         )
-        possible = tuple(match for match in matches if match.score >= POSSIBLE)
+        possible = tuple(match for match in ranked[:3] if match.score >= POSSIBLE)
         return Analysis(language, None, None, possible, confident)
+
+
+MAX_GAP = 2  # words allowed between those of an intent phrase ("passare giovedì in ufficio")
+
+
+def _contains_in_order(words: list[str], phrase: list[str]) -> bool:
+    """Whether the phrase's words appear in ``words`` in order, each at most MAX_GAP apart."""
+    if not phrase:
+        return False
+    for start, word in enumerate(words):
+        if word != phrase[0]:
+            continue
+        position = start
+        for wanted in phrase[1:]:
+            window = words[position + 1 : position + 2 + MAX_GAP]
+            if wanted not in window:
+                break
+            position += 1 + window.index(wanted)
+        else:
+            return True
+    return False

@@ -173,7 +173,7 @@ async def test_long_answers_are_split_under_1600(tmp_path: Path, content_copy: P
     )
     async with running_bot(tmp_path, content_copy) as bot:
         await bot.say("ciao")
-        parts = await bot.say("ho perso il permesso", expect=3)
+        parts = await bot.say("permesso perso o rubato", expect=3)
         await bot.fake.wait_for(lambda: "*1.*" in bot.fake.to(PHONE)[-1]["Body"])
         parts = bot.fake.to(PHONE)[1:]
         assert len(parts) >= 3

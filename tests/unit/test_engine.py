@@ -145,7 +145,7 @@ async def test_free_question_gets_the_best_answer(chat: Conversation) -> None:
 
 async def test_typo_and_accent_tolerant_matching(chat: Conversation) -> None:
     await chat.start(hint="it")
-    reply = await chat.send("ho PERSO il permésso")
+    reply = await chat.send("ho PERSO il permésso, rubbato")  # case, accent, typo
     assert reply.text.startswith("**Permesso perso o rubato**")
 
 

@@ -79,3 +79,88 @@ def test_language_detection(catalog: Catalog, text: str, language: str | None) -
 def test_intent_detection(catalog: Catalog, text: str, intent: Intent | None) -> None:
     found = Understanding(catalog).detect_intent(text)
     assert (found[0] if found else None) == intent
+
+
+def test_stems_match_other_forms_of_a_word(catalog: Catalog) -> None:
+    index = SearchIndex(catalog)
+    # "rinnovare"/"rinnovi" share the Italian stem of "rinnovo"; "renewing" the English one.
+    assert index.search("rinnovi")[0].topic == "permit_renewal"
+    assert index.search("renewing")[0].topic == "permit_renewal"
+
+
+def test_one_typo_is_tolerated(catalog: Catalog) -> None:
+    index = SearchIndex(catalog)
+    assert index.search("smarito")[0].topic == "permit_lost"  # one letter missing
+    assert index.search("rubatto")[0].topic == "permit_lost"  # one letter too many
+    assert index.search("smarrito")[0].score > index.search("smarito")[0].score  # exact beats typo
+
+
+def test_synonyms_declared_in_content(content_copy) -> None:
+    from bot.content.loader import load_catalog
+    from tests.conftest import TODAY
+
+    (content_copy / "synonyms.yaml").write_text(
+        "synonyms:\n  - [smarrito, perduto, 遗失]\n", encoding="utf-8"
+    )
+    index = SearchIndex(load_catalog(content_copy, today=TODAY))
+    assert index.search("permesso perduto")[0].topic == "permit_lost"
+    assert index.search("遗失")[0].topic == "permit_lost"
+
+
+def test_invalid_synonyms_are_reported(content_copy) -> None:
+    from bot.content.loader import validate
+    from tests.conftest import TODAY
+
+    (content_copy / "synonyms.yaml").write_text("synonyms:\n  - [alone]\n", encoding="utf-8")
+    errors = [str(error) for error in validate(content_copy, today=TODAY).errors]
+    assert errors == [
+        "synonyms.yaml:2: each synonym group is a list of at least two non-empty phrases"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("comment renouveler mon titre de séjour", "fr"),
+        ("mi scade il permesso tra un mese", "it"),
+        ("menu", None),  # a single short word says nothing
+    ],
+)
+def test_latin_languages_told_apart_by_lingua(
+    catalog: Catalog, text: str, language: str | None
+) -> None:
+    assert Understanding(catalog).detect_language(text) == language
+
+
+def test_confidence_needs_a_clear_lead_over_other_areas(catalog: Catalog) -> None:
+    understanding = Understanding(catalog)
+    sure = understanding.analyse("permesso perso o rubato")
+    assert sure.confident and sure.matches[0].topic == "permit_lost"
+    unsure = understanding.analyse("orari rinnovo")  # counter hours or permit renewal?
+    assert not unsure.confident
+    assert {match.area for match in unsure.matches} == {"counter", "permits"}
+
+
+def test_one_strong_word_is_not_enough_in_a_longer_message(catalog: Catalog) -> None:
+    understanding = Understanding(catalog)
+    alone = understanding.analyse("scadenza euro dollaro oggi")  # only "scadenza" is ours
+    assert alone.matches and alone.matches[0].topic == "permit_renewal"
+    assert alone.matches[0].strong == 1
+    assert not alone.confident
+    assert understanding.analyse("scadenza").confident  # a one-word message may be enough
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("vorrei un appuntamento", Intent.BOOKING),
+        ("vorrei fissare domani un appuntamento", Intent.BOOKING),
+        ("i want to cancel tomorrow my appointment", Intent.CANCEL),  # one word in between
+        ("cancel the trip and my appointment", Intent.BOOKING),  # too far apart to be "cancel"
+    ],
+)
+def test_intent_phrases_allow_a_few_words_in_between(
+    catalog: Catalog, text: str, intent: Intent
+) -> None:
+    found = Understanding(catalog).detect_intent(text)
+    assert found is not None and found[0] is intent

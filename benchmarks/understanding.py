@@ -1,0 +1,156 @@
+"""Free-text understanding, measured: accuracy per language and time per query.
+
+Reads labelled questions (``lang<TAB>label<TAB>question``; a label is an area, ``booking`` or
+``out_of_scope``) from ``shared/eval/questions-dev.tsv`` when present and from
+``benchmarks/questions-extra.tsv``, runs each through the bot's understanding, and prints per
+language and overall: top-1 accuracy and top-3 recall on in-scope questions, out-of-scope
+rejection, and the median and p99 time per query, also with the content replicated 10x.
+
+    .venv/bin/python -m benchmarks.understanding [--show-misses] [FILE ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import statistics
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import MappingProxyType
+
+from bot.config import PROJECT_ROOT
+from bot.content.catalog import Catalog
+from bot.content.loader import load_catalog
+from bot.content.schema import Intent
+from bot.core.understanding import Understanding
+
+DEFAULT_FILES = (
+    PROJECT_ROOT.parent / "shared" / "eval" / "questions-dev.tsv",
+    PROJECT_ROOT / "benchmarks" / "questions-extra.tsv",
+)
+ACTION_INTENTS = {
+    Intent.BOOKING: "booking",
+    Intent.CANCEL: "cancel",
+    Intent.MY_APPOINTMENTS: "my_appointments",
+}
+
+
+@dataclass
+class Tally:
+    in_scope: int = 0
+    top1: int = 0
+    top3: int = 0
+    out_of_scope: int = 0
+    rejected: int = 0
+    seconds: list[float] = field(default_factory=list)
+
+    def add(self, other: Tally) -> None:
+        self.in_scope += other.in_scope
+        self.top1 += other.top1
+        self.top3 += other.top3
+        self.out_of_scope += other.out_of_scope
+        self.rejected += other.rejected
+        self.seconds += other.seconds
+
+
+def read_questions(paths: list[Path]) -> list[tuple[str, str, str]]:
+    rows: list[tuple[str, str, str]] = []
+    for path in paths:
+        if not path.is_file():
+            continue
+        with path.open(encoding="utf-8", newline="") as handle:
+            reader = csv.reader(handle, delimiter="\t")
+            next(reader, None)
+            rows.extend((lang, label, question) for lang, label, question in reader)
+    return rows
+
+
+def replicate(catalog: Catalog, times: int) -> Catalog:
+    """The same content ``times`` over (ids made unique): a bigger index to search."""
+    topics = dict(catalog.topics)
+    for copy in range(1, times):
+        for topic in catalog.topics.values():
+            topics[f"{topic.id}_r{copy}"] = replace(topic, id=f"{topic.id}_r{copy}")
+    return replace(catalog, topics=MappingProxyType(topics))
+
+
+def evaluate(
+    understanding: Understanding, rows: list[tuple[str, str, str]], misses: bool
+) -> dict[str, Tally]:
+    tallies: dict[str, Tally] = defaultdict(Tally)
+    for language, label, question in rows:
+        began = time.perf_counter()
+        analysis = understanding.analyse(question)
+        elapsed = time.perf_counter() - began
+        tally = tallies[language]
+        tally.seconds.append(elapsed)
+        action = ACTION_INTENTS.get(analysis.intent) if analysis.intent else None
+        answered = analysis.matches[0].area if analysis.confident and analysis.matches else None
+        if label == "out_of_scope":
+            tally.out_of_scope += 1
+            rejected = answered is None and action is None
+            tally.rejected += rejected
+            right = rejected
+        else:
+            tally.in_scope += 1
+            right = (action or answered) == label
+            tally.top1 += right
+            areas = [match.area for match in analysis.matches[:3]]
+            tally.top3 += right or label in areas
+        if misses and not right:
+            found = action or answered or "(no confident answer)"
+            shown = ", ".join(f"{m.topic} {m.score:.2f}" for m in analysis.matches[:3])
+            print(f"  miss {language} {label:<22} {question!r} -> {found} [{shown}]")
+    return tallies
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:5.1f}%" if whole else "    -"
+
+
+def report(title: str, tallies: dict[str, Tally]) -> None:
+    print(f"\n{title}")
+    print(
+        f"{'lang':<6}{'in-scope':>9}{'top-1':>8}{'top-3':>8}{'out-of-scope':>14}{'rejected':>10}{'median':>10}{'p99':>10}"
+    )
+    total = Tally()
+    for language in sorted(tallies):
+        tally = tallies[language]
+        total.add(tally)
+        _line(language, tally)
+    _line("all", total)
+
+
+def _line(name: str, tally: Tally) -> None:
+    ordered = sorted(tally.seconds)
+    median = statistics.median(ordered) * 1000 if ordered else 0.0
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000 if ordered else 0.0
+    print(
+        f"{name:<6}{tally.in_scope:>9}{_percent(tally.top1, tally.in_scope):>8}"
+        f"{_percent(tally.top3, tally.in_scope):>8}{tally.out_of_scope:>14}"
+        f"{_percent(tally.rejected, tally.out_of_scope):>10}{median:>8.2f}ms{p99:>8.2f}ms"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Measure free-text understanding.")
+    parser.add_argument("files", nargs="*", type=Path, help="labelled question files (TSV)")
+    parser.add_argument("--show-misses", action="store_true", help="print every wrong answer")
+    args = parser.parse_args()
+    rows = read_questions(args.files or list(DEFAULT_FILES))
+    if not rows:
+        raise SystemExit("no questions found")
+    catalog = load_catalog(PROJECT_ROOT / "content")
+    understanding = Understanding(catalog)
+    understanding.analyse("warm up the language models")
+    print(f"{len(rows)} questions, {len(catalog.topics)} topics")
+    report("content as it is", evaluate(understanding, rows, args.show_misses))
+    big = Understanding(replicate(catalog, 10))
+    big.analyse("warm up")
+    report(f"content replicated 10x ({len(big.catalog.topics)} topics)", evaluate(big, rows, False))
+
+
+if __name__ == "__main__":
+    main()
