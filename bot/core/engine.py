@@ -276,6 +276,15 @@ class _Turn:
 
     def _free_text(self, text: str) -> Reply:
         analysis = self.engine.understanding().analyse(text)
+        reply = self._understood(analysis)
+        switch = self.catalog.language(analysis.language)
+        if switch is None or switch.code == self.code or self.session.state == State.LANGUAGE:
+            return reply
+        # Written clearly in another enabled language: answer as chosen, offer to switch.
+        offer = Choice(LANG + switch.code, f"🌐 {switch.name}")
+        return self.reply(reply.text, [offer, *reply.choices])
+
+    def _understood(self, analysis: Analysis) -> Reply:
         if analysis.intent is not None:
             return self._intent(analysis.intent)
         if analysis.confident:

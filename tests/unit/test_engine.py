@@ -383,3 +383,22 @@ async def test_clear_text_language_wins_over_the_guess(engine: Engine) -> None:
     )
     assert reply.language == "en"
     assert "**Permit renewal**" in reply.text
+
+
+async def test_a_question_in_another_language_is_answered_with_an_offer_to_switch(
+    chat: Conversation,
+) -> None:
+    await chat.start(hint="it")
+    reply = await chat.send("how do i renew my residence permit")
+    assert reply.language == "it"
+    assert reply.text.startswith("**Rinnovo del permesso**")  # in the chosen language
+    assert chat.ids()[0] == "lang:en"
+    assert chat.labels()[0] == "🌐 English"
+    reply = await chat.send("1")
+    assert reply.language == "en"
+
+
+async def test_no_switch_offer_in_the_same_language(chat: Conversation) -> None:
+    await chat.start(hint="it")
+    await chat.send("come rinnovo il permesso di soggiorno")
+    assert not any(choice_id.startswith("lang:") for choice_id in chat.ids())
