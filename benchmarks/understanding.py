@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import resource
 import statistics
 import time
 from collections import defaultdict
@@ -150,6 +151,8 @@ def main() -> None:
     big = Understanding(replicate(catalog, 10))
     big.analyse("warm up")
     report(f"content replicated 10x ({len(big.catalog.topics)} topics)", evaluate(big, rows, False))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\npeak memory of this process (both indexes, language models): {peak:.0f} MiB")
 
 
 if __name__ == "__main__":
