@@ -95,6 +95,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             stream=sys.stderr,
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
+        # At DEBUG these log SQL values, message texts, phone numbers or the bot's token.
+        for chatty in ("aiosqlite", "telegram", "httpx", "httpcore", "twilio", "aiohttp"):
+            logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
         if args.command == "content":
             return content_check(settings, args.path, args.stale_days, sys.stdout)
         if args.command == "chat":

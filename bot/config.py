@@ -37,10 +37,8 @@ def read_env_file(path: Path) -> dict[str, str]:
         if match is None:
             raise ConfigError([f"{path}:{number}: expected KEY=value, got {line[:40]!r}"])
         key, value = match.groups()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
-        else:
-            value = value.split(" #", 1)[0].rstrip()
+        quoted = re.fullmatch(r"""(["'])(.*)\1(?:\s+#.*)?""", value)
+        value = quoted.group(2) if quoted else value.split(" #", 1)[0].rstrip()
         values[key] = value
     return values
 
@@ -55,6 +53,7 @@ class Settings:
     default_language: str | None = None
     timezone: str = "Europe/Rome"
     stale_after_days: int = 365
+    retention_days: int = 90
     host: str = "127.0.0.1"
     port: int = 8080
     content_poll_seconds: float = 2.0
@@ -231,6 +230,7 @@ def _parse(env: Mapping[str, str]) -> Settings:
         default_language=language,
         timezone=timezone,
         stale_after_days=integer("SPORTELLO_STALE_DAYS", defaults.stale_after_days, 1, 3650),
+        retention_days=integer("SPORTELLO_RETENTION_DAYS", defaults.retention_days, 1, 3650),
         host=text("HOST") or defaults.host,
         port=integer("PORT", defaults.port, 1, 65535),
         content_poll_seconds=number(

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.app import Services
+from bot.storage.retention import purge
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,7 @@ def create_web_app(services: Services) -> Starlette:
         watcher = asyncio.create_task(
             services.content.watch(services.settings.content_poll_seconds)
         )
+        cleaner = asyncio.create_task(_purge_periodically(services))
         if telegram is not None:
             catalog = services.content.catalog
             languages = [language.code for language in catalog.enabled_languages]
@@ -114,8 +116,23 @@ def create_web_app(services: Services) -> Starlette:
                 await whatsapp.stop()
             if telegram is not None:
                 await telegram.stop()
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+            for task in (watcher, cleaner):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     return Starlette(routes=routes, lifespan=lifespan)
+
+
+async def _purge_periodically(services: Services, interval: float = 3600.0) -> None:
+    """Apply the retention rule now and every hour while the server runs."""
+    if services.database is None:
+        return
+    while True:
+        try:
+            removed = await purge(services.database, services.settings.retention_days)
+            if any(removed.values()):
+                log.info("retention: removed %s", removed)
+        except Exception:
+            log.exception("retention: the clean-up failed; it will run again")
+        await asyncio.sleep(interval)

@@ -7,10 +7,12 @@ never in PTB's own handlers, so every flow is the same on every channel.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import os
 import secrets
+import weakref
 from collections.abc import Iterable
 from typing import Any, Protocol
 from urllib.parse import urlparse
@@ -38,7 +40,7 @@ from bot.channels.flood import FloodControl, Verdict
 from bot.channels.formatting import split_message, to_html, to_plain
 from bot.config import Settings
 from bot.core.messages import Incoming, Kind, Reply
-from bot.i18n import N_, Interface, Translator
+from bot.i18n import N_, Interface, Translator, bidi_text
 
 log = logging.getLogger(__name__)
 # httpx logs every request URL at INFO, and Bot API URLs contain the bot's token.
@@ -64,6 +66,17 @@ SHORT_DESCRIPTION = N_("The immigrant help desk of Luino and Cittiglio, in your 
 class Handler(Protocol):
     async def handle(self, incoming: Incoming) -> list[Reply]: ...
 
+    async def language_of(self, channel: str, user_id: str) -> str: ...
+
+
+EDIT_WINDOW_SECONDS = 120  # an edit this soon after sending is a correction: answer it
+
+
+def _edited_long_after(message: Message) -> bool:
+    if message.edit_date is None:
+        return False
+    return (message.edit_date - message.date).total_seconds() > EDIT_WINDOW_SECONDS
+
 
 def _utf16_length(text: str) -> int:
     return len(to_plain(text).encode("utf-16-le")) // 2
@@ -79,7 +92,7 @@ def render(reply: Reply) -> list[tuple[str, InlineKeyboardMarkup | None]]:
     ]
     keyboard = InlineKeyboardMarkup(buttons) if buttons else None
     rendered: list[tuple[str, InlineKeyboardMarkup | None]] = [
-        (to_html(part), None) for part in parts
+        (to_html(bidi_text(part, reply.rtl)), None) for part in parts
     ]
     rendered[-1] = (rendered[-1][0], keyboard)
     return rendered
@@ -124,6 +137,9 @@ class TelegramChannel:
         self.languages: tuple[str, ...] = ()
         self.default_language = "it"
         self.flood = FloodControl(settings.telegram_rate_limit)
+        self._chat_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
         builder = (
             Application.builder()
             .token(settings.telegram_bot_token)
@@ -242,7 +258,14 @@ class TelegramChannel:
         verdict = self.flood.check(str(user.id))
         if verdict is not Verdict.ALLOW:
             if verdict is Verdict.WARN:
-                await self._say(message.chat_id, self._slow_down(user.language_code))
+                language = await self.engine.language_of(CHANNEL, str(user.id))
+                await self._say(message.chat_id, self._slow_down(language))
+            return
+        if update.edited_message is not None and _edited_long_after(update.edited_message):
+            # An old message changed: answering it now would not fit the conversation.
+            language = await self.engine.language_of(CHANNEL, str(user.id))
+            t = self.interface.translator(language)
+            await self._say(message.chat_id, t._("I only read new messages: please send it again."))
             return
         text = message.text or ""
         if kind is Kind.TEXT and text.startswith("/") and text[1:].strip():
@@ -255,7 +278,15 @@ class TelegramChannel:
             text=text,
             language_hint=user.language_code,
         )
-        await self._deliver(message.chat_id, await self.engine.handle(incoming))
+        await self._answer(message.chat_id, incoming)
+
+    async def _answer(self, chat_id: int, incoming: Incoming) -> None:
+        """Ask the engine and send its replies, one message of a chat at a time, in order."""
+        lock = self._chat_locks.get(chat_id)
+        if lock is None:
+            lock = self._chat_locks[chat_id] = asyncio.Lock()
+        async with lock:
+            await self._deliver(chat_id, await self.engine.handle(incoming))
 
     async def _button(self, query: CallbackQuery) -> None:
         # Acknowledge first, so the client's spinner stops even if the answer takes a moment.
@@ -276,7 +307,7 @@ class TelegramChannel:
             choice_id=query.data or "",
             language_hint=user.language_code,
         )
-        await self._deliver(chat.id, await self.engine.handle(incoming))
+        await self._answer(chat.id, incoming)
 
     async def _deliver(self, chat_id: int, replies: list[Reply]) -> None:
         for reply in replies:
@@ -299,9 +330,8 @@ class TelegramChannel:
 
     # -- flood control ---------------------------------------------------------------------
 
-    def _slow_down(self, language_code: str | None) -> str:
-        code = (language_code or "").split("-")[0]
-        t = self.interface.translator(code if code in self.languages else self.default_language)
+    def _slow_down(self, language: str) -> str:
+        t = self.interface.translator(language)
         return t._("You are sending messages very quickly. Please wait a minute, then write again.")
 
     # -- groups and staff ------------------------------------------------------------------
@@ -359,7 +389,8 @@ class TelegramChannel:
                 message.chat_id, t._("Sorry, only the counter's staff can use these commands.")
             )
             return
-        command = text[1:].split()[0].split("@", 1)[0].lower() if len(text) > 1 else ""
+        words = text[1:].split(maxsplit=1)
+        command = words[0].split("@", 1)[0].lower() if words else ""
         if command == "status":
             await self._say(message.chat_id, self._status(t))
         else:

@@ -9,11 +9,13 @@ user's last message; later, only a pre-approved template.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
 import re
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -29,7 +31,7 @@ from bot.channels.flood import FloodControl, Verdict
 from bot.channels.formatting import split_message
 from bot.config import Settings
 from bot.core.messages import Incoming, Kind, Reply
-from bot.i18n import Interface
+from bot.i18n import Interface, bidi_text
 from bot.notify.worker import OutboxWorker, SendError
 from bot.storage.inbound import InboundLog
 from bot.storage.outbox import Outbox
@@ -86,7 +88,7 @@ def render(reply: Reply, hint: str) -> list[str]:
             f"*{number:>{width}}.* {choice.label}" for number, choice in enumerate(reply.choices, 1)
         ]
         text = f"{text}\n\n" + "\n".join(lines) + f"\n\n_{hint}_"
-    return split_message(text, MESSAGE_LIMIT)
+    return [bidi_text(part, reply.rtl) for part in split_message(text, MESSAGE_LIMIT)]
 
 
 class _TwilioHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]  # untyped base
@@ -139,6 +141,7 @@ class WhatsAppChannel:
         self.sender = self._address(settings.twilio_whatsapp_from or "")
         self.flood = FloodControl(settings.whatsapp_rate_limit)
         self.worker = OutboxWorker(outbox, CHANNEL, self._send)
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._http: AsyncTwilioHttpClient | None = None
         self._client: Client | None = None
 
@@ -190,18 +193,27 @@ class WhatsAppChannel:
         if not message_id or not sender.startswith("whatsapp:"):
             return False
         phone = sender.removeprefix("whatsapp:")
+        # One message of a user at a time: a retry racing its original waits, then is skipped.
+        lock = self._locks.get(phone)
+        if lock is None:
+            lock = self._locks[phone] = asyncio.Lock()
+        async with lock:
+            await self._receive(form, phone, message_id)
+        return True
+
+    async def _receive(self, form: Mapping[str, str], phone: str, message_id: str) -> None:
         if await self.inbound.seen(CHANNEL, message_id):
-            return True  # Twilio retried a message we already answered
+            return  # Twilio retried a message we already answered
         await self.inbound.touch(CHANNEL, phone)
         verdict = self.flood.check(phone)
         if verdict is not Verdict.ALLOW:
             if verdict is Verdict.WARN:
-                t = self.interface.translator(self.default_language())
+                t = self.interface.translator(await self.engine.language_of(CHANNEL, phone))
                 text = t._(
                     "You are sending messages very quickly. Please wait a minute, then write again."
                 )
                 await self._queue(phone, [{"body": text}], message_id)
-            return True
+            return
         replies = await self.engine.handle(self._incoming(form, phone))
         payloads = [
             {"body": part}
@@ -214,7 +226,6 @@ class WhatsAppChannel:
             )
         ]
         await self._queue(phone, payloads, message_id)
-        return True
 
     def _incoming(self, form: Mapping[str, str], phone: str) -> Incoming:
         body = form.get("Body", "")

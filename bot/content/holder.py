@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot.content.catalog import Catalog
-from bot.content.loader import ContentError, content_files, load_catalog
+from bot.content.loader import ContentError, ContentIssue, content_files, load_catalog
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,11 @@ class ContentHolder:
             self.last_error = error
             log.error("content change refused, the previous content stays online:\n%s", error)
             return False
+        except Exception as error:
+            # A loader bug must not stop the watching: the last good content stays online.
+            self.last_error = ContentError([ContentIssue(str(self.root), 0, repr(error))])
+            log.exception("content change could not be read; the previous content stays online")
+            return False
         self.last_error = None
         self._catalog = catalog  # one assignment: readers see the old or the new, never a mix
         log.info("content reloaded: version %s, %d topics", catalog.version, len(catalog.topics))
@@ -70,5 +75,5 @@ class ContentHolder:
             await asyncio.sleep(interval)
             try:
                 await asyncio.to_thread(self.reload_if_changed)
-            except OSError as error:
-                log.error("cannot read the content folder: %s", error)
+            except Exception:
+                log.exception("cannot read the content folder; watching goes on")

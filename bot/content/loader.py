@@ -119,7 +119,9 @@ class _FileReader:
             return None
         value = data[key]
         if isinstance(value, int | float) and not isinstance(value, bool):
-            value = str(value)  # phone numbers and the like, written without quotes
+            # YAML reads 0332536727 as an octal number: the text would be wrong. Ask for quotes.
+            self.error(data.key_lines[key], f"{what} {key!r} looks like a number: put it in quotes")
+            return None
         if not isinstance(value, str) or not value.strip():
             if required or value is not None:
                 self.error(data.key_lines[key], f"{what} {key!r} must be a non-empty text")
@@ -292,6 +294,9 @@ def _read_languages(root: Path, validation: Validation) -> tuple[list[Language],
         )
     default = data.get("default", "it")
     enabled = {language.code for language in languages if language.enabled}
+    if not isinstance(default, str):
+        reader.error(data.key_lines["default"], "'default' must be a language code such as it")
+        return languages, None
     if default not in enabled:
         reader.error(
             data.key_lines.get("default", data.line), f"default language {default!r} is not enabled"

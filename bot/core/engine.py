@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import unicodedata
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,6 +44,18 @@ SERVICE_NAMES = {
     "orientation": N_("General orientation"),
     "mediator": N_("Request for a cultural mediator"),
 }
+
+
+_NUMBER_BEFORE = " *_([#"
+_NUMBER_AFTER = " *_.):]#\ufe0f\u20e3"  # "2.", "*2.*", "2)", the keycap in "2️⃣"
+
+
+def as_number(text: str) -> int | None:
+    """The choice number in "2", "2.", "*2.*", "(2)", "2️⃣", "٢", "２" or "②"; else None."""
+    folded = unicodedata.normalize("NFKC", text).lstrip(_NUMBER_BEFORE).rstrip(_NUMBER_AFTER)
+    if not folded or len(folded) > 4 or not all(unicodedata.digit(c, -1) >= 0 for c in folded):
+        return None
+    return int("".join(str(unicodedata.digit(c)) for c in folded))
 
 
 @dataclass(frozen=True)
@@ -81,6 +94,13 @@ class Engine:
         if self._understanding is None or self._understanding.catalog is not catalog:
             self._understanding = Understanding(catalog)
         return self._understanding
+
+    async def language_of(self, channel: str, user_id: str) -> str:
+        """The language a user chose (the default one before they chose)."""
+        stored = await self._sessions.get(channel, user_id)
+        language = Session.load(channel, user_id, stored).language if stored else None
+        catalog = self._catalog()
+        return language if language and catalog.language(language) else catalog.default_language
 
     async def forget(self, channel: str, user_id: str) -> None:
         """Drop a user's conversation state (the user starts afresh)."""
@@ -198,8 +218,9 @@ class _Turn:
     def _language_from_text(self, text: str) -> str | None:
         """A language typed as its number in the list, code, native or English name."""
         key = normalise(text)
-        if key.isdigit():
-            choice = self._offered_by_number(int(key))
+        number = as_number(text)
+        if number is not None:
+            choice = self._offered_by_number(number)
             if choice is not None and choice.id.startswith(LANG):
                 return choice.id.removeprefix(LANG)
         for language in self.catalog.enabled_languages:
@@ -230,8 +251,9 @@ class _Turn:
             return self._command(normalise(text).split(" ")[0] if text else "start")
         if not text:
             return self.help()
-        if text.isdigit():
-            choice = self._offered_by_number(int(text))
+        number = as_number(text)
+        if number is not None:
+            choice = self._offered_by_number(number)
             if choice is None:
                 return self.again(self._number_hint())
             return self._choose(choice.id)

@@ -40,29 +40,40 @@ class OutboxWorker:
         self.idle_seconds = idle_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def wake(self) -> None:
         self._wake.set()
 
     def start(self) -> None:
+        self._stopping = False
         self._task = asyncio.create_task(self._run())
 
-    async def stop(self) -> None:
-        """Finish what is being sent now; what is left waits in the outbox for the next start."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+    async def stop(self, grace_seconds: float = 40.0) -> None:
+        """Let the messages on the wire finish and be recorded, then stop.
+
+        What is still queued waits in the outbox for the next start.
+        """
+        if self._task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        try:
+            await asyncio.wait_for(self._task, grace_seconds)
+        except TimeoutError:
+            log.warning(
+                "outbox %s: a send did not finish in time; it will be retried", self.channel
+            )
+        self._task = None
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 sent = await self.drain()
             except Exception:
                 log.exception("outbox %s: unexpected error; trying again shortly", self.channel)
                 sent = 0
-            if sent == 0:
+            if sent == 0 and not self._stopping:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.idle_seconds)
                 self._wake.clear()
@@ -70,13 +81,20 @@ class OutboxWorker:
     async def drain(self) -> int:
         """Send every message whose turn has come; returns how many were attempted."""
         due = await self.outbox.due(self.channel)
-        # Shielded: a stop while a message is on the wire still records its outcome.
-        await asyncio.shield(asyncio.gather(*(self._deliver(message) for message in due)))
+        await asyncio.gather(*(self._deliver(message) for message in due))
         return len(due)
 
     async def _deliver(self, message: OutboxMessage) -> None:
         try:
-            provider_id = await self.send(message.recipient, message.payload)
+            try:
+                provider_id = await self.send(message.recipient, message.payload)
+            except SendError:
+                raise
+            except Exception as error:
+                # A fault of ours or of a library: counted and backed off like any failure,
+                # never retried in a tight loop.
+                log.exception("outbox %s: message %d could not be sent", self.channel, message.id)
+                raise SendError(f"unexpected: {type(error).__name__}", retry=True) from error
         except SendError as error:
             attempts = message.attempts + 1
             give_up = not error.retry or attempts >= MAX_ATTEMPTS

@@ -62,6 +62,11 @@ class Database:
     ) -> None:
         await self.close()
 
+    async def write(self, sql: str, parameters: tuple[object, ...] = ()) -> aiosqlite.Cursor:
+        """One writing statement, never inside another coroutine's open transaction."""
+        async with self._transaction_lock:
+            return await self.connection.execute(sql, parameters)
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` on any error."""

@@ -22,7 +22,7 @@ class InboundLog:
 
     async def touch(self, channel: str, user_id: str) -> None:
         """Remember that the user wrote now (it opens WhatsApp's 24-hour window)."""
-        await self._db.connection.execute(
+        await self._db.write(
             "INSERT INTO contacts (channel, user_id, last_inbound_at) VALUES (?, ?, ?) "
             "ON CONFLICT (channel, user_id) "
             "DO UPDATE SET last_inbound_at = excluded.last_inbound_at",
@@ -36,8 +36,3 @@ class InboundLog:
         ) as cursor:
             row = await cursor.fetchone()
         return float(row[0]) if row else None
-
-    async def forget_old(self, older_than_seconds: float) -> None:
-        await self._db.connection.execute(
-            "DELETE FROM inbound_seen WHERE received_at < ?", (time.time() - older_than_seconds,)
-        )

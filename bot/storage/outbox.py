@@ -69,7 +69,7 @@ class Outbox:
     ) -> int:
         """Keep a message that may not be sent (and why), for staff to see."""
         now = time.time()
-        cursor = await self._db.connection.execute(
+        cursor = await self._db.write(
             "INSERT INTO outbox "
             "(channel, recipient, payload, status, error, created_at, updated_at) "
             "VALUES (?, ?, ?, 'refused', ?, ?, ?)",
@@ -97,14 +97,14 @@ class Outbox:
         ]
 
     async def mark_sent(self, message_id: int, provider_id: str | None) -> None:
-        await self._db.connection.execute(
+        await self._db.write(
             "UPDATE outbox SET status = 'sent', provider_id = ?, attempts = attempts + 1, "
             "error = NULL, updated_at = ? WHERE id = ?",
             (provider_id, time.time(), message_id),
         )
 
     async def mark_retry(self, message_id: int, error: str, delay: float, give_up: bool) -> None:
-        await self._db.connection.execute(
+        await self._db.write(
             "UPDATE outbox SET status = ?, attempts = attempts + 1, error = ?, "
             "next_attempt_at = ?, updated_at = ? WHERE id = ?",
             (
@@ -118,7 +118,7 @@ class Outbox:
 
     async def mark_delivery_failed(self, provider_id: str, error: str) -> bool:
         """A platform reported, later, that a sent message was not delivered."""
-        cursor = await self._db.connection.execute(
+        cursor = await self._db.write(
             "UPDATE outbox SET status = 'failed', error = ?, updated_at = ? WHERE provider_id = ?",
             (error[:500], time.time(), provider_id),
         )

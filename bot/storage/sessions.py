@@ -19,7 +19,7 @@ class SqliteSessionStore:
         return None if row is None else str(row[0])
 
     async def put(self, channel: str, user_id: str, state: str) -> None:
-        await self._db.connection.execute(
+        await self._db.write(
             """
             INSERT INTO sessions (channel, user_id, state) VALUES (?, ?, ?)
             ON CONFLICT (channel, user_id) DO UPDATE
@@ -29,14 +29,6 @@ class SqliteSessionStore:
         )
 
     async def delete(self, channel: str, user_id: str) -> None:
-        await self._db.connection.execute(
+        await self._db.write(
             "DELETE FROM sessions WHERE channel = ? AND user_id = ?", (channel, user_id)
         )
-
-    async def delete_idle(self, older_than_days: int) -> int:
-        """Forget conversations idle for longer than the retention period; returns how many."""
-        cursor = await self._db.connection.execute(
-            "DELETE FROM sessions WHERE updated_at < strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?)",
-            (f"-{int(older_than_days)} days",),
-        )
-        return cursor.rowcount

@@ -360,3 +360,11 @@ async def test_sportello_serve_runs_the_bot_and_stops_gracefully_on_sigterm(tmp_
             _, stderr = await asyncio.wait_for(process.communicate(), 30)
         assert process.returncode == 0, stderr.decode()
         assert b"Traceback" not in stderr
+
+
+async def test_an_old_message_edited_much_later_is_not_answered_as_new(bot: Bot) -> None:
+    await bot.send(start(language_code="it"))
+    late = update("edited_message")
+    late["edited_message"]["edit_date"] = late["edited_message"]["date"] + 3600
+    (reply,) = await bot.send(late)
+    assert "solo i messaggi nuovi" in reply.params["text"]

@@ -23,7 +23,8 @@ def test_environment_wins_over_env_file(tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
     env_file.write_text(
         "# comment\nPORT=9000\nexport HOST='0.0.0.0'\nSPORTELLO_DEFAULT_LANGUAGE=fr # inline\n"
-        'TELEGRAM_BOT_TOKEN="123:abc"\n\n',
+        "TELEGRAM_BOT_TOKEN=\"123:abc\"  # production bot\nTWILIO_AUTH_TOKEN='a#b'\n"
+        "TWILIO_ACCOUNT_SID=AC1\nTWILIO_WHATSAPP_FROM=+390000\n\n",
         encoding="utf-8",
     )
     settings = Settings.from_env({"PORT": "9100"}, env_file=env_file)
@@ -31,6 +32,7 @@ def test_environment_wins_over_env_file(tmp_path: Path) -> None:
     assert settings.host == "0.0.0.0"
     assert settings.default_language == "fr"
     assert settings.telegram_bot_token == "123:abc"
+    assert settings.twilio_auth_token == "a#b"
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:

@@ -243,6 +243,13 @@ def test_language_chain(catalog: Catalog) -> None:
             "offices.yaml:10: unknown key 'adress'",
         ),
         ("offices.yaml", "  - id: cittiglio", "  - id: luino", "duplicate office id 'luino'"),
+        (
+            "offices.yaml",
+            "    phone: 0332 536727",
+            "    phone: 0332536727",
+            "offices.yaml:5: office 'phone' looks like a number: put it in quotes",
+        ),
+        ("languages.yaml", "default: it", "default: [it]", "'default' must be a language code"),
         ("intents.yaml", "  thanks:", "  thank:", "intents.yaml:11: unknown intent 'thank'"),
         (
             "intents.yaml",

@@ -230,8 +230,9 @@ async def test_non_text_messages_get_an_answer_and_the_choices(
 async def test_stale_or_garbage_buttons_show_the_menu(chat: Conversation, choice_id: str) -> None:
     await chat.start(hint="en")
     reply = await chat.press(choice_id)
-    assert reply.text
-    assert "go:menu_permits" in chat.ids() or "Residence permit" in reply.text
+    assert "no longer available" in reply.text
+    assert "went wrong" not in reply.text
+    assert chat.ids()[0] == "go:menu_permits"
 
 
 @pytest.mark.parametrize(
@@ -248,6 +249,9 @@ async def test_stale_or_garbage_buttons_show_the_menu(chat: Conversation, choice
         "-1",
         "99999999999999999999",
         "/",
+        "²²",
+        "⑳",
+        "1.5",
     ],
 )
 async def test_any_text_gets_an_answer(chat: Conversation, text: str) -> None:
@@ -255,6 +259,7 @@ async def test_any_text_gets_an_answer(chat: Conversation, text: str) -> None:
     reply = await chat.send(text)
     assert reply.text
     assert reply.choices
+    assert "storto" not in reply.text  # not the engine's last-resort answer
 
 
 async def test_unknown_command_shows_help(chat: Conversation) -> None:
@@ -402,3 +407,11 @@ async def test_no_switch_offer_in_the_same_language(chat: Conversation) -> None:
     await chat.start(hint="it")
     await chat.send("come rinnovo il permesso di soggiorno")
     assert not any(choice_id.startswith("lang:") for choice_id in chat.ids())
+
+
+@pytest.mark.parametrize("typed", ["2", "2.", "*2.*", "(2)", "2️⃣", "٢", "２", "②", " 2 "])
+async def test_numbers_as_people_type_them(chat: Conversation, typed: str) -> None:
+    await chat.start(hint="it")
+    await chat.send("1")
+    reply = await chat.send(typed)
+    assert reply.text.startswith("**Permesso perso o rubato**")

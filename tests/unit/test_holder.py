@@ -82,3 +82,18 @@ async def test_watch_reloads_in_the_background(holder: ContentHolder, content_co
         assert "Segnala" in holder.catalog.topics["permit_lost"].answer.values["it"]
     finally:
         task.cancel()
+
+
+def test_a_loader_crash_keeps_the_content_and_the_watching(
+    holder: ContentHolder, content_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = holder.catalog
+
+    def crash(root: Path) -> None:
+        raise TypeError("a bug in the loader")
+
+    monkeypatch.setattr("bot.content.holder.load_catalog", crash)
+    touch_edit(content_copy / "topics" / "permit_lost.yaml", "Denuncia", "Segnala")
+    assert not holder.reload_if_changed()
+    assert holder.catalog is before
+    assert holder.last_error is not None

@@ -115,3 +115,40 @@ def test_flood_control_allows_warns_once_then_drops() -> None:
     assert flood.check("other") is Verdict.ALLOW
     now[0] = 61.0
     assert flood.check("u") is Verdict.ALLOW
+
+
+async def test_an_unexpected_error_is_backed_off_not_looped(database: Database) -> None:
+    outbox = Outbox(database)
+    await outbox.add("wa", "alice", [{"n": 1}])
+    calls = 0
+
+    async def broken(recipient: str, payload: dict[str, Any]) -> str:
+        nonlocal calls
+        calls += 1
+        raise KeyError("a bug")
+
+    worker = OutboxWorker(outbox, "wa", broken)
+    await worker.drain()
+    assert await worker.drain() == 0  # waiting for its backoff, not retried at once
+    assert calls == 1
+    due = await database.connection.execute("SELECT attempts, status FROM outbox")
+    assert [tuple(row) for row in await due.fetchall()] == [(1, "pending")]
+
+
+async def test_stop_lets_a_send_in_flight_finish_and_be_recorded(database: Database) -> None:
+    import asyncio
+
+    outbox = Outbox(database)
+    await outbox.add("wa", "alice", [{"n": 1}])
+    started = asyncio.Event()
+
+    async def slow(recipient: str, payload: dict[str, Any]) -> str:
+        started.set()
+        await asyncio.sleep(0.2)
+        return "SM1"
+
+    worker = OutboxWorker(outbox, "wa", slow)
+    worker.start()
+    await started.wait()
+    await worker.stop()
+    assert await outbox.counts("wa") == {"sent": 1}

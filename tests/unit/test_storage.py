@@ -58,22 +58,42 @@ async def test_session_store_round_trip(tmp_path: Path) -> None:
         await store.put("telegram", "42", '{"language": "ar"}')
         assert await store.get("telegram", "42") == '{"language": "ar"}'
         assert await store.get("whatsapp", "42") is None
-        assert await store.delete_idle(older_than_days=1) == 0
         await store.delete("telegram", "42")
         assert await store.get("telegram", "42") is None
 
 
-async def test_idle_sessions_are_forgotten(tmp_path: Path) -> None:
+async def test_retention_removes_old_personal_data_only(tmp_path: Path) -> None:
+    import time
+
+    from bot.storage.inbound import InboundLog
+    from bot.storage.outbox import Outbox
+    from bot.storage.retention import purge
+
     async with Database(tmp_path / "bot.sqlite3") as database:
         store = SqliteSessionStore(database)
+        outbox = Outbox(database)
+        inbound = InboundLog(database)
         await store.put("t", "old", "{}")
         await store.put("t", "new", "{}")
-        await database.connection.execute(
+        await inbound.touch("wa", "+39old")
+        await inbound.touch("wa", "+39new")
+        (sent, _pending) = await outbox.add("wa", "+39old", [{"body": "a"}, {"body": "b"}]) or []
+        await outbox.mark_sent(sent, "SM1")
+        long_ago = time.time() - 100 * 86_400
+        connection = database.connection
+        await connection.execute(
             "UPDATE sessions SET updated_at = '2000-01-01T00:00:00Z' WHERE user_id = 'old'"
         )
-        assert await store.delete_idle(older_than_days=30) == 1
+        await connection.execute(
+            "UPDATE contacts SET last_inbound_at = ? WHERE user_id = '+39old'", (long_ago,)
+        )
+        await connection.execute("UPDATE outbox SET updated_at = ?", (long_ago,))
+        removed = await purge(database, retention_days=90)
+        assert removed == {"sessions": 1, "contacts": 1, "outbox": 1, "inbound_ids": 0}
         assert await store.get("t", "old") is None
         assert await store.get("t", "new") == "{}"
+        assert await inbound.last_inbound("wa", "+39new") is not None
+        assert await outbox.counts("wa") == {"pending": 1}  # not delivered yet: kept
 
 
 async def test_a_restart_resumes_where_the_user_was(
@@ -90,3 +110,32 @@ async def test_a_restart_resumes_where_the_user_was(
         reply = await Conversation(engine).send("1")
         assert reply.text.startswith("**Rinnovo del permesso**")
         assert reply.language == "it"
+
+
+async def test_a_failed_transaction_does_not_undo_other_writers(tmp_path: Path) -> None:
+    """Writes from other coroutines wait for an open transaction instead of joining it."""
+    import asyncio
+
+    async with Database(tmp_path / "bot.sqlite3") as database:
+        sessions = SqliteSessionStore(database)
+        entered = asyncio.Event()
+
+        async def failing_transaction() -> None:
+            async with database.transaction() as connection:
+                await connection.execute(
+                    "INSERT INTO sessions (channel, user_id, state) VALUES ('t', 'a', '{}')"
+                )
+                entered.set()
+                await asyncio.sleep(0.05)  # another coroutine writes meanwhile
+                raise RuntimeError("boom")
+
+        async def other_writer() -> None:
+            await entered.wait()
+            await sessions.put("t", "b", '{"language": "it"}')
+
+        results = await asyncio.gather(
+            failing_transaction(), other_writer(), return_exceptions=True
+        )
+        assert isinstance(results[0], RuntimeError)
+        assert await sessions.get("t", "a") is None  # rolled back
+        assert await sessions.get("t", "b") == '{"language": "it"}'  # kept

@@ -28,3 +28,9 @@ def test_every_content_id_fits_in_callback_data() -> None:
     catalog = load_catalog(REPO_CONTENT)
     for node_id in (*catalog.topics, *catalog.menus):
         assert len(f"go:{node_id}".encode()) <= CALLBACK_DATA_LIMIT, node_id
+
+
+def test_right_to_left_replies_keep_their_html_intact() -> None:
+    ((html, _),) = render(Reply("**Sportello Immigrati** مكتب 0332 536727", rtl=True))
+    assert html.startswith("\u200f<b>")
+    assert "</b>" in html and "\u20660332 536727\u2069" in html

@@ -1,0 +1,33 @@
+"""This module contains the retention rule: personal data is kept only as long as configured."""
+
+from __future__ import annotations
+
+import time
+
+from bot.storage.db import Database
+
+DAY = 86_400.0
+INBOUND_IDS_DAYS = 7  # platform message ids: only needed to spot retries
+
+
+async def purge(database: Database, retention_days: int) -> dict[str, int]:
+    """Delete conversations, contacts and sent messages older than the retention period."""
+    cutoff = time.time() - retention_days * DAY
+    removed: dict[str, int] = {}
+    cursor = await database.write(
+        "DELETE FROM sessions WHERE updated_at < strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?)",
+        (f"-{int(retention_days)} days",),
+    )
+    removed["sessions"] = cursor.rowcount
+    cursor = await database.write("DELETE FROM contacts WHERE last_inbound_at < ?", (cutoff,))
+    removed["contacts"] = cursor.rowcount
+    # Pending messages stay whatever their age: they have not been delivered yet.
+    cursor = await database.write(
+        "DELETE FROM outbox WHERE status != 'pending' AND updated_at < ?", (cutoff,)
+    )
+    removed["outbox"] = cursor.rowcount
+    cursor = await database.write(
+        "DELETE FROM inbound_seen WHERE received_at < ?", (time.time() - INBOUND_IDS_DAYS * DAY,)
+    )
+    removed["inbound_ids"] = cursor.rowcount
+    return removed
