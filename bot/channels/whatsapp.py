@@ -79,6 +79,29 @@ def to_whatsapp(text: str) -> str:
     return _BOLD.sub(lambda match: f"*{match.group(1)}*", text)
 
 
+LIST_BODY_LIMIT = 1024  # characters WhatsApp allows in the body of a list message
+LIST_ITEM_LIMIT = 24  # characters of a list item's title
+
+
+def render_as_list(
+    reply: Reply, templates: Mapping[str, str], button: str
+) -> dict[str, Any] | None:
+    """A reply as a list-picker message, when a template for its number of choices exists.
+
+    ``TWILIO_TEMPLATE_CHOICES_<N>`` names a list-picker content template with N items whose
+    variables are: 1 the body, 2 the button, then for item k: 2k+1 its title, 2k+2 its id.
+    """
+    template = templates.get(f"choices_{len(reply.choices)}")
+    body = bidi_text(to_whatsapp(reply.text), reply.rtl)
+    if template is None or not reply.choices or len(body) > LIST_BODY_LIMIT:
+        return None
+    variables = {"1": body, "2": button[:LIST_ITEM_LIMIT]}
+    for number, choice in enumerate(reply.choices, 1):
+        variables[str(2 * number + 1)] = choice.label[:LIST_ITEM_LIMIT]
+        variables[str(2 * number + 2)] = choice.id
+    return {"content_sid": template, "variables": variables}
+
+
 def render(reply: Reply, hint: str) -> list[str]:
     """A reply as WhatsApp messages: choices as a numbered list with a one-line hint."""
     text = to_whatsapp(reply.text)
@@ -215,24 +238,24 @@ class WhatsAppChannel:
                 await self._queue(phone, [{"body": text}], message_id)
             return
         replies = await self.engine.handle(self._incoming(form, phone))
-        payloads = [
-            {"body": part}
-            for reply in replies
-            for part in render(
-                reply,
-                self.interface.translator(reply.language)._(
-                    "Reply with the number of your choice."
-                ),
-            )
-        ]
+        payloads: list[dict[str, Any]] = []
+        for reply in replies:
+            t = self.interface.translator(reply.language)
+            listed = render_as_list(reply, self.settings.twilio_templates, t._("Choose"))
+            if listed is not None:
+                payloads.append(listed)
+                continue
+            hint = t._("Reply with the number of your choice.")
+            payloads.extend({"body": part} for part in render(reply, hint))
         await self._queue(phone, payloads, message_id)
 
     def _incoming(self, form: Mapping[str, str], phone: str) -> Incoming:
         body = form.get("Body", "")
         kind = Kind.TEXT
         choice_id = None
-        if form.get("ButtonPayload"):
-            kind, choice_id = Kind.CHOICE, form["ButtonPayload"]
+        if form.get("ButtonPayload") or form.get("ListId"):
+            # A tap on a quick-reply button or a list item: its id is our choice id.
+            kind, choice_id = Kind.CHOICE, form.get("ButtonPayload") or form["ListId"]
         elif form.get("Latitude") and form.get("Longitude"):
             kind = Kind.LOCATION
         elif _int(form.get("NumMedia")) > 0:

@@ -482,7 +482,7 @@ class _Turn:
         return Reply(
             text="\n".join(dict.fromkeys(lines)),
             choices=tuple(choices),
-            language=self.code,
+            language=first.code if first is not None else self.code,
             rtl=False,  # a list in many scripts: each line keeps its own direction
         )
 

@@ -262,3 +262,30 @@ async def test_flood_control(tmp_path: Path, content_copy: Path) -> None:
 )
 def test_language_guess_from_country_code(phone: str, language: str | None) -> None:
     assert guess_language(phone) == language
+
+
+async def test_list_picker_templates_when_configured(tmp_path: Path, content_copy: Path) -> None:
+    template = "HX" + "b" * 32
+    async with running_bot(tmp_path, content_copy, twilio_templates={"choices_4": template}) as bot:
+        (menu,) = await bot.say("ciao")  # the main menu: 2 items, a person, the language
+        assert menu["ContentSid"] == template
+        variables = json.loads(menu["ContentVariables"])
+        assert "*Menu principale*" in variables["1"]
+        assert variables["3"] == "Permesso di soggiorno"
+        assert variables["4"] == "go:menu_permits"
+        assert variables["10"] == "nav:language"
+        (submenu,) = await bot.say("", ListId="go:menu_permits", ListTitle="Permesso di soggiorno")
+        assert submenu["ContentSid"] == template  # 2 topics, back, main menu: 4 again
+        assert json.loads(submenu["ContentVariables"])["3"] == "Rinnovo del permesso"
+        (topic,) = await bot.say("", ListId="go:permit_lost")
+        assert "Denuncia" in topic["Body"]  # 3 choices: no template for 3, numbered text
+
+
+async def test_the_same_message_arriving_twice_at_once_is_handled_once(bot: Bot) -> None:
+    await bot.say("ciao")
+    form = inbound(Body="1")
+    first, second = await asyncio.gather(bot.post(form), bot.post(form))
+    assert first.status_code == second.status_code == 200
+    await bot.fake.wait_for(lambda: len(bot.fake.to(PHONE)) == 2)
+    (reply,) = await bot.say("1")  # the session moved once: "1" is now the first sub-topic
+    assert "almeno 60 giorni prima" in reply["Body"]
