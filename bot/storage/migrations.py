@@ -56,4 +56,29 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         ) WITHOUT ROWID;
         """,
     ),
+    (
+        3,
+        "counter appointments",
+        """
+        CREATE TABLE appointments (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            code TEXT NOT NULL UNIQUE,
+            office TEXT NOT NULL,
+            service TEXT NOT NULL,
+            starts_at TEXT NOT NULL,
+            ends_at TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            name TEXT,
+            phone TEXT,
+            language TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'active'
+                CHECK (status IN ('active', 'cancelled', 'attended', 'no_show')),
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        );
+        CREATE INDEX appointments_slot ON appointments (office, starts_at, status);
+        CREATE INDEX appointments_user ON appointments (channel, user_id, status);
+        """,
+    ),
 )

@@ -1,0 +1,1 @@
+"""This package contains counter appointments: opening calendars, free slots, bookings."""

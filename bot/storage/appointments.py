@@ -1,0 +1,224 @@
+"""This module contains the appointments table: booked atomically, never over capacity."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot.storage.db import Database
+
+# Letters and digits that cannot be confused with each other when read aloud or on a screen.
+CODE_ALPHABET = "ACDEFHJKLMNPRTUVWXY34679"
+
+
+@dataclass(frozen=True)
+class Appointment:
+    code: str
+    office: str
+    service: str
+    starts_at: datetime
+    ends_at: datetime
+    channel: str
+    user_id: str
+    name: str | None
+    phone: str | None
+    language: str
+    status: str
+
+
+class SlotFull(Exception):
+    """Someone else took the last place in this slot."""
+
+
+class TooManyBookings(Exception):
+    """The user already holds the most active appointments allowed."""
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+_COLUMNS = (
+    "code, office, service, starts_at, ends_at, channel, user_id, name, phone, language, status"
+)
+
+
+def _row(row: tuple[object, ...]) -> Appointment:
+    code, office, service, starts, ends, channel, user, name, phone, language, status = row
+    return Appointment(
+        str(code),
+        str(office),
+        str(service),
+        _parse(str(starts)),
+        _parse(str(ends)),
+        str(channel),
+        str(user),
+        None if name is None else str(name),
+        None if phone is None else str(phone),
+        str(language),
+        str(status),
+    )
+
+
+class AppointmentStore:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def taken(self, office: str, since: datetime) -> dict[datetime, int]:
+        """Active bookings per slot start, from ``since`` on."""
+        async with self._db.connection.execute(
+            "SELECT starts_at, count(*) FROM appointments WHERE office = ? AND status = 'active' "
+            "AND starts_at >= ? GROUP BY starts_at",
+            (office, _iso(since)),
+        ) as cursor:
+            return {_parse(str(starts)): int(count) for starts, count in await cursor.fetchall()}
+
+    async def book(
+        self,
+        *,
+        office: str,
+        service: str,
+        starts_at: datetime,
+        ends_at: datetime,
+        capacity: int,
+        max_active: int,
+        channel: str,
+        user_id: str,
+        name: str | None,
+        phone: str | None,
+        language: str,
+        code_prefix: str,
+    ) -> Appointment:
+        """Book one place, checking capacity and the user's limit in the same transaction.
+
+        The same user confirming the same slot twice (a double tap) gets the booking they
+        already have, not a second one.
+        """
+        now = time.time()
+        async with self._db.transaction() as connection:
+            async with connection.execute(
+                f"SELECT {_COLUMNS} FROM appointments WHERE office = ? AND starts_at = ? "
+                "AND channel = ? AND user_id = ? AND status = 'active'",
+                (office, _iso(starts_at), channel, user_id),
+            ) as cursor:
+                existing = await cursor.fetchone()
+            if existing is not None:
+                return _row(tuple(existing))
+            async with connection.execute(
+                "SELECT count(*) FROM appointments WHERE office = ? AND starts_at = ? "
+                "AND status = 'active'",
+                (office, _iso(starts_at)),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is not None and int(row[0]) >= capacity:
+                raise SlotFull
+            async with connection.execute(
+                "SELECT count(*) FROM appointments WHERE channel = ? AND user_id = ? "
+                "AND status = 'active' AND starts_at >= ?",
+                (channel, user_id, _iso(datetime.now(UTC))),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is not None and int(row[0]) >= max_active:
+                raise TooManyBookings
+            for _ in range(20):
+                code = f"{code_prefix}-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(4))
+                async with connection.execute(
+                    "SELECT 1 FROM appointments WHERE code = ?", (code,)
+                ) as cursor:
+                    if await cursor.fetchone() is None:
+                        break
+            else:
+                raise RuntimeError("no free booking code: widen the code")
+            await connection.execute(
+                f"INSERT INTO appointments ({_COLUMNS}, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)",
+                (
+                    code,
+                    office,
+                    service,
+                    _iso(starts_at),
+                    _iso(ends_at),
+                    channel,
+                    user_id,
+                    name,
+                    phone,
+                    language,
+                    now,
+                    now,
+                ),
+            )
+        return Appointment(
+            code,
+            office,
+            service,
+            starts_at,
+            ends_at,
+            channel,
+            user_id,
+            name,
+            phone,
+            language,
+            "active",
+        )
+
+    async def by_code(self, code: str) -> Appointment | None:
+        async with self._db.connection.execute(
+            f"SELECT {_COLUMNS} FROM appointments WHERE code = ?", (code.upper(),)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else _row(tuple(row))
+
+    async def active_for(self, channel: str, user_id: str) -> list[Appointment]:
+        async with self._db.connection.execute(
+            f"SELECT {_COLUMNS} FROM appointments WHERE channel = ? AND user_id = ? "
+            "AND status = 'active' AND starts_at >= ? ORDER BY starts_at",
+            (channel, user_id, _iso(datetime.now(UTC))),
+        ) as cursor:
+            return [_row(tuple(row)) for row in await cursor.fetchall()]
+
+    async def cancel(self, code: str, channel: str, user_id: str) -> bool:
+        cursor = await self._db.write(
+            "UPDATE appointments SET status = 'cancelled', updated_at = ? "
+            "WHERE code = ? AND channel = ? AND user_id = ? AND status = 'active'",
+            (time.time(), code.upper(), channel, user_id),
+        )
+        return cursor.rowcount > 0
+
+    async def move(
+        self,
+        code: str,
+        channel: str,
+        user_id: str,
+        starts_at: datetime,
+        ends_at: datetime,
+        capacity: int,
+    ) -> bool:
+        """Move an active booking to another slot of its office, keeping its code."""
+        async with self._db.transaction() as connection:
+            async with connection.execute(
+                "SELECT office FROM appointments WHERE code = ? AND channel = ? AND user_id = ? "
+                "AND status = 'active'",
+                (code.upper(), channel, user_id),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                return False
+            async with connection.execute(
+                "SELECT count(*) FROM appointments WHERE office = ? AND starts_at = ? "
+                "AND status = 'active' AND code != ?",
+                (str(row[0]), _iso(starts_at), code.upper()),
+            ) as cursor:
+                taken = await cursor.fetchone()
+            if taken is not None and int(taken[0]) >= capacity:
+                raise SlotFull
+            await connection.execute(
+                "UPDATE appointments SET starts_at = ?, ends_at = ?, updated_at = ? WHERE code = ?",
+                (_iso(starts_at), _iso(ends_at), time.time(), code.upper()),
+            )
+        return True

@@ -1,0 +1,113 @@
+"""Appointments in SQLite: capacity under concurrency, double taps, limits, move and cancel."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.storage.appointments import CODE_ALPHABET, AppointmentStore, SlotFull, TooManyBookings
+from bot.storage.db import Database
+
+ROME = ZoneInfo("Europe/Rome")
+START = datetime.now(ROME).replace(microsecond=0, second=0) + timedelta(days=3)
+END = START + timedelta(minutes=30)
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> Any:
+    async with Database(tmp_path / "bot.sqlite3") as database:
+        yield AppointmentStore(database)
+
+
+def booking(user: str, **changes: Any) -> dict[str, Any]:
+    arguments: dict[str, Any] = {
+        "office": "luino",
+        "service": "permit_renewal",
+        "starts_at": START,
+        "ends_at": END,
+        "capacity": 2,
+        "max_active": 2,
+        "channel": "test",
+        "user_id": user,
+        "name": "Amina",
+        "phone": "+390000000",
+        "language": "it",
+        "code_prefix": "LU",
+    }
+    arguments.update(changes)
+    return arguments
+
+
+async def test_fifty_people_at_once_never_overfill_a_slot(store: AppointmentStore) -> None:
+    results = await asyncio.gather(
+        *(store.book(**booking(f"user{i}")) for i in range(50)), return_exceptions=True
+    )
+    booked = [result for result in results if not isinstance(result, BaseException)]
+    assert len(booked) == 2
+    assert all(
+        isinstance(result, SlotFull) for result in results if isinstance(result, BaseException)
+    )
+    assert (await store.taken("luino", START - timedelta(days=1))) == {
+        START.astimezone(ZoneInfo("UTC")): 2
+    }
+
+
+async def test_a_double_tap_books_once(store: AppointmentStore) -> None:
+    first, second = await asyncio.gather(
+        store.book(**booking("amina")), store.book(**booking("amina"))
+    )
+    assert first.code == second.code
+    assert len(await store.active_for("test", "amina")) == 1
+
+
+async def test_codes_are_short_and_unambiguous(store: AppointmentStore) -> None:
+    appointment = await store.book(**booking("amina"))
+    prefix, code = appointment.code.split("-")
+    assert prefix == "LU" and len(code) == 4 and set(code) <= set(CODE_ALPHABET)
+    assert (await store.by_code(appointment.code.lower())) == appointment
+
+
+async def test_per_user_limit(store: AppointmentStore) -> None:
+    await store.book(**booking("amina"))
+    await store.book(
+        **booking("amina", starts_at=START + timedelta(hours=1), ends_at=END + timedelta(hours=1))
+    )
+    with pytest.raises(TooManyBookings):
+        await store.book(
+            **booking(
+                "amina", starts_at=START + timedelta(hours=2), ends_at=END + timedelta(hours=2)
+            )
+        )
+
+
+async def test_move_keeps_the_code_and_respects_capacity(store: AppointmentStore) -> None:
+    mine = await store.book(**booking("amina"))
+    later = START + timedelta(hours=1)
+    await store.book(
+        **booking("bob", starts_at=later, ends_at=later + timedelta(minutes=30), capacity=1)
+    )
+    with pytest.raises(SlotFull):
+        await store.move(
+            mine.code, "test", "amina", later, later + timedelta(minutes=30), capacity=1
+        )
+    other = START + timedelta(hours=2)
+    assert await store.move(
+        mine.code, "test", "amina", other, other + timedelta(minutes=30), capacity=1
+    )
+    moved = await store.by_code(mine.code)
+    assert moved is not None and moved.starts_at == other.astimezone(ZoneInfo("UTC"))
+    assert not await store.move(mine.code, "test", "someone else", START, END, capacity=1)
+
+
+async def test_cancel_frees_the_place(store: AppointmentStore) -> None:
+    mine = await store.book(**booking("amina", capacity=1))
+    with pytest.raises(SlotFull):
+        await store.book(**booking("bob", capacity=1))
+    assert not await store.cancel(mine.code, "test", "bob")  # only the owner
+    assert await store.cancel(mine.code, "test", "amina")
+    assert (await store.book(**booking("bob", capacity=1))).user_id == "bob"

@@ -1,0 +1,83 @@
+"""Opening calendars: holidays, Easter, closures, daylight saving, notice, horizon, capacity."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.booking.calendar import (
+    Opening,
+    Schedule,
+    closed_range,
+    days_with_slots,
+    free_slots,
+    slots_of_day,
+)
+from bot.booking.holidays import easter_sunday, national_holidays
+
+ROME = ZoneInfo("Europe/Rome")
+WEEKDAYS_MORNING = {
+    day: (Opening(time(9), time(12)),) for day in ("mon", "tue", "wed", "thu", "fri")
+}
+
+
+@pytest.mark.parametrize(
+    ("year", "easter"),
+    [
+        (2024, date(2024, 3, 31)),
+        (2025, date(2025, 4, 20)),
+        (2026, date(2026, 4, 5)),
+        (2027, date(2027, 3, 28)),
+        (2038, date(2038, 4, 25)),
+    ],
+)
+def test_easter(year: int, easter: date) -> None:
+    assert easter_sunday(year) == easter
+
+
+def test_national_holidays_include_easter_monday() -> None:
+    holidays = national_holidays(2026)
+    assert date(2026, 4, 6) in holidays  # Pasquetta
+    assert {date(2026, 1, 1), date(2026, 4, 25), date(2026, 6, 2), date(2026, 12, 26)} <= holidays
+    assert date(2026, 4, 7) not in holidays
+
+
+def test_no_slots_on_holidays_weekends_and_closures() -> None:
+    schedule = Schedule(
+        WEEKDAYS_MORNING, closed_days=frozenset(closed_range(date(2026, 8, 10), date(2026, 8, 14)))
+    )
+    assert slots_of_day(schedule, date(2026, 4, 6), ROME) == []  # Easter Monday
+    assert slots_of_day(schedule, date(2026, 11, 28), ROME) == []  # a Saturday
+    assert slots_of_day(schedule, date(2026, 8, 12), ROME) == []  # configured closure
+    assert len(slots_of_day(schedule, date(2026, 11, 27), ROME)) == 6  # 09:00-12:00, 30 minutes
+
+
+def test_local_times_hold_across_daylight_saving_changes() -> None:
+    schedule = Schedule(WEEKDAYS_MORNING)
+    before = slots_of_day(schedule, date(2026, 3, 27), ROME)[0][0]  # Friday, winter time
+    after = slots_of_day(schedule, date(2026, 3, 30), ROME)[0][0]  # Monday, summer time
+    assert before.hour == after.hour == 9
+    assert before.astimezone(UTC).hour == 8
+    assert after.astimezone(UTC).hour == 7
+    autumn = slots_of_day(schedule, date(2026, 10, 26), ROME)[0][0]
+    assert autumn.hour == 9 and autumn.astimezone(UTC).hour == 8
+
+
+def test_notice_horizon_and_capacity() -> None:
+    schedule = Schedule(WEEKDAYS_MORNING, capacity=2, horizon_days=7, notice_hours=2)
+    now = datetime(2026, 11, 25, 9, 45, tzinfo=ROME)  # Wednesday
+    taken = {
+        datetime(2026, 11, 26, 9, 0, tzinfo=ROME): 2,
+        datetime(2026, 11, 26, 9, 30, tzinfo=ROME).astimezone(UTC): 1,
+    }
+    slots = free_slots(schedule, taken, now, ROME)
+    # 11:30 starts too soon and 09:00 tomorrow is full: the first is 09:30 tomorrow.
+    assert slots[0].start == datetime(2026, 11, 26, 9, 30, tzinfo=ROME)
+    assert all(slot.start >= now + timedelta(hours=2) for slot in slots)
+    assert datetime(2026, 11, 26, 9, 0, tzinfo=ROME) not in [slot.start for slot in slots]  # full
+    half = next(slot for slot in slots if slot.start == datetime(2026, 11, 26, 9, 30, tzinfo=ROME))
+    assert half.free == 1
+    assert max(days_with_slots(slots)) <= date(2026, 12, 2)
+    assert date(2026, 11, 28) not in days_with_slots(slots)
