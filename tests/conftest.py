@@ -72,6 +72,7 @@ def content_copy(tmp_path: Path) -> Iterator[Path]:
     (target / "topics").mkdir(parents=True)
     for path in FIXTURE_CONTENT.rglob("*.yaml"):
         destination = target / path.relative_to(FIXTURE_CONTENT)
+        destination.parent.mkdir(parents=True, exist_ok=True)
         destination.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
     yield target
 

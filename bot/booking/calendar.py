@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.booking.holidays import national_holidays
+from bot.content.schema import OfficeBooking
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -44,6 +45,26 @@ class Slot:
     start: datetime
     end: datetime
     free: int
+
+
+def schedule_of(booking: OfficeBooking) -> Schedule:
+    """The calendar an office's ``booking:`` block describes."""
+
+    def clock(text: str) -> time:
+        hours, minutes = text.split(":")
+        return time(int(hours), int(minutes))
+
+    return Schedule(
+        weekly={
+            day: tuple(Opening(clock(start), clock(end)) for start, end in periods)
+            for day, periods in booking.weekly.items()
+        },
+        slot_minutes=booking.slot_minutes,
+        capacity=booking.capacity,
+        horizon_days=booking.horizon_days,
+        notice_hours=booking.notice_hours,
+        closed_days=booking.closed,
+    )
 
 
 def closed_range(first: date, last: date) -> set[date]:

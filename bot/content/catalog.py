@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from bot.content.schema import Intent, Language, Localized, Menu, Office, Topic
+from bot.content.schema import Intent, Language, Localized, Menu, Office, Service, Topic
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,8 @@ class Catalog:
     version: str = ""
     #: Groups of equivalent phrases, in any languages (``synonyms.yaml``).
     synonyms: tuple[tuple[str, ...], ...] = ()
+    #: Bookable services (``services/*.yaml``).
+    services: Mapping[str, Service] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def enabled_languages(self) -> tuple[Language, ...]:

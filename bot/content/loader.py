@@ -6,11 +6,12 @@ one pass. Nothing half-valid is ever returned.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -27,6 +28,8 @@ from bot.content.schema import (
     Localized,
     Menu,
     Office,
+    OfficeBooking,
+    Service,
     Source,
     Topic,
 )
@@ -542,7 +545,7 @@ def _read_offices(root: Path, validation: Validation, languages: set[str]) -> li
             line,
             "an office",
             ("id", "name", "address"),
-            ("phone", "email", "hours", "confirmed"),
+            ("phone", "email", "hours", "confirmed", "booking"),
         )
         if item is None:
             continue
@@ -563,9 +566,147 @@ def _read_offices(root: Path, validation: Validation, languages: set[str]) -> li
                 email=reader.string(item, "email", "office", required=False),
                 hours=reader.localized(item, "hours", "office", languages),
                 confirmed=reader.boolean(item, "confirmed", True),
+                booking=_read_office_booking(reader, item),
             )
         )
     return offices
+
+
+_TIME_RANGE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
+WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _read_office_booking(reader: _FileReader, office: YamlDict) -> OfficeBooking | None:
+    """An office's ``booking:`` block; without one the office takes no bookings online."""
+    if "booking" not in office:
+        return None
+    data = reader.mapping(
+        office["booking"],
+        office.key_lines["booking"],
+        "'booking'",
+        ("code", "services", "weekly"),
+        ("slot_minutes", "capacity", "horizon_days", "notice_hours", "max_active", "closed"),
+    )
+    if data is None:
+        return None
+    code = reader.string(data, "code", "booking")
+    if code is not None and not re.fullmatch(r"[A-Z]{2}", code):
+        reader.error(data.key_lines["code"], "'code' must be two capital letters, such as LU")
+    services = reader.id_list(data, "services", "booking")
+    for service, line in services:
+        if service not in SERVICES:
+            reader.error(line, f"unknown service {service!r} (one of: {', '.join(SERVICES)})")
+    weekly: dict[str, tuple[tuple[str, str], ...]] = {}
+    table = data.get("weekly")
+    if isinstance(table, YamlDict):
+        for day, ranges in table.items():
+            line = table.key_lines[day]
+            if day not in WEEKDAY_KEYS:
+                reader.error(line, f"unknown weekday {day!r} (one of: {', '.join(WEEKDAY_KEYS)})")
+                continue
+            periods = []
+            for text in ranges if isinstance(ranges, list) else [ranges]:
+                match = _TIME_RANGE.match(str(text).strip())
+                if match is None or match.group(1, 2) >= match.group(3, 4):
+                    reader.error(line, f"{text!r} is not an opening time like 09:00-12:30")
+                    continue
+                start, end = str(text).strip().split("-")
+                periods.append((start, end))
+            weekly[day] = tuple(periods)
+    elif "weekly" in data:
+        reader.error(
+            data.key_lines["weekly"], "'weekly' maps weekdays to times, e.g. mon: [09:00-12:30]"
+        )
+    numbers: dict[str, float] = {}
+    for key, default, low, high in (
+        ("slot_minutes", 30, 5, 240),
+        ("capacity", 1, 1, 50),
+        ("horizon_days", 30, 1, 365),
+        ("notice_hours", 2, 0, 240),
+        ("max_active", 2, 1, 20),
+    ):
+        value = data.get(key, default)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not low <= value <= high
+        ):
+            reader.error(
+                data.key_lines.get(key, data.line), f"{key!r} must be a number from {low} to {high}"
+            )
+            value = default
+        numbers[key] = value
+    closed: set[date] = set()
+    entries = data.get("closed", [])
+    for entry, line in zip(entries, getattr(entries, "item_lines", []), strict=False):
+        if isinstance(entry, YamlDict) and set(entry) == {"from", "to"}:
+            first, last = _as_date(entry["from"]), _as_date(entry["to"])
+            if first is None or last is None or first > last:
+                reader.error(line, "a closed range needs 'from' and 'to' dates, from before to")
+                continue
+            closed.update(first + timedelta(days=n) for n in range((last - first).days + 1))
+        elif (day := _as_date(entry)) is not None:
+            closed.add(day)
+        else:
+            reader.error(line, f"{entry!r} is not a date (2026-12-24) or a range (from:, to:)")
+    if code is None or not weekly:
+        return None
+    return OfficeBooking(
+        code=code,
+        services=tuple(service for service, _ in services),
+        weekly=MappingProxyType(weekly),
+        slot_minutes=int(numbers["slot_minutes"]),
+        capacity=int(numbers["capacity"]),
+        horizon_days=int(numbers["horizon_days"]),
+        notice_hours=float(numbers["notice_hours"]),
+        max_active=int(numbers["max_active"]),
+        closed=frozenset(closed),
+    )
+
+
+def _read_services(root: Path, validation: Validation, languages: set[str]) -> dict[str, Service]:
+    """``services/*.yaml``: what the counter books appointments for."""
+    services: dict[str, Service] = {}
+    for path in sorted((root / "services").glob("*.yaml")):
+        reader = _FileReader(root, path, validation)
+        data = reader.mapping(
+            reader.load(),
+            1,
+            "a service",
+            ("id", "minutes", "name", "documents", "sources"),
+            ("status",),
+        )
+        if data is None:
+            continue
+        service_id = reader.identifier(data, "id", "service")
+        if service_id is not None and service_id != path.stem:
+            reader.error(
+                data.key_lines["id"],
+                f"service id {service_id!r} must equal the file name {path.stem!r}",
+            )
+        if service_id is not None and service_id not in SERVICES:
+            reader.error(
+                data.key_lines["id"],
+                f"unknown service {service_id!r} (one of: {', '.join(SERVICES)})",
+            )
+        minutes = data.get("minutes")
+        if isinstance(minutes, bool) or not isinstance(minutes, int) or not 5 <= minutes <= 240:
+            reader.error(
+                data.key_lines.get("minutes", data.line),
+                "'minutes' must be a whole number from 5 to 240",
+            )
+        name = reader.localized(data, "name", "service", languages, MAX_TITLE_LENGTH)
+        documents = reader.localized(data, "documents", "service", languages)
+        status = _read_status(reader, data, documents)
+        sources = _read_url_list(
+            reader, data, "sources", functools.partial(_source, reader), required=True
+        )
+        if service_id is None or name is None or documents is None or not isinstance(minutes, int):
+            continue
+        services[service_id] = Service(
+            service_id, minutes, name, documents, tuple(sources), MappingProxyType(status)
+        )
+    return services
 
 
 def _read_intents(
@@ -664,7 +805,11 @@ def content_files(root: Path) -> list[Path]:
     """Every file that makes up the content, for change detection and fingerprints."""
     names = ("languages.yaml", "menu.yaml", "offices.yaml", "intents.yaml", "synonyms.yaml")
     fixed = [root / name for name in names]
-    return fixed + sorted((root / "topics").glob("*.yaml"))
+    return (
+        fixed
+        + sorted((root / "topics").glob("*.yaml"))
+        + sorted((root / "services").glob("*.yaml"))
+    )
 
 
 def validate(root: Path, today: date | None = None) -> Validation:
@@ -689,6 +834,18 @@ def validate(root: Path, today: date | None = None) -> Validation:
     offices = _read_offices(root, validation, codes)
     intents = _read_intents(root, validation, codes)
     synonyms = _read_synonyms(root, validation)
+    services = _read_services(root, validation, codes)
+    for office in offices:
+        for service in office.booking.services if office.booking else ():
+            if services and service not in services:
+                validation.errors.append(
+                    ContentIssue(
+                        "offices.yaml",
+                        1,
+                        f"office {office.id!r} books {service!r}, "
+                        f"which has no services/{service}.yaml",
+                    )
+                )
     _check_references(root_id, topics, menus, nodes)
     if validation.errors or root_id is None or default is None:
         return validation
@@ -702,6 +859,7 @@ def validate(root: Path, today: date | None = None) -> Validation:
         intents=MappingProxyType(intents),
         version=_fingerprint(root, content_files(root)),
         synonyms=synonyms,
+        services=MappingProxyType(services),
     )
     return validation
 

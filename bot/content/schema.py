@@ -137,6 +137,33 @@ class Menu:
 
 
 @dataclass(frozen=True)
+class Service:
+    """Something the counter books an appointment for."""
+
+    id: str
+    minutes: int
+    name: Localized
+    documents: Localized
+    sources: tuple[Source, ...]
+    status: Mapping[str, str] = field(default_factory=frozen_map)
+
+
+@dataclass(frozen=True)
+class OfficeBooking:
+    """When and how an office takes appointments. Times are "HH:MM" local times."""
+
+    code: str  # the booking codes' prefix, such as "LU" in LU-4K7P
+    services: tuple[str, ...]
+    weekly: Mapping[str, tuple[tuple[str, str], ...]]
+    slot_minutes: int = 30
+    capacity: int = 1
+    horizon_days: int = 30
+    notice_hours: float = 2.0
+    max_active: int = 2
+    closed: frozenset[date] = frozenset()
+
+
+@dataclass(frozen=True)
 class Office:
     id: str
     name: Localized
@@ -145,3 +172,4 @@ class Office:
     email: str | None = None
     hours: Localized | None = None
     confirmed: bool = True
+    booking: OfficeBooking | None = None

@@ -144,6 +144,7 @@ def test_content_check_valid_and_invalid(tmp_path: Path) -> None:
     broken = tmp_path / "broken"
     (broken / "topics").mkdir(parents=True)
     for path in FIXTURE_CONTENT.rglob("*.yaml"):
+        (broken / path.relative_to(FIXTURE_CONTENT)).parent.mkdir(parents=True, exist_ok=True)
         (broken / path.relative_to(FIXTURE_CONTENT)).write_text(
             path.read_text(encoding="utf-8"), encoding="utf-8"
         )

@@ -81,3 +81,19 @@ def test_notice_horizon_and_capacity() -> None:
     assert half.free == 1
     assert max(days_with_slots(slots)) <= date(2026, 12, 2)
     assert date(2026, 11, 28) not in days_with_slots(slots)
+
+
+def test_the_schedule_written_in_offices_yaml(catalog) -> None:
+    from bot.booking.calendar import schedule_of
+
+    (luino,) = [office for office in catalog.offices if office.booking is not None]
+    assert luino.booking is not None
+    assert luino.booking.code == "LU"
+    assert catalog.services["permit_renewal"].minutes == 30
+    schedule = schedule_of(luino.booking)
+    monday = slots_of_day(schedule, date(2026, 11, 30), ROME)
+    assert [start.strftime("%H:%M") for start, _ in monday][:2] == ["09:00", "09:30"]
+    assert len(monday) == 7 + 4  # 09:00-12:30 and 14:00-16:00
+    assert slots_of_day(schedule, date(2026, 12, 1), ROME) == []  # Tuesday: closed
+    assert slots_of_day(schedule, date(2026, 8, 17), ROME) == []  # closed range
+    assert schedule.capacity == 2
