@@ -17,6 +17,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from tests.auxil.waiting import wait_until
+
 BOT_ID = 7_000_000
 BOT_USERNAME = "sportello_test_bot"
 
@@ -127,11 +129,9 @@ class FakeTelegram:
         return [call for call in self.calls if call.method == method]
 
     async def wait_for(self, predicate: Any, seconds: float = 10.0) -> None:
-        deadline = time.monotonic() + seconds
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out; calls so far: {[c.method for c in self.calls]}")
-            await asyncio.sleep(0.02)
+        await wait_until(
+            predicate, seconds, lambda: f"calls so far: {[c.method for c in self.calls]}"
+        )
 
 
 async def _params(request: Request) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import time
 from dataclasses import dataclass, field
@@ -12,6 +11,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from tests.auxil.waiting import wait_until
 
 ACCOUNT_SID = "AC" + "1" * 32
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
@@ -70,8 +71,4 @@ class FakeTwilio:
         return [message for message in self.messages if message.get("To") == f"whatsapp:{phone}"]
 
     async def wait_for(self, predicate: Any, seconds: float = 10.0) -> None:
-        deadline = time.monotonic() + seconds
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out; messages so far: {len(self.messages)}")
-            await asyncio.sleep(0.02)
+        await wait_until(predicate, seconds, lambda: f"messages so far: {len(self.messages)}")
