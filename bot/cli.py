@@ -150,7 +150,7 @@ async def _ask(settings: Settings, question: str, language: str | None, as_json:
         for text in questions:
             if not text:
                 continue
-            answer = bot.engine.ask(text, language)
+            answer = await bot.engine.ask(text, language)
             matches = [{"topic": m.topic, "area": m.area, "score": m.score} for m in answer.matches]
             if as_json:
                 record = {

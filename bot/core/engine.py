@@ -123,7 +123,7 @@ class Engine:
             else Session.load(incoming.channel, incoming.user_id, stored)
         )
         try:
-            replies = _Turn(self, session).respond(incoming)
+            replies = await _Turn(self, session).respond(incoming)
         except Exception:
             # The user's text stays out of the log: it may hold personal data.
             log.exception(
@@ -134,14 +134,14 @@ class Engine:
         await self._sessions.put(session.channel, session.user_id, session.dump())
         return replies
 
-    def ask(self, text: str, language: str | None = None) -> Answer:
+    async def ask(self, text: str, language: str | None = None) -> Answer:
         """Understand a question without any session: for ``sportello ask`` and editors."""
         catalog = self._catalog()
         analysis = self.understanding().analyse(text[:MAX_TEXT_LENGTH])
         code = language if catalog.language(language) else None
         code = code or analysis.language or analysis.intent_language or catalog.default_language
         turn = _Turn(self, Session("ask", "ask", language=code))
-        reply = turn.respond(Incoming("ask", "ask", Kind.TEXT, text))
+        reply = await turn.respond(Incoming("ask", "ask", Kind.TEXT, text))
         intent = _public_intent(analysis)
         matches = analysis.matches if intent == "topic" else ()
         return Answer(code, intent, matches, reply[0].text if reply else "")
@@ -178,7 +178,7 @@ class _Turn:
 
     # -- entry point -----------------------------------------------------------------------
 
-    def respond(self, incoming: Incoming) -> list[Reply]:
+    async def respond(self, incoming: Incoming) -> list[Reply]:
         text = incoming.text.strip()[:MAX_TEXT_LENGTH]
         if self.session.language is None:
             asked = self._settle_language(incoming, text)
@@ -189,7 +189,7 @@ class _Turn:
             if chosen is not None:
                 self.set_language(chosen)
                 return [self.home(self.welcome())]
-        return [self._dispatch(incoming, text)]
+        return [await self._dispatch(incoming, text)]
 
     def _settle_language(self, incoming: Incoming, text: str) -> Reply | None:
         """Find the new user's language; returns the language question if it is still open."""
@@ -236,9 +236,9 @@ class _Turn:
 
     # -- dispatch --------------------------------------------------------------------------
 
-    def _dispatch(self, incoming: Incoming, text: str) -> Reply:
+    async def _dispatch(self, incoming: Incoming, text: str) -> Reply:
         if incoming.kind is Kind.CHOICE:
-            return self._choose(incoming.choice_id or "")
+            return await self._choose(incoming.choice_id or "")
         if incoming.kind is Kind.MEDIA:
             return self.again(
                 self.t._("I can only read text. Please write your question, or choose an option.")
@@ -256,12 +256,12 @@ class _Turn:
             choice = self._offered_by_number(number)
             if choice is None:
                 return self.again(self._number_hint())
-            return self._choose(choice.id)
+            return await self._choose(choice.id)
         key = normalise(text)
         for choice in self.session.offered:
             if key and key == normalise(choice.label):
-                return self._choose(choice.id)
-        return self._free_text(text)
+                return await self._choose(choice.id)
+        return await self._free_text(text)
 
     def _command(self, name: str) -> Reply:
         if name == "start":
@@ -274,7 +274,7 @@ class _Turn:
             return self.back()
         return self.help()
 
-    def _choose(self, choice_id: str) -> Reply:
+    async def _choose(self, choice_id: str) -> Reply:
         if choice_id.startswith(LANG) and self.catalog.language(choice_id.removeprefix(LANG)):
             self.set_language(choice_id.removeprefix(LANG))
             return self.home(self.welcome())
@@ -290,15 +290,15 @@ class _Turn:
             choice_id.startswith(ACT + "book:")
             and choice_id.removeprefix(ACT + "book:") in SERVICE_NAMES
         ):
-            return self.booking(choice_id.removeprefix(ACT + "book:"))
+            return await self.booking(choice_id.removeprefix(ACT + "book:"))
         if choice_id.startswith(GO) and self.catalog.node(choice_id.removeprefix(GO)):
             return self.open(choice_id.removeprefix(GO))
         # A button from an old message, or content that changed since: not an error.
         return self.home(self.t._("That option is no longer available. Here is the main menu."))
 
-    def _free_text(self, text: str) -> Reply:
+    async def _free_text(self, text: str) -> Reply:
         analysis = self.engine.understanding().analyse(text)
-        reply = self._understood(analysis)
+        reply = await self._understood(analysis)
         switch = self.catalog.language(analysis.language)
         if switch is None or switch.code == self.code or self.session.state == State.LANGUAGE:
             return reply
@@ -306,9 +306,9 @@ class _Turn:
         offer = Choice(LANG + switch.code, f"🌐 {switch.name}")
         return self.reply(reply.text, [offer, *reply.choices])
 
-    def _understood(self, analysis: Analysis) -> Reply:
+    async def _understood(self, analysis: Analysis) -> Reply:
         if analysis.intent is not None:
-            return self._intent(analysis.intent)
+            return await self._intent(analysis.intent)
         if analysis.confident:
             return self.open(analysis.matches[0].topic)
         if analysis.matches:
@@ -331,7 +331,7 @@ class _Turn:
             ],
         )
 
-    def _intent(self, intent: Intent) -> Reply:
+    async def _intent(self, intent: Intent) -> Reply:
         if intent is Intent.MENU:
             return self.home()
         if intent is Intent.BACK:
@@ -347,7 +347,7 @@ class _Turn:
         if intent is Intent.HUMAN:
             return self.contacts(self.t._("You can talk to a person at the counter:"))
         if intent is Intent.BOOKING:
-            return self.booking(None)
+            return await self.booking(None)
         return self.contacts(
             self.t._("To see, move or cancel an appointment, contact the counter:")
         )
@@ -515,7 +515,7 @@ class _Turn:
             return self.t._("Please write your question, or “menu” for the main menu.")
         return self.t._("Please choose a number from 1 to {count}.").format(count=count)
 
-    def booking(self, service: str | None) -> Reply:
+    async def booking(self, service: str | None) -> Reply:
         intro = self.t._("To book an appointment, phone or write to the counter:")
         if service in SERVICE_NAMES:
             intro += "\n" + self.t._("Say that you need: {service}.").format(

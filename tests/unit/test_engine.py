@@ -307,7 +307,7 @@ async def test_engine_failure_becomes_a_kind_reply(
     chat = Conversation(engine)
     await chat.start(hint="en")
 
-    def broken(self: object, text: str) -> None:
+    async def broken(self: object, text: str) -> None:
         raise RuntimeError("boom")
 
     monkeypatch.setattr("bot.core.engine._Turn._free_text", broken)
@@ -316,8 +316,8 @@ async def test_engine_failure_becomes_a_kind_reply(
     assert "go:menu_permits" in chat.ids()
 
 
-def test_ask_reports_language_intent_matches_and_answer(engine: Engine) -> None:
-    answer = engine.ask("how do I renew my residence permit")
+async def test_ask_reports_language_intent_matches_and_answer(engine: Engine) -> None:
+    answer = await engine.ask("how do I renew my residence permit")
     assert answer.language == "en"
     assert answer.intent == "topic"
     assert answer.matches[0].topic == "permit_renewal"
@@ -338,15 +338,15 @@ def test_ask_reports_language_intent_matches_and_answer(engine: Engine) -> None:
         ("what is the weather tomorrow", "fallback"),
     ],
 )
-def test_ask_intents(engine: Engine, question: str, intent: str) -> None:
-    answer = engine.ask(question)
+async def test_ask_intents(engine: Engine, question: str, intent: str) -> None:
+    answer = await engine.ask(question)
     assert answer.intent == intent
     if intent != "topic":
         assert answer.matches == ()
 
 
-def test_ask_in_a_given_language(engine: Engine) -> None:
-    answer = engine.ask("rinnovo permesso", language="en")
+async def test_ask_in_a_given_language(engine: Engine) -> None:
+    answer = await engine.ask("rinnovo permesso", language="en")
     assert answer.language == "en"
     assert "at least 60 days" in answer.text
 
