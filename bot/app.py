@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from bot.booking.service import BookingDesk
 from bot.channels.telegram import TelegramChannel
 from bot.channels.whatsapp import WhatsAppChannel
 from bot.config import ConfigError, Settings
@@ -14,6 +15,7 @@ from bot.content.holder import ContentHolder
 from bot.core.engine import Engine
 from bot.core.sessions import MemoryStateStore, StateStore
 from bot.i18n import Interface
+from bot.storage.appointments import AppointmentStore
 from bot.storage.db import Database
 from bot.storage.inbound import InboundLog
 from bot.storage.outbox import Outbox
@@ -64,10 +66,17 @@ async def services(
     if database is not None:
         await database.open()
         store = SqliteSessionStore(database)
-    engine = Engine(content, store, interface)
+    desk = None
+    if database is not None:
+        desk = BookingDesk(
+            AppointmentStore(database), settings.tz, retention_days=settings.retention_days
+        )
+    engine = Engine(content, store, interface, desk=desk)
     telegram = None
     if channels and settings.telegram_bot_token:
         telegram = TelegramChannel(engine, settings, interface)
+        if desk is not None:
+            desk.staff_notice = telegram.alert_staff  # every booking change reaches the staff group
     whatsapp = None
     if channels and settings.whatsapp_enabled and database is not None:
         whatsapp = WhatsAppChannel(

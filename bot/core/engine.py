@@ -19,10 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from bot.booking.service import BookingDesk
 from bot.content.catalog import Catalog
-from bot.content.schema import Intent, Menu, Office, Topic
+from bot.content.schema import WHOLE_MESSAGE_INTENTS, Intent, Menu, Office, Topic
 from bot.content.search import Match
 from bot.content.text import normalise
+from bot.core.booking_flow import BOOK, BookingFlow
+from bot.core.booking_flow import NAME as BOOKING_NAME
+from bot.core.booking_flow import PHONE as BOOKING_PHONE
 from bot.core.messages import Choice, Incoming, Kind, Reply
 from bot.core.sessions import Session, State, StateStore
 from bot.core.understanding import Analysis, Understanding
@@ -77,7 +81,9 @@ class Engine:
         sessions: StateStore,
         interface: Interface,
         today: Callable[[], date] = date.today,
+        desk: BookingDesk | None = None,
     ) -> None:
+        self._desk = desk
         self._catalog = catalog
         self._sessions = sessions
         self._interface = interface
@@ -261,6 +267,11 @@ class _Turn:
         for choice in self.session.offered:
             if key and key == normalise(choice.label):
                 return await self._choose(choice.id)
+        flow = self.booking_flow()
+        if flow is not None and self.session.state in (BOOKING_NAME, BOOKING_PHONE):
+            navigation = self.engine.understanding().detect_intent(text)
+            if navigation is None or navigation[0] not in WHOLE_MESSAGE_INTENTS:
+                return await flow.typed(text)  # the name or phone the flow asked for
         return await self._free_text(text)
 
     def _command(self, name: str) -> Reply:
@@ -291,6 +302,9 @@ class _Turn:
             and choice_id.removeprefix(ACT + "book:") in SERVICE_NAMES
         ):
             return await self.booking(choice_id.removeprefix(ACT + "book:"))
+        flow = self.booking_flow()
+        if choice_id.startswith(BOOK) and flow is not None:
+            return await flow.choose(choice_id)
         if choice_id.startswith(GO) and self.catalog.node(choice_id.removeprefix(GO)):
             return self.open(choice_id.removeprefix(GO))
         # A button from an old message, or content that changed since: not an error.
@@ -348,6 +362,9 @@ class _Turn:
             return self.contacts(self.t._("You can talk to a person at the counter:"))
         if intent is Intent.BOOKING:
             return await self.booking(None)
+        flow = self.booking_flow()
+        if flow is not None:
+            return await flow.mine()
         return self.contacts(
             self.t._("To see, move or cancel an appointment, contact the counter:")
         )
@@ -377,6 +394,7 @@ class _Turn:
 
     def home(self, before: str | None = None) -> Reply:
         self.session.history.clear()
+        self.session.draft.clear()
         self.session.node = self.catalog.root
         self.session.state = State.BROWSE
         return self._render(self.catalog.root, before)
@@ -390,6 +408,8 @@ class _Turn:
         return self._render(node_id)
 
     def back(self) -> Reply:
+        self.session.state = State.BROWSE
+        self.session.draft.clear()
         while self.session.history:
             previous = self.session.history.pop()
             if self.catalog.node(previous) is not None:
@@ -515,7 +535,17 @@ class _Turn:
             return self.t._("Please write your question, or “menu” for the main menu.")
         return self.t._("Please choose a number from 1 to {count}.").format(count=count)
 
+    def booking_flow(self) -> BookingFlow | None:
+        """The booking dialogue, when some office takes bookings online."""
+        desk = self.engine._desk
+        if desk is None or not desk.offices_for(self.catalog, None):
+            return None
+        return BookingFlow(self, desk)
+
     async def booking(self, service: str | None) -> Reply:
+        flow = self.booking_flow()
+        if flow is not None and (service is None or flow.desk.offices_for(self.catalog, service)):
+            return await flow.start(service)
         intro = self.t._("To book an appointment, phone or write to the counter:")
         if service in SERVICE_NAMES:
             intro += "\n" + self.t._("Say that you need: {service}.").format(

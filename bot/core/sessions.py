@@ -27,6 +27,8 @@ class Session:
     node: str | None = None
     history: list[str] = field(default_factory=list)
     offered: list[Choice] = field(default_factory=list)
+    #: A booking being made: service, office, day, start, name, phone (all text).
+    draft: dict[str, str] = field(default_factory=dict)
 
     def dump(self) -> str:
         return json.dumps(
@@ -36,6 +38,7 @@ class Session:
                 "node": self.node,
                 "history": self.history,
                 "offered": [[choice.id, choice.label] for choice in self.offered],
+                "draft": self.draft,
             },
             ensure_ascii=False,
         )
@@ -53,6 +56,7 @@ class Session:
                 node=raw.get("node"),
                 history=[str(node) for node in raw.get("history", [])],
                 offered=[Choice(str(i), str(label)) for i, label in raw.get("offered", [])],
+                draft={str(k): str(v) for k, v in dict(raw.get("draft", {})).items()},
             )
         except (ValueError, TypeError, AttributeError):
             return cls(channel=channel, user_id=user_id)

@@ -4,36 +4,10 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.storage.db import Database
-
-# Letters and digits that cannot be confused with each other when read aloud or on a screen.
-CODE_ALPHABET = "ACDEFHJKLMNPRTUVWXY34679"
-
-
-@dataclass(frozen=True)
-class Appointment:
-    code: str
-    office: str
-    service: str
-    starts_at: datetime
-    ends_at: datetime
-    channel: str
-    user_id: str
-    name: str | None
-    phone: str | None
-    language: str
-    status: str
-
-
-class SlotFull(Exception):
-    """Someone else took the last place in this slot."""
-
-
-class TooManyBookings(Exception):
-    """The user already holds the most active appointments allowed."""
+from bot.storage.records import CODE_ALPHABET, Appointment, SlotFull, TooManyBookings
 
 
 def _iso(moment: datetime) -> str:
@@ -94,13 +68,14 @@ class AppointmentStore:
         phone: str | None,
         language: str,
         code_prefix: str,
+        now: datetime | None = None,
     ) -> Appointment:
         """Book one place, checking capacity and the user's limit in the same transaction.
 
         The same user confirming the same slot twice (a double tap) gets the booking they
         already have, not a second one.
         """
-        now = time.time()
+        stamp = time.time()
         async with self._db.transaction() as connection:
             async with connection.execute(
                 f"SELECT {_COLUMNS} FROM appointments WHERE office = ? AND starts_at = ? "
@@ -121,7 +96,7 @@ class AppointmentStore:
             async with connection.execute(
                 "SELECT count(*) FROM appointments WHERE channel = ? AND user_id = ? "
                 "AND status = 'active' AND starts_at >= ?",
-                (channel, user_id, _iso(datetime.now(UTC))),
+                (channel, user_id, _iso(now or datetime.now(UTC))),
             ) as cursor:
                 row = await cursor.fetchone()
             if row is not None and int(row[0]) >= max_active:
@@ -149,8 +124,8 @@ class AppointmentStore:
                     name,
                     phone,
                     language,
-                    now,
-                    now,
+                    stamp,
+                    stamp,
                 ),
             )
         return Appointment(
@@ -174,11 +149,14 @@ class AppointmentStore:
             row = await cursor.fetchone()
         return None if row is None else _row(tuple(row))
 
-    async def active_for(self, channel: str, user_id: str) -> list[Appointment]:
+    async def active_for(
+        self, channel: str, user_id: str, now: datetime | None = None
+    ) -> list[Appointment]:
+        """The user's active appointments that have not started yet."""
         async with self._db.connection.execute(
             f"SELECT {_COLUMNS} FROM appointments WHERE channel = ? AND user_id = ? "
             "AND status = 'active' AND starts_at >= ? ORDER BY starts_at",
-            (channel, user_id, _iso(datetime.now(UTC))),
+            (channel, user_id, _iso(now or datetime.now(UTC))),
         ) as cursor:
             return [_row(tuple(row)) for row in await cursor.fetchall()]
 

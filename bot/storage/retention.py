@@ -26,6 +26,14 @@ async def purge(database: Database, retention_days: int) -> dict[str, int]:
         "DELETE FROM outbox WHERE status != 'pending' AND updated_at < ?", (cutoff,)
     )
     removed["outbox"] = cursor.rowcount
+    # Past appointments keep only what the anonymous counts need.
+    cursor = await database.write(
+        "UPDATE appointments SET name = NULL, phone = NULL "
+        "WHERE ends_at < strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?) "
+        "AND (name IS NOT NULL OR phone IS NOT NULL)",
+        (f"-{int(retention_days)} days",),
+    )
+    removed["appointment_contacts"] = cursor.rowcount
     cursor = await database.write(
         "DELETE FROM inbound_seen WHERE received_at < ?", (time.time() - INBOUND_IDS_DAYS * DAY,)
     )

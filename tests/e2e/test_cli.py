@@ -224,3 +224,27 @@ def test_serve_answers_healthz_and_stops_on_signal(tmp_path: Path) -> None:
         process.stdout.close() if process.stdout else None
         process.stderr.close() if process.stderr else None
     assert process.returncode in (0, 130)
+
+
+def test_booking_through_the_terminal_chat(tmp_path: Path) -> None:
+    """The fixture content lets the Luino office take bookings; the repository's does not yet."""
+    script = "vorrei un appuntamento\n1\n1\n1\nAmina Rossi\n333 1234567\n1\n"
+    result = run(
+        tmp_path,
+        "chat",
+        "--lang",
+        "it",
+        stdin=script,
+        env={"SPORTELLO_CONTENT": str(FIXTURE_CONTENT)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "LU-" in result.stdout.split("> 1\n")[-1]  # the code, after the last confirmation
+    again = run(
+        tmp_path,
+        "chat",
+        "--lang",
+        "it",
+        stdin="i miei appuntamenti\n",
+        env={"SPORTELLO_CONTENT": str(FIXTURE_CONTENT)},
+    )
+    assert "LU-" in again.stdout  # stored: a new run of the chat still finds it

@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.storage.appointments import CODE_ALPHABET, AppointmentStore, SlotFull, TooManyBookings
+from bot.storage.appointments import AppointmentStore
 from bot.storage.db import Database
+from bot.storage.records import CODE_ALPHABET, SlotFull, TooManyBookings
 
 ROME = ZoneInfo("Europe/Rome")
 START = datetime.now(ROME).replace(microsecond=0, second=0) + timedelta(days=3)

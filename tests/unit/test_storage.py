@@ -89,7 +89,13 @@ async def test_retention_removes_old_personal_data_only(tmp_path: Path) -> None:
         )
         await connection.execute("UPDATE outbox SET updated_at = ?", (long_ago,))
         removed = await purge(database, retention_days=90)
-        assert removed == {"sessions": 1, "contacts": 1, "outbox": 1, "inbound_ids": 0}
+        assert removed == {
+            "sessions": 1,
+            "contacts": 1,
+            "outbox": 1,
+            "appointment_contacts": 0,
+            "inbound_ids": 0,
+        }
         assert await store.get("t", "old") is None
         assert await store.get("t", "new") == "{}"
         assert await inbound.last_inbound("wa", "+39new") is not None

@@ -1,0 +1,112 @@
+"""This module contains the booking desk: free slots, booking, listing and cancelling.
+
+It joins the content (offices and their calendars) with the appointments store; the
+engine's booking flow talks to it, and staff are told of every change.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from bot.booking.calendar import Slot, free_slots, schedule_of
+from bot.content.catalog import Catalog
+from bot.content.schema import Office
+from bot.storage.records import Appointment
+
+log = logging.getLogger(__name__)
+
+
+class AppointmentStore(Protocol):
+    """What the desk needs of the appointments table (``bot.storage.appointments``)."""
+
+    async def taken(self, office: str, since: datetime) -> dict[datetime, int]: ...
+
+    async def book(
+        self,
+        *,
+        office: str,
+        service: str,
+        starts_at: datetime,
+        ends_at: datetime,
+        capacity: int,
+        max_active: int,
+        channel: str,
+        user_id: str,
+        name: str | None,
+        phone: str | None,
+        language: str,
+        code_prefix: str,
+        now: datetime | None = None,
+    ) -> Appointment: ...
+
+    async def active_for(
+        self, channel: str, user_id: str, now: datetime | None = None
+    ) -> list[Appointment]: ...
+
+    async def by_code(self, code: str) -> Appointment | None: ...
+
+    async def cancel(self, code: str, channel: str, user_id: str) -> bool: ...
+
+
+StaffNotice = Callable[[str], Awaitable[None]]
+
+
+class BookingDesk:
+    """Everything the booking flow needs, for the current content."""
+
+    def __init__(
+        self,
+        store: AppointmentStore,
+        timezone: ZoneInfo,
+        staff_notice: StaffNotice | None = None,
+        clock: Callable[[], datetime] | None = None,
+        retention_days: int = 90,
+    ) -> None:
+        self.store = store
+        self.retention_days = retention_days
+        self.timezone = timezone
+        self.staff_notice = staff_notice
+        self._clock = clock or (lambda: datetime.now(timezone))
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    @staticmethod
+    def offices_for(catalog: Catalog, service: str | None) -> list[Office]:
+        """Offices that take bookings online (for ``service``, when given)."""
+        return [
+            office
+            for office in catalog.offices
+            if office.booking is not None
+            and (service is None or service in office.booking.services)
+        ]
+
+    @staticmethod
+    def services(catalog: Catalog) -> list[str]:
+        """Services some office books online, in the content's order."""
+        offered = {
+            service
+            for office in BookingDesk.offices_for(catalog, None)
+            if office.booking is not None
+            for service in office.booking.services
+        }
+        return [service for service in catalog.services if service in offered]
+
+    async def slots(self, office: Office) -> list[Slot]:
+        """Free slots of an office, from the minimum notice to the booking horizon."""
+        assert office.booking is not None
+        schedule = schedule_of(office.booking)
+        taken = await self.store.taken(office.id, self.now() - timedelta(days=1))
+        return free_slots(schedule, taken, self.now(), self.timezone)
+
+    async def tell_staff(self, text: str) -> None:
+        if self.staff_notice is None:
+            return
+        try:
+            await self.staff_notice(text)
+        except Exception:
+            log.exception("booking: staff could not be told of a change")

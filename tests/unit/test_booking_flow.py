@@ -1,0 +1,145 @@
+"""The booking dialogue through the engine, on a real SQLite store and the fixture content."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.booking.service import BookingDesk
+from bot.content.catalog import Catalog
+from bot.core.engine import Engine
+from bot.core.sessions import MemoryStateStore
+from bot.i18n import Interface
+from bot.storage.appointments import AppointmentStore
+from bot.storage.db import Database
+from tests.auxil.chat import Conversation
+
+ROME = ZoneInfo("Europe/Rome")
+NOW = datetime(2026, 11, 25, 8, 0, tzinfo=ROME)  # a Wednesday: Luino opens 09:00-12:30
+
+
+@pytest.fixture
+async def desk(tmp_path: Path) -> AsyncIterator[BookingDesk]:
+    async with Database(tmp_path / "bot.sqlite3") as database:
+        desk = BookingDesk(AppointmentStore(database), ROME, clock=lambda: NOW)
+        desk.notices = []  # type: ignore[attr-defined]
+
+        async def notice(text: str) -> None:
+            desk.notices.append(text)  # type: ignore[attr-defined]
+
+        desk.staff_notice = notice
+        yield desk
+
+
+@pytest.fixture
+def chat(catalog: Catalog, interface: Interface, desk: BookingDesk) -> Conversation:
+    return Conversation(Engine(lambda: catalog, MemoryStateStore(), interface, desk=desk))
+
+
+async def book_up_to_the_summary(chat: Conversation) -> None:
+    await chat.start(hint="it")
+    await chat.send("vorrei un appuntamento")
+    assert chat.ids()[0] == "bk:svc:permit_renewal"
+    await chat.send("1")  # the only service; the only office is chosen by itself
+    assert chat.ids()[0] == "bk:day:2026-11-25"
+    assert chat.labels()[0] == "mercoledì 25 novembre"
+    await chat.send("1")
+    assert chat.labels()[0] == "10:00"  # two hours' notice from 08:00
+    await chat.send("1")
+    reply = await chat.send("  Amina   Rossi ")
+    assert "telefono" in reply.text
+    reply = await chat.send("333 1234567")
+    assert "Amina Rossi, 333 1234567" in reply.text
+    assert "passaporto e permesso di soggiorno" in reply.text  # the documents to bring
+    assert "Privacy" in reply.text and "90" in reply.text
+    assert chat.ids()[0] == "bk:confirm"
+
+
+async def test_the_whole_booking_then_cancel(chat: Conversation, desk: BookingDesk) -> None:
+    await book_up_to_the_summary(chat)
+    reply = await chat.send("1")
+    assert "LU-" in reply.text
+    code = reply.text.split("LU-", 1)[1][:4]
+    assert desk.notices and f"LU-{code}" in desk.notices[0]  # type: ignore[attr-defined]
+    reply = await chat.press("bk:mine")
+    assert f"LU-{code}" in reply.text
+    await chat.press(f"bk:cancel:LU-{code}")
+    reply = await chat.press(f"bk:cancelyes:LU-{code}")
+    assert "annullat" in reply.text.lower()
+    assert (
+        "Nessun appuntamento" in reply.text
+        or "non hai" in reply.text.lower()
+        or chat.ids()[0] == "bk:svc:"
+    )
+    assert any("annullato" in notice for notice in desk.notices)  # type: ignore[attr-defined]
+
+
+async def test_a_double_tap_on_confirm_books_once(chat: Conversation, desk: BookingDesk) -> None:
+    await book_up_to_the_summary(chat)
+    await chat.press("bk:confirm")
+    await chat.press("bk:confirm")  # the draft is gone: nothing more is booked
+    assert len(await desk.store.active_for("test", "u1", now=NOW)) == 1
+
+
+async def test_a_slot_taken_meanwhile_gets_an_apology_and_fresh_times(
+    chat: Conversation, desk: BookingDesk
+) -> None:
+    await book_up_to_the_summary(chat)
+    start = datetime(2026, 11, 25, 10, 0, tzinfo=ROME)
+    for other in ("x", "y"):  # capacity 2
+        await desk.store.book(
+            office="luino",
+            service="permit_renewal",
+            starts_at=start,
+            ends_at=start,
+            capacity=2,
+            max_active=2,
+            channel="test",
+            user_id=other,
+            name=None,
+            phone=None,
+            language="it",
+            code_prefix="LU",
+        )
+    reply = await chat.press("bk:confirm")
+    assert "Spiacente" in reply.text or "someone" in reply.text
+    assert chat.labels()[0] == "10:30"
+
+
+@pytest.mark.parametrize("leave", ["menu", "indietro"])
+async def test_leaving_in_the_middle_leaves_nothing_behind(
+    chat: Conversation, desk: BookingDesk, leave: str
+) -> None:
+    await chat.start(hint="it")
+    await chat.send("vorrei un appuntamento")
+    await chat.send("1")
+    await chat.send("1")
+    await chat.send("1")
+    await chat.send(leave)  # while the name is asked
+    reply = await chat.send("Amina")  # now an ordinary message, not a name
+    assert "Amina, " not in reply.text
+    assert await desk.store.active_for("test", "u1", now=NOW) == []
+
+
+async def test_name_and_phone_are_checked(chat: Conversation) -> None:
+    await chat.start(hint="it")
+    for step in ("vorrei un appuntamento", "1", "1", "1"):
+        await chat.send(step)
+    reply = await chat.send("R2D2")
+    assert "solo lettere" in reply.text or "letters" in reply.text
+    await chat.send("Amina")
+    reply = await chat.send("chiamami")
+    assert "333 1234567" in reply.text  # the example of a valid number
+
+
+async def test_without_online_booking_the_counter_contacts_are_given(
+    catalog: Catalog, interface: Interface
+) -> None:
+    chat = Conversation(Engine(lambda: catalog, MemoryStateStore(), interface))
+    await chat.start(hint="it")
+    reply = await chat.send("vorrei un appuntamento")
+    assert "0332 536727" in reply.text
