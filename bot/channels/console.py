@@ -28,6 +28,8 @@ def render(reply: Reply, color: bool = False) -> str:
     """A reply as terminal text: bold marks become ANSI bold (or vanish), choices numbered."""
     text = _BOLD.sub(lambda m: f"\033[1m{m.group(1)}\033[0m" if color else m.group(1), reply.text)
     lines = [bidi_text(text, reply.rtl)]
+    for attachment in reply.attachments:
+        lines.append(f"[{attachment.filename}, {len(attachment.data)} bytes]")
     if reply.choices:
         lines.append("")
         width = len(str(len(reply.choices)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import io
 import logging
 import os
 import secrets
@@ -28,6 +29,7 @@ from telegram import (
     ChatMemberUpdated,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     LinkPreviewOptions,
     Message,
     Update,
@@ -268,6 +270,10 @@ class TelegramChannel:
             await self._say(message.chat_id, t._("I only read new messages: please send it again."))
             return
         text = message.text or ""
+        if kind is Kind.CONTACT and message.contact is not None:
+            # Only the user's own card counts as their phone number.
+            own = message.contact.user_id == user.id
+            text = message.contact.phone_number if own else ""
         if kind is Kind.TEXT and text.startswith("/") and text[1:].strip():
             # "/start@SportelloBot payload" is the command "start"; arguments are not used.
             kind, text = Kind.COMMAND, text[1:].split(maxsplit=1)[0].split("@", 1)[0]
@@ -313,6 +319,11 @@ class TelegramChannel:
         for reply in replies:
             for text, keyboard in render(reply):
                 await self._send(chat_id, text, keyboard)
+            for attachment in reply.attachments:  # an appointment's calendar file, say
+                await self.application.bot.send_document(
+                    chat_id=chat_id,
+                    document=InputFile(io.BytesIO(attachment.data), filename=attachment.filename),
+                )
 
     async def _send(
         self, chat_id: int, html_text: str, keyboard: InlineKeyboardMarkup | None

@@ -9,12 +9,14 @@ or "back" leaves nothing half-booked behind.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from bot.booking.ical import invitation
 from bot.booking.service import BookingDesk
 from bot.content.schema import Office
-from bot.core.messages import Choice, Reply
+from bot.core.messages import Attachment, Choice, Reply
 from bot.core.sessions import State
 from bot.i18n import format_date, format_time
 from bot.storage.records import SlotFull, TooManyBookings
@@ -249,9 +251,21 @@ class BookingFlow:
             code=booked.code
         )
         details = f"{self._when(start)}\n{office.address}"
-        return self.turn.reply(
+        reply = self.turn.reply(
             f"**{text}**\n\n{details}",
             [Choice(f"{BOOK}mine", self.t._("My appointments")), self.turn._home_choice()],
+        )
+        office_name = self.catalog.localize(office.name, self.turn.code).text
+        calendar = invitation(
+            booked.code,
+            f"{self._service_name(service.id)} - {office_name}",
+            office.address,
+            f"{booked.code}\n{self.catalog.localize(service.documents, self.turn.code).text}",
+            booked.starts_at,
+            booked.ends_at,
+        )
+        return replace(
+            reply, attachments=(Attachment(f"{booked.code}.ics", "text/calendar", calendar),)
         )
 
     async def mine(self, before: str | None = None) -> Reply:

@@ -250,6 +250,9 @@ class _Turn:
                 self.t._("I can only read text. Please write your question, or choose an option.")
             )
         if incoming.kind is Kind.CONTACT:
+            flow = self.booking_flow()
+            if flow is not None and self.session.state == BOOKING_PHONE and text:
+                return await flow.typed(text)  # a shared contact card: its phone number
             return self.again(self.t._("Thank you, but I do not need a contact here."))
         if incoming.kind is Kind.LOCATION:
             return self.again(self.t._("Thank you, but I do not need a location here."))

@@ -21,7 +21,8 @@ class Kind(StrEnum):
 class Incoming:
     """One thing a user sent, already parsed by a channel adapter.
 
-    ``text`` holds typed text (or a command without its slash); ``choice_id`` the id of a
+    ``text`` holds typed text (or a command without its slash, or the phone number of a
+    contact card the user shared of themselves); ``choice_id`` the id of a
     pressed button; ``language_hint`` the user's language as the platform knows it (used as
     is); ``language_guess`` a weaker clue (a phone's country) that the engine confirms.
     """

@@ -139,19 +139,17 @@ async def _params(request: Request) -> dict[str, Any]:
     if request.headers.get("content-type", "").startswith("application/json"):
         body = await request.body()
         return dict(json.loads(body)) if body else {}
-    form = await request.form()
     params: dict[str, Any] = {}
-    for key, value in form.items():
-        if not isinstance(value, str):
-            params[key] = {
-                "filename": value.filename,
-                "data": (await value.read()).decode("utf-8", "replace"),
-            }
-            continue
-        try:
-            params[key] = json.loads(value)
-        except ValueError:
-            params[key] = value
+    async with request.form() as form:  # closes the uploaded files' temporary storage
+        for key, value in form.items():
+            if not isinstance(value, str):
+                data = (await value.read()).decode("utf-8", "replace")
+                params[key] = {"filename": value.filename, "data": data}
+                continue
+            try:
+                params[key] = json.loads(value)
+            except ValueError:
+                params[key] = value
     return params
 
 

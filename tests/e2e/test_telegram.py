@@ -368,3 +368,20 @@ async def test_an_old_message_edited_much_later_is_not_answered_as_new(bot: Bot)
     late["edited_message"]["edit_date"] = late["edited_message"]["date"] + 3600
     (reply,) = await bot.send(late)
     assert "solo i messaggi nuovi" in reply.params["text"]
+
+
+async def test_booking_with_buttons_sends_the_code_and_a_calendar_file(bot: Bot) -> None:
+    await bot.send(start(language_code="it"))
+    (services,) = await bot.send(text("vorrei un appuntamento"))
+    assert keyboard_ids(services)[0] == "bk:svc:permit_renewal"
+    (days,) = await bot.send(press("bk:svc:permit_renewal"))
+    (times,) = await bot.send(press(keyboard_ids(days)[0]))
+    await bot.send(press(keyboard_ids(times)[0]))
+    await bot.send(text("Amina Rossi"))
+    (summary,) = await bot.send(text("333 1234567"))
+    assert keyboard_ids(summary)[0] == "bk:confirm"
+    (booked,) = await bot.send(press("bk:confirm"))
+    assert "LU-" in booked.params["text"]
+    await bot.fake.wait_for(lambda: bool(bot.fake.calls_to("sendDocument")))
+    document = bot.fake.calls_to("sendDocument")[0].params["document"]
+    assert document["filename"].startswith("LU-") and "BEGIN:VCALENDAR" in document["data"]

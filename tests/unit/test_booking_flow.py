@@ -64,6 +64,9 @@ async def test_the_whole_booking_then_cancel(chat: Conversation, desk: BookingDe
     reply = await chat.send("1")
     assert "LU-" in reply.text
     code = reply.text.split("LU-", 1)[1][:4]
+    (calendar,) = reply.attachments
+    assert calendar.filename == f"LU-{code}.ics" and calendar.media_type == "text/calendar"
+    assert b"DTSTART:20261125T090000Z" in calendar.data  # 10:00 in Rome
     assert desk.notices and f"LU-{code}" in desk.notices[0]  # type: ignore[attr-defined]
     reply = await chat.press("bk:mine")
     assert f"LU-{code}" in reply.text
@@ -143,3 +146,13 @@ async def test_without_online_booking_the_counter_contacts_are_given(
     await chat.start(hint="it")
     reply = await chat.send("vorrei un appuntamento")
     assert "0332 536727" in reply.text
+
+
+async def test_a_shared_contact_card_gives_the_phone(chat: Conversation) -> None:
+    from bot.core.messages import Kind
+
+    await chat.start(hint="it")
+    for step in ("vorrei un appuntamento", "1", "1", "1", "Amina Rossi"):
+        await chat.send(step)
+    reply = await chat.send("+39 333 1234567", kind=Kind.CONTACT)
+    assert "Amina Rossi, +39 333 1234567" in reply.text

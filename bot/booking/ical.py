@@ -1,0 +1,50 @@
+"""This module contains iCalendar invitations (RFC 5545) for confirmed appointments."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _fold(line: str) -> list[str]:
+    """Lines of at most 75 octets, continued with a space, as the standard asks."""
+    parts, current = [], ""
+    for char in line:
+        if len((current + char).encode()) > 75:
+            parts.append(current)
+            current = " " + char
+        else:
+            current += char
+    return [*parts, current]
+
+
+def invitation(
+    code: str, summary: str, location: str, description: str, start: datetime, end: datetime
+) -> bytes:
+    """One event, times in UTC, the booking code as its unique id."""
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Sportello Immigrati//sportello//IT",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        "BEGIN:VEVENT",
+        f"UID:{code}@sportello",
+        f"DTSTAMP:{_stamp(datetime.now(UTC))}",
+        f"DTSTART:{_stamp(start)}",
+        f"DTEND:{_stamp(end)}",
+        f"SUMMARY:{_escape(summary)}",
+        f"LOCATION:{_escape(location)}",
+        f"DESCRIPTION:{_escape(description)}",
+        "END:VEVENT",
+        "END:VCALENDAR",
+    ]
+    folded = [part for line in lines for part in _fold(line)]
+    return ("\r\n".join(folded) + "\r\n").encode()
