@@ -77,6 +77,7 @@ async def services(
         telegram = TelegramChannel(engine, settings, interface)
         if desk is not None:
             desk.staff_notice = telegram.alert_staff  # every booking change reaches the staff group
+            telegram.desk, telegram.catalog = desk, content
     whatsapp = None
     if channels and settings.whatsapp_enabled and database is not None:
         whatsapp = WhatsAppChannel(

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.booking.calendar import Slot, free_slots, schedule_of
 from bot.content.catalog import Catalog
 from bot.content.schema import Office
+from bot.i18n import format_date, format_time
 from bot.storage.records import Appointment
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,8 @@ class AppointmentStore(Protocol):
     async def by_code(self, code: str) -> Appointment | None: ...
 
     async def cancel(self, code: str, channel: str, user_id: str) -> bool: ...
+
+    async def between(self, start: datetime, end: datetime) -> list[Appointment]: ...
 
 
 StaffNotice = Callable[[str], Awaitable[None]]
@@ -102,6 +105,25 @@ class BookingDesk:
         schedule = schedule_of(office.booking)
         taken = await self.store.taken(office.id, self.now() - timedelta(days=1))
         return free_slots(schedule, taken, self.now(), self.timezone)
+
+    async def agenda(self, catalog: Catalog, day: date) -> str:
+        """The day's appointments for staff, in Italian (the staff group's language)."""
+        start = datetime.combine(day, time(0), self.timezone)
+        appointments = await self.store.between(start, start + timedelta(days=1))
+        title = f"Agenda di {format_date(day, 'it', 'EEEE d MMMM')}"
+        if not appointments:
+            return f"{title}: nessun appuntamento."
+        lines = [f"{title}: {len(appointments)} appuntamenti"]
+        for appointment in appointments:
+            service = catalog.services.get(appointment.service)
+            name = catalog.localize(service.name, "it").text if service else appointment.service
+            when = format_time(appointment.starts_at.astimezone(self.timezone), "it")
+            lines.append(
+                f"{when} {appointment.code} ({appointment.office}) {name} — "
+                f"{appointment.name or '-'}, {appointment.phone or '-'}, "
+                f"lingua {appointment.language}"
+            )
+        return "\n".join(lines)
 
     async def tell_staff(self, text: str) -> None:
         if self.staff_notice is None:

@@ -14,7 +14,8 @@ import logging
 import os
 import secrets
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import timedelta
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
@@ -38,9 +39,11 @@ from telegram.constants import ChatType, MessageLimit, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
 
+from bot.booking.service import BookingDesk
 from bot.channels.flood import FloodControl, Verdict
 from bot.channels.formatting import split_message, to_html, to_plain
 from bot.config import Settings
+from bot.content.catalog import Catalog
 from bot.core.messages import Incoming, Kind, Reply
 from bot.i18n import N_, Interface, Translator, bidi_text
 
@@ -139,6 +142,9 @@ class TelegramChannel:
         self.languages: tuple[str, ...] = ()
         self.default_language = "it"
         self.flood = FloodControl(settings.telegram_rate_limit)
+        # Set by the composition root when bookings are on: staff agenda commands use them.
+        self.desk: BookingDesk | None = None
+        self.catalog: Callable[[], Catalog] | None = None
         self._chat_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
@@ -404,9 +410,16 @@ class TelegramChannel:
         command = words[0].split("@", 1)[0].lower() if words else ""
         if command == "status":
             await self._say(message.chat_id, self._status(t))
+        elif command in ("oggi", "today", "domani", "tomorrow") and self.desk and self.catalog:
+            day = self.desk.now().date() + timedelta(days=command in ("domani", "tomorrow"))
+            await self._say(message.chat_id, await self.desk.agenda(self.catalog(), day))
         else:
             await self._say(
-                message.chat_id, t._("Staff commands: /status shows whether the bot is working.")
+                message.chat_id,
+                t._(
+                    "Staff commands: /status shows whether the bot is working; /oggi and "
+                    "/domani (/today, /tomorrow) show the day's appointments."
+                ),
             )
 
     def _status(self, t: Translator) -> str:

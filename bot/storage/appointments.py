@@ -160,6 +160,15 @@ class AppointmentStore:
         ) as cursor:
             return [_row(tuple(row)) for row in await cursor.fetchall()]
 
+    async def between(self, start: datetime, end: datetime) -> list[Appointment]:
+        """Active appointments starting in [start, end), in time order: an agenda."""
+        async with self._db.connection.execute(
+            f"SELECT {_COLUMNS} FROM appointments WHERE status = 'active' "
+            "AND starts_at >= ? AND starts_at < ? ORDER BY starts_at, office",
+            (_iso(start), _iso(end)),
+        ) as cursor:
+            return [_row(tuple(row)) for row in await cursor.fetchall()]
+
     async def cancel(self, code: str, channel: str, user_id: str) -> bool:
         cursor = await self._db.write(
             "UPDATE appointments SET status = 'cancelled', updated_at = ? "

@@ -385,3 +385,12 @@ async def test_booking_with_buttons_sends_the_code_and_a_calendar_file(bot: Bot)
     await bot.fake.wait_for(lambda: bool(bot.fake.calls_to("sendDocument")))
     document = bot.fake.calls_to("sendDocument")[0].params["document"]
     assert document["filename"].startswith("LU-") and "BEGIN:VCALENDAR" in document["data"]
+
+
+async def test_staff_see_the_agenda(bot: Bot) -> None:
+    (agenda,) = await bot.send(update("group_message", text="/oggi"), chat_id=STAFF_CHAT)
+    assert agenda.params["text"].startswith("Agenda di ")
+    (refusal,) = await bot.send(
+        update("group_message", text="/domani", user=666), chat_id=STAFF_CHAT
+    )
+    assert "Agenda" not in refusal.params["text"]

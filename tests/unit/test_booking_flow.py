@@ -68,6 +68,9 @@ async def test_the_whole_booking_then_cancel(chat: Conversation, desk: BookingDe
     assert calendar.filename == f"LU-{code}.ics" and calendar.media_type == "text/calendar"
     assert b"DTSTART:20261125T090000Z" in calendar.data  # 10:00 in Rome
     assert desk.notices and f"LU-{code}" in desk.notices[0]  # type: ignore[attr-defined]
+    agenda = await desk.agenda(chat.engine._catalog(), NOW.date())
+    assert agenda.startswith("Agenda di mercoledì 25 novembre: 1 appuntamenti")
+    assert f"10:00 LU-{code} (luino) Rinnovo del permesso — Amina Rossi, 333 1234567" in agenda
     reply = await chat.press("bk:mine")
     assert f"LU-{code}" in reply.text
     await chat.press(f"bk:cancel:LU-{code}")
