@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from bot.booking.reminders import Reminders, Sender
 from bot.booking.service import BookingDesk
 from bot.channels.telegram import TelegramChannel
 from bot.channels.whatsapp import WhatsAppChannel
@@ -35,6 +36,7 @@ class Services:
     database: Database | None
     telegram: TelegramChannel | None = None
     whatsapp: WhatsAppChannel | None = None
+    reminders: Reminders | None = None
 
 
 def build_interface(settings: Settings, content: ContentHolder) -> Interface:
@@ -89,8 +91,18 @@ async def services(
             default_language=lambda: content.catalog.default_language,
             staff_alert=telegram.alert_staff if telegram is not None else None,
         )
+    reminders = None
+    if desk is not None:
+        senders: dict[str, Sender] = {}
+        if telegram is not None:
+            senders["telegram"] = telegram.remind
+        if whatsapp is not None:
+            senders["whatsapp"] = whatsapp.remind
+        reminders = Reminders(desk, content, interface, senders, hour=settings.reminder_hour)
     try:
-        yield Services(settings, content, interface, engine, database, telegram, whatsapp)
+        yield Services(
+            settings, content, interface, engine, database, telegram, whatsapp, reminders
+        )
     finally:
         if database is not None:
             await database.close()

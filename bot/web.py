@@ -103,23 +103,26 @@ def create_web_app(services: Services) -> Starlette:
             services.content.watch(services.settings.content_poll_seconds)
         )
         cleaner = asyncio.create_task(_purge_periodically(services))
+        background = [watcher, cleaner]
         if telegram is not None:
             catalog = services.content.catalog
             languages = [language.code for language in catalog.enabled_languages]
             await telegram.start(languages, catalog.default_language)
         if whatsapp is not None:
             await whatsapp.start()
+        if services.reminders is not None:  # after the channels: they send the reminders
+            background.append(asyncio.create_task(services.reminders.run()))
         try:
             yield
         finally:
+            for task in background:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             if whatsapp is not None:
                 await whatsapp.stop()
             if telegram is not None:
                 await telegram.stop()
-            for task in (watcher, cleaner):
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
 
     return Starlette(routes=routes, lifespan=lifespan)
 

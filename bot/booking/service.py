@@ -54,6 +54,10 @@ class AppointmentStore(Protocol):
 
     async def between(self, start: datetime, end: datetime) -> list[Appointment]: ...
 
+    async def to_remind(self, start: datetime, end: datetime) -> list[Appointment]: ...
+
+    async def mark_reminded(self, code: str) -> None: ...
+
 
 StaffNotice = Callable[[str], Awaitable[None]]
 

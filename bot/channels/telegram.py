@@ -14,7 +14,7 @@ import logging
 import os
 import secrets
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 from typing import Any, Protocol
 from urllib.parse import urlparse
@@ -46,6 +46,7 @@ from bot.config import Settings
 from bot.content.catalog import Catalog
 from bot.core.messages import Incoming, Kind, Reply
 from bot.i18n import N_, Interface, Translator, bidi_text
+from bot.storage.records import Appointment
 
 log = logging.getLogger(__name__)
 # httpx logs every request URL at INFO, and Bot API URLs contain the bot's token.
@@ -341,6 +342,17 @@ class TelegramChannel:
             reply_markup=keyboard,
             link_preview_options=LinkPreviewOptions(is_disabled=True),
         )
+
+    async def remind(
+        self, appointment: Appointment, text: str, variables: Mapping[str, str]
+    ) -> bool:
+        """Send a reminder to a user's private chat; False when Telegram refused it."""
+        try:
+            await self._say(int(appointment.user_id), text)
+        except (TelegramError, ValueError) as error:
+            log.warning("telegram: a reminder could not be sent: %s", error)
+            return False
+        return True
 
     async def _say(self, chat_id: int, text: str) -> None:
         await self._send(chat_id, to_html(text), None)

@@ -35,6 +35,7 @@ from bot.i18n import Interface, bidi_text
 from bot.notify.worker import OutboxWorker, SendError
 from bot.storage.inbound import InboundLog
 from bot.storage.outbox import Outbox
+from bot.storage.records import Appointment
 
 log = logging.getLogger(__name__)
 # Twilio's client can log request bodies (phone numbers, messages): never below WARNING.
@@ -318,6 +319,16 @@ class WhatsAppChannel:
                 "Please contact the person another way."
             )
         return "refused"
+
+    async def remind(
+        self, appointment: Appointment, text: str, variables: Mapping[str, str]
+    ) -> bool:
+        """A reminder: free text inside the 24-hour window, else the REMINDER template.
+
+        Always True: a reminder that may not be sent is recorded and staff are told once.
+        """
+        await self.notify(appointment.user_id, text, "reminder", variables)
+        return True
 
     # -- outbound --------------------------------------------------------------------------
 

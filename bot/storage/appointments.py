@@ -169,6 +169,20 @@ class AppointmentStore:
         ) as cursor:
             return [_row(tuple(row)) for row in await cursor.fetchall()]
 
+    async def to_remind(self, start: datetime, end: datetime) -> list[Appointment]:
+        """Active appointments starting in [start, end) whose reminder has not gone out."""
+        async with self._db.connection.execute(
+            f"SELECT {_COLUMNS} FROM appointments WHERE status = 'active' AND reminded_at IS NULL "
+            "AND starts_at >= ? AND starts_at < ? ORDER BY starts_at",
+            (_iso(start), _iso(end)),
+        ) as cursor:
+            return [_row(tuple(row)) for row in await cursor.fetchall()]
+
+    async def mark_reminded(self, code: str) -> None:
+        await self._db.write(
+            "UPDATE appointments SET reminded_at = ? WHERE code = ?", (time.time(), code)
+        )
+
     async def cancel(self, code: str, channel: str, user_id: str) -> bool:
         cursor = await self._db.write(
             "UPDATE appointments SET status = 'cancelled', updated_at = ? "

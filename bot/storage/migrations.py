@@ -81,4 +81,11 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE INDEX appointments_user ON appointments (channel, user_id, status);
         """,
     ),
+    (
+        4,
+        "appointment reminders",
+        """
+        ALTER TABLE appointments ADD COLUMN reminded_at REAL;
+        """,
+    ),
 )

@@ -1,0 +1,89 @@
+"""This module contains the reminders sent the day before an appointment."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, time, timedelta
+
+from bot.booking.service import BookingDesk
+from bot.content.catalog import Catalog
+from bot.i18n import Interface, format_date, format_time
+from bot.storage.records import Appointment
+
+log = logging.getLogger(__name__)
+
+#: Sends a reminder to one user on one channel; returns False when it could not be sent.
+Sender = Callable[[Appointment, str, Mapping[str, str]], Awaitable[bool]]
+
+
+class Reminders:
+    """Once a day, from the configured hour, reminds everyone booked for the next day."""
+
+    def __init__(
+        self,
+        desk: BookingDesk,
+        catalog: Callable[[], Catalog],
+        interface: Interface,
+        senders: Mapping[str, Sender],
+        hour: int = 18,
+    ) -> None:
+        self.desk = desk
+        self.catalog = catalog
+        self.interface = interface
+        self.senders = senders
+        self.hour = hour
+
+    def text(self, appointment: Appointment) -> tuple[str, dict[str, str]]:
+        """The reminder in the user's language, and the variables of its WhatsApp template."""
+        catalog = self.catalog()
+        language = appointment.language if catalog.language(appointment.language) else "it"
+        t = self.interface.translator(language)
+        start = appointment.starts_at.astimezone(self.desk.timezone)
+        office = next((o for o in catalog.offices if o.id == appointment.office), None)
+        service = catalog.services.get(appointment.service)
+        when = (
+            f"{format_date(start.date(), language, 'EEEE d MMMM')}, {format_time(start, language)}"
+        )
+        address = office.address if office else ""
+        lines = [
+            t._("Reminder: your appointment {code} is tomorrow, {when}, at {address}.").format(
+                code=appointment.code, when=when, address=address
+            )
+        ]
+        if service is not None:
+            lines += [
+                "",
+                t._("Bring with you:"),
+                catalog.localize(service.documents, language).text,
+            ]
+        lines += ["", t._("If you cannot come, please cancel it in “My appointments”.")]
+        return "\n".join(lines), {"1": appointment.code, "2": when, "3": address}
+
+    async def run_once(self) -> int:
+        """Send the reminders that are due now; returns how many went out."""
+        now = self.desk.now()
+        if now.hour < self.hour:
+            return 0
+        tomorrow = datetime.combine(now.date() + timedelta(days=1), time(0), self.desk.timezone)
+        sent = 0
+        for appointment in await self.desk.store.to_remind(tomorrow, tomorrow + timedelta(days=1)):
+            sender = self.senders.get(appointment.channel)
+            if sender is None:
+                continue  # the terminal chat, say: nobody to remind
+            text, variables = self.text(appointment)
+            if await sender(appointment, text, variables):
+                await self.desk.store.mark_reminded(appointment.code)
+                sent += 1
+        return sent
+
+    async def run(self, interval: float = 300.0) -> None:
+        while True:
+            try:
+                count = await self.run_once()
+                if count:
+                    log.info("reminders: %d sent", count)
+            except Exception:
+                log.exception("reminders: a round failed; it will run again")
+            await asyncio.sleep(interval)

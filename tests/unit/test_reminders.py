@@ -1,0 +1,67 @@
+"""Reminders the day before, in the user's language, once, through each user's channel."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.booking.reminders import Reminders
+from bot.booking.service import BookingDesk
+from bot.content.catalog import Catalog
+from bot.i18n import Interface
+from bot.storage.appointments import AppointmentStore
+from bot.storage.db import Database
+from bot.storage.records import Appointment
+
+ROME = ZoneInfo("Europe/Rome")
+
+
+async def test_reminders_go_out_once_from_the_configured_hour(
+    tmp_path: Path, catalog: Catalog, interface: Interface
+) -> None:
+    clock = [datetime(2026, 12, 1, 17, 0, tzinfo=ROME)]  # Tuesday
+    sent: list[tuple[str, str, str]] = []
+
+    async def sender(appointment: Appointment, text: str, variables: Mapping[str, str]) -> bool:
+        sent.append((appointment.channel, text, variables["1"]))
+        return True
+
+    async with Database(tmp_path / "bot.sqlite3") as database:
+        store = AppointmentStore(database)
+        desk = BookingDesk(store, ROME, clock=lambda: clock[0])
+        start = datetime(2026, 12, 2, 10, 0, tzinfo=ROME)  # Wednesday
+        for channel, user, language in (
+            ("telegram", "501", "it"),
+            ("whatsapp", "+393330000000", "en"),
+            ("terminal", "local", "it"),
+        ):
+            await store.book(
+                office="luino",
+                service="permit_renewal",
+                starts_at=start,
+                ends_at=start,
+                capacity=5,
+                max_active=2,
+                channel=channel,
+                user_id=user,
+                name="A",
+                phone="1",
+                language=language,
+                code_prefix="LU",
+                now=clock[0],
+            )
+        reminders = Reminders(
+            desk, lambda: catalog, interface, {"telegram": sender, "whatsapp": sender}, hour=18
+        )
+        assert await reminders.run_once() == 0  # 17:00: too early
+        clock[0] = datetime(2026, 12, 1, 18, 5, tzinfo=ROME)
+        assert await reminders.run_once() == 2  # the terminal user has no channel to be reached on
+        assert await reminders.run_once() == 0  # once only
+    texts = {channel: text for channel, text, _ in sent}
+    assert "domani" in texts["telegram"] and "mercoledì 2 dicembre, 10:00" in texts["telegram"]
+    assert "via Ronchetto 1" in texts["telegram"]
+    assert "passaporto" in texts["telegram"]  # the documents to bring
+    assert "tomorrow" in texts["whatsapp"] and "passport" in texts["whatsapp"]
+    assert all(code.startswith("LU-") for _, _, code in sent)
