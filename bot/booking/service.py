@@ -52,6 +52,16 @@ class AppointmentStore(Protocol):
 
     async def cancel(self, code: str, channel: str, user_id: str) -> bool: ...
 
+    async def move(
+        self,
+        code: str,
+        channel: str,
+        user_id: str,
+        starts_at: datetime,
+        ends_at: datetime,
+        capacity: int,
+    ) -> bool: ...
+
     async def between(self, start: datetime, end: datetime) -> list[Appointment]: ...
 
     async def to_remind(self, start: datetime, end: datetime) -> list[Appointment]: ...

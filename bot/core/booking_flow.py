@@ -19,7 +19,7 @@ from bot.content.schema import Office
 from bot.core.messages import Attachment, Choice, Reply
 from bot.core.sessions import State
 from bot.i18n import format_date, format_time
-from bot.storage.records import SlotFull, TooManyBookings
+from bot.storage.records import Appointment, SlotFull, TooManyBookings
 
 if TYPE_CHECKING:
     from bot.core.engine import _Turn
@@ -64,11 +64,13 @@ class BookingFlow:
         if step == "day" and self.draft.get("office"):
             return await self._day_chosen(value)
         if step == "time" and self.draft.get("office"):
-            return self._time_chosen(value)
+            return await self._time_chosen(value)
         if step == "confirm" and self._complete():
             return await self._confirm()
         if step == "mine":
             return await self.mine()
+        if step == "move":
+            return await self._start_move(value)
         if step == "cancel":
             return await self._ask_cancel(value)
         if step == "cancelyes":
@@ -154,13 +156,66 @@ class BookingFlow:
             f"{before}\n\n{text}" if before else text, [*choices, self.turn._home_choice()]
         )
 
-    def _time_chosen(self, value: str) -> Reply:
+    async def _time_chosen(self, value: str) -> Reply:
         try:
             datetime.strptime(value, "%Y%m%dT%H%M")
         except ValueError:
             return self.turn.home()
         self.draft["start"] = value
+        if self.draft.get("move"):
+            return await self._move()
         return self._ask_name(self.t._("Please write your name and surname."))
+
+    async def _start_move(self, code: str) -> Reply:
+        appointment = await self._own(code)
+        office = self._office(appointment.office) if appointment else None
+        if appointment is None or office is None:
+            return await self.mine()
+        self.draft.clear()
+        self.draft.update(move=appointment.code, service=appointment.service, office=office.id)
+        return await self._office_chosen(office)
+
+    async def _move(self) -> Reply:
+        office = self._office(self.draft["office"])
+        code = self.draft["move"]
+        if office is None or office.booking is None:
+            return self.turn.home()
+        start = self._start()
+        session = self.turn.session
+        end = start + timedelta(minutes=office.booking.slot_minutes)
+        try:
+            moved = await self.desk.store.move(
+                code, session.channel, session.user_id, start, end, office.booking.capacity
+            )
+        except SlotFull:
+            return await self._day_chosen(
+                self.draft["day"],
+                self.t._("Sorry, someone has just taken that time. Please choose another one."),
+            )
+        self.draft.clear()
+        if not moved:
+            return await self.mine()
+        await self.desk.tell_staff(
+            f"🔁 Appuntamento spostato {code}: {office.id} — "
+            f"{format_date(start.date(), 'it', 'full')} {format_time(start, 'it')}"
+        )
+        text = self.t._("Your appointment {code} is moved to {when}.").format(
+            code=code, when=self._when(start)
+        )
+        return await self.mine(f"**{text}**")
+
+    async def _own(self, code: str) -> Appointment | None:
+        """The user's own active appointment with this code, or None."""
+        appointment = await self.desk.store.by_code(code)
+        session = self.turn.session
+        if (
+            appointment is None
+            or appointment.status != "active"
+            or appointment.user_id != session.user_id
+            or appointment.channel != session.channel
+        ):
+            return None
+        return appointment
 
     def _ask_name(self, text: str) -> Reply:
         self.turn.session.state = NAME
@@ -290,6 +345,12 @@ class BookingFlow:
             )
             choices.append(
                 Choice(
+                    f"{BOOK}move:{appointment.code}",
+                    self.t._("Move {code}").format(code=appointment.code),
+                )
+            )
+            choices.append(
+                Choice(
                     f"{BOOK}cancel:{appointment.code}",
                     self.t._("Cancel {code}").format(code=appointment.code),
                 )
@@ -297,12 +358,8 @@ class BookingFlow:
         return self.turn.reply("\n".join(lines), [*choices, self.turn._home_choice()])
 
     async def _ask_cancel(self, code: str) -> Reply:
-        appointment = await self.desk.store.by_code(code)
-        if (
-            appointment is None
-            or appointment.user_id != self.turn.session.user_id
-            or appointment.channel != self.turn.session.channel
-        ):
+        appointment = await self._own(code)
+        if appointment is None:
             return await self.mine()
         question = self.t._("Cancel the appointment {code}?").format(code=appointment.code)
         return self.turn.reply(

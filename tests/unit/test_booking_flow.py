@@ -159,3 +159,19 @@ async def test_a_shared_contact_card_gives_the_phone(chat: Conversation) -> None
         await chat.send(step)
     reply = await chat.send("+39 333 1234567", kind=Kind.CONTACT)
     assert "Amina Rossi, +39 333 1234567" in reply.text
+
+
+async def test_moving_keeps_the_code(chat: Conversation, desk: BookingDesk) -> None:
+    await book_up_to_the_summary(chat)
+    reply = await chat.send("1")
+    code = "LU-" + reply.text.split("LU-", 1)[1][:4]
+    await chat.press("bk:mine")
+    assert chat.ids()[:2] == [f"bk:move:{code}", f"bk:cancel:{code}"]
+    await chat.press(f"bk:move:{code}")
+    await chat.send("1")  # the same day
+    reply = await chat.send("2")  # the second time: 10:30
+    assert f"{code} è spostato a mercoledì 25 novembre, 10:30" in reply.text
+    (moved,) = await desk.store.active_for("test", "u1", now=NOW)
+    assert moved.code == code
+    assert moved.starts_at == datetime(2026, 11, 25, 10, 30, tzinfo=ROME)
+    assert any("spostato" in notice for notice in desk.notices)  # type: ignore[attr-defined]
