@@ -95,10 +95,11 @@ async def services(
     if desk is not None:
         senders: dict[str, Sender] = {}
         if telegram is not None:
-            senders["telegram"] = telegram.remind
+            senders["telegram"] = telegram.tell
         if whatsapp is not None:
-            senders["whatsapp"] = whatsapp.remind
+            senders["whatsapp"] = whatsapp.tell
         reminders = Reminders(desk, content, interface, senders, hour=settings.reminder_hour)
+        desk.user_notice = reminders.tell  # staff cancelling a booking: the user is told
     try:
         yield Services(
             settings, content, interface, engine, database, telegram, whatsapp, reminders

@@ -14,8 +14,10 @@ from bot.storage.records import Appointment
 
 log = logging.getLogger(__name__)
 
-#: Sends a reminder to one user on one channel; returns False when it could not be sent.
-Sender = Callable[[Appointment, str, Mapping[str, str]], Awaitable[bool]]
+#: Sends a message about an appointment to its user, on the user's channel, for a purpose
+#: ("reminder", "staff_cancel": the WhatsApp template to use outside the 24-hour window);
+#: returns False when it could not be sent.
+Sender = Callable[[Appointment, str, Mapping[str, str], str], Awaitable[bool]]
 
 
 class Reminders:
@@ -61,6 +63,24 @@ class Reminders:
         lines += ["", t._("If you cannot come, please cancel it in “My appointments”.")]
         return "\n".join(lines), {"1": appointment.code, "2": when, "3": address}
 
+    async def tell(self, appointment: Appointment, event: str) -> None:
+        """Tell a user what staff did to their booking (for now: cancelled it)."""
+        sender = self.senders.get(appointment.channel)
+        if sender is None or event != "cancelled_by_staff":
+            return
+        catalog = self.catalog()
+        language = appointment.language if catalog.language(appointment.language) else "it"
+        t = self.interface.translator(language)
+        start = appointment.starts_at.astimezone(self.desk.timezone)
+        when = (
+            f"{format_date(start.date(), language, 'EEEE d MMMM')}, {format_time(start, language)}"
+        )
+        text = t._(
+            "The counter had to cancel your appointment {code} ({when}). Please book another "
+            "time or contact the counter."
+        ).format(code=appointment.code, when=when)
+        await sender(appointment, text, {"1": appointment.code, "2": when}, "staff_cancel")
+
     async def run_once(self) -> int:
         """Send the reminders that are due now; returns how many went out."""
         now = self.desk.now()
@@ -73,7 +93,7 @@ class Reminders:
             if sender is None:
                 continue  # the terminal chat, say: nobody to remind
             text, variables = self.text(appointment)
-            if await sender(appointment, text, variables):
+            if await sender(appointment, text, variables, "reminder"):
                 await self.desk.store.mark_reminded(appointment.code)
                 sent += 1
         return sent

@@ -52,6 +52,8 @@ class AppointmentStore(Protocol):
 
     async def cancel(self, code: str, channel: str, user_id: str) -> bool: ...
 
+    async def set_status(self, code: str, status: str) -> bool: ...
+
     async def move(
         self,
         code: str,
@@ -69,7 +71,9 @@ class AppointmentStore(Protocol):
     async def mark_reminded(self, code: str) -> None: ...
 
 
-StaffNotice = Callable[[str], Awaitable[None]]
+StaffNotice = Callable[[str, str | None], Awaitable[None]]
+UserNotice = Callable[[Appointment, str], Awaitable[None]]
+STAFF_STATUSES = {"attended": "attended", "no_show": "no_show", "cancel": "cancelled"}
 
 
 class BookingDesk:
@@ -87,6 +91,8 @@ class BookingDesk:
         self.retention_days = retention_days
         self.timezone = timezone
         self.staff_notice = staff_notice
+        #: Tells a user (on their channel, in their language) what staff did to a booking.
+        self.user_notice: UserNotice | None = None
         self._clock = clock or (lambda: datetime.now(timezone))
 
     def now(self) -> datetime:
@@ -139,10 +145,26 @@ class BookingDesk:
             )
         return "\n".join(lines)
 
-    async def tell_staff(self, text: str) -> None:
+    async def staff_update(self, code: str, action: str) -> str | None:
+        """A staff button: mark attended or no-show, or cancel (the user is told)."""
+        status = STAFF_STATUSES.get(action)
+        appointment = await self.store.by_code(code)
+        if status is None or appointment is None or appointment.status != "active":
+            return None
+        if not await self.store.set_status(code, status):
+            return None
+        if status == "cancelled" and self.user_notice is not None:
+            try:
+                await self.user_notice(appointment, "cancelled_by_staff")
+            except Exception:
+                log.exception("booking: the user could not be told of a cancellation")
+        labels = {"attended": "presente", "no_show": "assente", "cancelled": "annullato"}
+        return f"{appointment.code}: {labels[status]}."
+
+    async def tell_staff(self, text: str, code: str | None = None) -> None:
         if self.staff_notice is None:
             return
         try:
-            await self.staff_notice(text)
+            await self.staff_notice(text, code)
         except Exception:
             log.exception("booking: staff could not be told of a change")

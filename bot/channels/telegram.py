@@ -8,6 +8,7 @@ never in PTB's own handlers, so every flow is the same on every channel.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import io
 import logging
@@ -53,6 +54,7 @@ log = logging.getLogger(__name__)
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
 CHANNEL = "telegram"
+STAFF = "staff:"
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for callback_data
 
 #: Commands shown in Telegram's menu, in every enabled language.
@@ -308,6 +310,9 @@ class TelegramChannel:
         except TelegramError as error:
             log.info("telegram: cannot acknowledge a button press: %s", error)
         chat = query.message.chat if query.message is not None else None
+        if chat is not None and chat.id == self.settings.telegram_staff_chat_id:
+            await self._staff_button(query)
+            return
         if chat is None or chat.type != ChatType.PRIVATE:
             return
         user = query.from_user
@@ -343,14 +348,14 @@ class TelegramChannel:
             link_preview_options=LinkPreviewOptions(is_disabled=True),
         )
 
-    async def remind(
-        self, appointment: Appointment, text: str, variables: Mapping[str, str]
+    async def tell(
+        self, appointment: Appointment, text: str, variables: Mapping[str, str], purpose: str
     ) -> bool:
-        """Send a reminder to a user's private chat; False when Telegram refused it."""
+        """Message a user's private chat about their booking; False when Telegram refused."""
         try:
             await self._say(int(appointment.user_id), text)
         except (TelegramError, ValueError) as error:
-            log.warning("telegram: a reminder could not be sent: %s", error)
+            log.warning("telegram: a %s message could not be sent: %s", purpose, error)
             return False
         return True
 
@@ -368,15 +373,40 @@ class TelegramChannel:
     def is_staff(self, user_id: int) -> bool:
         return user_id in self.settings.telegram_staff_user_ids
 
-    async def alert_staff(self, text: str) -> None:
-        """Tell the staff group something needs a person (logged when there is no group)."""
+    async def alert_staff(self, text: str, code: str | None = None) -> None:
+        """Tell the staff group; a booking ``code`` adds attended/no-show/cancel buttons."""
         if self.settings.telegram_staff_chat_id is None:
-            log.warning("staff alert with no TELEGRAM_STAFF_CHAT_ID configured: %s", text)
+            # The text stays out of the log: it holds names and phone numbers.
+            log.warning("a staff notice was dropped: TELEGRAM_STAFF_CHAT_ID is not configured")
             return
+        keyboard = None
+        if code is not None:
+            keyboard = InlineKeyboardMarkup(
+                [
+                    [
+                        InlineKeyboardButton(
+                            "✅ Presente", callback_data=f"{STAFF}attended:{code}"
+                        ),
+                        InlineKeyboardButton("🚫 Assente", callback_data=f"{STAFF}no_show:{code}"),
+                        InlineKeyboardButton("❌ Annulla", callback_data=f"{STAFF}cancel:{code}"),
+                    ]
+                ]
+            )
         try:
-            await self._say(self.settings.telegram_staff_chat_id, text)
+            await self._send(self.settings.telegram_staff_chat_id, to_html(text), keyboard)
         except TelegramError as error:
             log.error("telegram: cannot alert the staff group: %s", error)
+
+    async def _staff_button(self, query: CallbackQuery) -> None:
+        """A staff member marks a booking attended or no-show, or cancels it (user told)."""
+        if not self.is_staff(query.from_user.id) or self.desk is None:
+            return
+        action, _, code = (query.data or "").removeprefix(STAFF).partition(":")
+        outcome = await self.desk.staff_update(code, action) if code else None
+        if outcome is None or query.message is None:
+            return
+        with contextlib.suppress(TelegramError):
+            await self._send(query.message.chat.id, to_html(outcome), None)
 
     async def _membership(self, change: ChatMemberUpdated) -> None:
         """Stay in the staff group; leave any other group a stranger added the bot to."""

@@ -320,14 +320,15 @@ class WhatsAppChannel:
             )
         return "refused"
 
-    async def remind(
-        self, appointment: Appointment, text: str, variables: Mapping[str, str]
+    async def tell(
+        self, appointment: Appointment, text: str, variables: Mapping[str, str], purpose: str
     ) -> bool:
-        """A reminder: free text inside the 24-hour window, else the REMINDER template.
+        """A message about a booking: free text inside the 24-hour window, else the template
+        for ``purpose`` (TWILIO_TEMPLATE_REMINDER, TWILIO_TEMPLATE_STAFF_CANCEL).
 
-        Always True: a reminder that may not be sent is recorded and staff are told once.
+        Always True: a message that may not be sent is recorded and staff are told once.
         """
-        await self.notify(appointment.user_id, text, "reminder", variables)
+        await self.notify(appointment.user_id, text, purpose, variables)
         return True
 
     # -- outbound --------------------------------------------------------------------------

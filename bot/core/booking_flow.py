@@ -300,7 +300,8 @@ class BookingFlow:
         await self.desk.tell_staff(
             f"📅 Nuovo appuntamento {booked.code}: {service.id} — {office.id} — "
             f"{format_date(start.date(), 'it', 'full')} {format_time(start, 'it')} — "
-            f"{booked.name}, {booked.phone} — lingua {booked.language}"
+            f"{booked.name}, {booked.phone} — lingua {booked.language}",
+            booked.code,
         )
         text = self.t._("Your appointment is booked. Your code is {code}: keep it.").format(
             code=booked.code

@@ -183,6 +183,15 @@ class AppointmentStore:
             "UPDATE appointments SET reminded_at = ? WHERE code = ?", (time.time(), code)
         )
 
+    async def set_status(self, code: str, status: str) -> bool:
+        """Staff mark an active booking attended, no-show or cancelled."""
+        cursor = await self._db.write(
+            "UPDATE appointments SET status = ?, updated_at = ? "
+            "WHERE code = ? AND status = 'active'",
+            (status, time.time(), code.upper()),
+        )
+        return cursor.rowcount > 0
+
     async def cancel(self, code: str, channel: str, user_id: str) -> bool:
         cursor = await self._db.write(
             "UPDATE appointments SET status = 'cancelled', updated_at = ? "

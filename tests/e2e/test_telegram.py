@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import copy
 import json
@@ -394,3 +395,50 @@ async def test_staff_see_the_agenda(bot: Bot) -> None:
         update("group_message", text="/domani", user=666), chat_id=STAFF_CHAT
     )
     assert "Agenda" not in refusal.params["text"]
+
+
+async def test_staff_buttons_on_a_booking_and_the_user_told_of_a_cancellation(bot: Bot) -> None:
+    await bot.send(start(language_code="it"))
+    await bot.send(text("vorrei un appuntamento"))
+    (days,) = await bot.send(press("bk:svc:permit_renewal"))
+    (times,) = await bot.send(press(keyboard_ids(days)[0]))
+    await bot.send(press(keyboard_ids(times)[0]))
+    await bot.send(text("Amina Rossi"))
+    await bot.send(text("333 1234567"))
+    before = len(bot.fake.sent(STAFF_CHAT))
+    (booked,) = await bot.send(press("bk:confirm"))
+    code = "LU-" + booked.params["text"].split("LU-", 1)[1][:4]
+    await bot.fake.wait_for(lambda: len(bot.fake.sent(STAFF_CHAT)) > before)
+    notice = bot.fake.sent(STAFF_CHAT)[-1]
+    assert code in notice.params["text"] and "Amina Rossi" in notice.params["text"]
+    assert keyboard_ids(notice) == [f"staff:attended:{code}"]  # first button of the row
+    row = notice.params["reply_markup"]["inline_keyboard"][0]
+    assert [button["callback_data"] for button in row] == [
+        f"staff:attended:{code}",
+        f"staff:no_show:{code}",
+        f"staff:cancel:{code}",
+    ]
+
+    def staff_press(data: str, user: int) -> dict[str, Any]:
+        payload = press(data, user=user)
+        payload["callback_query"]["message"]["chat"] = {
+            "id": STAFF_CHAT,
+            "type": "supergroup",
+            "title": "Staff",
+        }
+        return payload
+
+    stranger_press = staff_press(f"staff:cancel:{code}", 666)
+    sent_to_user = len(bot.fake.sent(USER))
+    if bot.webhook_base is None:
+        bot.fake.queue(stranger_press)
+    else:
+        await bot.post({**stranger_press, "update_id": 91})
+    await asyncio.sleep(0.5)
+    assert len(bot.fake.sent(USER)) == sent_to_user  # not staff: nothing happens
+    (told,) = await bot.send(staff_press(f"staff:cancel:{code}", STAFF_USER), chat_id=USER)
+    assert f"annullare il tuo appuntamento {code}" in told.params["text"]
+    await bot.fake.wait_for(
+        lambda: f"{code}: annullato." in bot.fake.sent(STAFF_CHAT)[-1].params["text"]
+    )
+    assert sum(f"{code}: annullato." in c.params["text"] for c in bot.fake.sent(STAFF_CHAT)) == 1

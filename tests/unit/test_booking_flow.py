@@ -28,7 +28,7 @@ async def desk(tmp_path: Path) -> AsyncIterator[BookingDesk]:
         desk = BookingDesk(AppointmentStore(database), ROME, clock=lambda: NOW)
         desk.notices = []  # type: ignore[attr-defined]
 
-        async def notice(text: str) -> None:
+        async def notice(text: str, code: str | None = None) -> None:
             desk.notices.append(text)  # type: ignore[attr-defined]
 
         desk.staff_notice = notice

@@ -24,7 +24,10 @@ async def test_reminders_go_out_once_from_the_configured_hour(
     clock = [datetime(2026, 12, 1, 17, 0, tzinfo=ROME)]  # Tuesday
     sent: list[tuple[str, str, str]] = []
 
-    async def sender(appointment: Appointment, text: str, variables: Mapping[str, str]) -> bool:
+    async def sender(
+        appointment: Appointment, text: str, variables: Mapping[str, str], purpose: str
+    ) -> bool:
+        assert purpose == "reminder"
         sent.append((appointment.channel, text, variables["1"]))
         return True
 
