@@ -455,12 +455,20 @@ class TelegramChannel:
         elif command in ("oggi", "today", "domani", "tomorrow") and self.desk and self.catalog:
             day = self.desk.now().date() + timedelta(days=command in ("domani", "tomorrow"))
             await self._say(message.chat_id, await self.desk.agenda(self.catalog(), day))
+        elif command in ("settimana", "week") and self.desk and self.catalog:
+            today = self.desk.now().date()
+            await self._say(message.chat_id, await self.desk.agenda(self.catalog(), today, 7))
+        elif command in ("cerca", "find") and self.desk and self.catalog:
+            query = words[1] if len(words) > 1 else ""
+            await self._say(message.chat_id, await self.desk.find(self.catalog(), query))
         else:
             await self._say(
                 message.chat_id,
                 t._(
                     "Staff commands: /status shows whether the bot is working; /oggi and "
-                    "/domani (/today, /tomorrow) show the day's appointments."
+                    "/domani (/today, /tomorrow) show the day's appointments, /settimana "
+                    "(/week) the next seven days; /cerca (/find) followed by a code or a "
+                    "phone number finds a booking."
                 ),
             )
 

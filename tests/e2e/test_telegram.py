@@ -442,3 +442,12 @@ async def test_staff_buttons_on_a_booking_and_the_user_told_of_a_cancellation(bo
         lambda: f"{code}: annullato." in bot.fake.sent(STAFF_CHAT)[-1].params["text"]
     )
     assert sum(f"{code}: annullato." in c.params["text"] for c in bot.fake.sent(STAFF_CHAT)) == 1
+
+
+async def test_staff_find_and_week(bot: Bot) -> None:
+    (found,) = await bot.send(
+        update("group_message", text="/cerca@sportello_test_bot 99999"), chat_id=STAFF_CHAT
+    )
+    assert found.params["text"] == "Nessun appuntamento attivo per 99999."
+    (week,) = await bot.send(update("group_message", text="/settimana"), chat_id=STAFF_CHAT)
+    assert "e dei 6 giorni seguenti" in week.params["text"]

@@ -71,6 +71,12 @@ async def test_the_whole_booking_then_cancel(chat: Conversation, desk: BookingDe
     agenda = await desk.agenda(chat.engine._catalog(), NOW.date())
     assert agenda.startswith("Agenda di mercoledì 25 novembre: 1 appuntamenti")
     assert f"10:00 LU-{code} (luino) Rinnovo del permesso — Amina Rossi, 333 1234567" in agenda
+    week = await desk.agenda(chat.engine._catalog(), NOW.date(), days=7)
+    assert "e dei 6 giorni seguenti: 1 appuntamenti" in week and f"LU-{code}" in week
+    assert f"LU-{code}" in await desk.find(chat.engine._catalog(), f"lu-{code}")
+    assert f"LU-{code}" in await desk.find(chat.engine._catalog(), "1234567")
+    assert "Nessun appuntamento" in await desk.find(chat.engine._catalog(), "99999")
+    assert "almeno 4 cifre" in await desk.find(chat.engine._catalog(), "12")
     reply = await chat.press("bk:mine")
     assert f"LU-{code}" in reply.text
     await chat.press(f"bk:cancel:LU-{code}")
