@@ -6,6 +6,8 @@ engine's booking flow talks to it, and staff are told of every change.
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
@@ -64,7 +66,9 @@ class AppointmentStore(Protocol):
         capacity: int,
     ) -> bool: ...
 
-    async def between(self, start: datetime, end: datetime) -> list[Appointment]: ...
+    async def between(
+        self, start: datetime, end: datetime, statuses: tuple[str, ...] | None = ("active",)
+    ) -> list[Appointment]: ...
 
     async def to_remind(self, start: datetime, end: datetime) -> list[Appointment]: ...
 
@@ -139,6 +143,45 @@ class BookingDesk:
             [f"{title}: {len(appointments)} appuntamenti"]
             + [self._line(catalog, appointment, days > 1) for appointment in appointments]
         )
+
+    async def export(self, first: date, last: date) -> bytes:
+        """Bookings from ``first`` to ``last`` (both included) as CSV, for the staff."""
+        start = datetime.combine(first, time(0), self.timezone)
+        end = datetime.combine(last + timedelta(days=1), time(0), self.timezone)
+        rows = await self.store.between(start, end, statuses=None)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(
+            [
+                "code",
+                "office",
+                "service",
+                "date",
+                "time",
+                "status",
+                "language",
+                "channel",
+                "name",
+                "phone",
+            ]
+        )
+        for appointment in rows:
+            local = appointment.starts_at.astimezone(self.timezone)
+            writer.writerow(
+                [
+                    appointment.code,
+                    appointment.office,
+                    appointment.service,
+                    local.date().isoformat(),
+                    local.strftime("%H:%M"),
+                    appointment.status,
+                    appointment.language,
+                    appointment.channel,
+                    appointment.name or "",
+                    appointment.phone or "",
+                ]
+            )
+        return buffer.getvalue().encode("utf-8-sig")  # the BOM lets spreadsheets read accents
 
     async def find(self, catalog: Catalog, query: str) -> str:
         """Staff look up bookings by code (LU-4K7P) or by phone number (any part of it)."""

@@ -16,7 +16,7 @@ import os
 import secrets
 import weakref
 from collections.abc import Callable, Iterable, Mapping
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
@@ -458,6 +458,8 @@ class TelegramChannel:
         elif command in ("settimana", "week") and self.desk and self.catalog:
             today = self.desk.now().date()
             await self._say(message.chat_id, await self.desk.agenda(self.catalog(), today, 7))
+        elif command in ("esporta", "export") and self.desk:
+            await self._export(message.chat_id, words[1] if len(words) > 1 else "")
         elif command in ("cerca", "find") and self.desk and self.catalog:
             query = words[1] if len(words) > 1 else ""
             await self._say(message.chat_id, await self.desk.find(self.catalog(), query))
@@ -468,9 +470,31 @@ class TelegramChannel:
                     "Staff commands: /status shows whether the bot is working; /oggi and "
                     "/domani (/today, /tomorrow) show the day's appointments, /settimana "
                     "(/week) the next seven days; /cerca (/find) followed by a code or a "
-                    "phone number finds a booking."
+                    "phone number finds a booking; /esporta (/export) sends a month's "
+                    "bookings as a CSV file."
                 ),
             )
+
+    async def _export(self, chat_id: int, arguments: str) -> None:
+        """/esporta [FROM [TO]]: the bookings of a period as a CSV file (default: this month)."""
+        assert self.desk is not None
+        today = self.desk.now().date()
+        try:
+            dates = [date.fromisoformat(part) for part in arguments.split()[:2]]
+        except ValueError:
+            await self._say(chat_id, "Uso: /esporta 2026-11-01 2026-11-30")
+            return
+        first = dates[0] if dates else today.replace(day=1)
+        last = (
+            dates[1]
+            if len(dates) > 1
+            else (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        )
+        data = await self.desk.export(first, last)
+        await self.application.bot.send_document(
+            chat_id=chat_id,
+            document=InputFile(io.BytesIO(data), filename=f"appuntamenti-{first}-{last}.csv"),
+        )
 
     def _status(self, t: Translator) -> str:
         mode = "webhook" if self.webhook_url else "polling"

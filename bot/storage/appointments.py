@@ -160,12 +160,16 @@ class AppointmentStore:
         ) as cursor:
             return [_row(tuple(row)) for row in await cursor.fetchall()]
 
-    async def between(self, start: datetime, end: datetime) -> list[Appointment]:
-        """Active appointments starting in [start, end), in time order: an agenda."""
+    async def between(
+        self, start: datetime, end: datetime, statuses: tuple[str, ...] | None = ("active",)
+    ) -> list[Appointment]:
+        """Appointments starting in [start, end) in time order; ``statuses=None``: all."""
+        wanted = statuses or ("active", "cancelled", "attended", "no_show")
+        marks = ", ".join("?" for _ in wanted)
         async with self._db.connection.execute(
-            f"SELECT {_COLUMNS} FROM appointments WHERE status = 'active' "
+            f"SELECT {_COLUMNS} FROM appointments WHERE status IN ({marks}) "
             "AND starts_at >= ? AND starts_at < ? ORDER BY starts_at, office",
-            (_iso(start), _iso(end)),
+            (*wanted, _iso(start), _iso(end)),
         ) as cursor:
             return [_row(tuple(row)) for row in await cursor.fetchall()]
 

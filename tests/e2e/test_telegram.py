@@ -451,3 +451,18 @@ async def test_staff_find_and_week(bot: Bot) -> None:
     assert found.params["text"] == "Nessun appuntamento attivo per 99999."
     (week,) = await bot.send(update("group_message", text="/settimana"), chat_id=STAFF_CHAT)
     assert "e dei 6 giorni seguenti" in week.params["text"]
+
+
+async def test_staff_export_a_month_as_csv(bot: Bot) -> None:
+    before = len(bot.fake.calls_to("sendDocument"))
+    bot.fake.queue(
+        update("group_message", text="/esporta 2026-11-01 2026-11-30")
+    ) if bot.webhook_base is None else await bot.post(
+        {**update("group_message", text="/esporta 2026-11-01 2026-11-30"), "update_id": 300}
+    )
+    await bot.fake.wait_for(lambda: len(bot.fake.calls_to("sendDocument")) > before)
+    document = bot.fake.calls_to("sendDocument")[-1].params["document"]
+    assert document["filename"] == "appuntamenti-2026-11-01-2026-11-30.csv"
+    assert document["data"].lstrip("\ufeff").startswith("code,office,service,date,time,status")
+    (usage,) = await bot.send(update("group_message", text="/esporta novembre"), chat_id=STAFF_CHAT)
+    assert usage.params["text"].startswith("Uso: /esporta")

@@ -77,6 +77,11 @@ async def test_the_whole_booking_then_cancel(chat: Conversation, desk: BookingDe
     assert f"LU-{code}" in await desk.find(chat.engine._catalog(), "1234567")
     assert "Nessun appuntamento" in await desk.find(chat.engine._catalog(), "99999")
     assert "almeno 4 cifre" in await desk.find(chat.engine._catalog(), "12")
+    exported = (await desk.export(NOW.date(), NOW.date())).decode("utf-8-sig").splitlines()
+    assert (
+        exported[1]
+        == f"LU-{code},luino,permit_renewal,2026-11-25,10:00,active,it,test,Amina Rossi,333 1234567"
+    )
     reply = await chat.press("bk:mine")
     assert f"LU-{code}" in reply.text
     await chat.press(f"bk:cancel:LU-{code}")
