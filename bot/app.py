@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from bot.booking.reminders import Reminders, Sender
+from bot.booking.reminders import MorningAgenda, Reminders, Sender
 from bot.booking.service import BookingDesk
 from bot.channels.telegram import TelegramChannel
 from bot.channels.whatsapp import WhatsAppChannel
@@ -37,6 +37,7 @@ class Services:
     telegram: TelegramChannel | None = None
     whatsapp: WhatsAppChannel | None = None
     reminders: Reminders | None = None
+    agenda: MorningAgenda | None = None
 
 
 def build_interface(settings: Settings, content: ContentHolder) -> Interface:
@@ -100,9 +101,12 @@ async def services(
             senders["whatsapp"] = whatsapp.tell
         reminders = Reminders(desk, content, interface, senders, hour=settings.reminder_hour)
         desk.user_notice = reminders.tell  # staff cancelling a booking: the user is told
+    agenda = None
+    if desk is not None and telegram is not None:
+        agenda = MorningAgenda(desk, content, hour=settings.agenda_hour)
     try:
         yield Services(
-            settings, content, interface, engine, database, telegram, whatsapp, reminders
+            settings, content, interface, engine, database, telegram, whatsapp, reminders, agenda
         )
     finally:
         if database is not None:

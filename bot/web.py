@@ -112,6 +112,8 @@ def create_web_app(services: Services) -> Starlette:
             await whatsapp.start()
         if services.reminders is not None:  # after the channels: they send the reminders
             background.append(asyncio.create_task(services.reminders.run()))
+        if services.agenda is not None:
+            background.append(asyncio.create_task(services.agenda.run()))
         try:
             yield
         finally:

@@ -1,11 +1,11 @@
-"""This module contains the reminders sent the day before an appointment."""
+"""This module contains the scheduled messages: reminders the day before, the morning agenda."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from bot.booking.service import BookingDesk
 from bot.content.catalog import Catalog
@@ -106,4 +106,30 @@ class Reminders:
                     log.info("reminders: %d sent", count)
             except Exception:
                 log.exception("reminders: a round failed; it will run again")
+            await asyncio.sleep(interval)
+
+
+class MorningAgenda:
+    """Posts the day's agenda to the staff group once a day, from the configured hour."""
+
+    def __init__(self, desk: BookingDesk, catalog: Callable[[], Catalog], hour: int = 8) -> None:
+        self.desk = desk
+        self.catalog = catalog
+        self.hour = hour
+        self._posted_on: date | None = None
+
+    async def run_once(self) -> bool:
+        now = self.desk.now()
+        if now.hour < self.hour or self._posted_on == now.date():
+            return False
+        await self.desk.tell_staff(await self.desk.agenda(self.catalog(), now.date()))
+        self._posted_on = now.date()
+        return True
+
+    async def run(self, interval: float = 300.0) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("agenda: the morning post failed; it will be tried again")
             await asyncio.sleep(interval)

@@ -68,3 +68,27 @@ async def test_reminders_go_out_once_from_the_configured_hour(
     assert "passaporto" in texts["telegram"]  # the documents to bring
     assert "tomorrow" in texts["whatsapp"] and "passport" in texts["whatsapp"]
     assert all(code.startswith("LU-") for _, _, code in sent)
+
+
+async def test_the_morning_agenda_is_posted_once_a_day(tmp_path: Path, catalog: Catalog) -> None:
+    from bot.booking.reminders import MorningAgenda
+
+    clock = [datetime(2026, 12, 2, 7, 0, tzinfo=ROME)]
+    posted: list[str] = []
+
+    async def staff(text: str, code: str | None = None) -> None:
+        posted.append(text)
+
+    async with Database(tmp_path / "bot.sqlite3") as database:
+        desk = BookingDesk(
+            AppointmentStore(database), ROME, staff_notice=staff, clock=lambda: clock[0]
+        )
+        agenda = MorningAgenda(desk, lambda: catalog, hour=8)
+        assert not await agenda.run_once()  # 07:00: not yet
+        clock[0] = datetime(2026, 12, 2, 8, 1, tzinfo=ROME)
+        assert await agenda.run_once()
+        assert not await agenda.run_once()  # once a day
+        clock[0] = datetime(2026, 12, 3, 9, 0, tzinfo=ROME)
+        assert await agenda.run_once()
+    assert posted[0] == "Agenda di mercoledì 2 dicembre: nessun appuntamento."
+    assert len(posted) == 2
