@@ -102,7 +102,7 @@ async def services(
         reminders = Reminders(desk, content, interface, senders, hour=settings.reminder_hour)
         desk.user_notice = reminders.tell  # staff cancelling a booking: the user is told
     agenda = None
-    if desk is not None and telegram is not None:
+    if desk is not None and telegram is not None and settings.agenda_hour is not None:
         agenda = MorningAgenda(desk, content, hour=settings.agenda_hour)
     try:
         yield Services(

@@ -55,7 +55,7 @@ class Settings:
     stale_after_days: int = 365
     retention_days: int = 90
     reminder_hour: int = 18
-    agenda_hour: int = 8
+    agenda_hour: int | None = 8  # None: no morning post
     host: str = "127.0.0.1"
     port: int = 8080
     content_poll_seconds: float = 2.0
@@ -234,7 +234,9 @@ def _parse(env: Mapping[str, str]) -> Settings:
         stale_after_days=integer("SPORTELLO_STALE_DAYS", defaults.stale_after_days, 1, 3650),
         retention_days=integer("SPORTELLO_RETENTION_DAYS", defaults.retention_days, 1, 3650),
         reminder_hour=integer("SPORTELLO_REMINDER_HOUR", defaults.reminder_hour, 0, 23),
-        agenda_hour=integer("SPORTELLO_AGENDA_HOUR", defaults.agenda_hour, 0, 23),
+        agenda_hour=None
+        if (text("SPORTELLO_AGENDA_HOUR") or "").lower() == "off"
+        else integer("SPORTELLO_AGENDA_HOUR", 8, 0, 23),
         host=text("HOST") or defaults.host,
         port=integer("PORT", defaults.port, 1, 65535),
         content_poll_seconds=number(

@@ -114,6 +114,7 @@ async def running_bot(
             telegram_webhook_url=f"http://127.0.0.1:{port}/telegram" if webhook else None,
             telegram_staff_chat_id=STAFF_CHAT,
             telegram_staff_user_ids=frozenset({STAFF_USER}),
+            agenda_hour=None,  # no morning post arriving in the middle of a test
             **overrides,
         )
         async with (

@@ -65,6 +65,11 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     assert len(raised.value.problems) == 8
 
 
+def test_morning_agenda_can_be_switched_off() -> None:
+    assert Settings.from_env({"SPORTELLO_AGENDA_HOUR": "off"}, env_file=None).agenda_hour is None
+    assert Settings.from_env({"SPORTELLO_AGENDA_HOUR": "7"}, env_file=None).agenda_hour == 7
+
+
 def test_port_range() -> None:
     with pytest.raises(ConfigError, match="between 1 and 65535"):
         Settings.from_env({"PORT": "70000"}, env_file=None)
