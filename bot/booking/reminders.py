@@ -66,7 +66,7 @@ class Reminders:
     async def tell(self, appointment: Appointment, event: str) -> None:
         """Tell a user what staff did to their booking (for now: cancelled it)."""
         sender = self.senders.get(appointment.channel)
-        if sender is None or event != "cancelled_by_staff":
+        if sender is None or event not in ("cancelled_by_staff", "closed"):
             return
         catalog = self.catalog()
         language = appointment.language if catalog.language(appointment.language) else "it"
@@ -79,6 +79,13 @@ class Reminders:
             "The counter had to cancel your appointment {code} ({when}). Please book another "
             "time or contact the counter."
         ).format(code=appointment.code, when=when)
+        free = await self.desk.next_free(catalog, appointment.office)
+        if free:
+            times = [
+                f"- {format_date(s.date(), language, 'EEEE d MMMM')}, {format_time(s, language)}"
+                for s in free
+            ]
+            text += "\n\n" + t._("Free times at the moment:") + "\n" + "\n".join(times)
         await sender(appointment, text, {"1": appointment.code, "2": when}, "staff_cancel")
 
     async def run_once(self) -> int:

@@ -10,6 +10,7 @@ import csv
 import io
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -55,6 +56,10 @@ class AppointmentStore(Protocol):
     async def cancel(self, code: str, channel: str, user_id: str) -> bool: ...
 
     async def set_status(self, code: str, status: str) -> bool: ...
+
+    async def add_closures(self, days: list[date]) -> None: ...
+
+    async def closures(self) -> frozenset[date]: ...
 
     async def move(
         self,
@@ -127,6 +132,7 @@ class BookingDesk:
         """Free slots of an office, from the minimum notice to the booking horizon."""
         assert office.booking is not None
         schedule = schedule_of(office.booking)
+        schedule = replace(schedule, closed_days=schedule.closed_days | await self.store.closures())
         taken = await self.store.taken(office.id, self.now() - timedelta(days=1))
         return free_slots(schedule, taken, self.now(), self.timezone)
 
@@ -213,6 +219,31 @@ class BookingDesk:
             f"{when} {appointment.code} ({appointment.office}) {name} — "
             f"{appointment.name or '-'}, {appointment.phone or '-'}, lingua {appointment.language}"
         )
+
+    async def close(self, catalog: Catalog, first: date, last: date) -> str:
+        """Staff close days: bookings on them are cancelled and their users told."""
+        days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+        await self.store.add_closures(days)
+        start = datetime.combine(first, time(0), self.timezone)
+        affected = await self.store.between(start, start + timedelta(days=len(days)))
+        for appointment in affected:
+            await self.store.set_status(appointment.code, "cancelled")
+            if self.user_notice is not None:
+                try:
+                    await self.user_notice(appointment, "closed")
+                except Exception:
+                    log.exception("booking: a user could not be told of a closure")
+        span = format_date(first, "it", "d MMMM")
+        if last != first:
+            span += f" – {format_date(last, 'it', 'd MMMM')}"
+        return f"Chiuso: {span}. Appuntamenti annullati e utenti avvisati: {len(affected)}."
+
+    async def next_free(self, catalog: Catalog, office_id: str, count: int = 3) -> list[datetime]:
+        """The next free slot starts of an office, to offer after a cancellation."""
+        office = next((o for o in catalog.offices if o.id == office_id and o.booking), None)
+        if office is None:
+            return []
+        return [slot.start for slot in (await self.slots(office))[:count]]
 
     async def staff_update(self, code: str, action: str) -> str | None:
         """A staff button: mark attended or no-show, or cancel (the user is told)."""

@@ -458,6 +458,21 @@ class TelegramChannel:
         elif command in ("settimana", "week") and self.desk and self.catalog:
             today = self.desk.now().date()
             await self._say(message.chat_id, await self.desk.agenda(self.catalog(), today, 7))
+        elif command in ("chiudi", "close") and self.desk and self.catalog:
+            try:
+                dates = [
+                    date.fromisoformat(part)
+                    for part in (words[1] if len(words) > 1 else "").split()[:2]
+                ]
+            except ValueError:
+                dates = []
+            if not dates or (len(dates) == 2 and dates[1] < dates[0]):
+                await self._say(
+                    message.chat_id, "Uso: /chiudi 2026-12-24 oppure /chiudi 2026-12-24 2026-12-31"
+                )
+            else:
+                report = await self.desk.close(self.catalog(), dates[0], dates[-1])
+                await self._say(message.chat_id, report)
         elif command in ("esporta", "export") and self.desk:
             await self._export(message.chat_id, words[1] if len(words) > 1 else "")
         elif command in ("cerca", "find") and self.desk and self.catalog:
@@ -471,7 +486,7 @@ class TelegramChannel:
                     "/domani (/today, /tomorrow) show the day's appointments, /settimana "
                     "(/week) the next seven days; /cerca (/find) followed by a code or a "
                     "phone number finds a booking; /esporta (/export) sends a month's "
-                    "bookings as a CSV file."
+                    "bookings as a CSV file; /chiudi (/close) closes a day or a range."
                 ),
             )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from bot.storage.db import Database
 from bot.storage.records import CODE_ALPHABET, Appointment, SlotFull, TooManyBookings
@@ -186,6 +186,18 @@ class AppointmentStore:
         await self._db.write(
             "UPDATE appointments SET reminded_at = ? WHERE code = ?", (time.time(), code)
         )
+
+    async def add_closures(self, days: list[date]) -> None:
+        """Days staff closed from Telegram: no bookings on them, at any office."""
+        for day in days:
+            await self._db.write(
+                "INSERT OR IGNORE INTO closures (day, added_at) VALUES (?, ?)",
+                (day.isoformat(), time.time()),
+            )
+
+    async def closures(self) -> frozenset[date]:
+        async with self._db.connection.execute("SELECT day FROM closures") as cursor:
+            return frozenset(date.fromisoformat(str(row[0])) for row in await cursor.fetchall())
 
     async def set_status(self, code: str, status: str) -> bool:
         """Staff mark an active booking attended, no-show or cancelled."""

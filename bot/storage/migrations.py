@@ -88,4 +88,14 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         ALTER TABLE appointments ADD COLUMN reminded_at REAL;
         """,
     ),
+    (
+        5,
+        "closures added by staff",
+        """
+        CREATE TABLE closures (
+            day TEXT PRIMARY KEY,
+            added_at REAL NOT NULL
+        ) WITHOUT ROWID;
+        """,
+    ),
 )

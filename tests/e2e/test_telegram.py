@@ -467,3 +467,14 @@ async def test_staff_export_a_month_as_csv(bot: Bot) -> None:
     assert document["data"].lstrip("\ufeff").startswith("code,office,service,date,time,status")
     (usage,) = await bot.send(update("group_message", text="/esporta novembre"), chat_id=STAFF_CHAT)
     assert usage.params["text"].startswith("Uso: /esporta")
+
+
+async def test_staff_close_usage(bot: Bot) -> None:
+    (usage,) = await bot.send(update("group_message", text="/chiudi domani"), chat_id=STAFF_CHAT)
+    assert usage.params["text"].startswith("Uso: /chiudi")
+    (closed,) = await bot.send(
+        update("group_message", text="/chiudi 2030-01-07"), chat_id=STAFF_CHAT
+    )
+    assert (
+        closed.params["text"] == "Chiuso: 7 gennaio. Appuntamenti annullati e utenti avvisati: 0."
+    )

@@ -186,3 +186,33 @@ async def test_moving_keeps_the_code(chat: Conversation, desk: BookingDesk) -> N
     assert moved.code == code
     assert moved.starts_at == datetime(2026, 11, 25, 10, 30, tzinfo=ROME)
     assert any("spostato" in notice for notice in desk.notices)  # type: ignore[attr-defined]
+
+
+async def test_staff_close_a_day_users_told_with_free_times(
+    chat: Conversation, desk: BookingDesk, catalog: Catalog, interface: Interface
+) -> None:
+    from collections.abc import Mapping
+
+    from bot.booking.reminders import Reminders
+    from bot.storage.records import Appointment
+
+    told: list[tuple[str, str]] = []
+
+    async def sender(
+        appointment: Appointment, text: str, variables: Mapping[str, str], purpose: str
+    ) -> bool:
+        told.append((purpose, text))
+        return True
+
+    desk.user_notice = Reminders(desk, lambda: catalog, interface, {"test": sender}).tell
+    await book_up_to_the_summary(chat)
+    reply = await chat.send("1")
+    code = "LU-" + reply.text.split("LU-", 1)[1][:4]
+    report = await desk.close(catalog, NOW.date(), NOW.date())
+    assert report == "Chiuso: 25 novembre. Appuntamenti annullati e utenti avvisati: 1."
+    assert await desk.store.active_for("test", "u1", now=NOW) == []
+    ((purpose, text),) = told
+    assert purpose == "staff_cancel" and code in text
+    assert "lunedì 30 novembre, 09:00" in text  # the next free times, offered
+    office = catalog.offices[0]
+    assert all(slot.start.date() != NOW.date() for slot in await desk.slots(office))
