@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -20,6 +20,7 @@ from bot.storage.appointments import AppointmentStore
 from bot.storage.db import Database
 from bot.storage.inbound import InboundLog
 from bot.storage.outbox import Outbox
+from bot.storage.retention import erase_user
 from bot.storage.sessions import SqliteSessionStore
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,22 @@ async def services(
         desk = BookingDesk(
             AppointmentStore(database), settings.tz, retention_days=settings.retention_days
         )
-    engine = Engine(content, store, interface, desk=desk)
+    erase: Callable[[str, str], Awaitable[None]] | None = None
+    if database is not None:
+        db = database
+
+        async def erase_data(channel: str, user_id: str) -> None:
+            """Erase a user's data at their request; staff learn which bookings it cancelled."""
+            cancelled = await erase_user(db, channel, user_id)
+            if cancelled and desk is not None:
+                await desk.tell_staff(
+                    "Un utente ha chiesto di cancellare i suoi dati: annullati "
+                    + ", ".join(cancelled)
+                )
+
+        erase = erase_data
+
+    engine = Engine(content, store, interface, desk=desk, erase=erase)
     telegram = None
     if channels and settings.telegram_bot_token:
         telegram = TelegramChannel(engine, settings, interface)

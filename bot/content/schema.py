@@ -47,6 +47,7 @@ class Intent(StrEnum):
     HUMAN = "human"
     GREETING = "greeting"
     THANKS = "thanks"
+    FORGET = "forget"  # erase everything the bot keeps about me
 
 
 #: Intents that act only when they are the whole message.

@@ -15,7 +15,7 @@ import asyncio
 import logging
 import unicodedata
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -39,6 +39,7 @@ MAX_TEXT_LENGTH = 2000  # longer messages are read up to here: no question needs
 GO, LANG, NAV, ACT = "go:", "lang:", "nav:", "act:"
 BACK, HOME, LANGUAGE_MENU = "nav:back", "nav:home", "nav:language"
 HUMAN = "act:human"
+ERASE = "act:erase"
 
 SERVICE_NAMES = {
     "permit_renewal": N_("Residence permit renewal"),
@@ -82,8 +83,10 @@ class Engine:
         interface: Interface,
         today: Callable[[], date] = date.today,
         desk: BookingDesk | None = None,
+        erase: Callable[[str, str], Awaitable[object]] | None = None,
     ) -> None:
         self._desk = desk
+        self._erase = erase
         self._catalog = catalog
         self._sessions = sessions
         self._interface = interface
@@ -129,7 +132,10 @@ class Engine:
             else Session.load(incoming.channel, incoming.user_id, stored)
         )
         try:
-            replies = await _Turn(self, session).respond(incoming)
+            turn = _Turn(self, session)
+            replies = await turn.respond(incoming)
+            if turn.erased:  # nothing of this user may be stored again, not even the session
+                return replies
         except Exception:
             # The user's text stays out of the log: it may hold personal data.
             log.exception(
@@ -159,6 +165,8 @@ def _public_intent(analysis: Analysis) -> str:
         return "topic" if analysis.confident else "fallback"
     if analysis.intent in (Intent.BOOKING, Intent.CANCEL, Intent.MY_APPOINTMENTS, Intent.HUMAN):
         return analysis.intent.value
+    if analysis.intent is Intent.FORGET:
+        return "human"  # a request about personal data: for the counter's eyes
     if analysis.intent is Intent.LANGUAGE:
         return "language"
     return "greeting"
@@ -175,6 +183,7 @@ class _Turn:
             session.language = None  # the language was disabled since: ask again
         self.code = session.language or self.catalog.default_language
         self.t: Translator = engine._interface.translator(self.code)
+        self.erased = False
 
     def set_language(self, code: str) -> None:
         self.session.language = code
@@ -298,6 +307,14 @@ class _Turn:
             return self.back()
         if choice_id == LANGUAGE_MENU:
             return self.language_menu()
+        if choice_id == ERASE and self.engine._erase is not None:
+            await self.engine._erase(self.session.channel, self.session.user_id)
+            self.erased = True
+            return Reply(
+                self.t._("Your data has been deleted. Write again whenever you need."),
+                language=self.code,
+                rtl=self.catalog.is_rtl(self.code),
+            )
         if choice_id == HUMAN:
             return self.contacts(self.t._("You can talk to a person at the counter:"))
         if (
@@ -365,6 +382,14 @@ class _Turn:
             return self.contacts(self.t._("You can talk to a person at the counter:"))
         if intent is Intent.BOOKING:
             return await self.booking(None)
+        if intent is Intent.FORGET and self.engine._erase is not None:
+            return self.reply(
+                self.t._(
+                    "Do you want to delete everything this chat keeps about you (conversation, "
+                    "appointments, phone number)? Your future appointments will be cancelled."
+                ),
+                [Choice(ERASE, self.t._("Yes, delete my data")), self._home_choice()],
+            )
         flow = self.booking_flow()
         if flow is not None:
             return await flow.mine()

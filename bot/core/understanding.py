@@ -20,7 +20,13 @@ from bot.content.search import Match, SearchIndex
 from bot.content.text import has_cjk, normalise, tokens
 
 #: Intents that act when their phrase appears anywhere, most specific first.
-CONTAINED_INTENTS = (Intent.CANCEL, Intent.MY_APPOINTMENTS, Intent.BOOKING, Intent.HUMAN)
+CONTAINED_INTENTS = (
+    Intent.FORGET,
+    Intent.CANCEL,
+    Intent.MY_APPOINTMENTS,
+    Intent.BOOKING,
+    Intent.HUMAN,
+)
 
 # Scores from SearchIndex: at or above CONFIDENT the best topic is answered directly
 # (if it leads the next by MARGIN); at or above POSSIBLE the best few are offered.

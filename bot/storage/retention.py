@@ -39,3 +39,36 @@ async def purge(database: Database, retention_days: int) -> dict[str, int]:
     )
     removed["inbound_ids"] = cursor.rowcount
     return removed
+
+
+async def erase_user(database: Database, channel: str, user_id: str) -> list[str]:
+    """Everything personal about one user, gone at their request; returns the codes of the
+    future appointments this cancelled. Anonymous rows (service, office, date) stay for the
+    counts, with no name, phone or user id."""
+    async with database.transaction() as connection:
+        async with connection.execute(
+            "SELECT code FROM appointments WHERE channel = ? AND user_id = ? AND status = 'active' "
+            "AND starts_at >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
+            (channel, user_id),
+        ) as cursor:
+            cancelled = [str(row[0]) for row in await cursor.fetchall()]
+        await connection.execute(
+            "UPDATE appointments SET status = 'cancelled' WHERE channel = ? AND user_id = ? "
+            "AND status = 'active' AND starts_at >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
+            (channel, user_id),
+        )
+        await connection.execute(
+            "UPDATE appointments SET name = NULL, phone = NULL, user_id = 'erased' "
+            "WHERE channel = ? AND user_id = ?",
+            (channel, user_id),
+        )
+        await connection.execute(
+            "DELETE FROM sessions WHERE channel = ? AND user_id = ?", (channel, user_id)
+        )
+        await connection.execute(
+            "DELETE FROM contacts WHERE channel = ? AND user_id = ?", (channel, user_id)
+        )
+        await connection.execute(
+            "DELETE FROM outbox WHERE channel = ? AND recipient = ?", (channel, user_id)
+        )
+    return cancelled

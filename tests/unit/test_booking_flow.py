@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -216,3 +216,49 @@ async def test_staff_close_a_day_users_told_with_free_times(
     assert "lunedì 30 novembre, 09:00" in text  # the next free times, offered
     office = catalog.offices[0]
     assert all(slot.start.date() != NOW.date() for slot in await desk.slots(office))
+
+
+async def test_a_user_erases_all_their_data(
+    tmp_path: Path, catalog: Catalog, interface: Interface
+) -> None:
+    from bot.storage.inbound import InboundLog
+    from bot.storage.retention import erase_user
+    from bot.storage.sessions import SqliteSessionStore
+
+    async with Database(tmp_path / "bot.sqlite3") as database:
+        store = AppointmentStore(database)
+        sessions = SqliteSessionStore(database)
+        later = datetime.now(ROME).replace(microsecond=0) + timedelta(days=5)
+        await store.book(
+            office="luino",
+            service="permit_renewal",
+            starts_at=later,
+            ends_at=later,
+            capacity=2,
+            max_active=2,
+            channel="test",
+            user_id="u1",
+            name="Amina Rossi",
+            phone="333 1234567",
+            language="it",
+            code_prefix="LU",
+        )
+        await InboundLog(database).touch("test", "u1")
+
+        async def erase(channel: str, user_id: str) -> None:
+            await erase_user(database, channel, user_id)
+
+        engine = Engine(lambda: catalog, sessions, interface, erase=erase)
+        chat = Conversation(engine)
+        await chat.start(hint="it")
+        reply = await chat.send("per favore cancella i miei dati")
+        assert "appuntamenti futuri saranno annullati" in reply.text
+        assert chat.ids()[0] == "act:erase"
+        reply = await chat.send("1")
+        assert "cancellati" in reply.text
+        assert await sessions.get("test", "u1") is None  # not even the conversation is kept
+        assert await InboundLog(database).last_inbound("test", "u1") is None
+        (row,) = await store.between(
+            later - timedelta(hours=1), later + timedelta(hours=1), statuses=None
+        )
+        assert (row.status, row.name, row.phone, row.user_id) == ("cancelled", None, None, "erased")
