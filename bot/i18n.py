@@ -24,7 +24,7 @@ DOMAIN = "messages"
 LRI, PDI, RLM = "\u2066", "\u2069", "\u200f"
 _LTR_RUN = re.compile(
     r"(https?://\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\+?\d[\d ./:-]*\d|[A-Z]{2}-[A-Z0-9]{4}"
-    r"|[A-Za-z][A-Za-z0-9 ,.'()/-]*[A-Za-z0-9)])"
+    r"|[A-Za-z][A-Za-z0-9 ,.'/-]*[A-Za-z0-9])"
 )
 _RTL_LETTER = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
 

@@ -119,3 +119,8 @@ def test_left_to_right_lines_in_rtl_replies_stay_untouched() -> None:
     assert lines[0] == f"{RLM}عنوان"
     assert lines[1] == "Ask for the renewal (fallback English)"
     assert lines[2] == f"{RLM}رابط {LRI}https://x.it{PDI}"
+
+
+def test_brackets_stay_outside_isolated_latin_words() -> None:
+    shown = bidi_text("تصريح الإقامة (permesso di soggiorno)", rtl=True)
+    assert f"({LRI}permesso di soggiorno{PDI})" in shown
