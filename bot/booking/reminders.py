@@ -43,7 +43,7 @@ class Reminders:
         language = appointment.language if catalog.language(appointment.language) else "it"
         t = self.interface.translator(language)
         start = appointment.starts_at.astimezone(self.desk.timezone)
-        office = next((o for o in catalog.offices if o.id == appointment.office), None)
+        office = catalog.office(appointment.office)
         service = catalog.services.get(appointment.service)
         when = (
             f"{format_date(start.date(), language, 'EEEE d MMMM')}, {format_time(start, language)}"

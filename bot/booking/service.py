@@ -240,8 +240,8 @@ class BookingDesk:
 
     async def next_free(self, catalog: Catalog, office_id: str, count: int = 3) -> list[datetime]:
         """The next free slot starts of an office, to offer after a cancellation."""
-        office = next((o for o in catalog.offices if o.id == office_id and o.booking), None)
-        if office is None:
+        office = catalog.office(office_id)
+        if office is None or office.booking is None:
             return []
         return [slot.start for slot in (await self.slots(office))[:count]]
 

@@ -68,6 +68,9 @@ class Catalog:
         node = self.node(node_id)
         return self.localize(node.title, code).text if node else node_id
 
+    def office(self, office_id: str) -> Office | None:
+        return next((office for office in self.offices if office.id == office_id), None)
+
     def node(self, node_id: str) -> Menu | Topic | None:
         return self.menus.get(node_id) or self.topics.get(node_id)
 

@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from bot.booking.calendar import days_with_slots
 from bot.booking.ical import invitation
 from bot.booking.service import BookingDesk
 from bot.content.schema import Office
@@ -120,7 +121,7 @@ class BookingFlow:
     async def _office_chosen(self, office: Office) -> Reply:
         self.draft["office"] = office.id
         slots = await self.desk.slots(office)
-        days = sorted({slot.start.date() for slot in slots})[:DAYS_SHOWN]
+        days = days_with_slots(slots)[:DAYS_SHOWN]
         if not days:
             self.draft.clear()
             return self.turn.contacts(
@@ -395,7 +396,8 @@ class BookingFlow:
         )
 
     def _office(self, office_id: str) -> Office | None:
-        return next((o for o in self.catalog.offices if o.id == office_id and o.booking), None)
+        office = self.catalog.office(office_id)
+        return office if office is not None and office.booking is not None else None
 
     def _service_name(self, service_id: str) -> str:
         service = self.catalog.services.get(service_id)
