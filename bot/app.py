@@ -7,7 +7,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from bot.booking.reminders import MorningAgenda, Reminders, Sender
+from bot.booking.handover import HandoverDesk
+from bot.booking.notices import NoticeRouter
+from bot.booking.reminders import MorningAgenda, Reminders
 from bot.booking.service import BookingDesk
 from bot.channels.telegram import TelegramChannel
 from bot.channels.whatsapp import WhatsAppChannel
@@ -18,6 +20,7 @@ from bot.core.sessions import MemoryStateStore, StateStore
 from bot.i18n import Interface
 from bot.storage.appointments import AppointmentStore
 from bot.storage.db import Database
+from bot.storage.handovers import HandoverStore
 from bot.storage.inbound import InboundLog
 from bot.storage.outbox import Outbox
 from bot.storage.retention import erase_user
@@ -47,6 +50,29 @@ def build_interface(settings: Settings, content: ContentHolder) -> Interface:
     return Interface(settings.locales_dir, chains)
 
 
+def route_notices(
+    router: NoticeRouter,
+    settings: Settings,
+    telegram: TelegramChannel | None,
+    whatsapp: WhatsAppChannel | None,
+) -> None:
+    """Tell the router who receives staff notices and which users can be reached."""
+    staff: list[tuple[str, str]] = []
+    if telegram is not None and settings.telegram_staff_chat_id is not None:
+        staff.append(("telegram", str(settings.telegram_staff_chat_id)))
+    router.staff = staff
+    workers = [channel for channel in (telegram, whatsapp) if channel is not None]
+    router.user_channels = {"telegram"} if telegram is not None else set()
+    if whatsapp is not None:
+        router.user_channels.add("whatsapp")
+
+    def wake() -> None:
+        for channel in workers:
+            channel.wake()
+
+    router.wake = wake
+
+
 @asynccontextmanager
 async def services(
     settings: Settings, persistent: bool = True, channels: bool = False
@@ -70,11 +96,19 @@ async def services(
     if database is not None:
         await database.open()
         store = SqliteSessionStore(database)
+    router = NoticeRouter()
+    outbox = Outbox(database) if database is not None else None
     desk = None
+    handovers = None
     if database is not None:
         desk = BookingDesk(
-            AppointmentStore(database), settings.tz, retention_days=settings.retention_days
+            AppointmentStore(database),
+            settings.tz,
+            retention_days=settings.retention_days,
+            queue=outbox,
+            router=router,
         )
+        handovers = HandoverDesk(HandoverStore(database), router, interface)
     erase: Callable[[str, str], Awaitable[None]] | None = None
     if database is not None:
         db = database
@@ -90,33 +124,27 @@ async def services(
 
         erase = erase_data
 
-    engine = Engine(content, store, interface, desk=desk, erase=erase)
+    engine = Engine(content, store, interface, desk=desk, erase=erase, handovers=handovers)
     telegram = None
     if channels and settings.telegram_bot_token:
-        telegram = TelegramChannel(engine, settings, interface)
-        if desk is not None:
-            desk.staff_notice = telegram.alert_staff  # every booking change reaches the staff group
-            telegram.desk, telegram.catalog = desk, content
+        telegram = TelegramChannel(engine, settings, interface, outbox)
+        telegram.desk, telegram.catalog, telegram.handovers = desk, content, handovers
     whatsapp = None
-    if channels and settings.whatsapp_enabled and database is not None:
+    if channels and settings.whatsapp_enabled and database is not None and outbox is not None:
         whatsapp = WhatsAppChannel(
             engine,
             settings,
             interface,
-            Outbox(database),
+            outbox,
             InboundLog(database),
             default_language=lambda: content.catalog.default_language,
-            staff_alert=telegram.alert_staff if telegram is not None else None,
+            staff_alert=desk.tell_staff if desk is not None else None,
         )
+    route_notices(router, settings, telegram, whatsapp)
     reminders = None
     if desk is not None:
-        senders: dict[str, Sender] = {}
-        if telegram is not None:
-            senders["telegram"] = telegram.tell
-        if whatsapp is not None:
-            senders["whatsapp"] = whatsapp.tell
-        reminders = Reminders(desk, content, interface, senders, hour=settings.reminder_hour)
-        desk.user_notice = reminders.tell  # staff cancelling a booking: the user is told
+        reminders = Reminders(desk, content, interface, hour=settings.reminder_hour)
+        desk.user_notices = reminders.notices  # staff cancelling a booking: the user is told
     agenda = None
     if desk is not None and telegram is not None and settings.agenda_hour is not None:
         agenda = MorningAgenda(desk, content, hour=settings.agenda_hour)

@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
 from bot.booking.service import BookingDesk
 from bot.content.catalog import Catalog
 from bot.i18n import Interface, format_date, format_time
-from bot.storage.records import Appointment
+from bot.storage.records import Appointment, Notice
 
 log = logging.getLogger(__name__)
-
-#: Sends a message about an appointment to its user, on the user's channel, for a purpose
-#: ("reminder", "staff_cancel": the WhatsApp template to use outside the 24-hour window);
-#: returns False when it could not be sent.
-Sender = Callable[[Appointment, str, Mapping[str, str], str], Awaitable[bool]]
 
 
 class Reminders:
@@ -28,13 +23,11 @@ class Reminders:
         desk: BookingDesk,
         catalog: Callable[[], Catalog],
         interface: Interface,
-        senders: Mapping[str, Sender],
         hour: int = 18,
     ) -> None:
         self.desk = desk
         self.catalog = catalog
         self.interface = interface
-        self.senders = senders
         self.hour = hour
 
     def text(self, appointment: Appointment) -> tuple[str, dict[str, str]]:
@@ -63,11 +56,16 @@ class Reminders:
         lines += ["", t._("If you cannot come, please cancel it in “My appointments”.")]
         return "\n".join(lines), {"1": appointment.code, "2": when, "3": address}
 
-    async def tell(self, appointment: Appointment, event: str) -> None:
-        """Tell a user what staff did to their booking (for now: cancelled it)."""
-        sender = self.senders.get(appointment.channel)
-        if sender is None or event not in ("cancelled_by_staff", "closed"):
-            return
+    async def notices(self, appointment: Appointment, event: str) -> list[Notice]:
+        """Tell a user what staff did to their booking: cancelled it, or closed the day.
+
+        The notices use the WhatsApp template ``staff_cancel`` outside the 24-hour window.
+        """
+        if not self.desk.router.reaches(appointment.channel) or event not in (
+            "cancelled_by_staff",
+            "closed",
+        ):
+            return []
         catalog = self.catalog()
         language = appointment.language if catalog.language(appointment.language) else "it"
         t = self.interface.translator(language)
@@ -86,23 +84,26 @@ class Reminders:
                 for s in free
             ]
             text += "\n\n" + t._("Free times at the moment:") + "\n" + "\n".join(times)
-        await sender(appointment, text, {"1": appointment.code, "2": when}, "staff_cancel")
+        return self.desk.router.about(
+            appointment, text, "staff_cancel", {"1": appointment.code, "2": when}
+        )
 
     async def run_once(self) -> int:
-        """Send the reminders that are due now; returns how many went out."""
+        """Queue the reminders that are due now; returns how many."""
         now = self.desk.now()
         if now.hour < self.hour:
             return 0
         tomorrow = datetime.combine(now.date() + timedelta(days=1), time(0), self.desk.timezone)
         sent = 0
         for appointment in await self.desk.store.to_remind(tomorrow, tomorrow + timedelta(days=1)):
-            sender = self.senders.get(appointment.channel)
-            if sender is None:
+            if not self.desk.router.reaches(appointment.channel):
                 continue  # the terminal chat, say: nobody to remind
             text, variables = self.text(appointment)
-            if await sender(appointment, text, variables, "reminder"):
-                await self.desk.store.mark_reminded(appointment.code)
+            notices = self.desk.router.about(appointment, text, "reminder", variables)
+            if await self.desk.store.mark_reminded(appointment.code, notices):
                 sent += 1
+        if sent:
+            self.desk.router.wake()
         return sent
 
     async def run(self, interval: float = 300.0) -> None:

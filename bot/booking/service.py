@@ -9,17 +9,18 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.booking.calendar import Slot, free_slots, schedule_of
+from bot.booking.notices import NoticeRouter
 from bot.content.catalog import Catalog
 from bot.content.schema import Office
 from bot.i18n import format_date, format_time
-from bot.storage.records import Appointment
+from bot.storage.records import Appointment, Notice
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ class AppointmentStore(Protocol):
         language: str,
         code_prefix: str,
         now: datetime | None = None,
+        notices: Callable[[Appointment], Sequence[Notice]] | None = None,
     ) -> Appointment: ...
 
     async def active_for(
@@ -53,9 +55,11 @@ class AppointmentStore(Protocol):
 
     async def by_code(self, code: str) -> Appointment | None: ...
 
-    async def cancel(self, code: str, channel: str, user_id: str) -> bool: ...
+    async def cancel(
+        self, code: str, channel: str, user_id: str, notices: Sequence[Notice] = ()
+    ) -> bool: ...
 
-    async def set_status(self, code: str, status: str) -> bool: ...
+    async def set_status(self, code: str, status: str, notices: Sequence[Notice] = ()) -> bool: ...
 
     async def add_closures(self, days: list[date]) -> None: ...
 
@@ -69,6 +73,7 @@ class AppointmentStore(Protocol):
         starts_at: datetime,
         ends_at: datetime,
         capacity: int,
+        notices: Sequence[Notice] = (),
     ) -> bool: ...
 
     async def between(
@@ -77,11 +82,18 @@ class AppointmentStore(Protocol):
 
     async def to_remind(self, start: datetime, end: datetime) -> list[Appointment]: ...
 
-    async def mark_reminded(self, code: str) -> None: ...
+    async def mark_reminded(self, code: str, notices: Sequence[Notice] = ()) -> bool: ...
 
 
-StaffNotice = Callable[[str, str | None], Awaitable[None]]
-UserNotice = Callable[[Appointment, str], Awaitable[None]]
+class NoticeQueue(Protocol):
+    """Where notices that follow no stored change are queued (``bot.storage.outbox``)."""
+
+    async def add_notices(self, notices: Iterable[Notice]) -> int: ...
+
+
+#: The notices telling a user what staff did to their booking ("cancelled_by_staff",
+#: "closed"), in the user's language: ``Reminders.notices``.
+UserNotices = Callable[[Appointment, str], Awaitable[list[Notice]]]
 STAFF_STATUSES = {"attended": "attended", "no_show": "no_show", "cancel": "cancelled"}
 
 
@@ -92,16 +104,18 @@ class BookingDesk:
         self,
         store: AppointmentStore,
         timezone: ZoneInfo,
-        staff_notice: StaffNotice | None = None,
         clock: Callable[[], datetime] | None = None,
         retention_days: int = 90,
+        queue: NoticeQueue | None = None,
+        router: NoticeRouter | None = None,
     ) -> None:
         self.store = store
         self.retention_days = retention_days
         self.timezone = timezone
-        self.staff_notice = staff_notice
+        self.queue = queue
+        self.router = router or NoticeRouter()
         #: Tells a user (on their channel, in their language) what staff did to a booking.
-        self.user_notice: UserNotice | None = None
+        self.user_notices: UserNotices | None = None
         self._clock = clock or (lambda: datetime.now(timezone))
 
     def now(self) -> datetime:
@@ -208,6 +222,19 @@ class BookingDesk:
             return f"Nessun appuntamento attivo per {query.strip()}."
         return "\n".join(self._line(catalog, appointment, True) for appointment in matches)
 
+    def staff_text(self, catalog: Catalog, headline: str, appointment: Appointment) -> str:
+        """A booking change for the staff group: what, where, when, who, in which language."""
+        service = catalog.services.get(appointment.service)
+        name = catalog.localize(service.name, "it").text if service else appointment.service
+        office = catalog.office(appointment.office)
+        place = catalog.localize(office.name, "it").text if office else appointment.office
+        start = appointment.starts_at.astimezone(self.timezone)
+        return (
+            f"{headline} {appointment.code}\n{name} — {place}\n"
+            f"{format_date(start.date(), 'it', 'full')} {format_time(start, 'it')}\n"
+            f"{appointment.name or '-'}, {appointment.phone or '-'} — lingua {appointment.language}"
+        )
+
     def _line(self, catalog: Catalog, appointment: Appointment, with_day: bool) -> str:
         service = catalog.services.get(appointment.service)
         name = catalog.localize(service.name, "it").text if service else appointment.service
@@ -227,12 +254,10 @@ class BookingDesk:
         start = datetime.combine(first, time(0), self.timezone)
         affected = await self.store.between(start, start + timedelta(days=len(days)))
         for appointment in affected:
-            await self.store.set_status(appointment.code, "cancelled")
-            if self.user_notice is not None:
-                try:
-                    await self.user_notice(appointment, "closed")
-                except Exception:
-                    log.exception("booking: a user could not be told of a closure")
+            await self.store.set_status(
+                appointment.code, "cancelled", await self._user_notices(appointment, "closed")
+            )
+        self.router.wake()
         span = format_date(first, "it", "d MMMM")
         if last != first:
             span += f" – {format_date(last, 'it', 'd MMMM')}"
@@ -251,20 +276,32 @@ class BookingDesk:
         appointment = await self.store.by_code(code)
         if status is None or appointment is None or appointment.status != "active":
             return None
-        if not await self.store.set_status(code, status):
+        notices: list[Notice] = []
+        if status == "cancelled":
+            notices = await self._user_notices(appointment, "cancelled_by_staff")
+        if not await self.store.set_status(code, status, notices):
             return None
-        if status == "cancelled" and self.user_notice is not None:
-            try:
-                await self.user_notice(appointment, "cancelled_by_staff")
-            except Exception:
-                log.exception("booking: the user could not be told of a cancellation")
+        self.router.wake()
         labels = {"attended": "presente", "no_show": "assente", "cancelled": "annullato"}
         return f"{appointment.code}: {labels[status]}."
 
+    async def _user_notices(self, appointment: Appointment, event: str) -> list[Notice]:
+        if self.user_notices is None:
+            return []
+        return await self.user_notices(appointment, event)
+
+    def staff_notices(self, text: str, code: str | None = None) -> list[Notice]:
+        """Notices to staff, to queue with the change they tell of."""
+        return self.router.to_staff(text, code)
+
     async def tell_staff(self, text: str, code: str | None = None) -> None:
-        if self.staff_notice is None:
+        """Tell staff something that follows no stored change (the morning agenda, say)."""
+        notices = self.router.to_staff(text, code)
+        if not notices:
             return
-        try:
-            await self.staff_notice(text, code)
-        except Exception:
-            log.exception("booking: staff could not be told of a change")
+        if self.queue is None:
+            # The text stays out of the log: it may hold names and phone numbers.
+            log.warning("a staff notice was dropped: no outbox to queue it in")
+            return
+        await self.queue.add_notices(notices)
+        self.router.wake()

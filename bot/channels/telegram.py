@@ -15,7 +15,7 @@ import logging
 import os
 import secrets
 import weakref
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from typing import Any, Protocol
 from urllib.parse import urlparse
@@ -37,9 +37,10 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType, MessageLimit, ParseMode
-from telegram.error import TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
 
+from bot.booking.handover import HandoverDesk
 from bot.booking.service import BookingDesk
 from bot.channels.flood import FloodControl, Verdict
 from bot.channels.formatting import split_message, to_html, to_plain
@@ -47,7 +48,8 @@ from bot.config import Settings
 from bot.content.catalog import Catalog
 from bot.core.messages import Incoming, Kind, Reply
 from bot.i18n import N_, Interface, Translator, bidi_text
-from bot.storage.records import Appointment
+from bot.notify.worker import OutboxWorker, SendError
+from bot.storage.outbox import Outbox
 
 log = logging.getLogger(__name__)
 # httpx logs every request URL at INFO, and Bot API URLs contain the bot's token.
@@ -55,6 +57,7 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 
 CHANNEL = "telegram"
 STAFF = "staff:"
+CLOSE = "hclose"  # a staff button: close a conversation with a person
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for callback_data
 
 #: Commands shown in Telegram's menu, in every enabled language.
@@ -131,10 +134,41 @@ def _message_kind(message: Message) -> Kind | None:
     return None  # service messages (members joined, pinned, ...): nothing to answer
 
 
+def _staff_keyboard(code: object, handover: object) -> InlineKeyboardMarkup | None:
+    """Buttons under a staff notice: a booking's outcome, or closing a conversation."""
+    if isinstance(code, str) and code:
+        return InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton("✅ Presente", callback_data=f"{STAFF}attended:{code}"),
+                    InlineKeyboardButton("🚫 Assente", callback_data=f"{STAFF}no_show:{code}"),
+                    InlineKeyboardButton("❌ Annulla", callback_data=f"{STAFF}cancel:{code}"),
+                ]
+            ]
+        )
+    if isinstance(handover, int):
+        return InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        "🔚 Chiudi la conversazione", callback_data=f"{STAFF}{CLOSE}:{handover}"
+                    )
+                ]
+            ]
+        )
+    return None
+
+
 class TelegramChannel:
     """Runs the bot on Telegram, by long polling or by webhook on our own web server."""
 
-    def __init__(self, engine: Handler, settings: Settings, interface: Interface) -> None:
+    def __init__(
+        self,
+        engine: Handler,
+        settings: Settings,
+        interface: Interface,
+        outbox: Outbox | None = None,
+    ) -> None:
         if not settings.telegram_bot_token:
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
         self.engine = engine
@@ -148,6 +182,9 @@ class TelegramChannel:
         # Set by the composition root when bookings are on: staff agenda commands use them.
         self.desk: BookingDesk | None = None
         self.catalog: Callable[[], Catalog] | None = None
+        self.handovers: HandoverDesk | None = None
+        # Notices (to staff, reminders, staff replies to users) wait in the outbox until sent.
+        self.worker = OutboxWorker(outbox, CHANNEL, self._send_notice) if outbox else None
         self._chat_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
@@ -200,9 +237,14 @@ class TelegramChannel:
                 allowed_updates=Update.ALL_TYPES, poll_interval=0.0, timeout=10
             )
             log.info("telegram: long polling started")
+        if self.worker is not None:
+            self.worker.start()
+            self.worker.wake()  # whatever waited in the outbox while we were down
 
     async def stop(self) -> None:
         """Stop receiving, let updates in flight finish, then close the connection."""
+        if self.worker is not None:
+            await self.worker.stop()
         updater = self.application.updater
         if updater is not None and updater.running:
             await updater.stop()
@@ -348,17 +390,6 @@ class TelegramChannel:
             link_preview_options=LinkPreviewOptions(is_disabled=True),
         )
 
-    async def tell(
-        self, appointment: Appointment, text: str, variables: Mapping[str, str], purpose: str
-    ) -> bool:
-        """Message a user's private chat about their booking; False when Telegram refused."""
-        try:
-            await self._say(int(appointment.user_id), text)
-        except (TelegramError, ValueError) as error:
-            log.warning("telegram: a %s message could not be sent: %s", purpose, error)
-            return False
-        return True
-
     async def _say(self, chat_id: int, text: str) -> None:
         await self._send(chat_id, to_html(text), None)
 
@@ -373,40 +404,102 @@ class TelegramChannel:
     def is_staff(self, user_id: int) -> bool:
         return user_id in self.settings.telegram_staff_user_ids
 
-    async def alert_staff(self, text: str, code: str | None = None) -> None:
-        """Tell the staff group; a booking ``code`` adds attended/no-show/cancel buttons."""
-        if self.settings.telegram_staff_chat_id is None:
-            # The text stays out of the log: it holds names and phone numbers.
-            log.warning("a staff notice was dropped: TELEGRAM_STAFF_CHAT_ID is not configured")
-            return
-        keyboard = None
-        if code is not None:
-            keyboard = InlineKeyboardMarkup(
-                [
-                    [
-                        InlineKeyboardButton(
-                            "✅ Presente", callback_data=f"{STAFF}attended:{code}"
-                        ),
-                        InlineKeyboardButton("🚫 Assente", callback_data=f"{STAFF}no_show:{code}"),
-                        InlineKeyboardButton("❌ Annulla", callback_data=f"{STAFF}cancel:{code}"),
-                    ]
-                ]
-            )
+    def wake(self) -> None:
+        if self.worker is not None:
+            self.worker.wake()
+
+    async def _send_notice(self, recipient: str, payload: dict[str, Any]) -> str | None:
+        """Send one queued notice; returns the id of its (last) message.
+
+        Staff notices carry the buttons of their booking or conversation; a staff member
+        answers a conversation by replying to the message with this id.
+        """
+        notice = payload.get("notice")
+        if not isinstance(notice, dict) or not isinstance(notice.get("text"), str):
+            raise SendError("not a notice", retry=False)
         try:
-            await self._send(self.settings.telegram_staff_chat_id, to_html(text), keyboard)
-        except TelegramError as error:
-            log.error("telegram: cannot alert the staff group: %s", error)
+            chat_id = int(recipient)
+        except ValueError as error:
+            raise SendError("not a Telegram chat id", retry=False) from error
+        keyboard = _staff_keyboard(notice.get("code"), notice.get("handover"))
+        parts = split_message(notice["text"], MessageLimit.MAX_TEXT_LENGTH, _utf16_length) or [""]
+        sent_id: str | None = None
+        try:
+            for number, part in enumerate(parts, 1):
+                message = await self.application.bot.send_message(
+                    chat_id=chat_id,
+                    text=to_html(part),
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard if number == len(parts) else None,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                )
+                sent_id = str(message.message_id)
+        except RetryAfter as error:
+            wait = error.retry_after
+            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            raise SendError("Telegram flood control", retry=True, retry_after=seconds) from error
+        except (Forbidden, BadRequest) as error:
+            # Blocked by the user, or a chat that no longer exists: retrying cannot help.
+            raise SendError(f"Telegram refused: {type(error).__name__}", retry=False) from error
+        except NetworkError as error:
+            raise SendError(f"Telegram unavailable: {type(error).__name__}", retry=True) from error
+        return sent_id
 
     async def _staff_button(self, query: CallbackQuery) -> None:
         """A staff member marks a booking attended or no-show, or cancels it (user told)."""
-        if not self.is_staff(query.from_user.id) or self.desk is None:
+        if not self.is_staff(query.from_user.id):
             return
         action, _, code = (query.data or "").removeprefix(STAFF).partition(":")
+        if action == CLOSE:
+            await self._close_handover(query, code)
+            return
+        if self.desk is None:
+            return
         outcome = await self.desk.staff_update(code, action) if code else None
         if outcome is None or query.message is None:
             return
         with contextlib.suppress(TelegramError):
             await self._send(query.message.chat.id, to_html(outcome), None)
+
+    async def _close_handover(self, query: CallbackQuery, number: str) -> None:
+        if self.handovers is None or not number.isdigit() or query.message is None:
+            return
+        closed = await self.handovers.close(int(number), by_staff=True)
+        text = f"🔚 Conversazione #{number} chiusa." if closed else f"#{number}: già chiusa."
+        with contextlib.suppress(TelegramError):
+            await self._send(query.message.chat.id, to_html(text), None)
+
+    async def _staff_reply(self, message: Message) -> bool:
+        """A staff member answers a conversation by replying to its notice; ``/fine`` (or
+        ``/end``) as the reply closes it. False when the message answers no conversation."""
+        replied = message.reply_to_message
+        if self.handovers is None or replied is None or replied.from_user is None:
+            return False
+        if replied.from_user.id != self.application.bot.id:
+            return False
+        number = await self.handovers.store.by_staff_message(
+            CHANNEL, str(message.chat_id), str(replied.message_id)
+        )
+        if number is None:
+            return False
+        assert message.from_user is not None
+        if not self.is_staff(message.from_user.id):
+            t = self.interface.translator(self.default_language)
+            await self._say(
+                message.chat_id, t._("Sorry, only the counter's staff can use these commands.")
+            )
+            return True
+        text = (message.text or "").strip()
+        command = text[1:].split("@", 1)[0].lower() if text.startswith("/") else ""
+        if command in ("fine", "end"):
+            closed = await self.handovers.close(number, by_staff=True)
+            outcome = f"🔚 Conversazione #{number} chiusa." if closed else f"#{number}: già chiusa."
+        elif not text:
+            outcome = "Solo testo: foto e file non vengono inoltrati all'utente."
+        else:
+            outcome = await self.handovers.answer(number, text)
+        await self._say(message.chat_id, outcome)
+        return True
 
     async def _membership(self, change: ChatMemberUpdated) -> None:
         """Stay in the staff group; leave any other group a stranger added the bot to."""
@@ -438,6 +531,8 @@ class TelegramChannel:
     async def _group_message(self, message: Message) -> None:
         if message.chat.id != self.settings.telegram_staff_chat_id:
             return  # other groups: not ours to answer
+        if await self._staff_reply(message):
+            return
         text = message.text or ""
         if not text.startswith("/"):
             return  # staff talk among themselves

@@ -34,8 +34,7 @@ from bot.core.messages import Incoming, Kind, Reply
 from bot.i18n import Interface, bidi_text
 from bot.notify.worker import OutboxWorker, SendError
 from bot.storage.inbound import InboundLog
-from bot.storage.outbox import Outbox
-from bot.storage.records import Appointment
+from bot.storage.outbox import Notice, Outbox
 
 log = logging.getLogger(__name__)
 # Twilio's client can log request bodies (phone numbers, messages): never below WARNING.
@@ -289,51 +288,51 @@ class WhatsAppChannel:
 
     async def notify(
         self, phone: str, text: str, purpose: str, variables: Mapping[str, str] | None = None
-    ) -> str:
-        """Send a message the user did not just ask for (a reminder, a staff reply).
+    ) -> None:
+        """Queue a message the user did not just ask for; see ``_send_notice``."""
+        notice = Notice(CHANNEL, phone, text, purpose, dict(variables or {}))
+        await self.outbox.add_notices([notice])
+        self.worker.wake()
 
-        Returns ``"text"``, ``"template"`` or ``"refused"``: inside the 24-hour window the text
-        goes as is; outside it only the template configured for ``purpose`` may go; with none,
-        nothing is sent, the refusal is recorded and staff are told.
-        """
-        last = await self.inbound.last_inbound(CHANNEL, phone)
-        if last is not None and time.time() - last < WINDOW_SECONDS:
-            await self._queue(
-                phone,
-                [{"body": part} for part in split_message(to_whatsapp(text), MESSAGE_LIMIT)],
-                None,
-            )
-            return "text"
-        template = self.settings.twilio_templates.get(purpose)
-        if template is not None:
-            await self._queue(
-                phone, [{"content_sid": template, "variables": dict(variables or {})}], None
-            )
-            return "template"
-        reason = f"outside the 24-hour window and no TWILIO_TEMPLATE_{purpose.upper()} configured"
-        await self.outbox.record_refused(CHANNEL, phone, {"body": text, "purpose": purpose}, reason)
-        log.warning("whatsapp: a %s message was not sent: %s", purpose, reason)
-        if self.staff_alert is not None:
-            await self.staff_alert(
-                f"WhatsApp: a '{purpose}' message could not be sent ({reason}). "
-                "Please contact the person another way."
-            )
-        return "refused"
-
-    async def tell(
-        self, appointment: Appointment, text: str, variables: Mapping[str, str], purpose: str
-    ) -> bool:
-        """A message about a booking: free text inside the 24-hour window, else the template
-        for ``purpose`` (TWILIO_TEMPLATE_REMINDER, TWILIO_TEMPLATE_STAFF_CANCEL).
-
-        Always True: a message that may not be sent is recorded and staff are told once.
-        """
-        await self.notify(appointment.user_id, text, purpose, variables)
-        return True
+    def wake(self) -> None:
+        self.worker.wake()
 
     # -- outbound --------------------------------------------------------------------------
 
     async def _send(self, phone: str, payload: dict[str, Any]) -> str | None:
+        if "notice" in payload:
+            return await self._send_notice(phone, payload["notice"])
+        return await self._send_payload(phone, payload)
+
+    async def _send_notice(self, phone: str, notice: dict[str, Any]) -> str | None:
+        """A message the user did not just ask for (a reminder, a staff reply).
+
+        Inside the 24-hour window the text goes as is; outside it only the template
+        configured for its purpose may go; with none, nothing is sent, the refusal is
+        recorded and staff are told. Decided when sending: a notice may wait in the outbox.
+        """
+        text, purpose = str(notice.get("text", "")), str(notice.get("purpose", ""))
+        last = await self.inbound.last_inbound(CHANNEL, phone)
+        if last is not None and time.time() - last < WINDOW_SECONDS:
+            sent = None
+            for part in split_message(to_whatsapp(text), MESSAGE_LIMIT):
+                sent = await self._send_payload(phone, {"body": part})
+            return sent
+        template = self.settings.twilio_templates.get(purpose)
+        if template is not None:
+            variables = notice.get("variables") or {}
+            return await self._send_payload(
+                phone, {"content_sid": template, "variables": dict(variables)}
+            )
+        reason = f"outside the 24-hour window and no TWILIO_TEMPLATE_{purpose.upper()} configured"
+        if self.staff_alert is not None:
+            await self.staff_alert(
+                f"WhatsApp: un messaggio '{purpose}' non è stato inviato ({reason}). "
+                "Contattate la persona in un altro modo."
+            )
+        raise SendError(reason, retry=False, refused=True)
+
+    async def _send_payload(self, phone: str, payload: dict[str, Any]) -> str | None:
         assert self._client is not None
         arguments: dict[str, Any] = {"from_": self.sender, "to": self._address(phone)}
         if "content_sid" in payload:

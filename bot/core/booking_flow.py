@@ -184,9 +184,22 @@ class BookingFlow:
         start = self._start()
         session = self.turn.session
         end = start + timedelta(minutes=office.booking.slot_minutes)
+        before = await self._own(code)
+        notices = []
+        if before is not None:
+            after = replace(before, starts_at=start, ends_at=end)
+            notices = self.desk.staff_notices(
+                self.desk.staff_text(self.catalog, "🔁 Appuntamento spostato", after), code
+            )
         try:
             moved = await self.desk.store.move(
-                code, session.channel, session.user_id, start, end, office.booking.capacity
+                code,
+                session.channel,
+                session.user_id,
+                start,
+                end,
+                office.booking.capacity,
+                notices=notices,
             )
         except SlotFull:
             return await self._day_chosen(
@@ -194,12 +207,9 @@ class BookingFlow:
                 self.t._("Sorry, someone has just taken that time. Please choose another one."),
             )
         self.draft.clear()
-        if not moved:
+        if not moved or before is None:
             return await self.mine()
-        await self.desk.tell_staff(
-            f"🔁 Appuntamento spostato {code}: {office.id} — "
-            f"{format_date(start.date(), 'it', 'full')} {format_time(start, 'it')}"
-        )
+        self.desk.router.wake()
         text = self.t._("Your appointment {code} is moved to {when}.").format(
             code=code, when=self._when(start)
         )
@@ -286,6 +296,10 @@ class BookingFlow:
                 language=self.turn.code,
                 code_prefix=office.booking.code,
                 now=self.desk.now(),
+                notices=lambda booked: self.desk.staff_notices(
+                    self.desk.staff_text(self.catalog, "📅 Nuovo appuntamento", booked),
+                    booked.code,
+                ),
             )
         except SlotFull:
             return await self._day_chosen(
@@ -298,12 +312,7 @@ class BookingFlow:
                 self.t._("You already have the most appointments allowed. You can cancel one here:")
             )
         self.draft.clear()
-        await self.desk.tell_staff(
-            f"📅 Nuovo appuntamento {booked.code}: {service.id} — {office.id} — "
-            f"{format_date(start.date(), 'it', 'full')} {format_time(start, 'it')} — "
-            f"{booked.name}, {booked.phone} — lingua {booked.language}",
-            booked.code,
-        )
+        self.desk.router.wake()
         text = self.t._("Your appointment is booked. Your code is {code}: keep it.").format(
             code=booked.code
         )
@@ -374,8 +383,14 @@ class BookingFlow:
 
     async def _cancel(self, code: str) -> Reply:
         session = self.turn.session
-        if await self.desk.store.cancel(code, session.channel, session.user_id):
-            await self.desk.tell_staff(f"❌ Appuntamento annullato dall'utente: {code.upper()}")
+        appointment = await self._own(code)
+        if appointment is None:
+            return await self.mine()
+        notices = self.desk.staff_notices(
+            self.desk.staff_text(self.catalog, "❌ Annullato dall'utente", appointment)
+        )
+        if await self.desk.store.cancel(code, session.channel, session.user_id, notices):
+            self.desk.router.wake()
             return await self.mine(
                 self.t._("The appointment {code} is cancelled.").format(code=code.upper())
             )

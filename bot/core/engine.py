@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 
+from bot.booking.handover import HandoverDesk
 from bot.booking.service import BookingDesk
 from bot.content.catalog import Catalog
 from bot.content.schema import WHOLE_MESSAGE_INTENTS, Intent, Menu, Office, Topic
@@ -27,6 +28,8 @@ from bot.content.text import normalise
 from bot.core.booking_flow import BOOK, BookingFlow
 from bot.core.booking_flow import NAME as BOOKING_NAME
 from bot.core.booking_flow import PHONE as BOOKING_PHONE
+from bot.core.handover_flow import END as HUMAN_END
+from bot.core.handover_flow import HandoverFlow
 from bot.core.messages import Choice, Incoming, Kind, Reply
 from bot.core.sessions import Session, State, StateStore
 from bot.core.understanding import Analysis, Understanding
@@ -84,8 +87,10 @@ class Engine:
         today: Callable[[], date] = date.today,
         desk: BookingDesk | None = None,
         erase: Callable[[str, str], Awaitable[object]] | None = None,
+        handovers: HandoverDesk | None = None,
     ) -> None:
         self._desk = desk
+        self._handovers = handovers
         self._erase = erase
         self._catalog = catalog
         self._sessions = sessions
@@ -284,6 +289,11 @@ class _Turn:
             navigation = self.engine.understanding().detect_intent(text)
             if navigation is None or navigation[0] not in WHOLE_MESSAGE_INTENTS:
                 return await flow.typed(text)  # the name or phone the flow asked for
+        person = self.handover_flow()
+        if person is not None and await person.wants(text):
+            navigation = self.engine.understanding().detect_intent(text)
+            if navigation is None or navigation[0] not in WHOLE_MESSAGE_INTENTS:
+                return await person.send(text)
         return await self._free_text(text)
 
     def _command(self, name: str) -> Reply:
@@ -316,7 +326,9 @@ class _Turn:
                 rtl=self.catalog.is_rtl(self.code),
             )
         if choice_id == HUMAN:
-            return self.contacts(self.t._("You can talk to a person at the counter:"))
+            return self.talk_to_a_person()
+        if choice_id == HUMAN_END and (person := self.handover_flow()) is not None:
+            return await person.end()
         if (
             choice_id.startswith(ACT + "book:")
             and choice_id.removeprefix(ACT + "book:") in SERVICE_NAMES
@@ -379,7 +391,7 @@ class _Turn:
         if intent is Intent.THANKS:
             return self.again(self.t._("You are welcome! Anything else?"))
         if intent is Intent.HUMAN:
-            return self.contacts(self.t._("You can talk to a person at the counter:"))
+            return self.talk_to_a_person()
         if intent is Intent.BOOKING:
             return await self.booking(None)
         if intent is Intent.FORGET and self.engine._erase is not None:
@@ -562,6 +574,19 @@ class _Turn:
         if count == 0:
             return self.t._("Please write your question, or “menu” for the main menu.")
         return self.t._("Please choose a number from 1 to {count}.").format(count=count)
+
+    def handover_flow(self) -> HandoverFlow | None:
+        """The "talk to a person" dialogue, when staff can answer on this channel."""
+        desk = self.engine._handovers
+        if desk is None or not desk.available(self.session.channel):
+            return None
+        return HandoverFlow(self, desk)
+
+    def talk_to_a_person(self) -> Reply:
+        person = self.handover_flow()
+        if person is not None:
+            return person.start()
+        return self.contacts(self.t._("You can talk to a person at the counter:"))
 
     def booking_flow(self) -> BookingFlow | None:
         """The booking dialogue, when some office takes bookings online."""

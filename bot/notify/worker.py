@@ -17,12 +17,25 @@ MAX_DELAY = 300.0
 
 
 class SendError(Exception):
-    """A message could not be sent; ``retry`` says whether trying again may help."""
+    """A message could not be sent; ``retry`` says whether trying again may help.
 
-    def __init__(self, reason: str, retry: bool) -> None:
+    ``retry_after`` is the wait the platform asked for (Telegram's flood control), used
+    instead of our own backoff; ``refused`` marks a message the rules forbid sending at all
+    (WhatsApp outside the 24-hour window with no template), kept for staff to see.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        retry: bool,
+        retry_after: float | None = None,
+        refused: bool = False,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
-        self.retry = retry
+        self.retry = retry and not refused
+        self.retry_after = retry_after
+        self.refused = refused
 
 
 Sender = Callable[[str, dict[str, Any]], Awaitable[str | None]]
@@ -97,8 +110,16 @@ class OutboxWorker:
                 raise SendError(f"unexpected: {type(error).__name__}", retry=True) from error
         except SendError as error:
             attempts = message.attempts + 1
+            if error.refused:
+                await self.outbox.mark_refused(message.id, error.reason)
+                log.warning(
+                    "outbox %s: message %d refused: %s", self.channel, message.id, error.reason
+                )
+                return
             give_up = not error.retry or attempts >= MAX_ATTEMPTS
             delay = min(MAX_DELAY, 2.0 ** (attempts - 1))
+            if error.retry_after is not None:
+                delay = max(error.retry_after, 0.0)
             await self.outbox.mark_retry(message.id, error.reason, delay, give_up)
             if give_up:
                 log.warning(

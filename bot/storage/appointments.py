@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 
 from bot.storage.db import Database
+from bot.storage.outbox import Notice, queue_notices
 from bot.storage.records import CODE_ALPHABET, Appointment, SlotFull, TooManyBookings
 
 
@@ -69,11 +71,13 @@ class AppointmentStore:
         language: str,
         code_prefix: str,
         now: datetime | None = None,
+        notices: Callable[[Appointment], Sequence[Notice]] | None = None,
     ) -> Appointment:
         """Book one place, checking capacity and the user's limit in the same transaction.
 
         The same user confirming the same slot twice (a double tap) gets the booking they
-        already have, not a second one.
+        already have, not a second one. ``notices`` of the new booking are queued in the
+        same transaction: both happen, or neither.
         """
         stamp = time.time()
         async with self._db.transaction() as connection:
@@ -128,19 +132,22 @@ class AppointmentStore:
                     stamp,
                 ),
             )
-        return Appointment(
-            code,
-            office,
-            service,
-            starts_at,
-            ends_at,
-            channel,
-            user_id,
-            name,
-            phone,
-            language,
-            "active",
-        )
+            booked = Appointment(
+                code,
+                office,
+                service,
+                starts_at,
+                ends_at,
+                channel,
+                user_id,
+                name,
+                phone,
+                language,
+                "active",
+            )
+            if notices is not None:
+                await queue_notices(connection, notices(booked))
+        return booked
 
     async def by_code(self, code: str) -> Appointment | None:
         async with self._db.connection.execute(
@@ -182,10 +189,17 @@ class AppointmentStore:
         ) as cursor:
             return [_row(tuple(row)) for row in await cursor.fetchall()]
 
-    async def mark_reminded(self, code: str) -> None:
-        await self._db.write(
-            "UPDATE appointments SET reminded_at = ? WHERE code = ?", (time.time(), code)
-        )
+    async def mark_reminded(self, code: str, notices: Sequence[Notice] = ()) -> bool:
+        """Record the reminder and queue it, once: False if it was already recorded."""
+        async with self._db.transaction() as connection:
+            cursor = await connection.execute(
+                "UPDATE appointments SET reminded_at = ? WHERE code = ? AND reminded_at IS NULL",
+                (time.time(), code),
+            )
+            if cursor.rowcount == 0:
+                return False
+            await queue_notices(connection, notices)
+        return True
 
     async def add_closures(self, days: list[date]) -> None:
         """Days staff closed from Telegram: no bookings on them, at any office."""
@@ -199,22 +213,32 @@ class AppointmentStore:
         async with self._db.connection.execute("SELECT day FROM closures") as cursor:
             return frozenset(date.fromisoformat(str(row[0])) for row in await cursor.fetchall())
 
-    async def set_status(self, code: str, status: str) -> bool:
-        """Staff mark an active booking attended, no-show or cancelled."""
-        cursor = await self._db.write(
-            "UPDATE appointments SET status = ?, updated_at = ? "
-            "WHERE code = ? AND status = 'active'",
-            (status, time.time(), code.upper()),
-        )
-        return cursor.rowcount > 0
+    async def set_status(self, code: str, status: str, notices: Sequence[Notice] = ()) -> bool:
+        """Staff mark an active booking attended, no-show or cancelled (``notices`` tell of it)."""
+        async with self._db.transaction() as connection:
+            cursor = await connection.execute(
+                "UPDATE appointments SET status = ?, updated_at = ? "
+                "WHERE code = ? AND status = 'active'",
+                (status, time.time(), code.upper()),
+            )
+            if cursor.rowcount == 0:
+                return False
+            await queue_notices(connection, notices)
+        return True
 
-    async def cancel(self, code: str, channel: str, user_id: str) -> bool:
-        cursor = await self._db.write(
-            "UPDATE appointments SET status = 'cancelled', updated_at = ? "
-            "WHERE code = ? AND channel = ? AND user_id = ? AND status = 'active'",
-            (time.time(), code.upper(), channel, user_id),
-        )
-        return cursor.rowcount > 0
+    async def cancel(
+        self, code: str, channel: str, user_id: str, notices: Sequence[Notice] = ()
+    ) -> bool:
+        async with self._db.transaction() as connection:
+            cursor = await connection.execute(
+                "UPDATE appointments SET status = 'cancelled', updated_at = ? "
+                "WHERE code = ? AND channel = ? AND user_id = ? AND status = 'active'",
+                (time.time(), code.upper(), channel, user_id),
+            )
+            if cursor.rowcount == 0:
+                return False
+            await queue_notices(connection, notices)
+        return True
 
     async def move(
         self,
@@ -224,6 +248,7 @@ class AppointmentStore:
         starts_at: datetime,
         ends_at: datetime,
         capacity: int,
+        notices: Sequence[Notice] = (),
     ) -> bool:
         """Move an active booking to another slot of its office, keeping its code."""
         async with self._db.transaction() as connection:
@@ -244,7 +269,10 @@ class AppointmentStore:
             if taken is not None and int(taken[0]) >= capacity:
                 raise SlotFull
             await connection.execute(
-                "UPDATE appointments SET starts_at = ?, ends_at = ?, updated_at = ? WHERE code = ?",
+                "UPDATE appointments SET starts_at = ?, ends_at = ?, updated_at = ?, "
+                # a new day deserves a new reminder
+                "reminded_at = NULL WHERE code = ?",
                 (_iso(starts_at), _iso(ends_at), time.time(), code.upper()),
             )
+            await queue_notices(connection, notices)
         return True

@@ -98,4 +98,21 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         ) WITHOUT ROWID;
         """,
     ),
+    (
+        6,
+        "conversations with a person (handover)",
+        """
+        CREATE TABLE handovers (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            channel TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            language TEXT NOT NULL,
+            opened_at REAL NOT NULL,
+            answered_at REAL,
+            closed_at REAL,
+            closed_by TEXT
+        );
+        CREATE INDEX handovers_open ON handovers (channel, user_id) WHERE closed_at IS NULL;
+        """,
+    ),
 )

@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import aiosqlite
+
 from bot.storage.db import Database
+from bot.storage.records import Notice
+
+__all__ = ["Notice", "Outbox", "OutboxMessage", "queue_notices"]
 
 PENDING, SENT, FAILED, REFUSED = "pending", "sent", "failed", "refused"
 
@@ -23,6 +29,26 @@ class OutboxMessage:
     recipient: str
     payload: dict[str, Any]
     attempts: int
+
+
+async def queue_notices(connection: aiosqlite.Connection, notices: Iterable[Notice]) -> int:
+    """Queue notices inside the caller's transaction; returns how many."""
+    now = time.time()
+    count = 0
+    for notice in notices:
+        await connection.execute(
+            "INSERT INTO outbox (channel, recipient, payload, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (
+                notice.channel,
+                notice.recipient,
+                json.dumps(notice.payload(), ensure_ascii=False),
+                now,
+                now,
+            ),
+        )
+        count += 1
+    return count
 
 
 class Outbox:
@@ -64,6 +90,11 @@ class Outbox:
                 ids.append(int(cursor.lastrowid or 0))
         return ids
 
+    async def add_notices(self, notices: Iterable[Notice]) -> int:
+        """Queue notices that follow no stored change (a staff alert, say)."""
+        async with self._db.transaction() as connection:
+            return await queue_notices(connection, notices)
+
     async def record_refused(
         self, channel: str, recipient: str, payload: dict[str, Any], reason: str
     ) -> int:
@@ -96,6 +127,19 @@ class Outbox:
             for r in rows
         ]
 
+    async def pending(self, channel: str) -> list[OutboxMessage]:
+        """Every message of a channel still to send, oldest first."""
+        async with self._db.connection.execute(
+            "SELECT id, channel, recipient, payload, attempts FROM outbox "
+            "WHERE channel = ? AND status = 'pending' ORDER BY id",
+            (channel,),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [
+            OutboxMessage(int(r[0]), str(r[1]), str(r[2]), json.loads(r[3]), int(r[4]))
+            for r in rows
+        ]
+
     async def mark_sent(self, message_id: int, provider_id: str | None) -> None:
         await self._db.write(
             "UPDATE outbox SET status = 'sent', provider_id = ?, attempts = attempts + 1, "
@@ -114,6 +158,12 @@ class Outbox:
                 time.time(),
                 message_id,
             ),
+        )
+
+    async def mark_refused(self, message_id: int, reason: str) -> None:
+        await self._db.write(
+            "UPDATE outbox SET status = 'refused', error = ?, updated_at = ? WHERE id = ?",
+            (reason[:500], time.time(), message_id),
         )
 
     async def mark_delivery_failed(self, provider_id: str, error: str) -> bool:

@@ -5,8 +5,10 @@ Layers above (booking, the engine) import these without importing the database d
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 # Letters and digits that cannot be confused with each other when read aloud or on a screen.
 CODE_ALPHABET = "ACDEFHJKLMNPRTUVWXY34679"
@@ -25,6 +27,52 @@ class Appointment:
     phone: str | None
     language: str
     status: str
+
+
+@dataclass(frozen=True)
+class Handover:
+    """A user's conversation with a person at the counter; the texts live in the outbox."""
+
+    id: int
+    channel: str
+    user_id: str
+    language: str
+    opened_at: float
+    answered_at: float | None
+    closed_at: float | None
+
+    @property
+    def open(self) -> bool:
+        return self.closed_at is None
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message nobody just asked for: to staff, or to a user about their booking.
+
+    It is queued in the same transaction as the change it tells of, and rendered by the
+    recipient's channel when it is sent: ``purpose`` names the WhatsApp template to use
+    outside the 24-hour window (with ``variables``), ``code`` adds the staff buttons of a
+    booking, ``handover`` the close button of a conversation with a person.
+    """
+
+    channel: str
+    recipient: str
+    text: str
+    purpose: str
+    variables: Mapping[str, str] = field(default_factory=dict)
+    code: str | None = None
+    handover: int | None = None
+
+    def payload(self) -> dict[str, Any]:
+        notice: dict[str, Any] = {"text": self.text, "purpose": self.purpose}
+        if self.variables:
+            notice["variables"] = dict(self.variables)
+        if self.code is not None:
+            notice["code"] = self.code
+        if self.handover is not None:
+            notice["handover"] = self.handover
+        return {"notice": notice}
 
 
 class SlotFull(Exception):

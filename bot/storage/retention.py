@@ -34,6 +34,13 @@ async def purge(database: Database, retention_days: int) -> dict[str, int]:
         (f"-{int(retention_days)} days",),
     )
     removed["appointment_contacts"] = cursor.rowcount
+    # Conversations with a person: closed, and no longer linked to anyone, once old.
+    cursor = await database.write(
+        "UPDATE handovers SET user_id = 'expired', closed_at = coalesce(closed_at, ?), "
+        "closed_by = coalesce(closed_by, 'expired') WHERE opened_at < ? AND user_id != 'expired'",
+        (time.time(), cutoff),
+    )
+    removed["handovers"] = cursor.rowcount
     cursor = await database.write(
         "DELETE FROM inbound_seen WHERE received_at < ?", (time.time() - INBOUND_IDS_DAYS * DAY,)
     )
@@ -61,6 +68,11 @@ async def erase_user(database: Database, channel: str, user_id: str) -> list[str
             "UPDATE appointments SET name = NULL, phone = NULL, user_id = 'erased' "
             "WHERE channel = ? AND user_id = ?",
             (channel, user_id),
+        )
+        await connection.execute(
+            "UPDATE handovers SET user_id = 'erased', closed_at = coalesce(closed_at, ?), "
+            "closed_by = coalesce(closed_by, 'erased') WHERE channel = ? AND user_id = ?",
+            (time.time(), channel, user_id),
         )
         await connection.execute(
             "DELETE FROM sessions WHERE channel = ? AND user_id = ?", (channel, user_id)

@@ -27,6 +27,7 @@ BOT_USERNAME = "sportello_test_bot"
 class Call:
     method: str
     params: dict[str, Any]
+    result: Any = None
 
 
 @dataclass
@@ -68,7 +69,7 @@ class FakeTelegram:
             )
         result = await self._result(method, params)
         if method != "getUpdates":
-            self._record(Call(method, params))
+            self._record(Call(method, params, result))
         return JSONResponse({"ok": True, "result": result})
 
     def _record(self, call: Call) -> None:

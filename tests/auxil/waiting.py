@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 async def wait_until(
@@ -15,4 +18,16 @@ async def wait_until(
     while not predicate():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out; {describe()}")
+        await asyncio.sleep(0.02)
+
+
+async def eventually(check: Callable[[], Awaitable[T]], seconds: float = 10.0) -> T:
+    """Await ``check`` until it returns something true, and return that."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = await check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out; last value {value!r}")
         await asyncio.sleep(0.02)

@@ -16,7 +16,7 @@ import pytest
 from bot.app import Services, services
 from bot.config import Settings
 from bot.web import create_web_app
-from tests.auxil.fake_telegram import FakeTelegram, free_port, serve
+from tests.auxil.fake_telegram import BOT_ID, FakeTelegram, free_port, serve
 from tests.conftest import LOCALES
 
 DATA = Path(__file__).parent.parent / "data" / "telegram"
@@ -478,3 +478,90 @@ async def test_staff_close_usage(bot: Bot) -> None:
     assert (
         closed.params["text"] == "Chiuso: 7 gennaio. Appuntamenti annullati e utenti avvisati: 0."
     )
+
+
+def staff_reply(to: Any, text_: str, user: int = STAFF_USER) -> dict[str, Any]:
+    """A staff member's message in the staff group, replying to the bot's message ``to``."""
+    payload = update("group_message", text=text_, user=user)
+    payload["message"]["reply_to_message"] = {
+        "message_id": to.result["message_id"],
+        "from": {"id": BOT_ID, "is_bot": True, "first_name": "Sportello"},
+        "chat": {"id": STAFF_CHAT, "type": "supergroup", "title": "Staff"},
+        "date": 1764060000,
+        "text": to.params["text"],
+    }
+    payload["message"].pop("entities", None)
+    return payload
+
+
+async def test_talk_to_a_person_round_trip(bot: Bot) -> None:
+    await bot.send(start(language_code="it"))
+    (prompt,) = await bot.send(press("act:human"))
+    assert "persona" in prompt.params["text"].lower()
+    staff_before = len(bot.fake.sent(STAFF_CHAT))
+    (sent,) = await bot.send(text("Ho perso il permesso di soggiorno, cosa faccio?"))
+    assert "inviato" in sent.params["text"]
+    assert keyboard_ids(sent)[0] == "act:human:end"
+    await bot.fake.wait_for(lambda: len(bot.fake.sent(STAFF_CHAT)) > staff_before)
+    request = bot.fake.sent(STAFF_CHAT)[-1]
+    assert "Ho perso il permesso di soggiorno" in request.params["text"]
+    assert "lingua it" in request.params["text"]
+    (close_button,) = keyboard_ids(request)
+    assert close_button.startswith("staff:hclose:")
+
+    # A staff member replies to the notice: the user gets it in their chat.
+    (answer,) = await bot.send(staff_reply(request, "Venga lunedì con il passaporto."))
+    assert "Venga lunedì con il passaporto." in answer.params["text"]
+    assert "Lo sportello risponde" in answer.params["text"]
+    await bot.fake.wait_for(lambda: "Inviato" in bot.fake.sent(STAFF_CHAT)[-1].params["text"])
+
+    # The user writes again: it goes to the staff group, in the same conversation.
+    staff_before = len(bot.fake.sent(STAFF_CHAT))
+    (ack,) = await bot.send(text("Grazie, a che ora?"))
+    assert "Inviato allo sportello" in ack.params["text"]
+    await bot.fake.wait_for(lambda: len(bot.fake.sent(STAFF_CHAT)) > staff_before)
+    follow_up = bot.fake.sent(STAFF_CHAT)[-1]
+    assert "Grazie, a che ora?" in follow_up.params["text"]
+    assert keyboard_ids(follow_up) == [close_button]
+
+    # Someone in the group who is not staff cannot answer.
+    (refusal,) = await bot.send(staff_reply(follow_up, "ciao", user=666), chat_id=STAFF_CHAT)
+    assert "staff" in refusal.params["text"].lower() or "personale" in refusal.params["text"]
+
+    # Staff close it with "/fine" as a reply: the user is told, and can ask questions again.
+    (closed,) = await bot.send(staff_reply(follow_up, "/fine"))
+    assert "chiuso questa conversazione" in closed.params["text"]
+    (late,) = await bot.send(staff_reply(request, "un'altra cosa"), chat_id=STAFF_CHAT)
+    assert "chiusa" in late.params["text"]
+    staff_before = len(bot.fake.sent(STAFF_CHAT))
+    (answered,) = await bot.send(text("rinnovo permesso di soggiorno"))
+    assert "Inviato" not in answered.params["text"]
+    await asyncio.sleep(0.3)
+    assert len(bot.fake.sent(STAFF_CHAT)) == staff_before
+
+
+async def test_the_user_ends_the_conversation_and_staff_close_with_the_button(bot: Bot) -> None:
+    await bot.send(start(language_code="en"))
+    await bot.send(text("I want to talk to a person"))
+    await bot.send(text("Where do I renew my permit?"))
+    await bot.fake.wait_for(lambda: len(bot.fake.sent(STAFF_CHAT)) >= 1)
+    (home,) = await bot.send(press("act:human:end"))
+    assert "ended the conversation" in home.params["text"]
+    await bot.fake.wait_for(
+        lambda: "ha chiuso la conversazione" in bot.fake.sent(STAFF_CHAT)[-1].params["text"]
+    )
+    # A new conversation, closed by staff with the button.
+    await bot.send(press("act:human"))
+    await bot.send(text("One more question"))
+    await bot.fake.wait_for(
+        lambda: "One more question" in bot.fake.sent(STAFF_CHAT)[-1].params["text"]
+    )
+    (button,) = keyboard_ids(bot.fake.sent(STAFF_CHAT)[-1])
+    staff_press = press(button, user=STAFF_USER)
+    staff_press["callback_query"]["message"]["chat"] = {
+        "id": STAFF_CHAT,
+        "type": "supergroup",
+        "title": "Staff",
+    }
+    (told,) = await bot.send(staff_press)
+    assert "closed this conversation" in told.params["text"]

@@ -112,3 +112,36 @@ async def test_cancel_frees_the_place(store: AppointmentStore) -> None:
     assert not await store.cancel(mine.code, "test", "bob")  # only the owner
     assert await store.cancel(mine.code, "test", "amina")
     assert (await store.book(**booking("bob", capacity=1))).user_id == "bob"
+
+
+async def test_a_booking_and_its_notices_are_stored_together_or_not_at_all(
+    store: AppointmentStore,
+) -> None:
+    from bot.storage.outbox import Outbox
+    from bot.storage.records import Appointment, Notice
+
+    outbox = Outbox(store._db)
+
+    def staff(booked: Appointment) -> list[Notice]:
+        return [Notice("telegram", "-100", f"Nuovo {booked.code}", "staff", code=booked.code)]
+
+    booked = await store.book(**booking("u1"), notices=staff)
+    (queued,) = await outbox.pending("telegram")
+    assert queued.payload["notice"]["code"] == booked.code
+
+    def broken(booked: Appointment) -> list[Notice]:
+        raise RuntimeError("a notice could not be written")
+
+    with pytest.raises(RuntimeError):
+        await store.book(**booking("u2"), notices=broken)
+    assert await store.active_for("test", "u2") == []  # no booking without its notice
+    assert len(await outbox.pending("telegram")) == 1
+
+    # A double tap: the booking exists already, and its notice is not queued twice.
+    await store.book(**booking("u1"), notices=staff)
+    assert len(await outbox.pending("telegram")) == 1
+
+    cancelled = [Notice("telegram", "-100", f"Annullato {booked.code}", "staff")]
+    assert await store.cancel(booked.code, "test", "u1", cancelled)
+    assert not await store.cancel(booked.code, "test", "u1", cancelled)  # once
+    assert len(await outbox.pending("telegram")) == 2

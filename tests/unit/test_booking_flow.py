@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.booking.notices import NoticeRouter
 from bot.booking.service import BookingDesk
 from bot.content.catalog import Catalog
 from bot.core.engine import Engine
@@ -16,6 +18,7 @@ from bot.core.sessions import MemoryStateStore
 from bot.i18n import Interface
 from bot.storage.appointments import AppointmentStore
 from bot.storage.db import Database
+from bot.storage.outbox import Outbox
 from tests.auxil.chat import Conversation
 
 ROME = ZoneInfo("Europe/Rome")
@@ -25,14 +28,26 @@ NOW = datetime(2026, 11, 25, 8, 0, tzinfo=ROME)  # a Wednesday: Luino opens 09:0
 @pytest.fixture
 async def desk(tmp_path: Path) -> AsyncIterator[BookingDesk]:
     async with Database(tmp_path / "bot.sqlite3") as database:
-        desk = BookingDesk(AppointmentStore(database), ROME, clock=lambda: NOW)
-        desk.notices = []  # type: ignore[attr-defined]
+        router = NoticeRouter(staff=[("staff", "group")], user_channels={"test"})
+        yield BookingDesk(
+            AppointmentStore(database),
+            ROME,
+            clock=lambda: NOW,
+            queue=Outbox(database),
+            router=router,
+        )
 
-        async def notice(text: str, code: str | None = None) -> None:
-            desk.notices.append(text)  # type: ignore[attr-defined]
 
-        desk.staff_notice = notice
-        yield desk
+async def staff_texts(desk: BookingDesk) -> list[str]:
+    """What the staff group was sent (queued in the outbox)."""
+    assert isinstance(desk.queue, Outbox)
+    return [message.payload["notice"]["text"] for message in await desk.queue.pending("staff")]
+
+
+async def user_notices(desk: BookingDesk) -> list[dict[str, Any]]:
+    """What users of the test channel were sent, besides their replies."""
+    assert isinstance(desk.queue, Outbox)
+    return [message.payload["notice"] for message in await desk.queue.pending("test")]
 
 
 @pytest.fixture
@@ -67,7 +82,8 @@ async def test_the_whole_booking_then_cancel(chat: Conversation, desk: BookingDe
     (calendar,) = reply.attachments
     assert calendar.filename == f"LU-{code}.ics" and calendar.media_type == "text/calendar"
     assert b"DTSTART:20261125T090000Z" in calendar.data  # 10:00 in Rome
-    assert desk.notices and f"LU-{code}" in desk.notices[0]  # type: ignore[attr-defined]
+    (booked,) = await staff_texts(desk)
+    assert f"📅 Nuovo appuntamento LU-{code}" in booked and "Amina Rossi, 333 1234567" in booked
     agenda = await desk.agenda(chat.engine._catalog(), NOW.date())
     assert agenda.startswith("Agenda di mercoledì 25 novembre: 1 appuntamenti")
     assert f"10:00 LU-{code} (luino) Rinnovo del permesso — Amina Rossi, 333 1234567" in agenda
@@ -92,7 +108,7 @@ async def test_the_whole_booking_then_cancel(chat: Conversation, desk: BookingDe
         or "non hai" in reply.text.lower()
         or chat.ids()[0] == "bk:svc:"
     )
-    assert any("annullato" in notice for notice in desk.notices)  # type: ignore[attr-defined]
+    assert any("Annullato dall'utente" in text for text in await staff_texts(desk))
 
 
 async def test_a_double_tap_on_confirm_books_once(chat: Conversation, desk: BookingDesk) -> None:
@@ -185,32 +201,23 @@ async def test_moving_keeps_the_code(chat: Conversation, desk: BookingDesk) -> N
     (moved,) = await desk.store.active_for("test", "u1", now=NOW)
     assert moved.code == code
     assert moved.starts_at == datetime(2026, 11, 25, 10, 30, tzinfo=ROME)
-    assert any("spostato" in notice for notice in desk.notices)  # type: ignore[attr-defined]
+    moved_notice = (await staff_texts(desk))[-1]
+    assert f"spostato {code}" in moved_notice and "10:30" in moved_notice
 
 
 async def test_staff_close_a_day_users_told_with_free_times(
     chat: Conversation, desk: BookingDesk, catalog: Catalog, interface: Interface
 ) -> None:
-    from collections.abc import Mapping
-
     from bot.booking.reminders import Reminders
-    from bot.storage.records import Appointment
 
-    told: list[tuple[str, str]] = []
-
-    async def sender(
-        appointment: Appointment, text: str, variables: Mapping[str, str], purpose: str
-    ) -> bool:
-        told.append((purpose, text))
-        return True
-
-    desk.user_notice = Reminders(desk, lambda: catalog, interface, {"test": sender}).tell
+    desk.user_notices = Reminders(desk, lambda: catalog, interface).notices
     await book_up_to_the_summary(chat)
     reply = await chat.send("1")
     code = "LU-" + reply.text.split("LU-", 1)[1][:4]
     report = await desk.close(catalog, NOW.date(), NOW.date())
     assert report == "Chiuso: 25 novembre. Appuntamenti annullati e utenti avvisati: 1."
     assert await desk.store.active_for("test", "u1", now=NOW) == []
+    told = [(notice["purpose"], notice["text"]) for notice in await user_notices(desk)]
     ((purpose, text),) = told
     assert purpose == "staff_cancel" and code in text
     assert "lunedì 30 novembre, 09:00" in text  # the next free times, offered

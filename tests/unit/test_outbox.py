@@ -152,3 +152,63 @@ async def test_stop_lets_a_send_in_flight_finish_and_be_recorded(database: Datab
     await started.wait()
     await worker.stop()
     assert await outbox.counts("wa") == {"sent": 1}
+
+
+async def test_the_wait_a_platform_asks_for_is_honoured(database: Database) -> None:
+    import time
+
+    outbox = Outbox(database)
+    await outbox.add("tg", "staff", [{"n": 1}])
+
+    async def flooded(recipient: str, payload: dict[str, Any]) -> str:
+        raise SendError("Telegram flood control", retry=True, retry_after=42.0)
+
+    await OutboxWorker(outbox, "tg", flooded).drain()
+    async with database.connection.execute("SELECT status, next_attempt_at FROM outbox") as cursor:
+        ((status, next_attempt_at),) = list(await cursor.fetchall())
+    assert status == "pending"
+    assert 40 < next_attempt_at - time.time() <= 42  # not our own 1-second backoff
+
+
+async def test_a_refused_message_is_kept_as_refused_and_not_retried(database: Database) -> None:
+    outbox = Outbox(database)
+    await outbox.add("wa", "alice", [{"n": 1}, {"n": 2}])
+    calls: list[int] = []
+
+    async def window_closed(recipient: str, payload: dict[str, Any]) -> str:
+        calls.append(payload["n"])
+        if payload["n"] == 1:
+            raise SendError("outside the 24-hour window", retry=True, refused=True)
+        return "ok"
+
+    worker = OutboxWorker(outbox, "wa", window_closed)
+    await worker.drain()
+    await worker.drain()
+    assert calls == [1, 2]
+    assert await outbox.counts("wa") == {"refused": 1, "sent": 1}
+    assert await outbox.errors("wa") == [("alice", "refused", "outside the 24-hour window")]
+
+
+async def test_notices_wait_across_a_restart_and_go_out_once(tmp_path: Path) -> None:
+    from bot.storage.records import Notice
+
+    path = tmp_path / "restart.sqlite3"
+    async with Database(path) as first:
+        await Outbox(first).add_notices(
+            [Notice("tg", "-100", "📅 Nuovo appuntamento", "staff", code="LU-4K7P")]
+        )
+    sent: list[dict[str, Any]] = []
+
+    async def send(recipient: str, payload: dict[str, Any]) -> str:
+        sent.append(payload)
+        return "1"
+
+    async with Database(path) as second:  # the bot started again
+        worker = OutboxWorker(Outbox(second), "tg", send)
+        assert await worker.drain() == 1
+        assert await worker.drain() == 0
+    async with Database(path) as third:
+        assert await OutboxWorker(Outbox(third), "tg", send).drain() == 0
+    assert sent == [
+        {"notice": {"text": "📅 Nuovo appuntamento", "purpose": "staff", "code": "LU-4K7P"}}
+    ]

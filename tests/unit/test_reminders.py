@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.booking.notices import NoticeRouter
 from bot.booking.reminders import Reminders
 from bot.booking.service import BookingDesk
 from bot.content.catalog import Catalog
 from bot.i18n import Interface
 from bot.storage.appointments import AppointmentStore
 from bot.storage.db import Database
-from bot.storage.records import Appointment
+from bot.storage.outbox import Outbox
 
 ROME = ZoneInfo("Europe/Rome")
 
@@ -22,18 +22,11 @@ async def test_reminders_go_out_once_from_the_configured_hour(
     tmp_path: Path, catalog: Catalog, interface: Interface
 ) -> None:
     clock = [datetime(2026, 12, 1, 17, 0, tzinfo=ROME)]  # Tuesday
-    sent: list[tuple[str, str, str]] = []
-
-    async def sender(
-        appointment: Appointment, text: str, variables: Mapping[str, str], purpose: str
-    ) -> bool:
-        assert purpose == "reminder"
-        sent.append((appointment.channel, text, variables["1"]))
-        return True
-
     async with Database(tmp_path / "bot.sqlite3") as database:
         store = AppointmentStore(database)
-        desk = BookingDesk(store, ROME, clock=lambda: clock[0])
+        outbox = Outbox(database)
+        router = NoticeRouter(user_channels={"telegram", "whatsapp"})
+        desk = BookingDesk(store, ROME, clock=lambda: clock[0], queue=outbox, router=router)
         start = datetime(2026, 12, 2, 10, 0, tzinfo=ROME)  # Wednesday
         for channel, user, language in (
             ("telegram", "501", "it"),
@@ -55,13 +48,18 @@ async def test_reminders_go_out_once_from_the_configured_hour(
                 code_prefix="LU",
                 now=clock[0],
             )
-        reminders = Reminders(
-            desk, lambda: catalog, interface, {"telegram": sender, "whatsapp": sender}, hour=18
-        )
+        reminders = Reminders(desk, lambda: catalog, interface, hour=18)
         assert await reminders.run_once() == 0  # 17:00: too early
         clock[0] = datetime(2026, 12, 1, 18, 5, tzinfo=ROME)
         assert await reminders.run_once() == 2  # the terminal user has no channel to be reached on
         assert await reminders.run_once() == 0  # once only
+        queued = [
+            (message.channel, message.payload["notice"])
+            for channel in ("telegram", "whatsapp", "terminal")
+            for message in await outbox.pending(channel)
+        ]
+    assert {notice["purpose"] for _, notice in queued} == {"reminder"}
+    sent = [(channel, notice["text"], notice["variables"]["1"]) for channel, notice in queued]
     texts = {channel: text for channel, text, _ in sent}
     assert "domani" in texts["telegram"] and "mercoledì 2 dicembre, 10:00" in texts["telegram"]
     assert "via Ronchetto 1" in texts["telegram"]
@@ -74,14 +72,11 @@ async def test_the_morning_agenda_is_posted_once_a_day(tmp_path: Path, catalog: 
     from bot.booking.reminders import MorningAgenda
 
     clock = [datetime(2026, 12, 2, 7, 0, tzinfo=ROME)]
-    posted: list[str] = []
-
-    async def staff(text: str, code: str | None = None) -> None:
-        posted.append(text)
-
     async with Database(tmp_path / "bot.sqlite3") as database:
+        outbox = Outbox(database)
+        router = NoticeRouter(staff=[("telegram", "-100")])
         desk = BookingDesk(
-            AppointmentStore(database), ROME, staff_notice=staff, clock=lambda: clock[0]
+            AppointmentStore(database), ROME, clock=lambda: clock[0], queue=outbox, router=router
         )
         agenda = MorningAgenda(desk, lambda: catalog, hour=8)
         assert not await agenda.run_once()  # 07:00: not yet
@@ -90,5 +85,6 @@ async def test_the_morning_agenda_is_posted_once_a_day(tmp_path: Path, catalog: 
         assert not await agenda.run_once()  # once a day
         clock[0] = datetime(2026, 12, 3, 9, 0, tzinfo=ROME)
         assert await agenda.run_once()
+        posted = [message.payload["notice"]["text"] for message in await outbox.pending("telegram")]
     assert posted[0] == "Agenda di mercoledì 2 dicembre: nessun appuntamento."
     assert len(posted) == 2

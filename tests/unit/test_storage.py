@@ -94,6 +94,7 @@ async def test_retention_removes_old_personal_data_only(tmp_path: Path) -> None:
             "contacts": 1,
             "outbox": 1,
             "appointment_contacts": 0,
+            "handovers": 0,
             "inbound_ids": 0,
         }
         assert await store.get("t", "old") is None

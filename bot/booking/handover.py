@@ -1,0 +1,114 @@
+"""This module contains "talk to a person": a user's messages go to the staff group, and a
+staff member's reply there goes back to the user, until staff close the conversation.
+
+Every message travels as a notice in the outbox, queued with the change it belongs to; the
+staff group's replies find their conversation through the id of the notice they answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from bot.booking.notices import NoticeRouter
+from bot.i18n import Interface
+from bot.storage.records import Handover, Notice
+
+HANDOVER_PURPOSE = "handover"  # the WhatsApp template for a staff reply outside 24 hours
+CLOSED_PURPOSE = "handover_closed"
+
+
+class HandoverStore(Protocol):
+    """What the desk needs of the handovers table (``bot.storage.handovers``)."""
+
+    async def open(
+        self,
+        channel: str,
+        user_id: str,
+        language: str,
+        notices: Callable[[Handover, bool], Sequence[Notice]],
+    ) -> Handover: ...
+
+    async def current(self, channel: str, user_id: str) -> Handover | None: ...
+
+    async def get(self, handover_id: int) -> Handover | None: ...
+
+    async def by_staff_message(
+        self, channel: str, recipient: str, message_id: str
+    ) -> int | None: ...
+
+    async def post(self, handover_id: int, notices: Sequence[Notice], answer: bool) -> bool: ...
+
+    async def close(self, handover_id: int, by: str, notices: Sequence[Notice]) -> bool: ...
+
+
+class HandoverDesk:
+    """Conversations between users and the counter's staff, whatever the channels."""
+
+    def __init__(self, store: HandoverStore, router: NoticeRouter, interface: Interface) -> None:
+        self.store = store
+        self.router = router
+        self.interface = interface
+
+    def available(self, channel: str) -> bool:
+        """A person can answer: staff receive notices, and the user's channel can be reached."""
+        return bool(self.router.staff) and self.router.reaches(channel)
+
+    async def current(self, channel: str, user_id: str) -> Handover | None:
+        return await self.store.current(channel, user_id)
+
+    async def ask(self, channel: str, user_id: str, language: str, text: str) -> Handover:
+        """A user's message to the counter: opens a conversation if none is open."""
+
+        def notices(handover: Handover, new: bool) -> list[Notice]:
+            headline = (
+                f"🙋 Richiesta di parlare con una persona #{handover.id}"
+                if new
+                else f"💬 Messaggio #{handover.id}"
+            )
+            body = (
+                f"{headline} — lingua {handover.language}, {handover.channel}\n\n{text}\n\n"
+                "↩️ Rispondete a questo messaggio per scrivere all'utente."
+            )
+            return self.router.to_staff(body, handover=handover.id)
+
+        handover = await self.store.open(channel, user_id, language, notices)
+        self.router.wake()
+        return handover
+
+    async def answer(self, handover_id: int, text: str) -> str:
+        """A staff member's reply, for the user; returns what to tell the staff group."""
+        handover = await self.store.get(handover_id)
+        if handover is None or not handover.open:
+            return f"La conversazione #{handover_id} è chiusa: l'utente non riceve più risposte."
+        t = self.interface.translator(handover.language)
+        heading = t._("The counter replies:")
+        message = f"💬 {heading}\n\n{text}"
+        notices = self.router.to_user(
+            handover.channel, handover.user_id, message, HANDOVER_PURPOSE, {"1": text}
+        )
+        if not notices or not await self.store.post(handover_id, notices, answer=True):
+            return f"La conversazione #{handover_id} non è raggiungibile."
+        self.router.wake()
+        return f"✉️ Inviato (#{handover_id})."
+
+    async def close(self, handover_id: int, by_staff: bool) -> bool:
+        """Close a conversation; the other side is told."""
+        handover = await self.store.get(handover_id)
+        if handover is None or not handover.open:
+            return False
+        if by_staff:
+            t = self.interface.translator(handover.language)
+            notices = self.router.to_user(
+                handover.channel,
+                handover.user_id,
+                t._("The counter has closed this conversation. Write again whenever you need."),
+                CLOSED_PURPOSE,
+            )
+        else:
+            notices = self.router.to_staff(
+                f"🔚 L'utente ha chiuso la conversazione #{handover_id}."
+            )
+        closed = await self.store.close(handover_id, "staff" if by_staff else "user", notices)
+        self.router.wake()
+        return closed

@@ -1,0 +1,124 @@
+"""Talk to a person, through the engine: the user's messages reach staff as notices in the
+outbox, a staff reply reaches the user, until one side closes the conversation."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.booking.handover import HandoverDesk
+from bot.booking.notices import NoticeRouter
+from bot.content.catalog import Catalog
+from bot.core.engine import Engine
+from bot.core.sessions import MemoryStateStore
+from bot.i18n import Interface
+from bot.storage.db import Database
+from bot.storage.handovers import HandoverStore
+from bot.storage.outbox import Outbox
+from bot.storage.retention import erase_user
+from tests.auxil.chat import Conversation
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[Database]:
+    async with Database(tmp_path / "bot.sqlite3") as opened:
+        yield opened
+
+
+@pytest.fixture
+def desk(database: Database, interface: Interface) -> HandoverDesk:
+    router = NoticeRouter(staff=[("staff", "group")], user_channels={"test"})
+    return HandoverDesk(HandoverStore(database), router, interface)
+
+
+@pytest.fixture
+def chat(catalog: Catalog, interface: Interface, desk: HandoverDesk) -> Conversation:
+    engine = Engine(lambda: catalog, MemoryStateStore(), interface, handovers=desk)
+    return Conversation(engine)
+
+
+async def notices(database: Database, channel: str) -> list[dict[str, Any]]:
+    return [message.payload["notice"] for message in await Outbox(database).pending(channel)]
+
+
+async def test_a_question_reaches_staff_and_the_reply_reaches_the_user(
+    chat: Conversation, desk: HandoverDesk, database: Database
+) -> None:
+    await chat.start(hint="it")
+    prompt = await chat.send("vorrei un operatore")
+    assert "operatori dello sportello" in prompt.text
+    reply = await chat.send("Ho perso il permesso di soggiorno")
+    assert "inviato allo sportello" in reply.text
+    assert chat.ids() == ["act:human:end", "nav:home"]
+    (request,) = await notices(database, "staff")
+    assert request["handover"] == 1 and request["purpose"] == "staff"
+    assert "Ho perso il permesso di soggiorno" in request["text"]
+    assert "lingua it, test" in request["text"]
+
+    # The staff group's message id leads back to the conversation.
+    (queued,) = await Outbox(database).pending("staff")
+    await Outbox(database).mark_sent(queued.id, "77")
+    number = await desk.store.by_staff_message("staff", "group", "77")
+    assert number == 1
+    assert await desk.answer(1, "Venga lunedì.") == "✉️ Inviato (#1)."
+    (answer,) = await notices(database, "test")
+    assert answer["purpose"] == "handover" and answer["variables"] == {"1": "Venga lunedì."}
+    assert answer["text"] == "💬 Lo sportello risponde:\n\nVenga lunedì."
+    handover = await desk.store.get(1)
+    assert handover is not None and handover.answered_at is not None
+
+    # The user goes on writing: same conversation; "menu" still navigates.
+    ack = await chat.send("Grazie, a che ora?")
+    assert ack.text == "Inviato allo sportello."
+    assert "Messaggio #1" in (await notices(database, "staff"))[-1]["text"]
+    menu = await chat.send("menu")
+    assert "Inviato" not in menu.text
+
+    # Staff close it: the user is told, and free text is answered by the bot again.
+    assert await desk.close(1, by_staff=True)
+    assert "chiuso questa conversazione" in (await notices(database, "test"))[-1]["text"]
+    assert not await desk.close(1, by_staff=True)
+    assert "è chiusa" in await desk.answer(1, "ancora")
+    staff_count = len(await notices(database, "staff"))
+    await chat.send("rinnovo del permesso di soggiorno")
+    assert len(await notices(database, "staff")) == staff_count
+
+
+async def test_the_user_ends_it_and_staff_are_told(
+    chat: Conversation, desk: HandoverDesk, database: Database
+) -> None:
+    await chat.start(hint="en")
+    await chat.press("act:human")
+    await chat.send("Where do I renew my permit?")
+    reply = await chat.press("act:human:end")
+    assert "ended the conversation" in reply.text
+    assert (
+        "L'utente ha chiuso la conversazione #1" in (await notices(database, "staff"))[-1]["text"]
+    )
+    assert await desk.current("test", "u1") is None
+
+
+async def test_without_staff_the_user_gets_the_counters_contacts(
+    catalog: Catalog, interface: Interface, database: Database
+) -> None:
+    router = NoticeRouter(staff=[], user_channels={"test"})
+    desk = HandoverDesk(HandoverStore(database), router, interface)
+    chat = Conversation(Engine(lambda: catalog, MemoryStateStore(), interface, handovers=desk))
+    await chat.start(hint="it")
+    reply = await chat.press("act:human")
+    assert "0332 536727" in reply.text or "Telefono" in reply.text
+
+
+async def test_erasing_the_user_unlinks_their_conversations(
+    chat: Conversation, desk: HandoverDesk, database: Database
+) -> None:
+    await chat.start(hint="it")
+    await chat.press("act:human")
+    await chat.send("Una domanda")
+    await erase_user(database, "test", "u1")
+    assert await desk.current("test", "u1") is None
+    handover = await desk.store.get(1)
+    assert handover is not None and handover.user_id == "erased" and not handover.open
