@@ -582,6 +582,11 @@ class TelegramChannel:
                     "(/week) the next seven days; /cerca (/find) followed by a code or a "
                     "phone number finds a booking; /esporta (/export) sends a month's "
                     "bookings as a CSV file; /chiudi (/close) closes a day or a range."
+                )
+                + "\n\n"
+                + t._(
+                    "To answer a person who asked to talk to the counter, reply to their "
+                    "message in this group; reply /fine (/end) to close the conversation."
                 ),
             )
 

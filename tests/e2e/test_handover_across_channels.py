@@ -1,0 +1,75 @@
+"""Talk to a person from WhatsApp, answered from the Telegram staff group: the real twilio
+and python-telegram-bot libraries, each against its fake server."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from bot.app import services
+from bot.config import Settings
+from bot.web import create_web_app
+from tests.auxil.fake_telegram import FakeTelegram, free_port, serve
+from tests.auxil.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
+from tests.conftest import LOCALES
+from tests.e2e.test_telegram import STAFF_CHAT, STAFF_USER, staff_reply
+from tests.e2e.test_whatsapp import PHONE, Bot
+
+TEMPLATE = "HX" + "b" * 32
+
+
+async def test_a_whatsapp_user_talks_with_staff_on_telegram(
+    tmp_path: Path, content_copy: Path
+) -> None:
+    twilio, telegram = FakeTwilio(), FakeTelegram()
+    async with serve(twilio.app()) as twilio_url, serve(telegram.app()) as telegram_url:
+        port = free_port()
+        settings = Settings(
+            db_path=tmp_path / "bot.sqlite3",
+            content_dir=content_copy,
+            locales_dir=LOCALES,
+            twilio_account_sid=ACCOUNT_SID,
+            twilio_auth_token=AUTH_TOKEN,
+            twilio_whatsapp_from=SENDER,
+            twilio_api_url=twilio_url,
+            twilio_templates={"handover": TEMPLATE},
+            public_base_url=f"http://127.0.0.1:{port}",
+            telegram_bot_token=telegram.token,
+            telegram_api_url=telegram_url,
+            telegram_staff_chat_id=STAFF_CHAT,
+            telegram_staff_user_ids=frozenset({STAFF_USER}),
+            agenda_hour=None,
+        )
+        async with (
+            services(settings, channels=True) as running,
+            serve(create_web_app(running), port) as base,
+        ):
+            bot = Bot(twilio, running, base)
+            await bot.say("ciao")
+            (prompt,) = await bot.say("vorrei un operatore")
+            assert "operatori dello sportello" in prompt["Body"]
+            (ack,) = await bot.say("Il mio permesso scade, cosa devo fare?")
+            assert "inviato allo sportello" in ack["Body"]
+            await telegram.wait_for(lambda: telegram.sent(STAFF_CHAT))
+            (request,) = telegram.sent(STAFF_CHAT)
+            assert "Il mio permesso scade" in request.params["text"]
+            assert "whatsapp" in request.params["text"] and PHONE not in request.params["text"]
+
+            # Inside the 24-hour window the reply goes as text.
+            telegram.queue(staff_reply(request, "Venga con il passaporto."))
+            await twilio.wait_for(lambda: len(twilio.to(PHONE)) == 4)
+            assert twilio.to(PHONE)[-1]["Body"] == (
+                "💬 Lo sportello risponde:\n\nVenga con il passaporto."
+            )
+
+            # A day later, only the approved template may go.
+            assert running.database is not None
+            await running.database.write(
+                "UPDATE contacts SET last_inbound_at = ?", (time.time() - 2 * 86_400,)
+            )
+            telegram.queue(staff_reply(request, "Ci sono novità?"))
+            await twilio.wait_for(lambda: len(twilio.to(PHONE)) == 5)
+            late = twilio.to(PHONE)[-1]
+            assert late["ContentSid"] == TEMPLATE and "Body" not in late
+            assert json.loads(late["ContentVariables"]) == {"1": "Ci sono novità?"}
