@@ -18,6 +18,7 @@ from bot.content.holder import ContentHolder
 from bot.core.engine import Engine
 from bot.core.sessions import MemoryStateStore, StateStore
 from bot.i18n import Interface
+from bot.notify.email import EmailChannel
 from bot.storage.appointments import AppointmentStore
 from bot.storage.db import Database
 from bot.storage.handovers import HandoverStore
@@ -42,6 +43,7 @@ class Services:
     whatsapp: WhatsAppChannel | None = None
     reminders: Reminders | None = None
     agenda: MorningAgenda | None = None
+    email: EmailChannel | None = None
 
 
 def build_interface(settings: Settings, content: ContentHolder) -> Interface:
@@ -55,13 +57,16 @@ def route_notices(
     settings: Settings,
     telegram: TelegramChannel | None,
     whatsapp: WhatsAppChannel | None,
+    email: EmailChannel | None,
 ) -> None:
     """Tell the router who receives staff notices and which users can be reached."""
     staff: list[tuple[str, str]] = []
     if telegram is not None and settings.telegram_staff_chat_id is not None:
         staff.append(("telegram", str(settings.telegram_staff_chat_id)))
     router.staff = staff
-    workers = [channel for channel in (telegram, whatsapp) if channel is not None]
+    if email is not None:
+        router.copies = [("email", address) for address in settings.smtp_to]
+    workers = [channel for channel in (telegram, whatsapp, email) if channel is not None]
     router.user_channels = {"telegram"} if telegram is not None else set()
     if whatsapp is not None:
         router.user_channels.add("whatsapp")
@@ -140,17 +145,30 @@ async def services(
             default_language=lambda: content.catalog.default_language,
             staff_alert=desk.tell_staff if desk is not None else None,
         )
-    route_notices(router, settings, telegram, whatsapp)
+    email = None
+    if channels and settings.email_enabled and outbox is not None:
+        email = EmailChannel(settings, outbox)
+    route_notices(router, settings, telegram, whatsapp, email)
     reminders = None
     if desk is not None:
         reminders = Reminders(desk, content, interface, hour=settings.reminder_hour)
         desk.user_notices = reminders.notices  # staff cancelling a booking: the user is told
     agenda = None
-    if desk is not None and telegram is not None and settings.agenda_hour is not None:
+    staff_reachable = bool(router.staff or router.copies)
+    if desk is not None and staff_reachable and settings.agenda_hour is not None:
         agenda = MorningAgenda(desk, content, hour=settings.agenda_hour)
     try:
         yield Services(
-            settings, content, interface, engine, database, telegram, whatsapp, reminders, agenda
+            settings,
+            content,
+            interface,
+            engine,
+            database,
+            telegram,
+            whatsapp,
+            reminders,
+            agenda,
+            email,
         )
     finally:
         if database is not None:

@@ -77,12 +77,24 @@ class Settings:
     whatsapp_rate_limit: int = 20
     #: Pre-approved WhatsApp templates by purpose, from TWILIO_TEMPLATE_<PURPOSE>=<content SID>.
     twilio_templates: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: E-mail copies of staff notices: off unless SMTP_HOST is set.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_security: str = "starttls"  # "starttls", "tls" (implicit, port 465) or "none"
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str | None = None
+    smtp_to: tuple[str, ...] = ()
 
     @property
     def whatsapp_enabled(self) -> bool:
         return bool(
             self.twilio_account_sid and self.twilio_auth_token and self.twilio_whatsapp_from
         )
+
+    @property
+    def email_enabled(self) -> bool:
+        return bool(self.smtp_host and self.smtp_from and self.smtp_to)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -225,6 +237,22 @@ def _parse(env: Mapping[str, str]) -> Settings:
                 )
             templates[name.removeprefix("TWILIO_TEMPLATE_").lower()] = value.strip()
 
+    smtp_host = text("SMTP_HOST")
+    smtp_security = (text("SMTP_SECURITY") or defaults.smtp_security).lower()
+    if smtp_security not in {"starttls", "tls", "none"}:
+        problems.append(f"SMTP_SECURITY must be starttls, tls or none, got {smtp_security!r}")
+    smtp_to = tuple(
+        address.strip()
+        for address in (text("SMTP_TO") or "").replace(";", ",").split(",")
+        if address.strip()
+    )
+    smtp_from = text("SMTP_FROM")
+    for address in (*smtp_to, *([smtp_from] if smtp_from else [])):
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", address):
+            problems.append(f"SMTP_FROM and SMTP_TO must be e-mail addresses, got {address!r}")
+    if smtp_host is not None and not (smtp_from and smtp_to):
+        problems.append("E-mail copies need SMTP_FROM and SMTP_TO as well as SMTP_HOST")
+
     settings = Settings(
         db_path=path("SPORTELLO_DB", defaults.db_path),
         content_dir=content_dir,
@@ -261,6 +289,13 @@ def _parse(env: Mapping[str, str]) -> Settings:
         whatsapp_webhook_path=webhook_path,
         whatsapp_rate_limit=integer("WHATSAPP_RATE_LIMIT", defaults.whatsapp_rate_limit, 1, 1000),
         twilio_templates=MappingProxyType(templates),
+        smtp_host=smtp_host,
+        smtp_port=integer("SMTP_PORT", 465 if smtp_security == "tls" else 587, 1, 65535),
+        smtp_security=smtp_security,
+        smtp_user=text("SMTP_USER"),
+        smtp_password=text("SMTP_PASSWORD"),
+        smtp_from=smtp_from,
+        smtp_to=smtp_to,
     )
     if problems:
         raise ConfigError(problems)

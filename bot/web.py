@@ -110,6 +110,8 @@ def create_web_app(services: Services) -> Starlette:
             await telegram.start(languages, catalog.default_language)
         if whatsapp is not None:
             await whatsapp.start()
+        if services.email is not None:
+            await services.email.start()
         if services.reminders is not None:  # after the channels: they send the reminders
             background.append(asyncio.create_task(services.reminders.run()))
         if services.agenda is not None:
@@ -121,6 +123,8 @@ def create_web_app(services: Services) -> Starlette:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if services.email is not None:
+                await services.email.stop()
             if whatsapp is not None:
                 await whatsapp.stop()
             if telegram is not None:

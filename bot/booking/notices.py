@@ -20,21 +20,24 @@ class NoticeRouter:
     """Destinations of notices, set once the channels are known (``bot.app``).
 
     ``staff`` lists (channel, recipient) pairs that receive every staff notice: the staff
-    group on Telegram and, when configured, an e-mail address. ``user_channels`` are the
+    group on Telegram. ``copies`` receive the same except conversations with a person (which
+    are answered in the group): e-mail addresses, when configured. ``user_channels`` are the
     channels that can message a user who did not just write (the terminal chat cannot).
     ``wake`` is called after notices were queued, so the workers send them at once.
     """
 
     staff: Sequence[tuple[str, str]] = ()
+    copies: Sequence[tuple[str, str]] = ()
     user_channels: Collection[str] = ()
     wake: Callable[[], None] = field(default=lambda: None)
 
     def to_staff(
         self, text: str, code: str | None = None, handover: int | None = None
     ) -> list[Notice]:
+        destinations = [*self.staff, *(self.copies if handover is None else ())]
         return [
             Notice(channel, recipient, text, STAFF_PURPOSE, code=code, handover=handover)
-            for channel, recipient in self.staff
+            for channel, recipient in destinations
         ]
 
     def reaches(self, channel: str) -> bool:
