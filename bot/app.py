@@ -44,6 +44,7 @@ class Services:
     reminders: Reminders | None = None
     agenda: MorningAgenda | None = None
     email: EmailChannel | None = None
+    desk: BookingDesk | None = None
 
 
 def build_interface(settings: Settings, content: ContentHolder) -> Interface:
@@ -169,6 +170,7 @@ async def services(
             reminders,
             agenda,
             email,
+            desk,
         )
     finally:
         if database is not None:

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.app import Services
+from bot.booking.ical import link_matches
 from bot.storage.retention import purge
 
 log = logging.getLogger(__name__)
@@ -90,12 +91,29 @@ def create_web_app(services: Services) -> Starlette:
         await whatsapp.delivery_status(form)
         return Response(status_code=204)
 
+    async def calendar_file(request: Request) -> Response:
+        """An appointment's calendar file, for the holder of its signed link (WhatsApp)."""
+        desk, secret = services.desk, services.settings.twilio_auth_token
+        code = str(request.path_params["code"]).upper()
+        token = request.query_params.get("k", "")
+        if desk is None or not secret or not link_matches(secret, code, token):
+            return Response(status_code=404)
+        appointment = await desk.store.by_code(code)
+        if appointment is None or appointment.status != "active":
+            return Response(status_code=404)
+        return Response(
+            desk.invitation(services.content.catalog, appointment),
+            media_type="text/calendar",
+            headers={"Content-Disposition": f'attachment; filename="{code}.ics"'},
+        )
+
     routes = [Route("/healthz", healthz, methods=["GET"])]
     if telegram is not None and telegram.webhook_url:
         routes.append(Route(telegram.webhook_path, telegram_webhook, methods=["POST"]))
     if whatsapp is not None:
         routes.append(Route(whatsapp.path, whatsapp_webhook, methods=["POST"]))
         routes.append(Route(whatsapp.status_path, whatsapp_status, methods=["POST"]))
+        routes.append(Route("/calendar/{code}.ics", calendar_file, methods=["GET"]))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

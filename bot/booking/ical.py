@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import UTC, datetime
+
+LINK_TOKEN_LENGTH = 16  # hex digits: 64 bits, enough against guessing one booking's link
 
 
 def _escape(text: str) -> str:
@@ -48,3 +52,14 @@ def invitation(
     ]
     folded = [part for line in lines for part in _fold(line)]
     return ("\r\n".join(folded) + "\r\n").encode()
+
+
+def link_token(secret: str, code: str) -> str:
+    """The key in an appointment's calendar link: only who got the link can fetch the file."""
+    key = hashlib.sha256(b"sportello calendar links\0" + secret.encode()).digest()
+    digest = hmac.new(key, code.upper().encode(), hashlib.sha256).hexdigest()
+    return digest[:LINK_TOKEN_LENGTH]
+
+
+def link_matches(secret: str, code: str, token: str) -> bool:
+    return hmac.compare_digest(link_token(secret, code), token.lower())

@@ -16,6 +16,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.booking.calendar import Slot, free_slots, schedule_of
+from bot.booking.ical import invitation
 from bot.booking.notices import NoticeRouter
 from bot.content.catalog import Catalog
 from bot.content.schema import Office
@@ -221,6 +222,23 @@ class BookingDesk:
         if not matches:
             return f"Nessun appuntamento attivo per {query.strip()}."
         return "\n".join(self._line(catalog, appointment, True) for appointment in matches)
+
+    def invitation(self, catalog: Catalog, appointment: Appointment) -> bytes:
+        """The appointment as an iCalendar file, in the user's language."""
+        language = appointment.language
+        service = catalog.services.get(appointment.service)
+        office = catalog.office(appointment.office)
+        name = catalog.localize(service.name, language).text if service else appointment.service
+        place = catalog.localize(office.name, language).text if office else appointment.office
+        documents = catalog.localize(service.documents, language).text if service else ""
+        return invitation(
+            appointment.code,
+            f"{name} - {place}",
+            office.address if office else "",
+            f"{appointment.code}\n{documents}".strip(),
+            appointment.starts_at,
+            appointment.ends_at,
+        )
 
     def staff_text(self, catalog: Catalog, headline: str, appointment: Appointment) -> str:
         """A booking change for the staff group: what, where, when, who, in which language."""

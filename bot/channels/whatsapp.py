@@ -27,6 +27,7 @@ from twilio.http.response import Response as TwilioResponse
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
+from bot.booking.ical import link_token
 from bot.channels.flood import FloodControl, Verdict
 from bot.channels.formatting import split_message
 from bot.config import Settings
@@ -106,10 +107,8 @@ def render(reply: Reply, hint: str) -> list[str]:
     """A reply as WhatsApp messages: choices as a numbered list with a one-line hint."""
     text = to_whatsapp(reply.text)
     if reply.choices:
-        width = len(str(len(reply.choices)))
-        lines = [
-            f"*{number:>{width}}.* {choice.label}" for number, choice in enumerate(reply.choices, 1)
-        ]
+        # No padding: "* 1.*" would not be bold on WhatsApp, and its font is proportional.
+        lines = [f"*{number}.* {choice.label}" for number, choice in enumerate(reply.choices, 1)]
         text = f"{text}\n\n" + "\n".join(lines) + f"\n\n_{hint}_"
     return [bidi_text(part, reply.rtl) for part in split_message(text, MESSAGE_LIMIT)]
 
@@ -187,6 +186,14 @@ class WhatsAppChannel:
             return f"{self.settings.public_base_url}{path}" + (f"?{query}" if query else "")
         return request_url
 
+    def calendar_link(self, filename: str) -> str | None:
+        """A link to an appointment's calendar file (WhatsApp sends no such files)."""
+        code = filename.removesuffix(".ics")
+        if not self.settings.public_base_url or not self.settings.twilio_auth_token:
+            return None
+        token = link_token(self.settings.twilio_auth_token, code)
+        return f"{self.settings.public_base_url}/calendar/{code}.ics?k={token}"
+
     # -- life cycle ------------------------------------------------------------------------
 
     async def start(self) -> None:
@@ -247,6 +254,11 @@ class WhatsAppChannel:
                 continue
             hint = t._("Reply with the number of your choice.")
             payloads.extend({"body": part} for part in render(reply, hint))
+            for attachment in reply.attachments:
+                link = self.calendar_link(attachment.filename)
+                if attachment.media_type == "text/calendar" and link is not None:
+                    text = t._("Add it to your calendar: {link}").format(link=link)
+                    payloads.append({"body": bidi_text(text, reply.rtl)})
         await self._queue(phone, payloads, message_id)
 
     def _incoming(self, form: Mapping[str, str], phone: str) -> Incoming:

@@ -14,7 +14,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.booking.calendar import days_with_slots
-from bot.booking.ical import invitation
 from bot.booking.service import BookingDesk
 from bot.content.schema import Office
 from bot.core.messages import Attachment, Choice, Reply
@@ -321,15 +320,7 @@ class BookingFlow:
             f"**{text}**\n\n{details}",
             [Choice(f"{BOOK}mine", self.t._("My appointments")), self.turn._home_choice()],
         )
-        office_name = self.catalog.localize(office.name, self.turn.code).text
-        calendar = invitation(
-            booked.code,
-            f"{self._service_name(service.id)} - {office_name}",
-            office.address,
-            f"{booked.code}\n{self.catalog.localize(service.documents, self.turn.code).text}",
-            booked.starts_at,
-            booked.ends_at,
-        )
+        calendar = self.desk.invitation(self.catalog, booked)
         return replace(
             reply, attachments=(Attachment(f"{booked.code}.ics", "text/calendar", calendar),)
         )

@@ -291,3 +291,33 @@ async def test_the_same_message_arriving_twice_at_once_is_handled_once(bot: Bot)
     await bot.fake.wait_for(lambda: len(bot.fake.to(PHONE)) == 2)
     (reply,) = await bot.say("1")  # the session moved once: "1" is now the first sub-topic
     assert "almeno 60 giorni prima" in reply["Body"]
+
+
+async def test_booking_on_whatsapp_uses_the_senders_number_and_links_the_calendar(
+    bot: Bot,
+) -> None:
+    await bot.say("ciao")
+    (services_list,) = await bot.say("vorrei un appuntamento")
+    assert "*1.*" in services_list["Body"]
+    (days,) = await bot.say("1")  # the only service; the only office is chosen by itself
+    assert "*1.*" in days["Body"]
+    (times,) = await bot.say("1")
+    assert "*1.*" in times["Body"]
+    (name_question,) = await bot.say("1")
+    assert "nome" in name_question["Body"]
+    (summary,) = await bot.say("Amina Rossi")
+    assert "Amina Rossi, +393330000000" in summary["Body"]  # no phone question on WhatsApp
+    confirmation, calendar = await bot.say("1", expect=2)
+    assert "LU-" in confirmation["Body"]
+    code = "LU-" + confirmation["Body"].split("LU-", 1)[1][:4]
+    link = calendar["Body"].split(": ", 1)[1].strip()
+    assert link.startswith(f"{bot.base}/calendar/{code}.ics?k=")
+    async with httpx.AsyncClient() as client:
+        fetched = await client.get(link)
+        assert fetched.status_code == 200
+        assert fetched.headers["content-type"].startswith("text/calendar")
+        assert f"UID:{code}@sportello" in fetched.text
+        forged = await client.get(link[:-4] + "0000")
+        assert forged.status_code == 404
+        other = await client.get(link.replace(code, "LU-AAAA"))
+        assert other.status_code == 404
