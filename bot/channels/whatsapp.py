@@ -27,6 +27,7 @@ from twilio.http.response import Response as TwilioResponse
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
+from bot.booking.handover import CLOSED_PURPOSE
 from bot.booking.ical import link_token
 from bot.channels.flood import FloodControl, Verdict
 from bot.channels.formatting import split_message
@@ -337,7 +338,7 @@ class WhatsAppChannel:
                 phone, {"content_sid": template, "variables": dict(variables)}
             )
         reason = f"outside the 24-hour window and no TWILIO_TEMPLATE_{purpose.upper()} configured"
-        if self.staff_alert is not None:
+        if self.staff_alert is not None and purpose != CLOSED_PURPOSE:  # a courtesy: no alarm
             await self.staff_alert(
                 f"WhatsApp: un messaggio '{purpose}' non è stato inviato ({reason}). "
                 "Contattate la persona in un altro modo."

@@ -64,6 +64,19 @@ async def erase_user(database: Database, channel: str, user_id: str) -> list[str
             "AND status = 'active' AND starts_at >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
             (channel, user_id),
         )
+        # Our copies of what staff were sent about this user: their bookings (names, phones)
+        # and their conversations with a person (their questions).
+        async with connection.execute(
+            "SELECT code FROM appointments WHERE channel = ? AND user_id = ?", (channel, user_id)
+        ) as cursor:
+            codes = [str(row[0]) for row in await cursor.fetchall()]
+        for code in codes:
+            await connection.execute("DELETE FROM outbox WHERE instr(payload, ?) > 0", (code,))
+        await connection.execute(
+            "DELETE FROM outbox WHERE json_extract(payload, '$.notice.handover') IN "
+            "(SELECT id FROM handovers WHERE channel = ? AND user_id = ?)",
+            (channel, user_id),
+        )
         await connection.execute(
             "UPDATE appointments SET name = NULL, phone = NULL, user_id = 'erased' "
             "WHERE channel = ? AND user_id = ?",

@@ -19,6 +19,7 @@ from bot.i18n import Interface
 from bot.storage.appointments import AppointmentStore
 from bot.storage.db import Database
 from bot.storage.outbox import Outbox
+from bot.storage.records import Notice
 from tests.auxil.chat import Conversation
 
 ROME = ZoneInfo("Europe/Rome")
@@ -249,8 +250,22 @@ async def test_a_user_erases_all_their_data(
             phone="333 1234567",
             language="it",
             code_prefix="LU",
+            notices=lambda booked: [
+                Notice("telegram", "-100", f"Nuovo {booked.code}: Amina Rossi", "staff")
+            ],
         )
         await InboundLog(database).touch("test", "u1")
+        from bot.storage.handovers import HandoverStore
+
+        await HandoverStore(database).open(
+            "test",
+            "u1",
+            "it",
+            lambda handover, new: [
+                Notice("telegram", "-100", "Ho perso il permesso", "staff", handover=handover.id)
+            ],
+        )
+        await Outbox(database).add_notices([Notice("telegram", "-100", "Agenda: 0", "staff")])
 
         async def erase(channel: str, user_id: str) -> None:
             await erase_user(database, channel, user_id)
@@ -269,3 +284,9 @@ async def test_a_user_erases_all_their_data(
             later - timedelta(hours=1), later + timedelta(hours=1), statuses=None
         )
         assert (row.status, row.name, row.phone, row.user_id) == ("cancelled", None, None, "erased")
+        # Our copies of the staff notices about them are gone too; others stay.
+        left = [
+            message.payload["notice"]["text"]
+            for message in await Outbox(database).pending("telegram")
+        ]
+        assert left == ["Agenda: 0"]
