@@ -16,8 +16,10 @@ from bot.content.holder import ContentHolder
 from bot.core.engine import Engine
 from bot.core.sessions import MemoryStateStore, StateStore
 from bot.i18n import Interface
+from bot.monitoring.events import Monitor
 from bot.storage.appointments import AppointmentStore
 from bot.storage.db import Database
+from bot.storage.events import EventStore
 from bot.storage.inbound import InboundLog
 from bot.storage.outbox import Outbox
 from bot.storage.retention import erase_user
@@ -39,6 +41,7 @@ class Services:
     whatsapp: WhatsAppChannel | None = None
     reminders: Reminders | None = None
     agenda: MorningAgenda | None = None
+    monitor: Monitor | None = None
 
 
 def build_interface(settings: Settings, content: ContentHolder) -> Interface:
@@ -82,6 +85,9 @@ async def services(
         async def erase_data(channel: str, user_id: str) -> None:
             """Erase a user's data at their request; staff learn which bookings it cancelled."""
             cancelled = await erase_user(db, channel, user_id)
+            for code in cancelled:
+                if desk is not None:  # counted anonymously: the user is already erased
+                    await desk.count("cancelled", code)
             if cancelled and desk is not None:
                 await desk.tell_staff(
                     "Un utente ha chiesto di cancellare i suoi dati: annullati "
@@ -91,6 +97,13 @@ async def services(
         erase = erase_data
 
     engine = Engine(content, store, interface, desk=desk, erase=erase)
+    monitor = None
+    if channels and database is not None:
+        # Only a serving bot counts: terminal previews and `ask` are not consultations.
+        monitor = Monitor(EventStore(database, settings.tz))
+        engine.monitor = monitor
+        if desk is not None:
+            desk.monitor = monitor
     telegram = None
     if channels and settings.telegram_bot_token:
         telegram = TelegramChannel(engine, settings, interface)
@@ -122,7 +135,16 @@ async def services(
         agenda = MorningAgenda(desk, content, hour=settings.agenda_hour)
     try:
         yield Services(
-            settings, content, interface, engine, database, telegram, whatsapp, reminders, agenda
+            settings,
+            content,
+            interface,
+            engine,
+            database,
+            telegram,
+            whatsapp,
+            reminders,
+            agenda,
+            monitor=monitor,
         )
     finally:
         if database is not None:

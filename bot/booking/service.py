@@ -19,6 +19,7 @@ from bot.booking.calendar import Slot, free_slots, schedule_of
 from bot.content.catalog import Catalog
 from bot.content.schema import Office
 from bot.i18n import format_date, format_time
+from bot.monitoring.events import Monitor
 from bot.storage.records import Appointment
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,8 @@ class BookingDesk:
         self.staff_notice = staff_notice
         #: Tells a user (on their channel, in their language) what staff did to a booking.
         self.user_notice: UserNotice | None = None
+        #: Counts bookings for the monitoring, anonymously (set by the composition root).
+        self.monitor: Monitor | None = None
         self._clock = clock or (lambda: datetime.now(timezone))
 
     def now(self) -> datetime:
@@ -228,6 +231,7 @@ class BookingDesk:
         affected = await self.store.between(start, start + timedelta(days=len(days)))
         for appointment in affected:
             await self.store.set_status(appointment.code, "cancelled")
+            await self.count("cancelled", appointment.code)
             if self.user_notice is not None:
                 try:
                     await self.user_notice(appointment, "closed")
@@ -253,6 +257,7 @@ class BookingDesk:
             return None
         if not await self.store.set_status(code, status):
             return None
+        await self.count(status, code)
         if status == "cancelled" and self.user_notice is not None:
             try:
                 await self.user_notice(appointment, "cancelled_by_staff")
@@ -260,6 +265,14 @@ class BookingDesk:
                 log.exception("booking: the user could not be told of a cancellation")
         labels = {"attended": "presente", "no_show": "assente", "cancelled": "annullato"}
         return f"{appointment.code}: {labels[status]}."
+
+    async def count(self, action: str, code: str) -> None:
+        """Record a booking made, moved, cancelled, attended or missed, for the monitoring."""
+        if self.monitor is None:
+            return
+        appointment = await self.store.by_code(code)
+        if appointment is not None:
+            await self.monitor.booking(action, appointment)
 
     async def tell_staff(self, text: str, code: str | None = None) -> None:
         if self.staff_notice is None:

@@ -196,6 +196,7 @@ class BookingFlow:
         self.draft.clear()
         if not moved:
             return await self.mine()
+        await self.desk.count("moved", code)
         await self.desk.tell_staff(
             f"🔁 Appuntamento spostato {code}: {office.id} — "
             f"{format_date(start.date(), 'it', 'full')} {format_time(start, 'it')}"
@@ -298,6 +299,7 @@ class BookingFlow:
                 self.t._("You already have the most appointments allowed. You can cancel one here:")
             )
         self.draft.clear()
+        await self.desk.count("made", booked.code)
         await self.desk.tell_staff(
             f"📅 Nuovo appuntamento {booked.code}: {service.id} — {office.id} — "
             f"{format_date(start.date(), 'it', 'full')} {format_time(start, 'it')} — "
@@ -375,6 +377,7 @@ class BookingFlow:
     async def _cancel(self, code: str) -> Reply:
         session = self.turn.session
         if await self.desk.store.cancel(code, session.channel, session.user_id):
+            await self.desk.count("cancelled", code)
             await self.desk.tell_staff(f"❌ Appuntamento annullato dall'utente: {code.upper()}")
             return await self.mine(
                 self.t._("The appointment {code} is cancelled.").format(code=code.upper())

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 from bot.storage.db import Database
 from bot.storage.records import Event
@@ -28,13 +28,17 @@ def hour_of(moment: datetime) -> str:
 class EventStore:
     """Writes events (the ``EventSink`` of ``bot.monitoring``) and reads them back for reports."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, timezone: tzinfo = UTC) -> None:
         self._db = database
+        # Years are the counter's years: an event at 00:30 on New Year's Day in Rome belongs
+        # to the new year, with the new salt, like the reports that count it.
+        self._timezone = timezone
         self._salt: tuple[int, bytes] | None = None  # (year, salt), cached
 
     async def record(self, event: Event, person: str | None) -> None:
         """Append one event; ``person`` ("channel:user id") is stored only as its pseudonym."""
-        user = await self.pseudonym(person, event.hour.astimezone(UTC).year) if person else None
+        year = event.hour.astimezone(self._timezone).year
+        user = await self.pseudonym(person, year) if person else None
         await self._db.write(
             "INSERT INTO events (hour, kind, action, channel, language, area, topic, service, "
             "office, seconds, user) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

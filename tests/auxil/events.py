@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.storage.records import Event
 
@@ -29,3 +30,15 @@ def fixture_events() -> list[tuple[Event, str | None]]:
 def pseudonymous_events() -> list[Event]:
     """The events as read back, with the person standing in for their pseudonym."""
     return [Event(**{**event.__dict__, "user": person}) for event, person in fixture_events()]
+
+
+async def fixture_database(path: Path) -> Path:
+    """A database at ``path`` holding the fixture events, recorded as the bot records them."""
+    from bot.storage.db import Database
+    from bot.storage.events import EventStore
+
+    async with Database(path) as database:
+        store = EventStore(database, ZoneInfo("Europe/Rome"))
+        for event, person in fixture_events():
+            await store.record(event, person)
+    return path
