@@ -17,6 +17,7 @@ from bot.core.engine import Engine
 from bot.core.sessions import MemoryStateStore, StateStore
 from bot.i18n import Interface
 from bot.monitoring.events import Monitor
+from bot.monitoring.staff import StaffMonitoring
 from bot.storage.appointments import AppointmentStore
 from bot.storage.db import Database
 from bot.storage.events import EventStore
@@ -97,10 +98,11 @@ async def services(
         erase = erase_data
 
     engine = Engine(content, store, interface, desk=desk, erase=erase)
-    monitor = None
+    monitor = events = None
     if channels and database is not None:
         # Only a serving bot counts: terminal previews and `ask` are not consultations.
-        monitor = Monitor(EventStore(database, settings.tz))
+        events = EventStore(database, settings.tz)
+        monitor = Monitor(events)
         engine.monitor = monitor
         if desk is not None:
             desk.monitor = monitor
@@ -110,6 +112,13 @@ async def services(
         if desk is not None:
             desk.staff_notice = telegram.alert_staff  # every booking change reaches the staff group
             telegram.desk, telegram.catalog = desk, content
+        if monitor is not None and events is not None:
+            telegram.monitoring = StaffMonitoring(
+                monitor,
+                events,
+                settings.tz,
+                lambda: [language.code for language in content.catalog.enabled_languages],
+            )
     whatsapp = None
     if channels and settings.whatsapp_enabled and database is not None:
         whatsapp = WhatsAppChannel(

@@ -47,6 +47,8 @@ from bot.config import Settings
 from bot.content.catalog import Catalog
 from bot.core.messages import Incoming, Kind, Reply
 from bot.i18n import N_, Interface, Translator, bidi_text
+from bot.monitoring.staff import HELP as MONITORING_HELP
+from bot.monitoring.staff import LOG, StaffMonitoring, Step
 from bot.storage.records import Appointment
 
 log = logging.getLogger(__name__)
@@ -148,6 +150,8 @@ class TelegramChannel:
         # Set by the composition root when bookings are on: staff agenda commands use them.
         self.desk: BookingDesk | None = None
         self.catalog: Callable[[], Catalog] | None = None
+        #: Set by the composition root: /registra and /mese (the counter's monitoring).
+        self.monitoring: StaffMonitoring | None = None
         self._chat_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
@@ -399,6 +403,11 @@ class TelegramChannel:
 
     async def _staff_button(self, query: CallbackQuery) -> None:
         """A staff member marks a booking attended or no-show, or cancels it (user told)."""
+        data = (query.data or "").removeprefix(STAFF)
+        if data.startswith(LOG) and self.monitoring is not None and query.message is not None:
+            if self.is_staff(query.from_user.id):  # a step of /registra
+                await self._staff_step(query.message.chat.id, await self.monitoring.step(data))
+            return
         if not self.is_staff(query.from_user.id) or self.desk is None:
             return
         action, _, code = (query.data or "").removeprefix(STAFF).partition(":")
@@ -475,6 +484,11 @@ class TelegramChannel:
                 await self._say(message.chat_id, report)
         elif command in ("esporta", "export") and self.desk:
             await self._export(message.chat_id, words[1] if len(words) > 1 else "")
+        elif command in ("registra", "log") and self.monitoring:
+            step = await self.monitoring.log_command(words[1] if len(words) > 1 else "")
+            await self._staff_step(message.chat_id, step)
+        elif command in ("mese", "month") and self.monitoring:
+            await self._say(message.chat_id, await self.monitoring.month())
         elif command in ("cerca", "find") and self.desk and self.catalog:
             query = words[1] if len(words) > 1 else ""
             await self._say(message.chat_id, await self.desk.find(self.catalog(), query))
@@ -487,8 +501,17 @@ class TelegramChannel:
                     "(/week) the next seven days; /cerca (/find) followed by a code or a "
                     "phone number finds a booking; /esporta (/export) sends a month's "
                     "bookings as a CSV file; /chiudi (/close) closes a day or a range."
-                ),
+                )
+                + (MONITORING_HELP if self.monitoring else ""),
             )
+
+    async def _staff_step(self, chat_id: int, step: Step) -> None:
+        """A staff dialogue step: its text, and its buttons two to a row."""
+        buttons = [
+            InlineKeyboardButton(label, callback_data=STAFF + data) for label, data in step.buttons
+        ]
+        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+        await self._send(chat_id, to_html(step.text), InlineKeyboardMarkup(rows) if rows else None)
 
     async def _export(self, chat_id: int, arguments: str) -> None:
         """/esporta [FROM [TO]]: the bookings of a period as a CSV file (default: this month)."""
