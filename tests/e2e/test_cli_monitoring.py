@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from tests.auxil.events import fixture_database
+from tests.conftest import REPO_CONTENT
 from tests.e2e.test_cli import run
 
 QUARTER = ("--from", "2026-01-01", "--to", "2026-03-31")
@@ -43,3 +44,23 @@ def test_stats_without_a_database_or_with_a_backwards_period(tmp_path: Path) -> 
     assert not (tmp_path / "data").exists()  # asking does not create an empty database
     backwards = run(tmp_path, "stats", "--from", "2026-03-01", "--to", "2026-02-01")
     assert backwards.returncode == 2 and "before" in backwards.stderr
+
+
+async def test_report_writes_one_self_contained_page(tmp_path: Path) -> None:
+    await fixture_database(tmp_path / "data" / "bot.sqlite3")
+    result = run(
+        tmp_path,
+        "report",
+        *QUARTER,
+        "--out",
+        "report.html",
+        env={"SPORTELLO_CONTENT": str(REPO_CONTENT)},
+    )
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert page.count('class="chart" role="img"') == 4
+    assert "Rinnovo del permesso" in page  # topic titles from the content, in Italian
+    for outside in ("<script", "<link", "<img", "@import", "url(http", 'src="http'):
+        assert outside not in page
+    assert "default-src 'none'" in page
+    assert result.stderr == ""  # no font cache chatter, no warnings
