@@ -118,6 +118,7 @@ async def services(
                 events,
                 settings.tz,
                 lambda: [language.code for language in content.catalog.enabled_languages],
+                offices=lambda: [office.id for office in content.catalog.offices],
             )
     whatsapp = None
     if channels and settings.whatsapp_enabled and database is not None:

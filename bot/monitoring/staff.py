@@ -64,8 +64,8 @@ HELP = (
     "(/month) riassume il mese in corso."
 )
 USAGE = (
-    "Uso: /registra AREA LINGUA [sportello|telefono], per esempio /registra permesso ar "
-    "sportello; oppure /registra da solo, e scegli con i pulsanti."
+    "Uso: /registra AREA LINGUA [sportello|telefono] [SEDE], per esempio /registra permesso ar "
+    "sportello luino; oppure /registra da solo, e scegli con i pulsanti."
 )
 
 
@@ -93,26 +93,32 @@ class StaffMonitoring:
         timezone: ZoneInfo,
         languages: Callable[[], Sequence[str]],
         clock: Callable[[], datetime] | None = None,
+        offices: Callable[[], Sequence[str]] = tuple,
     ) -> None:
         self.monitor = monitor
         self.source = source
         self.timezone = timezone
         self._languages = languages  # the bot's enabled languages: the buttons offer those
         self._clock = clock or (lambda: datetime.now(timezone))
+        self._offices = offices  # office ids staff may add, so `stats --office` sees them
 
     # -- /registra -------------------------------------------------------------------------
 
     async def log_command(self, arguments: str) -> Step:
-        """``/registra`` with words ("permesso ar sportello") logs at once; alone, it asks."""
+        """``/registra`` with words ("permesso ar sportello luino") logs at once; alone, it
+        asks with buttons (the guided way leaves the office out: one tap less at a busy desk)."""
         words = arguments.lower().split()
         if not words:
             return await self.step(LOG)
         area = AREA_WORDS.get(words[0])
         language = words[1] if len(words) > 1 and language_name(words[1]) else None
         channel = CHANNEL_WORDS.get(words[2]) if len(words) > 2 else "desk"
-        if area is None or language is None or channel is None or len(words) > 3:
+        office = words[3] if len(words) > 3 else None
+        if office is not None and office not in self._offices():
             return Step(USAGE)
-        return await self._logged(area, language, channel)
+        if area is None or language is None or channel is None or len(words) > 4:
+            return Step(USAGE)
+        return await self._logged(area, language, channel, office)
 
     async def step(self, data: str) -> Step:
         """One step of the guided logging: area, then language, then desk or phone."""
@@ -150,10 +156,13 @@ class StaffMonitoring:
             return Step(USAGE)
         return await self._logged(area, language, parts[3])
 
-    async def _logged(self, area: str, language: str, channel: str) -> Step:
-        await self.monitor.desk(area, language, channel)
+    async def _logged(
+        self, area: str, language: str, channel: str, office: str | None = None
+    ) -> Step:
+        await self.monitor.desk(area, language, channel, office)
+        where = f" ({office})" if office else ""
         return Step(
-            f"Registrata: consultazione {CHANNEL_NAMES[channel]}, {AREA_NAMES[area]}, "
+            f"Registrata: consultazione {CHANNEL_NAMES[channel]}{where}, {AREA_NAMES[area]}, "
             f"{language_name(language)}."
         )
 

@@ -37,7 +37,14 @@ def memory() -> Memory:
 @pytest.fixture
 def staff(memory: Memory) -> StaffMonitoring:
     monitor = Monitor(memory, clock=lambda: NOW)
-    return StaffMonitoring(monitor, memory, ROME, lambda: ["it", "ar", "ur"], clock=lambda: NOW)
+    return StaffMonitoring(
+        monitor,
+        memory,
+        ROME,
+        lambda: ["it", "ar", "ur"],
+        clock=lambda: NOW,
+        offices=lambda: ["luino", "cittiglio"],
+    )
 
 
 @pytest.mark.parametrize(
@@ -67,13 +74,32 @@ async def test_one_line_logging(
 
 
 @pytest.mark.parametrize(
-    "arguments", ["pizza ar", "permesso klingon", "permesso ar piscina", "permesso ar desk extra"]
+    "arguments",
+    [
+        "pizza ar",
+        "permesso klingon",
+        "permesso ar piscina",
+        "permesso ar desk varese",  # not an office
+        "permesso ar desk luino extra",
+    ],
 )
 async def test_wrong_words_get_the_usage(
     staff: StaffMonitoring, memory: Memory, arguments: str
 ) -> None:
     assert (await staff.log_command(arguments)).text == USAGE
     assert memory.events == []
+
+
+async def test_one_line_logging_with_the_office(staff: StaffMonitoring, memory: Memory) -> None:
+    step = await staff.log_command("casa sq telefono Cittiglio")
+    assert step.text == "Registrata: consultazione al telefono (cittiglio), Casa, albanese."
+    (event,) = memory.events
+    assert (event.area, event.language, event.channel, event.office) == (
+        "housing",
+        "sq",
+        "phone",
+        "cittiglio",
+    )
 
 
 async def test_guided_logging_area_language_channel(staff: StaffMonitoring, memory: Memory) -> None:
