@@ -12,12 +12,14 @@ import io
 import re
 from collections import Counter
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import matplotlib
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
+from bot.i18n import format_date
 from bot.monitoring.stats import NONE, Summary
 from bot.monitoring.tables import area_name
 
@@ -49,7 +51,7 @@ def _svg(draw: Callable[[Figure], None], prefix: str, label: str, height: float)
         figure = Figure(figsize=(WIDTH, height), layout="constrained")
         draw(figure)
         buffer = io.StringIO()
-        figure.savefig(buffer, format="svg", metadata={"Date": None})
+        figure.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg") :]  # no XML declaration or doctype inside HTML
     svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.DOTALL)
@@ -111,12 +113,17 @@ def months_by_area(summary: Summary) -> str | None:
         for index, (name, counts) in enumerate(series):
             axes.bar(positions, counts, bottom=bottom, label=name, color=COLOURS[index % 8])
             bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
-        axes.set_xticks(positions, months)
+        # "gen 26": short enough for twelve months side by side.
+        labels = [
+            format_date(date.fromisoformat(f"{month}-01"), "it", "LLL yy") for month in months
+        ]
+        axes.set_xticks(positions, labels, rotation=45 if len(months) > 12 else 0)
         axes.set_ylabel("consultazioni")
         axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-        axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+        # Below the chart, so the months get the page's whole width.
+        figure.legend(loc="outside lower center", ncols=3, frameon=False)
 
-    return _svg(draw, "months", "Consultazioni per mese e area", 3.2)
+    return _svg(draw, "months", "Consultazioni per mese e area", 4.0)
 
 
 def languages(summary: Summary, name: Callable[[str], str]) -> str | None:

@@ -14,7 +14,7 @@ from html import escape
 from bot.monitoring import charts
 from bot.monitoring.staff import language_name
 from bot.monitoring.stats import Summary
-from bot.monitoring.tables import Table, cells, heading, tables
+from bot.monitoring.tables import CHANNEL_NAMES, Table, area_name, cells, heading, tables
 
 CSS = """
 :root { color-scheme: light; }
@@ -88,9 +88,21 @@ def render(summary: Summary, topic_name: Callable[[str], str] | None = None) -> 
         parts.append(svg if svg is not None else '<p class="note">Nessun dato nel periodo.</p>')
         parts.append("</figure>")
     parts.append("<h2>Tabelle</h2>")
-    parts.extend(_table(table) for table in tables(summary))
+    names: dict[str, Callable[[str], str]] = {
+        "area": area_name,
+        "lingua": lambda code: language_name(code) or code,
+        "canale": lambda channel: CHANNEL_NAMES.get(channel, channel),
+        "argomento": name,
+        "argomento più vicino": name,
+        "servizio": name,
+    }
+    parts.extend(_table(table, names) for table in tables(summary))
     parts += ["</body>", "</html>", ""]
     return "\n".join(parts)
+
+
+def _same(text: str) -> str:
+    return text
 
 
 def _key_figures(summary: Summary) -> str:
@@ -107,15 +119,20 @@ def _key_figures(summary: Summary) -> str:
     return f'<div class="figures">{items}</div>'
 
 
-def _table(table: Table) -> str:
+def _table(table: Table, names: dict[str, Callable[[str], str]]) -> str:
+    """A table for people: ids in the key columns become names (CSV and JSON keep the ids)."""
     head = "".join(f"<th>{escape(column)}</th>" for column in table.columns)
+    named = [
+        names.get(column, _same) if i < table.keys else _same
+        for i, column in enumerate(table.columns)
+    ]
     if not table.rows:
         body = f'<tr><td colspan="{len(table.columns)}">nessun dato</td></tr>'
     else:
         body = "".join(
             "<tr>"
             + "".join(
-                (NUMBER if i >= table.keys else "<td>") + f"{escape(text)}</td>"
+                (NUMBER if i >= table.keys else "<td>") + f"{escape(named[i](text))}</td>"
                 for i, text in enumerate(cells(table, row))
             )
             + "</tr>"
