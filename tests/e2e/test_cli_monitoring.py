@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 from tests.auxil.events import fixture_database
@@ -64,3 +65,10 @@ async def test_report_writes_one_self_contained_page(tmp_path: Path) -> None:
         assert outside not in page
     assert "default-src 'none'" in page
     assert result.stderr == ""  # no font cache chatter, no warnings
+
+
+def test_the_terminal_chat_is_a_preview_and_is_not_counted(tmp_path: Path) -> None:
+    result = run(tmp_path, "chat", "--lang", "it", stdin="1\n1\ncome rinnovo il permesso?\n")
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(tmp_path / "data" / "bot.sqlite3") as connection:
+        assert connection.execute("SELECT count(*) FROM events").fetchone() == (0,)
