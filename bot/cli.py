@@ -241,7 +241,9 @@ def _monitoring(settings: Settings, args: argparse.Namespace) -> int:
     if args.command == "report":
         from bot.monitoring.report import render
 
-        args.out.write_text(render(summary, _titles(settings)), encoding="utf-8")
+        args.out.write_text(
+            render(summary, _titles(settings), datetime.now(settings.tz)), encoding="utf-8"
+        )
         print(f"report written to {args.out}")
         return 0
     formats = {"table": tables.as_text, "csv": tables.as_csv, "json": tables.as_json}

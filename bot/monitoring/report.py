@@ -52,8 +52,13 @@ PRIVACY = (
 )
 
 
-def render(summary: Summary, topic_name: Callable[[str], str] | None = None) -> str:
-    """The whole page; ``topic_name`` turns topic and service ids into titles, if given."""
+def render(
+    summary: Summary,
+    topic_name: Callable[[str], str] | None = None,
+    generated: datetime | None = None,
+) -> str:
+    """The whole page; ``topic_name`` turns topic and service ids into titles, if given;
+    ``generated`` is the moment printed under the title (in the counter's time zone)."""
     name = topic_name or (lambda key: key)
     figures = [
         ("Consultazioni per mese e area", charts.months_by_area(summary)),
@@ -77,7 +82,7 @@ def render(summary: Summary, topic_name: Callable[[str], str] | None = None) -> 
         "</head>",
         "<body>",
         f"<h1>{title}</h1>",
-        f'<p class="note">Generato il {datetime.now().strftime("%Y-%m-%d %H:%M")}. '
+        f'<p class="note">Generato il {(generated or datetime.now()).strftime("%Y-%m-%d %H:%M")}. '
         f"{escape(PRIVACY)}</p>",
         _key_figures(summary),
         "<h2>Grafici</h2>",
