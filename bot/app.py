@@ -18,9 +18,12 @@ from bot.content.holder import ContentHolder
 from bot.core.engine import Engine
 from bot.core.sessions import MemoryStateStore, StateStore
 from bot.i18n import Interface
+from bot.monitoring.events import Monitor
+from bot.monitoring.staff import StaffMonitoring
 from bot.notify.email import EmailChannel
 from bot.storage.appointments import AppointmentStore
 from bot.storage.db import Database
+from bot.storage.events import EventStore
 from bot.storage.handovers import HandoverStore
 from bot.storage.inbound import InboundLog
 from bot.storage.outbox import Outbox
@@ -45,6 +48,7 @@ class Services:
     agenda: MorningAgenda | None = None
     email: EmailChannel | None = None
     desk: BookingDesk | None = None
+    monitor: Monitor | None = None
 
 
 def build_interface(settings: Settings, content: ContentHolder) -> Interface:
@@ -122,6 +126,9 @@ async def services(
         async def erase_data(channel: str, user_id: str) -> None:
             """Erase a user's data at their request; staff learn which bookings it cancelled."""
             cancelled = await erase_user(db, channel, user_id)
+            for code in cancelled:
+                if desk is not None:  # counted anonymously: the user is already erased
+                    await desk.count("cancelled", code)
             if cancelled and desk is not None:
                 await desk.tell_staff(
                     "Un utente ha chiesto di cancellare i suoi dati: annullati "
@@ -131,10 +138,28 @@ async def services(
         erase = erase_data
 
     engine = Engine(content, store, interface, desk=desk, erase=erase, handovers=handovers)
+    monitor = events = None
+    if channels and database is not None:
+        # Only a serving bot counts: terminal previews and `ask` are not consultations.
+        events = EventStore(database, settings.tz)
+        monitor = Monitor(events)
+        engine.monitor = monitor
+        if desk is not None:
+            desk.monitor = monitor
+        if handovers is not None:
+            handovers.monitor = monitor
     telegram = None
     if channels and settings.telegram_bot_token:
         telegram = TelegramChannel(engine, settings, interface, outbox)
         telegram.desk, telegram.catalog, telegram.handovers = desk, content, handovers
+        if monitor is not None and events is not None:
+            telegram.monitoring = StaffMonitoring(
+                monitor,
+                events,
+                settings.tz,
+                lambda: [language.code for language in content.catalog.enabled_languages],
+                offices=lambda: [office.id for office in content.catalog.offices],
+            )
     whatsapp = None
     if channels and settings.whatsapp_enabled and database is not None and outbox is not None:
         whatsapp = WhatsAppChannel(
@@ -171,6 +196,7 @@ async def services(
             agenda,
             email,
             desk,
+            monitor=monitor,
         )
     finally:
         if database is not None:

@@ -8,8 +8,8 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
-from datetime import date, timedelta
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -18,6 +18,7 @@ from bot.config import ConfigError, Settings
 from bot.content.catalog import Catalog
 from bot.content.loader import ContentError, Validation, validate
 from bot.i18n import CatalogNotCompiledError
+from bot.storage.records import Event
 
 log = logging.getLogger("bot")
 
@@ -81,7 +82,48 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument(
         "--json", action="store_true", help="one JSON object per question, one per line"
     )
+    _monitoring_commands(commands)
     return parser
+
+
+def _monitoring_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``stats`` and ``report``: the counter's anonymous activity figures of a period."""
+    stats = commands.add_parser(
+        "stats",
+        help="the counter's activity in a period: consultations, bookings, unanswered questions",
+        description="Print the anonymous activity figures of a period: consultations by area, "
+        "topic, language, channel and month; unique users; bookings by service and office with "
+        "attendance and no-show rates; handovers; unanswered questions grouped by nearest topic.",
+    )
+    report = commands.add_parser(
+        "report",
+        help="the same figures as one self-contained HTML page with charts",
+        description="Write one HTML page with charts and the tables of `sportello stats`. It "
+        "holds everything inside (no scripts, fonts or links to fetch): it opens from a USB "
+        "stick and prints to PDF.",
+    )
+    for command in (stats, report):
+        command.add_argument(
+            "--from",
+            dest="first",
+            type=date.fromisoformat,
+            metavar="YYYY-MM-DD",
+            help="first day (default: the first of this month)",
+        )
+        command.add_argument(
+            "--to",
+            dest="last",
+            type=date.fromisoformat,
+            metavar="YYYY-MM-DD",
+            help="last day, included (default: today)",
+        )
+        command.add_argument(
+            "--office",
+            metavar="ID",
+            help="only this office's bookings and desk consultations (online ones stay)",
+        )
+    stats.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    report.add_argument("--out", type=Path, required=True, metavar="FILE.html")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -96,7 +138,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
         # At DEBUG these log SQL values, message texts, phone numbers or the bot's token.
-        for chatty in ("aiosqlite", "telegram", "httpx", "httpcore", "twilio", "aiohttp"):
+        for chatty in (
+            "aiosqlite",
+            "telegram",
+            "httpx",
+            "httpcore",
+            "twilio",
+            "aiohttp",
+            "matplotlib",
+        ):
             logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
         if args.command == "content":
             return content_check(settings, args.path, args.stale_days, sys.stdout)
@@ -104,6 +154,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_chat(settings, args.lang, args.user))
         if args.command == "ask":
             return asyncio.run(_ask(settings, args.question, args.lang, args.json))
+        if args.command in ("stats", "report"):
+            return _monitoring(settings, args)
         return asyncio.run(_serve(settings))
     except ConfigError as error:
         print(error, file=sys.stderr)
@@ -166,6 +218,65 @@ async def _ask(settings: Settings, question: str, language: str | None, as_json:
                 print(f"  {match['score']:.3f}  {match['topic']}  ({match['area']})")
             print(f"answer:\n{answer.text}\n")
     return 0
+
+
+def _monitoring(settings: Settings, args: argparse.Namespace) -> int:
+    """``stats`` prints the figures of a period; ``report`` writes them as an HTML page."""
+    from bot.monitoring import tables
+    from bot.monitoring.stats import summarise
+
+    today = datetime.now(settings.tz).date()
+    first: date = args.first or today.replace(day=1)
+    last: date = args.last or today
+    if last < first:
+        print(f"--to ({last}) is before --from ({first})", file=sys.stderr)
+        return 2
+    if not Path(settings.db_path).exists():
+        print(
+            f"No database at {settings.db_path} (SPORTELLO_DB): nothing recorded.", file=sys.stderr
+        )
+        return 2
+    events = asyncio.run(_events(settings, first, last))
+    summary = summarise(events, settings.tz, first, last, args.office)
+    if args.command == "report":
+        from bot.monitoring.report import render
+
+        args.out.write_text(
+            render(summary, _titles(settings), datetime.now(settings.tz)), encoding="utf-8"
+        )
+        print(f"report written to {args.out}")
+        return 0
+    formats = {"table": tables.as_text, "csv": tables.as_csv, "json": tables.as_json}
+    sys.stdout.write(formats[args.format](summary))
+    return 0
+
+
+def _titles(settings: Settings) -> Callable[[str], str]:
+    """Italian titles of topics and services for the report; their ids if the content is bad."""
+    catalog = validate(settings.content_dir).catalog
+    if catalog is None:
+        return lambda key: key
+
+    def title(key: str) -> str:
+        if catalog.node(key) is not None:
+            return catalog.title(key, "it")
+        if key in catalog.services:
+            return catalog.localize(catalog.services[key].name, "it").text
+        return key
+
+    return title
+
+
+async def _events(settings: Settings, first: date, last: date) -> list[Event]:
+    """The monitoring events of these local days, from the database."""
+    from bot.storage.db import Database
+    from bot.storage.events import EventStore
+
+    async with Database(settings.db_path) as database:
+        return await EventStore(database).between(
+            datetime.combine(first, time(0), settings.tz),
+            datetime.combine(last + timedelta(days=1), time(0), settings.tz),
+        )
 
 
 def _exit_cleanly(signum: int, frame: object) -> None:

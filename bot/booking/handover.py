@@ -7,11 +7,13 @@ staff group's replies find their conversation through the id of the notice they 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from bot.booking.notices import NoticeRouter
 from bot.i18n import Interface
+from bot.monitoring.events import Monitor
 from bot.storage.records import Handover, Notice
 
 HANDOVER_PURPOSE = "handover"  # the WhatsApp template for a staff reply outside 24 hours
@@ -49,6 +51,8 @@ class HandoverDesk:
         self.store = store
         self.router = router
         self.interface = interface
+        #: Counts requests and first answers, anonymously (set by the composition root).
+        self.monitor: Monitor | None = None
 
     def available(self, channel: str) -> bool:
         """A person can answer: staff receive notices, and the user's channel can be reached."""
@@ -60,7 +64,10 @@ class HandoverDesk:
     async def ask(self, channel: str, user_id: str, language: str, text: str) -> Handover:
         """A user's message to the counter: opens a conversation if none is open."""
 
+        opened: list[bool] = []
+
         def notices(handover: Handover, new: bool) -> list[Notice]:
+            opened.append(new)
             headline = (
                 f"🙋 Richiesta di parlare con una persona #{handover.id}"
                 if new
@@ -74,6 +81,8 @@ class HandoverDesk:
 
         handover = await self.store.open(channel, user_id, language, notices)
         self.router.wake()
+        if self.monitor is not None and any(opened):
+            await self.monitor.handover_requested(channel, user_id, language)
         return handover
 
     async def answer(self, handover_id: int, text: str) -> str:
@@ -90,6 +99,13 @@ class HandoverDesk:
         if not notices or not await self.store.post(handover_id, notices, answer=True):
             return f"La conversazione #{handover_id} non è raggiungibile."
         self.router.wake()
+        if self.monitor is not None and handover.answered_at is None:  # the first answer
+            await self.monitor.handover_answered(
+                handover.channel,
+                handover.user_id,
+                handover.language,
+                time.time() - handover.opened_at,
+            )
         return f"✉️ Inviato (#{handover_id})."
 
     async def close(self, handover_id: int, by_staff: bool) -> bool:

@@ -21,6 +21,7 @@ from bot.booking.notices import NoticeRouter
 from bot.content.catalog import Catalog
 from bot.content.schema import Office
 from bot.i18n import format_date, format_time
+from bot.monitoring.events import Monitor
 from bot.storage.records import Appointment, Notice
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,8 @@ class BookingDesk:
         self.router = router or NoticeRouter()
         #: Tells a user (on their channel, in their language) what staff did to a booking.
         self.user_notices: UserNotices | None = None
+        #: Counts bookings for the monitoring, anonymously (set by the composition root).
+        self.monitor: Monitor | None = None
         self._clock = clock or (lambda: datetime.now(timezone))
 
     def now(self) -> datetime:
@@ -275,6 +278,7 @@ class BookingDesk:
             await self.store.set_status(
                 appointment.code, "cancelled", await self._user_notices(appointment, "closed")
             )
+            await self.count("cancelled", appointment.code)
         self.router.wake()
         span = format_date(first, "it", "d MMMM")
         if last != first:
@@ -300,8 +304,17 @@ class BookingDesk:
         if not await self.store.set_status(code, status, notices):
             return None
         self.router.wake()
+        await self.count(status, code)
         labels = {"attended": "presente", "no_show": "assente", "cancelled": "annullato"}
         return f"{appointment.code}: {labels[status]}."
+
+    async def count(self, action: str, code: str) -> None:
+        """Record a booking made, moved, cancelled, attended or missed, for the monitoring."""
+        if self.monitor is None:
+            return
+        appointment = await self.store.by_code(code)
+        if appointment is not None:
+            await self.monitor.booking(action, appointment)
 
     async def _user_notices(self, appointment: Appointment, event: str) -> list[Notice]:
         if self.user_notices is None:

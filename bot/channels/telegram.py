@@ -48,6 +48,8 @@ from bot.config import Settings
 from bot.content.catalog import Catalog
 from bot.core.messages import Incoming, Kind, Reply
 from bot.i18n import N_, Interface, Translator, bidi_text
+from bot.monitoring.staff import HELP as MONITORING_HELP
+from bot.monitoring.staff import LOG, StaffMonitoring, Step
 from bot.notify.worker import OutboxWorker, SendError
 from bot.storage.outbox import Outbox
 
@@ -183,6 +185,8 @@ class TelegramChannel:
         self.desk: BookingDesk | None = None
         self.catalog: Callable[[], Catalog] | None = None
         self.handovers: HandoverDesk | None = None
+        #: Set by the composition root: /registra and /mese (the counter's monitoring).
+        self.monitoring: StaffMonitoring | None = None
         # Notices (to staff, reminders, staff replies to users) wait in the outbox until sent.
         self.worker = OutboxWorker(outbox, CHANNEL, self._send_notice) if outbox else None
         self._chat_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = (
@@ -447,6 +451,11 @@ class TelegramChannel:
 
     async def _staff_button(self, query: CallbackQuery) -> None:
         """A staff member marks a booking attended or no-show, or cancels it (user told)."""
+        data = (query.data or "").removeprefix(STAFF)
+        if data.startswith(LOG) and self.monitoring is not None and query.message is not None:
+            if self.is_staff(query.from_user.id):  # a step of /registra
+                await self._staff_step(query.message.chat.id, await self.monitoring.step(data))
+            return
         if not self.is_staff(query.from_user.id):
             return
         action, _, code = (query.data or "").removeprefix(STAFF).partition(":")
@@ -570,6 +579,11 @@ class TelegramChannel:
                 await self._say(message.chat_id, report)
         elif command in ("esporta", "export") and self.desk:
             await self._export(message.chat_id, words[1] if len(words) > 1 else "")
+        elif command in ("registra", "log") and self.monitoring:
+            step = await self.monitoring.log_command(words[1] if len(words) > 1 else "")
+            await self._staff_step(message.chat_id, step)
+        elif command in ("mese", "month") and self.monitoring:
+            await self._say(message.chat_id, await self.monitoring.month())
         elif command in ("cerca", "find") and self.desk and self.catalog:
             query = words[1] if len(words) > 1 else ""
             await self._say(message.chat_id, await self.desk.find(self.catalog(), query))
@@ -587,8 +601,17 @@ class TelegramChannel:
                 + t._(
                     "To answer a person who asked to talk to the counter, reply to their "
                     "message in this group; reply /fine (/end) to close the conversation."
-                ),
+                )
+                + (MONITORING_HELP if self.monitoring else ""),
             )
+
+    async def _staff_step(self, chat_id: int, step: Step) -> None:
+        """A staff dialogue step: its text, and its buttons two to a row."""
+        buttons = [
+            InlineKeyboardButton(label, callback_data=STAFF + data) for label, data in step.buttons
+        ]
+        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+        await self._send(chat_id, to_html(step.text), InlineKeyboardMarkup(rows) if rows else None)
 
     async def _export(self, chat_id: int, arguments: str) -> None:
         """/esporta [FROM [TO]]: the bookings of a period as a CSV file (default: this month)."""

@@ -209,6 +209,7 @@ class BookingFlow:
         if not moved or before is None:
             return await self.mine()
         self.desk.router.wake()
+        await self.desk.count("moved", code)
         text = self.t._("Your appointment {code} is moved to {when}.").format(
             code=code, when=self._when(start)
         )
@@ -312,6 +313,7 @@ class BookingFlow:
             )
         self.draft.clear()
         self.desk.router.wake()
+        await self.desk.count("made", booked.code)
         text = self.t._("Your appointment is booked. Your code is {code}: keep it.").format(
             code=booked.code
         )
@@ -382,6 +384,7 @@ class BookingFlow:
         )
         if await self.desk.store.cancel(code, session.channel, session.user_id, notices):
             self.desk.router.wake()
+            await self.desk.count("cancelled", code)
             return await self.mine(
                 self.t._("The appointment {code} is cancelled.").format(code=code.upper())
             )

@@ -28,12 +28,14 @@ from bot.content.text import normalise
 from bot.core.booking_flow import BOOK, BookingFlow
 from bot.core.booking_flow import NAME as BOOKING_NAME
 from bot.core.booking_flow import PHONE as BOOKING_PHONE
+from bot.core.counting import count_question, count_topic
 from bot.core.handover_flow import END as HUMAN_END
 from bot.core.handover_flow import HandoverFlow
 from bot.core.messages import Choice, Incoming, Kind, Reply
 from bot.core.sessions import Session, State, StateStore
 from bot.core.understanding import Analysis, Understanding
 from bot.i18n import N_, Interface, Translator, format_date
+from bot.monitoring.events import Monitor
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +94,8 @@ class Engine:
         self._desk = desk
         self._handovers = handovers
         self._erase = erase
+        #: Counts consultations for the monitoring, anonymously (set by the composition root).
+        self.monitor: Monitor | None = None
         self._catalog = catalog
         self._sessions = sessions
         self._interface = interface
@@ -158,6 +162,7 @@ class Engine:
         code = language if catalog.language(language) else None
         code = code or analysis.language or analysis.intent_language or catalog.default_language
         turn = _Turn(self, Session("ask", "ask", language=code))
+        turn.monitor = None  # an editor trying questions is not a consultation
         reply = await turn.respond(Incoming("ask", "ask", Kind.TEXT, text))
         intent = _public_intent(analysis)
         matches = analysis.matches if intent == "topic" else ()
@@ -189,6 +194,7 @@ class _Turn:
         self.code = session.language or self.catalog.default_language
         self.t: Translator = engine._interface.translator(self.code)
         self.erased = False
+        self.monitor = engine.monitor
 
     def set_language(self, code: str) -> None:
         self.session.language = code
@@ -338,12 +344,16 @@ class _Turn:
         if choice_id.startswith(BOOK) and flow is not None:
             return await flow.choose(choice_id)
         if choice_id.startswith(GO) and self.catalog.node(choice_id.removeprefix(GO)):
+            await count_topic(
+                self.monitor, self.catalog, self.session, self.code, choice_id.removeprefix(GO)
+            )
             return self.open(choice_id.removeprefix(GO))
         # A button from an old message, or content that changed since: not an error.
         return self.home(self.t._("That option is no longer available. Here is the main menu."))
 
     async def _free_text(self, text: str) -> Reply:
         analysis = self.engine.understanding().analyse(text)
+        await count_question(self.monitor, self.session, self.code, analysis)
         reply = await self._understood(analysis)
         switch = self.catalog.language(analysis.language)
         if switch is None or switch.code == self.code or self.session.state == State.LANGUAGE:

@@ -115,4 +115,34 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE INDEX handovers_open ON handovers (channel, user_id) WHERE closed_at IS NULL;
         """,
     ),
+    (
+        7,
+        "anonymous monitoring events and the pseudonyms' yearly salt",
+        """
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            hour TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            action TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            language TEXT,
+            area TEXT,
+            topic TEXT,
+            service TEXT,
+            office TEXT,
+            seconds INTEGER,
+            user TEXT
+        );
+        CREATE INDEX events_hour ON events (hour);
+        -- The record of what the counter did is append-only: nothing rewrites history.
+        CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+            BEGIN SELECT RAISE(ABORT, 'monitoring events are append-only'); END;
+        CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+            BEGIN SELECT RAISE(ABORT, 'monitoring events are append-only'); END;
+        CREATE TABLE event_salts (
+            year INTEGER PRIMARY KEY,
+            salt BLOB NOT NULL
+        ) WITHOUT ROWID;
+        """,
+    ),
 )

@@ -81,3 +81,24 @@ class SlotFull(Exception):
 
 class TooManyBookings(Exception):
     """The user already holds the most active appointments allowed."""
+
+
+@dataclass(frozen=True)
+class Event:
+    """One anonymous fact for the counter's monitoring (see ``bot.monitoring``).
+
+    Nothing here identifies a person: ``hour`` is truncated to the hour (UTC), ``user`` is a
+    keyed one-way pseudonym whose key changes every year, and no text the user wrote is kept.
+    """
+
+    kind: str  # topic, question, desk, booking, handover
+    action: str  # opened; answered, unsure, unanswered; logged; made, moved, ...; requested, ...
+    hour: datetime
+    channel: str  # telegram, whatsapp; desk and phone for consultations logged by staff
+    language: str | None = None
+    area: str | None = None
+    topic: str | None = None  # for unanswered questions: the nearest topic, if any
+    service: str | None = None
+    office: str | None = None
+    seconds: int | None = None  # a handover's response time
+    user: str | None = None  # the pseudonym; None for what staff log at the desk

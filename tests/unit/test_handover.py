@@ -122,3 +122,29 @@ async def test_erasing_the_user_unlinks_their_conversations(
     assert await desk.current("test", "u1") is None
     handover = await desk.store.get(1)
     assert handover is not None and handover.user_id == "erased" and not handover.open
+
+
+async def test_requests_and_first_answers_are_counted_for_the_monitoring(
+    chat: Conversation, desk: HandoverDesk, database: Database
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bot.monitoring.events import Monitor
+    from bot.storage.events import EventStore
+
+    events = EventStore(database)
+    desk.monitor = Monitor(events)
+    await chat.start(hint="it")
+    await chat.send("vorrei un operatore")
+    await chat.send("Ho perso il permesso di soggiorno")
+    await chat.send("E anche il passaporto")  # the same conversation: one request
+    assert await desk.answer(1, "Venga lunedì.") == "✉️ Inviato (#1)."
+    assert await desk.answer(1, "Porti una foto.") == "✉️ Inviato (#1)."  # not a first answer
+    now = datetime.now(UTC)
+    recorded = await events.between(now - timedelta(hours=2), now + timedelta(hours=2))
+    assert [(e.kind, e.action, e.language) for e in recorded] == [
+        ("handover", "requested", "it"),
+        ("handover", "answered", "it"),
+    ]
+    assert recorded[1].seconds is not None and 0 <= recorded[1].seconds < 60
+    assert recorded[0].user == recorded[1].user

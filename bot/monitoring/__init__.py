@@ -1,0 +1,1 @@
+"""The counter's monitoring: anonymous activity events, their statistics and reports."""
