@@ -312,7 +312,12 @@ class BookingDesk:
         """Record a booking made, moved, cancelled, attended or missed, for the monitoring."""
         if self.monitor is None:
             return
-        appointment = await self.store.by_code(code)
+        try:
+            appointment = await self.store.by_code(code)
+        except Exception:
+            # The booking is done; a missed count must not turn it into an error for the user.
+            log.exception("booking: a %s booking could not be counted", action)
+            return
         if appointment is not None:
             await self.monitor.booking(action, appointment)
 

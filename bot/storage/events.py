@@ -13,11 +13,36 @@ import hmac
 import secrets
 from datetime import UTC, datetime, tzinfo
 
+import aiosqlite
+
 from bot.storage.db import Database
 from bot.storage.records import Event
 
 HOUR_FORMAT = "%Y-%m-%dT%H:00:00Z"
 PSEUDONYM_HEX_DIGITS = 16  # 64 bits: no collisions in a counter's few thousand users a year
+
+
+def _pseudonym(salt: bytes, person: str) -> str:
+    digest = hmac.new(salt, person.encode("utf-8"), hashlib.sha256).hexdigest()
+    return digest[:PSEUDONYM_HEX_DIGITS]
+
+
+async def unlink(connection: aiosqlite.Connection, person: str) -> int:
+    """Give a person's events a random pseudonym (inside the caller's transaction).
+
+    For "erase my data": the events stay and still count one person, but nothing, not even
+    this year's key and the user id together, leads from the person to them any more.
+    """
+    token = secrets.token_hex(PSEUDONYM_HEX_DIGITS // 2)
+    changed = 0
+    async with connection.execute("SELECT salt FROM event_salts") as cursor:
+        salts = [bytes(row[0]) for row in await cursor.fetchall()]
+    for salt in salts:
+        cursor = await connection.execute(
+            "UPDATE events SET user = ? WHERE user = ?", (token, _pseudonym(salt, person))
+        )
+        changed += cursor.rowcount
+    return changed
 
 
 def hour_of(moment: datetime) -> str:
@@ -59,9 +84,7 @@ class EventStore:
 
     async def pseudonym(self, person: str, year: int) -> str:
         """The person's pseudonym for this year (a later year's salt if the clock went back)."""
-        salt = await self._salt_for(year)
-        digest = hmac.new(salt, person.encode("utf-8"), hashlib.sha256).hexdigest()
-        return digest[:PSEUDONYM_HEX_DIGITS]
+        return _pseudonym(await self._salt_for(year), person)
 
     async def _salt_for(self, year: int) -> bytes:
         if self._salt is not None and self._salt[0] >= year:

@@ -134,8 +134,11 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             user TEXT
         );
         CREATE INDEX events_hour ON events (hour);
-        -- The record of what the counter did is append-only: nothing rewrites history.
-        CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+        -- The record of what the counter did is append-only: nothing rewrites history. Only
+        -- the pseudonym may change, when its person erases their data (see retention.py).
+        CREATE TRIGGER events_no_update
+            BEFORE UPDATE OF hour, kind, action, channel, language, area, topic, service,
+                office, seconds ON events
             BEGIN SELECT RAISE(ABORT, 'monitoring events are append-only'); END;
         CREATE TRIGGER events_no_delete BEFORE DELETE ON events
             BEGIN SELECT RAISE(ABORT, 'monitoring events are append-only'); END;

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from bot.storage.db import Database
+from bot.storage.events import unlink
 
 DAY = 86_400.0
 INBOUND_IDS_DAYS = 7  # platform message ids: only needed to spot retries
@@ -96,4 +97,6 @@ async def erase_user(database: Database, channel: str, user_id: str) -> list[str
         await connection.execute(
             "DELETE FROM outbox WHERE channel = ? AND recipient = ?", (channel, user_id)
         )
+        # The monitoring events stay (they are counts), cut loose from their pseudonym.
+        await unlink(connection, f"{channel}:{user_id}")
     return cancelled

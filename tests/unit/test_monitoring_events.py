@@ -96,10 +96,23 @@ async def test_events_survive_erasure_and_retention_and_hold_nothing_personal(
     )
     await monitor.booking("made", appointment)
     await monitor.question("telegram", "12345", "ar", "unanswered", None, None)
+    await monitor.topic("telegram", "777", "it", "permit_renewal", "permits")  # someone else
+    before = await store.between(NOW - timedelta(days=1), NOW + timedelta(days=1))
+    pseudonym = await store.pseudonym("telegram:12345", NOW.year)
+    assert [e.user == pseudonym for e in before] == [True, True, False]
     await erase_user(database, "telegram", "12345")
     await purge(database, retention_days=0)
     events = await store.between(NOW - timedelta(days=1), NOW + timedelta(days=1))
-    assert [(e.kind, e.action) for e in events] == [("booking", "made"), ("question", "unanswered")]
+    assert [(e.kind, e.action) for e in events] == [
+        ("booking", "made"),
+        ("question", "unanswered"),
+        ("topic", "opened"),
+    ]
+    # Still one person behind the first two events, but no longer one that the key and the
+    # user id lead to; the other person's events are untouched.
+    assert events[0].user == events[1].user != pseudonym
+    assert events[0].user is not None and len(events[0].user) == 16
+    assert events[2].user == before[2].user
     stored = repr(await rows(database, "SELECT * FROM events"))
     for personal in ("Amina", "3331234567", "12345", "LU-4K7P"):
         assert personal not in stored

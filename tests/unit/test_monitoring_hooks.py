@@ -124,3 +124,14 @@ async def test_bookings_made_moved_cancelled_and_marked(
     assert {person for e, person in recorder.events if e.kind == "booking"} == {"test:u1"}
     await desk.close(catalog, NOW.date(), NOW.date())  # nothing left active that day
     assert len([e for e, _ in recorder.events if e.kind == "booking"]) == 7
+
+
+async def test_a_failing_count_never_fails_the_booking(
+    desk: BookingDesk, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(code: str) -> None:
+        raise OSError("database is locked")
+
+    monkeypatch.setattr(desk.store, "by_code", broken)
+    await desk.count("made", "LU-XXXX")  # logged, not raised
+    assert recorder.events == []
