@@ -1,9 +1,12 @@
 """This module contains the monitoring events table: append-only, anonymous, pseudonymous.
 
 A person appears only as ``HMAC-SHA256(salt, "channel:user id")``, cut to 16 hex digits: enough
-to count unique users, impossible to reverse. The salt is random, kept in the database, and
-replaced on the first event of each new year; older salts are deleted at once, so last year's
-pseudonyms can no longer be recomputed from a user id and nothing links one year to the next.
+to count unique users, and the user id cannot be read back from it. Whoever has the salt and a
+user id can recompute the pseudonym, so the salt is random, kept only in the database, and
+replaced on the first event of each new year, older salts deleted at once: last year's
+pseudonyms can no longer be recomputed and nothing links one year to the next. A user who erases
+their data gets a random pseudonym on their events (``unlink``), so even this year's salt no
+longer leads to them.
 """
 
 from __future__ import annotations
