@@ -131,6 +131,8 @@ async def services(
         erase = erase_data
 
     engine = Engine(content, store, interface, desk=desk, erase=erase, handovers=handovers)
+    if handovers is not None:
+        handovers.on_answer = engine.converse
     telegram = None
     if channels and settings.telegram_bot_token:
         telegram = TelegramChannel(engine, settings, interface, outbox)

@@ -7,7 +7,7 @@ staff group's replies find their conversation through the id of the notice they 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from bot.booking.notices import NoticeRouter
@@ -49,6 +49,9 @@ class HandoverDesk:
         self.store = store
         self.router = router
         self.interface = interface
+        #: Called when staff answer a user, so the user's next message goes back to staff
+        #: (``Engine.converse``).
+        self.on_answer: Callable[[str, str], Awaitable[None]] | None = None
 
     def available(self, channel: str) -> bool:
         """A person can answer: staff receive notices, and the user's channel can be reached."""
@@ -90,6 +93,8 @@ class HandoverDesk:
         if not notices or not await self.store.post(handover_id, notices, answer=True):
             return f"La conversazione #{handover_id} non è raggiungibile."
         self.router.wake()
+        if self.on_answer is not None:
+            await self.on_answer(handover.channel, handover.user_id)
         return f"✉️ Inviato (#{handover_id})."
 
     async def close(self, handover_id: int, by_staff: bool) -> bool:
