@@ -138,6 +138,8 @@ async def services(
         erase = erase_data
 
     engine = Engine(content, store, interface, desk=desk, erase=erase, handovers=handovers)
+    if handovers is not None:
+        handovers.on_answer = engine.converse
     monitor = events = None
     if channels and database is not None:
         # Only a serving bot counts: terminal previews and `ask` are not consultations.

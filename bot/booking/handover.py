@@ -8,7 +8,7 @@ staff group's replies find their conversation through the id of the notice they 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from bot.booking.notices import NoticeRouter
@@ -53,6 +53,9 @@ class HandoverDesk:
         self.interface = interface
         #: Counts requests and first answers, anonymously (set by the composition root).
         self.monitor: Monitor | None = None
+        #: Called when staff answer a user, so the user's next message goes back to staff
+        #: (``Engine.converse``).
+        self.on_answer: Callable[[str, str], Awaitable[None]] | None = None
 
     def available(self, channel: str) -> bool:
         """A person can answer: staff receive notices, and the user's channel can be reached."""
@@ -106,6 +109,8 @@ class HandoverDesk:
                 handover.language,
                 time.time() - handover.opened_at,
             )
+        if self.on_answer is not None:
+            await self.on_answer(handover.channel, handover.user_id)
         return f"✉️ Inviato (#{handover_id})."
 
     async def close(self, handover_id: int, by_staff: bool) -> bool:

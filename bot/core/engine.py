@@ -30,6 +30,7 @@ from bot.core.booking_flow import NAME as BOOKING_NAME
 from bot.core.booking_flow import PHONE as BOOKING_PHONE
 from bot.core.counting import count_question, count_topic
 from bot.core.handover_flow import END as HUMAN_END
+from bot.core.handover_flow import OPEN as HANDOVER_OPEN
 from bot.core.handover_flow import HandoverFlow
 from bot.core.messages import Choice, Incoming, Kind, Reply
 from bot.core.sessions import Session, State, StateStore
@@ -38,6 +39,9 @@ from bot.i18n import N_, Interface, Translator, format_date
 from bot.monitoring.events import Monitor
 
 log = logging.getLogger(__name__)
+
+#: Words that leave a conversation with the counter instead of being passed on.
+LEAVE_CONVERSATION = frozenset({Intent.MENU, Intent.BACK, Intent.HELP, Intent.LANGUAGE})
 
 MAX_TEXT_LENGTH = 2000  # longer messages are read up to here: no question needs more
 
@@ -119,6 +123,21 @@ class Engine:
         language = Session.load(channel, user_id, stored).language if stored else None
         catalog = self._catalog()
         return language if language and catalog.language(language) else catalog.default_language
+
+    async def converse(self, channel: str, user_id: str) -> None:
+        """The counter answered this user: what they type next goes back to the counter."""
+        key = (channel, user_id)
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        async with lock:
+            stored = await self._sessions.get(channel, user_id)
+            if stored is None:
+                return  # erased, or expired: they will start afresh
+            session = Session.load(channel, user_id, stored)
+            session.state = HANDOVER_OPEN
+            session.offered = []  # a number typed now is an answer, not an old menu choice
+            await self._sessions.put(channel, user_id, session.dump())
 
     async def forget(self, channel: str, user_id: str) -> None:
         """Drop a user's conversation state (the user starts afresh)."""
@@ -280,12 +299,15 @@ class _Turn:
             return self._command(normalise(text).split(" ")[0] if text else "start")
         if not text:
             return self.help()
+        person = self.handover_flow()
         number = as_number(text)
         if number is not None:
             choice = self._offered_by_number(number)
-            if choice is None:
-                return self.again(self._number_hint())
-            return await self._choose(choice.id)
+            if choice is not None:
+                return await self._choose(choice.id)
+            if person is not None and await person.wants(text):
+                return await person.send(text)  # "2", answering the counter's question
+            return self.again(self._number_hint())
         key = normalise(text)
         for choice in self.session.offered:
             if key and key == normalise(choice.label):
@@ -295,11 +317,10 @@ class _Turn:
             navigation = self.engine.understanding().detect_intent(text)
             if navigation is None or navigation[0] not in WHOLE_MESSAGE_INTENTS:
                 return await flow.typed(text)  # the name or phone the flow asked for
-        person = self.handover_flow()
         if person is not None and await person.wants(text):
             navigation = self.engine.understanding().detect_intent(text)
-            if navigation is None or navigation[0] not in WHOLE_MESSAGE_INTENTS:
-                return await person.send(text)
+            if navigation is None or navigation[0] not in LEAVE_CONVERSATION:
+                return await person.send(text)  # "thanks" too: it is for the person
         return await self._free_text(text)
 
     def _command(self, name: str) -> Reply:

@@ -15,7 +15,8 @@ from bot.core.sessions import State
 if TYPE_CHECKING:
     from bot.core.engine import _Turn
 
-ASK = "human:ask"  # the session state: the next text goes to the counter
+ASK = "human:ask"  # the session state: the next text opens a conversation with the counter
+OPEN = "human:open"  # the session state: what the user types goes to the counter
 END = "act:human:end"
 
 
@@ -39,17 +40,23 @@ class HandoverFlow:
         return reply
 
     async def wants(self, text: str) -> bool:
-        """Whether this text is for the counter: asked for, or a conversation is open."""
+        """Whether this text is for the counter: the user was asked for it, or is in a
+        conversation that staff have not closed. Leaving for the menus ends that (until the
+        counter answers again)."""
         session = self.turn.session
         if session.state == ASK:
             return True
-        return await self.desk.current(session.channel, session.user_id) is not None
+        if session.state != OPEN:
+            return False
+        if await self.desk.current(session.channel, session.user_id) is None:
+            session.state = State.BROWSE  # closed by staff meanwhile
+            return False
+        return True
 
     async def send(self, text: str) -> Reply:
         session = self.turn.session
         already_open = await self.desk.current(session.channel, session.user_id) is not None
         await self.desk.ask(session.channel, session.user_id, self.turn.code, text)
-        session.state = State.BROWSE
         if already_open:
             said = self.t._("Sent to the counter.")
         else:
@@ -58,10 +65,12 @@ class HandoverFlow:
                 "You can keep writing: your messages go to the counter until the "
                 "conversation is closed."
             )
-        return self.turn.reply(
+        reply = self.turn.reply(
             said,
             [Choice(END, self.t._("End the conversation")), self.turn._home_choice()],
         )
+        session.state = OPEN
+        return reply
 
     async def end(self) -> Reply:
         session = self.turn.session

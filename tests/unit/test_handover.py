@@ -37,6 +37,7 @@ def desk(database: Database, interface: Interface) -> HandoverDesk:
 @pytest.fixture
 def chat(catalog: Catalog, interface: Interface, desk: HandoverDesk) -> Conversation:
     engine = Engine(lambda: catalog, MemoryStateStore(), interface, handovers=desk)
+    desk.on_answer = engine.converse
     return Conversation(engine)
 
 
@@ -70,12 +71,21 @@ async def test_a_question_reaches_staff_and_the_reply_reaches_the_user(
     handover = await desk.store.get(1)
     assert handover is not None and handover.answered_at is not None
 
-    # The user goes on writing: same conversation; "menu" still navigates.
+    # The user goes on writing: same conversation; a number answers the counter's question
+    # (the old menu choices are gone), "grazie" is for the person too; "menu" leaves.
     ack = await chat.send("Grazie, a che ora?")
     assert ack.text == "Inviato allo sportello."
     assert "Messaggio #1" in (await notices(database, "staff"))[-1]["text"]
+    await desk.answer(1, "Quanti figli ha?")
+    await chat.send("2")
+    assert (await notices(database, "staff"))[-1]["text"].split("\n\n")[1] == "2"
+    await chat.send("grazie")
+    assert (await notices(database, "staff"))[-1]["text"].split("\n\n")[1] == "grazie"
     menu = await chat.send("menu")
     assert "Inviato" not in menu.text
+    staff_count = len(await notices(database, "staff"))
+    await chat.send("rinnovo del permesso di soggiorno")  # back in the menus: the bot answers
+    assert len(await notices(database, "staff")) == staff_count
 
     # Staff close it: the user is told, and free text is answered by the bot again.
     assert await desk.close(1, by_staff=True)
