@@ -81,7 +81,34 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument(
         "--json", action="store_true", help="one JSON object per question, one per line"
     )
+    _add_operations(commands)
     return parser
+
+
+def _add_operations(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The commands a server's administrator runs: backup, restore."""
+    backup = commands.add_parser(
+        "backup",
+        help="copy the database safely, even while the bot runs",
+        description="Copy SPORTELLO_DB to DEST with SQLite's backup API: safe while the bot "
+        "runs. DEST is a file, or a folder where a file named sportello-<UTC time>.sqlite3 is "
+        "written. With --keep N (folders only), only the N newest copies are kept.",
+    )
+    backup.add_argument("destination", type=Path, metavar="DEST", help="a file or a folder")
+    backup.add_argument(
+        "--keep", type=int, metavar="N", help="keep only the N newest copies in the folder DEST"
+    )
+    restore = commands.add_parser(
+        "restore",
+        help="put a backup back in place of the database (stop the bot first)",
+        description="Check that SRC is an intact Sportello database, then put it in place of "
+        "SPORTELLO_DB; the current database is kept as SPORTELLO_DB.bak. Refuses while the bot "
+        "has the database open.",
+    )
+    restore.add_argument("source", type=Path, metavar="SRC", help="a backup file")
+    restore.add_argument(
+        "--force", action="store_true", help="restore even if the database seems in use"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -104,6 +131,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_chat(settings, args.lang, args.user))
         if args.command == "ask":
             return asyncio.run(_ask(settings, args.question, args.lang, args.json))
+        if args.command == "backup":
+            return _backup(settings, args.destination, args.keep)
+        if args.command == "restore":
+            return _restore(settings, args.source, args.force)
         return asyncio.run(_serve(settings))
     except ConfigError as error:
         print(error, file=sys.stderr)
@@ -165,6 +196,39 @@ async def _ask(settings: Settings, question: str, language: str | None, as_json:
             for match in matches:
                 print(f"  {match['score']:.3f}  {match['topic']}  ({match['area']})")
             print(f"answer:\n{answer.text}\n")
+    return 0
+
+
+def _backup(settings: Settings, destination: Path, keep: int | None) -> int:
+    from bot.storage.backup import BackupError, backup, prune
+
+    if keep is not None and (keep < 1 or not destination.is_dir()):
+        print("--keep needs a number of at least 1 and an existing folder", file=sys.stderr)
+        return 2
+    try:
+        written = backup(settings.db_path, destination)
+    except (BackupError, OSError) as error:
+        print(f"backup failed: {error}", file=sys.stderr)
+        return 1
+    print(f"backup written: {written} ({written.stat().st_size} bytes)")
+    if keep is not None:
+        for old in prune(destination, keep):
+            print(f"old backup removed: {old}")
+    return 0
+
+
+def _restore(settings: Settings, source: Path, force: bool) -> int:
+    from bot.storage.backup import BackupError, restore
+
+    try:
+        previous = restore(source, settings.db_path, force=force)
+    except (BackupError, OSError) as error:
+        print(f"restore refused: {error}", file=sys.stderr)
+        return 1
+    print(f"restored {source} to {settings.db_path}")
+    if previous is not None:
+        print(f"the database it replaced is kept as {previous}")
+    print("pending migrations, if any, are applied when the bot starts")
     return 0
 
 

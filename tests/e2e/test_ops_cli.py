@@ -1,0 +1,43 @@
+"""The administrator's commands as a server runs them: backup with retention, restore."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.e2e.test_cli import run
+
+
+def test_backup_with_retention_then_restore(tmp_path: Path) -> None:
+    created = run(tmp_path, "chat", "--lang", "it", stdin="1\n")  # creates the database
+    assert created.returncode == 0, created.stderr
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    for stamp in ("20250101-000000", "20250102-000000"):  # older copies of earlier nights
+        (folder / f"sportello-{stamp}.sqlite3").write_bytes(b"")
+    result = run(tmp_path, "backup", str(folder), "--keep", "2")
+    assert result.returncode == 0, result.stderr
+    assert "backup written" in result.stdout
+    assert "sportello-20250101-000000.sqlite3" in result.stdout  # the oldest went
+    copies = sorted(folder.iterdir())
+    assert len(copies) == 2 and copies[0].name == "sportello-20250102-000000.sqlite3"
+
+    restored = run(tmp_path, "restore", str(copies[-1]))
+    assert restored.returncode == 0, restored.stderr
+    assert (tmp_path / "data" / "bot.sqlite3.bak").exists()
+
+    refused = run(tmp_path, "restore", str(copies[0]))  # the empty file is no database
+    assert refused.returncode == 1
+    assert "restore refused" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_backup_keep_needs_a_folder(tmp_path: Path) -> None:
+    result = run(tmp_path, "backup", str(tmp_path / "one.sqlite3"), "--keep", "3")
+    assert result.returncode == 2
+    assert "--keep" in result.stderr
+
+
+def test_help_of_the_administrator_commands(tmp_path: Path) -> None:
+    for command in ("backup", "restore"):
+        result = run(tmp_path, command, "--help")
+        assert result.returncode == 0
+        assert f"usage: sportello {command}" in result.stdout
