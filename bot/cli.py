@@ -86,7 +86,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_operations(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """The commands a server's administrator runs: backup, restore."""
+    """The commands a server's administrator runs: doctor, backup, restore."""
+    commands.add_parser(
+        "doctor",
+        help="check the installation: settings, content, database, disk, tokens, public address",
+        description="Check the configuration, the content, the translations, the database and "
+        "its disk, the Telegram token and webhook, the Twilio account and templates, and that "
+        "PUBLIC_BASE_URL reaches the bot. Prints OK, WARN or FAIL with what to do; exits 1 if "
+        "anything failed.",
+    )
     backup = commands.add_parser(
         "backup",
         help="copy the database safely, even while the bot runs",
@@ -113,6 +121,10 @@ def _add_operations(commands: argparse._SubParsersAction[argparse.ArgumentParser
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "doctor":  # reports a broken configuration itself, as one of its checks
+        from bot.ops.doctor import report, run_checks
+
+        return report(asyncio.run(run_checks()), sys.stdout)
     try:
         settings = Settings.from_env()
         # The chat and ask share the terminal with a person: only problems, unless asked for.

@@ -41,3 +41,15 @@ def test_help_of_the_administrator_commands(tmp_path: Path) -> None:
         result = run(tmp_path, command, "--help")
         assert result.returncode == 0
         assert f"usage: sportello {command}" in result.stdout
+
+
+def test_doctor_exit_codes(tmp_path: Path) -> None:
+    fine = run(tmp_path, "doctor")  # nothing configured: the terminal chat's installation
+    assert fine.returncode == 0, fine.stdout
+    assert "OK    configuration" in fine.stdout
+    assert "WARN  database" in fine.stdout  # not created yet
+    broken = run(tmp_path, "doctor", env={"PORT": "eighty"})
+    assert broken.returncode == 1
+    assert "FAIL  configuration  PORT must be a whole number" in broken.stdout
+    assert "deploy/.env.example" in broken.stdout
+    assert "Traceback" not in broken.stderr
