@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.booking.reminders import MorningAgenda, Reminders, Sender
 from bot.booking.service import BookingDesk
@@ -16,6 +16,7 @@ from bot.content.holder import ContentHolder
 from bot.core.engine import Engine
 from bot.core.sessions import MemoryStateStore, StateStore
 from bot.i18n import Interface
+from bot.ops.metrics import MeteredHandler, Metrics
 from bot.storage.appointments import AppointmentStore
 from bot.storage.db import Database
 from bot.storage.inbound import InboundLog
@@ -39,6 +40,7 @@ class Services:
     whatsapp: WhatsAppChannel | None = None
     reminders: Reminders | None = None
     agenda: MorningAgenda | None = None
+    metrics: Metrics = field(default_factory=Metrics)
 
 
 def build_interface(settings: Settings, content: ContentHolder) -> Interface:
@@ -91,16 +93,19 @@ async def services(
         erase = erase_data
 
     engine = Engine(content, store, interface, desk=desk, erase=erase)
+    metrics = Metrics()
+    metered = MeteredHandler(engine, metrics)  # the channels' view of the engine, counted
     telegram = None
     if channels and settings.telegram_bot_token:
-        telegram = TelegramChannel(engine, settings, interface)
+        telegram = TelegramChannel(metered, settings, interface)
+        telegram.on_sent = metrics.message_sent
         if desk is not None:
             desk.staff_notice = telegram.alert_staff  # every booking change reaches the staff group
             telegram.desk, telegram.catalog = desk, content
     whatsapp = None
     if channels and settings.whatsapp_enabled and database is not None:
         whatsapp = WhatsAppChannel(
-            engine,
+            metered,
             settings,
             interface,
             Outbox(database),
@@ -108,6 +113,8 @@ async def services(
             default_language=lambda: content.catalog.default_language,
             staff_alert=telegram.alert_staff if telegram is not None else None,
         )
+    if whatsapp is not None:
+        whatsapp.worker.send = metrics.metered_sender("whatsapp", whatsapp.worker.send)
     reminders = None
     if desk is not None:
         senders: dict[str, Sender] = {}
@@ -122,7 +129,16 @@ async def services(
         agenda = MorningAgenda(desk, content, hour=settings.agenda_hour)
     try:
         yield Services(
-            settings, content, interface, engine, database, telegram, whatsapp, reminders, agenda
+            settings,
+            content,
+            interface,
+            engine,
+            database,
+            telegram,
+            whatsapp,
+            reminders,
+            agenda,
+            metrics=metrics,
         )
     finally:
         if database is not None:

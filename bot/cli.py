@@ -134,6 +134,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             stream=sys.stderr,
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
+        if settings.log_format == "json":
+            from bot.ops.logs import use_json_logs
+
+            use_json_logs()
         # At DEBUG these log SQL values, message texts, phone numbers or the bot's token.
         for chatty in ("aiosqlite", "telegram", "httpx", "httpcore", "twilio", "aiohttp"):
             logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
@@ -266,6 +270,8 @@ async def _serve(settings: Settings) -> int:
             host=settings.host,
             port=settings.port,
             log_level=settings.log_level.lower(),
+            # In JSON, uvicorn's own lines go through the root logger's JSON handler too.
+            log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
         )
         log.info("serving on http://%s:%d (GET /healthz)", settings.host, settings.port)
         await uvicorn.Server(config).serve()

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import httpx
+
+from tests.auxil.fake_telegram import free_port as _free_port
 from tests.e2e.test_cli import run
 
 
@@ -53,3 +62,47 @@ def test_doctor_exit_codes(tmp_path: Path) -> None:
     assert "FAIL  configuration  PORT must be a whole number" in broken.stdout
     assert "deploy/.env.example" in broken.stdout
     assert "Traceback" not in broken.stderr
+
+
+def test_serve_with_json_logs_and_metrics(tmp_path: Path) -> None:
+    port = _free_port()
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "SPORTELLO_DB": str(tmp_path / "bot.sqlite3"),
+        "SPORTELLO_LOG_FORMAT": "json",
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve"],
+        cwd=tmp_path,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        metrics = None
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert metrics is not None and metrics.status_code == 200
+        assert "# TYPE sportello_bookings gauge" in metrics.text
+        health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).json()
+        assert health["channels"] == {}  # no channel configured
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            _, errors = process.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            _, errors = process.communicate()
+    assert process.returncode == 0
+    lines = [json.loads(line) for line in errors.splitlines() if line.strip()]
+    messages = [entry["message"] for entry in lines]
+    assert any(message.startswith("serving on http://127.0.0.1") for message in messages)
+    assert any(entry["logger"].startswith("uvicorn") for entry in lines)
