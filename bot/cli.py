@@ -100,7 +100,8 @@ def _add_operations(commands: argparse._SubParsersAction[argparse.ArgumentParser
         help="copy the database safely, even while the bot runs",
         description="Copy SPORTELLO_DB to DEST with SQLite's backup API: safe while the bot "
         "runs. DEST is a file, or a folder where a file named sportello-<UTC time>.sqlite3 is "
-        "written. With --keep N (folders only), only the N newest copies are kept.",
+        "written. With --keep N, DEST is a folder (created if need be) where only the N newest "
+        "copies are kept.",
     )
     backup.add_argument("destination", type=Path, metavar="DEST", help="a file or a folder")
     backup.add_argument(
@@ -218,9 +219,11 @@ async def _ask(settings: Settings, question: str, language: str | None, as_json:
 def _backup(settings: Settings, destination: Path, keep: int | None) -> int:
     from bot.storage.backup import BackupError, backup, prune
 
-    if keep is not None and (keep < 1 or not destination.is_dir()):
-        print("--keep needs a number of at least 1 and an existing folder", file=sys.stderr)
-        return 2
+    if keep is not None:
+        if keep < 1 or (destination.exists() and not destination.is_dir()):
+            print("--keep needs a number of at least 1 and a folder as DEST", file=sys.stderr)
+            return 2
+        destination.mkdir(parents=True, exist_ok=True)  # --keep: DEST is a folder
     try:
         written = backup(settings.db_path, destination)
     except (BackupError, OSError) as error:

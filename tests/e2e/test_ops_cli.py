@@ -40,9 +40,15 @@ def test_backup_with_retention_then_restore(tmp_path: Path) -> None:
 
 
 def test_backup_keep_needs_a_folder(tmp_path: Path) -> None:
+    created = run(tmp_path, "chat", "--lang", "it")
+    assert created.returncode == 0, created.stderr
+    (tmp_path / "one.sqlite3").write_bytes(b"")
     result = run(tmp_path, "backup", str(tmp_path / "one.sqlite3"), "--keep", "3")
     assert result.returncode == 2
     assert "--keep" in result.stderr
+    made = run(tmp_path, "backup", str(tmp_path / "new" / "folder"), "--keep", "3")
+    assert made.returncode == 0, made.stderr
+    assert len(list((tmp_path / "new" / "folder").glob("sportello-*.sqlite3"))) == 1
 
 
 def test_help_of_the_administrator_commands(tmp_path: Path) -> None:
