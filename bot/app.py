@@ -16,7 +16,7 @@ from bot.content.holder import ContentHolder
 from bot.core.engine import Engine
 from bot.core.sessions import MemoryStateStore, StateStore
 from bot.i18n import Interface
-from bot.ops.metrics import MeteredHandler, Metrics
+from bot.ops.metrics import Metrics
 from bot.storage.appointments import AppointmentStore
 from bot.storage.db import Database
 from bot.storage.inbound import InboundLog
@@ -41,6 +41,10 @@ class Services:
     reminders: Reminders | None = None
     agenda: MorningAgenda | None = None
     metrics: Metrics = field(default_factory=Metrics)
+
+    def __post_init__(self) -> None:
+        # Assembled, the bot is measured: what each channel receives, answers and sends.
+        self.metrics.instrument(self.telegram, self.whatsapp)
 
 
 def build_interface(settings: Settings, content: ContentHolder) -> Interface:
@@ -93,19 +97,16 @@ async def services(
         erase = erase_data
 
     engine = Engine(content, store, interface, desk=desk, erase=erase)
-    metrics = Metrics()
-    metered = MeteredHandler(engine, metrics)  # the channels' view of the engine, counted
     telegram = None
     if channels and settings.telegram_bot_token:
-        telegram = TelegramChannel(metered, settings, interface)
-        telegram.on_sent = metrics.message_sent
+        telegram = TelegramChannel(engine, settings, interface)
         if desk is not None:
             desk.staff_notice = telegram.alert_staff  # every booking change reaches the staff group
             telegram.desk, telegram.catalog = desk, content
     whatsapp = None
     if channels and settings.whatsapp_enabled and database is not None:
         whatsapp = WhatsAppChannel(
-            metered,
+            engine,
             settings,
             interface,
             Outbox(database),
@@ -113,8 +114,6 @@ async def services(
             default_language=lambda: content.catalog.default_language,
             staff_alert=telegram.alert_staff if telegram is not None else None,
         )
-    if whatsapp is not None:
-        whatsapp.worker.send = metrics.metered_sender("whatsapp", whatsapp.worker.send)
     reminders = None
     if desk is not None:
         senders: dict[str, Sender] = {}
@@ -129,16 +128,7 @@ async def services(
         agenda = MorningAgenda(desk, content, hour=settings.agenda_hour)
     try:
         yield Services(
-            settings,
-            content,
-            interface,
-            engine,
-            database,
-            telegram,
-            whatsapp,
-            reminders,
-            agenda,
-            metrics=metrics,
+            settings, content, interface, engine, database, telegram, whatsapp, reminders, agenda
         )
     finally:
         if database is not None:

@@ -148,8 +148,6 @@ class TelegramChannel:
         # Set by the composition root when bookings are on: staff agenda commands use them.
         self.desk: BookingDesk | None = None
         self.catalog: Callable[[], Catalog] | None = None
-        # Set by the composition root: told of every message Telegram accepted (metrics).
-        self.on_sent: Callable[[str], None] | None = None
         self._chat_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
@@ -349,8 +347,6 @@ class TelegramChannel:
             reply_markup=keyboard,
             link_preview_options=LinkPreviewOptions(is_disabled=True),
         )
-        if self.on_sent is not None:
-            self.on_sent(CHANNEL)
 
     async def tell(
         self, appointment: Appointment, text: str, variables: Mapping[str, str], purpose: str

@@ -68,6 +68,17 @@ class Metrics:
 
         return metered
 
+    def instrument(self, *channels: Any) -> None:
+        """Count what these channels receive and answer (through their engine) and send
+        (through their outbox worker, for those that have one)."""
+        for channel in channels:
+            if channel is None or isinstance(channel.engine, MeteredHandler):
+                continue
+            channel.engine = MeteredHandler(channel.engine, self)
+            worker = getattr(channel, "worker", None)
+            if worker is not None:
+                worker.send = self.metered_sender(worker.channel, worker.send)
+
     async def render(self, database: Database | None) -> str:
         """The Prometheus text exposition of everything known now."""
         lines: list[str] = []

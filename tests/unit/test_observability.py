@@ -128,3 +128,31 @@ def test_log_format_setting() -> None:
     assert Settings.from_env({}, env_file=None).log_format == "text"
     with pytest.raises(ConfigError, match="SPORTELLO_LOG_FORMAT must be text or json"):
         Settings.from_env({"SPORTELLO_LOG_FORMAT": "xml"}, env_file=None)
+
+
+async def test_assembled_channels_are_measured(tmp_path: Path, content_copy: Path) -> None:
+    settings = Settings(
+        db_path=tmp_path / "bot.sqlite3",
+        content_dir=content_copy,
+        locales_dir=LOCALES,
+        telegram_bot_token="123456:TEST-token",
+        twilio_account_sid="AC" + "1" * 32,
+        twilio_auth_token="secret",
+        twilio_whatsapp_from="whatsapp:+390000000001",
+    )
+    async with services(settings, channels=True) as bot:
+        assert bot.telegram is not None and bot.whatsapp is not None
+        assert isinstance(bot.telegram.engine, MeteredHandler)
+        assert isinstance(bot.whatsapp.engine, MeteredHandler)
+        bot.metrics.instrument(bot.telegram, bot.whatsapp)  # a second time changes nothing
+        assert not isinstance(bot.whatsapp.engine.engine, MeteredHandler)
+
+        async def twilio_accepts(recipient: str, payload: dict[str, object]) -> str | None:
+            return "SM1"
+
+        worker = bot.whatsapp.worker
+        worker.send = twilio_accepts
+        bot.metrics.instrument(type("Channel", (), {"engine": bot.engine, "worker": worker})())
+        assert await worker.send("+390000000002", {"body": "x"}) == "SM1"
+        assert bot.metrics.sent["whatsapp"] == 1
+        assert "whatsapp" in bot.metrics.last_sent_at
