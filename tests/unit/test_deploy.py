@@ -183,3 +183,20 @@ def test_docker_compose_config(tmp_path: Path) -> None:
         env={**os.environ, "SPORTELLO_DOMAIN": "sportello.example.org"},
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_runbook_links_resolve() -> None:
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    assert "(deploy/README.md)" in readme
+    for page in ("README.md", "whatsapp-templates.md"):
+        text = (DEPLOY / page).read_text(encoding="utf-8")
+        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", text):
+            assert (DEPLOY / target).exists(), f"{page} links to a missing {target}"
+    runbook = (DEPLOY / "README.md").read_text(encoding="utf-8")
+    for anchor in re.findall(r"\]\(#([^)]+)\)", runbook):
+        headings = re.findall(r"^#+ (.+)$", runbook, re.MULTILINE)
+        slugs = {re.sub(r"[^a-z0-9 -]", "", h.lower()).replace(" ", "-") for h in headings}
+        assert anchor in slugs, anchor
+    templates = (DEPLOY / "whatsapp-templates.md").read_text(encoding="utf-8")
+    for setting in ("REMINDER", "STAFF_CANCEL", "HANDOVER"):
+        assert f"TWILIO_TEMPLATE_{setting}" in templates and f"TWILIO_TEMPLATE_{setting}" in runbook
