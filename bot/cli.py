@@ -118,6 +118,17 @@ def _add_operations(commands: argparse._SubParsersAction[argparse.ArgumentParser
     restore.add_argument(
         "--force", action="store_true", help="restore even if the database seems in use"
     )
+    outbox = commands.add_parser("outbox", help="the queue of messages to send")
+    outbox_commands = outbox.add_subparsers(dest="outbox_command", required=True, metavar="ACTION")
+    retry = outbox_commands.add_parser(
+        "retry",
+        help="send again the messages given up during an outage",
+        description="Put back in the queue the messages that failed for good (the platform "
+        "never accepted them) in the last HOURS hours; a running bot sends them within seconds, "
+        "a stopped one at its next start.",
+    )
+    retry.add_argument("--hours", type=float, default=24.0, help="how far back (default: 24)")
+    retry.add_argument("--channel", help="only this channel (telegram, whatsapp)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -152,6 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _backup(settings, args.destination, args.keep)
         if args.command == "restore":
             return _restore(settings, args.source, args.force)
+        if args.command == "outbox":
+            return asyncio.run(_outbox_retry(settings, args.hours, args.channel))
         return asyncio.run(_serve(settings))
     except ConfigError as error:
         print(error, file=sys.stderr)
@@ -248,6 +261,21 @@ def _restore(settings: Settings, source: Path, force: bool) -> int:
     if previous is not None:
         print(f"the database it replaced is kept as {previous}")
     print("pending migrations, if any, are applied when the bot starts")
+    return 0
+
+
+async def _outbox_retry(settings: Settings, hours: float, channel: str | None) -> int:
+    import time
+
+    from bot.storage.db import Database
+    from bot.storage.requeue import requeue_failed
+
+    if not settings.db_path.exists():
+        print(f"there is no database at {settings.db_path} (SPORTELLO_DB)", file=sys.stderr)
+        return 1
+    async with Database(settings.db_path) as database:
+        count = await requeue_failed(database, time.time() - hours * 3600, channel)
+    print(f"{count} message(s) queued again; a running bot sends them within seconds")
     return 0
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import shutil
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
@@ -21,12 +22,17 @@ import aiohttp
 from bot.config import ConfigError, Settings
 from bot.content.loader import validate
 from bot.storage.backup import BackupError, inspect
+from bot.storage.requeue import outbox_trouble
 
 #: WhatsApp purposes that need a pre-approved template outside the 24-hour window.
 TEMPLATE_PURPOSES = ("reminder", "staff_cancel", "handover")
 #: Below this much free space the database may fail to write; below the second, soon.
 DISK_FAIL_BYTES = 100 * 1024**2
 DISK_WARN_BYTES = 1024**3
+#: A message waiting longer than this means a channel cannot send.
+STUCK_SECONDS = 10 * 60
+#: How far back failed messages are reported (and `outbox retry --hours` suggested).
+FAILED_WINDOW_HOURS = 7 * 24
 RUNBOOK = "deploy/README.md"
 
 
@@ -107,6 +113,8 @@ async def run_checks(
         ]
     checks = [_ok("configuration", "every setting is valid")]
     checks += [_content(settings), _translations(settings), _database(settings)]
+    if checks[-1].status is not Status.FAIL and settings.db_path.exists():
+        checks.append(_outbox(settings))
     checks.append(_disk(settings))
     secrets = [settings.telegram_bot_token or "", settings.twilio_auth_token or ""]
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=http_seconds)) as session:
@@ -206,6 +214,32 @@ def _database(settings: Settings) -> Check:
             "(`sportello backup FOLDER`)",
         )
     return _ok("database", f"{path}: schema {info.schema_version} (up to date), {size}")
+
+
+def _outbox(settings: Settings, now: float | None = None) -> Check:
+    now = time.time() if now is None else now
+    trouble = outbox_trouble(settings.db_path, now - FAILED_WINDOW_HOURS * 3600)
+    waiting = sum(trouble.pending.values())
+    if trouble.oldest_pending_at is not None and now - trouble.oldest_pending_at > STUCK_SECONDS:
+        minutes = int((now - trouble.oldest_pending_at) // 60)
+        per_channel = ", ".join(f"{n} {channel}" for channel, n in sorted(trouble.pending.items()))
+        return _warn(
+            "outbox",
+            f"{waiting} message(s) waiting ({per_channel}), the oldest for {minutes} minutes",
+            "a channel cannot send: see the telegram and whatsapp checks and the bot's log; "
+            "the messages go out by themselves once it can (is the bot running?)",
+        )
+    if trouble.failed_since:
+        per_channel = ", ".join(
+            f"{n} {channel}" for channel, n in sorted(trouble.failed_since.items())
+        )
+        return _warn(
+            "outbox",
+            f"messages given up in the last {FAILED_WINDOW_HOURS // 24} days: {per_channel}",
+            "once the channel works again, `sportello outbox retry --hours "
+            f"{FAILED_WINDOW_HOURS}` sends them again (see the log for the reason)",
+        )
+    return _ok("outbox", f"{waiting} message(s) waiting, none given up recently")
 
 
 def _existing_parent(path: Path) -> Path:

@@ -112,3 +112,12 @@ def test_serve_with_json_logs_and_metrics(tmp_path: Path) -> None:
     messages = [entry["message"] for entry in lines]
     assert any(message.startswith("serving on http://127.0.0.1") for message in messages)
     assert any(entry["logger"].startswith("uvicorn") for entry in lines)
+
+
+def test_outbox_retry(tmp_path: Path) -> None:
+    missing = run(tmp_path, "outbox", "retry")
+    assert missing.returncode == 1 and "no database" in missing.stderr
+    assert run(tmp_path, "chat", "--lang", "it").returncode == 0
+    result = run(tmp_path, "outbox", "retry", "--hours", "48", "--channel", "whatsapp")
+    assert result.returncode == 0, result.stderr
+    assert "0 message(s) queued again" in result.stdout

@@ -84,6 +84,7 @@ async def test_a_good_installation_passes(world: World) -> None:
         "content",
         "translations",
         "database",
+        "outbox",
         "disk space",
         "telegram",
         "telegram webhook",
