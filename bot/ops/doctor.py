@@ -135,7 +135,7 @@ def report(checks: list[Check], out: TextIO) -> int:
     failed = sum(check.status is Status.FAIL for check in checks)
     warned = sum(check.status is Status.WARN for check in checks)
     print(
-        f"\n{len(checks)} checks: {failed} failed, {warned} warnings. "
+        f"\n{len(checks)} checks: {failed} failed, {warned} with a warning. "
         f"The runbook ({RUNBOOK}) explains each part.",
         file=out,
     )

@@ -155,8 +155,10 @@ def test_systemd_analyze_verify(tmp_path: Path) -> None:
         check=False,
         env={**os.environ, "SYSTEMD_LOG_COLOR": "0"},
     )
-    # verify exits 0 even for unknown keys and bad values: it only warns, on stderr.
-    assert result.returncode == 0 and result.stderr.strip() == "", result.stderr
+    # verify exits 0 even for unknown keys and bad values: it only warns, on stderr, naming
+    # the file. Lines about the machine itself (a container's limits, say) are not ours.
+    ours = [line for line in result.stderr.splitlines() if "sportello" in line]
+    assert result.returncode == 0 and ours == [], result.stderr
 
 
 def _compose_command() -> list[str] | None:
