@@ -101,10 +101,8 @@ def create_web_app(services: Services) -> Starlette:
         await whatsapp.delivery_status(form)
         return Response(status_code=204)
 
-    routes = [
-        Route("/healthz", healthz, methods=["GET"]),
-        Route("/metrics", metrics, methods=["GET"]),
-    ]
+    routes = [Route("/healthz", healthz, methods=["GET"])]
+    routes.append(Route("/metrics", metrics, methods=["GET"]))
     if telegram is not None and telegram.webhook_url:
         routes.append(Route(telegram.webhook_path, telegram_webhook, methods=["POST"]))
     if whatsapp is not None:
