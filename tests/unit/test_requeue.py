@@ -6,7 +6,8 @@ import time
 from pathlib import Path
 
 from bot.config import Settings
-from bot.ops.doctor import Status, _outbox
+from bot.ops.checks import Status
+from bot.ops.local_checks import outbox as outbox_check
 from bot.storage.db import Database
 from bot.storage.outbox import Outbox
 from bot.storage.requeue import outbox_trouble, requeue_failed
@@ -46,14 +47,14 @@ async def test_the_doctor_warns_of_stuck_and_given_up_messages(tmp_path: Path) -
     settings = Settings(db_path=path, content_dir=FIXTURE_CONTENT)
     async with Database(path) as database:
         outbox = Outbox(database)
-        assert _outbox(settings).status is Status.OK
+        assert outbox_check(settings).status is Status.OK
         ids = await outbox.add("whatsapp", "+39333", [{"body": "a"}, {"body": "b"}])
         assert ids is not None
-        assert _outbox(settings).status is Status.OK  # just queued
-        stuck = _outbox(settings, now=time.time() + 3600)
+        assert outbox_check(settings).status is Status.OK  # just queued
+        stuck = outbox_check(settings, now=time.time() + 3600)
         assert stuck.status is Status.WARN and "2 message(s) waiting" in stuck.detail
         await outbox.mark_retry(ids[0], "network", 0, give_up=True)
         await outbox.mark_sent(ids[1], "SM1")
-        given_up = _outbox(settings)
+        given_up = outbox_check(settings)
         assert given_up.status is Status.WARN and "1 whatsapp" in given_up.detail
         assert "sportello outbox retry --hours 168" in given_up.fix
