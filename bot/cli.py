@@ -347,7 +347,10 @@ def _add_operations(commands: argparse._SubParsersAction[argparse.ArgumentParser
     )
     restore.add_argument("source", type=Path, metavar="SRC", help="a backup file")
     restore.add_argument(
-        "--force", action="store_true", help="restore even if the database seems in use"
+        "--force",
+        action="store_true",
+        help="restore even if the database seems in use; only when you are sure the bot is "
+        "stopped (a running bot would keep writing to the file being replaced)",
     )
     outbox = commands.add_parser("outbox", help="the queue of messages to send")
     outbox_commands = outbox.add_subparsers(dest="outbox_command", required=True, metavar="ACTION")

@@ -203,6 +203,23 @@ async def public_url(settings: Settings, http: JsonClient) -> list[Check]:
         return [fail("public address", f"{base}/healthz cannot be reached: {answer}", fix)]
     status, body = answer
     state = body.get("status") if isinstance(body, dict) else None
+    if 300 <= status < 400:
+        # Twilio signs the exact address it calls: PUBLIC_BASE_URL must be the final one.
+        return [
+            fail(
+                "public address",
+                f"{base}/healthz redirects elsewhere ({status})",
+                "set PUBLIC_BASE_URL to the final https address (https://, no redirect)",
+            )
+        ]
+    if status == 503:
+        return [
+            fail(
+                "public address",
+                f"{base}/healthz answers, but the bot reports a problem ({state})",
+                "the bot's database does not answer: see the bot's log",
+            )
+        ]
     if status != 200 or state != "ok":
         return [fail("public address", f"{base}/healthz answered {status} ({state})", fix)]
     return [ok("public address", f"{base}/healthz answers ok")]

@@ -212,3 +212,23 @@ async def test_nothing_configured_is_fine_for_the_terminal_chat(tmp_path: Path) 
     assert by_name["telegram"].status is Status.OK and "off" in by_name["telegram"].detail
     assert by_name["whatsapp"].status is Status.OK and "off" in by_name["whatsapp"].detail
     assert by_name["public address"].status is Status.OK
+
+
+async def test_a_public_address_that_redirects_or_reports_a_problem_fails(tmp_path: Path) -> None:
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse, RedirectResponse
+    from starlette.routing import Route
+
+    async def moved(request: object) -> RedirectResponse:
+        return RedirectResponse("https://elsewhere.example.org/healthz", status_code=308)
+
+    async def degraded(request: object) -> JSONResponse:
+        return JSONResponse({"status": "degraded"}, status_code=503)
+
+    app = Starlette(routes=[Route("/a/healthz", moved), Route("/b/healthz", degraded)])
+    async with serve(app) as url:
+        base = {"SPORTELLO_DB": str(tmp_path / "bot.sqlite3")}
+        for path, expected in (("/a", "redirects elsewhere (308)"), ("/b", "reports a problem")):
+            checks = await run_checks({**base, "PUBLIC_BASE_URL": url + path}, env_file=None)
+            public = {check.name: check for check in checks}["public address"]
+            assert public.status is Status.FAIL and expected in public.detail
