@@ -150,6 +150,10 @@ class MeteredHandler:
         language: str = await self.engine.language_of(channel, user_id)
         return language
 
+    def __getattr__(self, name: str) -> Any:
+        # Anything else a channel may ask of the engine, unmeasured.
+        return getattr(self.engine, name)
+
 
 def _counter(lines: list[str], name: str, text: str, values: dict[str, int]) -> None:
     name = f"sportello_{name}_total"

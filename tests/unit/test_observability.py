@@ -44,6 +44,7 @@ async def test_metrics_and_health_count_without_personal_data(
         for text in ("start", "menu"):
             await metered.handle(Incoming("telegram", "4242", Kind.COMMAND, text))
         assert await metered.language_of("telegram", "4242")
+        assert metered.forget == bot.engine.forget  # the rest of the engine, as it is
         outbox = Outbox(bot.database)
         ids = await outbox.add("whatsapp", "+393331234567", [{"body": "Ciao Amina"}] * 3)
         assert ids is not None
