@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.booking.handover import HandoverDesk
 from bot.booking.notices import NoticeRouter
@@ -21,6 +21,7 @@ from bot.i18n import Interface
 from bot.monitoring.events import Monitor
 from bot.monitoring.staff import StaffMonitoring
 from bot.notify.email import EmailChannel
+from bot.ops.metrics import Metrics
 from bot.storage.appointments import AppointmentStore
 from bot.storage.db import Database
 from bot.storage.events import EventStore
@@ -49,6 +50,11 @@ class Services:
     email: EmailChannel | None = None
     desk: BookingDesk | None = None
     monitor: Monitor | None = None
+    metrics: Metrics = field(default_factory=Metrics)
+
+    def __post_init__(self) -> None:
+        # Assembled, the bot is measured: what each channel receives, answers and sends.
+        self.metrics.instrument(self.telegram, self.whatsapp)
 
 
 def build_interface(settings: Settings, content: ContentHolder) -> Interface:

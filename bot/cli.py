@@ -71,6 +71,8 @@ def _parser() -> argparse.ArgumentParser:
         "(default: SPORTELLO_STALE_DAYS or 365)",
     )
 
+    _add_operations(commands)
+
     ask = commands.add_parser(
         "ask",
         help="show how the bot understands and answers a question",
@@ -128,6 +130,10 @@ def _monitoring_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "doctor":  # reports a broken configuration itself, as one of its checks
+        from bot.ops.doctor import report, run_checks
+
+        return report(asyncio.run(run_checks()), sys.stdout)
     try:
         settings = Settings.from_env()
         # The chat and ask share the terminal with a person: only problems, unless asked for.
@@ -137,6 +143,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             stream=sys.stderr,
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
+        if settings.log_format == "json":
+            from bot.ops.logs import use_json_logs
+
+            use_json_logs()
         # At DEBUG these log SQL values, message texts, phone numbers or the bot's token.
         for chatty in (
             "aiosqlite",
@@ -148,6 +158,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             "matplotlib",
         ):
             logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
+        if args.command == "backup":
+            return _backup(settings, args.destination, args.keep)
+        if args.command == "restore":
+            return _restore(settings, args.source, args.force)
+        if args.command == "outbox":
+            return asyncio.run(_outbox_retry(settings, args.hours, args.channel))
         if args.command == "content":
             return content_check(settings, args.path, args.stale_days, sys.stdout)
         if args.command == "chat":
@@ -301,6 +317,8 @@ async def _serve(settings: Settings) -> int:
             host=settings.host,
             port=settings.port,
             log_level=settings.log_level.lower(),
+            # In JSON, uvicorn's own lines go through the root logger's JSON handler too.
+            log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
         )
         log.info("serving on http://%s:%d (GET /healthz)", settings.host, settings.port)
         await uvicorn.Server(config).serve()
@@ -357,3 +375,102 @@ def content_check(
         file=out,
     )
     return 0
+
+
+def _backup(settings: Settings, destination: Path, keep: int | None) -> int:
+    from bot.storage.backup import BackupError, backup, prune
+
+    if keep is not None:
+        if keep < 1 or (destination.exists() and not destination.is_dir()):
+            print("--keep needs a number of at least 1 and a folder as DEST", file=sys.stderr)
+            return 2
+        destination.mkdir(parents=True, exist_ok=True)  # --keep: DEST is a folder
+    try:
+        written = backup(settings.db_path, destination)
+    except (BackupError, OSError) as error:
+        print(f"backup failed: {error}", file=sys.stderr)
+        return 1
+    print(f"backup written: {written} ({written.stat().st_size} bytes)")
+    if keep is not None:
+        for old in prune(destination, keep):
+            print(f"old backup removed: {old}")
+    return 0
+
+
+def _restore(settings: Settings, source: Path, force: bool) -> int:
+    from bot.storage.backup import BackupError, restore
+
+    try:
+        previous = restore(source, settings.db_path, force=force)
+    except (BackupError, OSError) as error:
+        print(f"restore refused: {error}", file=sys.stderr)
+        return 1
+    print(f"restored {source} to {settings.db_path}")
+    if previous is not None:
+        print(f"the database it replaced is kept as {previous}")
+    print("pending migrations, if any, are applied when the bot starts")
+    return 0
+
+
+async def _outbox_retry(settings: Settings, hours: float, channel: str | None) -> int:
+    import time
+
+    from bot.storage.db import Database
+    from bot.storage.requeue import requeue_failed
+
+    if not settings.db_path.exists():
+        print(f"there is no database at {settings.db_path} (SPORTELLO_DB)", file=sys.stderr)
+        return 1
+    async with Database(settings.db_path) as database:
+        count = await requeue_failed(database, time.time() - hours * 3600, channel)
+    print(f"{count} message(s) queued again; a running bot sends them within seconds")
+    return 0
+
+
+def _add_operations(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The commands a server's administrator runs: doctor, backup, restore."""
+    commands.add_parser(
+        "doctor",
+        help="check the installation: settings, content, database, disk, tokens, public address",
+        description="Check the configuration, the content, the translations, the database and "
+        "its disk, the Telegram token and webhook, the Twilio account and templates, and that "
+        "PUBLIC_BASE_URL reaches the bot. Prints OK, WARN or FAIL with what to do; exits 1 if "
+        "anything failed.",
+    )
+    backup = commands.add_parser(
+        "backup",
+        help="copy the database safely, even while the bot runs",
+        description="Copy SPORTELLO_DB to DEST with SQLite's backup API: safe while the bot "
+        "runs. DEST is a file, or a folder where a file named sportello-<UTC time>.sqlite3 is "
+        "written. With --keep N, DEST is a folder (created if need be) where only the N newest "
+        "copies are kept.",
+    )
+    backup.add_argument("destination", type=Path, metavar="DEST", help="a file or a folder")
+    backup.add_argument(
+        "--keep", type=int, metavar="N", help="keep only the N newest copies in the folder DEST"
+    )
+    restore = commands.add_parser(
+        "restore",
+        help="put a backup back in place of the database (stop the bot first)",
+        description="Check that SRC is an intact Sportello database, then put it in place of "
+        "SPORTELLO_DB; the current database is kept as SPORTELLO_DB.bak. Refuses while the bot "
+        "has the database open.",
+    )
+    restore.add_argument("source", type=Path, metavar="SRC", help="a backup file")
+    restore.add_argument(
+        "--force",
+        action="store_true",
+        help="restore even if the database seems in use; only when you are sure the bot is "
+        "stopped (a running bot would keep writing to the file being replaced)",
+    )
+    outbox = commands.add_parser("outbox", help="the queue of messages to send")
+    outbox_commands = outbox.add_subparsers(dest="outbox_command", required=True, metavar="ACTION")
+    retry = outbox_commands.add_parser(
+        "retry",
+        help="send again the messages given up during an outage",
+        description="Put back in the queue the messages that failed for good (the platform "
+        "never accepted them) in the last HOURS hours; a running bot sends them within seconds, "
+        "a stopped one at its next start.",
+    )
+    retry.add_argument("--hours", type=float, default=24.0, help="how far back (default: 24)")
+    retry.add_argument("--channel", help="only this channel (telegram, whatsapp)")

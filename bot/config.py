@@ -60,6 +60,7 @@ class Settings:
     port: int = 8080
     content_poll_seconds: float = 2.0
     log_level: str = "INFO"
+    log_format: str = "text"  # "json": one JSON object a line, for log collectors
     public_base_url: str | None = None
     telegram_bot_token: str | None = None
     telegram_api_url: str = "https://api.telegram.org"
@@ -181,6 +182,10 @@ def _parse(env: Mapping[str, str]) -> Settings:
             f"SPORTELLO_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}"
         )
 
+    log_format = (text("SPORTELLO_LOG_FORMAT") or defaults.log_format).lower()
+    if log_format not in {"text", "json"}:
+        problems.append(f"SPORTELLO_LOG_FORMAT must be text or json, got {log_format!r}")
+
     content_dir = path("SPORTELLO_CONTENT", defaults.content_dir)
     if not content_dir.is_dir():
         problems.append(f"SPORTELLO_CONTENT is not a folder: {content_dir}")
@@ -271,6 +276,7 @@ def _parse(env: Mapping[str, str]) -> Settings:
             "SPORTELLO_CONTENT_POLL_SECONDS", defaults.content_poll_seconds
         ),
         log_level=log_level,
+        log_format=log_format,
         public_base_url=url("PUBLIC_BASE_URL", None),
         telegram_bot_token=text("TELEGRAM_BOT_TOKEN"),
         telegram_api_url=url("TELEGRAM_API_URL", defaults.telegram_api_url) or "",

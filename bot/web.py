@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.app import Services
@@ -33,7 +33,7 @@ def create_web_app(services: Services) -> Starlette:
             except Exception:
                 log.exception("health check: the database does not answer")
                 database_ok = False
-        body = {
+        body: dict[str, object] = {
             "status": "ok" if database_ok else "degraded",
             "content": {
                 "version": catalog.version,
@@ -42,7 +42,18 @@ def create_web_app(services: Services) -> Starlette:
             },
             "database": "ok" if database_ok else "error",
         }
+        if database_ok:
+            body["channels"] = await services.metrics.channel_health(
+                services.database, _channel_names(services)
+            )
         return JSONResponse(body, status_code=200 if database_ok else 503)
+
+    async def metrics(request: Request) -> Response:
+        """Counters and gauges in Prometheus' text format (no personal data)."""
+        return PlainTextResponse(
+            await services.metrics.render(services.database),
+            media_type="text/plain; version=0.0.4",
+        )
 
     telegram = services.telegram
 
@@ -108,6 +119,7 @@ def create_web_app(services: Services) -> Starlette:
         )
 
     routes = [Route("/healthz", healthz, methods=["GET"])]
+    routes.append(Route("/metrics", metrics, methods=["GET"]))
     if telegram is not None and telegram.webhook_url:
         routes.append(Route(telegram.webhook_path, telegram_webhook, methods=["POST"]))
     if whatsapp is not None:
@@ -149,6 +161,11 @@ def create_web_app(services: Services) -> Starlette:
                 await telegram.stop()
 
     return Starlette(routes=routes, lifespan=lifespan)
+
+
+def _channel_names(services: Services) -> list[str]:
+    names = ["telegram"] if services.telegram is not None else []
+    return [*names, "whatsapp"] if services.whatsapp is not None else names
 
 
 async def _purge_periodically(services: Services, interval: float = 3600.0) -> None:

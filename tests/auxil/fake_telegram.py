@@ -39,6 +39,8 @@ class FakeTelegram:
     updates: list[dict[str, Any]] = field(default_factory=list)
     fail_next: dict[str, int] = field(default_factory=dict)  # method -> retry_after seconds
     listeners: list[Callable[[Call], None]] = field(default_factory=list)
+    webhook_url: str = ""  # what setWebhook registered, as getWebhookInfo reports it
+    webhook_error: str = ""  # getWebhookInfo's last_error_message
     _next_update_id: int = 1
     _next_message_id: int = 1
     _new_update: asyncio.Event = field(default_factory=asyncio.Event)
@@ -108,6 +110,20 @@ class FakeTelegram:
                 "from": {"id": BOT_ID, "is_bot": True, "first_name": "Sportello"},
                 "text": params.get("text", ""),
             }
+        if method == "setWebhook":
+            self.webhook_url = str(params.get("url") or "")
+        if method == "deleteWebhook":
+            self.webhook_url = ""
+        if method == "getWebhookInfo":
+            info: dict[str, Any] = {
+                "url": self.webhook_url,
+                "has_custom_certificate": False,
+                "pending_update_count": 0,
+            }
+            if self.webhook_error:
+                info["last_error_date"] = int(time.time())
+                info["last_error_message"] = self.webhook_error
+            return info
         return True  # setWebhook, deleteWebhook, setMyCommands, answerCallbackQuery, leaveChat...
 
     def queue(self, update: dict[str, Any]) -> dict[str, Any]:

@@ -26,6 +26,7 @@ class FakeTwilio:
     messages: list[dict[str, Any]] = field(default_factory=list)
     failures: list[int] = field(default_factory=list)  # statuses to answer before succeeding
     attempts: int = 0
+    account_status: str = "active"  # what fetching the account reports: active, suspended...
 
     def app(self) -> Starlette:
         return Starlette(
@@ -34,13 +35,29 @@ class FakeTwilio:
                     "/2010-04-01/Accounts/{sid}/Messages.json",
                     self._create_message,
                     methods=["POST"],
-                )
+                ),
+                Route("/2010-04-01/Accounts/{sid}.json", self._fetch_account, methods=["GET"]),
             ]
         )
 
-    async def _create_message(self, request: Request) -> JSONResponse:
+    def _authorized(self, request: Request) -> bool:
         expected = base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
-        if request.headers.get("authorization") != f"Basic {expected}":
+        return request.headers.get("authorization") == f"Basic {expected}"
+
+    async def _fetch_account(self, request: Request) -> JSONResponse:
+        if not self._authorized(request) or request.path_params["sid"] != ACCOUNT_SID:
+            return JSONResponse({"code": 20003, "message": "Authenticate", "status": 401}, 401)
+        return JSONResponse(
+            {
+                "sid": ACCOUNT_SID,
+                "friendly_name": "Sportello test account",
+                "status": self.account_status,
+                "type": "Full",
+            }
+        )
+
+    async def _create_message(self, request: Request) -> JSONResponse:
+        if not self._authorized(request):
             return JSONResponse({"code": 20003, "message": "Authenticate", "status": 401}, 401)
         self.attempts += 1
         if self.failures:

@@ -1,0 +1,141 @@
+"""This module contains the doctor's checks of this machine.
+
+The content, the translations, the database and its outbox, the disk: they read files and
+never change them.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+from bot.config import Settings
+from bot.content.loader import validate
+from bot.ops.checks import Check, fail, ok, warn
+from bot.storage.backup import BackupError, inspect
+from bot.storage.requeue import outbox_trouble
+
+#: Below this much free space the database may fail to write; below the second, soon.
+DISK_FAIL_BYTES = 100 * 1024**2
+DISK_WARN_BYTES = 1024**3
+#: A message waiting longer than this means a channel cannot send.
+STUCK_SECONDS = 10 * 60
+#: How far back failed messages are reported (and `outbox retry --hours` suggested).
+FAILED_WINDOW_HOURS = 7 * 24
+
+
+def content(settings: Settings) -> Check:
+    validation = validate(settings.content_dir)
+    if validation.catalog is None or validation.errors:
+        first = validation.errors[0] if validation.errors else "no catalog"
+        return fail(
+            "content",
+            f"{len(validation.errors)} error(s) in {settings.content_dir}, first: {first}",
+            "run `sportello content check` and correct the files it names (a running bot "
+            "keeps its last valid content meanwhile)",
+        )
+    catalog = validation.catalog
+    if settings.default_language and catalog.language(settings.default_language) is None:
+        return fail(
+            "content",
+            f"SPORTELLO_DEFAULT_LANGUAGE={settings.default_language} is not enabled",
+            "enable it in languages.yaml or change SPORTELLO_DEFAULT_LANGUAGE",
+        )
+    return ok(
+        "content",
+        f"{settings.content_dir}: {len(catalog.topics)} topics, "
+        f"{len(validation.warnings)} warning(s) (see `sportello content check`)",
+    )
+
+
+def translations(settings: Settings) -> Check:
+    sources = sorted(settings.locales_dir.glob("*/LC_MESSAGES/messages.po"))
+    missing = [po.parent.parent.name for po in sources if not po.with_suffix(".mo").is_file()]
+    if not sources:
+        return fail(
+            "translations",
+            f"no catalogs in {settings.locales_dir}",
+            "point SPORTELLO_LOCALES at the project's locales/ folder",
+        )
+    if missing:
+        return fail(
+            "translations",
+            "not compiled: " + ", ".join(missing),
+            "run `make install` (or `pybabel compile -d locales`) after every update",
+        )
+    return ok("translations", f"{len(sources)} languages compiled")
+
+
+def database(settings: Settings) -> Check:
+    path = settings.db_path
+    if not path.exists():
+        folder = _existing_parent(path)
+        return warn(
+            "database",
+            f"{path} does not exist yet",
+            f"it is created at the first start; make sure {folder} is writable by the bot's "
+            "user, or restore a backup with `sportello restore`",
+        )
+    try:
+        info = inspect(path)
+    except BackupError as error:
+        return fail(
+            "database",
+            str(error),
+            "stop the bot and restore the last good backup (`sportello restore FILE`)",
+        )
+    size = f"{info.size_bytes / 1024**2:.1f} MB"
+    if info.pending:
+        return warn(
+            "database",
+            f"schema {info.schema_version}, {info.pending} migration(s) pending, {size}",
+            "they are applied at the next start of the bot; take a backup first "
+            "(`sportello backup FOLDER`)",
+        )
+    return ok("database", f"{path}: schema {info.schema_version} (up to date), {size}")
+
+
+def outbox(settings: Settings, now: float | None = None) -> Check:
+    now = time.time() if now is None else now
+    trouble = outbox_trouble(settings.db_path, now - FAILED_WINDOW_HOURS * 3600)
+    waiting = sum(trouble.pending.values())
+    if trouble.oldest_pending_at is not None and now - trouble.oldest_pending_at > STUCK_SECONDS:
+        minutes = int((now - trouble.oldest_pending_at) // 60)
+        per_channel = ", ".join(f"{n} {channel}" for channel, n in sorted(trouble.pending.items()))
+        return warn(
+            "outbox",
+            f"{waiting} message(s) waiting ({per_channel}), the oldest for {minutes} minutes",
+            "a channel cannot send: see the telegram and whatsapp checks and the bot's log; "
+            "the messages go out by themselves once it can (is the bot running?)",
+        )
+    if trouble.failed_since:
+        per_channel = ", ".join(
+            f"{n} {channel}" for channel, n in sorted(trouble.failed_since.items())
+        )
+        return warn(
+            "outbox",
+            f"messages given up in the last {FAILED_WINDOW_HOURS // 24} days: {per_channel}",
+            "once the channel works again, `sportello outbox retry --hours "
+            f"{FAILED_WINDOW_HOURS}` sends them again (see the log for the reason)",
+        )
+    return ok("outbox", f"{waiting} message(s) waiting, none given up recently")
+
+
+def _existing_parent(path: Path) -> Path:
+    folder = path.absolute().parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return folder
+
+
+def disk(settings: Settings) -> Check:
+    folder = _existing_parent(settings.db_path)
+    usage = shutil.disk_usage(folder)
+    free = f"{usage.free / 1024**3:.1f} GB free in {folder}"
+    fix = "free some space (old logs, old backups) or give the server a bigger disk"
+    if usage.free < DISK_FAIL_BYTES:
+        return fail("disk space", free, fix)
+    if usage.free < DISK_WARN_BYTES:
+        return warn("disk space", free, fix)
+    return ok("disk space", free)

@@ -1,0 +1,186 @@
+"""This module contains the bot's metrics, in Prometheus' text format, and channel health.
+
+Counters live in memory and start again at zero with the process, as Prometheus expects;
+what the database knows (outbox, bookings) is read when scraped. Labels are channels and
+statuses only: never a user, a phone number or a text.
+"""
+
+from __future__ import annotations
+
+import bisect
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.core.messages import Incoming, Reply
+from bot.storage.db import Database
+from bot.storage.health import OutboxState, bookings_by_status, outbox_states
+
+#: Upper bounds, in seconds, of the reply latency histogram's buckets.
+LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class _Histogram:
+    def __init__(self) -> None:
+        self.buckets = [0] * len(LATENCY_BUCKETS)
+        self.count = 0
+        self.total = 0.0
+
+    def observe(self, seconds: float) -> None:
+        index = bisect.bisect_left(LATENCY_BUCKETS, seconds)
+        if index < len(self.buckets):
+            self.buckets[index] += 1
+        self.count += 1
+        self.total += seconds
+
+
+class Metrics:
+    """What the running bot counts, per channel."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+        self.received: defaultdict[str, int] = defaultdict(int)
+        self.replies: defaultdict[str, int] = defaultdict(int)
+        self.sent: defaultdict[str, int] = defaultdict(int)
+        self.send_errors: defaultdict[str, int] = defaultdict(int)
+        self.last_sent_at: dict[str, float] = {}
+        self.latency: defaultdict[str, _Histogram] = defaultdict(_Histogram)
+
+    def message_sent(self, channel: str) -> None:
+        self.sent[channel] += 1
+        self.last_sent_at[channel] = self.clock()
+
+    def metered_sender(
+        self, channel: str, send: Callable[[str, dict[str, Any]], Awaitable[str | None]]
+    ) -> Callable[[str, dict[str, Any]], Awaitable[str | None]]:
+        """Wrap an outbox worker's send function so that its sends and failures are counted."""
+
+        async def metered(recipient: str, payload: dict[str, Any]) -> str | None:
+            try:
+                provider_id = await send(recipient, payload)
+            except Exception:
+                self.send_errors[channel] += 1
+                raise
+            self.message_sent(channel)
+            return provider_id
+
+        return metered
+
+    def instrument(self, *channels: Any) -> None:
+        """Count what these channels receive and answer (through their engine) and send
+        (through their outbox worker, for those that have one)."""
+        for channel in channels:
+            if channel is None or isinstance(channel.engine, MeteredHandler):
+                continue
+            channel.engine = MeteredHandler(channel.engine, self)
+            worker = getattr(channel, "worker", None)
+            if worker is not None:
+                worker.send = self.metered_sender(worker.channel, worker.send)
+
+    async def render(self, database: Database | None) -> str:
+        """The Prometheus text exposition of everything known now."""
+        lines: list[str] = []
+        _counter(lines, "messages_received", "Messages received from users.", self.received)
+        _counter(lines, "replies", "Replies the bot composed for users.", self.replies)
+        _counter(lines, "messages_sent", "Messages a platform accepted.", self.sent)
+        _counter(lines, "send_errors", "Attempts to send that failed.", self.send_errors)
+        name = "sportello_reply_seconds"
+        lines += [
+            f"# HELP {name} Time to compose the replies to one message.",
+            f"# TYPE {name} histogram",
+        ]
+        for channel, histogram in sorted(self.latency.items()):
+            cumulative = 0
+            for bound, count in zip(LATENCY_BUCKETS, histogram.buckets, strict=True):
+                cumulative += count
+                lines.append(f'{name}_bucket{{channel="{channel}",le="{bound}"}} {cumulative}')
+            lines.append(f'{name}_bucket{{channel="{channel}",le="+Inf"}} {histogram.count}')
+            lines.append(f'{name}_sum{{channel="{channel}"}} {histogram.total:.6f}')
+            lines.append(f'{name}_count{{channel="{channel}"}} {histogram.count}')
+        if database is not None:
+            states = await outbox_states(database)
+            _outbox(lines, states.values())
+            bookings = await bookings_by_status(database)
+            name = "sportello_bookings"
+            lines += [f"# HELP {name} Appointments by status.", f"# TYPE {name} gauge"]
+            for status in ("active", "cancelled", "attended", "no_show"):
+                lines.append(f'{name}{{status="{status}"}} {bookings.get(status, 0)}')
+        return "\n".join(lines) + "\n"
+
+    async def channel_health(
+        self, database: Database | None, channels: Iterable[str]
+    ) -> dict[str, dict[str, Any]]:
+        """Per channel: the outbox backlog and failures, and the last successful send."""
+        states = await outbox_states(database) if database is not None else {}
+        now = self.clock()
+        health: dict[str, dict[str, Any]] = {}
+        for channel in sorted({*channels, *states, *self.last_sent_at}):
+            state = states.get(channel, OutboxState(channel))
+            sent_times = [t for t in (state.last_sent_at, self.last_sent_at.get(channel)) if t]
+            health[channel] = {
+                "last_sent": _iso(max(sent_times)) if sent_times else None,
+                "backlog": state.backlog,
+                "oldest_pending_seconds": round(now - state.oldest_pending_at, 1)
+                if state.oldest_pending_at is not None
+                else None,
+                "failed": state.counts.get("failed", 0),
+                "refused": state.counts.get("refused", 0),
+            }
+        return health
+
+
+class MeteredHandler:
+    """The engine as the channels see it, counting messages and timing the replies."""
+
+    def __init__(self, engine: Any, metrics: Metrics) -> None:
+        self.engine = engine
+        self.metrics = metrics
+
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        self.metrics.received[incoming.channel] += 1
+        started = time.perf_counter()
+        replies: list[Reply] = await self.engine.handle(incoming)
+        self.metrics.latency[incoming.channel].observe(time.perf_counter() - started)
+        self.metrics.replies[incoming.channel] += len(replies)
+        return replies
+
+    async def language_of(self, channel: str, user_id: str) -> str:
+        language: str = await self.engine.language_of(channel, user_id)
+        return language
+
+    def __getattr__(self, name: str) -> Any:
+        # Anything else a channel may ask of the engine, unmeasured.
+        return getattr(self.engine, name)
+
+
+def _counter(lines: list[str], name: str, text: str, values: dict[str, int]) -> None:
+    name = f"sportello_{name}_total"
+    lines += [f"# HELP {name} {text}", f"# TYPE {name} counter"]
+    lines += [f'{name}{{channel="{channel}"}} {value}' for channel, value in sorted(values.items())]
+
+
+def _outbox(lines: list[str], states: Iterable[OutboxState]) -> None:
+    states = sorted(states, key=lambda state: state.channel)
+    name = "sportello_outbox_messages"
+    lines += [f"# HELP {name} Messages in the outbox by status.", f"# TYPE {name} gauge"]
+    for state in states:
+        for status in ("pending", "sent", "failed", "refused"):
+            value = state.counts.get(status, 0)
+            lines.append(f'{name}{{channel="{state.channel}",status="{status}"}} {value}')
+    name = "sportello_outbox_last_sent_timestamp_seconds"
+    lines += [f"# HELP {name} When the outbox last sent a message.", f"# TYPE {name} gauge"]
+    for state in states:
+        if state.last_sent_at is not None:
+            lines.append(f'{name}{{channel="{state.channel}"}} {state.last_sent_at:.3f}')
+    name = "sportello_outbox_oldest_pending_seconds"
+    lines += [f"# HELP {name} Age of the oldest message waiting.", f"# TYPE {name} gauge"]
+    now = time.time()
+    for state in states:
+        age = now - state.oldest_pending_at if state.oldest_pending_at is not None else 0.0
+        lines.append(f'{name}{{channel="{state.channel}"}} {age:.1f}')
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds")

@@ -1,0 +1,125 @@
+"""The administrator's commands as a server runs them: backup with retention, restore."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.auxil.fake_telegram import free_port as _free_port
+from tests.e2e.test_cli import run
+
+
+def test_backup_with_retention_then_restore(tmp_path: Path) -> None:
+    created = run(tmp_path, "chat", "--lang", "it", stdin="1\n")  # creates the database
+    assert created.returncode == 0, created.stderr
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    for stamp in ("20250101-000000", "20250102-000000"):  # older copies of earlier nights
+        (folder / f"sportello-{stamp}.sqlite3").write_bytes(b"")
+    result = run(tmp_path, "backup", str(folder), "--keep", "2")
+    assert result.returncode == 0, result.stderr
+    assert "backup written" in result.stdout
+    assert "sportello-20250101-000000.sqlite3" in result.stdout  # the oldest went
+    copies = sorted(folder.iterdir())
+    assert len(copies) == 2 and copies[0].name == "sportello-20250102-000000.sqlite3"
+
+    restored = run(tmp_path, "restore", str(copies[-1]))
+    assert restored.returncode == 0, restored.stderr
+    assert (tmp_path / "data" / "bot.sqlite3.bak").exists()
+
+    refused = run(tmp_path, "restore", str(copies[0]))  # the empty file is no database
+    assert refused.returncode == 1
+    assert "restore refused" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_backup_keep_needs_a_folder(tmp_path: Path) -> None:
+    created = run(tmp_path, "chat", "--lang", "it")
+    assert created.returncode == 0, created.stderr
+    (tmp_path / "one.sqlite3").write_bytes(b"")
+    result = run(tmp_path, "backup", str(tmp_path / "one.sqlite3"), "--keep", "3")
+    assert result.returncode == 2
+    assert "--keep" in result.stderr
+    made = run(tmp_path, "backup", str(tmp_path / "new" / "folder"), "--keep", "3")
+    assert made.returncode == 0, made.stderr
+    assert len(list((tmp_path / "new" / "folder").glob("sportello-*.sqlite3"))) == 1
+
+
+def test_help_of_the_administrator_commands(tmp_path: Path) -> None:
+    for command in ("backup", "restore"):
+        result = run(tmp_path, command, "--help")
+        assert result.returncode == 0
+        assert f"usage: sportello {command}" in result.stdout
+
+
+def test_doctor_exit_codes(tmp_path: Path) -> None:
+    fine = run(tmp_path, "doctor")  # nothing configured: the terminal chat's installation
+    assert fine.returncode == 0, fine.stdout
+    assert "OK    configuration" in fine.stdout
+    assert "WARN  database" in fine.stdout  # not created yet
+    broken = run(tmp_path, "doctor", env={"PORT": "eighty"})
+    assert broken.returncode == 1
+    assert "FAIL  configuration  PORT must be a whole number" in broken.stdout
+    assert "deploy/.env.example" in broken.stdout
+    assert "Traceback" not in broken.stderr
+
+
+def test_serve_with_json_logs_and_metrics(tmp_path: Path) -> None:
+    port = _free_port()
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "SPORTELLO_DB": str(tmp_path / "bot.sqlite3"),
+        "SPORTELLO_LOG_FORMAT": "json",
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve"],
+        cwd=tmp_path,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        metrics = None
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert metrics is not None and metrics.status_code == 200
+        assert "# TYPE sportello_bookings gauge" in metrics.text
+        health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).json()
+        assert health["channels"] == {}  # no channel configured
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            _, errors = process.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            _, errors = process.communicate()
+    assert process.returncode == 0
+    # Every log line is JSON (a stray warning of Python's own would not be a log line).
+    assert not [line for line in errors.splitlines() if line[:4].isdigit() or "INFO:" in line]
+    lines = [json.loads(line) for line in errors.splitlines() if line.startswith("{")]
+    messages = [entry["message"] for entry in lines]
+    assert any(message.startswith("serving on http://127.0.0.1") for message in messages)
+    assert any(entry["logger"].startswith("uvicorn") for entry in lines)
+
+
+def test_outbox_retry(tmp_path: Path) -> None:
+    missing = run(tmp_path, "outbox", "retry")
+    assert missing.returncode == 1 and "no database" in missing.stderr
+    assert run(tmp_path, "chat", "--lang", "it").returncode == 0
+    result = run(tmp_path, "outbox", "retry", "--hours", "48", "--channel", "whatsapp")
+    assert result.returncode == 0, result.stderr
+    assert "0 message(s) queued again" in result.stdout

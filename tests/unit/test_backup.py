@@ -1,0 +1,151 @@
+"""Backups while the bot writes, and restores that refuse anything but a healthy database."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.storage.backup import (
+    BackupError,
+    backup,
+    backup_async,
+    in_use,
+    inspect,
+    prune,
+    restore,
+)
+from bot.storage.db import Database
+from bot.storage.migrations import MIGRATIONS
+from bot.storage.outbox import Outbox
+
+PREFILL = 3000
+
+
+def _sequence(path: Path) -> list[int]:
+    """The numbers the writer put in the outbox, in id order, read from a copy."""
+    connection = sqlite3.connect(path)
+    try:
+        rows = connection.execute("SELECT id, recipient FROM outbox ORDER BY id").fetchall()
+    finally:
+        connection.close()
+    assert [row[0] for row in rows] == list(range(1, len(rows) + 1)), "ids must have no gap"
+    return [int(row[1]) for row in rows]
+
+
+async def test_backups_while_writes_continue_hold_a_consistent_prefix(tmp_path: Path) -> None:
+    live = tmp_path / "live.sqlite3"
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    async with Database(live) as database:
+        outbox = Outbox(database)
+        for number in range(PREFILL):
+            await outbox.add("test", str(number), [{"body": "x" * 200}])
+        written = PREFILL
+        stop = asyncio.Event()
+
+        async def writer() -> None:
+            nonlocal written
+            while not stop.is_set():
+                await outbox.add("test", str(written), [{"body": "y" * 200}])
+                written += 1
+                await asyncio.sleep(0)
+
+        task = asyncio.create_task(writer())
+        copies = []
+        for number in range(3):
+            copies.append(await backup_async(live, folder / f"copy-{number}.sqlite3"))
+            await asyncio.sleep(0.02)
+        stop.set()
+        await task
+        during = written
+    assert during > PREFILL, "the writer must have run during the backups"
+    lengths = []
+    for copy in copies:
+        info = inspect(copy)
+        assert info.schema_version == MIGRATIONS[-1][0]
+        sequence = _sequence(copy)
+        assert sequence == list(range(len(sequence)))  # a prefix of what was written, in order
+        assert PREFILL <= len(sequence) <= during
+        lengths.append(len(sequence))
+        assert not copy.with_name(copy.name + "-wal").exists()
+    assert lengths == sorted(lengths)
+    assert not list(folder.glob("*.partial"))
+
+    # The round trip: the last copy goes back in place of the live database.
+    previous = restore(copies[-1], live)
+    assert previous == live.with_name("live.sqlite3.bak")
+    assert _sequence(previous) == list(range(during))
+    assert _sequence(live) == list(range(lengths[-1]))
+    async with Database(live) as database:  # the bot opens it again, in WAL mode
+        assert await database.journal_mode() == "wal"
+        assert (await Outbox(database).counts("test"))["pending"] == lengths[-1]
+
+
+async def test_restore_refuses_while_the_bot_has_the_database_open(tmp_path: Path) -> None:
+    live = tmp_path / "live.sqlite3"
+    async with Database(live):
+        pass
+    copy = backup(live, tmp_path / "copy.sqlite3")
+    async with Database(live):
+        assert in_use(live)
+        with pytest.raises(BackupError, match="stop the bot first"):
+            restore(copy, live)
+    assert not in_use(live)
+    assert restore(copy, live) is not None
+
+
+async def test_restore_into_an_empty_place_keeps_no_bak(tmp_path: Path) -> None:
+    async with Database(tmp_path / "live.sqlite3"):
+        pass
+    copy = backup(tmp_path / "live.sqlite3", tmp_path)
+    assert copy.name.startswith("sportello-") and copy.suffix == ".sqlite3"
+    target = tmp_path / "new" / "bot.sqlite3"
+    assert restore(copy, target) is None
+    assert inspect(target).pending == 0
+
+
+def test_restore_refuses_what_is_not_a_sportello_database(tmp_path: Path) -> None:
+    target = tmp_path / "bot.sqlite3"
+    garbage = tmp_path / "garbage.sqlite3"
+    garbage.write_bytes(b"this is not a database at all" * 100)
+    with pytest.raises(BackupError, match="not an SQLite database"):
+        restore(garbage, target)
+    other = tmp_path / "other.sqlite3"
+    connection = sqlite3.connect(other)
+    connection.execute("CREATE TABLE customers (name TEXT)")
+    connection.commit()
+    connection.close()
+    with pytest.raises(BackupError, match="not a Sportello database"):
+        restore(other, target)
+    with pytest.raises(BackupError, match="does not exist"):
+        restore(tmp_path / "missing.sqlite3", target)
+    assert not target.exists()
+
+
+async def test_restore_refuses_a_database_from_a_newer_program(tmp_path: Path) -> None:
+    newer = tmp_path / "newer.sqlite3"
+    async with Database(newer) as database:
+        await database.connection.execute("PRAGMA user_version = 999")
+    with pytest.raises(BackupError, match="newer Sportello"):
+        restore(newer, tmp_path / "bot.sqlite3")
+
+
+def test_backup_of_a_missing_database_is_explained(tmp_path: Path) -> None:
+    with pytest.raises(BackupError, match="SPORTELLO_DB"):
+        backup(tmp_path / "nothing.sqlite3", tmp_path / "copy.sqlite3")
+
+
+def test_prune_keeps_the_newest(tmp_path: Path) -> None:
+    for stamp in ("20260101-010000", "20260102-010000", "20260103-010000"):
+        (tmp_path / f"sportello-{stamp}.sqlite3").write_bytes(b"")
+    (tmp_path / "notes.txt").write_text("kept", encoding="utf-8")
+    removed = prune(tmp_path, 2)
+    assert [path.name for path in removed] == ["sportello-20260101-010000.sqlite3"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "notes.txt",
+        "sportello-20260102-010000.sqlite3",
+        "sportello-20260103-010000.sqlite3",
+    ]

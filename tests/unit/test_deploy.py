@@ -1,0 +1,223 @@
+"""The deployment files: hardened systemd units, a non-root image with a health check, compose.
+
+The pure-Python checks always run; ``systemd-analyze verify`` and ``docker compose config``
+run too where those tools are installed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.config import PROJECT_ROOT
+
+DEPLOY = PROJECT_ROOT / "deploy"
+UNITS = ("sportello.service", "sportello-backup.service", "sportello-backup.timer")
+
+
+def unit(name: str) -> dict[str, dict[str, list[str]]]:
+    """A systemd unit file as section -> key -> values (keys may repeat)."""
+    sections: dict[str, dict[str, list[str]]] = {}
+    current: dict[str, list[str]] = {}
+    for raw in (DEPLOY / name).read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = sections.setdefault(line[1:-1], {})
+            continue
+        key, _, value = line.partition("=")
+        current.setdefault(key.strip(), []).append(value.strip())
+    return sections
+
+
+def test_the_service_is_hardened() -> None:
+    service = unit("sportello.service")["Service"]
+    required = {
+        "User": "sportello",
+        "NoNewPrivileges": "yes",
+        "ProtectSystem": "strict",
+        "ProtectHome": "yes",
+        "PrivateTmp": "yes",
+        "PrivateDevices": "yes",
+        "Restart": "on-failure",
+        "ReadWritePaths": "/var/lib/sportello",
+        "StateDirectory": "sportello",
+        "EnvironmentFile": "/etc/sportello/sportello.env",
+        "CapabilityBoundingSet": "",
+    }
+    for key, value in required.items():
+        assert service.get(key) == [value], key
+    assert service["ExecStart"] == ["/opt/sportello/app/.venv/bin/sportello serve"]
+    assert "SPORTELLO_DB=/var/lib/sportello/sportello.sqlite3" in service["Environment"]
+    assert unit("sportello.service")["Install"]["WantedBy"] == ["multi-user.target"]
+
+
+def test_the_nightly_backup_keeps_n_copies() -> None:
+    service = unit("sportello-backup.service")["Service"]
+    assert service["Type"] == ["oneshot"]
+    assert service["User"] == ["sportello"]
+    command = service["ExecStart"][0]
+    assert re.fullmatch(r"\S+/sportello backup /var/lib/sportello/backups --keep \d+", command)
+    for key in ("NoNewPrivileges", "ProtectHome", "PrivateTmp", "PrivateNetwork"):
+        assert service[key] == ["yes"], key
+    assert service["ProtectSystem"] == ["strict"]
+    timer = unit("sportello-backup.timer")
+    assert timer["Timer"]["OnCalendar"] and timer["Timer"]["Persistent"] == ["yes"]
+    assert timer["Install"]["WantedBy"] == ["timers.target"]
+
+
+def test_the_image_runs_unprivileged_with_a_health_check() -> None:
+    dockerfile = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
+    instructions = [
+        line.split(None, 1)
+        for line in dockerfile.splitlines()
+        if line and not line.startswith((" ", "#"))
+    ]
+    names = [parts[0] for parts in instructions]
+    bases = [parts[1] for parts in instructions if parts[0] == "FROM"]
+    assert bases and all(base.startswith("python:3.11-slim-bookworm") for base in bases)
+    final = len(names) - names[::-1].index("FROM")  # instructions of the last stage
+    users = [parts[1] for parts in instructions[final:] if parts[0] == "USER"]
+    assert users == ["sportello"]
+    assert names.index("USER", final) < names.index("CMD", final)
+    assert "HEALTHCHECK" in names[final:] and "/healthz" in dockerfile
+    assert "pybabel compile" in dockerfile
+    assert 'CMD ["sportello", "serve"]' in dockerfile
+    for source in re.findall(r"^COPY (?!--from)(\S+)", dockerfile, re.MULTILINE):
+        assert (PROJECT_ROOT / source).exists(), source
+    uid = re.search(r"--uid (\d+)", dockerfile)
+    assert uid is not None
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8"))
+    assert compose["services"]["bot"]["user"].split(":")[0] == uid.group(1)
+
+
+def test_compose_has_volumes_health_and_a_tls_proxy() -> None:
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8"))
+    bot = compose["services"]["bot"]
+    assert bot["build"] == {"context": "..", "dockerfile": "deploy/Dockerfile"}
+    assert "data:/data" in bot["volumes"]
+    assert "../content:/app/content:ro" in bot["volumes"]
+    assert bot["healthcheck"]["test"][0] == "CMD" and "/healthz" in bot["healthcheck"]["test"][-1]
+    assert bot["user"] != "0" and not bot["user"].startswith("root")
+    assert bot["read_only"] is True
+    assert bot["restart"] == "unless-stopped"
+    assert "ports" not in bot  # only the proxy faces the internet
+    caddy = compose["services"]["caddy"]
+    assert re.fullmatch(r"caddy:\d+\.\d+\.\d+-alpine", caddy["image"])
+    assert {"80:80", "443:443"} <= set(caddy["ports"])
+    assert "./Caddyfile:/etc/caddy/Caddyfile:ro" in caddy["volumes"]
+    assert caddy["depends_on"]["bot"]["condition"] == "service_healthy"
+    assert set(compose["volumes"]) == {"data", "caddy_data", "caddy_config"}
+    caddyfile = (DEPLOY / "Caddyfile").read_text(encoding="utf-8")
+    assert "{$SPORTELLO_DOMAIN}" in caddyfile and "reverse_proxy" in caddyfile
+    assert "respond @metrics 404" in caddyfile
+
+
+def test_the_runbook_and_env_example_name_the_compose_domain() -> None:
+    example = (DEPLOY / ".env.example").read_text(encoding="utf-8")
+    assert re.search(r"^#?SPORTELLO_DOMAIN=", example, re.MULTILINE)
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze missing")
+def test_systemd_analyze_verify(tmp_path: Path) -> None:
+    # A throw-away root: the units' programs exist there, and systemd's own units beside them.
+    root = tmp_path / "root"
+    program = root / "opt/sportello/app/.venv/bin/sportello"
+    program.parent.mkdir(parents=True)
+    program.write_text("#!/bin/sh\n", encoding="utf-8")
+    program.chmod(0o755)
+    for system in (Path("/usr/lib/systemd/system"), Path("/lib/systemd/system")):
+        if system.is_dir():
+            shutil.copytree(system, root / "usr/lib/systemd/system", symlinks=True)
+            break
+    else:
+        pytest.skip("systemd's own units are not installed")
+    (root / "etc/systemd/system").mkdir(parents=True)
+    for name in UNITS:
+        shutil.copy(DEPLOY / name, root / "etc/systemd/system" / name)
+    result = subprocess.run(
+        [
+            "systemd-analyze",
+            "verify",
+            f"--root={root}",
+            *(f"/etc/systemd/system/{name}" for name in UNITS),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "SYSTEMD_LOG_COLOR": "0"},
+    )
+    # verify exits 0 even for unknown keys and bad values: it only warns, on stderr, naming
+    # the file. Lines about the machine itself (a container's limits, say) are not ours.
+    ours = [line for line in result.stderr.splitlines() if "sportello" in line]
+    assert result.returncode == 0 and ours == [], result.stderr
+    # systemd's own exposure score (0 to 10, shown as 1.4 "OK" today) must stay low.
+    for service in UNITS[:2]:
+        security = subprocess.run(
+            [
+                "systemd-analyze",
+                "security",
+                "--offline=yes",
+                f"--root={root}",
+                "--threshold=20",  # 2.0 on the printed scale
+                service,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        if "--offline" in security.stderr or "--threshold" in security.stderr:
+            continue  # a systemd older than 250 cannot score a unit that is not loaded
+        assert security.returncode == 0, security.stdout[-2000:]
+
+
+def _compose_command() -> list[str] | None:
+    """Compose v2 (``docker compose``): the file uses its syntax, which v1 does not know."""
+    docker = shutil.which("docker")
+    if docker is None:
+        return None
+    probe = subprocess.run(
+        [docker, "compose", "version"], capture_output=True, timeout=30, check=False
+    )
+    return [docker, "compose"] if probe.returncode == 0 else None
+
+
+def test_docker_compose_config(tmp_path: Path) -> None:
+    command = _compose_command()
+    if command is None:
+        pytest.skip("docker compose is not installed")
+    result = subprocess.run(
+        [*command, "-f", str(DEPLOY / "compose.yaml"), "config", "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "SPORTELLO_DOMAIN": "sportello.example.org"},
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_runbook_links_resolve() -> None:
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    assert "(deploy/README.md)" in readme
+    for page in ("README.md", "whatsapp-templates.md"):
+        text = (DEPLOY / page).read_text(encoding="utf-8")
+        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", text):
+            assert (DEPLOY / target).exists(), f"{page} links to a missing {target}"
+    runbook = (DEPLOY / "README.md").read_text(encoding="utf-8")
+    for anchor in re.findall(r"\]\(#([^)]+)\)", runbook):
+        headings = re.findall(r"^#+ (.+)$", runbook, re.MULTILINE)
+        slugs = {re.sub(r"[^a-z0-9 -]", "", h.lower()).replace(" ", "-") for h in headings}
+        assert anchor in slugs, anchor
+    templates = (DEPLOY / "whatsapp-templates.md").read_text(encoding="utf-8")
+    for setting in ("REMINDER", "STAFF_CANCEL", "HANDOVER"):
+        assert f"TWILIO_TEMPLATE_{setting}" in templates and f"TWILIO_TEMPLATE_{setting}" in runbook

@@ -1,0 +1,159 @@
+"""Metrics in Prometheus' format, channel health in /healthz, and JSON logs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.app import services
+from bot.config import Settings
+from bot.core.messages import Incoming, Kind
+from bot.ops.logs import JsonFormatter
+from bot.ops.metrics import MeteredHandler, Metrics
+from bot.storage.appointments import AppointmentStore
+from bot.storage.outbox import Outbox
+from bot.web import create_web_app
+from tests.conftest import LOCALES
+from tests.unit.test_appointments import booking
+
+# name{labels} value, as Prometheus' text format has it
+SAMPLE = re.compile(r'^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? -?[0-9.e+]+$')
+
+
+def _value(text: str, sample: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(sample + " "):
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError(f"{sample} not in:\n{text}")
+
+
+async def test_metrics_and_health_count_without_personal_data(
+    tmp_path: Path, content_copy: Path
+) -> None:
+    settings = Settings(
+        db_path=tmp_path / "bot.sqlite3", content_dir=content_copy, locales_dir=LOCALES
+    )
+    async with services(settings) as bot:
+        assert bot.database is not None
+        metered = MeteredHandler(bot.engine, bot.metrics)
+        for text in ("start", "menu"):
+            await metered.handle(Incoming("telegram", "4242", Kind.COMMAND, text))
+        assert await metered.language_of("telegram", "4242")
+        assert metered.forget == bot.engine.forget  # the rest of the engine, as it is
+        outbox = Outbox(bot.database)
+        ids = await outbox.add("whatsapp", "+393331234567", [{"body": "Ciao Amina"}] * 3)
+        assert ids is not None
+        await outbox.mark_sent(ids[0], "SM1")
+        await outbox.mark_retry(ids[1], "Twilio 400", 0, give_up=True)
+        bot.metrics.message_sent("telegram")
+        store = AppointmentStore(bot.database)
+        appointment = await store.book(**booking("u1"))
+        await store.book(**booking("u2"))
+        await store.set_status(appointment.code, "attended")
+
+        async def refused(recipient: str, payload: dict[str, object]) -> str | None:
+            raise RuntimeError("Twilio is down")
+
+        send = bot.metrics.metered_sender("whatsapp", refused)
+        with pytest.raises(RuntimeError):
+            await send("+393331234567", {"body": "x"})
+
+        app = create_web_app(bot)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://sportello.test"
+        ) as client:
+            response = await client.get("/metrics")
+            health = (await client.get("/healthz")).json()
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
+    text = response.text
+    for line in text.splitlines():
+        assert line.startswith("# ") or SAMPLE.match(line), line
+    assert _value(text, 'sportello_messages_received_total{channel="telegram"}') == 2
+    assert _value(text, 'sportello_replies_total{channel="telegram"}') >= 2
+    assert _value(text, 'sportello_reply_seconds_count{channel="telegram"}') == 2
+    assert _value(text, 'sportello_reply_seconds_bucket{channel="telegram",le="+Inf"}') == 2
+    assert _value(text, 'sportello_messages_sent_total{channel="telegram"}') == 1
+    assert _value(text, 'sportello_send_errors_total{channel="whatsapp"}') == 1
+    assert _value(text, 'sportello_outbox_messages{channel="whatsapp",status="pending"}') == 1
+    assert _value(text, 'sportello_outbox_messages{channel="whatsapp",status="failed"}') == 1
+    assert _value(text, 'sportello_outbox_messages{channel="whatsapp",status="sent"}') == 1
+    assert _value(text, 'sportello_bookings{status="active"}') == 1
+    assert _value(text, 'sportello_bookings{status="attended"}') == 1
+    assert "3331234567" not in text and "Amina" not in text and "4242" not in text
+
+    whatsapp = health["channels"]["whatsapp"]
+    assert whatsapp["backlog"] == 1 and whatsapp["failed"] == 1
+    assert whatsapp["last_sent"] is not None and whatsapp["oldest_pending_seconds"] >= 0
+    telegram = health["channels"]["telegram"]  # no outbox: its last send is counted in memory
+    assert telegram["last_sent"] is not None and telegram["backlog"] == 0
+    assert "3331234567" not in json.dumps(health)
+
+
+def test_histogram_buckets_are_cumulative() -> None:
+    metrics = Metrics()
+    for seconds in (0.005, 0.2, 0.2, 30.0):
+        metrics.latency["whatsapp"].observe(seconds)
+    histogram = metrics.latency["whatsapp"]
+    assert histogram.count == 4 and sum(histogram.buckets) == 3  # 30 s is only in +Inf
+
+
+def test_json_log_lines(caplog: object) -> None:
+    formatter = JsonFormatter()
+    record = logging.LogRecord(
+        "bot.web", logging.WARNING, __file__, 1, "outbox %s: %d", ("wa", 3), None
+    )
+    entry = json.loads(formatter.format(record))
+    assert entry["level"] == "WARNING" and entry["logger"] == "bot.web"
+    assert entry["message"] == "outbox wa: 3"
+    assert entry["time"].endswith("+00:00")
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        import sys
+
+        failing = logging.LogRecord("bot", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
+    assert "ValueError: boom" in json.loads(formatter.format(failing))["error"]
+
+
+def test_log_format_setting() -> None:
+    from bot.config import ConfigError
+
+    assert Settings.from_env({"SPORTELLO_LOG_FORMAT": "JSON"}, env_file=None).log_format == "json"
+    assert Settings.from_env({}, env_file=None).log_format == "text"
+    with pytest.raises(ConfigError, match="SPORTELLO_LOG_FORMAT must be text or json"):
+        Settings.from_env({"SPORTELLO_LOG_FORMAT": "xml"}, env_file=None)
+
+
+async def test_assembled_channels_are_measured(tmp_path: Path, content_copy: Path) -> None:
+    settings = Settings(
+        db_path=tmp_path / "bot.sqlite3",
+        content_dir=content_copy,
+        locales_dir=LOCALES,
+        telegram_bot_token="123456:TEST-token",
+        twilio_account_sid="AC" + "1" * 32,
+        twilio_auth_token="secret",
+        twilio_whatsapp_from="whatsapp:+390000000001",
+    )
+    async with services(settings, channels=True) as bot:
+        assert bot.telegram is not None and bot.whatsapp is not None
+        assert isinstance(bot.telegram.engine, MeteredHandler)
+        assert isinstance(bot.whatsapp.engine, MeteredHandler)
+        bot.metrics.instrument(bot.telegram, bot.whatsapp)  # a second time changes nothing
+        assert not isinstance(bot.whatsapp.engine.engine, MeteredHandler)
+
+        async def twilio_accepts(recipient: str, payload: dict[str, object]) -> str | None:
+            return "SM1"
+
+        worker = bot.whatsapp.worker
+        worker.send = twilio_accepts
+        bot.metrics.instrument(type("Channel", (), {"engine": bot.engine, "worker": worker})())
+        assert await worker.send("+390000000002", {"body": "x"}) == "SM1"
+        assert bot.metrics.sent["whatsapp"] == 1
+        assert "whatsapp" in bot.metrics.last_sent_at
