@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -12,7 +13,10 @@ from bot.storage.outbox import Outbox, OutboxMessage
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
+#: How long a message is retried while its platform fails: a reminder or a staff answer is
+#: still worth sending after an outage of hours; after a day it is given up (``sportello
+#: outbox retry`` can queue it again).
+GIVE_UP_AFTER = 24 * 3600.0
 MAX_DELAY = 300.0
 
 
@@ -45,8 +49,14 @@ class OutboxWorker:
     """Sends one channel's outbox: each recipient's messages in order, recipients in parallel."""
 
     def __init__(
-        self, outbox: Outbox, channel: str, send: Sender, idle_seconds: float = 1.0
+        self,
+        outbox: Outbox,
+        channel: str,
+        send: Sender,
+        idle_seconds: float = 1.0,
+        give_up_after: float = GIVE_UP_AFTER,
     ) -> None:
+        self.give_up_after = give_up_after
         self.outbox = outbox
         self.channel = channel
         self.send = send
@@ -116,7 +126,8 @@ class OutboxWorker:
                     "outbox %s: message %d refused: %s", self.channel, message.id, error.reason
                 )
                 return
-            give_up = not error.retry or attempts >= MAX_ATTEMPTS
+            waited = time.time() - message.created_at
+            give_up = not error.retry or waited >= self.give_up_after
             delay = min(MAX_DELAY, 2.0 ** (attempts - 1))
             if error.retry_after is not None:
                 delay = max(error.retry_after, 0.0)

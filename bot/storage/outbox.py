@@ -29,6 +29,7 @@ class OutboxMessage:
     recipient: str
     payload: dict[str, Any]
     attempts: int
+    created_at: float = 0.0
 
 
 async def queue_notices(connection: aiosqlite.Connection, notices: Iterable[Notice]) -> int:
@@ -112,7 +113,7 @@ class Outbox:
         """The next message of each recipient whose turn has come (older ones first)."""
         async with self._db.connection.execute(
             """
-            SELECT id, channel, recipient, payload, attempts FROM outbox AS o
+            SELECT id, channel, recipient, payload, attempts, created_at FROM outbox AS o
             WHERE channel = ? AND status = 'pending' AND next_attempt_at <= ?
               AND id = (SELECT min(id) FROM outbox AS first
                         WHERE first.channel = o.channel AND first.recipient = o.recipient
@@ -123,20 +124,20 @@ class Outbox:
         ) as cursor:
             rows = await cursor.fetchall()
         return [
-            OutboxMessage(int(r[0]), str(r[1]), str(r[2]), json.loads(r[3]), int(r[4]))
+            OutboxMessage(int(r[0]), str(r[1]), str(r[2]), json.loads(r[3]), int(r[4]), float(r[5]))
             for r in rows
         ]
 
     async def pending(self, channel: str) -> list[OutboxMessage]:
         """Every message of a channel still to send, oldest first."""
         async with self._db.connection.execute(
-            "SELECT id, channel, recipient, payload, attempts FROM outbox "
+            "SELECT id, channel, recipient, payload, attempts, created_at FROM outbox "
             "WHERE channel = ? AND status = 'pending' ORDER BY id",
             (channel,),
         ) as cursor:
             rows = await cursor.fetchall()
         return [
-            OutboxMessage(int(r[0]), str(r[1]), str(r[2]), json.loads(r[3]), int(r[4]))
+            OutboxMessage(int(r[0]), str(r[1]), str(r[2]), json.loads(r[3]), int(r[4]), float(r[5]))
             for r in rows
         ]
 

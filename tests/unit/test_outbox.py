@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from bot.channels.flood import FloodControl, Verdict
-from bot.notify.worker import MAX_ATTEMPTS, OutboxWorker, SendError
+from bot.notify.worker import GIVE_UP_AFTER, MAX_DELAY, OutboxWorker, SendError
 from bot.storage.db import Database
 from bot.storage.inbound import InboundLog
 from bot.storage.outbox import Outbox
@@ -76,17 +76,30 @@ async def test_permanent_errors_give_up_and_the_rest_goes_on(database: Database)
     assert await outbox.errors("wa") == [("alice", "failed", "Twilio 400 21211")]
 
 
-async def test_retries_stop_after_the_maximum(database: Database) -> None:
+async def test_an_outage_of_hours_loses_nothing_a_day_gives_up(database: Database) -> None:
+    import time
+
     outbox = Outbox(database)
     await outbox.add("wa", "alice", [{"n": 1}])
+    delays: list[float] = []
 
     async def down(recipient: str, payload: dict[str, Any]) -> str:
         raise SendError("network", retry=True)
 
     worker = OutboxWorker(outbox, "wa", down)
-    for _ in range(MAX_ATTEMPTS):
+    for _ in range(30):  # far more attempts than a short outage takes
         await database.connection.execute("UPDATE outbox SET next_attempt_at = 0")
         await worker.drain()
+        async with database.connection.execute("SELECT next_attempt_at FROM outbox") as cursor:
+            ((next_attempt_at,),) = list(await cursor.fetchall())
+        delays.append(next_attempt_at - time.time())
+    assert await outbox.counts("wa") == {"pending": 1}
+    assert delays[0] < 2 and 250 < delays[-1] <= MAX_DELAY  # growing pauses, capped
+    # Created more than a day ago: the next failure gives it up.
+    await database.connection.execute(
+        "UPDATE outbox SET next_attempt_at = 0, created_at = ?", (time.time() - GIVE_UP_AFTER,)
+    )
+    await worker.drain()
     assert await outbox.counts("wa") == {"failed": 1}
 
 
