@@ -97,7 +97,12 @@ class HandoverDesk:
         heading = t._("The counter replies:")
         message = f"💬 {heading}\n\n{text}"
         notices = self.router.to_user(
-            handover.channel, handover.user_id, message, HANDOVER_PURPOSE, {"1": text}
+            handover.channel,
+            handover.user_id,
+            message,
+            HANDOVER_PURPOSE,
+            {"1": text},
+            language=handover.language,
         )
         if not notices or not await self.store.post(handover_id, notices, answer=True):
             return f"La conversazione #{handover_id} non è raggiungibile."
@@ -125,6 +130,7 @@ class HandoverDesk:
                 handover.user_id,
                 t._("The counter has closed this conversation. Write again whenever you need."),
                 CLOSED_PURPOSE,
+                language=handover.language,
             )
         else:
             notices = self.router.to_staff(

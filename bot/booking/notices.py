@@ -50,10 +50,11 @@ class NoticeRouter:
         text: str,
         purpose: str,
         variables: Mapping[str, str] | None = None,
+        language: str | None = None,
     ) -> list[Notice]:
         if not self.reaches(channel):
             return []
-        return [Notice(channel, user_id, text, purpose, dict(variables or {}))]
+        return [Notice(channel, user_id, text, purpose, dict(variables or {}), language=language)]
 
     def about(
         self,
@@ -63,4 +64,11 @@ class NoticeRouter:
         variables: Mapping[str, str] | None = None,
     ) -> list[Notice]:
         """A notice to the user who made ``appointment``."""
-        return self.to_user(appointment.channel, appointment.user_id, text, purpose, variables)
+        return self.to_user(
+            appointment.channel,
+            appointment.user_id,
+            text,
+            purpose,
+            variables,
+            language=appointment.language,
+        )

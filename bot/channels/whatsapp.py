@@ -300,10 +300,15 @@ class WhatsAppChannel:
     # -- business-initiated messages -------------------------------------------------------
 
     async def notify(
-        self, phone: str, text: str, purpose: str, variables: Mapping[str, str] | None = None
+        self,
+        phone: str,
+        text: str,
+        purpose: str,
+        variables: Mapping[str, str] | None = None,
+        language: str | None = None,
     ) -> None:
         """Queue a message the user did not just ask for; see ``_send_notice``."""
-        notice = Notice(CHANNEL, phone, text, purpose, dict(variables or {}))
+        notice = Notice(CHANNEL, phone, text, purpose, dict(variables or {}), language=language)
         await self.outbox.add_notices([notice])
         self.worker.wake()
 
@@ -331,7 +336,10 @@ class WhatsAppChannel:
             for part in split_message(to_whatsapp(text), MESSAGE_LIMIT):
                 sent = await self._send_payload(phone, {"body": part})
             return sent
-        template = self.settings.twilio_templates.get(purpose)
+        templates = self.settings.twilio_templates
+        language = notice.get("language")
+        # A template approved in the user's language first (REMINDER_AR), else the general one.
+        template = templates.get(f"{purpose}_{language}") or templates.get(purpose)
         if template is not None:
             variables = notice.get("variables") or {}
             return await self._send_payload(

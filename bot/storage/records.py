@@ -52,8 +52,9 @@ class Notice:
 
     It is queued in the same transaction as the change it tells of, and rendered by the
     recipient's channel when it is sent: ``purpose`` names the WhatsApp template to use
-    outside the 24-hour window (with ``variables``), ``code`` adds the staff buttons of a
-    booking, ``handover`` the close button of a conversation with a person.
+    outside the 24-hour window (with ``variables``; the one for the user's ``language`` when
+    there is one), ``code`` adds the staff buttons of a booking, ``handover`` the close button
+    of a conversation with a person.
     """
 
     channel: str
@@ -63,6 +64,7 @@ class Notice:
     variables: Mapping[str, str] = field(default_factory=dict)
     code: str | None = None
     handover: int | None = None
+    language: str | None = None
 
     def payload(self) -> dict[str, Any]:
         notice: dict[str, Any] = {"text": self.text, "purpose": self.purpose}
@@ -72,6 +74,8 @@ class Notice:
             notice["code"] = self.code
         if self.handover is not None:
             notice["handover"] = self.handover
+        if self.language is not None:
+            notice["language"] = self.language
         return {"notice": notice}
 
 

@@ -195,8 +195,9 @@ async def test_a_500_from_twilio_is_retried_and_the_message_arrives(bot: Bot) ->
 async def test_business_message_inside_and_outside_the_24_hour_window(
     tmp_path: Path, content_copy: Path
 ) -> None:
-    template = "HX" + "a" * 32
-    async with running_bot(tmp_path, content_copy, twilio_templates={"reminder": template}) as bot:
+    template, arabic = "HX" + "a" * 32, "HX" + "c" * 32
+    templates = {"reminder": template, "reminder_ar": arabic}
+    async with running_bot(tmp_path, content_copy, twilio_templates=templates) as bot:
         whatsapp = bot.services.whatsapp
         assert whatsapp is not None
         await bot.say("ciao")
@@ -210,6 +211,10 @@ async def test_business_message_inside_and_outside_the_24_hour_window(
         assert sent["ContentSid"] == template
         assert json.loads(sent["ContentVariables"]) == {"1": "10:00"}
         assert "Body" not in sent
+        # A template approved in the user's language wins over the general one.
+        await whatsapp.notify(stranger, "x", "reminder", {"1": "10:00"}, language="ar")
+        await bot.fake.wait_for(lambda: len(bot.fake.to(stranger)) == 2)
+        assert bot.fake.to(stranger)[1]["ContentSid"] == arabic
         await whatsapp.notify(stranger, "a staff answer", "staff_reply")
         assert bot.services.database is not None
         outbox = Outbox(bot.services.database)
@@ -221,7 +226,7 @@ async def test_business_message_inside_and_outside_the_24_hour_window(
                 "outside the 24-hour window and no TWILIO_TEMPLATE_STAFF_REPLY configured",
             )
         ]
-        assert len(bot.fake.to(stranger)) == 1
+        assert len(bot.fake.to(stranger)) == 2
 
 
 async def test_delivery_failures_are_recorded(bot: Bot) -> None:
