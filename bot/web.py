@@ -115,7 +115,10 @@ def create_web_app(services: Services) -> Starlette:
         return Response(
             desk.invitation(services.content.catalog, appointment),
             media_type="text/calendar",
-            headers={"Content-Disposition": f'attachment; filename="{code}.ics"'},
+            headers={
+                "Content-Disposition": f'attachment; filename="{code}.ics"',
+                "Cache-Control": "private, no-store",  # someone's appointment: no shared cache
+            },
         )
 
     routes = [Route("/healthz", healthz, methods=["GET"])]

@@ -14,7 +14,7 @@ from typing import Protocol
 from bot.booking.notices import NoticeRouter
 from bot.i18n import Interface
 from bot.monitoring.events import Monitor
-from bot.storage.records import Handover, Notice
+from bot.storage.records import Handover, Notice, Posted
 
 HANDOVER_PURPOSE = "handover"  # the WhatsApp template for a staff reply outside 24 hours
 CLOSED_PURPOSE = "handover_closed"
@@ -39,7 +39,9 @@ class HandoverStore(Protocol):
         self, channel: str, recipient: str, message_id: str
     ) -> int | None: ...
 
-    async def post(self, handover_id: int, notices: Sequence[Notice], answer: bool) -> bool: ...
+    async def post(
+        self, handover_id: int, notices: Sequence[Notice], answer: bool
+    ) -> Posted | None: ...
 
     async def close(self, handover_id: int, by: str, notices: Sequence[Notice]) -> bool: ...
 
@@ -103,11 +105,13 @@ class HandoverDesk:
             HANDOVER_PURPOSE,
             {"1": text},
             language=handover.language,
+            reference=f"conversazione #{handover.id}",
         )
-        if not notices or not await self.store.post(handover_id, notices, answer=True):
+        posted = await self.store.post(handover_id, notices, answer=True) if notices else None
+        if posted is None:
             return f"La conversazione #{handover_id} non è raggiungibile."
         self.router.wake()
-        if self.monitor is not None and handover.answered_at is None:  # the first answer
+        if self.monitor is not None and posted.first_answer:
             await self.monitor.handover_answered(
                 handover.channel,
                 handover.user_id,
@@ -131,6 +135,7 @@ class HandoverDesk:
                 t._("The counter has closed this conversation. Write again whenever you need."),
                 CLOSED_PURPOSE,
                 language=handover.language,
+                reference=f"conversazione #{handover.id}",
             )
         else:
             notices = self.router.to_staff(

@@ -62,4 +62,6 @@ def link_token(secret: str, code: str) -> str:
 
 
 def link_matches(secret: str, code: str, token: str) -> bool:
-    return hmac.compare_digest(link_token(secret, code), token.lower())
+    # Bytes: compare_digest refuses non-ASCII text, and a link's key is whatever was typed.
+    given = token.lower().encode("utf-8", "replace")
+    return hmac.compare_digest(link_token(secret, code).encode(), given)

@@ -51,10 +51,20 @@ class NoticeRouter:
         purpose: str,
         variables: Mapping[str, str] | None = None,
         language: str | None = None,
+        reference: str | None = None,
     ) -> list[Notice]:
         if not self.reaches(channel):
             return []
-        return [Notice(channel, user_id, text, purpose, dict(variables or {}), language=language)]
+        notice = Notice(
+            channel,
+            user_id,
+            text,
+            purpose,
+            dict(variables or {}),
+            language=language,
+            reference=reference,
+        )
+        return [notice]
 
     def about(
         self,
@@ -71,4 +81,5 @@ class NoticeRouter:
             purpose,
             variables,
             language=appointment.language,
+            reference=appointment.code,
         )

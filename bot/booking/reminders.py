@@ -100,7 +100,9 @@ class Reminders:
                 continue  # the terminal chat, say: nobody to remind
             text, variables = self.text(appointment)
             notices = self.desk.router.about(appointment, text, "reminder", variables)
-            if await self.desk.store.mark_reminded(appointment.code, notices):
+            if await self.desk.store.mark_reminded(
+                appointment.code, notices, starts_at=appointment.starts_at
+            ):
                 sent += 1
         if sent:
             self.desk.router.wake()

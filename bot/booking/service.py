@@ -84,7 +84,9 @@ class AppointmentStore(Protocol):
 
     async def to_remind(self, start: datetime, end: datetime) -> list[Appointment]: ...
 
-    async def mark_reminded(self, code: str, notices: Sequence[Notice] = ()) -> bool: ...
+    async def mark_reminded(
+        self, code: str, notices: Sequence[Notice] = (), starts_at: datetime | None = None
+    ) -> bool: ...
 
 
 class NoticeQueue(Protocol):

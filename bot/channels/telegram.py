@@ -37,7 +37,14 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType, MessageLimit, ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
 
 from bot.booking.handover import HandoverDesk
@@ -60,6 +67,8 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 CHANNEL = "telegram"
 STAFF = "staff:"
 CLOSE = "hclose"  # a staff button: close a conversation with a person
+MAX_CLOSURE_DAYS = 92
+MAX_CLOSURE_AHEAD_DAYS = 730
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for callback_data
 
 #: Commands shown in Telegram's menu, in every enabled language.
@@ -442,6 +451,12 @@ class TelegramChannel:
             wait = error.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
             raise SendError("Telegram flood control", retry=True, retry_after=seconds) from error
+        except ChatMigrated as error:
+            # The staff group became a supergroup: it has a new id, which only the
+            # administrator can set.
+            reason = f"the chat moved: set TELEGRAM_STAFF_CHAT_ID={error.new_chat_id}"
+            log.error("telegram: %s", reason)
+            raise SendError(reason, retry=False) from error
         except (Forbidden, BadRequest) as error:
             # Blocked by the user, or a chat that no longer exists: retrying cannot help.
             raise SendError(f"Telegram refused: {type(error).__name__}", retry=False) from error
@@ -471,7 +486,9 @@ class TelegramChannel:
             await self._send(query.message.chat.id, to_html(outcome), None)
 
     async def _close_handover(self, query: CallbackQuery, number: str) -> None:
-        if self.handovers is None or not number.isdigit() or query.message is None:
+        # isdigit() alone accepts "²"; and SQLite takes no number beyond 64 bits.
+        valid = number.isascii() and number.isdigit() and len(number) <= 15
+        if self.handovers is None or not valid or query.message is None:
             return
         closed = await self.handovers.close(int(number), by_staff=True)
         text = f"🔚 Conversazione #{number} chiusa." if closed else f"#{number}: già chiusa."
@@ -496,6 +513,13 @@ class TelegramChannel:
             t = self.interface.translator(self.default_language)
             await self._say(
                 message.chat_id, t._("Sorry, only the counter's staff can use these commands.")
+            )
+            return True
+        if message.edit_date is not None:
+            # The first version has reached the user: an edit would arrive as a second answer.
+            await self._say(
+                message.chat_id,
+                "Le modifiche non arrivano all'utente: inviate una nuova risposta.",
             )
             return True
         text = (message.text or "").strip()
@@ -570,9 +594,18 @@ class TelegramChannel:
                 ]
             except ValueError:
                 dates = []
+            today = self.desk.now().date()
             if not dates or (len(dates) == 2 and dates[1] < dates[0]):
                 await self._say(
                     message.chat_id, "Uso: /chiudi 2026-12-24 oppure /chiudi 2026-12-24 2026-12-31"
+                )
+            elif (dates[-1] - dates[0]).days > MAX_CLOSURE_DAYS or dates[-1] > today + timedelta(
+                days=MAX_CLOSURE_AHEAD_DAYS
+            ):
+                # A typo in a year would cancel every booking for months: ask again instead.
+                await self._say(
+                    message.chat_id,
+                    f"Al massimo {MAX_CLOSURE_DAYS} giorni alla volta, entro due anni da oggi.",
                 )
             else:
                 report = await self.desk.close(self.catalog(), dates[0], dates[-1])

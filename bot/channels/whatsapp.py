@@ -104,6 +104,14 @@ def render_as_list(
     return {"content_sid": template, "variables": variables}
 
 
+TEMPLATE_VARIABLE_LIMIT = 1000
+
+
+def template_variable(value: str) -> str:
+    """A value WhatsApp accepts in a template: no new lines or tabs, no long runs of spaces."""
+    return " ".join(value.split())[:TEMPLATE_VARIABLE_LIMIT]
+
+
 def render(reply: Reply, hint: str) -> list[str]:
     """A reply as WhatsApp messages: choices as a numbered list with a one-line hint."""
     text = to_whatsapp(reply.text)
@@ -341,15 +349,20 @@ class WhatsAppChannel:
         # A template approved in the user's language first (REMINDER_AR), else the general one.
         template = templates.get(f"{purpose}_{language}") or templates.get(purpose)
         if template is not None:
-            variables = notice.get("variables") or {}
+            variables = {
+                str(key): template_variable(str(value))
+                for key, value in (notice.get("variables") or {}).items()
+            }
             return await self._send_payload(
-                phone, {"content_sid": template, "variables": dict(variables)}
+                phone, {"content_sid": template, "variables": variables}
             )
         reason = f"outside the 24-hour window and no TWILIO_TEMPLATE_{purpose.upper()} configured"
         if self.staff_alert is not None and purpose != CLOSED_PURPOSE:  # a courtesy: no alarm
+            about = notice.get("reference")
             await self.staff_alert(
-                f"WhatsApp: un messaggio '{purpose}' non è stato inviato ({reason}). "
-                "Contattate la persona in un altro modo."
+                f"WhatsApp: un messaggio '{purpose}'"
+                + (f" ({about})" if about else "")
+                + f" non è stato inviato ({reason}). Contattate la persona in un altro modo."
             )
         raise SendError(reason, retry=False, refused=True)
 

@@ -281,6 +281,12 @@ class BookingFlow:
         if office is None or office.booking is None or service is None:
             return self.turn.home()
         start = self._start()
+        if start not in {slot.start for slot in await self.desk.slots(office)}:
+            # Closed by staff, or too close now, since the user chose it.
+            return await self._day_chosen(
+                self.draft["day"],
+                self.t._("Sorry, someone has just taken that time. Please choose another one."),
+            )
         try:
             booked = await self.desk.store.book(
                 office=office.id,

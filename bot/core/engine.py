@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 LEAVE_CONVERSATION = frozenset({Intent.MENU, Intent.BACK, Intent.HELP, Intent.LANGUAGE})
 
 MAX_TEXT_LENGTH = 2000  # longer messages are read up to here: no question needs more
+PERSON_TEXT_LENGTH = 4000  # a message passed on to staff: about one Telegram message
 
 GO, LANG, NAV, ACT = "go:", "lang:", "nav:", "act:"
 BACK, HOME, LANGUAGE_MENU = "nav:back", "nav:home", "nav:language"
@@ -213,6 +214,7 @@ class _Turn:
         self.code = session.language or self.catalog.default_language
         self.t: Translator = engine._interface.translator(self.code)
         self.erased = False
+        self.whole_text = ""
         self.monitor = engine.monitor
 
     def set_language(self, code: str) -> None:
@@ -225,6 +227,8 @@ class _Turn:
 
     async def respond(self, incoming: Incoming) -> list[Reply]:
         text = incoming.text.strip()[:MAX_TEXT_LENGTH]
+        # A message for a person at the counter goes whole (as far as a chat message goes).
+        self.whole_text = incoming.text.strip()[:PERSON_TEXT_LENGTH]
         if self.session.language is None:
             asked = self._settle_language(incoming, text)
             if asked is not None:
@@ -306,7 +310,7 @@ class _Turn:
             if choice is not None:
                 return await self._choose(choice.id)
             if person is not None and await person.wants(text):
-                return await person.send(text)  # "2", answering the counter's question
+                return await person.send(self.whole_text)  # "2", answering a question
             return self.again(self._number_hint())
         key = normalise(text)
         for choice in self.session.offered:
@@ -320,7 +324,7 @@ class _Turn:
         if person is not None and await person.wants(text):
             navigation = self.engine.understanding().detect_intent(text)
             if navigation is None or navigation[0] not in LEAVE_CONVERSATION:
-                return await person.send(text)  # "thanks" too: it is for the person
+                return await person.send(self.whole_text)  # "thanks" too: it is for them
         return await self._free_text(text)
 
     def _command(self, name: str) -> Reply:

@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 #: outbox retry`` can queue it again).
 GIVE_UP_AFTER = 24 * 3600.0
 MAX_DELAY = 300.0
+UNEXPECTED_ATTEMPTS = 5
 
 
 class SendError(Exception):
@@ -25,7 +26,8 @@ class SendError(Exception):
 
     ``retry_after`` is the wait the platform asked for (Telegram's flood control), used
     instead of our own backoff; ``refused`` marks a message the rules forbid sending at all
-    (WhatsApp outside the 24-hour window with no template), kept for staff to see.
+    (WhatsApp outside the 24-hour window with no template), kept for staff to see;
+    ``max_attempts`` limits the retries of a failure that is not a platform's outage.
     """
 
     def __init__(
@@ -34,12 +36,14 @@ class SendError(Exception):
         retry: bool,
         retry_after: float | None = None,
         refused: bool = False,
+        max_attempts: int | None = None,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry = retry and not refused
         self.retry_after = retry_after
         self.refused = refused
+        self.max_attempts = max_attempts
 
 
 Sender = Callable[[str, dict[str, Any]], Awaitable[str | None]]
@@ -114,10 +118,14 @@ class OutboxWorker:
             except SendError:
                 raise
             except Exception as error:
-                # A fault of ours or of a library: counted and backed off like any failure,
-                # never retried in a tight loop.
                 log.exception("outbox %s: message %d could not be sent", self.channel, message.id)
-                raise SendError(f"unexpected: {type(error).__name__}", retry=True) from error
+                # A fault of ours or of a library fails the same way every time: backed off, a
+                # few tries, then the messages queued behind it for the recipient go on.
+                raise SendError(
+                    f"unexpected: {type(error).__name__}",
+                    retry=True,
+                    max_attempts=UNEXPECTED_ATTEMPTS,
+                ) from error
         except SendError as error:
             attempts = message.attempts + 1
             if error.refused:
@@ -127,7 +135,11 @@ class OutboxWorker:
                 )
                 return
             waited = time.time() - message.created_at
-            give_up = not error.retry or waited >= self.give_up_after
+            give_up = (
+                not error.retry
+                or waited >= self.give_up_after
+                or (error.max_attempts is not None and attempts >= error.max_attempts)
+            )
             delay = min(MAX_DELAY, 2.0 ** (attempts - 1))
             if error.retry_after is not None:
                 delay = max(error.retry_after, 0.0)

@@ -189,12 +189,21 @@ class AppointmentStore:
         ) as cursor:
             return [_row(tuple(row)) for row in await cursor.fetchall()]
 
-    async def mark_reminded(self, code: str, notices: Sequence[Notice] = ()) -> bool:
-        """Record the reminder and queue it, once: False if it was already recorded."""
+    async def mark_reminded(
+        self, code: str, notices: Sequence[Notice] = (), starts_at: datetime | None = None
+    ) -> bool:
+        """Record the reminder and queue it, once: False if it was already recorded, or the
+        booking was cancelled (or moved from ``starts_at``) since the reminder was written."""
         async with self._db.transaction() as connection:
             cursor = await connection.execute(
-                "UPDATE appointments SET reminded_at = ? WHERE code = ? AND reminded_at IS NULL",
-                (time.time(), code),
+                "UPDATE appointments SET reminded_at = ? WHERE code = ? AND reminded_at IS NULL "
+                "AND status = 'active' AND (? IS NULL OR starts_at = ?)",
+                (
+                    time.time(),
+                    code,
+                    None if starts_at is None else _iso(starts_at),
+                    None if starts_at is None else _iso(starts_at),
+                ),
             )
             if cursor.rowcount == 0:
                 return False

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 from bot.storage.db import Database
 from bot.storage.outbox import Notice, queue_notices
-from bot.storage.records import Handover
+from bot.storage.records import Handover, Posted
 
 _COLUMNS = "id, channel, user_id, language, opened_at, answered_at, closed_at"
 
@@ -91,22 +91,27 @@ class HandoverStore:
             row = await cursor.fetchone()
         return None if row is None or row[0] is None else int(row[0])
 
-    async def post(self, handover_id: int, notices: Sequence[Notice], answer: bool) -> bool:
-        """Queue a message of an open conversation; ``answer`` marks a staff reply (the first
-        one's time is kept: the counter reports how quickly people are answered)."""
+    async def post(
+        self, handover_id: int, notices: Sequence[Notice], answer: bool
+    ) -> Posted | None:
+        """Queue a message of an open conversation (None if it is closed); ``answer`` marks a
+        staff reply, and the first one's time is kept: the counter reports how quickly people
+        are answered."""
         async with self._db.transaction() as connection:
             async with connection.execute(
                 "SELECT 1 FROM handovers WHERE id = ? AND closed_at IS NULL", (handover_id,)
             ) as cursor:
                 if await cursor.fetchone() is None:
-                    return False
+                    return None
+            first = False
             if answer:
-                await connection.execute(
-                    "UPDATE handovers SET answered_at = coalesce(answered_at, ?) WHERE id = ?",
+                cursor = await connection.execute(
+                    "UPDATE handovers SET answered_at = ? WHERE id = ? AND answered_at IS NULL",
                     (time.time(), handover_id),
                 )
+                first = cursor.rowcount > 0  # decided here: two staff answering at once
             await queue_notices(connection, notices)
-        return True
+        return Posted(first_answer=first)
 
     async def close(self, handover_id: int, by: str, notices: Sequence[Notice]) -> bool:
         """Close an open conversation and queue its notices; False if it was not open."""

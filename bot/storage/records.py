@@ -65,6 +65,8 @@ class Notice:
     code: str | None = None
     handover: int | None = None
     language: str | None = None
+    #: What staff may be told the notice was about, should it fail: a booking code, "#12".
+    reference: str | None = None
 
     def payload(self) -> dict[str, Any]:
         notice: dict[str, Any] = {"text": self.text, "purpose": self.purpose}
@@ -76,7 +78,16 @@ class Notice:
             notice["handover"] = self.handover
         if self.language is not None:
             notice["language"] = self.language
+        if self.reference is not None:
+            notice["reference"] = self.reference
         return {"notice": notice}
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A message added to a conversation; ``first_answer``: staff's first reply in it."""
+
+    first_answer: bool
 
 
 class SlotFull(Exception):

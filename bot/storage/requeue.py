@@ -1,6 +1,6 @@
 """This module contains the repair after an outage: failed messages put back in the outbox.
 
-The outbox worker gives a message up after a few minutes of failed attempts. After a longer
+The outbox worker gives a message up after a day of failed attempts. After a longer
 outage of a platform, the administrator queues those messages again once it is back
 (``sportello outbox retry``). Only messages the platform never accepted go back: one it accepted
 and later reported undelivered would most likely fail the same way again.
@@ -18,11 +18,13 @@ from bot.storage.db import Database
 
 async def requeue_failed(database: Database, since: float, channel: str | None = None) -> int:
     """Queue again the messages that failed for good since ``since``; returns how many."""
+    # created_at starts again too: the worker measures a message's day of retries from it.
+    now = time.time()
     cursor = await database.write(
         "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = 0, "
-        "updated_at = ? WHERE status = 'failed' AND provider_id IS NULL AND updated_at >= ? "
-        "AND (? IS NULL OR channel = ?)",
-        (time.time(), since, channel, channel),
+        "created_at = ?, updated_at = ? WHERE status = 'failed' AND provider_id IS NULL "
+        "AND updated_at >= ? AND (? IS NULL OR channel = ?)",
+        (now, now, since, channel, channel),
     )
     return int(cursor.rowcount)
 

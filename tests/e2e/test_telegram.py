@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import copy
 import json
+import logging
 from collections.abc import AsyncIterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -472,12 +474,20 @@ async def test_staff_export_a_month_as_csv(bot: Bot) -> None:
 async def test_staff_close_usage(bot: Bot) -> None:
     (usage,) = await bot.send(update("group_message", text="/chiudi domani"), chat_id=STAFF_CHAT)
     assert usage.params["text"].startswith("Uso: /chiudi")
-    (closed,) = await bot.send(
+    (too_far,) = await bot.send(
         update("group_message", text="/chiudi 2030-01-07"), chat_id=STAFF_CHAT
     )
-    assert (
-        closed.params["text"] == "Chiuso: 7 gennaio. Appuntamenti annullati e utenti avvisati: 0."
+    assert too_far.params["text"].startswith("Al massimo 92 giorni")  # a typo in the year?
+    (too_long,) = await bot.send(
+        update("group_message", text="/chiudi 2026-12-01 2027-06-30"), chat_id=STAFF_CHAT
     )
+    assert too_long.params["text"].startswith("Al massimo 92 giorni")
+    day = date.today() + timedelta(days=40)
+    (closed,) = await bot.send(
+        update("group_message", text=f"/chiudi {day.isoformat()}"), chat_id=STAFF_CHAT
+    )
+    assert closed.params["text"].startswith("Chiuso: ")
+    assert closed.params["text"].endswith("Appuntamenti annullati e utenti avvisati: 0.")
 
 
 def staff_reply(to: Any, text_: str, user: int = STAFF_USER) -> dict[str, Any]:
@@ -565,3 +575,55 @@ async def test_the_user_ends_the_conversation_and_staff_close_with_the_button(bo
     }
     (told,) = await bot.send(staff_press)
     assert "closed this conversation" in told.params["text"]
+
+
+async def _open_conversation(bot: Bot) -> Any:
+    await bot.send(start(language_code="it"))
+    await bot.send(press("act:human"))
+    await bot.send(text("Ho perso il permesso di soggiorno"))
+    await bot.fake.wait_for(lambda: len(bot.fake.sent(STAFF_CHAT)) >= 1)
+    return bot.fake.sent(STAFF_CHAT)[-1]
+
+
+async def test_editing_a_staff_reply_does_not_send_it_twice(bot: Bot) -> None:
+    request = await _open_conversation(bot)
+    reply = staff_reply(request, "Venga lunedì.")
+    (answer,) = await bot.send(reply)
+    assert "Venga lunedì." in answer.params["text"]
+    changed: dict[str, Any] = {**reply["message"], "edit_date": 1764060100}
+    changed["text"] = "Venga lunedì alle 9."
+    edited = {"update_id": 99, "edited_message": changed}
+    if bot.webhook_base is None:
+        bot.fake.queue(edited)
+    else:
+        await bot.post(edited)
+    await bot.fake.wait_for(
+        lambda: "Le modifiche non arrivano" in bot.fake.sent(STAFF_CHAT)[-1].params["text"]
+    )
+    await asyncio.sleep(0.3)
+    to_user = [c for c in bot.fake.sent(USER) if "Lo sportello risponde" in c.params["text"]]
+    assert len(to_user) == 1, [c.params["text"] for c in to_user]
+
+
+@pytest.mark.parametrize("data", ["staff:hclose:²", "staff:hclose:" + "9" * 30])
+async def test_garbage_close_buttons_are_answered_not_crashing(
+    bot: Bot,
+    data: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await _open_conversation(bot)
+    staff_press = press(data, user=STAFF_USER)
+    staff_press["callback_query"]["message"]["chat"] = {
+        "id": STAFF_CHAT,
+        "type": "supergroup",
+        "title": "Staff",
+    }
+    with caplog.at_level(logging.ERROR):
+        if bot.webhook_base is None:
+            bot.fake.queue(staff_press)
+        else:
+            await bot.post(staff_press)
+        await asyncio.sleep(1.0)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], [
+        r.exc_info[1] for r in caplog.records if r.exc_info
+    ]
