@@ -42,6 +42,11 @@ def create_web_app(services: Services) -> Starlette:
             },
             "database": "ok" if database_ok else "error",
         }
+        if telegram is not None:
+            # Not an error of ours: the bot keeps trying, and WhatsApp works meanwhile.
+            body["telegram_connected"] = telegram.connected
+            if not telegram.connected:
+                body["status"] = "degraded"
         if database_ok:
             body["channels"] = await services.metrics.channel_health(
                 services.database, _channel_names(services)
@@ -140,7 +145,11 @@ def create_web_app(services: Services) -> Starlette:
         if telegram is not None:
             catalog = services.content.catalog
             languages = [language.code for language in catalog.enabled_languages]
-            await telegram.start(languages, catalog.default_language)
+            background.append(
+                asyncio.create_task(
+                    telegram.start_when_reachable(languages, catalog.default_language)
+                )
+            )
         if whatsapp is not None:
             await whatsapp.start()
         if services.email is not None:

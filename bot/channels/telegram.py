@@ -67,6 +67,8 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 CHANNEL = "telegram"
 STAFF = "staff:"
 CLOSE = "hclose"  # a staff button: close a conversation with a person
+RETRY_DELAY_FIRST = 5.0  # seconds before trying to reach Telegram again at start-up
+RETRY_DELAY_MAX = 300.0
 MAX_CLOSURE_DAYS = 92
 MAX_CLOSURE_AHEAD_DAYS = 730
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for callback_data
@@ -194,6 +196,8 @@ class TelegramChannel:
         self.desk: BookingDesk | None = None
         self.catalog: Callable[[], Catalog] | None = None
         self.handovers: HandoverDesk | None = None
+        self.connected = False  # getMe answered and updates are being received
+        self.retry_delay = RETRY_DELAY_FIRST
         #: Set by the composition root: /registra and /mese (the counter's monitoring).
         self.monitoring: StaffMonitoring | None = None
         # Notices (to staff, reminders, staff replies to users) wait in the outbox until sent.
@@ -254,8 +258,40 @@ class TelegramChannel:
             self.worker.start()
             self.worker.wake()  # whatever waited in the outbox while we were down
 
+    async def start_when_reachable(self, languages: Iterable[str], default_language: str) -> None:
+        """Start, trying again with growing pauses while Telegram cannot be reached.
+
+        A reboot during a Telegram outage (or before the network is up) must not take the
+        rest of the bot down with it: WhatsApp, the health check and the reminders go on.
+        """
+        delay = self.retry_delay
+        while True:
+            try:
+                await self.start(languages, default_language)
+            except TelegramError as error:
+                # The error's text may hold the token (InvalidToken): only its kind is logged.
+                log.warning(
+                    "telegram: cannot connect (%s); trying again in %.0f s",
+                    type(error).__name__,
+                    delay,
+                )
+                await self._reset()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_DELAY_MAX)
+                continue
+            self.connected = True
+            return
+
+    async def _reset(self) -> None:
+        """Undo a start that failed half-way, so that the next attempt starts clean."""
+        try:
+            await self.stop()
+        except Exception:
+            log.warning("telegram: could not reset after a failed start", exc_info=True)
+
     async def stop(self) -> None:
         """Stop receiving, let updates in flight finish, then close the connection."""
+        self.connected = False
         if self.worker is not None:
             await self.worker.stop()
         updater = self.application.updater

@@ -39,6 +39,7 @@ class FakeTelegram:
     updates: list[dict[str, Any]] = field(default_factory=list)
     fail_next: dict[str, int] = field(default_factory=dict)  # method -> retry_after seconds
     listeners: list[Callable[[Call], None]] = field(default_factory=list)
+    unavailable: bool = False  # every call answered 502, as during an outage
     webhook_url: str = ""  # what setWebhook registered, as getWebhookInfo reports it
     webhook_error: str = ""  # getWebhookInfo's last_error_message
     _next_update_id: int = 1
@@ -55,6 +56,8 @@ class FakeTelegram:
             return JSONResponse(
                 {"ok": False, "error_code": 401, "description": "Unauthorized"}, 401
             )
+        if self.unavailable:
+            return JSONResponse({"ok": False, "description": "Bad Gateway"}, 502)
         method = request.path_params["method"]
         params = await _params(request)
         if method in self.fail_next:

@@ -13,7 +13,7 @@ from bot.web import create_web_app
 from tests.auxil.fake_telegram import FakeTelegram, free_port, serve
 from tests.auxil.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
 from tests.conftest import LOCALES
-from tests.e2e.test_telegram import STAFF_CHAT, STAFF_USER, staff_reply
+from tests.e2e.test_telegram import STAFF_CHAT, STAFF_USER, connected, staff_reply
 from tests.e2e.test_whatsapp import PHONE, Bot
 
 TEMPLATE = "HX" + "b" * 32
@@ -45,6 +45,7 @@ async def test_a_whatsapp_user_talks_with_staff_on_telegram(
             services(settings, channels=True) as running,
             serve(create_web_app(running), port) as base,
         ):
+            await connected(running)
             bot = Bot(twilio, running, base)
             await bot.say("ciao")
             (prompt,) = await bot.say("vorrei un operatore")

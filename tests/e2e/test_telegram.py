@@ -19,6 +19,7 @@ from bot.app import Services, services
 from bot.config import Settings
 from bot.web import create_web_app
 from tests.auxil.fake_telegram import BOT_ID, FakeTelegram, free_port, serve
+from tests.auxil.waiting import wait_until
 from tests.conftest import LOCALES
 
 DATA = Path(__file__).parent.parent / "data" / "telegram"
@@ -123,7 +124,15 @@ async def running_bot(
             services(settings, channels=True) as bot,
             serve(create_web_app(bot), port) as base,
         ):
+            await connected(bot)
             yield Bot(fake, bot, base if webhook else None)
+
+
+async def connected(running: Services) -> None:
+    """Telegram starts in the background (the server must not wait for it): wait for it."""
+    telegram = running.telegram
+    assert telegram is not None
+    await wait_until(lambda: telegram.connected, 10, lambda: "telegram never connected")
 
 
 @pytest.fixture(params=["polling", "webhook"])
@@ -627,3 +636,31 @@ async def test_garbage_close_buttons_are_answered_not_crashing(
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], [
         r.exc_info[1] for r in caplog.records if r.exc_info
     ]
+
+
+async def test_telegram_unreachable_at_start_does_not_stop_the_server(
+    tmp_path: Path, content_copy: Path
+) -> None:
+    fake = FakeTelegram(unavailable=True)
+    async with serve(fake.app()) as api_url:
+        settings = Settings(
+            db_path=tmp_path / "bot.sqlite3",
+            content_dir=content_copy,
+            locales_dir=LOCALES,
+            telegram_bot_token=fake.token,
+            telegram_api_url=api_url,
+            agenda_hour=None,
+        )
+        async with services(settings, channels=True) as running:
+            assert running.telegram is not None
+            running.telegram.retry_delay = 0.2
+            async with serve(create_web_app(running)) as base, httpx.AsyncClient() as client:
+                health = (await client.get(f"{base}/healthz")).json()
+                assert health["status"] == "degraded" and health["telegram_connected"] is False
+                fake.unavailable = False  # Telegram is back
+                await connected(running)
+                health = (await client.get(f"{base}/healthz")).json()
+                assert health["telegram_connected"] is True
+                bot = Bot(fake, running, None)
+                (welcome,) = await bot.send(start(language_code="it"))
+                assert "Sportello" in welcome.params["text"]
