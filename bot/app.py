@@ -23,6 +23,7 @@ from bot.monitoring.staff import StaffMonitoring
 from bot.notify.email import EmailChannel
 from bot.ops.metrics import Metrics
 from bot.storage.appointments import AppointmentStore
+from bot.storage.daily import DailyPosts
 from bot.storage.db import Database
 from bot.storage.events import EventStore
 from bot.storage.handovers import HandoverStore
@@ -189,8 +190,13 @@ async def services(
         desk.user_notices = reminders.notices  # staff cancelling a booking: the user is told
     agenda = None
     staff_reachable = bool(router.staff or router.copies)
-    if desk is not None and staff_reachable and settings.agenda_hour is not None:
-        agenda = MorningAgenda(desk, content, hour=settings.agenda_hour)
+    if (
+        desk is not None
+        and database is not None
+        and staff_reachable
+        and settings.agenda_hour is not None
+    ):
+        agenda = MorningAgenda(desk, content, DailyPosts(database), hour=settings.agenda_hour)
     try:
         yield Services(
             settings,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
+from typing import Protocol
 
 from bot.booking.service import BookingDesk
 from bot.content.catalog import Catalog
@@ -119,22 +120,36 @@ class Reminders:
             await asyncio.sleep(interval)
 
 
+class DailyPostStore(Protocol):
+    """What the agenda needs to post once a day (``bot.storage.daily``)."""
+
+    async def post_once(self, name: str, day: date, notices: Sequence[Notice]) -> bool: ...
+
+
 class MorningAgenda:
     """Posts the day's agenda to the staff group once a day, from the configured hour."""
 
-    def __init__(self, desk: BookingDesk, catalog: Callable[[], Catalog], hour: int = 8) -> None:
+    def __init__(
+        self,
+        desk: BookingDesk,
+        catalog: Callable[[], Catalog],
+        posts: DailyPostStore,
+        hour: int = 8,
+    ) -> None:
         self.desk = desk
         self.catalog = catalog
+        self.posts = posts
         self.hour = hour
-        self._posted_on: date | None = None
 
     async def run_once(self) -> bool:
         now = self.desk.now()
-        if now.hour < self.hour or self._posted_on == now.date():
+        if now.hour < self.hour:
             return False
-        await self.desk.tell_staff(await self.desk.agenda(self.catalog(), now.date()))
-        self._posted_on = now.date()
-        return True
+        text = await self.desk.agenda(self.catalog(), now.date())
+        posted = await self.posts.post_once("agenda", now.date(), self.desk.staff_notices(text))
+        if posted:
+            self.desk.router.wake()
+        return posted
 
     async def run(self, interval: float = 300.0) -> None:
         while True:

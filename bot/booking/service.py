@@ -99,6 +99,7 @@ class NoticeQueue(Protocol):
 #: "closed"), in the user's language: ``Reminders.notices``.
 UserNotices = Callable[[Appointment, str], Awaitable[list[Notice]]]
 STAFF_STATUSES = {"attended": "attended", "no_show": "no_show", "cancel": "cancelled"}
+STATUS_LABELS = {"attended": "presente", "no_show": "assente", "cancelled": "annullato"}
 
 
 class BookingDesk:
@@ -298,8 +299,18 @@ class BookingDesk:
         """A staff button: mark attended or no-show, or cancel (the user is told)."""
         status = STAFF_STATUSES.get(action)
         appointment = await self.store.by_code(code)
-        if status is None or appointment is None or appointment.status != "active":
+        if status is None or appointment is None:
             return None
+        if appointment.status != "active":
+            return (
+                f"{appointment.code}: già segnato ({STATUS_LABELS.get(appointment.status, '?')})."
+            )
+        if status != "cancelled" and self.now() < appointment.starts_at:
+            # A tap on "absent" days before would end the booking silently: not yet.
+            return (
+                f"{appointment.code}: presente o assente si segna dall'ora "
+                "dell'appuntamento in poi."
+            )
         notices: list[Notice] = []
         if status == "cancelled":
             notices = await self._user_notices(appointment, "cancelled_by_staff")
@@ -307,8 +318,7 @@ class BookingDesk:
             return None
         self.router.wake()
         await self.count(status, code)
-        labels = {"attended": "presente", "no_show": "assente", "cancelled": "annullato"}
-        return f"{appointment.code}: {labels[status]}."
+        return f"{appointment.code}: {STATUS_LABELS[status]}."
 
     async def count(self, action: str, code: str) -> None:
         """Record a booking made, moved, cancelled, attended or missed, for the monitoring."""

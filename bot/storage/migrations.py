@@ -148,4 +148,14 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         ) WITHOUT ROWID;
         """,
     ),
+    (
+        8,
+        "posts made once a day (the morning agenda), remembered across restarts",
+        """
+        CREATE TABLE daily_posts (
+            name TEXT PRIMARY KEY,
+            day TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """,
+    ),
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -101,7 +101,8 @@ async def test_bookings_made_moved_cancelled_and_marked(
     await chat.send("1")
     await chat.send("2")
     await chat.press(f"bk:cancelyes:{code}")
-    assert await desk.staff_update(code, "attended") is None  # cancelled: nothing to mark
+    # Cancelled: nothing to mark.
+    assert await desk.staff_update(code, "attended") == f"{code}: già segnato (annullato)."
     for time_choice in ("1", "2"):  # two more bookings, at 09:00 and 09:30
         await chat.press("bk:svc:permit_renewal")
         for answer in ("1", time_choice, "Amina Rossi", "333 1234567", "1"):
@@ -109,6 +110,9 @@ async def test_bookings_made_moved_cancelled_and_marked(
     first, second = (
         appointment.code for appointment in await desk.store.active_for("test", "u1", now=NOW)
     )
+    too_early = await desk.staff_update(first, "no_show")  # a mis-tap before the time
+    assert too_early is not None and "dall'ora dell'appuntamento" in too_early
+    desk._clock = lambda: NOW + timedelta(hours=3)  # the morning at the counter
     await desk.staff_update(first, "attended")
     await desk.staff_update(second, "no_show")
     bookings = [(e.action, e.service, e.office) for e, _ in recorder.events if e.kind == "booking"]

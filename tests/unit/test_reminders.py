@@ -12,6 +12,7 @@ from bot.booking.service import BookingDesk
 from bot.content.catalog import Catalog
 from bot.i18n import Interface
 from bot.storage.appointments import AppointmentStore
+from bot.storage.daily import DailyPosts
 from bot.storage.db import Database
 from bot.storage.outbox import Outbox
 
@@ -78,11 +79,14 @@ async def test_the_morning_agenda_is_posted_once_a_day(tmp_path: Path, catalog: 
         desk = BookingDesk(
             AppointmentStore(database), ROME, clock=lambda: clock[0], queue=outbox, router=router
         )
-        agenda = MorningAgenda(desk, lambda: catalog, hour=8)
+        agenda = MorningAgenda(desk, lambda: catalog, DailyPosts(database), hour=8)
         assert not await agenda.run_once()  # 07:00: not yet
         clock[0] = datetime(2026, 12, 2, 8, 1, tzinfo=ROME)
         assert await agenda.run_once()
         assert not await agenda.run_once()  # once a day
+        # The bot restarts the same morning: the agenda is not posted again.
+        again = MorningAgenda(desk, lambda: catalog, DailyPosts(database), hour=8)
+        assert not await again.run_once()
         clock[0] = datetime(2026, 12, 3, 9, 0, tzinfo=ROME)
         assert await agenda.run_once()
         posted = [message.payload["notice"]["text"] for message in await outbox.pending("telegram")]
