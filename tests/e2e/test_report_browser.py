@@ -69,7 +69,9 @@ def test_the_report_renders_offline_with_its_charts(report: Path) -> None:
             page.on("request", lambda request: requested.append(request.url))
             page.route("**/*", only_the_file)
             page.goto(page_url, wait_until="load")
-            assert page.title().startswith("Sportello Immigrati — attività dal 2026-01-01")
+            assert page.title() == (
+                "Sportello Immigrati — attività dal 1 gennaio 2026 al 31 marzo 2026"
+            )
             charts = page.locator("svg.chart")
             assert charts.count() == 4
             for index in range(4):
