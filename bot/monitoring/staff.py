@@ -173,7 +173,15 @@ class StaffMonitoring:
 
 
 def _top(counts: dict[str, int], name: Callable[[str], str], n: int = 3) -> str:
-    return ", ".join(f"{name(key)} {count}" for key, count in list(counts.items())[:n]) or "-"
+    """The ``n`` largest, then how many more there are: "arabo 2, francese 2, italiano 1 e
+    altre 3" (the rest's consultations are in the total)."""
+    text = ", ".join(f"{name(key)} {count}" for key, count in list(counts.items())[:n]) or "-"
+    rest = len(counts) - n
+    if rest == 1:
+        text += " e un'altra"
+    elif rest > 1:
+        text += f" e altre {rest}"
+    return text
 
 
 def month_message(summary: Summary, today: date) -> str:
