@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
 from bot import __version__
 from bot.config import ConfigError, Settings
@@ -19,9 +19,6 @@ from bot.content.catalog import Catalog
 from bot.content.loader import ContentError, Validation, validate
 from bot.i18n import CatalogNotCompiledError
 from bot.storage.records import Event
-
-if TYPE_CHECKING:
-    from bot.monitoring.tables import Names
 
 log = logging.getLogger("bot")
 
@@ -274,7 +271,7 @@ def _monitoring(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     events = asyncio.run(_events(settings, first, last))
     summary = summarise(events, settings.tz, first, last, args.office)
-    names = _names(catalog)
+    names = tables.Names.of_catalog(catalog)
     if args.command == "report":
         from bot.monitoring.report import render
 
@@ -290,22 +287,6 @@ def _monitoring(settings: Settings, args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
-
-
-def _names(catalog: Catalog | None) -> Names:
-    """Italian names of the content's topics, services and offices; ids if the content is bad."""
-    from bot.monitoring.tables import Names
-
-    if catalog is None:
-        return Names()
-    return Names(
-        topics={key: catalog.title(key, "it") for key in catalog.topics},
-        services={
-            key: catalog.localize(service.name, "it").text
-            for key, service in catalog.services.items()
-        },
-        offices={office.id: catalog.localize(office.name, "it").text for office in catalog.offices},
-    )
 
 
 async def _events(settings: Settings, first: date, last: date) -> list[Event]:

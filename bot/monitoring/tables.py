@@ -20,6 +20,7 @@ from datetime import date
 from babel import Locale
 from babel.numbers import format_decimal, format_percent
 
+from bot.content.catalog import Catalog
 from bot.i18n import format_date
 from bot.monitoring.stats import NONE, Summary
 
@@ -88,6 +89,23 @@ class Names:
     topics: Mapping[str, str] = field(default_factory=dict)
     services: Mapping[str, str] = field(default_factory=dict)
     offices: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of_catalog(cls, catalog: Catalog | None) -> Names:
+        """The Italian titles and names of the content's topics, services and offices; none
+        (ids stay ids) without a valid content."""
+        if catalog is None:
+            return cls()
+        return cls(
+            topics={key: catalog.title(key, "it") for key in catalog.topics},
+            services={
+                key: catalog.localize(service.name, "it").text
+                for key, service in catalog.services.items()
+            },
+            offices={
+                office.id: catalog.localize(office.name, "it").text for office in catalog.offices
+            },
+        )
 
     def of(self, kind: str, key: str) -> str:
         """The name of ``key``, an id of this ``kind`` (a ``Table.kinds`` entry)."""

@@ -8,6 +8,7 @@ import json
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from bot.content.catalog import Catalog
 from bot.monitoring.stats import NONE, BookingRow, UnansweredRow, summarise
 from bot.monitoring.tables import Names, as_csv, as_json, as_text, number, percent
 from tests.auxil.events import pseudonymous_events
@@ -224,3 +225,11 @@ def test_names_fall_back_to_ids_and_name_what_is_missing() -> None:
 def test_numbers_are_italian() -> None:
     assert (number(1234), number(1234, grouping=False), number(0.3)) == ("1.234", "1234", "0,3")
     assert (percent(1.0), percent(0.125)) == ("100,0%", "12,5%")
+
+
+def test_names_come_from_the_content_in_italian(catalog: Catalog) -> None:
+    names = Names.of_catalog(catalog)
+    assert names.of("office", "luino") == "Sportello di Luino"
+    assert names.of("service", "permit_renewal") == "Rinnovo del permesso"
+    assert names.of("topic", "permit_renewal") == catalog.title("permit_renewal", "it")
+    assert Names.of_catalog(None) == Names()
