@@ -288,8 +288,9 @@ def office_note(summary: Summary) -> str | None:
     return (
         "Solo gli appuntamenti di questa sede e le consultazioni registrate in questa sede. "
         f"Le consultazioni che non appartengono a nessuna sede ({number(summary.shared)}: quelle "
-        "online e quelle registrate senza sede) sono escluse: sono nei totali senza --office, "
-        "così le cifre delle sedi e quelle senza sede si sommano senza contare nulla due volte."
+        "online e quelle registrate senza sede) sono escluse: sono nei totali dell'intero "
+        "sportello, così le cifre delle sedi e quelle senza sede si sommano senza contare nulla "
+        "due volte."
     )
 
 
