@@ -8,7 +8,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TextIO
@@ -122,7 +122,8 @@ def _monitoring_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
         command.add_argument(
             "--office",
             metavar="ID",
-            help="only this office's bookings and desk consultations (online ones stay)",
+            help="only this office's bookings and the consultations logged there; those of no "
+            "office (online, or logged without one) are left out and only counted",
         )
     stats.add_argument("--format", choices=("table", "csv", "json"), default="table")
     report.add_argument("--out", type=Path, required=True, metavar="FILE.html")
@@ -247,6 +248,22 @@ def _monitoring(settings: Settings, args: argparse.Namespace) -> int:
     if last < first:
         print(f"--to ({last}) is before --from ({first})", file=sys.stderr)
         return 2
+    catalog = validate(settings.content_dir).catalog
+    if args.office is not None:
+        if catalog is None:
+            print(
+                "The content is invalid, so --office cannot be checked; run `sportello content "
+                "check` for details.",
+                file=sys.stderr,
+            )
+            return 2
+        offices = [office.id for office in catalog.offices]
+        if args.office not in offices:
+            print(
+                f"Unknown office {args.office!r}; choose one of: {', '.join(offices)}",
+                file=sys.stderr,
+            )
+            return 2
     if not Path(settings.db_path).exists():
         print(
             f"No database at {settings.db_path} (SPORTELLO_DB): nothing recorded.", file=sys.stderr
@@ -254,33 +271,22 @@ def _monitoring(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     events = asyncio.run(_events(settings, first, last))
     summary = summarise(events, settings.tz, first, last, args.office)
+    names = tables.Names.of_catalog(catalog)
     if args.command == "report":
         from bot.monitoring.report import render
 
-        args.out.write_text(
-            render(summary, _titles(settings), datetime.now(settings.tz)), encoding="utf-8"
-        )
+        args.out.write_text(render(summary, names, datetime.now(settings.tz)), encoding="utf-8")
         print(f"report written to {args.out}")
         return 0
     formats = {"table": tables.as_text, "csv": tables.as_csv, "json": tables.as_json}
-    sys.stdout.write(formats[args.format](summary))
+    text = formats[args.format](summary, names)
+    if args.format == "csv":  # the byte-order mark and \r\n as they are, on every system
+        sys.stdout.flush()
+        sys.stdout.buffer.write(text.encode("utf-8"))
+        sys.stdout.buffer.flush()
+    else:
+        sys.stdout.write(text)
     return 0
-
-
-def _titles(settings: Settings) -> Callable[[str], str]:
-    """Italian titles of topics and services for the report; their ids if the content is bad."""
-    catalog = validate(settings.content_dir).catalog
-    if catalog is None:
-        return lambda key: key
-
-    def title(key: str) -> str:
-        if catalog.node(key) is not None:
-            return catalog.title(key, "it")
-        if key in catalog.services:
-            return catalog.localize(catalog.services[key].name, "it").text
-        return key
-
-    return title
 
 
 async def _events(settings: Settings, first: date, last: date) -> list[Event]:

@@ -16,12 +16,13 @@ from datetime import date
 from typing import Any
 
 import matplotlib
+from babel.numbers import format_percent
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator, PercentFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from bot.i18n import format_date
-from bot.monitoring.stats import NONE, Summary
-from bot.monitoring.tables import area_name
+from bot.monitoring.stats import Summary
+from bot.monitoring.tables import area_name, number
 
 STYLE: Any = {  # Any: matplotlib types its keys as a long Literal
     "svg.fonttype": "path",
@@ -77,16 +78,24 @@ def _horizontal_bars(
     axes.set_yticks(list(positions), labels)
     axes.invert_yaxis()  # largest first, from the top
     for position, value in zip(positions, values, strict=True):
-        text = f"{value:.0%}" if percent else f"{value:g}"
+        text = format_percent(value, "#,##0%", locale="it") if percent else number(int(value))
         axes.annotate(
             text, (value, position), xytext=(3, 0), textcoords="offset points", va="center"
         )
     if percent:
         axes.set_xlim(0, 1.1)
-        axes.xaxis.set_major_formatter(PercentFormatter(1.0))
+        axes.xaxis.set_major_formatter(
+            FuncFormatter(lambda x, _: format_percent(x, "#,##0%", locale="it"))
+        )
     else:
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # people, not fractions
     axes.margins(x=0.12)
+
+
+def month_label(month: str) -> str:
+    """ "2026-01" -> "gen 2026": short enough for twelve months side by side, and not read
+    as a day (as "gen 26" was)."""
+    return format_date(date.fromisoformat(f"{month}-01"), "it", "LLL yyyy")
 
 
 def months_by_area(summary: Summary) -> str | None:
@@ -113,10 +122,7 @@ def months_by_area(summary: Summary) -> str | None:
         for index, (name, counts) in enumerate(series):
             axes.bar(positions, counts, bottom=bottom, label=name, color=COLOURS[index % 8])
             bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
-        # "gen 26": short enough for twelve months side by side.
-        labels = [
-            format_date(date.fromisoformat(f"{month}-01"), "it", "LLL yy") for month in months
-        ]
+        labels = [month_label(month) for month in months]
         axes.set_xticks(positions, labels, rotation=45 if len(months) > 12 else 0)
         axes.set_ylabel("consultazioni")
         axes.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -169,7 +175,7 @@ def unanswered_topics(summary: Summary, name: Callable[[str], str]) -> str | Non
     if not totals:
         return None
     ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))[:15]
-    labels = ["(nessun argomento vicino)" if topic == NONE else name(topic) for topic, _ in ranked]
+    labels = [name(topic) for topic, _ in ranked]  # NONE's name is the tables' one
     values = [float(count) for _, count in ranked]
     return _svg(
         lambda figure: _horizontal_bars(figure, labels, values),

@@ -7,14 +7,22 @@ Content-Security-Policy forbids any request the page could still try.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from html import escape
 
+from bot.i18n import format_time
 from bot.monitoring import charts
-from bot.monitoring.staff import language_name
 from bot.monitoring.stats import Summary
-from bot.monitoring.tables import CHANNEL_NAMES, Table, area_name, cells, heading, tables
+from bot.monitoring.tables import (
+    Names,
+    Table,
+    cells,
+    heading,
+    long_date,
+    number,
+    office_note,
+    tables,
+)
 
 CSS = """
 :root { color-scheme: light; }
@@ -54,22 +62,28 @@ PRIVACY = (
 
 def render(
     summary: Summary,
-    topic_name: Callable[[str], str] | None = None,
+    names: Names | None = None,
     generated: datetime | None = None,
 ) -> str:
-    """The whole page; ``topic_name`` turns topic and service ids into titles, if given;
-    ``generated`` is the moment printed under the title (in the counter's time zone)."""
-    name = topic_name or (lambda key: key)
+    """The whole page; ``names`` turns the ids of topics, services and offices into their
+    Italian names (from the content); ``generated`` is the moment printed under the title
+    (in the counter's time zone)."""
+    names = names or Names()
     figures = [
         ("Consultazioni per mese e area", charts.months_by_area(summary)),
-        ("Lingue", charts.languages(summary, lambda code: language_name(code) or code)),
-        ("Tasso di assenza agli appuntamenti per servizio", charts.no_show_rates(summary, name)),
+        ("Lingue", charts.languages(summary, lambda code: names.of("language", code))),
+        (
+            "Tasso di assenza agli appuntamenti per servizio",
+            charts.no_show_rates(summary, lambda service: names.of("service", service)),
+        ),
         (
             "Domande senza risposta diretta, per argomento più vicino",
-            charts.unanswered_topics(summary, name),
+            charts.unanswered_topics(summary, lambda topic: names.of("topic", topic)),
         ),
     ]
-    title = escape(heading(summary))
+    title = escape(heading(summary, names))
+    moment = generated or datetime.now()
+    note = office_note(summary)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="it">',
@@ -82,8 +96,9 @@ def render(
         "</head>",
         "<body>",
         f"<h1>{title}</h1>",
-        f'<p class="note">Generato il {(generated or datetime.now()).strftime("%Y-%m-%d %H:%M")}. '
-        f"{escape(PRIVACY)}</p>",
+        *([f'<p class="note office">{escape(note)}</p>'] if note else []),
+        f'<p class="note">Generato il {long_date(moment.date())} alle '
+        f"{format_time(moment, 'it')}. {escape(PRIVACY)}</p>",
         _key_figures(summary),
         "<h2>Grafici</h2>",
     ]
@@ -93,21 +108,9 @@ def render(
         parts.append(svg if svg is not None else '<p class="note">Nessun dato nel periodo.</p>')
         parts.append("</figure>")
     parts.append("<h2>Tabelle</h2>")
-    names: dict[str, Callable[[str], str]] = {
-        "area": area_name,
-        "lingua": lambda code: language_name(code) or code,
-        "canale": lambda channel: CHANNEL_NAMES.get(channel, channel),
-        "argomento": name,
-        "argomento più vicino": name,
-        "servizio": name,
-    }
     parts.extend(_table(table, names) for table in tables(summary))
     parts += ["</body>", "</html>", ""]
     return "\n".join(parts)
-
-
-def _same(text: str) -> str:
-    return text
 
 
 def _key_figures(summary: Summary) -> str:
@@ -119,26 +122,22 @@ def _key_figures(summary: Summary) -> str:
         ("domande senza risposta diretta", sum(row.total for row in summary.unanswered)),
     ]
     items = "".join(
-        f"<div><strong>{value}</strong>{escape(label)}</div>" for label, value in figures
+        f"<div><strong>{number(value)}</strong>{escape(label)}</div>" for label, value in figures
     )
     return f'<div class="figures">{items}</div>'
 
 
-def _table(table: Table, names: dict[str, Callable[[str], str]]) -> str:
-    """A table for people: ids in the key columns become names (CSV and JSON keep the ids)."""
+def _table(table: Table, names: Names) -> str:
+    """A table for people: ids in the key columns become names (JSON keeps the ids)."""
     head = "".join(f"<th>{escape(column)}</th>" for column in table.columns)
-    named = [
-        names.get(column, _same) if i < table.keys else _same
-        for i, column in enumerate(table.columns)
-    ]
     if not table.rows:
         body = f'<tr><td colspan="{len(table.columns)}">nessun dato</td></tr>'
     else:
         body = "".join(
             "<tr>"
             + "".join(
-                (NUMBER if i >= table.keys else "<td>") + f"{escape(named[i](text))}</td>"
-                for i, text in enumerate(cells(table, row))
+                (NUMBER if i >= table.keys else "<td>") + f"{escape(text)}</td>"
+                for i, text in enumerate(cells(table, row, names))
             )
             + "</tr>"
             for row in table.rows

@@ -13,16 +13,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from babel import Locale
-
 from bot.content.schema import AREAS
 from bot.i18n import format_date
 from bot.monitoring.events import DESK_CHANNELS, EventSource, Monitor
 from bot.monitoring.stats import Summary, summarise
-from bot.monitoring.tables import AREA_NAMES, CHANNEL_NAMES
+from bot.monitoring.tables import AREA_NAMES, CHANNEL_NAMES, language_name
+
+__all__ = ["HELP", "LOG", "USAGE", "StaffMonitoring", "Step", "language_name", "month_message"]
 
 LOG = "reg"  # the buttons' data prefix (after the channel's own "staff:")
-ITALIAN = Locale.parse("it")
 
 #: Words staff may type for an area, besides its id.
 AREA_WORDS: dict[str, str] = {
@@ -75,12 +74,6 @@ class Step:
 
     text: str
     buttons: tuple[tuple[str, str], ...] = ()
-
-
-def language_name(code: str) -> str | None:
-    """The Italian name of a language code Babel knows ("ar" -> "arabo"), else None."""
-    name = ITALIAN.languages.get(code)
-    return str(name) if name else None
 
 
 class StaffMonitoring:
@@ -180,7 +173,15 @@ class StaffMonitoring:
 
 
 def _top(counts: dict[str, int], name: Callable[[str], str], n: int = 3) -> str:
-    return ", ".join(f"{name(key)} {count}" for key, count in list(counts.items())[:n]) or "-"
+    """The ``n`` largest, then how many more there are: "arabo 2, francese 2, italiano 1 e
+    altre 3" (the rest's consultations are in the total)."""
+    text = ", ".join(f"{name(key)} {count}" for key, count in list(counts.items())[:n]) or "-"
+    rest = len(counts) - n
+    if rest == 1:
+        text += " e un'altra"
+    elif rest > 1:
+        text += f" e altre {rest}"
+    return text
 
 
 def month_message(summary: Summary, today: date) -> str:

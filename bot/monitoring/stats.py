@@ -5,6 +5,12 @@ asked in free text (answered or not), or a consultation staff logged at the desk
 phone. Unique users are counted by pseudonym; pseudonyms change every year, so a period
 across New Year counts a person once in each year. Rates of attendance and no-show are over
 the appointments whose outcome staff marked (attended + no-show).
+
+For one office, only the events that office is named in count: its bookings and the
+consultations staff logged there. Consultations that belong to no office (everything read or
+asked online, desk and phone consultations logged without an office) are left out and only
+counted (``Summary.shared``), so the figures of the offices and the shared ones add up to the
+counter's total, and nothing is counted twice.
 """
 
 from __future__ import annotations
@@ -77,6 +83,8 @@ class Summary:
     last: date
     office: str | None
     consultations: int = 0
+    #: With an office: the consultations of the period that belong to no office (left out).
+    shared: int = 0
     by_area: dict[str, int] = field(default_factory=dict)
     by_topic: dict[str, int] = field(default_factory=dict)
     by_language: dict[str, int] = field(default_factory=dict)
@@ -106,8 +114,8 @@ def summarise(
 ) -> Summary:
     """The figures of the events from ``first`` to ``last`` (local dates, both included).
 
-    With ``office``, bookings and desk consultations of other offices are left out; what users
-    read online belongs to no office and is always counted.
+    With ``office``, only the events naming that office count (its bookings, the consultations
+    logged there); consultations naming no office are left out and counted in ``shared``.
     """
     areas: Counter[str] = Counter()
     topics: Counter[str] = Counter()
@@ -121,11 +129,14 @@ def summarise(
     unanswered: dict[tuple[str, str, str], Counter[str]] = {}
     requested = 0
     response_times: list[int] = []
+    shared = 0
     for event in events:
         local = event.hour.astimezone(timezone)
         if not first <= local.date() <= last:
             continue
-        if office is not None and event.office is not None and event.office != office:
+        if office is not None and event.office != office:
+            if event.office is None and event.kind in (TOPIC, QUESTION, DESK):
+                shared += 1
             continue
         if event.user is not None:
             users.add(event.user)
@@ -176,6 +187,7 @@ def summarise(
         last=last,
         office=office,
         consultations=sum(areas.values()),
+        shared=shared,
         by_area=_ranked(areas),
         by_topic=_ranked(topics),
         by_language=_ranked(languages),

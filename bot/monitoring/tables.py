@@ -1,8 +1,11 @@
 """This module contains the statistics as tables, and their text, CSV and JSON forms.
 
 Every output (terminal, CSV, JSON, the HTML report) prints the same tables, built here once.
-Titles are in Italian: the readers are the counter and the Ufficio di Piano. Keys stay the
-content's ids (areas, topics, services, offices) so that figures can be joined across periods.
+Titles are in Italian: the readers are the counter and the Ufficio di Piano. Rows hold the
+content's ids (areas, topics, services, offices, language codes); the terminal, CSV and HTML
+forms show them as Italian names (``Names``), and JSON keeps the ids, with the names alongside,
+so that figures can be joined across periods. Numbers are written the Italian way ("10,5",
+"50,0%").
 """
 
 from __future__ import annotations
@@ -10,8 +13,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
 
+from babel import Locale
+from babel.numbers import format_decimal, format_percent
+
+from bot.content.catalog import Catalog
+from bot.i18n import format_date
 from bot.monitoring.stats import NONE, Summary
 
 Value = str | int | float | None
@@ -37,10 +47,83 @@ CHANNEL_NAMES = {
     "desk": "allo sportello",
     "phone": "al telefono",
 }
+NO_TOPIC = "(nessun argomento vicino)"
+NO_LANGUAGE = "(non indicata)"
+ITALIAN = Locale.parse("it")
 
 
 def area_name(area: str) -> str:
     return AREA_NAMES.get(area, area)
+
+
+def language_name(code: str) -> str | None:
+    """The Italian name of a language code Babel knows ("ar" -> "arabo"), else None."""
+    name = ITALIAN.languages.get(code)
+    return str(name) if name else None
+
+
+def month_name(month: str) -> str:
+    """ "2026-01" -> "gennaio 2026"."""
+    try:
+        first = date.fromisoformat(f"{month}-01")
+    except ValueError:
+        return month
+    return format_date(first, "it", "LLLL yyyy")
+
+
+def long_date(day: date) -> str:
+    """1 novembre 2026."""
+    return format_date(day, "it", "d MMMM yyyy")
+
+
+#: With ``--office``: the totals' row of the consultations that belong to no office.
+SHARED_ROW = "consultazioni senza sede (online e non attribuite), escluse"
+
+
+@dataclass(frozen=True)
+class Names:
+    """Italian names of the ids in the tables: topics, services and offices from the content
+    (ids stay as they are when the content does not know them), areas, channels and languages
+    from this module and Babel."""
+
+    topics: Mapping[str, str] = field(default_factory=dict)
+    services: Mapping[str, str] = field(default_factory=dict)
+    offices: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of_catalog(cls, catalog: Catalog | None) -> Names:
+        """The Italian titles and names of the content's topics, services and offices; none
+        (ids stay ids) without a valid content."""
+        if catalog is None:
+            return cls()
+        return cls(
+            topics={key: catalog.title(key, "it") for key in catalog.topics},
+            services={
+                key: catalog.localize(service.name, "it").text
+                for key, service in catalog.services.items()
+            },
+            offices={
+                office.id: catalog.localize(office.name, "it").text for office in catalog.offices
+            },
+        )
+
+    def of(self, kind: str, key: str) -> str:
+        """The name of ``key``, an id of this ``kind`` (a ``Table.kinds`` entry)."""
+        if kind == "area":
+            return area_name(key)
+        if kind == "topic":
+            return NO_TOPIC if key == NONE else self.topics.get(key, key)
+        if kind == "language":
+            return NO_LANGUAGE if key == NONE else language_name(key) or key
+        if kind == "channel":
+            return CHANNEL_NAMES.get(key, key)
+        if kind == "service":
+            return self.services.get(key, key)
+        if kind == "office":
+            return self.offices.get(key, key)
+        if kind == "month":
+            return month_name(key)
+        return key
 
 
 @dataclass(frozen=True)
@@ -51,29 +134,35 @@ class Table:
     rows: tuple[tuple[Value, ...], ...]
     keys: int = 1  # the leading columns that name a row; the others are measures
     percent: tuple[int, ...] = ()  # columns holding rates (0..1), printed as percentages
+    kinds: tuple[str, ...] = ("text",)  # what the key columns hold: "area", "topic", ...
+
+    def named(self, row: tuple[Value, ...], names: Names) -> tuple[Value, ...]:
+        """The row with its key columns' ids replaced by their names."""
+        return tuple(
+            names.of(self.kinds[i], str(value)) if i < len(self.kinds) else value
+            for i, value in enumerate(row)
+        )
 
 
-def _counts(key: str, title: str, column: str, counts: dict[str, int]) -> Table:
-    return Table(key, title, (column, "consultazioni"), tuple(counts.items()))
+def _counts(key: str, title: str, column: str, kind: str, counts: dict[str, int]) -> Table:
+    return Table(key, title, (column, "consultazioni"), tuple(counts.items()), kinds=(kind,))
 
 
 def tables(summary: Summary) -> list[Table]:
     """The report's tables, in reading order."""
-    totals = Table(
-        "totals",
-        "Totali",
-        ("misura", "valore"),
-        (
-            ("consultazioni", summary.consultations),
-            ("utenti unici", summary.unique_users),
-            ("domande con risposta", summary.questions.get("answered", 0)),
-            ("domande incerte (argomenti proposti)", summary.questions.get("unsure", 0)),
-            ("domande senza risposta", summary.questions.get("unanswered", 0)),
-            ("richieste di parlare con una persona", summary.handovers_requested),
-            ("richieste con risposta", summary.handovers_answered),
-            ("tempo mediano di risposta (minuti)", _minutes(summary.median_response_seconds)),
-        ),
-    )
+    totals_rows: list[tuple[Value, ...]] = [
+        ("consultazioni", summary.consultations),
+        ("utenti unici", summary.unique_users),
+        ("domande con risposta", summary.questions.get("answered", 0)),
+        ("domande incerte (argomenti proposti)", summary.questions.get("unsure", 0)),
+        ("domande senza risposta", summary.questions.get("unanswered", 0)),
+        ("richieste di parlare con una persona", summary.handovers_requested),
+        ("richieste con risposta", summary.handovers_answered),
+        ("tempo mediano di risposta (minuti)", _minutes(summary.median_response_seconds)),
+    ]
+    if summary.office is not None:
+        totals_rows.insert(1, (SHARED_ROW, summary.shared))
+    totals = Table("totals", "Totali", ("misura", "valore"), tuple(totals_rows))
     months = Table(
         "by_month",
         "Consultazioni per mese e area",
@@ -84,6 +173,7 @@ def tables(summary: Summary) -> list[Table]:
             for area, count in areas.items()
         ),
         keys=2,
+        kinds=("month", "area"),
     )
     bookings = Table(
         "bookings",
@@ -115,6 +205,7 @@ def tables(summary: Summary) -> list[Table]:
         ),
         keys=2,
         percent=(7, 8),
+        kinds=("service", "office"),
     )
     unanswered = Table(
         "unanswered",
@@ -125,13 +216,16 @@ def tables(summary: Summary) -> list[Table]:
             for row in summary.unanswered
         ),
         keys=3,
+        kinds=("topic", "area", "language"),
     )
     return [
         totals,
-        _counts("by_area", "Consultazioni per area", "area", summary.by_area),
-        _counts("by_topic", "Argomenti consultati", "argomento", summary.by_topic),
-        _counts("by_language", "Consultazioni per lingua", "lingua", summary.by_language),
-        _counts("by_channel", "Consultazioni per canale", "canale", summary.by_channel),
+        _counts("by_area", "Consultazioni per area", "area", "area", summary.by_area),
+        _counts("by_topic", "Argomenti consultati", "argomento", "topic", summary.by_topic),
+        _counts(
+            "by_language", "Consultazioni per lingua", "lingua", "language", summary.by_language
+        ),
+        _counts("by_channel", "Consultazioni per canale", "canale", "channel", summary.by_channel),
         months,
         bookings,
         unanswered,
@@ -146,32 +240,69 @@ def _minutes(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds / 60, 1)
 
 
-def cell(value: Value, percent: bool = False) -> str:
+def number(value: float, grouping: bool = True) -> str:
+    """A count or a measure the Italian way: "1.234", "10,5" (no grouping: "1234")."""
+    if isinstance(value, int):
+        return format_decimal(value, "#,##0" if grouping else "0", locale="it")
+    return format_decimal(value, "#,##0.0" if grouping else "0.0", locale="it")
+
+
+def percent(value: float) -> str:
+    """A rate (0..1) as an Italian percentage: "50,0%"."""
+    return format_percent(value, "#,##0.0%", locale="it")
+
+
+def cell(value: Value, percent_: bool = False, grouping: bool = True) -> str:
     """A value as people read it: rates as percentages, nothing as a dash."""
     if value is None:
         return "-"
-    if percent and isinstance(value, int | float):
-        return f"{value:.1%}"
-    if isinstance(value, float):
-        return f"{value:g}"
+    if percent_ and isinstance(value, int | float):
+        return percent(value)
+    if isinstance(value, int | float):
+        return number(value, grouping)
     return str(value)
 
 
-def cells(table: Table, row: tuple[Value, ...]) -> tuple[str, ...]:
-    return tuple(cell(value, i in table.percent) for i, value in enumerate(row))
+def cells(
+    table: Table, row: tuple[Value, ...], names: Names | None = None, grouping: bool = True
+) -> tuple[str, ...]:
+    """A row as text, its ids as names (with ``names``)."""
+    shown = table.named(row, names) if names is not None else row
+    return tuple(cell(value, i in table.percent, grouping) for i, value in enumerate(shown))
 
 
-def heading(summary: Summary) -> str:
-    where = f", sede {summary.office}" if summary.office else ""
-    return f"Sportello Immigrati — attività dal {summary.first} al {summary.last}{where}"
+def heading(summary: Summary, names: Names | None = None) -> str:
+    where = ""
+    if summary.office:
+        where = f", sede {(names or Names()).of('office', summary.office)}"
+    return (
+        f"Sportello Immigrati — attività dal {long_date(summary.first)} "
+        f"al {long_date(summary.last)}{where}"
+    )
 
 
-def as_text(summary: Summary) -> str:
+def office_note(summary: Summary) -> str | None:
+    """With an office, what its figures hold and what they leave out."""
+    if summary.office is None:
+        return None
+    return (
+        "Solo gli appuntamenti di questa sede e le consultazioni registrate in questa sede. "
+        f"Le consultazioni che non appartengono a nessuna sede ({number(summary.shared)}: quelle "
+        "online e quelle registrate senza sede) sono escluse: sono nei totali dell'intero "
+        "sportello, così le cifre delle sedi e quelle senza sede si sommano senza contare nulla "
+        "due volte."
+    )
+
+
+def as_text(summary: Summary, names: Names | None = None) -> str:
     """Aligned plain-text tables for the terminal."""
-    lines = [heading(summary)]
+    names = names or Names()
+    lines = [heading(summary, names)]
+    if (note := office_note(summary)) is not None:
+        lines.append(note)
     for table in tables(summary):
         lines += ["", table.title]
-        rows = [tuple(table.columns), *(cells(table, row) for row in table.rows)]
+        rows = [tuple(table.columns), *(cells(table, row, names) for row in table.rows)]
         if not table.rows:
             lines.append("  (nessun dato)")
             continue
@@ -185,31 +316,45 @@ def as_text(summary: Summary) -> str:
     return "\n".join(lines) + "\n"
 
 
-def as_csv(summary: Summary) -> str:
-    """One long table (table, key, measure, value): every spreadsheet can pivot it."""
+def as_csv(summary: Summary, names: Names | None = None) -> str:
+    """The tables for an Italian spreadsheet: ``;`` between fields, a byte-order mark so that
+    Excel reads UTF-8, decimal commas and percentages ("10,5", "50,0%"), no thousands
+    separator, an empty field for no value. First the heading (and the office's note), then
+    one section per table: an empty line, its title, a header row, its rows."""
+    names = names or Names()
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["table", "key", "measure", "value"])
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow([heading(summary, names)])
+    if (note := office_note(summary)) is not None:
+        writer.writerow([note])
     for table in tables(summary):
+        writer.writerow([])
+        writer.writerow([table.title])
+        writer.writerow(table.columns)
         for row in table.rows:
-            key = " / ".join(str(v) for v in row[: table.keys])
-            measures = zip(table.columns[table.keys :], row[table.keys :], strict=True)
-            for column, value in measures:
-                writer.writerow([table.key, key, column, "" if value is None else value])
+            texts = cells(table, row, names, grouping=False)
+            writer.writerow(
+                "" if value is None else text for value, text in zip(row, texts, strict=True)
+            )
     return buffer.getvalue()
 
 
-def as_json(summary: Summary) -> str:
-    """Every table with its columns and rows, and the period."""
+def as_json(summary: Summary, names: Names | None = None) -> str:
+    """Every table with its columns and rows (ids, numbers as numbers), the rows' names
+    alongside (``names``: the key columns as the other forms show them), and the period."""
+    names = names or Names()
     document = {
         "from": summary.first.isoformat(),
         "to": summary.last.isoformat(),
         "office": summary.office,
+        "office_note": office_note(summary),
         "tables": {
             table.key: {
                 "title": table.title,
                 "columns": list(table.columns),
                 "rows": [list(row) for row in table.rows],
+                "names": [list(table.named(row, names)[: table.keys]) for row in table.rows],
             }
             for table in tables(summary)
         },

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 from tests.auxil.events import fixture_database
@@ -33,10 +35,49 @@ async def test_stats_for_one_office_as_a_table_and_as_csv(tmp_path: Path) -> Non
     await fixture_database(tmp_path / "data" / "bot.sqlite3")
     table = run(tmp_path, "stats", *QUARTER, "--office", "luino")
     assert table.returncode == 0, table.stderr
-    assert "sede luino" in table.stdout.splitlines()[0]
-    assert "cittiglio" not in table.stdout
+    lines = table.stdout.splitlines()
+    assert lines[0].endswith(", sede Sportello Immigrati - Ufficio di Piano di Luino")
+    assert lines[1].startswith("Solo gli appuntamenti di questa sede")
+    assert "Cittiglio" not in table.stdout and "luino" not in table.stdout
+    assert "Rinnovo del permesso di soggiorno" in table.stdout  # the service's name
     csv = run(tmp_path, "stats", *QUARTER, "--format", "csv")
-    assert "totals,consultazioni,valore,10" in csv.stdout.splitlines()
+    assert csv.returncode == 0, csv.stderr
+    assert csv.stdout.startswith("\ufeffSportello Immigrati — attività dal 1 gennaio 2026")
+    rows = csv.stdout.splitlines()
+    assert rows[2:5] == ["Totali", "misura;valore", "consultazioni;10"]
+    assert "tempo mediano di risposta (minuti);10,0" in rows
+    assert "arabo;3" in rows and "allo sportello;1" in rows
+
+
+def csv_bytes(tmp_path: Path) -> subprocess.CompletedProcess[bytes]:
+    """``stats --format csv`` as bytes: what a file redirected to would hold."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "stats", *QUARTER, "--format", "csv"],
+        capture_output=True,
+        cwd=tmp_path,
+        env={"PATH": "", "SPORTELLO_DB": str(tmp_path / "data" / "bot.sqlite3")},
+        timeout=60,
+        check=False,
+    )
+
+
+async def test_csv_bytes_have_a_byte_order_mark_and_crlf(tmp_path: Path) -> None:
+    await fixture_database(tmp_path / "data" / "bot.sqlite3")
+    result = csv_bytes(tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(b"\xef\xbb\xbf")
+    assert b"\r\nconsultazioni;10\r\n" in result.stdout
+    assert b"\n" not in result.stdout.replace(b"\r\n", b"")
+
+
+async def test_an_unknown_office_is_refused_with_the_valid_ones(tmp_path: Path) -> None:
+    await fixture_database(tmp_path / "data" / "bot.sqlite3")
+    for command in (("stats",), ("report", "--out", "report.html")):
+        result = run(tmp_path, *command, *QUARTER, "--office", "nonexistent")
+        assert result.returncode == 2
+        assert result.stdout == ""
+        assert "Unknown office 'nonexistent'; choose one of: luino, cittiglio" in result.stderr
+    assert not (tmp_path / "report.html").exists()
 
 
 def test_stats_without_a_database_or_with_a_backwards_period(tmp_path: Path) -> None:
@@ -61,6 +102,9 @@ async def test_report_writes_one_self_contained_page(tmp_path: Path) -> None:
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert page.count('class="chart" role="img"') == 4
     assert "Rinnovo del permesso" in page  # topic titles from the content, in Italian
+    assert "<td>Sportello Immigrati - Ufficio di Piano di Luino</td>" in page  # office names
+    assert "<td>luino</td>" not in page and "<td>permit_renewal</td>" not in page
+    assert "dal 1 gennaio 2026 al 31 marzo 2026" in page
     for outside in ("<script", "<link", "<img", "@import", "url(http", 'src="http'):
         assert outside not in page
     assert "default-src 'none'" in page

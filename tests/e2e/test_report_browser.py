@@ -13,9 +13,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.content.loader import validate
 from bot.monitoring.report import render
 from bot.monitoring.stats import summarise
+from bot.monitoring.tables import Names
 from tests.auxil.events import pseudonymous_events
+from tests.conftest import REPO_CONTENT
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent.parent / "artifacts"
@@ -43,7 +46,9 @@ def report(tmp_path: Path) -> Path:
         pseudonymous_events(), ZoneInfo("Europe/Rome"), date(2026, 1, 1), date(2026, 3, 31)
     )
     path = tmp_path / "report.html"
-    path.write_text(render(summary), encoding="utf-8")
+    # The repository's content names topics, services and offices, as `sportello report` does.
+    names = Names.of_catalog(validate(REPO_CONTENT).catalog)
+    path.write_text(render(summary, names), encoding="utf-8")
     return path
 
 
@@ -69,7 +74,9 @@ def test_the_report_renders_offline_with_its_charts(report: Path) -> None:
             page.on("request", lambda request: requested.append(request.url))
             page.route("**/*", only_the_file)
             page.goto(page_url, wait_until="load")
-            assert page.title().startswith("Sportello Immigrati — attività dal 2026-01-01")
+            assert page.title() == (
+                "Sportello Immigrati — attività dal 1 gennaio 2026 al 31 marzo 2026"
+            )
             charts = page.locator("svg.chart")
             assert charts.count() == 4
             for index in range(4):
@@ -80,6 +87,12 @@ def test_the_report_renders_offline_with_its_charts(report: Path) -> None:
             assert page.locator("script, link, img, iframe, object").count() == 0
             first_cells = page.locator("table").first.locator("td").all_inner_texts()
             assert first_cells[:4] == ["consultazioni", "10", "utenti unici", "7"]
+            bookings = page.locator("table").nth(6).locator("td").all_inner_texts()
+            assert bookings[:2] == [
+                "Prenotazione test di italiano A2",
+                "Sportello Immigrati - Distretto di Cittiglio",
+            ]
+            assert bookings[7:9] == ["100,0%", "0,0%"]
             page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
             page.emulate_media(media="print")
             pdf = page.pdf(format="A4", print_background=True)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.monitoring.events import Monitor
-from bot.monitoring.staff import USAGE, StaffMonitoring
+from bot.monitoring.staff import USAGE, StaffMonitoring, month_message
+from bot.monitoring.stats import summarise
 from bot.storage.records import Event
 from tests.auxil.events import pseudonymous_events
 
@@ -140,3 +141,11 @@ async def test_the_month_so_far() -> None:
             "richieste di parlare con una persona 1, risposta mediana 5 min",
         ]
     )
+
+
+def test_the_month_says_how_many_more_languages_and_areas_there_are() -> None:
+    quarter = summarise(pseudonymous_events(), ROME, date(2026, 1, 1), date(2026, 3, 31))
+    lines = month_message(quarter, date(2026, 3, 31)).splitlines()
+    assert lines[2] == "aree: Permesso di soggiorno 5, (nessuna) 2, Cittadinanza 2 e un'altra"
+    assert lines[3] == "lingue: arabo 3, francese 3, inglese 1 e altre 3"
+    assert sum(quarter.by_language.values()) == quarter.consultations  # the rest is in the total

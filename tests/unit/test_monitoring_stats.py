@@ -8,12 +8,23 @@ import json
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from bot.content.catalog import Catalog
 from bot.monitoring.stats import NONE, BookingRow, UnansweredRow, summarise
-from bot.monitoring.tables import as_csv, as_json, as_text
+from bot.monitoring.tables import Names, as_csv, as_json, as_text, number, percent
 from tests.auxil.events import pseudonymous_events
 
 ROME = ZoneInfo("Europe/Rome")
 FIRST, LAST = date(2026, 1, 1), date(2026, 3, 31)
+NAMES = Names(
+    topics={
+        "permit_renewal": "Rinnovo del permesso di soggiorno",
+        "permit_lost": "Permesso perso o rubato",
+        "citizenship_residence": "Cittadinanza per residenza",
+        "family_reunification": "Ricongiungimento familiare",
+    },
+    services={"permit_renewal": "Rinnovo del permesso di soggiorno", "a2_test": "Test A2"},
+    offices={"luino": "Sportello di Luino", "cittiglio": "Sportello di Cittiglio"},
+)
 
 
 def test_the_quarter_in_figures() -> None:
@@ -48,11 +59,39 @@ def test_the_quarter_in_figures() -> None:
     )
 
 
-def test_one_office_keeps_online_consultations_and_drops_the_other_office() -> None:
+def test_one_office_counts_only_what_names_it_and_the_shared_rest_apart() -> None:
+    luino = summarise(pseudonymous_events(), ROME, FIRST, LAST, office="luino")
+    assert luino.consultations == 1  # the desk consultation logged in Luino
+    assert luino.by_channel == {"desk": 1}
+    assert luino.shared == 8  # read or asked online: no office's
+    assert luino.unique_users == 3  # the people of Luino's bookings
+    assert [(row.service, row.office) for row in luino.bookings] == [("permit_renewal", "luino")]
+    assert luino.unanswered == () and luino.handovers_requested == 0
+    cittiglio = summarise(pseudonymous_events(), ROME, FIRST, LAST, office="cittiglio")
+    assert (cittiglio.consultations, cittiglio.shared) == (1, 8)
+    assert cittiglio.by_channel == {"phone": 1}
+    whole = summarise(pseudonymous_events(), ROME, FIRST, LAST)
+    # The offices and the shared figures add up to the whole: nothing counted twice.
+    assert luino.consultations + cittiglio.consultations + luino.shared == whole.consultations
+    assert whole.shared == 0
+
+
+def test_one_office_says_what_its_figures_hold() -> None:
     summary = summarise(pseudonymous_events(), ROME, FIRST, LAST, office="luino")
-    assert summary.consultations == 9  # the phone call logged in Cittiglio is left out
-    assert summary.by_channel == {"telegram": 5, "whatsapp": 3, "desk": 1}
-    assert [(row.service, row.office) for row in summary.bookings] == [("permit_renewal", "luino")]
+    text = as_text(summary, NAMES)
+    lines = text.splitlines()
+    assert lines[0].endswith(", sede Sportello di Luino")
+    assert lines[1].startswith("Solo gli appuntamenti di questa sede")
+    assert "(8: quelle online" in lines[1]
+    shared = next(line for line in lines if "senza sede (online e non attribuite)" in line)
+    assert shared.split()[-1] == "8"
+    assert "Cittiglio" not in text
+    document = json.loads(as_json(summary, NAMES))
+    assert document["office"] == "luino" and "escluse" in document["office_note"]
+    totals = dict(document["tables"]["totals"]["rows"])
+    assert totals["consultazioni senza sede (online e non attribuite), escluse"] == 8
+    # Without an office there is nothing shared to leave out, and no such row.
+    assert "senza sede" not in as_text(summarise(pseudonymous_events(), ROME, FIRST, LAST))
 
 
 def test_an_empty_period_has_zeros_and_no_rates() -> None:
@@ -62,21 +101,71 @@ def test_an_empty_period_has_zeros_and_no_rates() -> None:
     assert "(nessun dato)" in as_text(summary)
 
 
-def test_csv_is_one_long_table() -> None:
-    rows = list(
-        csv.DictReader(io.StringIO(as_csv(summarise(pseudonymous_events(), ROME, FIRST, LAST))))
-    )
-    values = {(row["table"], row["key"], row["measure"]): row["value"] for row in rows}
-    assert values[("totals", "consultazioni", "valore")] == "10"
-    assert values[("totals", "utenti unici", "valore")] == "7"
-    assert values[("totals", "tempo mediano di risposta (minuti)", "valore")] == "10.0"
-    assert values[("by_month", "2026-01 / permits", "consultazioni")] == "3"
-    assert values[("bookings", "permit_renewal / luino", "tasso di assenza")] == "0.5"
-    assert values[("unanswered", "permit_lost / permits / fr", "totale")] == "2"
+def test_csv_is_for_an_italian_spreadsheet() -> None:
+    text = as_csv(summarise(pseudonymous_events(), ROME, FIRST, LAST), NAMES)
+    assert text.startswith("\ufeffSportello Immigrati — attività dal 1 gennaio 2026 al 31 marzo")
+    sections = text.removeprefix("\ufeff").split("\r\n\r\n")
+    parsed = [list(csv.reader(io.StringIO(section), delimiter=";")) for section in sections]
+    by_title = {rows[0][0]: rows[1:] for rows in parsed[1:]}
+    assert list(by_title) == [
+        "Totali",
+        "Consultazioni per area",
+        "Argomenti consultati",
+        "Consultazioni per lingua",
+        "Consultazioni per canale",
+        "Consultazioni per mese e area",
+        "Appuntamenti per servizio e sede",
+        "Domande senza risposta diretta, per argomento più vicino e lingua",
+    ]
+    totals = dict(by_title["Totali"][1:])
+    assert by_title["Totali"][0] == ["misura", "valore"]
+    assert (totals["consultazioni"], totals["utenti unici"]) == ("10", "7")
+    assert totals["tempo mediano di risposta (minuti)"] == "10,0"
+    assert by_title["Consultazioni per lingua"][1] == ["arabo", "3"]
+    assert by_title["Consultazioni per canale"][3:] == [
+        ["allo sportello", "1"],
+        ["al telefono", "1"],
+    ]
+    assert ["gennaio 2026", "Permesso di soggiorno", "3"] in by_title[
+        "Consultazioni per mese e area"
+    ]
+    bookings = by_title["Appuntamenti per servizio e sede"]
+    assert bookings[2] == [
+        "Rinnovo del permesso di soggiorno",
+        "Sportello di Luino",
+        "3",
+        "1",
+        "1",
+        "1",
+        "1",
+        "50,0%",
+        "50,0%",
+    ]
+    assert bookings[1][-2:] == ["100,0%", "0,0%"]
+    unanswered = by_title["Domande senza risposta diretta, per argomento più vicino e lingua"]
+    assert unanswered[1] == [
+        "Permesso perso o rubato",
+        "Permesso di soggiorno",
+        "francese",
+        "2",
+        "0",
+        "2",
+    ]
+    assert unanswered[2][:3] == ["(nessun argomento vicino)", "(nessuna)", "francese"]
+    for rows in parsed[1:]:
+        for row in rows[2:]:
+            assert not any(
+                value in ("permits", "permit_renewal", "luino", "ar", "desk") for value in row
+            )
+
+
+def test_csv_leaves_no_value_empty() -> None:
+    empty = as_csv(summarise([], ROME, FIRST, LAST))
+    assert "tempo mediano di risposta (minuti);\r\n" in empty
 
 
 def test_json_has_every_table() -> None:
-    document = json.loads(as_json(summarise(pseudonymous_events(), ROME, FIRST, LAST)))
+    document = json.loads(as_json(summarise(pseudonymous_events(), ROME, FIRST, LAST), NAMES))
     assert (document["from"], document["to"], document["office"]) == (
         "2026-01-01",
         "2026-03-31",
@@ -93,6 +182,7 @@ def test_json_has_every_table() -> None:
         "unanswered",
     }
     assert document["tables"]["by_language"]["rows"][0] == ["ar", 3]
+    assert document["tables"]["by_language"]["names"][0] == ["arabo"]
     assert document["tables"]["bookings"]["rows"][1] == [
         "permit_renewal",
         "luino",
@@ -104,10 +194,42 @@ def test_json_has_every_table() -> None:
         0.5,
         0.5,
     ]
+    assert document["tables"]["bookings"]["names"][1] == [
+        "Rinnovo del permesso di soggiorno",
+        "Sportello di Luino",
+    ]
+    assert document["tables"]["by_month"]["names"][0] == ["gennaio 2026", "Permesso di soggiorno"]
 
 
-def test_text_tables_print_rates_as_percentages() -> None:
-    text = as_text(summarise(pseudonymous_events(), ROME, FIRST, LAST))
-    assert text.startswith("Sportello Immigrati — attività dal 2026-01-01 al 2026-03-31\n")
-    line = next(line for line in text.splitlines() if "permit_renewal  luino" in line)
-    assert line.split()[-2:] == ["50.0%", "50.0%"]
+def test_text_tables_show_names_and_italian_numbers() -> None:
+    text = as_text(summarise(pseudonymous_events(), ROME, FIRST, LAST), NAMES)
+    assert text.startswith("Sportello Immigrati — attività dal 1 gennaio 2026 al 31 marzo 2026\n")
+    line = next(line for line in text.splitlines() if "Sportello di Luino" in line)
+    assert line.split()[:5] == ["Rinnovo", "del", "permesso", "di", "soggiorno"]
+    assert line.split()[-2:] == ["50,0%", "50,0%"]
+    assert "  tempo mediano di risposta (minuti)      10,0" in text
+    assert "  arabo " in text and "  allo sportello " in text and "  gennaio 2026 " in text
+    for identifier in (" permits ", " permit_renewal ", " luino ", " ar ", " desk "):
+        assert identifier not in text
+
+
+def test_names_fall_back_to_ids_and_name_what_is_missing() -> None:
+    names = Names()
+    assert names.of("topic", "permit_renewal") == "permit_renewal"
+    assert names.of("topic", NONE) == "(nessun argomento vicino)"
+    assert names.of("area", NONE) == "(nessuna)"
+    assert names.of("language", "xx-unknown") == "xx-unknown"
+    assert names.of("month", "2026-11") == "novembre 2026"
+
+
+def test_numbers_are_italian() -> None:
+    assert (number(1234), number(1234, grouping=False), number(0.3)) == ("1.234", "1234", "0,3")
+    assert (percent(1.0), percent(0.125)) == ("100,0%", "12,5%")
+
+
+def test_names_come_from_the_content_in_italian(catalog: Catalog) -> None:
+    names = Names.of_catalog(catalog)
+    assert names.of("office", "luino") == "Sportello di Luino"
+    assert names.of("service", "permit_renewal") == "Rinnovo del permesso"
+    assert names.of("topic", "permit_renewal") == catalog.title("permit_renewal", "it")
+    assert Names.of_catalog(None) == Names()
