@@ -386,7 +386,7 @@ def _backup(settings: Settings, destination: Path, keep: int | None) -> int:
             return 2
         destination.mkdir(parents=True, exist_ok=True)  # --keep: DEST is a folder
     try:
-        written = backup(settings.db_path, destination)
+        written = backup(settings.db_path, destination, settings.tz)
     except (BackupError, OSError) as error:
         print(f"backup failed: {error}", file=sys.stderr)
         return 1
@@ -406,9 +406,13 @@ def _restore(settings: Settings, source: Path, force: bool) -> int:
         print(f"restore refused: {error}", file=sys.stderr)
         return 1
     print(f"restored {source} to {settings.db_path}")
-    if previous is not None:
-        print(f"the database it replaced is kept as {previous}")
     print("pending migrations, if any, are applied when the bot starts")
+    if previous is not None:
+        print(
+            f"the database it replaced is kept as {previous} (readable only by this user). It "
+            "holds personal data too: once the bot runs well with the restored database "
+            f"(`sportello doctor`), delete it: rm {previous}"
+        )
     return 0
 
 
@@ -441,9 +445,10 @@ def _add_operations(commands: argparse._SubParsersAction[argparse.ArgumentParser
         "backup",
         help="copy the database safely, even while the bot runs",
         description="Copy SPORTELLO_DB to DEST with SQLite's backup API: safe while the bot "
-        "runs. DEST is a file, or a folder where a file named sportello-<UTC time>.sqlite3 is "
-        "written. With --keep N, DEST is a folder (created if need be) where only the N newest "
-        "copies are kept.",
+        "runs. DEST is a file, or a folder where a file named "
+        "sportello-YYYYMMDD-HHMMSS.sqlite3 is written (the local time of SPORTELLO_TIMEZONE). "
+        "With --keep N, DEST is a folder (created if need be) where only the N newest copies "
+        "are kept. Every copy is readable only by the user who makes it (mode 0600).",
     )
     backup.add_argument("destination", type=Path, metavar="DEST", help="a file or a folder")
     backup.add_argument(
@@ -453,8 +458,8 @@ def _add_operations(commands: argparse._SubParsersAction[argparse.ArgumentParser
         "restore",
         help="put a backup back in place of the database (stop the bot first)",
         description="Check that SRC is an intact Sportello database, then put it in place of "
-        "SPORTELLO_DB; the current database is kept as SPORTELLO_DB.bak. Refuses while the bot "
-        "has the database open.",
+        "SPORTELLO_DB; the current database is kept as SPORTELLO_DB.bak (mode 0600; delete it "
+        "once the restored database works). Refuses while the bot has the database open.",
     )
     restore.add_argument("source", type=Path, metavar="SRC", help="a backup file")
     restore.add_argument(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -30,9 +31,13 @@ def test_backup_with_retention_then_restore(tmp_path: Path) -> None:
     copies = sorted(folder.iterdir())
     assert len(copies) == 2 and copies[0].name == "sportello-20250102-000000.sqlite3"
 
+    assert stat.S_IMODE(copies[-1].stat().st_mode) == 0o600  # personal data: the owner only
+
     restored = run(tmp_path, "restore", str(copies[-1]))
     assert restored.returncode == 0, restored.stderr
-    assert (tmp_path / "data" / "bot.sqlite3.bak").exists()
+    bak = tmp_path / "data" / "bot.sqlite3.bak"
+    assert stat.S_IMODE(bak.stat().st_mode) == 0o600
+    assert f"delete it: rm {bak}" in restored.stdout
 
     refused = run(tmp_path, "restore", str(copies[0]))  # the empty file is no database
     assert refused.returncode == 1

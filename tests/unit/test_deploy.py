@@ -73,6 +73,17 @@ def test_the_nightly_backup_keeps_n_copies() -> None:
     assert timer["Install"]["WantedBy"] == ["timers.target"]
 
 
+def test_both_services_give_their_shared_folder_the_same_mode() -> None:
+    # A StateDirectory's mode is 0755 when unsaid; a unit that says another mode than the
+    # folder has gets a warning at each start, or (some systemd versions) changes the folder's
+    # mode: the backup unit must not open up the folder the bot's database lives in.
+    for name in UNITS[:2]:
+        service = unit(name)["Service"]
+        assert service["StateDirectory"] == ["sportello"], name
+        assert service["StateDirectoryMode"] == ["0750"], name
+        assert service["UMask"] == ["0027"], name
+
+
 def test_the_image_runs_unprivileged_with_a_health_check() -> None:
     dockerfile = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
     instructions = [
