@@ -22,6 +22,9 @@ from bot.storage.records import Event
 
 log = logging.getLogger("bot")
 
+#: The channels that send through the outbox (``sportello outbox retry --channel``).
+OUTBOX_CHANNELS = ("telegram", "whatsapp", "email")
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -478,4 +481,8 @@ def _add_operations(commands: argparse._SubParsersAction[argparse.ArgumentParser
         "a stopped one at its next start.",
     )
     retry.add_argument("--hours", type=float, default=24.0, help="how far back (default: 24)")
-    retry.add_argument("--channel", help="only this channel (telegram, whatsapp)")
+    retry.add_argument(
+        "--channel",
+        choices=OUTBOX_CHANNELS,
+        help="only this channel (default: all of them)",
+    )

@@ -128,3 +128,14 @@ def test_outbox_retry(tmp_path: Path) -> None:
     result = run(tmp_path, "outbox", "retry", "--hours", "48", "--channel", "whatsapp")
     assert result.returncode == 0, result.stderr
     assert "0 message(s) queued again" in result.stdout
+    bogus = run(tmp_path, "outbox", "retry", "--channel", "bogus")
+    assert bogus.returncode == 2
+    assert "invalid choice: 'bogus'" in bogus.stderr and "'email'" in bogus.stderr
+
+
+def test_the_outbox_channels_are_the_channels_that_send() -> None:
+    from bot.channels import telegram, whatsapp
+    from bot.cli import OUTBOX_CHANNELS
+    from bot.notify import email
+
+    assert set(OUTBOX_CHANNELS) == {telegram.CHANNEL, whatsapp.CHANNEL, email.CHANNEL}
