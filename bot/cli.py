@@ -440,9 +440,9 @@ def _add_operations(commands: argparse._SubParsersAction[argparse.ArgumentParser
         "doctor",
         help="check the installation: settings, content, database, disk, tokens, public address",
         description="Check the configuration, the content, the translations, the database and "
-        "its disk, the Telegram token and webhook, the Twilio account and templates, and that "
-        "PUBLIC_BASE_URL reaches the bot. Prints OK, WARN or FAIL with what to do; exits 1 if "
-        "anything failed.",
+        "its disk, the Telegram token and webhook, the staff group (the bot is in it and may "
+        "post), the Twilio account and templates, and that PUBLIC_BASE_URL reaches the bot. "
+        "Prints OK, WARN or FAIL with what to do; exits 1 if anything failed.",
     )
     backup = commands.add_parser(
         "backup",
