@@ -323,6 +323,10 @@ async def _serve(settings: Settings) -> int:
             # In JSON, uvicorn's own lines go through the root logger's JSON handler too.
             log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
         )
+        # uvicorn.Config has set its loggers up: now no query string reaches the access log.
+        from bot.ops.logs import redact_access_log
+
+        redact_access_log()
         log.info("serving on http://%s:%d (GET /healthz)", settings.host, settings.port)
         await uvicorn.Server(config).serve()
     return 0

@@ -13,7 +13,7 @@ import pytest
 from bot.app import services
 from bot.config import Settings
 from bot.core.messages import Incoming, Kind
-from bot.ops.logs import JsonFormatter
+from bot.ops.logs import AccessLogRedactor, JsonFormatter, redact_access_log, redact_path
 from bot.ops.metrics import MeteredHandler, Metrics
 from bot.storage.appointments import AppointmentStore
 from bot.storage.outbox import Outbox
@@ -157,3 +157,31 @@ async def test_assembled_channels_are_measured(tmp_path: Path, content_copy: Pat
         assert await worker.send("+390000000002", {"body": "x"}) == "SM1"
         assert bot.metrics.sent["whatsapp"] == 1
         assert "whatsapp" in bot.metrics.last_sent_at
+
+
+def test_access_lines_lose_their_query_string_and_calendar_code() -> None:
+    assert redact_path("/calendar/LU-4K7P.ics?k=abc") == "/calendar/<code>.ics"
+    assert redact_path("/calendar/LU-4K7P.ics") == "/calendar/<code>.ics"
+    assert redact_path("/healthz?k=abc&x=1") == "/healthz"
+    assert redact_path("/whatsapp") == "/whatsapp"
+    # As uvicorn logs a request: client, method, path with query, HTTP version, status.
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5555", "GET", "/calendar/LU-4K7P.ics?k=abc", "1.1", 200),
+        None,
+    )
+    assert AccessLogRedactor().filter(record) is True
+    assert record.getMessage() == '127.0.0.1:5555 - "GET /calendar/<code>.ics HTTP/1.1" 200'
+    other = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, "plain", None, None)
+    assert AccessLogRedactor().filter(other) and other.getMessage() == "plain"
+
+
+def test_the_redactor_is_installed_once() -> None:
+    access = logging.getLogger("uvicorn.access")
+    redact_access_log()
+    redact_access_log()
+    assert sum(isinstance(f, AccessLogRedactor) for f in access.filters) == 1
