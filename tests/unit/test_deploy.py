@@ -232,3 +232,21 @@ def test_the_runbook_links_resolve() -> None:
     templates = (DEPLOY / "whatsapp-templates.md").read_text(encoding="utf-8")
     for setting in ("REMINDER", "STAFF_CANCEL", "HANDOVER"):
         assert f"TWILIO_TEMPLATE_{setting}" in templates and f"TWILIO_TEMPLATE_{setting}" in runbook
+
+
+def test_a_server_installs_without_the_developers_tools() -> None:
+    makefile = (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
+    target = re.search(r"^install-prod:\n((?:\t.*\n)+)", makefile, re.MULTILINE)
+    assert target is not None
+    recipe = target.group(1)
+    assert "--editable ." in recipe and "[dev]" not in recipe and "pybabel" in recipe
+    assert "(3, 11)" in recipe  # an older Python is refused with what to do
+    runbook = (DEPLOY / "README.md").read_text(encoding="utf-8")
+    assert "make install-prod" in runbook
+    for line in runbook.splitlines():
+        if "sudo -u sportello" in line and "make install" in line:
+            assert "make install-prod" in line, line
+    assert "make install-prod" in (DEPLOY / "sportello.service").read_text(encoding="utf-8")
+    # Ubuntu 22.04's Python is 3.10: named only with the way to a 3.11.
+    if "22.04" in runbook:
+        assert "python3.11" in runbook and "PYTHON=python3.11" in runbook
