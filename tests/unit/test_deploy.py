@@ -250,3 +250,13 @@ def test_a_server_installs_without_the_developers_tools() -> None:
     # Ubuntu 22.04's Python is 3.10: named only with the way to a 3.11.
     if "22.04" in runbook:
         assert "python3.11" in runbook and "PYTHON=python3.11" in runbook
+
+
+def test_the_runbook_tells_the_monthly_report_for_both_installations() -> None:
+    runbook = (DEPLOY / "README.md").read_text(encoding="utf-8")
+    section = runbook.split("## Monthly report", 1)[1].split("\n## ", 1)[0]
+    assert "sportello report --from 2026-01-01 --to 2026-01-31 --out /var/lib/sportello/" in section
+    assert "--out /data/report-2026-01.html" in section
+    assert "compose.yaml cp bot:/data/report-2026-01.html ~/" in section
+    assert "sportello stats --from 2026-01-01 --to 2026-01-31 --format csv >" in section
+    assert "--office" in section
