@@ -118,7 +118,8 @@ async def _staff_group(chat_id: int, bot_id: object, http: JsonClient, base: str
         return fail(
             name,
             f"the bot cannot reach chat {chat_id} (TELEGRAM_STAFF_CHAT_ID): Telegram says "
-            f'"{description}", so booking notices and requests to talk to a person are lost',
+            f'"{description}": booking notices and requests to talk to a person cannot be '
+            "posted there",
             readd,
         )
     if status != 200 or not isinstance(chat, dict) or not isinstance(chat.get("result"), dict):
