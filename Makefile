@@ -5,9 +5,21 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 LANGS := it en fr ar es sq uk ur zh bn
 
-.PHONY: install run serve test lint typecheck imports pytest i18n i18n-compile content-check clean
+.PHONY: install install-prod run serve test lint typecheck imports pytest i18n i18n-compile \
+	content-check clean
 
 install: $(STAMP) i18n-compile
+
+# A server's installation (deploy/README.md): the program and its compiled translations in .venv,
+# without the developers' tools (ruff, mypy, pytest, playwright). Run it again after every update.
+install-prod:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
+		echo "Sportello needs Python 3.11 or newer: rm -rf $(VENV), then" \
+			"make install-prod PYTHON=python3.11"; exit 1; }
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --editable .
+	$(BIN)/pybabel --quiet compile --domain messages --directory locales
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -22,6 +22,9 @@ from bot.storage.records import Event
 
 log = logging.getLogger("bot")
 
+#: The channels that send through the outbox (``sportello outbox retry --channel``).
+OUTBOX_CHANNELS = ("telegram", "whatsapp", "email")
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -326,6 +329,10 @@ async def _serve(settings: Settings) -> int:
             # In JSON, uvicorn's own lines go through the root logger's JSON handler too.
             log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
         )
+        # uvicorn.Config has set its loggers up: now no query string reaches the access log.
+        from bot.ops.logs import redact_access_log
+
+        redact_access_log()
         log.info("serving on http://%s:%d (GET /healthz)", settings.host, settings.port)
         await uvicorn.Server(config).serve()
     return 0
@@ -392,7 +399,7 @@ def _backup(settings: Settings, destination: Path, keep: int | None) -> int:
             return 2
         destination.mkdir(parents=True, exist_ok=True)  # --keep: DEST is a folder
     try:
-        written = backup(settings.db_path, destination)
+        written = backup(settings.db_path, destination, settings.tz)
     except (BackupError, OSError) as error:
         print(f"backup failed: {error}", file=sys.stderr)
         return 1
@@ -412,9 +419,13 @@ def _restore(settings: Settings, source: Path, force: bool) -> int:
         print(f"restore refused: {error}", file=sys.stderr)
         return 1
     print(f"restored {source} to {settings.db_path}")
-    if previous is not None:
-        print(f"the database it replaced is kept as {previous}")
     print("pending migrations, if any, are applied when the bot starts")
+    if previous is not None:
+        print(
+            f"the database it replaced is kept as {previous} (readable only by this user). It "
+            "holds personal data too: once the bot runs well with the restored database "
+            f"(`sportello doctor`), delete it: rm {previous}"
+        )
     return 0
 
 
@@ -439,17 +450,18 @@ def _add_operations(commands: argparse._SubParsersAction[argparse.ArgumentParser
         "doctor",
         help="check the installation: settings, content, database, disk, tokens, public address",
         description="Check the configuration, the content, the translations, the database and "
-        "its disk, the Telegram token and webhook, the Twilio account and templates, and that "
-        "PUBLIC_BASE_URL reaches the bot. Prints OK, WARN or FAIL with what to do; exits 1 if "
-        "anything failed.",
+        "its disk, the Telegram token and webhook, the staff group (the bot is in it and may "
+        "post), the Twilio account and templates, and that PUBLIC_BASE_URL reaches the bot. "
+        "Prints OK, WARN or FAIL with what to do; exits 1 if anything failed.",
     )
     backup = commands.add_parser(
         "backup",
         help="copy the database safely, even while the bot runs",
         description="Copy SPORTELLO_DB to DEST with SQLite's backup API: safe while the bot "
-        "runs. DEST is a file, or a folder where a file named sportello-<UTC time>.sqlite3 is "
-        "written. With --keep N, DEST is a folder (created if need be) where only the N newest "
-        "copies are kept.",
+        "runs. DEST is a file, or a folder where a file named "
+        "sportello-YYYYMMDD-HHMMSS.sqlite3 is written (the local time of SPORTELLO_TIMEZONE). "
+        "With --keep N, DEST is a folder (created if need be) where only the N newest copies "
+        "are kept. Every copy is readable only by the user who makes it (mode 0600).",
     )
     backup.add_argument("destination", type=Path, metavar="DEST", help="a file or a folder")
     backup.add_argument(
@@ -459,8 +471,8 @@ def _add_operations(commands: argparse._SubParsersAction[argparse.ArgumentParser
         "restore",
         help="put a backup back in place of the database (stop the bot first)",
         description="Check that SRC is an intact Sportello database, then put it in place of "
-        "SPORTELLO_DB; the current database is kept as SPORTELLO_DB.bak. Refuses while the bot "
-        "has the database open.",
+        "SPORTELLO_DB; the current database is kept as SPORTELLO_DB.bak (mode 0600; delete it "
+        "once the restored database works). Refuses while the bot has the database open.",
     )
     restore.add_argument("source", type=Path, metavar="SRC", help="a backup file")
     restore.add_argument(
@@ -479,4 +491,8 @@ def _add_operations(commands: argparse._SubParsersAction[argparse.ArgumentParser
         "a stopped one at its next start.",
     )
     retry.add_argument("--hours", type=float, default=24.0, help="how far back (default: 24)")
-    retry.add_argument("--channel", help="only this channel (telegram, whatsapp)")
+    retry.add_argument(
+        "--channel",
+        choices=OUTBOX_CHANNELS,
+        help="only this channel (default: all of them)",
+    )

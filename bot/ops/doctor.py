@@ -16,7 +16,7 @@ import aiohttp
 
 from bot.config import ConfigError, Settings
 from bot.ops import local_checks, remote_checks
-from bot.ops.checks import RUNBOOK, Check, Status, fail, ok
+from bot.ops.checks import RUNBOOK, Check, Status, fail, ok, warn
 
 __all__ = ["Check", "Status", "report", "run_checks"]
 
@@ -47,6 +47,15 @@ async def run_checks(
     if checks[-1].status is not Status.FAIL and settings.db_path.exists():
         checks.append(local_checks.outbox(settings))
     checks.append(local_checks.disk(settings))
+    if not settings.telegram_bot_token and not settings.whatsapp_enabled:
+        checks.append(
+            warn(
+                "channels",
+                "no Telegram or WhatsApp configured: only the terminal chat works",
+                "set TELEGRAM_BOT_TOKEN, or the TWILIO_ settings for WhatsApp, then start the "
+                f"bot ({RUNBOOK}, sections 1 and 3)",
+            )
+        )
     secrets = [settings.telegram_bot_token or "", settings.twilio_auth_token or ""]
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=http_seconds)) as session:
         http = remote_checks.JsonClient(session, secrets)

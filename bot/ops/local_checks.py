@@ -62,7 +62,8 @@ def translations(settings: Settings) -> Check:
         return fail(
             "translations",
             "not compiled: " + ", ".join(missing),
-            "run `make install` (or `pybabel compile -d locales`) after every update",
+            "run `make install-prod` (developers: `make install`), or `pybabel compile -d "
+            "locales`, after every update",
         )
     return ok("translations", f"{len(sources)} languages compiled")
 

@@ -47,6 +47,16 @@ class Metrics:
         self.send_errors: defaultdict[str, int] = defaultdict(int)
         self.last_sent_at: dict[str, float] = {}
         self.latency: defaultdict[str, _Histogram] = defaultdict(_Histogram)
+        #: Channels that send through the outbox: their series exist from the start, at zero.
+        self.outbox_channels: set[str] = set()
+
+    def expect(self, *channels: str) -> None:
+        """Give these outbox channels zero-valued series now, before their first message:
+        a graph or an alert then sees 0 rather than no data (and a counter's first rise)."""
+        for channel in channels:
+            self.outbox_channels.add(channel)
+            self.sent.setdefault(channel, 0)
+            self.send_errors.setdefault(channel, 0)
 
     def message_sent(self, channel: str) -> None:
         self.sent[channel] += 1
@@ -78,6 +88,10 @@ class Metrics:
             worker = getattr(channel, "worker", None)
             if worker is not None:
                 worker.send = self.metered_sender(worker.channel, worker.send)
+                self.expect(worker.channel)
+                # A channel users write to: what it receives and answers counts from zero too.
+                self.received.setdefault(worker.channel, 0)
+                self.replies.setdefault(worker.channel, 0)
 
     async def render(self, database: Database | None) -> str:
         """The Prometheus text exposition of everything known now."""
@@ -101,6 +115,8 @@ class Metrics:
             lines.append(f'{name}_count{{channel="{channel}"}} {histogram.count}')
         if database is not None:
             states = await outbox_states(database)
+            for channel in self.outbox_channels:
+                states.setdefault(channel, OutboxState(channel))
             _outbox(lines, states.values())
             bookings = await bookings_by_status(database)
             name = "sportello_bookings"

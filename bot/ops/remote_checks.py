@@ -92,7 +92,72 @@ async def telegram(settings: Settings, http: JsonClient) -> list[Check]:
                 "TELEGRAM_STAFF_CHAT_ID",
             )
         )
+    else:
+        bot_id = body["result"].get("id")
+        checks.append(await _staff_group(settings.telegram_staff_chat_id, bot_id, http, base))
     return checks
+
+
+#: The bot's statuses in a chat that let it post (a restricted member only if allowed to).
+_MEMBER_STATUSES = ("creator", "administrator", "member", "restricted")
+
+
+async def _staff_group(chat_id: int, bot_id: object, http: JsonClient, base: str) -> Check:
+    """Whether the bot is in the chat TELEGRAM_STAFF_CHAT_ID names and may post there."""
+    name = "staff group"
+    readd = (
+        "a staff member (one of TELEGRAM_STAFF_USER_IDS) adds the bot to the staff group: it "
+        "answers with the group's id; put that in TELEGRAM_STAFF_CHAT_ID and restart the bot"
+    )
+    answer = await http.get(f"{base}/getChat?chat_id={chat_id}")
+    if isinstance(answer, str):
+        return warn(name, f"could not ask Telegram about chat {chat_id}: {answer}", "try again")
+    status, chat = answer
+    description = _description(chat)
+    if status in (400, 403):
+        return fail(
+            name,
+            f"the bot cannot reach chat {chat_id} (TELEGRAM_STAFF_CHAT_ID): Telegram says "
+            f'"{description}": booking notices and requests to talk to a person cannot be '
+            "posted there",
+            readd,
+        )
+    if status != 200 or not isinstance(chat, dict) or not isinstance(chat.get("result"), dict):
+        return warn(name, f"unexpected answer {status} from getChat", "try again later")
+    found = chat["result"]
+    if found.get("type") not in ("group", "supergroup"):
+        return warn(
+            name,
+            f"chat {chat_id} is a {found.get('type', 'chat')}, not a group",
+            "staff notices should go to the staff's group: " + readd,
+        )
+    title = f'"{found.get("title") or chat_id}"'
+    answer = await http.get(f"{base}/getChatMember?chat_id={chat_id}&user_id={bot_id}")
+    if isinstance(answer, str) or answer[0] != 200 or not isinstance(answer[1], dict):
+        return warn(
+            name,
+            f"the bot finds the group {title}, but could not check that it may post there",
+            "try again; `/status` in the group shows whether the bot answers",
+        )
+    member = answer[1].get("result") or {}
+    role = str(member.get("status", "?"))
+    if role not in _MEMBER_STATUSES or member.get("is_member") is False:
+        return fail(name, f"the bot is no longer in the group {title} ({role})", readd)
+    if role == "restricted" and not member.get("can_send_messages", False):
+        return fail(
+            name,
+            f"the bot is in the group {title} but may not send messages there",
+            "in the group's settings (Permissions, or the bot's exceptions), let the bot send "
+            "messages, or make it an administrator",
+        )
+    return ok(name, f"the bot is in the group {title} ({role}) and may post there")
+
+
+def _description(body: object) -> str:
+    """Telegram's own words for an error answer."""
+    if isinstance(body, dict) and body.get("description"):
+        return str(body["description"])
+    return "no reason given"
 
 
 async def _webhook(settings: Settings, http: JsonClient, base: str) -> Check:

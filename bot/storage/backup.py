@@ -4,6 +4,9 @@ A backup is taken with SQLite's online backup API while the bot keeps running: i
 readers never block the writer, and copying every page in one step reads one consistent
 snapshot (a step-by-step copy would restart each time the bot writes). A restore refuses a file
 that is not a healthy Sportello database, and refuses to run while the bot holds the database.
+
+Every file made here (a backup, a restored database, the ``.bak`` a restore leaves) holds
+personal data and is readable by its owner only (mode 0600), from the moment it is created.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import contextlib
 import os
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 from bot.storage.migrations import MIGRATIONS
@@ -22,6 +25,8 @@ from bot.storage.migrations import MIGRATIONS
 _REQUIRED_TABLES = frozenset({"sessions", "outbox"})
 #: Names of timestamped backups in a folder, as ``sportello backup --keep N FOLDER`` writes them.
 BACKUP_PREFIX, BACKUP_SUFFIX = "sportello-", ".sqlite3"
+#: The mode of every copy: the owner (the bot's user) reads and writes it, nobody else.
+PRIVATE_MODE = 0o600
 
 
 class BackupError(Exception):
@@ -102,8 +107,13 @@ def in_use(path: Path) -> bool:
 
 
 def _copy(source: Path, target: Path) -> None:
-    """Copy a database with the backup API into a new file, flushed to disk."""
+    """Copy a database with the backup API into a new private file, flushed to disk."""
     target.unlink(missing_ok=True)
+    # Created empty and private before SQLite opens it (an empty file is an empty database):
+    # the copy is never readable by others, not even for a moment. SQLite gives its journal
+    # the database file's mode.
+    os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_MODE))
+    target.chmod(PRIVATE_MODE)  # exactly 0600, whatever the umask
     source_connection = sqlite3.connect(source, timeout=30)
     try:
         target_connection = sqlite3.connect(target, isolation_level=None)
@@ -131,21 +141,23 @@ def _sync_folder(folder: Path) -> None:
             os.close(descriptor)
 
 
-def backup_file_name(now: datetime | None = None) -> str:
-    stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
+def backup_file_name(now: datetime | None = None, tz: tzinfo = UTC) -> str:
+    """``sportello-YYYYMMDD-HHMMSS.sqlite3``, the wall-clock time in ``tz``."""
+    stamp = (now or datetime.now(tz)).astimezone(tz).strftime("%Y%m%d-%H%M%S")
     return f"{BACKUP_PREFIX}{stamp}{BACKUP_SUFFIX}"
 
 
-def backup(source: Path, destination: Path) -> Path:
+def backup(source: Path, destination: Path, tz: tzinfo = UTC) -> Path:
     """Copy the live database to ``destination`` (a file, or a folder for a timestamped name).
 
-    The copy is written beside its destination under a temporary name, checked, then renamed:
-    a destination file is never left half written.
+    A name made for a folder carries the time of day in ``tz`` (the command passes
+    SPORTELLO_TIMEZONE). The copy is written beside its destination under a temporary name,
+    checked, then renamed: a destination file is never left half written.
     """
     if not source.is_file():
         raise BackupError(f"there is no database at {source} (SPORTELLO_DB)")
     if destination.is_dir():
-        destination = destination / backup_file_name()
+        destination = destination / backup_file_name(tz=tz)
     destination.parent.mkdir(parents=True, exist_ok=True)
     partial = destination.with_name(destination.name + ".partial")
     try:
@@ -173,7 +185,8 @@ def restore(source: Path, target: Path, force: bool = False) -> Path | None:
     """Put the backup ``source`` in place of the database ``target``.
 
     The current database, if any, is kept as ``<target>.bak``; returns that path (or None).
-    Refuses while the bot has the database open, unless ``force``.
+    Both files are private (0600). Refuses while the bot has the database open, unless
+    ``force``.
     """
     inspect(source)
     if not force and in_use(target):
@@ -203,6 +216,6 @@ def restore(source: Path, target: Path, force: bool = False) -> Path | None:
     return previous
 
 
-async def backup_async(source: Path, destination: Path) -> Path:
+async def backup_async(source: Path, destination: Path, tz: tzinfo = UTC) -> Path:
     """:func:`backup` in a worker thread, so a running event loop keeps serving."""
-    return await asyncio.to_thread(backup, source, destination)
+    return await asyncio.to_thread(backup, source, destination, tz)

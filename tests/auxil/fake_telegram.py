@@ -23,6 +23,15 @@ BOT_ID = 7_000_000
 BOT_USERNAME = "sportello_test_bot"
 
 
+class ApiError(Exception):
+    """An error answer of the Bot API, such as 400 "Bad Request: chat not found"."""
+
+    def __init__(self, code: int, description: str) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+
+
 @dataclass
 class Call:
     method: str
@@ -42,6 +51,10 @@ class FakeTelegram:
     unavailable: bool = False  # every call answered 502, as during an outage
     webhook_url: str = ""  # what setWebhook registered, as getWebhookInfo reports it
     webhook_error: str = ""  # getWebhookInfo's last_error_message
+    # The chats the bot is in, with its status there as getChatMember tells it ("member",
+    # "administrator", "restricted" (may not send), "left", "kicked"); getChat and
+    # getChatMember answer 400 "chat not found" for any other chat.
+    chats: dict[int, str] = field(default_factory=dict)
     _next_update_id: int = 1
     _next_message_id: int = 1
     _new_update: asyncio.Event = field(default_factory=asyncio.Event)
@@ -72,7 +85,14 @@ class FakeTelegram:
                 },
                 status_code=429,
             )
-        result = await self._result(method, params)
+        try:
+            result = await self._result(method, params)
+        except ApiError as error:
+            self._record(Call(f"{method}:{error.code}", params))
+            return JSONResponse(
+                {"ok": False, "error_code": error.code, "description": error.description},
+                status_code=error.code,
+            )
         if method != "getUpdates":
             self._record(Call(method, params, result))
         return JSONResponse({"ok": True, "result": result})
@@ -113,6 +133,8 @@ class FakeTelegram:
                 "from": {"id": BOT_ID, "is_bot": True, "first_name": "Sportello"},
                 "text": params.get("text", ""),
             }
+        if method in ("getChat", "getChatMember"):
+            return self._chat(method, params)
         if method == "setWebhook":
             self.webhook_url = str(params.get("url") or "")
         if method == "deleteWebhook":
@@ -128,6 +150,25 @@ class FakeTelegram:
                 info["last_error_message"] = self.webhook_error
             return info
         return True  # setWebhook, deleteWebhook, setMyCommands, answerCallbackQuery, leaveChat...
+
+    def _chat(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        try:
+            chat_id = int(params.get("chat_id", ""))
+        except ValueError:
+            raise ApiError(400, "Bad Request: chat not found") from None
+        if chat_id not in self.chats:
+            raise ApiError(400, "Bad Request: chat not found")
+        if method == "getChat":
+            kind = "supergroup" if str(chat_id).startswith("-100") else "group"
+            return {"id": chat_id, "type": kind, "title": "Sportello staff"}
+        if int(params.get("user_id") or 0) != BOT_ID:
+            raise ApiError(400, "Bad Request: user not found")
+        status = self.chats[chat_id]
+        bot = {"id": BOT_ID, "is_bot": True, "first_name": "Sportello", "username": BOT_USERNAME}
+        member: dict[str, Any] = {"status": status, "user": bot}
+        if status == "restricted":
+            member |= {"is_member": True, "can_send_messages": False}
+        return member
 
     def queue(self, update: dict[str, Any]) -> dict[str, Any]:
         """Give ``update`` an id and make it available to getUpdates."""
@@ -155,11 +196,17 @@ class FakeTelegram:
 
 
 async def _params(request: Request) -> dict[str, Any]:
-    """PTB sends form fields whose values are JSON (or plain strings), or a JSON body."""
+    """PTB sends form fields whose values are JSON (or plain strings), or a JSON body; a GET
+    (as ``sportello doctor`` makes) has them in its query string."""
     if request.headers.get("content-type", "").startswith("application/json"):
         body = await request.body()
         return dict(json.loads(body)) if body else {}
     params: dict[str, Any] = {}
+    for key, text in request.query_params.items():
+        try:
+            params[key] = json.loads(text)
+        except ValueError:
+            params[key] = text
     async with request.form() as form:  # closes the uploaded files' temporary storage
         for key, value in form.items():
             if not isinstance(value, str):

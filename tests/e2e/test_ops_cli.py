@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.auxil.fake_telegram import free_port as _free_port
 from tests.e2e.test_cli import run
@@ -30,9 +32,13 @@ def test_backup_with_retention_then_restore(tmp_path: Path) -> None:
     copies = sorted(folder.iterdir())
     assert len(copies) == 2 and copies[0].name == "sportello-20250102-000000.sqlite3"
 
+    assert stat.S_IMODE(copies[-1].stat().st_mode) == 0o600  # personal data: the owner only
+
     restored = run(tmp_path, "restore", str(copies[-1]))
     assert restored.returncode == 0, restored.stderr
-    assert (tmp_path / "data" / "bot.sqlite3.bak").exists()
+    bak = tmp_path / "data" / "bot.sqlite3.bak"
+    assert stat.S_IMODE(bak.stat().st_mode) == 0o600
+    assert f"delete it: rm {bak}" in restored.stdout
 
     refused = run(tmp_path, "restore", str(copies[0]))  # the empty file is no database
     assert refused.returncode == 1
@@ -70,12 +76,14 @@ def test_doctor_exit_codes(tmp_path: Path) -> None:
     assert "Traceback" not in broken.stderr
 
 
-def test_serve_with_json_logs_and_metrics(tmp_path: Path) -> None:
+def _serve(tmp_path: Path, *paths: str, log_format: str) -> tuple[dict[str, str], str]:
+    """Run `sportello serve`, GET each path, stop it with SIGTERM; (bodies, everything logged)."""
     port = _free_port()
     environment = {
         "PATH": os.environ.get("PATH", ""),
         "SPORTELLO_DB": str(tmp_path / "bot.sqlite3"),
-        "SPORTELLO_LOG_FORMAT": "json",
+        "SPORTELLO_LOG_FORMAT": log_format,
+        "SPORTELLO_LOG_LEVEL": "INFO",
         "HOST": "127.0.0.1",
         "PORT": str(port),
     }
@@ -83,37 +91,63 @@ def test_serve_with_json_logs_and_metrics(tmp_path: Path) -> None:
         [sys.executable, "-m", "bot", "serve"],
         cwd=tmp_path,
         env=environment,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+    bodies: dict[str, str] = {}
     try:
         deadline = time.monotonic() + 30
-        metrics = None
         while time.monotonic() < deadline and process.poll() is None:
             try:
-                metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=1)
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
                 break
             except httpx.TransportError:
                 time.sleep(0.1)
-        assert metrics is not None and metrics.status_code == 200
-        assert "# TYPE sportello_bookings gauge" in metrics.text
-        health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).json()
-        assert health["channels"] == {}  # no channel configured
+        for path in paths:
+            response = httpx.get(f"http://127.0.0.1:{port}{path}", timeout=5)
+            bodies[path] = f"{response.status_code} {response.text}"
     finally:
         process.send_signal(signal.SIGTERM)
         try:
-            _, errors = process.communicate(timeout=15)
+            output, errors = process.communicate(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
-            _, errors = process.communicate()
-    assert process.returncode == 0
+            output, errors = process.communicate()
+    assert process.returncode == 0, errors
+    return bodies, output + errors
+
+
+def test_serve_with_json_logs_and_metrics(tmp_path: Path) -> None:
+    bodies, logged = _serve(tmp_path, "/metrics", "/healthz", log_format="json")
+    assert bodies["/metrics"].startswith("200 ")
+    assert "# TYPE sportello_bookings gauge" in bodies["/metrics"]
+    health = json.loads(bodies["/healthz"].split(" ", 1)[1])
+    assert health["channels"] == {}  # no channel configured
     # Every log line is JSON (a stray warning of Python's own would not be a log line).
-    assert not [line for line in errors.splitlines() if line[:4].isdigit() or "INFO:" in line]
-    lines = [json.loads(line) for line in errors.splitlines() if line.startswith("{")]
+    assert not [line for line in logged.splitlines() if line[:4].isdigit() or "INFO:" in line]
+    lines = [json.loads(line) for line in logged.splitlines() if line.startswith("{")]
     messages = [entry["message"] for entry in lines]
     assert any(message.startswith("serving on http://127.0.0.1") for message in messages)
     assert any(entry["logger"].startswith("uvicorn") for entry in lines)
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_the_access_log_keeps_no_query_string_nor_calendar_link(
+    tmp_path: Path, log_format: str
+) -> None:
+    # A calendar link works for whoever holds it: neither its key nor its code is logged.
+    link = "/calendar/LU-4K7P.ics?k=s3cr3t-k3y"
+    _, logged = _serve(tmp_path, "/healthz?probe=s3cr3t-k3y", link, log_format=log_format)
+    lines = [
+        json.loads(line)["message"] if line.startswith("{") else line
+        for line in logged.splitlines()
+    ]
+    access = [line for line in lines if '"GET ' in line]
+    assert len(access) >= 2, logged  # the access log is on, one line a request
+    assert any('"GET /healthz HTTP/1.1" 200' in line for line in access), access
+    assert any('"GET /calendar/<code>.ics HTTP/1.1" 404' in line for line in access), access
+    assert "s3cr3t" not in logged and "LU-4K7P" not in logged
 
 
 def test_outbox_retry(tmp_path: Path) -> None:
@@ -123,3 +157,14 @@ def test_outbox_retry(tmp_path: Path) -> None:
     result = run(tmp_path, "outbox", "retry", "--hours", "48", "--channel", "whatsapp")
     assert result.returncode == 0, result.stderr
     assert "0 message(s) queued again" in result.stdout
+    bogus = run(tmp_path, "outbox", "retry", "--channel", "bogus")
+    assert bogus.returncode == 2
+    assert "invalid choice: 'bogus'" in bogus.stderr and "'email'" in bogus.stderr
+
+
+def test_the_outbox_channels_are_the_channels_that_send() -> None:
+    from bot.channels import telegram, whatsapp
+    from bot.cli import OUTBOX_CHANNELS
+    from bot.notify import email
+
+    assert set(OUTBOX_CHANNELS) == {telegram.CHANNEL, whatsapp.CHANNEL, email.CHANNEL}

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
+import stat
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.storage.backup import (
+    PRIVATE_MODE,
     BackupError,
     backup,
     backup_async,
+    backup_file_name,
     in_use,
     inspect,
     prune,
@@ -149,3 +155,49 @@ def test_prune_keeps_the_newest(tmp_path: Path) -> None:
         "sportello-20260102-010000.sqlite3",
         "sportello-20260103-010000.sqlite3",
     ]
+
+
+async def test_copies_and_the_bak_are_private_whatever_the_umask(tmp_path: Path) -> None:
+    live = tmp_path / "live.sqlite3"
+    async with Database(live):
+        pass
+    _backup_and_restore_under_a_loose_umask(live)
+
+
+def _backup_and_restore_under_a_loose_umask(live: Path) -> None:
+    tmp_path = live.parent
+    live.chmod(0o644)
+    previous_umask = os.umask(0o022)  # a shell's usual umask: new files would be 0644
+    try:
+        folder_copy = backup(live, tmp_path)
+        named_copy = backup(live, tmp_path / "copy.sqlite3")
+        bak = restore(named_copy, live)
+    finally:
+        os.umask(previous_umask)
+    assert bak is not None
+    for path in (folder_copy, named_copy, live, bak):
+        assert stat.S_IMODE(path.stat().st_mode) == PRIVATE_MODE == 0o600, path
+    assert not list(tmp_path.glob("*.partial")) and not list(tmp_path.glob("*.restoring"))
+
+
+def test_backup_names_carry_the_local_time_of_the_given_zone() -> None:
+    night = datetime(2026, 1, 1, 1, 30, tzinfo=UTC)  # 02:30 in Rome (winter)
+    assert backup_file_name(night) == "sportello-20260101-013000.sqlite3"
+    assert backup_file_name(night, ZoneInfo("Europe/Rome")) == "sportello-20260101-023000.sqlite3"
+    summer = datetime(2026, 7, 1, 0, 30, tzinfo=UTC)
+    assert backup_file_name(summer, ZoneInfo("Europe/Rome")) == "sportello-20260701-023000.sqlite3"
+
+
+async def test_a_backup_into_a_folder_is_named_by_the_zone_it_is_given(tmp_path: Path) -> None:
+    live = tmp_path / "live.sqlite3"
+    async with Database(live):
+        pass
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    zone = ZoneInfo("Pacific/Kiritimati")  # UTC+14: its time of day is never UTC's
+    before = datetime.now(zone)
+    copy = backup(live, folder, zone)
+    after = datetime.now(zone)
+    stamp = copy.name.removeprefix("sportello-").removesuffix(".sqlite3")
+    made = datetime.strptime(stamp, "%Y%m%d-%H%M%S").replace(tzinfo=zone)
+    assert before.replace(microsecond=0) <= made <= after

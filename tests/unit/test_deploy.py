@@ -73,6 +73,17 @@ def test_the_nightly_backup_keeps_n_copies() -> None:
     assert timer["Install"]["WantedBy"] == ["timers.target"]
 
 
+def test_both_services_give_their_shared_folder_the_same_mode() -> None:
+    # A StateDirectory's mode is 0755 when unsaid; a unit that says another mode than the
+    # folder has gets a warning at each start, or (some systemd versions) changes the folder's
+    # mode: the backup unit must not open up the folder the bot's database lives in.
+    for name in UNITS[:2]:
+        service = unit(name)["Service"]
+        assert service["StateDirectory"] == ["sportello"], name
+        assert service["StateDirectoryMode"] == ["0750"], name
+        assert service["UMask"] == ["0027"], name
+
+
 def test_the_image_runs_unprivileged_with_a_health_check() -> None:
     dockerfile = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
     instructions = [
@@ -221,3 +232,31 @@ def test_the_runbook_links_resolve() -> None:
     templates = (DEPLOY / "whatsapp-templates.md").read_text(encoding="utf-8")
     for setting in ("REMINDER", "STAFF_CANCEL", "HANDOVER"):
         assert f"TWILIO_TEMPLATE_{setting}" in templates and f"TWILIO_TEMPLATE_{setting}" in runbook
+
+
+def test_a_server_installs_without_the_developers_tools() -> None:
+    makefile = (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
+    target = re.search(r"^install-prod:\n((?:\t.*\n)+)", makefile, re.MULTILINE)
+    assert target is not None
+    recipe = target.group(1)
+    assert "--editable ." in recipe and "[dev]" not in recipe and "pybabel" in recipe
+    assert "(3, 11)" in recipe  # an older Python is refused with what to do
+    runbook = (DEPLOY / "README.md").read_text(encoding="utf-8")
+    assert "make install-prod" in runbook
+    for line in runbook.splitlines():
+        if "sudo -u sportello" in line and "make install" in line:
+            assert "make install-prod" in line, line
+    assert "make install-prod" in (DEPLOY / "sportello.service").read_text(encoding="utf-8")
+    # Ubuntu 22.04's Python is 3.10: named only with the way to a 3.11.
+    if "22.04" in runbook:
+        assert "python3.11" in runbook and "PYTHON=python3.11" in runbook
+
+
+def test_the_runbook_tells_the_monthly_report_for_both_installations() -> None:
+    runbook = (DEPLOY / "README.md").read_text(encoding="utf-8")
+    section = runbook.split("## Monthly report", 1)[1].split("\n## ", 1)[0]
+    assert "sportello report --from 2026-01-01 --to 2026-01-31 --out /var/lib/sportello/" in section
+    assert "--out /data/report-2026-01.html" in section
+    assert "compose.yaml cp bot:/data/report-2026-01.html ~/" in section
+    assert "sportello stats --from 2026-01-01 --to 2026-01-31 --format csv >" in section
+    assert "--office" in section

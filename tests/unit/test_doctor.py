@@ -15,12 +15,13 @@ from bot.config import Settings
 from bot.ops.doctor import Check, Status, report, run_checks
 from bot.storage.db import Database
 from bot.web import create_web_app
-from tests.auxil.fake_telegram import BOT_USERNAME, FakeTelegram, free_port, serve
+from tests.auxil.fake_telegram import BOT_ID, BOT_USERNAME, FakeTelegram, free_port, serve
 from tests.auxil.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
 from tests.conftest import FIXTURE_CONTENT, LOCALES
 
 TEMPLATE = "HX" + "0" * 32
 WEBHOOK = "https://sportello.example.org/telegram"
+STAFF_CHAT = -1001234567890
 
 
 @dataclass
@@ -41,6 +42,7 @@ class World:
 async def world(tmp_path: Path) -> AsyncIterator[World]:
     telegram, twilio = FakeTelegram(), FakeTwilio()
     telegram.webhook_url = WEBHOOK
+    telegram.chats[STAFF_CHAT] = "administrator"
     database = tmp_path / "data" / "bot.sqlite3"
     settings = Settings(db_path=database, content_dir=FIXTURE_CONTENT, locales_dir=LOCALES)
     async with (
@@ -60,7 +62,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
                 "TELEGRAM_BOT_TOKEN": telegram.token,
                 "TELEGRAM_API_URL": telegram_url,
                 "TELEGRAM_WEBHOOK_URL": WEBHOOK,
-                "TELEGRAM_STAFF_CHAT_ID": "-1001234567890",
+                "TELEGRAM_STAFF_CHAT_ID": str(STAFF_CHAT),
                 "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
                 "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
                 "TWILIO_WHATSAPP_FROM": SENDER,
@@ -88,6 +90,7 @@ async def test_a_good_installation_passes(world: World) -> None:
         "disk space",
         "telegram",
         "telegram webhook",
+        "staff group",
         "whatsapp",
         "whatsapp templates",
         "public address",
@@ -141,6 +144,29 @@ async def test_webhook_problems_are_warnings(world: World) -> None:
     checks = await world.checks(TELEGRAM_WEBHOOK_URL="")  # long polling, a webhook left over
     assert checks["telegram webhook"].status is Status.WARN
     assert "long polling" in checks["telegram webhook"].detail
+
+
+async def test_a_staff_group_the_bot_cannot_post_to_fails(world: World) -> None:
+    checks = await world.checks()
+    assert checks["staff group"].status is Status.OK
+    assert '"Sportello staff" (administrator)' in checks["staff group"].detail
+    elsewhere = "-1009999999999"  # a typo, or the id of a group the bot never joined
+    checks = await world.checks(TELEGRAM_STAFF_CHAT_ID=elsewhere)
+    group = checks["staff group"]
+    assert group.status is Status.FAIL
+    assert elsewhere in group.detail and "chat not found" in group.detail
+    assert "TELEGRAM_STAFF_CHAT_ID" in group.fix
+    code, text = _printed(checks)
+    assert code == 1 and world.env["TELEGRAM_BOT_TOKEN"] not in text
+    world.telegram.chats[STAFF_CHAT] = "restricted"  # muted by an administrator
+    group = (await world.checks())["staff group"]
+    assert group.status is Status.FAIL and "may not send messages" in group.detail
+    world.telegram.chats[STAFF_CHAT] = "kicked"
+    group = (await world.checks())["staff group"]
+    assert group.status is Status.FAIL and "no longer in the group" in group.detail
+    world.telegram.chats[STAFF_CHAT] = "member"
+    assert (await world.checks())["staff group"].status is Status.OK
+    assert world.telegram.calls_to("getChatMember")[-1].params["user_id"] == BOT_ID
 
 
 async def test_missing_staff_group_and_templates_are_warnings(world: World) -> None:
@@ -212,6 +238,17 @@ async def test_nothing_configured_is_fine_for_the_terminal_chat(tmp_path: Path) 
     assert by_name["telegram"].status is Status.OK and "off" in by_name["telegram"].detail
     assert by_name["whatsapp"].status is Status.OK and "off" in by_name["whatsapp"].detail
     assert by_name["public address"].status is Status.OK
+    channels = by_name["channels"]
+    assert channels.status is Status.WARN
+    assert channels.detail == "no Telegram or WhatsApp configured: only the terminal chat works"
+    assert "TELEGRAM_BOT_TOKEN" in channels.fix
+    assert report(checks, io.StringIO()) == 0  # a warning: the terminal chat is an installation
+
+
+async def test_one_channel_is_enough_for_no_channel_warning(world: World) -> None:
+    for off in ({"TELEGRAM_BOT_TOKEN": ""}, {"TWILIO_ACCOUNT_SID": ""}):
+        checks = await world.checks(**off)
+        assert "channels" not in checks, off
 
 
 async def test_a_public_address_that_redirects_or_reports_a_problem_fails(tmp_path: Path) -> None:

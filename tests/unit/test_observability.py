@@ -13,9 +13,10 @@ import pytest
 from bot.app import services
 from bot.config import Settings
 from bot.core.messages import Incoming, Kind
-from bot.ops.logs import JsonFormatter
+from bot.ops.logs import AccessLogRedactor, JsonFormatter, redact_access_log, redact_path
 from bot.ops.metrics import MeteredHandler, Metrics
 from bot.storage.appointments import AppointmentStore
+from bot.storage.db import Database
 from bot.storage.outbox import Outbox
 from bot.web import create_web_app
 from tests.conftest import LOCALES
@@ -157,3 +158,67 @@ async def test_assembled_channels_are_measured(tmp_path: Path, content_copy: Pat
         assert await worker.send("+390000000002", {"body": "x"}) == "SM1"
         assert bot.metrics.sent["whatsapp"] == 1
         assert "whatsapp" in bot.metrics.last_sent_at
+
+
+def test_access_lines_lose_their_query_string_and_calendar_code() -> None:
+    assert redact_path("/calendar/LU-4K7P.ics?k=abc") == "/calendar/<code>.ics"
+    assert redact_path("/calendar/LU-4K7P.ics") == "/calendar/<code>.ics"
+    assert redact_path("/healthz?k=abc&x=1") == "/healthz"
+    assert redact_path("/whatsapp") == "/whatsapp"
+    # As uvicorn logs a request: client, method, path with query, HTTP version, status.
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5555", "GET", "/calendar/LU-4K7P.ics?k=abc", "1.1", 200),
+        None,
+    )
+    assert AccessLogRedactor().filter(record) is True
+    assert record.getMessage() == '127.0.0.1:5555 - "GET /calendar/<code>.ics HTTP/1.1" 200'
+    other = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, "plain", None, None)
+    assert AccessLogRedactor().filter(other) and other.getMessage() == "plain"
+
+
+def test_the_redactor_is_installed_once() -> None:
+    access = logging.getLogger("uvicorn.access")
+    redact_access_log()
+    redact_access_log()
+    assert sum(isinstance(f, AccessLogRedactor) for f in access.filters) == 1
+
+
+async def test_configured_channels_have_zero_series_before_their_first_message(
+    tmp_path: Path, content_copy: Path
+) -> None:
+    settings = Settings(
+        db_path=tmp_path / "bot.sqlite3",
+        content_dir=content_copy,
+        locales_dir=LOCALES,
+        telegram_bot_token="123456:TEST-token",
+        twilio_account_sid="AC" + "1" * 32,
+        twilio_auth_token="secret",
+        twilio_whatsapp_from="whatsapp:+390000000001",
+    )
+    async with services(settings, channels=True) as bot:
+        text = await bot.metrics.render(bot.database)
+    for channel in ("telegram", "whatsapp"):
+        for status in ("pending", "sent", "failed", "refused"):
+            sample = f'sportello_outbox_messages{{channel="{channel}",status="{status}"}}'
+            assert _value(text, sample) == 0
+        assert _value(text, f'sportello_outbox_oldest_pending_seconds{{channel="{channel}"}}') == 0
+        for counter in ("messages_received", "replies", "messages_sent", "send_errors"):
+            assert _value(text, f'sportello_{counter}_total{{channel="{channel}"}}') == 0
+    assert 'channel="email"' not in text and 'channel="terminal"' not in text
+
+
+async def test_an_expected_channel_joins_what_the_outbox_holds(tmp_path: Path) -> None:
+    metrics = Metrics()
+    metrics.expect("email")
+    async with Database(tmp_path / "bot.sqlite3") as database:
+        await Outbox(database).add("whatsapp", "+390000000002", [{"body": "x"}])
+        text = await metrics.render(database)
+    assert _value(text, 'sportello_outbox_messages{channel="email",status="pending"}') == 0
+    assert _value(text, 'sportello_outbox_messages{channel="whatsapp",status="pending"}') == 1
+    assert _value(text, 'sportello_messages_sent_total{channel="email"}') == 0
+    assert 'sportello_messages_received_total{channel="email"}' not in text  # no one writes to it
