@@ -56,6 +56,10 @@ class Services:
     def __post_init__(self) -> None:
         # Assembled, the bot is measured: what each channel receives, answers and sends.
         self.metrics.instrument(self.telegram, self.whatsapp)
+        if self.email is not None:  # sends only: nobody writes to the bot by e-mail
+            worker = self.email.worker
+            worker.send = self.metrics.metered_sender(worker.channel, worker.send)
+            self.metrics.expect(worker.channel)
 
 
 def build_interface(settings: Settings, content: ContentHolder) -> Interface:

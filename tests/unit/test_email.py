@@ -127,3 +127,29 @@ def test_smtp_settings_are_checked() -> None:
     )
     assert tls.email_enabled and tls.smtp_port == 465 and tls.smtp_to == ("a@example.org",)
     assert not Settings.from_env({}, env_file=None).email_enabled
+
+
+async def test_e_mail_sends_are_counted_in_the_metrics(
+    smtp: tuple[Inbox, int], tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from bot.app import services
+    from tests.conftest import FIXTURE_CONTENT, LOCALES
+
+    _, port = smtp
+    configured = replace(
+        settings(port),
+        db_path=tmp_path / "bot.sqlite3",
+        content_dir=FIXTURE_CONTENT,
+        locales_dir=LOCALES,
+    )
+    async with services(configured, channels=True) as running:
+        assert running.email is not None and running.database is not None
+        before = await running.metrics.render(running.database)
+        assert 'sportello_messages_sent_total{channel="email"} 0' in before
+        router = NoticeRouter(copies=[("email", "a@comune.example")])
+        await Outbox(running.database).add_notices(router.to_staff("Agenda: 0"))
+        await running.email.worker.drain()
+        after = await running.metrics.render(running.database)
+        assert 'sportello_messages_sent_total{channel="email"} 1' in after
