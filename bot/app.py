@@ -14,6 +14,7 @@ from bot.booking.service import BookingDesk
 from bot.channels.telegram import TelegramChannel
 from bot.channels.whatsapp import WhatsAppChannel
 from bot.config import ConfigError, Settings
+from bot.content.catalog import Catalog
 from bot.content.holder import ContentHolder
 from bot.core.engine import Engine
 from bot.core.sessions import MemoryStateStore, StateStore
@@ -60,6 +61,11 @@ class Services:
             worker = self.email.worker
             worker.send = self.metrics.metered_sender(worker.channel, worker.send)
             self.metrics.expect(worker.channel)
+
+
+def _office_name(catalog: Catalog, office_id: str) -> str:
+    office = catalog.office(office_id)
+    return catalog.localize(office.name, "it").text if office is not None else office_id
 
 
 def build_interface(settings: Settings, content: ContentHolder) -> Interface:
@@ -172,6 +178,7 @@ async def services(
                 settings.tz,
                 lambda: [language.code for language in content.catalog.enabled_languages],
                 offices=lambda: [office.id for office in content.catalog.offices],
+                office_name=lambda office_id: _office_name(content.catalog, office_id),
             )
     whatsapp = None
     if channels and settings.whatsapp_enabled and database is not None and outbox is not None:

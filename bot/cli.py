@@ -133,6 +133,18 @@ def _monitoring_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # here, so that a reader gone early is caught below
+    except BrokenPipeError:
+        # `sportello content check | head`: the reader has gone; nothing more to say. Point
+        # stdout at /dev/null so that Python's own flush at exit does not complain either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    return code
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "doctor":  # reports a broken configuration itself, as one of its checks
         from bot.ops.doctor import report, run_checks

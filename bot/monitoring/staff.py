@@ -87,6 +87,7 @@ class StaffMonitoring:
         languages: Callable[[], Sequence[str]],
         clock: Callable[[], datetime] | None = None,
         offices: Callable[[], Sequence[str]] = tuple,
+        office_name: Callable[[str], str] = str,
     ) -> None:
         self.monitor = monitor
         self.source = source
@@ -94,6 +95,7 @@ class StaffMonitoring:
         self._languages = languages  # the bot's enabled languages: the buttons offer those
         self._clock = clock or (lambda: datetime.now(timezone))
         self._offices = offices  # office ids staff may add, so `stats --office` sees them
+        self._office_name = office_name  # how staff read an office id back: its name
 
     # -- /registra -------------------------------------------------------------------------
 
@@ -153,7 +155,7 @@ class StaffMonitoring:
         self, area: str, language: str, channel: str, office: str | None = None
     ) -> Step:
         await self.monitor.desk(area, language, channel, office)
-        where = f" ({office})" if office else ""
+        where = f" ({self._office_name(office)})" if office else ""
         return Step(
             f"Registrata: consultazione {CHANNEL_NAMES[channel]}{where}, {AREA_NAMES[area]}, "
             f"{language_name(language)}."

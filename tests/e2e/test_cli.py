@@ -248,3 +248,19 @@ def test_booking_through_the_terminal_chat(tmp_path: Path) -> None:
         env={"SPORTELLO_CONTENT": str(FIXTURE_CONTENT)},
     )
     assert "LU-" in again.stdout  # stored: a new run of the chat still finds it
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path) -> None:
+    """`sportello content check | head`: the pipe closes before everything is written."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "bot", "content", "check", str(REPO_CONTENT)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONIOENCODING": "utf-8"},
+    ) as command:
+        assert command.stdout is not None and command.stderr is not None
+        command.stdout.close()  # the reader has gone before the first line (`head -0`)
+        errors = command.stderr.read().decode()
+        command.wait(timeout=60)
+    assert "Traceback" not in errors and "BrokenPipe" not in errors

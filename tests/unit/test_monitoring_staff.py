@@ -45,6 +45,7 @@ def staff(memory: Memory) -> StaffMonitoring:
         lambda: ["it", "ar", "ur"],
         clock=lambda: NOW,
         offices=lambda: ["luino", "cittiglio"],
+        office_name=lambda office: f"Sportello di {office.capitalize()}",
     )
 
 
@@ -93,7 +94,9 @@ async def test_wrong_words_get_the_usage(
 
 async def test_one_line_logging_with_the_office(staff: StaffMonitoring, memory: Memory) -> None:
     step = await staff.log_command("casa sq telefono Cittiglio")
-    assert step.text == "Registrata: consultazione al telefono (cittiglio), Casa, albanese."
+    assert step.text == (
+        "Registrata: consultazione al telefono (Sportello di Cittiglio), Casa, albanese."
+    )
     (event,) = memory.events
     assert (event.area, event.language, event.channel, event.office) == (
         "housing",
