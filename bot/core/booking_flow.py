@@ -281,14 +281,17 @@ class BookingFlow:
         if office is None or office.booking is None or service is None:
             return self.turn.home()
         start = self._start()
-        if start not in {slot.start for slot in await self.desk.slots(office)}:
+        session = self.turn.session
+        held = await self.desk.store.active_for(session.channel, session.user_id, self.desk.now())
+        already = next((a for a in held if a.office == office.id and a.starts_at == start), None)
+        if already is None and start not in {slot.start for slot in await self.desk.slots(office)}:
             # Closed by staff, or too close now, since the user chose it.
             return await self._day_chosen(
                 self.draft["day"],
                 self.t._("Sorry, someone has just taken that time. Please choose another one."),
             )
         try:
-            booked = await self.desk.store.book(
+            booked = already or await self.desk.store.book(
                 office=office.id,
                 service=service.id,
                 starts_at=start,
@@ -318,8 +321,9 @@ class BookingFlow:
                 self.t._("You already have the most appointments allowed. You can cancel one here:")
             )
         self.draft.clear()
-        self.desk.router.wake()
-        await self.desk.count("made", booked.code)
+        if already is None:  # the same booking made again is neither told nor counted twice
+            self.desk.router.wake()
+            await self.desk.count("made", booked.code)
         text = self.t._("Your appointment is booked. Your code is {code}: keep it.").format(
             code=booked.code
         )

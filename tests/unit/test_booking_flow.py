@@ -119,6 +119,19 @@ async def test_a_double_tap_on_confirm_books_once(chat: Conversation, desk: Book
     assert len(await desk.store.active_for("test", "u1", now=NOW)) == 1
 
 
+async def test_the_same_booking_made_again_is_given_back_not_told_twice(
+    chat: Conversation, desk: BookingDesk
+) -> None:
+    await book_up_to_the_summary(chat)
+    first = await chat.send("1")
+    code = "LU-" + first.text.split("LU-", 1)[1][:4]
+    await book_up_to_the_summary(chat)  # the whole dialogue again, the same time
+    again = await chat.send("1")
+    assert code in again.text  # their booking, not an apology
+    assert [a.code for a in await desk.store.active_for("test", "u1", now=NOW)] == [code]
+    assert len(await staff_texts(desk)) == 1  # staff were told once
+
+
 async def test_a_slot_taken_meanwhile_gets_an_apology_and_fresh_times(
     chat: Conversation, desk: BookingDesk
 ) -> None:
