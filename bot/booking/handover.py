@@ -29,7 +29,7 @@ class HandoverStore(Protocol):
         user_id: str,
         language: str,
         notices: Callable[[Handover, bool], Sequence[Notice]],
-    ) -> Handover: ...
+    ) -> tuple[Handover, bool]: ...
 
     async def current(self, channel: str, user_id: str) -> Handover | None: ...
 
@@ -66,13 +66,10 @@ class HandoverDesk:
     async def current(self, channel: str, user_id: str) -> Handover | None:
         return await self.store.current(channel, user_id)
 
-    async def ask(self, channel: str, user_id: str, language: str, text: str) -> Handover:
-        """A user's message to the counter: opens a conversation if none is open."""
-
-        opened: list[bool] = []
+    async def ask(self, channel: str, user_id: str, language: str, text: str) -> bool:
+        """A user's message to the counter; True when it opened a new conversation."""
 
         def notices(handover: Handover, new: bool) -> list[Notice]:
-            opened.append(new)
             headline = (
                 f"🙋 Richiesta di parlare con una persona #{handover.id}"
                 if new
@@ -84,11 +81,11 @@ class HandoverDesk:
             )
             return self.router.to_staff(body, handover=handover.id)
 
-        handover = await self.store.open(channel, user_id, language, notices)
+        _, new = await self.store.open(channel, user_id, language, notices)
         self.router.wake()
-        if self.monitor is not None and any(opened):
+        if self.monitor is not None and new:
             await self.monitor.handover_requested(channel, user_id, language)
-        return handover
+        return new
 
     async def answer(self, handover_id: int, text: str) -> str:
         """A staff member's reply, for the user; returns what to tell the staff group."""
@@ -121,6 +118,12 @@ class HandoverDesk:
         if self.on_answer is not None:
             await self.on_answer(handover.channel, handover.user_id)
         return f"✉️ Inviato (#{handover_id})."
+
+    async def close_for_staff(self, handover_id: int) -> str:
+        """Staff close a conversation (the user is told); returns what to tell the group."""
+        if await self.close(handover_id, by_staff=True):
+            return f"🔚 Conversazione #{handover_id} chiusa."
+        return f"#{handover_id}: già chiusa."
 
     async def close(self, handover_id: int, by_staff: bool) -> bool:
         """Close a conversation; the other side is told."""

@@ -34,14 +34,11 @@ class Reminders:
     def text(self, appointment: Appointment) -> tuple[str, dict[str, str]]:
         """The reminder in the user's language, and the variables of its WhatsApp template."""
         catalog = self.catalog()
-        language = appointment.language if catalog.language(appointment.language) else "it"
+        language = self._language(catalog, appointment)
         t = self.interface.translator(language)
-        start = appointment.starts_at.astimezone(self.desk.timezone)
         office = catalog.office(appointment.office)
         service = catalog.services.get(appointment.service)
-        when = (
-            f"{format_date(start.date(), language, 'EEEE d MMMM')}, {format_time(start, language)}"
-        )
+        when = self._when(appointment.starts_at, language)
         address = office.address if office else ""
         lines = [
             t._("Reminder: your appointment {code} is tomorrow, {when}, at {address}.").format(
@@ -68,25 +65,31 @@ class Reminders:
         ):
             return []
         catalog = self.catalog()
-        language = appointment.language if catalog.language(appointment.language) else "it"
+        language = self._language(catalog, appointment)
         t = self.interface.translator(language)
-        start = appointment.starts_at.astimezone(self.desk.timezone)
-        when = (
-            f"{format_date(start.date(), language, 'EEEE d MMMM')}, {format_time(start, language)}"
-        )
+        when = self._when(appointment.starts_at, language)
         text = t._(
             "The counter had to cancel your appointment {code} ({when}). Please book another "
             "time or contact the counter."
         ).format(code=appointment.code, when=when)
         free = await self.desk.next_free(catalog, appointment.office)
         if free:
-            times = [
-                f"- {format_date(s.date(), language, 'EEEE d MMMM')}, {format_time(s, language)}"
-                for s in free
-            ]
+            times = [f"- {self._when(start, language)}" for start in free]
             text += "\n\n" + t._("Free times at the moment:") + "\n" + "\n".join(times)
         return self.desk.router.about(
             appointment, text, "staff_cancel", {"1": appointment.code, "2": when}
+        )
+
+    @staticmethod
+    def _language(catalog: Catalog, appointment: Appointment) -> str:
+        """The booking's language, or Italian if it was disabled since."""
+        return appointment.language if catalog.language(appointment.language) else "it"
+
+    def _when(self, moment: datetime, language: str) -> str:
+        """ "mercoledì 2 dicembre, 10:00", in the counter's time zone."""
+        local = moment.astimezone(self.desk.timezone)
+        return (
+            f"{format_date(local.date(), language, 'EEEE d MMMM')}, {format_time(local, language)}"
         )
 
     async def run_once(self) -> int:

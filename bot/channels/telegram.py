@@ -526,10 +526,14 @@ class TelegramChannel:
         valid = number.isascii() and number.isdigit() and len(number) <= 15
         if self.handovers is None or not valid or query.message is None:
             return
-        closed = await self.handovers.close(int(number), by_staff=True)
-        text = f"🔚 Conversazione #{number} chiusa." if closed else f"#{number}: già chiusa."
+        text = await self.handovers.close_for_staff(int(number))
         with contextlib.suppress(TelegramError):
             await self._send(query.message.chat.id, to_html(text), None)
+
+    async def _refuse_stranger(self, chat_id: int) -> None:
+        """Someone in the staff group who is not in TELEGRAM_STAFF_USER_IDS."""
+        t = self.interface.translator(self.default_language)
+        await self._say(chat_id, t._("Sorry, only the counter's staff can use these commands."))
 
     async def _staff_reply(self, message: Message) -> bool:
         """A staff member answers a conversation by replying to its notice; ``/fine`` (or
@@ -546,10 +550,7 @@ class TelegramChannel:
             return False
         assert message.from_user is not None
         if not self.is_staff(message.from_user.id):
-            t = self.interface.translator(self.default_language)
-            await self._say(
-                message.chat_id, t._("Sorry, only the counter's staff can use these commands.")
-            )
+            await self._refuse_stranger(message.chat_id)
             return True
         if message.edit_date is not None:
             # The first version has reached the user: an edit would arrive as a second answer.
@@ -561,8 +562,7 @@ class TelegramChannel:
         text = (message.text or "").strip()
         command = text[1:].split("@", 1)[0].lower() if text.startswith("/") else ""
         if command in ("fine", "end"):
-            closed = await self.handovers.close(number, by_staff=True)
-            outcome = f"🔚 Conversazione #{number} chiusa." if closed else f"#{number}: già chiusa."
+            outcome = await self.handovers.close_for_staff(number)
         elif not text:
             outcome = "Solo testo: foto e file non vengono inoltrati all'utente."
         else:
@@ -608,9 +608,7 @@ class TelegramChannel:
         t = self.interface.translator(self.default_language)
         assert message.from_user is not None
         if not self.is_staff(message.from_user.id):
-            await self._say(
-                message.chat_id, t._("Sorry, only the counter's staff can use these commands.")
-            )
+            await self._refuse_stranger(message.chat_id)
             return
         words = text[1:].split(maxsplit=1)
         command = words[0].split("@", 1)[0].lower() if words else ""

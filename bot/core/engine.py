@@ -127,11 +127,7 @@ class Engine:
 
     async def converse(self, channel: str, user_id: str) -> None:
         """The counter answered this user: what they type next goes back to the counter."""
-        key = (channel, user_id)
-        lock = self._locks.get(key)
-        if lock is None:
-            lock = self._locks[key] = asyncio.Lock()
-        async with lock:
+        async with self._lock(channel, user_id):
             stored = await self._sessions.get(channel, user_id)
             if stored is None:
                 return  # erased, or expired: they will start afresh
@@ -146,12 +142,16 @@ class Engine:
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Answer one message. Never raises for anything a user can send."""
-        key = (incoming.channel, incoming.user_id)
+        async with self._lock(incoming.channel, incoming.user_id):
+            return await self._handle(incoming)
+
+    def _lock(self, channel: str, user_id: str) -> asyncio.Lock:
+        """The user's lock: one change to their session at a time."""
+        key = (channel, user_id)
         lock = self._locks.get(key)
         if lock is None:
             lock = self._locks[key] = asyncio.Lock()
-        async with lock:
-            return await self._handle(incoming)
+        return lock
 
     async def _handle(self, incoming: Incoming) -> list[Reply]:
         stored = await self._sessions.get(incoming.channel, incoming.user_id)

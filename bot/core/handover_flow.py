@@ -55,16 +55,15 @@ class HandoverFlow:
 
     async def send(self, text: str) -> Reply:
         session = self.turn.session
-        already_open = await self.desk.current(session.channel, session.user_id) is not None
-        await self.desk.ask(session.channel, session.user_id, self.turn.code, text)
-        if already_open:
-            said = self.t._("Sent to the counter.")
-        else:
+        new = await self.desk.ask(session.channel, session.user_id, self.turn.code, text)
+        if new:
             said = self.t._(
                 "Your message has been sent to the counter. A person will answer you here. "
                 "You can keep writing: your messages go to the counter until the "
                 "conversation is closed."
             )
+        else:
+            said = self.t._("Sent to the counter.")
         reply = self.turn.reply(
             said,
             [Choice(END, self.t._("End the conversation")), self.turn._home_choice()],

@@ -39,9 +39,9 @@ class HandoverStore:
         user_id: str,
         language: str,
         notices: Callable[[Handover, bool], Sequence[Notice]],
-    ) -> Handover:
+    ) -> tuple[Handover, bool]:
         """Open a conversation (or continue the user's open one) and queue its notices;
-        ``notices`` learns whether the conversation is new."""
+        ``notices`` learns, and the caller too, whether the conversation is new."""
         now = time.time()
         async with self._db.transaction() as connection:
             async with connection.execute(
@@ -63,7 +63,7 @@ class HandoverStore:
                     int(cursor.lastrowid or 0), channel, user_id, language, now, None, None
                 )
             await queue_notices(connection, notices(handover, new))
-        return handover
+        return handover, new
 
     async def current(self, channel: str, user_id: str) -> Handover | None:
         async with self._db.connection.execute(

@@ -32,6 +32,21 @@ class OutboxMessage:
     created_at: float = 0.0
 
 
+_COLUMNS = "id, channel, recipient, payload, attempts, created_at"
+
+
+def _message(row: tuple[object, ...]) -> OutboxMessage:
+    number, channel, recipient, payload, attempts, created_at = row
+    return OutboxMessage(
+        int(str(number)),
+        str(channel),
+        str(recipient),
+        json.loads(str(payload)),
+        int(str(attempts)),
+        float(str(created_at)),
+    )
+
+
 async def queue_notices(connection: aiosqlite.Connection, notices: Iterable[Notice]) -> int:
     """Queue notices inside the caller's transaction; returns how many."""
     now = time.time()
@@ -96,24 +111,11 @@ class Outbox:
         async with self._db.transaction() as connection:
             return await queue_notices(connection, notices)
 
-    async def record_refused(
-        self, channel: str, recipient: str, payload: dict[str, Any], reason: str
-    ) -> int:
-        """Keep a message that may not be sent (and why), for staff to see."""
-        now = time.time()
-        cursor = await self._db.write(
-            "INSERT INTO outbox "
-            "(channel, recipient, payload, status, error, created_at, updated_at) "
-            "VALUES (?, ?, ?, 'refused', ?, ?, ?)",
-            (channel, recipient, json.dumps(payload, ensure_ascii=False), reason, now, now),
-        )
-        return int(cursor.lastrowid or 0)
-
     async def due(self, channel: str, limit: int = 50) -> list[OutboxMessage]:
         """The next message of each recipient whose turn has come (older ones first)."""
         async with self._db.connection.execute(
-            """
-            SELECT id, channel, recipient, payload, attempts, created_at FROM outbox AS o
+            f"""
+            SELECT {_COLUMNS} FROM outbox AS o
             WHERE channel = ? AND status = 'pending' AND next_attempt_at <= ?
               AND id = (SELECT min(id) FROM outbox AS first
                         WHERE first.channel = o.channel AND first.recipient = o.recipient
@@ -122,24 +124,15 @@ class Outbox:
             """,
             (channel, time.time(), limit),
         ) as cursor:
-            rows = await cursor.fetchall()
-        return [
-            OutboxMessage(int(r[0]), str(r[1]), str(r[2]), json.loads(r[3]), int(r[4]), float(r[5]))
-            for r in rows
-        ]
+            return [_message(tuple(row)) for row in await cursor.fetchall()]
 
     async def pending(self, channel: str) -> list[OutboxMessage]:
         """Every message of a channel still to send, oldest first."""
         async with self._db.connection.execute(
-            "SELECT id, channel, recipient, payload, attempts, created_at FROM outbox "
-            "WHERE channel = ? AND status = 'pending' ORDER BY id",
+            f"SELECT {_COLUMNS} FROM outbox WHERE channel = ? AND status = 'pending' ORDER BY id",
             (channel,),
         ) as cursor:
-            rows = await cursor.fetchall()
-        return [
-            OutboxMessage(int(r[0]), str(r[1]), str(r[2]), json.loads(r[3]), int(r[4]), float(r[5]))
-            for r in rows
-        ]
+            return [_message(tuple(row)) for row in await cursor.fetchall()]
 
     async def mark_sent(self, message_id: int, provider_id: str | None) -> None:
         await self._db.write(

@@ -23,7 +23,9 @@ async def test_only_messages_the_platform_never_accepted_go_back(tmp_path: Path)
         await outbox.mark_retry(ids[0], "network: ClientConnectorError", 0, give_up=True)
         await outbox.mark_sent(ids[1], "SM1")
         await outbox.mark_delivery_failed("SM1", "undelivered: Twilio error 63016")
-        await outbox.record_refused("whatsapp", "+39333", {"body": "x"}, "no template")
+        refused = await outbox.add("whatsapp", "+39333", [{"body": "x"}])
+        assert refused is not None
+        await outbox.mark_refused(refused[0], "no template")
         telegram = await outbox.add("telegram", "42", [{"text": "hello"}])
         assert telegram is not None
         await outbox.mark_retry(telegram[0], "network", 0, give_up=True)
