@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,12 +18,20 @@ from bot.content.loader import load_catalog
 from bot.core.engine import Engine
 from bot.core.sessions import MemoryStateStore
 from bot.i18n import Interface
+from bot.storage.db import Database
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE_CONTENT = FIXTURES / "content"
 REPO_CONTENT = PROJECT_ROOT / "content"
 LOCALES = PROJECT_ROOT / "locales"
 TODAY = date(2026, 11, 25)
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated SQLite database of the test's own (modules may define their own)."""
+    async with Database(tmp_path / "bot.sqlite3") as opened:
+        yield opened
 
 
 @pytest.fixture(autouse=True)

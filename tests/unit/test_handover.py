@@ -3,8 +3,8 @@ outbox, a staff reply reaches the user, until one side closes the conversation."
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
+import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,12 +20,6 @@ from bot.storage.handovers import HandoverStore
 from bot.storage.outbox import Outbox
 from bot.storage.retention import erase_user
 from tests.auxil.chat import Conversation
-
-
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "bot.sqlite3") as opened:
-        yield opened
 
 
 @pytest.fixture
@@ -158,3 +152,31 @@ async def test_requests_and_first_answers_are_counted_for_the_monitoring(
     ]
     assert recorded[1].seconds is not None and 0 <= recorded[1].seconds < 60
     assert recorded[0].user == recorded[1].user
+
+
+# Two staff members answering at once: the first answer is counted once.
+async def test_two_simultaneous_first_answers_count_once(
+    chat: Conversation, desk: HandoverDesk, database: Database
+) -> None:
+    from bot.monitoring.events import Monitor
+    from bot.storage.events import EventStore
+
+    events = EventStore(database)
+    desk.monitor = Monitor(events)
+    await chat.start(hint="it")
+    await chat.send("vorrei un operatore")
+    await chat.send("Ho perso il permesso di soggiorno")
+    await asyncio.gather(desk.answer(1, "Venga lunedì."), desk.answer(1, "Venga martedì."))
+    now = datetime.now(UTC)
+    recorded = await events.between(now - timedelta(hours=2), now + timedelta(hours=2))
+    assert [e.action for e in recorded] == ["requested", "answered"]
+
+
+# A long message for the counter reaches staff whole (search reads only 2000 characters).
+async def test_a_long_message_reaches_staff_whole(chat: Conversation, database: Database) -> None:
+    await chat.start(hint="it")
+    await chat.send("vorrei un operatore")
+    long = ("parola " * 500).strip() + " FINE"  # 3504 characters, within Telegram's 4096
+    await chat.send(long)
+    (notice,) = await Outbox(database).pending("staff")
+    assert "FINE" in notice.payload["notice"]["text"]

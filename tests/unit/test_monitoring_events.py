@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -16,12 +14,6 @@ from bot.storage.records import Appointment, Event
 from bot.storage.retention import erase_user, purge
 
 NOW = datetime(2026, 11, 25, 10, 47, 31, tzinfo=UTC)
-
-
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "bot.sqlite3") as database:
-        yield database
 
 
 async def rows(database: Database, sql: str) -> list[tuple[object, ...]]:

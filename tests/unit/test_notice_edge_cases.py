@@ -2,49 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
-
-from bot.booking.handover import HandoverDesk
 from bot.booking.ical import link_matches
-from bot.booking.notices import NoticeRouter
-from bot.content.catalog import Catalog
-from bot.core.engine import Engine
-from bot.core.sessions import MemoryStateStore
-from bot.i18n import Interface
 from bot.notify.worker import OutboxWorker, SendError
 from bot.storage.appointments import AppointmentStore
 from bot.storage.db import Database
-from bot.storage.handovers import HandoverStore
 from bot.storage.outbox import Outbox
 from bot.storage.records import Notice
 from bot.storage.requeue import requeue_failed
-from tests.auxil.chat import Conversation
-
-
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "bot.sqlite3") as opened:
-        yield opened
-
-
-@pytest.fixture
-def desk(database: Database, interface: Interface) -> HandoverDesk:
-    router = NoticeRouter(staff=[("staff", "group")], user_channels={"test"})
-    return HandoverDesk(HandoverStore(database), router, interface)
-
-
-@pytest.fixture
-def chat(catalog: Catalog, interface: Interface, desk: HandoverDesk) -> Conversation:
-    engine = Engine(lambda: catalog, MemoryStateStore(), interface, handovers=desk)
-    desk.on_answer = engine.converse
-    return Conversation(engine)
 
 
 # The calendar link: a non-ASCII key is a mismatch, not a crash (500).
@@ -68,34 +36,6 @@ async def test_a_requeued_old_message_is_retried_more_than_once(database: Databa
 
     await OutboxWorker(outbox, "wa", still_flaky).drain()
     assert await outbox.counts("wa") == {"pending": 1}  # a new day of retries
-
-
-# Two staff members answering at once: the first answer is counted once.
-async def test_two_simultaneous_first_answers_count_once(
-    chat: Conversation, desk: HandoverDesk, database: Database
-) -> None:
-    from bot.monitoring.events import Monitor
-    from bot.storage.events import EventStore
-
-    events = EventStore(database)
-    desk.monitor = Monitor(events)
-    await chat.start(hint="it")
-    await chat.send("vorrei un operatore")
-    await chat.send("Ho perso il permesso di soggiorno")
-    await asyncio.gather(desk.answer(1, "Venga lunedì."), desk.answer(1, "Venga martedì."))
-    now = datetime.now(UTC)
-    recorded = await events.between(now - timedelta(hours=2), now + timedelta(hours=2))
-    assert [e.action for e in recorded] == ["requested", "answered"]
-
-
-# A long message for the counter reaches staff whole (search reads only 2000 characters).
-async def test_a_long_message_reaches_staff_whole(chat: Conversation, database: Database) -> None:
-    await chat.start(hint="it")
-    await chat.send("vorrei un operatore")
-    long = ("parola " * 500).strip() + " FINE"  # 3504 characters, within Telegram's 4096
-    await chat.send(long)
-    (notice,) = await Outbox(database).pending("staff")
-    assert "FINE" in notice.payload["notice"]["text"]
 
 
 # No reminder for a booking cancelled between the reminder's query and its queueing.

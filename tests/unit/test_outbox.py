@@ -5,19 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from bot.channels.flood import FloodControl, Verdict
 from bot.notify.worker import GIVE_UP_AFTER, MAX_DELAY, OutboxWorker, SendError
 from bot.storage.db import Database
 from bot.storage.inbound import InboundLog
 from bot.storage.outbox import Outbox
-
-
-@pytest.fixture
-async def database(tmp_path: Path) -> Any:
-    async with Database(tmp_path / "bot.sqlite3") as opened:
-        yield opened
 
 
 async def test_each_recipient_gets_its_messages_in_order(database: Database) -> None:
