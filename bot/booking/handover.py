@@ -139,6 +139,7 @@ class HandoverDesk:
                 CLOSED_PURPOSE,
                 language=handover.language,
                 reference=f"conversazione #{handover.id}",
+                courtesy=True,
             )
         else:
             notices = self.router.to_staff(

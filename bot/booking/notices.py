@@ -52,6 +52,7 @@ class NoticeRouter:
         variables: Mapping[str, str] | None = None,
         language: str | None = None,
         reference: str | None = None,
+        courtesy: bool = False,
     ) -> list[Notice]:
         if not self.reaches(channel):
             return []
@@ -63,6 +64,7 @@ class NoticeRouter:
             dict(variables or {}),
             language=language,
             reference=reference,
+            courtesy=courtesy,
         )
         return [notice]
 

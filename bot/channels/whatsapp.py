@@ -27,7 +27,6 @@ from twilio.http.response import Response as TwilioResponse
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from bot.booking.handover import CLOSED_PURPOSE
 from bot.booking.ical import link_token
 from bot.channels.flood import FloodControl, Verdict
 from bot.channels.formatting import split_message
@@ -357,7 +356,7 @@ class WhatsAppChannel:
                 phone, {"content_sid": template, "variables": variables}
             )
         reason = f"outside the 24-hour window and no TWILIO_TEMPLATE_{purpose.upper()} configured"
-        if self.staff_alert is not None and purpose != CLOSED_PURPOSE:  # a courtesy: no alarm
+        if self.staff_alert is not None and not notice.get("courtesy"):
             about = notice.get("reference")
             await self.staff_alert(
                 f"WhatsApp: un messaggio '{purpose}'"

@@ -67,6 +67,8 @@ class Notice:
     language: str | None = None
     #: What staff may be told the notice was about, should it fail: a booking code, "#12".
     reference: str | None = None
+    #: A courtesy (such as "the conversation is closed"): if it cannot go, nobody is alarmed.
+    courtesy: bool = False
 
     def payload(self) -> dict[str, Any]:
         notice: dict[str, Any] = {"text": self.text, "purpose": self.purpose}
@@ -80,6 +82,8 @@ class Notice:
             notice["language"] = self.language
         if self.reference is not None:
             notice["reference"] = self.reference
+        if self.courtesy:
+            notice["courtesy"] = True
         return {"notice": notice}
 
 

@@ -3,15 +3,18 @@ and python-telegram-bot libraries, each against its fake server."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from pathlib import Path
 
 from bot.app import services
 from bot.config import Settings
+from bot.storage.outbox import Outbox
 from bot.web import create_web_app
 from tests.auxil.fake_telegram import FakeTelegram, free_port, serve
 from tests.auxil.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
+from tests.auxil.waiting import eventually
 from tests.conftest import LOCALES
 from tests.e2e.test_telegram import STAFF_CHAT, STAFF_USER, connected, staff_reply
 from tests.e2e.test_whatsapp import PHONE, Bot
@@ -75,3 +78,15 @@ async def test_a_whatsapp_user_talks_with_staff_on_telegram(
             assert late["ContentSid"] == TEMPLATE and "Body" not in late
             # One line: WhatsApp refuses new lines in a template's variables.
             assert json.loads(late["ContentVariables"]) == {"1": "Ci sono novità? Mi scriva."}
+
+            # Closing it: no template for that courtesy, so it is not sent, and nobody is
+            # alarmed (an unsent answer or reminder would raise an alert in the group).
+            staff_before = len(telegram.sent(STAFF_CHAT))
+            telegram.queue(staff_reply(request, "/fine"))
+            await telegram.wait_for(lambda: len(telegram.sent(STAFF_CHAT)) > staff_before)
+            outbox = Outbox(running.database)
+            assert await eventually(lambda: outbox.errors("whatsapp"))
+            await asyncio.sleep(0.3)
+            texts = [call.params["text"] for call in telegram.sent(STAFF_CHAT)[staff_before:]]
+            assert texts == ["🔚 Conversazione #1 chiusa."]
+            assert len(twilio.to(PHONE)) == 5
