@@ -117,7 +117,7 @@ class BookingFlow:
         ]
         return self.turn.reply(self.t._("Which office?"), [*choices, self.turn._home_choice()])
 
-    async def _office_chosen(self, office: Office) -> Reply:
+    async def _office_chosen(self, office: Office, before: str | None = None) -> Reply:
         self.draft["office"] = office.id
         slots = await self.desk.slots(office)
         days = days_with_slots(slots)[:DAYS_SHOWN]
@@ -130,7 +130,10 @@ class BookingFlow:
                 )
             )
         choices = [Choice(f"{BOOK}day:{day.isoformat()}", self._day_label(day)) for day in days]
-        return self.turn.reply(self.t._("Choose a day:"), [*choices, self.turn._home_choice()])
+        text = self.t._("Choose a day:")
+        return self.turn.reply(
+            f"{before}\n\n{text}" if before else text, [*choices, self.turn._home_choice()]
+        )
 
     async def _day_chosen(self, value: str, before: str | None = None) -> Reply:
         office = self._office(self.draft["office"])
@@ -142,8 +145,8 @@ class BookingFlow:
             return self.turn.home()
         self.draft["day"] = day.isoformat()
         slots = [slot for slot in await self.desk.slots(office) if slot.start.date() == day]
-        if not slots:
-            return await self._office_chosen(office)
+        if not slots:  # that day is gone: the other days, still saying why
+            return await self._office_chosen(office, before)
         choices = [
             Choice(
                 f"{BOOK}time:{slot.start.astimezone(UTC).strftime('%Y%m%dT%H%M')}",

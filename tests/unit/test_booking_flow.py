@@ -126,10 +126,36 @@ async def test_the_same_booking_made_again_is_given_back_not_told_twice(
     first = await chat.send("1")
     code = "LU-" + first.text.split("LU-", 1)[1][:4]
     await book_up_to_the_summary(chat)  # the whole dialogue again, the same time
+    start = datetime(2026, 11, 25, 10, 0, tzinfo=ROME)
+    await desk.store.book(  # meanwhile someone takes the slot's other place: it is full now
+        office="luino",
+        service="permit_renewal",
+        starts_at=start,
+        ends_at=start,
+        capacity=2,
+        max_active=2,
+        channel="test",
+        user_id="x",
+        name="X",
+        phone="1",
+        language="it",
+        code_prefix="LU",
+        now=NOW,
+    )
     again = await chat.send("1")
     assert code in again.text  # their booking, not an apology
     assert [a.code for a in await desk.store.active_for("test", "u1", now=NOW)] == [code]
     assert len(await staff_texts(desk)) == 1  # staff were told once
+
+
+async def test_a_day_closed_while_the_user_confirms_is_not_booked(
+    chat: Conversation, desk: BookingDesk, catalog: Catalog
+) -> None:
+    await book_up_to_the_summary(chat)
+    await desk.close(catalog, NOW.date(), NOW.date())  # staff close today meanwhile
+    reply = await chat.send("1")
+    assert "qualcuno ha appena preso quell'orario" in reply.text  # and fresh times
+    assert await desk.store.active_for("test", "u1", now=NOW) == []
 
 
 async def test_a_slot_taken_meanwhile_gets_an_apology_and_fresh_times(
