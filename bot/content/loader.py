@@ -378,7 +378,7 @@ def _read_topic(
         1,
         "a topic",
         ("id", "area", "reviewed", "title", "answer", "sources"),
-        ("status", "keywords", "questions", "links", "children", "actions"),
+        ("status", "keywords", "questions", "links", "children", "actions", "law"),
     )
     if data is None:
         return None
@@ -416,6 +416,7 @@ def _read_topic(
     links = _read_url_list(reader, data, "links", lambda item: _link(reader, item, languages))
     children = reader.id_list(data, "children", "topic")
     actions = _read_actions(reader, data)
+    law = _read_law(reader, data)
     if topic_id is None or area not in AREAS or reviewed is None or title is None or answer is None:
         return None
     if not _claim(nodes, topic_id, reader, data.line):
@@ -434,8 +435,25 @@ def _read_topic(
         links=tuple(links),
         children=tuple(child for child, _ in children),
         actions=tuple(actions),
+        law=law,
         file=reader.name,
     )
+
+
+def _read_law(reader: _FileReader, data: YamlDict) -> tuple[str, ...]:
+    """``law:`` the norms a topic rests on, so an editor can find every topic a change touches."""
+    value = data.get("law")
+    if "law" not in data:
+        return ()
+    if not isinstance(value, YamlList) or not all(
+        isinstance(norm, str) and norm.strip() for norm in value
+    ):
+        reader.error(
+            data.key_lines["law"],
+            "'law' must be a list of norms, such as - D.Lgs. 286/1998 art. 29",
+        )
+        return ()
+    return tuple(" ".join(norm.split()) for norm in value)
 
 
 def _read_status(reader: _FileReader, data: YamlDict, answer: Localized | None) -> dict[str, str]:
@@ -488,9 +506,15 @@ def _read_url_list(
 
 
 def _source(reader: _FileReader, item: YamlDict) -> Source | None:
-    data = reader.mapping(item, item.line, "a source", ("url", "title"), ())
+    data = reader.mapping(item, item.line, "a source", ("url", "title"), ("read",))
     url, title = reader.string(item, "url", "source"), reader.string(item, "title", "source")
-    return Source(url, title) if data is not None and url and title else None
+    read = _as_date(item.get("read"))
+    if "read" in item and read is None:
+        reader.error(
+            item.key_lines["read"],
+            f"'read' must be the date the page was read, like 2026-11-30, got {item['read']!r}",
+        )
+    return Source(url, title, read) if data is not None and url and title else None
 
 
 def _link(reader: _FileReader, item: YamlDict, languages: set[str]) -> Link | None:

@@ -21,6 +21,9 @@ AREAS: tuple[str, ...] = (
     "social_services",
     "mediation",
     "counter",
+    "protection",  # asylum, international and temporary protection
+    "registry",  # anagrafe (registered residence) and codice fiscale
+    "emergency",  # help in danger: violence, trafficking, emergencies
 )
 
 #: Services a topic may offer to book (the booking issue gives them schedules).
@@ -95,6 +98,7 @@ class Link:
 class Source:
     url: str
     title: str
+    read: date | None = None  # when an editor last read the page for this topic
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,7 @@ class Topic:
     links: tuple[Link, ...] = ()
     children: tuple[str, ...] = ()
     actions: tuple[Action, ...] = ()
+    law: tuple[str, ...] = ()  # the norms the answer rests on, e.g. "L. 187/2024"
     file: str = ""
 
     def is_draft(self, language: str) -> bool:

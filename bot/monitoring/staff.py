@@ -49,6 +49,14 @@ AREA_WORDS: dict[str, str] = {
     "informazioni": "counter",
     "info": "counter",
     "orari": "counter",
+    "asilo": "protection",
+    "protezione": "protection",
+    "anagrafe": "registry",
+    "residenza": "registry",
+    "fiscale": "registry",
+    "pericolo": "emergency",
+    "violenza": "emergency",
+    "emergenza": "emergency",
 }
 CHANNEL_WORDS = {
     "sportello": "desk",

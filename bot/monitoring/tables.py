@@ -39,6 +39,9 @@ AREA_NAMES = {
     "social_services": "Servizi sociali",
     "mediation": "Mediazione culturale",
     "counter": "Informazioni sullo sportello",
+    "protection": "Protezione internazionale e temporanea",
+    "registry": "Anagrafe e codice fiscale",
+    "emergency": "Aiuto in caso di pericolo",
     NONE: "(nessuna)",
 }
 CHANNEL_NAMES = {

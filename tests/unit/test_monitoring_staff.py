@@ -109,7 +109,7 @@ async def test_one_line_logging_with_the_office(staff: StaffMonitoring, memory: 
 async def test_guided_logging_area_language_channel(staff: StaffMonitoring, memory: Memory) -> None:
     areas = await staff.log_command("")
     assert ("Permesso di soggiorno", "reg:permits") in areas.buttons
-    assert len(areas.buttons) == 12
+    assert len(areas.buttons) == 15
     languages = await staff.step("reg:permits")
     assert languages.buttons == (
         ("italiano", "reg:permits:it"),
