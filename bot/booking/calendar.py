@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.booking.holidays import national_holidays
+from bot.booking.holidays import is_public_holiday
 from bot.content.schema import OfficeBooking
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -35,9 +35,10 @@ class Schedule:
     horizon_days: int = 30
     notice_hours: float = 2.0
     closed_days: frozenset[date] = field(default_factory=frozenset)
+    province: str | None = None  # for its patron day, a public holiday there
 
     def is_closed(self, day: date) -> bool:
-        return day in self.closed_days or day in national_holidays(day.year)
+        return day in self.closed_days or is_public_holiday(day, self.province)
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ def schedule_of(booking: OfficeBooking) -> Schedule:
         horizon_days=booking.horizon_days,
         notice_hours=booking.notice_hours,
         closed_days=booking.closed,
+        province=booking.province,
     )
 
 

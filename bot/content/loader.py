@@ -16,6 +16,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+import holidays
+
 from bot.content.catalog import Catalog
 from bot.content.schema import (
     AREAS,
@@ -596,6 +598,13 @@ def _read_offices(root: Path, validation: Validation, languages: set[str]) -> li
     return offices
 
 
+@functools.cache
+def provinces() -> frozenset[str]:
+    """Italian province codes ("VA") the holiday calendar knows a patron day for."""
+    known = holidays.country_holidays("IT").subdivisions
+    return frozenset(code for code in known if len(code) == 2 and code.isupper())
+
+
 _TIME_RANGE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -609,7 +618,15 @@ def _read_office_booking(reader: _FileReader, office: YamlDict) -> OfficeBooking
         office.key_lines["booking"],
         "'booking'",
         ("code", "services", "weekly"),
-        ("slot_minutes", "capacity", "horizon_days", "notice_hours", "max_active", "closed"),
+        (
+            "slot_minutes",
+            "capacity",
+            "horizon_days",
+            "notice_hours",
+            "max_active",
+            "closed",
+            "province",
+        ),
     )
     if data is None:
         return None
@@ -673,6 +690,14 @@ def _read_office_booking(reader: _FileReader, office: YamlDict) -> OfficeBooking
             closed.add(day)
         else:
             reader.error(line, f"{entry!r} is not a date (2026-12-24) or a range (from:, to:)")
+    province = reader.string(data, "province", "booking", required=False)
+    if province is not None and province not in provinces():
+        reader.error(
+            data.key_lines["province"],
+            f"unknown province {province!r}: use the two-letter code of an Italian province, "
+            "such as VA",
+        )
+        province = None
     if code is None or not weekly:
         return None
     return OfficeBooking(
@@ -685,6 +710,7 @@ def _read_office_booking(reader: _FileReader, office: YamlDict) -> OfficeBooking
         notice_hours=float(numbers["notice_hours"]),
         max_active=int(numbers["max_active"]),
         closed=frozenset(closed),
+        province=province,
     )
 
 

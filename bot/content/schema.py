@@ -167,6 +167,7 @@ class OfficeBooking:
     notice_hours: float = 2.0
     max_active: int = 2
     closed: frozenset[date] = frozenset()
+    province: str | None = None  # Italian province code ("VA"): its patron day is a holiday
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from bot.booking.calendar import (
     free_slots,
     slots_of_day,
 )
-from bot.booking.holidays import easter_sunday, national_holidays
+from bot.booking.holidays import is_public_holiday, public_holidays
 
 ROME = ZoneInfo("Europe/Rome")
 WEEKDAYS_MORNING = {
@@ -24,24 +24,36 @@ WEEKDAYS_MORNING = {
 
 
 @pytest.mark.parametrize(
-    ("year", "easter"),
+    ("year", "pasquetta"),
     [
-        (2024, date(2024, 3, 31)),
-        (2025, date(2025, 4, 20)),
-        (2026, date(2026, 4, 5)),
-        (2027, date(2027, 3, 28)),
-        (2038, date(2038, 4, 25)),
+        (2024, date(2024, 4, 1)),
+        (2025, date(2025, 4, 21)),
+        (2026, date(2026, 4, 6)),
+        (2027, date(2027, 3, 29)),
+        (2038, date(2038, 4, 26)),
     ],
 )
-def test_easter(year: int, easter: date) -> None:
-    assert easter_sunday(year) == easter
+def test_easter_monday_moves_with_easter(year: int, pasquetta: date) -> None:
+    assert is_public_holiday(pasquetta)
+    assert not is_public_holiday(pasquetta + timedelta(days=1))
 
 
-def test_national_holidays_include_easter_monday() -> None:
-    holidays = national_holidays(2026)
-    assert date(2026, 4, 6) in holidays  # Pasquetta
+def test_national_holidays_follow_the_law_of_the_year() -> None:
+    holidays = public_holidays(2026)
     assert {date(2026, 1, 1), date(2026, 4, 25), date(2026, 6, 2), date(2026, 12, 26)} <= holidays
-    assert date(2026, 4, 7) not in holidays
+    # San Francesco d'Assisi, a national holiday again from 2026 (L. 151/2025), not before.
+    assert date(2026, 10, 4) in holidays
+    assert date(2025, 10, 4) not in public_holidays(2025)
+
+
+def test_a_province_adds_its_patron_day() -> None:
+    # Varese's San Vittore (8 May) closes offices in that province only.
+    assert is_public_holiday(date(2026, 5, 8), "VA")
+    assert not is_public_holiday(date(2026, 5, 8))
+    assert not is_public_holiday(date(2026, 5, 8), "MI")
+    schedule = Schedule(WEEKDAYS_MORNING, province="VA")
+    assert slots_of_day(schedule, date(2026, 5, 8), ROME) == []  # a Friday
+    assert slots_of_day(Schedule(WEEKDAYS_MORNING), date(2026, 5, 8), ROME) != []
 
 
 def test_no_slots_on_holidays_weekends_and_closures() -> None:

@@ -154,13 +154,34 @@ def test_language_chain(catalog: Catalog) -> None:
         ),
         (
             "topics/permit_lost.yaml",
-            "sources:\n  - url: https://www.poliziadistato.it\n    title: Polizia di Stato\n",
+            "    read: 2026-11-20",
+            "    read: last week",
+            "topics/permit_lost.yaml:17: 'read' must be the date the page was read, like "
+            "2026-11-30, got 'last week'",
+        ),
+        (
+            "topics/permit_renewal.yaml",
+            "law:\n  - D.Lgs. 286/1998 art. 5",
+            "law: D.Lgs. 286/1998",
+            "topics/permit_renewal.yaml:32: 'law' must be a list of norms",
+        ),
+        (
+            "offices.yaml",
+            "      capacity: 2",
+            "      capacity: 2\n      province: Varese",
+            "offices.yaml:16: unknown province 'Varese': use the two-letter code",
+        ),
+        (
+            "topics/permit_lost.yaml",
+            "sources:\n  - url: https://www.poliziadistato.it/articolo/10619\n"
+            "    title: Polizia di Stato - Permesso di soggiorno\n    read: 2026-11-20\n",
             "sources: []\n",
             "'sources' must be a non-empty list",
         ),
         (
             "topics/permit_lost.yaml",
-            "sources:\n  - url: https://www.poliziadistato.it\n    title: Polizia di Stato\n",
+            "sources:\n  - url: https://www.poliziadistato.it/articolo/10619\n"
+            "    title: Polizia di Stato - Permesso di soggiorno\n    read: 2026-11-20\n",
             "",
             "a topic is missing the required key 'sources'",
         ),
@@ -168,7 +189,7 @@ def test_language_chain(catalog: Catalog) -> None:
             "topics/permit_renewal.yaml",
             "children: [permit_lost]",
             "children: [permit_missing]",
-            "topics/permit_renewal.yaml:31: 'permit_renewal' refers to 'permit_missing', "
+            "topics/permit_renewal.yaml:34: 'permit_renewal' refers to 'permit_missing', "
             "which does not exist",
         ),
         (
@@ -181,13 +202,13 @@ def test_language_chain(catalog: Catalog) -> None:
             "topics/permit_renewal.yaml",
             "  - book: permit_renewal",
             "  - book: haircut",
-            "topics/permit_renewal.yaml:33: unknown service 'haircut'",
+            "topics/permit_renewal.yaml:36: unknown service 'haircut'",
         ),
         (
             "topics/permit_renewal.yaml",
             "  - human: true",
             "  - dance: true",
-            "topics/permit_renewal.yaml:34: unknown action 'dance'",
+            "topics/permit_renewal.yaml:37: unknown action 'dance'",
         ),
         (
             "topics/permit_renewal.yaml",
