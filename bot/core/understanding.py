@@ -15,7 +15,8 @@ from functools import lru_cache
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
 from bot.content.catalog import Catalog
-from bot.content.schema import WHOLE_MESSAGE_INTENTS, Intent
+from bot.content.classifier import Classifier
+from bot.content.schema import TAUGHT_INTENTS, WHOLE_MESSAGE_INTENTS, Intent
 from bot.content.search import Match, SearchIndex
 from bot.content.text import has_cjk, normalise, tokens
 
@@ -28,13 +29,25 @@ CONTAINED_INTENTS = (
     Intent.HUMAN,
 )
 
-# Scores from SearchIndex: at or above CONFIDENT the best topic is answered directly
-# (if it leads the next by MARGIN); at or above POSSIBLE the best few are offered.
-CONFIDENT = 0.3
-MARGIN = 0.02
-POSSIBLE = 0.2
-RANKED = 12  # topics looked at to find the best rival from another area
-SHORT_MESSAGE_WORDS = 2  # up to this many words, one telling word may be enough
+# How a message's subject is decided. The classifier gives each topic, taught intent and
+# "off topic" a probability; topics of one area add up (a topic and its sub-topics are one
+# answer: the best of them offers the others). The answer is given directly when its area is
+# likely enough (AREA_SURE) and clearly ahead (MARGIN) of every other area, of an intent and of
+# "off topic". Otherwise the best topics above POSSIBLE are offered as "did you mean".
+# Calibrated on the tuning questions and the phrasings (benchmarks/understanding.py).
+AREA_SURE = 0.45
+MARGIN = 0.15
+INTENT_SURE = 0.6  # a taught intent ("I want to talk to someone") acts above this
+# A probability says which label is likeliest, not whether the message resembles anything the
+# content teaches: the answer also needs an example this close (cosine of the features).
+NEAREST = 0.3
+NEAREST_OFFERED = 0.15  # ... and a topic offered as "did you mean" one at least this close
+POSSIBLE = 0.1
+OFFERED = 3  # topics offered when unsure
+LEXICAL_SHARE = 0.3  # weight of the word search in a topic's score, beside the classifier
+OFF_TOPIC = "~off_topic"
+RANKED = 12  # topics the word search ranks
+INTENT_LABEL = "!"  # classifier labels of taught intents: "!human", "!booking"
 
 _URDU_LETTERS = re.compile("[ٹڈڑںےۓہھکگیپچژ]")
 
@@ -71,6 +84,7 @@ class Understanding:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self.index = SearchIndex(catalog)
+        self.classifier = Classifier.train(training_examples(catalog))
         enabled = {language.code for language in catalog.enabled_languages}
         self._whole: dict[str, tuple[Intent, str]] = {}
         self._contained: list[tuple[Intent, str, str, list[str]]] = []
@@ -161,24 +175,74 @@ class Understanding:
         detected = self.detect_intent(text)
         if detected is not None:
             return Analysis(language, detected[0], detected[1])
-        ranked = self.index.search(text, limit=RANKED)
-        # Close runners-up in the same area are the topic's own sub-topics: the best one,
-        # which offers them as choices, is still the right answer. Sure means: high enough,
-        # and clearly ahead of the best topic of any other area.
-        best = ranked[0] if ranked else None
-        rival = next((match for match in ranked if best and match.area != best.area), None)
-        # One telling word is not enough in a longer message ("cambio euro dirham oggi" is
-        # not about a change of address). Chinese has no spaces: its words cannot be counted.
-        words = tokens(text)
-        needed = 1 if len(words) <= SHORT_MESSAGE_WORDS or has_cjk(text) else 2
+        if not self.classifier.knows_any(text):
+            return Analysis(language, None, None)  # nothing in it was ever seen: no guess
+        chances = dict(self.classifier.rank(text))
+        taught = max(
+            ((intent, chances.get(INTENT_LABEL + intent.value, 0.0)) for intent in TAUGHT_INTENTS),
+            key=lambda pair: pair[1],
+        )
+        classifier = self.classifier
+        if taught[1] >= INTENT_SURE and (
+            classifier.nearest(text, INTENT_LABEL + taught[0].value) >= NEAREST
+        ):
+            return Analysis(language, taught[0], language)
+        matches = self._ranked_topics(text, chances)
+        by_area: dict[str, float] = defaultdict(float)
+        for topic_id, topic in self.catalog.topics.items():
+            by_area[topic.area] += chances.get(topic_id, 0.0)
+        best = matches[0] if matches else None
+        rivals = [chances.get(OFF_TOPIC, 0.0), taught[1]]
+        rivals += [mass for area, mass in by_area.items() if best is None or area != best.area]
+        area_mass = by_area[best.area] if best else 0.0
         confident = (
             best is not None
-            and best.score >= CONFIDENT
-            and best.strong >= needed
-            and (rival is None or best.score - rival.score >= MARGIN)
+            and area_mass >= AREA_SURE
+            and area_mass - max(rivals) >= MARGIN
+            and classifier.nearest(text, best.topic) >= NEAREST
         )
-        possible = tuple(match for match in ranked[:3] if match.score >= POSSIBLE)
+        possible = tuple(
+            match
+            for match in matches[:OFFERED]
+            if match.score >= POSSIBLE and classifier.nearest(text, match.topic) >= NEAREST_OFFERED
+        )
         return Analysis(language, None, None, possible, confident)
+
+    def _ranked_topics(self, text: str, chances: dict[str, float]) -> list[Match]:
+        """Topics by the classifier's chance and the word search's score together."""
+        lexical = {match.topic: match for match in self.index.search(text, limit=RANKED)}
+        scored = []
+        for topic_id, topic in self.catalog.topics.items():
+            found = lexical.get(topic_id)
+            score = (1 - LEXICAL_SHARE) * chances.get(topic_id, 0.0) + LEXICAL_SHARE * (
+                found.score if found else 0.0
+            )
+            strong = found.strong if found else 0
+            scored.append(Match(topic_id, topic.area, round(score, 3), strong))
+        scored.sort(key=lambda match: (-match.score, match.topic))
+        return scored
+
+
+def training_examples(catalog: Catalog) -> list[tuple[str, str]]:
+    """What the classifier learns from: every way the content says what each label sounds like.
+
+    Titles, keywords and sample questions of each topic and its phrasings; the phrases and
+    phrasings of the taught intents; the off-topic phrasings.
+    """
+    examples: list[tuple[str, str]] = []
+    phrasings = catalog.phrasings
+    for topic in catalog.topics.values():
+        texts = [*topic.title.values.values()]
+        texts += [phrase for group in topic.keywords.values() for phrase in group]
+        texts += [phrase for group in topic.questions.values() for phrase in group]
+        texts += [phrase for _, phrase in phrasings.topics.get(topic.id, ())]
+        examples += [(topic.id, text) for text in texts]
+    for intent in TAUGHT_INTENTS:
+        texts = [phrase for group in catalog.phrases(intent).values() for phrase in group]
+        texts += [phrase for _, phrase in phrasings.intents.get(intent, ())]
+        examples += [(INTENT_LABEL + intent.value, text) for text in texts]
+    examples += [(OFF_TOPIC, phrase) for _, phrase in phrasings.off_topic]
+    return examples
 
 
 MAX_GAP = 2  # words allowed between those of an intent phrase ("passare giovedì in ufficio")
