@@ -17,6 +17,7 @@ from bot import __version__
 from bot.config import ConfigError, Settings
 from bot.content.catalog import Catalog
 from bot.content.loader import ContentError, Validation, validate
+from bot.content.quality import QualityRules, review, topics_citing
 from bot.i18n import CatalogNotCompiledError
 from bot.storage.records import Event
 
@@ -60,8 +61,11 @@ def _parser() -> argparse.ArgumentParser:
     check = content_commands.add_parser(
         "check",
         help="validate content and show translation coverage",
-        description="Validate SPORTELLO_CONTENT: print every error with file and line, then a "
-        "per-language coverage table (missing, draft, stale). Exits 1 on errors.",
+        description="Validate SPORTELLO_CONTENT: print every error with file and line, then "
+        "every quality problem (a topic not reviewed for too long, a source that is a home page "
+        "or has no 'read' date, a translation whose numbers differ from the Italian, a fee or "
+        "deadline with no specific source), then a per-language coverage table (missing, draft, "
+        "stale). Exits 1 on errors or problems.",
     )
     check.add_argument(
         "path", nargs="?", type=Path, help="content folder (default: SPORTELLO_CONTENT)"
@@ -72,6 +76,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DAYS",
         help="a topic reviewed longer ago than this is stale "
         "(default: SPORTELLO_STALE_DAYS or 365)",
+    )
+    check.add_argument(
+        "--law",
+        metavar="NORM",
+        help='list the topics that rest on this norm, e.g. --law "L. 187/2024" '
+        '(a law also finds its articles: "D.Lgs. 286/1998" finds "D.Lgs. 286/1998 art. 29")',
     )
 
     _add_operations(commands)
@@ -181,7 +191,7 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.command == "outbox":
             return asyncio.run(_outbox_retry(settings, args.hours, args.channel))
         if args.command == "content":
-            return content_check(settings, args.path, args.stale_days, sys.stdout)
+            return content_check(settings, args.path, args.stale_days, sys.stdout, args.law)
         if args.command == "chat":
             return asyncio.run(_chat(settings, args.lang, args.user))
         if args.command == "ask":
@@ -370,7 +380,11 @@ def coverage_rows(catalog: Catalog, stale_before: date) -> list[tuple[str, int, 
 
 
 def content_check(
-    settings: Settings, path: Path | None, stale_days: int | None, out: TextIO
+    settings: Settings,
+    path: Path | None,
+    stale_days: int | None,
+    out: TextIO,
+    law: str | None = None,
 ) -> int:
     root = path or settings.content_dir
     validation: Validation = validate(root)
@@ -386,19 +400,47 @@ def content_check(
         return 1
     catalog = validation.catalog
     days = stale_days if stale_days is not None else settings.stale_after_days
-    stale_before = date.today() - timedelta(days=days)
+    rules = QualityRules(today=date.today(), max_age_days=days)
+    if law is not None:
+        return _topics_citing(catalog, law, out)
+    problems = review(root, catalog, rules)
+    for issue in problems:
+        print(f"problem: {issue}", file=out)
     print(
         f"content {root}: valid (version {catalog.version}), {len(catalog.topics)} topics, "
         f"{len(catalog.menus)} menus, {len(catalog.offices)} offices",
         file=out,
     )
     print(f"\n{'language':<10}{'reviewed':>9}{'draft':>7}{'missing':>9}{'stale':>7}", file=out)
-    for code, reviewed, draft, missing, stale in coverage_rows(catalog, stale_before):
+    for code, reviewed, draft, missing, stale in coverage_rows(catalog, rules.reviewed_after):
         print(f"{code:<10}{reviewed:>9}{draft:>7}{missing:>9}{stale:>7}", file=out)
     print(
-        f"\nstale = reviewed more than {days} days ago (before {stale_before.isoformat()})",
+        f"\nstale = reviewed more than {days} days ago (before {rules.reviewed_after.isoformat()})",
         file=out,
     )
+    if problems:
+        print(
+            f"\n{len(problems)} problem(s): the bot loads this content, but fix them before "
+            "publishing it.",
+            file=out,
+        )
+        return 1
+    return 0
+
+
+def _topics_citing(catalog: Catalog, law: str, out: TextIO) -> int:
+    """``content check --law``: every topic an editor must re-read when that norm changes."""
+    topics = topics_citing(catalog, law)
+    if not topics:
+        print(f"no topic names {law!r} in its 'law:' list", file=out)
+        return 0
+    print(f"{len(topics)} topic(s) rest on {law!r}:", file=out)
+    for topic in topics:
+        norms = "; ".join(topic.law)
+        print(
+            f"{topic.file}: {topic.title.values['it']} (reviewed {topic.reviewed}) [{norms}]",
+            file=out,
+        )
     return 0
 
 

@@ -121,6 +121,11 @@ class Source:
     title: str
     read: date | None = None  # when an editor last read the page for this topic
 
+    @property
+    def secondary(self) -> bool:
+        """A page that is not an authority's own: its title says so (content/README.md)."""
+        return "fonte secondaria" in self.title.lower()
+
 
 @dataclass(frozen=True)
 class Action:

@@ -202,6 +202,11 @@ def _public_intent(analysis: Analysis) -> str:
     return "greeting"
 
 
+# Sources under an answer, official pages first: a phone screen of links would bury the answer.
+# The content keeps every source; `content check` and the editors see them all.
+SOURCES_SHOWN = 3
+
+
 class _Turn:
     """One message being answered: the catalog, the session and the user's language."""
 
@@ -527,7 +532,8 @@ class _Turn:
                 for link in topic.links
             ]
             parts.append(self.t._("Useful links:") + "\n" + "\n".join(lines))
-        sources = "\n".join(f"- {source.title}: {source.url}" for source in topic.sources)
+        shown = sorted(topic.sources, key=lambda source: source.secondary)[:SOURCES_SHOWN]
+        sources = "\n".join(f"- {source.title}: {source.url}" for source in shown)
         reviewed = format_date(topic.reviewed, self.code)
         checked = self.t._("Checked on {date}.")
         if reviewed.endswith("."):  # "25 листопада 2026 р." already ends the sentence

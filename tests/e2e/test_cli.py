@@ -47,7 +47,7 @@ def test_piped_chat_prints_the_menu_and_the_first_topic(tmp_path: Path) -> None:
     assert "1. Permesso di soggiorno" in out
     assert "Rinnovo del permesso di soggiorno" in out
     assert "60 giorni" in out
-    assert "https://www.poliziadistato.it" in out
+    assert "https://questure.poliziadistato.it" in out  # a source: the Questura page
     assert (tmp_path / "data" / "bot.sqlite3").exists()
     assert "Traceback" not in result.stderr
 
@@ -159,8 +159,19 @@ def test_content_check_valid_and_invalid(tmp_path: Path) -> None:
 
 def test_content_check_stale_days(tmp_path: Path) -> None:
     result = run(tmp_path, "content", "check", str(FIXTURE_CONTENT), "--stale-days", "1")
-    assert result.returncode == 0
+    assert result.returncode == 1  # valid, so the bot would load it, but not fit to publish
     assert "stale = reviewed more than 1 days ago" in result.stdout
+    assert "problem: topics/permit_renewal.yaml:3: reviewed on 2026-11-20" in result.stdout
+    assert "problem(s): the bot loads this content, but fix them" in result.stdout
+
+
+def test_content_check_lists_the_topics_a_law_touches(tmp_path: Path) -> None:
+    result = run(tmp_path, "content", "check", str(FIXTURE_CONTENT), "--law", "d.lgs. 286/1998")
+    assert result.returncode == 0, result.stdout
+    assert "1 topic(s) rest on 'd.lgs. 286/1998':" in result.stdout
+    assert "topics/permit_renewal.yaml: Rinnovo del permesso (reviewed 2026-11-20)" in result.stdout
+    none = run(tmp_path, "content", "check", str(FIXTURE_CONTENT), "--law", "L. 187/2024")
+    assert "no topic names 'L. 187/2024'" in none.stdout
 
 
 def test_bad_configuration_is_explained(tmp_path: Path) -> None:

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
+from types import MappingProxyType
 
 import pytest
 
+from bot.content.catalog import Catalog
+from bot.content.schema import Source
 from bot.core.engine import Engine
 from bot.core.messages import Kind
 from bot.core.sessions import MemoryStateStore, Session, State
+from bot.i18n import Interface
 from tests.auxil.chat import Conversation
+from tests.conftest import TODAY
 
 
 @pytest.fixture
@@ -415,3 +421,28 @@ async def test_numbers_as_people_type_them(chat: Conversation, typed: str) -> No
     await chat.send("1")
     reply = await chat.send(typed)
     assert reply.text.startswith("**Permesso perso o rubato**")
+
+
+async def test_an_answer_shows_its_first_official_sources(
+    catalog: Catalog, store: MemoryStateStore, interface: Interface
+) -> None:
+    """A screen of links would bury the answer: three sources, authorities' pages first."""
+    topic = catalog.topics["permit_lost"]
+    sources = (
+        Source("https://blog.example.it/a", "Blog A (fonte secondaria)"),
+        Source("https://www.poliziadistato.it/articolo/1", "Polizia di Stato - uno"),
+        Source("https://blog.example.it/b", "Blog B (fonte secondaria)"),
+        Source("https://www.poliziadistato.it/articolo/2", "Polizia di Stato - due"),
+    )
+    topics = {**catalog.topics, "permit_lost": replace(topic, sources=sources)}
+    changed = replace(catalog, topics=MappingProxyType(topics))
+    chat = Conversation(Engine(lambda: changed, store, interface, today=lambda: TODAY))
+    await chat.start(hint="it")
+    reply = await chat.send("permesso perso o rubato")
+    shown = [line for line in reply.text.splitlines() if line.startswith("- ")]
+    assert [line.split(": ")[0] for line in shown[-3:]] == [
+        "- Polizia di Stato - uno",
+        "- Polizia di Stato - due",
+        "- Blog A (fonte secondaria)",
+    ]
+    assert "Blog B" not in reply.text
