@@ -30,6 +30,7 @@ from bot.storage.events import EventStore
 from bot.storage.handovers import HandoverStore
 from bot.storage.inbound import InboundLog
 from bot.storage.outbox import Outbox
+from bot.storage.questions import SharedQuestions
 from bot.storage.retention import erase_user
 from bot.storage.sessions import SqliteSessionStore
 
@@ -154,7 +155,16 @@ async def services(
 
         erase = erase_data
 
-    engine = Engine(content, store, interface, desk=desk, erase=erase, handovers=handovers)
+    questions = SharedQuestions(database, settings.retention_days) if database is not None else None
+    engine = Engine(
+        content,
+        store,
+        interface,
+        desk=desk,
+        erase=erase,
+        handovers=handovers,
+        questions=questions,
+    )
     if handovers is not None:
         handovers.on_answer = engine.converse
     monitor = events = None

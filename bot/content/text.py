@@ -43,8 +43,13 @@ def _strip_latin_accents(text: str) -> str:
     return unicodedata.normalize("NFC", "".join(kept))
 
 
+_ASCII_SEPARATORS = re.compile(r"[^a-z0-9]+")
+
+
 def normalise(text: str) -> str:
     """Fold case, width, accents and letter variants; keep letters, marks and digits."""
+    if text.isascii():  # most messages: the same result, without looking at each character
+        return " ".join(_ASCII_SEPARATORS.sub(" ", text.lower()).split())
     text = unicodedata.normalize("NFKC", text).casefold()
     text = _ARABIC_MARKS.sub("", text).translate(_ARABIC_FOLDS)
     text = _strip_latin_accents(text)

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import unicodedata
 import weakref
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
 from bot.booking.handover import HandoverDesk
 from bot.booking.service import BookingDesk
@@ -40,6 +43,27 @@ from bot.monitoring.events import Monitor
 
 log = logging.getLogger(__name__)
 
+
+class QuestionBox(Protocol):
+    """Where questions go that users agreed to share (SQLite in production)."""
+
+    keep_days: int  # how long a shared question is kept, as the user is told
+
+    async def share(
+        self, channel: str, user_id: str, language: str, text: str, nearest_topic: str | None
+    ) -> None: ...
+
+
+@dataclass(frozen=True)
+class _Unanswered:
+    """A question the bot found no answer to, waiting for the user's consent to share it."""
+
+    text: str
+    language: str
+    nearest_topic: str | None
+    asked_at: float
+
+
 #: Words that leave a conversation with the counter instead of being passed on.
 LEAVE_CONVERSATION = frozenset({Intent.MENU, Intent.BACK, Intent.HELP, Intent.LANGUAGE})
 
@@ -50,6 +74,11 @@ GO, LANG, NAV, ACT = "go:", "lang:", "nav:", "act:"
 BACK, HOME, LANGUAGE_MENU = "nav:back", "nav:home", "nav:language"
 HUMAN = "act:human"
 ERASE = "act:erase"
+SHARE = "act:share"  # share the question nobody answered with the counter's editors
+
+# A question nobody answered waits this long, in memory only, for the user to agree to share it.
+SHARE_WAIT_SECONDS = 3600.0
+SHARE_WAITING_MAX = 10_000  # questions waiting at once (a burst cannot grow memory without end)
 
 SERVICE_NAMES = {
     "permit_renewal": N_("Residence permit renewal"),
@@ -78,9 +107,10 @@ class Answer:
     """What ``sportello ask`` reports: understanding plus the reply the user would get."""
 
     language: str
-    intent: str
-    matches: tuple[Match, ...]
+    intent: str  # topic, unsure (it offered topics), fallback, or an action such as booking
+    matches: tuple[Match, ...]  # the topic answered, or the topics offered, with scores
     text: str
+    nearest: Match | None = None  # the closest topic, even when too far to offer
 
 
 class Engine:
@@ -95,8 +125,12 @@ class Engine:
         desk: BookingDesk | None = None,
         erase: Callable[[str, str], Awaitable[object]] | None = None,
         handovers: HandoverDesk | None = None,
+        questions: QuestionBox | None = None,
     ) -> None:
         self._desk = desk
+        self._questions = questions
+        # Not stored anywhere before the user agrees: a restart forgets them, which is fine.
+        self._unanswered: OrderedDict[tuple[str, str], _Unanswered] = OrderedDict()
         self._handovers = handovers
         self._erase = erase
         #: Counts consultations for the monitoring, anonymously (set by the composition root).
@@ -153,6 +187,19 @@ class Engine:
             lock = self._locks[key] = asyncio.Lock()
         return lock
 
+    def _await_consent(self, channel: str, user_id: str, question: _Unanswered) -> None:
+        self._unanswered[(channel, user_id)] = question
+        self._unanswered.move_to_end((channel, user_id))
+        while len(self._unanswered) > SHARE_WAITING_MAX:
+            self._unanswered.popitem(last=False)
+
+    def _take_unanswered(self, channel: str, user_id: str) -> _Unanswered | None:
+        """The user's last unanswered question, taken: it can be shared this turn or never."""
+        question = self._unanswered.pop((channel, user_id), None)
+        if question is None or time.monotonic() - question.asked_at > SHARE_WAIT_SECONDS:
+            return None
+        return question
+
     async def _handle(self, incoming: Incoming) -> list[Reply]:
         stored = await self._sessions.get(incoming.channel, incoming.user_id)
         session = (
@@ -185,14 +232,17 @@ class Engine:
         turn.monitor = None  # an editor trying questions is not a consultation
         reply = await turn.respond(Incoming("ask", "ask", Kind.TEXT, text))
         intent = _public_intent(analysis)
-        matches = analysis.matches if intent == "topic" else ()
-        return Answer(code, intent, matches, reply[0].text if reply else "")
+        matches = analysis.matches if intent in ("topic", "unsure") else ()
+        nearest = analysis.nearest if analysis.intent is None else None
+        return Answer(code, intent, matches, reply[0].text if reply else "", nearest)
 
 
 def _public_intent(analysis: Analysis) -> str:
     """The intent name ``ask`` reports (navigation and thanks are small talk: greeting)."""
     if analysis.intent is None:
-        return "topic" if analysis.confident else "fallback"
+        if analysis.confident:
+            return "topic"
+        return "unsure" if analysis.matches else "fallback"
     if analysis.intent in (Intent.BOOKING, Intent.CANCEL, Intent.MY_APPOINTMENTS, Intent.HUMAN):
         return analysis.intent.value
     if analysis.intent is Intent.FORGET:
@@ -221,6 +271,7 @@ class _Turn:
         self.erased = False
         self.whole_text = ""
         self.monitor = engine.monitor
+        self.unanswered: _Unanswered | None = None  # the last question, if still shareable
 
     def set_language(self, code: str) -> None:
         self.session.language = code
@@ -231,6 +282,8 @@ class _Turn:
     # -- entry point -----------------------------------------------------------------------
 
     async def respond(self, incoming: Incoming) -> list[Reply]:
+        # The share button is for the question just asked: it can be taken this turn or never.
+        self.unanswered = self.engine._take_unanswered(self.session.channel, self.session.user_id)
         text = incoming.text.strip()[:MAX_TEXT_LENGTH]
         # A message for a person at the counter goes whole (as far as a chat message goes).
         self.whole_text = incoming.text.strip()[:PERSON_TEXT_LENGTH]
@@ -363,6 +416,8 @@ class _Turn:
             )
         if choice_id == HUMAN:
             return self.talk_to_a_person()
+        if choice_id == SHARE:
+            return await self._share_question()
         if choice_id == HUMAN_END and (person := self.handover_flow()) is not None:
             return await person.end()
         if (
@@ -385,6 +440,8 @@ class _Turn:
         analysis = self.engine.understanding().analyse(text)
         await count_question(self.monitor, self.session, self.code, analysis)
         reply = await self._understood(analysis)
+        if analysis.intent is None and not analysis.confident and not analysis.matches:
+            reply = self._offer_to_share(reply, text, analysis)
         switch = self.catalog.language(analysis.language)
         if switch is None or switch.code == self.code or self.session.state == State.LANGUAGE:
             return reply
@@ -415,6 +472,38 @@ class _Turn:
                 *self._menu_choices(self.catalog.menus[self.catalog.root]),
                 Choice(HUMAN, self.t._("Talk to a person")),
             ],
+        )
+
+    def _offer_to_share(self, reply: Reply, text: str, analysis: Analysis) -> Reply:
+        """After "I did not understand": may the counter read this question? One tap, or not."""
+        if self.engine._questions is None or self.session.channel == "ask":
+            return reply  # `sportello ask` is an editor trying questions: nothing to share
+        nearest = analysis.nearest.topic if analysis.nearest else None
+        self.engine._await_consent(
+            self.session.channel,
+            self.session.user_id,
+            _Unanswered(self.whole_text or text, self.code, nearest, time.monotonic()),
+        )
+        share = Choice(SHARE, self.t._("Share my question with the counter"))
+        return self.reply(reply.text, [share, *reply.choices])
+
+    async def _share_question(self) -> Reply:
+        questions, question = self.engine._questions, self.unanswered
+        if questions is None or question is None:
+            return self.home(self.t._("That option is no longer available. Here is the main menu."))
+        await questions.share(
+            self.session.channel,
+            self.session.user_id,
+            question.language,
+            question.text,
+            question.nearest_topic,
+        )
+        return self.home(
+            self.t._(
+                "Thank you. The counter's editors will read your question to improve the "
+                "answers. It is kept for {days} days, and deleted at once if you ask to erase "
+                "your data."
+            ).format(days=questions.keep_days)
         )
 
     async def _intent(self, intent: Intent) -> Reply:

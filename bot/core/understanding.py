@@ -76,6 +76,8 @@ class Analysis:
     intent_language: str | None
     matches: tuple[Match, ...] = field(default=())
     confident: bool = False
+    #: The closest topic even when too far to offer: where editors should look.
+    nearest: Match | None = None
 
 
 class Understanding:
@@ -206,7 +208,7 @@ class Understanding:
             for match in matches[:OFFERED]
             if match.score >= POSSIBLE and classifier.nearest(text, match.topic) >= NEAREST_OFFERED
         )
-        return Analysis(language, None, None, possible, confident)
+        return Analysis(language, None, None, possible, confident, best)
 
     def _ranked_topics(self, text: str, chances: dict[str, float]) -> list[Match]:
         """Topics by the classifier's chance and the word search's score together."""

@@ -275,3 +275,26 @@ def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path) -> None:
         errors = command.stderr.read().decode()
         command.wait(timeout=60)
     assert "Traceback" not in errors and "BrokenPipe" not in errors
+
+
+def test_a_shared_question_reaches_the_editors(tmp_path: Path) -> None:
+    chat = run(tmp_path, "chat", "--lang", "en", stdin="zxqv blorf wimble\n1\n")
+    assert chat.returncode == 0, chat.stderr
+    assert "Share my question with the counter" in chat.stdout
+    assert "The counter's editors will read your question" in chat.stdout
+    listed = run(tmp_path, "unanswered")
+    assert listed.returncode == 0, listed.stderr
+    assert "1 question(s) shared in the last 30 days" in listed.stdout
+    assert "[en]" in listed.stdout and "zxqv blorf wimble" in listed.stdout
+    records = [
+        json.loads(line)
+        for line in run(tmp_path, "unanswered", "--format", "json").stdout.splitlines()
+    ]
+    assert [(r["language"], r["text"]) for r in records] == [("en", "zxqv blorf wimble")]
+
+
+def test_ask_json_shows_what_an_unsure_answer_offered(tmp_path: Path) -> None:
+    result = run(tmp_path, "ask", "--json", "-", stdin="zxqv blorf wimble\n")
+    record = json.loads(result.stdout)
+    assert record["intent"] == "fallback" and record["matches"] == []
+    assert set(record) >= {"nearest", "answer"}
