@@ -164,6 +164,7 @@ async def services(
         erase=erase,
         handovers=handovers,
         questions=questions,
+        model_cache=settings.cache_dir,
     )
     if handovers is not None:
         handovers.on_answer = engine.converse

@@ -1,144 +1,319 @@
-"""This module contains the message classifier: which topic, intent or none a message is about.
+"""This module contains the message classifier: what a message is about, and how sure that is.
 
-A softmax (multinomial logistic) regression over character n-grams, words, word pairs and
-cross-script sound keys, trained on the content's own sample phrasings when the content
-loads: it ships with the code and downloads nothing. Character n-grams carry unseen forms,
-typos and scripts the words miss ("permeso", "رینیو", "sogiorno"); sound keys carry Italian
-terms written in other letters ("پرمیسو" is "permesso"); the off-topic examples form a class of
-their own, so small talk has somewhere to go other than the nearest topic.
+Two parts, trained on the content's own sample messages when the content loads (they ship with
+the code; nothing is downloaded):
+
+- a softmax (multinomial logistic) regression over character n-grams, words, word pairs and
+  cross-script sound keys, giving each **label** a probability. The understanding's labels are
+  areas, taught intents and "off topic": few labels, many examples each, so that unseen
+  phrasings generalise and the model stays small however many topics the content has;
+- the examples' **groups** (topics), each with a centroid (its examples' average) to rank the
+  topics, and its examples to tell how close the message comes to the nearest of them.
+
+Character n-grams carry typos, unseen forms and scripts ("permeso", "رینیو"); sound keys
+carry Italian terms written in other letters ("پرمیسو" is "permesso"); the off-topic examples
+form a label of their own, so small talk has somewhere to go other than the nearest topic.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
+import logging
+import os
 import threading
-from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+import zipfile
+from collections import Counter, OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from bot.content.text import has_cjk, token_sound_key, tokens
 
+log = logging.getLogger(__name__)
+
+# Change this when features or training change: models kept on disk are then trained again.
+MODEL_VERSION = "2026-11-30.2"
+KEPT_MODELS = 4  # models kept on disk: the current content, and a few before it
 NGRAMS = (2, 5)  # character n-gram lengths, of each word padded with spaces
-EPOCHS = 12
+EPOCHS = 6
 BATCH = 64
-LEARNING_RATE = 0.6
+LEARNING_RATE = 1.0
 SEED = 7  # training is deterministic: the same content always gives the same answers
+CENTROID_FEATURES = 4000  # a group's centroid keeps its strongest features only
+
+#: One training example: its label, its text and, optionally, its group (a topic) and the
+#: language it is written in (a second, smaller model learns to tell languages apart).
+Example = tuple[str, str] | tuple[str, str, str | None] | tuple[str, str, str | None, str | None]
+_Full = tuple[str, str, str | None, str | None]
 
 
 def features(text: str) -> set[str]:
     """What the classifier sees of a message."""
     words = tokens(text)
     found: set[str] = set()
-    low, high = NGRAMS
     for word in words:
-        found.add("w:" + word)
-        if has_cjk(word):
-            continue  # tokens already gives Chinese characters and character pairs
-        padded = f" {word} "
-        for size in range(low, min(high, len(padded)) + 1):
-            found.update(padded[start : start + size] for start in range(len(padded) - size + 1))
-        key = token_sound_key(word)
-        if key is not None:
-            found.add("k:" + key)
+        found.update(_word_features(word))
     found.update(f"b:{first} {second}" for first, second in itertools.pairwise(words))
     return found
 
 
+@functools.lru_cache(maxsize=200_000)
+def _word_features(word: str) -> frozenset[str]:
+    """One word's features: words repeat across messages, so each is worked out once."""
+    found = {"w:" + word}
+    if has_cjk(word):
+        return frozenset(found)  # tokens already gives Chinese characters and character pairs
+    padded = f" {word} "
+    low, high = NGRAMS
+    for size in range(low, min(high, len(padded)) + 1):
+        found.update(padded[start : start + size] for start in range(len(padded) - size + 1))
+    key = token_sound_key(word)
+    if key is not None:
+        found.add("k:" + key)
+    return frozenset(found)
+
+
+@dataclass
+class Query:
+    """A message as the model reads it: its known features and their weights.
+
+    ``values`` has unit length counting the unknown features too (``rank`` renormalises):
+    a message mostly made of words the content never uses is far from every example, however
+    well its one known word fits.
+    """
+
+    columns: np.ndarray
+    values: np.ndarray
+    dense: np.ndarray | None = None  # the same as a full-width vector, when needed
+
+    @property
+    def known(self) -> bool:
+        return len(self.columns) > 0
+
+
 @dataclass(frozen=True)
-class Examples:
-    """The training examples as unit vectors (a sparse CSR matrix), with each row's label."""
+class Rows:
+    """Examples as a sparse matrix (CSR: row bounds, columns, values), each row of unit length,
+    with each row's label and group (-1: none)."""
 
     indptr: np.ndarray
     indices: np.ndarray
     values: np.ndarray
     targets: np.ndarray
+    groups: np.ndarray
+    languages: np.ndarray  # each row's language (-1: not known)
+
+    def of(self, selected: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The selected rows as (columns, values, where each row starts)."""
+        starts, ends = self.indptr[selected], self.indptr[selected + 1]
+        counts = ends - starts
+        offsets = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+        spots = np.arange(counts.sum()) - np.repeat(offsets - starts, counts)
+        return self.indices[spots], self.values[spots], offsets
 
 
 class Classifier:
-    """A trained model: ``rank`` gives each label's probability for a message, ``nearest``
-    how close the message comes to that label's closest example."""
+    """A trained model: ``rank`` gives each label's probability, ``groups`` ranks the groups,
+    ``nearest`` tells how close a message comes to a group's closest example."""
 
     def __init__(
         self,
         labels: tuple[str, ...],
+        group_names: tuple[str, ...],
         vocabulary: dict[str, int],
         idf: np.ndarray,
         weights: np.ndarray,
         bias: np.ndarray,
-        examples: Examples,
+        rows: Rows,
+        language_names: tuple[str, ...] = (),
+        language_weights: np.ndarray | None = None,
+        language_bias: np.ndarray | None = None,
     ) -> None:
         self.labels = labels
+        self.group_names = group_names
+        self.language_names = language_names
+        self._language_weights = language_weights
+        self._language_bias = language_bias
         self._vocabulary = vocabulary
         self._idf = idf
         self._weights = weights
         self._bias = bias
-        # Each label's rows, for the nearest example: a probability says which label is the
-        # likeliest, never whether the message is like anything the label was taught.
-        self._by_label = [_rows_of(examples, index) for index in range(len(labels))]
+        self._rows = rows
+        self._unseen_weight = float(idf.max()) if len(idf) else 1.0
+        self._read: dict[str, Query] = {}
+        self._members = [rows.of(np.flatnonzero(rows.groups == g)) for g in range(len(group_names))]
+        self._postings = _centroid_postings(rows, len(group_names), len(vocabulary))
 
     @classmethod
-    def train(cls, examples: Sequence[tuple[str, str]]) -> Classifier:
-        """Learn from ``(label, text)`` examples; the same examples give the same model."""
-        return _cached(tuple(examples))
+    def train(cls, examples: Sequence[Example], cache: Path | None = None) -> Classifier:
+        """Learn from ``(label, text[, group])`` examples; the same examples give the same model.
 
-    def _vector(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """The message's known features (columns) and their weights, of unit length overall.
-
-        Unknown features count in the length: a message mostly made of words the content
-        never uses is far from every example, however well its one known word fits.
+        With ``cache``, a model trained before on the same examples is read from that folder
+        instead of trained again (a restart, the terminal chat, ``sportello ask``).
         """
+        full: list[_Full] = [
+            (e[0], e[1], e[2] if len(e) > 2 else None, e[3] if len(e) > 3 else None)
+            for e in examples
+        ]
+        return _cached(tuple(full), cache)
+
+    def read(self, text: str) -> Query:
+        """The message as the model reads it (the last few are remembered: the language and
+        the subject of one message are worked out from the same reading)."""
+        remembered = self._read.get(text)
+        if remembered is not None:
+            return remembered
+        query = self._reading(text)
+        self._read[text] = query
+        if len(self._read) > 64:
+            del self._read[next(iter(self._read))]
+        return query
+
+    def _reading(self, text: str) -> Query:
         found = features(text)
         columns = np.array([self._vocabulary[f] for f in found if f in self._vocabulary], int)
-        unknown = len(found) - len(columns)
         values = self._idf[columns] if len(columns) else np.zeros(0, np.float32)
-        unseen_weight = float(self._idf.max()) if len(self._idf) else 1.0
-        length = np.sqrt(float(values @ values) + unknown * unseen_weight**2)
-        return columns, values / length if length else values
+        unknown = len(found) - len(columns)
+        length = np.sqrt(float(values @ values) + unknown * self._unseen_weight**2)
+        return Query(columns, values / length if length else values)
 
-    def rank(self, text: str) -> list[tuple[str, float]]:
-        """Every label with its probability for ``text``, most likely first."""
-        columns, values = self._vector(text)
-        if len(columns):
-            values = values / np.linalg.norm(values)
-            logits = values @ self._weights[columns] + self._bias
-        else:
-            logits = self._bias.copy()
-        logits -= logits.max()
-        chances = np.exp(logits)
-        chances /= chances.sum()
-        order = np.argsort(-chances, kind="stable")
-        return [(self.labels[i], float(chances[i])) for i in order]
+    def rank(self, query: Query) -> dict[str, float]:
+        """Every label's probability for the message."""
+        return _softmax(query, self._weights, self._bias, self.labels)
 
-    def knows_any(self, text: str) -> bool:
-        """Whether any feature of ``text`` was seen in training (else rank is only the prior)."""
-        return any(f in self._vocabulary for f in features(text))
+    def languages(self, query: Query) -> dict[str, float]:
+        """Every known language's probability for the message (empty: none was taught)."""
+        if self._language_weights is None or self._language_bias is None:
+            return {}
+        return _softmax(query, self._language_weights, self._language_bias, self.language_names)
 
-    def nearest(self, text: str, label: str) -> float:
-        """Cosine similarity (0 to 1) of ``text`` to the closest training example of ``label``."""
-        if label not in self.labels:
+    def groups(self, query: Query) -> dict[str, float]:
+        """Each group's resemblance to the message (cosine with its centroid), when above 0."""
+        starts, ends, groups, weights = self._postings
+        if not query.known:
+            return {}
+        begin, end = starts[query.columns], ends[query.columns]
+        counts = end - begin
+        spots = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts - begin, counts)
+        scores = np.bincount(
+            groups[spots],
+            weights=weights[spots] * np.repeat(query.values, counts),
+            minlength=len(self.group_names),
+        )
+        return {self.group_names[g]: float(scores[g]) for g in np.flatnonzero(scores > 0)}
+
+    def nearest(self, query: Query, group: str) -> float:
+        """Cosine similarity (0 to 1) of the message to the group's closest example."""
+        if not query.known or group not in self.group_names:
             return 0.0
-        columns, values = self._vector(text)
-        if not len(columns):
-            return 0.0
-        query = np.zeros(len(self._vocabulary), np.float32)
-        query[columns] = values
-        indices, values, offsets = self._by_label[self.labels.index(label)]
+        indices, values, offsets = self._members[self.group_names.index(group)]
         if not len(offsets):
             return 0.0
-        return float(np.add.reduceat(query[indices] * values, offsets).max())
+        if query.dense is None:  # built once per message, for every group asked about
+            query.dense = np.zeros(len(self._vocabulary), np.float32)
+            query.dense[query.columns] = query.values
+        return float(np.add.reduceat(query.dense[indices] * values, offsets).max())
+
+    def save(self, path: Path) -> None:
+        """Write the model to ``path`` (atomically: a reader never sees half a file)."""
+        rows = self._rows
+        partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+        with partial.open("wb") as handle:
+            np.savez(
+                handle,
+                labels=np.array(self.labels, dtype=str),
+                group_names=np.array(self.group_names, dtype=str),
+                vocabulary=np.array(list(self._vocabulary), dtype=str),
+                idf=self._idf,
+                weights=self._weights,
+                bias=self._bias,
+                indptr=rows.indptr,
+                indices=rows.indices,
+                values=rows.values,
+                targets=rows.targets,
+                groups=rows.groups,
+                languages=rows.languages,
+                language_names=np.array(self.language_names, dtype=str),
+                language_weights=_or_empty(self._language_weights),
+                language_bias=_or_empty(self._language_bias),
+            )
+        partial.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> Classifier:
+        with np.load(path, allow_pickle=False) as data:
+            rows = Rows(
+                data["indptr"],
+                data["indices"],
+                data["values"],
+                data["targets"],
+                data["groups"],
+                data["languages"],
+            )
+            return cls(
+                tuple(data["labels"].tolist()),
+                tuple(data["group_names"].tolist()),
+                {feature: i for i, feature in enumerate(data["vocabulary"].tolist())},
+                data["idf"],
+                data["weights"],
+                data["bias"],
+                rows,
+                tuple(data["language_names"].tolist()),
+                data["language_weights"] if data["language_weights"].size else None,
+                data["language_bias"] if data["language_bias"].size else None,
+            )
 
 
-def _rows_of(examples: Examples, label: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One label's examples as (columns, values, where each example starts)."""
-    rows = np.flatnonzero(examples.targets == label)
-    starts, ends = examples.indptr[rows], examples.indptr[rows + 1]
-    counts = ends - starts
-    offsets = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
-    spots = np.arange(counts.sum()) - np.repeat(offsets - starts, counts)
-    return examples.indices[spots], examples.values[spots], offsets
+def _or_empty(array: np.ndarray | None) -> np.ndarray:
+    return np.zeros(0, np.float32) if array is None else array
+
+
+def _softmax(
+    query: Query, weights: np.ndarray, bias: np.ndarray, labels: tuple[str, ...]
+) -> dict[str, float]:
+    logits = bias.astype(np.float64)
+    if query.known:
+        values = query.values / np.linalg.norm(query.values)
+        logits = logits + values @ weights[query.columns]
+    logits -= logits.max()
+    chances = np.exp(logits)
+    chances /= chances.sum()
+    return dict(zip(labels, chances.tolist(), strict=True))
+
+
+def _centroid_postings(
+    rows: Rows, group_count: int, width: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each group's centroid as postings by feature: (starts, ends) per feature, then the
+    postings' groups and weights. A message's resemblance to every group is then one pass over
+    its own features, however many groups there are."""
+    found_columns, found_groups, found_weights = [], [], []
+    for group in range(group_count):
+        indices, values, _ = rows.of(np.flatnonzero(rows.groups == group))
+        if not len(indices):
+            continue
+        centroid = np.bincount(indices, weights=values, minlength=width)
+        strongest = np.argsort(-centroid, kind="stable")[:CENTROID_FEATURES]
+        strongest = strongest[centroid[strongest] > 0]
+        kept = centroid[strongest]
+        found_columns.append(strongest)
+        found_groups.append(np.full(len(strongest), group))
+        found_weights.append(kept / np.linalg.norm(kept))
+    if not found_columns:
+        empty = np.zeros(0, np.int64)
+        return np.zeros(width, np.int64), np.zeros(width, np.int64), empty, empty.astype(float)
+    columns = np.concatenate(found_columns)
+    order = np.argsort(columns, kind="stable")
+    columns = columns[order]
+    starts = np.searchsorted(columns, np.arange(width), side="left")
+    ends = np.searchsorted(columns, np.arange(width), side="right")
+    groups = np.concatenate(found_groups)[order]
+    weights = np.concatenate(found_weights)[order].astype(np.float32)
+    return starts, ends, groups, weights
 
 
 _CACHE: OrderedDict[str, Classifier] = OrderedDict()
@@ -146,17 +321,22 @@ _CACHE_SIZE = 4  # a reload, the previous content, a test's fixtures: a few mode
 _LOCK = threading.Lock()
 
 
-def _cached(examples: tuple[tuple[str, str], ...]) -> Classifier:
-    """Training takes a moment: the same examples (a restarted engine, a test) reuse the model."""
-    digest = hashlib.sha256()
-    for label, text in examples:
-        digest.update(f"{label}\x00{text}\x01".encode())
+def _cached(examples: tuple[_Full, ...], folder: Path | None) -> Classifier:
+    """Training takes seconds: the same examples (a restarted engine, a test) reuse the model."""
+    digest = hashlib.sha256(MODEL_VERSION.encode())
+    for label, text, group, language in examples:
+        digest.update(f"{label}\x00{text}\x00{group}\x00{language}\x01".encode())
     key = digest.hexdigest()
     with _LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-    model = _fit(examples)
+    stored = folder / f"understanding-{key[:24]}.npz" if folder is not None else None
+    model = _read(stored) if stored is not None else None
+    if model is None:
+        model = _fit(examples)
+        if stored is not None:
+            _write(model, stored)
     with _LOCK:
         _CACHE[key] = model
         while len(_CACHE) > _CACHE_SIZE:
@@ -164,60 +344,119 @@ def _cached(examples: tuple[tuple[str, str], ...]) -> Classifier:
     return model
 
 
-def _fit(examples: Iterable[tuple[str, str]]) -> Classifier:
+def _read(path: Path) -> Classifier | None:
+    try:
+        return Classifier.load(path)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        log.warning("the stored understanding model %s is unreadable: training again", path)
+        return None
+
+
+def _write(model: Classifier, path: Path) -> None:
+    """Keep the model for the next start; without a writable folder, just train next time."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        model.save(path)
+        kept = sorted(path.parent.glob("understanding-*.npz"), key=lambda p: p.stat().st_mtime)
+        for old in kept[:-KEPT_MODELS]:
+            old.unlink(missing_ok=True)
+    except OSError as error:
+        log.info("the understanding model cannot be kept in %s: %s", path.parent, error)
+
+
+def _fit(examples: Sequence[_Full]) -> Classifier:
     labels: dict[str, int] = {}
-    vocabulary: dict[str, int] = {}
+    group_names: dict[str, int] = {}
+    language_names: dict[str, int] = {}
+    seen = [(label, features(text), group, language) for label, text, group, language in examples]
+    # A feature of one example only teaches that example: leaving it out halves the model.
+    frequency = Counter(feature for _, found, _, _ in seen for feature in found)
+    vocabulary = {feature: i for i, feature in enumerate(f for f, n in frequency.items() if n > 1)}
     columns: list[int] = []
     bounds = [0]
     targets: list[int] = []
-    for label, text in examples:
-        found = [vocabulary.setdefault(f, len(vocabulary)) for f in features(text)]
-        if not found:
+    groups: list[int] = []
+    languages: list[int] = []
+    for label, found, group, language in seen:
+        kept = [vocabulary[f] for f in found if f in vocabulary]
+        if not kept:
             continue
-        columns.extend(found)
+        columns.extend(kept)
         bounds.append(len(columns))
         targets.append(labels.setdefault(label, len(labels)))
-    names = tuple(labels)
-    if not targets:
-        empty = np.zeros((0, len(names)), np.float32)
-        none = Examples(np.zeros(1, np.int64), *(np.zeros(0, np.int64),) * 3)
-        return Classifier(names, {}, np.ones(0, np.float32), empty, np.zeros(len(names)), none)
-    # The examples as a sparse matrix (CSR: row bounds, columns, values), each row of unit length.
+        groups.append(-1 if group is None else group_names.setdefault(group, len(group_names)))
+        languages.append(
+            -1 if language is None else language_names.setdefault(language, len(language_names))
+        )
     indices = np.array(columns, np.int64)
     indptr = np.array(bounds, np.int64)
-    lengths = np.diff(indptr)
     # Rare features tell most: inverse document frequency, as in a search engine.
-    idf = (np.log((len(targets) + 1) / (np.bincount(indices) + 1)) + 1).astype(np.float32)
+    count = np.bincount(indices, minlength=len(vocabulary))
+    idf = (np.log((len(targets) + 1) / (count + 1)) + 1).astype(np.float32)
     values = idf[indices]
-    norms = np.sqrt(np.add.reduceat(values * values, indptr[:-1]))
-    values /= np.repeat(norms, lengths)
-    weights = np.zeros((len(vocabulary), len(names)), np.float32)
-    bias = np.zeros(len(names), np.float32)
-    squares = np.full_like(weights, 1e-6)  # Adagrad: frequent features take smaller steps
-    target = np.array(targets)
+    if len(targets):
+        lengths = np.diff(indptr)
+        values /= np.repeat(np.sqrt(np.add.reduceat(values * values, indptr[:-1])), lengths)
+    rows = Rows(
+        indptr,
+        indices,
+        values,
+        np.array(targets, np.int64),
+        np.array(groups, np.int64),
+        np.array(languages, np.int64),
+    )
+    weights, bias = _softmax_regression(rows, rows.targets, len(vocabulary), len(labels))
+    language_weights = language_bias = None
+    if len(language_names) > 1:
+        language_weights, language_bias = _softmax_regression(
+            rows, rows.languages, len(vocabulary), len(language_names)
+        )
+    return Classifier(
+        tuple(labels),
+        tuple(group_names),
+        vocabulary,
+        idf,
+        weights,
+        bias,
+        rows,
+        tuple(language_names),
+        language_weights,
+        language_bias,
+    )
+
+
+def _softmax_regression(
+    rows: Rows, targets: np.ndarray, width: int, classes: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mini-batch gradient descent with Adagrad (frequent features take smaller steps), on the
+    rows whose target is known (not -1)."""
+    weights = np.zeros((width, classes), np.float32)
+    bias = np.zeros(classes, np.float32)
+    squares = np.full_like(weights, 1e-6)
+    lengths = np.diff(rows.indptr)
     generator = np.random.default_rng(SEED)
+    taught = np.flatnonzero(targets >= 0)
     for _ in range(EPOCHS):
-        order = generator.permutation(len(targets))
-        for start in range(0, len(targets), BATCH):
+        order = taught[generator.permutation(len(taught))]
+        for start in range(0, len(order), BATCH):
             batch = order[start : start + BATCH]
-            counts = lengths[batch]
-            offsets = np.concatenate(([0], np.cumsum(counts)[:-1]))
-            spots = np.arange(counts.sum()) - np.repeat(offsets - indptr[batch], counts)
-            cols, vals = indices[spots], values[spots]
+            cols, vals, offsets = rows.of(batch)
             logits = np.add.reduceat(weights[cols] * vals[:, None], offsets) + bias
             logits -= logits.max(axis=1, keepdims=True)
             error = np.exp(logits)
             error /= error.sum(axis=1, keepdims=True)
-            error[np.arange(len(batch)), target[batch]] -= 1.0
+            error[np.arange(len(batch)), targets[batch]] -= 1.0
             error /= len(batch)
-            # Gradient of each feature column: sum of its rows' errors, gathered by column.
-            unique, inverse = np.unique(cols, return_inverse=True)
-            by_column = np.argsort(inverse, kind="stable")
-            starts = np.searchsorted(inverse[by_column], np.arange(len(unique)))
-            contributions = error[np.repeat(np.arange(len(batch)), counts)] * vals[:, None]
-            gradient = np.add.reduceat(contributions[by_column], starts)
+            # Each feature's gradient: the sum of its rows' errors, gathered by column.
+            by_column = np.argsort(cols, kind="stable")
+            ordered = cols[by_column]
+            firsts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+            unique = ordered[firsts]
+            spread = error[np.repeat(np.arange(len(batch)), lengths[batch])] * vals[:, None]
+            gradient = np.add.reduceat(spread[by_column], firsts)
             squares[unique] += gradient * gradient
             weights[unique] -= LEARNING_RATE * gradient / np.sqrt(squares[unique])
             bias -= 0.05 * error.sum(axis=0)
-    taught = Examples(indptr, indices, values, target)
-    return Classifier(names, vocabulary, idf, weights, bias, taught)
+    return weights, bias

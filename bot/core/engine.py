@@ -20,6 +20,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Protocol
 
 from bot.booking.handover import HandoverDesk
@@ -126,8 +127,10 @@ class Engine:
         erase: Callable[[str, str], Awaitable[object]] | None = None,
         handovers: HandoverDesk | None = None,
         questions: QuestionBox | None = None,
+        model_cache: Path | None = None,
     ) -> None:
         self._desk = desk
+        self._model_cache = model_cache  # where the trained understanding is kept
         self._questions = questions
         # Not stored anywhere before the user agrees: a restart forgets them, which is fine.
         self._unanswered: OrderedDict[tuple[str, str], _Unanswered] = OrderedDict()
@@ -149,7 +152,7 @@ class Engine:
         """The understanding of the current catalog, rebuilt when the content changed."""
         catalog = self._catalog()
         if self._understanding is None or self._understanding.catalog is not catalog:
-            self._understanding = Understanding(catalog)
+            self._understanding = Understanding(catalog, self._model_cache)
         return self._understanding
 
     async def language_of(self, channel: str, user_id: str) -> str:

@@ -1,8 +1,8 @@
 """This module contains free-text understanding: language, intent and topic of a message.
 
 Scripts tell most languages apart; the lingua detector (its models ship in the package)
-tells the Latin-script ones apart. Intents come from the phrases in ``intents.yaml``; topics
-from the search index over the content.
+tells the Latin-script ones apart. Intents come from the phrases in ``intents.yaml`` and from
+the classifier; topics from the classifier trained on the content (bot/content/classifier.py).
 """
 
 from __future__ import annotations
@@ -11,13 +11,14 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
 from bot.content.catalog import Catalog
 from bot.content.classifier import Classifier
 from bot.content.schema import TAUGHT_INTENTS, WHOLE_MESSAGE_INTENTS, Intent
-from bot.content.search import Match, SearchIndex
+from bot.content.search import Match
 from bot.content.text import has_cjk, normalise, tokens
 
 #: Intents that act when their phrase appears anywhere, most specific first.
@@ -29,24 +30,23 @@ CONTAINED_INTENTS = (
     Intent.HUMAN,
 )
 
-# How a message's subject is decided. The classifier gives each topic, taught intent and
-# "off topic" a probability; topics of one area add up (a topic and its sub-topics are one
-# answer: the best of them offers the others). The answer is given directly when its area is
-# likely enough (AREA_SURE) and clearly ahead (MARGIN) of every other area, of an intent and of
-# "off topic". Otherwise the best topics above POSSIBLE are offered as "did you mean".
-# Calibrated on the tuning questions and the phrasings (benchmarks/understanding.py).
+# How a message's subject is decided. The classifier gives each area, taught intent and
+# "off topic" a probability; the area's topics are ranked by their resemblance to the message
+# (the best of them is answered, and offers its sub-topics). The answer is given directly when
+# its area is likely enough (AREA_SURE), clearly ahead (MARGIN) of every other area, intent and
+# "off topic", and the message resembles one of the topic's examples (NEAREST): a probability
+# says which label is likeliest, not whether the message is like anything the content teaches.
+# Otherwise the best topics are offered as "did you mean". Calibrated on the tuning questions
+# (benchmarks/understanding.py), never on the held-out ones.
 AREA_SURE = 0.45
 MARGIN = 0.15
 INTENT_SURE = 0.6  # a taught intent ("I want to talk to someone") acts above this
-# A probability says which label is likeliest, not whether the message resembles anything the
-# content teaches: the answer also needs an example this close (cosine of the features).
 NEAREST = 0.3
-NEAREST_OFFERED = 0.15  # ... and a topic offered as "did you mean" one at least this close
-POSSIBLE = 0.1
+NEAREST_OFFERED = 0.15  # a topic offered as "did you mean" needs an example at least this close
+POSSIBLE = 0.1  # ... and its area at least this likely
 OFFERED = 3  # topics offered when unsure
-LEXICAL_SHARE = 0.3  # weight of the word search in a topic's score, beside the classifier
 OFF_TOPIC = "~off_topic"
-RANKED = 12  # topics the word search ranks
+AREA_LABEL = "@"  # classifier labels of areas: "@permits"
 INTENT_LABEL = "!"  # classifier labels of taught intents: "!human", "!booking"
 
 _URDU_LETTERS = re.compile("[ٹڈڑںےۓہھکگیپچژ]")
@@ -54,6 +54,7 @@ _URDU_LETTERS = re.compile("[ٹڈڑںےۓہھکگیپچژ]")
 #: Enabled languages written in Latin letters, told apart by the lingua detector.
 LATIN_LANGUAGES = frozenset({"it", "en", "fr", "es", "sq", "de", "pt", "ro", "pl", "tr"})
 LANGUAGE_CONFIDENCE = 0.7
+TAUGHT_LANGUAGE_SURE = 0.8  # the content's own language model decides above this
 
 
 @lru_cache(maxsize=8)
@@ -83,10 +84,16 @@ class Analysis:
 class Understanding:
     """Understands messages against one catalog; build a new one when the catalog changes."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, cache: Path | None = None) -> None:
         self.catalog = catalog
-        self.index = SearchIndex(catalog)
-        self.classifier = Classifier.train(training_examples(catalog))
+        self.classifier = Classifier.train(training_examples(catalog), cache)
+        latin = sorted(
+            language.code
+            for language in catalog.enabled_languages
+            if language.code in LATIN_LANGUAGES
+        )
+        if latin:  # lingua loads its models on first use: here, not during someone's question
+            _detector(tuple(latin)).compute_language_confidence_values("warm up")
         enabled = {language.code for language in catalog.enabled_languages}
         self._whole: dict[str, tuple[Intent, str]] = {}
         self._contained: list[tuple[Intent, str, str, list[str]]] = []
@@ -103,6 +110,15 @@ class Understanding:
                     else:
                         self._contained.append((intent, code, key, tokens(phrase)))
         self._contained.sort(key=lambda entry: CONTAINED_INTENTS.index(entry[0]))
+        # Phrases looked at only when the message holds their first word (or, for Chinese,
+        # always: its words are not separated): a few instead of hundreds per message.
+        self._by_first_word: dict[str, list[int]] = defaultdict(list)
+        self._unspaced: list[int] = []
+        for position, (_, _, phrase, phrase_words) in enumerate(self._contained):
+            if has_cjk(phrase) or not phrase_words:
+                self._unspaced.append(position)
+            else:
+                self._by_first_word[phrase_words[0]].append(position)
 
     def detect_language(self, text: str) -> str | None:
         """The enabled language ``text`` is clearly written in, or ``None`` when unsure."""
@@ -132,10 +148,17 @@ class Understanding:
         return guess if guess in enabled else None
 
     def _latin_language(self, text: str, enabled: set[str]) -> str | None:
-        """Tell apart languages written in Latin letters (Italian, English, French, ...)."""
+        """Tell apart languages written in Latin letters: Italian, English, French... and
+        Urdu, Bengali or Arabic typed in Latin letters ("mujhe permesso chahiye"), which the
+        content's own phrasings teach; the lingua detector decides when they are unsure."""
         words = tokens(text)
         if not words or (len(words) == 1 and len(words[0]) < 6):
             return None  # "ok", "si", "menu": too short to tell
+        taught = self.classifier.languages(self.classifier.read(text))
+        if taught:
+            code, chance = max(taught.items(), key=lambda item: item[1])
+            if chance >= TAUGHT_LANGUAGE_SURE and code in enabled:
+                return code
         candidates = sorted(code for code in enabled if code in LATIN_LANGUAGES)
         if not candidates:
             return None
@@ -154,7 +177,11 @@ class Understanding:
         if key in self._whole:
             return self._whole[key]
         words = tokens(text)
-        for intent, code, phrase, phrase_words in self._contained:
+        candidates = set(self._unspaced)
+        for word in words:
+            candidates.update(self._by_first_word.get(word, ()))
+        for position in sorted(candidates):  # the list's order: the most specific intent first
+            intent, code, phrase, phrase_words = self._contained[position]
             if phrase in key if has_cjk(phrase) else _contains_in_order(words, phrase_words):
                 return intent, code
         return self._only_pleasantries(key)
@@ -177,73 +204,81 @@ class Understanding:
         detected = self.detect_intent(text)
         if detected is not None:
             return Analysis(language, detected[0], detected[1])
-        if not self.classifier.knows_any(text):
-            return Analysis(language, None, None)  # nothing in it was ever seen: no guess
-        chances = dict(self.classifier.rank(text))
-        taught = max(
-            ((intent, chances.get(INTENT_LABEL + intent.value, 0.0)) for intent in TAUGHT_INTENTS),
-            key=lambda pair: pair[1],
-        )
         classifier = self.classifier
-        if taught[1] >= INTENT_SURE and (
-            classifier.nearest(text, INTENT_LABEL + taught[0].value) >= NEAREST
+        query = classifier.read(text)
+        if not query.known:
+            return Analysis(language, None, None)  # nothing in it was ever seen: no guess
+        chances = classifier.rank(query)
+        taught = max(TAUGHT_INTENTS, key=lambda i: chances.get(INTENT_LABEL + i.value, 0.0))
+        taught_chance = chances.get(INTENT_LABEL + taught.value, 0.0)
+        if taught_chance >= INTENT_SURE and (
+            classifier.nearest(query, INTENT_LABEL + taught.value) >= NEAREST
         ):
-            return Analysis(language, taught[0], language)
-        matches = self._ranked_topics(text, chances)
-        by_area: dict[str, float] = defaultdict(float)
-        for topic_id, topic in self.catalog.topics.items():
-            by_area[topic.area] += chances.get(topic_id, 0.0)
+            return Analysis(language, taught, language)
+        areas = {
+            label.removeprefix(AREA_LABEL): chance
+            for label, chance in chances.items()
+            if label.startswith(AREA_LABEL)
+        }
+        matches = self._ranked_topics(classifier.groups(query), areas)
         best = matches[0] if matches else None
-        rivals = [chances.get(OFF_TOPIC, 0.0), taught[1]]
-        rivals += [mass for area, mass in by_area.items() if best is None or area != best.area]
-        area_mass = by_area[best.area] if best else 0.0
+        if best is None:
+            return Analysis(language, None, None)
+        rivals = [chances.get(OFF_TOPIC, 0.0), taught_chance]
+        rivals += [chance for area, chance in areas.items() if area != best.area]
+        likely = areas.get(best.area, 0.0)
         confident = (
-            best is not None
-            and area_mass >= AREA_SURE
-            and area_mass - max(rivals) >= MARGIN
-            and classifier.nearest(text, best.topic) >= NEAREST
+            likely >= AREA_SURE
+            and likely - max(rivals) >= MARGIN
+            and classifier.nearest(query, best.topic) >= NEAREST
         )
-        possible = tuple(
+        offered = tuple(
             match
             for match in matches[:OFFERED]
-            if match.score >= POSSIBLE and classifier.nearest(text, match.topic) >= NEAREST_OFFERED
+            if match.score >= POSSIBLE and classifier.nearest(query, match.topic) >= NEAREST_OFFERED
         )
-        return Analysis(language, None, None, possible, confident, best)
+        return Analysis(language, None, None, offered, confident, best)
 
-    def _ranked_topics(self, text: str, chances: dict[str, float]) -> list[Match]:
-        """Topics by the classifier's chance and the word search's score together."""
-        lexical = {match.topic: match for match in self.index.search(text, limit=RANKED)}
-        scored = []
-        for topic_id, topic in self.catalog.topics.items():
-            found = lexical.get(topic_id)
-            score = (1 - LEXICAL_SHARE) * chances.get(topic_id, 0.0) + LEXICAL_SHARE * (
-                found.score if found else 0.0
-            )
-            strong = found.strong if found else 0
-            scored.append(Match(topic_id, topic.area, round(score, 3), strong))
-        scored.sort(key=lambda match: (-match.score, match.topic))
-        return scored
+    def _ranked_topics(self, resemblance: dict[str, float], areas: dict[str, float]) -> list[Match]:
+        """Topics by their area's probability, then by their own resemblance to the message:
+        the best topic of an area scores the area's probability, the others a share of it."""
+        topics = self.catalog.topics
+        resemblance = {topic: score for topic, score in resemblance.items() if topic in topics}
+        best_in_area: dict[str, float] = defaultdict(float)
+        for topic_id, score in resemblance.items():
+            area = self.catalog.topics[topic_id].area
+            best_in_area[area] = max(best_in_area[area], score)
+        ranked = []
+        for topic_id, score in resemblance.items():
+            area = self.catalog.topics[topic_id].area
+            share = score / best_in_area[area] if best_in_area[area] else 0.0
+            ranked.append(Match(topic_id, area, round(areas.get(area, 0.0) * share, 3)))
+        ranked.sort(key=lambda match: (-match.score, match.topic))
+        return ranked
 
 
-def training_examples(catalog: Catalog) -> list[tuple[str, str]]:
+def training_examples(catalog: Catalog) -> list[tuple[str, str, str | None, str | None]]:
     """What the classifier learns from: every way the content says what each label sounds like.
 
-    Titles, keywords and sample questions of each topic and its phrasings; the phrases and
-    phrasings of the taught intents; the off-topic phrasings.
+    Each example is (label, text, group, language). Titles, keywords and sample questions of
+    each topic and its phrasings, labelled with the topic's area and grouped by topic; the
+    phrases and phrasings of the taught intents; the off-topic phrasings.
     """
-    examples: list[tuple[str, str]] = []
+    examples: list[tuple[str, str, str | None, str | None]] = []
     phrasings = catalog.phrasings
     for topic in catalog.topics.values():
-        texts = [*topic.title.values.values()]
-        texts += [phrase for group in topic.keywords.values() for phrase in group]
-        texts += [phrase for group in topic.questions.values() for phrase in group]
-        texts += [phrase for _, phrase in phrasings.topics.get(topic.id, ())]
-        examples += [(topic.id, text) for text in texts]
+        area = AREA_LABEL + topic.area
+        texts = [(code, text) for code, text in topic.title.values.items()]
+        for table in (topic.keywords, topic.questions):
+            texts += [(code, phrase) for code, group in table.items() for phrase in group]
+        texts += phrasings.topics.get(topic.id, ())
+        examples += [(area, text, topic.id, code) for code, text in texts]
     for intent in TAUGHT_INTENTS:
-        texts = [phrase for group in catalog.phrases(intent).values() for phrase in group]
-        texts += [phrase for _, phrase in phrasings.intents.get(intent, ())]
-        examples += [(INTENT_LABEL + intent.value, text) for text in texts]
-    examples += [(OFF_TOPIC, phrase) for _, phrase in phrasings.off_topic]
+        label = INTENT_LABEL + intent.value
+        texts = [(code, text) for code, group in catalog.phrases(intent).items() for text in group]
+        texts += phrasings.intents.get(intent, ())
+        examples += [(label, text, label, code) for code, text in texts]
+    examples += [(OFF_TOPIC, phrase, None, code) for code, phrase in phrasings.off_topic]
     return examples
 
 
