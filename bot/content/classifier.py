@@ -145,7 +145,10 @@ class Classifier:
         self._rows = rows
         self._unseen_weight = float(idf.max()) if len(idf) else 1.0
         self._read: dict[str, Query] = {}
-        self._members = [rows.of(np.flatnonzero(rows.groups == g)) for g in range(len(group_names))]
+        self._group_index = {name: index for index, name in enumerate(group_names)}
+        order = np.argsort(rows.groups, kind="stable")
+        cuts = np.searchsorted(rows.groups[order], np.arange(len(group_names) + 1))
+        self._members = [order[cuts[g] : cuts[g + 1]] for g in range(len(group_names))]
         self._postings = _centroid_postings(rows, len(group_names), len(vocabulary))
 
     @classmethod
@@ -191,28 +194,29 @@ class Classifier:
             return {}
         return _softmax(query, self._language_weights, self._language_bias, self.language_names)
 
-    def groups(self, query: Query) -> dict[str, float]:
-        """Each group's resemblance to the message (cosine with its centroid), when above 0."""
+    def groups(self, query: Query) -> np.ndarray:
+        """Each group's resemblance to the message (cosine with its centroid), in the order of
+        ``group_names``."""
         starts, ends, groups, weights = self._postings
         if not query.known:
-            return {}
+            return np.zeros(len(self.group_names))
         begin, end = starts[query.columns], ends[query.columns]
         counts = end - begin
         spots = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts - begin, counts)
-        scores = np.bincount(
+        return np.bincount(
             groups[spots],
             weights=weights[spots] * np.repeat(query.values, counts),
             minlength=len(self.group_names),
         )
-        return {self.group_names[g]: float(scores[g]) for g in np.flatnonzero(scores > 0)}
 
     def nearest(self, query: Query, group: str) -> float:
         """Cosine similarity (0 to 1) of the message to the group's closest example."""
-        if not query.known or group not in self.group_names:
+        if not query.known or group not in self._group_index:
             return 0.0
-        indices, values, offsets = self._members[self.group_names.index(group)]
-        if not len(offsets):
+        members = self._members[self._group_index[group]]
+        if not len(members):
             return 0.0
+        indices, values, offsets = self._rows.of(members)
         if query.dense is None:  # built once per message, for every group asked about
             query.dense = np.zeros(len(self._vocabulary), np.float32)
             query.dense[query.columns] = query.values
@@ -370,17 +374,18 @@ def _fit(examples: Sequence[_Full]) -> Classifier:
     labels: dict[str, int] = {}
     group_names: dict[str, int] = {}
     language_names: dict[str, int] = {}
-    seen = [(label, features(text), group, language) for label, text, group, language in examples]
     # A feature of one example only teaches that example: leaving it out halves the model.
-    frequency = Counter(feature for _, found, _, _ in seen for feature in found)
+    frequency: Counter[str] = Counter()
+    for _, text, _, _ in examples:
+        frequency.update(features(text))
     vocabulary = {feature: i for i, feature in enumerate(f for f, n in frequency.items() if n > 1)}
     columns: list[int] = []
     bounds = [0]
     targets: list[int] = []
     groups: list[int] = []
     languages: list[int] = []
-    for label, found, group, language in seen:
-        kept = [vocabulary[f] for f in found if f in vocabulary]
+    for label, text, group, language in examples:
+        kept = [vocabulary[f] for f in features(text) if f in vocabulary]
         if not kept:
             continue
         columns.extend(kept)
@@ -390,7 +395,8 @@ def _fit(examples: Sequence[_Full]) -> Classifier:
         languages.append(
             -1 if language is None else language_names.setdefault(language, len(language_names))
         )
-    indices = np.array(columns, np.int64)
+    indices = np.array(columns, np.int32)
+    del columns
     indptr = np.array(bounds, np.int64)
     # Rare features tell most: inverse document frequency, as in a search engine.
     count = np.bincount(indices, minlength=len(vocabulary))

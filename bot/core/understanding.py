@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
 from bot.content.catalog import Catalog
@@ -46,6 +47,7 @@ NEAREST_OFFERED = 0.15  # a topic offered as "did you mean" needs an example at 
 POSSIBLE = 0.1  # ... and its area at least this likely
 OFFERED = 3  # topics offered when unsure
 OFF_TOPIC = "~off_topic"
+RANKED = 12  # topics ranked for a message: the offered ones and the nearest come from these
 AREA_LABEL = "@"  # classifier labels of areas: "@permits"
 INTENT_LABEL = "!"  # classifier labels of taught intents: "!human", "!booking"
 
@@ -87,6 +89,14 @@ class Understanding:
     def __init__(self, catalog: Catalog, cache: Path | None = None) -> None:
         self.catalog = catalog
         self.classifier = Classifier.train(training_examples(catalog), cache)
+        # Topics as arrays (their classifier group, their area), to rank them all at once.
+        groups = {name: index for index, name in enumerate(self.classifier.group_names)}
+        self._topic_ids = list(catalog.topics)
+        self._area_names = sorted({topic.area for topic in catalog.topics.values()})
+        self._topic_group = np.array([groups.get(topic, -1) for topic in self._topic_ids], int)
+        self._topic_area = np.array(
+            [self._area_names.index(catalog.topics[topic].area) for topic in self._topic_ids], int
+        )
         latin = sorted(
             language.code
             for language in catalog.enabled_languages
@@ -239,22 +249,22 @@ class Understanding:
         )
         return Analysis(language, None, None, offered, confident, best)
 
-    def _ranked_topics(self, resemblance: dict[str, float], areas: dict[str, float]) -> list[Match]:
-        """Topics by their area's probability, then by their own resemblance to the message:
-        the best topic of an area scores the area's probability, the others a share of it."""
-        topics = self.catalog.topics
-        resemblance = {topic: score for topic, score in resemblance.items() if topic in topics}
-        best_in_area: dict[str, float] = defaultdict(float)
-        for topic_id, score in resemblance.items():
-            area = self.catalog.topics[topic_id].area
-            best_in_area[area] = max(best_in_area[area], score)
-        ranked = []
-        for topic_id, score in resemblance.items():
-            area = self.catalog.topics[topic_id].area
-            share = score / best_in_area[area] if best_in_area[area] else 0.0
-            ranked.append(Match(topic_id, area, round(areas.get(area, 0.0) * share, 3)))
-        ranked.sort(key=lambda match: (-match.score, match.topic))
-        return ranked
+    def _ranked_topics(self, resemblance: np.ndarray, areas: dict[str, float]) -> list[Match]:
+        """The best topics, by their area's probability and then by their own resemblance to
+        the message: an area's best topic scores the area's probability, the others a share."""
+        scores = np.where(self._topic_group >= 0, resemblance[self._topic_group], 0.0)
+        best = np.zeros(len(self._area_names))
+        np.maximum.at(best, self._topic_area, scores)
+        of_best = best[self._topic_area]
+        share = np.divide(scores, of_best, out=np.zeros_like(scores), where=of_best > 0)
+        likely = np.array([areas.get(area, 0.0) for area in self._area_names])
+        final = likely[self._topic_area] * share
+        top = np.argsort(-final, kind="stable")[:RANKED]
+        return [
+            Match(self._topic_ids[i], self._area_names[self._topic_area[i]], round(final[i], 3))
+            for i in top
+            if final[i] > 0
+        ]
 
 
 def training_examples(catalog: Catalog) -> list[tuple[str, str, str | None, str | None]]:
