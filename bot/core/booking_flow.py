@@ -8,7 +8,6 @@ or "back" leaves nothing half-booked behind.
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING
 from bot.booking.calendar import days_with_slots
 from bot.booking.service import BookingDesk
 from bot.content.schema import Office
+from bot.core.details import NameProblem, clean_name, name_error, normalise_phone
 from bot.core.messages import Attachment, Choice, Reply
 from bot.core.sessions import State
 from bot.i18n import format_date, format_time
@@ -28,7 +28,6 @@ BOOK = "bk:"
 NAME, PHONE = "book:name", "book:phone"
 DAYS_SHOWN = 6
 TIMES_SHOWN = 12
-_PHONE = re.compile(r"^\+?[0-9][0-9 ./-]{5,19}$")
 
 
 class BookingFlow:
@@ -82,19 +81,13 @@ class BookingFlow:
     async def typed(self, text: str) -> Reply:
         """A typed answer while the flow waits for the name or the phone number."""
         if self.turn.session.state == NAME:
-            name = " ".join(text.split())
-            if (
-                not 2 <= len(name) <= 80
-                or not any(c.isalpha() for c in name)
-                or any(c.isdigit() for c in name)
-            ):
-                return self._ask_name(
-                    self.t._("Please write your name and surname (letters only).")
-                )
+            name = clean_name(text)
+            if isinstance(name, NameProblem):
+                return self._ask_name(name_error(name, self.t))
             self.draft["name"] = name
             return self._after_name()
-        phone = text.strip()
-        if not _PHONE.match(phone) or sum(c.isdigit() for c in phone) < 6:
+        phone = normalise_phone(text)
+        if phone is None:
             return self._ask_phone(
                 self.t._(
                     "That does not look like a phone number. "
