@@ -22,12 +22,12 @@ from datetime import date
 from bot.booking.handover import HandoverDesk
 from bot.booking.service import BookingDesk
 from bot.content.catalog import Catalog
-from bot.content.schema import WHOLE_MESSAGE_INTENTS, Intent, Menu, Office, Topic
+from bot.content.schema import Intent, Menu, Office, Topic
 from bot.content.search import Match
 from bot.content.text import normalise
 from bot.core.booking_flow import BOOK, BookingFlow
-from bot.core.booking_flow import NAME as BOOKING_NAME
 from bot.core.booking_flow import PHONE as BOOKING_PHONE
+from bot.core.booking_flow import TYPED as BOOKING_TYPED
 from bot.core.counting import count_question, count_topic
 from bot.core.handover_flow import END as HUMAN_END
 from bot.core.handover_flow import OPEN as HANDOVER_OPEN
@@ -295,7 +295,9 @@ class _Turn:
         if incoming.kind is Kind.CONTACT:
             flow = self.booking_flow()
             if flow is not None and self.session.state == BOOKING_PHONE and text:
-                return await flow.typed(text)  # a shared contact card: its phone number
+                typed = await flow.typed(text, None)  # a shared contact card: its phone number
+                if typed is not None:
+                    return typed
             return self.again(self.t._("Thank you, but I do not need a contact here."))
         if incoming.kind is Kind.LOCATION:
             return self.again(self.t._("Thank you, but I do not need a location here."))
@@ -317,10 +319,12 @@ class _Turn:
             if key and key == normalise(choice.label):
                 return await self._choose(choice.id)
         flow = self.booking_flow()
-        if flow is not None and self.session.state in (BOOKING_NAME, BOOKING_PHONE):
+        if flow is not None and self.session.state in BOOKING_TYPED:
+            # The name, phone, day or time the flow asked for; unless it is a way out.
             navigation = self.engine.understanding().detect_intent(text)
-            if navigation is None or navigation[0] not in WHOLE_MESSAGE_INTENTS:
-                return await flow.typed(text)  # the name or phone the flow asked for
+            typed = await flow.typed(text, navigation[0] if navigation else None)
+            if typed is not None:
+                return typed
         if person is not None and await person.wants(text):
             navigation = self.engine.understanding().detect_intent(text)
             if navigation is None or navigation[0] not in LEAVE_CONVERSATION:
