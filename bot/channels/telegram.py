@@ -49,6 +49,7 @@ from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
 
 from bot.booking.handover import HandoverDesk
 from bot.booking.service import BookingDesk
+from bot.channels.digest import StaffDigest
 from bot.channels.flood import FloodControl, Verdict
 from bot.channels.formatting import split_message, to_html, to_plain
 from bot.config import Settings
@@ -147,6 +148,25 @@ def _message_kind(message: Message) -> Kind | None:
     return None  # service messages (members joined, pinned, ...): nothing to answer
 
 
+def _notice_keyboard(notice: dict[str, Any], staff: bool) -> InlineKeyboardMarkup | None:
+    """The buttons a notice brings: its own rows (a proposal's "accept", a request's "propose
+    a time", a digest's), else those of a booking or a conversation."""
+    rows = notice.get("buttons")
+    if not isinstance(rows, list) or not rows:
+        return _staff_keyboard(notice.get("code"), notice.get("handover"))
+    prefix = STAFF if staff else ""  # the staff group's buttons are told apart by it
+    keyboard = [
+        [
+            InlineKeyboardButton(str(label), callback_data=f"{prefix}{data}")
+            for data, label in row
+            if len(f"{prefix}{data}".encode()) <= CALLBACK_DATA_LIMIT
+        ]
+        for row in rows
+        if isinstance(row, list)
+    ]
+    return InlineKeyboardMarkup([row for row in keyboard if row]) if any(keyboard) else None
+
+
 def _staff_keyboard(code: object, handover: object) -> InlineKeyboardMarkup | None:
     """Buttons under a staff notice: a booking's outcome, or closing a conversation."""
     if isinstance(code, str) and code:
@@ -201,7 +221,11 @@ class TelegramChannel:
         #: Set by the composition root: /registra and /mese (the counter's monitoring).
         self.monitoring: StaffMonitoring | None = None
         # Notices (to staff, reminders, staff replies to users) wait in the outbox until sent.
-        self.worker = OutboxWorker(outbox, CHANNEL, self._send_notice) if outbox else None
+        # Staff notices in a burst go to the group as one digest message.
+        digest = StaffDigest(MessageLimit.MAX_TEXT_LENGTH, _utf16_length)
+        self.worker = (
+            OutboxWorker(outbox, CHANNEL, self._send_notice, digest=digest) if outbox else None
+        )
         self._chat_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
@@ -470,7 +494,7 @@ class TelegramChannel:
             chat_id = int(recipient)
         except ValueError as error:
             raise SendError("not a Telegram chat id", retry=False) from error
-        keyboard = _staff_keyboard(notice.get("code"), notice.get("handover"))
+        keyboard = _notice_keyboard(notice, chat_id == self.settings.telegram_staff_chat_id)
         parts = split_message(notice["text"], MessageLimit.MAX_TEXT_LENGTH, _utf16_length) or [""]
         sent_id: str | None = None
         try:

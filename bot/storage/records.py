@@ -69,6 +69,13 @@ class Notice:
     reference: str | None = None
     #: A courtesy (such as "the conversation is closed"): if it cannot go, nobody is alarmed.
     courtesy: bool = False
+    #: Buttons under the message, in rows of (choice id, label): "accept" under a proposal
+    #: for a user, "propose a time" under a request for staff. Channels without buttons
+    #: number them.
+    buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
+    #: Goes as a message of its own, never in a digest: staff answer it by replying to it
+    #: (a conversation with a person always is).
+    alone: bool = False
 
     def payload(self) -> dict[str, Any]:
         notice: dict[str, Any] = {"text": self.text, "purpose": self.purpose}
@@ -84,6 +91,10 @@ class Notice:
             notice["reference"] = self.reference
         if self.courtesy:
             notice["courtesy"] = True
+        if self.buttons:
+            notice["buttons"] = [[list(button) for button in row] for row in self.buttons]
+        if self.alone or self.handover is not None:
+            notice["alone"] = True
         return {"notice": notice}
 
 

@@ -664,3 +664,22 @@ async def test_telegram_unreachable_at_start_does_not_stop_the_server(
                 bot = Bot(fake, running, None)
                 (welcome,) = await bot.send(start(language_code="it"))
                 assert "Sportello" in welcome.params["text"]
+
+
+async def test_staff_notices_waiting_in_a_burst_reach_the_group_as_one_digest(bot: Bot) -> None:
+    telegram, desk = bot.services.telegram, bot.services.desk
+    assert telegram is not None and telegram.worker is not None and desk is not None
+    await telegram.worker.stop()  # as when Telegram holds the group's messages back
+    codes = [f"LU-AC{n}{n}" for n in range(3, 8)]
+    for code in codes:
+        await desk.tell_staff(f"📅 Nuovo appuntamento {code}", code)
+    before = len(bot.fake.sent(STAFF_CHAT))
+    telegram.worker.start()
+    await bot.fake.wait_for(lambda: len(bot.fake.sent(STAFF_CHAT)) > before)
+    await asyncio.sleep(0.3)  # nothing else follows it
+    (digest,) = bot.fake.sent(STAFF_CHAT)[before:]
+    assert digest.params["text"].startswith("📬 5 avvisi")
+    assert all(code in digest.params["text"] for code in codes)
+    rows = digest.params["reply_markup"]["inline_keyboard"]
+    assert [row[0]["callback_data"] for row in rows] == [f"staff:attended:{c}" for c in codes]
+    assert rows[0][0]["text"] == f"✅ {codes[0]}"
