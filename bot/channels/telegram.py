@@ -48,6 +48,9 @@ from telegram.error import (
 from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
 
 from bot.booking.handover import HandoverDesk
+from bot.booking.request_staff import HELP as REQUESTS_HELP
+from bot.booking.request_staff import RequestConsole
+from bot.booking.requests import STAFF_REQUEST
 from bot.booking.service import BookingDesk
 from bot.channels.digest import StaffDigest
 from bot.channels.flood import FloodControl, Verdict
@@ -201,6 +204,7 @@ class TelegramChannel:
         settings: Settings,
         interface: Interface,
         outbox: Outbox | None = None,
+        requests: RequestConsole | None = None,
     ) -> None:
         if not settings.telegram_bot_token:
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
@@ -216,6 +220,8 @@ class TelegramChannel:
         self.desk: BookingDesk | None = None
         self.catalog: Callable[[], Catalog] | None = None
         self.handovers: HandoverDesk | None = None
+        #: Appointment requests: the buttons under them, /fissa, /richieste, prompts' replies.
+        self.requests = requests
         self.connected = False  # getMe answered and updates are being received
         self.retry_delay = RETRY_DELAY_FIRST
         #: Set by the composition root: /registra and /mese (the counter's monitoring).
@@ -533,6 +539,11 @@ class TelegramChannel:
             return
         if not self.is_staff(query.from_user.id):
             return
+        if data.startswith(f"{STAFF_REQUEST}:") and self.requests is not None:
+            step = await self.requests.step(data)  # propose, ask, decline a request
+            if step is not None and query.message is not None:
+                await self._staff_step(query.message.chat.id, step)
+            return
         action, _, code = (query.data or "").removeprefix(STAFF).partition(":")
         if action == CLOSE:
             await self._close_handover(query, code)
@@ -563,9 +574,13 @@ class TelegramChannel:
         """A staff member answers a conversation by replying to its notice; ``/fine`` (or
         ``/end``) as the reply closes it. False when the message answers no conversation."""
         replied = message.reply_to_message
-        if self.handovers is None or replied is None or replied.from_user is None:
+        if replied is None or replied.from_user is None:
             return False
         if replied.from_user.id != self.application.bot.id:
+            return False
+        if await self._request_reply(message, replied):
+            return True
+        if self.handovers is None:
             return False
         number = await self.handovers.store.by_staff_message(
             CHANNEL, str(message.chat_id), str(replied.message_id)
@@ -592,6 +607,27 @@ class TelegramChannel:
         else:
             outcome = await self.handovers.answer(number, text)
         await self._say(message.chat_id, outcome)
+        return True
+
+    async def _request_reply(self, message: Message, replied: Message) -> bool:
+        """A staff reply to a request's prompt: the question for its user, or the reason it
+        is declined. False when the replied message is no such prompt."""
+        if self.requests is None:
+            return False
+        action = await self.requests.desk.reply_action(
+            CHANNEL, str(message.chat_id), str(replied.message_id)
+        )
+        if action is None:
+            return False
+        assert message.from_user is not None
+        if not self.is_staff(message.from_user.id):
+            await self._refuse_stranger(message.chat_id)
+        elif message.edit_date is not None:
+            await self._say(
+                message.chat_id, "Le modifiche non arrivano all'utente: inviate una nuova risposta."
+            )
+        else:
+            await self._say(message.chat_id, await self.requests.reply(action, message.text or ""))
         return True
 
     async def _membership(self, change: ChatMemberUpdated) -> None:
@@ -675,6 +711,11 @@ class TelegramChannel:
             await self._staff_step(message.chat_id, step)
         elif command in ("mese", "month") and self.monitoring:
             await self._say(message.chat_id, await self.monitoring.month())
+        elif command in ("fissa", "propose") and self.requests:
+            arguments = words[1] if len(words) > 1 else ""
+            await self._say(message.chat_id, await self.requests.fix(arguments))
+        elif command in ("richieste", "requests") and self.requests:
+            await self._staff_step(message.chat_id, await self.requests.listing())
         elif command in ("cerca", "find") and self.desk and self.catalog:
             query = words[1] if len(words) > 1 else ""
             await self._say(message.chat_id, await self.desk.find(self.catalog(), query))
@@ -693,15 +734,17 @@ class TelegramChannel:
                     "To answer a person who asked to talk to the counter, reply to their "
                     "message in this group; reply /fine (/end) to close the conversation."
                 )
+                + (REQUESTS_HELP if self.requests else "")
                 + (MONITORING_HELP if self.monitoring else ""),
             )
 
     async def _staff_step(self, chat_id: int, step: Step) -> None:
-        """A staff dialogue step: its text, and its buttons two to a row."""
+        """A staff dialogue step: its text, and its buttons (two to a row, unless it says)."""
         buttons = [
             InlineKeyboardButton(label, callback_data=STAFF + data) for label, data in step.buttons
         ]
-        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+        width = max(step.columns, 1)
+        rows = [buttons[i : i + width] for i in range(0, len(buttons), width)]
         await self._send(chat_id, to_html(step.text), InlineKeyboardMarkup(rows) if rows else None)
 
     async def _export(self, chat_id: int, arguments: str) -> None:

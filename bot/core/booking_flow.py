@@ -15,14 +15,24 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.booking.calendar import Slot, days_with_slots
+from bot.booking.requests import RequestDesk
 from bot.booking.service import BookingDesk
-from bot.content.schema import WHOLE_MESSAGE_INTENTS, Intent, Office
-from bot.core.details import NameProblem, clean_name, name_error, normalise_phone
+from bot.booking.when import AFTERNOON, MORNING, Said, part_of, reader
+from bot.content.schema import SERVICES, WHOLE_MESSAGE_INTENTS, Intent, Office
+from bot.core.details import (
+    PHONE_AGAIN,
+    NameProblem,
+    clean_name,
+    name_error,
+    normalise_phone,
+)
 from bot.core.messages import Attachment, Choice, Reply
+from bot.core.mine_flow import MyAppointments
+from bot.core.request_flow import RequestFlow
 from bot.core.sessions import State
-from bot.core.when import AFTERNOON, MORNING, Said, part_of, reader
+from bot.core.wording import Wording
 from bot.i18n import N_, format_date, format_time
-from bot.storage.records import Appointment, SlotFull, TooManyBookings
+from bot.storage.records import SlotFull, TooManyBookings
 
 if TYPE_CHECKING:
     from bot.core.engine import _Turn
@@ -46,18 +56,21 @@ TIMES_SHOWN = 12
 class BookingFlow:
     """One step of the booking dialogue, for one turn."""
 
-    def __init__(self, turn: _Turn, desk: BookingDesk) -> None:
+    def __init__(self, turn: _Turn, desk: BookingDesk, requests: RequestDesk | None) -> None:
         self.turn = turn
         self.desk = desk
+        self.requests = requests
         self.t = turn.t
         self.catalog = turn.catalog
         self.draft = turn.session.draft
+        self.words = Wording(turn.catalog, turn.code, turn.t, desk.timezone)
+        self.listing = MyAppointments(turn, desk, requests)
 
     # -- entry points ----------------------------------------------------------------------
 
     async def start(self, service: str | None) -> Reply:
         self.draft.clear()
-        services = self.desk.services(self.catalog)
+        services = self.services()
         if service in services:
             return await self._service_chosen(service)
         choices = [Choice(f"{BOOK}svc:{s}", self._service_name(s)) for s in services]
@@ -70,9 +83,9 @@ class BookingFlow:
         if step == "svc":
             return await self.start(value or None)
         if step == "office" and self.draft.get("service"):
-            office = self._office(value)
-            if office is not None:
-                return await self._office_chosen(office)
+            office = self.catalog.office(value)
+            if office is not None and office in self.offices_for(self.draft["service"]):
+                return await self._office_for_service(office, self.draft["service"])
         if step == "day" and self.draft.get("office"):
             return await self._day_chosen(value)
         if step == "days" and value.isdigit() and (office := self._office_in_draft()):
@@ -88,9 +101,9 @@ class BookingFlow:
         if step == "move":
             return await self._start_move(value)
         if step == "cancel":
-            return await self._ask_cancel(value)
+            return await self.listing.ask_cancel(value)
         if step == "cancelyes":
-            return await self._cancel(value)
+            return await self.listing.cancel(value)
         return self.turn.home(
             self.t._("That option is no longer available. Here is the main menu.")
         )
@@ -116,12 +129,7 @@ class BookingFlow:
             return self._after_name()
         phone = normalise_phone(text)
         if phone is None:
-            return self._ask_phone(
-                self.t._(
-                    "That does not look like a phone number. "
-                    "Please write it again, for example 333 1234567."
-                )
-            )
+            return self._ask_phone(self.t._(PHONE_AGAIN))
         self.draft["phone"] = phone
         return self._summary()
 
@@ -175,16 +183,41 @@ class BookingFlow:
 
     # -- steps -----------------------------------------------------------------------------
 
+    def services(self) -> list[str]:
+        """Services some office takes, by slots or on request, in a fixed order."""
+        offered = {
+            service
+            for office in self.catalog.offices
+            for service in SERVICES
+            if office.takes(service) == "slots"
+            or (office.takes(service) == "requests" and self.requests is not None)
+        }
+        return [service for service in SERVICES if service in offered]
+
+    def offices_for(self, service: str) -> list[Office]:
+        return [
+            office
+            for office in self.catalog.offices
+            if office.takes(service) == "slots"
+            or (office.takes(service) == "requests" and self.requests is not None)
+        ]
+
     async def _service_chosen(self, service: str) -> Reply:
         self.draft["service"] = service
-        offices = self.desk.offices_for(self.catalog, service)
+        offices = self.offices_for(service)
         if len(offices) == 1:
-            return await self._office_chosen(offices[0])
+            return await self._office_for_service(offices[0], service)
         choices = [
             Choice(f"{BOOK}office:{o.id}", self.catalog.localize(o.name, self.turn.code).text)
             for o in offices
         ]
         return self.turn.reply(self.t._("Which office?"), [*choices, self.turn._home_choice()])
+
+    async def _office_for_service(self, office: Office, service: str) -> Reply:
+        """Slots to choose from, or a request to send: as the office takes that service."""
+        if office.takes(service) == "requests" and self.requests is not None:
+            return await RequestFlow(self.turn, self.requests, self.listing).start(service, office)
+        return await self._office_chosen(office)
 
     async def _office_chosen(
         self, office: Office, before: str | None = None, page: int = 0, part: str | None = None
@@ -288,7 +321,7 @@ class BookingFlow:
         return self._ask_name(self.t._("Please write your name and surname."))
 
     async def _start_move(self, code: str) -> Reply:
-        appointment = await self._own(code)
+        appointment = await self.listing.own(code)
         office = self._office(appointment.office) if appointment else None
         if appointment is None or office is None:
             return await self.mine()
@@ -304,7 +337,7 @@ class BookingFlow:
         start = self._start()
         session = self.turn.session
         end = start + timedelta(minutes=office.booking.slot_minutes)
-        before = await self._own(code)
+        before = await self.listing.own(code)
         notices = []
         if before is not None:
             after = replace(before, starts_at=start, ends_at=end)
@@ -338,19 +371,6 @@ class BookingFlow:
         # The new calendar file: the same event (same code), at its new time.
         calendar = self.desk.invitation(self.catalog, replace(before, starts_at=start, ends_at=end))
         return replace(listing, attachments=(Attachment(f"{code}.ics", "text/calendar", calendar),))
-
-    async def _own(self, code: str) -> Appointment | None:
-        """The user's own active appointment with this code, or None."""
-        appointment = await self.desk.store.by_code(code)
-        session = self.turn.session
-        if (
-            appointment is None
-            or appointment.status != "active"
-            or appointment.user_id != session.user_id
-            or appointment.channel != session.channel
-        ):
-            return None
-        return appointment
 
     def _ask_name(self, text: str) -> Reply:
         self.turn.session.state = NAME
@@ -462,67 +482,7 @@ class BookingFlow:
         )
 
     async def mine(self, before: str | None = None) -> Reply:
-        appointments = await self.desk.store.active_for(
-            self.turn.session.channel, self.turn.session.user_id, now=self.desk.now()
-        )
-        if not appointments:
-            text = self.t._("You have no appointments booked.")
-            return self.turn.reply(
-                f"{before}\n\n{text}" if before else text,
-                [Choice(f"{BOOK}svc:", self.t._("Book an appointment")), self.turn._home_choice()],
-            )
-        lines = [before] if before else []
-        title = self.t._("Your appointments:")
-        lines.append(f"**{title}**")
-        choices = []
-        for appointment in appointments:
-            start = appointment.starts_at.astimezone(self.desk.timezone)
-            lines.append(
-                f"- {appointment.code}: {self._service_name(appointment.service)}, "
-                f"{self._when(start)}"
-            )
-            choices.append(
-                Choice(
-                    f"{BOOK}move:{appointment.code}",
-                    self.t._("Move {code}").format(code=appointment.code),
-                )
-            )
-            choices.append(
-                Choice(
-                    f"{BOOK}cancel:{appointment.code}",
-                    self.t._("Cancel {code}").format(code=appointment.code),
-                )
-            )
-        return self.turn.reply("\n".join(lines), [*choices, self.turn._home_choice()])
-
-    async def _ask_cancel(self, code: str) -> Reply:
-        appointment = await self._own(code)
-        if appointment is None:
-            return await self.mine()
-        question = self.t._("Cancel the appointment {code}?").format(code=appointment.code)
-        return self.turn.reply(
-            question,
-            [
-                Choice(f"{BOOK}cancelyes:{appointment.code}", self.t._("Yes, cancel it")),
-                Choice(f"{BOOK}mine", self.t._("No, keep it")),
-            ],
-        )
-
-    async def _cancel(self, code: str) -> Reply:
-        session = self.turn.session
-        appointment = await self._own(code)
-        if appointment is None:
-            return await self.mine()
-        notices = self.desk.staff_notices(
-            self.desk.staff_text(self.catalog, "❌ Annullato dall'utente", appointment)
-        )
-        if await self.desk.store.cancel(code, session.channel, session.user_id, notices):
-            self.desk.router.wake()
-            await self.desk.count("cancelled", code)
-            return await self.mine(
-                self.t._("The appointment {code} is cancelled.").format(code=code.upper())
-            )
-        return await self.mine()
+        return await self.listing.show(before)
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -539,21 +499,30 @@ class BookingFlow:
         )
 
     def _office_in_draft(self) -> Office | None:
-        return self._office(self.draft.get("office", ""))
+        """The office of the booking being made, if it gives slots for its service (a slot
+        button from an old message must not book a service the office takes on request)."""
+        office = self._office(self.draft.get("office", ""))
+        service = self.draft.get("service")
+        if (
+            office is None
+            or self.draft.get("request")
+            or (service and office.takes(service) != "slots")
+        ):
+            return None
+        return office
 
     def _office(self, office_id: str) -> Office | None:
         office = self.catalog.office(office_id)
         return office if office is not None and office.booking is not None else None
 
     def _service_name(self, service_id: str) -> str:
-        service = self.catalog.services.get(service_id)
-        return self.catalog.localize(service.name, self.turn.code).text if service else service_id
+        return self.words.service(service_id)
 
     def _when(self, start: datetime) -> str:
-        return f"{self._day_label(start.date())}, {format_time(start, self.turn.code)}"
+        return self.words.when(start)
 
     def _day_label(self, day: date) -> str:
-        return format_date(day, self.turn.code, "EEEE d MMMM")
+        return self.words.day(day)
 
 
 def _slot_id(slot: Slot) -> str:

@@ -39,6 +39,12 @@ _NAME_ERRORS = {
 }
 
 
+#: What a user is told when a typed phone number cannot be read.
+PHONE_AGAIN = N_(
+    "That does not look like a phone number. Please write it again, for example 333 1234567."
+)
+
+
 def clean_name(text: str) -> str | NameProblem:
     """The name with its spaces tidied, or what is wrong with it."""
     name = " ".join(text.split())

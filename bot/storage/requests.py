@@ -100,6 +100,10 @@ class RequestStore:
         """Requests waiting for staff, the longest waiting first."""
         return await self._many("r.status = 'open' ORDER BY r.waiting_since", ())
 
+    async def proposals(self) -> list[AppointmentRequest]:
+        """Proposals waiting for their users' answers, the soonest first."""
+        return await self._many("r.status = 'proposed' ORDER BY r.proposed_start", ())
+
     async def proposed_before(self, moment: datetime) -> list[AppointmentRequest]:
         """Proposals still unanswered whose time has come."""
         return await self._many(

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from bot.core.when import AFTERNOON, MORNING, WhenReader, fold_digits, part_of
+from bot.booking.when import AFTERNOON, MORNING, WhenReader, fold_digits, part_of
 
 TODAY = date(2026, 11, 25)  # a Wednesday
 WEDNESDAY, TOMORROW, AFTER = date(2026, 11, 25), date(2026, 11, 26), date(2026, 11, 27)
