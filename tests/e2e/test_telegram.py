@@ -7,8 +7,8 @@ import contextlib
 import copy
 import json
 import logging
-from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from collections.abc import AsyncIterator, Callable
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +103,11 @@ class Bot:
 
 @contextlib.asynccontextmanager
 async def running_bot(
-    tmp_path: Path, content: Path, webhook: bool, **overrides: Any
+    tmp_path: Path,
+    content: Path,
+    webhook: bool,
+    clock: Callable[[], datetime] | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[Bot]:
     fake = FakeTelegram()
     async with serve(fake.app()) as api_url:
@@ -121,7 +125,7 @@ async def running_bot(
             **overrides,
         )
         async with (
-            services(settings, channels=True) as bot,
+            services(settings, channels=True, clock=clock) as bot,
             serve(create_web_app(bot), port) as base,
         ):
             await connected(bot)
