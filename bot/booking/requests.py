@@ -221,7 +221,9 @@ class RequestDesk:
         request = await self.store.get(code)
         if request is None:
             return False
-        notices = self.to_staff(request, "🔄 L'utente chiede un altro orario per la richiesta")
+        notices = await self._to_staff(
+            request, "🔄 L'utente chiede un altro orario per la richiesta"
+        )
         if not await self.store.reopen(code, self.now(), notices, owner=(channel, user_id)):
             return False
         self.booking.router.wake()
@@ -300,9 +302,11 @@ class RequestDesk:
         self.booking.router.wake()
         when = f"{format_date(start.date(), 'it', 'full')} {format_time(start, 'it')}"
         if not self.booking.router.reaches(proposed.channel):
+            booked = await self.booking.store.by_code(proposed.code)  # asked to move it
+            phone = request.phone or (booked.phone if booked else None)
             return (
                 f"📨 {proposed.code}: proposta registrata per {when}, ma l'utente non si può "
-                f"raggiungere in chat: telefonate al {request.phone or '-'}."
+                f"raggiungere in chat: telefonate al {phone or '-'}."
             )
         if self.on_offer is not None:
             await self.on_offer(proposed.channel, proposed.user_id, proposed.language, offered)
@@ -362,6 +366,12 @@ class RequestDesk:
 
     # -- texts -----------------------------------------------------------------------------
 
+    async def _to_staff(self, request: AppointmentRequest, headline: str) -> list[Notice]:
+        """As ``to_staff``; a request to move an appointment keeps no name or phone of its
+        own (its appointment has them): staff read them from the appointment."""
+        booked = None if request.name else await self.booking.store.by_code(request.code)
+        return self.to_staff(request, headline, booked)
+
     def to_staff(
         self,
         request: AppointmentRequest,
@@ -405,7 +415,7 @@ class RequestDesk:
             language=request.language,
             reference=request.code,
             courtesy=True,
-        ) + self.to_staff(
+        ) + await self._to_staff(
             request, "⌛ Proposta scaduta senza risposta: proponete un altro orario per"
         )
         if await self.store.reopen(request.code, self.now(), notices):
@@ -434,7 +444,7 @@ class RequestDesk:
             if work.hours_between(since, now) < block.remind_after_hours:
                 continue
             waited = round(work.hours_between(request.waiting_since, now))
-            notices = self.to_staff(request, f"⏰ In attesa da {waited} ore lavorative:")
+            notices = await self._to_staff(request, f"⏰ In attesa da {waited} ore lavorative:")
             if await self.store.mark_reminded(request.code, now, notices):
                 reminded += 1
         if reminded:

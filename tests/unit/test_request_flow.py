@@ -334,6 +334,10 @@ async def test_moving_an_appointment_made_from_a_request(counter: Counter) -> No
     assert "chiesto un altro orario" in reply.text
     asked = (await counter.staff())[-1]["text"]
     assert asked.startswith("🔁 Chiede di spostare l'appuntamento del mercoledì 2 dicembre 2026")
+    assert "Amina Rossi, +393331234567" in asked  # from the appointment
+    counter.clock[0] = datetime(2026, 11, 27, 10, 0, tzinfo=ROME)  # nobody answered
+    assert await counter.desk.remind() == 1
+    assert "Amina Rossi, +393331234567" in (await counter.staff())[-1]["text"]
     await counter.console.fix(f"{code} 4/12 11:00")
     reply = await counter.chat.press("bk:mine")
     assert "nuovo orario proposto: venerdì 4 dicembre, 11:00" in reply.text
