@@ -67,6 +67,8 @@ def proposal(
         f"**{when}**",
         address,
     ]
+    if office is not None and not office.confirmed:  # the address is the content's, unchecked
+        lines.append("ℹ️ " + t._("These details are not yet confirmed."))
     if service is not None:
         lines += [
             "",

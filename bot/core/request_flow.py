@@ -222,6 +222,11 @@ class RequestFlow:
             f"**{check}**",
             f"- {self.words.service(service.id)}",
             f"- {self.catalog.localize(office.name, self.turn.code).text}, {office.address}",
+            *(
+                []
+                if office.confirmed
+                else ["  ℹ️ " + self.t._("These details are not yet confirmed.")]
+            ),
             f"- {when}",
             f"- {language}",
             f"- {self.draft['name']}, {self.draft['phone']}",

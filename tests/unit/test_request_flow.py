@@ -42,6 +42,7 @@ class Counter:
     desk: RequestDesk
     outbox: Outbox
     clock: list[datetime]
+    content: list[Catalog]  # the catalog the bot reads now (a test may change it)
 
     async def staff(self) -> list[dict[str, Any]]:
         return [m.payload["notice"] for m in await self.outbox.pending("staff")]
@@ -55,6 +56,7 @@ class Counter:
 async def counter(tmp_path: Path, catalog: Catalog, interface: Interface) -> AsyncIterator[Counter]:
     async with Database(tmp_path / "bot.sqlite3") as database:
         clock = [NOW]
+        content = [catalog]
         outbox = Outbox(database)
         router = NoticeRouter(staff=[("staff", "group")], user_channels={"test"})
         booking = BookingDesk(
@@ -69,13 +71,13 @@ async def counter(tmp_path: Path, catalog: Catalog, interface: Interface) -> Asy
             await engine.offer(*args)
 
         desk = RequestDesk(
-            RequestStore(database), booking, handovers, interface, lambda: catalog, offer
+            RequestStore(database), booking, handovers, interface, lambda: content[0], offer
         )
         engine = Engine(
-            lambda: catalog, store, interface, desk=booking, handovers=handovers, requests=desk
+            lambda: content[0], store, interface, desk=booking, handovers=handovers, requests=desk
         )
         handovers.on_answer = engine.converse
-        yield Counter(Conversation(engine), RequestConsole(desk), desk, outbox, clock)
+        yield Counter(Conversation(engine), RequestConsole(desk), desk, outbox, clock, content)
 
 
 async def request_up_to_the_summary(chat: Conversation, language: str = "it") -> None:
@@ -397,3 +399,18 @@ async def test_a_slot_button_from_an_old_message_books_nothing_for_a_request(
     await chat.press("bk:time:20261130T0800")
     await chat.send("Amina Rossi")
     assert "bk:confirm" not in chat.ids()
+
+
+async def test_an_office_whose_details_are_not_confirmed_says_so(
+    counter: Counter, catalog: Catalog
+) -> None:
+    from dataclasses import replace
+
+    unconfirmed = replace(catalog.offices[0], confirmed=False)
+    counter.content[0] = replace(catalog, offices=(unconfirmed, catalog.offices[1]))
+    await request_up_to_the_summary(counter.chat)
+    summary = counter.chat.last
+    assert summary is not None and "Questi dati non sono ancora confermati" in summary.text
+    code = "LU-" + (await counter.chat.press("rq:send")).text.split("LU-", 1)[1][:4]
+    await counter.console.fix(f"{code} 2/12 10:30")
+    assert "Questi dati non sono ancora confermati" in (await counter.told())[-1]["text"]
