@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from bot.booking.handover import HandoverDesk
 from bot.booking.notices import NoticeRouter
 from bot.booking.reminders import MorningAgenda, Reminders
+from bot.booking.request_staff import RequestConsole
+from bot.booking.requests import RequestDesk
 from bot.booking.service import BookingDesk
 from bot.channels.telegram import TelegramChannel
 from bot.channels.whatsapp import WhatsAppChannel
@@ -31,6 +34,7 @@ from bot.storage.handovers import HandoverStore
 from bot.storage.inbound import InboundLog
 from bot.storage.outbox import Outbox
 from bot.storage.questions import SharedQuestions
+from bot.storage.requests import RequestStore
 from bot.storage.retention import erase_user
 from bot.storage.sessions import SqliteSessionStore
 
@@ -52,6 +56,7 @@ class Services:
     agenda: MorningAgenda | None = None
     email: EmailChannel | None = None
     desk: BookingDesk | None = None
+    requests: RequestDesk | None = None
     monitor: Monitor | None = None
     metrics: Metrics = field(default_factory=Metrics)
 
@@ -103,12 +108,15 @@ def route_notices(
 
 @asynccontextmanager
 async def services(
-    settings: Settings, persistent: bool = True, channels: bool = False
+    settings: Settings,
+    persistent: bool = True,
+    channels: bool = False,
+    clock: Callable[[], datetime] | None = None,
 ) -> AsyncIterator[Services]:
     """Build the bot; ``persistent=False`` keeps conversations in memory (``sportello ask``).
 
     ``channels=True`` also builds the messaging channels whose tokens are configured; the web
-    app starts and stops them.
+    app starts and stops them. ``clock`` is the appointments' "now" (the tests move it).
     """
     content = ContentHolder(settings.content_dir, settings.default_language)
     if settings.default_language and content.catalog.language(settings.default_language) is None:
@@ -128,15 +136,24 @@ async def services(
     outbox = Outbox(database) if database is not None else None
     desk = None
     handovers = None
+    requests = None
     if database is not None:
         desk = BookingDesk(
             AppointmentStore(database),
             settings.tz,
+            clock=clock,
             retention_days=settings.retention_days,
             queue=outbox,
             router=router,
         )
         handovers = HandoverDesk(HandoverStore(database), router, interface)
+
+        async def offer(
+            channel: str, user_id: str, language: str, choices: Sequence[tuple[str, str]]
+        ) -> None:
+            await engine.offer(channel, user_id, language, choices)  # built just below
+
+        requests = RequestDesk(RequestStore(database), desk, handovers, interface, content, offer)
     erase: Callable[[str, str], Awaitable[None]] | None = None
     if database is not None:
         db = database
@@ -163,6 +180,7 @@ async def services(
         desk=desk,
         erase=erase,
         handovers=handovers,
+        requests=requests,
         questions=questions,
         model_cache=settings.cache_dir,
     )
@@ -180,7 +198,8 @@ async def services(
             handovers.monitor = monitor
     telegram = None
     if channels and settings.telegram_bot_token:
-        telegram = TelegramChannel(engine, settings, interface, outbox)
+        console = RequestConsole(requests) if requests is not None else None
+        telegram = TelegramChannel(engine, settings, interface, outbox, requests=console)
         telegram.desk, telegram.catalog, telegram.handovers = desk, content, handovers
         if monitor is not None and events is not None:
             telegram.monitoring = StaffMonitoring(
@@ -232,6 +251,7 @@ async def services(
             agenda,
             email,
             desk,
+            requests,
             monitor=monitor,
         )
     finally:

@@ -158,6 +158,8 @@ def create_web_app(services: Services) -> Starlette:
             background.append(asyncio.create_task(services.reminders.run()))
         if services.agenda is not None:
             background.append(asyncio.create_task(services.agenda.run()))
+        if services.requests is not None:  # staff reminded of requests waiting too long
+            background.append(asyncio.create_task(services.requests.watch()))
         try:
             yield
         finally:

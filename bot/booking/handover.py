@@ -87,6 +87,40 @@ class HandoverDesk:
             await self.monitor.handover_requested(channel, user_id, language)
         return new
 
+    async def question(
+        self, channel: str, user_id: str, language: str, heading: str, text: str, about: str
+    ) -> str:
+        """Staff ask a user something (about their request, ``about``): the question opens a
+        conversation as its first answer, and what the user writes back comes to the group,
+        as with "talk to a person". Not counted as a request to talk to a person: the user
+        did not ask. Returns what to tell the staff group."""
+        if not self.router.reaches(channel):
+            return f"{about}: l'utente non si può raggiungere in chat; telefonategli."
+
+        def notices(handover: Handover, new: bool) -> list[Notice]:
+            body = (
+                f"❓ Domanda per {about} (conversazione #{handover.id}), lingua "
+                f"{handover.language}:\n\n{text}\n\n↩️ Le risposte dell'utente arrivano qui: "
+                "rispondete ai loro messaggi per scrivergli."
+            )
+            return self.router.to_staff(body, handover=handover.id)
+
+        handover, _ = await self.store.open(channel, user_id, language, notices)
+        message = self.router.to_user(
+            channel,
+            user_id,
+            f"💬 {heading}\n\n{text}",
+            HANDOVER_PURPOSE,
+            {"1": text},
+            language=language,
+            reference=about,
+        )
+        await self.store.post(handover.id, message, answer=True)
+        self.router.wake()
+        if self.on_answer is not None:
+            await self.on_answer(channel, user_id)
+        return f"✉️ Domanda inviata ({about}, conversazione #{handover.id})."
+
     async def answer(self, handover_id: int, text: str) -> str:
         """A staff member's reply, for the user; returns what to tell the staff group."""
         handover = await self.store.get(handover_id)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from bot.storage.records import Appointment, Notice
 
 STAFF_PURPOSE = "staff"
+#: Buttons under a notice: rows of (choice id, label).
+Buttons = tuple[tuple[tuple[str, str], ...], ...]
 
 
 @dataclass
@@ -32,11 +34,31 @@ class NoticeRouter:
     wake: Callable[[], None] = field(default=lambda: None)
 
     def to_staff(
-        self, text: str, code: str | None = None, handover: int | None = None
+        self,
+        text: str,
+        code: str | None = None,
+        handover: int | None = None,
+        *,
+        buttons: Buttons = (),
+        reference: str | None = None,
+        reply_action: str | None = None,
     ) -> list[Notice]:
-        destinations = [*self.staff, *(self.copies if handover is None else ())]
+        """A notice for staff; a conversation's and a prompt's go to the group only (they are
+        answered there by replying to them)."""
+        answered_here = handover is not None or reply_action is not None
+        destinations = [*self.staff, *(self.copies if not answered_here else ())]
         return [
-            Notice(channel, recipient, text, STAFF_PURPOSE, code=code, handover=handover)
+            Notice(
+                channel,
+                recipient,
+                text,
+                STAFF_PURPOSE,
+                code=code,
+                handover=handover,
+                reference=reference,
+                buttons=buttons,
+                reply_action=reply_action,
+            )
             for channel, recipient in destinations
         ]
 
@@ -53,6 +75,7 @@ class NoticeRouter:
         language: str | None = None,
         reference: str | None = None,
         courtesy: bool = False,
+        buttons: Buttons = (),
     ) -> list[Notice]:
         if not self.reaches(channel):
             return []
@@ -65,6 +88,7 @@ class NoticeRouter:
             language=language,
             reference=reference,
             courtesy=courtesy,
+            buttons=buttons,
         )
         return [notice]
 

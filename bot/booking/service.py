@@ -128,27 +128,6 @@ class BookingDesk:
     def now(self) -> datetime:
         return self._clock()
 
-    @staticmethod
-    def offices_for(catalog: Catalog, service: str | None) -> list[Office]:
-        """Offices that take bookings online (for ``service``, when given)."""
-        return [
-            office
-            for office in catalog.offices
-            if office.booking is not None
-            and (service is None or service in office.booking.services)
-        ]
-
-    @staticmethod
-    def services(catalog: Catalog) -> list[str]:
-        """Services some office books online, in the content's order."""
-        offered = {
-            service
-            for office in BookingDesk.offices_for(catalog, None)
-            if office.booking is not None
-            for service in office.booking.services
-        }
-        return [service for service in catalog.services if service in offered]
-
     async def slots(self, office: Office) -> list[Slot]:
         """Free slots of an office, from the minimum notice to the booking horizon."""
         assert office.booking is not None

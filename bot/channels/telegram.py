@@ -48,7 +48,11 @@ from telegram.error import (
 from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
 
 from bot.booking.handover import HandoverDesk
+from bot.booking.request_staff import HELP as REQUESTS_HELP
+from bot.booking.request_staff import RequestConsole
+from bot.booking.requests import STAFF_REQUEST
 from bot.booking.service import BookingDesk
+from bot.channels.digest import StaffDigest
 from bot.channels.flood import FloodControl, Verdict
 from bot.channels.formatting import split_message, to_html, to_plain
 from bot.config import Settings
@@ -147,6 +151,25 @@ def _message_kind(message: Message) -> Kind | None:
     return None  # service messages (members joined, pinned, ...): nothing to answer
 
 
+def _notice_keyboard(notice: dict[str, Any], staff: bool) -> InlineKeyboardMarkup | None:
+    """The buttons a notice brings: its own rows (a proposal's "accept", a request's "propose
+    a time", a digest's), else those of a booking or a conversation."""
+    rows = notice.get("buttons")
+    if not isinstance(rows, list) or not rows:
+        return _staff_keyboard(notice.get("code"), notice.get("handover"))
+    prefix = STAFF if staff else ""  # the staff group's buttons are told apart by it
+    keyboard = [
+        [
+            InlineKeyboardButton(str(label), callback_data=f"{prefix}{data}")
+            for data, label in row
+            if len(f"{prefix}{data}".encode()) <= CALLBACK_DATA_LIMIT
+        ]
+        for row in rows
+        if isinstance(row, list)
+    ]
+    return InlineKeyboardMarkup([row for row in keyboard if row]) if any(keyboard) else None
+
+
 def _staff_keyboard(code: object, handover: object) -> InlineKeyboardMarkup | None:
     """Buttons under a staff notice: a booking's outcome, or closing a conversation."""
     if isinstance(code, str) and code:
@@ -181,6 +204,7 @@ class TelegramChannel:
         settings: Settings,
         interface: Interface,
         outbox: Outbox | None = None,
+        requests: RequestConsole | None = None,
     ) -> None:
         if not settings.telegram_bot_token:
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
@@ -196,12 +220,18 @@ class TelegramChannel:
         self.desk: BookingDesk | None = None
         self.catalog: Callable[[], Catalog] | None = None
         self.handovers: HandoverDesk | None = None
+        #: Appointment requests: the buttons under them, /fissa, /richieste, prompts' replies.
+        self.requests = requests
         self.connected = False  # getMe answered and updates are being received
         self.retry_delay = RETRY_DELAY_FIRST
         #: Set by the composition root: /registra and /mese (the counter's monitoring).
         self.monitoring: StaffMonitoring | None = None
         # Notices (to staff, reminders, staff replies to users) wait in the outbox until sent.
-        self.worker = OutboxWorker(outbox, CHANNEL, self._send_notice) if outbox else None
+        # Staff notices in a burst go to the group as one digest message.
+        digest = StaffDigest(MessageLimit.MAX_TEXT_LENGTH, _utf16_length)
+        self.worker = (
+            OutboxWorker(outbox, CHANNEL, self._send_notice, digest=digest) if outbox else None
+        )
         self._chat_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
@@ -470,7 +500,7 @@ class TelegramChannel:
             chat_id = int(recipient)
         except ValueError as error:
             raise SendError("not a Telegram chat id", retry=False) from error
-        keyboard = _staff_keyboard(notice.get("code"), notice.get("handover"))
+        keyboard = _notice_keyboard(notice, chat_id == self.settings.telegram_staff_chat_id)
         parts = split_message(notice["text"], MessageLimit.MAX_TEXT_LENGTH, _utf16_length) or [""]
         sent_id: str | None = None
         try:
@@ -509,6 +539,11 @@ class TelegramChannel:
             return
         if not self.is_staff(query.from_user.id):
             return
+        if data.startswith(f"{STAFF_REQUEST}:") and self.requests is not None:
+            step = await self.requests.step(data)  # propose, ask, decline a request
+            if step is not None and query.message is not None:
+                await self._staff_step(query.message.chat.id, step)
+            return
         action, _, code = (query.data or "").removeprefix(STAFF).partition(":")
         if action == CLOSE:
             await self._close_handover(query, code)
@@ -539,9 +574,13 @@ class TelegramChannel:
         """A staff member answers a conversation by replying to its notice; ``/fine`` (or
         ``/end``) as the reply closes it. False when the message answers no conversation."""
         replied = message.reply_to_message
-        if self.handovers is None or replied is None or replied.from_user is None:
+        if replied is None or replied.from_user is None:
             return False
         if replied.from_user.id != self.application.bot.id:
+            return False
+        if await self._request_reply(message, replied):
+            return True
+        if self.handovers is None:
             return False
         number = await self.handovers.store.by_staff_message(
             CHANNEL, str(message.chat_id), str(replied.message_id)
@@ -568,6 +607,27 @@ class TelegramChannel:
         else:
             outcome = await self.handovers.answer(number, text)
         await self._say(message.chat_id, outcome)
+        return True
+
+    async def _request_reply(self, message: Message, replied: Message) -> bool:
+        """A staff reply to a request's prompt: the question for its user, or the reason it
+        is declined. False when the replied message is no such prompt."""
+        if self.requests is None:
+            return False
+        action = await self.requests.desk.reply_action(
+            CHANNEL, str(message.chat_id), str(replied.message_id)
+        )
+        if action is None:
+            return False
+        assert message.from_user is not None
+        if not self.is_staff(message.from_user.id):
+            await self._refuse_stranger(message.chat_id)
+        elif message.edit_date is not None:
+            await self._say(
+                message.chat_id, "Le modifiche non arrivano all'utente: inviate una nuova risposta."
+            )
+        else:
+            await self._say(message.chat_id, await self.requests.reply(action, message.text or ""))
         return True
 
     async def _membership(self, change: ChatMemberUpdated) -> None:
@@ -651,6 +711,11 @@ class TelegramChannel:
             await self._staff_step(message.chat_id, step)
         elif command in ("mese", "month") and self.monitoring:
             await self._say(message.chat_id, await self.monitoring.month())
+        elif command in ("fissa", "propose") and self.requests:
+            arguments = words[1] if len(words) > 1 else ""
+            await self._say(message.chat_id, await self.requests.fix(arguments))
+        elif command in ("richieste", "requests") and self.requests:
+            await self._staff_step(message.chat_id, await self.requests.listing())
         elif command in ("cerca", "find") and self.desk and self.catalog:
             query = words[1] if len(words) > 1 else ""
             await self._say(message.chat_id, await self.desk.find(self.catalog(), query))
@@ -669,15 +734,17 @@ class TelegramChannel:
                     "To answer a person who asked to talk to the counter, reply to their "
                     "message in this group; reply /fine (/end) to close the conversation."
                 )
+                + (REQUESTS_HELP if self.requests else "")
                 + (MONITORING_HELP if self.monitoring else ""),
             )
 
     async def _staff_step(self, chat_id: int, step: Step) -> None:
-        """A staff dialogue step: its text, and its buttons two to a row."""
+        """A staff dialogue step: its text, and its buttons (two to a row, unless it says)."""
         buttons = [
             InlineKeyboardButton(label, callback_data=STAFF + data) for label, data in step.buttons
         ]
-        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+        width = max(step.columns, 1)
+        rows = [buttons[i : i + width] for i in range(0, len(buttons), width)]
         await self._send(chat_id, to_html(step.text), InlineKeyboardMarkup(rows) if rows else None)
 
     async def _export(self, chat_id: int, arguments: str) -> None:

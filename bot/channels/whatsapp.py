@@ -31,7 +31,7 @@ from bot.booking.ical import link_token
 from bot.channels.flood import FloodControl, Verdict
 from bot.channels.formatting import split_message
 from bot.config import Settings
-from bot.core.messages import Incoming, Kind, Reply
+from bot.core.messages import Choice, Incoming, Kind, Reply
 from bot.i18n import Interface, bidi_text
 from bot.notify.worker import OutboxWorker, SendError
 from bot.storage.inbound import InboundLog
@@ -340,7 +340,7 @@ class WhatsAppChannel:
         last = await self.inbound.last_inbound(CHANNEL, phone)
         if last is not None and time.time() - last < WINDOW_SECONDS:
             sent = None
-            for part in split_message(to_whatsapp(text), MESSAGE_LIMIT):
+            for part in self._notice_parts(text, notice):
                 sent = await self._send_payload(phone, {"body": part})
             return sent
         templates = self.settings.twilio_templates
@@ -364,6 +364,22 @@ class WhatsAppChannel:
                 + f" non è stato inviato ({reason}). Contattate la persona in un altro modo."
             )
         raise SendError(reason, retry=False, refused=True)
+
+    def _notice_parts(self, text: str, notice: dict[str, Any]) -> list[str]:
+        """A notice's text, with its choices numbered (a proposal's "accept", "another time"):
+        the number the user replies is read against them, as on any menu."""
+        rows = notice.get("buttons")
+        choices = tuple(
+            Choice(str(button[0]), str(button[1]))
+            for row in (rows if isinstance(rows, list) else [])
+            if isinstance(row, list)
+            for button in row
+            if isinstance(button, list) and len(button) == 2
+        )
+        if not choices:
+            return split_message(to_whatsapp(text), MESSAGE_LIMIT)
+        t = self.interface.translator(str(notice.get("language") or self.default_language()))
+        return render(Reply(text, choices), t._("Reply with the number of your choice."))
 
     async def _send_payload(self, phone: str, payload: dict[str, Any]) -> str | None:
         assert self._client is not None

@@ -34,6 +34,7 @@ from bot.content.schema import (
     Office,
     OfficeBooking,
     Phrasings,
+    OfficeRequests,
     Service,
     Source,
     Topic,
@@ -576,7 +577,7 @@ def _read_offices(root: Path, validation: Validation, languages: set[str]) -> li
             line,
             "an office",
             ("id", "name", "address"),
-            ("phone", "email", "hours", "confirmed", "booking"),
+            ("phone", "email", "hours", "confirmed", "booking", "requests"),
         )
         if item is None:
             continue
@@ -597,7 +598,8 @@ def _read_offices(root: Path, validation: Validation, languages: set[str]) -> li
                 email=reader.string(item, "email", "office", required=False),
                 hours=reader.localized(item, "hours", "office", languages),
                 confirmed=reader.boolean(item, "confirmed", True),
-                booking=_read_office_booking(reader, item),
+                booking=(booking := _read_office_booking(reader, item)),
+                requests=_read_office_requests(reader, item, booking),
             )
         )
     return offices
@@ -715,6 +717,78 @@ def _read_office_booking(reader: _FileReader, office: YamlDict) -> OfficeBooking
         notice_hours=float(numbers["notice_hours"]),
         max_active=int(numbers["max_active"]),
         closed=frozenset(closed),
+        province=province,
+    )
+
+
+def _read_office_requests(
+    reader: _FileReader, office: YamlDict, booking: OfficeBooking | None
+) -> OfficeRequests | None:
+    """An office's ``requests:`` block: services it gives appointments for on request."""
+    if "requests" not in office:
+        return None
+    data = reader.mapping(
+        office["requests"],
+        office.key_lines["requests"],
+        "'requests'",
+        ("code", "services"),
+        ("remind_after_hours", "staff_hours", "max_active", "province"),
+    )
+    if data is None:
+        return None
+    code = reader.string(data, "code", "requests")
+    if code is not None and not re.fullmatch(r"[A-Z]{2}", code):
+        reader.error(data.key_lines["code"], "'code' must be two capital letters, such as LU")
+        code = None
+    services = reader.id_list(data, "services", "requests")
+    if "services" in data and not services:
+        reader.error(data.key_lines["services"], "'services' must list at least one service")
+    for service, line in services:
+        if service not in SERVICES:
+            reader.error(line, f"unknown service {service!r} (one of: {', '.join(SERVICES)})")
+        elif booking is not None and service in booking.services:
+            reader.error(
+                line,
+                f"{service!r} is booked by slots in 'booking': an office takes a service one "
+                "way, by slots or by request",
+            )
+    numbers: dict[str, int] = {}
+    for key, default, low, high in (("remind_after_hours", 8, 1, 80), ("max_active", 2, 1, 20)):
+        value = data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            reader.error(
+                data.key_lines.get(key, data.line),
+                f"{key!r} must be a whole number from {low} to {high}",
+            )
+            value = default
+        numbers[key] = value
+    staff_hours = ("09:00", "17:00")
+    if "staff_hours" in data:
+        match = _TIME_RANGE.match(str(data["staff_hours"]).strip())
+        if match is None or match.group(1, 2) >= match.group(3, 4):
+            reader.error(
+                data.key_lines["staff_hours"],
+                f"{data['staff_hours']!r} is not a span of the day like 09:00-17:00",
+            )
+        else:
+            start, end = str(data["staff_hours"]).strip().split("-")
+            staff_hours = (start, end)
+    province = reader.string(data, "province", "requests", required=False)
+    if province is not None and province not in provinces():
+        reader.error(
+            data.key_lines["province"],
+            f"unknown province {province!r}: use the two-letter code of an Italian province, "
+            "such as VA",
+        )
+        province = None
+    if code is None or not services:
+        return None
+    return OfficeRequests(
+        code=code,
+        services=tuple(service for service, _ in services if service in SERVICES),
+        remind_after_hours=numbers["remind_after_hours"],
+        staff_hours=staff_hours,
+        max_active=numbers["max_active"],
         province=province,
     )
 
@@ -955,7 +1029,11 @@ def validate(root: Path, today: date | None = None) -> Validation:
     services = _read_services(root, validation, codes)
     phrasings = _read_phrasings(root, validation, codes, topics)
     for office in offices:
-        for service in office.booking.services if office.booking else ():
+        offered = [
+            *(office.booking.services if office.booking else ()),
+            *(office.requests.services if office.requests else ()),
+        ]
+        for service in offered:
             if services and service not in services:
                 validation.errors.append(
                     ContentIssue(

@@ -197,6 +197,21 @@ class OfficeBooking:
 
 
 @dataclass(frozen=True)
+class OfficeRequests:
+    """Appointments an office gives on request: the user says when they can come, staff
+    propose a time. For counters that publish no slots; no opening hours are needed."""
+
+    code: str  # the codes' prefix: requests and their appointments look like LU-4K7P
+    services: tuple[str, ...]
+    remind_after_hours: int = 8  # working hours a request may wait before staff are reminded
+    #: The staff's working day ("HH:MM"): working hours are counted in it, and staff tap a
+    #: time in it when they propose one. Never shown to users: these are not opening hours.
+    staff_hours: tuple[str, str] = ("09:00", "17:00")
+    max_active: int = 2  # appointments and open requests per person
+    province: str | None = None  # Italian province code ("VA"): its patron day is a holiday
+
+
+@dataclass(frozen=True)
 class Office:
     id: str
     name: Localized
@@ -206,3 +221,12 @@ class Office:
     hours: Localized | None = None
     confirmed: bool = True
     booking: OfficeBooking | None = None
+    requests: OfficeRequests | None = None
+
+    def takes(self, service: str) -> str | None:
+        """How the office gives appointments for ``service``: "slots", "requests" or None."""
+        if self.booking is not None and service in self.booking.services:
+            return "slots"
+        if self.requests is not None and service in self.requests.services:
+            return "requests"
+        return None

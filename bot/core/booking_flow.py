@@ -1,51 +1,76 @@
 """This module contains the booking dialogue (see ``booking.mmd`` beside this file).
 
 service -> office (if several) -> day -> time -> name -> phone (not on WhatsApp: the number
-is known) -> documents, privacy and confirmation -> code. "My appointments" lists the
-user's bookings; each can be cancelled. The draft lives in the session: leaving with "menu"
-or "back" leaves nothing half-booked behind.
+is known) -> documents, privacy and confirmation -> code. Days and times may be chosen or
+typed ("mercoledì", "2 dicembre", "9:30", "pomeriggio"); every free day of the horizon can
+be reached ("later days"). "My appointments" lists the user's bookings; each can be moved or
+cancelled. The draft lives in the session: leaving with "menu" or "back" leaves nothing
+half-booked behind.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.booking.calendar import days_with_slots
+from bot.booking.calendar import Slot, days_with_slots
+from bot.booking.requests import RequestDesk
 from bot.booking.service import BookingDesk
-from bot.content.schema import Office
+from bot.booking.when import AFTERNOON, MORNING, Said, part_of, reader
+from bot.content.schema import SERVICES, WHOLE_MESSAGE_INTENTS, Intent, Office
+from bot.core.details import (
+    PHONE_AGAIN,
+    NameProblem,
+    clean_name,
+    name_error,
+    normalise_phone,
+)
 from bot.core.messages import Attachment, Choice, Reply
+from bot.core.mine_flow import MyAppointments
+from bot.core.request_flow import RequestFlow
 from bot.core.sessions import State
-from bot.i18n import format_date, format_time
-from bot.storage.records import Appointment, SlotFull, TooManyBookings
+from bot.core.wording import Wording
+from bot.i18n import N_, format_date, format_time
+from bot.storage.records import SlotFull, TooManyBookings
 
 if TYPE_CHECKING:
     from bot.core.engine import _Turn
 
 BOOK = "bk:"
 NAME, PHONE = "book:name", "book:phone"
+DAY, TIME = "book:day", "book:time"  # the days or times are offered; they may be typed too
+TYPED = (NAME, PHONE, DAY, TIME)
+NOTHING_IN = {
+    MORNING: N_("There are no free times in the morning."),
+    AFTERNOON: N_("There are no free times in the afternoon."),
+}
+NOTHING_ON_DAY_IN = {
+    MORNING: N_("There are no free times on {day} in the morning."),
+    AFTERNOON: N_("There are no free times on {day} in the afternoon."),
+}
 DAYS_SHOWN = 6
 TIMES_SHOWN = 12
-_PHONE = re.compile(r"^\+?[0-9][0-9 ./-]{5,19}$")
 
 
 class BookingFlow:
     """One step of the booking dialogue, for one turn."""
 
-    def __init__(self, turn: _Turn, desk: BookingDesk) -> None:
+    def __init__(self, turn: _Turn, desk: BookingDesk, requests: RequestDesk | None) -> None:
         self.turn = turn
         self.desk = desk
+        self.requests = requests
         self.t = turn.t
         self.catalog = turn.catalog
         self.draft = turn.session.draft
+        self.words = Wording(turn.catalog, turn.code, turn.t, desk.timezone)
+        self.listing = MyAppointments(turn, desk, requests)
 
     # -- entry points ----------------------------------------------------------------------
 
     async def start(self, service: str | None) -> Reply:
         self.draft.clear()
-        services = self.desk.services(self.catalog)
+        services = self.services()
         if service in services:
             return await self._service_chosen(service)
         choices = [Choice(f"{BOOK}svc:{s}", self._service_name(s)) for s in services]
@@ -58,11 +83,15 @@ class BookingFlow:
         if step == "svc":
             return await self.start(value or None)
         if step == "office" and self.draft.get("service"):
-            office = self._office(value)
-            if office is not None:
-                return await self._office_chosen(office)
+            office = self.catalog.office(value)
+            if office is not None and office in self.offices_for(self.draft["service"]):
+                return await self._office_for_service(office, self.draft["service"])
         if step == "day" and self.draft.get("office"):
             return await self._day_chosen(value)
+        if step == "days" and value.isdigit() and (office := self._office_in_draft()):
+            return await self._office_chosen(office, page=int(value))
+        if step == "times" and value.isdigit() and self.draft.get("day"):
+            return await self._day_chosen(self.draft["day"], page=int(value))
         if step == "time" and self.draft.get("office"):
             return await self._time_chosen(value)
         if step == "confirm" and self._complete():
@@ -72,55 +101,139 @@ class BookingFlow:
         if step == "move":
             return await self._start_move(value)
         if step == "cancel":
-            return await self._ask_cancel(value)
+            return await self.listing.ask_cancel(value)
         if step == "cancelyes":
-            return await self._cancel(value)
+            return await self.listing.cancel(value)
         return self.turn.home(
             self.t._("That option is no longer available. Here is the main menu.")
         )
 
-    async def typed(self, text: str) -> Reply:
-        """A typed answer while the flow waits for the name or the phone number."""
-        if self.turn.session.state == NAME:
-            name = " ".join(text.split())
-            if (
-                not 2 <= len(name) <= 80
-                or not any(c.isalpha() for c in name)
-                or any(c.isdigit() for c in name)
-            ):
-                return self._ask_name(
-                    self.t._("Please write your name and surname (letters only).")
-                )
+    async def typed(self, text: str, intent: Intent | None) -> Reply | None:
+        """A typed answer to the step waiting for one; None when the text is not for it (a
+        navigation word, or another request such as "talk to a person")."""
+        state = self.turn.session.state
+        if state in (DAY, TIME):
+            said = reader(self.turn.code, self.t).read(
+                text, self.desk.now().date(), prefer="day" if state == DAY else "time"
+            )
+            if not said.anything and intent is not None and intent is not Intent.BOOKING:
+                return None
+            return await self._typed_when(said, state)
+        if intent is not None and intent in WHOLE_MESSAGE_INTENTS:
+            return None
+        if state == NAME:
+            name = clean_name(text)
+            if isinstance(name, NameProblem):
+                return self._ask_name(name_error(name, self.t))
             self.draft["name"] = name
             return self._after_name()
-        phone = text.strip()
-        if not _PHONE.match(phone) or sum(c.isdigit() for c in phone) < 6:
-            return self._ask_phone(
-                self.t._(
-                    "That does not look like a phone number. "
-                    "Please write it again, for example 333 1234567."
-                )
-            )
+        phone = normalise_phone(text)
+        if phone is None:
+            return self._ask_phone(self.t._(PHONE_AGAIN))
         self.draft["phone"] = phone
         return self._summary()
 
+    async def _typed_when(self, said: Said, state: str) -> Reply:
+        """A day, a time or a part of the day, typed where days or times are offered."""
+        office = self._office_in_draft()
+        if office is None:
+            return self.turn.home()
+        slots = await self.desk.slots(office)
+        day = said.day
+        if day is None and state == TIME and self.draft.get("day"):
+            day = date.fromisoformat(self.draft["day"])
+        if day is None:
+            if said.part is not None:  # "pomeriggio": the days with afternoon times
+                return await self._office_chosen(office, part=said.part)
+            return await self._office_chosen(office, before=self._not_understood(DAY, slots))
+        on_day = [slot for slot in slots if slot.start.date() == day]
+        if not on_day:
+            nothing = self.t._("There are no free times on {day}.").format(day=self._day_label(day))
+            later = [free for free in days_with_slots(slots) if free >= day]
+            page = (len(days_with_slots(slots)) - len(later)) // DAYS_SHOWN
+            return await self._office_chosen(office, before=nothing, page=page)
+        if said.clock is None:
+            if said.part is None and state == TIME and said.day is None:
+                return await self._day_chosen(
+                    day.isoformat(), before=self._not_understood(TIME, on_day)
+                )
+            return await self._day_chosen(day.isoformat(), part=said.part)
+        slot = _at(on_day, said.clock)
+        if slot is None:
+            taken = self.t._("There is no free time at {time} on {day}.").format(
+                time=f"{said.clock[0]}:{said.clock[1] or 0:02d}", day=self._day_label(day)
+            )
+            return await self._day_chosen(day.isoformat(), before=taken)
+        self.draft["day"] = day.isoformat()
+        return await self._time_chosen(_slot_id(slot))
+
+    def _not_understood(self, state: str, slots: list[Slot]) -> str:
+        """A short explanation with an example the user can copy; the choices follow."""
+        if state == DAY:
+            first = slots[0].start.date() if slots else self.desk.now().date()
+            return self.t._(
+                "Sorry, I did not understand the day. Choose one below, or write a day such "
+                "as “{example}”."
+            ).format(example=format_date(first, self.turn.code, "EEEE"))
+        example = format_time(slots[0].start, self.turn.code) if slots else "10:00"
+        return self.t._(
+            "Sorry, I did not understand the time. Choose one below, or write a time such as "
+            "“{example}”."
+        ).format(example=example)
+
     # -- steps -----------------------------------------------------------------------------
+
+    def services(self) -> list[str]:
+        """Services some office takes, by slots or on request, in a fixed order."""
+        offered = {
+            service
+            for office in self.catalog.offices
+            for service in SERVICES
+            if office.takes(service) == "slots"
+            or (office.takes(service) == "requests" and self.requests is not None)
+        }
+        return [service for service in SERVICES if service in offered]
+
+    def offices_for(self, service: str) -> list[Office]:
+        return [
+            office
+            for office in self.catalog.offices
+            if office.takes(service) == "slots"
+            or (office.takes(service) == "requests" and self.requests is not None)
+        ]
 
     async def _service_chosen(self, service: str) -> Reply:
         self.draft["service"] = service
-        offices = self.desk.offices_for(self.catalog, service)
+        offices = self.offices_for(service)
         if len(offices) == 1:
-            return await self._office_chosen(offices[0])
+            return await self._office_for_service(offices[0], service)
         choices = [
             Choice(f"{BOOK}office:{o.id}", self.catalog.localize(o.name, self.turn.code).text)
             for o in offices
         ]
         return self.turn.reply(self.t._("Which office?"), [*choices, self.turn._home_choice()])
 
-    async def _office_chosen(self, office: Office, before: str | None = None) -> Reply:
+    async def _office_for_service(self, office: Office, service: str) -> Reply:
+        """Slots to choose from, or a request to send: as the office takes that service."""
+        if office.takes(service) == "requests" and self.requests is not None:
+            return await RequestFlow(self.turn, self.requests, self.listing).start(service, office)
+        return await self._office_chosen(office)
+
+    async def _office_chosen(
+        self, office: Office, before: str | None = None, page: int = 0, part: str | None = None
+    ) -> Reply:
         self.draft["office"] = office.id
+        if not self.draft.get("move") and (full := await self._at_limit(office)) is not None:
+            return full  # said now, before the user types a name and a phone number
         slots = await self.desk.slots(office)
-        days = days_with_slots(slots)[:DAYS_SHOWN]
+        if part is not None:
+            in_part = [slot for slot in slots if part_of(slot.start.time()) == part]
+            if in_part:
+                slots = in_part
+                self.draft["part"] = part
+            else:
+                before = self._nothing_in(part)
+        days = days_with_slots(slots)
         if not days:
             self.draft.clear()
             return self.turn.contacts(
@@ -129,14 +242,35 @@ class BookingFlow:
                     "Please contact the counter:"
                 )
             )
-        choices = [Choice(f"{BOOK}day:{day.isoformat()}", self._day_label(day)) for day in days]
+        page = max(0, min(page, (len(days) - 1) // DAYS_SHOWN))
+        shown = days[page * DAYS_SHOWN : (page + 1) * DAYS_SHOWN]
+        choices = [Choice(f"{BOOK}day:{day.isoformat()}", self._day_label(day)) for day in shown]
+        if len(days) > (page + 1) * DAYS_SHOWN:
+            choices.append(Choice(f"{BOOK}days:{page + 1}", self.t._("Later days")))
+        if page > 0:
+            choices.append(Choice(f"{BOOK}days:{page - 1}", self.t._("Earlier days")))
+        self.turn.session.state = DAY
         text = self.t._("Choose a day:")
         return self.turn.reply(
             f"{before}\n\n{text}" if before else text, [*choices, self.turn._home_choice()]
         )
 
-    async def _day_chosen(self, value: str, before: str | None = None) -> Reply:
-        office = self._office(self.draft["office"])
+    async def _at_limit(self, office: Office) -> Reply | None:
+        """The user's list, if they already hold the most appointments allowed."""
+        assert office.booking is not None
+        session = self.turn.session
+        held = await self.desk.store.active_for(session.channel, session.user_id, self.desk.now())
+        if len(held) < office.booking.max_active:
+            return None
+        self.draft.clear()
+        return await self.mine(
+            self.t._("You already have the most appointments allowed. You can cancel one here:")
+        )
+
+    async def _day_chosen(
+        self, value: str, before: str | None = None, page: int = 0, part: str | None = None
+    ) -> Reply:
+        office = self._office_in_draft()
         try:
             day = date.fromisoformat(value)
         except ValueError:
@@ -147,17 +281,34 @@ class BookingFlow:
         slots = [slot for slot in await self.desk.slots(office) if slot.start.date() == day]
         if not slots:  # that day is gone: the other days, still saying why
             return await self._office_chosen(office, before)
+        part = part or self.draft.get("part")
+        if part is not None:
+            in_part = [slot for slot in slots if part_of(slot.start.time()) == part]
+            if in_part:
+                slots = in_part
+            elif before is None:
+                before = self._nothing_in(part, day)
+        page = max(0, min(page, (len(slots) - 1) // TIMES_SHOWN))
+        shown = slots[page * TIMES_SHOWN : (page + 1) * TIMES_SHOWN]
         choices = [
-            Choice(
-                f"{BOOK}time:{slot.start.astimezone(UTC).strftime('%Y%m%dT%H%M')}",
-                format_time(slot.start, self.turn.code),
-            )
-            for slot in slots[:TIMES_SHOWN]
+            Choice(f"{BOOK}time:{_slot_id(slot)}", format_time(slot.start, self.turn.code))
+            for slot in shown
         ]
+        if len(slots) > (page + 1) * TIMES_SHOWN:
+            choices.append(Choice(f"{BOOK}times:{page + 1}", self.t._("Later times")))
+        if page > 0:
+            choices.append(Choice(f"{BOOK}times:{page - 1}", self.t._("Earlier times")))
+        self.turn.session.state = TIME
         text = self.t._("Choose a time on {day}:").format(day=self._day_label(day))
         return self.turn.reply(
             f"{before}\n\n{text}" if before else text, [*choices, self.turn._home_choice()]
         )
+
+    def _nothing_in(self, part: str, day: date | None = None) -> str:
+        """ "No free times in the afternoon" (on that day): the other times follow."""
+        if day is None:
+            return self.t._(NOTHING_IN[part])
+        return self.t._(NOTHING_ON_DAY_IN[part]).format(day=self._day_label(day))
 
     async def _time_chosen(self, value: str) -> Reply:
         try:
@@ -170,7 +321,7 @@ class BookingFlow:
         return self._ask_name(self.t._("Please write your name and surname."))
 
     async def _start_move(self, code: str) -> Reply:
-        appointment = await self._own(code)
+        appointment = await self.listing.own(code)
         office = self._office(appointment.office) if appointment else None
         if appointment is None or office is None:
             return await self.mine()
@@ -179,14 +330,14 @@ class BookingFlow:
         return await self._office_chosen(office)
 
     async def _move(self) -> Reply:
-        office = self._office(self.draft["office"])
+        office = self._office_in_draft()
         code = self.draft["move"]
         if office is None or office.booking is None:
             return self.turn.home()
         start = self._start()
         session = self.turn.session
         end = start + timedelta(minutes=office.booking.slot_minutes)
-        before = await self._own(code)
+        before = await self.listing.own(code)
         notices = []
         if before is not None:
             after = replace(before, starts_at=start, ends_at=end)
@@ -216,20 +367,10 @@ class BookingFlow:
         text = self.t._("Your appointment {code} is moved to {when}.").format(
             code=code, when=self._when(start)
         )
-        return await self.mine(f"**{text}**")
-
-    async def _own(self, code: str) -> Appointment | None:
-        """The user's own active appointment with this code, or None."""
-        appointment = await self.desk.store.by_code(code)
-        session = self.turn.session
-        if (
-            appointment is None
-            or appointment.status != "active"
-            or appointment.user_id != session.user_id
-            or appointment.channel != session.channel
-        ):
-            return None
-        return appointment
+        listing = await self.mine(f"**{text}**")
+        # The new calendar file: the same event (same code), at its new time.
+        calendar = self.desk.invitation(self.catalog, replace(before, starts_at=start, ends_at=end))
+        return replace(listing, attachments=(Attachment(f"{code}.ics", "text/calendar", calendar),))
 
     def _ask_name(self, text: str) -> Reply:
         self.turn.session.state = NAME
@@ -249,7 +390,7 @@ class BookingFlow:
 
     def _summary(self) -> Reply:
         self.turn.session.state = State.BROWSE
-        office = self._office(self.draft["office"])
+        office = self._office_in_draft()
         service = self.catalog.services.get(self.draft["service"])
         if office is None or service is None:
             return self.turn.home()
@@ -279,7 +420,7 @@ class BookingFlow:
         return self.turn.reply("\n".join(lines), choices)
 
     async def _confirm(self) -> Reply:
-        office = self._office(self.draft["office"])
+        office = self._office_in_draft()
         service = self.catalog.services.get(self.draft["service"])
         if office is None or office.booking is None or service is None:
             return self.turn.home()
@@ -341,67 +482,7 @@ class BookingFlow:
         )
 
     async def mine(self, before: str | None = None) -> Reply:
-        appointments = await self.desk.store.active_for(
-            self.turn.session.channel, self.turn.session.user_id, now=self.desk.now()
-        )
-        if not appointments:
-            text = self.t._("You have no appointments booked.")
-            return self.turn.reply(
-                f"{before}\n\n{text}" if before else text,
-                [Choice(f"{BOOK}svc:", self.t._("Book an appointment")), self.turn._home_choice()],
-            )
-        lines = [before] if before else []
-        title = self.t._("Your appointments:")
-        lines.append(f"**{title}**")
-        choices = []
-        for appointment in appointments:
-            start = appointment.starts_at.astimezone(self.desk.timezone)
-            lines.append(
-                f"- {appointment.code}: {self._service_name(appointment.service)}, "
-                f"{self._when(start)}"
-            )
-            choices.append(
-                Choice(
-                    f"{BOOK}move:{appointment.code}",
-                    self.t._("Move {code}").format(code=appointment.code),
-                )
-            )
-            choices.append(
-                Choice(
-                    f"{BOOK}cancel:{appointment.code}",
-                    self.t._("Cancel {code}").format(code=appointment.code),
-                )
-            )
-        return self.turn.reply("\n".join(lines), [*choices, self.turn._home_choice()])
-
-    async def _ask_cancel(self, code: str) -> Reply:
-        appointment = await self._own(code)
-        if appointment is None:
-            return await self.mine()
-        question = self.t._("Cancel the appointment {code}?").format(code=appointment.code)
-        return self.turn.reply(
-            question,
-            [
-                Choice(f"{BOOK}cancelyes:{appointment.code}", self.t._("Yes, cancel it")),
-                Choice(f"{BOOK}mine", self.t._("No, keep it")),
-            ],
-        )
-
-    async def _cancel(self, code: str) -> Reply:
-        session = self.turn.session
-        appointment = await self._own(code)
-        if appointment is None:
-            return await self.mine()
-        notices = self.desk.staff_notices(
-            self.desk.staff_text(self.catalog, "❌ Annullato dall'utente", appointment)
-        )
-        if await self.desk.store.cancel(code, session.channel, session.user_id, notices):
-            self.desk.router.wake()
-            await self.desk.count("cancelled", code)
-            return await self.mine(
-                self.t._("The appointment {code} is cancelled.").format(code=code.upper())
-            )
-        return await self.mine()
+        return await self.listing.show(before)
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -417,16 +498,48 @@ class BookingFlow:
             .astimezone(self.desk.timezone)
         )
 
+    def _office_in_draft(self) -> Office | None:
+        """The office of the booking being made, if it gives slots for its service (a slot
+        button from an old message must not book a service the office takes on request)."""
+        office = self._office(self.draft.get("office", ""))
+        service = self.draft.get("service")
+        if (
+            office is None
+            or self.draft.get("request")
+            or (service and office.takes(service) != "slots")
+        ):
+            return None
+        return office
+
     def _office(self, office_id: str) -> Office | None:
         office = self.catalog.office(office_id)
         return office if office is not None and office.booking is not None else None
 
     def _service_name(self, service_id: str) -> str:
-        service = self.catalog.services.get(service_id)
-        return self.catalog.localize(service.name, self.turn.code).text if service else service_id
+        return self.words.service(service_id)
 
     def _when(self, start: datetime) -> str:
-        return f"{self._day_label(start.date())}, {format_time(start, self.turn.code)}"
+        return self.words.when(start)
 
     def _day_label(self, day: date) -> str:
-        return format_date(day, self.turn.code, "EEEE d MMMM")
+        return self.words.day(day)
+
+
+def _slot_id(slot: Slot) -> str:
+    """A slot in a choice id: its start in UTC, minutes included (fits Telegram's 64 bytes)."""
+    return slot.start.astimezone(UTC).strftime("%Y%m%dT%H%M")
+
+
+def _at(slots: list[Slot], clock: tuple[int, int | None]) -> Slot | None:
+    """The slot starting at a typed time: "10" is 10:00 (or the first time of that hour),
+    "3" is 15:00 when nobody opens at three in the morning."""
+    hour, minute = clock
+    for candidate in (hour, hour + 12) if hour < 12 else (hour,):
+        starting = [slot for slot in slots if slot.start.hour == candidate]
+        if minute is not None:
+            starting = [slot for slot in starting if slot.start.minute == minute]
+        elif any(slot.start.minute == 0 for slot in starting):
+            starting = [slot for slot in starting if slot.start.minute == 0]
+        if starting:
+            return starting[0]
+    return None

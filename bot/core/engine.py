@@ -17,26 +17,32 @@ import time
 import unicodedata
 import weakref
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Protocol
 
 from bot.booking.handover import HandoverDesk
+from bot.booking.request_texts import REQUEST
+from bot.booking.requests import RequestDesk
 from bot.booking.service import BookingDesk
 from bot.content.catalog import Catalog
-from bot.content.schema import WHOLE_MESSAGE_INTENTS, Intent, Menu, Office, Topic
+from bot.content.schema import Intent, Menu, Office, Topic
 from bot.content.search import Match
 from bot.content.text import normalise
 from bot.core.booking_flow import BOOK, BookingFlow
-from bot.core.booking_flow import NAME as BOOKING_NAME
 from bot.core.booking_flow import PHONE as BOOKING_PHONE
+from bot.core.booking_flow import TYPED as BOOKING_TYPED
 from bot.core.counting import count_question, count_topic
 from bot.core.handover_flow import END as HUMAN_END
 from bot.core.handover_flow import OPEN as HANDOVER_OPEN
 from bot.core.handover_flow import HandoverFlow
 from bot.core.messages import Choice, Incoming, Kind, Reply
+from bot.core.mine_flow import MyAppointments
+from bot.core.request_flow import PHONE as REQUEST_PHONE
+from bot.core.request_flow import TYPED as REQUEST_TYPED
+from bot.core.request_flow import RequestFlow
 from bot.core.sessions import Session, State, StateStore
 from bot.core.understanding import Analysis, Understanding
 from bot.i18n import N_, Interface, Translator, format_date
@@ -128,6 +134,7 @@ class Engine:
         handovers: HandoverDesk | None = None,
         questions: QuestionBox | None = None,
         model_cache: Path | None = None,
+        requests: RequestDesk | None = None,
     ) -> None:
         self._desk = desk
         self._model_cache = model_cache  # where the trained understanding is kept
@@ -135,6 +142,7 @@ class Engine:
         # Not stored anywhere before the user agrees: a restart forgets them, which is fine.
         self._unanswered: OrderedDict[tuple[str, str], _Unanswered] = OrderedDict()
         self._handovers = handovers
+        self._requests = requests
         self._erase = erase
         #: Counts consultations for the monitoring, anonymously (set by the composition root).
         self.monitor: Monitor | None = None
@@ -171,6 +179,21 @@ class Engine:
             session = Session.load(channel, user_id, stored)
             session.state = HANDOVER_OPEN
             session.offered = []  # a number typed now is an answer, not an old menu choice
+            await self._sessions.put(channel, user_id, session.dump())
+
+    async def offer(
+        self, channel: str, user_id: str, language: str, choices: Sequence[tuple[str, str]]
+    ) -> None:
+        """The counter sent this user choices in a notice (accept a proposed time, or ask
+        for another): a number or label typed next answers them, as on any menu."""
+        async with self._lock(channel, user_id):
+            stored = await self._sessions.get(channel, user_id)
+            session = (
+                Session.load(channel, user_id, stored)
+                if stored is not None
+                else Session(channel, user_id, language=language)
+            )
+            session.offered = [Choice(choice_id, label) for choice_id, label in choices]
             await self._sessions.put(channel, user_id, session.dump())
 
     async def forget(self, channel: str, user_id: str) -> None:
@@ -356,7 +379,14 @@ class _Turn:
         if incoming.kind is Kind.CONTACT:
             flow = self.booking_flow()
             if flow is not None and self.session.state == BOOKING_PHONE and text:
-                return await flow.typed(text)  # a shared contact card: its phone number
+                typed = await flow.typed(text, None)  # a shared contact card: its phone number
+                if typed is not None:
+                    return typed
+            requesting = self.request_flow()
+            if requesting is not None and self.session.state == REQUEST_PHONE and text:
+                typed = await requesting.typed(text, None)
+                if typed is not None:
+                    return typed
             return self.again(self.t._("Thank you, but I do not need a contact here."))
         if incoming.kind is Kind.LOCATION:
             return self.again(self.t._("Thank you, but I do not need a location here."))
@@ -378,10 +408,18 @@ class _Turn:
             if key and key == normalise(choice.label):
                 return await self._choose(choice.id)
         flow = self.booking_flow()
-        if flow is not None and self.session.state in (BOOKING_NAME, BOOKING_PHONE):
+        if flow is not None and self.session.state in BOOKING_TYPED:
+            # The name, phone, day or time the flow asked for; unless it is a way out.
             navigation = self.engine.understanding().detect_intent(text)
-            if navigation is None or navigation[0] not in WHOLE_MESSAGE_INTENTS:
-                return await flow.typed(text)  # the name or phone the flow asked for
+            typed = await flow.typed(text, navigation[0] if navigation else None)
+            if typed is not None:
+                return typed
+        requesting = self.request_flow()
+        if requesting is not None and self.session.state in REQUEST_TYPED:
+            navigation = self.engine.understanding().detect_intent(text)
+            typed = await requesting.typed(text, navigation[0] if navigation else None)
+            if typed is not None:
+                return typed
         if person is not None and await person.wants(text):
             navigation = self.engine.understanding().detect_intent(text)
             if navigation is None or navigation[0] not in LEAVE_CONVERSATION:
@@ -431,6 +469,9 @@ class _Turn:
         flow = self.booking_flow()
         if choice_id.startswith(BOOK) and flow is not None:
             return await flow.choose(choice_id)
+        requesting = self.request_flow()
+        if choice_id.startswith(REQUEST) and requesting is not None:
+            return await requesting.choose(choice_id)
         if choice_id.startswith(GO) and self.catalog.node(choice_id.removeprefix(GO)):
             await count_topic(
                 self.monitor, self.catalog, self.session, self.code, choice_id.removeprefix(GO)
@@ -722,15 +763,24 @@ class _Turn:
         return self.contacts(self.t._("You can talk to a person at the counter:"))
 
     def booking_flow(self) -> BookingFlow | None:
-        """The booking dialogue, when some office takes bookings online."""
+        """The booking dialogue, when some office takes appointments online (by slots, or on
+        request)."""
         desk = self.engine._desk
-        if desk is None or not desk.offices_for(self.catalog, None):
+        if desk is None:
             return None
-        return BookingFlow(self, desk)
+        flow = BookingFlow(self, desk, self.engine._requests)
+        return flow if flow.services() else None
+
+    def request_flow(self) -> RequestFlow | None:
+        """The request dialogue and the answers to a proposal, when requests are taken."""
+        desk, requests = self.engine._desk, self.engine._requests
+        if desk is None or requests is None:
+            return None
+        return RequestFlow(self, requests, MyAppointments(self, desk, requests))
 
     async def booking(self, service: str | None) -> Reply:
         flow = self.booking_flow()
-        if flow is not None and (service is None or flow.desk.offices_for(self.catalog, service)):
+        if flow is not None and (service is None or service in flow.services()):
             return await flow.start(service)
         intro = self.t._("To book an appointment, phone or write to the counter:")
         if service in SERVICE_NAMES:

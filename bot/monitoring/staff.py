@@ -82,6 +82,7 @@ class Step:
 
     text: str
     buttons: tuple[tuple[str, str], ...] = ()
+    columns: int = 2  # buttons in a row
 
 
 class StaffMonitoring:

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from bot.storage.outbox import Outbox, OutboxMessage
 
@@ -48,6 +48,23 @@ class SendError(Exception):
 
 Sender = Callable[[str, dict[str, Any]], Awaitable[str | None]]
 
+#: The most messages one digest gathers (Telegram shows about 100 buttons under a message;
+#: a booking's or a request's notice brings three).
+DIGEST_LIMIT = 20
+
+
+class Digest(Protocol):
+    """How a channel joins messages waiting for one recipient into one (staff notices in a
+    burst: Telegram lets a bot post about 20 messages a minute to a group)."""
+
+    def joins(self, payload: dict[str, Any]) -> bool:
+        """Whether this message may go in a digest."""
+        ...
+
+    def combine(self, payloads: list[dict[str, Any]]) -> tuple[int, dict[str, Any]]:
+        """One message for the first payloads (at least one): how many it holds, and it."""
+        ...
+
 
 class OutboxWorker:
     """Sends one channel's outbox: each recipient's messages in order, recipients in parallel."""
@@ -59,8 +76,10 @@ class OutboxWorker:
         send: Sender,
         idle_seconds: float = 1.0,
         give_up_after: float = GIVE_UP_AFTER,
+        digest: Digest | None = None,
     ) -> None:
         self.give_up_after = give_up_after
+        self.digest = digest
         self.outbox = outbox
         self.channel = channel
         self.send = send
@@ -114,7 +133,7 @@ class OutboxWorker:
     async def _deliver(self, message: OutboxMessage) -> None:
         try:
             try:
-                provider_id = await self.send(message.recipient, message.payload)
+                sent, provider_id = await self._attempt(message)
             except SendError:
                 raise
             except Exception as error:
@@ -159,4 +178,23 @@ class OutboxWorker:
                     delay,
                 )
             return
-        await self.outbox.mark_sent(message.id, provider_id)
+        await self.outbox.mark_sent_many(sent, provider_id)
+
+    async def _attempt(self, message: OutboxMessage) -> tuple[list[int], str | None]:
+        """Send a message, or a digest of it and those waiting behind it for the same
+        recipient; returns the ids of what went. A failure is the first message's: the
+        others wait behind it, as they would have anyway."""
+        group = [message]
+        if self.digest is not None and self.digest.joins(message.payload):
+            behind = await self.outbox.following(
+                self.channel, message.recipient, message.id, DIGEST_LIMIT - 1
+            )
+            for waiting in behind:
+                if not self.digest.joins(waiting.payload):
+                    break  # a conversation's message: it goes alone, in its turn
+                group.append(waiting)
+        if len(group) == 1 or self.digest is None:
+            return [message.id], await self.send(message.recipient, message.payload)
+        count, combined = self.digest.combine([waiting.payload for waiting in group])
+        provider_id = await self.send(message.recipient, combined)
+        return [waiting.id for waiting in group[: max(count, 1)]], provider_id

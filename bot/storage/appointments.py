@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 
+import aiosqlite
+
+from bot.storage.codes import new_code
 from bot.storage.db import Database
 from bot.storage.outbox import Notice, queue_notices
-from bot.storage.records import CODE_ALPHABET, Appointment, SlotFull, TooManyBookings
+from bot.storage.records import Appointment, SlotFull, TooManyBookings
 
 
 def _iso(moment: datetime) -> str:
@@ -39,6 +41,16 @@ def _row(row: tuple[object, ...]) -> Appointment:
         None if phone is None else str(phone),
         str(language),
         str(status),
+    )
+
+
+async def _end_rescheduling(connection: aiosqlite.Connection, code: str) -> None:
+    """An appointment that ends (cancelled, attended, missed) while another time was being
+    asked for it: that request ends with it."""
+    await connection.execute(
+        "UPDATE appointment_requests SET status = 'booked', proposed_start = NULL, "
+        "proposed_end = NULL, updated_at = ? WHERE code = ? AND status IN ('open', 'proposed')",
+        (time.time(), code.upper()),
     )
 
 
@@ -105,15 +117,7 @@ class AppointmentStore:
                 row = await cursor.fetchone()
             if row is not None and int(row[0]) >= max_active:
                 raise TooManyBookings
-            for _ in range(20):
-                code = f"{code_prefix}-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(4))
-                async with connection.execute(
-                    "SELECT 1 FROM appointments WHERE code = ?", (code,)
-                ) as cursor:
-                    if await cursor.fetchone() is None:
-                        break
-            else:
-                raise RuntimeError("no free booking code: widen the code")
+            code = await new_code(connection, code_prefix)
             await connection.execute(
                 f"INSERT INTO appointments ({_COLUMNS}, created_at, updated_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)",
@@ -232,6 +236,7 @@ class AppointmentStore:
             )
             if cursor.rowcount == 0:
                 return False
+            await _end_rescheduling(connection, code)
             await queue_notices(connection, notices)
         return True
 
@@ -246,6 +251,7 @@ class AppointmentStore:
             )
             if cursor.rowcount == 0:
                 return False
+            await _end_rescheduling(connection, code)
             await queue_notices(connection, notices)
         return True
 

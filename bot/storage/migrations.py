@@ -160,6 +160,39 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     ),
     (
         9,
+        "appointment requests, which staff schedule (the appointment keeps the request's code)",
+        """
+        CREATE TABLE appointment_requests (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            code TEXT NOT NULL UNIQUE,
+            office TEXT NOT NULL,
+            service TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            language TEXT NOT NULL,
+            speaks TEXT NOT NULL,
+            days TEXT NOT NULL,
+            part TEXT NOT NULL CHECK (part IN ('morning', 'afternoon', 'any')),
+            -- The only personal data: kept while staff need them, moved to the appointment
+            -- when one is made, erased by the retention rule and on the user's request.
+            name TEXT,
+            phone TEXT,
+            status TEXT NOT NULL DEFAULT 'open' CHECK (
+                status IN ('open', 'proposed', 'booked', 'declined', 'withdrawn', 'expired')
+            ),
+            proposed_start TEXT,
+            proposed_end TEXT,
+            waiting_since REAL NOT NULL,
+            reminded_at REAL,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        );
+        CREATE INDEX appointment_requests_user ON appointment_requests (channel, user_id, status);
+        CREATE INDEX appointment_requests_waiting ON appointment_requests (status, waiting_since);
+        """,
+    ),
+    (
+        10,
         "questions users chose to share with the counter after no answer was found",
         """
         CREATE TABLE shared_questions (

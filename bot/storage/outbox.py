@@ -134,11 +134,27 @@ class Outbox:
         ) as cursor:
             return [_message(tuple(row)) for row in await cursor.fetchall()]
 
+    async def following(
+        self, channel: str, recipient: str, after: int, limit: int
+    ) -> list[OutboxMessage]:
+        """The recipient's messages waiting behind message ``after``, in order."""
+        async with self._db.connection.execute(
+            f"SELECT {_COLUMNS} FROM outbox WHERE channel = ? AND recipient = ? "
+            "AND status = 'pending' AND id > ? ORDER BY id LIMIT ?",
+            (channel, recipient, after, limit),
+        ) as cursor:
+            return [_message(tuple(row)) for row in await cursor.fetchall()]
+
     async def mark_sent(self, message_id: int, provider_id: str | None) -> None:
+        await self.mark_sent_many([message_id], provider_id)
+
+    async def mark_sent_many(self, message_ids: list[int], provider_id: str | None) -> None:
+        """Messages that went out together (a digest) share the id of what was sent."""
+        marks = ", ".join("?" for _ in message_ids)
         await self._db.write(
             "UPDATE outbox SET status = 'sent', provider_id = ?, attempts = attempts + 1, "
-            "error = NULL, updated_at = ? WHERE id = ?",
-            (provider_id, time.time(), message_id),
+            f"error = NULL, updated_at = ? WHERE id IN ({marks})",
+            (provider_id, time.time(), *message_ids),
         )
 
     async def mark_retry(self, message_id: int, error: str, delay: float, give_up: bool) -> None:

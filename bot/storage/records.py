@@ -30,6 +30,42 @@ class Appointment:
 
 
 @dataclass(frozen=True)
+class AppointmentRequest:
+    """A user's request for an appointment, until staff fix a time it becomes an appointment
+    with the same code.
+
+    ``status``: open (waiting for staff), proposed (a time waits for the user's answer),
+    booked (accepted: see the appointment), declined, withdrawn, expired. ``rescheduling``:
+    the request is open again because the user asked to move the appointment made from it,
+    which stays until a new time is accepted.
+    """
+
+    code: str
+    office: str
+    service: str
+    channel: str
+    user_id: str
+    language: str  # the chat's language: notices and the proposal
+    speaks: str  # the language for the meeting at the counter
+    days: tuple[str, ...]  # weekdays ("mon" ... "fri") the user can come; empty: any day
+    part: str  # morning, afternoon, any
+    name: str | None
+    phone: str | None
+    status: str
+    proposed_start: datetime | None
+    proposed_end: datetime | None
+    waiting_since: datetime  # when it began waiting for staff (sent, or another time asked)
+    reminded_at: datetime | None  # staff's last reminder in this wait
+    created_at: datetime
+    rescheduling: bool = False
+
+    @property
+    def asap(self) -> bool:
+        """Any day, any time: as soon as possible."""
+        return not self.days and self.part == "any"
+
+
+@dataclass(frozen=True)
 class Handover:
     """A user's conversation with a person at the counter; the texts live in the outbox."""
 
@@ -69,6 +105,16 @@ class Notice:
     reference: str | None = None
     #: A courtesy (such as "the conversation is closed"): if it cannot go, nobody is alarmed.
     courtesy: bool = False
+    #: Buttons under the message, in rows of (choice id, label): "accept" under a proposal
+    #: for a user, "propose a time" under a request for staff. Channels without buttons
+    #: number them.
+    buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
+    #: Goes as a message of its own, never in a digest: staff answer it by replying to it
+    #: (a conversation with a person always is).
+    alone: bool = False
+    #: What a staff reply to this message is for: "ask:LU-4K7P" (the question to relay to the
+    #: user of that request), "decline:LU-4K7P" (the reason it is declined).
+    reply_action: str | None = None
 
     def payload(self) -> dict[str, Any]:
         notice: dict[str, Any] = {"text": self.text, "purpose": self.purpose}
@@ -84,6 +130,12 @@ class Notice:
             notice["reference"] = self.reference
         if self.courtesy:
             notice["courtesy"] = True
+        if self.buttons:
+            notice["buttons"] = [[list(button) for button in row] for row in self.buttons]
+        if self.reply_action is not None:
+            notice["reply_action"] = self.reply_action
+        if self.alone or self.handover is not None or self.reply_action is not None:
+            notice["alone"] = True
         return {"notice": notice}
 
 
@@ -100,6 +152,10 @@ class SlotFull(Exception):
 
 class TooManyBookings(Exception):
     """The user already holds the most active appointments allowed."""
+
+
+class NoFreeCode(RuntimeError):
+    """Every code tried was taken: the codes need more characters."""
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,22 @@ async def purge(database: Database, retention_days: int) -> dict[str, int]:
     removed["handovers"] = cursor.rowcount
     cursor = await database.write("DELETE FROM shared_questions WHERE shared_at < ?", (cutoff,))
     removed["shared_questions"] = cursor.rowcount
+    # Requests: one left waiting longer than the retention period is closed; a closed one
+    # keeps no name, phone or user once old (its appointment, if any, has its own rule).
+    cursor = await database.write(
+        "UPDATE appointment_requests SET status = 'expired', name = NULL, phone = NULL, "
+        "user_id = 'expired', updated_at = ? "
+        "WHERE status IN ('open', 'proposed') AND max(waiting_since, updated_at) < ?",
+        (time.time(), cutoff),
+    )
+    removed["requests_expired"] = cursor.rowcount
+    cursor = await database.write(
+        "UPDATE appointment_requests SET name = NULL, phone = NULL, user_id = 'expired' "
+        "WHERE status NOT IN ('open', 'proposed') AND updated_at < ? "
+        "AND user_id NOT IN ('expired', 'erased')",
+        (cutoff,),
+    )
+    removed["request_contacts"] = cursor.rowcount
     cursor = await database.write(
         "DELETE FROM inbound_seen WHERE received_at < ?", (time.time() - INBOUND_IDS_DAYS * DAY,)
     )
@@ -53,8 +69,8 @@ async def purge(database: Database, retention_days: int) -> dict[str, int]:
 
 async def erase_user(database: Database, channel: str, user_id: str) -> list[str]:
     """Everything personal about one user, gone at their request; returns the codes of the
-    future appointments this cancelled. Anonymous rows (service, office, date) stay for the
-    counts, with no name, phone or user id."""
+    future appointments this cancelled and of the requests it withdrew. Anonymous rows
+    (service, office, date) stay for the counts, with no name, phone or user id."""
     async with database.transaction() as connection:
         async with connection.execute(
             "SELECT code FROM appointments WHERE channel = ? AND user_id = ? AND status = 'active' "
@@ -67,12 +83,28 @@ async def erase_user(database: Database, channel: str, user_id: str) -> list[str
             "AND status = 'active' AND starts_at >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
             (channel, user_id),
         )
+        # Their requests still waiting are withdrawn (staff are told, with the bookings).
+        async with connection.execute(
+            "SELECT code FROM appointment_requests WHERE channel = ? AND user_id = ? "
+            "AND status IN ('open', 'proposed')",
+            (channel, user_id),
+        ) as cursor:
+            withdrawn = [str(row[0]) for row in await cursor.fetchall()]
+        cancelled += [code for code in withdrawn if code not in cancelled]
+        await connection.execute(
+            "UPDATE appointment_requests SET status = CASE WHEN status IN ('open', 'proposed') "
+            "THEN 'withdrawn' ELSE status END, name = NULL, phone = NULL, user_id = 'erased', "
+            "proposed_start = NULL, proposed_end = NULL, updated_at = ? "
+            "WHERE channel = ? AND user_id = ?",
+            (time.time(), channel, user_id),
+        )
         # Our copies of what staff were sent about this user: their bookings (names, phones)
         # and their conversations with a person (their questions).
         async with connection.execute(
             "SELECT code FROM appointments WHERE channel = ? AND user_id = ?", (channel, user_id)
         ) as cursor:
             codes = [str(row[0]) for row in await cursor.fetchall()]
+        codes += [code for code in withdrawn if code not in codes]  # and their requests
         for code in codes:
             await connection.execute("DELETE FROM outbox WHERE instr(payload, ?) > 0", (code,))
         await connection.execute(

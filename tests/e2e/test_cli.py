@@ -238,7 +238,8 @@ def test_serve_answers_healthz_and_stops_on_signal(tmp_path: Path) -> None:
 
 
 def test_booking_through_the_terminal_chat(tmp_path: Path) -> None:
-    """The fixture content lets the Luino office take bookings; the repository's does not yet."""
+    """The fixture content gives the Luino office slots for renewals; the repository's has no
+    opening hours, and takes requests (below)."""
     script = "vorrei un appuntamento\n1\n1\n1\nAmina Rossi\n333 1234567\n1\n"
     result = run(
         tmp_path,
@@ -259,6 +260,22 @@ def test_booking_through_the_terminal_chat(tmp_path: Path) -> None:
         env={"SPORTELLO_CONTENT": str(FIXTURE_CONTENT)},
     )
     assert "LU-" in again.stdout  # stored: a new run of the chat still finds it
+
+
+def test_the_repository_content_takes_a_request_in_the_terminal_chat(tmp_path: Path) -> None:
+    """As a new user would try it with `make run`: "I want an appointment" leads to a request
+    and its code, with no opening hours invented."""
+    script = "I want an appointment\n1\n1\n1\nAmina Rossi\n333 1234567\n1\n"
+    result = run(tmp_path, "chat", "--lang", "en", stdin=script)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "1. Residence permit renewal" in out
+    assert "When can you come to the counter?" in out
+    assert "- When you can come: as soon as possible, any day" in out
+    assert "Your request is sent. Your code is LU-" in out
+    assert "The counter will phone you" in out  # the terminal cannot be written to later
+    again = run(tmp_path, "chat", "--lang", "en", stdin="my appointments\n")
+    assert "waiting for the counter to propose a time" in again.stdout
 
 
 def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path) -> None:

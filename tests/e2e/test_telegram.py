@@ -7,8 +7,8 @@ import contextlib
 import copy
 import json
 import logging
-from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from collections.abc import AsyncIterator, Callable
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +103,11 @@ class Bot:
 
 @contextlib.asynccontextmanager
 async def running_bot(
-    tmp_path: Path, content: Path, webhook: bool, **overrides: Any
+    tmp_path: Path,
+    content: Path,
+    webhook: bool,
+    clock: Callable[[], datetime] | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[Bot]:
     fake = FakeTelegram()
     async with serve(fake.app()) as api_url:
@@ -121,7 +125,7 @@ async def running_bot(
             **overrides,
         )
         async with (
-            services(settings, channels=True) as bot,
+            services(settings, channels=True, clock=clock) as bot,
             serve(create_web_app(bot), port) as base,
         ):
             await connected(bot)
@@ -664,3 +668,22 @@ async def test_telegram_unreachable_at_start_does_not_stop_the_server(
                 bot = Bot(fake, running, None)
                 (welcome,) = await bot.send(start(language_code="it"))
                 assert "Sportello" in welcome.params["text"]
+
+
+async def test_staff_notices_waiting_in_a_burst_reach_the_group_as_one_digest(bot: Bot) -> None:
+    telegram, desk = bot.services.telegram, bot.services.desk
+    assert telegram is not None and telegram.worker is not None and desk is not None
+    await telegram.worker.stop()  # as when Telegram holds the group's messages back
+    codes = [f"LU-AC{n}{n}" for n in range(3, 8)]
+    for code in codes:
+        await desk.tell_staff(f"📅 Nuovo appuntamento {code}", code)
+    before = len(bot.fake.sent(STAFF_CHAT))
+    telegram.worker.start()
+    await bot.fake.wait_for(lambda: len(bot.fake.sent(STAFF_CHAT)) > before)
+    await asyncio.sleep(0.3)  # nothing else follows it
+    (digest,) = bot.fake.sent(STAFF_CHAT)[before:]
+    assert digest.params["text"].startswith("📬 5 avvisi")
+    assert all(code in digest.params["text"] for code in codes)
+    rows = digest.params["reply_markup"]["inline_keyboard"]
+    assert [row[0]["callback_data"] for row in rows] == [f"staff:attended:{c}" for c in codes]
+    assert rows[0][0]["text"] == f"✅ {codes[0]}"

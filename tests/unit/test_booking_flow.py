@@ -69,7 +69,7 @@ async def book_up_to_the_summary(chat: Conversation) -> None:
     reply = await chat.send("  Amina   Rossi ")
     assert "telefono" in reply.text
     reply = await chat.send("333 1234567")
-    assert "Amina Rossi, 333 1234567" in reply.text
+    assert "Amina Rossi, +393331234567" in reply.text  # the phone, normalised
     assert "passaporto e permesso di soggiorno" in reply.text  # the documents to bring
     assert "Privacy" in reply.text and "90" in reply.text
     assert chat.ids()[0] == "bk:confirm"
@@ -84,10 +84,10 @@ async def test_the_whole_booking_then_cancel(chat: Conversation, desk: BookingDe
     assert calendar.filename == f"LU-{code}.ics" and calendar.media_type == "text/calendar"
     assert b"DTSTART:20261125T090000Z" in calendar.data  # 10:00 in Rome
     (booked,) = await staff_texts(desk)
-    assert f"📅 Nuovo appuntamento LU-{code}" in booked and "Amina Rossi, 333 1234567" in booked
+    assert f"📅 Nuovo appuntamento LU-{code}" in booked and "Amina Rossi, +393331234567" in booked
     agenda = await desk.agenda(chat.engine._catalog(), NOW.date())
     assert agenda.startswith("Agenda di mercoledì 25 novembre: 1 appuntamenti")
-    assert f"10:00 LU-{code} (luino) Rinnovo del permesso — Amina Rossi, 333 1234567" in agenda
+    assert f"10:00 LU-{code} (luino) Rinnovo del permesso — Amina Rossi, +393331234567" in agenda
     week = await desk.agenda(chat.engine._catalog(), NOW.date(), days=7)
     assert "e dei 6 giorni seguenti: 1 appuntamenti" in week and f"LU-{code}" in week
     assert f"LU-{code}" in await desk.find(chat.engine._catalog(), f"lu-{code}")
@@ -95,10 +95,8 @@ async def test_the_whole_booking_then_cancel(chat: Conversation, desk: BookingDe
     assert "Nessun appuntamento" in await desk.find(chat.engine._catalog(), "99999")
     assert "almeno 4 cifre" in await desk.find(chat.engine._catalog(), "12")
     exported = (await desk.export(NOW.date(), NOW.date())).decode("utf-8-sig").splitlines()
-    assert (
-        exported[1]
-        == f"LU-{code},luino,permit_renewal,2026-11-25,10:00,active,it,test,Amina Rossi,333 1234567"
-    )
+    row = f"LU-{code},luino,permit_renewal,2026-11-25,10:00,active,it,test"
+    assert exported[1] == f"{row},Amina Rossi,+393331234567"
     reply = await chat.press("bk:mine")
     assert f"LU-{code}" in reply.text
     await chat.press(f"bk:cancel:LU-{code}")
@@ -203,7 +201,9 @@ async def test_name_and_phone_are_checked(chat: Conversation) -> None:
     for step in ("vorrei un appuntamento", "1", "1", "1"):
         await chat.send(step)
     reply = await chat.send("R2D2")
-    assert "solo lettere" in reply.text or "letters" in reply.text
+    assert "senza numeri" in reply.text  # what is wrong, not only that something is
+    reply = await chat.send("Amina " * 20)
+    assert "troppo lungo" in reply.text and "80" in reply.text
     await chat.send("Amina")
     reply = await chat.send("chiamami")
     assert "333 1234567" in reply.text  # the example of a valid number
@@ -225,7 +225,7 @@ async def test_a_shared_contact_card_gives_the_phone(chat: Conversation) -> None
     for step in ("vorrei un appuntamento", "1", "1", "1", "Amina Rossi"):
         await chat.send(step)
     reply = await chat.send("+39 333 1234567", kind=Kind.CONTACT)
-    assert "Amina Rossi, +39 333 1234567" in reply.text
+    assert "Amina Rossi, +393331234567" in reply.text
 
 
 async def test_moving_keeps_the_code(chat: Conversation, desk: BookingDesk) -> None:
@@ -329,3 +329,135 @@ async def test_a_user_erases_all_their_data(
             for message in await Outbox(database).pending("telegram")
         ]
         assert left == ["Agenda: 0"]
+
+
+# -- typed days and times, and the whole horizon --------------------------------------------
+
+
+async def to_the_days(chat: Conversation, language: str = "it") -> None:
+    await chat.start(hint=language)
+    await chat.press("act:book:permit_renewal")
+    assert chat.ids()[0] == "bk:day:2026-11-25"
+
+
+@pytest.mark.parametrize(
+    ("language", "day", "time", "times_title", "name_prompt"),
+    [
+        ("it", "mercoledì 2 dicembre", "alle 9:30", "mercoledì 2 dicembre", "nome"),
+        ("en", "Monday", "2pm", "Monday 30 November", "name"),
+        ("fr", "le 9 décembre", "10h30", "mercredi 9 décembre", "nom"),
+        ("ar", "٧/١٢", "٩:٣٠", "الاثنين", "اسم"),
+    ],
+)
+async def test_days_and_times_can_be_typed(
+    chat: Conversation,
+    language: str,
+    day: str,
+    time: str,
+    times_title: str,
+    name_prompt: str,
+) -> None:
+    await to_the_days(chat, language)
+    reply = await chat.send(day)
+    assert times_title in reply.text
+    assert all(choice.startswith("bk:time:") for choice in chat.ids()[:-1])
+    reply = await chat.send(time)
+    assert name_prompt in reply.text.lower()
+    reply = await chat.send("Amina Rossi")
+    reply = await chat.send("333 1234567")
+    assert chat.ids()[0] == "bk:confirm"
+
+
+async def test_a_typed_day_and_time_together_go_straight_to_the_name(chat: Conversation) -> None:
+    await to_the_days(chat)
+    reply = await chat.send("lunedì 30 novembre alle 14")
+    assert "nome" in reply.text
+    await chat.send("Amina Rossi")
+    reply = await chat.send("333 1234567")
+    assert "lunedì 30 novembre, 14:00" in reply.text
+
+
+async def test_something_else_gets_an_example_and_the_same_choices(chat: Conversation) -> None:
+    await to_the_days(chat)
+    days = chat.ids()
+    reply = await chat.send("quanto costa il rinnovo?")
+    assert "non ho capito il giorno" in reply.text and "“mercoledì”" in reply.text
+    assert chat.ids() == days  # still in the booking, the same days offered
+    await chat.send("mercoledì")
+    times = chat.ids()
+    reply = await chat.send("presto presto")
+    assert "non ho capito l'orario" in reply.text and "“10:00”" in reply.text
+    assert chat.ids() == times
+
+
+async def test_a_day_or_time_that_is_not_free_is_said_and_the_others_offered(
+    chat: Conversation,
+) -> None:
+    await to_the_days(chat)
+    reply = await chat.send("domenica")
+    assert "Non ci sono orari liberi domenica 29 novembre" in reply.text
+    assert "bk:day:2026-11-30" in chat.ids()  # the page with the next free day
+    await chat.send("mercoledì 2 dicembre")
+    reply = await chat.send("15:00")
+    assert "Nessun orario libero alle 15:00 mercoledì 2 dicembre" in reply.text
+    assert chat.labels()[0] == "09:00"
+
+
+async def test_the_afternoon_typed_keeps_the_days_and_times_of_the_afternoon(
+    chat: Conversation,
+) -> None:
+    await to_the_days(chat)
+    await chat.send("pomeriggio")
+    assert chat.ids()[0] == "bk:day:2026-11-30"  # Wednesdays close at 12:30
+    reply = await chat.send("1")
+    assert chat.labels()[:2] == ["14:00", "14:30"]
+    assert "lunedì 30 novembre" in reply.text
+
+
+async def test_the_whole_horizon_is_reachable(chat: Conversation) -> None:
+    await to_the_days(chat)
+    assert "bk:days:1" in chat.ids()
+    assert "bk:day:2026-12-21" not in chat.ids()
+    await chat.press("bk:days:1")
+    assert "bk:day:2026-12-21" in chat.ids() and "bk:days:0" in chat.ids()
+    await chat.press("bk:days:0")
+    reply = await chat.send("21/12")  # typed, from the first page: the last days too
+    assert "lunedì 21 dicembre" in reply.text
+
+
+async def test_the_limit_is_said_before_the_name_is_asked(
+    chat: Conversation, desk: BookingDesk
+) -> None:
+    for hour in (10, 11):
+        start = datetime(2026, 11, 30, hour, 0, tzinfo=ROME)
+        await desk.store.book(
+            office="luino",
+            service="permit_renewal",
+            starts_at=start,
+            ends_at=start + timedelta(minutes=30),
+            capacity=2,
+            max_active=2,
+            channel="test",
+            user_id="u1",
+            name="Amina Rossi",
+            phone="+393331234567",
+            language="it",
+            code_prefix="LU",
+            now=NOW,
+        )
+    await chat.start(hint="it")
+    reply = await chat.press("act:book:permit_renewal")
+    assert "il numero massimo di appuntamenti" in reply.text
+    assert chat.ids()[0].startswith("bk:move:")  # their list, to move or cancel one
+
+
+async def test_moving_sends_the_new_calendar_file(chat: Conversation) -> None:
+    await book_up_to_the_summary(chat)
+    reply = await chat.send("1")
+    code = "LU-" + reply.text.split("LU-", 1)[1][:4]
+    await chat.press(f"bk:move:{code}")
+    reply = await chat.send("lunedì 30 novembre alle 9")
+    (calendar,) = reply.attachments
+    assert calendar.filename == f"{code}.ics"
+    assert b"DTSTART:20261130T080000Z" in calendar.data  # 09:00 in Rome
+    assert f"UID:{code}@sportello".encode() in calendar.data  # the same event, moved

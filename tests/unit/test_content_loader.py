@@ -196,6 +196,37 @@ def test_language_chain(catalog: Catalog) -> None:
             "offices.yaml:16: unknown province 'Varese': use the two-letter code",
         ),
         (
+            "offices.yaml",
+            "      services: [family_reunification]",
+            "      services: [family_reunification, permit_renewal]",
+            "offices.yaml:21: 'permit_renewal' is booked by slots in 'booking': an office "
+            "takes a service one way",
+        ),
+        (
+            "offices.yaml",
+            "      remind_after_hours: 8",
+            "      remind_after_hours: 8\n      staff_hours: 9-17",
+            "offices.yaml:23: '9-17' is not a span of the day like 09:00-17:00",
+        ),
+        (
+            "offices.yaml",
+            "      remind_after_hours: 8",
+            "      remind_after_hours: soon",
+            "offices.yaml:22: 'remind_after_hours' must be a whole number from 1 to 80",
+        ),
+        (
+            "offices.yaml",
+            "      remind_after_hours: 8",
+            "      remind_after_hours: 8\n      weekly: {mon: [09:00-12:00]}",
+            "offices.yaml:23: unknown key 'weekly' in 'requests'",
+        ),
+        (
+            "offices.yaml",
+            "      services: [family_reunification]",
+            "      services: [family_reunification, a2_test]",
+            "office 'luino' books 'a2_test', which has no services/a2_test.yaml",
+        ),
+        (
             "topics/permit_lost.yaml",
             "sources:\n  - url: https://www.poliziadistato.it/articolo/10619\n"
             "    title: Polizia di Stato - Permesso di soggiorno\n    read: 2026-11-20\n",
@@ -285,7 +316,7 @@ def test_language_chain(catalog: Catalog) -> None:
             "offices.yaml",
             "    address: Cittiglio (VA)",
             "    adress: Cittiglio (VA)",
-            "offices.yaml:21: unknown key 'adress'",
+            "offices.yaml:26: unknown key 'adress'",
         ),
         ("offices.yaml", "  - id: cittiglio", "  - id: luino", "duplicate office id 'luino'"),
         (
@@ -407,3 +438,24 @@ def test_long_answer_is_a_warning_not_an_error(content_copy: Path) -> None:
 
 def test_missing_folder(tmp_path: Path) -> None:
     assert "does not exist" in errors_of(tmp_path / "nope")[0]
+
+
+def test_an_office_may_take_some_services_by_slots_and_others_by_request(
+    catalog: Catalog,
+) -> None:
+    luino = catalog.offices[0]
+    assert luino.requests is not None
+    assert (luino.requests.code, luino.requests.services) == ("LU", ("family_reunification",))
+    assert luino.requests.staff_hours == ("09:00", "17:00")  # not opening hours: staff's day
+    assert luino.takes("permit_renewal") == "slots"
+    assert luino.takes("family_reunification") == "requests"
+    assert luino.takes("citizenship") is None
+    assert catalog.offices[1].takes("family_reunification") is None
+
+
+def test_the_repository_content_takes_requests_at_luino_without_opening_hours() -> None:
+    from tests.conftest import REPO_CONTENT
+
+    luino = load_catalog(REPO_CONTENT).office("luino")
+    assert luino is not None and luino.booking is None  # no hours invented
+    assert luino.requests is not None and "permit_renewal" in luino.requests.services

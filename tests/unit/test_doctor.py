@@ -70,6 +70,8 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
                 "TWILIO_TEMPLATE_REMINDER": TEMPLATE,
                 "TWILIO_TEMPLATE_STAFF_CANCEL": TEMPLATE,
                 "TWILIO_TEMPLATE_HANDOVER": TEMPLATE,
+                "TWILIO_TEMPLATE_REQUEST_PROPOSAL": TEMPLATE,
+                "TWILIO_TEMPLATE_REQUEST_DECLINED": TEMPLATE,
             },
         )
 

@@ -217,3 +217,86 @@ async def test_notices_wait_across_a_restart_and_go_out_once(tmp_path: Path) -> 
     assert sent == [
         {"notice": {"text": "📅 Nuovo appuntamento", "purpose": "staff", "code": "LU-4K7P"}}
     ]
+
+
+class _JoinStaff:
+    """A digest that joins messages marked "staff", at most ``room`` at a time."""
+
+    def __init__(self, room: int = 10) -> None:
+        self.room = room
+
+    def joins(self, payload: dict[str, Any]) -> bool:
+        return payload.get("kind") == "staff"
+
+    def combine(self, payloads: list[dict[str, Any]]) -> tuple[int, dict[str, Any]]:
+        taken = payloads[: self.room]
+        return len(taken), {"kind": "digest", "n": [payload["n"] for payload in taken]}
+
+
+async def test_notices_waiting_in_a_burst_go_as_one_digest(database: Database) -> None:
+    outbox = Outbox(database)
+    await outbox.add("tg", "group", [{"kind": "staff", "n": n} for n in range(1, 6)])
+    await outbox.add("tg", "alice", [{"kind": "staff", "n": 9}])  # another recipient: alone
+    sent: list[tuple[str, dict[str, Any]]] = []
+
+    async def send(recipient: str, payload: dict[str, Any]) -> str:
+        sent.append((recipient, payload))
+        return f"id-{len(sent)}"
+
+    worker = OutboxWorker(outbox, "tg", send, digest=_JoinStaff())
+    await worker.drain()
+    assert sorted(sent, key=lambda item: item[0]) == [
+        ("alice", {"kind": "staff", "n": 9}),
+        ("group", {"kind": "digest", "n": [1, 2, 3, 4, 5]}),
+    ]
+    assert await outbox.counts("tg") == {"sent": 6}
+    assert await worker.drain() == 0
+
+
+async def test_a_digest_stops_at_a_message_that_goes_alone_and_at_its_room(
+    database: Database,
+) -> None:
+    outbox = Outbox(database)
+    payloads = [
+        {"kind": "staff", "n": 1},
+        {"kind": "staff", "n": 2},
+        {"kind": "conversation", "n": 3},  # answered by replying to it: never joined
+        {"kind": "staff", "n": 4},
+        {"kind": "staff", "n": 5},
+        {"kind": "staff", "n": 6},
+    ]
+    await outbox.add("tg", "group", payloads)
+    sent: list[dict[str, Any]] = []
+
+    async def send(recipient: str, payload: dict[str, Any]) -> str:
+        sent.append(payload)
+        return "ok"
+
+    worker = OutboxWorker(outbox, "tg", send, digest=_JoinStaff(room=2))
+    while await worker.drain():
+        pass
+    assert sent == [
+        {"kind": "digest", "n": [1, 2]},
+        {"kind": "conversation", "n": 3},
+        {"kind": "digest", "n": [4, 5]},
+        {"kind": "staff", "n": 6},  # the last one, alone: no digest of one
+    ]
+
+
+async def test_a_failed_digest_is_tried_again_whole(database: Database) -> None:
+    outbox = Outbox(database)
+    await outbox.add("tg", "group", [{"kind": "staff", "n": n} for n in range(1, 4)])
+    calls: list[dict[str, Any]] = []
+
+    async def flaky(recipient: str, payload: dict[str, Any]) -> str:
+        calls.append(payload)
+        if len(calls) == 1:
+            raise SendError("Telegram flood control", retry=True, retry_after=0)
+        return "ok"
+
+    worker = OutboxWorker(outbox, "tg", flaky, digest=_JoinStaff())
+    await worker.drain()
+    assert await outbox.counts("tg") == {"pending": 3}
+    await worker.drain()
+    assert calls[1] == {"kind": "digest", "n": [1, 2, 3]}
+    assert await outbox.counts("tg") == {"sent": 3}

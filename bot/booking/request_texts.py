@@ -1,0 +1,126 @@
+"""This module contains the words of appointment requests: the request as staff read it (in
+Italian), and the proposal and the refusal as the user reads them (in their language)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from bot.booking.workdays import WEEKDAY_KEYS
+from bot.content.catalog import Catalog
+from bot.i18n import N_, Translator, format_date, format_time
+from bot.monitoring.tables import language_name
+from bot.storage.records import Appointment, AppointmentRequest
+
+REQUEST = "rq:"  # the user's choices (accept, another time, withdraw...)
+
+#: Reasons staff may give with one tap; the user reads them in their language.
+DECLINE_REASONS = {
+    "full": N_("There are no free times in the coming weeks. Please send a new request later."),
+    "phone": N_("It is better to talk about it on the phone: please call the counter."),
+    "not_here": N_("This counter does not handle this matter: call it to know where to go."),
+}
+#: The same reasons as staff see them on the buttons.
+DECLINE_LABELS = {
+    "full": "Nessun posto nelle prossime settimane",
+    "phone": "Meglio parlarne al telefono",
+    "not_here": "Non è di competenza dello sportello",
+}
+PARTS_IT = {"morning": "di mattina", "afternoon": "di pomeriggio", "any": "a qualsiasi ora"}
+
+
+def staff_text(
+    catalog: Catalog,
+    request: AppointmentRequest,
+    headline: str,
+    appointment: Appointment | None = None,
+) -> str:
+    """A request as staff read it, in Italian: what, where, when the user can come, in
+    which language, who."""
+    service = catalog.services.get(request.service)
+    office = catalog.office(request.office)
+    name = catalog.localize(service.name, "it").text if service else request.service
+    place = catalog.localize(office.name, "it").text if office else request.office
+    person = appointment or request
+    speaks = language_name(request.speaks) or request.speaks
+    chat = language_name(request.language) or request.language
+    return (
+        f"{headline} {request.code}\n{name} — {place}\n"
+        f"Quando può venire: {availability(request)}\n"
+        f"Lingua per l'incontro: {speaks} (chat in {chat}, {request.channel})\n"
+        f"{person.name or '-'}, {person.phone or '-'}"
+    )
+
+
+def proposal(
+    catalog: Catalog, t: Translator, language: str, request: AppointmentRequest, start: datetime
+) -> tuple[str, list[tuple[str, str]], dict[str, str]]:
+    """The proposal in the user's language, its choices, and its template's variables."""
+    office = catalog.office(request.office)
+    service = catalog.services.get(request.service)
+    address = office.address if office else ""
+    when = f"{format_date(start.date(), language, 'EEEE d MMMM')}, {format_time(start, language)}"
+    name = catalog.localize(service.name, language).text if service else request.service
+    lines = [
+        t._("The counter proposes a time for your request {code} ({service}):").format(
+            code=request.code, service=name
+        ),
+        f"**{when}**",
+        address,
+    ]
+    if office is not None and not office.confirmed:  # the address is the content's, unchecked
+        lines.append("ℹ️ " + t._("These details are not yet confirmed."))
+    if service is not None:
+        lines += [
+            "",
+            t._("Bring with you:"),
+            catalog.localize(service.documents, language).text,
+        ]
+    lines += ["", t._("Can you come?")]
+    choices = [
+        (f"{REQUEST}accept:{request.code}", t._("Yes, I accept")),
+        (f"{REQUEST}other:{request.code}", t._("I need another time")),
+    ]
+    variables = {"1": request.code, "2": when, "3": address, "4": name}
+    return "\n".join(lines), choices, variables
+
+
+def declined(
+    catalog: Catalog,
+    t: Translator,
+    request: AppointmentRequest,
+    reason: str | None,
+    typed: str | None,
+) -> tuple[str, str]:
+    """The refusal in the user's language, and its reason alone (a template's variable)."""
+    if request.rescheduling:
+        first = t._("The counter cannot move your appointment {code}: it stays as it was.")
+    else:
+        first = t._("The counter cannot give you an appointment for your request {code}.")
+    because = typed or (t._(DECLINE_REASONS[reason]) if reason in DECLINE_REASONS else "")
+    lines = [first.format(code=request.code), *([because] if because else [])]
+    office = catalog.office(request.office)
+    contacts = []
+    if office is not None and office.phone:
+        contacts.append(t._("Phone: {phone}").format(phone=office.phone))
+    if office is not None and office.email:
+        contacts.append(t._("E-mail: {email}").format(email=office.email))
+    if contacts:
+        lines.append("\n".join(contacts))
+    return "\n\n".join(lines), because or "-"
+
+
+def availability(request: AppointmentRequest) -> str:
+    """When the user can come, for staff: "lunedì, mercoledì; di mattina"."""
+    if request.asap:
+        return "il prima possibile, qualsiasi giorno e ora"
+    days = ", ".join(
+        format_date(_a_monday_plus(WEEKDAY_KEYS.index(day)), "it", "EEEE")
+        for day in request.days
+        if day in WEEKDAY_KEYS
+    )
+    return f"{days or 'qualsiasi giorno'}; {PARTS_IT.get(request.part, request.part)}"
+
+
+def _a_monday_plus(offset: int) -> date:
+    """A date of that weekday, to name it with Babel (2024-01-01 was a Monday)."""
+    return date(2024, 1, 1 + offset)
