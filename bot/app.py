@@ -238,6 +238,9 @@ async def services(
         and settings.agenda_hour is not None
     ):
         agenda = MorningAgenda(desk, content, DailyPosts(database), hour=settings.agenda_hour)
+    # The understanding of free text is ready before the first message (a thread trains it, or
+    # reads it from SPORTELLO_CACHE_DIR), not built during someone's question.
+    await engine.prepare()
     try:
         yield Services(
             settings,

@@ -16,7 +16,7 @@ from typing import TextIO
 from bot import __version__
 from bot.config import ConfigError, Settings
 from bot.content.catalog import Catalog
-from bot.content.loader import ContentError, Validation, validate
+from bot.content.loader import ContentError, Validation, load_catalog, validate
 from bot.content.quality import QualityRules, review, topics_citing
 from bot.i18n import CatalogNotCompiledError
 from bot.storage.records import Event
@@ -57,6 +57,16 @@ def _parser() -> argparse.ArgumentParser:
     content = commands.add_parser("content", help="work with the content folder")
     content_commands = content.add_subparsers(
         dest="content_command", required=True, metavar="ACTION"
+    )
+    train = content_commands.add_parser(
+        "train",
+        help="train the understanding of free text on the content now, and keep it",
+        description="Train the classifier that understands free text on SPORTELLO_CONTENT and "
+        "keep it in SPORTELLO_CACHE_DIR, so that the next `chat` or `serve` starts at once. "
+        "They train it themselves when the content changed; `make install` runs this.",
+    )
+    train.add_argument(
+        "path", nargs="?", type=Path, help="content folder (default: SPORTELLO_CONTENT)"
     )
     check = content_commands.add_parser(
         "check",
@@ -203,6 +213,8 @@ def _main(argv: Sequence[str] | None) -> int:
             return _restore(settings, args.source, args.force)
         if args.command == "outbox":
             return asyncio.run(_outbox_retry(settings, args.hours, args.channel))
+        if args.command == "content" and args.content_command == "train":
+            return train_understanding(settings, args.path, sys.stdout)
         if args.command == "content":
             return content_check(settings, args.path, args.stale_days, sys.stdout, args.law)
         if args.command == "chat":
@@ -400,6 +412,26 @@ def coverage_rows(catalog: Catalog, stale_before: date) -> list[tuple[str, int, 
                 stale += 1
         rows.append((language.code, reviewed, draft, missing, stale))
     return rows
+
+
+def train_understanding(settings: Settings, path: Path | None, out: TextIO) -> int:
+    """``sportello content train``: the understanding trained now, not at the first question."""
+    import time
+
+    from bot.core.understanding import Understanding
+
+    root = path or settings.content_dir
+    catalog = load_catalog(root)  # an invalid folder raises ContentError: reported by main
+    began = time.perf_counter()
+    understanding = Understanding(catalog, settings.cache_dir)
+    seconds = time.perf_counter() - began
+    kept = f"kept in {settings.cache_dir}" if settings.cache_dir else "not kept (no cache folder)"
+    print(
+        f"understanding of {root} ready in {seconds:.1f} s "
+        f"({len(understanding.classifier.labels)} labels), {kept}",
+        file=out,
+    )
+    return 0
 
 
 def content_check(

@@ -33,8 +33,8 @@ from bot.content.schema import (
     Menu,
     Office,
     OfficeBooking,
-    Phrasings,
     OfficeRequests,
+    Phrasings,
     Service,
     Source,
     Topic,
@@ -386,7 +386,7 @@ def _read_topic(
         1,
         "a topic",
         ("id", "area", "reviewed", "title", "answer", "sources"),
-        ("status", "keywords", "questions", "links", "children", "actions", "law"),
+        ("status", "keywords", "questions", "links", "children", "actions", "law", "intent"),
     )
     if data is None:
         return None
@@ -425,6 +425,15 @@ def _read_topic(
     children = reader.id_list(data, "children", "topic")
     actions = _read_actions(reader, data)
     law = _read_law(reader, data)
+    intent = None
+    if "intent" in data:
+        taught = {intent.value: intent for intent in TAUGHT_INTENTS}
+        intent = taught.get(data["intent"]) if isinstance(data["intent"], str) else None
+        if intent is None:
+            reader.error(
+                data.key_lines["intent"],
+                f"'intent' must be one of: {', '.join(sorted(taught))}, got {data['intent']!r}",
+            )
     if topic_id is None or area not in AREAS or reviewed is None or title is None or answer is None:
         return None
     if not _claim(nodes, topic_id, reader, data.line):
@@ -444,6 +453,7 @@ def _read_topic(
         children=tuple(child for child, _ in children),
         actions=tuple(actions),
         law=law,
+        intent=intent,
         file=reader.name,
     )
 

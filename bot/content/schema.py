@@ -154,6 +154,9 @@ class Topic:
     children: tuple[str, ...] = ()
     actions: tuple[Action, ...] = ()
     law: tuple[str, ...] = ()  # the norms the answer rests on, e.g. "L. 187/2024"
+    #: A topic whose questions are requests to act ("how do I book?"): free text about it does
+    #: that (``booking`` starts the appointment dialogue); menus still show the topic.
+    intent: Intent | None = None
     file: str = ""
 
     def is_draft(self, language: str) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 import unicodedata
 import weakref
@@ -29,7 +30,6 @@ from bot.booking.requests import RequestDesk
 from bot.booking.service import BookingDesk
 from bot.content.catalog import Catalog
 from bot.content.schema import Intent, Menu, Office, Topic
-from bot.content.search import Match
 from bot.content.text import normalise
 from bot.core.booking_flow import BOOK, BookingFlow
 from bot.core.booking_flow import PHONE as BOOKING_PHONE
@@ -44,7 +44,7 @@ from bot.core.request_flow import PHONE as REQUEST_PHONE
 from bot.core.request_flow import TYPED as REQUEST_TYPED
 from bot.core.request_flow import RequestFlow
 from bot.core.sessions import Session, State, StateStore
-from bot.core.understanding import Analysis, Understanding
+from bot.core.understanding import Analysis, Match, Understanding
 from bot.i18n import N_, Interface, Translator, format_date
 from bot.monitoring.events import Monitor
 
@@ -138,6 +138,7 @@ class Engine:
     ) -> None:
         self._desk = desk
         self._model_cache = model_cache  # where the trained understanding is kept
+        self._training: Catalog | None = None  # the content a thread is training on
         self._questions = questions
         # Not stored anywhere before the user agrees: a restart forgets them, which is fine.
         self._unanswered: OrderedDict[tuple[str, str], _Unanswered] = OrderedDict()
@@ -157,11 +158,35 @@ class Engine:
         )
 
     def understanding(self) -> Understanding:
-        """The understanding of the current catalog, rebuilt when the content changed."""
+        """The understanding of the current catalog.
+
+        Training on new content takes seconds: meanwhile the previous understanding goes on
+        answering (a thread trains the new one and swaps it in whole), so that an editor's
+        change never stalls everyone's replies. Only the very first one is built on the spot
+        (``serve`` and ``chat`` build it before taking messages: :meth:`prepare`).
+        """
         catalog = self._catalog()
-        if self._understanding is None or self._understanding.catalog is not catalog:
-            self._understanding = Understanding(catalog, self._model_cache)
-        return self._understanding
+        current = self._understanding
+        if current is None:
+            current = self._understanding = Understanding(catalog, self._model_cache)
+        elif current.catalog is not catalog and self._training is not catalog:
+            self._training = catalog
+            threading.Thread(target=self._train, args=(catalog,), daemon=True).start()
+        return current
+
+    def _train(self, catalog: Catalog) -> None:
+        try:
+            built = Understanding(catalog, self._model_cache)
+        except Exception:
+            log.exception("the understanding of the new content could not be trained")
+            return
+        finally:
+            self._training = None
+        self._understanding = built  # one assignment: a message sees the old or the new
+
+    async def prepare(self) -> None:
+        """Build the understanding now, in a thread: before the first message, not during it."""
+        await asyncio.to_thread(self.understanding)
 
     async def language_of(self, channel: str, user_id: str) -> str:
         """The language a user chose (the default one before they chose)."""
@@ -496,12 +521,14 @@ class _Turn:
     async def _understood(self, analysis: Analysis) -> Reply:
         if analysis.intent is not None:
             return await self._intent(analysis.intent)
-        if analysis.confident:
-            return self.open(analysis.matches[0].topic)
-        if analysis.matches:
+        # While new content trains, the understanding of the previous content answers: a topic
+        # it names may be gone since.
+        matches = [match for match in analysis.matches if match.topic in self.catalog.topics]
+        if analysis.confident and matches and matches[0] == analysis.matches[0]:
+            return self.open(matches[0].topic)
+        if matches:
             choices = [
-                Choice(GO + m.topic, self.catalog.title(m.topic, self.code))
-                for m in analysis.matches
+                Choice(GO + m.topic, self.catalog.title(m.topic, self.code)) for m in matches
             ]
             return self.reply(
                 self.t._("I am not sure I understood. Did you mean one of these?"),

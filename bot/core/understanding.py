@@ -17,9 +17,8 @@ import numpy as np
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
 from bot.content.catalog import Catalog
-from bot.content.classifier import Classifier
+from bot.content.classifier import Classifier, Query
 from bot.content.schema import TAUGHT_INTENTS, WHOLE_MESSAGE_INTENTS, Intent
-from bot.content.search import Match
 from bot.content.text import has_cjk, normalise, tokens
 
 #: Intents that act when their phrase appears anywhere, most specific first.
@@ -41,9 +40,13 @@ CONTAINED_INTENTS = (
 # (benchmarks/understanding.py), never on the held-out ones.
 AREA_SURE = 0.45
 MARGIN = 0.15
-INTENT_SURE = 0.6  # a taught intent ("I want to talk to someone") acts above this
-NEAREST = 0.3
-NEAREST_OFFERED = 0.15  # a topic offered as "did you mean" needs an example at least this close
+INTENT_SURE = 0.5  # a taught intent ("I want to talk to someone") acts above this
+NEAREST = 0.15
+NEAREST_OFFERED = 0.1  # a topic offered as "did you mean" needs an example at least this close
+# An intent phrase found inside a message ("appointment", "talk to someone") acts, unless the
+# message is clearly about a topic and the classifier finds that intent this unlikely:
+# "my fingerprint appointment at the Questura", "my husband won't let me talk to anyone".
+PHRASE_DOUBTED = 0.15
 POSSIBLE = 0.1  # ... and its area at least this likely
 OFFERED = 3  # topics offered when unsure
 OFF_TOPIC = "~off_topic"
@@ -56,7 +59,8 @@ _URDU_LETTERS = re.compile("[ٹڈڑںےۓہھکگیپچژ]")
 #: Enabled languages written in Latin letters, told apart by the lingua detector.
 LATIN_LANGUAGES = frozenset({"it", "en", "fr", "es", "sq", "de", "pt", "ro", "pl", "tr"})
 LANGUAGE_CONFIDENCE = 0.7
-TAUGHT_LANGUAGE_SURE = 0.8  # the content's own language model decides above this
+TAUGHT_LANGUAGE_SURE = 0.8  # the content's own language model decides above this ...
+WORDS_KNOWN = 0.5  # ... for a message of which the content uses at least this share of words
 
 
 @lru_cache(maxsize=8)
@@ -68,6 +72,16 @@ def _detector(codes: tuple[str, ...]) -> LanguageDetector:
     if len(languages) == 1:
         languages.append(Language.ENGLISH if languages[0] != Language.ENGLISH else Language.ITALIAN)
     return LanguageDetectorBuilder.from_languages(*languages).build()
+
+
+@dataclass(frozen=True)
+class Match:
+    """A topic found for a message: ``score`` (0 to 1) is its area's probability, shared among
+    the area's topics by their resemblance to the message."""
+
+    topic: str
+    area: str
+    score: float
 
 
 @dataclass(frozen=True)
@@ -88,7 +102,7 @@ class Understanding:
 
     def __init__(self, catalog: Catalog, cache: Path | None = None) -> None:
         self.catalog = catalog
-        self.classifier = Classifier.train(training_examples(catalog), cache)
+        self.classifier = Classifier.train(training_examples(catalog), cache, catalog.synonyms)
         # Topics as arrays (their classifier group, their area), to rank them all at once.
         groups = {name: index for index, name in enumerate(self.classifier.group_names)}
         self._topic_ids = list(catalog.topics)
@@ -164,7 +178,8 @@ class Understanding:
         words = tokens(text)
         if not words or (len(words) == 1 and len(words[0]) < 6):
             return None  # "ok", "si", "menu": too short to tell
-        taught = self.classifier.languages(self.classifier.read(text))
+        query = self.classifier.read(text)
+        taught = self.classifier.languages(query) if query.words_known >= WORDS_KNOWN else {}
         if taught:
             code, chance = max(taught.items(), key=lambda item: item[1])
             if chance >= TAUGHT_LANGUAGE_SURE and code in enabled:
@@ -212,12 +227,25 @@ class Understanding:
     def analyse(self, text: str) -> Analysis:
         language = self.detect_language(text)
         detected = self.detect_intent(text)
-        if detected is not None:
-            return Analysis(language, detected[0], detected[1])
+        phrase = Analysis(language, detected[0], detected[1]) if detected else None
+        if phrase is not None and (
+            phrase.intent not in CONTAINED_INTENTS or phrase.intent is Intent.FORGET
+        ):
+            return phrase  # a whole-message word ("menu", "ciao") or a request about one's data
         classifier = self.classifier
         query = classifier.read(text)
         if not query.known:
-            return Analysis(language, None, None)  # nothing in it was ever seen: no guess
+            return phrase or Analysis(language, None, None)  # nothing seen: no guess
+        subject = self._subject(language, query)
+        if phrase is None:
+            return subject
+        assert phrase.intent is not None
+        doubted = classifier.rank(query).get(INTENT_LABEL + phrase.intent.value, 0.0)
+        return subject if subject.confident and doubted < PHRASE_DOUBTED else phrase
+
+    def _subject(self, language: str | None, query: Query) -> Analysis:
+        """What the classifier makes of the message: a taught intent, a topic, or doubt."""
+        classifier = self.classifier
         chances = classifier.rank(query)
         taught = max(TAUGHT_INTENTS, key=lambda i: chances.get(INTENT_LABEL + i.value, 0.0))
         taught_chance = chances.get(INTENT_LABEL + taught.value, 0.0)
@@ -242,12 +270,14 @@ class Understanding:
             and likely - max(rivals) >= MARGIN
             and classifier.nearest(query, best.topic) >= NEAREST
         )
+        if confident:  # the answer; the runners-up only say what it was chosen from
+            return Analysis(language, None, None, tuple(matches[:OFFERED]), True, best)
         offered = tuple(
             match
             for match in matches[:OFFERED]
             if match.score >= POSSIBLE and classifier.nearest(query, match.topic) >= NEAREST_OFFERED
         )
-        return Analysis(language, None, None, offered, confident, best)
+        return Analysis(language, None, None, offered, False, best)
 
     def _ranked_topics(self, resemblance: np.ndarray, areas: dict[str, float]) -> list[Match]:
         """The best topics, by their area's probability and then by their own resemblance to
@@ -277,12 +307,14 @@ def training_examples(catalog: Catalog) -> list[tuple[str, str, str | None, str 
     examples: list[tuple[str, str, str | None, str | None]] = []
     phrasings = catalog.phrasings
     for topic in catalog.topics.values():
-        area = AREA_LABEL + topic.area
+        # A topic that stands for an intent teaches that intent, not its area.
+        area = INTENT_LABEL + topic.intent.value if topic.intent else AREA_LABEL + topic.area
+        group = INTENT_LABEL + topic.intent.value if topic.intent else topic.id
         texts = [(code, text) for code, text in topic.title.values.items()]
         for table in (topic.keywords, topic.questions):
             texts += [(code, phrase) for code, group in table.items() for phrase in group]
         texts += phrasings.topics.get(topic.id, ())
-        examples += [(area, text, topic.id, code) for code, text in texts]
+        examples += [(area, text, group, code) for code, text in texts]
     for intent in TAUGHT_INTENTS:
         label = INTENT_LABEL + intent.value
         texts = [(code, text) for code, group in catalog.phrases(intent).items() for text in group]

@@ -106,7 +106,7 @@ def test_ask_json_one_question(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     record = json.loads(result.stdout)
-    assert set(record) == {"lang", "intent", "matches", "answer"}
+    assert set(record) == {"lang", "intent", "matches", "nearest", "answer"}
     assert record["lang"] == "fr"
 
 
@@ -315,3 +315,25 @@ def test_ask_json_shows_what_an_unsure_answer_offered(tmp_path: Path) -> None:
     record = json.loads(result.stdout)
     assert record["intent"] == "fallback" and record["matches"] == []
     assert set(record) >= {"nearest", "answer"}
+
+
+def test_the_repository_content_understands_people_as_they_write(tmp_path: Path) -> None:
+    """The mechanisms on the shipped content: Latin-letter Urdu and Bengali, Arabizi, a topic
+    that outweighs an intent word inside it, small talk left unanswered."""
+    questions = {
+        "mera permesso khatam ho gaya hai kya karun": ("ur", "topic", "permits"),
+        "amar permesso harai geche ki korbo": ("bn", "topic", "permits"),
+        "bghit n3ref kifach ndir renouvellement dyal permesso": ("ar", "topic", "permits"),
+        # "talk to anyone" is a request for a person, unless the message is about danger.
+        "my husband does not let me talk to anyone, he hits me": ("en", "topic", "emergency"),
+        "appuntamento in questura per le impronte cosa devo portare": ("it", "topic", "permits"),
+        "quanto costa una pizza a luino": ("it", "fallback", None),
+    }
+    result = run(tmp_path, "ask", "--json", "-", stdin="\n".join(questions) + "\n")
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    found = [
+        (r["lang"], r["intent"], r["matches"][0]["area"] if r["intent"] == "topic" else None)
+        for r in records
+    ]
+    assert found == list(questions.values())

@@ -190,6 +190,13 @@ def test_language_chain(catalog: Catalog) -> None:
             "phrasings/it.yaml:19: 'off_topic' must be a list of non-empty texts",
         ),
         (
+            "topics/permit_lost.yaml",
+            "area: permits",
+            "area: permits\nintent: dance",
+            "topics/permit_lost.yaml:3: 'intent' must be one of: booking, cancel, human, "
+            "my_appointments, got 'dance'",
+        ),
+        (
             "offices.yaml",
             "      capacity: 2",
             "      capacity: 2\n      province: Varese",
