@@ -97,7 +97,7 @@ def _word_features(word: str) -> frozenset[str]:
     return frozenset(found)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Query:
     """A message as the model reads it: its known features and their weights.
 
@@ -108,7 +108,6 @@ class Query:
 
     columns: np.ndarray
     values: np.ndarray
-    dense: np.ndarray | None = None  # the same as a full-width vector, when needed
     #: The share of its words the content uses (0 to 1): "klingon" has letters in common with
     #: many words, but is none of them.
     words_known: float = 0.0
@@ -170,6 +169,7 @@ class Classifier:
         self._rows = rows
         self._unseen_weight = float(idf.max()) if len(idf) else 1.0
         self._read: dict[str, Query] = {}
+        self._dense = np.zeros(len(vocabulary), np.float32)
         self._group_index = {name: index for index, name in enumerate(group_names)}
         order = np.argsort(rows.groups, kind="stable")
         cuts = np.searchsorted(rows.groups[order], np.arange(len(group_names) + 1))
@@ -245,14 +245,23 @@ class Classifier:
         """Cosine similarity (0 to 1) of the message to the group's closest example."""
         if not query.known or group not in self._group_index:
             return 0.0
-        members = self._members[self._group_index[group]]
-        if not len(members):
+        index = self._group_index[group]
+        if not len(self._members[index]):
             return 0.0
-        indices, values, offsets = self._rows.of(members)
-        if query.dense is None:  # built once per message, for every group asked about
-            query.dense = np.zeros(len(self._vocabulary), np.float32)
-            query.dense[query.columns] = query.values
-        return float(np.add.reduceat(query.dense[indices] * values, offsets).max())
+        indices, values, offsets = self._member_rows(index)
+        # The message as a full-width vector, in a buffer kept zero between calls (messages are
+        # understood one at a time, on the event loop).
+        dense = self._dense
+        dense[query.columns] = query.values
+        try:
+            return float(np.add.reduceat(dense[indices] * values, offsets).max())
+        finally:
+            dense[query.columns] = 0.0
+
+    @functools.lru_cache(maxsize=256)  # noqa: B019 - one model lives as long as its content
+    def _member_rows(self, group: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A group's examples, gathered once: the groups asked about are few and recurring."""
+        return self._rows.of(self._members[group])
 
     def save(self, path: Path) -> None:
         """Write the model to ``path`` (atomically: a reader never sees half a file)."""

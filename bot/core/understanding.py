@@ -134,6 +134,15 @@ class Understanding:
                     else:
                         self._contained.append((intent, code, key, tokens(phrase)))
         self._contained.sort(key=lambda entry: CONTAINED_INTENTS.index(entry[0]))
+        # Greetings and thanks, longest first ("buona sera" before "sera").
+        self._pleasantries = sorted(
+            (
+                (phrase, found)
+                for phrase, found in self._whole.items()
+                if found[0] in (Intent.GREETING, Intent.THANKS)
+            ),
+            key=lambda item: -len(item[0]),
+        )
         # Phrases looked at only when the message holds their first word (or, for Chinese,
         # always: its words are not separated): a few instead of hundreds per message.
         self._by_first_word: dict[str, list[int]] = defaultdict(list)
@@ -215,9 +224,7 @@ class Understanding:
         """A message made only of greetings and thanks ("ciao grazie!") is a greeting."""
         found: tuple[Intent, str] | None = None
         rest = f" {key} "
-        for phrase, (intent, code) in sorted(self._whole.items(), key=lambda item: -len(item[0])):
-            if intent not in (Intent.GREETING, Intent.THANKS):
-                continue
+        for phrase, (intent, code) in self._pleasantries:
             if f" {phrase} " in rest:
                 rest = rest.replace(f" {phrase} ", " ")
                 if found is None or intent is Intent.GREETING:
