@@ -9,6 +9,9 @@ LANGS := it en fr ar es sq uk ur zh bn
 	content-check clean
 
 install: $(STAMP) i18n-compile
+	@# The understanding of free text trains on the content once (some seconds), not at the
+	@# first question; later starts read it from the cache until the content changes.
+	$(BIN)/sportello content train
 
 # A server's installation (deploy/README.md): the program and its compiled translations in .venv,
 # without the developers' tools (ruff, mypy, pytest, playwright). Run it again after every update.

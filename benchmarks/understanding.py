@@ -1,12 +1,20 @@
-"""Free-text understanding, measured: accuracy per language and time per query.
+"""Free-text understanding, measured on two sets kept apart: accuracy per language, time per query.
 
-Reads labelled questions (``lang<TAB>label<TAB>question``; a label is an area, ``booking`` or
-``out_of_scope``) from ``shared/eval/questions-dev.tsv`` when present and from
-``benchmarks/questions-extra.tsv``, runs each through the bot's understanding, and prints per
-language and overall: top-1 accuracy and top-3 recall on in-scope questions, out-of-scope
-rejection, and the median and p99 time per query, also with the content replicated 10x.
+Labelled questions are ``lang<TAB>label<TAB>question``; a label is an area, ``booking``,
+``human`` or ``out_of_scope``.
 
-    .venv/bin/python -m benchmarks.understanding [--show-misses] [FILE ...]
+- The **tuning set**: ``shared/eval/questions-dev.tsv`` (when present) and
+  ``benchmarks/questions-extra.tsv``. Content and thresholds are tuned on it; ``--show-misses``
+  prints its wrong answers.
+- The **held-out set**: ``benchmarks/questions-heldout.tsv``, written before the tuning by
+  someone who had not seen the content. Never tune on it: its misses are never printed, only
+  its figures, so that they say how the bot does on questions nobody wrote for it.
+
+For each set, per language and overall: top-1 accuracy and top-3 recall on in-scope
+questions, out-of-scope rejection, median and p99 time per query; then the gap between the
+sets, and the time per query with the content replicated 10x.
+
+    .venv/bin/python -m benchmarks.understanding [--show-misses] [--tuning FILE ...]
 """
 
 from __future__ import annotations
@@ -27,14 +35,16 @@ from bot.content.loader import load_catalog
 from bot.content.schema import Intent
 from bot.core.understanding import Understanding
 
-DEFAULT_FILES = (
+TUNING_FILES = (
     PROJECT_ROOT.parent / "shared" / "eval" / "questions-dev.tsv",
     PROJECT_ROOT / "benchmarks" / "questions-extra.tsv",
 )
+HELD_OUT_FILE = PROJECT_ROOT / "benchmarks" / "questions-heldout.tsv"
 ACTION_INTENTS = {
     Intent.BOOKING: "booking",
     Intent.CANCEL: "cancel",
     Intent.MY_APPOINTMENTS: "my_appointments",
+    Intent.HUMAN: "human",
 }
 
 
@@ -111,10 +121,11 @@ def _percent(part: int, whole: int) -> str:
     return f"{100 * part / whole:5.1f}%" if whole else "    -"
 
 
-def report(title: str, tallies: dict[str, Tally]) -> None:
+def report(title: str, tallies: dict[str, Tally]) -> Tally:
     print(f"\n{title}")
     print(
-        f"{'lang':<6}{'in-scope':>9}{'top-1':>8}{'top-3':>8}{'out-of-scope':>14}{'rejected':>10}{'median':>10}{'p99':>10}"
+        f"{'lang':<6}{'in-scope':>9}{'top-1':>8}{'top-3':>8}{'out-of-scope':>14}{'rejected':>10}"
+        f"{'median':>10}{'p99':>10}"
     )
     total = Tally()
     for language in sorted(tallies):
@@ -122,6 +133,11 @@ def report(title: str, tallies: dict[str, Tally]) -> None:
         total.add(tally)
         _line(language, tally)
     _line("all", total)
+    return total
+
+
+def _share(part: int, whole: int) -> float:
+    return 100 * part / whole if whole else 0.0
 
 
 def _line(name: str, tally: Tally) -> None:
@@ -137,20 +153,46 @@ def _line(name: str, tally: Tally) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Measure free-text understanding.")
-    parser.add_argument("files", nargs="*", type=Path, help="labelled question files (TSV)")
-    parser.add_argument("--show-misses", action="store_true", help="print every wrong answer")
+    parser.add_argument("--tuning", nargs="*", type=Path, help="tuning question files (TSV)")
+    parser.add_argument(
+        "--show-misses", action="store_true", help="print every wrong answer of the tuning set"
+    )
     args = parser.parse_args()
-    rows = read_questions(args.files or list(DEFAULT_FILES))
-    if not rows:
+    tuning = read_questions(args.tuning or list(TUNING_FILES))
+    held_out = read_questions([HELD_OUT_FILE])
+    if not tuning and not held_out:
         raise SystemExit("no questions found")
     catalog = load_catalog(PROJECT_ROOT / "content")
+    began = time.perf_counter()
     understanding = Understanding(catalog)
+    built = time.perf_counter() - began
     understanding.analyse("warm up the language models")
-    print(f"{len(rows)} questions, {len(catalog.topics)} topics")
-    report("content as it is", evaluate(understanding, rows, args.show_misses))
+    print(
+        f"{len(catalog.topics)} topics; understanding built in {built:.1f} s; "
+        f"{len(tuning)} tuning and {len(held_out)} held-out questions"
+    )
+    tuned = report("tuning set", evaluate(understanding, tuning, args.show_misses))
+    languages = evaluate(understanding, held_out, False)
+    unseen = report("held-out set (never tuned on)", languages)
+
+    def top1(code: str) -> float:
+        return _share(languages[code].top1, languages[code].in_scope)
+
+    weakest = min(languages, key=top1)
+    gap = _share(tuned.top1, tuned.in_scope) - _share(unseen.top1, unseen.in_scope)
+    print(
+        f"\ngap tuning - held-out, top-1: {gap:+.1f} points; weakest held-out language: "
+        f"{weakest} {top1(weakest):.1f}%"
+    )
+    began = time.perf_counter()
     big = Understanding(replicate(catalog, 10))
+    built = time.perf_counter() - began
     big.analyse("warm up")
-    report(f"content replicated 10x ({len(big.catalog.topics)} topics)", evaluate(big, rows, False))
+    report(
+        f"content replicated 10x ({len(big.catalog.topics)} topics, built in {built:.1f} s): "
+        "held-out set, for the time per query",
+        evaluate(big, held_out, False),
+    )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\npeak memory of this process (both indexes, language models): {peak:.0f} MiB")
 

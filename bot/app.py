@@ -33,6 +33,7 @@ from bot.storage.events import EventStore
 from bot.storage.handovers import HandoverStore
 from bot.storage.inbound import InboundLog
 from bot.storage.outbox import Outbox
+from bot.storage.questions import SharedQuestions
 from bot.storage.requests import RequestStore
 from bot.storage.retention import erase_user
 from bot.storage.sessions import SqliteSessionStore
@@ -171,8 +172,17 @@ async def services(
 
         erase = erase_data
 
+    questions = SharedQuestions(database, settings.retention_days) if database is not None else None
     engine = Engine(
-        content, store, interface, desk=desk, erase=erase, handovers=handovers, requests=requests
+        content,
+        store,
+        interface,
+        desk=desk,
+        erase=erase,
+        handovers=handovers,
+        requests=requests,
+        questions=questions,
+        model_cache=settings.cache_dir,
     )
     if handovers is not None:
         handovers.on_answer = engine.converse
@@ -228,6 +238,9 @@ async def services(
         and settings.agenda_hour is not None
     ):
         agenda = MorningAgenda(desk, content, DailyPosts(database), hour=settings.agenda_hour)
+    # The understanding of free text is ready before the first message (a thread trains it, or
+    # reads it from SPORTELLO_CACHE_DIR), not built during someone's question.
+    await engine.prepare()
     try:
         yield Services(
             settings,

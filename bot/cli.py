@@ -16,7 +16,7 @@ from typing import TextIO
 from bot import __version__
 from bot.config import ConfigError, Settings
 from bot.content.catalog import Catalog
-from bot.content.loader import ContentError, Validation, validate
+from bot.content.loader import ContentError, Validation, load_catalog, validate
 from bot.content.quality import QualityRules, review, topics_citing
 from bot.i18n import CatalogNotCompiledError
 from bot.storage.records import Event
@@ -58,6 +58,16 @@ def _parser() -> argparse.ArgumentParser:
     content_commands = content.add_subparsers(
         dest="content_command", required=True, metavar="ACTION"
     )
+    train = content_commands.add_parser(
+        "train",
+        help="train the understanding of free text on the content now, and keep it",
+        description="Train the classifier that understands free text on SPORTELLO_CONTENT and "
+        "keep it in SPORTELLO_CACHE_DIR, so that the next `chat` or `serve` starts at once. "
+        "They train it themselves when the content changed; `make install` runs this.",
+    )
+    train.add_argument(
+        "path", nargs="?", type=Path, help="content folder (default: SPORTELLO_CONTENT)"
+    )
     check = content_commands.add_parser(
         "check",
         help="validate content and show translation coverage",
@@ -89,8 +99,10 @@ def _parser() -> argparse.ArgumentParser:
     ask = commands.add_parser(
         "ask",
         help="show how the bot understands and answers a question",
-        description="Print the detected language, what the bot would do, the matched topics with "
-        "their scores and the answer. With '-' read one question per line from standard input.",
+        description="Print the detected language, what the bot would do (topic, unsure, "
+        "fallback or an action), the topic answered or the topics offered ('did you mean') with "
+        "their scores, the nearest topic when none was close enough, and the answer. With '-' "
+        "read one question per line from standard input.",
     )
     ask.add_argument("question", help="the question, or '-' to read questions from standard input")
     ask.add_argument("--lang", metavar="CODE", help="answer in this language")
@@ -140,6 +152,17 @@ def _monitoring_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
         )
     stats.add_argument("--format", choices=("table", "csv", "json"), default="table")
     report.add_argument("--out", type=Path, required=True, metavar="FILE.html")
+    unanswered = commands.add_parser(
+        "unanswered",
+        help="questions users chose to share after the bot found no answer",
+        description="List the questions users agreed to share with the counter when the bot "
+        "did not understand them (nothing is kept without that consent), newest first, with "
+        "their language and the nearest topic. They are deleted after SPORTELLO_RETENTION_DAYS.",
+    )
+    unanswered.add_argument(
+        "--days", type=int, default=30, metavar="N", help="shared in the last N days (default 30)"
+    )
+    unanswered.add_argument("--format", choices=("table", "json"), default="table")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -190,6 +213,8 @@ def _main(argv: Sequence[str] | None) -> int:
             return _restore(settings, args.source, args.force)
         if args.command == "outbox":
             return asyncio.run(_outbox_retry(settings, args.hours, args.channel))
+        if args.command == "content" and args.content_command == "train":
+            return train_understanding(settings, args.path, sys.stdout)
         if args.command == "content":
             return content_check(settings, args.path, args.stale_days, sys.stdout, args.law)
         if args.command == "chat":
@@ -198,6 +223,8 @@ def _main(argv: Sequence[str] | None) -> int:
             return asyncio.run(_ask(settings, args.question, args.lang, args.json))
         if args.command in ("stats", "report"):
             return _monitoring(settings, args)
+        if args.command == "unanswered":
+            return asyncio.run(_unanswered(settings, args.days, args.format, sys.stdout))
         return asyncio.run(_serve(settings))
     except ConfigError as error:
         print(error, file=sys.stderr)
@@ -246,11 +273,17 @@ async def _ask(settings: Settings, question: str, language: str | None, as_json:
                 continue
             answer = await bot.engine.ask(text, language)
             matches = [{"topic": m.topic, "area": m.area, "score": m.score} for m in answer.matches]
+            nearest = answer.nearest
             if as_json:
                 record = {
                     "lang": answer.language,
                     "intent": answer.intent,
                     "matches": matches,
+                    "nearest": (
+                        {"topic": nearest.topic, "area": nearest.area, "score": nearest.score}
+                        if nearest
+                        else None
+                    ),
                     "answer": answer.text,
                 }
                 print(json.dumps(record, ensure_ascii=False))
@@ -258,6 +291,8 @@ async def _ask(settings: Settings, question: str, language: str | None, as_json:
             print(f"question: {text}\nlanguage: {answer.language}\nintent:   {answer.intent}")
             for match in matches:
                 print(f"  {match['score']:.3f}  {match['topic']}  ({match['area']})")
+            if not matches and nearest is not None:
+                print(f"  nearest, too far to offer: {nearest.score:.3f}  {nearest.topic}")
             print(f"answer:\n{answer.text}\n")
     return 0
 
@@ -379,6 +414,26 @@ def coverage_rows(catalog: Catalog, stale_before: date) -> list[tuple[str, int, 
     return rows
 
 
+def train_understanding(settings: Settings, path: Path | None, out: TextIO) -> int:
+    """``sportello content train``: the understanding trained now, not at the first question."""
+    import time
+
+    from bot.core.understanding import Understanding
+
+    root = path or settings.content_dir
+    catalog = load_catalog(root)  # an invalid folder raises ContentError: reported by main
+    began = time.perf_counter()
+    understanding = Understanding(catalog, settings.cache_dir)
+    seconds = time.perf_counter() - began
+    kept = f"kept in {settings.cache_dir}" if settings.cache_dir else "not kept (no cache folder)"
+    print(
+        f"understanding of {root} ready in {seconds:.1f} s "
+        f"({len(understanding.classifier.labels)} labels), {kept}",
+        file=out,
+    )
+    return 0
+
+
 def content_check(
     settings: Settings,
     path: Path | None,
@@ -480,6 +535,46 @@ def _restore(settings: Settings, source: Path, force: bool) -> int:
             "holds personal data too: once the bot runs well with the restored database "
             f"(`sportello doctor`), delete it: rm {previous}"
         )
+    return 0
+
+
+async def _unanswered(settings: Settings, days: int, form: str, out: TextIO) -> int:
+    """``sportello unanswered``: what people asked and the content could not answer."""
+    import time
+
+    from bot.storage.db import Database
+    from bot.storage.questions import SharedQuestions
+
+    if not settings.db_path.exists():
+        print(f"there is no database at {settings.db_path} (SPORTELLO_DB)", file=sys.stderr)
+        return 1
+    async with Database(settings.db_path) as database:
+        shared = await SharedQuestions(database, settings.retention_days).since(
+            time.time() - days * 86_400
+        )
+    catalog = validate(settings.content_dir).catalog
+
+    def topic_name(topic: str | None) -> str:
+        if topic is None:
+            return "(nessun argomento vicino)"
+        return catalog.title(topic, "it") if catalog and topic in catalog.topics else topic
+
+    if form == "json":
+        for question in shared:
+            record = {
+                "shared_at": datetime.fromtimestamp(question.shared_at, settings.tz).isoformat(),
+                "language": question.language,
+                "nearest_topic": question.nearest_topic,
+                "text": question.text,
+            }
+            print(json.dumps(record, ensure_ascii=False), file=out)
+        return 0
+    print(f"{len(shared)} question(s) shared in the last {days} days", file=out)
+    for question in shared:
+        when = datetime.fromtimestamp(question.shared_at, settings.tz).strftime("%d/%m/%Y %H:%M")
+        nearest = topic_name(question.nearest_topic)
+        print(f"\n{when}  [{question.language}]  vicino a: {nearest}", file=out)
+        print(f"  {' '.join(question.text.split())}", file=out)
     return 0
 
 

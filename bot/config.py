@@ -50,6 +50,8 @@ class Settings:
     db_path: Path = field(default_factory=lambda: Path("data") / "sportello.sqlite3")
     content_dir: Path = PROJECT_ROOT / "content"
     locales_dir: Path = PROJECT_ROOT / "locales"
+    #: Where the understanding model trained on the content is kept between runs (None: never).
+    cache_dir: Path | None = None
     default_language: str | None = None
     timezone: str = "Europe/Rome"
     stale_after_days: int = 365
@@ -186,6 +188,14 @@ def _parse(env: Mapping[str, str]) -> Settings:
     if log_format not in {"text", "json"}:
         problems.append(f"SPORTELLO_LOG_FORMAT must be text or json, got {log_format!r}")
 
+    # Training the understanding takes seconds: keep the model for the next start. systemd's
+    # CacheDirectory= sets CACHE_DIRECTORY; elsewhere the user's cache folder.
+    cache_home = text("XDG_CACHE_HOME") or str(Path("~/.cache").expanduser())
+    cache_dir = path(
+        "SPORTELLO_CACHE_DIR",
+        Path(text("CACHE_DIRECTORY") or Path(cache_home) / "sportello"),
+    )
+
     content_dir = path("SPORTELLO_CONTENT", defaults.content_dir)
     if not content_dir.is_dir():
         problems.append(f"SPORTELLO_CONTENT is not a folder: {content_dir}")
@@ -261,6 +271,7 @@ def _parse(env: Mapping[str, str]) -> Settings:
     settings = Settings(
         db_path=path("SPORTELLO_DB", defaults.db_path),
         content_dir=content_dir,
+        cache_dir=cache_dir,
         locales_dir=path("SPORTELLO_LOCALES", defaults.locales_dir),
         default_language=language,
         timezone=timezone,

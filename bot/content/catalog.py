@@ -6,7 +6,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from bot.content.schema import Intent, Language, Localized, Menu, Office, Service, Topic
+from bot.content.schema import (
+    Intent,
+    Language,
+    Localized,
+    Menu,
+    Office,
+    Phrasings,
+    Service,
+    Topic,
+)
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,8 @@ class Catalog:
     synonyms: tuple[tuple[str, ...], ...] = ()
     #: Bookable services (``services/*.yaml``).
     services: Mapping[str, Service] = field(default_factory=lambda: MappingProxyType({}))
+    #: Sample messages per topic and intent, and off-topic ones (``phrasings/*.yaml``).
+    phrasings: Phrasings = field(default_factory=Phrasings)
 
     @property
     def enabled_languages(self) -> tuple[Language, ...]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -22,6 +23,7 @@ from bot.content.catalog import Catalog
 from bot.content.schema import (
     AREAS,
     SERVICES,
+    TAUGHT_INTENTS,
     TRANSLATION_STATUSES,
     Action,
     Intent,
@@ -32,6 +34,7 @@ from bot.content.schema import (
     Office,
     OfficeBooking,
     OfficeRequests,
+    Phrasings,
     Service,
     Source,
     Topic,
@@ -203,8 +206,10 @@ class _FileReader:
         return Localized(MappingProxyType(texts))
 
     def phrase_lists(
-        self, data: YamlDict, key: str, languages: set[str]
+        self, data: YamlDict, key: str, languages: Iterable[str], what: str = "language"
     ) -> MappingProxyType[str, tuple[str, ...]]:
+        """``key``: a mapping of languages (or of other ids: ``what``) to lists of phrases."""
+        known = set(languages)
         value = data.get(key)
         if key not in data:
             return MappingProxyType({})
@@ -214,8 +219,8 @@ class _FileReader:
         result: dict[str, tuple[str, ...]] = {}
         for code, phrases in value.items():
             line = value.key_lines[code]
-            if code not in languages:
-                self.error(line, f"unknown language {code!r} in {key!r}")
+            if code not in known:
+                self.error(line, f"unknown {what} {code!r} in {key!r}")
                 continue
             if not isinstance(phrases, YamlList) or not all(
                 isinstance(p, str) and p.strip() for p in phrases
@@ -381,7 +386,7 @@ def _read_topic(
         1,
         "a topic",
         ("id", "area", "reviewed", "title", "answer", "sources"),
-        ("status", "keywords", "questions", "links", "children", "actions", "law"),
+        ("status", "keywords", "questions", "links", "children", "actions", "law", "intent"),
     )
     if data is None:
         return None
@@ -420,6 +425,15 @@ def _read_topic(
     children = reader.id_list(data, "children", "topic")
     actions = _read_actions(reader, data)
     law = _read_law(reader, data)
+    intent = None
+    if "intent" in data:
+        taught = {intent.value: intent for intent in TAUGHT_INTENTS}
+        intent = taught.get(data["intent"]) if isinstance(data["intent"], str) else None
+        if intent is None:
+            reader.error(
+                data.key_lines["intent"],
+                f"'intent' must be one of: {', '.join(sorted(taught))}, got {data['intent']!r}",
+            )
     if topic_id is None or area not in AREAS or reviewed is None or title is None or answer is None:
         return None
     if not _claim(nodes, topic_id, reader, data.line):
@@ -439,6 +453,7 @@ def _read_topic(
         children=tuple(child for child, _ in children),
         actions=tuple(actions),
         law=law,
+        intent=intent,
         file=reader.name,
     )
 
@@ -890,6 +905,68 @@ def _read_synonyms(root: Path, validation: Validation) -> tuple[tuple[str, ...],
     return tuple(result)
 
 
+def _read_phrasings(
+    root: Path, validation: Validation, languages: set[str], topics: dict[str, Topic]
+) -> Phrasings:
+    """``phrasings/<language>.yaml`` (optional): sample messages as people of that language write
+    them, for the topics, the taught intents and off-topic small talk."""
+    by_topic: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    by_intent: dict[Intent, list[tuple[str, str]]] = defaultdict(list)
+    off_topic: list[tuple[str, str]] = []
+    taught = {intent.value: intent for intent in TAUGHT_INTENTS}
+    for path in sorted((root / "phrasings").glob("*.yaml")):
+        reader = _FileReader(root, path, validation)
+        data = reader.mapping(
+            reader.load(), 1, "a phrasings file", ("language",), ("topics", "intents", "off_topic")
+        )
+        if data is None:
+            continue
+        code = reader.string(data, "language", "phrasings file")
+        if code is not None and code not in languages:
+            reader.error(data.key_lines["language"], f"unknown language {code!r}")
+            continue
+        if code is not None and code != path.stem:
+            reader.error(
+                data.key_lines["language"],
+                f"language {code!r} must equal the file name {path.stem!r}",
+            )
+            continue
+        if code is None:
+            continue
+        for section, known, what in (
+            ("topics", topics, "topic"),
+            ("intents", taught, "intent that phrasings can teach"),
+        ):
+            table = data.get(section)
+            if section not in data:
+                continue
+            if not isinstance(table, YamlDict):
+                reader.error(
+                    data.key_lines[section], f"{section!r} must map {what} ids to lists of phrases"
+                )
+                continue
+            for key, phrases in reader.phrase_lists(data, section, set(known), what).items():
+                if section == "topics":
+                    by_topic[key].extend((code, phrase) for phrase in phrases)
+                else:
+                    by_intent[taught[key]].extend((code, phrase) for phrase in phrases)
+        if "off_topic" in data:
+            value = data["off_topic"]
+            if not isinstance(value, YamlList) or not all(
+                isinstance(phrase, str) and phrase.strip() for phrase in value
+            ):
+                reader.error(
+                    data.key_lines["off_topic"], "'off_topic' must be a list of non-empty texts"
+                )
+            else:
+                off_topic.extend((code, phrase.strip()) for phrase in value)
+    return Phrasings(
+        topics=MappingProxyType({key: tuple(value) for key, value in by_topic.items()}),
+        intents=MappingProxyType({key: tuple(value) for key, value in by_intent.items()}),
+        off_topic=tuple(off_topic),
+    )
+
+
 def _check_references(
     root_id: str | None, topics: dict[str, Topic], menus: dict[str, Menu], nodes: dict[str, _Node]
 ) -> None:
@@ -933,6 +1010,7 @@ def content_files(root: Path) -> list[Path]:
         fixed
         + sorted((root / "topics").glob("*.yaml"))
         + sorted((root / "services").glob("*.yaml"))
+        + sorted((root / "phrasings").glob("*.yaml"))
     )
 
 
@@ -959,6 +1037,7 @@ def validate(root: Path, today: date | None = None) -> Validation:
     intents = _read_intents(root, validation, codes)
     synonyms = _read_synonyms(root, validation)
     services = _read_services(root, validation, codes)
+    phrasings = _read_phrasings(root, validation, codes, topics)
     for office in offices:
         offered = [
             *(office.booking.services if office.booking else ()),
@@ -988,6 +1067,7 @@ def validate(root: Path, today: date | None = None) -> Validation:
         version=_fingerprint(root, content_files(root)),
         synonyms=synonyms,
         services=MappingProxyType(services),
+        phrasings=phrasings,
     )
     return validation
 

@@ -60,6 +60,27 @@ WHOLE_MESSAGE_INTENTS = frozenset(
 
 TRANSLATION_STATUSES = ("reviewed", "draft")
 
+#: Intents the phrasings may teach by example ("I want to talk to someone").
+TAUGHT_INTENTS = (Intent.HUMAN, Intent.BOOKING, Intent.CANCEL, Intent.MY_APPOINTMENTS)
+
+
+@dataclass(frozen=True)
+class Phrasings:
+    """Sample messages as people write them, per language (``phrasings/*.yaml``).
+
+    They teach the understanding what each topic and intent sounds like, and what lies outside
+    the counter's work (``off_topic``), so that it can say "I did not understand" instead of
+    answering with the nearest topic.
+    """
+
+    topics: Mapping[str, tuple[tuple[str, str], ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )  # topic id -> (language, text)
+    intents: Mapping[Intent, tuple[tuple[str, str], ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    off_topic: tuple[tuple[str, str], ...] = ()
+
 
 def frozen_map(values: Mapping[str, str] | None = None) -> Mapping[str, str]:
     return MappingProxyType(dict(values or {}))
@@ -133,6 +154,9 @@ class Topic:
     children: tuple[str, ...] = ()
     actions: tuple[Action, ...] = ()
     law: tuple[str, ...] = ()  # the norms the answer rests on, e.g. "L. 187/2024"
+    #: A topic whose questions are requests to act ("how do I book?"): free text about it does
+    #: that (``booking`` starts the appointment dialogue); menus still show the topic.
+    intent: Intent | None = None
     file: str = ""
 
     def is_draft(self, language: str) -> bool:

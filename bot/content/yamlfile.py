@@ -32,7 +32,12 @@ class YamlSyntaxError(Exception):
         self.line = line
 
 
-class _LineLoader(yaml.SafeLoader):
+# libyaml's parser (in C) when PyYAML was built with it: the phrasing files hold thousands of
+# lines, and the pure-Python parser takes seconds on them. Both report the same lines.
+_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _LineLoader(_Base):  # type: ignore[misc]
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> YamlDict:
         result = YamlDict()
         result.line = node.start_mark.line + 1

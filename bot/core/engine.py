@@ -13,11 +13,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+import time
 import unicodedata
 import weakref
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
+from typing import Protocol
 
 from bot.booking.handover import HandoverDesk
 from bot.booking.request_texts import REQUEST
@@ -25,7 +30,6 @@ from bot.booking.requests import RequestDesk
 from bot.booking.service import BookingDesk
 from bot.content.catalog import Catalog
 from bot.content.schema import Intent, Menu, Office, Topic
-from bot.content.search import Match
 from bot.content.text import normalise
 from bot.core.booking_flow import BOOK, BookingFlow
 from bot.core.booking_flow import PHONE as BOOKING_PHONE
@@ -40,11 +44,32 @@ from bot.core.request_flow import PHONE as REQUEST_PHONE
 from bot.core.request_flow import TYPED as REQUEST_TYPED
 from bot.core.request_flow import RequestFlow
 from bot.core.sessions import Session, State, StateStore
-from bot.core.understanding import Analysis, Understanding
+from bot.core.understanding import Analysis, Match, Understanding
 from bot.i18n import N_, Interface, Translator, format_date
 from bot.monitoring.events import Monitor
 
 log = logging.getLogger(__name__)
+
+
+class QuestionBox(Protocol):
+    """Where questions go that users agreed to share (SQLite in production)."""
+
+    keep_days: int  # how long a shared question is kept, as the user is told
+
+    async def share(
+        self, channel: str, user_id: str, language: str, text: str, nearest_topic: str | None
+    ) -> None: ...
+
+
+@dataclass(frozen=True)
+class _Unanswered:
+    """A question the bot found no answer to, waiting for the user's consent to share it."""
+
+    text: str
+    language: str
+    nearest_topic: str | None
+    asked_at: float
+
 
 #: Words that leave a conversation with the counter instead of being passed on.
 LEAVE_CONVERSATION = frozenset({Intent.MENU, Intent.BACK, Intent.HELP, Intent.LANGUAGE})
@@ -56,6 +81,11 @@ GO, LANG, NAV, ACT = "go:", "lang:", "nav:", "act:"
 BACK, HOME, LANGUAGE_MENU = "nav:back", "nav:home", "nav:language"
 HUMAN = "act:human"
 ERASE = "act:erase"
+SHARE = "act:share"  # share the question nobody answered with the counter's editors
+
+# A question nobody answered waits this long, in memory only, for the user to agree to share it.
+SHARE_WAIT_SECONDS = 3600.0
+SHARE_WAITING_MAX = 10_000  # questions waiting at once (a burst cannot grow memory without end)
 
 SERVICE_NAMES = {
     "permit_renewal": N_("Residence permit renewal"),
@@ -84,9 +114,10 @@ class Answer:
     """What ``sportello ask`` reports: understanding plus the reply the user would get."""
 
     language: str
-    intent: str
-    matches: tuple[Match, ...]
+    intent: str  # topic, unsure (it offered topics), fallback, or an action such as booking
+    matches: tuple[Match, ...]  # the topic answered, or the topics offered, with scores
     text: str
+    nearest: Match | None = None  # the closest topic, even when too far to offer
 
 
 class Engine:
@@ -101,9 +132,16 @@ class Engine:
         desk: BookingDesk | None = None,
         erase: Callable[[str, str], Awaitable[object]] | None = None,
         handovers: HandoverDesk | None = None,
+        questions: QuestionBox | None = None,
+        model_cache: Path | None = None,
         requests: RequestDesk | None = None,
     ) -> None:
         self._desk = desk
+        self._model_cache = model_cache  # where the trained understanding is kept
+        self._training: Catalog | None = None  # the content a thread is training on
+        self._questions = questions
+        # Not stored anywhere before the user agrees: a restart forgets them, which is fine.
+        self._unanswered: OrderedDict[tuple[str, str], _Unanswered] = OrderedDict()
         self._handovers = handovers
         self._requests = requests
         self._erase = erase
@@ -120,11 +158,35 @@ class Engine:
         )
 
     def understanding(self) -> Understanding:
-        """The understanding of the current catalog, rebuilt when the content changed."""
+        """The understanding of the current catalog.
+
+        Training on new content takes seconds: meanwhile the previous understanding goes on
+        answering (a thread trains the new one and swaps it in whole), so that an editor's
+        change never stalls everyone's replies. Only the very first one is built on the spot
+        (``serve`` and ``chat`` build it before taking messages: :meth:`prepare`).
+        """
         catalog = self._catalog()
-        if self._understanding is None or self._understanding.catalog is not catalog:
-            self._understanding = Understanding(catalog)
-        return self._understanding
+        current = self._understanding
+        if current is None:
+            current = self._understanding = Understanding(catalog, self._model_cache)
+        elif current.catalog is not catalog and self._training is not catalog:
+            self._training = catalog
+            threading.Thread(target=self._train, args=(catalog,), daemon=True).start()
+        return current
+
+    def _train(self, catalog: Catalog) -> None:
+        try:
+            built = Understanding(catalog, self._model_cache)
+        except Exception:
+            log.exception("the understanding of the new content could not be trained")
+            return
+        finally:
+            self._training = None
+        self._understanding = built  # one assignment: a message sees the old or the new
+
+    async def prepare(self) -> None:
+        """Build the understanding now, in a thread: before the first message, not during it."""
+        await asyncio.to_thread(self.understanding)
 
     async def language_of(self, channel: str, user_id: str) -> str:
         """The language a user chose (the default one before they chose)."""
@@ -176,6 +238,19 @@ class Engine:
             lock = self._locks[key] = asyncio.Lock()
         return lock
 
+    def _await_consent(self, channel: str, user_id: str, question: _Unanswered) -> None:
+        self._unanswered[(channel, user_id)] = question
+        self._unanswered.move_to_end((channel, user_id))
+        while len(self._unanswered) > SHARE_WAITING_MAX:
+            self._unanswered.popitem(last=False)
+
+    def _take_unanswered(self, channel: str, user_id: str) -> _Unanswered | None:
+        """The user's last unanswered question, taken: it can be shared this turn or never."""
+        question = self._unanswered.pop((channel, user_id), None)
+        if question is None or time.monotonic() - question.asked_at > SHARE_WAIT_SECONDS:
+            return None
+        return question
+
     async def _handle(self, incoming: Incoming) -> list[Reply]:
         stored = await self._sessions.get(incoming.channel, incoming.user_id)
         session = (
@@ -208,14 +283,17 @@ class Engine:
         turn.monitor = None  # an editor trying questions is not a consultation
         reply = await turn.respond(Incoming("ask", "ask", Kind.TEXT, text))
         intent = _public_intent(analysis)
-        matches = analysis.matches if intent == "topic" else ()
-        return Answer(code, intent, matches, reply[0].text if reply else "")
+        matches = analysis.matches if intent in ("topic", "unsure") else ()
+        nearest = analysis.nearest if analysis.intent is None else None
+        return Answer(code, intent, matches, reply[0].text if reply else "", nearest)
 
 
 def _public_intent(analysis: Analysis) -> str:
     """The intent name ``ask`` reports (navigation and thanks are small talk: greeting)."""
     if analysis.intent is None:
-        return "topic" if analysis.confident else "fallback"
+        if analysis.confident:
+            return "topic"
+        return "unsure" if analysis.matches else "fallback"
     if analysis.intent in (Intent.BOOKING, Intent.CANCEL, Intent.MY_APPOINTMENTS, Intent.HUMAN):
         return analysis.intent.value
     if analysis.intent is Intent.FORGET:
@@ -244,6 +322,7 @@ class _Turn:
         self.erased = False
         self.whole_text = ""
         self.monitor = engine.monitor
+        self.unanswered: _Unanswered | None = None  # the last question, if still shareable
 
     def set_language(self, code: str) -> None:
         self.session.language = code
@@ -254,6 +333,8 @@ class _Turn:
     # -- entry point -----------------------------------------------------------------------
 
     async def respond(self, incoming: Incoming) -> list[Reply]:
+        # The share button is for the question just asked: it can be taken this turn or never.
+        self.unanswered = self.engine._take_unanswered(self.session.channel, self.session.user_id)
         text = incoming.text.strip()[:MAX_TEXT_LENGTH]
         # A message for a person at the counter goes whole (as far as a chat message goes).
         self.whole_text = incoming.text.strip()[:PERSON_TEXT_LENGTH]
@@ -401,6 +482,8 @@ class _Turn:
             )
         if choice_id == HUMAN:
             return self.talk_to_a_person()
+        if choice_id == SHARE:
+            return await self._share_question()
         if choice_id == HUMAN_END and (person := self.handover_flow()) is not None:
             return await person.end()
         if (
@@ -426,6 +509,8 @@ class _Turn:
         analysis = self.engine.understanding().analyse(text)
         await count_question(self.monitor, self.session, self.code, analysis)
         reply = await self._understood(analysis)
+        if analysis.intent is None and not analysis.confident and not analysis.matches:
+            reply = self._offer_to_share(reply, text, analysis)
         switch = self.catalog.language(analysis.language)
         if switch is None or switch.code == self.code or self.session.state == State.LANGUAGE:
             return reply
@@ -436,12 +521,14 @@ class _Turn:
     async def _understood(self, analysis: Analysis) -> Reply:
         if analysis.intent is not None:
             return await self._intent(analysis.intent)
-        if analysis.confident:
-            return self.open(analysis.matches[0].topic)
-        if analysis.matches:
+        # While new content trains, the understanding of the previous content answers: a topic
+        # it names may be gone since.
+        matches = [match for match in analysis.matches if match.topic in self.catalog.topics]
+        if analysis.confident and matches and matches[0] == analysis.matches[0]:
+            return self.open(matches[0].topic)
+        if matches:
             choices = [
-                Choice(GO + m.topic, self.catalog.title(m.topic, self.code))
-                for m in analysis.matches
+                Choice(GO + m.topic, self.catalog.title(m.topic, self.code)) for m in matches
             ]
             return self.reply(
                 self.t._("I am not sure I understood. Did you mean one of these?"),
@@ -456,6 +543,38 @@ class _Turn:
                 *self._menu_choices(self.catalog.menus[self.catalog.root]),
                 Choice(HUMAN, self.t._("Talk to a person")),
             ],
+        )
+
+    def _offer_to_share(self, reply: Reply, text: str, analysis: Analysis) -> Reply:
+        """After "I did not understand": may the counter read this question? One tap, or not."""
+        if self.engine._questions is None or self.session.channel == "ask":
+            return reply  # `sportello ask` is an editor trying questions: nothing to share
+        nearest = analysis.nearest.topic if analysis.nearest else None
+        self.engine._await_consent(
+            self.session.channel,
+            self.session.user_id,
+            _Unanswered(self.whole_text or text, self.code, nearest, time.monotonic()),
+        )
+        share = Choice(SHARE, self.t._("Share my question with the counter"))
+        return self.reply(reply.text, [share, *reply.choices])
+
+    async def _share_question(self) -> Reply:
+        questions, question = self.engine._questions, self.unanswered
+        if questions is None or question is None:
+            return self.home(self.t._("That option is no longer available. Here is the main menu."))
+        await questions.share(
+            self.session.channel,
+            self.session.user_id,
+            question.language,
+            question.text,
+            question.nearest_topic,
+        )
+        return self.home(
+            self.t._(
+                "Thank you. The counter's editors will read your question to improve the "
+                "answers. It is kept for {days} days, and deleted at once if you ask to erase "
+                "your data."
+            ).format(days=questions.keep_days)
         )
 
     async def _intent(self, intent: Intent) -> Reply:

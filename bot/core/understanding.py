@@ -1,8 +1,8 @@
 """This module contains free-text understanding: language, intent and topic of a message.
 
 Scripts tell most languages apart; the lingua detector (its models ship in the package)
-tells the Latin-script ones apart. Intents come from the phrases in ``intents.yaml``; topics
-from the search index over the content.
+tells the Latin-script ones apart. Intents come from the phrases in ``intents.yaml`` and from
+the classifier; topics from the classifier trained on the content (bot/content/classifier.py).
 """
 
 from __future__ import annotations
@@ -11,12 +11,14 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
+import numpy as np
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
 from bot.content.catalog import Catalog
-from bot.content.schema import WHOLE_MESSAGE_INTENTS, Intent
-from bot.content.search import Match, SearchIndex
+from bot.content.classifier import Classifier, Query
+from bot.content.schema import TAUGHT_INTENTS, WHOLE_MESSAGE_INTENTS, Intent
 from bot.content.text import has_cjk, normalise, tokens
 
 #: Intents that act when their phrase appears anywhere, most specific first.
@@ -28,19 +30,37 @@ CONTAINED_INTENTS = (
     Intent.HUMAN,
 )
 
-# Scores from SearchIndex: at or above CONFIDENT the best topic is answered directly
-# (if it leads the next by MARGIN); at or above POSSIBLE the best few are offered.
-CONFIDENT = 0.3
-MARGIN = 0.02
-POSSIBLE = 0.2
-RANKED = 12  # topics looked at to find the best rival from another area
-SHORT_MESSAGE_WORDS = 2  # up to this many words, one telling word may be enough
+# How a message's subject is decided. The classifier gives each area, taught intent and
+# "off topic" a probability; the area's topics are ranked by their resemblance to the message
+# (the best of them is answered, and offers its sub-topics). The answer is given directly when
+# its area is likely enough (AREA_SURE), clearly ahead (MARGIN) of every other area, intent and
+# "off topic", and the message resembles one of the topic's examples (NEAREST): a probability
+# says which label is likeliest, not whether the message is like anything the content teaches.
+# Otherwise the best topics are offered as "did you mean". Calibrated on the tuning questions
+# (benchmarks/understanding.py), never on the held-out ones.
+AREA_SURE = 0.45
+MARGIN = 0.15
+INTENT_SURE = 0.5  # a taught intent ("I want to talk to someone") acts above this
+NEAREST = 0.15
+NEAREST_OFFERED = 0.1  # a topic offered as "did you mean" needs an example at least this close
+# An intent phrase found inside a message ("appointment", "talk to someone") acts, unless the
+# message is clearly about a topic and the classifier finds that intent this unlikely:
+# "my fingerprint appointment at the Questura", "my husband won't let me talk to anyone".
+PHRASE_DOUBTED = 0.15
+POSSIBLE = 0.1  # ... and its area at least this likely
+OFFERED = 3  # topics offered when unsure
+OFF_TOPIC = "~off_topic"
+RANKED = 12  # topics ranked for a message: the offered ones and the nearest come from these
+AREA_LABEL = "@"  # classifier labels of areas: "@permits"
+INTENT_LABEL = "!"  # classifier labels of taught intents: "!human", "!booking"
 
 _URDU_LETTERS = re.compile("[ٹڈڑںےۓہھکگیپچژ]")
 
 #: Enabled languages written in Latin letters, told apart by the lingua detector.
 LATIN_LANGUAGES = frozenset({"it", "en", "fr", "es", "sq", "de", "pt", "ro", "pl", "tr"})
 LANGUAGE_CONFIDENCE = 0.7
+TAUGHT_LANGUAGE_SURE = 0.8  # the content's own language model decides above this ...
+WORDS_KNOWN = 0.5  # ... for a message of which the content uses at least this share of words
 
 
 @lru_cache(maxsize=8)
@@ -55,6 +75,16 @@ def _detector(codes: tuple[str, ...]) -> LanguageDetector:
 
 
 @dataclass(frozen=True)
+class Match:
+    """A topic found for a message: ``score`` (0 to 1) is its area's probability, shared among
+    the area's topics by their resemblance to the message."""
+
+    topic: str
+    area: str
+    score: float
+
+
+@dataclass(frozen=True)
 class Analysis:
     """What a message means: its language (if clear), intent and best topics."""
 
@@ -63,14 +93,31 @@ class Analysis:
     intent_language: str | None
     matches: tuple[Match, ...] = field(default=())
     confident: bool = False
+    #: The closest topic even when too far to offer: where editors should look.
+    nearest: Match | None = None
 
 
 class Understanding:
     """Understands messages against one catalog; build a new one when the catalog changes."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, cache: Path | None = None) -> None:
         self.catalog = catalog
-        self.index = SearchIndex(catalog)
+        self.classifier = Classifier.train(training_examples(catalog), cache, catalog.synonyms)
+        # Topics as arrays (their classifier group, their area), to rank them all at once.
+        groups = {name: index for index, name in enumerate(self.classifier.group_names)}
+        self._topic_ids = list(catalog.topics)
+        self._area_names = sorted({topic.area for topic in catalog.topics.values()})
+        self._topic_group = np.array([groups.get(topic, -1) for topic in self._topic_ids], int)
+        self._topic_area = np.array(
+            [self._area_names.index(catalog.topics[topic].area) for topic in self._topic_ids], int
+        )
+        latin = sorted(
+            language.code
+            for language in catalog.enabled_languages
+            if language.code in LATIN_LANGUAGES
+        )
+        if latin:  # lingua loads its models on first use: here, not during someone's question
+            _detector(tuple(latin)).compute_language_confidence_values("warm up")
         enabled = {language.code for language in catalog.enabled_languages}
         self._whole: dict[str, tuple[Intent, str]] = {}
         self._contained: list[tuple[Intent, str, str, list[str]]] = []
@@ -87,6 +134,24 @@ class Understanding:
                     else:
                         self._contained.append((intent, code, key, tokens(phrase)))
         self._contained.sort(key=lambda entry: CONTAINED_INTENTS.index(entry[0]))
+        # Greetings and thanks, longest first ("buona sera" before "sera").
+        self._pleasantries = sorted(
+            (
+                (phrase, found)
+                for phrase, found in self._whole.items()
+                if found[0] in (Intent.GREETING, Intent.THANKS)
+            ),
+            key=lambda item: -len(item[0]),
+        )
+        # Phrases looked at only when the message holds their first word (or, for Chinese,
+        # always: its words are not separated): a few instead of hundreds per message.
+        self._by_first_word: dict[str, list[int]] = defaultdict(list)
+        self._unspaced: list[int] = []
+        for position, (_, _, phrase, phrase_words) in enumerate(self._contained):
+            if has_cjk(phrase) or not phrase_words:
+                self._unspaced.append(position)
+            else:
+                self._by_first_word[phrase_words[0]].append(position)
 
     def detect_language(self, text: str) -> str | None:
         """The enabled language ``text`` is clearly written in, or ``None`` when unsure."""
@@ -116,10 +181,18 @@ class Understanding:
         return guess if guess in enabled else None
 
     def _latin_language(self, text: str, enabled: set[str]) -> str | None:
-        """Tell apart languages written in Latin letters (Italian, English, French, ...)."""
+        """Tell apart languages written in Latin letters: Italian, English, French... and
+        Urdu, Bengali or Arabic typed in Latin letters ("mujhe permesso chahiye"), which the
+        content's own phrasings teach; the lingua detector decides when they are unsure."""
         words = tokens(text)
         if not words or (len(words) == 1 and len(words[0]) < 6):
             return None  # "ok", "si", "menu": too short to tell
+        query = self.classifier.read(text)
+        taught = self.classifier.languages(query) if query.words_known >= WORDS_KNOWN else {}
+        if taught:
+            code, chance = max(taught.items(), key=lambda item: item[1])
+            if chance >= TAUGHT_LANGUAGE_SURE and code in enabled:
+                return code
         candidates = sorted(code for code in enabled if code in LATIN_LANGUAGES)
         if not candidates:
             return None
@@ -138,7 +211,11 @@ class Understanding:
         if key in self._whole:
             return self._whole[key]
         words = tokens(text)
-        for intent, code, phrase, phrase_words in self._contained:
+        candidates = set(self._unspaced)
+        for word in words:
+            candidates.update(self._by_first_word.get(word, ()))
+        for position in sorted(candidates):  # the list's order: the most specific intent first
+            intent, code, phrase, phrase_words = self._contained[position]
             if phrase in key if has_cjk(phrase) else _contains_in_order(words, phrase_words):
                 return intent, code
         return self._only_pleasantries(key)
@@ -147,9 +224,7 @@ class Understanding:
         """A message made only of greetings and thanks ("ciao grazie!") is a greeting."""
         found: tuple[Intent, str] | None = None
         rest = f" {key} "
-        for phrase, (intent, code) in sorted(self._whole.items(), key=lambda item: -len(item[0])):
-            if intent not in (Intent.GREETING, Intent.THANKS):
-                continue
+        for phrase, (intent, code) in self._pleasantries:
             if f" {phrase} " in rest:
                 rest = rest.replace(f" {phrase} ", " ")
                 if found is None or intent is Intent.GREETING:
@@ -159,26 +234,101 @@ class Understanding:
     def analyse(self, text: str) -> Analysis:
         language = self.detect_language(text)
         detected = self.detect_intent(text)
-        if detected is not None:
-            return Analysis(language, detected[0], detected[1])
-        ranked = self.index.search(text, limit=RANKED)
-        # Close runners-up in the same area are the topic's own sub-topics: the best one,
-        # which offers them as choices, is still the right answer. Sure means: high enough,
-        # and clearly ahead of the best topic of any other area.
-        best = ranked[0] if ranked else None
-        rival = next((match for match in ranked if best and match.area != best.area), None)
-        # One telling word is not enough in a longer message ("cambio euro dirham oggi" is
-        # not about a change of address). Chinese has no spaces: its words cannot be counted.
-        words = tokens(text)
-        needed = 1 if len(words) <= SHORT_MESSAGE_WORDS or has_cjk(text) else 2
+        phrase = Analysis(language, detected[0], detected[1]) if detected else None
+        if phrase is not None and (
+            phrase.intent not in CONTAINED_INTENTS or phrase.intent is Intent.FORGET
+        ):
+            return phrase  # a whole-message word ("menu", "ciao") or a request about one's data
+        classifier = self.classifier
+        query = classifier.read(text)
+        if not query.known:
+            return phrase or Analysis(language, None, None)  # nothing seen: no guess
+        subject = self._subject(language, query)
+        if phrase is None:
+            return subject
+        assert phrase.intent is not None
+        doubted = classifier.rank(query).get(INTENT_LABEL + phrase.intent.value, 0.0)
+        return subject if subject.confident and doubted < PHRASE_DOUBTED else phrase
+
+    def _subject(self, language: str | None, query: Query) -> Analysis:
+        """What the classifier makes of the message: a taught intent, a topic, or doubt."""
+        classifier = self.classifier
+        chances = classifier.rank(query)
+        taught = max(TAUGHT_INTENTS, key=lambda i: chances.get(INTENT_LABEL + i.value, 0.0))
+        taught_chance = chances.get(INTENT_LABEL + taught.value, 0.0)
+        if taught_chance >= INTENT_SURE and (
+            classifier.nearest(query, INTENT_LABEL + taught.value) >= NEAREST
+        ):
+            return Analysis(language, taught, language)
+        areas = {
+            label.removeprefix(AREA_LABEL): chance
+            for label, chance in chances.items()
+            if label.startswith(AREA_LABEL)
+        }
+        matches = self._ranked_topics(classifier.groups(query), areas)
+        best = matches[0] if matches else None
+        if best is None:
+            return Analysis(language, None, None)
+        rivals = [chances.get(OFF_TOPIC, 0.0), taught_chance]
+        rivals += [chance for area, chance in areas.items() if area != best.area]
+        likely = areas.get(best.area, 0.0)
         confident = (
-            best is not None
-            and best.score >= CONFIDENT
-            and best.strong >= needed
-            and (rival is None or best.score - rival.score >= MARGIN)
+            likely >= AREA_SURE
+            and likely - max(rivals) >= MARGIN
+            and classifier.nearest(query, best.topic) >= NEAREST
         )
-        possible = tuple(match for match in ranked[:3] if match.score >= POSSIBLE)
-        return Analysis(language, None, None, possible, confident)
+        if confident:  # the answer; the runners-up only say what it was chosen from
+            return Analysis(language, None, None, tuple(matches[:OFFERED]), True, best)
+        offered = tuple(
+            match
+            for match in matches[:OFFERED]
+            if match.score >= POSSIBLE and classifier.nearest(query, match.topic) >= NEAREST_OFFERED
+        )
+        return Analysis(language, None, None, offered, False, best)
+
+    def _ranked_topics(self, resemblance: np.ndarray, areas: dict[str, float]) -> list[Match]:
+        """The best topics, by their area's probability and then by their own resemblance to
+        the message: an area's best topic scores the area's probability, the others a share."""
+        scores = np.where(self._topic_group >= 0, resemblance[self._topic_group], 0.0)
+        best = np.zeros(len(self._area_names))
+        np.maximum.at(best, self._topic_area, scores)
+        of_best = best[self._topic_area]
+        share = np.divide(scores, of_best, out=np.zeros_like(scores), where=of_best > 0)
+        likely = np.array([areas.get(area, 0.0) for area in self._area_names])
+        final = likely[self._topic_area] * share
+        top = np.argsort(-final, kind="stable")[:RANKED]
+        return [
+            Match(self._topic_ids[i], self._area_names[self._topic_area[i]], round(final[i], 3))
+            for i in top
+            if final[i] > 0
+        ]
+
+
+def training_examples(catalog: Catalog) -> list[tuple[str, str, str | None, str | None]]:
+    """What the classifier learns from: every way the content says what each label sounds like.
+
+    Each example is (label, text, group, language). Titles, keywords and sample questions of
+    each topic and its phrasings, labelled with the topic's area and grouped by topic; the
+    phrases and phrasings of the taught intents; the off-topic phrasings.
+    """
+    examples: list[tuple[str, str, str | None, str | None]] = []
+    phrasings = catalog.phrasings
+    for topic in catalog.topics.values():
+        # A topic that stands for an intent teaches that intent, not its area.
+        area = INTENT_LABEL + topic.intent.value if topic.intent else AREA_LABEL + topic.area
+        group = INTENT_LABEL + topic.intent.value if topic.intent else topic.id
+        texts = [(code, text) for code, text in topic.title.values.items()]
+        for table in (topic.keywords, topic.questions):
+            texts += [(code, phrase) for code, group in table.items() for phrase in group]
+        texts += phrasings.topics.get(topic.id, ())
+        examples += [(area, text, group, code) for code, text in texts]
+    for intent in TAUGHT_INTENTS:
+        label = INTENT_LABEL + intent.value
+        texts = [(code, text) for code, group in catalog.phrases(intent).items() for text in group]
+        texts += phrasings.intents.get(intent, ())
+        examples += [(label, text, label, code) for code, text in texts]
+    examples += [(OFF_TOPIC, phrase, None, code) for code, phrase in phrasings.off_topic]
+    return examples
 
 
 MAX_GAP = 2  # words allowed between those of an intent phrase ("passare giovedì in ufficio")

@@ -191,4 +191,21 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE INDEX appointment_requests_waiting ON appointment_requests (status, waiting_since);
         """,
     ),
+    (
+        10,
+        "questions users chose to share with the counter after no answer was found",
+        """
+        CREATE TABLE shared_questions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            channel TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            language TEXT NOT NULL,
+            text TEXT NOT NULL,
+            nearest_topic TEXT,
+            shared_at REAL NOT NULL
+        );
+        CREATE INDEX shared_questions_shared_at ON shared_questions (shared_at);
+        CREATE INDEX shared_questions_user ON shared_questions (channel, user_id);
+        """,
+    ),
 )

@@ -42,6 +42,8 @@ async def purge(database: Database, retention_days: int) -> dict[str, int]:
         (time.time(), cutoff),
     )
     removed["handovers"] = cursor.rowcount
+    cursor = await database.write("DELETE FROM shared_questions WHERE shared_at < ?", (cutoff,))
+    removed["shared_questions"] = cursor.rowcount
     # Requests: one left waiting longer than the retention period is closed; a closed one
     # keeps no name, phone or user once old (its appointment, if any, has its own rule).
     cursor = await database.write(
@@ -128,6 +130,9 @@ async def erase_user(database: Database, channel: str, user_id: str) -> list[str
         )
         await connection.execute(
             "DELETE FROM outbox WHERE channel = ? AND recipient = ?", (channel, user_id)
+        )
+        await connection.execute(
+            "DELETE FROM shared_questions WHERE channel = ? AND user_id = ?", (channel, user_id)
         )
         # The monitoring events stay (they are counts), cut loose from their pseudonym.
         await unlink(connection, f"{channel}:{user_id}")

@@ -106,7 +106,7 @@ def test_ask_json_one_question(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     record = json.loads(result.stdout)
-    assert set(record) == {"lang", "intent", "matches", "answer"}
+    assert set(record) == {"lang", "intent", "matches", "nearest", "answer"}
     assert record["lang"] == "fr"
 
 
@@ -292,3 +292,48 @@ def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path) -> None:
         errors = command.stderr.read().decode()
         command.wait(timeout=60)
     assert "Traceback" not in errors and "BrokenPipe" not in errors
+
+
+def test_a_shared_question_reaches_the_editors(tmp_path: Path) -> None:
+    chat = run(tmp_path, "chat", "--lang", "en", stdin="zxqv blorf wimble\n1\n")
+    assert chat.returncode == 0, chat.stderr
+    assert "Share my question with the counter" in chat.stdout
+    assert "The counter's editors will read your question" in chat.stdout
+    listed = run(tmp_path, "unanswered")
+    assert listed.returncode == 0, listed.stderr
+    assert "1 question(s) shared in the last 30 days" in listed.stdout
+    assert "[en]" in listed.stdout and "zxqv blorf wimble" in listed.stdout
+    records = [
+        json.loads(line)
+        for line in run(tmp_path, "unanswered", "--format", "json").stdout.splitlines()
+    ]
+    assert [(r["language"], r["text"]) for r in records] == [("en", "zxqv blorf wimble")]
+
+
+def test_ask_json_shows_what_an_unsure_answer_offered(tmp_path: Path) -> None:
+    result = run(tmp_path, "ask", "--json", "-", stdin="zxqv blorf wimble\n")
+    record = json.loads(result.stdout)
+    assert record["intent"] == "fallback" and record["matches"] == []
+    assert set(record) >= {"nearest", "answer"}
+
+
+def test_the_repository_content_understands_people_as_they_write(tmp_path: Path) -> None:
+    """The mechanisms on the shipped content: Latin-letter Urdu and Bengali, Arabizi, a topic
+    that outweighs an intent word inside it, small talk left unanswered."""
+    questions = {
+        "mera permesso khatam ho gaya hai kya karun": ("ur", "topic", "permits"),
+        "amar permesso harai geche ki korbo": ("bn", "topic", "permits"),
+        "bghit n3ref kifach ndir renouvellement dyal permesso": ("ar", "topic", "permits"),
+        # "talk to anyone" is a request for a person, unless the message is about danger.
+        "my husband does not let me talk to anyone, he hits me": ("en", "topic", "emergency"),
+        "appuntamento in questura per le impronte cosa devo portare": ("it", "topic", "permits"),
+        "quanto costa una pizza a luino": ("it", "fallback", None),
+    }
+    result = run(tmp_path, "ask", "--json", "-", stdin="\n".join(questions) + "\n")
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    found = [
+        (r["lang"], r["intent"], r["matches"][0]["area"] if r["intent"] == "topic" else None)
+        for r in records
+    ]
+    assert found == list(questions.values())

@@ -166,6 +166,37 @@ def test_language_chain(catalog: Catalog) -> None:
             "topics/permit_renewal.yaml:32: 'law' must be a list of norms",
         ),
         (
+            "phrasings/en.yaml",
+            "  permit_lost:",
+            "  permit_found:",
+            "phrasings/en.yaml:9: unknown topic 'permit_found' in 'topics'",
+        ),
+        (
+            "phrasings/en.yaml",
+            "language: en",
+            "language: fr",
+            "phrasings/en.yaml:2: language 'fr' must equal the file name 'en'",
+        ),
+        (
+            "phrasings/en.yaml",
+            "  human:",
+            "  dance:",
+            "phrasings/en.yaml:18: unknown intent that phrasings can teach 'dance' in 'intents'",
+        ),
+        (
+            "phrasings/it.yaml",
+            'off_topic:\n  - "che tempo fa domani"',
+            'off_topic: "che tempo fa domani"\nx:\n  - "y"',
+            "phrasings/it.yaml:19: 'off_topic' must be a list of non-empty texts",
+        ),
+        (
+            "topics/permit_lost.yaml",
+            "area: permits",
+            "area: permits\nintent: dance",
+            "topics/permit_lost.yaml:3: 'intent' must be one of: booking, cancel, human, "
+            "my_appointments, got 'dance'",
+        ),
+        (
             "offices.yaml",
             "      capacity: 2",
             "      capacity: 2\n      province: Varese",

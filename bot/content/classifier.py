@@ -1,0 +1,536 @@
+"""This module contains the message classifier: what a message is about, and how sure that is.
+
+Two parts, trained on the content's own sample messages when the content loads (they ship with
+the code; nothing is downloaded):
+
+- a softmax (multinomial logistic) regression over character n-grams, words, word pairs and
+  cross-script sound keys, giving each **label** a probability. The understanding's labels are
+  areas, taught intents and "off topic": few labels, many examples each, so that unseen
+  phrasings generalise and the model stays small however many topics the content has;
+- the examples' **groups** (topics), each with a centroid (its examples' average) to rank the
+  topics, and its examples to tell how close the message comes to the nearest of them.
+
+Character n-grams carry typos, unseen forms and scripts ("permeso", "رینیو"); sound keys
+carry Italian terms written in other letters ("پرمیسو" is "permesso"); the off-topic examples
+form a label of their own, so small talk has somewhere to go other than the nearest topic.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import itertools
+import json
+import logging
+import os
+import threading
+import zipfile
+from collections import Counter, OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bot.content.text import has_cjk, token_sound_key, tokens
+
+log = logging.getLogger(__name__)
+
+# Change this when features or training change: models kept on disk are then trained again.
+MODEL_VERSION = "2026-11-30.3"
+KEPT_MODELS = 4  # models kept on disk: the current content, and a few before it
+NGRAMS = (2, 5)  # character n-gram lengths, of each word padded with spaces
+EPOCHS = 6
+BATCH = 64
+LEARNING_RATE = 1.0
+SEED = 7  # training is deterministic: the same content always gives the same answers
+CENTROID_FEATURES = 4000  # a group's centroid keeps its strongest features only
+
+#: One training example: its label, its text and, optionally, its group (a topic) and the
+#: language it is written in (a second, smaller model learns to tell languages apart).
+Example = tuple[str, str] | tuple[str, str, str | None] | tuple[str, str, str | None, str | None]
+_Full = tuple[str, str, str | None, str | None]
+
+
+#: Groups of phrases that mean the same (``synonyms.yaml``), normalised: each group is one
+#: more feature of any message that holds one of its phrases ("pds", "居留证", "permesso di
+#: soggiorno"), so that one phrase in a question finds examples written with another.
+Synonyms = tuple[tuple[str, ...], ...]
+
+
+def features(text: str, synonyms: Synonyms = ()) -> set[str]:
+    """What the classifier sees of a message."""
+    words = tokens(text)
+    found: set[str] = set()
+    for word in words:
+        found.update(_word_features(word))
+    found.update(f"b:{first} {second}" for first, second in itertools.pairwise(words))
+    if synonyms:
+        padded = f" {' '.join(words)} "
+        for index, group in enumerate(synonyms):
+            if any(f" {phrase} " in padded for phrase in group):
+                found.add(f"s:{index}")
+    return found
+
+
+def normalised_synonyms(groups: Sequence[Sequence[str]]) -> Synonyms:
+    """Synonym groups as :func:`features` compares them: tokens joined by single spaces."""
+    return tuple(
+        tuple(dict.fromkeys(" ".join(tokens(phrase)) for phrase in group if tokens(phrase)))
+        for group in groups
+    )
+
+
+@functools.lru_cache(maxsize=200_000)
+def _word_features(word: str) -> frozenset[str]:
+    """One word's features: words repeat across messages, so each is worked out once."""
+    found = {"w:" + word}
+    if has_cjk(word):
+        return frozenset(found)  # tokens already gives Chinese characters and character pairs
+    padded = f" {word} "
+    low, high = NGRAMS
+    for size in range(low, min(high, len(padded)) + 1):
+        found.update(padded[start : start + size] for start in range(len(padded) - size + 1))
+    key = token_sound_key(word)
+    if key is not None:
+        found.add("k:" + key)
+    return frozenset(found)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A message as the model reads it: its known features and their weights.
+
+    ``values`` has unit length counting the unknown features too (``rank`` renormalises):
+    a message mostly made of words the content never uses is far from every example, however
+    well its one known word fits.
+    """
+
+    columns: np.ndarray
+    values: np.ndarray
+    #: The share of its words the content uses (0 to 1): "klingon" has letters in common with
+    #: many words, but is none of them.
+    words_known: float = 0.0
+
+    @property
+    def known(self) -> bool:
+        return len(self.columns) > 0
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Examples as a sparse matrix (CSR: row bounds, columns, values), each row of unit length,
+    with each row's label and group (-1: none)."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    values: np.ndarray
+    targets: np.ndarray
+    groups: np.ndarray
+    languages: np.ndarray  # each row's language (-1: not known)
+
+    def of(self, selected: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The selected rows as (columns, values, where each row starts)."""
+        starts, ends = self.indptr[selected], self.indptr[selected + 1]
+        counts = ends - starts
+        offsets = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+        spots = np.arange(counts.sum()) - np.repeat(offsets - starts, counts)
+        return self.indices[spots], self.values[spots], offsets
+
+
+class Classifier:
+    """A trained model: ``rank`` gives each label's probability, ``groups`` ranks the groups,
+    ``nearest`` tells how close a message comes to a group's closest example."""
+
+    def __init__(
+        self,
+        labels: tuple[str, ...],
+        group_names: tuple[str, ...],
+        vocabulary: dict[str, int],
+        idf: np.ndarray,
+        weights: np.ndarray,
+        bias: np.ndarray,
+        rows: Rows,
+        language_names: tuple[str, ...] = (),
+        language_weights: np.ndarray | None = None,
+        language_bias: np.ndarray | None = None,
+        synonyms: Synonyms = (),
+    ) -> None:
+        self.labels = labels
+        self.synonyms = synonyms
+        self.group_names = group_names
+        self.language_names = language_names
+        self._language_weights = language_weights
+        self._language_bias = language_bias
+        self._vocabulary = vocabulary
+        self._idf = idf
+        self._weights = weights
+        self._bias = bias
+        self._rows = rows
+        self._unseen_weight = float(idf.max()) if len(idf) else 1.0
+        self._read: dict[str, Query] = {}
+        self._dense = np.zeros(len(vocabulary), np.float32)
+        self._group_index = {name: index for index, name in enumerate(group_names)}
+        order = np.argsort(rows.groups, kind="stable")
+        cuts = np.searchsorted(rows.groups[order], np.arange(len(group_names) + 1))
+        self._members = [order[cuts[g] : cuts[g + 1]] for g in range(len(group_names))]
+        self._postings = _centroid_postings(rows, len(group_names), len(vocabulary))
+
+    @classmethod
+    def train(
+        cls,
+        examples: Sequence[Example],
+        cache: Path | None = None,
+        synonyms: Sequence[Sequence[str]] = (),
+    ) -> Classifier:
+        """Learn from ``(label, text[, group])`` examples; the same examples give the same model.
+
+        With ``cache``, a model trained before on the same examples is read from that folder
+        instead of trained again (a restart, the terminal chat, ``sportello ask``).
+        """
+        full: list[_Full] = [
+            (e[0], e[1], e[2] if len(e) > 2 else None, e[3] if len(e) > 3 else None)
+            for e in examples
+        ]
+        return _cached(tuple(full), normalised_synonyms(synonyms), cache)
+
+    def read(self, text: str) -> Query:
+        """The message as the model reads it (the last few are remembered: the language and
+        the subject of one message are worked out from the same reading)."""
+        remembered = self._read.get(text)
+        if remembered is not None:
+            return remembered
+        query = self._reading(text)
+        self._read[text] = query
+        if len(self._read) > 64:
+            del self._read[next(iter(self._read))]
+        return query
+
+    def _reading(self, text: str) -> Query:
+        found = features(text, self.synonyms)
+        columns = np.array([self._vocabulary[f] for f in found if f in self._vocabulary], int)
+        values = self._idf[columns] if len(columns) else np.zeros(0, np.float32)
+        unknown = len(found) - len(columns)
+        length = np.sqrt(float(values @ values) + unknown * self._unseen_weight**2)
+        words = [f for f in found if f.startswith("w:")]
+        known = sum(word in self._vocabulary for word in words) / len(words) if words else 0.0
+        return Query(columns, values / length if length else values, words_known=known)
+
+    def rank(self, query: Query) -> dict[str, float]:
+        """Every label's probability for the message."""
+        return _softmax(query, self._weights, self._bias, self.labels)
+
+    def languages(self, query: Query) -> dict[str, float]:
+        """Every known language's probability for the message (empty: none was taught)."""
+        if self._language_weights is None or self._language_bias is None:
+            return {}
+        return _softmax(query, self._language_weights, self._language_bias, self.language_names)
+
+    def groups(self, query: Query) -> np.ndarray:
+        """Each group's resemblance to the message (cosine with its centroid), in the order of
+        ``group_names``."""
+        starts, ends, groups, weights = self._postings
+        if not query.known:
+            return np.zeros(len(self.group_names))
+        begin, end = starts[query.columns], ends[query.columns]
+        counts = end - begin
+        spots = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts - begin, counts)
+        return np.bincount(
+            groups[spots],
+            weights=weights[spots] * np.repeat(query.values, counts),
+            minlength=len(self.group_names),
+        )
+
+    def nearest(self, query: Query, group: str) -> float:
+        """Cosine similarity (0 to 1) of the message to the group's closest example."""
+        if not query.known or group not in self._group_index:
+            return 0.0
+        index = self._group_index[group]
+        if not len(self._members[index]):
+            return 0.0
+        indices, values, offsets = self._member_rows(index)
+        # The message as a full-width vector, in a buffer kept zero between calls (messages are
+        # understood one at a time, on the event loop).
+        dense = self._dense
+        dense[query.columns] = query.values
+        try:
+            return float(np.add.reduceat(dense[indices] * values, offsets).max())
+        finally:
+            dense[query.columns] = 0.0
+
+    @functools.lru_cache(maxsize=256)  # noqa: B019 - one model lives as long as its content
+    def _member_rows(self, group: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A group's examples, gathered once: the groups asked about are few and recurring."""
+        return self._rows.of(self._members[group])
+
+    def save(self, path: Path) -> None:
+        """Write the model to ``path`` (atomically: a reader never sees half a file)."""
+        rows = self._rows
+        partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+        with partial.open("wb") as handle:
+            np.savez(
+                handle,
+                labels=np.array(self.labels, dtype=str),
+                group_names=np.array(self.group_names, dtype=str),
+                # One UTF-8 text, a feature a line: a fixed-width string array would be 20 times
+                # bigger (features hold spaces, never a line break).
+                vocabulary=np.frombuffer("\n".join(self._vocabulary).encode(), np.uint8),
+                idf=self._idf,
+                weights=self._weights,
+                bias=self._bias,
+                indptr=rows.indptr,
+                indices=rows.indices,
+                values=rows.values,
+                targets=rows.targets,
+                groups=rows.groups,
+                languages=rows.languages,
+                language_names=np.array(self.language_names, dtype=str),
+                language_weights=_or_empty(self._language_weights),
+                language_bias=_or_empty(self._language_bias),
+                synonyms=np.frombuffer(json.dumps(self.synonyms).encode(), np.uint8),
+            )
+        partial.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> Classifier:
+        with np.load(path, allow_pickle=False) as data:
+            rows = Rows(
+                data["indptr"],
+                data["indices"],
+                data["values"],
+                data["targets"],
+                data["groups"],
+                data["languages"],
+            )
+            return cls(
+                tuple(data["labels"].tolist()),
+                tuple(data["group_names"].tolist()),
+                {
+                    feature: i
+                    for i, feature in enumerate(data["vocabulary"].tobytes().decode().split("\n"))
+                },
+                data["idf"],
+                data["weights"],
+                data["bias"],
+                rows,
+                tuple(data["language_names"].tolist()),
+                data["language_weights"] if data["language_weights"].size else None,
+                data["language_bias"] if data["language_bias"].size else None,
+                tuple(tuple(group) for group in json.loads(data["synonyms"].tobytes())),
+            )
+
+
+def _or_empty(array: np.ndarray | None) -> np.ndarray:
+    return np.zeros(0, np.float32) if array is None else array
+
+
+def _softmax(
+    query: Query, weights: np.ndarray, bias: np.ndarray, labels: tuple[str, ...]
+) -> dict[str, float]:
+    logits = bias.astype(np.float64)
+    if query.known:
+        values = query.values / np.linalg.norm(query.values)
+        logits = logits + values @ weights[query.columns]
+    logits -= logits.max()
+    chances = np.exp(logits)
+    chances /= chances.sum()
+    return dict(zip(labels, chances.tolist(), strict=True))
+
+
+def _centroid_postings(
+    rows: Rows, group_count: int, width: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each group's centroid as postings by feature: (starts, ends) per feature, then the
+    postings' groups and weights. A message's resemblance to every group is then one pass over
+    its own features, however many groups there are."""
+    found_columns, found_groups, found_weights = [], [], []
+    for group in range(group_count):
+        indices, values, _ = rows.of(np.flatnonzero(rows.groups == group))
+        if not len(indices):
+            continue
+        centroid = np.bincount(indices, weights=values, minlength=width)
+        strongest = np.argsort(-centroid, kind="stable")[:CENTROID_FEATURES]
+        strongest = strongest[centroid[strongest] > 0]
+        kept = centroid[strongest]
+        found_columns.append(strongest)
+        found_groups.append(np.full(len(strongest), group))
+        found_weights.append(kept / np.linalg.norm(kept))
+    if not found_columns:
+        empty = np.zeros(0, np.int64)
+        return np.zeros(width, np.int64), np.zeros(width, np.int64), empty, empty.astype(float)
+    columns = np.concatenate(found_columns)
+    order = np.argsort(columns, kind="stable")
+    columns = columns[order]
+    starts = np.searchsorted(columns, np.arange(width), side="left")
+    ends = np.searchsorted(columns, np.arange(width), side="right")
+    groups = np.concatenate(found_groups)[order]
+    weights = np.concatenate(found_weights)[order].astype(np.float32)
+    return starts, ends, groups, weights
+
+
+_CACHE: OrderedDict[str, Classifier] = OrderedDict()
+_CACHE_SIZE = 4  # a reload, the previous content, a test's fixtures: a few models at a time
+_LOCK = threading.Lock()
+
+
+def _cached(examples: tuple[_Full, ...], synonyms: Synonyms, folder: Path | None) -> Classifier:
+    """Training takes seconds: the same examples (a restarted engine, a test) reuse the model."""
+    digest = hashlib.sha256(MODEL_VERSION.encode())
+    digest.update(json.dumps(synonyms).encode())
+    for label, text, group, language in examples:
+        digest.update(f"{label}\x00{text}\x00{group}\x00{language}\x01".encode())
+    key = digest.hexdigest()
+    with _LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    stored = folder / f"understanding-{key[:24]}.npz" if folder is not None else None
+    model = _read(stored) if stored is not None else None
+    if model is None:
+        model = _fit(examples, synonyms)
+        if stored is not None:
+            _write(model, stored)
+    with _LOCK:
+        _CACHE[key] = model
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return model
+
+
+def _read(path: Path) -> Classifier | None:
+    try:
+        return Classifier.load(path)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        log.warning("the stored understanding model %s is unreadable: training again", path)
+        return None
+
+
+def _write(model: Classifier, path: Path) -> None:
+    """Keep the model for the next start; without a writable folder, just train next time."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        model.save(path)
+        kept = sorted(path.parent.glob("understanding-*.npz"), key=lambda p: p.stat().st_mtime)
+        for old in kept[:-KEPT_MODELS]:
+            old.unlink(missing_ok=True)
+    except OSError as error:
+        log.info("the understanding model cannot be kept in %s: %s", path.parent, error)
+
+
+def _fit(examples: Sequence[_Full], synonyms: Synonyms = ()) -> Classifier:
+    labels: dict[str, int] = {}
+    group_names: dict[str, int] = {}
+    language_names: dict[str, int] = {}
+    # A feature of one example only teaches that example: leaving it out halves the model.
+    frequency: Counter[str] = Counter()
+    for _, text, _, _ in examples:
+        frequency.update(features(text, synonyms))
+    vocabulary = {
+        feature: i
+        for i, feature in enumerate(
+            f
+            for f, n in frequency.items()
+            if n > 1 or f.startswith("s:")  # an editor's synonyms
+        )
+    }
+    columns: list[int] = []
+    bounds = [0]
+    targets: list[int] = []
+    groups: list[int] = []
+    languages: list[int] = []
+    for label, text, group, language in examples:
+        kept = [vocabulary[f] for f in features(text, synonyms) if f in vocabulary]
+        if not kept:
+            continue
+        columns.extend(kept)
+        bounds.append(len(columns))
+        targets.append(labels.setdefault(label, len(labels)))
+        groups.append(-1 if group is None else group_names.setdefault(group, len(group_names)))
+        languages.append(
+            -1 if language is None else language_names.setdefault(language, len(language_names))
+        )
+    indices = np.array(columns, np.int32)
+    del columns
+    indptr = np.array(bounds, np.int64)
+    # Rare features tell most: inverse document frequency, as in a search engine.
+    count = np.bincount(indices, minlength=len(vocabulary))
+    idf = (np.log((len(targets) + 1) / (count + 1)) + 1).astype(np.float32)
+    values = idf[indices]
+    if len(targets):
+        lengths = np.diff(indptr)
+        values /= np.repeat(np.sqrt(np.add.reduceat(values * values, indptr[:-1])), lengths)
+    rows = Rows(
+        indptr,
+        indices,
+        values,
+        np.array(targets, np.int64),
+        np.array(groups, np.int64),
+        np.array(languages, np.int64),
+    )
+    heads = [(rows.targets, len(labels))]
+    if len(language_names) > 1:
+        heads.append((rows.languages, len(language_names)))
+    trained = _softmax_regression(rows, heads, len(vocabulary))
+    weights, bias = trained[0]
+    language_weights, language_bias = trained[1] if len(trained) > 1 else (None, None)
+    return Classifier(
+        tuple(labels),
+        tuple(group_names),
+        vocabulary,
+        idf,
+        weights,
+        bias,
+        rows,
+        tuple(language_names),
+        language_weights,
+        language_bias,
+        synonyms,
+    )
+
+
+def _softmax_regression(
+    rows: Rows, heads: Sequence[tuple[np.ndarray, int]], width: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Softmax regressions, one per head ``(targets, classes)``, trained side by side on the
+    same rows (a target of -1: that row does not teach that head): mini-batch gradient descent
+    with Adagrad, where frequent features take smaller steps. One pass over the rows serves
+    every head, which halves the training time of two separate models."""
+    spans = np.cumsum([0, *(classes for _, classes in heads)])
+    weights = np.zeros((width, spans[-1]), np.float32)
+    bias = np.zeros(spans[-1], np.float32)
+    squares = np.full_like(weights, 1e-6)
+    lengths = np.diff(rows.indptr)
+    generator = np.random.default_rng(SEED)
+    taught = np.flatnonzero(np.any([targets >= 0 for targets, _ in heads], axis=0))
+    for _ in range(EPOCHS):
+        order = taught[generator.permutation(len(taught))]
+        for start in range(0, len(order), BATCH):
+            batch = order[start : start + BATCH]
+            cols, vals, offsets = rows.of(batch)
+            logits = np.add.reduceat(weights[cols] * vals[:, None], offsets) + bias
+            error = np.zeros_like(logits)
+            for (targets, _), (low, high) in zip(heads, itertools.pairwise(spans), strict=True):
+                wanted = targets[batch]
+                part = logits[:, low:high] - logits[:, low:high].max(axis=1, keepdims=True)
+                chances = np.exp(part)
+                chances /= chances.sum(axis=1, keepdims=True)
+                known = wanted >= 0
+                chances[np.flatnonzero(known), wanted[known]] -= 1.0
+                chances[~known] = 0.0
+                error[:, low:high] = chances / len(batch)
+            # Each feature's gradient: the sum of its rows' errors, gathered by column.
+            by_column = np.argsort(cols, kind="stable")
+            ordered = cols[by_column]
+            firsts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+            unique = ordered[firsts]
+            spread = error[np.repeat(np.arange(len(batch)), lengths[batch])] * vals[:, None]
+            gradient = np.add.reduceat(spread[by_column], firsts)
+            squares[unique] += gradient * gradient
+            weights[unique] -= LEARNING_RATE * gradient / np.sqrt(squares[unique])
+            bias -= 0.05 * error.sum(axis=0)
+    return [
+        (np.ascontiguousarray(weights[:, low:high]), bias[low:high].copy())
+        for low, high in itertools.pairwise(spans)
+    ]

@@ -1,0 +1,101 @@
+"""The message classifier: n-grams for typos and scripts, sound keys, groups, languages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from bot.content.classifier import Classifier, features
+
+EXAMPLES = [
+    *(("renewal", text, "kit", "it") for text in ("rinnovo del permesso", "kit rinnovo permesso")),
+    *(("renewal", text, "kit", "en") for text in ("renew my permesso", "renew the permit")),
+    *(("lost", text, "lost", "it") for text in ("ho perso il permesso", "permesso rubato")),
+    *(("lost", text, "lost", "en") for text in ("lost my card", "stolen permit card")),
+    *(("hours", text, "hours", "it") for text in ("orari di apertura", "siete aperti oggi")),
+    *(("hours", text, "hours", "en") for text in ("when are you open", "opening hours today")),
+    *(("~off", text, None, "en") for text in ("pizza recipe", "football match tonight")),
+    *(("~off", text, None, "it") for text in ("ricetta della pizza", "partita di calcio")),
+]
+
+
+def test_features_hold_words_pairs_ngrams_and_sound_keys() -> None:
+    found = features("Permesso scaduto")
+    assert {"w:permesso", "w:scaduto", "b:permesso scaduto", " pe", "sso ", "k:brms"} <= found
+
+
+def test_training_is_deterministic_and_reused() -> None:
+    first = Classifier.train(EXAMPLES)
+    assert Classifier.train(list(EXAMPLES)) is first  # the same examples: the same model
+    assert first.rank(first.read("renew")) == first.rank(first.read("renew"))
+
+
+def best(model: Classifier, text: str) -> str:
+    chances = model.rank(model.read(text))
+    return max(chances, key=lambda label: chances[label])
+
+
+def test_unseen_forms_reach_their_label() -> None:
+    model = Classifier.train(EXAMPLES)
+    assert best(model, "rinnovare permeso") == "renewal"  # a typo, another verb form
+    assert best(model, "pizza") == "~off"
+    # The Italian word in Urdu letters shares the sound key of "permesso".
+    urdu = model.rank(model.read("پرمیسو"))
+    assert urdu["renewal"] + urdu["lost"] > urdu["hours"]
+
+
+def test_probabilities_add_up() -> None:
+    model = Classifier.train(EXAMPLES)
+    chances = model.rank(model.read("opening hours please"))
+    assert set(chances) == {"renewal", "lost", "hours", "~off"}
+    assert abs(sum(chances.values()) - 1.0) < 1e-6
+
+
+def test_groups_rank_by_resemblance_and_nearest_measures_it() -> None:
+    model = Classifier.train(EXAMPLES)
+    query = model.read("lost my card")
+    scores = dict(zip(model.group_names, model.groups(query), strict=True))
+    assert max(scores, key=lambda group: scores[group]) == "lost"
+    # A training example itself: close (not 1: its features seen only once are not kept).
+    assert model.nearest(query, "lost") > 0.7 > model.nearest(query, "hours")
+    # Mostly words the content never uses: far from every example of any group.
+    assert model.nearest(model.read("my cat likes blue cheese and jazz"), "lost") < 0.3
+    assert model.nearest(query, "no such group") == 0.0
+
+
+def test_languages_are_learnt_from_the_same_examples() -> None:
+    model = Classifier.train(EXAMPLES)
+    italian = model.languages(model.read("il permesso di soggiorno è scaduto"))
+    assert max(italian, key=lambda code: italian[code]) == "it"
+
+
+def test_nothing_known_is_nothing_read() -> None:
+    model = Classifier.train(EXAMPLES)
+    query = model.read("ぁぁぁ")
+    assert not query.known
+    assert model.nearest(query, "lost") == 0.0
+    assert not np.any(model.groups(query))
+
+
+def test_a_model_kept_on_disk_is_read_back_the_same(tmp_path: Path) -> None:
+    model = Classifier.train(EXAMPLES)
+    model.save(tmp_path / "model.npz")
+    again = Classifier.load(tmp_path / "model.npz")
+    query, reread = model.read("permesso rubato ieri"), again.read("permesso rubato ieri")
+    assert again.rank(reread) == model.rank(query)
+    assert again.nearest(reread, "lost") == model.nearest(query, "lost")
+    assert again.languages(reread) == model.languages(query)
+
+
+def test_training_writes_the_cache_and_reads_it(tmp_path: Path) -> None:
+    examples = [*EXAMPLES, ("renewal", "rinnovo kit posta sportello amico", "kit", "it")]
+    Classifier.train(examples, cache=tmp_path)
+    stored = list(tmp_path.glob("understanding-*.npz"))
+    assert len(stored) == 1
+    (tmp_path / "broken").mkdir()
+    stored[0].write_bytes(b"not a model")  # unreadable: trained again, never a crash
+    from bot.content import classifier
+
+    classifier._CACHE.clear()
+    assert best(Classifier.train(examples, cache=tmp_path), "rinnovo permesso") == "renewal"
