@@ -615,6 +615,19 @@ def _read_offices(root: Path, validation: Validation, languages: set[str]) -> li
     return offices
 
 
+def _read_province(reader: _FileReader, data: YamlDict, what: str) -> str | None:
+    """An office's province ("VA"): its patron day is a public holiday there."""
+    province = reader.string(data, "province", what, required=False)
+    if province is not None and province not in provinces():
+        reader.error(
+            data.key_lines["province"],
+            f"unknown province {province!r}: use the two-letter code of an Italian province, "
+            "such as VA",
+        )
+        return None
+    return province
+
+
 @functools.cache
 def provinces() -> frozenset[str]:
     """Italian province codes ("VA") the holiday calendar knows a patron day for."""
@@ -707,14 +720,7 @@ def _read_office_booking(reader: _FileReader, office: YamlDict) -> OfficeBooking
             closed.add(day)
         else:
             reader.error(line, f"{entry!r} is not a date (2026-12-24) or a range (from:, to:)")
-    province = reader.string(data, "province", "booking", required=False)
-    if province is not None and province not in provinces():
-        reader.error(
-            data.key_lines["province"],
-            f"unknown province {province!r}: use the two-letter code of an Italian province, "
-            "such as VA",
-        )
-        province = None
+    province = _read_province(reader, data, "booking")
     if code is None or not weekly:
         return None
     return OfficeBooking(
@@ -783,14 +789,7 @@ def _read_office_requests(
         else:
             start, end = str(data["staff_hours"]).strip().split("-")
             staff_hours = (start, end)
-    province = reader.string(data, "province", "requests", required=False)
-    if province is not None and province not in provinces():
-        reader.error(
-            data.key_lines["province"],
-            f"unknown province {province!r}: use the two-letter code of an Italian province, "
-            "such as VA",
-        )
-        province = None
+    province = _read_province(reader, data, "requests")
     if code is None or not services:
         return None
     return OfficeRequests(
