@@ -170,6 +170,7 @@ class Classifier:
         self._unseen_weight = float(idf.max()) if len(idf) else 1.0
         self._read: dict[str, Query] = {}
         self._dense = np.zeros(len(vocabulary), np.float32)
+        self._gathered: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._group_index = {name: index for index, name in enumerate(group_names)}
         order = np.argsort(rows.groups, kind="stable")
         cuts = np.searchsorted(rows.groups[order], np.arange(len(group_names) + 1))
@@ -258,10 +259,13 @@ class Classifier:
         finally:
             dense[query.columns] = 0.0
 
-    @functools.lru_cache(maxsize=256)  # noqa: B019 - one model lives as long as its content
     def _member_rows(self, group: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """A group's examples, gathered once: the groups asked about are few and recurring."""
-        return self._rows.of(self._members[group])
+        """A group's examples, gathered once: the groups asked about are few and recurring.
+        Kept by the model itself, so that they go when a content change replaces it."""
+        gathered = self._gathered.get(group)
+        if gathered is None:
+            gathered = self._gathered[group] = self._rows.of(self._members[group])
+        return gathered
 
     def save(self, path: Path) -> None:
         """Write the model to ``path`` (atomically: a reader never sees half a file)."""
