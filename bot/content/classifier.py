@@ -81,7 +81,7 @@ def normalised_synonyms(groups: Sequence[Sequence[str]]) -> Synonyms:
     )
 
 
-@functools.lru_cache(maxsize=200_000)
+@functools.lru_cache(maxsize=40_000)  # about 100 MB at most: the content has ~24,000 words
 def _word_features(word: str) -> frozenset[str]:
     """One word's features: words repeat across messages, so each is worked out once."""
     found = {"w:" + word}
