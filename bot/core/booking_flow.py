@@ -19,13 +19,7 @@ from bot.booking.requests import RequestDesk
 from bot.booking.service import BookingDesk
 from bot.booking.when import AFTERNOON, MORNING, Said, part_of, reader
 from bot.content.schema import SERVICES, WHOLE_MESSAGE_INTENTS, Intent, Office
-from bot.core.details import (
-    PHONE_AGAIN,
-    NameProblem,
-    clean_name,
-    name_error,
-    normalise_phone,
-)
+from bot.core.contact_steps import ContactSteps
 from bot.core.messages import Attachment, Choice, Reply
 from bot.core.mine_flow import MyAppointments
 from bot.core.request_flow import RequestFlow
@@ -63,6 +57,7 @@ class BookingFlow:
         self.t = turn.t
         self.catalog = turn.catalog
         self.draft = turn.session.draft
+        self.contact = ContactSteps(turn, NAME, PHONE, self._summary)
         self.words = Wording(turn.catalog, turn.code, turn.t, desk.timezone)
         self.listing = MyAppointments(turn, desk, requests)
 
@@ -121,17 +116,7 @@ class BookingFlow:
             return await self._typed_when(said, state)
         if intent is not None and intent in WHOLE_MESSAGE_INTENTS:
             return None
-        if state == NAME:
-            name = clean_name(text)
-            if isinstance(name, NameProblem):
-                return self._ask_name(name_error(name, self.t))
-            self.draft["name"] = name
-            return self._after_name()
-        phone = normalise_phone(text)
-        if phone is None:
-            return self._ask_phone(self.t._(PHONE_AGAIN))
-        self.draft["phone"] = phone
-        return self._summary()
+        return self.contact.typed(text)  # the name or the phone
 
     async def _typed_when(self, said: Said, state: str) -> Reply:
         """A day, a time or a part of the day, typed where days or times are offered."""
@@ -318,7 +303,7 @@ class BookingFlow:
         self.draft["start"] = value
         if self.draft.get("move"):
             return await self._move()
-        return self._ask_name(self.t._("Please write your name and surname."))
+        return self.contact.ask_name()
 
     async def _start_move(self, code: str) -> Reply:
         appointment = await self.listing.own(code)
@@ -371,22 +356,6 @@ class BookingFlow:
         # The new calendar file: the same event (same code), at its new time.
         calendar = self.desk.invitation(self.catalog, replace(before, starts_at=start, ends_at=end))
         return replace(listing, attachments=(Attachment(f"{code}.ics", "text/calendar", calendar),))
-
-    def _ask_name(self, text: str) -> Reply:
-        self.turn.session.state = NAME
-        return self.turn.reply(text, [self.turn._home_choice()])
-
-    def _after_name(self) -> Reply:
-        if self.turn.session.channel == "whatsapp":  # their WhatsApp number is their phone
-            self.draft["phone"] = self.turn.session.user_id
-            return self._summary()
-        return self._ask_phone(
-            self.t._("Please write a phone number where the counter can call you.")
-        )
-
-    def _ask_phone(self, text: str) -> Reply:
-        self.turn.session.state = PHONE
-        return self.turn.reply(text, [self.turn._home_choice()])
 
     def _summary(self) -> Reply:
         self.turn.session.state = State.BROWSE

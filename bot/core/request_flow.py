@@ -18,13 +18,7 @@ from bot.booking.requests import RequestDesk
 from bot.booking.when import AFTERNOON, MORNING, PART_LABELS, reader
 from bot.booking.workdays import WEEKDAY_KEYS
 from bot.content.schema import WHOLE_MESSAGE_INTENTS, Intent, Office
-from bot.core.details import (
-    PHONE_AGAIN,
-    NameProblem,
-    clean_name,
-    name_error,
-    normalise_phone,
-)
+from bot.core.contact_steps import ContactSteps
 from bot.core.messages import Attachment, Choice, Reply
 from bot.core.mine_flow import MyAppointments
 from bot.core.sessions import State
@@ -51,6 +45,7 @@ class RequestFlow:
         self.t = turn.t
         self.catalog = turn.catalog
         self.draft = turn.session.draft
+        self.contact = ContactSteps(turn, NAME, PHONE, self._summary)
         self.words = Wording(turn.catalog, turn.code, turn.t, desk.booking.timezone)
 
     # -- entry points ----------------------------------------------------------------------
@@ -98,7 +93,7 @@ class RequestFlow:
             return self._ask_language()
         if step == "speaks" and self.catalog.language(value):
             self.draft["speaks"] = value
-            return self._ask_name(self.t._("Please write your name and surname."))
+            return self.contact.ask_name()
         if step == "send" and self._complete():
             return await self._send()
         return self._ask_days()
@@ -124,17 +119,7 @@ class RequestFlow:
             if intent is not None and intent is not Intent.BOOKING:
                 return None
             return self._ask_days(True) if state == DAYS else self._ask_part(True)
-        if state == NAME:
-            name = clean_name(text)
-            if isinstance(name, NameProblem):
-                return self._ask_name(name_error(name, self.t))
-            self.draft["name"] = name
-            return self._after_name()
-        phone = normalise_phone(text)
-        if phone is None:
-            return self._ask_phone(self.t._(PHONE_AGAIN))
-        self.draft["phone"] = phone
-        return self._summary()
+        return self.contact.typed(text)  # the name or the phone
 
     # -- the request's steps ---------------------------------------------------------------
 
@@ -189,22 +174,6 @@ class RequestFlow:
             ),
             [*choices, self.turn._home_choice()],
         )
-
-    def _ask_name(self, text: str) -> Reply:
-        self.turn.session.state = NAME
-        return self.turn.reply(text, [self.turn._home_choice()])
-
-    def _after_name(self) -> Reply:
-        if self.turn.session.channel == "whatsapp":  # their WhatsApp number is their phone
-            self.draft["phone"] = self.turn.session.user_id
-            return self._summary()
-        return self._ask_phone(
-            self.t._("Please write a phone number where the counter can call you.")
-        )
-
-    def _ask_phone(self, text: str) -> Reply:
-        self.turn.session.state = PHONE
-        return self.turn.reply(text, [self.turn._home_choice()])
 
     def _summary(self) -> Reply:
         self.turn.session.state = State.BROWSE
