@@ -243,17 +243,17 @@ class Understanding:
         query = classifier.read(text)
         if not query.known:
             return phrase or Analysis(language, None, None)  # nothing seen: no guess
-        subject = self._subject(language, query)
+        chances = classifier.rank(query)
+        subject = self._subject(language, query, chances)
         if phrase is None:
             return subject
         assert phrase.intent is not None
-        doubted = classifier.rank(query).get(INTENT_LABEL + phrase.intent.value, 0.0)
+        doubted = chances.get(INTENT_LABEL + phrase.intent.value, 0.0)
         return subject if subject.confident and doubted < PHRASE_DOUBTED else phrase
 
-    def _subject(self, language: str | None, query: Query) -> Analysis:
+    def _subject(self, language: str | None, query: Query, chances: dict[str, float]) -> Analysis:
         """What the classifier makes of the message: a taught intent, a topic, or doubt."""
         classifier = self.classifier
-        chances = classifier.rank(query)
         taught = max(TAUGHT_INTENTS, key=lambda i: chances.get(INTENT_LABEL + i.value, 0.0))
         taught_chance = chances.get(INTENT_LABEL + taught.value, 0.0)
         if taught_chance >= INTENT_SURE and (
