@@ -78,5 +78,5 @@ pytest: install
 test: lint typecheck imports pytest
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache tests/artifacts
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis .import_linter_cache tests/artifacts
 	find locales -name '*.mo' -delete

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from bot.config import PROJECT_ROOT
 from bot.content.catalog import Catalog
@@ -25,6 +27,13 @@ FIXTURE_CONTENT = FIXTURES / "content"
 REPO_CONTENT = PROJECT_ROOT / "content"
 LOCALES = PROJECT_ROOT / "locales"
 TODAY = date(2026, 11, 25)
+
+# Property tests (hypothesis): by default the same examples on every run and every machine, so
+# CI is reproducible and quick; HYPOTHESIS_PROFILE=explore draws new ones, many more, locally.
+# No deadline: the first example of a test also trains the understanding (seconds, not a bug).
+settings.register_profile("ci", max_examples=100, deadline=None, derandomize=True)
+settings.register_profile("explore", max_examples=2000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture
