@@ -9,11 +9,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.app import Services
+from bot.body_limit import BodyLimit
 from bot.booking.ical import link_matches
 from bot.storage.retention import purge
 
@@ -69,7 +71,8 @@ def create_web_app(services: Services) -> Starlette:
             return Response(status_code=403)
         try:
             payload = await request.json()
-        except ValueError:
+        except (ValueError, RecursionError) as error:  # not JSON, or nested past the parser
+            log.warning("telegram: a webhook body is not an update (%s)", type(error).__name__)
             return Response(status_code=400)
         if not await telegram.push(payload):
             return Response(status_code=400)
@@ -174,7 +177,7 @@ def create_web_app(services: Services) -> Starlette:
             if telegram is not None:
                 await telegram.stop()
 
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(BodyLimit)])
 
 
 def _channel_names(services: Services) -> list[str]:

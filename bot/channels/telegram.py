@@ -8,6 +8,7 @@ never in PTB's own handlers, so every flow is the same on every channel.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import hmac
 import io
@@ -76,6 +77,7 @@ RETRY_DELAY_MAX = 300.0
 MAX_CLOSURE_DAYS = 92
 MAX_CLOSURE_AHEAD_DAYS = 730
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for callback_data
+REFUSED_REMEMBERED = 256  # malformed updates remembered, so that their retries are not logged
 
 #: Commands shown in Telegram's menu, in every enabled language.
 COMMANDS = (
@@ -235,6 +237,7 @@ class TelegramChannel:
         self._chat_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
+        self._refused: collections.deque[int | None] = collections.deque(maxlen=REFUSED_REMEMBERED)
         builder = (
             Application.builder()
             .token(settings.telegram_bot_token)
@@ -354,15 +357,28 @@ class TelegramChannel:
         )
 
     async def push(self, payload: Any) -> bool:
-        """Queue one update received by the webhook; False if it is not an update."""
-        if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
+        """Queue one update received by the webhook; False (logged once) if it is not one."""
+        update_id = payload.get("update_id") if isinstance(payload, dict) else None
+        if not isinstance(update_id, int):
+            self._refuse(None, "no update_id")
             return False
         try:
             update = Update.de_json(payload, self.application.bot)
-        except (KeyError, TypeError, ValueError):
+        except Exception as error:
+            # PTB's parser raises whatever a mistyped field leads to (AttributeError for a
+            # message that is a string, OverflowError for a date past 2038...): not an update.
+            self._refuse(update_id, type(error).__name__)
             return False
         await self.application.update_queue.put(update)
         return True
+
+    def _refuse(self, update_id: int | None, reason: str) -> None:
+        """Log a malformed update once, however often Telegram sends it again; its content
+        (names, messages) stays out of the log."""
+        if update_id is not None and update_id in self._refused:
+            return
+        self._refused.append(update_id)
+        log.warning("telegram: refused a malformed update %s (%s)", update_id, reason)
 
     # -- updates ---------------------------------------------------------------------------
 
