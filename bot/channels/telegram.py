@@ -17,7 +17,7 @@ import os
 import secrets
 import weakref
 from collections.abc import Callable, Iterable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
@@ -28,6 +28,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 from telegram import (
     BotCommand,
     CallbackQuery,
+    Chat,
     ChatMember,
     ChatMemberUpdated,
     InlineKeyboardButton,
@@ -36,6 +37,7 @@ from telegram import (
     LinkPreviewOptions,
     Message,
     Update,
+    User,
 )
 from telegram.constants import ChatType, MessageLimit, ParseMode
 from telegram.error import (
@@ -126,6 +128,66 @@ def render(reply: Reply) -> list[tuple[str, InlineKeyboardMarkup | None]]:
     ]
     rendered[-1] = (rendered[-1][0], keyboard)
     return rendered
+
+
+def _user_ok(user: object) -> bool:
+    return (
+        isinstance(user, User)
+        and isinstance(user.id, int)
+        and isinstance(user.is_bot, bool)
+        and isinstance(user.language_code, str | None)
+    )
+
+
+def _chat_ok(chat: object) -> bool:
+    return isinstance(chat, Chat) and isinstance(chat.id, int) and isinstance(chat.type, str)
+
+
+def _message_ok(message: object, depth: int = 0) -> bool:
+    if not isinstance(message, Message):
+        return False
+    replied = message.reply_to_message
+    contact = message.contact
+    return (
+        _chat_ok(message.chat)
+        and isinstance(message.message_id, int)
+        and isinstance(message.date, datetime)
+        and isinstance(message.edit_date, datetime | None)
+        and isinstance(message.text, str | None)
+        and (message.from_user is None or _user_ok(message.from_user))
+        and (
+            contact is None
+            or (isinstance(contact.phone_number, str) and isinstance(contact.user_id, int | None))
+        )
+        and (replied is None or (depth == 0 and _message_ok(replied, depth + 1)))
+    )
+
+
+def well_formed(update: Update) -> bool:
+    """Whether the parts of an update this channel reads have the types the Bot API documents.
+
+    PTB's parser keeps whatever the JSON held (a message without its chat, a text that is a
+    number); such an update is refused whole, not failed on half-way through its answer.
+    """
+    query = update.callback_query
+    if query is not None and not (
+        _user_ok(query.from_user)
+        and isinstance(query.data, str | None)
+        and (query.message is None or _chat_ok(query.message.chat))
+    ):
+        return False
+    member = update.my_chat_member
+    if member is not None and not (
+        _chat_ok(member.chat)
+        and _user_ok(member.from_user)
+        and isinstance(member.new_chat_member, ChatMember)
+        and isinstance(member.new_chat_member.status, str)
+    ):
+        return False
+    return all(
+        message is None or _message_ok(message)
+        for message in (update.message, update.edited_message)
+    )
 
 
 def _message_kind(message: Message) -> Kind | None:
@@ -369,6 +431,9 @@ class TelegramChannel:
             # message that is a string, OverflowError for a date past 2038...): not an update.
             self._refuse(update_id, type(error).__name__)
             return False
+        if not well_formed(update):
+            self._refuse(update_id, "fields of the wrong type")
+            return False
         await self.application.update_queue.put(update)
         return True
 
@@ -387,6 +452,9 @@ class TelegramChannel:
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Route one update: private messages and buttons to the engine, groups to staff rules."""
+        if not well_formed(update):  # polling brings them here; the webhook refused them
+            self._refuse(update.update_id, "fields of the wrong type")
+            return
         if update.my_chat_member is not None:
             await self._membership(update.my_chat_member)
             return

@@ -128,8 +128,19 @@ def test_any_update_shape_with_the_secret_gets_200_or_400(payloads: list[Any]) -
         json.dumps({"update_id": 1, "message": "a string"}).encode(),
         b'"just a string"',
         b"null",
+        json.dumps({"update_id": 1, "message": {"message_id": 1, "date": 1}}).encode(),
+        json.dumps({**UPDATES[0], "message": {**UPDATES[0]["message"], "text": 5}}).encode(),
     ],
-    ids=["not-json", "not-utf8", "deeply-nested", "message-is-a-string", "a-string", "null"],
+    ids=[
+        "not-json",
+        "not-utf8",
+        "deeply-nested",
+        "message-is-a-string",
+        "a-string",
+        "null",
+        "message-without-chat",
+        "text-is-a-number",
+    ],
 )
 async def test_a_malformed_update_is_400_and_logged_once_without_its_content(
     body: bytes, caplog: pytest.LogCaptureFixture
@@ -144,6 +155,7 @@ async def test_a_malformed_update_is_400_and_logged_once_without_its_content(
         if b"update_id" in body:
             assert len(lines) == 1
         assert all("a string" not in line and "[[" not in line for line in lines)
+        assert all("Amina" not in line and "ciao" not in line for line in lines)
         assert all(record.exc_info is None for record in caplog.records)  # one line, no trace
 
 
