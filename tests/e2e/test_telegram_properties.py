@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import itertools
 import json
 from collections.abc import AsyncIterator, Callable
@@ -74,13 +75,13 @@ def _body(update: dict[str, Any]) -> dict[str, Any]:
 
 
 def _with(update: dict[str, Any], field: str, value: Any) -> dict[str, Any]:
-    changed = json.loads(json.dumps(update))
+    changed: dict[str, Any] = copy.deepcopy(update)
     _body(changed)[field] = value
     return changed
 
 
 def _without(update: dict[str, Any], field: str) -> dict[str, Any]:
-    changed = json.loads(json.dumps(update))
+    changed: dict[str, Any] = copy.deepcopy(update)
     del _body(changed)[field]
     return changed
 
