@@ -3,14 +3,20 @@ with the counter, whose stored data must not change whatever user A sends."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import tempfile
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import (
+    AbstractAsyncContextManager,
+    AsyncExitStack,
+    asynccontextmanager,
+    contextmanager,
+)
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.app import Services, services
@@ -22,6 +28,7 @@ from tests.auxil.chat import Conversation
 
 ROME = ZoneInfo("Europe/Rome")
 NOW = datetime(2027, 3, 3, 10, 0, tzinfo=ROME)  # a Wednesday, no holiday near
+T = TypeVar("T")
 _MODEL_CACHE = Path(tempfile.mkdtemp(prefix="sportello-props-model-"))  # trained once a run
 
 
@@ -131,3 +138,17 @@ async def snapshot(running: Services, victim: Victim) -> dict[str, Any]:
         ),
         "outbox": outbox,
     }
+
+
+@contextmanager
+def in_one_loop(context: AbstractAsyncContextManager[T]) -> Iterator[tuple[asyncio.Runner, T]]:
+    """Enter ``context`` in an event loop of its own and keep it open while a property test
+    runs its examples in that loop (``runner.run``): starting a bot per example costs more
+    than the examples themselves."""
+    with asyncio.Runner() as runner:
+        stack = AsyncExitStack()
+        value = runner.run(stack.enter_async_context(context))
+        try:
+            yield runner, value
+        finally:
+            runner.run(stack.aclose())

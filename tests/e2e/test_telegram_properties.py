@@ -3,18 +3,17 @@ python-telegram-bot against the fake Bot API: any update PTB accepts (fields mis
 or added; any text; any button data, forged or random) is handled without an error, and a
 user's updates never change another user's data.
 
-One bot serves all examples of a test (starting servers per example would take minutes);
-each example writes as a user of its own, so examples do not meet in one session.
+One bot serves all examples of a test; each example writes as a user of its own, so examples
+do not meet in one session.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import copy
 import itertools
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from tests.auxil.victim import (
     Victim,
     failures_logged,
     fresh_bot,
+    in_one_loop,
     snapshot,
     victim_with_everything,
 )
@@ -149,17 +149,6 @@ async def telegram_bot(content: Path) -> AsyncIterator[TelegramBot]:
             yield TelegramBot(running, fake)
 
 
-def run_with_one_bot(content: Path, check: Callable[[asyncio.Runner, TelegramBot], None]) -> None:
-    """Start one bot in an event loop of its own, let ``check`` run examples against it."""
-    with asyncio.Runner() as runner:
-        stack = contextlib.AsyncExitStack()
-        bot = runner.run(stack.enter_async_context(telegram_bot(content)))
-        try:
-            check(runner, bot)
-        finally:
-            runner.run(stack.aclose())
-
-
 async def _private_example(
     bot: TelegramBot, failures: Failures, victim: Victim, updates: list[Any]
 ) -> None:
@@ -172,7 +161,7 @@ async def _private_example(
 
 
 def test_any_private_update_is_handled_and_touches_no_one_else(content_copy: Path) -> None:
-    def check(runner: asyncio.Runner, bot: TelegramBot) -> None:
+    with in_one_loop(telegram_bot(content_copy)) as (runner, bot):
         victim = runner.run(victim_with_everything(bot.running, "telegram", str(VICTIM)))
 
         @given(st.lists(private_updates, min_size=1, max_size=4))
@@ -186,11 +175,9 @@ def test_any_private_update_is_handled_and_touches_no_one_else(content_copy: Pat
 
         private_updates_are_handled()
 
-    run_with_one_bot(content_copy, check)
-
 
 def test_any_staff_group_update_is_handled(content_copy: Path) -> None:
-    def check(runner: asyncio.Runner, bot: TelegramBot) -> None:
+    with in_one_loop(telegram_bot(content_copy)) as (runner, bot):
         # Telegram lets a bot send 20 messages a minute to a group, and PTB's rate limiter
         # waits for it: one update per example, at most 20 examples, or the test waits minutes.
         @settings(max_examples=min(settings().max_examples, GROUP_SENDS_PER_MINUTE))
@@ -203,5 +190,3 @@ def test_any_staff_group_update_is_handled(content_copy: Path) -> None:
                 assert failures.messages() == []
 
         staff_updates_are_handled()
-
-    run_with_one_bot(content_copy, check)

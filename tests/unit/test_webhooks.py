@@ -8,7 +8,7 @@ The web app is called in-process (httpx's ASGI transport): no socket, no platfor
 
 from __future__ import annotations
 
-import asyncio
+import itertools
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -25,8 +25,15 @@ from twilio.request_validator import RequestValidator
 from bot.app import Services
 from bot.body_limit import MAX_BODY_BYTES
 from bot.web import create_web_app
-from tests.auxil.hostile import any_text, json_values, mutated
-from tests.auxil.victim import Victim, failures_logged, fresh_bot, snapshot, victim_with_everything
+from tests.auxil.hostile import any_text, forged_choices, json_values, mutated
+from tests.auxil.victim import (
+    Failures,
+    failures_logged,
+    fresh_bot,
+    in_one_loop,
+    snapshot,
+    victim_with_everything,
+)
 from tests.conftest import FIXTURE_CONTENT, LOCALES
 
 DATA = Path(__file__).parent.parent / "data"
@@ -95,28 +102,34 @@ async def post_form(client: httpx.AsyncClient, form: dict[str, str]) -> httpx.Re
 # -- Telegram ------------------------------------------------------------------------------
 
 
-async def _telegram_scenario(payloads: list[Any]) -> None:
-    with failures_logged() as failures:
-        async with webhooks() as (running, client):
-            victim = await victim_with_everything(running, "telegram", TELEGRAM_VICTIM)
-            before = await snapshot(running, victim)
+telegram_payloads = st.one_of(st.sampled_from(UPDATES).flatmap(mutated), json_values)
+
+
+def test_any_update_shape_with_the_secret_gets_200_or_400() -> None:
+    with in_one_loop(webhooks()) as (runner, (running, client)):
+        victim = runner.run(victim_with_everything(running, "telegram", TELEGRAM_VICTIM))
+        before = runner.run(snapshot(running, victim))
+        answered: set[int] = set()
+
+        async def post_all(payloads: list[Any], failures: Failures) -> None:
             for payload in payloads:
                 response = await post_update(client, json.dumps(payload).encode())
+                answered.add(response.status_code)
                 assert response.status_code in (200, 400), payload
             assert failures.messages() == []
             assert await snapshot(running, victim) == before
 
+        @given(st.lists(telegram_payloads, min_size=1, max_size=5))
+        @example([{"update_id": 1, "message": "a message that is a string"}])
+        @example([{"update_id": 2, "callback_query": {"id": 1}}])
+        @example([{"update_id": 3, "message": {"message_id": 1, "date": 10**20, "chat": {}}}])
+        @example([{"update_id": 4, "message": []}])
+        def updates_get_200_or_400(payloads: list[Any]) -> None:
+            with failures_logged() as failures:
+                runner.run(post_all(payloads, failures))
 
-telegram_payloads = st.one_of(st.sampled_from(UPDATES).flatmap(mutated), json_values)
-
-
-@given(st.lists(telegram_payloads, min_size=1, max_size=5))
-@example([{"update_id": 1, "message": "a message that is a string"}])
-@example([{"update_id": 2, "callback_query": {"id": 1}}])
-@example([{"update_id": 3, "message": {"message_id": 1, "date": 10**20, "chat": {"id": 1}}}])
-@example([{"update_id": 4, "message": []}])
-def test_any_update_shape_with_the_secret_gets_200_or_400(payloads: list[Any]) -> None:
-    asyncio.run(_telegram_scenario(payloads))
+        updates_get_200_or_400()
+        assert answered == {200, 400}  # both kinds were drawn: the property is not vacuous
 
 
 @pytest.mark.parametrize(
@@ -184,8 +197,14 @@ async def test_a_huge_body_is_refused_before_it_is_read() -> None:
 field_names = st.sampled_from([*sorted(FORMS[0]), "ButtonPayload", "ListId", "Latitude"]) | (
     st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_", min_size=1)
 )
-field_values = any_text | st.sampled_from(
-    ("", "0", "-1", "1e9", "whatsapp:", "whatsapp:+", "whatsapp:+393330000001", "nan", "٣")
+# B's codes are known once B has booked: forged values carry placeholders swapped for them.
+BOOKING, REQUEST = "<B-booking>", "<B-request>"
+field_values = (
+    any_text
+    | forged_choices((BOOKING, REQUEST))
+    | st.sampled_from(
+        ("", "0", "-1", "1e9", "whatsapp:", "whatsapp:+", "whatsapp:+393330000001", "nan", "٣")
+    )
 )
 
 
@@ -202,20 +221,61 @@ def twilio_forms(draw: st.DrawFn) -> dict[str, str]:
     return form
 
 
-async def _whatsapp_scenario(forms: list[dict[str, str]]) -> None:
-    with failures_logged() as failures:
-        async with webhooks() as (running, client):
-            victim: Victim = await victim_with_everything(running, "whatsapp", VICTIM_PHONE)
-            before = await snapshot(running, victim)
+def test_any_signed_form_gets_an_empty_twiml_or_400() -> None:
+    with in_one_loop(webhooks()) as (runner, (running, client)):
+        victim = runner.run(victim_with_everything(running, "whatsapp", VICTIM_PHONE))
+        before = runner.run(snapshot(running, victim))
+        sids = itertools.count(1)
+        answered: set[int] = set()
+
+        async def post_all(forms: list[dict[str, str]], failures: Failures) -> None:
             for form in forms:
+                form = {
+                    name: value.replace(BOOKING, victim.booking).replace(REQUEST, victim.request)
+                    for name, value in form.items()
+                }
+                if form.get("MessageSid") == FORMS[0]["MessageSid"]:  # else a retry: skipped
+                    form["MessageSid"] = f"SM{next(sids):032x}"
                 response = await post_form(client, form)
+                answered.add(response.status_code)
                 assert response.status_code in (200, 400), form
                 if response.status_code == 200:
                     assert response.text == "<Response/>"
             assert failures.messages() == []
             assert await snapshot(running, victim) == before
 
+        @given(st.lists(twilio_forms(), min_size=1, max_size=5))
+        @example([{**FORMS[0], "ButtonPayload": f"bk:cancelyes:{BOOKING}"}])
+        @example([{**FORMS[0], "ListId": f"rq:withdrawyes:{REQUEST}"}])
+        @example([{key: value for key, value in FORMS[0].items() if key != "From"}])
+        def forms_get_twiml_or_400(forms: list[dict[str, str]]) -> None:
+            with failures_logged() as failures:
+                runner.run(post_all(forms, failures))
 
-@given(st.lists(twilio_forms(), min_size=1, max_size=5))
-def test_any_signed_form_gets_an_empty_twiml_or_400(forms: list[dict[str, str]]) -> None:
-    asyncio.run(_whatsapp_scenario(forms))
+        forms_get_twiml_or_400()
+        assert answered == {200, 400}  # both kinds were drawn: the property is not vacuous
+
+
+status_forms = st.dictionaries(
+    field_names | st.sampled_from(("MessageStatus", "ErrorCode")),
+    field_values | st.sampled_from(("failed", "undelivered", "delivered")),
+    max_size=6,
+)
+
+
+def test_any_signed_delivery_report_gets_204_or_400() -> None:
+    with in_one_loop(webhooks()) as (runner, (_running, client)):
+
+        async def post(form: dict[str, str]) -> int:
+            url = f"{BASE}/whatsapp/status"
+            signature = RequestValidator(AUTH_TOKEN).compute_signature(url, form)
+            response = await client.post(url, data=form, headers={"X-Twilio-Signature": signature})
+            return response.status_code
+
+        @given(status_forms)
+        def reports_get_204_or_400(form: dict[str, str]) -> None:
+            with failures_logged() as failures:
+                assert runner.run(post(form)) in (204, 400)
+                assert failures.messages() == []
+
+        reports_get_204_or_400()
