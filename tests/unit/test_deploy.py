@@ -260,3 +260,20 @@ def test_the_runbook_tells_the_monthly_report_for_both_installations() -> None:
     assert "compose.yaml cp bot:/data/report-2026-01.html ~/" in section
     assert "sportello stats --from 2026-01-01 --to 2026-01-31 --format csv >" in section
     assert "--office" in section
+
+
+def test_the_runbook_tells_how_to_audit_the_dependencies_without_ci_needing_the_network() -> None:
+    runbook = (DEPLOY / "README.md").read_text(encoding="utf-8")
+    section = runbook.split("## Checking the dependencies for known vulnerabilities", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    assert "**Once a month**" in section and "**and after every update**" in section
+    assert "PIPAPI_PYTHON_LOCATION=/opt/sportello/app/.venv/bin/python" in section
+    assert "pip-audit --skip-editable" in section
+    assert "exec -T bot pip freeze" in section and "--no-deps --disable-pip" in section
+    assert "--ignore-vuln" in section and "A fixed version exists" in section
+    updating = runbook.split("## Updating", 1)[1].split("\n## ", 1)[0]
+    assert "(#checking-the-dependencies-for-known-vulnerabilities)" in updating
+    # The audit needs the network: neither the tests nor CI install or run it.
+    pyproject = (PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert "pip-audit" not in pyproject
+    assert "pip-audit" not in (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
