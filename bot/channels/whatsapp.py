@@ -229,6 +229,8 @@ class WhatsAppChannel:
         message_id = form.get("MessageSid") or form.get("SmsMessageSid")
         sender = form.get("From", "")
         if not message_id or not sender.startswith("whatsapp:"):
+            # Signed, so Twilio's: a change of its fields is worth one line (none of its values).
+            log.warning("whatsapp: refused a signed post without MessageSid or whatsapp: sender")
             return False
         phone = sender.removeprefix("whatsapp:")
         # One message of a user at a time: a retry racing its original waits, then is skipped.

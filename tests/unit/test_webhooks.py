@@ -279,3 +279,15 @@ def test_any_signed_delivery_report_gets_204_or_400() -> None:
                 assert failures.messages() == []
 
         reports_get_204_or_400()
+
+
+async def test_a_signed_form_that_is_no_message_is_400_with_one_line_without_its_values(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with webhooks() as (_running, client):
+        form = {key: value for key, value in FORMS[0].items() if key != "From"}
+        with caplog.at_level(logging.WARNING, logger="bot"):
+            response = await post_form(client, form)
+        assert response.status_code == 400
+        (line,) = [record.getMessage() for record in caplog.records]
+        assert "refused" in line and "ciao" not in line and "Amina" not in line
