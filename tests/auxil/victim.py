@@ -4,7 +4,9 @@ with the counter, whose stored data must not change whatever user A sends."""
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
+import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from contextlib import (
@@ -30,6 +32,7 @@ ROME = ZoneInfo("Europe/Rome")
 NOW = datetime(2027, 3, 3, 10, 0, tzinfo=ROME)  # a Wednesday, no holiday near
 T = TypeVar("T")
 _MODEL_CACHE = Path(tempfile.mkdtemp(prefix="sportello-props-model-"))  # trained once a run
+atexit.register(shutil.rmtree, _MODEL_CACHE, ignore_errors=True)
 
 
 @asynccontextmanager
