@@ -37,7 +37,7 @@ atexit.register(shutil.rmtree, _MODEL_CACHE, ignore_errors=True)
 
 @asynccontextmanager
 async def fresh_bot(
-    content: Path, locales: Path, user_channels: set[str], **settings: Any
+    content: Path, locales: Path, user_channels: set[str], now: datetime = NOW, **settings: Any
 ) -> AsyncIterator[Services]:
     """The bot as ``serve`` builds it, on a database of its own (each example starts clean)."""
     with tempfile.TemporaryDirectory() as folder:
@@ -49,7 +49,7 @@ async def fresh_bot(
             **settings,
         )
         channels = bool(settings)
-        async with services(configured, channels=channels, clock=lambda: NOW) as running:
+        async with services(configured, channels=channels, clock=lambda: now) as running:
             assert running.desk is not None
             # Users of these channels can be told things: B's outbox is part of the snapshot.
             running.desk.router.user_channels = set(user_channels)
@@ -134,7 +134,9 @@ async def snapshot(running: Services, victim: Victim) -> dict[str, Any]:
     return {
         "session": await sessions.get(victim.channel, victim.user_id),
         "booking": await running.desk.store.by_code(victim.booking),
-        "active": await running.desk.store.active_for(victim.channel, victim.user_id, NOW),
+        "active": await running.desk.store.active_for(
+            victim.channel, victim.user_id, running.desk.now()
+        ),
         "requests": await RequestStore(running.database).of_user(victim.channel, victim.user_id),
         "conversation": await HandoverStore(running.database).current(
             victim.channel, victim.user_id

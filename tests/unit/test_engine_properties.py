@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 
 import pytest
 from hypothesis import given
@@ -22,7 +23,15 @@ from bot.app import Services
 from bot.core.messages import Incoming, Kind
 from tests.auxil.chat import Conversation
 from tests.auxil.hostile import forged_choices, texts
-from tests.auxil.victim import Victim, failures_logged, fresh_bot, snapshot, victim_with_everything
+from tests.auxil.victim import (
+    NOW,
+    ROME,
+    Victim,
+    failures_logged,
+    fresh_bot,
+    snapshot,
+    victim_with_everything,
+)
 from tests.conftest import FIXTURE_CONTENT, LOCALES
 
 CHANNEL = "test"
@@ -81,14 +90,16 @@ def _with_codes(step: Step, victim: Victim, own: Victim | None) -> Step:
 
 
 @asynccontextmanager
-async def bot() -> AsyncIterator[Services]:
-    async with fresh_bot(FIXTURE_CONTENT, LOCALES, {CHANNEL}) as running:
+async def bot(now: datetime = NOW) -> AsyncIterator[Services]:
+    async with fresh_bot(FIXTURE_CONTENT, LOCALES, {CHANNEL}, now) as running:
         yield running
 
 
-async def scenario(sequence: list[Step], actor_has_booked: bool = False) -> None:
+async def scenario(
+    sequence: list[Step], actor_has_booked: bool = False, now: datetime = NOW
+) -> None:
     with failures_logged() as failures:
-        async with bot() as running:
+        async with bot(now) as running:
             victim = await victim_with_everything(running, CHANNEL, VICTIM)
             before = await snapshot(running, victim)
             # A with a booking, a request and a conversation of their own reaches the deep
@@ -104,14 +115,31 @@ async def scenario(sequence: list[Step], actor_has_booked: bool = False) -> None
             assert await snapshot(running, victim) == before
 
 
+#: Moments when dates are easy to get wrong: the clocks changing, the year's end, 29 February,
+#: a holiday, a Friday evening, a Sunday; or any moment of five years.
+moments = st.sampled_from(
+    [
+        NOW,
+        datetime(2027, 3, 27, 23, 30, tzinfo=ROME),  # the night the clocks go forward
+        datetime(2026, 10, 25, 2, 30, tzinfo=ROME),  # the hour that happens twice
+        datetime(2026, 12, 31, 17, 0, tzinfo=ROME),
+        datetime(2028, 2, 29, 9, 0, tzinfo=ROME),
+        datetime(2026, 12, 24, 12, 0, tzinfo=ROME),
+        datetime(2027, 3, 5, 18, 59, tzinfo=ROME),
+        datetime(2027, 3, 7, 8, 0, tzinfo=ROME),
+    ]
+) | st.datetimes(datetime(2026, 1, 1), datetime(2031, 1, 1), timezones=st.just(ROME))
+
+
 @given(
     st.lists(steps((BOOKING, REQUEST, OWN_BOOKING, OWN_REQUEST)), min_size=1, max_size=12),
     st.booleans(),
+    moments,
 )
 def test_any_sequence_from_one_user_never_fails_nor_touches_another(
-    sequence: list[Step], actor_has_booked: bool
+    sequence: list[Step], actor_has_booked: bool, now: datetime
 ) -> None:
-    asyncio.run(scenario(sequence, actor_has_booked))
+    asyncio.run(scenario(sequence, actor_has_booked, now))
 
 
 async def test_the_victims_snapshot_sees_a_change() -> None:
