@@ -36,9 +36,13 @@ def test_backup_with_retention_then_restore(tmp_path: Path) -> None:
 
     restored = run(tmp_path, "restore", str(copies[-1]))
     assert restored.returncode == 0, restored.stderr
-    bak = tmp_path / "data" / "bot.sqlite3.bak"
+    (bak,) = (tmp_path / "data").glob("bot.sqlite3.*.bak")
     assert stat.S_IMODE(bak.stat().st_mode) == 0o600
     assert f"delete it: rm {bak}" in restored.stdout
+    again = run(tmp_path, "restore", str(copies[-1]))  # the first copy is not overwritten
+    assert again.returncode == 0, again.stderr
+    (second,) = set((tmp_path / "data").glob("bot.sqlite3.*.bak")) - {bak}
+    assert f"delete it: rm {second}" in again.stdout
 
     refused = run(tmp_path, "restore", str(copies[0]))  # the empty file is no database
     assert refused.returncode == 1
