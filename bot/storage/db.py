@@ -11,6 +11,7 @@ from types import TracebackType
 
 import aiosqlite
 
+from bot.storage import files
 from bot.storage.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ class Database:
     async def open(self) -> Database:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            files.prepare(Path(self.path))  # 0600 whatever the umask: -wal, -shm take its mode
         self._connection = await aiosqlite.connect(self.path, isolation_level=None)
         try:
             await self._connection.execute("PRAGMA journal_mode = WAL")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import stat
 from pathlib import Path
 
 import pytest
@@ -149,3 +152,39 @@ async def test_a_failed_transaction_does_not_undo_other_writers(tmp_path: Path) 
         assert isinstance(results[0], RuntimeError)
         assert await sessions.get("t", "a") is None  # rolled back
         assert await sessions.get("t", "b") == '{"language": "it"}'  # kept
+
+
+def _modes(database: Path) -> dict[str, int]:
+    """The permission bits of a database and its -wal and -shm files, by suffix."""
+    paths = {end: database.with_name(database.name + end) for end in ("", "-wal", "-shm")}
+    return {end: stat.S_IMODE(path.stat().st_mode) for end, path in paths.items()}
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002, 0o000])
+async def test_the_database_and_its_wal_are_private_whatever_the_umask(
+    tmp_path: Path, umask: int
+) -> None:
+    path = tmp_path / "bot.sqlite3"
+    previous = os.umask(umask)  # a shell's or a container's usual umask: files would be 0644
+    try:
+        async with Database(path) as database:
+            await SqliteSessionStore(database).put("whatsapp", "+393331234567", "{}")
+            assert _modes(path) == {"": 0o600, "-wal": 0o600, "-shm": 0o600}
+    finally:
+        os.umask(previous)
+
+
+async def test_an_older_world_readable_database_is_made_private(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    previous = os.umask(0o022)
+    try:
+        connection = sqlite3.connect(path)  # as an older version left it: 0644, with a WAL
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("CREATE TABLE t (x)")
+        connection.commit()
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644
+        async with Database(path):
+            assert _modes(path) == {"": 0o600, "-wal": 0o600, "-shm": 0o600}
+        connection.close()
+    finally:
+        os.umask(previous)
