@@ -261,7 +261,9 @@ class WhatsAppChannel:
                 payloads.append(listed)
                 continue
             hint = t._("Reply with the number of your choice.")
-            payloads.extend({"body": part} for part in render(reply, hint))
+            # The erasure's confirmation: the outbox deletes it (and the number) once sent.
+            forget = {"forget": True} if reply.forget else {}
+            payloads.extend({"body": part, **forget} for part in render(reply, hint))
             for attachment in reply.attachments:
                 link = self.calendar_link(attachment.filename)
                 if attachment.media_type == "text/calendar" and link is not None:

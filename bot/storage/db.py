@@ -42,6 +42,8 @@ class Database:
             await self._connection.execute("PRAGMA foreign_keys = ON")
             await self._connection.execute("PRAGMA busy_timeout = 5000")
             await self._connection.execute("PRAGMA synchronous = NORMAL")
+            # Deleted rows are overwritten with zeros: erased data does not linger in the file.
+            await self._connection.execute("PRAGMA secure_delete = ON")
             await self.migrate()
         except BaseException:
             await self.close()
@@ -80,6 +82,17 @@ class Database:
                 await self.connection.execute("ROLLBACK")
                 raise
             await self.connection.execute("COMMIT")
+
+    async def checkpoint(self) -> bool:
+        """Fold the WAL into the database and empty it, so that the old copies of erased rows
+        leave the disk; False if a reader (a backup) kept it from finishing: it is tried again
+        at the next erasure or clean-up."""
+        async with (
+            self._transaction_lock,
+            self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor,
+        ):
+            row = await cursor.fetchone()
+        return row is not None and int(row[0]) == 0
 
     async def schema_version(self) -> int:
         async with self.connection.execute("PRAGMA user_version") as cursor:

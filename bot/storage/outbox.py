@@ -156,6 +156,7 @@ class Outbox:
             f"error = NULL, updated_at = ? WHERE id IN ({marks})",
             (provider_id, time.time(), *message_ids),
         )
+        await self._forget(message_ids)
 
     async def mark_retry(self, message_id: int, error: str, delay: float, give_up: bool) -> None:
         await self._db.write(
@@ -169,12 +170,28 @@ class Outbox:
                 message_id,
             ),
         )
+        if give_up:
+            await self._forget([message_id])
 
     async def mark_refused(self, message_id: int, reason: str) -> None:
         await self._db.write(
             "UPDATE outbox SET status = 'refused', error = ?, updated_at = ? WHERE id = ?",
             (reason[:500], time.time(), message_id),
         )
+        await self._forget([message_id])
+
+    async def _forget(self, message_ids: list[int]) -> None:
+        """Delete the messages marked ``forget`` (the confirmation that a user's data was
+        erased) once they are no longer to send: their recipient and text leave the database,
+        and the WAL is emptied so that no copy stays on disk."""
+        marks = ", ".join("?" for _ in message_ids)
+        cursor = await self._db.write(
+            f"DELETE FROM outbox WHERE id IN ({marks}) AND status != 'pending' "
+            "AND json_extract(payload, '$.forget') = 1",
+            tuple(message_ids),
+        )
+        if cursor.rowcount > 0:
+            await self._db.checkpoint()
 
     async def mark_delivery_failed(self, provider_id: str, error: str) -> bool:
         """A platform reported, later, that a sent message was not delivered."""

@@ -300,3 +300,39 @@ async def test_a_failed_digest_is_tried_again_whole(database: Database) -> None:
     await worker.drain()
     assert calls[1] == {"kind": "digest", "n": [1, 2, 3]}
     assert await outbox.counts("tg") == {"sent": 3}
+
+
+async def test_a_message_to_forget_is_deleted_once_it_has_gone_or_cannot_go(
+    database: Database,
+) -> None:
+    """The confirmation of an erasure leaves no recipient or text behind it."""
+    outbox = Outbox(database)
+    await outbox.add("wa", "+39sent", [{"body": "deleted", "forget": True}, {"body": "kept"}])
+    await outbox.add("wa", "+39retried", [{"body": "deleted", "forget": True}])
+    await outbox.add("wa", "+39refused", [{"body": "deleted", "forget": True}])
+    await outbox.add("wa", "+39failed", [{"body": "deleted", "forget": True}])
+    attempts: dict[str, int] = {}
+
+    async def send(recipient: str, payload: dict[str, Any]) -> str:
+        attempts[recipient] = attempts.get(recipient, 0) + 1
+        if recipient == "+39retried" and attempts[recipient] == 1:
+            raise SendError("Twilio 500", retry=True)
+        if recipient == "+39refused":
+            raise SendError("outside the window", retry=False, refused=True)
+        if recipient == "+39failed":
+            raise SendError("Twilio 400", retry=False)
+        return "SM1"
+
+    worker = OutboxWorker(outbox, "wa", send)
+    await worker.drain()
+    pending = await outbox.pending("wa")
+    assert [(m.recipient, m.payload["body"]) for m in pending] == [
+        ("+39sent", "kept"),  # an ordinary message, behind the one that went
+        ("+39retried", "deleted"),  # still to send: kept until it goes
+    ]
+    await database.connection.execute("UPDATE outbox SET next_attempt_at = 0")
+    await worker.drain()
+    assert await outbox.pending("wa") == []
+    async with database.connection.execute("SELECT recipient, payload FROM outbox") as cursor:
+        rows = [tuple(row) for row in await cursor.fetchall()]
+    assert rows == [("+39sent", '{"body": "kept"}')]

@@ -188,3 +188,121 @@ async def test_an_older_world_readable_database_is_made_private(tmp_path: Path) 
         connection.close()
     finally:
         os.umask(previous)
+
+
+def _on_disk(database: Path) -> bytes:
+    """The bytes of the database and its -wal and -shm, as anyone reading the disk sees them."""
+    paths = [database.with_name(database.name + end) for end in ("", "-wal", "-shm")]
+    return b"".join(path.read_bytes() for path in paths if path.exists())
+
+
+PAST_PEOPLE = {  # user id (a WhatsApp number or a Telegram account), name, phone, what they wrote
+    "whatsapp": ("+393471112223", "Fatima Benali", "+393471112223", "permesso scaduto zanzibar"),
+    "telegram": ("778899001122", "Oleksandr Koval", "+380501234567", "ricongiungimento qwerty"),
+}
+
+
+async def _past_of_everyone(database: Database, long_ago: float) -> None:
+    """Two people's data in every table, from before the retention period, as the bot wrote it."""
+    for channel, (user_id, name, phone, text) in PAST_PEOPLE.items():
+        values = (channel, user_id)
+        await database.write(
+            "INSERT INTO appointments (code, office, service, starts_at, ends_at, channel, "
+            "user_id, name, phone, language, status, created_at, updated_at) VALUES (?, 'lu', "
+            "'kit', '2000-01-01T09:00:00Z', '2000-01-01T09:20:00Z', ?, ?, ?, ?, 'it', "
+            "'attended', ?, ?)",
+            (f"LU-{channel[:4].upper()}", *values, name, phone, long_ago, long_ago),
+        )
+        await database.write(
+            "INSERT INTO appointment_requests (code, office, service, channel, user_id, language, "
+            "speaks, days, part, name, phone, status, waiting_since, created_at, updated_at) "
+            "VALUES (?, 'lu', 'kit', ?, ?, 'it', 'it', 'mon', 'any', ?, ?, ?, ?, ?, ?)",
+            (
+                f"RQ-{channel[:4].upper()}",
+                *values,
+                name,
+                phone,
+                "open",
+                long_ago,
+                long_ago,
+                long_ago,
+            ),
+        )
+        await database.write(
+            "INSERT INTO handovers (channel, user_id, language, opened_at) VALUES (?, ?, 'it', ?)",
+            (*values, long_ago),
+        )
+        await database.write(
+            "INSERT INTO contacts (channel, user_id, last_inbound_at) VALUES (?, ?, ?)",
+            (*values, long_ago),
+        )
+        await database.write(
+            "INSERT INTO sessions (channel, user_id, state, updated_at) "
+            "VALUES (?, ?, ?, '2000-01-01T00:00:00Z')",
+            (*values, f'{{"draft": "{name} {phone}"}}'),
+        )
+        await database.write(
+            "INSERT INTO shared_questions (channel, user_id, language, text, shared_at) "
+            "VALUES (?, ?, 'it', ?, ?)",
+            (*values, text, long_ago),
+        )
+        for status in ("sent", "pending"):  # one that never went (its channel was turned off)
+            await database.write(
+                "INSERT INTO outbox (channel, recipient, payload, status, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (*values, f'{{"body": "{name}: {text}"}}', status, long_ago, long_ago),
+            )
+
+
+async def test_retention_leaves_nothing_personal_of_the_past_in_any_table_or_on_disk(
+    tmp_path: Path,
+) -> None:
+    import time
+
+    from bot.storage.retention import purge
+
+    path = tmp_path / "bot.sqlite3"
+    async with Database(path) as database:
+        await _past_of_everyone(database, long_ago=time.time() - 100 * 86_400)
+        # Someone whose appointment is still to come: kept whole.
+        await database.write(
+            "INSERT INTO appointments (code, office, service, starts_at, ends_at, channel, "
+            "user_id, name, phone, language, created_at, updated_at) VALUES ('LU-NEXT', 'lu', "
+            "'kit', '2099-01-01T09:00:00Z', '2099-01-01T09:20:00Z', 'telegram', '5550001', "
+            "'Kept Person', '+390001', 'it', 0, 0)"
+        )
+        personal = [value.encode() for person in PAST_PEOPLE.values() for value in person] + [
+            value.removeprefix("+").encode() for _u, _n, value, _t in PAST_PEOPLE.values()
+        ]
+        assert [value for value in personal if value not in _on_disk(path)] == []  # visible
+
+        await purge(database, retention_days=90)
+
+        async with database.connection.execute(
+            "SELECT code, channel, user_id, name, phone, status FROM appointments ORDER BY code"
+        ) as cursor:
+            rows = [tuple(row) for row in await cursor.fetchall()]
+        assert rows == [  # what the anonymous counts need, and the future one untouched
+            ("LU-NEXT", "telegram", "5550001", "Kept Person", "+390001", "active"),
+            ("LU-TELE", "telegram", "expired", None, None, "attended"),
+            ("LU-WHAT", "whatsapp", "expired", None, None, "attended"),
+        ]
+        assert [value for value in personal if value in _on_disk(path)] == []
+    assert [value for value in personal if value in _on_disk(path)] == []  # and once closed
+    assert b"Kept Person" in _on_disk(path)
+
+
+async def test_erasing_leaves_nothing_of_the_person_on_disk(tmp_path: Path) -> None:
+    import time
+
+    from bot.storage.retention import erase_user
+
+    path = tmp_path / "bot.sqlite3"
+    async with Database(path) as database:
+        await _past_of_everyone(database, long_ago=time.time())
+        user_id, name, phone, text = PAST_PEOPLE["telegram"]
+        await erase_user(database, "telegram", user_id)
+        erased = [user_id.encode(), name.encode(), phone.encode(), text.encode()]
+        assert [value for value in erased if value in _on_disk(path)] == []
+        other = PAST_PEOPLE["whatsapp"]
+        assert all(value.encode() in _on_disk(path) for value in other)  # not theirs to erase
