@@ -515,7 +515,8 @@ def _backup(settings: Settings, destination: Path, keep: int | None) -> int:
     print(f"backup written: {written} ({written.stat().st_size} bytes)")
     if keep is not None:
         for old in prune(destination, keep):
-            print(f"old backup removed: {old}")
+            what = "copy of a killed backup" if old.name.endswith(".partial") else "old backup"
+            print(f"{what} removed: {old}")
     return 0
 
 
