@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,6 +16,9 @@ from bot.storage import files
 from bot.storage.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
+
+#: How often, and how far apart, emptying the WAL is tried while reads are open.
+CHECKPOINT_TRIES, CHECKPOINT_PAUSE = 20, 0.05
 
 
 class Database:
@@ -85,14 +89,23 @@ class Database:
 
     async def checkpoint(self) -> bool:
         """Fold the WAL into the database and empty it, so that the old copies of erased rows
-        leave the disk; False if a reader (a backup) kept it from finishing: it is tried again
-        at the next erasure or clean-up."""
-        async with (
-            self._transaction_lock,
-            self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor,
-        ):
-            row = await cursor.fetchone()
-        return row is not None and int(row[0]) == 0
+        leave the disk; False if it could not finish (a backup reading, say): the hourly
+        clean-up tries again. Never raises for that."""
+        for _attempt in range(CHECKPOINT_TRIES):
+            try:
+                async with (
+                    self._transaction_lock,
+                    self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor,
+                ):
+                    row = await cursor.fetchone()
+            except sqlite3.OperationalError:
+                # "table is locked": another coroutine's read on this connection is still
+                # open; it ends in a moment.
+                await asyncio.sleep(CHECKPOINT_PAUSE)
+                continue
+            return row is not None and int(row[0]) == 0
+        log.warning("the WAL could not be emptied now; the hourly clean-up will do it")
+        return False
 
     async def schema_version(self) -> int:
         async with self.connection.execute("PRAGMA user_version") as cursor:

@@ -306,3 +306,25 @@ async def test_erasing_leaves_nothing_of_the_person_on_disk(tmp_path: Path) -> N
         assert [value for value in erased if value in _on_disk(path)] == []
         other = PAST_PEOPLE["whatsapp"]
         assert all(value.encode() in _on_disk(path) for value in other)  # not theirs to erase
+
+
+async def test_the_wal_is_emptied_once_a_read_still_open_ends(tmp_path: Path) -> None:
+    import asyncio
+
+    path = tmp_path / "bot.sqlite3"
+    async with Database(path) as database:
+        store = SqliteSessionStore(database)
+        for number in range(3):
+            await store.put("whatsapp", f"+39{number}", "{}")
+        wal = path.with_name(path.name + "-wal")
+        reading = await database.connection.execute("SELECT * FROM sessions")
+        await reading.fetchone()  # another coroutine, halfway through its rows
+
+        async def finish_reading() -> None:
+            await asyncio.sleep(0.2)
+            await reading.close()
+
+        finishing = asyncio.create_task(finish_reading())
+        assert await database.checkpoint()
+        await finishing
+        assert wal.stat().st_size == 0
