@@ -22,6 +22,7 @@ from bot.content.catalog import Catalog
 from bot.content.schema import Office
 from bot.i18n import format_date, format_time
 from bot.monitoring.events import Monitor
+from bot.monitoring.tables import spreadsheet_cell
 from bot.storage.records import Appointment, Notice
 
 log = logging.getLogger(__name__)
@@ -173,8 +174,10 @@ class BookingDesk:
         )
         for appointment in rows:
             local = appointment.starts_at.astimezone(self.timezone)
+            # Names and phones are what users typed: a spreadsheet must not run them.
             writer.writerow(
-                [
+                spreadsheet_cell(text)
+                for text in (
                     appointment.code,
                     appointment.office,
                     appointment.service,
@@ -185,7 +188,7 @@ class BookingDesk:
                     appointment.channel,
                     appointment.name or "",
                     appointment.phone or "",
-                ]
+                )
             )
         return buffer.getvalue().encode("utf-8-sig")  # the BOM lets spreadsheets read accents
 
