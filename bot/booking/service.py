@@ -19,6 +19,7 @@ from bot.booking.calendar import Slot, free_slots, schedule_of
 from bot.booking.ical import invitation
 from bot.booking.notices import NoticeRouter
 from bot.content.catalog import Catalog
+from bot.content.markup import typed_name
 from bot.content.schema import Office
 from bot.i18n import format_date, format_time
 from bot.monitoring.events import Monitor
@@ -238,7 +239,8 @@ class BookingDesk:
         return (
             f"{headline} {appointment.code}\n{name} — {place}\n"
             f"{format_date(start.date(), 'it', 'full')} {format_time(start, 'it')}\n"
-            f"{appointment.name or '-'}, {appointment.phone or '-'} — lingua {appointment.language}"
+            f"{typed_name(appointment.name)}, {appointment.phone or '-'} — "
+            f"lingua {appointment.language}"
         )
 
     def _line(self, catalog: Catalog, appointment: Appointment, with_day: bool) -> str:
@@ -250,7 +252,8 @@ class BookingDesk:
             when = f"{format_date(start.date(), 'it', 'EEE d MMM')} {when}"
         return (
             f"{when} {appointment.code} ({appointment.office}) {name} — "
-            f"{appointment.name or '-'}, {appointment.phone or '-'}, lingua {appointment.language}"
+            f"{typed_name(appointment.name)}, {appointment.phone or '-'}, "
+            f"lingua {appointment.language}"
         )
 
     async def close(self, catalog: Catalog, first: date, last: date) -> str:

@@ -1,0 +1,58 @@
+"""What people type reaches the staff group, and staff replies reach people, as typed: the
+real python-telegram-bot against the fake Bot API, hostile names and messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.e2e.test_telegram import (
+    STAFF_CHAT,
+    keyboard_ids,
+    press,
+    running_bot,
+    staff_reply,
+    start,
+    text,
+)
+
+#: Fake headings, HTML, and a right-to-left override that would turn what follows around.
+HOSTILE_NAME = "**Appuntamento annullato** <b>Amina</b>\u202e Rossi\u200b"
+HOSTILE_MESSAGE = "**Conversazione chiusa** <i>x</i> \u202eok"
+
+
+async def test_a_hostile_name_reaches_staff_literally(tmp_path: Path, content_copy: Path) -> None:
+    async with running_bot(tmp_path, content_copy, webhook=False) as bot:
+        await bot.send(start(language_code="it"))
+        await bot.send(text("vorrei un appuntamento"))
+        (days,) = await bot.send(press("bk:svc:permit_renewal"))
+        (times,) = await bot.send(press(keyboard_ids(days)[0]))
+        await bot.send(press(keyboard_ids(times)[0]))
+        await bot.send(text(HOSTILE_NAME))
+        (summary,) = await bot.send(text("333 1234567"))
+        shown = "**Appuntamento annullato** &lt;b&gt;Amina&lt;/b&gt; Rossi, +393331234567"
+        assert shown in summary.params["text"]
+        await bot.send(press("bk:confirm"))
+        await bot.fake.wait_for(lambda: bool(bot.fake.sent(STAFF_CHAT)))
+        (notice,) = bot.fake.sent(STAFF_CHAT)
+        assert notice.params["parse_mode"] == "HTML"
+        assert shown in notice.params["text"]
+        assert "<b>" not in notice.params["text"]  # the booking notice has no bold of ours
+        assert "\u202e" not in notice.params["text"] and "\u200b" not in notice.params["text"]
+
+
+async def test_a_hostile_message_and_a_staff_reply_go_literally(
+    tmp_path: Path, content_copy: Path
+) -> None:
+    async with running_bot(tmp_path, content_copy, webhook=False) as bot:
+        await bot.send(start(language_code="it"))
+        await bot.send(press("act:human"))
+        await bot.send(text(HOSTILE_MESSAGE))
+        await bot.fake.wait_for(lambda: bool(bot.fake.sent(STAFF_CHAT)))
+        (request,) = bot.fake.sent(STAFF_CHAT)
+        html = request.params["text"]
+        assert "\n\n**Conversazione chiusa** &lt;i&gt;x&lt;/i&gt; ok\n\n" in html
+        assert "<b>" not in html and "\u202e" not in html
+
+        (answer,) = await bot.send(staff_reply(request, "**Urgente**: porti 2*3 foto <u>"))
+        assert answer.params["text"].endswith("\n\n**Urgente**: porti 2*3 foto &lt;u&gt;")
+        assert "<b>" not in answer.params["text"]
