@@ -27,6 +27,8 @@ async def purge(database: Database, retention_days: int) -> dict[str, int]:
         "DELETE FROM outbox WHERE status != 'pending' AND updated_at < ?", (cutoff,)
     )
     removed["outbox"] = cursor.rowcount
+    cursor = await database.write("DELETE FROM notice_parts WHERE created_at < ?", (cutoff,))
+    removed["notice_parts"] = cursor.rowcount
     # Past appointments keep only what the anonymous counts need.
     cursor = await database.write(
         "UPDATE appointments SET name = NULL, phone = NULL "

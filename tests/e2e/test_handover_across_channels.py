@@ -91,3 +91,56 @@ async def test_a_whatsapp_user_talks_with_staff_on_telegram(
             texts = [call.params["text"] for call in telegram.sent(STAFF_CHAT)[staff_before:]]
             assert texts == ["🔚 Conversazione #1 chiusa."]
             assert len(twilio.to(PHONE)) == 5
+
+
+async def test_staff_are_told_when_a_reply_cannot_go_outside_the_24_hours(
+    tmp_path: Path, content_copy: Path
+) -> None:
+    twilio, telegram = FakeTwilio(), FakeTelegram()
+    async with serve(twilio.app()) as twilio_url, serve(telegram.app()) as telegram_url:
+        port = free_port()
+        settings = Settings(
+            db_path=tmp_path / "bot.sqlite3",
+            content_dir=content_copy,
+            locales_dir=LOCALES,
+            twilio_account_sid=ACCOUNT_SID,
+            twilio_auth_token=AUTH_TOKEN,
+            twilio_whatsapp_from=SENDER,
+            twilio_api_url=twilio_url,
+            public_base_url=f"http://127.0.0.1:{port}",
+            telegram_bot_token=telegram.token,
+            telegram_api_url=telegram_url,
+            telegram_staff_chat_id=STAFF_CHAT,
+            telegram_staff_user_ids=frozenset({STAFF_USER}),
+            agenda_hour=None,
+        )
+        async with (
+            services(settings, channels=True) as running,
+            serve(create_web_app(running), port) as base,
+        ):
+            await connected(running)
+            bot = Bot(twilio, running, base)
+            await bot.say("ciao")
+            await bot.say("vorrei un operatore")
+            await bot.say("Il mio permesso scade")
+            await telegram.wait_for(lambda: telegram.sent(STAFF_CHAT))
+            (request,) = telegram.sent(STAFF_CHAT)
+            assert running.database is not None
+            await running.database.write(
+                "UPDATE contacts SET last_inbound_at = ?", (time.time() - 2 * 86_400,)
+            )
+            sent_before = len(twilio.to(PHONE))
+            telegram.queue(staff_reply(request, "Venga lunedì."))
+            await telegram.wait_for(
+                lambda: any(
+                    "non è stato inviato" in call.params["text"]
+                    for call in telegram.sent(STAFF_CHAT)
+                )
+            )
+            (alert,) = [
+                call.params["text"]
+                for call in telegram.sent(STAFF_CHAT)
+                if "non è stato inviato" in call.params["text"]
+            ]
+            assert "conversazione #1" in alert and "Contattate la persona" in alert
+            assert len(twilio.to(PHONE)) == sent_before
