@@ -532,12 +532,30 @@ class TelegramChannel:
             raise SendError(reason, retry=False) from error
         except (Forbidden, BadRequest) as error:
             # Blocked by the user, or a chat that no longer exists: retrying cannot help.
+            if isinstance(error, Forbidden):
+                await self._tell_staff_unreachable(chat_id, notice)
             raise SendError(f"Telegram refused: {type(error).__name__}", retry=False) from error
         except NetworkError as error:
             raise SendError(f"Telegram unavailable: {type(error).__name__}", retry=True) from error
         if len(sent_ids) > 1 and self.outbox is not None:
             await self._remember_parts(recipient, sent_ids)
         return sent_ids[-1] if sent_ids else None
+
+    async def _tell_staff_unreachable(self, chat_id: int, notice: dict[str, Any]) -> None:
+        """A user who blocked the bot gets nothing more: staff learn it (a reply, a proposal,
+        a reminder), as WhatsApp's refusals outside the 24-hour window are told."""
+        staff_chat = self.settings.telegram_staff_chat_id
+        if staff_chat is None or chat_id == staff_chat or notice.get("courtesy"):
+            return
+        about = notice.get("reference")
+        text = (
+            "Telegram: un messaggio"
+            + (f" ({about})" if isinstance(about, str) and about else "")
+            + " non è arrivato: l'utente ha bloccato il bot. Contattate la persona in un altro "
+            "modo."
+        )
+        with contextlib.suppress(TelegramError):
+            await self._say(staff_chat, text)
 
     async def _remember_parts(self, recipient: str, sent_ids: list[str]) -> None:
         assert self.outbox is not None

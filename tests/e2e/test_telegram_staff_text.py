@@ -108,3 +108,25 @@ async def test_staff_are_told_when_a_reply_reaches_nobody(
         (told,) = await bot.send(staff_reply(request, "Venga lunedì."), chat_id=STAFF_CHAT)
         assert told.params["text"] == NOT_DELIVERED
         assert not any("Venga lunedì" in c.params["text"] for c in bot.fake.sent(USER))
+
+
+async def test_staff_are_told_when_the_user_blocked_the_bot(
+    tmp_path: Path, content_copy: Path
+) -> None:
+    async with running_bot(tmp_path, content_copy, webhook=False) as bot:
+        await bot.send(start(language_code="it"))
+        await bot.send(press("act:human"))
+        await bot.send(text("Ho perso il permesso"))
+        await bot.fake.wait_for(lambda: bool(bot.fake.sent(STAFF_CHAT)))
+        (request,) = bot.fake.sent(STAFF_CHAT)
+        bot.fake.blocked.add(USER)
+        bot.fake.queue(staff_reply(request, "Venga lunedì."))
+        await bot.fake.wait_for(
+            lambda: any("bloccato il bot" in c.params["text"] for c in bot.fake.sent(STAFF_CHAT))
+        )
+        told = [c.params["text"] for c in bot.fake.sent(STAFF_CHAT)]
+        assert (
+            "Telegram: un messaggio (conversazione #1) non è arrivato: l'utente ha bloccato il "
+            "bot. Contattate la persona in un altro modo."
+        ) in told
+        assert not any("Venga lunedì" in c.params["text"] for c in bot.fake.sent(USER))
