@@ -113,8 +113,9 @@ TEMPLATE_VARIABLE_LIMIT = 1000
 
 
 def template_variable(value: str) -> str:
-    """A value WhatsApp accepts in a template: no new lines or tabs, no long runs of spaces."""
-    return " ".join(value.split())[:TEMPLATE_VARIABLE_LIMIT]
+    """A value WhatsApp accepts in a template: no new lines or tabs, no long runs of spaces;
+    stars (a staff reply's) as look-alikes, as in any typed text, so they make nothing bold."""
+    return " ".join(value.replace("*", TYPED_STAR).split())[:TEMPLATE_VARIABLE_LIMIT]
 
 
 def render(reply: Reply, hint: str) -> list[str]:

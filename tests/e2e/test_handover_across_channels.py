@@ -73,12 +73,13 @@ async def test_a_whatsapp_user_talks_with_staff_on_telegram(
             await running.database.write(
                 "UPDATE contacts SET last_inbound_at = ?", (time.time() - 2 * 86_400,)
             )
-            telegram.queue(staff_reply(request, "Ci sono novità?\n\nMi scriva."))
+            telegram.queue(staff_reply(request, "Ci sono *novità*?\n\nMi scriva."))
             await twilio.wait_for(lambda: len(twilio.to(PHONE)) == 5)
             late = twilio.to(PHONE)[-1]
             assert late["ContentSid"] == TEMPLATE and "Body" not in late
-            # One line: WhatsApp refuses new lines in a template's variables.
-            assert json.loads(late["ContentVariables"]) == {"1": "Ci sono novità? Mi scriva."}
+            # One line: WhatsApp refuses new lines in a template's variables;
+            # and its stars become look-alikes (WhatsApp would make them bold).
+            assert json.loads(late["ContentVariables"]) == {"1": "Ci sono ∗novità∗? Mi scriva."}
 
             # Closing it: no template for that courtesy, so it is not sent, and nobody is
             # alarmed (an unsent answer or reminder would raise an alert in the group).
