@@ -19,9 +19,11 @@ from bot.booking.calendar import Slot, free_slots, schedule_of
 from bot.booking.ical import invitation
 from bot.booking.notices import NoticeRouter
 from bot.content.catalog import Catalog
+from bot.content.markup import typed_name
 from bot.content.schema import Office
 from bot.i18n import format_date, format_time
 from bot.monitoring.events import Monitor
+from bot.monitoring.tables import spreadsheet_cell
 from bot.storage.records import Appointment, Notice
 
 log = logging.getLogger(__name__)
@@ -173,8 +175,10 @@ class BookingDesk:
         )
         for appointment in rows:
             local = appointment.starts_at.astimezone(self.timezone)
+            # Names and phones are what users typed: a spreadsheet must not run them.
             writer.writerow(
-                [
+                spreadsheet_cell(text)
+                for text in (
                     appointment.code,
                     appointment.office,
                     appointment.service,
@@ -185,7 +189,7 @@ class BookingDesk:
                     appointment.channel,
                     appointment.name or "",
                     appointment.phone or "",
-                ]
+                )
             )
         return buffer.getvalue().encode("utf-8-sig")  # the BOM lets spreadsheets read accents
 
@@ -235,7 +239,8 @@ class BookingDesk:
         return (
             f"{headline} {appointment.code}\n{name} — {place}\n"
             f"{format_date(start.date(), 'it', 'full')} {format_time(start, 'it')}\n"
-            f"{appointment.name or '-'}, {appointment.phone or '-'} — lingua {appointment.language}"
+            f"{typed_name(appointment.name)}, {appointment.phone or '-'} — "
+            f"lingua {appointment.language}"
         )
 
     def _line(self, catalog: Catalog, appointment: Appointment, with_day: bool) -> str:
@@ -247,7 +252,8 @@ class BookingDesk:
             when = f"{format_date(start.date(), 'it', 'EEE d MMM')} {when}"
         return (
             f"{when} {appointment.code} ({appointment.office}) {name} — "
-            f"{appointment.name or '-'}, {appointment.phone or '-'}, lingua {appointment.language}"
+            f"{typed_name(appointment.name)}, {appointment.phone or '-'}, "
+            f"lingua {appointment.language}"
         )
 
     async def close(self, catalog: Catalog, first: date, last: date) -> str:

@@ -18,6 +18,7 @@ from bot.booking.calendar import Slot, days_with_slots
 from bot.booking.requests import RequestDesk
 from bot.booking.service import BookingDesk
 from bot.booking.when import AFTERNOON, MORNING, Said, part_of, reader
+from bot.content.markup import typed_name
 from bot.content.schema import SERVICES, WHOLE_MESSAGE_INTENTS, Intent, Office
 from bot.core.contact_steps import ContactSteps
 from bot.core.messages import Attachment, Choice, Reply
@@ -371,7 +372,7 @@ class BookingFlow:
             f"- {self._service_name(service.id)}",
             f"- {self._when(start)}",
             f"- {self.catalog.localize(office.name, self.turn.code).text}, {office.address}",
-            f"- {self.draft['name']}, {self.draft['phone']}",
+            f"- {typed_name(self.draft['name'])}, {self.draft['phone']}",
             "",
             f"**{bring}**",
             self.catalog.localize(service.documents, self.turn.code).text,

@@ -20,6 +20,13 @@ from bot.storage.records import Notice
 __all__ = ["Notice", "Outbox", "OutboxMessage", "queue_notices"]
 
 PENDING, SENT, FAILED, REFUSED = "pending", "sent", "failed", "refused"
+#: SQL for the outbox's ``provider_id`` of the notice that the platform's message id
+#: (channel, recipient, message id, message id again) belongs to: the id itself, or, for an
+#: earlier part of a notice sent in several messages, its last part's (``remember_parts``).
+SENT_AS = (
+    "coalesce((SELECT last_id FROM notice_parts WHERE channel = ? AND recipient = ? "
+    "AND message_id = ?), ?)"
+)
 
 
 @dataclass(frozen=True)
@@ -157,6 +164,18 @@ class Outbox:
             (provider_id, time.time(), *message_ids),
         )
         await self._forget(message_ids)
+
+    async def remember_parts(self, channel: str, recipient: str, part_ids: list[str]) -> None:
+        """The platform's ids of a notice sent as several messages, in order: a reply to any
+        of them finds the notice, recorded under the last one's id (``SENT_AS``)."""
+        now = time.time()
+        last = part_ids[-1]
+        async with self._db.transaction() as connection:
+            await connection.executemany(
+                "INSERT OR REPLACE INTO notice_parts "
+                "(channel, recipient, message_id, last_id, created_at) VALUES (?, ?, ?, ?, ?)",
+                [(channel, recipient, part, last, now) for part in part_ids[:-1]],
+            )
 
     async def mark_retry(self, message_id: int, error: str, delay: float, give_up: bool) -> None:
         await self._db.write(

@@ -14,7 +14,7 @@ import aiosqlite
 
 from bot.storage.codes import new_code
 from bot.storage.db import Database
-from bot.storage.outbox import queue_notices
+from bot.storage.outbox import SENT_AS, queue_notices
 from bot.storage.records import Appointment, AppointmentRequest, Notice, TooManyBookings
 
 OPEN, PROPOSED, BOOKED = "open", "proposed", "booked"
@@ -129,8 +129,8 @@ class RequestStore:
         """What a staff reply to this message (by the platform's id) is for, if anything."""
         async with self._db.connection.execute(
             "SELECT json_extract(payload, '$.notice.reply_action') FROM outbox "
-            "WHERE channel = ? AND recipient = ? AND provider_id = ?",
-            (channel, recipient, message_id),
+            f"WHERE channel = ? AND recipient = ? AND provider_id = {SENT_AS}",
+            (channel, recipient, channel, recipient, message_id, message_id),
         ) as cursor:
             row = await cursor.fetchone()
         return None if row is None or row[0] is None else str(row[0])

@@ -29,6 +29,8 @@ async def purge(database: Database, retention_days: int) -> dict[str, int]:
         (cutoff, cutoff),
     )
     removed["outbox"] = cursor.rowcount
+    cursor = await database.write("DELETE FROM notice_parts WHERE created_at < ?", (cutoff,))
+    removed["notice_parts"] = cursor.rowcount
     # Past appointments keep only what the anonymous counts need: office, service, time,
     # channel, language, status; not the name, the phone, nor the user id (on WhatsApp the
     # phone number itself, on Telegram the account).

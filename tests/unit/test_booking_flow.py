@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -13,6 +15,7 @@ import pytest
 from bot.booking.notices import NoticeRouter
 from bot.booking.service import BookingDesk
 from bot.content.catalog import Catalog
+from bot.content.markup import literal
 from bot.core.engine import Engine
 from bot.core.sessions import MemoryStateStore
 from bot.i18n import Interface
@@ -75,6 +78,26 @@ async def book_up_to_the_summary(chat: Conversation) -> None:
     assert chat.ids()[0] == "bk:confirm"
 
 
+async def test_a_hostile_name_is_exported_as_text_and_shown_as_typed(
+    chat: Conversation, desk: BookingDesk
+) -> None:
+    await chat.start(hint="it")
+    await chat.send("vorrei un appuntamento")
+    for _ in range(3):  # the service, the day, the time
+        await chat.send("1")
+    # A formula for the counter's spreadsheet, bold marks, and a right-to-left override.
+    typed = '=HYPERLINK("http://evil.example","**Clicca**")'
+    await chat.send(typed + "\u202e")
+    reply = await chat.send("333 1234567")
+    assert f"- {literal(typed)}, +393331234567" in reply.text  # the summary: no bold
+    await chat.send("1")
+    (notice,) = await staff_texts(desk)
+    assert literal(typed) in notice and "\u202e" not in notice
+    exported = (await desk.export(NOW.date(), NOW.date())).decode("utf-8-sig")
+    (_, row) = csv.reader(io.StringIO(exported))
+    assert row[-2:] == [f"'{typed}", "'+393331234567"]
+
+
 async def test_the_whole_booking_then_cancel(chat: Conversation, desk: BookingDesk) -> None:
     await book_up_to_the_summary(chat)
     reply = await chat.send("1")
@@ -96,7 +119,7 @@ async def test_the_whole_booking_then_cancel(chat: Conversation, desk: BookingDe
     assert "almeno 4 cifre" in await desk.find(chat.engine._catalog(), "12")
     exported = (await desk.export(NOW.date(), NOW.date())).decode("utf-8-sig").splitlines()
     row = f"LU-{code},luino,permit_renewal,2026-11-25,10:00,active,it,test"
-    assert exported[1] == f"{row},Amina Rossi,+393331234567"
+    assert exported[1] == f"{row},Amina Rossi,'+393331234567"  # "+": a formula to Excel
     reply = await chat.press("bk:mine")
     assert f"LU-{code}" in reply.text
     await chat.press(f"bk:cancel:LU-{code}")

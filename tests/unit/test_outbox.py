@@ -8,8 +8,12 @@ from typing import Any
 from bot.channels.flood import FloodControl, Verdict
 from bot.notify.worker import GIVE_UP_AFTER, MAX_DELAY, OutboxWorker, SendError
 from bot.storage.db import Database
+from bot.storage.handovers import HandoverStore
 from bot.storage.inbound import InboundLog
 from bot.storage.outbox import Outbox
+from bot.storage.records import Notice
+from bot.storage.requests import RequestStore
+from bot.storage.retention import purge
 
 
 async def test_each_recipient_gets_its_messages_in_order(database: Database) -> None:
@@ -336,3 +340,22 @@ async def test_a_message_to_forget_is_deleted_once_it_has_gone_or_cannot_go(
     async with database.connection.execute("SELECT recipient, payload FROM outbox") as cursor:
         rows = [tuple(row) for row in await cursor.fetchall()]
     assert rows == [("+39sent", '{"body": "kept"}')]
+
+
+async def test_a_reply_to_any_part_of_a_long_notice_finds_it(database: Database) -> None:
+    outbox = Outbox(database)
+    prompt = Notice("telegram", "-100", "…", "staff", reply_action="ask:LU-AAAA", handover=7)
+    await outbox.add_notices([prompt])
+    (message,) = await outbox.pending("telegram")
+    await outbox.remember_parts("telegram", "-100", ["10", "11", "12"])
+    await outbox.mark_sent(message.id, "12")  # the outbox keeps the last part's id
+    requests, handovers = RequestStore(database), HandoverStore(database)
+    for part in ("10", "11", "12"):
+        assert await requests.reply_action("telegram", "-100", part) == "ask:LU-AAAA"
+        assert await handovers.by_staff_message("telegram", "-100", part) == 7
+    assert await requests.reply_action("telegram", "-100", "9") is None
+    assert await handovers.by_staff_message("telegram", "-999", "10") is None  # another chat
+
+    await database.write("UPDATE notice_parts SET created_at = 0")
+    assert (await purge(database, retention_days=90))["notice_parts"] == 2
+    assert await handovers.by_staff_message("telegram", "-100", "10") is None

@@ -96,6 +96,7 @@ async def test_retention_removes_old_personal_data_only(tmp_path: Path) -> None:
             "sessions": 1,
             "contacts": 1,
             "outbox": 1,
+            "notice_parts": 0,
             "appointment_contacts": 0,
             "handovers": 0,
             "requests_expired": 0,
