@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import aiosqlite
 
+from bot.storage.closures import is_closed
 from bot.storage.codes import new_code
 from bot.storage.db import Database
 from bot.storage.outbox import Notice, queue_notices
@@ -63,14 +64,9 @@ async def _end_rescheduling(connection: aiosqlite.Connection, code: str) -> None
 
 
 async def _refuse_closed(connection: aiosqlite.Connection, day: date) -> None:
-    """Staff's closure of ``day``, read inside the caller's write transaction: a closure
-    committed a moment before is seen, one committed after waits for this booking and then
-    cancels it."""
-    async with connection.execute(
-        "SELECT 1 FROM closures WHERE day = ?", (day.isoformat(),)
-    ) as cursor:
-        if await cursor.fetchone() is not None:
-            raise SlotGone
+    """No booking on a day staff closed (``SlotGone``)."""
+    if await is_closed(connection, day):
+        raise SlotGone
 
 
 async def _refuse_over_capacity(
