@@ -111,14 +111,25 @@ class AppointmentStore:
     def __init__(self, database: Database) -> None:
         self._db = database
 
+    async def _read(
+        self, sql: str, parameters: tuple[object, ...] = ()
+    ) -> list[tuple[object, ...]]:
+        """Every row of a query, read in one step of the connection's thread.
+
+        The one connection is shared by every coroutine: a query fetched in several steps
+        could see another coroutine's transaction change the table between them, and SQLite
+        leaves the rows of such a query undefined (a slot's start came back NULL under load).
+        """
+        return [tuple(row) for row in await self._db.connection.execute_fetchall(sql, parameters)]
+
     async def taken(self, office: str, since: datetime) -> dict[datetime, int]:
         """Active bookings per slot start, from ``since`` on."""
-        async with self._db.connection.execute(
+        rows = await self._read(
             "SELECT starts_at, count(*) FROM appointments WHERE office = ? AND status = 'active' "
             "AND starts_at >= ? GROUP BY starts_at",
             (office, _iso(since)),
-        ) as cursor:
-            return {_parse(str(starts)): int(count) for starts, count in await cursor.fetchall()}
+        )
+        return {_parse(str(starts)): int(str(count)) for starts, count in rows}
 
     async def book(
         self,
@@ -201,22 +212,21 @@ class AppointmentStore:
         return booked
 
     async def by_code(self, code: str) -> Appointment | None:
-        async with self._db.connection.execute(
+        rows = await self._read(
             f"SELECT {_COLUMNS} FROM appointments WHERE code = ?", (code.upper(),)
-        ) as cursor:
-            row = await cursor.fetchone()
-        return None if row is None else _row(tuple(row))
+        )
+        return _row(tuple(rows[0])) if rows else None
 
     async def active_for(
         self, channel: str, user_id: str, now: datetime | None = None
     ) -> list[Appointment]:
         """The user's active appointments that have not started yet."""
-        async with self._db.connection.execute(
+        rows = await self._read(
             f"SELECT {_COLUMNS} FROM appointments WHERE channel = ? AND user_id = ? "
             "AND status = 'active' AND starts_at >= ? ORDER BY starts_at",
             (channel, user_id, _iso(now or datetime.now(UTC))),
-        ) as cursor:
-            return [_row(tuple(row)) for row in await cursor.fetchall()]
+        )
+        return [_row(tuple(row)) for row in rows]
 
     async def between(
         self, start: datetime, end: datetime, statuses: tuple[str, ...] | None = ("active",)
@@ -224,21 +234,21 @@ class AppointmentStore:
         """Appointments starting in [start, end) in time order; ``statuses=None``: all."""
         wanted = statuses or ("active", "cancelled", "attended", "no_show")
         marks = ", ".join("?" for _ in wanted)
-        async with self._db.connection.execute(
+        rows = await self._read(
             f"SELECT {_COLUMNS} FROM appointments WHERE status IN ({marks}) "
             "AND starts_at >= ? AND starts_at < ? ORDER BY starts_at, office",
             (*wanted, _iso(start), _iso(end)),
-        ) as cursor:
-            return [_row(tuple(row)) for row in await cursor.fetchall()]
+        )
+        return [_row(tuple(row)) for row in rows]
 
     async def to_remind(self, start: datetime, end: datetime) -> list[Appointment]:
         """Active appointments starting in [start, end) whose reminder has not gone out."""
-        async with self._db.connection.execute(
+        rows = await self._read(
             f"SELECT {_COLUMNS} FROM appointments WHERE status = 'active' AND reminded_at IS NULL "
             "AND starts_at >= ? AND starts_at < ? ORDER BY starts_at",
             (_iso(start), _iso(end)),
-        ) as cursor:
-            return [_row(tuple(row)) for row in await cursor.fetchall()]
+        )
+        return [_row(tuple(row)) for row in rows]
 
     async def mark_reminded(
         self, code: str, notices: Sequence[Notice] = (), starts_at: datetime | None = None
@@ -303,8 +313,8 @@ class AppointmentStore:
         return cancelled
 
     async def closures(self) -> frozenset[date]:
-        async with self._db.connection.execute("SELECT day FROM closures") as cursor:
-            return frozenset(date.fromisoformat(str(row[0])) for row in await cursor.fetchall())
+        rows = await self._read("SELECT day FROM closures")
+        return frozenset(date.fromisoformat(str(row[0])) for row in rows)
 
     async def set_status(self, code: str, status: str, notices: Sequence[Notice] = ()) -> bool:
         """Staff mark an active booking attended, no-show or cancelled (``notices`` tell of it)."""

@@ -230,3 +230,24 @@ async def test_a_booking_and_its_notices_are_stored_together_or_not_at_all(
     assert await store.cancel(booked.code, "test", "u1", cancelled)
     assert not await store.cancel(booked.code, "test", "u1", cancelled)  # once
     assert len(await outbox.pending("telegram")) == 2
+
+
+async def test_a_read_stays_whole_while_another_coroutine_writes(store: AppointmentStore) -> None:
+    """One connection serves every coroutine: writes queued while a query's rows are read
+    (here, cancellations of the slots it counts) must not garble them."""
+    starts = [START + timedelta(minutes=30 * n) for n in range(20)]
+    codes = [
+        (await store.book(**booking(f"user{n}", starts_at=start, ends_at=start))).code
+        for n, start in enumerate(starts)
+    ]
+    connection = store._db.connection
+
+    async def cancel(code: str) -> None:
+        await connection.execute(
+            "UPDATE appointments SET status = 'cancelled' WHERE code = ?", (code,)
+        )
+
+    taken, *_ = await asyncio.gather(
+        store.taken("luino", START - timedelta(days=1)), *(cancel(code) for code in codes)
+    )
+    assert taken == {start.astimezone(ZoneInfo("UTC")): 1 for start in starts}
