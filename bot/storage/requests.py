@@ -9,9 +9,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import aiosqlite
 
+from bot.storage.closures import is_closed
 from bot.storage.codes import new_code
 from bot.storage.db import Database
 from bot.storage.outbox import SENT_AS, queue_notices
@@ -195,10 +197,13 @@ class RequestStore:
         user_id: str,
         now: datetime,
         notices: Callable[[Appointment, bool], Sequence[Notice]],
+        *,
+        timezone: ZoneInfo,
     ) -> tuple[Appointment, bool] | None:
         """The user accepts the time proposed: the appointment is made (or, when the user had
         asked to move it, moved), with the request's code. Returns it, and whether it was
-        moved; None when there is no proposal to accept or its time has passed."""
+        moved; None when there is no proposal to accept, its time has passed or staff
+        closed its day (in ``timezone``) since it was proposed."""
         async with self._db.transaction() as connection:
             request = await _one(
                 connection,
@@ -207,6 +212,8 @@ class RequestStore:
             )
             start, end = (request.proposed_start, request.proposed_end) if request else (None, None)
             if request is None or start is None or end is None or start <= now:
+                return None
+            if await is_closed(connection, start.astimezone(timezone).date()):
                 return None
             stamp = time.time()
             if request.rescheduling:
