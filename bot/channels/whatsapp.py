@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
 import re
@@ -34,7 +35,7 @@ from bot.config import Settings
 from bot.core.messages import Choice, Incoming, Kind, Reply
 from bot.i18n import Interface, bidi_text
 from bot.notify.worker import OutboxWorker, SendError
-from bot.storage.inbound import InboundLog
+from bot.storage.inbound import InboundLog, InboundQueue
 from bot.storage.outbox import Notice, Outbox
 
 log = logging.getLogger(__name__)
@@ -153,6 +154,7 @@ class WhatsAppChannel:
         interface: Interface,
         outbox: Outbox,
         inbound: InboundLog,
+        updates: InboundQueue,
         default_language: Callable[[], str],
         staff_alert: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
@@ -165,6 +167,8 @@ class WhatsAppChannel:
         self.interface = interface
         self.outbox = outbox
         self.inbound = inbound
+        #: Messages stored before Twilio gets its answer, until their turn is saved.
+        self.updates = updates
         self.default_language = default_language
         self.staff_alert = staff_alert
         self.validator = RequestValidator(settings.twilio_auth_token)
@@ -174,6 +178,7 @@ class WhatsAppChannel:
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._http: AsyncTwilioHttpClient | None = None
         self._client: Client | None = None
+        self._left_over: asyncio.Task[None] | None = None
 
     @staticmethod
     def _address(number: str) -> str:
@@ -213,8 +218,24 @@ class WhatsAppChannel:
         )
         self.worker.start()
         self.worker.wake()  # whatever waited in the outbox while we were down
+        self._left_over = asyncio.create_task(self._process_left_over())
+
+    async def _process_left_over(self) -> None:
+        """Answer the messages a previous run stored and never processed (a crash, a kill)."""
+        left = await self.updates.left(CHANNEL)
+        if left:
+            log.info("whatsapp: processing %d messages left from the last run", len(left))
+        for key, form in left:
+            try:
+                await self._handle({str(name): str(value) for name, value in form.items()}, key)
+            except Exception:
+                log.exception("whatsapp: a message left from the last run failed")
 
     async def stop(self) -> None:
+        if self._left_over is not None:
+            self._left_over.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._left_over
         await self.worker.stop()
         if self._http is not None:
             await self._http.close()
@@ -230,14 +251,26 @@ class WhatsAppChannel:
         sender = form.get("From", "")
         if not message_id or not sender.startswith("whatsapp:"):
             return False
-        phone = sender.removeprefix("whatsapp:")
+        # Stored before Twilio hears back: a crash before the turn is saved loses nothing.
+        if await self.updates.keep(CHANNEL, message_id, dict(form)):
+            await self._handle(form, message_id)
+        return True  # else a retry of a message answered, or in hand, already
+
+    async def _handle(self, form: Mapping[str, str], message_id: str) -> None:
+        phone = form.get("From", "").removeprefix("whatsapp:")
         # One message of a user at a time: a retry racing its original waits, then is skipped.
         lock = self._locks.get(phone)
         if lock is None:
             lock = self._locks[phone] = asyncio.Lock()
-        async with lock:
-            await self._receive(form, phone, message_id)
-        return True
+        try:
+            async with lock:
+                await self._receive(form, phone, message_id)
+        except asyncio.CancelledError:
+            raise  # stopped half-way: the next start processes it
+        except BaseException:
+            await self.updates.done(CHANNEL, message_id)  # not again at every start
+            raise
+        await self.updates.done(CHANNEL, message_id)
 
     async def _receive(self, form: Mapping[str, str], phone: str, message_id: str) -> None:
         if await self.inbound.seen(CHANNEL, message_id):

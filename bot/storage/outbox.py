@@ -97,6 +97,11 @@ class Outbox:
                 )
                 if cursor.rowcount == 0:
                     return None
+                # The turn is saved with its replies: the stored update is done with.
+                await connection.execute(
+                    "DELETE FROM inbound_updates WHERE channel = ? AND update_key = ?",
+                    (channel, in_reply_to),
+                )
             for payload in payloads:
                 cursor = await connection.execute(
                     "INSERT INTO outbox (channel, recipient, payload, created_at, updated_at) "

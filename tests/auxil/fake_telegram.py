@@ -56,6 +56,8 @@ class FakeTelegram:
     # getChatMember answer 400 "chat not found" for any other chat.
     chats: dict[int, str] = field(default_factory=dict)
     _next_update_id: int = 1
+    #: As Telegram does, getUpdates with an offset confirms (forgets) every update before it.
+    confirmed_below: int = 0
     _next_message_id: int = 1
     _new_update: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -114,7 +116,8 @@ class FakeTelegram:
                 "supports_inline_queries": False,
             }
         if method == "getUpdates":
-            offset = int(params.get("offset") or 0)
+            self.confirmed_below = max(self.confirmed_below, int(params.get("offset") or 0))
+            offset = self.confirmed_below
             timeout = min(float(params.get("timeout") or 0), 0.25)
             pending = [u for u in self.updates if u["update_id"] >= offset]
             if not pending and timeout:

@@ -17,6 +17,9 @@ from twilio.request_validator import RequestValidator
 from bot.app import Services, services
 from bot.channels.whatsapp import guess_language
 from bot.config import Settings
+from bot.core.messages import Incoming, Reply
+from bot.storage.db import Database
+from bot.storage.inbound import InboundQueue
 from bot.storage.outbox import Outbox
 from bot.web import create_web_app
 from tests.auxil.fake_telegram import free_port, serve
@@ -326,3 +329,40 @@ async def test_booking_on_whatsapp_uses_the_senders_number_and_links_the_calenda
         assert forged.status_code == 404
         other = await client.get(link.replace(code, "LU-AAAA"))
         assert other.status_code == 404
+
+
+async def test_a_message_is_stored_before_its_turn_and_forgotten_after(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twilio does not send a message again when our server dies in the middle of it: it is
+    in the database from the start of its turn, and only until the turn is saved."""
+    assert bot.services.database is not None
+    updates = InboundQueue(bot.services.database)
+    answer = bot.services.engine.handle
+    stored_meanwhile: list[list[str]] = []
+
+    async def watched_handle(incoming: Incoming) -> list[Reply]:
+        stored_meanwhile.append([key for key, _ in await updates.left("whatsapp")])
+        return await answer(incoming)
+
+    monkeypatch.setattr(bot.services.engine, "handle", watched_handle)
+    form = inbound(Body="ciao")
+    await bot.post(form)
+    assert stored_meanwhile == [[form["MessageSid"]]]
+    assert await updates.left("whatsapp") == []
+
+
+async def test_a_message_left_by_a_crash_is_answered_once_at_the_next_start(
+    tmp_path: Path, content_copy: Path
+) -> None:
+    form = inbound(Body="ciao")
+    async with Database(tmp_path / "bot.sqlite3") as database:
+        assert await InboundQueue(database).keep("whatsapp", form["MessageSid"], form)
+    async with running_bot(tmp_path, content_copy) as bot:
+        await bot.fake.wait_for(lambda: len(bot.fake.to(PHONE)) == 1)
+        assert "*Menu principale*" in bot.fake.to(PHONE)[0]["Body"]
+        assert bot.services.database is not None
+        assert await InboundQueue(bot.services.database).left("whatsapp") == []
+        assert (await bot.post(form)).status_code == 200  # a late retry of it
+        await bot.say("menu")  # a marker behind it
+        assert len(bot.fake.to(PHONE)) == 2
