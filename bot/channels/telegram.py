@@ -572,7 +572,9 @@ class TelegramChannel:
         """Send one queued notice; returns the id of its (last) message.
 
         Staff notices carry the buttons of their booking or conversation; a staff member
-        answers a conversation by replying to the message with this id.
+        answers a conversation by replying to the message with this id. A notice in doubt
+        (an attempt cut short by a crash) is sent again: the Bot API cannot tell what a bot
+        sent, and a notice twice is better than a booking staff never hear of.
         """
         notice = payload.get("notice")
         if not isinstance(notice, dict) or not isinstance(notice.get("text"), str):
@@ -608,7 +610,10 @@ class TelegramChannel:
             # Blocked by the user, or a chat that no longer exists: retrying cannot help.
             raise SendError(f"Telegram refused: {type(error).__name__}", retry=False) from error
         except NetworkError as error:
-            raise SendError(f"Telegram unavailable: {type(error).__name__}", retry=True) from error
+            # A timeout may come after Telegram took the message: the next attempt is in doubt.
+            raise SendError(
+                f"Telegram unavailable: {type(error).__name__}", retry=True, maybe_sent=True
+            ) from error
         return sent_id
 
     async def _staff_button(self, query: CallbackQuery) -> None:

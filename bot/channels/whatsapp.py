@@ -18,6 +18,7 @@ import re
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -34,7 +35,7 @@ from bot.channels.formatting import split_message
 from bot.config import Settings
 from bot.core.messages import Choice, Incoming, Kind, Reply
 from bot.i18n import Interface, bidi_text
-from bot.notify.worker import OutboxWorker, SendError
+from bot.notify.worker import IN_DOUBT, OutboxWorker, SendError
 from bot.storage.inbound import InboundLog, InboundQueue
 from bot.storage.outbox import Notice, Outbox
 
@@ -79,6 +80,22 @@ def guess_language(phone: str) -> str | None:
 def to_whatsapp(text: str) -> str:
     """Content markup to WhatsApp's: ``**bold**`` becomes ``*bold*``; no HTML ever."""
     return _BOLD.sub(lambda match: f"*{match.group(1)}*", text)
+
+
+#: How many of a number's latest messages are looked at to find what an attempt cut short by
+#: a crash sent (the attempt's own parts: a notice has a few at most).
+LOOKUP_LIMIT = 20
+#: Twilio's clock against ours (and its whole seconds): a message created this much before
+#: the attempt began still counts as the attempt's.
+CLOCK_SLACK_SECONDS = 30.0
+
+
+@dataclass
+class _Went:
+    """A message Twilio holds for a recipient, sent since an attempt left in doubt."""
+
+    sid: str
+    body: str
 
 
 LIST_BODY_LIMIT = 1024  # characters WhatsApp allows in the body of a list message
@@ -358,11 +375,50 @@ class WhatsAppChannel:
     # -- outbound --------------------------------------------------------------------------
 
     async def _send(self, phone: str, payload: dict[str, Any]) -> str | None:
+        since = payload.get(IN_DOUBT)
+        # An earlier attempt died before its outcome was recorded: what Twilio accepted
+        # then is not sent again (only the parts that did not go).
+        went = await self._went_since(phone, float(since)) if since is not None else None
         if "notice" in payload:
-            return await self._send_notice(phone, payload["notice"])
-        return await self._send_payload(phone, payload)
+            return await self._send_notice(phone, payload["notice"], went)
+        return await self._send_payload(phone, payload, went)
 
-    async def _send_notice(self, phone: str, notice: dict[str, Any]) -> str | None:
+    async def _went_since(self, phone: str, since: float) -> list[_Went]:
+        """Our messages to ``phone`` Twilio accepted since ``since`` that our outbox does not
+        know as sent, oldest first."""
+        assert self._client is not None
+        try:
+            listed = await self._client.messages.list_async(
+                to=self._address(phone), from_=self.sender, limit=LOOKUP_LIMIT
+            )
+        except TwilioRestException as error:
+            raise SendError(
+                f"Twilio {error.status} looking up a message", retry=True, maybe_sent=True
+            ) from error
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise SendError(
+                f"network: {type(error).__name__} looking up a message", retry=True, maybe_sent=True
+            ) from error
+        recent = [
+            message
+            for message in listed
+            if message.sid
+            and message.status not in ("failed", "undelivered")  # it did not arrive: send
+            and (
+                message.date_created is None
+                or message.date_created.timestamp() >= since - CLOCK_SLACK_SECONDS
+            )
+        ]
+        known = await self.outbox.known_provider_ids(CHANNEL, [str(m.sid) for m in recent])
+        return [
+            _Went(str(message.sid), message.body or "")
+            for message in reversed(recent)
+            if str(message.sid) not in known
+        ]
+
+    async def _send_notice(
+        self, phone: str, notice: dict[str, Any], went: list[_Went] | None = None
+    ) -> str | None:
         """A message the user did not just ask for (a reminder, a staff reply).
 
         Inside the 24-hour window the text goes as is; outside it only the template
@@ -374,7 +430,7 @@ class WhatsAppChannel:
         if last is not None and time.time() - last < WINDOW_SECONDS:
             sent = None
             for part in self._notice_parts(text, notice):
-                sent = await self._send_payload(phone, {"body": part})
+                sent = await self._send_payload(phone, {"body": part}, went)
             return sent
         templates = self.settings.twilio_templates
         language = notice.get("language")
@@ -386,7 +442,7 @@ class WhatsAppChannel:
                 for key, value in (notice.get("variables") or {}).items()
             }
             return await self._send_payload(
-                phone, {"content_sid": template, "variables": variables}
+                phone, {"content_sid": template, "variables": variables}, went
             )
         reason = f"outside the 24-hour window and no TWILIO_TEMPLATE_{purpose.upper()} configured"
         if self.staff_alert is not None and not notice.get("courtesy"):
@@ -414,8 +470,18 @@ class WhatsAppChannel:
         t = self.interface.translator(str(notice.get("language") or self.default_language()))
         return render(Reply(text, choices), t._("Reply with the number of your choice."))
 
-    async def _send_payload(self, phone: str, payload: dict[str, Any]) -> str | None:
+    async def _send_payload(
+        self, phone: str, payload: dict[str, Any], went: list[_Went] | None = None
+    ) -> str | None:
         assert self._client is not None
+        if went:
+            # The same text went after the attempt began; a template's text is Twilio's own,
+            # but a template notice is one message, the only one that attempt sent.
+            for number, message in enumerate(went):
+                if "content_sid" in payload or message.body == payload.get("body"):
+                    del went[number]
+                    log.info("whatsapp: a message in doubt had gone; not sent again")
+                    return message.sid
         arguments: dict[str, Any] = {"from_": self.sender, "to": self._address(phone)}
         if "content_sid" in payload:
             arguments["content_sid"] = payload["content_sid"]
@@ -430,7 +496,10 @@ class WhatsAppChannel:
             retry = error.status >= 500 or error.status == 429
             raise SendError(f"Twilio {error.status} {error.code or ''}".strip(), retry) from error
         except (aiohttp.ClientError, TimeoutError) as error:
-            raise SendError(f"network: {type(error).__name__}", retry=True) from error
+            # Twilio may have taken it before the connection failed: checked next time.
+            raise SendError(
+                f"network: {type(error).__name__}", retry=True, maybe_sent=True
+            ) from error
         return str(message.sid) if message.sid else None
 
 

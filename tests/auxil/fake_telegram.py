@@ -58,6 +58,9 @@ class FakeTelegram:
     _next_update_id: int = 1
     #: As Telegram does, getUpdates with an offset confirms (forgets) every update before it.
     confirmed_below: int = 0
+    #: Seconds between taking a message (recorded) and answering: a bot killed meanwhile
+    #: never learns that its message went.
+    answer_delay: float = 0.0
     _next_message_id: int = 1
     _new_update: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -97,6 +100,8 @@ class FakeTelegram:
             )
         if method != "getUpdates":
             self._record(Call(method, params, result))
+        if method in ("sendMessage", "sendDocument") and self.answer_delay:
+            await asyncio.sleep(self.answer_delay)
         return JSONResponse({"ok": True, "result": result})
 
     def _record(self, call: Call) -> None:

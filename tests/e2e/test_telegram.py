@@ -8,6 +8,7 @@ import copy
 import itertools
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -21,6 +22,7 @@ from bot.config import Settings
 from bot.core.messages import Incoming, Reply
 from bot.storage.db import Database
 from bot.storage.inbound import InboundQueue
+from bot.storage.outbox import Notice, Outbox
 from bot.web import create_web_app
 from tests.auxil.fake_telegram import BOT_ID, FakeTelegram, free_port, serve
 from tests.auxil.waiting import eventually, wait_until
@@ -744,3 +746,25 @@ async def test_an_update_left_by_a_crash_is_answered_once_at_the_next_start(
 
 async def _nothing_left(updates: InboundQueue) -> bool:
     return not await updates.left("telegram")
+
+
+async def test_a_notice_in_doubt_after_a_crash_is_sent_again(
+    tmp_path: Path, content_copy: Path
+) -> None:
+    """Telegram cannot say what a bot sent: a staff notice whose attempt a crash cut short
+    goes again (at least once: staff may see it twice, never not at all)."""
+    async with Database(tmp_path / "bot.sqlite3") as database:
+        await Outbox(database).add_notices(
+            [Notice("telegram", str(STAFF_CHAT), "Nuova prenotazione LU-TEST", "booking")]
+        )
+        await database.write("UPDATE outbox SET sending_since = ?", (time.time() - 1,))
+    async with running_bot(tmp_path, content_copy, webhook=False) as bot:
+        await bot.fake.wait_for(lambda: len(bot.fake.sent(STAFF_CHAT)) == 1)
+        assert "LU-TEST" in bot.fake.sent(STAFF_CHAT)[0].params["text"]
+        assert bot.services.database is not None
+        outbox = Outbox(bot.services.database)
+
+        async def delivered() -> bool:
+            return await outbox.counts("telegram") == {"sent": 1}
+
+        await eventually(delivered)
