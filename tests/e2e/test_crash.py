@@ -105,6 +105,18 @@ class Server:
                 stderr=output,
             )
 
+    async def ready(self, base: str) -> None:
+        """Wait until it serves and Telegram is connected (so a kill hits the work, not the
+        start-up)."""
+        async with httpx.AsyncClient() as client:
+            for _ in range(600):
+                with contextlib.suppress(httpx.TransportError, ValueError):
+                    answer = await client.get(f"{base}/healthz", timeout=1)
+                    if answer.json().get("telegram_connected"):
+                        return
+                await asyncio.sleep(0.05)
+        raise AssertionError(f"the server never got ready:\n{self.tail()}")
+
     async def kill(self) -> None:
         assert self.process is not None
         if self.process.returncode is None:
@@ -242,15 +254,38 @@ class Users:
 
 @contextlib.asynccontextmanager
 async def _fakes() -> AsyncIterator[tuple[FakeTelegram, FakeTwilio, str, str]]:
-    telegram, twilio = FakeTelegram(answer_delay=0.05), FakeTwilio(answer_delay=0.05)
+    telegram, twilio = FakeTelegram(answer_delay=0.15), FakeTwilio(answer_delay=0.15)
     telegram.chats[STAFF_CHAT] = "administrator"
     async with serve(telegram.app()) as telegram_url, serve(twilio.app()) as twilio_url:
         yield telegram, twilio, telegram_url, twilio_url
 
 
-def _rows(database: Path, sql: str) -> list[tuple[Any, ...]]:
+def _rows(database: Path, sql: str, *parameters: object) -> list[tuple[Any, ...]]:
     with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
-        return list(db.execute(sql).fetchall())
+        return list(db.execute(sql, parameters).fetchall())
+
+
+#: Where a kill lands: what the database shows at that moment (None: any moment).
+KILL_POINTS: dict[str, str | None] = {
+    "any moment": None,
+    "an update stored, its turn not yet saved": "SELECT count(*) FROM inbound_updates",
+    "a message on its way to the platform": (
+        "SELECT count(*) FROM outbox WHERE status = 'pending' AND sending_since IS NOT NULL"
+    ),
+}
+
+
+async def _moment(database: Path, sql: str | None, seconds: float) -> None:
+    """Wait ``seconds``, or until ``sql`` counts something (at most a few seconds)."""
+    if sql is None:
+        await asyncio.sleep(seconds)
+        return
+    with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
+        for _ in range(2000):
+            with contextlib.suppress(sqlite3.OperationalError):  # busy: look again
+                if db.execute(sql).fetchone()[0]:
+                    return
+            await asyncio.sleep(0.002)
 
 
 async def _settled(database: Path, seconds: float) -> None:
@@ -307,15 +342,21 @@ async def test_killed_at_random_points_no_booking_twice_and_every_notice_deliver
         ]
         booking = asyncio.gather(*bookings)
         try:
-            for _ in range(ROUNDS):
-                # Somewhere in the middle of the bookings and of the outbox draining.
-                await asyncio.sleep(rng.uniform(0.5, 3.0))
+            # Every kind of moment at least once, in a random order.
+            points = list(KILL_POINTS) + rng.choices(list(KILL_POINTS), k=ROUNDS - len(KILL_POINTS))
+            rng.shuffle(points)
+            for point in points:
+                await server.ready(users.base)
+                # Somewhere in the middle of the bookings and of the outbox draining: at a
+                # random moment, or as soon as an update is in hand, or a message on its way.
+                await _moment(database, KILL_POINTS[point], rng.uniform(0.1, 2.0))
                 await server.kill()
                 await server.start()
             async with asyncio.timeout(120):
                 await booking
             await _settled(database, 30)
-        except BaseException:
+            await server.ready(users.base)
+        except Exception:
             booking.cancel()
             await server.kill()
             raise AssertionError(f"{context}; the server's log:\n{server.tail()}") from None
@@ -326,7 +367,7 @@ async def test_killed_at_random_points_no_booking_twice_and_every_notice_deliver
     told = [code for codes in users.codes.values() for code in codes]
     assert told, f"{context}: no booking went through at all"
     for code in told:
-        rows = _rows(database, f"SELECT status FROM appointments WHERE code = '{code}'")
+        rows = _rows(database, "SELECT status FROM appointments WHERE code = ?", code)
         assert rows == [("active",)], f"{context}: {code} {rows}"
     held = _rows(
         database,
@@ -335,11 +376,18 @@ async def test_killed_at_random_points_no_booking_twice_and_every_notice_deliver
     )
     for user, count in held:
         assert count <= users.confirms.get(user, 0), f"{context}: {user} holds {count}"
+    # Every update Telegram forgot (confirmed by the next getUpdates) was processed.
+    processed = {str(key) for (key,) in _rows(database, "SELECT message_id FROM inbound_seen")}
+    forgotten = [
+        u["update_id"] for u in telegram.updates if u["update_id"] < telegram.confirmed_below
+    ]
+    assert forgotten and all(f"update:{n}" in processed for n in forgotten), context
     # Nothing stored was left unprocessed or unsent.
     assert _rows(database, "SELECT count(*) FROM inbound_updates") == [(0,)], context
     statuses = _rows(database, "SELECT channel, status, count(*) FROM outbox GROUP BY 1, 2")
     assert {status for _, status, _ in statuses} == {"sent"}, f"{context}: {statuses}"
-    # WhatsApp: each queued message reached Twilio once, with the id the outbox recorded.
+    # WhatsApp: each queued message (one part each here) reached Twilio once, with the id
+    # the outbox recorded.
     recorded = _rows(database, "SELECT provider_id FROM outbox WHERE channel = 'whatsapp'")
     assert sorted(str(sid) for (sid,) in recorded) == sorted(m["Sid"] for m in twilio.messages), (
         context
