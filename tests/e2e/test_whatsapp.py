@@ -410,4 +410,4 @@ async def test_a_message_in_doubt_after_a_crash_is_sent_only_if_it_did_not_go(
             async with bot.services.database.connection.execute(
                 "SELECT provider_id FROM outbox"
             ) as cursor:
-                assert await cursor.fetchall() == [(sids[-1],)]
+                assert [tuple(row) for row in await cursor.fetchall()] == [(sids[-1],)]

@@ -333,7 +333,7 @@ async def test_an_attempt_is_recorded_before_the_platform_is_called(database: Da
     assert await outbox.counts("wa") == {"sent": 1}
     assert await outbox.pending("wa") == []
     async with database.connection.execute("SELECT sending_since FROM outbox") as cursor:
-        assert await cursor.fetchall() == [(None,)]
+        assert [tuple(row) for row in await cursor.fetchall()] == [(None,)]
 
 
 async def test_a_refusal_leaves_no_doubt_a_timeout_does(database: Database) -> None:
