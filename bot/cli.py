@@ -368,11 +368,26 @@ def _exit_cleanly(signum: int, frame: object) -> None:
 async def _serve(settings: Settings) -> int:
     import signal
 
-    import uvicorn
-
     # uvicorn shuts down gracefully on SIGTERM, then raises the signal again: with this
     # handler that ends the process with status 0, as service managers expect.
     signal.signal(signal.SIGTERM, _exit_cleanly)
+
+    from bot.storage.lock import DatabaseInUse, ServerLock
+
+    # Before anything is built or claims to serve: a second server on the same database
+    # would send every notice twice. The lock lasts as long as this process serves.
+    lock = ServerLock(settings.db_path)
+    try:
+        lock.acquire()
+    except DatabaseInUse as error:
+        print(error, file=sys.stderr)
+        return 1
+    with lock:
+        return await _run_server(settings)
+
+
+async def _run_server(settings: Settings) -> int:
+    import uvicorn
 
     from bot.app import services
     from bot.web import create_web_app

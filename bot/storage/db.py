@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import TracebackType
@@ -20,12 +20,31 @@ log = logging.getLogger(__name__)
 #: How often, and how far apart, emptying the WAL is tried while reads are open.
 CHECKPOINT_TRIES, CHECKPOINT_PAUSE = 20, 0.05
 
+#: How long SQLite itself waits for another connection's write lock (a backup, a `sportello`
+#: command writing while the server runs) before it answers "database is locked".
+BUSY_TIMEOUT_MS = 5000
+#: Then we wait a little more, a bounded number of times, before failing the user's turn.
+BUSY_RETRY_DELAYS = (0.05, 0.2, 0.5, 1.0)
+
+
+def is_busy(error: sqlite3.OperationalError) -> bool:
+    """Whether SQLite refused only because another connection holds the database."""
+    text = str(error).lower()
+    return "database is locked" in text or "database is busy" in text
+
 
 class Database:
     """One SQLite database; ``async with Database(path) as db`` opens and migrates it."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+        busy_retry_delays: tuple[float, ...] = BUSY_RETRY_DELAYS,
+    ) -> None:
         self.path = str(path)
+        self.busy_timeout_ms = busy_timeout_ms
+        self.busy_retry_delays = busy_retry_delays
         self._connection: aiosqlite.Connection | None = None
         # One connection serves every coroutine: transactions must not interleave.
         self._transaction_lock = asyncio.Lock()
@@ -44,7 +63,7 @@ class Database:
         try:
             await self._connection.execute("PRAGMA journal_mode = WAL")
             await self._connection.execute("PRAGMA foreign_keys = ON")
-            await self._connection.execute("PRAGMA busy_timeout = 5000")
+            await self._connection.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
             await self._connection.execute("PRAGMA synchronous = NORMAL")
             # Deleted rows are overwritten with zeros: erased data does not linger in the file.
             await self._connection.execute("PRAGMA secure_delete = ON")
@@ -73,13 +92,14 @@ class Database:
     async def write(self, sql: str, parameters: tuple[object, ...] = ()) -> aiosqlite.Cursor:
         """One writing statement, never inside another coroutine's open transaction."""
         async with self._transaction_lock:
-            return await self.connection.execute(sql, parameters)
+            # A refused statement changed nothing: trying it again is safe.
+            return await self._while_busy(lambda: self.connection.execute(sql, parameters))
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` on any error."""
         async with self._transaction_lock:
-            await self.connection.execute("BEGIN IMMEDIATE")
+            await self._while_busy(lambda: self.connection.execute("BEGIN IMMEDIATE"))
             try:
                 yield self.connection
             except BaseException:
@@ -106,6 +126,21 @@ class Database:
             return row is not None and int(row[0]) == 0
         log.warning("the WAL could not be emptied now; the hourly clean-up will do it")
         return False
+
+    async def _while_busy(
+        self, attempt: Callable[[], Awaitable[aiosqlite.Cursor]]
+    ) -> aiosqlite.Cursor:
+        """Run ``attempt``; while another connection holds the database (past SQLite's own
+        busy_timeout), wait a little and try again a bounded number of times."""
+        for delay in self.busy_retry_delays:
+            try:
+                return await attempt()
+            except sqlite3.OperationalError as error:
+                if not is_busy(error):
+                    raise
+                log.warning("database busy; trying again in %.2f s", delay)
+            await asyncio.sleep(delay)
+        return await attempt()
 
     async def schema_version(self) -> int:
         async with self.connection.execute("PRAGMA user_version") as cursor:
