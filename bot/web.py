@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -15,6 +16,8 @@ from starlette.routing import Route
 
 from bot.app import Services
 from bot.booking.ical import link_matches
+from bot.storage.backoff import Backoff
+from bot.storage.problems import storage_problem
 from bot.storage.retention import purge
 
 log = logging.getLogger(__name__)
@@ -23,16 +26,20 @@ log = logging.getLogger(__name__)
 def create_web_app(services: Services) -> Starlette:
     """The web app; while it runs, it also watches ``content/`` and reloads valid changes."""
 
+    logged_problem: str | None = None  # the database's trouble, logged once, not every probe
+
     async def healthz(request: Request) -> JSONResponse:
-        """Report whether the bot can answer: content loaded, database reachable."""
+        """Report whether the bot can answer: content loaded, database readable and writable."""
+        nonlocal logged_problem
         catalog = services.content.catalog
-        database_ok = True
-        if services.database is not None:
-            try:
-                await services.database.schema_version()
-            except Exception:
-                log.exception("health check: the database does not answer")
-                database_ok = False
+        problem = await _database_problem(services)
+        database_ok = problem is None
+        if problem != logged_problem:
+            if problem is not None:
+                log.error("health check: the database fails: %s", problem)
+            else:
+                log.warning("health check: the database works again")
+            logged_problem = problem
         body: dict[str, object] = {
             "status": "ok" if database_ok else "degraded",
             "content": {
@@ -42,6 +49,8 @@ def create_web_app(services: Services) -> Starlette:
             },
             "database": "ok" if database_ok else "error",
         }
+        if problem is not None:
+            body["database_problem"] = problem
         if telegram is not None:
             # Not an error of ours: the bot keeps trying, and WhatsApp works meanwhile.
             body["telegram_connected"] = telegram.connected
@@ -177,6 +186,26 @@ def create_web_app(services: Services) -> Starlette:
     return Starlette(routes=routes, lifespan=lifespan)
 
 
+async def _database_problem(services: Services) -> str | None:
+    """What is wrong with the database now, in plain words; None if it reads and writes.
+
+    A write refused since the last one that worked (a full disk) counts: reading alone
+    still works then, and users would get no answer while the bot looked healthy.
+    """
+    database = services.database
+    if database is None:
+        return None
+    try:
+        await database.schema_version()
+    except Exception as error:
+        return storage_problem(error) or f"it does not answer ({type(error).__name__})"
+    failure = database.write_failure
+    if failure is None:
+        return None
+    since = datetime.fromtimestamp(failure.at, UTC).isoformat(timespec="seconds")
+    return f"{failure.problem}: a write failed at {since} and none has worked since"
+
+
 def _channel_names(services: Services) -> list[str]:
     names = ["telegram"] if services.telegram is not None else []
     return [*names, "whatsapp"] if services.whatsapp is not None else names
@@ -186,11 +215,13 @@ async def _purge_periodically(services: Services, interval: float = 3600.0) -> N
     """Apply the retention rule now and every hour while the server runs."""
     if services.database is None:
         return
+    backoff = Backoff("retention", log, interval)
     while True:
         try:
             removed = await purge(services.database, services.settings.retention_days)
             if any(removed.values()):
                 log.info("retention: removed %s", removed)
-        except Exception:
-            log.exception("retention: the clean-up failed; it will run again")
-        await asyncio.sleep(interval)
+            backoff.succeeded()
+        except Exception as error:
+            backoff.failed(error)
+        await asyncio.sleep(backoff.pause)

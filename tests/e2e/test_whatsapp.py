@@ -21,6 +21,7 @@ from bot.storage.outbox import Outbox
 from bot.web import create_web_app
 from tests.auxil.fake_telegram import free_port, serve
 from tests.auxil.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
+from tests.auxil.full_disk import full_disk
 from tests.auxil.waiting import eventually
 from tests.conftest import LOCALES
 
@@ -326,3 +327,22 @@ async def test_booking_on_whatsapp_uses_the_senders_number_and_links_the_calenda
         assert forged.status_code == 404
         other = await client.get(link.replace(code, "LU-AAAA"))
         assert other.status_code == 404
+
+
+async def test_a_full_disk_still_answers_and_healthz_says_so(bot: Bot) -> None:
+    await bot.say("ciao")
+    database = bot.services.database
+    assert database is not None
+    async with httpx.AsyncClient() as client:
+        with full_disk(database):
+            # Nothing can be saved: not the contact, not the session, not the outbox.
+            (sorry,) = await bot.say("1")
+            assert "Scusa, qualcosa è andato storto" in sorry["Body"]
+            health = await client.get(f"{bot.base}/healthz")
+            assert health.status_code == 503
+            assert health.json()["database"] == "error"
+            assert "the disk is full" in health.json()["database_problem"]
+        (submenu,) = await bot.say("1")  # room again: the conversation goes on
+        assert "*1.* Rinnovo del permesso" in submenu["Body"]
+        health = await client.get(f"{bot.base}/healthz")
+        assert health.status_code == 200 and health.json()["database"] == "ok"
