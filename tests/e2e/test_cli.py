@@ -337,3 +337,10 @@ def test_the_repository_content_understands_people_as_they_write(tmp_path: Path)
         for r in records
     ]
     assert found == list(questions.values())
+
+
+def test_ask_with_an_unknown_language_says_which_there_are(tmp_path: Path) -> None:
+    result = run(tmp_path, "ask", "come rinnovo il permesso", "--lang", "xx")
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("Unknown language 'xx'; choose one of: it, en")
+    assert result.stdout == ""

@@ -18,6 +18,10 @@ async def _made(path: Path) -> bytes:
         await database.write(
             "INSERT INTO sessions (channel, user_id, state) VALUES ('t', '1', ?)", ("x" * 5000,)
         )
+    return _bytes(path)
+
+
+def _bytes(path: Path) -> bytes:
     return path.read_bytes()
 
 
