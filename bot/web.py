@@ -33,7 +33,14 @@ def create_web_app(services: Services) -> Starlette:
         nonlocal logged_problem
         catalog = services.content.catalog
         problem = await _database_problem(services)
-        database_ok = problem is None
+        channels: dict[str, dict[str, object]] | None = None
+        if problem is None:
+            try:
+                channels = await services.metrics.channel_health(
+                    services.database, _channel_names(services)
+                )
+            except Exception as error:
+                problem = _described(error)
         if problem != logged_problem:
             if problem is not None:
                 log.error("health check: the database fails: %s", problem)
@@ -41,13 +48,13 @@ def create_web_app(services: Services) -> Starlette:
                 log.warning("health check: the database works again")
             logged_problem = problem
         body: dict[str, object] = {
-            "status": "ok" if database_ok else "degraded",
+            "status": "ok" if problem is None else "degraded",
             "content": {
                 "version": catalog.version,
                 "topics": len(catalog.topics),
                 "last_reload_failed": services.content.last_error is not None,
             },
-            "database": "ok" if database_ok else "error",
+            "database": "ok" if problem is None else "error",
         }
         if problem is not None:
             body["database_problem"] = problem
@@ -56,18 +63,18 @@ def create_web_app(services: Services) -> Starlette:
             body["telegram_connected"] = telegram.connected
             if not telegram.connected:
                 body["status"] = "degraded"
-        if database_ok:
-            body["channels"] = await services.metrics.channel_health(
-                services.database, _channel_names(services)
-            )
-        return JSONResponse(body, status_code=200 if database_ok else 503)
+        if channels is not None:
+            body["channels"] = channels
+        return JSONResponse(body, status_code=200 if problem is None else 503)
 
     async def metrics(request: Request) -> Response:
         """Counters and gauges in Prometheus' text format (no personal data)."""
-        return PlainTextResponse(
-            await services.metrics.render(services.database),
-            media_type="text/plain; version=0.0.4",
-        )
+        try:
+            text = await services.metrics.render(services.database)
+        except Exception as error:
+            # /healthz says it (and logs it, once); a scrape every few seconds must not.
+            return PlainTextResponse(f"database: {_described(error)}\n", status_code=503)
+        return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
 
     telegram = services.telegram
 
@@ -198,12 +205,16 @@ async def _database_problem(services: Services) -> str | None:
     try:
         await database.schema_version()
     except Exception as error:
-        return storage_problem(error) or f"it does not answer ({type(error).__name__})"
+        return _described(error)
     failure = database.write_failure
     if failure is None:
         return None
     since = datetime.fromtimestamp(failure.at, UTC).isoformat(timespec="seconds")
     return f"{failure.problem}: a write failed at {since} and none has worked since"
+
+
+def _described(error: Exception) -> str:
+    return storage_problem(error) or f"it does not answer ({type(error).__name__})"
 
 
 def _channel_names(services: Services) -> list[str]:

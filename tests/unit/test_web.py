@@ -14,6 +14,7 @@ import pytest
 from bot.app import services
 from bot.config import Settings
 from bot.core.messages import Incoming, Kind
+from bot.ops import metrics as metrics_module
 from bot.web import create_web_app
 from tests.conftest import LOCALES
 
@@ -91,3 +92,24 @@ async def test_a_database_damaged_while_running_answers_503_and_logs_once(
                 assert body["database_problem"] == "it is not a SQLite database"
     said = [record for record in caplog.records if record.name == "bot.web"]
     assert len(said) == 1 and "the database fails" in said[0].getMessage()
+
+
+async def test_tables_that_cannot_be_read_make_health_and_metrics_503_not_500(
+    tmp_path: Path, content_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def damaged(database: object) -> object:
+        # The header reads well (cached), the outbox's pages do not.
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    monkeypatch.setattr(metrics_module, "outbox_states", damaged)
+    settings = Settings(
+        db_path=tmp_path / "bot.sqlite3", content_dir=content_copy, locales_dir=LOCALES
+    )
+    async with services(settings) as bot:
+        transport = httpx.ASGITransport(app=create_web_app(bot), raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://s.test") as client:
+            health = await client.get("/healthz")
+            assert health.status_code == 503
+            assert health.json()["database_problem"] == "the file is damaged"
+            scraped = await client.get("/metrics")
+            assert scraped.status_code == 503 and "the file is damaged" in scraped.text
