@@ -579,8 +579,8 @@ def _backup(settings: Settings, destination: Path, keep: int | None) -> int:
 
     if _same_file(destination, settings.db_path):
         print(
-            f"{destination} is the live database (SPORTELLO_DB): give another file, or a "
-            "folder for the copies",
+            f"{destination} is the live database (SPORTELLO_DB) or one of its files: give "
+            "another file, or a folder for the copies",
             file=sys.stderr,
         )
         return 2

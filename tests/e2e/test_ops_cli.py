@@ -219,6 +219,6 @@ def test_backup_onto_the_live_database_is_refused(tmp_path: Path) -> None:
     ):
         result = run(tmp_path, "backup", str(target))
         assert result.returncode == 2, result.stdout
-        assert "is the live database (SPORTELLO_DB)" in result.stderr
+        assert "is the live database (SPORTELLO_DB) or one of its files" in result.stderr
         assert "written" not in result.stdout
     assert live.read_bytes() == before
