@@ -597,7 +597,8 @@ def _backup(settings: Settings, destination: Path, keep: int | None) -> int:
     print(f"backup written: {written} ({written.stat().st_size} bytes)")
     if keep is not None:
         for old in prune(destination, keep):
-            print(f"old backup removed: {old}")
+            what = "copy of a killed backup" if old.name.endswith(".partial") else "old backup"
+            print(f"{what} removed: {old}")
     return 0
 
 
@@ -716,8 +717,9 @@ def _add_operations(commands: argparse._SubParsersAction[argparse.ArgumentParser
         "restore",
         help="put a backup back in place of the database (stop the bot first)",
         description="Check that SRC is an intact Sportello database, then put it in place of "
-        "SPORTELLO_DB; the current database is kept as SPORTELLO_DB.bak (mode 0600; delete it "
-        "once the restored database works). Refuses while the bot has the database open.",
+        "SPORTELLO_DB; the current database is kept as SPORTELLO_DB.YYYYMMDD-HHMMSS.bak (UTC, "
+        "mode 0600; a new copy at each restore; delete them once the restored database "
+        "works). Refuses while the bot has the database open.",
     )
     restore.add_argument("source", type=Path, metavar="SRC", help="a backup file")
     restore.add_argument(

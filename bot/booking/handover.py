@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from bot.booking.notices import NoticeRouter
+from bot.content.markup import typed_text
 from bot.i18n import Interface
 from bot.monitoring.events import Monitor
 from bot.storage.records import Handover, Notice, Posted
@@ -76,7 +77,8 @@ class HandoverDesk:
                 else f"💬 Messaggio #{handover.id}"
             )
             body = (
-                f"{headline} — lingua {handover.language}, {handover.channel}\n\n{text}\n\n"
+                f"{headline} — lingua {handover.language}, {handover.channel}\n\n"
+                f"{typed_text(text)}\n\n"
                 "↩️ Rispondete a questo messaggio per scrivere all'utente."
             )
             return self.router.to_staff(body, handover=handover.id)
@@ -100,8 +102,8 @@ class HandoverDesk:
         def notices(handover: Handover, new: bool) -> list[Notice]:
             body = (
                 f"❓ Domanda per {about} (conversazione #{handover.id}), lingua "
-                f"{handover.language}:\n\n{text}\n\n↩️ Le risposte dell'utente arrivano qui: "
-                "rispondete ai loro messaggi per scrivergli."
+                f"{handover.language}:\n\n{typed_text(text)}\n\n↩️ Le risposte dell'utente "
+                "arrivano qui: rispondete ai loro messaggi per scrivergli."
             )
             return self.router.to_staff(body, handover=handover.id)
 
@@ -109,7 +111,7 @@ class HandoverDesk:
         message = self.router.to_user(
             channel,
             user_id,
-            f"💬 {heading}\n\n{text}",
+            f"💬 {heading}\n\n{typed_text(text)}",
             HANDOVER_PURPOSE,
             {"1": text},
             language=language,
@@ -128,7 +130,7 @@ class HandoverDesk:
             return f"La conversazione #{handover_id} è chiusa: l'utente non riceve più risposte."
         t = self.interface.translator(handover.language)
         heading = t._("The counter replies:")
-        message = f"💬 {heading}\n\n{text}"
+        message = f"💬 {heading}\n\n{typed_text(text)}"
         notices = self.router.to_user(
             handover.channel,
             handover.user_id,

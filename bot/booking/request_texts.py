@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from bot.booking.workdays import WEEKDAY_KEYS
 from bot.content.catalog import Catalog
+from bot.content.markup import typed_name, typed_text
 from bot.i18n import N_, Translator, format_date, format_time
 from bot.monitoring.tables import language_name
 from bot.storage.records import Appointment, AppointmentRequest
@@ -47,7 +48,7 @@ def staff_text(
         f"{headline} {request.code}\n{name} — {place}\n"
         f"Quando può venire: {availability(request)}\n"
         f"Lingua per l'incontro: {speaks} (chat in {chat}, {request.channel})\n"
-        f"{person.name or '-'}, {person.phone or '-'}"
+        f"{typed_name(person.name)}, {person.phone or '-'}"
     )
 
 
@@ -97,7 +98,8 @@ def declined(
     else:
         first = t._("The counter cannot give you an appointment for your request {code}.")
     because = typed or (t._(DECLINE_REASONS[reason]) if reason in DECLINE_REASONS else "")
-    lines = [first.format(code=request.code), *([because] if because else [])]
+    shown = typed_text(typed) if typed else because  # staff's own words: shown as typed
+    lines = [first.format(code=request.code), *([shown] if shown else [])]
     office = catalog.office(request.office)
     contacts = []
     if office is not None and office.phone:

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from bot.booking.handover import HandoverDesk
 from bot.booking.request_texts import declined, proposal, staff_text
@@ -82,6 +83,8 @@ class RequestStore(Protocol):
         user_id: str,
         now: datetime,
         notices: Callable[[Appointment, bool], Sequence[Notice]],
+        *,
+        timezone: ZoneInfo,
     ) -> tuple[Appointment, bool] | None: ...
 
     async def reopen(
@@ -208,9 +211,12 @@ class RequestDesk:
             text = self.booking.staff_text(catalog, f"{headline} (orario accettato)", appointment)
             return self.booking.staff_notices(text, appointment.code)
 
-        accepted = await self.store.accept(code, channel, user_id, self.now(), notices)
+        accepted = await self.store.accept(
+            code, channel, user_id, self.now(), notices, timezone=self.booking.timezone
+        )
         if accepted is None:
             await self._expire(code)
+            await self._day_closed(code)
             return None
         appointment, moved = accepted
         self.booking.router.wake()
@@ -395,6 +401,20 @@ class RequestDesk:
         return code if self.catalog().language(code) else "it"
 
     # -- time passing ----------------------------------------------------------------------
+
+    async def _day_closed(self, code: str) -> None:
+        """A proposal on a day staff closed since: back to staff (the user was told)."""
+        request = await self.store.get(code)
+        if request is None or request.status != "proposed" or request.proposed_start is None:
+            return
+        day = request.proposed_start.astimezone(self.booking.timezone).date()
+        if day not in await self.booking.store.closures():
+            return
+        notices = await self._to_staff(
+            request, "🚫 Il giorno proposto è stato chiuso: proponete un altro orario per"
+        )
+        if await self.store.reopen(request.code, self.now(), notices):
+            self.booking.router.wake()
 
     async def _expire(self, code: str) -> None:
         """A proposal whose time has come unanswered: back to staff, the user told."""

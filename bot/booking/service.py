@@ -1,7 +1,10 @@
-"""This module contains the booking desk: free slots, booking, listing and cancelling.
+"""This module contains the booking desk: free slots, booking, moving, listing and cancelling.
 
 It joins the content (offices and their calendars) with the appointments store; the
-engine's booking flow talks to it, and staff are told of every change.
+engine's booking flow talks to it, and staff are told of every change. A time to book or
+to move to is taken only when it is a slot of the office's calendar that can be booked now
+(the button offering it may be stale or forged); the store then checks staff's closures,
+the places left and the user's limit in the same transaction as the change.
 """
 
 from __future__ import annotations
@@ -15,14 +18,16 @@ from datetime import date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from bot.booking.calendar import Slot, free_slots, schedule_of
+from bot.booking.calendar import Schedule, Slot, free_slots, schedule_of
 from bot.booking.ical import invitation
 from bot.booking.notices import NoticeRouter
 from bot.content.catalog import Catalog
+from bot.content.markup import typed_name
 from bot.content.schema import Office
 from bot.i18n import format_date, format_time
 from bot.monitoring.events import Monitor
-from bot.storage.records import Appointment, Notice
+from bot.monitoring.tables import spreadsheet_cell
+from bot.storage.records import Appointment, Notice, SlotGone
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +54,7 @@ class AppointmentStore(Protocol):
         code_prefix: str,
         now: datetime | None = None,
         notices: Callable[[Appointment], Sequence[Notice]] | None = None,
+        day: date | None = None,
     ) -> Appointment: ...
 
     async def active_for(
@@ -63,7 +69,12 @@ class AppointmentStore(Protocol):
 
     async def set_status(self, code: str, status: str, notices: Sequence[Notice] = ()) -> bool: ...
 
-    async def add_closures(self, days: list[date]) -> None: ...
+    async def close_days(
+        self,
+        days: Sequence[date],
+        timezone: ZoneInfo,
+        notices: Callable[[Appointment], Awaitable[Sequence[Notice]]],
+    ) -> list[Appointment]: ...
 
     async def closures(self) -> frozenset[date]: ...
 
@@ -75,7 +86,11 @@ class AppointmentStore(Protocol):
         starts_at: datetime,
         ends_at: datetime,
         capacity: int,
+        *,
+        max_active: int,
+        now: datetime | None = None,
         notices: Sequence[Notice] = (),
+        day: date | None = None,
     ) -> bool: ...
 
     async def between(
@@ -130,11 +145,85 @@ class BookingDesk:
 
     async def slots(self, office: Office) -> list[Slot]:
         """Free slots of an office, from the minimum notice to the booking horizon."""
+        taken = await self.store.taken(office.id, self.now() - timedelta(days=1))
+        return free_slots(await self._schedule(office), taken, self.now(), self.timezone)
+
+    async def slot_at(self, office: Office, start: datetime) -> Slot | None:
+        """The office's slot starting at ``start`` if it can be booked now, full or not: a
+        slot of its calendar, on an open day staff did not close, after the minimum notice
+        and within the booking horizon (the same rules as the slots offered)."""
+        slots = free_slots(await self._schedule(office), {}, self.now(), self.timezone)
+        return next((slot for slot in slots if slot.start == start), None)
+
+    async def _schedule(self, office: Office) -> Schedule:
         assert office.booking is not None
         schedule = schedule_of(office.booking)
-        schedule = replace(schedule, closed_days=schedule.closed_days | await self.store.closures())
-        taken = await self.store.taken(office.id, self.now() - timedelta(days=1))
-        return free_slots(schedule, taken, self.now(), self.timezone)
+        return replace(schedule, closed_days=schedule.closed_days | await self.store.closures())
+
+    async def book(
+        self,
+        office: Office,
+        service: str,
+        start: datetime,
+        *,
+        channel: str,
+        user_id: str,
+        name: str | None,
+        phone: str | None,
+        language: str,
+        notices: Callable[[Appointment], Sequence[Notice]] | None = None,
+    ) -> Appointment:
+        """Book the slot of ``office`` starting at ``start``: ``SlotGone`` when it is not
+        one that can be booked now, else as ``AppointmentStore.book`` (``SlotFull``,
+        ``TooManyBookings``; a closure made meanwhile is ``SlotGone`` too)."""
+        slot = await self.slot_at(office, start)
+        if slot is None or office.booking is None or office.takes(service) != "slots":
+            raise SlotGone
+        return await self.store.book(
+            office=office.id,
+            service=service,
+            starts_at=slot.start,
+            ends_at=slot.end,
+            capacity=office.booking.capacity,
+            max_active=office.booking.max_active,
+            channel=channel,
+            user_id=user_id,
+            name=name,
+            phone=phone,
+            language=language,
+            code_prefix=office.booking.code,
+            now=self.now(),
+            notices=notices,
+            day=slot.start.astimezone(self.timezone).date(),
+        )
+
+    async def move(
+        self,
+        office: Office,
+        appointment: Appointment,
+        start: datetime,
+        notices: Callable[[Appointment], Sequence[Notice]],
+    ) -> Appointment | None:
+        """Move the user's ``appointment`` to the slot of ``office`` starting at ``start``,
+        checked as a new booking is (``SlotGone``, ``SlotFull``, ``TooManyBookings``).
+        Returns it moved, or None when it cannot be moved (cancelled, begun, not theirs)."""
+        slot = await self.slot_at(office, start)
+        if slot is None or office.booking is None or office.id != appointment.office:
+            raise SlotGone
+        moved = replace(appointment, starts_at=slot.start, ends_at=slot.end)
+        done = await self.store.move(
+            appointment.code,
+            appointment.channel,
+            appointment.user_id,
+            slot.start,
+            slot.end,
+            office.booking.capacity,
+            max_active=office.booking.max_active,
+            now=self.now(),
+            notices=notices(moved),
+            day=slot.start.astimezone(self.timezone).date(),
+        )
+        return moved if done else None
 
     async def agenda(self, catalog: Catalog, day: date, days: int = 1) -> str:
         """Appointments of ``days`` days from ``day`` for staff, in Italian (their language)."""
@@ -173,8 +262,10 @@ class BookingDesk:
         )
         for appointment in rows:
             local = appointment.starts_at.astimezone(self.timezone)
+            # Names and phones are what users typed: a spreadsheet must not run them.
             writer.writerow(
-                [
+                spreadsheet_cell(text)
+                for text in (
                     appointment.code,
                     appointment.office,
                     appointment.service,
@@ -185,7 +276,7 @@ class BookingDesk:
                     appointment.channel,
                     appointment.name or "",
                     appointment.phone or "",
-                ]
+                )
             )
         return buffer.getvalue().encode("utf-8-sig")  # the BOM lets spreadsheets read accents
 
@@ -235,7 +326,8 @@ class BookingDesk:
         return (
             f"{headline} {appointment.code}\n{name} — {place}\n"
             f"{format_date(start.date(), 'it', 'full')} {format_time(start, 'it')}\n"
-            f"{appointment.name or '-'}, {appointment.phone or '-'} — lingua {appointment.language}"
+            f"{typed_name(appointment.name)}, {appointment.phone or '-'} — "
+            f"lingua {appointment.language}"
         )
 
     def _line(self, catalog: Catalog, appointment: Appointment, with_day: bool) -> str:
@@ -247,19 +339,19 @@ class BookingDesk:
             when = f"{format_date(start.date(), 'it', 'EEE d MMM')} {when}"
         return (
             f"{when} {appointment.code} ({appointment.office}) {name} — "
-            f"{appointment.name or '-'}, {appointment.phone or '-'}, lingua {appointment.language}"
+            f"{typed_name(appointment.name)}, {appointment.phone or '-'}, "
+            f"lingua {appointment.language}"
         )
 
     async def close(self, catalog: Catalog, first: date, last: date) -> str:
         """Staff close days: bookings on them are cancelled and their users told."""
         days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-        await self.store.add_closures(days)
-        start = datetime.combine(first, time(0), self.timezone)
-        affected = await self.store.between(start, start + timedelta(days=len(days)))
+        # One transaction closes the days and cancels their bookings: a booking confirmed
+        # at the same moment is either cancelled here (and counted) or refused.
+        affected = await self.store.close_days(
+            days, self.timezone, lambda appointment: self._user_notices(appointment, "closed")
+        )
         for appointment in affected:
-            await self.store.set_status(
-                appointment.code, "cancelled", await self._user_notices(appointment, "closed")
-            )
             await self.count("cancelled", appointment.code)
         self.router.wake()
         span = format_date(first, "it", "d MMMM")

@@ -7,14 +7,13 @@ so a conversation can be scripted; the chat ends cleanly at the end of input.
 from __future__ import annotations
 
 import asyncio
-import re
 from typing import Protocol, TextIO
 
+from bot.content.markup import spans
 from bot.core.messages import Incoming, Kind, Reply
 from bot.i18n import bidi_text
 
 CHANNEL = "terminal"
-_BOLD = re.compile(r"\*\*(.+?)\*\*")
 QUIT_COMMANDS = {"/quit", "/exit"}
 
 
@@ -26,7 +25,9 @@ class Handler(Protocol):
 
 def render(reply: Reply, color: bool = False) -> str:
     """A reply as terminal text: bold marks become ANSI bold (or vanish), choices numbered."""
-    text = _BOLD.sub(lambda m: f"\033[1m{m.group(1)}\033[0m" if color else m.group(1), reply.text)
+    text = "".join(
+        f"\033[1m{run}\033[0m" if bold and color else run for run, bold in spans(reply.text)
+    )
     lines = [bidi_text(text, reply.rtl)]
     for attachment in reply.attachments:
         lines.append(f"[{attachment.filename}, {len(attachment.data)} bytes]")

@@ -6,7 +6,7 @@ import html
 import re
 from collections.abc import Callable
 
-_BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
+from bot.content.markup import plain, spans
 
 
 def split_message(text: str, limit: int, measure: Callable[[str], int] = len) -> list[str]:
@@ -72,9 +72,13 @@ def _hard_split(line: str, limit: int, measure: Callable[[str], int]) -> list[st
 
 
 def to_html(text: str) -> str:
-    """Content markup to Telegram HTML: everything escaped, ``**bold**`` to ``<b>``."""
-    return _BOLD.sub(lambda match: f"<b>{match.group(1)}</b>", html.escape(text, quote=False))
+    """Content markup to Telegram HTML: everything escaped, ``**bold**`` to ``<b>``; typed
+    text (``literal``) stays as typed, whatever it holds."""
+    return "".join(
+        f"<b>{html.escape(run, quote=False)}</b>" if bold else html.escape(run, quote=False)
+        for run, bold in spans(text)
+    )
 
 
 def to_plain(text: str) -> str:
-    return _BOLD.sub(lambda match: match.group(1), text)
+    return plain(text)

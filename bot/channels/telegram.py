@@ -76,6 +76,11 @@ RETRY_DELAY_MAX = 300.0
 MAX_CLOSURE_DAYS = 92
 MAX_CLOSURE_AHEAD_DAYS = 730
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for callback_data
+#: A staff reply to one of our messages that no conversation or request takes.
+NOT_DELIVERED = (
+    "⚠️ Questa risposta non arriva a nessun utente: il messaggio a cui rispondete non è (più) "
+    "una conversazione o una richiesta in corso, oppure l'utente ha cancellato i suoi dati."
+)
 
 #: Commands shown in Telegram's menu, in every enabled language.
 COMMANDS = (
@@ -232,6 +237,7 @@ class TelegramChannel:
         self.worker = (
             OutboxWorker(outbox, CHANNEL, self._send_notice, digest=digest) if outbox else None
         )
+        self.outbox = outbox
         self._chat_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
@@ -491,7 +497,8 @@ class TelegramChannel:
         """Send one queued notice; returns the id of its (last) message.
 
         Staff notices carry the buttons of their booking or conversation; a staff member
-        answers a conversation by replying to the message with this id.
+        answers a conversation by replying to the message with this id, or to any earlier
+        part of a long notice (their ids are remembered).
         """
         notice = payload.get("notice")
         if not isinstance(notice, dict) or not isinstance(notice.get("text"), str):
@@ -502,7 +509,7 @@ class TelegramChannel:
             raise SendError("not a Telegram chat id", retry=False) from error
         keyboard = _notice_keyboard(notice, chat_id == self.settings.telegram_staff_chat_id)
         parts = split_message(notice["text"], MessageLimit.MAX_TEXT_LENGTH, _utf16_length) or [""]
-        sent_id: str | None = None
+        sent_ids: list[str] = []
         try:
             for number, part in enumerate(parts, 1):
                 message = await self.application.bot.send_message(
@@ -512,7 +519,7 @@ class TelegramChannel:
                     reply_markup=keyboard if number == len(parts) else None,
                     link_preview_options=LinkPreviewOptions(is_disabled=True),
                 )
-                sent_id = str(message.message_id)
+                sent_ids.append(str(message.message_id))
         except RetryAfter as error:
             wait = error.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
@@ -525,10 +532,39 @@ class TelegramChannel:
             raise SendError(reason, retry=False) from error
         except (Forbidden, BadRequest) as error:
             # Blocked by the user, or a chat that no longer exists: retrying cannot help.
+            if isinstance(error, Forbidden):
+                await self._tell_staff_unreachable(chat_id, notice)
             raise SendError(f"Telegram refused: {type(error).__name__}", retry=False) from error
         except NetworkError as error:
             raise SendError(f"Telegram unavailable: {type(error).__name__}", retry=True) from error
-        return sent_id
+        if len(sent_ids) > 1 and self.outbox is not None:
+            await self._remember_parts(recipient, sent_ids)
+        return sent_ids[-1] if sent_ids else None
+
+    async def _tell_staff_unreachable(self, chat_id: int, notice: dict[str, Any]) -> None:
+        """A user who blocked the bot gets nothing more: staff learn it (a reply, a proposal,
+        a reminder), as WhatsApp's refusals outside the 24-hour window are told."""
+        staff_chat = self.settings.telegram_staff_chat_id
+        if staff_chat is None or chat_id == staff_chat or notice.get("courtesy"):
+            return
+        about = notice.get("reference")
+        text = (
+            "Telegram: un messaggio"
+            + (f" ({about})" if isinstance(about, str) and about else "")
+            + " non è arrivato: l'utente ha bloccato il bot. Contattate la persona in un altro "
+            "modo."
+        )
+        with contextlib.suppress(TelegramError):
+            await self._say(staff_chat, text)
+
+    async def _remember_parts(self, recipient: str, sent_ids: list[str]) -> None:
+        assert self.outbox is not None
+        try:
+            await self.outbox.remember_parts(CHANNEL, recipient, sent_ids)
+        except Exception:
+            # The notice is out: failing now would send it all again. Only a reply to one of
+            # its earlier parts goes unrecognised (and staff are told so).
+            log.exception("telegram: the parts of a long notice could not be remembered")
 
     async def _staff_button(self, query: CallbackQuery) -> None:
         """A staff member marks a booking attended or no-show, or cancels it (user told)."""
@@ -571,8 +607,10 @@ class TelegramChannel:
         await self._say(chat_id, t._("Sorry, only the counter's staff can use these commands."))
 
     async def _staff_reply(self, message: Message) -> bool:
-        """A staff member answers a conversation by replying to its notice; ``/fine`` (or
-        ``/end``) as the reply closes it. False when the message answers no conversation."""
+        """A staff member answers a conversation by replying to its notice (any part of it);
+        ``/fine`` (or ``/end``) as the reply closes it. A staff reply to another of our
+        messages is told it reaches nobody. False when the message is no such reply, or a
+        command (it is run as any other)."""
         replied = message.reply_to_message
         if replied is None or replied.from_user is None:
             return False
@@ -580,14 +618,16 @@ class TelegramChannel:
             return False
         if await self._request_reply(message, replied):
             return True
-        if self.handovers is None:
-            return False
-        number = await self.handovers.store.by_staff_message(
-            CHANNEL, str(message.chat_id), str(replied.message_id)
+        number = (
+            await self.handovers.store.by_staff_message(
+                CHANNEL, str(message.chat_id), str(replied.message_id)
+            )
+            if self.handovers is not None
+            else None
         )
         if number is None:
-            return False
-        assert message.from_user is not None
+            return await self._reply_to_nobody(message)
+        assert self.handovers is not None and message.from_user is not None
         if not self.is_staff(message.from_user.id):
             await self._refuse_stranger(message.chat_id)
             return True
@@ -607,6 +647,18 @@ class TelegramChannel:
         else:
             outcome = await self.handovers.answer(number, text)
         await self._say(message.chat_id, outcome)
+        return True
+
+    async def _reply_to_nobody(self, message: Message) -> bool:
+        """A staff reply to a message of ours that no conversation or request takes (an
+        old one, one whose user erased their data, a booking notice): say so, not silence.
+        Commands still run; strangers and edits are not answered."""
+        assert message.from_user is not None
+        if (message.text or "").startswith("/") or message.edit_date is not None:
+            return False
+        if not self.is_staff(message.from_user.id):
+            return False
+        await self._say(message.chat_id, NOT_DELIVERED)
         return True
 
     async def _request_reply(self, message: Message, replied: Message) -> bool:

@@ -13,7 +13,6 @@ import asyncio
 import base64
 import json
 import logging
-import re
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
@@ -31,6 +30,7 @@ from bot.booking.ical import link_token
 from bot.channels.flood import FloodControl, Verdict
 from bot.channels.formatting import split_message
 from bot.config import Settings
+from bot.content.markup import spans
 from bot.core.messages import Choice, Incoming, Kind, Reply
 from bot.i18n import Interface, bidi_text
 from bot.notify.worker import OutboxWorker, SendError
@@ -44,7 +44,7 @@ logging.getLogger("twilio").setLevel(logging.WARNING)
 CHANNEL = "whatsapp"
 MESSAGE_LIMIT = 1600
 WINDOW_SECONDS = 24 * 3600
-_BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
+TYPED_STAR = "\u2217"
 
 # A first guess of the language from the phone's country calling code (confirmed by the
 # engine with one question). Longest prefix wins.
@@ -76,8 +76,14 @@ def guess_language(phone: str) -> str | None:
 
 
 def to_whatsapp(text: str) -> str:
-    """Content markup to WhatsApp's: ``**bold**`` becomes ``*bold*``; no HTML ever."""
-    return _BOLD.sub(lambda match: f"*{match.group(1)}*", text)
+    """Content markup to WhatsApp's: ``**bold**`` becomes ``*bold*``; no HTML ever. WhatsApp
+    has no escape: a star in typed text (a name, a staff reply) becomes the look-alike "∗"
+    (U+2217), so that it cannot make WhatsApp's bold."""
+    return "".join(f"*{run}*" if bold else run for run, bold in spans(text, _typed_star))
+
+
+def _typed_star(char: str) -> str:
+    return TYPED_STAR if char == "*" else char
 
 
 LIST_BODY_LIMIT = 1024  # characters WhatsApp allows in the body of a list message
@@ -107,8 +113,9 @@ TEMPLATE_VARIABLE_LIMIT = 1000
 
 
 def template_variable(value: str) -> str:
-    """A value WhatsApp accepts in a template: no new lines or tabs, no long runs of spaces."""
-    return " ".join(value.split())[:TEMPLATE_VARIABLE_LIMIT]
+    """A value WhatsApp accepts in a template: no new lines or tabs, no long runs of spaces;
+    stars (a staff reply's) as look-alikes, as in any typed text, so they make nothing bold."""
+    return " ".join(value.replace("*", TYPED_STAR).split())[:TEMPLATE_VARIABLE_LIMIT]
 
 
 def render(reply: Reply, hint: str) -> list[str]:
@@ -265,7 +272,9 @@ class WhatsAppChannel:
                 payloads.append(listed)
                 continue
             hint = t._("Reply with the number of your choice.")
-            payloads.extend({"body": part} for part in render(reply, hint))
+            # The erasure's confirmation: the outbox deletes it (and the number) once sent.
+            forget = {"forget": True} if reply.forget else {}
+            payloads.extend({"body": part, **forget} for part in render(reply, hint))
             for attachment in reply.attachments:
                 link = self.calendar_link(attachment.filename)
                 if attachment.media_type == "text/calendar" and link is not None:

@@ -11,13 +11,14 @@ half-booked behind.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from bot.booking.calendar import Slot, days_with_slots
 from bot.booking.requests import RequestDesk
 from bot.booking.service import BookingDesk
 from bot.booking.when import AFTERNOON, MORNING, Said, part_of, reader
+from bot.content.markup import typed_name
 from bot.content.schema import SERVICES, WHOLE_MESSAGE_INTENTS, Intent, Office
 from bot.core.contact_steps import ContactSteps
 from bot.core.messages import Attachment, Choice, Reply
@@ -26,7 +27,7 @@ from bot.core.request_flow import RequestFlow
 from bot.core.sessions import State
 from bot.core.wording import Wording
 from bot.i18n import N_, format_date, format_time
-from bot.storage.records import SlotFull, TooManyBookings
+from bot.storage.records import Appointment, Notice, SlotFull, SlotGone, TooManyBookings
 
 if TYPE_CHECKING:
     from bot.core.engine import _Turn
@@ -43,6 +44,10 @@ NOTHING_ON_DAY_IN = {
     MORNING: N_("There are no free times on {day} in the morning."),
     AFTERNOON: N_("There are no free times on {day} in the afternoon."),
 }
+#: A time that is no longer a free slot (the day was closed, the time has passed, or the
+#: button offering it was stale or forged): said, and fresh choices follow.
+GONE = N_("Sorry, that time is no longer free. Please choose another one.")
+TAKEN = N_("Sorry, someone has just taken that time. Please choose another one.")
 DAYS_SHOWN = 6
 TIMES_SHOWN = 12
 
@@ -296,14 +301,26 @@ class BookingFlow:
         return self.t._(NOTHING_ON_DAY_IN[part]).format(day=self._day_label(day))
 
     async def _time_chosen(self, value: str) -> Reply:
+        office = self._office_in_draft()
         try:
-            datetime.strptime(value, "%Y%m%dT%H%M")
+            start = datetime.strptime(value, "%Y%m%dT%H%M").replace(tzinfo=UTC)
         except ValueError:
             return self.turn.home()
+        if office is None:
+            return self.turn.home()
+        if start not in {slot.start for slot in await self.desk.slots(office)}:
+            # Said now, before a name and a phone number are asked for nothing.
+            return await self._not_free(start, GONE)
         self.draft["start"] = value
+        self.draft["day"] = start.astimezone(self.desk.timezone).date().isoformat()
         if self.draft.get("move"):
             return await self._move()
         return self.contact.ask_name()
+
+    async def _not_free(self, start: datetime, why: str) -> Reply:
+        """Why the time cannot be had, and the free times of its day (or the free days)."""
+        day = start.astimezone(self.desk.timezone).date()
+        return await self._day_chosen(day.isoformat(), self.t._(why))
 
     async def _start_move(self, code: str) -> Reply:
         appointment = await self.listing.own(code)
@@ -316,46 +333,41 @@ class BookingFlow:
 
     async def _move(self) -> Reply:
         office = self._office_in_draft()
-        code = self.draft["move"]
-        if office is None or office.booking is None:
-            return self.turn.home()
+        before = await self.listing.own(self.draft["move"])
+        if office is None or before is None:
+            self.draft.clear()
+            return await self.mine()
         start = self._start()
-        session = self.turn.session
-        end = start + timedelta(minutes=office.booking.slot_minutes)
-        before = await self.listing.own(code)
-        notices = []
-        if before is not None:
-            after = replace(before, starts_at=start, ends_at=end)
-            notices = self.desk.staff_notices(
-                self.desk.staff_text(self.catalog, "🔁 Appuntamento spostato", after), code
-            )
+
+        def staff(after: Appointment) -> list[Notice]:
+            text = self.desk.staff_text(self.catalog, "🔁 Appuntamento spostato", after)
+            return self.desk.staff_notices(text, after.code)
+
         try:
-            moved = await self.desk.store.move(
-                code,
-                session.channel,
-                session.user_id,
-                start,
-                end,
-                office.booking.capacity,
-                notices=notices,
-            )
+            moved = await self.desk.move(office, before, start, staff)
         except SlotFull:
-            return await self._day_chosen(
-                self.draft["day"],
-                self.t._("Sorry, someone has just taken that time. Please choose another one."),
+            return await self._not_free(start, TAKEN)
+        except SlotGone:
+            return await self._not_free(start, GONE)
+        except TooManyBookings:
+            self.draft.clear()
+            return await self.mine(
+                self.t._("You already have the most appointments allowed. You can cancel one here:")
             )
         self.draft.clear()
-        if not moved or before is None:
+        if moved is None:
             return await self.mine()
         self.desk.router.wake()
-        await self.desk.count("moved", code)
+        await self.desk.count("moved", moved.code)
         text = self.t._("Your appointment {code} is moved to {when}.").format(
-            code=code, when=self._when(start)
+            code=moved.code, when=self._when(moved.starts_at)
         )
         listing = await self.mine(f"**{text}**")
         # The new calendar file: the same event (same code), at its new time.
-        calendar = self.desk.invitation(self.catalog, replace(before, starts_at=start, ends_at=end))
-        return replace(listing, attachments=(Attachment(f"{code}.ics", "text/calendar", calendar),))
+        calendar = self.desk.invitation(self.catalog, moved)
+        return replace(
+            listing, attachments=(Attachment(f"{moved.code}.ics", "text/calendar", calendar),)
+        )
 
     def _summary(self) -> Reply:
         self.turn.session.state = State.BROWSE
@@ -371,7 +383,7 @@ class BookingFlow:
             f"- {self._service_name(service.id)}",
             f"- {self._when(start)}",
             f"- {self.catalog.localize(office.name, self.turn.code).text}, {office.address}",
-            f"- {self.draft['name']}, {self.draft['phone']}",
+            f"- {typed_name(self.draft['name'])}, {self.draft['phone']}",
             "",
             f"**{bring}**",
             self.catalog.localize(service.documents, self.turn.code).text,
@@ -397,37 +409,27 @@ class BookingFlow:
         session = self.turn.session
         held = await self.desk.store.active_for(session.channel, session.user_id, self.desk.now())
         already = next((a for a in held if a.office == office.id and a.starts_at == start), None)
-        if already is None and start not in {slot.start for slot in await self.desk.slots(office)}:
-            # Closed by staff, or too close now, since the user chose it.
-            return await self._day_chosen(
-                self.draft["day"],
-                self.t._("Sorry, someone has just taken that time. Please choose another one."),
-            )
         try:
-            booked = already or await self.desk.store.book(
-                office=office.id,
-                service=service.id,
-                starts_at=start,
-                ends_at=start + timedelta(minutes=office.booking.slot_minutes),
-                capacity=office.booking.capacity,
-                max_active=office.booking.max_active,
+            # Checked again as it is booked: staff may have closed the day, or the time may
+            # have passed, since the user chose it.
+            booked = already or await self.desk.book(
+                office,
+                service.id,
+                start,
                 channel=self.turn.session.channel,
                 user_id=self.turn.session.user_id,
                 name=self.draft["name"],
                 phone=self.draft["phone"],
                 language=self.turn.code,
-                code_prefix=office.booking.code,
-                now=self.desk.now(),
                 notices=lambda booked: self.desk.staff_notices(
                     self.desk.staff_text(self.catalog, "📅 Nuovo appuntamento", booked),
                     booked.code,
                 ),
             )
         except SlotFull:
-            return await self._day_chosen(
-                self.draft["day"],
-                self.t._("Sorry, someone has just taken that time. Please choose another one."),
-            )
+            return await self._not_free(start, TAKEN)
+        except SlotGone:
+            return await self._not_free(start, GONE)
         except TooManyBookings:
             self.draft.clear()
             return await self.mine(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import unicodedata
 from enum import StrEnum
 
+from bot.content.markup import strip_invisible
 from bot.i18n import N_, Translator
 
 NAME_MIN, NAME_MAX = 2, 80
@@ -46,8 +47,9 @@ PHONE_AGAIN = N_(
 
 
 def clean_name(text: str) -> str | NameProblem:
-    """The name with its spaces tidied, or what is wrong with it."""
-    name = " ".join(text.split())
+    """The name with its spaces tidied and invisible characters (bidirectional controls,
+    zero-width spaces) dropped, or what is wrong with it."""
+    name = " ".join(strip_invisible(text).split())
     if any(unicodedata.category(char) == "Nd" for char in name):
         return NameProblem.DIGITS
     if not any(char.isalpha() for char in name):

@@ -515,6 +515,7 @@ class _Turn:
                 self.t._("Your data has been deleted. Write again whenever you need."),
                 language=self.code,
                 rtl=self.catalog.is_rtl(self.code),
+                forget=True,
             )
         if choice_id == HUMAN:
             return self.talk_to_a_person()

@@ -57,8 +57,11 @@ class Attachment:
 class Reply:
     """One message the bot sends. Channels render ``choices`` their own way.
 
-    ``text`` uses the content markup: paragraphs, ``- `` bullets, ``**bold**``, bare links.
-    ``rtl`` says the text is in a right-to-left language.
+    ``text`` uses the content markup: paragraphs, ``- `` bullets, ``**bold**``, bare links;
+    what people typed goes in through ``bot.content.markup.literal`` (it shows as typed).
+    ``rtl`` says the text is in a right-to-left language. ``forget`` marks the reply that
+    confirms the erasure of the user's data: a channel that queues it keeps no copy of it
+    (nor of the user's address) once it has gone.
     """
 
     text: str
@@ -66,3 +69,4 @@ class Reply:
     attachments: tuple[Attachment, ...] = field(default=())
     language: str = "it"
     rtl: bool = False
+    forget: bool = False

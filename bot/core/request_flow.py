@@ -17,6 +17,7 @@ from bot.booking.request_texts import REQUEST
 from bot.booking.requests import RequestDesk
 from bot.booking.when import AFTERNOON, MORNING, PART_LABELS, reader
 from bot.booking.workdays import WEEKDAY_KEYS
+from bot.content.markup import typed_name
 from bot.content.schema import WHOLE_MESSAGE_INTENTS, Intent, Office
 from bot.core.contact_steps import ContactSteps
 from bot.core.messages import Attachment, Choice, Reply
@@ -198,7 +199,7 @@ class RequestFlow:
             ),
             f"- {when}",
             f"- {language}",
-            f"- {self.draft['name']}, {self.draft['phone']}",
+            f"- {typed_name(self.draft['name'])}, {self.draft['phone']}",
             "",
             f"**{bring}**",
             self.catalog.localize(service.documents, self.turn.code).text,

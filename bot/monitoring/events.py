@@ -32,6 +32,7 @@ BOOKING_ACTIONS = ("made", "moved", "cancelled", "attended", "no_show")
 #: Where staff-logged consultations happened (the bot's own channels are telegram, whatsapp).
 DESK_CHANNELS = ("desk", "phone")
 ERASED_USER = "erased"  # what an appointment's user id becomes when its user erased their data
+EXPIRED_USER = "expired"  # ... and once the retention period is over
 
 
 class EventSink(Protocol):
@@ -79,7 +80,8 @@ class Monitor:
 
     async def booking(self, action: str, appointment: Appointment) -> None:
         """A booking made, moved, cancelled, attended or missed."""
-        user_id = None if appointment.user_id == ERASED_USER else appointment.user_id
+        anonymous = appointment.user_id in (ERASED_USER, EXPIRED_USER)
+        user_id = None if anonymous else appointment.user_id
         await self._record(
             BOOKING,
             action,

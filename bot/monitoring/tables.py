@@ -53,6 +53,8 @@ CHANNEL_NAMES = {
 NO_TOPIC = "(nessun argomento vicino)"
 NO_LANGUAGE = "(non indicata)"
 ITALIAN = Locale.parse("it")
+#: What makes a spreadsheet read a cell as a formula (OWASP's "CSV injection" list).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def area_name(area: str) -> str:
@@ -319,6 +321,13 @@ def as_text(summary: Summary, names: Names | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def spreadsheet_cell(text: str) -> str:
+    """A text for a CSV cell that a spreadsheet shows and never runs: one that would start a
+    formula (a name typed as ``=HYPERLINK(...)``, a phone ``+39...``) gets a leading ``'``
+    (OWASP's advice); everything else, and the rest of the cell, stays as it was."""
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
 def as_csv(summary: Summary, names: Names | None = None) -> str:
     """The tables for an Italian spreadsheet: ``;`` between fields, a byte-order mark so that
     Excel reads UTF-8, decimal commas and percentages ("10,5", "50,0%"), no thousands
@@ -328,19 +337,25 @@ def as_csv(summary: Summary, names: Names | None = None) -> str:
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow([heading(summary, names)])
+    writer.writerow([spreadsheet_cell(heading(summary, names))])
     if (note := office_note(summary)) is not None:
-        writer.writerow([note])
+        writer.writerow([spreadsheet_cell(note)])
     for table in tables(summary):
         writer.writerow([])
-        writer.writerow([table.title])
-        writer.writerow(table.columns)
+        writer.writerow([spreadsheet_cell(table.title)])
+        writer.writerow(spreadsheet_cell(column) for column in table.columns)
         for row in table.rows:
             texts = cells(table, row, names, grouping=False)
             writer.writerow(
-                "" if value is None else text for value, text in zip(row, texts, strict=True)
+                "" if value is None else text if _is_number(value) else spreadsheet_cell(text)
+                for value, text in zip(row, texts, strict=True)
             )
     return buffer.getvalue()
+
+
+def _is_number(value: Value) -> bool:
+    """Our own figures ("-2", "10,5") are numbers for the spreadsheet, never formulas."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def as_json(summary: Summary, names: Names | None = None) -> str:

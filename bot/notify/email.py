@@ -15,6 +15,7 @@ from email.utils import formatdate, make_msgid
 from typing import Any
 
 from bot.config import Settings
+from bot.content.markup import plain
 from bot.notify.worker import OutboxWorker, SendError
 from bot.storage.outbox import Outbox
 
@@ -27,6 +28,7 @@ TIMEOUT_SECONDS = 30
 
 def compose(settings: Settings, recipient: str, text: str) -> EmailMessage:
     """A plain-text e-mail whose subject is the notice's first line."""
+    text = plain(text)  # bold marks and escapes are for chats; names show as typed
     first_line = text.strip().splitlines()[0] if text.strip() else "Sportello"
     message = EmailMessage()
     message["From"] = settings.smtp_from or ""

@@ -7,26 +7,49 @@ that is not a healthy Sportello database, and refuses to run while the bot holds
 
 Every file made here (a backup, a restored database, the ``.bak`` a restore leaves) holds
 personal data and is readable by its owner only (mode 0600), from the moment it is created.
+A copy is written under a temporary ``.partial`` name, locked while it is written: one left by
+a backup that was killed is removed by the next backup (and by ``--keep``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import os
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
+from functools import cache
 from pathlib import Path
 
+from bot.storage.files import PRIVATE_MODE, create_private
 from bot.storage.migrations import MIGRATIONS
+
+__all__ = [
+    "PRIVATE_MODE",
+    "BackupError",
+    "DatabaseInfo",
+    "backup",
+    "backup_async",
+    "backup_file_name",
+    "in_use",
+    "inspect",
+    "prune",
+    "restore",
+]
 
 #: Tables every Sportello database has had since its first migrations.
 _REQUIRED_TABLES = frozenset({"sessions", "outbox"})
 #: Names of timestamped backups in a folder, as ``sportello backup --keep N FOLDER`` writes them.
 BACKUP_PREFIX, BACKUP_SUFFIX = "sportello-", ".sqlite3"
-#: The mode of every copy: the owner (the bot's user) reads and writes it, nobody else.
-PRIVATE_MODE = 0o600
+#: What a copy is called while it is written.
+PARTIAL = ".partial"
+#: How every SQLite database file begins (a copy killed at once is still empty).
+SQLITE_HEADER = b"SQLite format 3\x00"
+#: A database's shape: its tables, each with its set of columns.
+Shape = dict[str, frozenset[str]]
 
 
 class BackupError(Exception):
@@ -66,10 +89,7 @@ def inspect(path: Path) -> DatabaseInfo:
         try:
             result = [str(row[0]) for row in connection.execute("PRAGMA integrity_check")]
             version = int(connection.execute("PRAGMA user_version").fetchone()[0])
-            tables = {
-                str(row[0])
-                for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
-            }
+            tables = _shape(connection)
         except sqlite3.DatabaseError as error:
             raise BackupError(f"{path} is not an SQLite database ({error})") from error
     finally:
@@ -83,7 +103,54 @@ def inspect(path: Path) -> DatabaseInfo:
             f"{path} comes from a newer Sportello (schema {version}, this program knows "
             f"{latest_version()}): update the program first"
         )
+    differences = _differences(expected_shape(version), tables)
+    if differences:
+        raise BackupError(
+            f"{path} says it is at schema version {version} but its tables do not match it ("
+            + "; ".join(differences[:5])
+            + ("; ..." if len(differences) > 5 else "")
+            + "): it was changed by hand or is not a Sportello backup"
+        )
     return DatabaseInfo(path, version, latest_version(), path.stat().st_size)
+
+
+def _shape(connection: sqlite3.Connection) -> Shape:
+    """The tables of a database (SQLite's own left out) and their columns."""
+    names = [
+        str(row[0])
+        for row in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    ]
+    return {
+        name: frozenset(
+            str(row[1]) for row in connection.execute("SELECT * FROM pragma_table_info(?)", (name,))
+        )
+        for name in names
+    }
+
+
+@cache
+def expected_shape(version: int) -> Shape:
+    """The tables and columns the migrations up to ``version`` make, in a scratch database."""
+    connection = sqlite3.connect(":memory:")
+    try:
+        for number, _name, script in MIGRATIONS:
+            if number <= version:
+                connection.executescript(script)
+        return _shape(connection)
+    finally:
+        connection.close()
+
+
+def _differences(expected: Shape, found: Shape) -> list[str]:
+    """What ``found`` lacks or has more than ``expected``, in short phrases."""
+    differences = [f"no table {name}" for name in sorted(expected.keys() - found.keys())]
+    differences += [f"unknown table {name}" for name in sorted(found.keys() - expected.keys())]
+    for name in sorted(expected.keys() & found.keys()):
+        differences += [f"no column {name}.{c}" for c in sorted(expected[name] - found[name])]
+        differences += [f"unknown column {name}.{c}" for c in sorted(found[name] - expected[name])]
+    return differences
 
 
 def in_use(path: Path) -> bool:
@@ -106,29 +173,61 @@ def in_use(path: Path) -> bool:
     return False
 
 
+@contextlib.contextmanager
+def _held(path: Path) -> Iterator[int]:
+    """Create ``path`` private and hold a lock on it while it is written: a file found
+    unlocked under a temporary name was left by a copy that was killed."""
+    path.unlink(missing_ok=True)
+    create_private(path)
+    descriptor = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield descriptor
+    finally:
+        os.close(descriptor)  # the lock goes with it
+
+
 def _copy(source: Path, target: Path) -> None:
     """Copy a database with the backup API into a new private file, flushed to disk."""
-    target.unlink(missing_ok=True)
     # Created empty and private before SQLite opens it (an empty file is an empty database):
     # the copy is never readable by others, not even for a moment. SQLite gives its journal
     # the database file's mode.
-    os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_MODE))
-    target.chmod(PRIVATE_MODE)  # exactly 0600, whatever the umask
-    source_connection = sqlite3.connect(source, timeout=30)
-    try:
-        target_connection = sqlite3.connect(target, isolation_level=None)
+    with _held(target) as descriptor:
+        source_connection = sqlite3.connect(source, timeout=30)
         try:
-            # pages=-1 (all at once): one read transaction, so one consistent snapshot.
-            source_connection.backup(target_connection, pages=-1)
-            # A copy is one self-contained file: no -wal or -shm beside it, even when it is
-            # opened later. The bot switches a restored database back to WAL when it opens it.
-            target_connection.execute("PRAGMA journal_mode = DELETE")
+            target_connection = sqlite3.connect(target, isolation_level=None)
+            try:
+                # pages=-1 (all at once): one read transaction, so one consistent snapshot.
+                source_connection.backup(target_connection, pages=-1)
+                # A copy is one self-contained file: no -wal or -shm beside it, even when it
+                # is opened later. The bot switches a restored database back to WAL on opening.
+                target_connection.execute("PRAGMA journal_mode = DELETE")
+            finally:
+                target_connection.close()
         finally:
-            target_connection.close()
-    finally:
-        source_connection.close()
-    with target.open("rb+") as handle:
-        os.fsync(handle.fileno())
+            source_connection.close()
+        os.fsync(descriptor)
+
+
+def remove_stale_partials(folder: Path) -> list[Path]:
+    """Delete the copies that killed backups left half written in ``folder`` (they hold
+    personal data); one still being written (locked) is left alone."""
+    removed = []
+    for path in sorted(folder.glob(f"*{PARTIAL}")):
+        try:
+            descriptor = os.open(path, os.O_RDONLY)
+        except OSError:
+            continue  # its backup finished meanwhile, or it is not ours to read
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if os.pread(descriptor, len(SQLITE_HEADER), 0) in (b"", SQLITE_HEADER):
+                path.unlink(missing_ok=True)
+                removed.append(path)
+        except BlockingIOError:
+            pass  # another backup is writing it now
+        finally:
+            os.close(descriptor)
+    return removed
 
 
 def _sync_folder(folder: Path) -> None:
@@ -159,7 +258,8 @@ def backup(source: Path, destination: Path, tz: tzinfo = UTC) -> Path:
     if destination.is_dir():
         destination = destination / backup_file_name(tz=tz)
     destination.parent.mkdir(parents=True, exist_ok=True)
-    partial = destination.with_name(destination.name + ".partial")
+    remove_stale_partials(destination.parent)
+    partial = destination.with_name(destination.name + PARTIAL)
     try:
         _copy(source, partial)
         inspect(partial)
@@ -173,19 +273,33 @@ def backup(source: Path, destination: Path, tz: tzinfo = UTC) -> Path:
 
 
 def prune(folder: Path, keep: int) -> list[Path]:
-    """Delete all but the ``keep`` newest timestamped backups in ``folder``; return the deleted."""
+    """Delete all but the ``keep`` newest timestamped backups in ``folder``, and what killed
+    backups left half written; return the deleted."""
     backups = sorted(folder.glob(f"{BACKUP_PREFIX}*{BACKUP_SUFFIX}"))
     doomed = backups[:-keep] if keep > 0 else backups
     for path in doomed:
         path.unlink()
-    return doomed
+    return doomed + remove_stale_partials(folder)
+
+
+def _kept_copy_name(target: Path, now: datetime) -> Path:
+    """``<target>.YYYYMMDD-HHMMSS.bak`` (UTC), never one that exists: every restore keeps
+    the database it replaced."""
+    stamp = now.astimezone(UTC).strftime("%Y%m%d-%H%M%S")
+    candidate = target.with_name(f"{target.name}.{stamp}.bak")
+    number = 1
+    while candidate.exists():
+        number += 1
+        candidate = target.with_name(f"{target.name}.{stamp}-{number}.bak")
+    return candidate
 
 
 def restore(source: Path, target: Path, force: bool = False) -> Path | None:
     """Put the backup ``source`` in place of the database ``target``.
 
-    The current database, if any, is kept as ``<target>.bak``; returns that path (or None).
-    Both files are private (0600). Refuses while the bot has the database open, unless
+    The current database, if any, is kept as ``<target>.YYYYMMDD-HHMMSS.bak`` (a new name each
+    time: an earlier restore's copy is never overwritten); returns that path (or None). Both
+    files are private (0600). Refuses while the bot has the database open, unless
     ``force``.
     """
     inspect(source)
@@ -203,7 +317,7 @@ def restore(source: Path, target: Path, force: bool = False) -> Path | None:
         if target.exists():
             # A copy through SQLite (not a rename) so that what the WAL file still holds is
             # in the .bak too, and the WAL is folded back when the connection closes.
-            previous = target.with_name(target.name + ".bak")
+            previous = _kept_copy_name(target, datetime.now(UTC))
             _copy(target, previous)
         for sidecar in ("-wal", "-shm"):
             target.with_name(target.name + sidecar).unlink(missing_ok=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -19,10 +20,14 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import aiosqlite
 
+from bot.storage import files
 from bot.storage.migrations import MIGRATIONS
 from bot.storage.problems import DAMAGED, advice, storage_problem
 
 log = logging.getLogger(__name__)
+
+#: How often, and how far apart, emptying the WAL is tried while reads are open.
+CHECKPOINT_TRIES, CHECKPOINT_PAUSE = 20, 0.05
 
 
 def _is_folder(path: str) -> bool:
@@ -119,11 +124,14 @@ class Database:
         try:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+                files.prepare(Path(self.path))  # 0600 whatever the umask: -wal, -shm take its mode
             self._connection = await aiosqlite.connect(self.path, isolation_level=None)
             await self._connection.execute("PRAGMA journal_mode = WAL")
             await self._connection.execute("PRAGMA foreign_keys = ON")
             await self._connection.execute("PRAGMA busy_timeout = 5000")
             await self._connection.execute("PRAGMA synchronous = NORMAL")
+            # Deleted rows are overwritten with zeros: erased data does not linger in the file.
+            await self._connection.execute("PRAGMA secure_delete = ON")
             await self._check_intact()
             await self.migrate()
         except BaseException as error:
@@ -177,6 +185,26 @@ class Database:
                 await self.connection.execute("ROLLBACK")
                 raise
             await self.connection.execute("COMMIT")
+
+    async def checkpoint(self) -> bool:
+        """Fold the WAL into the database and empty it, so that the old copies of erased rows
+        leave the disk; False if it could not finish (a backup reading, say): the hourly
+        clean-up tries again. Never raises for that."""
+        for _attempt in range(CHECKPOINT_TRIES):
+            try:
+                async with (
+                    self._transaction_lock,
+                    self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor,
+                ):
+                    row = await cursor.fetchone()
+            except sqlite3.OperationalError:
+                # "table is locked": another coroutine's read on this connection is still
+                # open; it ends in a moment.
+                await asyncio.sleep(CHECKPOINT_PAUSE)
+                continue
+            return row is not None and int(row[0]) == 0
+        log.warning("the WAL could not be emptied now; the hourly clean-up will do it")
+        return False
 
     async def schema_version(self) -> int:
         async with self.connection.execute("PRAGMA user_version") as cursor:

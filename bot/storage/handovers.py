@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from bot.storage.db import Database
-from bot.storage.outbox import Notice, queue_notices
+from bot.storage.outbox import SENT_AS, Notice, queue_notices
 from bot.storage.records import Handover, Posted
 
 _COLUMNS = "id, channel, user_id, language, opened_at, answered_at, closed_at"
@@ -85,8 +85,8 @@ class HandoverStore:
         """The conversation a staff notice (by the platform's message id) belongs to."""
         async with self._db.connection.execute(
             "SELECT json_extract(payload, '$.notice.handover') FROM outbox "
-            "WHERE channel = ? AND recipient = ? AND provider_id = ?",
-            (channel, recipient, message_id),
+            f"WHERE channel = ? AND recipient = ? AND provider_id = {SENT_AS}",
+            (channel, recipient, channel, recipient, message_id, message_id),
         ) as cursor:
             row = await cursor.fetchone()
         return None if row is None or row[0] is None else int(row[0])

@@ -208,4 +208,22 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE INDEX shared_questions_user ON shared_questions (channel, user_id);
         """,
     ),
+    (
+        11,
+        "the platform's ids of every part of a notice sent in several messages",
+        """
+        -- A long notice goes as several messages, and the outbox keeps the id of the last
+        -- one (provider_id): staff may reply to any part, so each earlier part's id leads to
+        -- it. Ids only, no personal data; kept as long as sent messages.
+        CREATE TABLE notice_parts (
+            channel TEXT NOT NULL,
+            recipient TEXT NOT NULL,
+            message_id TEXT NOT NULL,
+            last_id TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (channel, recipient, message_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX notice_parts_created_at ON notice_parts (created_at);
+        """,
+    ),
 )

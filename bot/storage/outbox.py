@@ -20,6 +20,13 @@ from bot.storage.records import Notice
 __all__ = ["Notice", "Outbox", "OutboxMessage", "queue_notices"]
 
 PENDING, SENT, FAILED, REFUSED = "pending", "sent", "failed", "refused"
+#: SQL for the outbox's ``provider_id`` of the notice that the platform's message id
+#: (channel, recipient, message id, message id again) belongs to: the id itself, or, for an
+#: earlier part of a notice sent in several messages, its last part's (``remember_parts``).
+SENT_AS = (
+    "coalesce((SELECT last_id FROM notice_parts WHERE channel = ? AND recipient = ? "
+    "AND message_id = ?), ?)"
+)
 
 
 @dataclass(frozen=True)
@@ -156,6 +163,19 @@ class Outbox:
             f"error = NULL, updated_at = ? WHERE id IN ({marks})",
             (provider_id, time.time(), *message_ids),
         )
+        await self._forget(message_ids)
+
+    async def remember_parts(self, channel: str, recipient: str, part_ids: list[str]) -> None:
+        """The platform's ids of a notice sent as several messages, in order: a reply to any
+        of them finds the notice, recorded under the last one's id (``SENT_AS``)."""
+        now = time.time()
+        last = part_ids[-1]
+        async with self._db.transaction() as connection:
+            await connection.executemany(
+                "INSERT OR REPLACE INTO notice_parts "
+                "(channel, recipient, message_id, last_id, created_at) VALUES (?, ?, ?, ?, ?)",
+                [(channel, recipient, part, last, now) for part in part_ids[:-1]],
+            )
 
     async def mark_retry(self, message_id: int, error: str, delay: float, give_up: bool) -> None:
         await self._db.write(
@@ -169,12 +189,28 @@ class Outbox:
                 message_id,
             ),
         )
+        if give_up:
+            await self._forget([message_id])
 
     async def mark_refused(self, message_id: int, reason: str) -> None:
         await self._db.write(
             "UPDATE outbox SET status = 'refused', error = ?, updated_at = ? WHERE id = ?",
             (reason[:500], time.time(), message_id),
         )
+        await self._forget([message_id])
+
+    async def _forget(self, message_ids: list[int]) -> None:
+        """Delete the messages marked ``forget`` (the confirmation that a user's data was
+        erased) once they are no longer to send: their recipient and text leave the database,
+        and the WAL is emptied so that no copy stays on disk."""
+        marks = ", ".join("?" for _ in message_ids)
+        cursor = await self._db.write(
+            f"DELETE FROM outbox WHERE id IN ({marks}) AND status != 'pending' "
+            "AND json_extract(payload, '$.forget') = 1",
+            tuple(message_ids),
+        )
+        if cursor.rowcount > 0:
+            await self._db.checkpoint()
 
     async def mark_delivery_failed(self, provider_id: str, error: str) -> bool:
         """A platform reported, later, that a sent message was not delivered."""

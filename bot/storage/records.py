@@ -150,6 +150,11 @@ class SlotFull(Exception):
     """Someone else took the last place in this slot."""
 
 
+class SlotGone(Exception):
+    """The time is not a slot that can be booked now: its day was closed, or it is past, out
+    of the office's hours or beyond the booking horizon (a stale or forged button)."""
+
+
 class TooManyBookings(Exception):
     """The user already holds the most active appointments allowed."""
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import aiosqlite
 
+from bot.storage.closures import is_closed
 from bot.storage.codes import new_code
 from bot.storage.db import Database
-from bot.storage.outbox import queue_notices
+from bot.storage.outbox import SENT_AS, queue_notices
 from bot.storage.records import Appointment, AppointmentRequest, Notice, TooManyBookings
 
 OPEN, PROPOSED, BOOKED = "open", "proposed", "booked"
@@ -129,8 +131,8 @@ class RequestStore:
         """What a staff reply to this message (by the platform's id) is for, if anything."""
         async with self._db.connection.execute(
             "SELECT json_extract(payload, '$.notice.reply_action') FROM outbox "
-            "WHERE channel = ? AND recipient = ? AND provider_id = ?",
-            (channel, recipient, message_id),
+            f"WHERE channel = ? AND recipient = ? AND provider_id = {SENT_AS}",
+            (channel, recipient, channel, recipient, message_id, message_id),
         ) as cursor:
             row = await cursor.fetchone()
         return None if row is None or row[0] is None else str(row[0])
@@ -195,10 +197,13 @@ class RequestStore:
         user_id: str,
         now: datetime,
         notices: Callable[[Appointment, bool], Sequence[Notice]],
+        *,
+        timezone: ZoneInfo,
     ) -> tuple[Appointment, bool] | None:
         """The user accepts the time proposed: the appointment is made (or, when the user had
         asked to move it, moved), with the request's code. Returns it, and whether it was
-        moved; None when there is no proposal to accept or its time has passed."""
+        moved; None when there is no proposal to accept, its time has passed or staff
+        closed its day (in ``timezone``) since it was proposed."""
         async with self._db.transaction() as connection:
             request = await _one(
                 connection,
@@ -207,6 +212,8 @@ class RequestStore:
             )
             start, end = (request.proposed_start, request.proposed_end) if request else (None, None)
             if request is None or start is None or end is None or start <= now:
+                return None
+            if await is_closed(connection, start.astimezone(timezone).date()):
                 return None
             stamp = time.time()
             if request.rescheduling:

@@ -22,16 +22,23 @@ async def purge(database: Database, retention_days: int) -> dict[str, int]:
     removed["sessions"] = cursor.rowcount
     cursor = await database.write("DELETE FROM contacts WHERE last_inbound_at < ?", (cutoff,))
     removed["contacts"] = cursor.rowcount
-    # Pending messages stay whatever their age: they have not been delivered yet.
+    # Pending messages stay while they may still go (the worker gives up after a day); one
+    # still queued after the whole retention period (its channel was turned off) goes too.
     cursor = await database.write(
-        "DELETE FROM outbox WHERE status != 'pending' AND updated_at < ?", (cutoff,)
+        "DELETE FROM outbox WHERE (status != 'pending' AND updated_at < ?) OR created_at < ?",
+        (cutoff, cutoff),
     )
     removed["outbox"] = cursor.rowcount
-    # Past appointments keep only what the anonymous counts need.
+    cursor = await database.write("DELETE FROM notice_parts WHERE created_at < ?", (cutoff,))
+    removed["notice_parts"] = cursor.rowcount
+    # Past appointments keep only what the anonymous counts need: office, service, time,
+    # channel, language, status; not the name, the phone, nor the user id (on WhatsApp the
+    # phone number itself, on Telegram the account).
     cursor = await database.write(
-        "UPDATE appointments SET name = NULL, phone = NULL "
+        "UPDATE appointments SET name = NULL, phone = NULL, "
+        "user_id = CASE WHEN user_id = 'erased' THEN user_id ELSE 'expired' END "
         "WHERE ends_at < strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?) "
-        "AND (name IS NOT NULL OR phone IS NOT NULL)",
+        "AND (name IS NOT NULL OR phone IS NOT NULL OR user_id NOT IN ('expired', 'erased'))",
         (f"-{int(retention_days)} days",),
     )
     removed["appointment_contacts"] = cursor.rowcount
@@ -64,6 +71,9 @@ async def purge(database: Database, retention_days: int) -> dict[str, int]:
         "DELETE FROM inbound_seen WHERE received_at < ?", (time.time() - INBOUND_IDS_DAYS * DAY,)
     )
     removed["inbound_ids"] = cursor.rowcount
+    # The removed rows' old copies leave the WAL too (and those of an erasure whose own
+    # emptying of the WAL could not finish): at the latest an hour after they were deleted.
+    await database.checkpoint()
     return removed
 
 
@@ -136,4 +146,7 @@ async def erase_user(database: Database, channel: str, user_id: str) -> list[str
         )
         # The monitoring events stay (they are counts), cut loose from their pseudonym.
         await unlink(connection, f"{channel}:{user_id}")
+    # Deleted rows are zeroed in the database file (secure_delete); their earlier versions
+    # are still in the WAL until it is folded back and emptied.
+    await database.checkpoint()
     return cancelled

@@ -55,6 +55,7 @@ class FakeTelegram:
     # "administrator", "restricted" (may not send), "left", "kicked"); getChat and
     # getChatMember answer 400 "chat not found" for any other chat.
     chats: dict[int, str] = field(default_factory=dict)
+    blocked: set[int] = field(default_factory=set)  # users who blocked the bot: 403 to them
     _next_update_id: int = 1
     _next_message_id: int = 1
     _new_update: asyncio.Event = field(default_factory=asyncio.Event)
@@ -124,6 +125,8 @@ class FakeTelegram:
                 pending = [u for u in self.updates if u["update_id"] >= offset]
             return pending
         if method in ("sendMessage", "sendDocument"):
+            if int(params["chat_id"]) in self.blocked:
+                raise ApiError(403, "Forbidden: bot was blocked by the user")
             message_id = self._next_message_id
             self._next_message_id += 1
             return {

@@ -60,11 +60,12 @@ async def test_a_whatsapp_user_talks_with_staff_on_telegram(
             assert "Il mio permesso scade" in request.params["text"]
             assert "whatsapp" in request.params["text"] and PHONE not in request.params["text"]
 
-            # Inside the 24-hour window the reply goes as text.
-            telegram.queue(staff_reply(request, "Venga con il passaporto."))
+            # Inside the 24-hour window the reply goes as text, as typed: WhatsApp has no
+            # escape, so typed stars become look-alikes that make nothing bold.
+            telegram.queue(staff_reply(request, "Venga con il *passaporto*."))
             await twilio.wait_for(lambda: len(twilio.to(PHONE)) == 4)
             assert twilio.to(PHONE)[-1]["Body"] == (
-                "💬 Lo sportello risponde:\n\nVenga con il passaporto."
+                "💬 Lo sportello risponde:\n\nVenga con il ∗passaporto∗."
             )
 
             # A day later, only the approved template may go.
@@ -72,12 +73,13 @@ async def test_a_whatsapp_user_talks_with_staff_on_telegram(
             await running.database.write(
                 "UPDATE contacts SET last_inbound_at = ?", (time.time() - 2 * 86_400,)
             )
-            telegram.queue(staff_reply(request, "Ci sono novità?\n\nMi scriva."))
+            telegram.queue(staff_reply(request, "Ci sono *novità*?\n\nMi scriva."))
             await twilio.wait_for(lambda: len(twilio.to(PHONE)) == 5)
             late = twilio.to(PHONE)[-1]
             assert late["ContentSid"] == TEMPLATE and "Body" not in late
-            # One line: WhatsApp refuses new lines in a template's variables.
-            assert json.loads(late["ContentVariables"]) == {"1": "Ci sono novità? Mi scriva."}
+            # One line: WhatsApp refuses new lines in a template's variables;
+            # and its stars become look-alikes (WhatsApp would make them bold).
+            assert json.loads(late["ContentVariables"]) == {"1": "Ci sono ∗novità∗? Mi scriva."}
 
             # Closing it: no template for that courtesy, so it is not sent, and nobody is
             # alarmed (an unsent answer or reminder would raise an alert in the group).
@@ -90,3 +92,56 @@ async def test_a_whatsapp_user_talks_with_staff_on_telegram(
             texts = [call.params["text"] for call in telegram.sent(STAFF_CHAT)[staff_before:]]
             assert texts == ["🔚 Conversazione #1 chiusa."]
             assert len(twilio.to(PHONE)) == 5
+
+
+async def test_staff_are_told_when_a_reply_cannot_go_outside_the_24_hours(
+    tmp_path: Path, content_copy: Path
+) -> None:
+    twilio, telegram = FakeTwilio(), FakeTelegram()
+    async with serve(twilio.app()) as twilio_url, serve(telegram.app()) as telegram_url:
+        port = free_port()
+        settings = Settings(
+            db_path=tmp_path / "bot.sqlite3",
+            content_dir=content_copy,
+            locales_dir=LOCALES,
+            twilio_account_sid=ACCOUNT_SID,
+            twilio_auth_token=AUTH_TOKEN,
+            twilio_whatsapp_from=SENDER,
+            twilio_api_url=twilio_url,
+            public_base_url=f"http://127.0.0.1:{port}",
+            telegram_bot_token=telegram.token,
+            telegram_api_url=telegram_url,
+            telegram_staff_chat_id=STAFF_CHAT,
+            telegram_staff_user_ids=frozenset({STAFF_USER}),
+            agenda_hour=None,
+        )
+        async with (
+            services(settings, channels=True) as running,
+            serve(create_web_app(running), port) as base,
+        ):
+            await connected(running)
+            bot = Bot(twilio, running, base)
+            await bot.say("ciao")
+            await bot.say("vorrei un operatore")
+            await bot.say("Il mio permesso scade")
+            await telegram.wait_for(lambda: telegram.sent(STAFF_CHAT))
+            (request,) = telegram.sent(STAFF_CHAT)
+            assert running.database is not None
+            await running.database.write(
+                "UPDATE contacts SET last_inbound_at = ?", (time.time() - 2 * 86_400,)
+            )
+            sent_before = len(twilio.to(PHONE))
+            telegram.queue(staff_reply(request, "Venga lunedì."))
+            await telegram.wait_for(
+                lambda: any(
+                    "non è stato inviato" in call.params["text"]
+                    for call in telegram.sent(STAFF_CHAT)
+                )
+            )
+            (alert,) = [
+                call.params["text"]
+                for call in telegram.sent(STAFF_CHAT)
+                if "non è stato inviato" in call.params["text"]
+            ]
+            assert "conversazione #1" in alert and "Contattate la persona" in alert
+            assert len(twilio.to(PHONE)) == sent_before

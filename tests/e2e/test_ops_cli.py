@@ -26,9 +26,12 @@ def test_backup_with_retention_then_restore(tmp_path: Path) -> None:
     folder.mkdir()
     for stamp in ("20250101-000000", "20250102-000000"):  # older copies of earlier nights
         (folder / f"sportello-{stamp}.sqlite3").write_bytes(b"")
+    killed = folder / "sportello-20250103-000000.sqlite3.partial"  # a backup killed mid-copy
+    killed.write_bytes(b"SQLite format 3\x00" + b"names and phones" * 50)
     result = run(tmp_path, "backup", str(folder), "--keep", "2")
     assert result.returncode == 0, result.stderr
     assert "backup written" in result.stdout
+    assert not killed.exists()
     assert "sportello-20250101-000000.sqlite3" in result.stdout  # the oldest went
     copies = sorted(folder.iterdir())
     assert len(copies) == 2 and copies[0].name == "sportello-20250102-000000.sqlite3"
@@ -37,9 +40,13 @@ def test_backup_with_retention_then_restore(tmp_path: Path) -> None:
 
     restored = run(tmp_path, "restore", str(copies[-1]))
     assert restored.returncode == 0, restored.stderr
-    bak = tmp_path / "data" / "bot.sqlite3.bak"
+    (bak,) = (tmp_path / "data").glob("bot.sqlite3.*.bak")
     assert stat.S_IMODE(bak.stat().st_mode) == 0o600
     assert f"delete it: rm {bak}" in restored.stdout
+    again = run(tmp_path, "restore", str(copies[-1]))  # the first copy is not overwritten
+    assert again.returncode == 0, again.stderr
+    (second,) = set((tmp_path / "data").glob("bot.sqlite3.*.bak")) - {bak}
+    assert f"delete it: rm {second}" in again.stdout
 
     refused = run(tmp_path, "restore", str(copies[0]))  # the empty file is no database
     assert refused.returncode == 1

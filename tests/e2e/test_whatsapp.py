@@ -329,6 +329,48 @@ async def test_booking_on_whatsapp_uses_the_senders_number_and_links_the_calenda
         assert other.status_code == 404
 
 
+def _raw_files(database: Path) -> bytes:
+    """The bytes of the database and its -wal and -shm, as anyone reading the disk sees them."""
+    paths = [database.with_name(database.name + end) for end in ("", "-wal", "-shm")]
+    return b"".join(path.read_bytes() for path in paths if path.exists())
+
+
+async def test_erasing_leaves_no_phone_name_or_text_in_the_database_files(bot: Bot) -> None:
+    database = bot.services.database
+    assert database is not None
+    path = Path(database.path)
+    secret = "zxqv blorf wimble zanzibar"  # no answer for it: the user shares it with staff
+    await bot.say("ciao")
+    await bot.say("vorrei un appuntamento")
+    await bot.say("1")
+    await bot.say("1")
+    await bot.say("1")
+    (summary,) = await bot.say("Amina Rossi")
+    assert "Amina Rossi, +393330000000" in summary["Body"]
+    await bot.say("1", expect=2)  # booked: confirmation and calendar link
+    (unanswered,) = await bot.say(secret)
+    assert "*1.* Invia la mia domanda allo sportello" in unanswered["Body"]
+    await bot.say("1")  # shared: its text is kept for the editors
+    personal = [PHONE[1:].encode(), b"Amina Rossi", secret.encode()]
+    assert [value for value in personal if value not in _raw_files(path)] == []  # visible
+
+    (question,) = await bot.say("cancella i miei dati")
+    assert "*1.* Sì, cancella i miei dati" in question["Body"]
+    (done,) = await bot.say("1")
+    assert "cancellati" in done["Body"]
+
+    async def left_on_disk() -> list[bytes]:
+        raw = _raw_files(path)
+        return [value for value in personal if value in raw]
+
+    async def nothing_left() -> bool:  # the confirmation sent, then deleted, the WAL emptied
+        return not await left_on_disk()
+
+    with contextlib.suppress(AssertionError):
+        await eventually(nothing_left)
+    assert await left_on_disk() == []
+
+
 async def test_a_full_disk_still_answers_and_healthz_says_so(bot: Bot) -> None:
     await bot.say("ciao")
     database = bot.services.database

@@ -12,7 +12,14 @@ import pytest
 
 from bot.storage.appointments import AppointmentStore
 from bot.storage.db import Database
-from bot.storage.records import CODE_ALPHABET, SlotFull, TooManyBookings
+from bot.storage.records import (
+    CODE_ALPHABET,
+    Appointment,
+    Notice,
+    SlotFull,
+    SlotGone,
+    TooManyBookings,
+)
 
 ROME = ZoneInfo("Europe/Rome")
 START = datetime.now(ROME).replace(microsecond=0, second=0) + timedelta(days=3)
@@ -94,15 +101,94 @@ async def test_move_keeps_the_code_and_respects_capacity(store: AppointmentStore
     )
     with pytest.raises(SlotFull):
         await store.move(
-            mine.code, "test", "amina", later, later + timedelta(minutes=30), capacity=1
+            mine.code,
+            "test",
+            "amina",
+            later,
+            later + timedelta(minutes=30),
+            capacity=1,
+            max_active=2,
         )
     other = START + timedelta(hours=2)
     assert await store.move(
-        mine.code, "test", "amina", other, other + timedelta(minutes=30), capacity=1
+        mine.code, "test", "amina", other, other + timedelta(minutes=30), capacity=1, max_active=2
     )
     moved = await store.by_code(mine.code)
     assert moved is not None and moved.starts_at == other.astimezone(ZoneInfo("UTC"))
-    assert not await store.move(mine.code, "test", "someone else", START, END, capacity=1)
+    assert not await store.move(
+        mine.code, "test", "someone else", START, END, capacity=1, max_active=2
+    )
+
+
+async def no_notices(appointment: Appointment) -> list[Notice]:
+    return []
+
+
+async def test_a_closed_day_refuses_bookings_and_moves_in_the_same_transaction(
+    store: AppointmentStore,
+) -> None:
+    mine = await store.book(**booking("amina"))
+    tomorrow = START + timedelta(days=1)
+    closed = await store.close_days([tomorrow.date()], ROME, no_notices)
+    assert closed == []
+    with pytest.raises(SlotGone):
+        await store.book(**booking("bob", starts_at=tomorrow, ends_at=tomorrow))
+    with pytest.raises(SlotGone):
+        await store.move(mine.code, "test", "amina", tomorrow, tomorrow, capacity=2, max_active=2)
+    assert await store.active_for("test", "bob") == []
+    (kept,) = await store.active_for("test", "amina")
+    assert kept.starts_at == START  # not moved into the closed day
+
+
+async def test_closing_a_day_cancels_its_bookings_with_their_notices(
+    store: AppointmentStore,
+) -> None:
+    from bot.storage.outbox import Outbox
+
+    first = await store.book(**booking("amina"))
+    second = await store.book(**booking("bob"))
+    elsewhere = await store.book(
+        **booking("carla", starts_at=START + timedelta(days=1), ends_at=END + timedelta(days=1))
+    )
+
+    async def tell(appointment: Appointment) -> list[Notice]:
+        assert appointment.status == "cancelled"
+        return [Notice("test", appointment.user_id, f"Chiuso {appointment.code}", "closed")]
+
+    cancelled = await store.close_days([START.date()], ROME, tell)
+    assert sorted(a.code for a in cancelled) == sorted([first.code, second.code])
+    assert await store.closures() == frozenset({START.date()})
+    assert [a.code for a in await store.active_for("test", "carla")] == [elsewhere.code]
+    assert await store.active_for("test", "amina") == []
+    told = {m.payload["notice"]["text"] for m in await Outbox(store._db).pending("test")}
+    assert told == {f"Chiuso {first.code}", f"Chiuso {second.code}"}
+    assert await store.close_days([START.date()], ROME, tell) == []  # closed once
+
+
+async def test_a_move_respects_the_limit_and_moves_only_what_is_to_come(
+    store: AppointmentStore,
+) -> None:
+    earlier = START - timedelta(hours=3)
+    times = [START + timedelta(hours=hours) for hours in (0, 1, 2)]
+    codes = [
+        (
+            await store.book(**booking("amina", starts_at=t, ends_at=t, max_active=3), now=earlier)
+        ).code
+        for t in times
+    ]
+    target = START + timedelta(days=1)
+    with pytest.raises(TooManyBookings):  # the limit is 2 now: two others are to come
+        await store.move(
+            codes[0], "test", "amina", target, target, capacity=2, max_active=2, now=earlier
+        )
+    # At 10:30 the first has begun: moving it to tomorrow would add one to come.
+    begun = START + timedelta(minutes=30)
+    assert not await store.move(
+        codes[0], "test", "amina", target, target, capacity=2, max_active=3, now=begun
+    )
+    assert await store.move(
+        codes[1], "test", "amina", target, target, capacity=2, max_active=3, now=begun
+    )
 
 
 async def test_cancel_frees_the_place(store: AppointmentStore) -> None:
@@ -118,7 +204,6 @@ async def test_a_booking_and_its_notices_are_stored_together_or_not_at_all(
     store: AppointmentStore,
 ) -> None:
     from bot.storage.outbox import Outbox
-    from bot.storage.records import Appointment, Notice
 
     outbox = Outbox(store._db)
 
@@ -145,3 +230,24 @@ async def test_a_booking_and_its_notices_are_stored_together_or_not_at_all(
     assert await store.cancel(booked.code, "test", "u1", cancelled)
     assert not await store.cancel(booked.code, "test", "u1", cancelled)  # once
     assert len(await outbox.pending("telegram")) == 2
+
+
+async def test_a_read_stays_whole_while_another_coroutine_writes(store: AppointmentStore) -> None:
+    """One connection serves every coroutine: writes queued while a query's rows are read
+    (here, cancellations of the slots it counts) must not garble them."""
+    starts = [START + timedelta(minutes=30 * n) for n in range(20)]
+    codes = [
+        (await store.book(**booking(f"user{n}", starts_at=start, ends_at=start))).code
+        for n, start in enumerate(starts)
+    ]
+    connection = store._db.connection
+
+    async def cancel(code: str) -> None:
+        await connection.execute(
+            "UPDATE appointments SET status = 'cancelled' WHERE code = ?", (code,)
+        )
+
+    taken, *_ = await asyncio.gather(
+        store.taken("luino", START - timedelta(days=1)), *(cancel(code) for code in codes)
+    )
+    assert taken == {start.astimezone(ZoneInfo("UTC")): 1 for start in starts}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import sqlite3
 import stat
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.storage import backup as backup_module
 from bot.storage.backup import (
     PRIVATE_MODE,
     BackupError,
@@ -82,7 +84,8 @@ async def test_backups_while_writes_continue_hold_a_consistent_prefix(tmp_path: 
 
     # The round trip: the last copy goes back in place of the live database.
     previous = restore(copies[-1], live)
-    assert previous == live.with_name("live.sqlite3.bak")
+    assert previous is not None and previous.parent == live.parent
+    assert previous.name.startswith("live.sqlite3.") and previous.suffix == ".bak"
     assert _sequence(previous) == list(range(during))
     assert _sequence(live) == list(range(lengths[-1]))
     async with Database(live) as database:  # the bot opens it again, in WAL mode
@@ -201,3 +204,143 @@ async def test_a_backup_into_a_folder_is_named_by_the_zone_it_is_given(tmp_path:
     stamp = copy.name.removeprefix("sportello-").removesuffix(".sqlite3")
     made = datetime.strptime(stamp, "%Y%m%d-%H%M%S").replace(tzinfo=zone)
     assert before.replace(microsecond=0) <= made <= after
+
+
+async def _database_with(path: Path, recipient: str) -> None:
+    """A database whose outbox holds one message, for ``recipient``."""
+    async with Database(path) as database:
+        await Outbox(database).add("test", recipient, [{"body": "x"}])
+
+
+def _recipients(path: Path) -> list[str]:
+    connection = sqlite3.connect(path)
+    try:
+        return [str(row[0]) for row in connection.execute("SELECT recipient FROM outbox")]
+    finally:
+        connection.close()
+
+
+async def test_every_restore_keeps_the_database_it_replaced(tmp_path: Path) -> None:
+    live = tmp_path / "live.sqlite3"
+    await _database_with(live, "before any restore")
+    first, second = tmp_path / "first.sqlite3", tmp_path / "second.sqlite3"
+    await _database_with(first, "first backup")
+    await _database_with(second, "second backup")
+    kept_first = restore(first, live)
+    kept_second = restore(second, live)  # in the same second: still a name of its own
+    kept_third = restore(first, live)
+    assert kept_first is not None and kept_second is not None and kept_third is not None
+    assert len({kept_first, kept_second, kept_third}) == 3
+    assert _recipients(kept_first) == ["before any restore"]  # not overwritten by the second
+    assert _recipients(kept_second) == ["first backup"]
+    assert _recipients(kept_third) == ["second backup"]
+    for kept in (kept_first, kept_second, kept_third):
+        assert kept.name.startswith("live.sqlite3.") and kept.name.endswith(".bak")
+        assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+
+
+def _matching(folder: Path, pattern: str) -> list[Path]:
+    return sorted(folder.glob(pattern))
+
+
+def _alter(path: Path, sql: str) -> None:
+    connection = sqlite3.connect(path)
+    try:
+        connection.executescript(sql)
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        ("ALTER TABLE appointments DROP COLUMN reminded_at;", "no column appointments.reminded_at"),
+        ("DROP TABLE closures;", "no table closures"),
+        ("CREATE TABLE notes (text TEXT);", "unknown table notes"),
+        ("ALTER TABLE sessions ADD COLUMN secret TEXT;", "unknown column sessions.secret"),
+        ("PRAGMA user_version = 3;", "unknown table closures"),  # claims less than it has
+    ],
+)
+async def test_restore_refuses_tables_that_do_not_match_the_version_claimed(
+    tmp_path: Path, change: str, said: str
+) -> None:
+    source = tmp_path / "changed.sqlite3"
+    async with Database(source):
+        pass
+    _alter(source, change)
+    target = tmp_path / "live.sqlite3"
+    await _database_with(target, "kept")
+    with pytest.raises(BackupError, match="tables do not match") as refused:
+        restore(source, target)
+    assert said in str(refused.value) and "\n" not in str(refused.value)
+    assert _recipients(target) == ["kept"]
+    assert not _matching(tmp_path, "*.bak")
+
+
+async def test_every_version_the_migrations_make_is_accepted(tmp_path: Path) -> None:
+    """A backup of an older program (any schema version) still restores."""
+    for version, _name, _script in MIGRATIONS:
+        old = tmp_path / f"v{version}.sqlite3"
+        connection = sqlite3.connect(old)
+        for number, _step, script in MIGRATIONS:
+            if number <= version:
+                connection.executescript(script)
+        connection.execute(f"PRAGMA user_version = {version}")
+        connection.close()
+        if {"sessions", "outbox"}.issubset(backup_module.expected_shape(version)):
+            assert inspect(old).schema_version == version
+
+
+def _killed_backup(path: Path) -> None:
+    """What a backup killed mid-copy leaves: the start of a database, under .partial."""
+    path.write_bytes(b"SQLite format 3\x00" + b"personal data" * 100)
+
+
+async def test_a_killed_backups_partial_is_removed_by_the_next_backup(tmp_path: Path) -> None:
+    live = tmp_path / "live.sqlite3"
+    await _database_with(live, "someone")
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    stale = folder / "sportello-20260101-020000.sqlite3.partial"
+    _killed_backup(stale)
+    (folder / "other.sqlite3.partial").write_bytes(b"")  # killed before its first page
+    unrelated = folder / "notes.partial"
+    unrelated.write_bytes(b"not a database")  # not ours: left alone
+    busy = folder / "sportello-20260101-030000.sqlite3.partial"
+    _killed_backup(busy)
+    descriptor = os.open(busy, os.O_RDONLY)  # a backup writing it right now holds its lock
+    fcntl.flock(descriptor, fcntl.LOCK_EX)
+    try:
+        backup(live, folder)
+        assert sorted(path.name for path in folder.glob("*.partial")) == [
+            "notes.partial",
+            busy.name,
+        ]
+    finally:
+        os.close(descriptor)
+    _killed_backup(stale)
+    removed = prune(folder, 5)  # --keep cleans them too
+    assert sorted(removed) == sorted([busy, stale])
+    assert unrelated.exists()
+
+
+async def test_a_failed_backup_leaves_no_partial_and_it_was_private(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    live = tmp_path / "live.sqlite3"
+    await _database_with(live, "someone")
+    modes: list[int] = []
+
+    def failing_check(path: Path) -> object:
+        modes.append(stat.S_IMODE(path.stat().st_mode))
+        raise BackupError(f"{path} is damaged: simulated")
+
+    monkeypatch.setattr(backup_module, "inspect", failing_check)
+    previous_umask = os.umask(0o022)
+    try:
+        with pytest.raises(BackupError, match="simulated"):
+            backup(live, tmp_path / "copy.sqlite3")
+    finally:
+        os.umask(previous_umask)
+    assert modes == [0o600]
+    assert _matching(tmp_path, "*.partial") == _matching(tmp_path, "copy.sqlite3") == []

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,13 +15,14 @@ import pytest
 from bot.booking.notices import NoticeRouter
 from bot.booking.service import BookingDesk
 from bot.content.catalog import Catalog
+from bot.content.markup import literal
 from bot.core.engine import Engine
 from bot.core.sessions import MemoryStateStore
 from bot.i18n import Interface
 from bot.storage.appointments import AppointmentStore
 from bot.storage.db import Database
 from bot.storage.outbox import Outbox
-from bot.storage.records import Notice
+from bot.storage.records import Appointment, Notice
 from tests.auxil.chat import Conversation
 
 ROME = ZoneInfo("Europe/Rome")
@@ -75,6 +78,26 @@ async def book_up_to_the_summary(chat: Conversation) -> None:
     assert chat.ids()[0] == "bk:confirm"
 
 
+async def test_a_hostile_name_is_exported_as_text_and_shown_as_typed(
+    chat: Conversation, desk: BookingDesk
+) -> None:
+    await chat.start(hint="it")
+    await chat.send("vorrei un appuntamento")
+    for _ in range(3):  # the service, the day, the time
+        await chat.send("1")
+    # A formula for the counter's spreadsheet, bold marks, and a right-to-left override.
+    typed = '=HYPERLINK("http://evil.example","**Clicca**")'
+    await chat.send(typed + "\u202e")
+    reply = await chat.send("333 1234567")
+    assert f"- {literal(typed)}, +393331234567" in reply.text  # the summary: no bold
+    await chat.send("1")
+    (notice,) = await staff_texts(desk)
+    assert literal(typed) in notice and "\u202e" not in notice
+    exported = (await desk.export(NOW.date(), NOW.date())).decode("utf-8-sig")
+    (_, row) = csv.reader(io.StringIO(exported))
+    assert row[-2:] == [f"'{typed}", "'+393331234567"]
+
+
 async def test_the_whole_booking_then_cancel(chat: Conversation, desk: BookingDesk) -> None:
     await book_up_to_the_summary(chat)
     reply = await chat.send("1")
@@ -96,7 +119,7 @@ async def test_the_whole_booking_then_cancel(chat: Conversation, desk: BookingDe
     assert "almeno 4 cifre" in await desk.find(chat.engine._catalog(), "12")
     exported = (await desk.export(NOW.date(), NOW.date())).decode("utf-8-sig").splitlines()
     row = f"LU-{code},luino,permit_renewal,2026-11-25,10:00,active,it,test"
-    assert exported[1] == f"{row},Amina Rossi,+393331234567"
+    assert exported[1] == f"{row},Amina Rossi,'+393331234567"  # "+": a formula to Excel
     reply = await chat.press("bk:mine")
     assert f"LU-{code}" in reply.text
     await chat.press(f"bk:cancel:LU-{code}")
@@ -152,7 +175,7 @@ async def test_a_day_closed_while_the_user_confirms_is_not_booked(
     await book_up_to_the_summary(chat)
     await desk.close(catalog, NOW.date(), NOW.date())  # staff close today meanwhile
     reply = await chat.send("1")
-    assert "qualcuno ha appena preso quell'orario" in reply.text  # and fresh times
+    assert "quell'orario non è più libero" in reply.text  # and fresh days
     assert await desk.store.active_for("test", "u1", now=NOW) == []
 
 
@@ -461,3 +484,114 @@ async def test_moving_sends_the_new_calendar_file(chat: Conversation) -> None:
     assert calendar.filename == f"{code}.ics"
     assert b"DTSTART:20261130T080000Z" in calendar.data  # 09:00 in Rome
     assert f"UID:{code}@sportello".encode() in calendar.data  # the same event, moved
+
+
+async def book_and_start_moving(chat: Conversation) -> str:
+    """Book Wednesday 25 at 10:00, then ask to move it: the free days are offered."""
+    await book_up_to_the_summary(chat)
+    reply = await chat.send("1")
+    code = "LU-" + reply.text.split("LU-", 1)[1][:4]
+    await chat.press(f"bk:move:{code}")
+    assert chat.ids()[0] == "bk:day:2026-11-25"
+    return code
+
+
+async def still_at_ten(desk: BookingDesk, code: str) -> None:
+    (kept,) = await desk.store.active_for("test", "u1", now=NOW)
+    assert kept.code == code and kept.starts_at == datetime(2026, 11, 25, 10, 0, tzinfo=ROME)
+
+
+async def test_a_stale_time_button_does_not_move_into_a_day_closed_meanwhile(
+    chat: Conversation, desk: BookingDesk, catalog: Catalog
+) -> None:
+    code = await book_and_start_moving(chat)
+    await chat.press("bk:day:2026-11-30")
+    assert "bk:time:20261130T0800" in chat.ids()  # Monday 30, 09:00 in Rome
+    await desk.close(catalog, date(2026, 11, 30), date(2026, 11, 30))  # staff close it
+    reply = await chat.press("bk:time:20261130T0800")  # the button still on the screen
+    assert "quell'orario non è più libero" in reply.text
+    assert "bk:day:2026-12-02" in chat.ids() and "bk:day:2026-11-30" not in chat.ids()
+    await still_at_ten(desk, code)
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        "20991230T0800",  # a Wednesday 2099: beyond the booking horizon
+        "20261118T0800",  # last week
+        "20261125T0730",  # today 08:30: before the two hours' notice
+        "20261130T0810",  # 09:10: not a slot
+        "20261129T0800",  # a Sunday: closed
+        "20261224T0800",  # Christmas Eve: closed in the content
+    ],
+)
+async def test_a_forged_time_neither_moves_nor_books(
+    chat: Conversation, desk: BookingDesk, forged: str
+) -> None:
+    code = await book_and_start_moving(chat)
+    reply = await chat.press(f"bk:time:{forged}")
+    assert "quell'orario non è più libero" in reply.text
+    assert all(choice.startswith(("bk:day", "bk:time", "nav:")) for choice in chat.ids())
+    await still_at_ten(desk, code)
+    # The same forged time for a new booking: no name is asked, nothing is booked.
+    await chat.press("bk:svc:permit_renewal")
+    await chat.press("bk:day:2026-11-30")
+    reply = await chat.press(f"bk:time:{forged}")
+    assert "quell'orario non è più libero" in reply.text and "nome" not in reply.text
+    await still_at_ten(desk, code)
+
+
+async def test_a_new_booking_on_a_day_closed_after_its_time_was_chosen_is_refused(
+    chat: Conversation, desk: BookingDesk
+) -> None:
+    await book_up_to_the_summary(chat)  # Wednesday 25, 10:00
+    # The closure lands between the flow's look at the calendar and the booking's
+    # transaction: only the store's check inside that transaction can see it.
+    await desk.store.close_days([date(2026, 11, 25)], ROME, no_notices)
+    desk.store.closures = no_closures  # type: ignore[method-assign]  # a stale read
+    reply = await chat.send("1")
+    assert "quell'orario non è più libero" in reply.text
+    assert await desk.store.active_for("test", "u1", now=NOW) == []
+
+
+async def test_a_move_does_not_give_a_user_more_appointments_than_allowed(
+    chat: Conversation, desk: BookingDesk
+) -> None:
+    def at(day: int, hour: int) -> datetime:
+        return datetime(2026, 11, day, hour, 0, tzinfo=ROME)
+
+    # Monday's appointment, never marked attended or missed: it no longer counts.
+    begun = await desk.store.book(**store_booking(at(23, 9), "u1"), now=at(20, 9))
+    for hour in (10, 11):
+        await desk.store.book(**store_booking(at(30, hour), "u1"), now=NOW)
+    await chat.start(hint="it")
+    await chat.press(f"bk:move:{begun.code}")  # forged: it is not in the user's list
+    await chat.press("bk:day:2026-12-02")
+    await chat.press("bk:time:20261202T0900")
+    held = await desk.store.active_for("test", "u1", now=NOW)
+    assert len(held) == 2 and begun.code not in {a.code for a in held}
+
+
+async def no_notices(appointment: Appointment) -> list[Notice]:
+    return []
+
+
+async def no_closures() -> frozenset[date]:
+    return frozenset()
+
+
+def store_booking(start: datetime, user: str) -> dict[str, Any]:
+    return {
+        "office": "luino",
+        "service": "permit_renewal",
+        "starts_at": start,
+        "ends_at": start + timedelta(minutes=30),
+        "capacity": 2,
+        "max_active": 2,
+        "channel": "test",
+        "user_id": user,
+        "name": "Amina Rossi",
+        "phone": "+393331234567",
+        "language": "it",
+        "code_prefix": "LU",
+    }

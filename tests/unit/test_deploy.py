@@ -81,7 +81,7 @@ def test_both_services_give_their_shared_folder_the_same_mode() -> None:
         service = unit(name)["Service"]
         assert service["StateDirectory"] == ["sportello"], name
         assert service["StateDirectoryMode"] == ["0750"], name
-        assert service["UMask"] == ["0027"], name
+        assert service["UMask"] == ["0077"], name  # what it writes is its user's only
 
 
 def test_the_image_runs_unprivileged_with_a_health_check() -> None:
@@ -101,6 +101,7 @@ def test_the_image_runs_unprivileged_with_a_health_check() -> None:
     assert "HEALTHCHECK" in names[final:] and "/healthz" in dockerfile
     assert "pybabel compile" in dockerfile
     assert 'CMD ["sportello", "serve"]' in dockerfile
+    assert "chmod 0700 /data /data/backups" in dockerfile  # the volume: personal data
     for source in re.findall(r"^COPY (?!--from)(\S+)", dockerfile, re.MULTILINE):
         assert (PROJECT_ROOT / source).exists(), source
     uid = re.search(r"--uid (\d+)", dockerfile)

@@ -16,7 +16,7 @@ from bot.app import services
 from bot.config import Settings
 from bot.ops import local_checks
 from bot.ops.doctor import Check, Status, report, run_checks
-from bot.storage.db import Database
+from bot.storage.migrations import MIGRATIONS
 from bot.web import create_web_app
 from tests.auxil.fake_telegram import BOT_ID, BOT_USERNAME, FakeTelegram, free_port, serve
 from tests.auxil.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
@@ -218,10 +218,10 @@ async def test_database_states(world: World, tmp_path: Path) -> None:
     checks = await world.checks(SPORTELLO_DB=str(fresh))
     assert checks["database"].status is Status.WARN
     assert "created at the first start" in checks["database"].fix
-    older = tmp_path / "older.sqlite3"
-    async with Database(older):
-        pass
+    older = tmp_path / "older.sqlite3"  # as a program that knew two migrations left it
     connection = sqlite3.connect(older)
+    for _number, _name, script in MIGRATIONS[:2]:
+        connection.executescript(script)
     connection.execute("PRAGMA user_version = 2")
     connection.close()
     checks = await world.checks(SPORTELLO_DB=str(older))

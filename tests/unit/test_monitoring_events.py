@@ -110,7 +110,10 @@ async def test_events_survive_erasure_and_retention_and_hold_nothing_personal(
         assert personal not in stored
 
 
-async def test_a_booking_of_an_erased_user_has_no_pseudonym(database: Database) -> None:
+@pytest.mark.parametrize("user_id", ["erased", "expired"])  # at their request, or by retention
+async def test_a_booking_of_an_erased_user_has_no_pseudonym(
+    database: Database, user_id: str
+) -> None:
     store = EventStore(database)
     erased = Appointment(
         "LU-4K7P",
@@ -119,7 +122,7 @@ async def test_a_booking_of_an_erased_user_has_no_pseudonym(database: Database) 
         NOW,
         NOW,
         "telegram",
-        "erased",
+        user_id,
         None,
         None,
         "ar",

@@ -10,7 +10,15 @@ from zoneinfo import ZoneInfo
 
 from bot.content.catalog import Catalog
 from bot.monitoring.stats import NONE, BookingRow, UnansweredRow, summarise
-from bot.monitoring.tables import Names, as_csv, as_json, as_text, number, percent
+from bot.monitoring.tables import (
+    Names,
+    as_csv,
+    as_json,
+    as_text,
+    number,
+    percent,
+    spreadsheet_cell,
+)
 from tests.auxil.events import pseudonymous_events
 
 ROME = ZoneInfo("Europe/Rome")
@@ -157,6 +165,37 @@ def test_csv_is_for_an_italian_spreadsheet() -> None:
             assert not any(
                 value in ("permits", "permit_renewal", "luino", "ar", "desk") for value in row
             )
+
+
+def test_no_cell_starts_a_formula() -> None:
+    hostile = {
+        '=HYPERLINK("http://evil.example","Clicca")': '\'=HYPERLINK("http://evil.example","Clicca")',
+        "+39 333": "'+39 333",
+        "-2+3+cmd|' /C calc'!A0": "'-2+3+cmd|' /C calc'!A0",
+        "@SUM(A1:A9)": "'@SUM(A1:A9)",
+        "\t=1+1": "'\t=1+1",
+        "\r=1+1": "'\r=1+1",
+        "Amina = Rossi": "Amina = Rossi",  # only the first character starts a formula
+        "": "",
+    }
+    assert {text: spreadsheet_cell(text) for text in hostile} == hostile
+
+
+def test_a_csv_from_hostile_names_starts_no_formula() -> None:
+    names = Names(
+        topics={"permit_renewal": "=cmd|' /C calc'!A0", "permit_lost": "@SUM(1+1)"},
+        services={"permit_renewal": "+Rinnovo"},
+        offices={"luino": "-Luino"},
+    )
+    rows = list(
+        csv.reader(
+            io.StringIO(as_csv(summarise(pseudonymous_events(), ROME, FIRST, LAST), names)),
+            delimiter=";",
+        )
+    )
+    cells = [cell for row in rows for cell in row]
+    assert {"'=cmd|' /C calc'!A0", "'@SUM(1+1)", "'+Rinnovo", "'-Luino"} <= set(cells)
+    assert not any(cell[:1] in ("=", "+", "-", "@", "\t", "\r") for cell in cells)
 
 
 def test_csv_leaves_no_value_empty() -> None:

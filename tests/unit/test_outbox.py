@@ -8,8 +8,12 @@ from typing import Any
 from bot.channels.flood import FloodControl, Verdict
 from bot.notify.worker import GIVE_UP_AFTER, MAX_DELAY, OutboxWorker, SendError
 from bot.storage.db import Database
+from bot.storage.handovers import HandoverStore
 from bot.storage.inbound import InboundLog
 from bot.storage.outbox import Outbox
+from bot.storage.records import Notice
+from bot.storage.requests import RequestStore
+from bot.storage.retention import purge
 
 
 async def test_each_recipient_gets_its_messages_in_order(database: Database) -> None:
@@ -300,3 +304,58 @@ async def test_a_failed_digest_is_tried_again_whole(database: Database) -> None:
     await worker.drain()
     assert calls[1] == {"kind": "digest", "n": [1, 2, 3]}
     assert await outbox.counts("tg") == {"sent": 3}
+
+
+async def test_a_message_to_forget_is_deleted_once_it_has_gone_or_cannot_go(
+    database: Database,
+) -> None:
+    """The confirmation of an erasure leaves no recipient or text behind it."""
+    outbox = Outbox(database)
+    await outbox.add("wa", "+39sent", [{"body": "deleted", "forget": True}, {"body": "kept"}])
+    await outbox.add("wa", "+39retried", [{"body": "deleted", "forget": True}])
+    await outbox.add("wa", "+39refused", [{"body": "deleted", "forget": True}])
+    await outbox.add("wa", "+39failed", [{"body": "deleted", "forget": True}])
+    attempts: dict[str, int] = {}
+
+    async def send(recipient: str, payload: dict[str, Any]) -> str:
+        attempts[recipient] = attempts.get(recipient, 0) + 1
+        if recipient == "+39retried" and attempts[recipient] == 1:
+            raise SendError("Twilio 500", retry=True)
+        if recipient == "+39refused":
+            raise SendError("outside the window", retry=False, refused=True)
+        if recipient == "+39failed":
+            raise SendError("Twilio 400", retry=False)
+        return "SM1"
+
+    worker = OutboxWorker(outbox, "wa", send)
+    await worker.drain()
+    pending = await outbox.pending("wa")
+    assert [(m.recipient, m.payload["body"]) for m in pending] == [
+        ("+39sent", "kept"),  # an ordinary message, behind the one that went
+        ("+39retried", "deleted"),  # still to send: kept until it goes
+    ]
+    await database.connection.execute("UPDATE outbox SET next_attempt_at = 0")
+    await worker.drain()
+    assert await outbox.pending("wa") == []
+    async with database.connection.execute("SELECT recipient, payload FROM outbox") as cursor:
+        rows = [tuple(row) for row in await cursor.fetchall()]
+    assert rows == [("+39sent", '{"body": "kept"}')]
+
+
+async def test_a_reply_to_any_part_of_a_long_notice_finds_it(database: Database) -> None:
+    outbox = Outbox(database)
+    prompt = Notice("telegram", "-100", "…", "staff", reply_action="ask:LU-AAAA", handover=7)
+    await outbox.add_notices([prompt])
+    (message,) = await outbox.pending("telegram")
+    await outbox.remember_parts("telegram", "-100", ["10", "11", "12"])
+    await outbox.mark_sent(message.id, "12")  # the outbox keeps the last part's id
+    requests, handovers = RequestStore(database), HandoverStore(database)
+    for part in ("10", "11", "12"):
+        assert await requests.reply_action("telegram", "-100", part) == "ask:LU-AAAA"
+        assert await handovers.by_staff_message("telegram", "-100", part) == 7
+    assert await requests.reply_action("telegram", "-100", "9") is None
+    assert await handovers.by_staff_message("telegram", "-999", "10") is None  # another chat
+
+    await database.write("UPDATE notice_parts SET created_at = 0")
+    assert (await purge(database, retention_days=90))["notice_parts"] == 2
+    assert await handovers.by_staff_message("telegram", "-100", "10") is None

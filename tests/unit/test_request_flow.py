@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -227,6 +227,24 @@ async def test_a_proposal_accepted_too_late_goes_back_to_staff(counter: Counter)
     assert "è passato" in (await counter.told())[-1]["text"]
     request = await counter.desk.store.get(code)
     assert request is not None and request.status == "open"
+
+
+async def test_a_proposal_on_a_day_closed_since_goes_back_to_staff(
+    counter: Counter, catalog: Catalog
+) -> None:
+    code = await send_a_request(counter)
+    await counter.console.fix(f"{code} 3/12 9:15")
+    await counter.desk.booking.close(catalog, date(2026, 12, 3), date(2026, 12, 3))
+    reply = await counter.chat.press(f"rq:accept:{code}")
+    assert "non è più valida" in reply.text
+    asked = (await counter.staff())[-1]
+    assert (
+        asked["text"].startswith("🚫 Il giorno proposto è stato chiuso") and code in asked["text"]
+    )
+    assert asked["buttons"]  # propose another time, ask, decline
+    request = await counter.desk.store.get(code)
+    assert request is not None and request.status == "open"
+    assert await counter.desk.booking.store.active_for("test", "u1", NOW) == []
 
 
 async def test_proposals_left_unanswered_expire_when_their_time_comes(counter: Counter) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -15,6 +16,7 @@ from bot.storage.requests import RequestStore
 from bot.storage.retention import erase_user, purge
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+ROME = ZoneInfo("Europe/Rome")
 LATER = NOW + timedelta(days=7)
 
 
@@ -123,9 +125,17 @@ async def test_proposed_then_accepted_it_is_an_appointment_with_the_same_code(
     )
     assert proposed is not None and proposed.status == "proposed"
     assert proposed.proposed_start == LATER
-    assert await store.accept(code, "test", "someone else", NOW, lambda a, moved: []) is None
+    assert (
+        await store.accept(code, "test", "someone else", NOW, lambda a, moved: [], timezone=ROME)
+        is None
+    )
     accepted = await store.accept(
-        code, "test", "u1", NOW, lambda a, moved: told(f"📅 Nuovo appuntamento {a.code}")
+        code,
+        "test",
+        "u1",
+        NOW,
+        lambda a, moved: told(f"📅 Nuovo appuntamento {a.code}"),
+        timezone=ROME,
     )
     assert accepted is not None
     appointment, moved = accepted
@@ -149,7 +159,7 @@ async def test_a_proposal_whose_time_has_passed_cannot_be_accepted(database: Dat
         code, NOW + timedelta(hours=1), NOW + timedelta(hours=2), NOW, lambda r: told("proposta")
     )
     later = NOW + timedelta(hours=3)
-    assert await store.accept(code, "test", "u1", later, lambda a, moved: []) is None
+    assert await store.accept(code, "test", "u1", later, lambda a, moved: [], timezone=ROME) is None
     assert [r.code for r in await store.proposed_before(later)] == [code]
     assert await store.reopen(code, later, told("scaduta"))
     request = await store.get(code)
@@ -176,7 +186,7 @@ async def test_moving_an_appointment_made_from_a_request(database: Database) -> 
     store = RequestStore(database)
     code = await make(store)
     await store.propose(code, LATER, LATER + timedelta(minutes=45), NOW, lambda r: told("proposta"))
-    await store.accept(code, "test", "u1", NOW, lambda a, moved: [])
+    await store.accept(code, "test", "u1", NOW, lambda a, moved: [], timezone=ROME)
     assert await store.reschedule(code, "test", "u1", NOW, told("spostare"))
     request = await store.get(code)
     assert request is not None and request.status == "open" and request.rescheduling
@@ -191,7 +201,7 @@ async def test_moving_an_appointment_made_from_a_request(database: Database) -> 
     await store.propose(
         code, new_time, new_time + timedelta(minutes=45), NOW, lambda r: told("proposta")
     )
-    accepted = await store.accept(code, "test", "u1", NOW, lambda a, moved: [])
+    accepted = await store.accept(code, "test", "u1", NOW, lambda a, moved: [], timezone=ROME)
     assert accepted is not None and accepted[1] is True
     (appointment,) = await AppointmentStore(database).active_for("test", "u1", NOW)
     assert (appointment.code, appointment.starts_at) == (code, new_time)
@@ -202,7 +212,7 @@ async def test_cancelling_the_appointment_ends_a_request_to_move_it(database: Da
     store = RequestStore(database)
     code = await make(store)
     await store.propose(code, LATER, LATER, NOW, lambda r: told("proposta"))
-    await store.accept(code, "test", "u1", NOW, lambda a, moved: [])
+    await store.accept(code, "test", "u1", NOW, lambda a, moved: [], timezone=ROME)
     await store.reschedule(code, "test", "u1", NOW, [])
     assert await AppointmentStore(database).cancel(code, "test", "u1")
     request = await store.get(code)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import stat
 from pathlib import Path
 
 import pytest
@@ -93,6 +96,7 @@ async def test_retention_removes_old_personal_data_only(tmp_path: Path) -> None:
             "sessions": 1,
             "contacts": 1,
             "outbox": 1,
+            "notice_parts": 0,
             "appointment_contacts": 0,
             "handovers": 0,
             "requests_expired": 0,
@@ -149,3 +153,179 @@ async def test_a_failed_transaction_does_not_undo_other_writers(tmp_path: Path) 
         assert isinstance(results[0], RuntimeError)
         assert await sessions.get("t", "a") is None  # rolled back
         assert await sessions.get("t", "b") == '{"language": "it"}'  # kept
+
+
+def _modes(database: Path) -> dict[str, int]:
+    """The permission bits of a database and its -wal and -shm files, by suffix."""
+    paths = {end: database.with_name(database.name + end) for end in ("", "-wal", "-shm")}
+    return {end: stat.S_IMODE(path.stat().st_mode) for end, path in paths.items()}
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002, 0o000])
+async def test_the_database_and_its_wal_are_private_whatever_the_umask(
+    tmp_path: Path, umask: int
+) -> None:
+    path = tmp_path / "bot.sqlite3"
+    previous = os.umask(umask)  # a shell's or a container's usual umask: files would be 0644
+    try:
+        async with Database(path) as database:
+            await SqliteSessionStore(database).put("whatsapp", "+393331234567", "{}")
+            assert _modes(path) == {"": 0o600, "-wal": 0o600, "-shm": 0o600}
+    finally:
+        os.umask(previous)
+
+
+async def test_an_older_world_readable_database_is_made_private(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    previous = os.umask(0o022)
+    try:
+        connection = sqlite3.connect(path)  # as an older version left it: 0644, with a WAL
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("CREATE TABLE t (x)")
+        connection.commit()
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644
+        async with Database(path):
+            assert _modes(path) == {"": 0o600, "-wal": 0o600, "-shm": 0o600}
+        connection.close()
+    finally:
+        os.umask(previous)
+
+
+def _on_disk(database: Path) -> bytes:
+    """The bytes of the database and its -wal and -shm, as anyone reading the disk sees them."""
+    paths = [database.with_name(database.name + end) for end in ("", "-wal", "-shm")]
+    return b"".join(path.read_bytes() for path in paths if path.exists())
+
+
+PAST_PEOPLE = {  # user id (a WhatsApp number or a Telegram account), name, phone, what they wrote
+    "whatsapp": ("+393471112223", "Fatima Benali", "+393471112223", "permesso scaduto zanzibar"),
+    "telegram": ("778899001122", "Oleksandr Koval", "+380501234567", "ricongiungimento qwerty"),
+}
+
+
+async def _past_of_everyone(database: Database, long_ago: float) -> None:
+    """Two people's data in every table, from before the retention period, as the bot wrote it."""
+    for channel, (user_id, name, phone, text) in PAST_PEOPLE.items():
+        values = (channel, user_id)
+        await database.write(
+            "INSERT INTO appointments (code, office, service, starts_at, ends_at, channel, "
+            "user_id, name, phone, language, status, created_at, updated_at) VALUES (?, 'lu', "
+            "'kit', '2000-01-01T09:00:00Z', '2000-01-01T09:20:00Z', ?, ?, ?, ?, 'it', "
+            "'attended', ?, ?)",
+            (f"LU-{channel[:4].upper()}", *values, name, phone, long_ago, long_ago),
+        )
+        await database.write(
+            "INSERT INTO appointment_requests (code, office, service, channel, user_id, language, "
+            "speaks, days, part, name, phone, status, waiting_since, created_at, updated_at) "
+            "VALUES (?, 'lu', 'kit', ?, ?, 'it', 'it', 'mon', 'any', ?, ?, ?, ?, ?, ?)",
+            (
+                f"RQ-{channel[:4].upper()}",
+                *values,
+                name,
+                phone,
+                "open",
+                long_ago,
+                long_ago,
+                long_ago,
+            ),
+        )
+        await database.write(
+            "INSERT INTO handovers (channel, user_id, language, opened_at) VALUES (?, ?, 'it', ?)",
+            (*values, long_ago),
+        )
+        await database.write(
+            "INSERT INTO contacts (channel, user_id, last_inbound_at) VALUES (?, ?, ?)",
+            (*values, long_ago),
+        )
+        await database.write(
+            "INSERT INTO sessions (channel, user_id, state, updated_at) "
+            "VALUES (?, ?, ?, '2000-01-01T00:00:00Z')",
+            (*values, f'{{"draft": "{name} {phone}"}}'),
+        )
+        await database.write(
+            "INSERT INTO shared_questions (channel, user_id, language, text, shared_at) "
+            "VALUES (?, ?, 'it', ?, ?)",
+            (*values, text, long_ago),
+        )
+        for status in ("sent", "pending"):  # one that never went (its channel was turned off)
+            await database.write(
+                "INSERT INTO outbox (channel, recipient, payload, status, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (*values, f'{{"body": "{name}: {text}"}}', status, long_ago, long_ago),
+            )
+
+
+async def test_retention_leaves_nothing_personal_of_the_past_in_any_table_or_on_disk(
+    tmp_path: Path,
+) -> None:
+    import time
+
+    from bot.storage.retention import purge
+
+    path = tmp_path / "bot.sqlite3"
+    async with Database(path) as database:
+        await _past_of_everyone(database, long_ago=time.time() - 100 * 86_400)
+        # Someone whose appointment is still to come: kept whole.
+        await database.write(
+            "INSERT INTO appointments (code, office, service, starts_at, ends_at, channel, "
+            "user_id, name, phone, language, created_at, updated_at) VALUES ('LU-NEXT', 'lu', "
+            "'kit', '2099-01-01T09:00:00Z', '2099-01-01T09:20:00Z', 'telegram', '5550001', "
+            "'Kept Person', '+390001', 'it', 0, 0)"
+        )
+        personal = [value.encode() for person in PAST_PEOPLE.values() for value in person] + [
+            value.removeprefix("+").encode() for _u, _n, value, _t in PAST_PEOPLE.values()
+        ]
+        assert [value for value in personal if value not in _on_disk(path)] == []  # visible
+
+        await purge(database, retention_days=90)
+
+        async with database.connection.execute(
+            "SELECT code, channel, user_id, name, phone, status FROM appointments ORDER BY code"
+        ) as cursor:
+            rows = [tuple(row) for row in await cursor.fetchall()]
+        assert rows == [  # what the anonymous counts need, and the future one untouched
+            ("LU-NEXT", "telegram", "5550001", "Kept Person", "+390001", "active"),
+            ("LU-TELE", "telegram", "expired", None, None, "attended"),
+            ("LU-WHAT", "whatsapp", "expired", None, None, "attended"),
+        ]
+        assert [value for value in personal if value in _on_disk(path)] == []
+    assert [value for value in personal if value in _on_disk(path)] == []  # and once closed
+    assert b"Kept Person" in _on_disk(path)
+
+
+async def test_erasing_leaves_nothing_of_the_person_on_disk(tmp_path: Path) -> None:
+    import time
+
+    from bot.storage.retention import erase_user
+
+    path = tmp_path / "bot.sqlite3"
+    async with Database(path) as database:
+        await _past_of_everyone(database, long_ago=time.time())
+        user_id, name, phone, text = PAST_PEOPLE["telegram"]
+        await erase_user(database, "telegram", user_id)
+        erased = [user_id.encode(), name.encode(), phone.encode(), text.encode()]
+        assert [value for value in erased if value in _on_disk(path)] == []
+        other = PAST_PEOPLE["whatsapp"]
+        assert all(value.encode() in _on_disk(path) for value in other)  # not theirs to erase
+
+
+async def test_the_wal_is_emptied_once_a_read_still_open_ends(tmp_path: Path) -> None:
+    import asyncio
+
+    path = tmp_path / "bot.sqlite3"
+    async with Database(path) as database:
+        store = SqliteSessionStore(database)
+        for number in range(3):
+            await store.put("whatsapp", f"+39{number}", "{}")
+        wal = path.with_name(path.name + "-wal")
+        reading = await database.connection.execute("SELECT * FROM sessions")
+        await reading.fetchone()  # another coroutine, halfway through its rows
+
+        async def finish_reading() -> None:
+            await asyncio.sleep(0.2)
+            await reading.close()
+
+        finishing = asyncio.create_task(finish_reading())
+        assert await database.checkpoint()
+        await finishing
+        assert wal.stat().st_size == 0
