@@ -297,9 +297,13 @@ class WhatsAppChannel:
         await self.updates.done(CHANNEL, message_id)
 
     async def _receive(self, form: Mapping[str, str], phone: str, message_id: str) -> None:
-        if await self.inbound.seen(CHANNEL, message_id):
-            return  # Twilio retried a message we already answered
-        await self.inbound.touch(CHANNEL, phone)
+        try:
+            if await self.inbound.seen(CHANNEL, message_id):
+                return  # Twilio retried a message we already answered
+            await self.inbound.touch(CHANNEL, phone)
+        except Exception as error:
+            # The database fails (a full disk): the user is answered all the same, below.
+            log.error("whatsapp: an inbound message cannot be recorded (%s)", _reason(error))
         verdict = self.flood.check(phone)
         if verdict is not Verdict.ALLOW:
             if verdict is Verdict.WARN:
@@ -351,7 +355,22 @@ class WhatsAppChannel:
     async def _queue(
         self, phone: str, payloads: list[dict[str, Any]], in_reply_to: str | None
     ) -> None:
-        if await self.outbox.add(CHANNEL, phone, payloads, in_reply_to=in_reply_to) is not None:
+        try:
+            added = await self.outbox.add(CHANNEL, phone, payloads, in_reply_to=in_reply_to)
+        except Exception as error:
+            # The outbox cannot be written (a full disk): send at once, or the user hears
+            # nothing at all. Without the outbox there is no retry, so one try each.
+            log.error(
+                "whatsapp: the outbox cannot be written (%s); answering directly", _reason(error)
+            )
+            for payload in payloads:
+                try:
+                    await self._send_payload(phone, payload)
+                except SendError as failed:
+                    log.warning("whatsapp: a direct answer failed: %s", failed.reason)
+                    return
+            return
+        if added is not None:
             self.worker.wake()
 
     async def delivery_status(self, form: Mapping[str, str]) -> None:
@@ -510,6 +529,11 @@ class WhatsAppChannel:
                 f"network: {type(error).__name__}", retry=True, maybe_sent=True
             ) from error
         return str(message.sid) if message.sid else None
+
+
+def _reason(error: Exception) -> str:
+    """An error in a log line: SQLite's messages name no user and hold no message text."""
+    return f"{type(error).__name__}: {error}"
 
 
 def _int(value: str | None) -> int:

@@ -9,6 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+from bot.storage.backoff import Backoff
 from bot.storage.outbox import Outbox, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -123,15 +124,18 @@ class OutboxWorker:
         self._task = None
 
     async def _run(self) -> None:
+        # A database that fails (full, damaged) fails every round: wait longer each time.
+        backoff = Backoff(f"outbox {self.channel}", log, self.idle_seconds, MAX_DELAY)
         while not self._stopping:
             try:
                 sent = await self.drain()
-            except Exception:
-                log.exception("outbox %s: unexpected error; trying again shortly", self.channel)
+                backoff.succeeded()
+            except Exception as error:
+                backoff.failed(error)
                 sent = 0
             if sent == 0 and not self._stopping:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.idle_seconds)
+                    await asyncio.wait_for(self._wake.wait(), backoff.pause)
                 self._wake.clear()
 
     async def drain(self) -> int:

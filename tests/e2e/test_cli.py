@@ -389,3 +389,10 @@ def test_a_second_serve_on_the_same_database_is_refused(tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:
             first.kill()
             first.wait()
+
+
+def test_ask_with_an_unknown_language_says_which_there_are(tmp_path: Path) -> None:
+    result = run(tmp_path, "ask", "come rinnovo il permesso", "--lang", "xx")
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("Unknown language 'xx'; choose one of: it, en")
+    assert result.stdout == ""

@@ -25,6 +25,7 @@ from bot.storage.inbound import InboundQueue
 from bot.storage.outbox import Notice, Outbox
 from bot.web import create_web_app
 from tests.auxil.fake_telegram import BOT_ID, FakeTelegram, free_port, serve
+from tests.auxil.full_disk import full_disk
 from tests.auxil.waiting import eventually, wait_until
 from tests.conftest import LOCALES
 
@@ -174,6 +175,15 @@ async def test_startup_registers_commands_per_language_and_the_receiving_mode(bo
         (webhook,) = bot.fake.calls_to("setWebhook")
         assert webhook.params["url"].endswith("/telegram")
         assert webhook.params["secret_token"] == bot.services.telegram.webhook_secret  # type: ignore[union-attr]
+
+
+async def test_a_full_disk_still_answers_with_an_apology(bot: Bot) -> None:
+    await bot.send(start(language_code="it"))
+    assert bot.services.database is not None
+    with full_disk(bot.services.database):
+        (sorry,) = await bot.send(press("go:menu_permits"))
+    assert "Scusa, qualcosa è andato storto" in sorry.params["text"]
+    assert "go:menu_permits" in keyboard_ids(sorry)  # the main menu: try again later
 
 
 async def test_start_in_an_enabled_language(bot: Bot) -> None:

@@ -26,6 +26,7 @@ from bot.storage.outbox import Notice, Outbox
 from bot.web import create_web_app
 from tests.auxil.fake_telegram import free_port, serve
 from tests.auxil.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
+from tests.auxil.full_disk import full_disk
 from tests.auxil.waiting import eventually
 from tests.conftest import LOCALES
 
@@ -453,3 +454,22 @@ async def test_a_message_in_doubt_after_a_crash_is_sent_only_if_it_did_not_go(
                 "SELECT provider_id FROM outbox"
             ) as cursor:
                 assert [tuple(row) for row in await cursor.fetchall()] == [(sids[-1],)]
+
+
+async def test_a_full_disk_still_answers_and_healthz_says_so(bot: Bot) -> None:
+    await bot.say("ciao")
+    database = bot.services.database
+    assert database is not None
+    async with httpx.AsyncClient() as client:
+        with full_disk(database):
+            # Nothing can be saved: not the contact, not the session, not the outbox.
+            (sorry,) = await bot.say("1")
+            assert "Scusa, qualcosa è andato storto" in sorry["Body"]
+            health = await client.get(f"{bot.base}/healthz")
+            assert health.status_code == 503
+            assert health.json()["database"] == "error"
+            assert "the disk is full" in health.json()["database_problem"]
+        (submenu,) = await bot.say("1")  # room again: the conversation goes on
+        assert "*1.* Rinnovo del permesso" in submenu["Body"]
+        health = await client.get(f"{bot.base}/healthz")
+        assert health.status_code == 200 and health.json()["database"] == "ok"
