@@ -276,7 +276,15 @@ class WhatsAppChannel:
         if not message_id or not sender.startswith("whatsapp:"):
             return False
         # Stored before Twilio hears back: a crash before the turn is saved loses nothing.
-        if await self.updates.keep(CHANNEL, message_id, dict(form)):
+        try:
+            fresh = await self.updates.keep(CHANNEL, message_id, dict(form))
+        except Exception as error:
+            # Answering matters more than surviving a crash (a full disk): process it unstored.
+            log.error(
+                "whatsapp: a message could not be stored (%s); answering anyway", _reason(error)
+            )
+            fresh = True
+        if fresh:
             await self._handle(form, message_id)
         return True  # else a retry of a message answered, or in hand, already
 
@@ -292,9 +300,17 @@ class WhatsAppChannel:
         except asyncio.CancelledError:
             raise  # stopped half-way: the next start processes it
         except BaseException:
-            await self.updates.done(CHANNEL, message_id)  # not again at every start
+            await self._done(message_id)  # not again at every start
             raise
-        await self.updates.done(CHANNEL, message_id)
+        await self._done(message_id)
+
+    async def _done(self, message_id: str) -> None:
+        try:
+            await self.updates.done(CHANNEL, message_id)
+        except Exception as error:
+            # The user was answered; the next start would answer again unless the database
+            # recovers first (its id is then seen already).
+            log.error("whatsapp: a message could not be marked done (%s)", _reason(error))
 
     async def _receive(self, form: Mapping[str, str], phone: str, message_id: str) -> None:
         try:
