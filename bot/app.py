@@ -31,7 +31,7 @@ from bot.storage.daily import DailyPosts
 from bot.storage.db import Database
 from bot.storage.events import EventStore
 from bot.storage.handovers import HandoverStore
-from bot.storage.inbound import InboundLog
+from bot.storage.inbound import InboundLog, InboundQueue
 from bot.storage.outbox import Outbox
 from bot.storage.questions import SharedQuestions
 from bot.storage.requests import RequestStore
@@ -199,7 +199,10 @@ async def services(
     telegram = None
     if channels and settings.telegram_bot_token:
         console = RequestConsole(requests) if requests is not None else None
-        telegram = TelegramChannel(engine, settings, interface, outbox, requests=console)
+        updates = InboundQueue(database) if database is not None else None
+        telegram = TelegramChannel(
+            engine, settings, interface, outbox, requests=console, inbound=updates
+        )
         telegram.desk, telegram.catalog, telegram.handovers = desk, content, handovers
         if monitor is not None and events is not None:
             telegram.monitoring = StaffMonitoring(
@@ -218,6 +221,7 @@ async def services(
             interface,
             outbox,
             InboundLog(database),
+            InboundQueue(database),
             default_language=lambda: content.catalog.default_language,
             staff_alert=desk.tell_staff if desk is not None else None,
         )

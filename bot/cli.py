@@ -7,18 +7,20 @@ import asyncio
 import json
 import logging
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TextIO
 
-from bot import __version__
+from bot import __version__, arguments
 from bot.config import ConfigError, Settings
 from bot.content.catalog import Catalog
 from bot.content.loader import ContentError, Validation, load_catalog, validate
 from bot.content.quality import QualityRules, review, topics_citing
 from bot.i18n import CatalogNotCompiledError
+from bot.storage.db import DatabaseUnavailable
 from bot.storage.records import Event
 
 log = logging.getLogger("bot")
@@ -44,8 +46,18 @@ def _parser() -> argparse.ArgumentParser:
         "'menu', 'back' and 'language' (in any enabled language) navigate; /quit or end of "
         "input leaves. Input may be piped: printf '1\\n1\\n' | sportello chat --lang it",
     )
-    chat.add_argument("--lang", metavar="CODE", help="start in this language instead of asking")
-    chat.add_argument("--user", default="local", help="conversation id to use (default: local)")
+    chat.add_argument(
+        "--lang",
+        type=arguments.words,
+        metavar="CODE",
+        help="start in this language instead of asking",
+    )
+    chat.add_argument(
+        "--user",
+        type=arguments.words,
+        default="local",
+        help="conversation id to use (default: local)",
+    )
 
     commands.add_parser(
         "serve",
@@ -66,7 +78,7 @@ def _parser() -> argparse.ArgumentParser:
         "They train it themselves when the content changed; `make install` runs this.",
     )
     train.add_argument(
-        "path", nargs="?", type=Path, help="content folder (default: SPORTELLO_CONTENT)"
+        "path", nargs="?", type=arguments.folder, help="content folder (default: SPORTELLO_CONTENT)"
     )
     check = content_commands.add_parser(
         "check",
@@ -78,17 +90,18 @@ def _parser() -> argparse.ArgumentParser:
         "stale). Exits 1 on errors or problems.",
     )
     check.add_argument(
-        "path", nargs="?", type=Path, help="content folder (default: SPORTELLO_CONTENT)"
+        "path", nargs="?", type=arguments.folder, help="content folder (default: SPORTELLO_CONTENT)"
     )
     check.add_argument(
         "--stale-days",
-        type=int,
+        type=arguments.days_or_none,
         metavar="DAYS",
         help="a topic reviewed longer ago than this is stale "
         "(default: SPORTELLO_STALE_DAYS or 365)",
     )
     check.add_argument(
         "--law",
+        type=arguments.words,
         metavar="NORM",
         help='list the topics that rest on this norm, e.g. --law "L. 187/2024" '
         '(a law also finds its articles: "D.Lgs. 286/1998" finds "D.Lgs. 286/1998 art. 29")',
@@ -104,8 +117,12 @@ def _parser() -> argparse.ArgumentParser:
         "their scores, the nearest topic when none was close enough, and the answer. With '-' "
         "read one question per line from standard input.",
     )
-    ask.add_argument("question", help="the question, or '-' to read questions from standard input")
-    ask.add_argument("--lang", metavar="CODE", help="answer in this language")
+    ask.add_argument(
+        "question",
+        type=arguments.words,
+        help="the question, or '-' to read questions from standard input",
+    )
+    ask.add_argument("--lang", type=arguments.words, metavar="CODE", help="answer in this language")
     ask.add_argument(
         "--json", action="store_true", help="one JSON object per question, one per line"
     )
@@ -133,25 +150,26 @@ def _monitoring_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
         command.add_argument(
             "--from",
             dest="first",
-            type=date.fromisoformat,
+            type=arguments.day,
             metavar="YYYY-MM-DD",
             help="first day (default: the first of this month)",
         )
         command.add_argument(
             "--to",
             dest="last",
-            type=date.fromisoformat,
+            type=arguments.day,
             metavar="YYYY-MM-DD",
             help="last day, included (default: today)",
         )
         command.add_argument(
             "--office",
+            type=arguments.words,
             metavar="ID",
             help="only this office's bookings and the consultations logged there; those of no "
             "office (online, or logged without one) are left out and only counted",
         )
     stats.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    report.add_argument("--out", type=Path, required=True, metavar="FILE.html")
+    report.add_argument("--out", type=arguments.new_file, required=True, metavar="FILE.html")
     unanswered = commands.add_parser(
         "unanswered",
         help="questions users chose to share after the bot found no answer",
@@ -160,7 +178,11 @@ def _monitoring_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
         "their language and the nearest topic. They are deleted after SPORTELLO_RETENTION_DAYS.",
     )
     unanswered.add_argument(
-        "--days", type=int, default=30, metavar="N", help="shared in the last N days (default 30)"
+        "--days",
+        type=arguments.count,
+        default=30,
+        metavar="N",
+        help="shared in the last N days (default 30)",
     )
     unanswered.add_argument("--format", choices=("table", "json"), default="table")
 
@@ -238,6 +260,9 @@ def _main(argv: Sequence[str] | None) -> int:
     except CatalogNotCompiledError as error:
         print(f"Interface translations are not built: {error}", file=sys.stderr)
         return 2
+    except DatabaseUnavailable as error:
+        print(error, file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 
@@ -247,9 +272,7 @@ async def _chat(settings: Settings, language: str | None, user: str) -> int:
     from bot.channels.console import ConsoleChannel
 
     async with services(settings) as bot:
-        if language is not None and bot.content.catalog.language(language.lower()) is None:
-            codes = ", ".join(lang.code for lang in bot.content.catalog.enabled_languages)
-            print(f"Unknown language {language!r}; choose one of: {codes}", file=sys.stderr)
+        if language is not None and _unknown_language(bot.content.catalog, language):
             return 2
         channel = ConsoleChannel(
             bot.engine,
@@ -263,11 +286,23 @@ async def _chat(settings: Settings, language: str | None, user: str) -> int:
     return 0
 
 
+def _unknown_language(catalog: Catalog, code: str) -> bool:
+    """Say so if ``--lang`` is not an enabled language (then True)."""
+    if catalog.language(code.lower()) is not None:
+        return False
+    codes = ", ".join(language.code for language in catalog.enabled_languages)
+    print(f"Unknown language {code!r}; choose one of: {codes}", file=sys.stderr)
+    return True
+
+
 async def _ask(settings: Settings, question: str, language: str | None, as_json: bool) -> int:
     from bot.app import services
 
     questions = [line.strip() for line in sys.stdin] if question == "-" else [question]
     async with services(settings, persistent=False) as bot:
+        if language is not None and _unknown_language(bot.content.catalog, language):
+            return 2
+        language = language.lower() if language else None
         for text in questions:
             if not text:
                 continue
@@ -335,7 +370,11 @@ def _monitoring(settings: Settings, args: argparse.Namespace) -> int:
     if args.command == "report":
         from bot.monitoring.report import render
 
-        args.out.write_text(render(summary, names, datetime.now(settings.tz)), encoding="utf-8")
+        try:
+            args.out.write_text(render(summary, names, datetime.now(settings.tz)), encoding="utf-8")
+        except OSError as error:
+            print(f"the report cannot be written to {args.out}: {error.strerror}", file=sys.stderr)
+            return 1
         print(f"report written to {args.out}")
         return 0
     formats = {"table": tables.as_text, "csv": tables.as_csv, "json": tables.as_json}
@@ -368,16 +407,47 @@ def _exit_cleanly(signum: int, frame: object) -> None:
 async def _serve(settings: Settings) -> int:
     import signal
 
-    import uvicorn
-
     # uvicorn shuts down gracefully on SIGTERM, then raises the signal again: with this
     # handler that ends the process with status 0, as service managers expect.
     signal.signal(signal.SIGTERM, _exit_cleanly)
+
+    from bot.storage.lock import DatabaseInUse, ServerLock
+
+    # Before anything is built or claims to serve: a second server on the same database
+    # would send every notice twice. The lock lasts as long as this process serves.
+    lock = ServerLock(settings.db_path)
+    try:
+        lock.acquire()
+    except DatabaseInUse as error:
+        print(error, file=sys.stderr)
+        return 1
+    with lock:
+        return await _run_server(settings)
+
+
+async def _run_server(settings: Settings) -> int:
+    # The port first: nothing may start (nor say it serves) if another program holds it.
+    listening = _listen(settings.host, settings.port)
+    if listening is None:
+        return 1
+    with listening:
+        return await _serve_on(settings, listening)
+
+
+async def _serve_on(settings: Settings, listening: socket.socket) -> int:
+    import uvicorn
 
     from bot.app import services
     from bot.web import create_web_app
 
     async with services(settings, channels=True) as bot:
+        if bot.telegram is None and bot.whatsapp is None:
+            log.warning(
+                "no channel is configured: nobody can write to this bot (only GET /healthz "
+                "answers). For Telegram set TELEGRAM_BOT_TOKEN; for WhatsApp set "
+                "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_WHATSAPP_FROM (see "
+                "deploy/.env.example); then start it again"
+            )
         config = uvicorn.Config(
             create_web_app(bot),
             host=settings.host,
@@ -391,8 +461,28 @@ async def _serve(settings: Settings) -> int:
 
         redact_access_log()
         log.info("serving on http://%s:%d (GET /healthz)", settings.host, settings.port)
-        await uvicorn.Server(config).serve()
+        await uvicorn.Server(config).serve(sockets=[listening])
     return 0
+
+
+def _listen(host: str, port: int) -> socket.socket | None:
+    """The server's socket, bound; None (and one line said) if the address cannot be had."""
+    # As uvicorn binds: IPv6 when the host is an IPv6 address, and SO_REUSEADDR.
+    listening = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind((host, port))
+    except OSError as error:
+        listening.close()
+        reason = (error.strerror or str(error)).lower()
+        print(
+            f"cannot serve on {host}:{port}: {reason} (another program, or another "
+            "`sportello serve`, may be using it); stop it or set another PORT",
+            file=sys.stderr,
+        )
+        return None
+    listening.set_inheritable(True)
+    return listening
 
 
 def coverage_rows(catalog: Catalog, stale_before: date) -> list[tuple[str, int, int, int, int]]:
@@ -502,6 +592,13 @@ def _topics_citing(catalog: Catalog, law: str, out: TextIO) -> int:
 def _backup(settings: Settings, destination: Path, keep: int | None) -> int:
     from bot.storage.backup import BackupError, backup, prune
 
+    if _same_file(destination, settings.db_path):
+        print(
+            f"{destination} is the live database (SPORTELLO_DB) or one of its files: give "
+            "another file, or a folder for the copies",
+            file=sys.stderr,
+        )
+        return 2
     if keep is not None:
         if keep < 1 or (destination.exists() and not destination.is_dir()):
             print("--keep needs a number of at least 1 and a folder as DEST", file=sys.stderr)
@@ -518,6 +615,17 @@ def _backup(settings: Settings, destination: Path, keep: int | None) -> int:
             what = "copy of a killed backup" if old.name.endswith(".partial") else "old backup"
             print(f"{what} removed: {old}")
     return 0
+
+
+def _same_file(path: Path, database: Path) -> bool:
+    """Whether writing ``path`` would write the database or its journal files."""
+    if path.is_dir():
+        return False  # a folder gets a new file named by the time
+    target = path.resolve()
+    return any(
+        target == database.with_name(database.name + suffix).resolve()
+        for suffix in ("", "-wal", "-shm", "-journal")
+    )
 
 
 def _restore(settings: Settings, source: Path, force: bool) -> int:
@@ -615,7 +723,10 @@ def _add_operations(commands: argparse._SubParsersAction[argparse.ArgumentParser
     )
     backup.add_argument("destination", type=Path, metavar="DEST", help="a file or a folder")
     backup.add_argument(
-        "--keep", type=int, metavar="N", help="keep only the N newest copies in the folder DEST"
+        "--keep",
+        type=arguments.count,
+        metavar="N",
+        help="keep only the N newest copies in the folder DEST",
     )
     restore = commands.add_parser(
         "restore",
@@ -641,7 +752,9 @@ def _add_operations(commands: argparse._SubParsersAction[argparse.ArgumentParser
         "never accepted them) in the last HOURS hours; a running bot sends them within seconds, "
         "a stopped one at its next start.",
     )
-    retry.add_argument("--hours", type=float, default=24.0, help="how far back (default: 24)")
+    retry.add_argument(
+        "--hours", type=arguments.hours, default=24.0, help="how far back (default: 24)"
+    )
     retry.add_argument(
         "--channel",
         choices=OUTBOX_CHANNELS,

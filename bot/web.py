@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -17,6 +18,8 @@ from starlette.routing import Route
 from bot.app import Services
 from bot.body_limit import BodyLimit
 from bot.booking.ical import link_matches
+from bot.storage.backoff import Backoff
+from bot.storage.problems import storage_problem
 from bot.storage.retention import purge
 
 log = logging.getLogger(__name__)
@@ -25,42 +28,55 @@ log = logging.getLogger(__name__)
 def create_web_app(services: Services) -> Starlette:
     """The web app; while it runs, it also watches ``content/`` and reloads valid changes."""
 
+    logged_problem: str | None = None  # the database's trouble, logged once, not every probe
+
     async def healthz(request: Request) -> JSONResponse:
-        """Report whether the bot can answer: content loaded, database reachable."""
+        """Report whether the bot can answer: content loaded, database readable and writable."""
+        nonlocal logged_problem
         catalog = services.content.catalog
-        database_ok = True
-        if services.database is not None:
+        problem = await _database_problem(services)
+        channels: dict[str, dict[str, object]] | None = None
+        if problem is None:
             try:
-                await services.database.schema_version()
-            except Exception:
-                log.exception("health check: the database does not answer")
-                database_ok = False
+                channels = await services.metrics.channel_health(
+                    services.database, _channel_names(services)
+                )
+            except Exception as error:
+                problem = _described(error)
+        if problem != logged_problem:
+            if problem is not None:
+                log.error("health check: the database fails: %s", problem)
+            else:
+                log.warning("health check: the database works again")
+            logged_problem = problem
         body: dict[str, object] = {
-            "status": "ok" if database_ok else "degraded",
+            "status": "ok" if problem is None else "degraded",
             "content": {
                 "version": catalog.version,
                 "topics": len(catalog.topics),
                 "last_reload_failed": services.content.last_error is not None,
             },
-            "database": "ok" if database_ok else "error",
+            "database": "ok" if problem is None else "error",
         }
+        if problem is not None:
+            body["database_problem"] = problem
         if telegram is not None:
             # Not an error of ours: the bot keeps trying, and WhatsApp works meanwhile.
             body["telegram_connected"] = telegram.connected
             if not telegram.connected:
                 body["status"] = "degraded"
-        if database_ok:
-            body["channels"] = await services.metrics.channel_health(
-                services.database, _channel_names(services)
-            )
-        return JSONResponse(body, status_code=200 if database_ok else 503)
+        if channels is not None:
+            body["channels"] = channels
+        return JSONResponse(body, status_code=200 if problem is None else 503)
 
     async def metrics(request: Request) -> Response:
         """Counters and gauges in Prometheus' text format (no personal data)."""
-        return PlainTextResponse(
-            await services.metrics.render(services.database),
-            media_type="text/plain; version=0.0.4",
-        )
+        try:
+            text = await services.metrics.render(services.database)
+        except Exception as error:
+            # /healthz says it (and logs it, once); a scrape every few seconds must not.
+            return PlainTextResponse(f"database: {_described(error)}\n", status_code=503)
+        return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
 
     telegram = services.telegram
 
@@ -180,6 +196,30 @@ def create_web_app(services: Services) -> Starlette:
     return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(BodyLimit)])
 
 
+async def _database_problem(services: Services) -> str | None:
+    """What is wrong with the database now, in plain words; None if it reads and writes.
+
+    A write refused since the last one that worked (a full disk) counts: reading alone
+    still works then, and users would get no answer while the bot looked healthy.
+    """
+    database = services.database
+    if database is None:
+        return None
+    try:
+        await database.schema_version()
+    except Exception as error:
+        return _described(error)
+    failure = database.write_failure
+    if failure is None:
+        return None
+    since = datetime.fromtimestamp(failure.at, UTC).isoformat(timespec="seconds")
+    return f"{failure.problem}: a write failed at {since} and none has worked since"
+
+
+def _described(error: Exception) -> str:
+    return storage_problem(error) or f"it does not answer ({type(error).__name__})"
+
+
 def _channel_names(services: Services) -> list[str]:
     names = ["telegram"] if services.telegram is not None else []
     return [*names, "whatsapp"] if services.whatsapp is not None else names
@@ -189,11 +229,13 @@ async def _purge_periodically(services: Services, interval: float = 3600.0) -> N
     """Apply the retention rule now and every hour while the server runs."""
     if services.database is None:
         return
+    backoff = Backoff("retention", log, interval)
     while True:
         try:
             removed = await purge(services.database, services.settings.retention_days)
             if any(removed.values()):
                 log.info("retention: removed %s", removed)
-        except Exception:
-            log.exception("retention: the clean-up failed; it will run again")
-        await asyncio.sleep(interval)
+            backoff.succeeded()
+        except Exception as error:
+            backoff.failed(error)
+        await asyncio.sleep(backoff.pause)

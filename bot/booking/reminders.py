@@ -11,6 +11,7 @@ from typing import Protocol
 from bot.booking.service import BookingDesk
 from bot.content.catalog import Catalog
 from bot.i18n import Interface, format_date, format_time
+from bot.storage.backoff import Backoff
 from bot.storage.records import Appointment, Notice
 
 log = logging.getLogger(__name__)
@@ -113,14 +114,16 @@ class Reminders:
         return sent
 
     async def run(self, interval: float = 300.0) -> None:
+        backoff = Backoff("reminders", log, interval)
         while True:
             try:
                 count = await self.run_once()
                 if count:
                     log.info("reminders: %d sent", count)
-            except Exception:
-                log.exception("reminders: a round failed; it will run again")
-            await asyncio.sleep(interval)
+                backoff.succeeded()
+            except Exception as error:
+                backoff.failed(error)
+            await asyncio.sleep(backoff.pause)
 
 
 class DailyPostStore(Protocol):
@@ -155,9 +158,11 @@ class MorningAgenda:
         return posted
 
     async def run(self, interval: float = 300.0) -> None:
+        backoff = Backoff("agenda", log, interval)
         while True:
             try:
                 await self.run_once()
-            except Exception:
-                log.exception("agenda: the morning post failed; it will be tried again")
-            await asyncio.sleep(interval)
+                backoff.succeeded()
+            except Exception as error:
+                backoff.failed(error)
+            await asyncio.sleep(backoff.pause)

@@ -22,6 +22,7 @@ from bot.booking.workdays import WorkingTime, working_time
 from bot.content.catalog import Catalog
 from bot.content.schema import Office, OfficeRequests
 from bot.i18n import Interface, format_date, format_time
+from bot.storage.backoff import Backoff
 from bot.storage.records import Appointment, AppointmentRequest, Notice
 
 log = logging.getLogger(__name__)
@@ -474,12 +475,14 @@ class RequestDesk:
     async def watch(self, interval: float = 300.0) -> None:
         """Every few minutes: remind staff of requests waiting too long, and hand back to
         them the proposals whose time came unanswered."""
+        backoff = Backoff("requests", log, interval)
         while True:
             try:
                 reminded = await self.remind()
                 passed = await self.expire_passed()
                 if reminded or passed:
                     log.info("requests: %d reminded, %d proposals passed", reminded, passed)
-            except Exception:
-                log.exception("requests: a round of reminders failed; it will run again")
-            await asyncio.sleep(interval)
+                backoff.succeeded()
+            except Exception as error:
+                backoff.failed(error)
+            await asyncio.sleep(backoff.pause)

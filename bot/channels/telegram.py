@@ -65,6 +65,7 @@ from bot.i18n import N_, Interface, Translator, bidi_text
 from bot.monitoring.staff import HELP as MONITORING_HELP
 from bot.monitoring.staff import LOG, StaffMonitoring, Step
 from bot.notify.worker import OutboxWorker, SendError
+from bot.storage.inbound import InboundQueue
 from bot.storage.outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -264,6 +265,43 @@ def _staff_keyboard(code: object, handover: object) -> InlineKeyboardMarkup | No
     return None
 
 
+def _cancelled() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+def _update_key(update_id: int) -> str:
+    return f"update:{update_id}"
+
+
+class StoredUpdateQueue(asyncio.Queue[object]):
+    """PTB's update queue, storing each update before it is queued.
+
+    Both ways updates arrive put them here, and both acknowledge an update only after the
+    put returns: the webhook answers 200 after ``push``, and polling asks for the next
+    updates (which confirms these) after putting the last one. A crash before the update's
+    turn is saved thus leaves it stored, and the next start processes it.
+    """
+
+    def __init__(self, store: InboundQueue) -> None:
+        super().__init__()
+        self._store = store
+
+    async def put(self, item: object) -> None:
+        if isinstance(item, Update):
+            try:
+                if not await self._store.keep(CHANNEL, _update_key(item.update_id), item.to_dict()):
+                    return  # a redelivery of an update processed or in hand already
+            except Exception:
+                # Answering matters more than surviving a crash: process it unstored.
+                log.exception("telegram: an update could not be stored; processing it anyway")
+        await super().put(item)
+
+    async def put_stored(self, update: Update) -> None:
+        """Queue an update stored by an earlier run (it was never processed)."""
+        await super().put(update)
+
+
 class TelegramChannel:
     """Runs the bot on Telegram, by long polling or by webhook on our own web server."""
 
@@ -274,6 +312,7 @@ class TelegramChannel:
         interface: Interface,
         outbox: Outbox | None = None,
         requests: RequestConsole | None = None,
+        inbound: InboundQueue | None = None,
     ) -> None:
         if not settings.telegram_bot_token:
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
@@ -320,6 +359,11 @@ class TelegramChannel:
             )
             .concurrent_updates(64)
         )
+        #: Updates stored on arrival (webhook and polling alike), until their turn is saved.
+        self.inbound = inbound
+        self._stored_updates = StoredUpdateQueue(inbound) if inbound is not None else None
+        if self._stored_updates is not None:
+            builder = builder.update_queue(self._stored_updates)
         if self.webhook_url:
             builder = builder.updater(None)
         self.application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
@@ -340,6 +384,7 @@ class TelegramChannel:
         await self.application.initialize()
         await self._register_commands()
         await self.application.start()
+        await self._process_left_over()
         if self.webhook_url:
             await self.application.bot.set_webhook(
                 url=self.webhook_url,
@@ -358,6 +403,21 @@ class TelegramChannel:
         if self.worker is not None:
             self.worker.start()
             self.worker.wake()  # whatever waited in the outbox while we were down
+
+    async def _process_left_over(self) -> None:
+        """Queue the updates a previous run stored and never processed (a crash, a kill)."""
+        if self.inbound is None or self._stored_updates is None:
+            return
+        left = await self.inbound.left(CHANNEL)
+        for key, payload in left:
+            try:
+                update = Update.de_json(payload, self.application.bot)
+            except (KeyError, TypeError, ValueError):
+                await self.inbound.done(CHANNEL, key)  # unreadable: it would fail every start
+                continue
+            await self._stored_updates.put_stored(update)
+        if left:
+            log.info("telegram: processing %d updates left from the last run", len(left))
 
     async def start_when_reachable(self, languages: Iterable[str], default_language: str) -> None:
         """Start, trying again with growing pauses while Telegram cannot be reached.
@@ -457,6 +517,23 @@ class TelegramChannel:
         log.error("telegram: error while handling an update", exc_info=context.error)
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Handle one update, then forget its stored copy (an update that fails is not
+        processed again at every start)."""
+        try:
+            await self._route(update)
+        finally:
+            if not _cancelled():  # stopped half-way: the next start processes it
+                await self._processed(update.update_id)
+
+    async def _processed(self, update_id: int) -> None:
+        if self.inbound is None:
+            return
+        try:
+            await self.inbound.done(CHANNEL, _update_key(update_id))
+        except Exception:
+            log.exception("telegram: could not mark an update processed")
+
+    async def _route(self, update: Update) -> None:
         """Route one update: private messages and buttons to the engine, groups to staff rules."""
         if not well_formed(update):  # polling brings them here; the webhook refused them
             self._refuse(update.update_id, "fields of the wrong type")
@@ -465,7 +542,7 @@ class TelegramChannel:
             await self._membership(update.my_chat_member)
             return
         if update.callback_query is not None:
-            await self._button(update.callback_query)
+            await self._button(update.callback_query, update.update_id)
             return
         message = update.message or update.edited_message
         if message is None or message.from_user is None or message.from_user.is_bot:
@@ -504,17 +581,21 @@ class TelegramChannel:
             text=text,
             language_hint=user.language_code,
         )
-        await self._answer(message.chat_id, incoming)
+        await self._answer(message.chat_id, incoming, update.update_id)
 
-    async def _answer(self, chat_id: int, incoming: Incoming) -> None:
+    async def _answer(self, chat_id: int, incoming: Incoming, update_id: int) -> None:
         """Ask the engine and send its replies, one message of a chat at a time, in order."""
         lock = self._chat_locks.get(chat_id)
         if lock is None:
             lock = self._chat_locks[chat_id] = asyncio.Lock()
         async with lock:
-            await self._deliver(chat_id, await self.engine.handle(incoming))
+            replies = await self.engine.handle(incoming)
+            # The turn is saved: processed again after a crash, the update would be answered
+            # against the next step. A crash while sending loses these replies instead.
+            await self._processed(update_id)
+            await self._deliver(chat_id, replies)
 
-    async def _button(self, query: CallbackQuery) -> None:
+    async def _button(self, query: CallbackQuery, update_id: int) -> None:
         # Acknowledge first, so the client's spinner stops even if the answer takes a moment.
         try:
             await query.answer()
@@ -536,7 +617,7 @@ class TelegramChannel:
             choice_id=query.data or "",
             language_hint=user.language_code,
         )
-        await self._answer(chat.id, incoming)
+        await self._answer(chat.id, incoming, update_id)
 
     async def _deliver(self, chat_id: int, replies: list[Reply]) -> None:
         for reply in replies:
@@ -582,7 +663,9 @@ class TelegramChannel:
 
         Staff notices carry the buttons of their booking or conversation; a staff member
         answers a conversation by replying to the message with this id, or to any earlier
-        part of a long notice (their ids are remembered).
+        part of a long notice (their ids are remembered). A notice in doubt (an attempt cut
+        short by a crash) is sent again: the Bot API cannot tell what a bot sent, and a notice
+        twice is better than a booking staff never hear of.
         """
         notice = payload.get("notice")
         if not isinstance(notice, dict) or not isinstance(notice.get("text"), str):
@@ -620,7 +703,10 @@ class TelegramChannel:
                 await self._tell_staff_unreachable(chat_id, notice)
             raise SendError(f"Telegram refused: {type(error).__name__}", retry=False) from error
         except NetworkError as error:
-            raise SendError(f"Telegram unavailable: {type(error).__name__}", retry=True) from error
+            # A timeout may come after Telegram took the message: the next attempt is in doubt.
+            raise SendError(
+                f"Telegram unavailable: {type(error).__name__}", retry=True, maybe_sent=True
+            ) from error
         if len(sent_ids) > 1 and self.outbox is not None:
             await self._remember_parts(recipient, sent_ids)
         return sent_ids[-1] if sent_ids else None

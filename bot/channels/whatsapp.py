@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -33,8 +35,8 @@ from bot.config import Settings
 from bot.content.markup import spans
 from bot.core.messages import Choice, Incoming, Kind, Reply
 from bot.i18n import Interface, bidi_text
-from bot.notify.worker import OutboxWorker, SendError
-from bot.storage.inbound import InboundLog
+from bot.notify.worker import IN_DOUBT, OutboxWorker, SendError
+from bot.storage.inbound import InboundLog, InboundQueue
 from bot.storage.outbox import Notice, Outbox
 
 log = logging.getLogger(__name__)
@@ -84,6 +86,22 @@ def to_whatsapp(text: str) -> str:
 
 def _typed_star(char: str) -> str:
     return TYPED_STAR if char == "*" else char
+
+
+#: How many of a number's latest messages are looked at to find what an attempt cut short by
+#: a crash sent (the attempt's own parts: a notice has a few at most).
+LOOKUP_LIMIT = 20
+#: Twilio's clock against ours (and its whole seconds): a message created this much before
+#: the attempt began still counts as the attempt's.
+CLOCK_SLACK_SECONDS = 30.0
+
+
+@dataclass
+class _Went:
+    """A message Twilio holds for a recipient, sent since an attempt left in doubt."""
+
+    sid: str
+    body: str
 
 
 LIST_BODY_LIMIT = 1024  # characters WhatsApp allows in the body of a list message
@@ -160,6 +178,7 @@ class WhatsAppChannel:
         interface: Interface,
         outbox: Outbox,
         inbound: InboundLog,
+        updates: InboundQueue,
         default_language: Callable[[], str],
         staff_alert: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
@@ -172,6 +191,8 @@ class WhatsAppChannel:
         self.interface = interface
         self.outbox = outbox
         self.inbound = inbound
+        #: Messages stored before Twilio gets its answer, until their turn is saved.
+        self.updates = updates
         self.default_language = default_language
         self.staff_alert = staff_alert
         self.validator = RequestValidator(settings.twilio_auth_token)
@@ -181,6 +202,7 @@ class WhatsAppChannel:
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._http: AsyncTwilioHttpClient | None = None
         self._client: Client | None = None
+        self._left_over: asyncio.Task[None] | None = None
 
     @staticmethod
     def _address(number: str) -> str:
@@ -220,8 +242,24 @@ class WhatsAppChannel:
         )
         self.worker.start()
         self.worker.wake()  # whatever waited in the outbox while we were down
+        self._left_over = asyncio.create_task(self._process_left_over())
+
+    async def _process_left_over(self) -> None:
+        """Answer the messages a previous run stored and never processed (a crash, a kill)."""
+        left = await self.updates.left(CHANNEL)
+        if left:
+            log.info("whatsapp: processing %d messages left from the last run", len(left))
+        for key, form in left:
+            try:
+                await self._handle({str(name): str(value) for name, value in form.items()}, key)
+            except Exception:
+                log.exception("whatsapp: a message left from the last run failed")
 
     async def stop(self) -> None:
+        if self._left_over is not None:
+            self._left_over.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._left_over
         await self.worker.stop()
         if self._http is not None:
             await self._http.close()
@@ -239,19 +277,51 @@ class WhatsAppChannel:
             # Signed, so Twilio's: a change of its fields is worth one line (none of its values).
             log.warning("whatsapp: refused a signed post without MessageSid or whatsapp: sender")
             return False
-        phone = sender.removeprefix("whatsapp:")
+        # Stored before Twilio hears back: a crash before the turn is saved loses nothing.
+        try:
+            fresh = await self.updates.keep(CHANNEL, message_id, dict(form))
+        except Exception as error:
+            # Answering matters more than surviving a crash (a full disk): process it unstored.
+            log.error(
+                "whatsapp: a message could not be stored (%s); answering anyway", _reason(error)
+            )
+            fresh = True
+        if fresh:
+            await self._handle(form, message_id)
+        return True  # else a retry of a message answered, or in hand, already
+
+    async def _handle(self, form: Mapping[str, str], message_id: str) -> None:
+        phone = form.get("From", "").removeprefix("whatsapp:")
         # One message of a user at a time: a retry racing its original waits, then is skipped.
         lock = self._locks.get(phone)
         if lock is None:
             lock = self._locks[phone] = asyncio.Lock()
-        async with lock:
-            await self._receive(form, phone, message_id)
-        return True
+        try:
+            async with lock:
+                await self._receive(form, phone, message_id)
+        except asyncio.CancelledError:
+            raise  # stopped half-way: the next start processes it
+        except BaseException:
+            await self._done(message_id)  # not again at every start
+            raise
+        await self._done(message_id)
+
+    async def _done(self, message_id: str) -> None:
+        try:
+            await self.updates.done(CHANNEL, message_id)
+        except Exception as error:
+            # The user was answered; the next start would answer again unless the database
+            # recovers first (its id is then seen already).
+            log.error("whatsapp: a message could not be marked done (%s)", _reason(error))
 
     async def _receive(self, form: Mapping[str, str], phone: str, message_id: str) -> None:
-        if await self.inbound.seen(CHANNEL, message_id):
-            return  # Twilio retried a message we already answered
-        await self.inbound.touch(CHANNEL, phone)
+        try:
+            if await self.inbound.seen(CHANNEL, message_id):
+                return  # Twilio retried a message we already answered
+            await self.inbound.touch(CHANNEL, phone)
+        except Exception as error:
+            # The database fails (a full disk): the user is answered all the same, below.
+            log.error("whatsapp: an inbound message cannot be recorded (%s)", _reason(error))
         verdict = self.flood.check(phone)
         if verdict is not Verdict.ALLOW:
             if verdict is Verdict.WARN:
@@ -303,7 +373,22 @@ class WhatsAppChannel:
     async def _queue(
         self, phone: str, payloads: list[dict[str, Any]], in_reply_to: str | None
     ) -> None:
-        if await self.outbox.add(CHANNEL, phone, payloads, in_reply_to=in_reply_to) is not None:
+        try:
+            added = await self.outbox.add(CHANNEL, phone, payloads, in_reply_to=in_reply_to)
+        except Exception as error:
+            # The outbox cannot be written (a full disk): send at once, or the user hears
+            # nothing at all. Without the outbox there is no retry, so one try each.
+            log.error(
+                "whatsapp: the outbox cannot be written (%s); answering directly", _reason(error)
+            )
+            for payload in payloads:
+                try:
+                    await self._send_payload(phone, payload)
+                except SendError as failed:
+                    log.warning("whatsapp: a direct answer failed: %s", failed.reason)
+                    return
+            return
+        if added is not None:
             self.worker.wake()
 
     async def delivery_status(self, form: Mapping[str, str]) -> None:
@@ -336,11 +421,50 @@ class WhatsAppChannel:
     # -- outbound --------------------------------------------------------------------------
 
     async def _send(self, phone: str, payload: dict[str, Any]) -> str | None:
+        since = payload.get(IN_DOUBT)
+        # An earlier attempt died before its outcome was recorded: what Twilio accepted
+        # then is not sent again (only the parts that did not go).
+        went = await self._went_since(phone, float(since)) if since is not None else None
         if "notice" in payload:
-            return await self._send_notice(phone, payload["notice"])
-        return await self._send_payload(phone, payload)
+            return await self._send_notice(phone, payload["notice"], went)
+        return await self._send_payload(phone, payload, went)
 
-    async def _send_notice(self, phone: str, notice: dict[str, Any]) -> str | None:
+    async def _went_since(self, phone: str, since: float) -> list[_Went]:
+        """Our messages to ``phone`` Twilio accepted since ``since`` that our outbox does not
+        know as sent, oldest first."""
+        assert self._client is not None
+        try:
+            listed = await self._client.messages.list_async(
+                to=self._address(phone), from_=self.sender, limit=LOOKUP_LIMIT
+            )
+        except TwilioRestException as error:
+            raise SendError(
+                f"Twilio {error.status} looking up a message", retry=True, maybe_sent=True
+            ) from error
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise SendError(
+                f"network: {type(error).__name__} looking up a message", retry=True, maybe_sent=True
+            ) from error
+        recent = [
+            message
+            for message in listed
+            if message.sid
+            and message.status not in ("failed", "undelivered")  # it did not arrive: send
+            and (
+                message.date_created is None
+                or message.date_created.timestamp() >= since - CLOCK_SLACK_SECONDS
+            )
+        ]
+        known = await self.outbox.known_provider_ids(CHANNEL, [str(m.sid) for m in recent])
+        return [
+            _Went(str(message.sid), message.body or "")
+            for message in reversed(recent)
+            if str(message.sid) not in known
+        ]
+
+    async def _send_notice(
+        self, phone: str, notice: dict[str, Any], went: list[_Went] | None = None
+    ) -> str | None:
         """A message the user did not just ask for (a reminder, a staff reply).
 
         Inside the 24-hour window the text goes as is; outside it only the template
@@ -352,7 +476,7 @@ class WhatsAppChannel:
         if last is not None and time.time() - last < WINDOW_SECONDS:
             sent = None
             for part in self._notice_parts(text, notice):
-                sent = await self._send_payload(phone, {"body": part})
+                sent = await self._send_payload(phone, {"body": part}, went)
             return sent
         templates = self.settings.twilio_templates
         language = notice.get("language")
@@ -364,7 +488,7 @@ class WhatsAppChannel:
                 for key, value in (notice.get("variables") or {}).items()
             }
             return await self._send_payload(
-                phone, {"content_sid": template, "variables": variables}
+                phone, {"content_sid": template, "variables": variables}, went
             )
         reason = f"outside the 24-hour window and no TWILIO_TEMPLATE_{purpose.upper()} configured"
         if self.staff_alert is not None and not notice.get("courtesy"):
@@ -392,8 +516,18 @@ class WhatsAppChannel:
         t = self.interface.translator(str(notice.get("language") or self.default_language()))
         return render(Reply(text, choices), t._("Reply with the number of your choice."))
 
-    async def _send_payload(self, phone: str, payload: dict[str, Any]) -> str | None:
+    async def _send_payload(
+        self, phone: str, payload: dict[str, Any], went: list[_Went] | None = None
+    ) -> str | None:
         assert self._client is not None
+        if went:
+            # The same text went after the attempt began; a template's text is Twilio's own,
+            # but a template notice is one message, the only one that attempt sent.
+            for number, message in enumerate(went):
+                if "content_sid" in payload or message.body == payload.get("body"):
+                    del went[number]
+                    log.info("whatsapp: a message in doubt had gone; not sent again")
+                    return message.sid
         arguments: dict[str, Any] = {"from_": self.sender, "to": self._address(phone)}
         if "content_sid" in payload:
             arguments["content_sid"] = payload["content_sid"]
@@ -408,8 +542,16 @@ class WhatsAppChannel:
             retry = error.status >= 500 or error.status == 429
             raise SendError(f"Twilio {error.status} {error.code or ''}".strip(), retry) from error
         except (aiohttp.ClientError, TimeoutError) as error:
-            raise SendError(f"network: {type(error).__name__}", retry=True) from error
+            # Twilio may have taken it before the connection failed: checked next time.
+            raise SendError(
+                f"network: {type(error).__name__}", retry=True, maybe_sent=True
+            ) from error
         return str(message.sid) if message.sid else None
+
+
+def _reason(error: Exception) -> str:
+    """An error in a log line: SQLite's messages name no user and hold no message text."""
+    return f"{type(error).__name__}: {error}"
 
 
 def _int(value: str | None) -> int:

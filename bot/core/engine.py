@@ -47,6 +47,7 @@ from bot.core.sessions import Session, State, StateStore
 from bot.core.understanding import Analysis, Match, Understanding
 from bot.i18n import N_, Interface, Translator, format_date
 from bot.monitoring.events import Monitor
+from bot.storage.problems import storage_problem
 
 log = logging.getLogger(__name__)
 
@@ -189,8 +190,13 @@ class Engine:
         await asyncio.to_thread(self.understanding)
 
     async def language_of(self, channel: str, user_id: str) -> str:
-        """The language a user chose (the default one before they chose)."""
-        stored = await self._sessions.get(channel, user_id)
+        """The language a user chose (the default one before they chose, or if the database
+        cannot say)."""
+        try:
+            stored = await self._sessions.get(channel, user_id)
+        except Exception as error:
+            log.error("engine cannot read a session's language: %s", type(error).__name__)
+            stored = None
         language = Session.load(channel, user_id, stored).language if stored else None
         catalog = self._catalog()
         return language if language and catalog.language(language) else catalog.default_language
@@ -252,7 +258,13 @@ class Engine:
         return question
 
     async def _handle(self, incoming: Incoming) -> list[Reply]:
-        stored = await self._sessions.get(incoming.channel, incoming.user_id)
+        try:
+            stored = await self._sessions.get(incoming.channel, incoming.user_id)
+        except Exception as error:
+            _log_failure("cannot read the session", incoming, error)
+            hint = (incoming.language_hint or "").split("-")[0].lower()
+            known = hint if self._catalog().language(hint) else None
+            return [_sorry(_Turn(self, Session(incoming.channel, incoming.user_id, known)))]
         session = (
             Session(incoming.channel, incoming.user_id)
             if stored is None
@@ -263,14 +275,17 @@ class Engine:
             replies = await turn.respond(incoming)
             if turn.erased:  # nothing of this user may be stored again, not even the session
                 return replies
-        except Exception:
-            # The user's text stays out of the log: it may hold personal data.
-            log.exception(
-                "engine failed on a %s message from channel %s", incoming.kind, incoming.channel
-            )
+        except Exception as error:
+            _log_failure("failed", incoming, error)
             turn = _Turn(self, session)
-            replies = [turn.home(turn.t._("Sorry, something went wrong. Here is the main menu."))]
-        await self._sessions.put(session.channel, session.user_id, session.dump())
+            replies = [_sorry(turn)]
+        try:
+            await self._sessions.put(session.channel, session.user_id, session.dump())
+        except Exception as error:
+            # A full disk, say: what the turn said may rest on a state now lost, but the user
+            # must not be left in silence either.
+            _log_failure("cannot save the session", incoming, error)
+            return [_sorry(_Turn(self, session))]
         return replies
 
     async def ask(self, text: str, language: str | None = None) -> Answer:
@@ -286,6 +301,27 @@ class Engine:
         matches = analysis.matches if intent in ("topic", "unsure") else ()
         nearest = analysis.nearest if analysis.intent is None else None
         return Answer(code, intent, matches, reply[0].text if reply else "", nearest)
+
+
+def _sorry(turn: _Turn) -> Reply:
+    """The answer when a turn cannot be completed: an apology and the main menu."""
+    return turn.home(turn.t._("Sorry, something went wrong. Here is the main menu."))
+
+
+def _log_failure(what: str, incoming: Incoming, error: Exception) -> None:
+    """One line for a known trouble of the database (a full disk), a traceback otherwise.
+
+    The user's text stays out of the log: it may hold personal data.
+    """
+    problem = storage_problem(error)
+    log.error(
+        "engine %s on a %s message from channel %s%s",
+        what,
+        incoming.kind,
+        incoming.channel,
+        f": database: {problem}" if problem else "",
+        exc_info=None if problem else error,
+    )
 
 
 def _public_intent(analysis: Analysis) -> str:

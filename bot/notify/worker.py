@@ -9,6 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+from bot.storage.backoff import Backoff
 from bot.storage.outbox import Outbox, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,9 @@ class SendError(Exception):
     ``retry_after`` is the wait the platform asked for (Telegram's flood control), used
     instead of our own backoff; ``refused`` marks a message the rules forbid sending at all
     (WhatsApp outside the 24-hour window with no template), kept for staff to see;
-    ``max_attempts`` limits the retries of a failure that is not a platform's outage.
+    ``max_attempts`` limits the retries of a failure that is not a platform's outage;
+    ``maybe_sent`` marks a failure after which the message may still have gone (a timeout,
+    a connection lost before the answer): the next attempt treats it as in doubt.
     """
 
     def __init__(
@@ -37,8 +40,10 @@ class SendError(Exception):
         retry_after: float | None = None,
         refused: bool = False,
         max_attempts: int | None = None,
+        maybe_sent: bool = False,
     ) -> None:
         super().__init__(reason)
+        self.maybe_sent = maybe_sent
         self.reason = reason
         self.retry = retry and not refused
         self.retry_after = retry_after
@@ -47,6 +52,12 @@ class SendError(Exception):
 
 
 Sender = Callable[[str, dict[str, Any]], Awaitable[str | None]]
+
+#: Added to the payload a sender gets when an earlier attempt at it may have gone through
+#: (the process died between the platform's answer and our record of it): the time that
+#: attempt began. A channel that can ask its platform what went since then sends only what
+#: did not (WhatsApp); one that cannot sends it again (Telegram, e-mail: at least once).
+IN_DOUBT = "in_doubt_since"
 
 #: The most messages one digest gathers (Telegram shows about 100 buttons under a message;
 #: a booking's or a request's notice brings three).
@@ -113,15 +124,18 @@ class OutboxWorker:
         self._task = None
 
     async def _run(self) -> None:
+        # A database that fails (full, damaged) fails every round: wait longer each time.
+        backoff = Backoff(f"outbox {self.channel}", log, self.idle_seconds, MAX_DELAY)
         while not self._stopping:
             try:
                 sent = await self.drain()
-            except Exception:
-                log.exception("outbox %s: unexpected error; trying again shortly", self.channel)
+                backoff.succeeded()
+            except Exception as error:
+                backoff.failed(error)
                 sent = 0
             if sent == 0 and not self._stopping:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.idle_seconds)
+                    await asyncio.wait_for(self._wake.wait(), backoff.pause)
                 self._wake.clear()
 
     async def drain(self) -> int:
@@ -193,8 +207,21 @@ class OutboxWorker:
                 if not self.digest.joins(waiting.payload):
                     break  # a conversation's message: it goes alone, in its turn
                 group.append(waiting)
-        if len(group) == 1 or self.digest is None:
-            return [message.id], await self.send(message.recipient, message.payload)
-        count, combined = self.digest.combine([waiting.payload for waiting in group])
-        provider_id = await self.send(message.recipient, combined)
-        return [waiting.id for waiting in group[: max(count, 1)]], provider_id
+        payload = message.payload
+        if len(group) > 1 and self.digest is not None:
+            count, payload = self.digest.combine([waiting.payload for waiting in group])
+            group = group[: max(count, 1)]
+        ids = [waiting.id for waiting in group]
+        # Recorded before the platform is called: a crash from here until the outcome is
+        # recorded leaves the messages "in doubt", and the next attempt knows it.
+        await self.outbox.mark_sending(ids, time.time())
+        doubt = [waiting.sending_since for waiting in group if waiting.sending_since is not None]
+        if doubt:
+            log.info("outbox %s: message %d may have gone already", self.channel, message.id)
+            payload = {**payload, IN_DOUBT: min(doubt)}
+        try:
+            return ids, await self.send(message.recipient, payload)
+        except SendError as error:
+            if not error.maybe_sent:  # the platform said no: nothing went
+                await self.outbox.clear_sending(ids)
+            raise

@@ -6,6 +6,8 @@ never change them.
 
 from __future__ import annotations
 
+import getpass
+import os
 import shutil
 import time
 from pathlib import Path
@@ -78,6 +80,21 @@ def database(settings: Settings) -> Check:
             f"it is created at the first start; make sure {folder} is writable by the bot's "
             "user, or restore a backup with `sportello restore`",
         )
+    if path.is_dir():
+        return fail("database", f"{path} is a folder", "point SPORTELLO_DB at a file in it")
+    unwritable = [
+        str(place)
+        for place, need in ((path, os.R_OK | os.W_OK), (path.parent, os.W_OK | os.X_OK))
+        if not os.access(place, need)
+    ]
+    if unwritable:
+        # The bot writes the file, and its -wal and -shm beside it: the folder too.
+        return fail(
+            "database",
+            f"this user ({getpass.getuser()}) may not write {' nor '.join(unwritable)}",
+            "run the doctor as the bot's user; if that is the bot's user, give it the file and "
+            f"its folder: chown -R <bot user> {path.parent}",
+        )
     try:
         info = inspect(path)
     except BackupError as error:
@@ -131,12 +148,18 @@ def _existing_parent(path: Path) -> Path:
 
 
 def disk(settings: Settings) -> Check:
+    """Free space where the database lives: a full disk stops every answer that saves."""
     folder = _existing_parent(settings.db_path)
     usage = shutil.disk_usage(folder)
+    size = settings.db_path.stat().st_size if settings.db_path.is_file() else 0
     free = f"{usage.free / 1024**3:.1f} GB free in {folder}"
     fix = "free some space (old logs, old backups) or give the server a bigger disk"
     if usage.free < DISK_FAIL_BYTES:
         return fail("disk space", free, fix)
     if usage.free < DISK_WARN_BYTES:
         return warn("disk space", free, fix)
+    if usage.free < 2 * size:  # a backup beside it, and the journal, need as much again
+        return warn(
+            "disk space", f"{free}, less than twice the database ({size // 1024**2} MB)", fix
+        )
     return ok("disk space", free)

@@ -1,34 +1,128 @@
-"""This module contains the database connection: opening, WAL mode and migrations."""
+"""This module contains the database connection: opening, WAL mode and migrations.
+
+A database that cannot be used (damaged, unreadable, a full disk) raises one clear error at
+the start; the last write the file refused while running is remembered for ``/healthz``.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import aiosqlite
 
 from bot.storage import files
 from bot.storage.migrations import MIGRATIONS
+from bot.storage.problems import DAMAGED, advice, storage_problem
 
 log = logging.getLogger(__name__)
 
 #: How often, and how far apart, emptying the WAL is tried while reads are open.
 CHECKPOINT_TRIES, CHECKPOINT_PAUSE = 20, 0.05
 
+#: How long SQLite itself waits for another connection's write lock (a backup, a `sportello`
+#: command writing while the server runs) before it answers "database is locked".
+BUSY_TIMEOUT_MS = 5000
+#: Then we wait a little more, a bounded number of times, before failing the user's turn.
+BUSY_RETRY_DELAYS = (0.05, 0.2, 0.5, 1.0)
+
+
+def is_busy(error: sqlite3.OperationalError) -> bool:
+    """Whether SQLite refused only because another connection holds the database."""
+    text = str(error).lower()
+    return "database is locked" in text or "database is busy" in text
+
+
+def _is_folder(path: str) -> bool:
+    return Path(path).is_dir()
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be used; the message says which file, what is wrong, what to do."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(
+            f"The database {path} cannot be used: {problem}. What to do: {advice(problem)}."
+        )
+        self.path = path
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class WriteFailure:
+    """The last write the database refused, and when (``time.time()``)."""
+
+    problem: str
+    at: float
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _watched(
+    method: Callable[Concatenate[Database, _P], Coroutine[Any, Any, _R]],
+) -> Callable[Concatenate[Database, _P], Coroutine[Any, Any, _R]]:
+    """A write remembered if the file refused it (a full disk), forgotten once one succeeds."""
+
+    @functools.wraps(method)
+    async def watched(database: Database, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            result = await method(database, *args, **kwargs)
+        except Exception as error:
+            database.note_failure(error)
+            raise
+        database.write_failure = None
+        return result
+
+    return watched
+
+
+def _watched_transaction(
+    factory: Callable[[Database], AbstractAsyncContextManager[aiosqlite.Connection]],
+) -> Callable[[Database], AbstractAsyncContextManager[aiosqlite.Connection]]:
+    """``_watched`` for a transaction: its statements and its commit."""
+
+    @functools.wraps(factory)
+    @asynccontextmanager
+    async def watched(database: Database) -> AsyncIterator[aiosqlite.Connection]:
+        try:
+            async with factory(database) as connection:
+                yield connection
+        except Exception as error:
+            database.note_failure(error)
+            raise
+        database.write_failure = None
+
+    return watched
+
 
 class Database:
     """One SQLite database; ``async with Database(path) as db`` opens and migrates it."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+        busy_retry_delays: tuple[float, ...] = BUSY_RETRY_DELAYS,
+    ) -> None:
         self.path = str(path)
+        self.busy_timeout_ms = busy_timeout_ms
+        self.busy_retry_delays = busy_retry_delays
         self._connection: aiosqlite.Connection | None = None
         # One connection serves every coroutine: transactions must not interleave.
         self._transaction_lock = asyncio.Lock()
+        #: The last write refused because of the file or its disk; None once one succeeds.
+        self.write_failure: WriteFailure | None = None
 
     @property
     def connection(self) -> aiosqlite.Connection:
@@ -36,23 +130,45 @@ class Database:
             raise RuntimeError("the database is not open")
         return self._connection
 
+    def note_failure(self, error: BaseException) -> None:
+        """Remember a write the file refused (other errors are not the database's health)."""
+        problem = storage_problem(error)
+        if problem is not None:
+            self.write_failure = WriteFailure(problem, time.time())
+
     async def open(self) -> Database:
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            files.prepare(Path(self.path))  # 0600 whatever the umask: -wal, -shm take its mode
-        self._connection = await aiosqlite.connect(self.path, isolation_level=None)
+        """Open and migrate; a file that cannot be used raises :class:`DatabaseUnavailable`."""
+        if self.path != ":memory:" and _is_folder(self.path):
+            raise DatabaseUnavailable(self.path, "it is a folder, not a file")
         try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+                files.prepare(Path(self.path))  # 0600 whatever the umask: -wal, -shm take its mode
+            self._connection = await aiosqlite.connect(self.path, isolation_level=None)
             await self._connection.execute("PRAGMA journal_mode = WAL")
             await self._connection.execute("PRAGMA foreign_keys = ON")
-            await self._connection.execute("PRAGMA busy_timeout = 5000")
+            await self._connection.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
             await self._connection.execute("PRAGMA synchronous = NORMAL")
             # Deleted rows are overwritten with zeros: erased data does not linger in the file.
             await self._connection.execute("PRAGMA secure_delete = ON")
+            await self._check_intact()
             await self.migrate()
-        except BaseException:
+        except BaseException as error:
             await self.close()
+            problem = storage_problem(error) or (
+                f"{error.strerror or error}".lower() if isinstance(error, OSError) else None
+            )
+            if problem is not None:
+                raise DatabaseUnavailable(self.path, problem) from error
             raise
         return self
+
+    async def _check_intact(self) -> None:
+        """A damaged file is found at the start, not in the middle of someone's booking."""
+        async with self.connection.execute("PRAGMA quick_check") as cursor:
+            found = [str(row[0]) for row in await cursor.fetchall()]
+        if found != ["ok"]:
+            raise DatabaseUnavailable(self.path, f"{DAMAGED} ({found[0] if found else '?'})")
 
     async def close(self) -> None:
         if self._connection is not None:
@@ -70,16 +186,19 @@ class Database:
     ) -> None:
         await self.close()
 
+    @_watched
     async def write(self, sql: str, parameters: tuple[object, ...] = ()) -> aiosqlite.Cursor:
         """One writing statement, never inside another coroutine's open transaction."""
         async with self._transaction_lock:
-            return await self.connection.execute(sql, parameters)
+            # A refused statement changed nothing: trying it again is safe.
+            return await self._while_busy(lambda: self.connection.execute(sql, parameters))
 
+    @_watched_transaction
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` on any error."""
         async with self._transaction_lock:
-            await self.connection.execute("BEGIN IMMEDIATE")
+            await self._while_busy(lambda: self.connection.execute("BEGIN IMMEDIATE"))
             try:
                 yield self.connection
             except BaseException:
@@ -106,6 +225,21 @@ class Database:
             return row is not None and int(row[0]) == 0
         log.warning("the WAL could not be emptied now; the hourly clean-up will do it")
         return False
+
+    async def _while_busy(
+        self, attempt: Callable[[], Awaitable[aiosqlite.Cursor]]
+    ) -> aiosqlite.Cursor:
+        """Run ``attempt``; while another connection holds the database (past SQLite's own
+        busy_timeout), wait a little and try again a bounded number of times."""
+        for delay in self.busy_retry_delays:
+            try:
+                return await attempt()
+            except sqlite3.OperationalError as error:
+                if not is_busy(error):
+                    raise
+                log.warning("database busy; trying again in %.2f s", delay)
+            await asyncio.sleep(delay)
+        return await attempt()
 
     async def schema_version(self) -> int:
         async with self.connection.execute("PRAGMA user_version") as cursor:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import time
+from typing import Any
 
 from bot.storage.db import Database
 
@@ -36,3 +38,55 @@ class InboundLog:
         ) as cursor:
             row = await cursor.fetchone()
         return float(row[0]) if row else None
+
+
+class InboundQueue:
+    """Updates stored as they arrive, before the platform is told they were received.
+
+    The platform stops redelivering an update once we acknowledge it (a webhook's 200, the
+    next getUpdates offset); a crash before its turn is saved would lose it. Stored first, it
+    is processed at the next start. A processed update leaves its key in ``inbound_seen``
+    (the platform's message id, as the outbox marks it), so a redelivery is not answered
+    twice. Raw updates hold personal data: deleted as soon as processed.
+    """
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def keep(self, channel: str, key: str, payload: dict[str, Any]) -> bool:
+        """Store an update, in one transaction; False when it was processed already or is
+        stored already (a redelivery: whoever holds the first copy answers it)."""
+        async with self._db.transaction() as connection:
+            async with connection.execute(
+                "SELECT 1 FROM inbound_seen WHERE channel = ? AND message_id = ?", (channel, key)
+            ) as cursor:
+                if await cursor.fetchone() is not None:
+                    return False
+            cursor = await connection.execute(
+                "INSERT OR IGNORE INTO inbound_updates (channel, update_key, payload, received_at) "
+                "VALUES (?, ?, ?, ?)",
+                (channel, key, json.dumps(payload, ensure_ascii=False), time.time()),
+            )
+            return cursor.rowcount > 0
+
+    async def done(self, channel: str, key: str) -> None:
+        """The update's turn is saved: forget the update, remember its key."""
+        async with self._db.transaction() as connection:
+            await connection.execute(
+                "DELETE FROM inbound_updates WHERE channel = ? AND update_key = ?", (channel, key)
+            )
+            await connection.execute(
+                "INSERT OR IGNORE INTO inbound_seen (channel, message_id, received_at) "
+                "VALUES (?, ?, ?)",
+                (channel, key, time.time()),
+            )
+
+    async def left(self, channel: str) -> list[tuple[str, dict[str, Any]]]:
+        """The updates stored and never processed (a crash, a kill), oldest first."""
+        async with self._db.connection.execute(
+            "SELECT update_key, payload FROM inbound_updates WHERE channel = ? "
+            "ORDER BY received_at, update_key",
+            (channel,),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [(str(key), json.loads(str(payload))) for key, payload in rows]

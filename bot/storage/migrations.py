@@ -226,4 +226,24 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE INDEX notice_parts_created_at ON notice_parts (created_at);
         """,
     ),
+    (
+        12,
+        "inbound updates stored before they are answered; outbox attempts recorded before sending",
+        """
+        -- An update (a Telegram update, a Twilio form) is kept from the moment it arrives until
+        -- its turn is saved, so that a crash in between does not lose it: the next start
+        -- processes what is left. Deleted once processed, and by the retention rule.
+        CREATE TABLE inbound_updates (
+            channel TEXT NOT NULL,
+            update_key TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            received_at REAL NOT NULL,
+            PRIMARY KEY (channel, update_key)
+        ) WITHOUT ROWID;
+        CREATE INDEX inbound_updates_received_at ON inbound_updates (received_at);
+        -- Set just before a message goes to its platform, cleared when the outcome is
+        -- recorded: still set at the next start, the message is in doubt (it may have gone).
+        ALTER TABLE outbox ADD COLUMN sending_since REAL;
+        """,
+    ),
 )

@@ -37,13 +37,16 @@ class OutboxMessage:
     payload: dict[str, Any]
     attempts: int
     created_at: float = 0.0
+    #: When an attempt to send it began that never recorded its outcome (the process died
+    #: or stopped meanwhile): the platform may have it already. None: not in doubt.
+    sending_since: float | None = None
 
 
-_COLUMNS = "id, channel, recipient, payload, attempts, created_at"
+_COLUMNS = "id, channel, recipient, payload, attempts, created_at, sending_since"
 
 
 def _message(row: tuple[object, ...]) -> OutboxMessage:
-    number, channel, recipient, payload, attempts, created_at = row
+    number, channel, recipient, payload, attempts, created_at, sending_since = row
     return OutboxMessage(
         int(str(number)),
         str(channel),
@@ -51,6 +54,7 @@ def _message(row: tuple[object, ...]) -> OutboxMessage:
         json.loads(str(payload)),
         int(str(attempts)),
         float(str(created_at)),
+        float(str(sending_since)) if sending_since is not None else None,
     )
 
 
@@ -104,6 +108,11 @@ class Outbox:
                 )
                 if cursor.rowcount == 0:
                     return None
+                # The turn is saved with its replies: the stored update is done with.
+                await connection.execute(
+                    "DELETE FROM inbound_updates WHERE channel = ? AND update_key = ?",
+                    (channel, in_reply_to),
+                )
             for payload in payloads:
                 cursor = await connection.execute(
                     "INSERT INTO outbox (channel, recipient, payload, created_at, updated_at) "
@@ -152,6 +161,33 @@ class Outbox:
         ) as cursor:
             return [_message(tuple(row)) for row in await cursor.fetchall()]
 
+    async def mark_sending(self, message_ids: list[int], since: float) -> None:
+        """An attempt begins: until its outcome is recorded, the messages are in doubt."""
+        marks = ", ".join("?" for _ in message_ids)
+        # The earliest attempt whose outcome is unknown is kept: what went since then counts.
+        await self._db.write(
+            f"UPDATE outbox SET sending_since = coalesce(sending_since, ?) WHERE id IN ({marks})",
+            (since, *message_ids),
+        )
+
+    async def clear_sending(self, message_ids: list[int]) -> None:
+        """The platform refused the attempt: nothing went, nothing is in doubt."""
+        marks = ", ".join("?" for _ in message_ids)
+        await self._db.write(
+            f"UPDATE outbox SET sending_since = NULL WHERE id IN ({marks})", tuple(message_ids)
+        )
+
+    async def known_provider_ids(self, channel: str, provider_ids: list[str]) -> set[str]:
+        """Which of these platform ids our outbox recorded already (as sent messages')."""
+        if not provider_ids:
+            return set()
+        marks = ", ".join("?" for _ in provider_ids)
+        async with self._db.connection.execute(
+            f"SELECT provider_id FROM outbox WHERE channel = ? AND provider_id IN ({marks})",
+            (channel, *provider_ids),
+        ) as cursor:
+            return {str(row[0]) for row in await cursor.fetchall()}
+
     async def mark_sent(self, message_id: int, provider_id: str | None) -> None:
         await self.mark_sent_many([message_id], provider_id)
 
@@ -160,7 +196,7 @@ class Outbox:
         marks = ", ".join("?" for _ in message_ids)
         await self._db.write(
             "UPDATE outbox SET status = 'sent', provider_id = ?, attempts = attempts + 1, "
-            f"error = NULL, updated_at = ? WHERE id IN ({marks})",
+            f"error = NULL, sending_since = NULL, updated_at = ? WHERE id IN ({marks})",
             (provider_id, time.time(), *message_ids),
         )
         await self._forget(message_ids)
@@ -194,7 +230,8 @@ class Outbox:
 
     async def mark_refused(self, message_id: int, reason: str) -> None:
         await self._db.write(
-            "UPDATE outbox SET status = 'refused', error = ?, updated_at = ? WHERE id = ?",
+            "UPDATE outbox SET status = 'refused', error = ?, sending_since = NULL, updated_at = ? "
+            "WHERE id = ?",
             (reason[:500], time.time(), message_id),
         )
         await self._forget([message_id])

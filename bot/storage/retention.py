@@ -71,6 +71,10 @@ async def purge(database: Database, retention_days: int) -> dict[str, int]:
         "DELETE FROM inbound_seen WHERE received_at < ?", (time.time() - INBOUND_IDS_DAYS * DAY,)
     )
     removed["inbound_ids"] = cursor.rowcount
+    # Updates stored on arrival are deleted once processed; one left over (a crash that no
+    # start processed) is never kept beyond the retention period.
+    cursor = await database.write("DELETE FROM inbound_updates WHERE received_at < ?", (cutoff,))
+    removed["inbound_updates"] = cursor.rowcount
     # The removed rows' old copies leave the WAL too (and those of an erasure whose own
     # emptying of the WAL could not finish): at the latest an hour after they were deleted.
     await database.checkpoint()

@@ -57,6 +57,11 @@ class FakeTelegram:
     chats: dict[int, str] = field(default_factory=dict)
     blocked: set[int] = field(default_factory=set)  # users who blocked the bot: 403 to them
     _next_update_id: int = 1
+    #: As Telegram does, getUpdates with an offset confirms (forgets) every update before it.
+    confirmed_below: int = 0
+    #: Seconds between taking a message (recorded) and answering: a bot killed meanwhile
+    #: never learns that its message went.
+    answer_delay: float = 0.0
     _next_message_id: int = 1
     _new_update: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -96,6 +101,8 @@ class FakeTelegram:
             )
         if method != "getUpdates":
             self._record(Call(method, params, result))
+        if method in ("sendMessage", "sendDocument") and self.answer_delay:
+            await asyncio.sleep(self.answer_delay)
         return JSONResponse({"ok": True, "result": result})
 
     def _record(self, call: Call) -> None:
@@ -115,7 +122,8 @@ class FakeTelegram:
                 "supports_inline_queries": False,
             }
         if method == "getUpdates":
-            offset = int(params.get("offset") or 0)
+            self.confirmed_below = max(self.confirmed_below, int(params.get("offset") or 0))
+            offset = self.confirmed_below
             timeout = min(float(params.get("timeout") or 0), 0.25)
             pending = [u for u in self.updates if u["update_id"] >= offset]
             if not pending and timeout:

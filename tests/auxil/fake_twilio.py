@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import time
 from dataclasses import dataclass, field
@@ -27,6 +28,11 @@ class FakeTwilio:
     failures: list[int] = field(default_factory=list)  # statuses to answer before succeeding
     attempts: int = 0
     account_status: str = "active"  # what fetching the account reports: active, suspended...
+    created_at: dict[str, float] = field(default_factory=dict)  # sid -> time created
+    lookups: int = 0  # how many times the messages were listed
+    #: Seconds between taking a message (recorded) and answering: a bot killed meanwhile
+    #: never learns that its message went.
+    answer_delay: float = 0.0
 
     def app(self) -> Starlette:
         return Starlette(
@@ -35,6 +41,11 @@ class FakeTwilio:
                     "/2010-04-01/Accounts/{sid}/Messages.json",
                     self._create_message,
                     methods=["POST"],
+                ),
+                Route(
+                    "/2010-04-01/Accounts/{sid}/Messages.json",
+                    self._list_messages,
+                    methods=["GET"],
                 ),
                 Route("/2010-04-01/Accounts/{sid}.json", self._fetch_account, methods=["GET"]),
             ]
@@ -70,6 +81,9 @@ class FakeTwilio:
         }
         sid = f"SM{len(self.messages):032x}"
         self.messages.append({**form, "Sid": sid})
+        self.created_at[sid] = time.time()
+        if self.answer_delay:
+            await asyncio.sleep(self.answer_delay)
         return JSONResponse(
             {
                 "sid": sid,
@@ -83,6 +97,51 @@ class FakeTwilio:
             },
             status_code=201,
         )
+
+    async def _list_messages(self, request: Request) -> JSONResponse:
+        """Messages to and from the given numbers, newest first (as Twilio lists them)."""
+        if not self._authorized(request):
+            return JSONResponse({"code": 20003, "message": "Authenticate", "status": 401}, 401)
+        self.lookups += 1
+        query = request.query_params
+        found = [
+            message
+            for message in reversed(self.messages)
+            if message.get("To") == query.get("To", message.get("To"))
+            and message.get("From") == query.get("From", message.get("From"))
+        ][: int(query.get("PageSize", "50"))]
+        return JSONResponse(
+            {
+                "messages": [
+                    {
+                        "sid": message["Sid"],
+                        "account_sid": request.path_params["sid"],
+                        "from": message.get("From"),
+                        "to": message.get("To"),
+                        "body": message.get("Body"),
+                        "status": "sent",
+                        "date_created": time.strftime(
+                            "%a, %d %b %Y %H:%M:%S +0000",
+                            time.gmtime(self.created_at[message["Sid"]]),
+                        ),
+                    }
+                    for message in found
+                ],
+                "uri": str(request.url.path),
+                "page": 0,
+                "page_size": len(found),
+                "first_page_uri": str(request.url.path),
+                "next_page_uri": None,
+                "previous_page_uri": None,
+            }
+        )
+
+    def add_sent(self, form: dict[str, str]) -> str:
+        """A message Twilio accepted although the bot never heard back (it died meanwhile)."""
+        sid = f"SM{len(self.messages):032x}"
+        self.messages.append({**form, "Sid": sid})
+        self.created_at[sid] = time.time()
+        return sid
 
     def to(self, phone: str) -> list[dict[str, Any]]:
         return [message for message in self.messages if message.get("To") == f"whatsapp:{phone}"]

@@ -337,3 +337,62 @@ def test_the_repository_content_understands_people_as_they_write(tmp_path: Path)
         for r in records
     ]
     assert found == list(questions.values())
+
+
+def test_a_second_serve_on_the_same_database_is_refused(tmp_path: Path) -> None:
+    """Two servers on one database would send staff notices twice: the second one says
+    which database is in use and by which process, and stops before serving anything;
+    commands that only read go on working."""
+    database = tmp_path / "bot.sqlite3"
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "SPORTELLO_DB": str(database),
+        "SPORTELLO_CONTENT": str(REPO_CONTENT),
+        "HOST": "127.0.0.1",
+    }
+    first_port, second_port = _free_port(), _free_port()
+    first = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve"],
+        cwd=tmp_path,
+        env={**environment, "PORT": str(first_port)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and first.poll() is None:
+            try:
+                httpx.get(f"http://127.0.0.1:{first_port}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        second = subprocess.run(
+            [sys.executable, "-m", "bot", "serve"],
+            cwd=tmp_path,
+            env={**environment, "PORT": str(second_port)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert second.returncode == 1
+        lines = second.stderr.strip().splitlines()
+        assert len(lines) == 1, second.stderr
+        assert str(database) in lines[0] and f"process {first.pid}" in lines[0]
+        assert "serving" not in second.stdout + second.stderr
+        stats = run(tmp_path, "stats", env={"SPORTELLO_DB": str(database)})
+        assert stats.returncode == 0, stats.stderr
+    finally:
+        first.send_signal(signal.SIGINT)
+        try:
+            first.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            first.kill()
+            first.wait()
+
+
+def test_ask_with_an_unknown_language_says_which_there_are(tmp_path: Path) -> None:
+    result = run(tmp_path, "ask", "come rinnovo il permesso", "--lang", "xx")
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("Unknown language 'xx'; choose one of: it, en")
+    assert result.stdout == ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -175,3 +176,58 @@ def test_the_outbox_channels_are_the_channels_that_send() -> None:
     from bot.notify import email
 
     assert set(OUTBOX_CHANNELS) == {telegram.CHANNEL, whatsapp.CHANNEL, email.CHANNEL}
+
+
+@pytest.mark.parametrize(
+    "command", [["serve"], ["chat", "--lang", "it"], ["stats"], ["unanswered"]]
+)
+def test_a_damaged_database_is_one_line_with_what_to_do(tmp_path: Path, command: list[str]) -> None:
+    database = tmp_path / "data" / "bot.sqlite3"
+    database.parent.mkdir()
+    database.write_text("not a database, whatever the name says\n" * 20)
+    result = run(tmp_path, *command, env={"PORT": str(_free_port()), "HOST": "127.0.0.1"})
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if "cannot be used" in line]
+    assert f"The database {database} cannot be used: it is not a SQLite database." in line
+    assert "sportello restore" in line
+    assert "serving on" not in result.stderr
+
+
+def test_serve_on_a_port_in_use_says_so_and_stops(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run(tmp_path, "serve", env={"HOST": "127.0.0.1", "PORT": str(port)})
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"cannot serve on 127.0.0.1:{port}: address already in use (another program, or "
+        "another `sportello serve`, may be using it); stop it or set another PORT"
+    )
+    # Nothing started before the port was had: only the server lock (serve takes it first, so
+    # that a second server on the same database is told so whatever its port) is there.
+    assert [path.suffix for path in (tmp_path / "data").iterdir()] == [".lock"]
+
+
+def test_serve_without_channels_warns_how_to_configure_them(tmp_path: Path) -> None:
+    _, logged = _serve(tmp_path, "/healthz", log_format="text")
+    (warning,) = [line for line in logged.splitlines() if "no channel is configured" in line]
+    assert "WARNING" in warning
+    assert "TELEGRAM_BOT_TOKEN" in warning and "TWILIO_ACCOUNT_SID" in warning
+
+
+def test_backup_onto_the_live_database_is_refused(tmp_path: Path) -> None:
+    assert run(tmp_path, "chat", "--lang", "it").returncode == 0
+    live = tmp_path / "data" / "bot.sqlite3"
+    before = live.read_bytes()
+    for target in (
+        live,
+        tmp_path / "data" / "bot.sqlite3-wal",
+        tmp_path / "data" / "." / "bot.sqlite3",
+    ):
+        result = run(tmp_path, "backup", str(target))
+        assert result.returncode == 2, result.stdout
+        assert "is the live database (SPORTELLO_DB) or one of its files" in result.stderr
+        assert "written" not in result.stdout
+    assert live.read_bytes() == before

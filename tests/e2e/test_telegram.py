@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import itertools
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -17,9 +19,14 @@ import pytest
 
 from bot.app import Services, services
 from bot.config import Settings
+from bot.core.messages import Incoming, Reply
+from bot.storage.db import Database
+from bot.storage.inbound import InboundQueue
+from bot.storage.outbox import Notice, Outbox
 from bot.web import create_web_app
 from tests.auxil.fake_telegram import BOT_ID, FakeTelegram, free_port, serve
-from tests.auxil.waiting import wait_until
+from tests.auxil.full_disk import full_disk
+from tests.auxil.waiting import eventually, wait_until
 from tests.conftest import LOCALES
 
 DATA = Path(__file__).parent.parent / "data" / "telegram"
@@ -75,6 +82,7 @@ class Bot:
         self.fake = fake
         self.services = services
         self.webhook_base = webhook_base
+        self._update_ids = itertools.count(1000)
 
     async def send(
         self, payload: dict[str, Any], replies: int = 1, chat_id: int = USER
@@ -83,7 +91,8 @@ class Bot:
         if self.webhook_base is None:
             self.fake.queue(payload)
         else:
-            payload = {**payload, "update_id": payload.get("update_id") or 1}
+            # Telegram numbers every update afresh; a number seen before is a redelivery.
+            payload = {**payload, "update_id": payload.get("update_id") or next(self._update_ids)}
             await self.post(payload)
         await self.fake.wait_for(lambda: len(self.fake.sent(chat_id)) >= before + replies)
         return self.fake.sent(chat_id)[before:]
@@ -166,6 +175,15 @@ async def test_startup_registers_commands_per_language_and_the_receiving_mode(bo
         (webhook,) = bot.fake.calls_to("setWebhook")
         assert webhook.params["url"].endswith("/telegram")
         assert webhook.params["secret_token"] == bot.services.telegram.webhook_secret  # type: ignore[union-attr]
+
+
+async def test_a_full_disk_still_answers_with_an_apology(bot: Bot) -> None:
+    await bot.send(start(language_code="it"))
+    assert bot.services.database is not None
+    with full_disk(bot.services.database):
+        (sorry,) = await bot.send(press("go:menu_permits"))
+    assert "Scusa, qualcosa è andato storto" in sorry.params["text"]
+    assert "go:menu_permits" in keyboard_ids(sorry)  # the main menu: try again later
 
 
 async def test_start_in_an_enabled_language(bot: Bot) -> None:
@@ -687,3 +705,76 @@ async def test_staff_notices_waiting_in_a_burst_reach_the_group_as_one_digest(bo
     rows = digest.params["reply_markup"]["inline_keyboard"]
     assert [row[0]["callback_data"] for row in rows] == [f"staff:attended:{c}" for c in codes]
     assert rows[0][0]["text"] == f"✅ {codes[0]}"
+
+
+async def test_an_update_is_stored_before_it_is_acknowledged(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Telegram forgets an update once we acknowledge it (the webhook's 200, the next
+    getUpdates offset): it is in our database by then, until its turn is saved."""
+    engine = bot.services.engine
+    assert bot.services.database is not None
+    updates = InboundQueue(bot.services.database)
+    answer = engine.handle
+    seen_while_handling: list[list[str]] = []
+    fake = bot.fake
+
+    async def slow_handle(incoming: Incoming) -> list[Reply]:
+        if bot.webhook_base is None:  # polling went on past it: Telegram has forgotten it
+            await wait_until(
+                lambda: fake.updates[-1]["update_id"] < fake.confirmed_below,
+                10,
+                lambda: "the update was never confirmed",
+            )
+        seen_while_handling.append([key for key, _ in await updates.left("telegram")])
+        return await answer(incoming)
+
+    monkeypatch.setattr(engine, "handle", slow_handle)
+    await bot.send(start(language_code="it"))
+    assert len(seen_while_handling) == 1 and len(seen_while_handling[0]) == 1
+    await eventually(lambda: _nothing_left(updates))
+
+
+async def test_an_update_left_by_a_crash_is_answered_once_at_the_next_start(
+    tmp_path: Path, content_copy: Path
+) -> None:
+    """A run killed after acknowledging an update left it stored: the next start answers it,
+    and Telegram delivering it again does not make a second answer."""
+    left = {**start(language_code="it"), "update_id": 4242}
+    async with Database(tmp_path / "bot.sqlite3") as database:
+        assert await InboundQueue(database).keep("telegram", "update:4242", left)
+    async with running_bot(tmp_path, content_copy, webhook=True) as bot:
+        await bot.fake.wait_for(lambda: len(bot.fake.sent(USER)) == 1)
+        assert "Menu principale" in bot.fake.sent(USER)[0].params["text"]
+        assert bot.services.database is not None
+        updates = InboundQueue(bot.services.database)
+        await eventually(lambda: _nothing_left(updates))
+        assert (await bot.post(left)).status_code == 200  # Telegram's redelivery
+        await bot.send(text("ciao"))  # a marker behind it
+        assert len(bot.fake.sent(USER)) == 2
+
+
+async def _nothing_left(updates: InboundQueue) -> bool:
+    return not await updates.left("telegram")
+
+
+async def test_a_notice_in_doubt_after_a_crash_is_sent_again(
+    tmp_path: Path, content_copy: Path
+) -> None:
+    """Telegram cannot say what a bot sent: a staff notice whose attempt a crash cut short
+    goes again (at least once: staff may see it twice, never not at all)."""
+    async with Database(tmp_path / "bot.sqlite3") as database:
+        await Outbox(database).add_notices(
+            [Notice("telegram", str(STAFF_CHAT), "Nuova prenotazione LU-TEST", "booking")]
+        )
+        await database.write("UPDATE outbox SET sending_since = ?", (time.time() - 1,))
+    async with running_bot(tmp_path, content_copy, webhook=False) as bot:
+        await bot.fake.wait_for(lambda: len(bot.fake.sent(STAFF_CHAT)) == 1)
+        assert "LU-TEST" in bot.fake.sent(STAFF_CHAT)[0].params["text"]
+        assert bot.services.database is not None
+        outbox = Outbox(bot.services.database)
+
+        async def delivered() -> bool:
+            return await outbox.counts("telegram") == {"sent": 1}
+
+        await eventually(delivered)

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,12 +16,17 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from bot.app import Services, services
-from bot.channels.whatsapp import guess_language
+from bot.channels.formatting import split_message
+from bot.channels.whatsapp import MESSAGE_LIMIT, guess_language, to_whatsapp
 from bot.config import Settings
-from bot.storage.outbox import Outbox
+from bot.core.messages import Incoming, Reply
+from bot.storage.db import Database
+from bot.storage.inbound import InboundLog, InboundQueue
+from bot.storage.outbox import Notice, Outbox
 from bot.web import create_web_app
 from tests.auxil.fake_telegram import free_port, serve
 from tests.auxil.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
+from tests.auxil.full_disk import full_disk
 from tests.auxil.waiting import eventually
 from tests.conftest import LOCALES
 
@@ -73,8 +79,10 @@ class Bot:
 
 
 @contextlib.asynccontextmanager
-async def running_bot(tmp_path: Path, content: Path, **overrides: Any) -> AsyncIterator[Bot]:
-    fake = FakeTwilio()
+async def running_bot(
+    tmp_path: Path, content: Path, fake: FakeTwilio | None = None, **overrides: Any
+) -> AsyncIterator[Bot]:
+    fake = fake or FakeTwilio()
     async with serve(fake.app()) as api_url:
         port = free_port()
         settings = Settings(
@@ -368,3 +376,100 @@ async def test_erasing_leaves_no_phone_name_or_text_in_the_database_files(bot: B
     with contextlib.suppress(AssertionError):
         await eventually(nothing_left)
     assert await left_on_disk() == []
+
+
+async def test_a_message_is_stored_before_its_turn_and_forgotten_after(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twilio does not send a message again when our server dies in the middle of it: it is
+    in the database from the start of its turn, and only until the turn is saved."""
+    assert bot.services.database is not None
+    updates = InboundQueue(bot.services.database)
+    answer = bot.services.engine.handle
+    stored_meanwhile: list[list[str]] = []
+
+    async def watched_handle(incoming: Incoming) -> list[Reply]:
+        stored_meanwhile.append([key for key, _ in await updates.left("whatsapp")])
+        return await answer(incoming)
+
+    monkeypatch.setattr(bot.services.engine, "handle", watched_handle)
+    form = inbound(Body="ciao")
+    await bot.post(form)
+    assert stored_meanwhile == [[form["MessageSid"]]]
+    assert await updates.left("whatsapp") == []
+
+
+async def test_a_message_left_by_a_crash_is_answered_once_at_the_next_start(
+    tmp_path: Path, content_copy: Path
+) -> None:
+    form = inbound(Body="ciao")
+    async with Database(tmp_path / "bot.sqlite3") as database:
+        assert await InboundQueue(database).keep("whatsapp", form["MessageSid"], form)
+    async with running_bot(tmp_path, content_copy) as bot:
+        await bot.fake.wait_for(lambda: len(bot.fake.to(PHONE)) == 1)
+        assert "*Menu principale*" in bot.fake.to(PHONE)[0]["Body"]
+        assert bot.services.database is not None
+        assert await InboundQueue(bot.services.database).left("whatsapp") == []
+        assert (await bot.post(form)).status_code == 200  # a late retry of it
+        await bot.say("menu")  # a marker behind it
+        assert len(bot.fake.to(PHONE)) == 2
+
+
+async def _left_in_doubt(tmp_path: Path, notice_text: str) -> None:
+    """What a run killed while Twilio was taking a reminder leaves: the reminder, its attempt
+    begun a moment ago and its outcome never recorded (the user wrote within 24 hours)."""
+    async with Database(tmp_path / "bot.sqlite3") as database:
+        await InboundLog(database).touch("whatsapp", PHONE)
+        await Outbox(database).add_notices([Notice("whatsapp", PHONE, notice_text, "reminder")])
+        await database.write("UPDATE outbox SET sending_since = ?", (time.time() - 1,))
+
+
+@pytest.mark.parametrize("went", [0, 1, 2])
+async def test_a_message_in_doubt_after_a_crash_is_sent_only_if_it_did_not_go(
+    tmp_path: Path, content_copy: Path, went: int
+) -> None:
+    """Twilio can say what it took: of a two-part reminder cut short by a crash after
+    ``went`` parts went, only the rest is sent at the next start."""
+    text = "Promemoria. " + "a" * 1200 + "\n\n" + "b" * 1200
+    parts = split_message(to_whatsapp(text), MESSAGE_LIMIT)
+    assert len(parts) == 2
+    await _left_in_doubt(tmp_path, text)
+    fake = FakeTwilio()
+    sids = [
+        fake.add_sent({"To": f"whatsapp:{PHONE}", "From": SENDER, "Body": part})
+        for part in parts[:went]
+    ]
+    async with running_bot(tmp_path, content_copy, fake=fake) as bot:
+        assert bot.services.database is not None
+        outbox = Outbox(bot.services.database)
+
+        async def delivered() -> bool:
+            return await outbox.counts("whatsapp") == {"sent": 1}
+
+        await eventually(delivered)
+        assert [message["Body"] for message in fake.to(PHONE)] == parts  # each part once
+        assert fake.lookups == 1
+        if went == 2:
+            async with bot.services.database.connection.execute(
+                "SELECT provider_id FROM outbox"
+            ) as cursor:
+                assert [tuple(row) for row in await cursor.fetchall()] == [(sids[-1],)]
+
+
+async def test_a_full_disk_still_answers_and_healthz_says_so(bot: Bot) -> None:
+    await bot.say("ciao")
+    database = bot.services.database
+    assert database is not None
+    async with httpx.AsyncClient() as client:
+        with full_disk(database):
+            # Nothing can be saved: not the contact, not the session, not the outbox.
+            (sorry,) = await bot.say("1")
+            assert "Scusa, qualcosa è andato storto" in sorry["Body"]
+            health = await client.get(f"{bot.base}/healthz")
+            assert health.status_code == 503
+            assert health.json()["database"] == "error"
+            assert "the disk is full" in health.json()["database_problem"]
+        (submenu,) = await bot.say("1")  # room again: the conversation goes on
+        assert "*1.* Rinnovo del permesso" in submenu["Body"]
+        health = await client.get(f"{bot.base}/healthz")
+        assert health.status_code == 200 and health.json()["database"] == "ok"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import shutil
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -12,6 +14,7 @@ import pytest
 
 from bot.app import services
 from bot.config import Settings
+from bot.ops import local_checks
 from bot.ops.doctor import Check, Status, report, run_checks
 from bot.storage.migrations import MIGRATIONS
 from bot.web import create_web_app
@@ -271,3 +274,63 @@ async def test_a_public_address_that_redirects_or_reports_a_problem_fails(tmp_pa
             checks = await run_checks({**base, "PUBLIC_BASE_URL": url + path}, env_file=None)
             public = {check.name: check for check in checks}["public address"]
             assert public.status is Status.FAIL and expected in public.detail
+
+
+def _settings(database: Path) -> Settings:
+    return Settings(db_path=database, content_dir=FIXTURE_CONTENT, locales_dir=LOCALES)
+
+
+@pytest.mark.parametrize(
+    ("free", "status"),
+    [(50 * 1024**2, Status.FAIL), (500 * 1024**2, Status.WARN), (20 * 1024**3, Status.OK)],
+)
+def test_disk_space_where_the_database_lives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, free: int, status: Status
+) -> None:
+    asked: list[Path] = []
+
+    def usage(path: Path) -> shutil._ntuple_diskusage:
+        asked.append(Path(path))
+        return shutil._ntuple_diskusage(100 * 1024**3, 100 * 1024**3 - free, free)
+
+    monkeypatch.setattr(shutil, "disk_usage", usage)
+    check = local_checks.disk(_settings(tmp_path / "data" / "bot.sqlite3"))
+    assert check.status is status, check
+    assert asked == [tmp_path]  # the database's file system (its folder is not made yet)
+    if status is not Status.OK:
+        assert "free some space" in check.fix
+
+
+def test_little_room_for_a_big_database_is_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = tmp_path / "bot.sqlite3"
+    with database.open("wb") as file:
+        file.truncate(3 * 1024**2)  # sparse: a "3 MB" database
+    free = 5 * 1024**2
+
+    def usage(path: Path) -> shutil._ntuple_diskusage:
+        return shutil._ntuple_diskusage(100 * 1024**3, 100 * 1024**3 - free, free)
+
+    monkeypatch.setattr(local_checks, "DISK_FAIL_BYTES", 1)
+    monkeypatch.setattr(local_checks, "DISK_WARN_BYTES", 2)
+    monkeypatch.setattr(shutil, "disk_usage", usage)
+    check = local_checks.disk(_settings(database))
+    assert check.status is Status.WARN and "less than twice the database (3 MB)" in check.detail
+
+
+def test_a_database_the_user_may_not_write_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = tmp_path / "bot.sqlite3"
+    sqlite3.connect(database).close()
+    monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != tmp_path)
+    check = local_checks.database(_settings(database))
+    assert check.status is Status.FAIL
+    assert f"may not write {tmp_path}" in check.detail and "chown" in check.fix
+
+
+def test_a_folder_in_place_of_the_database_fails(tmp_path: Path) -> None:
+    (tmp_path / "bot.sqlite3").mkdir()
+    check = local_checks.database(_settings(tmp_path / "bot.sqlite3"))
+    assert check.status is Status.FAIL and "is a folder" in check.detail

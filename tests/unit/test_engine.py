@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from dataclasses import replace
 from types import MappingProxyType
 
@@ -446,3 +447,51 @@ async def test_an_answer_shows_its_first_official_sources(
         "- Blog A (fonte secondaria)",
     ]
     assert "Blog B" not in reply.text
+
+
+class _FullDiskStore(MemoryStateStore):
+    """Sessions on a disk that became full (or a database that cannot be read any more)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.full = False
+        self.unreadable = False
+
+    async def get(self, channel: str, user_id: str) -> str | None:
+        if self.unreadable:
+            raise sqlite3.DatabaseError("database disk image is malformed")
+        return await super().get(channel, user_id)
+
+    async def put(self, channel: str, user_id: str, state: str) -> None:
+        if self.full:
+            raise sqlite3.OperationalError("database or disk is full")
+        await super().put(channel, user_id, state)
+
+
+async def test_a_full_disk_still_gets_the_user_an_apology_in_their_language(
+    catalog: Catalog, interface: Interface, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = _FullDiskStore()
+    chat = Conversation(Engine(lambda: catalog, store, interface, today=lambda: TODAY))
+    await chat.start(hint="fr")
+    store.full = True
+    reply = await chat.send("1")
+    assert reply.language == "fr"
+    assert "Désolé, une erreur s'est produite" in reply.text
+    assert chat.ids()  # the main menu, to go on once there is room again
+    assert "database: the disk is full" in caplog.text
+    assert "Traceback" not in caplog.text  # a known trouble: one line, not a traceback a message
+    store.full = False
+    assert "Désolé" not in (await chat.send("1")).text
+
+
+async def test_a_database_that_cannot_be_read_still_gets_an_apology(
+    catalog: Catalog, interface: Interface
+) -> None:
+    store = _FullDiskStore()
+    engine = Engine(lambda: catalog, store, interface, today=lambda: TODAY)
+    chat = Conversation(engine)
+    store.unreadable = True
+    reply = await chat.send("ciao", hint="en-GB")
+    assert reply.language == "en" and "Sorry, something went wrong" in reply.text
+    assert await engine.language_of("test", "u1") == catalog.default_language

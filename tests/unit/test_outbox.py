@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.channels.flood import FloodControl, Verdict
-from bot.notify.worker import GIVE_UP_AFTER, MAX_DELAY, OutboxWorker, SendError
+from bot.notify.worker import GIVE_UP_AFTER, IN_DOUBT, MAX_DELAY, OutboxWorker, SendError
 from bot.storage.db import Database
 from bot.storage.handovers import HandoverStore
 from bot.storage.inbound import InboundLog
@@ -359,3 +362,58 @@ async def test_a_reply_to_any_part_of_a_long_notice_finds_it(database: Database)
     await database.write("UPDATE notice_parts SET created_at = 0")
     assert (await purge(database, retention_days=90))["notice_parts"] == 2
     assert await handovers.by_staff_message("telegram", "-100", "10") is None
+
+
+async def test_an_attempt_is_recorded_before_the_platform_is_called(database: Database) -> None:
+    """A crash between the platform's answer and our record of it leaves the message "in
+    doubt": the next attempt is told when the earlier one began."""
+    outbox = Outbox(database)
+    await outbox.add("wa", "alice", [{"n": 1}])
+    during: list[float | None] = []
+    payloads: list[dict[str, Any]] = []
+
+    async def crash(recipient: str, payload: dict[str, Any]) -> str:
+        (message,) = await outbox.pending("wa")
+        during.append(message.sending_since)
+        payloads.append(payload)
+        raise asyncio.CancelledError  # the process dies with the platform's answer on the way
+
+    worker = OutboxWorker(outbox, "wa", crash)
+    with pytest.raises(asyncio.CancelledError):
+        await worker.drain()
+    assert during[0] is not None and IN_DOUBT not in payloads[0]
+
+    async def send(recipient: str, payload: dict[str, Any]) -> str:
+        payloads.append(payload)
+        return "SM1"
+
+    await OutboxWorker(outbox, "wa", send).drain()  # the next start
+    assert payloads[-1] == {"n": 1, IN_DOUBT: during[0]}
+    assert await outbox.counts("wa") == {"sent": 1}
+    assert await outbox.pending("wa") == []
+    async with database.connection.execute("SELECT sending_since FROM outbox") as cursor:
+        assert [tuple(row) for row in await cursor.fetchall()] == [(None,)]
+
+
+async def test_a_refusal_leaves_no_doubt_a_timeout_does(database: Database) -> None:
+    outbox = Outbox(database)
+    await outbox.add("wa", "alice", [{"n": 1}])
+    await outbox.add("wa", "bob", [{"n": 2}])
+    payloads: list[dict[str, Any]] = []
+
+    async def fail(recipient: str, payload: dict[str, Any]) -> str:
+        payloads.append(payload)
+        if recipient == "alice":
+            raise SendError("Twilio 500", retry=True)  # the platform said no: nothing went
+        raise SendError("network: TimeoutError", retry=True, maybe_sent=True)
+
+    worker = OutboxWorker(outbox, "wa", fail)
+    await worker.drain()
+    await database.connection.execute("UPDATE outbox SET next_attempt_at = 0")
+    await worker.drain()
+    by_recipient = {
+        recipient: [p for p in payloads if p["n"] == n]
+        for recipient, n in (("alice", 1), ("bob", 2))
+    }
+    assert IN_DOUBT not in by_recipient["alice"][1]
+    assert IN_DOUBT in by_recipient["bob"][1]

@@ -68,7 +68,7 @@ async def test_session_store_round_trip(tmp_path: Path) -> None:
 async def test_retention_removes_old_personal_data_only(tmp_path: Path) -> None:
     import time
 
-    from bot.storage.inbound import InboundLog
+    from bot.storage.inbound import InboundLog, InboundQueue
     from bot.storage.outbox import Outbox
     from bot.storage.retention import purge
 
@@ -91,6 +91,13 @@ async def test_retention_removes_old_personal_data_only(tmp_path: Path) -> None:
             "UPDATE contacts SET last_inbound_at = ? WHERE user_id = '+39old'", (long_ago,)
         )
         await connection.execute("UPDATE outbox SET updated_at = ?", (long_ago,))
+        # A stored update no start ever processed holds a message: not kept beyond the period.
+        updates = InboundQueue(database)
+        await updates.keep("wa", "SMold", {"Body": "a"})
+        await updates.keep("wa", "SMnew", {"Body": "b"})
+        await connection.execute(
+            "UPDATE inbound_updates SET received_at = ? WHERE update_key = 'SMold'", (long_ago,)
+        )
         removed = await purge(database, retention_days=90)
         assert removed == {
             "sessions": 1,
@@ -103,7 +110,9 @@ async def test_retention_removes_old_personal_data_only(tmp_path: Path) -> None:
             "request_contacts": 0,
             "shared_questions": 0,
             "inbound_ids": 0,
+            "inbound_updates": 1,
         }
+        assert [key for key, _ in await updates.left("wa")] == ["SMnew"]
         assert await store.get("t", "old") is None
         assert await store.get("t", "new") == "{}"
         assert await inbound.last_inbound("wa", "+39new") is not None

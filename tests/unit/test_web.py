@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import sqlite3
 from pathlib import Path
 
 import httpx
+import pytest
 
 from bot.app import services
 from bot.config import Settings
+from bot.core.messages import Incoming, Kind
+from bot.ops import metrics as metrics_module
 from bot.web import create_web_app
 from tests.conftest import LOCALES
 
@@ -58,3 +63,53 @@ async def test_lifespan_watches_content(tmp_path: Path, content_copy: Path) -> N
                     break
             assert bot.content.last_error is not None
             assert bot.content.catalog.topics["permit_lost"].area == "permits"
+
+
+async def test_a_database_damaged_while_running_answers_503_and_logs_once(
+    tmp_path: Path, content_copy: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "bot.sqlite3"
+    settings = Settings(db_path=path, content_dir=content_copy, locales_dir=LOCALES)
+    async with services(settings) as bot:
+        transport = httpx.ASGITransport(app=create_web_app(bot))
+        async with httpx.AsyncClient(transport=transport, base_url="http://s.test") as client:
+            assert (await client.get("/healthz")).status_code == 200
+            # Another program writes (so the bot's cache of pages is stale), then the file
+            # is harmed: a disk fault, a stray copy over it...
+            with contextlib.closing(sqlite3.connect(path)) as other, other:
+                other.execute("INSERT INTO contacts VALUES ('x', 'y', 0)")
+            with contextlib.closing(sqlite3.connect(path)) as other:
+                other.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            with path.open("r+b") as file:
+                file.write(b"\x5a" * path.stat().st_size)
+            (sorry,) = await bot.engine.handle(Incoming("test", "u1", Kind.TEXT, "ciao"))
+            assert "went wrong" in sorry.text or "andato storto" in sorry.text
+            for _ in range(3):  # a monitor asks every few seconds
+                response = await client.get("/healthz")
+                assert response.status_code == 503
+                body = response.json()
+                assert body["status"] == "degraded" and body["database"] == "error"
+                assert body["database_problem"] == "it is not a SQLite database"
+    said = [record for record in caplog.records if record.name == "bot.web"]
+    assert len(said) == 1 and "the database fails" in said[0].getMessage()
+
+
+async def test_tables_that_cannot_be_read_make_health_and_metrics_503_not_500(
+    tmp_path: Path, content_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def damaged(database: object) -> object:
+        # The header reads well (cached), the outbox's pages do not.
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    monkeypatch.setattr(metrics_module, "outbox_states", damaged)
+    settings = Settings(
+        db_path=tmp_path / "bot.sqlite3", content_dir=content_copy, locales_dir=LOCALES
+    )
+    async with services(settings) as bot:
+        transport = httpx.ASGITransport(app=create_web_app(bot), raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://s.test") as client:
+            health = await client.get("/healthz")
+            assert health.status_code == 503
+            assert health.json()["database_problem"] == "the file is damaged"
+            scraped = await client.get("/metrics")
+            assert scraped.status_code == 503 and "the file is damaged" in scraped.text

@@ -1,0 +1,77 @@
+"""Tests of the database's patience with another writer (a second process, a backup)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from bot.storage.db import Database
+
+
+def _hold_write_lock(path: Path, seconds: float, held: threading.Event) -> threading.Thread:
+    """Another connection (as another process would) holds the write lock for a while."""
+
+    def hold() -> None:
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        held.set()
+        threading.Event().wait(seconds)
+        other.execute("COMMIT")
+        other.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    return thread
+
+
+async def _wait(event: threading.Event) -> None:
+    assert await asyncio.to_thread(event.wait, 5)
+
+
+async def test_a_transaction_waits_for_another_writer_instead_of_failing(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    # SQLite's own wait is short here, so that the bounded retry is what saves the turn.
+    async with Database(path, busy_timeout_ms=20, busy_retry_delays=(0.1, 0.2, 0.4)) as db:
+        held = threading.Event()
+        thread = _hold_write_lock(path, 0.3, held)
+        await _wait(held)
+        async with db.transaction() as connection:
+            await connection.execute("INSERT INTO daily_posts (name, day) VALUES ('a', 'x')")
+        await db.write("INSERT INTO daily_posts (name, day) VALUES ('b', 'x')")
+        thread.join()
+        async with db.connection.execute("SELECT count(*) FROM daily_posts") as cursor:
+            assert (await cursor.fetchone()) == (2,)
+
+
+async def test_a_single_write_waits_too(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    async with Database(path, busy_timeout_ms=20, busy_retry_delays=(0.1, 0.2, 0.4)) as db:
+        held = threading.Event()
+        thread = _hold_write_lock(path, 0.3, held)
+        await _wait(held)
+        await db.write("INSERT INTO daily_posts (name, day) VALUES ('b', 'x')")
+        thread.join()
+
+
+async def test_the_wait_is_bounded(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    async with Database(path, busy_timeout_ms=10, busy_retry_delays=(0.01, 0.01)) as db:
+        held = threading.Event()
+        thread = _hold_write_lock(path, 1.0, held)
+        await _wait(held)
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            async with db.transaction():
+                pass
+        thread.join()
+        async with db.transaction():  # the lock is free again: nothing was left half-open
+            pass
+
+
+async def test_other_errors_are_not_retried(tmp_path: Path) -> None:
+    async with Database(tmp_path / "bot.sqlite3", busy_retry_delays=(5.0,)) as db:
+        with pytest.raises(sqlite3.OperationalError, match="no such table"):
+            await asyncio.wait_for(db.write("INSERT INTO nowhere VALUES (1)"), 2)
