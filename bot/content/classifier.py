@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.content.text import has_cjk, token_sound_key, tokens
+from bot.content.vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +147,7 @@ class Classifier:
         self,
         labels: tuple[str, ...],
         group_names: tuple[str, ...],
-        vocabulary: dict[str, int],
+        vocabulary: Vocabulary,
         idf: np.ndarray,
         weights: np.ndarray,
         bias: np.ndarray,
@@ -209,12 +210,12 @@ class Classifier:
 
     def _reading(self, text: str) -> Query:
         found = features(text, self.synonyms)
-        columns = np.array([self._vocabulary[f] for f in found if f in self._vocabulary], int)
+        columns = self._vocabulary.columns(found)
         values = self._idf[columns] if len(columns) else np.zeros(0, np.float32)
         unknown = len(found) - len(columns)
         length = np.sqrt(float(values @ values) + unknown * self._unseen_weight**2)
         words = [f for f in found if f.startswith("w:")]
-        known = sum(word in self._vocabulary for word in words) / len(words) if words else 0.0
+        known = len(self._vocabulary.columns(words)) / len(words) if words else 0.0
         return Query(columns, values / length if length else values, words_known=known)
 
     def rank(self, query: Query) -> dict[str, float]:
@@ -278,7 +279,7 @@ class Classifier:
                 group_names=np.array(self.group_names, dtype=str),
                 # One UTF-8 text, a feature a line: a fixed-width string array would be 20 times
                 # bigger (features hold spaces, never a line break).
-                vocabulary=np.frombuffer("\n".join(self._vocabulary).encode(), np.uint8),
+                vocabulary=np.frombuffer(self._vocabulary.text, np.uint8),
                 idf=self._idf,
                 weights=self._weights,
                 bias=self._bias,
@@ -309,10 +310,7 @@ class Classifier:
             return cls(
                 tuple(data["labels"].tolist()),
                 tuple(data["group_names"].tolist()),
-                {
-                    feature: i
-                    for i, feature in enumerate(data["vocabulary"].tobytes().decode().split("\n"))
-                },
+                Vocabulary(data["vocabulary"].tobytes()),
                 data["idf"],
                 data["weights"],
                 data["bias"],
@@ -482,7 +480,7 @@ def _fit(examples: Sequence[_Full], synonyms: Synonyms = ()) -> Classifier:
     return Classifier(
         tuple(labels),
         tuple(group_names),
-        vocabulary,
+        Vocabulary.of(vocabulary),
         idf,
         weights,
         bias,

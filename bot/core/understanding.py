@@ -71,7 +71,11 @@ def _detector(codes: tuple[str, ...]) -> LanguageDetector:
     ]
     if len(languages) == 1:
         languages.append(Language.ENGLISH if languages[0] != Language.ENGLISH else Language.ITALIAN)
-    return LanguageDetectorBuilder.from_languages(*languages).build()
+    # Low-accuracy mode reads trigrams only: about 18 MB instead of 55 MB at start, growing to
+    # over 100 MB as the first messages load the other n-gram models. It decides only where the
+    # content's own language model is unsure, and told the tuning questions and short phrases
+    # apart exactly as well (315 of 315 and 23 of 23 the same).
+    return LanguageDetectorBuilder.from_languages(*languages).with_low_accuracy_mode().build()
 
 
 @dataclass(frozen=True)
