@@ -22,11 +22,14 @@ import hashlib
 import itertools
 import json
 import logging
+import multiprocessing
 import os
+import tempfile
 import threading
 import zipfile
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import overload
@@ -199,17 +202,20 @@ class Classifier:
         examples: Sequence[Example],
         cache: Path | None = None,
         synonyms: Sequence[Sequence[str]] = (),
+        elsewhere: bool = False,
     ) -> Classifier:
         """Learn from ``(label, text[, group])`` examples; the same examples give the same model.
 
         With ``cache``, a model trained before on the same examples is read from that folder
-        instead of trained again (a restart, the terminal chat, ``sportello ask``).
+        instead of trained again (a restart, the terminal chat, ``sportello ask``). With
+        ``elsewhere``, a new model is trained in a child process: a server goes on answering
+        at full speed meanwhile (a training thread would take the interpreter from it).
         """
         full: list[_Full] = [
             (e[0], e[1], e[2] if len(e) > 2 else None, e[3] if len(e) > 3 else None)
             for e in examples
         ]
-        return _cached(tuple(full), normalised_synonyms(synonyms), cache)
+        return _cached(tuple(full), normalised_synonyms(synonyms), cache, elsewhere)
 
     def read(self, text: str) -> Query:
         """The message as the model reads it (the last few are remembered: the language and
@@ -419,7 +425,9 @@ _CACHE_SIZE = 4  # a reload, the previous content, a test's fixtures: a few mode
 _LOCK = threading.Lock()
 
 
-def _cached(examples: tuple[_Full, ...], synonyms: Synonyms, folder: Path | None) -> Classifier:
+def _cached(
+    examples: tuple[_Full, ...], synonyms: Synonyms, folder: Path | None, elsewhere: bool = False
+) -> Classifier:
     """Training takes seconds: the same examples (a restarted engine, a test) reuse the model."""
     digest = hashlib.sha256(MODEL_VERSION.encode())
     digest.update(json.dumps(synonyms).encode())
@@ -433,7 +441,7 @@ def _cached(examples: tuple[_Full, ...], synonyms: Synonyms, folder: Path | None
     stored = folder / f"understanding-{key[:24]}.npz" if folder is not None else None
     model = _read(stored) if stored is not None else None
     if model is None:
-        model = _fit(examples, synonyms)
+        model = _fit_in_child(examples, synonyms) if elsewhere else _fit(examples, synonyms)
         if stored is not None:
             _write(model, stored)
     with _LOCK:
@@ -463,6 +471,22 @@ def _write(model: Classifier, path: Path) -> None:
             old.unlink(missing_ok=True)
     except OSError as error:
         log.info("the understanding model cannot be kept in %s: %s", path.parent, error)
+
+
+def _fit_in_child(examples: Sequence[_Full], synonyms: Synonyms) -> Classifier:
+    """``_fit`` in a fresh child process, the model handed back through a file. Training is
+    mostly Python code: in a thread, it would hold the interpreter lock most of the time, and
+    a server's replies (and its database thread) would wait seconds for their turns."""
+    context = multiprocessing.get_context("spawn")  # no copy of a running server's threads
+    with tempfile.TemporaryDirectory(prefix="sportello-training-") as folder:
+        path = Path(folder) / "model.npz"
+        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+            pool.submit(_fit_and_save, examples, synonyms, path).result()
+        return Classifier.load(path)
+
+
+def _fit_and_save(examples: Sequence[_Full], synonyms: Synonyms, path: Path) -> None:
+    _fit(examples, synonyms).save(path)
 
 
 def _fit(examples: Sequence[_Full], synonyms: Synonyms = ()) -> Classifier:

@@ -178,7 +178,7 @@ class Engine:
 
     def _train(self, catalog: Catalog) -> None:
         try:
-            built = Understanding(catalog, self._model_cache)
+            built = Understanding(catalog, self._model_cache, train_elsewhere=True)
         except Exception:
             log.exception("the understanding of the new content could not be trained")
             return

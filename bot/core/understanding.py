@@ -109,9 +109,15 @@ class Analysis:
 class Understanding:
     """Understands messages against one catalog; build a new one when the catalog changes."""
 
-    def __init__(self, catalog: Catalog, cache: Path | None = None) -> None:
+    def __init__(
+        self, catalog: Catalog, cache: Path | None = None, train_elsewhere: bool = False
+    ) -> None:
+        """``train_elsewhere``: a model not trained before is trained in a child process (a
+        server's reload), not in this one."""
         self.catalog = catalog
-        self.classifier = Classifier.train(training_examples(catalog), cache, catalog.synonyms)
+        self.classifier = Classifier.train(
+            training_examples(catalog), cache, catalog.synonyms, elsewhere=train_elsewhere
+        )
         # Topics as arrays (their classifier group, their area), to rank them all at once.
         groups = {name: index for index, name in enumerate(self.classifier.group_names)}
         self._topic_ids = list(catalog.topics)
