@@ -22,17 +22,22 @@ import hashlib
 import itertools
 import json
 import logging
+import multiprocessing
 import os
+import tempfile
 import threading
 import zipfile
 from collections import Counter, OrderedDict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import overload
 
 import numpy as np
 
 from bot.content.text import has_cjk, token_sound_key, tokens
+from bot.content.vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +63,16 @@ _Full = tuple[str, str, str | None, str | None]
 Synonyms = tuple[tuple[str, ...], ...]
 
 
-def features(text: str, synonyms: Synonyms = ()) -> set[str]:
-    """What the classifier sees of a message."""
+def features(
+    text: str,
+    synonyms: Synonyms = (),
+    of_word: Callable[[str], frozenset[str]] | None = None,
+) -> set[str]:
+    """What the classifier sees of a message (``of_word``: a word's features, remembered)."""
     words = tokens(text)
     found: set[str] = set()
     for word in words:
-        found.update(_word_features(word))
+        found.update((of_word or _word_features)(word))
     found.update(f"b:{first} {second}" for first, second in itertools.pairwise(words))
     if synonyms:
         padded = f" {' '.join(words)} "
@@ -81,9 +90,16 @@ def normalised_synonyms(groups: Sequence[Sequence[str]]) -> Synonyms:
     )
 
 
-@functools.lru_cache(maxsize=40_000)  # about 100 MB at most: the content has ~24,000 words
+# Users' words, remembered: a word's features take about 2.5 kB, so a bound of 4,096 words
+# (about 10 MB) keeps the common ones without growing for months; training remembers every
+# word of the content in a cache of its own, dropped when the model is made.
+@functools.lru_cache(maxsize=4096)
 def _word_features(word: str) -> frozenset[str]:
-    """One word's features: words repeat across messages, so each is worked out once."""
+    return _features_of_word(word)
+
+
+def _features_of_word(word: str) -> frozenset[str]:
+    """One word's features: its character n-grams, itself, and its sound key."""
     found = {"w:" + word}
     if has_cjk(word):
         return frozenset(found)  # tokens already gives Chinese characters and character pairs
@@ -146,7 +162,7 @@ class Classifier:
         self,
         labels: tuple[str, ...],
         group_names: tuple[str, ...],
-        vocabulary: dict[str, int],
+        vocabulary: Vocabulary,
         idf: np.ndarray,
         weights: np.ndarray,
         bias: np.ndarray,
@@ -160,21 +176,24 @@ class Classifier:
         self.synonyms = synonyms
         self.group_names = group_names
         self.language_names = language_names
-        self._language_weights = language_weights
+        # Weights and examples are kept in half precision: a third of the model's memory in
+        # every server process, and the same answers on the tuning and held-out questions
+        # (a probability moves in its fourth decimal; the thresholds have two).
+        self._language_weights = _half(language_weights)
         self._language_bias = language_bias
         self._vocabulary = vocabulary
         self._idf = idf
-        self._weights = weights
+        self._weights = _half(weights)
         self._bias = bias
-        self._rows = rows
+        # Examples ordered by group, so that a group's examples are one slice of the arrays
+        # (no copies gathered as the groups are asked about: memory stays flat over months).
+        rows = _by_group(rows)
+        self._rows = replace(rows, values=_half(rows.values))
         self._unseen_weight = float(idf.max()) if len(idf) else 1.0
         self._read: dict[str, Query] = {}
         self._dense = np.zeros(len(vocabulary), np.float32)
-        self._gathered: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._group_index = {name: index for index, name in enumerate(group_names)}
-        order = np.argsort(rows.groups, kind="stable")
-        cuts = np.searchsorted(rows.groups[order], np.arange(len(group_names) + 1))
-        self._members = [order[cuts[g] : cuts[g + 1]] for g in range(len(group_names))]
+        self._group_starts = np.searchsorted(rows.groups, np.arange(len(group_names) + 1))
         self._postings = _centroid_postings(rows, len(group_names), len(vocabulary))
 
     @classmethod
@@ -183,17 +202,20 @@ class Classifier:
         examples: Sequence[Example],
         cache: Path | None = None,
         synonyms: Sequence[Sequence[str]] = (),
+        elsewhere: bool = False,
     ) -> Classifier:
         """Learn from ``(label, text[, group])`` examples; the same examples give the same model.
 
         With ``cache``, a model trained before on the same examples is read from that folder
-        instead of trained again (a restart, the terminal chat, ``sportello ask``).
+        instead of trained again (a restart, the terminal chat, ``sportello ask``). With
+        ``elsewhere``, a new model is trained in a child process: a server goes on answering
+        at full speed meanwhile (a training thread would take the interpreter from it).
         """
         full: list[_Full] = [
             (e[0], e[1], e[2] if len(e) > 2 else None, e[3] if len(e) > 3 else None)
             for e in examples
         ]
-        return _cached(tuple(full), normalised_synonyms(synonyms), cache)
+        return _cached(tuple(full), normalised_synonyms(synonyms), cache, elsewhere)
 
     def read(self, text: str) -> Query:
         """The message as the model reads it (the last few are remembered: the language and
@@ -209,12 +231,12 @@ class Classifier:
 
     def _reading(self, text: str) -> Query:
         found = features(text, self.synonyms)
-        columns = np.array([self._vocabulary[f] for f in found if f in self._vocabulary], int)
+        columns = self._vocabulary.columns(found)
         values = self._idf[columns] if len(columns) else np.zeros(0, np.float32)
         unknown = len(found) - len(columns)
         length = np.sqrt(float(values @ values) + unknown * self._unseen_weight**2)
         words = [f for f in found if f.startswith("w:")]
-        known = sum(word in self._vocabulary for word in words) / len(words) if words else 0.0
+        known = len(self._vocabulary.columns(words)) / len(words) if words else 0.0
         return Query(columns, values / length if length else values, words_known=known)
 
     def rank(self, query: Query) -> dict[str, float]:
@@ -247,7 +269,7 @@ class Classifier:
         if not query.known or group not in self._group_index:
             return 0.0
         index = self._group_index[group]
-        if not len(self._members[index]):
+        if self._group_starts[index] == self._group_starts[index + 1]:
             return 0.0
         indices, values, offsets = self._member_rows(index)
         # The message as a full-width vector, in a buffer kept zero between calls (messages are
@@ -260,12 +282,12 @@ class Classifier:
             dense[query.columns] = 0.0
 
     def _member_rows(self, group: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """A group's examples, gathered once: the groups asked about are few and recurring.
-        Kept by the model itself, so that they go when a content change replaces it."""
-        gathered = self._gathered.get(group)
-        if gathered is None:
-            gathered = self._gathered[group] = self._rows.of(self._members[group])
-        return gathered
+        """A group's examples as (columns, values, where each example starts): views into the
+        model's arrays, since they are ordered by group."""
+        first, last = self._group_starts[group], self._group_starts[group + 1]
+        begin, end = self._rows.indptr[first], self._rows.indptr[last]
+        rows = self._rows
+        return rows.indices[begin:end], rows.values[begin:end], rows.indptr[first:last] - begin
 
     def save(self, path: Path) -> None:
         """Write the model to ``path`` (atomically: a reader never sees half a file)."""
@@ -278,7 +300,7 @@ class Classifier:
                 group_names=np.array(self.group_names, dtype=str),
                 # One UTF-8 text, a feature a line: a fixed-width string array would be 20 times
                 # bigger (features hold spaces, never a line break).
-                vocabulary=np.frombuffer("\n".join(self._vocabulary).encode(), np.uint8),
+                vocabulary=np.frombuffer(self._vocabulary.text, np.uint8),
                 idf=self._idf,
                 weights=self._weights,
                 bias=self._bias,
@@ -309,10 +331,7 @@ class Classifier:
             return cls(
                 tuple(data["labels"].tolist()),
                 tuple(data["group_names"].tolist()),
-                {
-                    feature: i
-                    for i, feature in enumerate(data["vocabulary"].tobytes().decode().split("\n"))
-                },
+                Vocabulary(data["vocabulary"].tobytes()),
                 data["idf"],
                 data["weights"],
                 data["bias"],
@@ -322,6 +341,18 @@ class Classifier:
                 data["language_bias"] if data["language_bias"].size else None,
                 tuple(tuple(group) for group in json.loads(data["synonyms"].tobytes())),
             )
+
+
+@overload
+def _half(array: np.ndarray) -> np.ndarray: ...
+
+
+@overload
+def _half(array: None) -> None: ...
+
+
+def _half(array: np.ndarray | None) -> np.ndarray | None:
+    return None if array is None else array.astype(np.float16, copy=False)
 
 
 def _or_empty(array: np.ndarray | None) -> np.ndarray:
@@ -339,6 +370,22 @@ def _softmax(
     chances = np.exp(logits)
     chances /= chances.sum()
     return dict(zip(labels, chances.tolist(), strict=True))
+
+
+def _by_group(rows: Rows) -> Rows:
+    """The same examples ordered by group (those of no group, -1, first)."""
+    if not len(rows.groups) or bool(np.all(rows.groups[1:] >= rows.groups[:-1])):
+        return rows
+    order = np.argsort(rows.groups, kind="stable")
+    indices, values, starts = rows.of(order)
+    return Rows(
+        np.append(starts, len(indices)).astype(np.int64),
+        indices,
+        values,
+        rows.targets[order],
+        rows.groups[order],
+        rows.languages[order],
+    )
 
 
 def _centroid_postings(
@@ -365,9 +412,10 @@ def _centroid_postings(
     columns = np.concatenate(found_columns)
     order = np.argsort(columns, kind="stable")
     columns = columns[order]
-    starts = np.searchsorted(columns, np.arange(width), side="left")
-    ends = np.searchsorted(columns, np.arange(width), side="right")
-    groups = np.concatenate(found_groups)[order]
+    # 32-bit positions and groups: half the memory, and far more than any content needs.
+    starts = np.searchsorted(columns, np.arange(width), side="left").astype(np.int32)
+    ends = np.searchsorted(columns, np.arange(width), side="right").astype(np.int32)
+    groups = np.concatenate(found_groups)[order].astype(np.int32)
     weights = np.concatenate(found_weights)[order].astype(np.float32)
     return starts, ends, groups, weights
 
@@ -377,7 +425,9 @@ _CACHE_SIZE = 4  # a reload, the previous content, a test's fixtures: a few mode
 _LOCK = threading.Lock()
 
 
-def _cached(examples: tuple[_Full, ...], synonyms: Synonyms, folder: Path | None) -> Classifier:
+def _cached(
+    examples: tuple[_Full, ...], synonyms: Synonyms, folder: Path | None, elsewhere: bool = False
+) -> Classifier:
     """Training takes seconds: the same examples (a restarted engine, a test) reuse the model."""
     digest = hashlib.sha256(MODEL_VERSION.encode())
     digest.update(json.dumps(synonyms).encode())
@@ -391,7 +441,7 @@ def _cached(examples: tuple[_Full, ...], synonyms: Synonyms, folder: Path | None
     stored = folder / f"understanding-{key[:24]}.npz" if folder is not None else None
     model = _read(stored) if stored is not None else None
     if model is None:
-        model = _fit(examples, synonyms)
+        model = _fit_in_child(examples, synonyms) if elsewhere else _fit(examples, synonyms)
         if stored is not None:
             _write(model, stored)
     with _LOCK:
@@ -423,14 +473,31 @@ def _write(model: Classifier, path: Path) -> None:
         log.info("the understanding model cannot be kept in %s: %s", path.parent, error)
 
 
+def _fit_in_child(examples: Sequence[_Full], synonyms: Synonyms) -> Classifier:
+    """``_fit`` in a fresh child process, the model handed back through a file. Training is
+    mostly Python code: in a thread, it would hold the interpreter lock most of the time, and
+    a server's replies (and its database thread) would wait seconds for their turns."""
+    context = multiprocessing.get_context("spawn")  # no copy of a running server's threads
+    with tempfile.TemporaryDirectory(prefix="sportello-training-") as folder:
+        path = Path(folder) / "model.npz"
+        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+            pool.submit(_fit_and_save, examples, synonyms, path).result()
+        return Classifier.load(path)
+
+
+def _fit_and_save(examples: Sequence[_Full], synonyms: Synonyms, path: Path) -> None:
+    _fit(examples, synonyms).save(path)
+
+
 def _fit(examples: Sequence[_Full], synonyms: Synonyms = ()) -> Classifier:
     labels: dict[str, int] = {}
     group_names: dict[str, int] = {}
     language_names: dict[str, int] = {}
     # A feature of one example only teaches that example: leaving it out halves the model.
     frequency: Counter[str] = Counter()
+    of_word = functools.cache(_features_of_word)  # words repeat across examples
     for _, text, _, _ in examples:
-        frequency.update(features(text, synonyms))
+        frequency.update(features(text, synonyms, of_word))
     vocabulary = {
         feature: i
         for i, feature in enumerate(
@@ -445,7 +512,7 @@ def _fit(examples: Sequence[_Full], synonyms: Synonyms = ()) -> Classifier:
     groups: list[int] = []
     languages: list[int] = []
     for label, text, group, language in examples:
-        kept = [vocabulary[f] for f in features(text, synonyms) if f in vocabulary]
+        kept = [vocabulary[f] for f in features(text, synonyms, of_word) if f in vocabulary]
         if not kept:
             continue
         columns.extend(kept)
@@ -456,7 +523,7 @@ def _fit(examples: Sequence[_Full], synonyms: Synonyms = ()) -> Classifier:
             -1 if language is None else language_names.setdefault(language, len(language_names))
         )
     indices = np.array(columns, np.int32)
-    del columns
+    del columns, of_word
     indptr = np.array(bounds, np.int64)
     # Rare features tell most: inverse document frequency, as in a search engine.
     count = np.bincount(indices, minlength=len(vocabulary))
@@ -482,7 +549,7 @@ def _fit(examples: Sequence[_Full], synonyms: Synonyms = ()) -> Classifier:
     return Classifier(
         tuple(labels),
         tuple(group_names),
-        vocabulary,
+        Vocabulary.of(vocabulary),
         idf,
         weights,
         bias,

@@ -29,6 +29,7 @@ from bot.booking.request_texts import REQUEST
 from bot.booking.requests import RequestDesk
 from bot.booking.service import BookingDesk
 from bot.content.catalog import Catalog
+from bot.content.memory import release_freed_memory
 from bot.content.schema import Intent, Menu, Office, Topic
 from bot.content.text import normalise
 from bot.core.booking_flow import BOOK, BookingFlow
@@ -170,6 +171,7 @@ class Engine:
         current = self._understanding
         if current is None:
             current = self._understanding = Understanding(catalog, self._model_cache)
+            release_freed_memory()
         elif current.catalog is not catalog and self._training is not catalog:
             self._training = catalog
             threading.Thread(target=self._train, args=(catalog,), daemon=True).start()
@@ -177,13 +179,15 @@ class Engine:
 
     def _train(self, catalog: Catalog) -> None:
         try:
-            built = Understanding(catalog, self._model_cache)
+            built = Understanding(catalog, self._model_cache, train_elsewhere=True)
         except Exception:
             log.exception("the understanding of the new content could not be trained")
             return
         finally:
             self._training = None
         self._understanding = built  # one assignment: a message sees the old or the new
+        del built
+        release_freed_memory()  # the old model and the training's leftovers
 
     async def prepare(self) -> None:
         """Build the understanding now, in a thread: before the first message, not during it."""

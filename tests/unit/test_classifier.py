@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from bot.content.classifier import Classifier, features
 
@@ -99,3 +101,26 @@ def test_training_writes_the_cache_and_reads_it(tmp_path: Path) -> None:
 
     classifier._CACHE.clear()
     assert best(Classifier.train(examples, cache=tmp_path), "rinnovo permesso") == "renewal"
+
+
+def test_a_model_trained_in_a_child_process_is_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server's reload trains elsewhere (no thread taking the interpreter from its replies):
+    the model it gets back answers as one trained here (to rounding: another process numbers
+    the features in another order, its string hashes being its own)."""
+    import bot.content.classifier as module
+
+    here = Classifier.train(EXAMPLES)
+    monkeypatch.setattr(module, "_CACHE", OrderedDict())  # not the model just made
+    elsewhere = Classifier.train(EXAMPLES, elsewhere=True)
+
+    assert elsewhere is not here
+    for text in ("renew my card", "perso il permesso", "quando aprite", "pizza"):
+        query_here, query_elsewhere = here.read(text), elsewhere.read(text)
+        assert elsewhere.rank(query_elsewhere) == pytest.approx(here.rank(query_here), rel=1e-6)
+        assert elsewhere.languages(query_elsewhere) == pytest.approx(
+            here.languages(query_here), rel=1e-6
+        )
+        for group in ("kit", "lost", "hours"):
+            assert elsewhere.nearest(query_elsewhere, group) == pytest.approx(
+                here.nearest(query_here, group), rel=1e-3
+            )
