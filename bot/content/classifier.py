@@ -249,6 +249,12 @@ class Classifier:
             return {}
         return _softmax(query, self._language_weights, self._language_bias, self.language_names)
 
+    def examples_per_language(self) -> dict[str, int]:
+        """How many examples the model learnt in each language."""
+        known = self._rows.languages[self._rows.languages >= 0]
+        counts = np.bincount(known, minlength=len(self.language_names))
+        return dict(zip(self.language_names, counts.tolist(), strict=True))
+
     def groups(self, query: Query) -> np.ndarray:
         """Each group's resemblance to the message (cosine with its centroid), in the order of
         ``group_names``."""

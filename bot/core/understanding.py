@@ -60,9 +60,17 @@ _URDU_LETTERS = re.compile("[ٹڈڑںےۓہھکگیپچژ]")
 LATIN_LANGUAGES = frozenset({"it", "en", "fr", "es", "sq", "de", "pt", "ro", "pl", "tr"})
 LANGUAGE_CONFIDENCE = 0.7
 # The lingua detector runs in its low-accuracy mode (see _detector), which is sure of itself
-# on short nonsense ("klingon", "qwertyuiop" look Italian): shorter texts are left unsure, so
-# the user's language stays as it was instead of switching on a guess.
-LINGUA_MIN_LETTERS = 16
+# on short texts and wrong ("klingon" and "qwertyuiop" look Italian, "cancella i miei dati"
+# French): shorter texts are left to the content's own language model, or unsure, so the
+# user's language stays as it was instead of switching on a guess.
+LINGUA_MIN_LETTERS = 24
+# ... and sure of itself on random letters too ("zxqv blorf wimble zanzibar" is French, and so
+# are four in five random strings at 0.7): its answer stands only when some of the words are
+# words the content uses, where the content teaches that language well (every tuning question
+# has a fifth of such words; 1.5% of random strings do). A language the content has few or no
+# sample messages in is taken on lingua's word alone.
+LINGUA_WORDS_KNOWN = 0.2
+WELL_TAUGHT = 100  # sample messages in a language for the content to know its common words
 TAUGHT_LANGUAGE_SURE = 0.8  # the content's own language model decides above this ...
 WORDS_KNOWN = 0.5  # ... for a message of which the content uses at least this share of words
 
@@ -78,8 +86,9 @@ def _detector(codes: tuple[str, ...]) -> LanguageDetector:
     # Low-accuracy mode reads trigrams only: about 20 MB, where the full mode takes 55 MB at
     # start and 150 MB once messages in five languages have loaded its other n-gram models. It
     # decides only where the content's own language model is unsure, and only on texts of
-    # LINGUA_MIN_LETTERS or more: on the tuning questions 312 of 315 right and none wrong (full
-    # mode: 313); on 29 short phrases and nonsense, 26 right, 3 left unsure, none wrong (28).
+    # LINGUA_MIN_LETTERS or more: on the tuning questions 312 of 315 right, 2 wrong (full mode:
+    # 313 and the same 2); on 29 short phrases and nonsense, 26 right, 3 unsure, none wrong
+    # (full mode: 28 right).
     return LanguageDetectorBuilder.from_languages(*languages).with_low_accuracy_mode().build()
 
 
@@ -121,6 +130,11 @@ class Understanding:
         # Topics as arrays (their classifier group, their area), to rank them all at once.
         groups = {name: index for index, name in enumerate(self.classifier.group_names)}
         self._topic_ids = list(catalog.topics)
+        self._well_taught = frozenset(
+            code
+            for code, count in self.classifier.examples_per_language().items()
+            if count >= WELL_TAUGHT
+        )
         self._area_names = sorted({topic.area for topic in catalog.topics.values()})
         self._topic_group = np.array([groups.get(topic, -1) for topic in self._topic_ids], int)
         self._topic_area = np.array(
@@ -216,6 +230,8 @@ class Understanding:
         if not values or values[0].value < LANGUAGE_CONFIDENCE:
             return None
         code = values[0].language.iso_code_639_1.name.lower()
+        if code in self._well_taught and query.words_known < LINGUA_WORDS_KNOWN:
+            return None  # a language the content teaches well, yet hardly a word is known
         return code if code in enabled else None
 
     def detect_intent(self, text: str) -> tuple[Intent, str] | None:

@@ -111,3 +111,19 @@ def test_a_topic_that_stands_for_an_intent_teaches_the_intent(catalog: Catalog) 
     labels = {label for label, _, group, _ in training_examples(changed) if group == "!booking"}
     assert labels == {"!booking"}
     assert all(group != "counter_hours" for _, _, group, _ in training_examples(changed))
+
+
+def test_nonsense_does_not_pass_for_a_language_the_content_teaches(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """lingua's low-accuracy mode takes random letters for French: where the content teaches
+    a language well and none of the words is known, its guess is not taken."""
+    nonsense = "zxqv blorf wimble zanzibar plonk"
+    monkeypatch.setattr(module, "WELL_TAUGHT", 10**9)  # no language well taught: lingua alone
+    assert Understanding(catalog).detect_language(nonsense) is not None  # what the guard stops
+    monkeypatch.setattr(module, "WELL_TAUGHT", 1)  # every language of the fixture well taught
+    assert Understanding(catalog).detect_language(nonsense) is None
+
+
+def test_a_short_text_is_not_left_to_the_low_accuracy_detector(catalog: Catalog) -> None:
+    assert Understanding(catalog).detect_language("cancella i miei dati") in (None, "it")
