@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -162,8 +161,8 @@ async def one_round(
         (report,) = [result for result in results if isinstance(result, str)]
         context = f"seed {seed}, {connections} connection(s): {report}"
         users = [*confirmers, *movers]
-        if connections == 1:  # one connection is never found locked
-            assert not any(chat.last and WENT_WRONG in chat.last.text for chat in users), context
+        # A busy database is waited for, on one connection or two: nobody is failed.
+        assert not any(chat.last and WENT_WRONG in chat.last.text for chat in users), context
         await assert_the_rules_held(first, catalog.offices[0], report, users, context)
 
 
@@ -208,27 +207,15 @@ async def assert_the_rules_held(
             (mine,) = [a for a in every if a.code == code]
             assert mine.user_id == chat.user_id and mine.starts_at == LAST_PLACE_AT, context
         else:
-            assert WENT_WRONG in said or "quell'orario" in said, (said, context)
+            assert "quell'orario" in said, (said, context)
             there = [a for a in every if a.user_id == chat.user_id and a.starts_at == LAST_PLACE_AT]
             assert there == [], context
 
 
 async def closing(desk: BookingDesk, catalog: Catalog) -> str:
-    """``/chiudi`` for the day, sent again while the database is locked.
-
-    Two connections to one file may find it locked ("database is locked"): until the store
-    retries a busy ``BEGIN IMMEDIATE`` (issue #16, item 3) staff see an error and send the
-    command again, as users tap again. A failed closure changed nothing: its transaction was
-    rolled back.
-    """
-    for _ in range(20):
-        try:
-            return await desk.close(catalog, CLOSED, CLOSED)
-        except sqlite3.OperationalError as error:
-            if "locked" not in str(error):
-                raise
-            await asyncio.sleep(0.01)
-    raise AssertionError("the day could not be closed")
+    """``/chiudi`` for the day. Two connections to one file may find it busy: the store waits
+    and tries again (issue #16, item 3), so staff never see an error for it."""
+    return await desk.close(catalog, CLOSED, CLOSED)
 
 
 @pytest.mark.parametrize("connections", [1, 2])
