@@ -317,6 +317,17 @@ class BookingFlow:
             return await self._move()
         return self.contact.ask_name()
 
+    async def _refused(
+        self, start: datetime, refusal: SlotFull | SlotGone | TooManyBookings
+    ) -> Reply:
+        """Why the chosen time could not be had (a booking or a move), and what to do now."""
+        if isinstance(refusal, TooManyBookings):
+            self.draft.clear()
+            return await self.mine(
+                self.t._("You already have the most appointments allowed. You can cancel one here:")
+            )
+        return await self._not_free(start, TAKEN if isinstance(refusal, SlotFull) else GONE)
+
     async def _not_free(self, start: datetime, why: str) -> Reply:
         """Why the time cannot be had, and the free times of its day (or the free days)."""
         day = start.astimezone(self.desk.timezone).date()
@@ -345,15 +356,8 @@ class BookingFlow:
 
         try:
             moved = await self.desk.move(office, before, start, staff)
-        except SlotFull:
-            return await self._not_free(start, TAKEN)
-        except SlotGone:
-            return await self._not_free(start, GONE)
-        except TooManyBookings:
-            self.draft.clear()
-            return await self.mine(
-                self.t._("You already have the most appointments allowed. You can cancel one here:")
-            )
+        except (SlotFull, SlotGone, TooManyBookings) as refusal:
+            return await self._refused(start, refusal)
         self.draft.clear()
         if moved is None:
             return await self.mine()
@@ -426,15 +430,8 @@ class BookingFlow:
                     booked.code,
                 ),
             )
-        except SlotFull:
-            return await self._not_free(start, TAKEN)
-        except SlotGone:
-            return await self._not_free(start, GONE)
-        except TooManyBookings:
-            self.draft.clear()
-            return await self.mine(
-                self.t._("You already have the most appointments allowed. You can cancel one here:")
-            )
+        except (SlotFull, SlotGone, TooManyBookings) as refusal:
+            return await self._refused(start, refusal)
         self.draft.clear()
         if already is None:  # the same booking made again is neither told nor counted twice
             self.desk.router.wake()
