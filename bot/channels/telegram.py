@@ -48,7 +48,7 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
-from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
+from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.booking.handover import HandoverDesk
 from bot.booking.request_staff import HELP as REQUESTS_HELP
@@ -58,6 +58,7 @@ from bot.booking.service import BookingDesk
 from bot.channels.digest import StaffDigest
 from bot.channels.flood import FloodControl, Verdict
 from bot.channels.formatting import split_message, to_html, to_plain
+from bot.channels.telegram_pacing import NOTICE, PacedRateLimiter, telegram_pacer
 from bot.config import Settings
 from bot.content.catalog import Catalog
 from bot.core.messages import Incoming, Kind, Reply
@@ -345,18 +346,16 @@ class TelegramChannel:
             weakref.WeakValueDictionary()
         )
         self._refused: collections.deque[int | None] = collections.deque(maxlen=REFUSED_REMEMBERED)
+        #: Every send waits its turn here: replies first, notices with what is left.
+        self.pacer = telegram_pacer(settings.telegram_max_sends_per_second)
         builder = (
             Application.builder()
             .token(settings.telegram_bot_token)
             .base_url(f"{settings.telegram_api_url}/bot")
             .base_file_url(f"{settings.telegram_api_url}/file/bot")
-            # Telegram's own limits (about 30 messages a second); 429s are retried after
-            # the time Telegram asks for. 0 lifts the overall cap (a self-hosted Bot API).
-            .rate_limiter(
-                AIORateLimiter(
-                    overall_max_rate=settings.telegram_max_sends_per_second, max_retries=3
-                )
-            )
+            # Sends paced under Telegram's limits, live replies before the outbox's notices;
+            # 429s are retried after the time Telegram asks for. 0 lifts every cap.
+            .rate_limiter(PacedRateLimiter(self.pacer))
             .concurrent_updates(64)
         )
         #: Updates stored on arrival (webhook and polling alike), until their turn is saved.
@@ -685,6 +684,7 @@ class TelegramChannel:
                     parse_mode=ParseMode.HTML,
                     reply_markup=keyboard if number == len(parts) else None,
                     link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    rate_limit_args=NOTICE,  # after the live replies waiting
                 )
                 sent_ids.append(str(message.message_id))
         except RetryAfter as error:

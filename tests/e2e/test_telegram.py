@@ -131,7 +131,9 @@ async def running_bot(
             telegram_staff_chat_id=STAFF_CHAT,
             telegram_staff_user_ids=frozenset({STAFF_USER}),
             agenda_hour=None,  # no morning post arriving in the middle of a test
-            **overrides,
+            # Tests answer faster than people type: Telegram's pacing (one message a second
+            # to a chat) would only slow them down. The tests of pacing set it.
+            **{"telegram_max_sends_per_second": 0, **overrides},
         )
         async with (
             services(settings, channels=True, clock=clock) as bot,
@@ -705,6 +707,37 @@ async def test_staff_notices_waiting_in_a_burst_reach_the_group_as_one_digest(bo
     rows = digest.params["reply_markup"]["inline_keyboard"]
     assert [row[0]["callback_data"] for row in rows] == [f"staff:attended:{c}" for c in codes]
     assert rows[0][0]["text"] == f"✅ {codes[0]}"
+
+
+async def test_a_live_reply_goes_before_a_backlog_of_notices(
+    tmp_path: Path, content_copy: Path
+) -> None:
+    """Notices (reminders, say) drain at what Telegram allows; a user who writes meanwhile is
+    answered at once, not after the notices queued before their message."""
+    # Five messages a second: a backlog that lasts seconds, not minutes.
+    async with running_bot(
+        tmp_path, content_copy, webhook=False, telegram_max_sends_per_second=5
+    ) as bot:
+        telegram = bot.services.telegram
+        assert telegram is not None and telegram.worker is not None
+        assert bot.services.database is not None
+        await telegram.worker.stop()
+        backlog = 20
+        await Outbox(bot.services.database).add_notices(
+            Notice("telegram", str(20_000 + n), f"Promemoria {n}", "reminder")
+            for n in range(backlog)
+        )
+        telegram.worker.start()
+
+        def notices_sent() -> int:
+            return sum("Promemoria" in call.params["text"] for call in bot.fake.sent())
+
+        await bot.fake.wait_for(lambda: notices_sent() >= 3)
+        (reply,) = await bot.send(start(language_code="it"))
+        before_reply = notices_sent()
+        assert "Menu principale" in reply.params["text"]
+        assert before_reply <= 8  # the rest of the backlog waits for its turn after it
+        await bot.fake.wait_for(lambda: notices_sent() == backlog, seconds=30)
 
 
 async def test_an_update_is_stored_before_it_is_acknowledged(

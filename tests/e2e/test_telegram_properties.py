@@ -142,6 +142,8 @@ async def telegram_bot(content: Path) -> AsyncIterator[TelegramBot]:
                 telegram_webhook_url=f"http://127.0.0.1:{port}/telegram",
                 telegram_staff_chat_id=STAFF_CHAT,
                 telegram_staff_user_ids=frozenset({STAFF_USER}),
+                # Examples come faster than people type: Telegram's pacing would only wait.
+                telegram_max_sends_per_second=0,
                 agenda_hour=None,
             ) as running,
             serve(create_web_app(running), port),
