@@ -76,10 +76,11 @@ class _Log:
 
 
 class _Chat:
-    __slots__ = ("held_until", "logs")
+    __slots__ = ("group", "held_until", "logs")
 
     def __init__(self, logs: tuple[_Log, ...]) -> None:
         self.logs = logs
+        self.group = False
         self.held_until = 0.0
 
 
@@ -146,9 +147,12 @@ class Pacer:
     def _state(self, chat: str, group: bool) -> _Chat:
         state = self._chats.get(chat)
         if state is None:
-            windows = (self._chat_window, self._group_window if group else None)
-            state = _Chat(tuple(_Log(window) for window in windows if window is not None))
-            self._chats[chat] = state
+            windows = (self._chat_window,) if self._chat_window is not None else ()
+            state = self._chats[chat] = _Chat(tuple(_Log(window) for window in windows))
+        if group and not state.group:  # first known as a group now (held before, say)
+            state.group = True
+            if self._group_window is not None:
+                state.logs = (*state.logs, _Log(self._group_window))
         return state
 
     def _free_at(self, waiter: _Waiter, now: float) -> float:

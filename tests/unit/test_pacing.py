@@ -167,6 +167,17 @@ async def test_the_group_never_over_twenty_in_any_minute() -> None:
     assert max(at for at, chat, _ in sends.sent if chat != "-100") < 1004.0
 
 
+async def test_a_group_held_before_its_first_send_keeps_its_limit() -> None:
+    clock = FakeClock()
+    sends = Sends(pacer(clock, group=Window(20, 60.0)), clock)
+    sends.pacer.hold("-100", 1.0)  # a 429 before the pacer knew it for a group
+    for _ in range(25):
+        sends.start("-100", live=True, group=True)
+    await clock.run_until(clock.now + 120.0)
+    assert len(sends.sent) == 25
+    assert most_in_any_window(sends.times(), 60.0) == 20
+
+
 async def test_a_chat_told_to_wait_waits_and_others_do_not() -> None:
     clock = FakeClock()
     sends = Sends(pacer(clock, overall=Window(30, 1.0)), clock)
