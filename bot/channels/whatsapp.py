@@ -117,8 +117,10 @@ def render_as_list(
     variables are: 1 the body, 2 the button, then for item k: 2k+1 its title, 2k+2 its id.
     """
     template = templates.get(f"choices_{len(reply.choices)}")
+    if template is None or not reply.choices:
+        return None  # before rendering the body: most replies are not lists
     body = bidi_text(to_whatsapp(reply.text), reply.rtl)
-    if template is None or not reply.choices or len(body) > LIST_BODY_LIMIT:
+    if len(body) > LIST_BODY_LIMIT:
         return None
     variables = {"1": body, "2": button[:LIST_ITEM_LIMIT]}
     for number, choice in enumerate(reply.choices, 1):
