@@ -148,6 +148,15 @@ def render(reply: Reply, hint: str) -> list[str]:
     return [bidi_text(part, reply.rtl) for part in split_message(text, MESSAGE_LIMIT)]
 
 
+class SignedFields(dict[str, str]):
+    """A form as twilio's validator reads it fastest: for each field it tries Flask's
+    ``getall``, then Django's ``getlist``, then ``[value]``; a plain dict costs it two
+    exceptions a field, twice a request (half of the signature check's time)."""
+
+    def getall(self, name: str) -> list[str]:
+        return [self[name]]
+
+
 class _TwilioHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]  # untyped base
     """twilio's asynchronous HTTP client, pointed at TWILIO_API_URL (a fake one in tests).
 
@@ -269,7 +278,8 @@ class WhatsAppChannel:
     # -- inbound ---------------------------------------------------------------------------
 
     def signature_ok(self, url: str, form: Mapping[str, str], signature: str | None) -> bool:
-        return bool(signature) and bool(self.validator.validate(url, dict(form), signature))
+        fields = SignedFields(form)
+        return bool(signature) and bool(self.validator.validate(url, fields, signature))
 
     async def receive(self, form: Mapping[str, str]) -> bool:
         """Handle one signed inbound message; False if it is not a message at all."""

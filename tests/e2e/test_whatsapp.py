@@ -19,7 +19,7 @@ from twilio.request_validator import RequestValidator
 
 from bot.app import Services, services
 from bot.channels.formatting import split_message
-from bot.channels.whatsapp import MESSAGE_LIMIT, guess_language, to_whatsapp
+from bot.channels.whatsapp import MESSAGE_LIMIT, SignedFields, guess_language, to_whatsapp
 from bot.config import Settings
 from bot.core.messages import Incoming, Reply
 from bot.storage.db import Database
@@ -502,3 +502,15 @@ async def test_a_message_costs_few_trips_to_the_database(
     assert "*1.* Rinnovo del permesso" in submenu["Body"]
     await asyncio.sleep(0.3)  # its sending is recorded
     assert trips <= TRIPS_PER_MESSAGE, trips
+
+
+def test_signed_fields_give_the_validator_what_a_plain_form_gives() -> None:
+    form = inbound(Body="ciao & più", ProfileName="")
+    validator = RequestValidator(AUTH_TOKEN)
+    url = "https://bot.example.org/whatsapp"
+    assert validator.compute_signature(url, SignedFields(form)) == validator.compute_signature(
+        url, dict(form)
+    )
+    signature = validator.compute_signature(url, form)
+    assert validator.validate(url, SignedFields(form), signature)
+    assert not validator.validate(url, SignedFields({**form, "Body": "altro"}), signature)
