@@ -34,8 +34,8 @@ from tests.conftest import LOCALES
 
 DATA = Path(__file__).parent.parent / "data" / "twilio"
 PHONE = "+393330000000"
-#: What a menu tap may cost, in hops to the database's thread (it was 32; 14 now).
-TRIPS_PER_MESSAGE = 16
+#: What a menu tap may cost, in hops to the database's thread (it was 32; 10 now).
+TRIPS_PER_MESSAGE = 11
 _ids = itertools.count(1)
 
 
