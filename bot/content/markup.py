@@ -10,12 +10,15 @@ our bold headings.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable
 
 BOLD = "**"
 _ESCAPE = "\\"
 _ESCAPABLE = frozenset("\\*")
+#: What the markup reads: a backslash before ``\`` or ``*``, or a ``**``.
+_TOKENS = re.compile(r"\\[\\*]|\*\*")
 #: Joiners are part of how Persian, Urdu and Bengali names (and emoji) are written: kept.
 _JOINERS = frozenset("\u200c\u200d")
 #: Controls that reorder the text after them (embeddings, overrides, isolates): in a message
@@ -58,19 +61,18 @@ def spans(text: str, escaped: Callable[[str], str] = str) -> list[tuple[str, boo
     what an escaped character becomes (a channel whose own markup uses ``*`` may change it)."""
     pieces: list[str] = []  # text between the ``**``: even places plain, odd ones inside
     current: list[str] = []
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if char == _ESCAPE and text[index + 1 : index + 2] in _ESCAPABLE:
-            current.append(escaped(text[index + 1]))
-            index += 2
-        elif text.startswith(BOLD, index):
+    position = 0
+    # Left to right, as a reader pairs them: an escape first, then a ``**`` (one regex scan,
+    # not a Python step per character: every reply's text goes through here).
+    for token in _TOKENS.finditer(text):
+        current.append(text[position : token.start()])
+        if token.group() == BOLD:
             pieces.append("".join(current))
             current = []
-            index += len(BOLD)
         else:
-            current.append(char)
-            index += 1
+            current.append(escaped(token.group()[1]))
+        position = token.end()
+    current.append(text[position:])
     pieces.append("".join(current))
     runs: list[tuple[str, bool]] = [(pieces[0], False)]
     position = 1

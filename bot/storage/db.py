@@ -67,6 +67,7 @@ class WriteFailure:
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
+_T = TypeVar("_T")
 
 
 def _watched(
@@ -206,6 +207,34 @@ class Database:
                 raise
             await self.connection.execute("COMMIT")
 
+    @_watched
+    async def transaction_in_one_trip(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        """``work`` between ``BEGIN IMMEDIATE`` and ``COMMIT`` (``ROLLBACK`` on any error), run
+        whole on the database's thread: one trip there and back, where ``transaction()``
+        takes one per statement plus two (each about 35 us of CPU, the most a message cost).
+        ``work`` gets the plain sqlite3 connection and must not await anything."""
+
+        def whole() -> _T:
+            connection = self.connection._conn  # on its own thread, as aiosqlite runs it
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(connection)
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+            return result
+
+        async with self._transaction_lock:
+            # aiosqlite has no public way to run a function on its thread: _execute is how
+            # its own methods do it (the same since its first versions; pinned below 1).
+            # A busy database refuses BEGIN IMMEDIATE before anything ran: safe to try again.
+            return await self._while_busy(lambda: self._on_thread(whole))
+
+    async def _on_thread(self, function: Callable[[], _T]) -> _T:
+        result: _T = await self.connection._execute(function)  # type: ignore[no-untyped-call]
+        return result
+
     async def checkpoint(self) -> bool:
         """Fold the WAL into the database and empty it, so that the old copies of erased rows
         leave the disk; False if it could not finish (a backup reading, say): the hourly
@@ -226,9 +255,7 @@ class Database:
         log.warning("the WAL could not be emptied now; the hourly clean-up will do it")
         return False
 
-    async def _while_busy(
-        self, attempt: Callable[[], Awaitable[aiosqlite.Cursor]]
-    ) -> aiosqlite.Cursor:
+    async def _while_busy(self, attempt: Callable[[], Awaitable[_T]]) -> _T:
         """Run ``attempt``; while another connection holds the database (past SQLite's own
         busy_timeout), wait a little and try again a bounded number of times."""
         for delay in self.busy_retry_delays:

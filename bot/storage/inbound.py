@@ -17,10 +17,10 @@ class InboundLog:
 
     async def seen(self, channel: str, message_id: str) -> bool:
         """Whether this platform message id was processed already (a retried webhook)."""
-        async with self._db.connection.execute(
+        rows = await self._db.connection.execute_fetchall(
             "SELECT 1 FROM inbound_seen WHERE channel = ? AND message_id = ?", (channel, message_id)
-        ) as cursor:
-            return await cursor.fetchone() is not None
+        )
+        return bool(rows)
 
     async def touch(self, channel: str, user_id: str) -> None:
         """Remember that the user wrote now (it opens WhatsApp's 24-hour window)."""
@@ -32,12 +32,13 @@ class InboundLog:
         )
 
     async def last_inbound(self, channel: str, user_id: str) -> float | None:
-        async with self._db.connection.execute(
-            "SELECT last_inbound_at FROM contacts WHERE channel = ? AND user_id = ?",
-            (channel, user_id),
-        ) as cursor:
-            row = await cursor.fetchone()
-        return float(row[0]) if row else None
+        rows = list(
+            await self._db.connection.execute_fetchall(
+                "SELECT last_inbound_at FROM contacts WHERE channel = ? AND user_id = ?",
+                (channel, user_id),
+            )
+        )
+        return float(rows[0][0]) if rows else None
 
 
 class InboundQueue:
@@ -54,20 +55,16 @@ class InboundQueue:
         self._db = database
 
     async def keep(self, channel: str, key: str, payload: dict[str, Any]) -> bool:
-        """Store an update, in one transaction; False when it was processed already or is
+        """Store an update, in one statement; False when it was processed already or is
         stored already (a redelivery: whoever holds the first copy answers it)."""
-        async with self._db.transaction() as connection:
-            async with connection.execute(
-                "SELECT 1 FROM inbound_seen WHERE channel = ? AND message_id = ?", (channel, key)
-            ) as cursor:
-                if await cursor.fetchone() is not None:
-                    return False
-            cursor = await connection.execute(
-                "INSERT OR IGNORE INTO inbound_updates (channel, update_key, payload, received_at) "
-                "VALUES (?, ?, ?, ?)",
-                (channel, key, json.dumps(payload, ensure_ascii=False), time.time()),
-            )
-            return cursor.rowcount > 0
+        # One statement, so one round trip to the database's thread, and atomic on its own.
+        cursor = await self._db.write(
+            "INSERT OR IGNORE INTO inbound_updates (channel, update_key, payload, received_at) "
+            "SELECT ?, ?, ?, ? WHERE NOT EXISTS "
+            "(SELECT 1 FROM inbound_seen WHERE channel = ? AND message_id = ?)",
+            (channel, key, json.dumps(payload, ensure_ascii=False), time.time(), channel, key),
+        )
+        return cursor.rowcount > 0
 
     async def done(self, channel: str, key: str) -> None:
         """The update's turn is saved: forget the update, remember its key."""

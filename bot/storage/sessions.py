@@ -12,11 +12,13 @@ class SqliteSessionStore:
         self._db = database
 
     async def get(self, channel: str, user_id: str) -> str | None:
-        async with self._db.connection.execute(
-            "SELECT state FROM sessions WHERE channel = ? AND user_id = ?", (channel, user_id)
-        ) as cursor:
-            row = await cursor.fetchone()
-        return None if row is None else str(row[0])
+        # execute_fetchall: one round trip to the database's thread (a cursor costs three).
+        rows = list(
+            await self._db.connection.execute_fetchall(
+                "SELECT state FROM sessions WHERE channel = ? AND user_id = ?", (channel, user_id)
+            )
+        )
+        return str(rows[0][0]) if rows else None
 
     async def put(self, channel: str, user_id: str, state: str) -> None:
         await self._db.write(

@@ -33,6 +33,21 @@ async def grow_again(database: Database) -> None:
     await database.connection.execute(f"PRAGMA max_page_count = {UNLIMITED_PAGES}")
 
 
+class _FullSqlite:
+    """The real sqlite3 connection, except that writing statements fail as on a full disk."""
+
+    def __init__(self, real: sqlite3.Connection) -> None:
+        self._real = real
+
+    def execute(self, sql: str, parameters: Any = ()) -> Any:
+        if sql.lstrip().upper().startswith(_WRITING):
+            raise sqlite3.OperationalError("database or disk is full")
+        return self._real.execute(sql, parameters)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
 class _FullConnection:
     """The real connection, except that every writing statement fails as on a full disk."""
 
@@ -46,6 +61,11 @@ class _FullConnection:
 
     async def executemany(self, sql: str, parameters: Any) -> Any:
         raise sqlite3.OperationalError("database or disk is full")
+
+    @property
+    def _conn(self) -> _FullSqlite:
+        """The sqlite3 connection a transaction in one trip uses, on the database's thread."""
+        return _FullSqlite(self._real._conn)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)

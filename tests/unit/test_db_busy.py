@@ -75,3 +75,34 @@ async def test_other_errors_are_not_retried(tmp_path: Path) -> None:
     async with Database(tmp_path / "bot.sqlite3", busy_retry_delays=(5.0,)) as db:
         with pytest.raises(sqlite3.OperationalError, match="no such table"):
             await asyncio.wait_for(db.write("INSERT INTO nowhere VALUES (1)"), 2)
+
+
+def _two_posts(connection: sqlite3.Connection) -> int:
+    connection.execute("INSERT INTO daily_posts (name, day) VALUES ('a', 'x')")
+    return connection.execute("INSERT INTO daily_posts (name, day) VALUES ('b', 'x')").rowcount
+
+
+async def test_a_transaction_in_one_trip_waits_for_another_writer_too(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    async with Database(path, busy_timeout_ms=20, busy_retry_delays=(0.1, 0.2, 0.4)) as db:
+        held = threading.Event()
+        thread = _hold_write_lock(path, 0.3, held)
+        await _wait(held)
+        assert await db.transaction_in_one_trip(_two_posts) == 1
+        thread.join()
+        rows = await db.connection.execute_fetchall("SELECT count(*) FROM daily_posts")
+        assert list(rows) == [(2,)]
+
+
+async def test_a_transaction_in_one_trip_that_fails_leaves_nothing(tmp_path: Path) -> None:
+    def half(connection: sqlite3.Connection) -> None:
+        _two_posts(connection)
+        raise ValueError("half-way")
+
+    async with Database(tmp_path / "bot.sqlite3") as db:
+        with pytest.raises(ValueError, match="half-way"):
+            await db.transaction_in_one_trip(half)
+        rows = await db.connection.execute_fetchall("SELECT count(*) FROM daily_posts")
+        assert list(rows) == [(0,)]
+        assert not db.connection.in_transaction
+        assert await db.transaction_in_one_trip(_two_posts) == 1  # the lock is free again

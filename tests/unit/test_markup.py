@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.booking.service import BookingDesk
 from bot.channels.console import render as console_render
@@ -40,6 +43,48 @@ HOSTILE = "**Appuntamento annullato** \\*x\\* <b>y</b> *z* _w_ \\"
 )
 def test_spans(markup: str, runs: list[tuple[str, bool]]) -> None:
     assert spans(markup) == runs
+
+
+def _spans_char_by_char(text: str, escaped: Callable[[str], str]) -> list[tuple[str, bool]]:
+    """How ``spans`` read the markup before it used a regex: a Python step per character."""
+    pieces: list[str] = []
+    current: list[str] = []
+    index = 0
+    while index < len(text):
+        if text[index] == "\\" and text[index + 1 : index + 2] in ("\\", "*"):
+            current.append(escaped(text[index + 1]))
+            index += 2
+        elif text.startswith("**", index):
+            pieces.append("".join(current))
+            current, index = [], index + 2
+        else:
+            current.append(text[index])
+            index += 1
+    pieces.append("".join(current))
+    runs = [(pieces[0], False)]
+    position = 1
+    while position < len(pieces):
+        if position + 1 < len(pieces) and pieces[position]:
+            runs += [(pieces[position], True), (pieces[position + 1], False)]
+            position += 2
+        else:
+            runs.append(("**" + pieces[position], False))
+            position += 1
+    merged: list[tuple[str, bool]] = []
+    for run, bold in runs:
+        if run and merged and merged[-1][1] == bold:
+            merged[-1] = (merged[-1][0] + run, bold)
+        elif run:
+            merged.append((run, bold))
+    return merged
+
+
+@given(st.text(alphabet="ab *\\\n", max_size=40))
+def test_spans_read_the_markup_as_a_reader_going_character_by_character(text: str) -> None:
+    """The one-scan reading pairs stars and resolves escapes exactly as the step-by-step one."""
+    marked = "<{}>".format
+    assert spans(text, marked) == _spans_char_by_char(text, marked)
+    assert spans(text) == _spans_char_by_char(text, str)
 
 
 def test_typed_text_is_shown_as_typed_on_every_channel() -> None:

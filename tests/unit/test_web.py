@@ -10,12 +10,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from starlette.requests import Request
 
 from bot.app import services
 from bot.config import Settings
 from bot.core.messages import Incoming, Kind
 from bot.ops import metrics as metrics_module
-from bot.web import create_web_app
+from bot.web import create_web_app, form_fields
 from tests.conftest import LOCALES
 
 
@@ -113,3 +114,34 @@ async def test_tables_that_cannot_be_read_make_health_and_metrics_503_not_500(
             assert health.json()["database_problem"] == "the file is damaged"
             scraped = await client.get("/metrics")
             assert scraped.status_code == 503 and "the file is damaged" in scraped.text
+
+
+def _posted(body: bytes, content_type: str) -> Request:
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    headers = [(b"content-type", content_type.encode())]
+    return Request({"type": "http", "method": "POST", "headers": headers}, receive)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"Body=ciao&From=whatsapp%3A%2B393330000000&NumMedia=0",
+        b"Body=come+rinnovo%3F+%C3%A8+%E2%80%AE+%F0%9F%98%80&Empty=&Body=last",
+        b"Body=50%25+a+%2B+b+%26+c%3Dd&Latitude=45.9&ProfileName=%D8%A3%D9%85%D9%8A%D9%86%D8%A9",
+        b"Bad=%E0%A4&Raw=caf\xe9&NoValue",
+        b"",
+    ],
+)
+async def test_form_fields_read_as_starlette_reads_them(body: bytes) -> None:
+    """Twilio's URL-encoded forms, read by the standard library: the fields Starlette gives."""
+    urlencoded = "application/x-www-form-urlencoded; charset=utf-8"
+    starlette_form = await _posted(body, urlencoded).form()
+    expected = {key: value for key, value in starlette_form.items() if isinstance(value, str)}
+    assert await form_fields(_posted(body, urlencoded)) == expected
+
+
+async def test_form_fields_of_a_multipart_post_go_through_starlette() -> None:
+    body = b'--b\r\nContent-Disposition: form-data; name="Body"\r\n\r\nciao\r\n--b--\r\n'
+    assert await form_fields(_posted(body, "multipart/form-data; boundary=b")) == {"Body": "ciao"}
