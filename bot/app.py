@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot.booking.handover import HandoverDesk
 from bot.booking.notices import NoticeRouter
@@ -15,7 +16,6 @@ from bot.booking.request_staff import RequestConsole
 from bot.booking.requests import RequestDesk
 from bot.booking.service import BookingDesk
 from bot.channels.telegram import TelegramChannel
-from bot.channels.whatsapp import WhatsAppChannel
 from bot.config import ConfigError, Settings
 from bot.content.catalog import Catalog
 from bot.content.holder import ContentHolder
@@ -37,6 +37,9 @@ from bot.storage.questions import SharedQuestions
 from bot.storage.requests import RequestStore
 from bot.storage.retention import erase_user
 from bot.storage.sessions import SqliteSessionStore
+
+if TYPE_CHECKING:
+    from bot.channels.whatsapp import WhatsAppChannel
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +218,9 @@ async def services(
             )
     whatsapp = None
     if channels and settings.whatsapp_enabled and database is not None and outbox is not None:
+        # Imported only where WhatsApp is set up: twilio and aiohttp take 13 MB of every process.
+        from bot.channels.whatsapp import WhatsAppChannel
+
         whatsapp = WhatsAppChannel(
             engine,
             settings,
