@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any
 
 import httpx
 
+from benchmarks.figures import latency_line
 from bot.app import services
 from bot.config import PROJECT_ROOT, Settings
 from bot.storage.outbox import Notice, Outbox
@@ -53,22 +53,6 @@ def _update(user: int, number: int) -> dict[str, Any]:
         }
     message = {"message_id": number, "date": 0, "chat": chat, "from": sender, "text": "/start"}
     return {"update_id": number, "message": message}
-
-
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
-def _line(name: str, latencies: list[float]) -> None:
-    if not latencies:
-        print(f"{name:<28} no replies")
-        return
-    print(
-        f"{name:<28} {len(latencies):>5} replies  p50 {statistics.median(latencies) * 1000:7.1f} ms"
-        f"  p99 {_percentile(latencies, 0.99) * 1000:7.1f} ms"
-        f"  max {max(latencies) * 1000:7.1f} ms"
-    )
 
 
 class Users:
@@ -164,8 +148,8 @@ async def measure(rate: float, seconds: float, notices: int, folder: Path) -> No
         f"{notices} notices queued in {draining - queued:.1f} s, "
         f"{went} sent in the {seconds:.0f} s measured ({went / seconds:.1f}/s), {left} left"
     )
-    _line("at rest", users.between(rest, queued))
-    _line("while the notices drain", users.between(draining, done))
+    latency_line("at rest", users.between(rest, queued), 28)
+    latency_line("while the notices drain", users.between(draining, done), 28)
 
 
 def main() -> None:

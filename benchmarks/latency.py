@@ -15,12 +15,12 @@ import argparse
 import asyncio
 import os
 import shutil
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.figures import latency_line
 from bot.app import services
 from bot.cli import SERVER_SWITCH_INTERVAL
 from bot.config import PROJECT_ROOT, Settings
@@ -37,11 +37,6 @@ QUESTIONS = (
     "ہیلو، مجھے اپوائنٹمنٹ چاہیے",
     "test di italiano A2 dove si fa",
 )
-
-
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 class Traffic:
@@ -71,17 +66,6 @@ class Traffic:
 
     def between(self, first: float, last: float) -> list[float]:
         return [latency for sent, latency in self.replies if first <= sent < last]
-
-
-def _line(name: str, latencies: list[float]) -> None:
-    if not latencies:
-        print(f"{name:<44} no replies")
-        return
-    print(
-        f"{name:<44} {len(latencies):>5} replies  p50 {statistics.median(latencies) * 1000:6.1f} ms"
-        f"  p99 {_percentile(latencies, 0.99) * 1000:7.1f} ms"
-        f"  max {max(latencies) * 1000:7.1f} ms"
-    )
 
 
 async def measure(rate: float, seconds: float, folder: Path) -> None:
@@ -127,9 +111,9 @@ async def measure(rate: float, seconds: float, folder: Path) -> None:
         f"{rate:.0f} messages a second; "
         f"the new content answered {ready - edited:.1f} s after the edit"
     )
-    _line("at rest", traffic.between(rest, edited))
-    _line("while the new content loads and trains", traffic.between(edited, ready))
-    _line("after", traffic.between(ready, done))
+    latency_line("at rest", traffic.between(rest, edited), 44)
+    latency_line("while the new content loads and trains", traffic.between(edited, ready), 44)
+    latency_line("after", traffic.between(ready, done), 44)
 
 
 def main() -> None:

@@ -55,6 +55,7 @@ from typing import IO, Any
 
 import httpx
 
+from benchmarks.figures import percentile
 from bot.config import PROJECT_ROOT
 from tests.auxil.fake_telegram import free_port
 
@@ -105,11 +106,6 @@ def _cpu_seconds(pid: int) -> float:
     except OSError:
         return float("nan")
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
-
-
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 # -- a lean HTTP client ------------------------------------------------------------------------
@@ -526,7 +522,7 @@ def _phase_line(label: str, phase: Phase) -> str:
     return (
         f"    {label:<7} {phase.answered:>5} answered {phase.per_second:7.1f}/s  "
         f"p50 {statistics.median(phase.latencies) * 1000:6.1f} ms  "
-        f"p99 {_percentile(phase.latencies, 0.99) * 1000:7.1f} ms  "
+        f"p99 {percentile(phase.latencies, 0.99) * 1000:7.1f} ms  "
         f"cpu {phase.cpu_ms:5.2f} ms/update "
         f"(api {phase.api_cpu_ms:4.2f}, load {phase.load_cpu_ms:4.2f})  "
         f"{phase.messages:3.1f} msg/update  "
@@ -631,7 +627,7 @@ async def measure(args: argparse.Namespace, folder: Path) -> None:
                     closed.cpu_ms.append(phase.cpu_ms)
                     if spread.latencies:
                         opened.p50.append(statistics.median(spread.latencies) * 1000)
-                        opened.p99.append(_percentile(spread.latencies, 0.99) * 1000)
+                        opened.p99.append(percentile(spread.latencies, 0.99) * 1000)
                         opened.cpu_ms.append(spread.cpu_ms)
         finally:
             for bot in bots:
