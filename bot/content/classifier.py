@@ -570,10 +570,15 @@ def _fit(examples: Sequence[_Full], synonyms: Synonyms = ()) -> Classifier:
     vocabulary = Vocabulary.of(names[i] for i in np.flatnonzero(keep).tolist())
     del names
     kept = keep[every]
-    row_of = np.repeat(np.arange(len(lengths)), _ints(lengths))
-    counts = np.bincount(row_of[kept], minlength=len(lengths))
+    # Each example's kept features, summed over its own span (empty spans left out: a sum
+    # over a span runs to the next span given).
+    sizes = _ints(lengths)
+    counts = np.zeros(len(sizes), np.int64)
+    if len(every):
+        filled = np.flatnonzero(sizes)
+        counts[filled] = np.add.reduceat(kept, (np.cumsum(sizes) - sizes)[filled], dtype=np.int64)
     indices = renumbered[every[kept]]
-    del columns, every, kept, row_of
+    del columns, every, kept
     # Examples left with no known feature teach nothing: they are left out, as are their
     # labels, groups and languages if no other example has them.
     labels: dict[str, int] = {}
