@@ -17,7 +17,8 @@ from typing import TextIO
 from bot import __version__, arguments
 from bot.config import ConfigError, Settings
 from bot.content.catalog import Catalog
-from bot.content.loader import ContentError, Validation, load_catalog, validate
+from bot.content.coverage import missing_fields, missing_translations
+from bot.content.loader import ContentError, ContentIssue, Validation, load_catalog, validate
 from bot.content.quality import QualityRules, review, topics_citing
 from bot.i18n import CatalogNotCompiledError
 from bot.storage.db import DatabaseUnavailable
@@ -508,7 +509,7 @@ def coverage_rows(catalog: Catalog, stale_before: date) -> list[tuple[str, int, 
     for language in catalog.enabled_languages:
         reviewed = draft = missing = stale = 0
         for topic in catalog.topics.values():
-            if language.code not in topic.answer:
+            if missing_fields(topic, language.code):
                 missing += 1
                 continue
             if topic.is_draft(language.code):
@@ -552,6 +553,7 @@ def content_check(
     validation: Validation = validate(root)
     for issue in validation.errors:
         print(f"error: {issue}", file=out)
+        _show_where(root, issue, out)
     for issue in validation.warnings:
         print(f"warning: {issue}", file=out)
     if validation.catalog is None:
@@ -580,6 +582,7 @@ def content_check(
         f"\nstale = reviewed more than {days} days ago (before {rules.reviewed_after.isoformat()})",
         file=out,
     )
+    _print_missing(catalog, out)
     if problems:
         print(
             f"\n{len(problems)} problem(s): the bot loads this content, but fix them before "
@@ -588,6 +591,51 @@ def content_check(
         )
         return 1
     return 0
+
+
+def _show_where(root: Path, issue: ContentIssue, out: TextIO) -> None:
+    """The line that holds a mistake, a caret under the spot, and how to fix it."""
+    import unicodedata
+
+    if issue.column is None:
+        return
+    try:
+        lines = (root / issue.file).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        lines = []
+    if 1 <= issue.line <= len(lines):
+        # Tabs shown as one space, wide (Chinese) characters as two columns: the caret must
+        # stand under the spot in a terminal.
+        shown = lines[issue.line - 1].replace("\t", " ")
+        before = shown[: issue.column]
+        width = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in before)
+        number = str(issue.line)
+        print(f"  {number} | {shown}", file=out)
+        print(f"  {' ' * len(number)} | {' ' * width}^", file=out)
+    if issue.hint:
+        print(f"  hint: {issue.hint}", file=out)
+
+
+def _print_missing(catalog: Catalog, out: TextIO) -> None:
+    """``content check``: which topic lacks which text in which language."""
+    import textwrap
+
+    gaps = {code: found for code, found in missing_translations(catalog).items() if found}
+    if not gaps:
+        return
+    print(
+        "\nmissing = topics without their title or answer in that language (the bot shows "
+        "them in a fallback language):",
+        file=out,
+    )
+    for code, found in gaps.items():
+        named = ", ".join(str(gap) for gap in found)
+        print(
+            textwrap.fill(
+                named, width=100, initial_indent=f"  {code:<4}", subsequent_indent=" " * 6
+            ),
+            file=out,
+        )
 
 
 def _topics_citing(catalog: Catalog, law: str, out: TextIO) -> int:

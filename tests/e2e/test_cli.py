@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -155,6 +156,35 @@ def test_content_check_valid_and_invalid(tmp_path: Path) -> None:
     invalid = run(tmp_path, "content", "check", str(broken))
     assert invalid.returncode == 1
     assert "error: topics/permit_lost.yaml:2: unknown area 'pizza'" in invalid.stdout
+
+
+def test_content_check_shows_the_line_a_caret_and_a_hint(tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(FIXTURE_CONTENT, broken)
+    topic = broken / "topics" / "permit_lost.yaml"
+    text = topic.read_text(encoding="utf-8")
+    topic.write_text(
+        text.replace("  en: Lost or stolen permit", "  en: Lost: what to do"), encoding="utf-8"
+    )
+    result = run(tmp_path, "content", "check", str(broken))
+    assert result.returncode == 1
+    assert result.stdout.startswith(
+        "error: topics/permit_lost.yaml:6: a colon followed by a space (': ') inside a text: "
+        "YAML takes the words before it for a new key\n"
+        "  6 |   en: Lost: what to do\n"
+        "    |           ^\n"
+        '  hint: put the whole text in double quotes: en: "Lost: what to do"\n'
+        "\n1 error(s) in"
+    ), result.stdout
+
+
+def test_content_check_names_the_missing_translations(tmp_path: Path) -> None:
+    result = run(tmp_path, "content", "check", str(FIXTURE_CONTENT))
+    assert "  ar  counter_hours (title, answer), permit_lost (title, answer)\n" in result.stdout, (
+        result.stdout
+    )
+    table = result.stdout.split("language ", 1)[1]
+    assert "\nar                0      1        2      0\n" in table
 
 
 def test_content_check_stale_days(tmp_path: Path) -> None:
