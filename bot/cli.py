@@ -108,6 +108,7 @@ def _parser() -> argparse.ArgumentParser:
         '(a law also finds its articles: "D.Lgs. 286/1998" finds "D.Lgs. 286/1998 art. 29")',
     )
 
+    _add_content_new(content_commands)
     _add_operations(commands)
 
     ask = commands.add_parser(
@@ -236,6 +237,8 @@ def _main(argv: Sequence[str] | None) -> int:
             return _restore(settings, args.source, args.force)
         if args.command == "outbox":
             return asyncio.run(_outbox_retry(settings, args.hours, args.channel))
+        if args.command == "content" and args.content_command == "new":
+            return content_new(settings, args.topic_id, args.area, args.path, sys.stdout)
         if args.command == "content" and args.content_command == "train":
             return train_understanding(settings, args.path, sys.stdout)
         if args.command == "content":
@@ -551,9 +554,10 @@ def content_check(
 ) -> int:
     root = path or settings.content_dir
     validation: Validation = validate(root)
+    hinted: set[str] = set()
     for issue in validation.errors:
         print(f"error: {issue}", file=out)
-        _show_where(root, issue, out)
+        _show_where(root, issue, out, hinted)
     for issue in validation.warnings:
         print(f"warning: {issue}", file=out)
     if validation.catalog is None:
@@ -593,10 +597,71 @@ def content_check(
     return 0
 
 
-def _show_where(root: Path, issue: ContentIssue, out: TextIO) -> None:
-    """The line that holds a mistake, a caret under the spot, and how to fix it."""
+def content_new(
+    settings: Settings, topic_id: str, area: str | None, path: Path | None, out: TextIO
+) -> int:
+    """``sportello content new``: a topic file to fill in, and the menu line that lists it."""
+    from bot.content.loader import ID_PATTERN
+    from bot.content.template import likely_area, menu_entry, topic_template
+
+    root = path or settings.content_dir
+    if not ID_PATTERN.match(topic_id):
+        print(
+            f"{topic_id!r} cannot be a topic id: use lowercase letters, digits and '_', "
+            "starting with a letter, at most 60 (such as permit_online)",
+            file=out,
+        )
+        return 2
+    target = root / "topics" / f"{topic_id}.yaml"
+    if target.exists():
+        print(f"{target} exists already: choose another id, or edit that file", file=out)
+        return 2
+    catalog = validate(root).catalog
+    if catalog is None:
+        print(
+            f"the content in {root} has errors: fix them first (`sportello content check`)",
+            file=out,
+        )
+        return 1
+    if topic_id in catalog.menus:
+        print(f"{topic_id!r} is already the id of a menu in menu.yaml: choose another", file=out)
+        return 2
+    area = area or likely_area(catalog, topic_id)
+    today = date.today().isoformat()
+    target.write_text(
+        topic_template(topic_id, area, catalog.enabled_languages, today), encoding="utf-8"
+    )
+    print(f"written: {target}", file=out)
+    print(
+        "1. Fill in its empty fields: `sportello content check` lists each one still empty."
+        + ("" if area else " Write its 'area' too."),
+        file=out,
+    )
+    entry = menu_entry(root, catalog, topic_id, area)
+    if entry is None:
+        print(f"2. List {topic_id} in the 'items' of a menu in {root / 'menu.yaml'}.", file=out)
+    else:
+        where = "change line" if entry.replaces else "after line"
+        print(
+            f"2. List it in a menu: in {root / 'menu.yaml'}, menu {entry.menu!r}, {where} "
+            f"{entry.line}:\n{entry.old}\n"
+            + ("to:\n" if entry.replaces else "add:\n")
+            + f"{entry.new}\n"
+            f"   (or under 'children:' of the topic it belongs to)",
+            file=out,
+        )
+    print("3. Run `sportello content check` until it finds nothing.", file=out)
+    return 0
+
+
+def _show_where(root: Path, issue: ContentIssue, out: TextIO, hinted: set[str]) -> None:
+    """The line that holds a mistake, a caret under the spot, and how to fix it (a hint once:
+    twenty empty translations need it said once)."""
     import unicodedata
 
+    if issue.hint and issue.column is None and issue.hint not in hinted:
+        hinted.add(issue.hint)
+        print(f"  hint: {issue.hint}", file=out)
     if issue.column is None:
         return
     try:
@@ -765,6 +830,31 @@ async def _outbox_retry(settings: Settings, hours: float, channel: str | None) -
         count = await requeue_failed(database, time.time() - hours * 3600, channel)
     print(f"{count} message(s) queued again; a running bot sends them within seconds")
     return 0
+
+
+def _add_content_new(content_commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``content new``: a topic file to fill in, and the menu line that lists it."""
+    from bot.content.schema import AREAS
+
+    new = content_commands.add_parser(
+        "new",
+        help="write a new topic file to fill in, and say where to list it in menu.yaml",
+        description="Write topics/TOPIC_ID.yaml with every field of every enabled language "
+        "(Italian first) left empty, then print the line of menu.yaml to change. `sportello "
+        "content check` lists every field still empty until it is filled. Refuses an id that "
+        "is already used or is not lowercase letters, digits and '_'.",
+    )
+    new.add_argument("topic_id", metavar="TOPIC_ID", help="the new id, such as permit_online")
+    new.add_argument(
+        "--area",
+        choices=AREAS,
+        metavar="AREA",
+        help="what the topic is about (default: the area of the topic whose id is most alike); "
+        f"one of: {', '.join(AREAS)}",
+    )
+    new.add_argument(
+        "path", nargs="?", type=arguments.folder, help="content folder (default: SPORTELLO_CONTENT)"
+    )
 
 
 def _add_operations(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -93,8 +93,8 @@ class _FileReader:
         self.path = path
         self.unreadable = False
 
-    def error(self, line: int, message: str) -> None:
-        self.validation.errors.append(ContentIssue(self.name, line, message))
+    def error(self, line: int, message: str, hint: str | None = None) -> None:
+        self.validation.errors.append(ContentIssue(self.name, line, message, hint=hint))
 
     def warning(self, line: int, message: str) -> None:
         self.validation.warnings.append(ContentIssue(self.name, line, message))
@@ -198,7 +198,14 @@ class _FileReader:
                 self.error(text_line, f"unknown language {code!r} in {key!r}")
                 continue
             if not isinstance(text, str) or not text.strip():
-                self.error(text_line, f"empty {key!r} in {code!r}")
+                self.error(
+                    text_line,
+                    f"empty {key!r} in {code!r}",
+                    None
+                    if code == "it"
+                    else "write the text, or delete the line: the bot then shows this text in "
+                    "a fallback language (languages.yaml)",
+                )
                 continue
             if max_length is not None and len(text.strip()) > max_length:
                 self.error(
@@ -408,7 +415,10 @@ def _read_topic(
     if "reviewed" in data and reviewed is None:
         reader.error(
             data.key_lines["reviewed"],
-            f"'reviewed' must be a date like 2026-11-20, got {data['reviewed']!r}",
+            "'reviewed' is empty: write the date you checked the answer against its sources, "
+            "like 2026-11-20"
+            if data["reviewed"] is None
+            else f"'reviewed' must be a date like 2026-11-20, got {data['reviewed']!r}",
         )
     elif reviewed is not None and reviewed > today:
         reader.error(data.key_lines["reviewed"], f"'reviewed' date {reviewed} is in the future")
@@ -536,7 +546,10 @@ def _source(reader: _FileReader, item: YamlDict) -> Source | None:
     if "read" in item and read is None:
         reader.error(
             item.key_lines["read"],
-            f"'read' must be the date the page was read, like 2026-11-30, got {item['read']!r}",
+            "'read' is empty: write the date you read the page, like 2026-11-30"
+            if item["read"] is None
+            else f"'read' must be the date the page was read, like 2026-11-30, "
+            f"got {item['read']!r}",
         )
     return Source(url, title, read) if data is not None and url and title else None
 
@@ -1037,6 +1050,8 @@ def _explained(root: Path, issues: list[ContentIssue]) -> list[ContentIssue]:
             except (OSError, UnicodeDecodeError, ValueError):
                 texts[issue.file] = None
         text = texts[issue.file]
+        if issue in result:  # a field checked twice (an empty url: as a link, as a source)
+            continue
         if text is None:
             result.append(issue)
             continue
