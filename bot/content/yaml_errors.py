@@ -57,6 +57,7 @@ def explain(text: str) -> YamlMistake | None:
         _tab,
         _unclosed_quote,
         _unclosed_bracket,
+        _text_line_outdented,
         _dash,
         _colon_or_indentation,
         _indentation,
@@ -201,6 +202,44 @@ def _unclosed_bracket(
         start.column,
         f"a bracket ({bracket}) opens here and is not closed on this line",
         f"end the list with {closing} on this line: [first, second, third]",
+    )
+
+
+def _text_line_outdented(
+    lines: list[str],
+    tokens: list[Token],
+    error: yaml.MarkedYAMLError,
+    problem: Mark,
+    context: Mark | None,
+) -> YamlMistake | None:
+    """A line of a long text (``it: |``) indented less than the text: YAML ends the text there
+    and reads the line, and the rest of the text, as keys."""
+    texts = [
+        token
+        for token in tokens
+        if isinstance(token, ScalarToken)
+        and token.style in ("|", ">")
+        and token.end_mark.line <= problem.line
+    ]
+    if not texts:
+        return None
+    text = texts[-1]
+    body = [n for n in range(text.start_mark.line + 1, text.end_mark.line) if lines[n].strip()]
+    if not body:
+        return None
+    indent = _indent(lines[body[0]])
+    outdented = _next_significant(lines, text.end_mark.line - 1)
+    if outdented is None or outdented > problem.line or _indent(lines[outdented]) >= indent:
+        return None
+    resumes = _next_significant(lines, outdented)
+    if resumes is None or _indent(lines[resumes]) < indent:
+        return None  # the text really ended: the next key is the mistake's place, not this
+    return YamlMistake(
+        outdented + 1,
+        _indent(lines[outdented]),
+        f"this line is indented by {_spaces(_indent(lines[outdented]))}, the text it belongs "
+        f"to by {indent} (line {body[0] + 1}): YAML ends the text on the line above",
+        f"indent this line by {_spaces(indent)}, like the other lines of the text",
     )
 
 

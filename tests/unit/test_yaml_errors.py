@@ -104,6 +104,14 @@ COSTS = "topics/permit_renewal_costs.yaml"
             "indent this line by 2 spaces",
             id="not indented",
         ),
+        pytest.param(
+            COSTS,
+            "    - **16 euro** di marca da bollo (si compra dal tabaccaio);",
+            "  - **16 euro** di marca da bollo (si compra dal tabaccaio);",
+            "this line is indented by 2 spaces, the text it belongs to by 4 (line 17)",
+            "indent this line by 4 spaces, like the other lines of the text",
+            id="a line of a long text indented too little",
+        ),
     ],
 )
 def test_each_common_mistake_gets_its_hint_at_its_line(
