@@ -34,6 +34,8 @@ _DASH_WITHOUT_SPACE = re.compile(r"^(\s*)-(?=[^\s\-\d])")
 _LEADING_KEY = re.compile(r"^(\s*(?:-\s+)?)([^\s#'\"{\[][^:#]*?|'[^']*'|\"[^\"]*\"):(?=\s|$)")
 _BLOCK_SCALAR = re.compile(r":\s*[|>][-+0-9]*\s*(#.*)?$")
 
+Mark = yaml.Mark
+
 
 @dataclass(frozen=True)
 class YamlMistake:
@@ -53,6 +55,8 @@ def explain(text: str) -> YamlMistake | None:
         return None
     problem = error.problem_mark
     context = error.context_mark
+    if problem.line >= len(lines):  # at the end of the file: an empty line stands for it
+        lines.append("")
     for find in (
         _tab,
         _unclosed_quote,
@@ -62,7 +66,10 @@ def explain(text: str) -> YamlMistake | None:
         _colon_or_indentation,
         _indentation,
     ):
-        mistake = find(lines, tokens, error, problem, context)
+        try:
+            mistake = find(lines, tokens, error, problem, context)
+        except (IndexError, ValueError):  # a shape not foreseen: YAML's own words below
+            mistake = None
         if mistake is not None:
             return mistake
     return YamlMistake(
@@ -114,9 +121,6 @@ def _tokens_and_error(text: str) -> tuple[list[Token], yaml.MarkedYAMLError | No
     except yaml.MarkedYAMLError as error:
         return tokens, error
     return tokens, None
-
-
-Mark = yaml.Mark
 
 
 def _tab(

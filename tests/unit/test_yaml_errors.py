@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.content.loader import ContentIssue, validate
 from bot.content.yaml_errors import dash_in_value, explain
+from tests.conftest import REPO_CONTENT
 
 
 def plant(path: Path, old: str, new: str) -> int:
@@ -26,6 +29,25 @@ def the_error(root: Path) -> ContentIssue:
 
 
 LOST = "topics/permit_lost.yaml"
+YAML_SIGNS = [
+    ": ",
+    "-",
+    "\t",
+    '"',
+    "'",
+    "[",
+    "]",
+    "{",
+    "}",
+    "\n ",
+    "\n",
+    " ",
+    "#",
+    "|",
+    "&",
+    "*",
+    "?",
+]
 COSTS = "topics/permit_renewal_costs.yaml"
 
 
@@ -164,3 +186,20 @@ def test_a_dash_inside_a_long_text_is_not_a_mistake() -> None:
     assert dash_in_value("law:\n  -L. 91/1992\n", 1) is not None
     assert dash_in_value("law:\n  - L. 91/1992\n", 1) is None
     assert dash_in_value("a: -1\nb: x\n", 1) is None
+
+
+@given(
+    edits=st.lists(
+        st.tuples(st.integers(min_value=0, max_value=2000), st.sampled_from(YAML_SIGNS)),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_any_slip_is_explained_without_failing(edits: list[tuple[int, str]]) -> None:
+    text = (REPO_CONTENT / LOST).read_text(encoding="utf-8")[:2000]
+    for position, sign in edits:
+        text = text[:position] + sign + text[position:]
+    mistake = explain(text)
+    if mistake is not None:
+        assert 1 <= mistake.line <= text.count("\n") + 2
+        assert mistake.column >= 0 and mistake.message and mistake.hint
