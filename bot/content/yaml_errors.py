@@ -62,7 +62,9 @@ def explain(text: str) -> YamlMistake | None:
         _unclosed_quote,
         _unclosed_bracket,
         _text_line_outdented,
+        _text_after_quote,
         _dash,
+        _key_without_colon_space,
         _colon_or_indentation,
         _indentation,
     ):
@@ -119,7 +121,9 @@ def _tokens_and_error(text: str) -> tuple[list[Token], yaml.MarkedYAMLError | No
         for _event in yaml.parse(text, Loader=yaml.SafeLoader):
             pass
     except yaml.MarkedYAMLError as error:
-        return tokens, error
+        # The scanner read on; the parser stopped here: what came after is not evidence.
+        end = error.problem_mark.index if error.problem_mark is not None else len(text)
+        return [token for token in tokens if token.start_mark.index <= end], error
     return tokens, None
 
 
@@ -247,6 +251,80 @@ def _text_line_outdented(
     )
 
 
+def _text_after_quote(
+    lines: list[str],
+    tokens: list[Token],
+    error: yaml.MarkedYAMLError,
+    problem: Mark,
+    context: Mark | None,
+) -> YamlMistake | None:
+    """``en: "Lost" or stolen``: a text that starts with a quote ends where the quote closes."""
+    if not tokens:
+        return None
+    last = tokens[-1]
+    quoted = [
+        token
+        for token in tokens[-3:]
+        if isinstance(token, ScalarToken)
+        and token.style in ('"', "'")
+        and token.end_mark.line == problem.line
+        and token.end_mark.column <= problem.column
+    ]
+    if not quoted or last.start_mark.line != problem.line:
+        return None
+    start = quoted[-1].start_mark
+    line = lines[start.line]
+    quote = line[start.column]
+    # The other kind of quote keeps the editor's quotes as part of the text.
+    other = "'" if quote == '"' else '"'
+    return YamlMistake(
+        start.line + 1,
+        start.column,
+        f"text goes on after the closing quote ({quote}): a text that starts with a quote "
+        "must end with it",
+        f"put the whole text in {other} quotes: "
+        f"{line[: start.column].strip()} {other}{line[start.column :].strip()}{other}",
+    )
+
+
+def _key_without_colon_space(
+    lines: list[str],
+    tokens: list[Token],
+    error: yaml.MarkedYAMLError,
+    problem: Mark,
+    context: Mark | None,
+) -> YamlMistake | None:
+    """``en:Lost`` (no space after the colon) or ``title`` (no colon): YAML finds no key."""
+    if error.context != "while scanning a simple key" or context is None:
+        return None
+    line = lines[context.line]
+    glued = _glued_key(line, context.line + 1)
+    if glued is not None:
+        return glued
+    bare = re.match(r"^\s*(?:-\s+)?([\w-]+)\s*$", line)
+    if bare:
+        return YamlMistake(
+            context.line + 1,
+            len(line.rstrip()),
+            f"{bare.group(1)!r} has no colon after it",
+            f"write a colon after the key: {bare.group(1)}:",
+        )
+    return None
+
+
+def _glued_key(line: str, number: int) -> YamlMistake | None:
+    """``en:Lost`` or ``- url:https://...``: a key and its value with no space between."""
+    glued = re.match(r"^(\s*(?:-\s+)?)([a-z_]+):(?=[^\s/])", line)
+    if glued is None:
+        return None
+    return YamlMistake(
+        number,
+        glued.end(),
+        f"no space after the colon of {glued.group(2)!r}: YAML reads the whole line as one text",
+        f"write a space after the colon: {glued.group(2)}: {_short(line[glued.end() :].strip())}",
+    )
+
+
 def _dash(
     lines: list[str],
     tokens: list[Token],
@@ -299,8 +377,13 @@ def _colon_or_indentation(
     key = _LEADING_KEY.match(line)
     first_colon = key.end() - 1 if key else -1
     if problem.column == first_colon:
-        # The line is a key of its own, but the text on the line above swallowed it: one of the
-        # two is indented wrongly.
+        # The line is a key of its own, but the text on the line above swallowed it: that line
+        # lacks the space after its colon, or one of the two is indented wrongly.
+        above = [number for number in _line_starts(lines, tokens) if number < problem.line]
+        if above:
+            glued = _glued_key(lines[above[-1]], above[-1] + 1)
+            if glued is not None:
+                return glued
         return _misaligned(lines, tokens, problem.line)
     if key is None:
         return YamlMistake(

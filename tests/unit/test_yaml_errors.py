@@ -148,6 +148,53 @@ def test_each_common_mistake_gets_its_hint_at_its_line(
     assert new[error.column] in "\t-'\": e" and "mapping values" not in error.message
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "line", "message", "hint"),
+    [
+        pytest.param(
+            "  en: Lost or stolen permit",
+            "  en:Lost or stolen permit",
+            6,
+            "no space after the colon of 'en'",
+            "write a space after the colon: en: Lost or stolen permit",
+            id="no space after a key's colon",
+        ),
+        pytest.param(
+            "  - url: https://questure.poliziadistato.it/it/Firenze/articolo/5730dceb2c175873493366",
+            "  - url:https://questure.poliziadistato.it/it/Firenze/articolo/5730dceb2c175873493366",
+            200,
+            "no space after the colon of 'url'",
+            "write a space after the colon: url: https://",
+            id="no space after the colon of a list item's key",
+        ),
+        pytest.param(
+            "title:",
+            "title",
+            4,
+            "'title' has no colon after it",
+            "write a colon after the key: title:",
+            id="no colon",
+        ),
+        pytest.param(
+            "  en: Lost or stolen permit",
+            '  en: "Lost" or stolen permit',
+            6,
+            'text goes on after the closing quote (")',
+            """put the whole text in ' quotes: en: '"Lost" or stolen permit'""",
+            id="text after a closing quote",
+        ),
+    ],
+)
+def test_other_slips_are_named_too(
+    repo_content_copy: Path, old: str, new: str, line: int, message: str, hint: str
+) -> None:
+    assert plant(repo_content_copy / LOST, old, new) == line
+    error = the_error(repo_content_copy)
+    assert (error.file, error.line) == (LOST, line), str(error)
+    assert message in error.message
+    assert error.hint is not None and hint in error.hint
+
+
 def test_an_unclosed_quote_is_found_where_it_opened_not_where_yaml_stops(
     repo_content_copy: Path,
 ) -> None:
