@@ -84,11 +84,12 @@ def _parser() -> argparse.ArgumentParser:
     check = content_commands.add_parser(
         "check",
         help="validate content and show translation coverage",
-        description="Validate SPORTELLO_CONTENT: print every error with file and line, then "
-        "every quality problem (a topic not reviewed for too long, a source that is a home page "
-        "or has no 'read' date, a translation whose numbers differ from the Italian, a fee or "
-        "deadline with no specific source), then a per-language coverage table (missing, draft, "
-        "stale). Exits 1 on errors or problems.",
+        description="Validate SPORTELLO_CONTENT: print every error with file and line (a YAML "
+        "slip with the line, a caret under it and how to fix it), then every quality problem (a "
+        "topic not reviewed for too long, a source that is a home page or has no 'read' date, a "
+        "translation whose numbers differ from the Italian, a fee or deadline with no specific "
+        "source), then a per-language coverage table (missing, draft, stale) and the topics "
+        "each language lacks. Exits 1 on errors or problems.",
     )
     check.add_argument(
         "path", nargs="?", type=arguments.folder, help="content folder (default: SPORTELLO_CONTENT)"
