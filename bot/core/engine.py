@@ -19,7 +19,7 @@ import asyncio
 import logging
 import threading
 import weakref
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -44,7 +44,8 @@ from bot.core.sessions import Session, StateStore
 from bot.core.turn import Turn, Typed
 from bot.core.understanding import Analysis, Match, Understanding
 from bot.i18n import Interface
-from bot.monitoring.events import Monitor
+from bot.monitoring.events import Monitor, NullMonitor
+from bot.reach import UNKNOWN, Reach
 from bot.storage.problems import storage_problem
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,8 @@ class Engine:
         questions: QuestionBox | None = None,
         model_cache: Path | None = None,
         requests: RequestDesk | None = None,
+        monitor: Monitor | None = None,
+        reaches: Mapping[str, Reach] | None = None,
     ) -> None:
         self._model_cache = model_cache  # where the trained understanding is kept
         self._training: Catalog | None = None  # the content a thread is training on
@@ -90,8 +93,10 @@ class Engine:
             mine=MineFlow(desk, requests),
             erase=EraseFlow(erase),
         )
-        #: Counts consultations for the monitoring, anonymously (set by the composition root).
-        self.monitor: Monitor | None = None
+        #: Counts consultations for the monitoring, anonymously (only a serving bot counts).
+        self.monitor: Monitor = monitor if monitor is not None else NullMonitor()
+        #: What each channel can do for its users (``bot.app`` knows the configured ones).
+        self.reaches: Mapping[str, Reach] = reaches or {}
         self._catalog = catalog
         self._sessions = sessions
         self._interface = interface
@@ -225,8 +230,15 @@ class Engine:
     # -- routing ---------------------------------------------------------------------------
 
     def _turn(self, session: Session, monitor: Monitor | None = None) -> Turn:
+        """A turn for this session; counted by ``monitor`` (by nothing without one)."""
         return Turn(
-            session, self._catalog(), self._interface, self._flows, self.understanding, monitor
+            session,
+            self._catalog(),
+            self._interface,
+            self._flows,
+            self.understanding,
+            monitor if monitor is not None else NullMonitor(),
+            self.reaches.get(session.channel, UNKNOWN),
         )
 
     async def _respond(self, turn: Turn, incoming: Incoming) -> list[Reply]:

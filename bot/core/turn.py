@@ -24,6 +24,7 @@ from bot.core.sessions import Session
 from bot.core.understanding import Understanding
 from bot.i18n import Interface, Translator
 from bot.monitoring.events import Monitor
+from bot.reach import Reach
 
 if TYPE_CHECKING:
     from bot.core.flows.questions import Unanswered
@@ -63,7 +64,8 @@ class Turn:
         interface: Interface,
         flows: Flows,
         understanding: Callable[[], Understanding],
-        monitor: Monitor | None,
+        monitor: Monitor,
+        reach: Reach,
     ) -> None:
         self.session = session
         self.catalog = catalog
@@ -71,8 +73,10 @@ class Turn:
         self.flows = flows
         #: The understanding of free text (trained on the content: built on first use).
         self.understanding = understanding
-        #: Counts consultations, anonymously; None when nothing is counted (``sportello ask``).
+        #: Counts consultations, anonymously (a ``NullMonitor`` for ``sportello ask``).
         self.monitor = monitor
+        #: What the user's channel knows of them and can do (a phone number as their id...).
+        self.reach = reach
         if session.language is not None and catalog.language(session.language) is None:
             session.language = None  # the language was disabled since: ask again
         self.code = session.language or catalog.default_language

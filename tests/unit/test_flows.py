@@ -28,6 +28,7 @@ from bot.core.flows.requests import RequestFlow
 from bot.core.flows.table import Flows
 from bot.core.sessions import Session
 from bot.i18n import Interface
+from bot.reach import UNPROMPTED
 from bot.storage.appointments import AppointmentStore
 from bot.storage.db import Database
 from bot.storage.handovers import HandoverStore
@@ -135,7 +136,7 @@ class Counter:
 async def counter(tmp_path: Path, catalog: Catalog, interface: Interface) -> AsyncIterator[Counter]:
     async with Database(tmp_path / "bot.sqlite3") as database:
         outbox = Outbox(database)
-        router = NoticeRouter(staff=[("staff", "group")], user_channels={"test"})
+        router = NoticeRouter(staff=[("staff", "group")], channels={"test": UNPROMPTED})
         booking = BookingDesk(
             AppointmentStore(database), ROME, clock=lambda: NOW, queue=outbox, router=router
         )

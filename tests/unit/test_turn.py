@@ -16,6 +16,8 @@ from bot.core.sessions import Session
 from bot.core.turn import Turn, Typed
 from bot.core.understanding import Understanding
 from bot.i18n import Interface
+from bot.monitoring.events import NullMonitor
+from bot.reach import UNKNOWN
 
 
 def turn(catalog: Catalog, interface: Interface, session: Session) -> Turn:
@@ -31,7 +33,7 @@ def turn(catalog: Catalog, interface: Interface, session: Session) -> Turn:
     def understanding() -> Understanding:
         raise AssertionError("nothing here needs the understanding")
 
-    return Turn(session, catalog, interface, flows, understanding, None)
+    return Turn(session, catalog, interface, flows, understanding, NullMonitor(), UNKNOWN)
 
 
 def test_a_reply_is_in_the_users_language_and_its_choices_answer_next(
