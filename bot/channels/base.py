@@ -78,7 +78,7 @@ class OutboxStore(OutboxQueue, Protocol):
         self,
         channel: str,
         recipient: str,
-        payloads: list[dict[str, Any]],
+        replies: Sequence[Notice],
         in_reply_to: str | None = None,
     ) -> list[int] | None: ...
 

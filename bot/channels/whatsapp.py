@@ -44,7 +44,7 @@ from bot.config import Settings
 from bot.content.markup import spans
 from bot.core.messages import Choice, Incoming, Kind, Reply
 from bot.i18n import Interface, bidi_text
-from bot.notice import Notice
+from bot.notice import REPLY, Notice
 from bot.notify.worker import Meter, NoMeter, OutboxWorker, SendError
 
 log = logging.getLogger(__name__)
@@ -135,7 +135,7 @@ LIST_ITEM_LIMIT = 24  # characters of a list item's title
 
 def render_as_list(
     reply: Reply, templates: Mapping[str, str], button: str
-) -> dict[str, Any] | None:
+) -> tuple[str, dict[str, str]] | None:
     """A reply as a list-picker message, when a template for its number of choices exists.
 
     ``TWILIO_TEMPLATE_CHOICES_<N>`` names a list-picker content template with N items whose
@@ -151,12 +151,10 @@ def render_as_list(
     for number, choice in enumerate(reply.choices, 1):
         variables[str(2 * number + 1)] = choice.label[:LIST_ITEM_LIMIT]
         variables[str(2 * number + 2)] = choice.id
-    return {"content_sid": template, "variables": variables}
+    return template, variables
 
 
 TEMPLATE_VARIABLE_LIMIT = 1000
-#: What a reply's payload may hold and still go in TwiML (a template needs the REST API).
-TWIML_KEYS = frozenset({"body", "forget"})
 
 
 def template_variable(value: str) -> str:
@@ -488,26 +486,31 @@ class WhatsAppChannel:
                 text = t._(
                     "You are sending messages very quickly. Please wait a minute, then write again."
                 )
-                return await self._reply(phone, [{"body": text}], message_id, answer)
+                return await self._reply(
+                    phone, [Notice.reply(CHANNEL, phone, text)], message_id, answer
+                )
             return False
         replies = await self.engine.handle(self._incoming(form, phone))
-        payloads: list[dict[str, Any]] = []
+        rendered: list[Notice] = []
         for reply in replies:
             t = self.interface.translator(reply.language)
             listed = render_as_list(reply, self.settings.twilio_templates, t._("Choose"))
             if listed is not None:
-                payloads.append(listed)
+                template, variables = listed
+                rendered.append(Notice(CHANNEL, phone, "", REPLY, variables, template=template))
                 continue
             hint = t._("Reply with the number of your choice.")
             # The erasure's confirmation: the outbox deletes it (and the number) once sent.
-            forget = {"forget": True} if reply.forget else {}
-            payloads.extend({"body": part, **forget} for part in render(reply, hint))
+            rendered.extend(
+                Notice.reply(CHANNEL, phone, part, forget=reply.forget)
+                for part in render(reply, hint)
+            )
             for attachment in reply.attachments:
                 link = self.calendar_link(attachment.filename)
                 if attachment.media_type == "text/calendar" and link is not None:
                     text = t._("Add it to your calendar: {link}").format(link=link)
-                    payloads.append({"body": bidi_text(text, reply.rtl)})
-        return await self._reply(phone, payloads, message_id, answer)
+                    rendered.append(Notice.reply(CHANNEL, phone, bidi_text(text, reply.rtl)))
+        return await self._reply(phone, rendered, message_id, answer)
 
     def _incoming(self, form: Mapping[str, str], phone: str) -> Incoming:
         body = form.get("Body", "")
@@ -532,7 +535,7 @@ class WhatsAppChannel:
     async def _reply(
         self,
         phone: str,
-        payloads: list[dict[str, Any]],
+        replies: list[Notice],
         message_id: str,
         answer: _Answer | None,
     ) -> bool:
@@ -544,9 +547,9 @@ class WhatsAppChannel:
         if (
             answer is None
             or not answer.waiting
-            or not all(payload.keys() <= TWIML_KEYS for payload in payloads)
+            or any(reply.template is not None for reply in replies)
         ):
-            return await self._queue(phone, payloads, message_id)
+            return await self._queue(phone, replies, message_id)
         answer.claimed = True
         try:
             fresh = await self.updates.answered(CHANNEL, message_id)
@@ -557,12 +560,12 @@ class WhatsAppChannel:
                 "whatsapp: a message could not be marked answered (%s); answering anyway",
                 _reason(error),
             )
-            answer.bodies = [payload["body"] for payload in payloads]
+            answer.bodies = [reply.text for reply in replies]
             return False
         if not fresh:
             return True  # answered already (a retry racing the first delivery)
-        answer.bodies = [payload["body"] for payload in payloads]
-        if any(payload.get("forget") for payload in payloads):
+        answer.bodies = [reply.text for reply in replies]
+        if any(reply.forget for reply in replies):
             # An erasure's confirmation: the stored message (the number, the text) was just
             # deleted; its old copies leave the WAL too, as when the outbox sends it.
             try:
@@ -571,21 +574,19 @@ class WhatsAppChannel:
                 log.error("whatsapp: the WAL could not be emptied (%s)", _reason(error))
         return True
 
-    async def _queue(
-        self, phone: str, payloads: list[dict[str, Any]], in_reply_to: str | None
-    ) -> bool:
+    async def _queue(self, phone: str, replies: list[Notice], in_reply_to: str | None) -> bool:
         """Queue replies; True if the outbox took them (and marked ``in_reply_to`` done)."""
         try:
-            added = await self.outbox.add(CHANNEL, phone, payloads, in_reply_to=in_reply_to)
+            added = await self.outbox.add(CHANNEL, phone, replies, in_reply_to=in_reply_to)
         except Exception as error:
             # The outbox cannot be written (a full disk): send at once, or the user hears
             # nothing at all. Without the outbox there is no retry, so one try each.
             log.error(
                 "whatsapp: the outbox cannot be written (%s); answering directly", _reason(error)
             )
-            for payload in payloads:
+            for reply in replies:
                 try:
-                    await self._send_payload(phone, payload)
+                    await self.send(phone, reply)
                 except SendError as failed:
                     log.warning("whatsapp: a direct answer failed: %s", failed.reason)
                     return False
