@@ -16,6 +16,7 @@ from bot.booking.request_staff import RequestConsole
 from bot.booking.requests import RequestDesk
 from bot.booking.service import BookingDesk
 from bot.channels.telegram import TelegramChannel
+from bot.channels.webchat import WebchatChannel
 from bot.config import ConfigError, Settings
 from bot.content.catalog import Catalog
 from bot.content.holder import ContentHolder
@@ -25,6 +26,7 @@ from bot.i18n import Interface
 from bot.monitoring.events import Monitor
 from bot.monitoring.staff import StaffMonitoring
 from bot.notify.email import EmailChannel
+from bot.notify.worker import OutboxWorker
 from bot.ops.metrics import Metrics
 from bot.storage.appointments import AppointmentStore
 from bot.storage.daily import DailyPosts
@@ -37,6 +39,7 @@ from bot.storage.questions import SharedQuestions
 from bot.storage.requests import RequestStore
 from bot.storage.retention import erase_user
 from bot.storage.sessions import SqliteSessionStore
+from bot.storage.webchat import WebchatMailbox
 
 if TYPE_CHECKING:
     from bot.channels.whatsapp import WhatsAppChannel
@@ -62,10 +65,17 @@ class Services:
     requests: RequestDesk | None = None
     monitor: Monitor | None = None
     metrics: Metrics = field(default_factory=Metrics)
+    webchat: WebchatChannel | None = None
+    #: Sends the web chat's notices (a staff answer, a reminder) into its mailbox.
+    webchat_worker: OutboxWorker | None = None
 
     def __post_init__(self) -> None:
         # Assembled, the bot is measured: what each channel receives, answers and sends.
-        self.metrics.instrument(self.telegram, self.whatsapp)
+        self.metrics.instrument(self.telegram, self.whatsapp, self.webchat)
+        if self.webchat_worker is not None:
+            worker = self.webchat_worker
+            worker.send = self.metrics.metered_sender(worker.channel, worker.send)
+            self.metrics.expect(worker.channel)
         if self.email is not None:  # sends only: nobody writes to the bot by e-mail
             worker = self.email.worker
             worker.send = self.metrics.metered_sender(worker.channel, worker.send)
@@ -89,6 +99,7 @@ def route_notices(
     telegram: TelegramChannel | None,
     whatsapp: WhatsAppChannel | None,
     email: EmailChannel | None,
+    webchat: OutboxWorker | None = None,
 ) -> None:
     """Tell the router who receives staff notices and which users can be reached."""
     staff: list[tuple[str, str]] = []
@@ -97,10 +108,12 @@ def route_notices(
     router.staff = staff
     if email is not None:
         router.copies = [("email", address) for address in settings.smtp_to]
-    workers = [channel for channel in (telegram, whatsapp, email) if channel is not None]
+    workers = [channel for channel in (telegram, whatsapp, email, webchat) if channel is not None]
     router.user_channels = {"telegram"} if telegram is not None else set()
     if whatsapp is not None:
         router.user_channels.add("whatsapp")
+    if webchat is not None:
+        router.user_channels.add(webchat.channel)
 
     def wake() -> None:
         for channel in workers:
@@ -234,7 +247,19 @@ async def services(
     email = None
     if channels and settings.email_enabled and outbox is not None:
         email = EmailChannel(settings, outbox)
-    route_notices(router, settings, telegram, whatsapp, email)
+    webchat = webchat_worker = None
+    if channels and settings.webchat_enabled and database is not None and outbox is not None:
+        webchat = WebchatChannel(
+            engine,
+            interface,
+            WebchatMailbox(database),
+            lambda: content.catalog,
+            allowed_origins=settings.webchat_allowed_origins,
+            rate_limit=settings.webchat_rate_limit,
+            address_limit=settings.webchat_address_limit,
+        )
+        webchat_worker = OutboxWorker(outbox, webchat.name, webchat.send_payload)
+    route_notices(router, settings, telegram, whatsapp, email, webchat_worker)
     reminders = None
     if desk is not None:
         reminders = Reminders(desk, content, interface, hour=settings.reminder_hour)
@@ -266,6 +291,8 @@ async def services(
             desk,
             requests,
             monitor=monitor,
+            webchat=webchat,
+            webchat_worker=webchat_worker,
         )
     finally:
         if database is not None:

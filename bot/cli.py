@@ -26,7 +26,7 @@ from bot.storage.records import Event
 log = logging.getLogger("bot")
 
 #: The channels that send through the outbox (``sportello outbox retry --channel``).
-OUTBOX_CHANNELS = ("telegram", "whatsapp", "email")
+OUTBOX_CHANNELS = ("telegram", "whatsapp", "webchat", "email")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -458,12 +458,12 @@ async def _serve_on(settings: Settings, listening: socket.socket) -> int:
     from bot.web import create_web_app
 
     async with services(settings, channels=True) as bot:
-        if bot.telegram is None and bot.whatsapp is None:
+        if bot.telegram is None and bot.whatsapp is None and bot.webchat is None:
             log.warning(
                 "no channel is configured: nobody can write to this bot (only GET /healthz "
                 "answers). For Telegram set TELEGRAM_BOT_TOKEN; for WhatsApp set "
-                "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_WHATSAPP_FROM (see "
-                "deploy/.env.example); then start it again"
+                "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_WHATSAPP_FROM; for the web "
+                "chat set WEBCHAT_ENABLED=true (see deploy/.env.example); then start it again"
             )
         config = uvicorn.Config(
             create_web_app(bot),

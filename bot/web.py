@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from bot.app import Services
 from bot.body_limit import BodyLimit
@@ -144,7 +144,7 @@ def create_web_app(services: Services) -> Starlette:
             },
         )
 
-    routes = [Route("/healthz", healthz, methods=["GET"])]
+    routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"])]
     routes.append(Route("/metrics", metrics, methods=["GET"]))
     if telegram is not None and telegram.webhook_url:
         routes.append(Route(telegram.webhook_path, telegram_webhook, methods=["POST"]))
@@ -152,6 +152,8 @@ def create_web_app(services: Services) -> Starlette:
         routes.append(Route(whatsapp.path, whatsapp_webhook, methods=["POST"]))
         routes.append(Route(whatsapp.status_path, whatsapp_status, methods=["POST"]))
         routes.append(Route("/calendar/{code}.ics", calendar_file, methods=["GET"]))
+    if services.webchat is not None:
+        routes.extend(services.webchat.routes())
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -172,6 +174,11 @@ def create_web_app(services: Services) -> Starlette:
             await whatsapp.start()
         if services.email is not None:
             await services.email.start()
+        if services.webchat is not None:
+            await services.webchat.start()
+        if services.webchat_worker is not None:
+            services.webchat_worker.start()
+            services.webchat_worker.wake()  # notices queued while the server was down
         if services.reminders is not None:  # after the channels: they send the reminders
             background.append(asyncio.create_task(services.reminders.run()))
         if services.agenda is not None:
@@ -185,6 +192,10 @@ def create_web_app(services: Services) -> Starlette:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if services.webchat_worker is not None:
+                await services.webchat_worker.stop()
+            if services.webchat is not None:
+                await services.webchat.stop()
             if services.email is not None:
                 await services.email.stop()
             if whatsapp is not None:
@@ -238,7 +249,8 @@ def _described(error: Exception) -> str:
 
 def _channel_names(services: Services) -> list[str]:
     names = ["telegram"] if services.telegram is not None else []
-    return [*names, "whatsapp"] if services.whatsapp is not None else names
+    names = [*names, "whatsapp"] if services.whatsapp is not None else names
+    return [*names, "webchat"] if services.webchat is not None else names
 
 
 async def _purge_periodically(services: Services, interval: float = 3600.0) -> None:

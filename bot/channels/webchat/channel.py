@@ -1,0 +1,427 @@
+"""This module contains the web chat channel: its routes, its mailbox and its long polls.
+
+The browser posts what the user types or taps (``/webchat/api/send``); the engine's replies,
+and the notices the outbox hands to :meth:`WebchatChannel.send` (a staff answer, a reminder),
+are kept in the mailbox until the browser fetches them with a long poll
+(``/webchat/api/messages?after=<last id it holds>``): the poll waits up to ``poll_seconds``
+for something new, so an idle chat costs one request every ``poll_seconds``, and a browser
+may hold only a few polls at a time (no polling storms). Replies do not come back in the
+post's answer: one path for everything the user receives, so each arrives once, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from importlib import resources
+from typing import Any, Protocol
+
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route, Router
+
+from bot.channels.flood import FloodControl, Verdict
+from bot.channels.webchat import security, tokens
+from bot.channels.webchat.render import notice_message, reply_message
+from bot.channels.webchat.strings import widget_strings
+from bot.content.catalog import Catalog
+from bot.core.messages import Incoming, Kind, Reply
+from bot.i18n import Interface
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "webchat"
+#: How long a poll waits for a message before it answers "nothing yet".
+POLL_SECONDS = 25.0
+#: Polls one token may hold at once (a few tabs); more are refused, not queued.
+POLLS_PER_TOKEN = 3
+#: Polls one address may hold at once (an office behind one address has many users).
+POLLS_PER_ADDRESS = 60
+#: New conversations one address may start in a minute.
+STARTS_PER_MINUTE = 10
+#: What a user may type in one message (the engine reads 2000, passes 4000 on to staff).
+TEXT_LIMIT = 4000
+#: A request's JSON body: a message of TEXT_LIMIT characters, even all in four-byte letters.
+BODY_LIMIT = 20_000
+_CHOICE_ID = re.compile(r"[\w:.@+-]{1,200}")
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
+#: The files the channel serves, with their media types.
+STATIC = {
+    "widget.js": "text/javascript; charset=utf-8",
+    "widget.css": "text/css; charset=utf-8",
+    "chat.html": "text/html; charset=utf-8",
+}
+
+
+class Handler(Protocol):
+    """What the channel needs of the engine."""
+
+    async def handle(self, incoming: Incoming) -> list[Reply]: ...
+
+    async def language_of(self, channel: str, user_id: str) -> str: ...
+
+
+class Mailbox(Protocol):
+    """Where messages wait for the browser (``bot.storage.webchat.WebchatMailbox``)."""
+
+    async def put(self, user_id: str, payloads: list[dict[str, Any]]) -> list[int]: ...
+
+    async def fetch(self, user_id: str, after: int) -> list[tuple[int, dict[str, Any]]]: ...
+
+
+class Refused(Exception):
+    """A request answered with an error status and a short reason (no personal data)."""
+
+    def __init__(self, status: int, reason: str, retry_after: int | None = None) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+        self.retry_after = retry_after
+
+    def response(self) -> JSONResponse:
+        headers = {"Retry-After": str(self.retry_after)} if self.retry_after else None
+        return JSONResponse({"error": self.reason}, self.status, headers=headers)
+
+
+class WebchatChannel:
+    """The web chat: serves the widget, the chat page and the JSON API the widget uses."""
+
+    name = CHANNEL
+
+    def __init__(
+        self,
+        engine: Handler,
+        interface: Interface,
+        mailbox: Mailbox,
+        catalog: Callable[[], Catalog],
+        allowed_origins: Sequence[str] = (),
+        rate_limit: int = 20,
+        address_limit: int = 300,
+        poll_seconds: float = POLL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.engine = engine
+        self.interface = interface
+        self.mailbox = mailbox
+        self.catalog = catalog
+        self.allowed_origins = tuple(allowed_origins)
+        self.poll_seconds = poll_seconds
+        #: What each token may send (as on the other channels: 20 a minute by default).
+        self.flood = FloodControl(rate_limit, clock=clock)
+        #: Every API call of an address, and the conversations it starts.
+        self.address_flood = FloodControl(address_limit, clock=clock)
+        self.start_flood = FloodControl(STARTS_PER_MINUTE, clock=clock)
+        self._waiters: dict[str, set[asyncio.Event]] = defaultdict(set)
+        self._address_polls: dict[str, int] = defaultdict(int)
+        self._closing = False
+        self._static: dict[str, bytes] = {}
+
+    # -- the Channel interface -------------------------------------------------------------
+
+    def routes(self) -> Sequence[BaseRoute]:
+        api = Router(
+            routes=[
+                Route("/session", self._session, methods=["POST"]),
+                Route("/send", self._send_message, methods=["POST"]),
+                Route("/messages", self._messages, methods=["GET"]),
+                Route("/strings", self._strings, methods=["GET"]),
+            ]
+        )
+        cors = CORSMiddleware(
+            api,
+            allow_origins=list(self.allowed_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+            max_age=600,
+        )
+        return [
+            Route("/webchat/widget.js", self._asset, methods=["GET"], name="webchat-js"),
+            Route("/webchat/widget.css", self._asset, methods=["GET"], name="webchat-css"),
+            Route("/chat", self._page, methods=["GET"]),
+            Mount("/webchat/api", app=cors),
+        ]
+
+    async def start(self) -> None:
+        self._closing = False
+
+    async def stop(self) -> None:
+        # Open polls answer now rather than hold the server's shutdown for their full wait.
+        self._closing = True
+        for events in self._waiters.values():
+            for event in events:
+                event.set()
+
+    def wake(self) -> None:
+        """Nothing to do: :meth:`send` stores and wakes the user's polls itself."""
+
+    def health(self) -> Mapping[str, object]:
+        return {"polls": sum(len(events) for events in self._waiters.values())}
+
+    async def send_notice(
+        self,
+        recipient: str,
+        text: str,
+        buttons: Sequence[Sequence[tuple[str, str]]] = (),
+        language: str | None = None,
+    ) -> str | None:
+        """Keep a notice for the user's browser; returns its id in the mailbox."""
+        code = language or await self.engine.language_of(CHANNEL, recipient)
+        message = notice_message(text, buttons, code, self.catalog().is_rtl(code))
+        (stored,) = await self.deliver(recipient, [message])
+        return str(stored)
+
+    async def send_payload(self, recipient: str, payload: Mapping[str, Any]) -> str | None:
+        """The outbox worker's sender: a queued notice, kept for the user's browser."""
+        notice = payload.get("notice")
+        if not isinstance(notice, Mapping):
+            return None  # the web chat queues nothing else in the outbox
+        rows = notice.get("buttons")
+        buttons = [
+            [(str(button[0]), str(button[1])) for button in row if len(button) == 2]
+            for row in (rows if isinstance(rows, list) else [])
+            if isinstance(row, list)
+        ]
+        language = notice.get("language")
+        return await self.send_notice(
+            recipient,
+            str(notice.get("text", "")),
+            buttons,
+            str(language) if language else None,
+        )
+
+    async def deliver(self, user: str, messages: list[dict[str, Any]]) -> list[int]:
+        """Store messages for a user and wake the user's waiting polls."""
+        ids = await self.mailbox.put(user, messages)
+        for event in self._waiters.get(user, ()):
+            event.set()
+        return ids
+
+    # -- static files ----------------------------------------------------------------------
+
+    def _file(self, name: str) -> bytes:
+        if name not in self._static:
+            package = resources.files("bot.channels.webchat") / "static" / name
+            self._static[name] = package.read_bytes()
+        return self._static[name]
+
+    async def _asset(self, request: Request) -> Response:
+        name = request.url.path.rsplit("/", 1)[-1]
+        return Response(self._file(name), media_type=STATIC[name], headers=security.asset_headers())
+
+    async def _page(self, request: Request) -> Response:
+        return Response(
+            self._file("chat.html"),
+            media_type=STATIC["chat.html"],
+            headers=security.page_headers(self.allowed_origins),
+        )
+
+    # -- the API ---------------------------------------------------------------------------
+
+    async def _session(self, request: Request) -> Response:
+        """Start a conversation (a new token) or resume one (the browser's token)."""
+        try:
+            self._check_caller(request)
+            body = await _json_body(request)
+            guess = _language_tag(body.get("language"))
+            token = body.get("token")
+            if isinstance(token, str) and tokens.is_token(token):
+                user = tokens.user_id(token)
+                language = await self.engine.language_of(CHANNEL, user)
+                return JSONResponse({"token": token, **self._interface_of(language)})
+            if token is not None:
+                raise Refused(400, "token: not a token of this chat")
+            if self.start_flood.check(security.client_address(request)) is not Verdict.ALLOW:
+                raise Refused(429, "too many new conversations from this address", 60)
+            token = tokens.new_token()
+            user = tokens.user_id(token)
+            start = Incoming(CHANNEL, user, Kind.COMMAND, "start", language_guess=guess)
+            await self._answer(start)
+            language = self._ui_language(guess)
+            return JSONResponse({"token": token, **self._interface_of(language)})
+        except Refused as refused:
+            return refused.response()
+
+    async def _send_message(self, request: Request) -> Response:
+        """One thing the user typed or tapped; the replies come through the poll."""
+        try:
+            user = self._check_caller(request, token_needed=True)
+            assert user is not None
+            body = await _json_body(request)
+            incoming = _incoming(user, body)
+            verdict = self.flood.check(user)
+            if verdict is not Verdict.ALLOW:
+                if verdict is Verdict.WARN:
+                    t = self.interface.translator(await self.engine.language_of(CHANNEL, user))
+                    slow = t._(
+                        "You are sending messages very quickly. "
+                        "Please wait a minute, then write again."
+                    )
+                    await self.send_notice(user, slow)
+                raise Refused(429, "too many messages: wait a minute", 60)
+            await self._answer(incoming)
+            return JSONResponse({"ok": True}, 202)
+        except Refused as refused:
+            return refused.response()
+
+    async def _answer(self, incoming: Incoming) -> None:
+        replies = await self.engine.handle(incoming)
+        try:
+            await self.deliver(incoming.user_id, [reply_message(reply) for reply in replies])
+        except Exception as error:
+            # The database fails (a full disk): the browser says so and the user tries again.
+            log.error("webchat: replies cannot be stored (%s)", type(error).__name__)
+            raise Refused(503, "the chat cannot answer now: try again in a moment") from error
+
+    async def _messages(self, request: Request) -> Response:
+        """The user's messages after ``after``, waiting up to ``poll_seconds`` for one."""
+        try:
+            user = self._check_caller(request, token_needed=True)
+            assert user is not None
+            after = _after(request.query_params.get("after", "0"))
+            address = security.client_address(request)
+            if len(self._waiters[user]) >= POLLS_PER_TOKEN:
+                raise Refused(429, "too many open polls for this conversation", 5)
+            if self._address_polls[address] >= POLLS_PER_ADDRESS:
+                raise Refused(429, "too many open polls from this address", 5)
+            messages = await self._poll(user, address, after, request)
+        except Refused as refused:
+            return refused.response()
+        body = [{"id": number, **payload} for number, payload in messages]
+        return JSONResponse({"messages": body}, headers={"Cache-Control": "no-store"})
+
+    async def _poll(
+        self, user: str, address: str, after: int, request: Request
+    ) -> list[tuple[int, dict[str, Any]]]:
+        event = asyncio.Event()
+        # Registered before the first look: a message stored in between still wakes it.
+        self._waiters[user].add(event)
+        self._address_polls[address] += 1
+        try:
+            messages = await self.mailbox.fetch(user, after)
+            if messages or self._closing:
+                return messages
+            woken = asyncio.create_task(event.wait())
+            # A closed tab gives its place back at once, not at the end of the wait.
+            gone = asyncio.create_task(_disconnected(request))
+            try:
+                await asyncio.wait(
+                    (woken, gone), timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED
+                )
+            finally:
+                for task in (woken, gone):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+            if gone.done() and not gone.cancelled():
+                return []  # nobody is there to read it: it waits for the next poll
+            return await self.mailbox.fetch(user, after)
+        finally:
+            self._waiters[user].discard(event)
+            if not self._waiters[user]:
+                del self._waiters[user]
+            self._address_polls[address] -= 1
+            if self._address_polls[address] <= 0:
+                del self._address_polls[address]
+
+    async def _strings(self, request: Request) -> Response:
+        """The chat box's words in a language (the widget asks when the user changes it)."""
+        try:
+            self._check_caller(request)
+            language = self._ui_language(_language_tag(request.query_params.get("language")))
+        except Refused as refused:
+            return refused.response()
+        return JSONResponse(
+            self._interface_of(language), headers={"Cache-Control": "public, max-age=300"}
+        )
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _check_caller(self, request: Request, token_needed: bool = False) -> str | None:
+        """The caller's user id (when a token is needed); refuses other origins and floods."""
+        if not security.origin_allowed(request, self.allowed_origins):
+            raise Refused(403, "this page may not use the chat")
+        if self.address_flood.check(security.client_address(request)) is not Verdict.ALLOW:
+            raise Refused(429, "too many requests from this address", 60)
+        if not token_needed:
+            return None
+        token = tokens.bearer(request.headers.get("authorization"))
+        if token is None:
+            raise Refused(401, "a chat token is needed (Authorization: Bearer)")
+        return tokens.user_id(token)
+
+    def _ui_language(self, guess: str | None) -> str:
+        catalog = self.catalog()
+        return guess if guess and catalog.language(guess) else catalog.default_language
+
+    def _interface_of(self, language: str) -> dict[str, Any]:
+        return {
+            "language": language,
+            "dir": "rtl" if self.catalog().is_rtl(language) else "ltr",
+            "strings": widget_strings(self.interface.translator(language)),
+        }
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    """The request's JSON object; anything else is refused cleanly."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > BODY_LIMIT:
+        raise Refused(413, "the message is too long")
+    raw = await request.body()
+    if len(raw) > BODY_LIMIT:
+        raise Refused(413, "the message is too long")
+    if not raw:
+        return {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise Refused(400, "the body is not JSON") from None
+    if not isinstance(body, dict):
+        raise Refused(400, "the body is not a JSON object")
+    return body
+
+
+async def _disconnected(request: Request) -> None:
+    """Return when the client has gone (a GET's body is read already: what comes next is
+    the disconnection)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+def _incoming(user: str, body: Mapping[str, Any]) -> Incoming:
+    """What the user sent: ``{"text": ...}`` or ``{"choice": id}``, with the browser's
+    language as a guess (the engine asks before relying on it)."""
+    guess = _language_tag(body.get("language"))
+    text, choice = body.get("text"), body.get("choice")
+    if isinstance(choice, str) and text is None:
+        if not _CHOICE_ID.fullmatch(choice):
+            raise Refused(400, "choice: not a choice of this chat")
+        return Incoming(CHANNEL, user, Kind.CHOICE, choice_id=choice, language_guess=guess)
+    if isinstance(text, str) and choice is None:
+        if len(text) > TEXT_LIMIT:
+            raise Refused(413, f"text: at most {TEXT_LIMIT} characters")
+        if not text.strip():
+            raise Refused(400, "text: empty")
+        if text.startswith("/") and text[1:].strip() and len(text.split()) == 1:
+            return Incoming(CHANNEL, user, Kind.COMMAND, text[1:], language_guess=guess)
+        return Incoming(CHANNEL, user, Kind.TEXT, text, language_guess=guess)
+    raise Refused(400, 'send {"text": "..."} or {"choice": "..."}')
+
+
+def _language_tag(value: object) -> str | None:
+    """A browser's language tag ("fr-FR") as the language code the content uses ("fr")."""
+    if not isinstance(value, str) or not _LANGUAGE_TAG.fullmatch(value):
+        return None
+    return value.replace("_", "-").split("-")[0].lower()
+
+
+def _after(value: str) -> int:
+    if not value.isdigit() or len(value) > 18:
+        raise Refused(400, "after: the id of the last message held, a whole number")
+    return int(value)
