@@ -25,8 +25,10 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from bot.app import Services, services
+from bot.channels.webchat import WebchatChannel
 from bot.config import Settings
-from bot.storage.outbox import Notice, Outbox
+from bot.notice import Notice
+from bot.storage.outbox import Outbox
 from bot.web import create_web_app
 from tests.auxil.fake_telegram import free_port, serve
 from tests.conftest import LOCALES, REPO_CONTENT
@@ -284,8 +286,9 @@ async def test_a_notice_reaches_the_open_chat_once(chat: Chat, browser: Any) -> 
         await Outbox(database).add_notices(
             [Notice("webchat", user_id(token), "Bonjour, ici le guichet.", "handover_reply")]
         )
-        assert chat.services.webchat_worker is not None
-        chat.services.webchat_worker.wake()
+        webchat = chat.services.channel(WebchatChannel)
+        assert webchat is not None
+        webchat.wake()
         await bot_says(page, "ici le guichet")
         await page.reload()
         await page.locator(".launcher").click()

@@ -24,7 +24,9 @@ from bot.content.catalog import Catalog
 from bot.core.engine import Engine
 from bot.core.sessions import MemoryStateStore
 from bot.i18n import Interface
+from bot.notice import Notice
 from bot.storage.db import Database
+from bot.storage.outbox import Outbox
 from bot.storage.retention import erase_user, purge
 from bot.storage.webchat import WebchatMailbox
 from tests.auxil.waiting import wait_until
@@ -96,6 +98,7 @@ async def webchat(
         interface,
         WebchatMailbox(database),
         lambda: catalog,
+        Outbox(database),
         allowed_origins=(SITE,),
         clock=clock,
         **options,
@@ -420,9 +423,8 @@ async def test_notices_reach_a_reconnecting_browser_exactly_once(
     await browser.poll()
     user = hashlib.sha256(str(browser.token).encode()).hexdigest()
     # The outbox worker hands a staff answer over while no browser is connected.
-    sent = await channel.send_payload(
-        user,
-        {"notice": {"text": "Risposta dello **sportello**", "purpose": "handover_reply"}},
+    sent = await channel.send(
+        user, Notice("webchat", user, "Risposta dello **sportello**", "handover_reply")
     )
     assert sent is not None
     held = browser.after
@@ -450,16 +452,16 @@ async def test_a_waiting_poll_answers_as_soon_as_a_notice_comes(
         waiting = asyncio.create_task(browser.poll())
         await asyncio.sleep(0.2)
         assert not waiting.done()
-        await channel.send_payload(
+        await channel.send(
             user,
-            {
-                "notice": {
-                    "text": "Vi proponiamo lunedì alle 10:00.",
-                    "purpose": "proposal",
-                    "language": "it",
-                    "buttons": [[["rq:accept:LU-AAAA", "Va bene"]], [["rq:other", "Un'altra"]]],
-                }
-            },
+            Notice(
+                "webchat",
+                user,
+                "Vi proponiamo lunedì alle 10:00.",
+                "proposal",
+                language="it",
+                buttons=((("rq:accept:LU-AAAA", "Va bene"),), (("rq:other", "Un'altra"),)),
+            ),
         )
         (notice,) = await waiting
         assert time.monotonic() - started < 5

@@ -27,13 +27,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, Router
 
+from bot.channels.base import Handler, Reach
 from bot.channels.flood import FloodControl, Verdict
 from bot.channels.webchat import security, tokens
 from bot.channels.webchat.render import notice_message, reply_message
 from bot.channels.webchat.strings import widget_strings
 from bot.content.catalog import Catalog
-from bot.core.messages import Incoming, Kind, Reply
+from bot.core.messages import Incoming, Kind
 from bot.i18n import Interface
+from bot.notice import Notice
+from bot.notify.worker import Meter, OutboxQueue, OutboxWorker
 
 log = logging.getLogger(__name__)
 
@@ -58,14 +61,6 @@ STATIC = {
     "widget.css": "text/css; charset=utf-8",
     "chat.html": "text/html; charset=utf-8",
 }
-
-
-class Handler(Protocol):
-    """What the channel needs of the engine."""
-
-    async def handle(self, incoming: Incoming) -> list[Reply]: ...
-
-    async def language_of(self, channel: str, user_id: str) -> str: ...
 
 
 class Mailbox(Protocol):
@@ -94,6 +89,9 @@ class WebchatChannel:
     """The web chat: serves the widget, the chat page and the JSON API the widget uses."""
 
     name = CHANNEL
+    #: A browser receives files (the .ics, as a download) and the notices the outbox hands
+    #: over at any time (they wait in the mailbox for the browser's next poll).
+    reach = Reach(user_id_is_phone=False, files=True, window_hours=None, unprompted=True)
 
     def __init__(
         self,
@@ -101,13 +99,18 @@ class WebchatChannel:
         interface: Interface,
         mailbox: Mailbox,
         catalog: Callable[[], Catalog],
+        outbox: OutboxQueue,
         allowed_origins: Sequence[str] = (),
         rate_limit: int = 20,
         address_limit: int = 300,
         poll_seconds: float = POLL_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        meter: Meter | None = None,
     ) -> None:
         self.engine = engine
+        #: Hands the outbox's notices for web chat users (staff answers, reminders) to
+        #: :meth:`send`, which puts them in the mailbox.
+        self.worker = OutboxWorker(outbox, CHANNEL, self.send, meter=meter)
         self.interface = interface
         self.mailbox = mailbox
         self.catalog = catalog
@@ -150,6 +153,8 @@ class WebchatChannel:
 
     async def start(self) -> None:
         self._closing = False
+        self.worker.start()
+        self.worker.wake()  # notices queued while the server was down
 
     async def stop(self) -> None:
         # Open polls answer now rather than hold the server's shutdown for their full wait.
@@ -157,12 +162,21 @@ class WebchatChannel:
         for events in self._waiters.values():
             for event in events:
                 event.set()
+        await self.worker.stop()
 
     def wake(self) -> None:
-        """Nothing to do: :meth:`send` stores and wakes the user's polls itself."""
+        self.worker.wake()
 
     def health(self) -> Mapping[str, object]:
         return {"polls": sum(len(events) for events in self._waiters.values())}
+
+    async def send(self, recipient: str, notice: Notice) -> str | None:
+        """A notice from the outbox, kept for the user's browser; its id in the mailbox.
+
+        A notice in doubt (the process died after storing it, before the outbox knew) is
+        stored again: the browser shows it twice rather than never.
+        """
+        return await self.send_notice(recipient, notice.text, notice.buttons, notice.language)
 
     async def send_notice(
         self,
@@ -176,25 +190,6 @@ class WebchatChannel:
         message = notice_message(text, buttons, code, self.catalog().is_rtl(code))
         (stored,) = await self.deliver(recipient, [message])
         return str(stored)
-
-    async def send_payload(self, recipient: str, payload: Mapping[str, Any]) -> str | None:
-        """The outbox worker's sender: a queued notice, kept for the user's browser."""
-        notice = payload.get("notice")
-        if not isinstance(notice, Mapping):
-            return None  # the web chat queues nothing else in the outbox
-        rows = notice.get("buttons")
-        buttons = [
-            [(str(button[0]), str(button[1])) for button in row if len(button) == 2]
-            for row in (rows if isinstance(rows, list) else [])
-            if isinstance(row, list)
-        ]
-        language = notice.get("language")
-        return await self.send_notice(
-            recipient,
-            str(notice.get("text", "")),
-            buttons,
-            str(language) if language else None,
-        )
 
     async def deliver(self, user: str, messages: list[dict[str, Any]]) -> list[int]:
         """Store messages for a user and wake the user's waiting polls."""
