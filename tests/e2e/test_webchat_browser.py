@@ -269,6 +269,24 @@ async def test_a_reload_keeps_the_conversation(chat: Chat, browser: Any) -> None
         )
 
 
+async def test_erasing_my_data_clears_the_browser_too(chat: Chat, browser: Any) -> None:
+    async with browser_page(chat, browser, "it-IT") as page:
+        await page.goto(f"{chat.bot}/chat")
+        await tap(page, "Italiano")
+        await bot_says(page, "Menu principale")
+        assert await page.evaluate("() => localStorage.length") == 1
+        await type_message(page, "cancella i miei dati")
+        await tap(page, "Sì, cancella i miei dati")
+        await bot_says(page, "I tuoi dati sono stati cancellati")
+        # Neither the token nor the transcript stays in this browser.
+        assert await page.evaluate("() => localStorage.length") == 0
+        await page.reload()
+        first = page.locator(".choices button").first
+        await first.wait_for()
+        assert await first.inner_text() == "Italiano"  # a new conversation
+        assert await page.locator(".msg").count() == 1
+
+
 async def test_a_notice_reaches_the_open_chat_once(chat: Chat, browser: Any) -> None:
     """A staff answer (through the outbox, as from the Telegram group) arrives in the chat."""
     async with browser_page(chat, browser, "fr-FR") as page:

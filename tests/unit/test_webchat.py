@@ -542,3 +542,49 @@ def test_the_settings_read_the_web_chat_block(tmp_path: Path) -> None:
             env_file=None,
         )
     assert len(error.value.problems) == 3
+
+
+async def test_an_erasure_confirmation_leaves_no_copy_once_fetched(
+    api: tuple[WebchatChannel, httpx.AsyncClient], database: Database
+) -> None:
+    channel, client = api
+    browser = Browser(client)
+    await browser.start("it")
+    await browser.poll()
+    user = hashlib.sha256(str(browser.token).encode()).hexdigest()
+    await channel.deliver(user, [{"text": [["Dati cancellati.", False]], "forget": True}])
+    (done,) = await browser.poll()
+    assert done["forget"] is True
+    assert await stored_rows(database) == []  # not waiting for the next poll to confirm it
+
+
+class BrokenMailbox:
+    """A database that refuses everything (a full disk, a damaged file)."""
+
+    async def put(self, user_id: str, payloads: list[dict[str, Any]]) -> list[int]:
+        raise OSError("disk full")
+
+    async def fetch(self, user_id: str, after: int) -> list[tuple[int, dict[str, Any]]]:
+        raise OSError("disk full")
+
+    async def forget(self, user_id: str) -> None:
+        raise OSError("disk full")
+
+
+async def test_a_failing_database_gets_a_503_not_a_crash(
+    database: Database, catalog: Catalog, interface: Interface
+) -> None:
+    engine = Engine(lambda: catalog, MemoryStateStore(), interface, today=lambda: TODAY)
+    channel = WebchatChannel(engine, interface, BrokenMailbox(), lambda: catalog, Outbox(database))
+    app = Starlette(routes=list(channel.routes()))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
+        browser = Browser(client, origin=None)
+        assert (await browser.start()).status_code == 503
+        browser.token = "A" * 43
+        assert (await browser.send(text="ciao")).status_code == 503
+        response = await client.get(
+            "/webchat/api/messages", params={"after": 0}, headers=browser.headers()
+        )
+        assert response.status_code == 503 and response.headers["Retry-After"] == "10"
+        assert channel.health()["polls"] == 0

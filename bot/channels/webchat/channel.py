@@ -70,6 +70,8 @@ class Mailbox(Protocol):
 
     async def fetch(self, user_id: str, after: int) -> list[tuple[int, dict[str, Any]]]: ...
 
+    async def forget(self, user_id: str) -> None: ...
+
 
 class Refused(Exception):
     """A request answered with an error status and a short reason (no personal data)."""
@@ -281,11 +283,21 @@ class WebchatChannel:
             assert user is not None
             after = _after(request.query_params.get("after", "0"))
             address = security.client_address(request)
-            if len(self._waiters[user]) >= POLLS_PER_TOKEN:
+            if len(self._waiters.get(user, ())) >= POLLS_PER_TOKEN:
                 raise Refused(429, "too many open polls for this conversation", 5)
-            if self._address_polls[address] >= POLLS_PER_ADDRESS:
+            if self._address_polls.get(address, 0) >= POLLS_PER_ADDRESS:
                 raise Refused(429, "too many open polls from this address", 5)
-            messages = await self._poll(user, address, after, request)
+            try:
+                messages = await self._poll(user, address, after, request)
+                if any(payload.get("forget") for _, payload in messages):
+                    # The confirmation of an erasure: once handed over, no copy stays here.
+                    await self.mailbox.forget(user)
+            except Exception as error:
+                # The database fails (a full disk): the widget waits and asks again.
+                log.error("webchat: messages cannot be read (%s)", type(error).__name__)
+                raise Refused(
+                    503, "the chat cannot answer now: try again in a moment", 10
+                ) from error
         except Refused as refused:
             return refused.response()
         body = [{"id": number, **payload} for number, payload in messages]
