@@ -4,9 +4,12 @@ server), then erases their data."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -126,3 +129,43 @@ async def test_a_web_chat_user_talks_with_staff_on_telegram_then_erases_their_da
                     f"SELECT count(*) FROM {table} WHERE user_id = ?", (user,)
                 )
                 assert list(rows) == [(0,)], table
+
+
+async def test_a_booking_in_the_web_chat_brings_its_calendar_file(
+    tmp_path: Path, content_copy: Path
+) -> None:
+    now = datetime(2026, 11, 25, 8, 0, tzinfo=ZoneInfo("Europe/Rome"))  # a Wednesday
+    settings = Settings(
+        db_path=tmp_path / "bot.sqlite3",
+        content_dir=content_copy,
+        locales_dir=LOCALES,
+        agenda_hour=None,
+        webchat_enabled=True,
+    )
+    async with (
+        services(settings, channels=True, clock=lambda: now) as running,
+        serve(create_web_app(running)) as base,
+        httpx.AsyncClient(base_url=base, timeout=60) as client,
+    ):
+        browser = Browser(client)
+        await browser.start("it")
+        await browser.receive()
+        await browser.say(choice="lang:it")
+        await browser.receive()
+        await browser.say(text="vorrei un appuntamento")
+        offered = await browser.receive()
+        assert offered["choices"][0][0] == "bk:svc:permit_renewal"
+        for _ in range(3):  # the service, the day, the time: each the first offered
+            await browser.say(choice=offered["choices"][0][0])
+            offered = await browser.receive()
+        await browser.say(text="Amina Rossi")
+        await browser.receive()
+        await browser.say(text="333 1234567")
+        summary = await browser.receive()
+        assert summary["choices"][0][0] == "bk:confirm"
+        await browser.say(choice="bk:confirm")
+        booked = await browser.receive()
+        (calendar,) = booked["files"]
+        assert calendar["name"].startswith("LU-") and calendar["type"] == "text/calendar"
+        assert base64.b64decode(calendar["data"]).startswith(b"BEGIN:VCALENDAR")
+        assert calendar["name"].removesuffix(".ics") in text(booked)

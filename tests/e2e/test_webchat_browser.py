@@ -211,6 +211,52 @@ async def test_a_french_user_asks_then_requests_an_appointment_and_gets_its_code
     assert list(rows) == [("webchat", "Amina Diallo")]
 
 
+async def focused(page: Any) -> str:
+    """What has the keyboard's focus inside the widget: "tag.class" or "tag#id"."""
+    return str(
+        await page.evaluate(
+            """() => {
+                const host = document.getElementById("sportello-webchat");
+                const node = host && host.shadowRoot.activeElement;
+                return node ? node.tagName.toLowerCase() + (node.id ? "#" + node.id
+                    : "." + node.className) : "none";
+            }"""
+        )
+    )
+
+
+async def test_the_chat_works_with_the_keyboard_alone(chat: Chat, browser: Any) -> None:
+    async with browser_page(chat, browser, "fr-FR") as page:
+        await page.goto(chat.site)
+        await page.keyboard.press("Tab")
+        assert await focused(page) == "button.launcher"
+        await page.keyboard.press("Enter")
+        assert await focused(page) == "textarea#input"
+        await page.locator(".choices button").first.wait_for()
+        await page.keyboard.type("français")
+        await page.keyboard.press("Enter")
+        await bot_says(page, "Menu principal")
+        # Back from the text box: the last choice of the menu, taken with Enter.
+        await page.keyboard.press("Shift+Tab")
+        assert (
+            await page.evaluate(
+                "() => document.getElementById('sportello-webchat').shadowRoot"
+                ".activeElement.textContent"
+            )
+            == "🌐 Langue"
+        )
+        await page.keyboard.press("Enter")
+        await bot_says(page, "Choisissez votre langue")
+        # Escape closes the panel and gives the focus back to the button that opened it.
+        await page.keyboard.press("Tab")
+        await page.keyboard.press("Escape")
+        assert await page.locator("#panel").is_hidden()
+        assert await focused(page) == "button.launcher"
+        launcher = page.locator(".launcher")
+        assert await launcher.get_attribute("aria-expanded") == "false"
+        assert await launcher.get_attribute("aria-label") == "Ouvrir la discussion"
+
+
 async def test_an_arabic_user_sees_the_chat_right_to_left(chat: Chat, browser: Any) -> None:
     async with browser_page(chat, browser, "ar") as page:
         await page.goto(f"{chat.bot}/chat")

@@ -308,7 +308,10 @@
     choices.forEach(function (choice) {
       var button = el("button", { type: "button", dir: "auto" }, [String(choice[1])]);
       button.addEventListener("click", function () {
-        send({ choice: String(choice[0]) }, String(choice[1]));
+        // The buttons go when the answer comes: focus waits on the conversation, where the
+        // next Tab reaches the new choices (and a phone's keyboard does not pop up).
+        view.log.focus({ preventScroll: true });
+        send({ choice: String(choice[0]) }, String(choice[1]), true);
       });
       group.appendChild(button);
     });
@@ -463,12 +466,14 @@
     send({ text: text.slice(0, TEXT_LIMIT) }, text);
   }
 
-  function send(body, shown) {
+  function send(body, shown, tapped) {
     var entry = { who: "me", text: shown };
     state.log.push(entry);
     show(entry, false);
     save();
-    view.input.focus();
+    if (!tapped) {
+      view.input.focus();
+    }
     body.language = language();
     (state.token ? Promise.resolve() : begin()).then(function () {
       return call("POST", "/send", body);
