@@ -155,7 +155,7 @@ def test_flood_control_forgets_users_quiet_for_a_window() -> None:
     assert flood.check("recent") is Verdict.ALLOW  # a sweep: nobody is quiet for 60 s yet
     assert len(flood) == SWEEP_EVERY
     now[0] = 61.0
-    for number in range(SWEEP_EVERY):
+    for _ in range(SWEEP_EVERY):
         flood.check("recent")
     assert len(flood) == 1  # only "recent" is left
     assert flood.check("recent") is Verdict.DROP  # and still limited
