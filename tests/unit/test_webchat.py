@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -13,6 +14,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
@@ -29,6 +32,8 @@ from bot.storage.db import Database
 from bot.storage.outbox import Outbox
 from bot.storage.retention import erase_user, purge
 from bot.storage.webchat import WebchatMailbox
+from tests.auxil.hostile import any_text, forged_choices, json_values, texts
+from tests.auxil.victim import failures_logged, in_one_loop
 from tests.auxil.waiting import wait_until
 from tests.conftest import TODAY
 
@@ -588,3 +593,59 @@ async def test_a_failing_database_gets_a_503_not_a_crash(
         )
         assert response.status_code == 503 and response.headers["Retry-After"] == "10"
         assert channel.health()["polls"] == 0
+
+
+# -- anything at all ---------------------------------------------------------------------
+
+bodies = st.one_of(
+    json_values.map(lambda value: json.dumps(value).encode()),
+    st.fixed_dictionaries({"text": texts}).map(lambda value: json.dumps(value).encode()),
+    st.fixed_dictionaries({"choice": any_text}).map(lambda value: json.dumps(value).encode()),
+    st.fixed_dictionaries({"choice": forged_choices()}).map(
+        lambda value: json.dumps(value).encode()
+    ),
+    st.binary(max_size=300),
+)
+
+
+def test_any_body_gets_an_answer_or_a_clean_refusal(
+    tmp_path: Path, catalog: Catalog, interface: Interface
+) -> None:
+    @asynccontextmanager
+    async def running() -> AsyncIterator[Browser]:
+        async with (
+            Database(tmp_path / "any.sqlite3") as database,
+            webchat(database, catalog, interface, rate_limit=1000, address_limit=100_000) as (
+                _,
+                client,
+            ),
+        ):
+            browser = Browser(client)
+            await browser.start("it")
+            await browser.poll()
+            yield browser
+
+    with in_one_loop(running()) as (runner, browser), failures_logged() as failures:
+
+        async def post(body: bytes) -> None:
+            response = await browser.client.post(
+                "/webchat/api/send",
+                content=body,
+                headers={**browser.headers(), "Content-Type": "application/json"},
+            )
+            assert response.status_code in (202, 400, 413), (body, response.text)
+            if response.status_code == 202:
+                assert await browser.poll(), body  # an answer for everything accepted
+            else:
+                assert isinstance(response.json()["error"], str)
+
+        @given(bodies)
+        @example(b'{"text": "\\u0000"}')
+        @example(b'{"choice": "lang:xx"}')
+        @example(b'{"text": "/start"}')
+        @example(b'{"text": "/"}')
+        def check(body: bytes) -> None:
+            runner.run(post(body))
+
+        check()
+        assert failures.messages() == []
