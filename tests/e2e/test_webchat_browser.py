@@ -326,6 +326,12 @@ async def test_erasing_my_data_clears_the_browser_too(chat: Chat, browser: Any) 
         await bot_says(page, "I tuoi dati sono stati cancellati")
         # Neither the token nor the transcript stays in this browser.
         assert await page.evaluate("() => localStorage.length") == 0
+        # Writing again starts a new conversation, whose messages arrive as before.
+        bots = await page.locator(".msg.bot").count()
+        await type_message(page, "ciao")
+        await expect_count(page.locator(".msg.bot"), bots + 2)  # the greeting, the answer
+        assert await page.evaluate("() => localStorage.length") == 1
+        await page.evaluate("() => localStorage.clear()")
         await page.reload()
         first = page.locator(".choices button").first
         await first.wait_for()

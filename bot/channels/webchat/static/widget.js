@@ -26,7 +26,7 @@
       new: "•", log: "Chat", offline: "…"
     }
   };
-  var polling = false;
+  var polling = null; // the token whose messages are being fetched
   var shownFirst = false; // the first message of a batch just received was scrolled to
   var starting = null;
   var opened = PAGE;
@@ -380,18 +380,19 @@
   }
 
   function poll() {
-    if (polling || !state.token) {
+    // One loop per conversation: a loop whose token was forgotten (erased) ends by itself,
+    // and the new conversation's loop starts at once.
+    if (!state.token || polling === state.token) {
       return;
     }
-    polling = true;
+    polling = state.token;
     var failures = 0;
     var token = state.token;
     function again(delay) {
       setTimeout(step, delay);
     }
     function step() {
-      if (state.token !== token) {
-        polling = false; // forgotten (erased): a new conversation polls for itself
+      if (state.token !== token || polling !== token) {
         return;
       }
       call("GET", "/messages?after=" + encodeURIComponent(String(state.after)))
