@@ -649,3 +649,45 @@ def test_any_body_gets_an_answer_or_a_clean_refusal(
 
         check()
         assert failures.messages() == []
+
+
+# -- wiring ------------------------------------------------------------------------------
+
+
+async def test_the_app_builds_the_web_chat_and_mounts_its_routes(
+    tmp_path: Path, content_copy: Path
+) -> None:
+    from starlette.routing import Mount, Route
+
+    from bot.app import services
+    from bot.ops.metrics import MeteredHandler
+    from bot.web import create_web_app
+    from tests.conftest import LOCALES
+
+    settings = Settings(
+        db_path=tmp_path / "bot.sqlite3",
+        content_dir=content_copy,
+        locales_dir=LOCALES,
+        webchat_enabled=True,
+        webchat_allowed_origins=(SITE,),
+    )
+    async with services(settings, channels=True) as bot:
+        assert [channel.name for channel in bot.listening] == ["webchat"]
+        channel = bot.channel(WebchatChannel)
+        assert channel is not None and channel.allowed_origins == (SITE,)
+        assert isinstance(channel.engine, MeteredHandler)
+        assert bot.desk is not None
+        router = bot.desk.router
+        assert router.reaches("webchat") and router.channels["webchat"].files
+        assert not router.channels["webchat"].user_id_is_phone
+        channel.worker._wake.clear()
+        router.wake()  # a notice queued for anyone wakes the web chat's worker too
+        assert channel.worker._wake.is_set()
+        app = create_web_app(bot)
+        paths = {route.path for route in app.routes if isinstance(route, Route | Mount)}
+        assert {"/chat", "/webchat/widget.js", "/webchat/widget.css", "/webchat/api"} <= paths
+    async with services(
+        Settings(db_path=tmp_path / "off.sqlite3", content_dir=content_copy, locales_dir=LOCALES),
+        channels=True,
+    ) as bot:
+        assert bot.channel(WebchatChannel) is None
