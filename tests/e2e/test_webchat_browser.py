@@ -245,10 +245,22 @@ async def test_the_chat_works_with_the_keyboard_alone(chat: Chat, browser: Any) 
             )
             == "🌐 Langue"
         )
+        bots = await page.locator(".msg.bot").count()
         await page.keyboard.press("Enter")
-        await bot_says(page, "Choisissez votre langue")
-        # Escape closes the panel and gives the focus back to the button that opened it.
+        await expect_count(page.locator(".msg.bot"), bots + 1)
+        assert "Choisissez votre langue" in await page.locator(".msg.bot").last.inner_text()
+        # The tapped button went with its menu: the focus stayed in the conversation, and
+        # the next Tab reaches the new menu.
+        assert await focused(page) == "div#log"
         await page.keyboard.press("Tab")
+        assert (
+            await page.evaluate(
+                "() => document.getElementById('sportello-webchat').shadowRoot"
+                ".activeElement.textContent"
+            )
+            == await page.locator(".choices button").first.inner_text()
+        )
+        # Escape closes the panel and gives the focus back to the button that opened it.
         await page.keyboard.press("Escape")
         assert await page.locator("#panel").is_hidden()
         assert await focused(page) == "button.launcher"

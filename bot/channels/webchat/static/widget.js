@@ -296,9 +296,16 @@
 
   function offer(entry) {
     // Only the latest menu can be tapped: older ones stay readable in the messages above.
+    var active = view.log.getRootNode().activeElement;
+    var lost = false;
     Array.prototype.forEach.call(view.log.querySelectorAll(".choices"), function (old) {
+      lost = lost || old.contains(active);
       old.remove();
     });
+    if (lost) {
+      // The focused button went with its menu: the focus stays in the conversation.
+      view.log.focus({ preventScroll: true });
+    }
     var choices = entry.choices || [];
     if (!choices.length) {
       return;
