@@ -279,6 +279,7 @@ async def services(
                 allowed_origins=settings.webchat_allowed_origins,
                 rate_limit=settings.webchat_rate_limit,
                 address_limit=settings.webchat_address_limit,
+                start_limit=settings.webchat_start_limit,
                 meter=metrics,
             )
         )

@@ -94,6 +94,7 @@ class Settings:
     webchat_allowed_origins: tuple[str, ...] = ()
     webchat_rate_limit: int = 20  # messages a minute from one browser
     webchat_address_limit: int = 300  # API calls a minute from one address (polls included)
+    webchat_start_limit: int = 30  # new conversations a minute from one address
 
     @property
     def whatsapp_enabled(self) -> bool:
@@ -341,6 +342,7 @@ def _parse(env: Mapping[str, str]) -> Settings:
         webchat_address_limit=integer(
             "WEBCHAT_ADDRESS_LIMIT", defaults.webchat_address_limit, 10, 100_000
         ),
+        webchat_start_limit=integer("WEBCHAT_START_LIMIT", defaults.webchat_start_limit, 1, 10_000),
     )
     if problems:
         raise ConfigError(problems)

@@ -89,6 +89,7 @@ async def chat(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Chat]:
         cache_dir=folder / "model",
         webchat_enabled=True,
         webchat_allowed_origins=(site,),
+        webchat_start_limit=1000,  # every browser context here is a new chat from 127.0.0.1
     )
     bot = f"http://127.0.0.1:{free_port()}"
 

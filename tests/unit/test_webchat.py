@@ -21,7 +21,7 @@ from starlette.middleware import Middleware
 
 from bot.body_limit import BodyLimit
 from bot.channels.webchat import WebchatChannel
-from bot.channels.webchat.channel import BODY_LIMIT, POLLS_PER_TOKEN, STARTS_PER_MINUTE
+from bot.channels.webchat.channel import BODY_LIMIT, POLLS_PER_TOKEN
 from bot.config import ConfigError, Settings
 from bot.content.catalog import Catalog
 from bot.core.engine import Engine
@@ -315,13 +315,11 @@ async def test_an_address_may_start_only_so_many_chats_a_minute(
     database: Database, catalog: Catalog, interface: Interface
 ) -> None:
     clock = Clock()
-    async with webchat(database, catalog, interface, clock) as (_, client):
-        statuses = [
-            (await Browser(client).start()).status_code for _ in range(STARTS_PER_MINUTE + 1)
-        ]
-        assert statuses == [200] * STARTS_PER_MINUTE + [429]
+    async with webchat(database, catalog, interface, clock, start_limit=5) as (_, client):
+        statuses = [(await Browser(client).start()).status_code for _ in range(6)]
+        assert statuses == [200] * 5 + [429]
         rows = await stored_rows(database)
-        assert len({row[0] for row in rows}) == STARTS_PER_MINUTE  # the refused one: nothing
+        assert len({row[0] for row in rows}) == 5  # the refused one: nothing
         clock.now += 61
         assert (await Browser(client).start()).status_code == 200
 
@@ -531,6 +529,7 @@ def test_the_settings_read_the_web_chat_block(tmp_path: Path) -> None:
             "WEBCHAT_ENABLED": "true",
             "WEBCHAT_ALLOWED_ORIGINS": "https://www.comune.luino.va.it, https://example.org/",
             "WEBCHAT_RATE_LIMIT": "10",
+            "WEBCHAT_START_LIMIT": "50",
         },
         env_file=None,
     )
@@ -539,7 +538,7 @@ def test_the_settings_read_the_web_chat_block(tmp_path: Path) -> None:
         "https://www.comune.luino.va.it",
         "https://example.org",
     )
-    assert settings.webchat_rate_limit == 10
+    assert settings.webchat_rate_limit == 10 and settings.webchat_start_limit == 50
     assert not Settings.from_env({}, env_file=None).webchat_enabled
     with pytest.raises(ConfigError) as error:
         Settings.from_env(

@@ -47,8 +47,6 @@ POLL_SECONDS = 25.0
 POLLS_PER_TOKEN = 3
 #: Polls one address may hold at once (an office behind one address has many users).
 POLLS_PER_ADDRESS = 60
-#: New conversations one address may start in a minute.
-STARTS_PER_MINUTE = 10
 #: What a user may type in one message (the engine reads 2000, passes 4000 on to staff).
 TEXT_LIMIT = 4000
 #: A request's JSON body: a message of TEXT_LIMIT characters, even all in four-byte letters.
@@ -105,6 +103,7 @@ class WebchatChannel:
         allowed_origins: Sequence[str] = (),
         rate_limit: int = 20,
         address_limit: int = 300,
+        start_limit: int = 30,
         poll_seconds: float = POLL_SECONDS,
         clock: Callable[[], float] = time.monotonic,
         meter: Meter | None = None,
@@ -122,7 +121,7 @@ class WebchatChannel:
         self.flood = FloodControl(rate_limit, clock=clock)
         #: Every API call of an address, and the conversations it starts.
         self.address_flood = FloodControl(address_limit, clock=clock)
-        self.start_flood = FloodControl(STARTS_PER_MINUTE, clock=clock)
+        self.start_flood = FloodControl(start_limit, clock=clock)
         self._waiters: dict[str, set[asyncio.Event]] = defaultdict(set)
         self._address_polls: dict[str, int] = defaultdict(int)
         self._closing = False

@@ -359,7 +359,9 @@
           return begin();
         }
         if (!response.ok) {
-          throw new Error("session " + response.status);
+          var error = new Error("session " + response.status);
+          error.wait = Number(response.headers.get("Retry-After")) || 5;
+          throw error;
         }
         return response.json().then(function (body) {
           state.token = body.token;
@@ -369,10 +371,10 @@
           poll();
         });
       })
-      .catch(function () {
+      .catch(function (error) {
         offline(true);
         starting = null;
-        setTimeout(begin, 5000);
+        setTimeout(begin, 1000 * Math.min(60, (error && error.wait) || 5));
       });
     return starting;
   }
