@@ -352,6 +352,24 @@ async def test_erasing_my_data_clears_the_browser_too(chat: Chat, browser: Any) 
         assert await page.locator(".msg").count() == 1
 
 
+async def test_two_tabs_show_the_same_conversation(chat: Chat, browser: Any) -> None:
+    async with browser_page(chat, browser, "fr-FR") as first:
+        await first.goto(f"{chat.bot}/chat")
+        await tap(first, "Français")
+        await bot_says(first, "Menu principal")
+        second = await first.context.new_page()
+        await second.goto(f"{chat.bot}/chat")
+        await second.locator(".msg.bot").filter(has_text="Menu principal").wait_for()
+        await type_message(second, "comment renouveler mon titre de séjour")
+        # The answer shows in both tabs, once in each.
+        for page in (first, second):
+            await bot_says(page, "au moins 60 jours")
+            await expect_count(page.locator(".msg"), 5)
+        assert await first.locator(".msg").all_inner_texts() == (
+            await second.locator(".msg").all_inner_texts()
+        )
+
+
 async def test_a_notice_reaches_the_open_chat_once(chat: Chat, browser: Any) -> None:
     """A staff answer (through the outbox, as from the Telegram group) arrives in the chat."""
     async with browser_page(chat, browser, "fr-FR") as page:

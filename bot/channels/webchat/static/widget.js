@@ -161,6 +161,27 @@
     view = parts;
     applyStrings();
     state.log.forEach(function (entry) { show(entry, false); });
+    // Another tab of the same site holds the same conversation: what it receives or sends
+    // (it saves it) shows here too, and an erasure there empties this one.
+    window.addEventListener("storage", function (event) {
+      if (event.key !== KEY) {
+        return;
+      }
+      var fresh = load();
+      if (fresh.token === state.token && fresh.log.length === state.log.length &&
+          fresh.after === state.after) {
+        return;
+      }
+      state = fresh;
+      if (fresh.strings) {
+        setInterface(fresh);
+      }
+      while (view.log.firstChild) {
+        view.log.removeChild(view.log.firstChild);
+      }
+      state.log.forEach(function (entry) { show(entry, false); });
+      poll();
+    });
     if (PAGE || state.token) {
       // A returning user's chat fetches what came while they were away (a staff answer).
       begin();
