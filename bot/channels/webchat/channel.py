@@ -45,8 +45,9 @@ CHANNEL = "webchat"
 POLL_SECONDS = 25.0
 #: Polls one token may hold at once (a few tabs); more are refused, not queued.
 POLLS_PER_TOKEN = 3
-#: Polls one address may hold at once (an office behind one address has many users).
-POLLS_PER_ADDRESS = 60
+#: Polls one address may hold at once (an office, or a mobile network's shared address, has
+#: many users; a waiting poll costs about 20 KiB and no CPU: benchmarks/webchat.py).
+POLLS_PER_ADDRESS = 200
 #: What a user may type in one message (the engine reads 2000, passes 4000 on to staff).
 TEXT_LIMIT = 4000
 #: A request's JSON body: a message of TEXT_LIMIT characters, even all in four-byte letters.
