@@ -21,7 +21,8 @@ from starlette.middleware import Middleware
 
 from bot.body_limit import BodyLimit
 from bot.channels.webchat import WebchatChannel
-from bot.channels.webchat.channel import BODY_LIMIT, POLLS_PER_TOKEN
+from bot.channels.webchat.channel import POLLS_PER_TOKEN
+from bot.channels.webchat.requests import BODY_LIMIT
 from bot.config import ConfigError, Settings
 from bot.content.catalog import Catalog
 from bot.core.engine import Engine

@@ -5,6 +5,7 @@ is the user's id. Messages go in as JSON posts and come back by long polling (se
 :mod:`bot.channels.webchat.channel`).
 """
 
-from bot.channels.webchat.channel import CHANNEL, WebchatChannel
+from bot.channels.webchat.channel import WebchatChannel
+from bot.channels.webchat.requests import CHANNEL
 
 __all__ = ["CHANNEL", "WebchatChannel"]

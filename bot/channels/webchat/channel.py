@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -31,6 +29,14 @@ from bot.channels.base import Handler, Reach
 from bot.channels.flood import FloodControl, Verdict
 from bot.channels.webchat import security, tokens
 from bot.channels.webchat.render import notice_message, reply_message
+from bot.channels.webchat.requests import (
+    CHANNEL,
+    Refused,
+    after_id,
+    json_body,
+    language_tag,
+    parse_message,
+)
 from bot.channels.webchat.strings import widget_strings
 from bot.content.catalog import Catalog
 from bot.core.messages import Incoming, Kind
@@ -40,7 +46,6 @@ from bot.notify.worker import Meter, OutboxQueue, OutboxWorker
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "webchat"
 #: How long a poll waits for a message before it answers "nothing yet".
 POLL_SECONDS = 25.0
 #: Polls one token may hold at once (a few tabs); more are refused, not queued.
@@ -48,12 +53,6 @@ POLLS_PER_TOKEN = 3
 #: Polls one address may hold at once (an office, or a mobile network's shared address, has
 #: many users; a waiting poll costs about 20 KiB and no CPU: benchmarks/webchat.py).
 POLLS_PER_ADDRESS = 200
-#: What a user may type in one message (the engine reads 2000, passes 4000 on to staff).
-TEXT_LIMIT = 4000
-#: A request's JSON body: a message of TEXT_LIMIT characters, even all in four-byte letters.
-BODY_LIMIT = 20_000
-_CHOICE_ID = re.compile(r"[\w:.@+-]{1,200}")
-_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
 #: The files the channel serves, with their media types.
 STATIC = {
     "widget.js": "text/javascript; charset=utf-8",
@@ -70,20 +69,6 @@ class Mailbox(Protocol):
     async def fetch(self, user_id: str, after: int) -> list[tuple[int, dict[str, Any]]]: ...
 
     async def forget(self, user_id: str) -> None: ...
-
-
-class Refused(Exception):
-    """A request answered with an error status and a short reason (no personal data)."""
-
-    def __init__(self, status: int, reason: str, retry_after: int | None = None) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
-        self.retry_after = retry_after
-
-    def response(self) -> JSONResponse:
-        headers = {"Retry-After": str(self.retry_after)} if self.retry_after else None
-        return JSONResponse({"error": self.reason}, self.status, headers=headers)
 
 
 class WebchatChannel:
@@ -225,8 +210,8 @@ class WebchatChannel:
         """Start a conversation (a new token) or resume one (the browser's token)."""
         try:
             self._check_caller(request)
-            body = await _json_body(request)
-            guess = _language_tag(body.get("language"))
+            body = await json_body(request)
+            guess = language_tag(body.get("language"))
             token = body.get("token")
             if isinstance(token, str) and tokens.is_token(token):
                 user = tokens.user_id(token)
@@ -250,8 +235,8 @@ class WebchatChannel:
         try:
             user = self._check_caller(request, token_needed=True)
             assert user is not None
-            body = await _json_body(request)
-            incoming = _incoming(user, body)
+            body = await json_body(request)
+            incoming = parse_message(user, body)
             verdict = self.flood.check(user)
             if verdict is not Verdict.ALLOW:
                 if verdict is Verdict.WARN:
@@ -281,7 +266,7 @@ class WebchatChannel:
         try:
             user = self._check_caller(request, token_needed=True)
             assert user is not None
-            after = _after(request.query_params.get("after", "0"))
+            after = after_id(request.query_params.get("after", "0"))
             address = security.client_address(request)
             if len(self._waiters.get(user, ())) >= POLLS_PER_TOKEN:
                 raise Refused(429, "too many open polls for this conversation", 5)
@@ -341,7 +326,7 @@ class WebchatChannel:
         """The chat box's words in a language (the widget asks when the user changes it)."""
         try:
             self._check_caller(request)
-            language = self._ui_language(_language_tag(request.query_params.get("language")))
+            language = self._ui_language(language_tag(request.query_params.get("language")))
         except Refused as refused:
             return refused.response()
         return JSONResponse(
@@ -375,60 +360,8 @@ class WebchatChannel:
         }
 
 
-async def _json_body(request: Request) -> dict[str, Any]:
-    """The request's JSON object; anything else is refused cleanly."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > BODY_LIMIT:
-        raise Refused(413, "the message is too long")
-    raw = await request.body()
-    if len(raw) > BODY_LIMIT:
-        raise Refused(413, "the message is too long")
-    if not raw:
-        return {}
-    try:
-        body = json.loads(raw)
-    except (ValueError, RecursionError):
-        raise Refused(400, "the body is not JSON") from None
-    if not isinstance(body, dict):
-        raise Refused(400, "the body is not a JSON object")
-    return body
-
-
 async def _disconnected(request: Request) -> None:
     """Return when the client has gone (a GET's body is read already: what comes next is
     the disconnection)."""
     while (await request.receive())["type"] != "http.disconnect":
         pass
-
-
-def _incoming(user: str, body: Mapping[str, Any]) -> Incoming:
-    """What the user sent: ``{"text": ...}`` or ``{"choice": id}``, with the browser's
-    language as a guess (the engine asks before relying on it)."""
-    guess = _language_tag(body.get("language"))
-    text, choice = body.get("text"), body.get("choice")
-    if isinstance(choice, str) and text is None:
-        if not _CHOICE_ID.fullmatch(choice):
-            raise Refused(400, "choice: not a choice of this chat")
-        return Incoming(CHANNEL, user, Kind.CHOICE, choice_id=choice, language_guess=guess)
-    if isinstance(text, str) and choice is None:
-        if len(text) > TEXT_LIMIT:
-            raise Refused(413, f"text: at most {TEXT_LIMIT} characters")
-        if not text.strip():
-            raise Refused(400, "text: empty")
-        if text.startswith("/") and text[1:].strip() and len(text.split()) == 1:
-            return Incoming(CHANNEL, user, Kind.COMMAND, text[1:], language_guess=guess)
-        return Incoming(CHANNEL, user, Kind.TEXT, text, language_guess=guess)
-    raise Refused(400, 'send {"text": "..."} or {"choice": "..."}')
-
-
-def _language_tag(value: object) -> str | None:
-    """A browser's language tag ("fr-FR") as the language code the content uses ("fr")."""
-    if not isinstance(value, str) or not _LANGUAGE_TAG.fullmatch(value):
-        return None
-    return value.replace("_", "-").split("-")[0].lower()
-
-
-def _after(value: str) -> int:
-    if not value.isdigit() or len(value) > 18:
-        raise Refused(400, "after: the id of the last message held, a whole number")
-    return int(value)

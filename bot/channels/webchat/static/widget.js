@@ -471,7 +471,12 @@
       if (message.language && message.language !== ui.language) {
         call("GET", "/strings?language=" + encodeURIComponent(message.language))
           .then(function (response) { return response.ok ? response.json() : null; })
-          .then(function (body) { setInterface(body); save(); })
+          .then(function (body) {
+            setInterface(body);
+            if (state.token) {
+              save(); // not after an erasure: then nothing is kept
+            }
+          })
           .catch(function () { /* the old words stay */ });
       }
     });
@@ -507,6 +512,9 @@
     }
     body.language = language();
     (state.token ? Promise.resolve() : begin()).then(function () {
+      if (!state.token) {
+        throw new Error("no conversation yet"); // the start failed: it is being retried
+      }
       return call("POST", "/send", body);
     }).then(function (response) {
       if (response.status === 401) {
