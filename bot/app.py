@@ -21,11 +21,12 @@ from bot.content.catalog import Catalog
 from bot.content.holder import ContentHolder
 from bot.core.engine import Engine
 from bot.core.sessions import MemoryStateStore, StateStore
-from bot.i18n import Interface
+from bot.i18n import STAFF_LANGUAGE, Interface
 from bot.monitoring.events import Monitor
 from bot.monitoring.staff import StaffMonitoring
 from bot.notify.email import EmailChannel
 from bot.ops.metrics import Metrics
+from bot.staff import StaffConsole
 from bot.storage.appointments import AppointmentStore
 from bot.storage.daily import DailyPosts
 from bot.storage.db import Database
@@ -168,9 +169,11 @@ async def services(
                 if desk is not None:  # counted anonymously: the user is already erased
                     await desk.count("cancelled", code)
             if cancelled and desk is not None:
+                t = interface.translator(STAFF_LANGUAGE)
                 await desk.tell_staff(
-                    "Un utente ha chiesto di cancellare i suoi dati: annullati "
-                    + ", ".join(cancelled)
+                    t.pgettext(
+                        "staff", "A user asked to erase their data: cancelled {codes}"
+                    ).format(codes=", ".join(cancelled))
                 )
 
         erase = erase_data
@@ -201,14 +204,9 @@ async def services(
             handovers.monitor = monitor
     telegram = None
     if channels and settings.telegram_bot_token:
-        console = RequestConsole(requests) if requests is not None else None
-        updates = InboundQueue(database) if database is not None else None
-        telegram = TelegramChannel(
-            engine, settings, interface, outbox, requests=console, inbound=updates
-        )
-        telegram.desk, telegram.catalog, telegram.handovers = desk, content, handovers
+        monitoring = None
         if monitor is not None and events is not None:
-            telegram.monitoring = StaffMonitoring(
+            monitoring = StaffMonitoring(
                 monitor,
                 events,
                 settings.tz,
@@ -216,6 +214,18 @@ async def services(
                 offices=lambda: [office.id for office in content.catalog.offices],
                 office_name=lambda office_id: _office_name(content.catalog, office_id),
             )
+        staff = StaffConsole(
+            interface.translator(STAFF_LANGUAGE),
+            desk=desk,
+            catalog=content,
+            handovers=handovers,
+            requests=RequestConsole(requests) if requests is not None else None,
+            monitoring=monitoring,
+        )
+        updates = InboundQueue(database) if database is not None else None
+        telegram = TelegramChannel(
+            engine, settings, interface, outbox, staff=staff, inbound=updates
+        )
     whatsapp = None
     if channels and settings.whatsapp_enabled and database is not None and outbox is not None:
         # Imported only where WhatsApp is set up: twilio and aiohttp take 13 MB of every process.

@@ -51,6 +51,13 @@ def update(name: str, **changes: Any) -> dict[str, Any]:
                 body["message"]["chat"]["id"] = value
         elif key == "chat":
             body["chat"]["id"] = value
+        elif key == "text":
+            body["text"] = value
+            # Telegram marks a command at the start of a text, and only there.
+            body.pop("entities", None)
+            if value.startswith("/") and value[1:2].strip():
+                length = len(value.split(maxsplit=1)[0].encode("utf-16-le")) // 2
+                body["entities"] = [{"offset": 0, "length": length, "type": "bot_command"}]
         else:
             body[key] = value
     return payload
@@ -533,7 +540,6 @@ def staff_reply(to: Any, text_: str, user: int = STAFF_USER) -> dict[str, Any]:
         "date": 1764060000,
         "text": to.params["text"],
     }
-    payload["message"].pop("entities", None)
     return payload
 
 
