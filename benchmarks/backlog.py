@@ -27,6 +27,7 @@ import httpx
 
 from benchmarks.figures import latency_line
 from bot.app import services
+from bot.channels.telegram import TelegramChannel
 from bot.config import PROJECT_ROOT, Settings
 from bot.storage.outbox import Notice, Outbox
 from bot.web import create_web_app
@@ -124,7 +125,7 @@ async def measure(rate: float, seconds: float, notices: int, folder: Path) -> No
             services(settings, channels=True) as bot,
             serve(create_web_app(bot), port) as base,
         ):
-            telegram, database = bot.telegram, bot.database
+            telegram, database = bot.channel(TelegramChannel), bot.database
             assert telegram is not None and database is not None
             users = Users(fake, f"{base}/telegram", rate)
             sending = asyncio.create_task(users.run())

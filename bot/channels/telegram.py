@@ -18,15 +18,18 @@ import logging
 import os
 import secrets
 import weakref
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlparse
 
 # Opt in to PTB's future behaviour (durations as timedelta) so that RetryAfter on a 429 does
 # not warn on every retry; we never read those durations ourselves.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
 from telegram import (
     BotCommand,
     CallbackQuery,
@@ -61,18 +64,19 @@ from telegram.ext import (
     filters,
 )
 
+from bot.channels.base import Handler, InboundStore, OutboxStore, Reach
 from bot.channels.digest import StaffDigest
 from bot.channels.flood import FloodControl, Verdict
 from bot.channels.formatting import split_message, to_html, to_plain
 from bot.channels.telegram_pacing import NOTICE, PacedRateLimiter, telegram_pacer
 from bot.config import Settings
+from bot.content.catalog import Catalog
 from bot.core.messages import Incoming, Kind, Reply
 from bot.i18n import N_, STAFF_LANGUAGE, Interface, bidi_text
-from bot.notify.worker import OutboxWorker, SendError
+from bot.notice import Notice
+from bot.notify.worker import Meter, OutboxWorker, SendError
 from bot.staff import Command, StaffAnswer, StaffConsole
 from bot.staff.answers import Button
-from bot.storage.inbound import InboundQueue
-from bot.storage.outbox import Outbox
 
 log = logging.getLogger(__name__)
 # httpx logs every request URL at INFO, and Bot API URLs contain the bot's token.
@@ -98,12 +102,6 @@ DESCRIPTION = N_(
     "reunification, the A2 Italian test, citizenship, local services. Write in your language."
 )
 SHORT_DESCRIPTION = N_("The immigrant help desk of Luino and Cittiglio, in your language.")
-
-
-class Handler(Protocol):
-    async def handle(self, incoming: Incoming) -> list[Reply]: ...
-
-    async def language_of(self, channel: str, user_id: str) -> str: ...
 
 
 EDIT_WINDOW_SECONDS = 120  # an edit this soon after sending is a correction: answer it
@@ -225,7 +223,7 @@ def _keyboard(rows: Iterable[Iterable[Button]], prefix: str) -> InlineKeyboardMa
     button whose data Telegram would refuse is left out."""
     keyboard = [
         [
-            InlineKeyboardButton(str(label), callback_data=f"{prefix}{data}")
+            InlineKeyboardButton(label, callback_data=f"{prefix}{data}")
             for data, label in row
             if len(f"{prefix}{data}".encode()) <= CALLBACK_DATA_LIMIT
         ]
@@ -235,16 +233,14 @@ def _keyboard(rows: Iterable[Iterable[Button]], prefix: str) -> InlineKeyboardMa
 
 
 def _notice_keyboard(
-    notice: dict[str, Any], staff: bool, console: StaffConsole
+    notice: Notice, staff: bool, console: StaffConsole
 ) -> InlineKeyboardMarkup | None:
     """The buttons a notice brings: its own rows (a proposal's "accept", a request's "propose
     a time", a digest's), else those of a booking or a conversation."""
-    rows = notice.get("buttons")
-    if not isinstance(rows, list) or not rows:
-        buttons = console.notice_buttons(notice.get("code"), notice.get("handover"))
-        return _keyboard(buttons, STAFF)
+    if not notice.buttons:
+        return _keyboard(console.notice_buttons(notice.code, notice.handover), STAFF)
     prefix = STAFF if staff else ""  # the staff group's buttons are told apart by it
-    return _keyboard((row for row in rows if isinstance(row, list)), prefix)
+    return _keyboard(notice.buttons, prefix)
 
 
 def _cancelled() -> bool:
@@ -265,7 +261,7 @@ class StoredUpdateQueue(asyncio.Queue[object]):
     turn is saved thus leaves it stored, and the next start processes it.
     """
 
-    def __init__(self, store: InboundQueue) -> None:
+    def __init__(self, store: InboundStore) -> None:
         super().__init__()
         self._store = store
 
@@ -303,14 +299,20 @@ class _Application(Application[Any, Any, Any, Any, Any, Any]):
 class TelegramChannel:
     """Runs the bot on Telegram, by long polling or by webhook on our own web server."""
 
+    name = CHANNEL
+    reach = Reach(user_id_is_phone=False, files=True, window_hours=None, unprompted=True)
+
     def __init__(
         self,
         engine: Handler,
         settings: Settings,
         interface: Interface,
-        outbox: Outbox | None = None,
+        catalog: Callable[[], Catalog],
+        outbox: OutboxStore | None = None,
+        inbound: InboundStore | None = None,
+        *,
         staff: StaffConsole | None = None,
-        inbound: InboundQueue | None = None,
+        meter: Meter | None = None,
     ) -> None:
         if not settings.telegram_bot_token:
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
@@ -322,6 +324,8 @@ class TelegramChannel:
         self.languages: tuple[str, ...] = ()
         self.default_language = "it"
         self.flood = FloodControl(settings.telegram_rate_limit)
+        #: The content, for the languages of the command menu.
+        self.catalog: Callable[[], Catalog] | None = catalog
         #: What the staff group's commands, replies and buttons do (without bookings,
         #: requests or monitoring: /status and the help only).
         self.staff = staff or StaffConsole(interface.translator(STAFF_LANGUAGE))
@@ -331,8 +335,9 @@ class TelegramChannel:
         # Staff notices in a burst go to the group as one digest message.
         digest = StaffDigest(MessageLimit.MAX_TEXT_LENGTH, _utf16_length)
         self.worker = (
-            OutboxWorker(outbox, CHANNEL, self._send_notice, digest=digest) if outbox else None
+            OutboxWorker(outbox, CHANNEL, self.send, digest=digest, meter=meter) if outbox else None
         )
+        self._connecting: asyncio.Task[None] | None = None
         self.outbox = outbox
         self._chat_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = (
             weakref.WeakValueDictionary()
@@ -368,12 +373,29 @@ class TelegramChannel:
         path = urlparse(self.webhook_url or "").path
         return path if path not in ("", "/") else "/telegram"
 
+    def routes(self) -> Sequence[BaseRoute]:
+        """The webhook, when Telegram posts updates to us (none in polling mode)."""
+        if not self.webhook_url:
+            return ()
+        return (Route(self.webhook_path, self._webhook, methods=["POST"]),)
+
+    def health(self) -> Mapping[str, object]:
+        # Not an error of ours: the bot keeps trying, and WhatsApp works meanwhile.
+        return {"connected": self.connected}
+
     # -- life cycle ------------------------------------------------------------------------
 
-    async def start(self, languages: Iterable[str], default_language: str) -> None:
+    async def start(self) -> None:
+        """Connect in the background: a Telegram outage at start-up does not hold up the
+        rest of the bot (``start_when_reachable``)."""
+        self._connecting = asyncio.create_task(self.start_when_reachable())
+
+    async def connect(self) -> None:
         """Connect (getMe), register commands and descriptions, start receiving updates."""
-        self.languages = tuple(languages)
-        self.default_language = default_language
+        if self.catalog is not None:
+            catalog = self.catalog()
+            self.languages = tuple(language.code for language in catalog.enabled_languages)
+            self.default_language = catalog.default_language
         await self.application.initialize()
         await self._register_commands()
         await self.application.start()
@@ -412,7 +434,7 @@ class TelegramChannel:
         if left:
             log.info("telegram: processing %d updates left from the last run", len(left))
 
-    async def start_when_reachable(self, languages: Iterable[str], default_language: str) -> None:
+    async def start_when_reachable(self) -> None:
         """Start, trying again with growing pauses while Telegram cannot be reached.
 
         A reboot during a Telegram outage (or before the network is up) must not take the
@@ -421,7 +443,7 @@ class TelegramChannel:
         delay = self.retry_delay
         while True:
             try:
-                await self.start(languages, default_language)
+                await self.connect()
             except TelegramError as error:
                 # The error's text may hold the token (InvalidToken): only its kind is logged.
                 log.warning(
@@ -445,6 +467,11 @@ class TelegramChannel:
 
     async def stop(self) -> None:
         """Stop receiving, let updates in flight finish, then close the connection."""
+        if self._connecting is not None:
+            self._connecting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._connecting
+            self._connecting = None
         self.connected = False
         if self.worker is not None:
             await self.worker.stop()
@@ -471,6 +498,19 @@ class TelegramChannel:
                 )
 
     # -- webhook ---------------------------------------------------------------------------
+
+    async def _webhook(self, request: Request) -> Response:
+        """Receive one Telegram update; only Telegram knows the secret token."""
+        if not self.secret_matches(request.headers.get("X-Telegram-Bot-Api-Secret-Token")):
+            return Response(status_code=403)
+        try:
+            payload = await request.json()
+        except (ValueError, RecursionError) as error:  # not JSON, or nested past the parser
+            log.warning("telegram: a webhook body is not an update (%s)", type(error).__name__)
+            return Response(status_code=400)
+        if not await self.push(payload):
+            return Response(status_code=400)
+        return Response(status_code=200)
 
     def secret_matches(self, header: str | None) -> bool:
         return header is not None and hmac.compare_digest(
@@ -656,7 +696,7 @@ class TelegramChannel:
         if self.worker is not None:
             self.worker.wake()
 
-    async def _send_notice(self, recipient: str, payload: dict[str, Any]) -> str | None:
+    async def send(self, recipient: str, notice: Notice) -> str | None:
         """Send one queued notice; returns the id of its (last) message.
 
         Staff notices carry the buttons of their booking or conversation; a staff member
@@ -665,16 +705,13 @@ class TelegramChannel:
         short by a crash) is sent again: the Bot API cannot tell what a bot sent, and a notice
         twice is better than a booking staff never hear of.
         """
-        notice = payload.get("notice")
-        if not isinstance(notice, dict) or not isinstance(notice.get("text"), str):
-            raise SendError("not a notice", retry=False)
         try:
             chat_id = int(recipient)
         except ValueError as error:
             raise SendError("not a Telegram chat id", retry=False) from error
         staff = chat_id == self.settings.telegram_staff_chat_id
         keyboard = _notice_keyboard(notice, staff, self.staff)
-        parts = split_message(notice["text"], MessageLimit.MAX_TEXT_LENGTH, _utf16_length) or [""]
+        parts = split_message(notice.text, MessageLimit.MAX_TEXT_LENGTH, _utf16_length) or [""]
         sent_ids: list[str] = []
         try:
             for number, part in enumerate(parts, 1):
@@ -711,14 +748,13 @@ class TelegramChannel:
             await self._remember_parts(recipient, sent_ids)
         return sent_ids[-1] if sent_ids else None
 
-    async def _tell_staff_unreachable(self, chat_id: int, notice: dict[str, Any]) -> None:
+    async def _tell_staff_unreachable(self, chat_id: int, notice: Notice) -> None:
         """A user who blocked the bot gets nothing more: staff learn it (a reply, a proposal,
         a reminder), as WhatsApp's refusals outside the 24-hour window are told."""
         staff_chat = self.settings.telegram_staff_chat_id
-        if staff_chat is None or chat_id == staff_chat or notice.get("courtesy"):
+        if staff_chat is None or chat_id == staff_chat or notice.courtesy:
             return
-        about = notice.get("reference")
-        told = self.staff.unreachable("Telegram", about if isinstance(about, str) else None)
+        told = self.staff.unreachable("Telegram", notice.reference or None)
         with contextlib.suppress(TelegramError):
             await self._show(staff_chat, told)
 

@@ -16,28 +16,32 @@ import json
 import logging
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response as TwilioResponse
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from bot.booking.ical import link_token
+from bot.booking.ical import link_matches, link_token
+from bot.channels.base import Handler, InboundStore, OutboxStore, Reach, SeenStore
 from bot.channels.flood import FloodControl, Verdict
 from bot.channels.formatting import split_message
+from bot.channels.forms import form_fields
 from bot.config import Settings
 from bot.content.markup import spans
 from bot.core.messages import Choice, Incoming, Kind, Reply
 from bot.i18n import Interface, bidi_text
-from bot.notify.worker import IN_DOUBT, OutboxWorker, SendError
-from bot.storage.inbound import InboundLog, InboundQueue
-from bot.storage.outbox import Notice, Outbox
+from bot.notice import Notice
+from bot.notify.worker import Meter, OutboxWorker, SendError
 
 log = logging.getLogger(__name__)
 # Twilio's client can log request bodies (phone numbers, messages): never below WARNING.
@@ -179,19 +183,29 @@ class _TwilioHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]  # untyped
         return await super().request(method, url, *args, **kwargs)
 
 
+#: An active appointment's calendar file by its code, or None (``bot.app`` builds it).
+CalendarFile = Callable[[str], Awaitable[bytes | None]]
+
+
 class WhatsAppChannel:
     """Receives Twilio webhooks and sends through the outbox."""
 
+    name = CHANNEL
+    #: The sender's number is their id; files go as signed links; Meta's 24-hour window.
+    reach = Reach(user_id_is_phone=True, files=False, window_hours=24, unprompted=True)
+
     def __init__(
         self,
-        engine: Any,
+        engine: Handler,
         settings: Settings,
         interface: Interface,
-        outbox: Outbox,
-        inbound: InboundLog,
-        updates: InboundQueue,
+        outbox: OutboxStore,
+        inbound: SeenStore,
+        updates: InboundStore,
         default_language: Callable[[], str],
         staff_alert: Callable[[str], Awaitable[None]] | None = None,
+        calendar: CalendarFile | None = None,
+        meter: Meter | None = None,
     ) -> None:
         if not settings.whatsapp_enabled:
             raise ValueError(
@@ -206,10 +220,11 @@ class WhatsAppChannel:
         self.updates = updates
         self.default_language = default_language
         self.staff_alert = staff_alert
+        self.calendar = calendar
         self.validator = RequestValidator(settings.twilio_auth_token)
         self.sender = self._address(settings.twilio_whatsapp_from or "")
         self.flood = FloodControl(settings.whatsapp_rate_limit)
-        self.worker = OutboxWorker(outbox, CHANNEL, self._send)
+        self.worker = OutboxWorker(outbox, CHANNEL, self.send, meter=meter)
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._http: AsyncTwilioHttpClient | None = None
         self._client: Client | None = None
@@ -241,6 +256,62 @@ class WhatsAppChannel:
             return None
         token = link_token(self.settings.twilio_auth_token, code)
         return f"{self.settings.public_base_url}/calendar/{code}.ics?k={token}"
+
+    def routes(self) -> Sequence[BaseRoute]:
+        return (
+            Route(self.path, self._webhook, methods=["POST"]),
+            Route(self.status_path, self._status, methods=["POST"]),
+            Route("/calendar/{code}.ics", self._calendar_file, methods=["GET"]),
+        )
+
+    def health(self) -> Mapping[str, object]:
+        return {}  # Twilio is asked only when sending: the outbox's figures tell its state
+
+    # -- web routes ------------------------------------------------------------------------
+
+    async def _signed_form(self, request: Request, path: str) -> dict[str, str] | None:
+        form = await form_fields(request)
+        url = self.public_url(path, str(request.url))
+        if not self.signature_ok(url, form, request.headers.get("X-Twilio-Signature")):
+            return None
+        return form
+
+    async def _webhook(self, request: Request) -> Response:
+        """Receive one WhatsApp message from Twilio; unsigned requests get 403."""
+        form = await self._signed_form(request, self.path)
+        if form is None:
+            return Response(status_code=403)
+        if not await self.receive(form):
+            return Response(status_code=400)
+        # Replies go through the REST API (and the outbox), so the TwiML answer is empty.
+        return Response("<Response/>", media_type="text/xml")
+
+    async def _status(self, request: Request) -> Response:
+        """Receive a delivery report from Twilio (signed too)."""
+        form = await self._signed_form(request, self.status_path)
+        if form is None:
+            return Response(status_code=403)
+        await self.delivery_status(form)
+        return Response(status_code=204)
+
+    async def _calendar_file(self, request: Request) -> Response:
+        """An appointment's calendar file, for the holder of its signed link."""
+        secret = self.settings.twilio_auth_token
+        code = str(request.path_params["code"]).upper()
+        token = request.query_params.get("k", "")
+        if self.calendar is None or not secret or not link_matches(secret, code, token):
+            return Response(status_code=404)
+        invitation = await self.calendar(code)
+        if invitation is None:
+            return Response(status_code=404)
+        return Response(
+            invitation,
+            media_type="text/calendar",
+            headers={
+                "Content-Disposition": f'attachment; filename="{code}.ics"',
+                "Cache-Control": "private, no-store",  # someone's appointment: no shared cache
+            },
+        )
 
     # -- life cycle ------------------------------------------------------------------------
 
@@ -440,14 +511,17 @@ class WhatsAppChannel:
 
     # -- outbound --------------------------------------------------------------------------
 
-    async def _send(self, phone: str, payload: dict[str, Any]) -> str | None:
-        since = payload.get(IN_DOUBT)
+    async def send(self, recipient: str, notice: Notice) -> str | None:
+        since = notice.in_doubt_since
         # An earlier attempt died before its outcome was recorded: what Twilio accepted
         # then is not sent again (only the parts that did not go).
-        went = await self._went_since(phone, float(since)) if since is not None else None
-        if "notice" in payload:
-            return await self._send_notice(phone, payload["notice"], went)
-        return await self._send_payload(phone, payload, went)
+        went = await self._went_since(recipient, since) if since is not None else None
+        if not notice.is_reply:
+            return await self._send_notice(recipient, notice, went)
+        if notice.template is not None:  # a list picker
+            payload = {"content_sid": notice.template, "variables": dict(notice.variables)}
+            return await self._send_payload(recipient, payload, went)
+        return await self._send_payload(recipient, {"body": notice.text}, went)
 
     async def _went_since(self, phone: str, since: float) -> list[_Went]:
         """Our messages to ``phone`` Twilio accepted since ``since`` that our outbox does not
@@ -483,7 +557,7 @@ class WhatsAppChannel:
         ]
 
     async def _send_notice(
-        self, phone: str, notice: dict[str, Any], went: list[_Went] | None = None
+        self, phone: str, notice: Notice, went: list[_Went] | None = None
     ) -> str | None:
         """A message the user did not just ask for (a reminder, a staff reply).
 
@@ -491,7 +565,7 @@ class WhatsAppChannel:
         configured for its purpose may go; with none, nothing is sent, the refusal is
         recorded and staff are told. Decided when sending: a notice may wait in the outbox.
         """
-        text, purpose = str(notice.get("text", "")), str(notice.get("purpose", ""))
+        text, purpose = notice.text, notice.purpose
         last = await self.inbound.last_inbound(CHANNEL, phone)
         if last is not None and time.time() - last < WINDOW_SECONDS:
             sent = None
@@ -499,20 +573,19 @@ class WhatsAppChannel:
                 sent = await self._send_payload(phone, {"body": part}, went)
             return sent
         templates = self.settings.twilio_templates
-        language = notice.get("language")
+        language = notice.language
         # A template approved in the user's language first (REMINDER_AR), else the general one.
         template = templates.get(f"{purpose}_{language}") or templates.get(purpose)
         if template is not None:
             variables = {
-                str(key): template_variable(str(value))
-                for key, value in (notice.get("variables") or {}).items()
+                str(key): template_variable(str(value)) for key, value in notice.variables.items()
             }
             return await self._send_payload(
                 phone, {"content_sid": template, "variables": variables}, went
             )
         reason = f"outside the 24-hour window and no TWILIO_TEMPLATE_{purpose.upper()} configured"
-        if self.staff_alert is not None and not notice.get("courtesy"):
-            about = notice.get("reference")
+        if self.staff_alert is not None and not notice.courtesy:
+            about = notice.reference
             await self.staff_alert(
                 f"WhatsApp: un messaggio '{purpose}'"
                 + (f" ({about})" if about else "")
@@ -520,20 +593,13 @@ class WhatsAppChannel:
             )
         raise SendError(reason, retry=False, refused=True)
 
-    def _notice_parts(self, text: str, notice: dict[str, Any]) -> list[str]:
+    def _notice_parts(self, text: str, notice: Notice) -> list[str]:
         """A notice's text, with its choices numbered (a proposal's "accept", "another time"):
         the number the user replies is read against them, as on any menu."""
-        rows = notice.get("buttons")
-        choices = tuple(
-            Choice(str(button[0]), str(button[1]))
-            for row in (rows if isinstance(rows, list) else [])
-            if isinstance(row, list)
-            for button in row
-            if isinstance(button, list) and len(button) == 2
-        )
+        choices = tuple(Choice(data, label) for row in notice.buttons for data, label in row)
         if not choices:
             return split_message(to_whatsapp(text), MESSAGE_LIMIT)
-        t = self.interface.translator(str(notice.get("language") or self.default_language()))
+        t = self.interface.translator(notice.language or self.default_language())
         return render(Reply(text, choices), t._("Reply with the number of your choice."))
 
     async def _send_payload(

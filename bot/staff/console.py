@@ -140,10 +140,12 @@ class StaffConsole:
             ).format(channel=channel_name)
         return StaffAnswer(text)
 
-    def notice_buttons(self, code: object, handover: object) -> tuple[tuple[Button, ...], ...]:
+    def notice_buttons(
+        self, code: str | None, handover: int | None
+    ) -> tuple[tuple[Button, ...], ...]:
         """The buttons under a staff notice: a booking's outcome, or closing a conversation."""
         t = self.t
-        if isinstance(code, str) and code:
+        if code:
             return (
                 (
                     (f"attended:{code}", t.pgettext("staff", "✅ Attended")),
@@ -151,7 +153,7 @@ class StaffConsole:
                     (f"cancel:{code}", t.pgettext("staff", "❌ Cancel the booking")),
                 ),
             )
-        if isinstance(handover, int):
+        if handover is not None:
             return (((f"{CLOSE}:{handover}", t.pgettext("staff", "🔚 Close the conversation")),),)
         return ()
 

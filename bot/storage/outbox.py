@@ -70,7 +70,7 @@ async def queue_notices(connection: aiosqlite.Connection, notices: Iterable[Noti
             (
                 notice.channel,
                 notice.recipient,
-                json.dumps(notice.payload(), ensure_ascii=False),
+                json.dumps(notice.to_json(), ensure_ascii=False),
                 now,
                 now,
             ),

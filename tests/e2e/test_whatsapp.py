@@ -19,7 +19,13 @@ from twilio.request_validator import RequestValidator
 
 from bot.app import Services, services
 from bot.channels.formatting import split_message
-from bot.channels.whatsapp import MESSAGE_LIMIT, SignedFields, guess_language, to_whatsapp
+from bot.channels.whatsapp import (
+    MESSAGE_LIMIT,
+    SignedFields,
+    WhatsAppChannel,
+    guess_language,
+    to_whatsapp,
+)
 from bot.config import Settings
 from bot.core.messages import Incoming, Reply
 from bot.storage.db import Database
@@ -210,7 +216,7 @@ async def test_business_message_inside_and_outside_the_24_hour_window(
     template, arabic = "HX" + "a" * 32, "HX" + "c" * 32
     templates = {"reminder": template, "reminder_ar": arabic}
     async with running_bot(tmp_path, content_copy, twilio_templates=templates) as bot:
-        whatsapp = bot.services.whatsapp
+        whatsapp = bot.services.channel(WhatsAppChannel)
         assert whatsapp is not None
         await bot.say("ciao")
         await whatsapp.notify(PHONE, "**Promemoria**: domani alle 10", "reminder")

@@ -19,6 +19,7 @@ from bot.content.markup import literal
 from bot.core.engine import Engine
 from bot.core.sessions import MemoryStateStore
 from bot.i18n import Interface
+from bot.reach import UNPROMPTED
 from bot.storage.appointments import AppointmentStore
 from bot.storage.db import Database
 from bot.storage.outbox import Outbox
@@ -32,7 +33,7 @@ NOW = datetime(2026, 11, 25, 8, 0, tzinfo=ROME)  # a Wednesday: Luino opens 09:0
 @pytest.fixture
 async def desk(tmp_path: Path) -> AsyncIterator[BookingDesk]:
     async with Database(tmp_path / "bot.sqlite3") as database:
-        router = NoticeRouter(staff=[("staff", "group")], user_channels={"test"})
+        router = NoticeRouter(staff=[("staff", "group")], channels={"test": UNPROMPTED})
         yield BookingDesk(
             AppointmentStore(database),
             ROME,

@@ -30,6 +30,7 @@ from bot.content.schema import Office
 from bot.core.engine import Engine
 from bot.core.sessions import MemoryStateStore
 from bot.i18n import Interface
+from bot.reach import UNPROMPTED
 from bot.storage.appointments import AppointmentStore
 from bot.storage.db import Database
 from bot.storage.outbox import Outbox
@@ -65,7 +66,7 @@ async def counters(
         made = []
         for _ in range(connections):
             database = await stack.enter_async_context(Database(path))
-            router = NoticeRouter(staff=[("staff", "group")], user_channels={"test"})
+            router = NoticeRouter(staff=[("staff", "group")], channels={"test": UNPROMPTED})
             desk = BookingDesk(
                 AppointmentStore(database),
                 ROME,
