@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, TypeVar, cast
 from bot.booking.handover import HandoverDesk
 from bot.booking.notices import NoticeRouter, Wakeup
 from bot.booking.reminders import MorningAgenda, Reminders
-from bot.booking.request_staff import RequestConsole
 from bot.booking.requests import RequestDesk
 from bot.booking.service import BookingDesk
 from bot.channels import adapter
@@ -26,10 +25,11 @@ from bot.core.engine import Engine
 from bot.core.sessions import MemoryStateStore, StateStore
 from bot.i18n import STAFF_LANGUAGE, Interface
 from bot.monitoring.events import Monitor
-from bot.monitoring.staff import StaffMonitoring
 from bot.ops.metrics import MeteredHandler, Metrics
 from bot.reach import Reach
 from bot.staff import StaffConsole
+from bot.staff.monitoring import StaffMonitoring
+from bot.staff.requests import RequestConsole
 from bot.storage.appointments import AppointmentStore
 from bot.storage.daily import DailyPosts
 from bot.storage.db import Database
@@ -223,7 +223,7 @@ async def services(
                     catalog=content,
                     handovers=handovers,
                     requests=RequestConsole(requests) if requests is not None else None,
-                    monitoring=_staff_monitoring(settings, content, monitor, events),
+                    monitoring=_staff_monitoring(settings, content, interface, monitor, events),
                 ),
                 meter=metrics,
             )
@@ -292,7 +292,11 @@ def _whatsapp() -> type[WhatsAppChannel]:
 
 
 def _staff_monitoring(
-    settings: Settings, content: ContentHolder, monitor: Monitor | None, events: EventStore | None
+    settings: Settings,
+    content: ContentHolder,
+    interface: Interface,
+    monitor: Monitor | None,
+    events: EventStore | None,
 ) -> StaffMonitoring | None:
     """/registra and /mese for staff, when the bot counts."""
     if monitor is None or events is None:
@@ -302,6 +306,7 @@ def _staff_monitoring(
         events,
         settings.tz,
         lambda: [language.code for language in content.catalog.enabled_languages],
+        interface.translator(STAFF_LANGUAGE),
         offices=lambda: [office.id for office in content.catalog.offices],
         office_name=lambda office_id: _office_name(content.catalog, office_id),
     )

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.monitoring.staff import Step
-
 #: A button: its choice id (what a tap sends back to the console) and its label.
 Button = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Step:
+    """A step of a staff dialogue (``/registra``, a request's buttons): a text, and buttons
+    as ``(label, data)`` when the dialogue goes on."""
+
+    text: str
+    buttons: tuple[tuple[str, str], ...] = ()
+    columns: int = 2  # buttons in a row
 
 
 @dataclass(frozen=True)

@@ -13,16 +13,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.booking.handover import HandoverDesk
-from bot.booking.request_staff import HELP as REQUESTS_HELP
-from bot.booking.request_staff import RequestConsole
 from bot.booking.requests import STAFF_REQUEST
 from bot.booking.service import BookingDesk
 from bot.content.catalog import Catalog
 from bot.i18n import Translator
-from bot.monitoring.staff import HELP as MONITORING_HELP
-from bot.monitoring.staff import LOG, StaffMonitoring
-from bot.staff import periods
+from bot.staff import monitoring, periods, requests
 from bot.staff.answers import Button, StaffAnswer, StaffFile
+from bot.staff.monitoring import LOG, StaffMonitoring
+from bot.staff.requests import RequestConsole
 
 CLOSE = "hclose"  # a button's action: close a conversation with a person
 END = ("fine", "end")  # a reply that closes the conversation it answers
@@ -105,8 +103,8 @@ class StaffConsole:
                 "To answer a person who asked to talk to the counter, reply to their "
                 "message in this group; reply /fine (/end) to close the conversation.",
             )
-            + (REQUESTS_HELP if self.requests else "")
-            + (MONITORING_HELP if self.monitoring else "")
+            + ("\n" + requests.help_text(t) if self.requests else "")
+            + ("\n" + monitoring.help_text(t) if self.monitoring else "")
         )
 
     def refusal(self) -> StaffAnswer:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.monitoring.staff import Step
 from bot.staff import StaffAnswer
+from bot.staff.answers import Step
 
 
 def test_a_step_becomes_rows_of_its_width() -> None:
