@@ -28,6 +28,7 @@ from bot.monitoring.events import Monitor
 from bot.ops.metrics import MeteredHandler, Metrics
 from bot.reach import Reach
 from bot.staff import StaffConsole
+from bot.staff.agenda import StaffAgenda
 from bot.staff.monitoring import StaffMonitoring
 from bot.staff.requests import RequestConsole
 from bot.storage.appointments import AppointmentStore
@@ -263,7 +264,10 @@ async def services(
         and staff_reachable
         and settings.agenda_hour is not None
     ):
-        agenda = MorningAgenda(desk, content, DailyPosts(database), hour=settings.agenda_hour)
+        staff_agenda = StaffAgenda(interface.translator(STAFF_LANGUAGE), desk, content)
+        agenda = MorningAgenda(
+            desk, staff_agenda.days, DailyPosts(database), hour=settings.agenda_hour
+        )
     # The understanding of free text is ready before the first message (a thread trains it, or
     # reads it from SPORTELLO_CACHE_DIR), not built during someone's question.
     await engine.prepare()

@@ -225,19 +225,11 @@ class BookingDesk:
         )
         return moved if done else None
 
-    async def agenda(self, catalog: Catalog, day: date, days: int = 1) -> str:
-        """Appointments of ``days`` days from ``day`` for staff, in Italian (their language)."""
+    async def appointments(self, day: date, days: int = 1) -> list[Appointment]:
+        """The active appointments of ``days`` days from ``day``, in order (the staff's
+        agenda: ``bot.staff.agenda``)."""
         start = datetime.combine(day, time(0), self.timezone)
-        appointments = await self.store.between(start, start + timedelta(days=days))
-        title = f"Agenda di {format_date(day, 'it', 'EEEE d MMMM')}"
-        if days > 1:
-            title += f" e dei {days - 1} giorni seguenti"
-        if not appointments:
-            return f"{title}: nessun appuntamento."
-        return "\n".join(
-            [f"{title}: {len(appointments)} appuntamenti"]
-            + [self._line(catalog, appointment, days > 1) for appointment in appointments]
-        )
+        return await self.store.between(start, start + timedelta(days=days))
 
     async def export(self, first: date, last: date) -> bytes:
         """Bookings from ``first`` to ``last`` (both included) as CSV, for the staff."""
@@ -280,25 +272,6 @@ class BookingDesk:
             )
         return buffer.getvalue().encode("utf-8-sig")  # the BOM lets spreadsheets read accents
 
-    async def find(self, catalog: Catalog, query: str) -> str:
-        """Staff look up bookings by code (LU-4K7P) or by phone number (any part of it)."""
-        code = query.strip().upper()
-        found = await self.store.by_code(code) if "-" in code else None
-        if found is not None:
-            return f"{self._line(catalog, found, True)} — stato: {found.status}"
-        digits = "".join(c for c in query if c.isdigit())
-        if len(digits) < 4:
-            return "Scrivi un codice (LU-4K7P) o almeno 4 cifre del telefono."
-        upcoming = await self.store.between(
-            self.now() - timedelta(days=1), self.now() + timedelta(days=366)
-        )
-        matches = [
-            a for a in upcoming if digits in "".join(c for c in a.phone or "" if c.isdigit())
-        ]
-        if not matches:
-            return f"Nessun appuntamento attivo per {query.strip()}."
-        return "\n".join(self._line(catalog, appointment, True) for appointment in matches)
-
     def invitation(self, catalog: Catalog, appointment: Appointment) -> bytes:
         """The appointment as an iCalendar file, in the user's language."""
         language = appointment.language
@@ -327,19 +300,6 @@ class BookingDesk:
             f"{headline} {appointment.code}\n{name} — {place}\n"
             f"{format_date(start.date(), 'it', 'full')} {format_time(start, 'it')}\n"
             f"{typed_name(appointment.name)}, {appointment.phone or '-'} — "
-            f"lingua {appointment.language}"
-        )
-
-    def _line(self, catalog: Catalog, appointment: Appointment, with_day: bool) -> str:
-        service = catalog.services.get(appointment.service)
-        name = catalog.localize(service.name, "it").text if service else appointment.service
-        start = appointment.starts_at.astimezone(self.timezone)
-        when = format_time(start, "it")
-        if with_day:
-            when = f"{format_date(start.date(), 'it', 'EEE d MMM')} {when}"
-        return (
-            f"{when} {appointment.code} ({appointment.office}) {name} — "
-            f"{typed_name(appointment.name)}, {appointment.phone or '-'}, "
             f"lingua {appointment.language}"
         )
 

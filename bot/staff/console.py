@@ -18,6 +18,7 @@ from bot.booking.service import BookingDesk
 from bot.content.catalog import Catalog
 from bot.i18n import Translator
 from bot.staff import monitoring, periods, requests
+from bot.staff.agenda import StaffAgenda
 from bot.staff.answers import Button, StaffAnswer, StaffFile
 from bot.staff.monitoring import LOG, StaffMonitoring
 from bot.staff.requests import RequestConsole
@@ -57,11 +58,16 @@ class StaffConsole:
         self.handovers = handovers
         self.requests = requests
         self.monitoring = monitoring
+        self.agenda = (
+            StaffAgenda(translator, desk, catalog)
+            if desk is not None and catalog is not None
+            else None
+        )
         self.commands = self._commands()
 
     def _commands(self) -> tuple[Command, ...]:
         commands: list[Command] = []
-        if self.desk is not None and self.catalog is not None:
+        if self.agenda is not None:
             commands += [
                 Command(("oggi", "today"), self._today),
                 Command(("domani", "tomorrow"), self._tomorrow),
@@ -158,9 +164,9 @@ class StaffConsole:
     # -- commands --------------------------------------------------------------------------
 
     async def _agenda(self, days_from_today: int, days: int = 1) -> StaffAnswer:
-        assert self.desk is not None and self.catalog is not None
+        assert self.desk is not None and self.agenda is not None
         day = self.desk.now().date() + timedelta(days=days_from_today)
-        return StaffAnswer(await self.desk.agenda(self.catalog(), day, days))
+        return StaffAnswer(await self.agenda.days(day, days))
 
     async def _today(self, arguments: str) -> StaffAnswer:
         return await self._agenda(0)
@@ -191,8 +197,8 @@ class StaffConsole:
         return StaffAnswer(await self.desk.close(self.catalog(), period.first, period.last))
 
     async def _find(self, arguments: str) -> StaffAnswer:
-        assert self.desk is not None and self.catalog is not None
-        return StaffAnswer(await self.desk.find(self.catalog(), arguments))
+        assert self.agenda is not None
+        return StaffAnswer(await self.agenda.find(arguments))
 
     async def _export(self, arguments: str) -> StaffAnswer:
         """``/esporta [FROM [TO]]``: the bookings of a period as a CSV file."""

@@ -13,6 +13,7 @@ from bot.booking.service import BookingDesk
 from bot.content.catalog import Catalog
 from bot.i18n import STAFF_LANGUAGE, Interface
 from bot.staff import StaffAnswer, StaffConsole, StaffFile
+from bot.storage.records import Appointment
 
 ROME = ZoneInfo("Europe/Rome")
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=ROME)
@@ -21,19 +22,25 @@ NOW = datetime(2026, 11, 30, 9, 0, tzinfo=ROME)
 class Desk:
     """The booking desk's staff side, recording what it is asked."""
 
+    timezone = ROME
+
     def __init__(self) -> None:
         self.asked: list[tuple[Any, ...]] = []
+        self.store = self
 
     def now(self) -> datetime:
         return NOW
 
-    async def agenda(self, catalog: Catalog, day: date, days: int = 1) -> str:
+    async def appointments(self, day: date, days: int = 1) -> list[Appointment]:
         self.asked.append(("agenda", day, days))
-        return f"agenda {day} {days}"
+        return []
 
-    async def find(self, catalog: Catalog, query: str) -> str:
-        self.asked.append(("find", query))
-        return f"found {query}"
+    async def by_code(self, code: str) -> Appointment | None:
+        return None
+
+    async def between(self, start: datetime, end: datetime) -> list[Appointment]:
+        self.asked.append(("between", start, end))
+        return []
 
     async def close(self, catalog: Catalog, first: date, last: date) -> str:
         self.asked.append(("close", first, last))
@@ -112,9 +119,16 @@ def test_without_bookings_there_are_no_booking_commands(interface: Interface) ->
 
 
 async def test_the_agenda_of_today_tomorrow_and_the_week(console: StaffConsole, desk: Desk) -> None:
-    assert (await run(console, "oggi")).text == "agenda 2026-11-30 1"
-    assert (await run(console, "tomorrow")).text == "agenda 2026-12-01 1"
-    assert (await run(console, "settimana")).text == "agenda 2026-11-30 7"
+    assert (await run(console, "oggi")).text == "Agenda di lunedì 30 novembre: nessun appuntamento."
+    tomorrow = await run(console, "tomorrow")
+    assert tomorrow.text == "Agenda di martedì 1 dicembre: nessun appuntamento."
+    week = await run(console, "settimana")
+    assert week.text.startswith("Agenda di lunedì 30 novembre e dei 6 giorni seguenti")
+    assert desk.asked == [
+        ("agenda", date(2026, 11, 30), 1),
+        ("agenda", date(2026, 12, 1), 1),
+        ("agenda", date(2026, 11, 30), 7),
+    ]
 
 
 async def test_close_explains_its_usage_and_limits_in_italian(
@@ -139,7 +153,9 @@ async def test_export_sends_this_months_file_by_default(console: StaffConsole, d
 
 
 async def test_find_takes_the_words_as_typed(console: StaffConsole, desk: Desk) -> None:
-    assert (await run(console, "cerca", "333 1234567")).text == "found 333 1234567"
+    answer = await run(console, "cerca", " 333 1234567 ")
+    assert answer.text == "Nessun appuntamento attivo per 333 1234567."
+    assert (await run(console, "find", "12")).text.startswith("Scrivi un codice (LU-4K7P)")
 
 
 def test_buttons_under_staff_notices_are_in_italian(console: StaffConsole) -> None:
