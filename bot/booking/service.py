@@ -13,9 +13,9 @@ import csv
 import io
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
-from typing import Protocol
+from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.booking.calendar import Schedule, Slot, free_slots, schedule_of
@@ -114,7 +114,17 @@ class NoticeQueue(Protocol):
 #: "closed"), in the user's language: ``Reminders.notices``.
 UserNotices = Callable[[Appointment, str], Awaitable[list[Notice]]]
 STAFF_STATUSES = {"attended": "attended", "no_show": "no_show", "cancel": "cancelled"}
-STATUS_LABELS = {"attended": "presente", "no_show": "assente", "cancelled": "annullato"}
+
+
+@dataclass(frozen=True)
+class StaffUpdate:
+    """What a staff button did to a booking: ``done`` (it now has ``status``), ``already``
+    (it had ``status`` already: nothing changed), ``too_early`` (attended or no-show before
+    its time: nothing changed)."""
+
+    code: str
+    outcome: Literal["done", "already", "too_early"]
+    status: str
 
 
 class BookingDesk:
@@ -303,8 +313,9 @@ class BookingDesk:
             f"lingua {appointment.language}"
         )
 
-    async def close(self, catalog: Catalog, first: date, last: date) -> str:
-        """Staff close days: bookings on them are cancelled and their users told."""
+    async def close(self, catalog: Catalog, first: date, last: date) -> int:
+        """Staff close days: bookings on them are cancelled and their users told; returns how
+        many were cancelled."""
         days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
         # One transaction closes the days and cancels their bookings: a booking confirmed
         # at the same moment is either cancelled here (and counted) or refused.
@@ -314,10 +325,7 @@ class BookingDesk:
         for appointment in affected:
             await self.count("cancelled", appointment.code)
         self.router.wake()
-        span = format_date(first, "it", "d MMMM")
-        if last != first:
-            span += f" – {format_date(last, 'it', 'd MMMM')}"
-        return f"Chiuso: {span}. Appuntamenti annullati e utenti avvisati: {len(affected)}."
+        return len(affected)
 
     async def next_free(self, catalog: Catalog, office_id: str, count: int = 3) -> list[datetime]:
         """The next free slot starts of an office, to offer after a cancellation."""
@@ -326,22 +334,18 @@ class BookingDesk:
             return []
         return [slot.start for slot in (await self.slots(office))[:count]]
 
-    async def staff_update(self, code: str, action: str) -> str | None:
-        """A staff button: mark attended or no-show, or cancel (the user is told)."""
+    async def staff_update(self, code: str, action: str) -> StaffUpdate | None:
+        """A staff button: mark attended or no-show, or cancel (the user is told). None for
+        an unknown action or booking."""
         status = STAFF_STATUSES.get(action)
         appointment = await self.store.by_code(code)
         if status is None or appointment is None:
             return None
         if appointment.status != "active":
-            return (
-                f"{appointment.code}: già segnato ({STATUS_LABELS.get(appointment.status, '?')})."
-            )
+            return StaffUpdate(appointment.code, "already", appointment.status)
         if status != "cancelled" and self.now() < appointment.starts_at:
             # A tap on "absent" days before would end the booking silently: not yet.
-            return (
-                f"{appointment.code}: presente o assente si segna dall'ora "
-                "dell'appuntamento in poi."
-            )
+            return StaffUpdate(appointment.code, "too_early", appointment.status)
         notices: list[Notice] = []
         if status == "cancelled":
             notices = await self._user_notices(appointment, "cancelled_by_staff")
@@ -349,7 +353,7 @@ class BookingDesk:
             return None
         self.router.wake()
         await self.count(status, code)
-        return f"{appointment.code}: {STATUS_LABELS[status]}."
+        return StaffUpdate(appointment.code, "done", status)
 
     async def count(self, action: str, code: str) -> None:
         """Record a booking made, moved, cancelled, attended or missed, for the monitoring."""

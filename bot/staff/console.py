@@ -14,9 +14,9 @@ from datetime import timedelta
 
 from bot.booking.handover import HandoverDesk
 from bot.booking.requests import STAFF_REQUEST
-from bot.booking.service import BookingDesk
+from bot.booking.service import BookingDesk, StaffUpdate
 from bot.content.catalog import Catalog
-from bot.i18n import Translator
+from bot.i18n import STAFF_LANGUAGE, Translator, format_date
 from bot.staff import monitoring, periods, requests
 from bot.staff.agenda import StaffAgenda
 from bot.staff.answers import Button, StaffAnswer, StaffFile
@@ -194,7 +194,15 @@ class StaffConsole:
                     "staff", "Usage: /chiudi 2026-12-24 or /chiudi 2026-12-24 2026-12-31"
                 )
             )
-        return StaffAnswer(await self.desk.close(self.catalog(), period.first, period.last))
+        cancelled = await self.desk.close(self.catalog(), period.first, period.last)
+        span = format_date(period.first, STAFF_LANGUAGE, "d MMMM")
+        if period.last != period.first:
+            span += f" – {format_date(period.last, STAFF_LANGUAGE, 'd MMMM')}"
+        return StaffAnswer(
+            self.t.pgettext(
+                "staff", "Closed: {days}. Appointments cancelled and users told: {count}."
+            ).format(days=span, count=cancelled)
+        )
 
     async def _find(self, arguments: str) -> StaffAnswer:
         assert self.agenda is not None
@@ -310,8 +318,27 @@ class StaffConsole:
             return await self._close_conversation(code)
         if self.desk is None or not code:
             return None
-        outcome = await self.desk.staff_update(code, action)
-        return StaffAnswer(outcome) if outcome is not None else None
+        update = await self.desk.staff_update(code, action)
+        return StaffAnswer(self._updated(update)) if update is not None else None
+
+    def _updated(self, update: StaffUpdate) -> str:
+        t = self.t
+        labels = {
+            "attended": t.pgettext("staff", "attended"),
+            "no_show": t.pgettext("staff", "no-show"),
+            "cancelled": t.pgettext("staff", "cancelled"),
+        }
+        label = labels.get(update.status, "?")
+        if update.outcome == "already":
+            text = t.pgettext("staff", "{code}: already marked ({status}).")
+        elif update.outcome == "too_early":
+            text = t.pgettext(
+                "staff",
+                "{code}: attended or no-show is marked from the time of the appointment on.",
+            )
+        else:
+            text = t.pgettext("staff", "{code}: {status}.")
+        return text.format(code=update.code, status=label)
 
     async def _close_conversation(self, number: str) -> StaffAnswer | None:
         # isdigit() alone accepts "²"; and SQLite takes no number beyond 64 bits.

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.booking.handover import HandoverDesk
-from bot.booking.service import BookingDesk
+from bot.booking.service import BookingDesk, StaffUpdate
 from bot.content.catalog import Catalog
 from bot.i18n import STAFF_LANGUAGE, Interface
 from bot.staff import StaffAnswer, StaffConsole, StaffFile
@@ -42,17 +42,22 @@ class Desk:
         self.asked.append(("between", start, end))
         return []
 
-    async def close(self, catalog: Catalog, first: date, last: date) -> str:
+    async def close(self, catalog: Catalog, first: date, last: date) -> int:
         self.asked.append(("close", first, last))
-        return "closed"
+        return 2
 
     async def export(self, first: date, last: date) -> bytes:
         self.asked.append(("export", first, last))
         return b"code,office\n"
 
-    async def staff_update(self, code: str, action: str) -> str | None:
+    async def staff_update(self, code: str, action: str) -> StaffUpdate | None:
         self.asked.append(("update", code, action))
-        return f"{code}: {action}"
+        outcomes = {
+            "cancel": StaffUpdate(code, "done", "cancelled"),
+            "attended": StaffUpdate(code, "already", "no_show"),
+            "no_show": StaffUpdate(code, "too_early", "active"),
+        }
+        return outcomes.get(action)
 
 
 class Conversations:
@@ -139,7 +144,10 @@ async def test_close_explains_its_usage_and_limits_in_italian(
     too_long = await run(console, "close", "2026-12-01 2027-06-30")
     assert too_long.text == "Al massimo 92 giorni alla volta, entro due anni da oggi."
     assert desk.asked == []
-    assert (await run(console, "chiudi", "2026-12-24 2026-12-31")).text == "closed"
+    closed = await run(console, "chiudi", "2026-12-24 2026-12-31")
+    assert closed.text == (
+        "Chiuso: 24 dicembre – 31 dicembre. Appuntamenti annullati e utenti avvisati: 2."
+    )
     assert desk.asked == [("close", date(2026, 12, 24), date(2026, 12, 31))]
 
 
@@ -176,7 +184,14 @@ async def test_buttons_only_for_staff(
     assert await console.button("cancel:LU-4K7P", staff=False) is None
     assert desk.asked == []
     answer = await console.button("cancel:LU-4K7P", staff=True)
-    assert answer == StaffAnswer("LU-4K7P: cancel")
+    assert answer == StaffAnswer("LU-4K7P: annullato.")
+    already = await console.button("attended:LU-4K7P", staff=True)
+    assert already == StaffAnswer("LU-4K7P: già segnato (assente).")
+    early = await console.button("no_show:LU-4K7P", staff=True)
+    assert early == StaffAnswer(
+        "LU-4K7P: presente o assente si segna dall'ora dell'appuntamento in poi."
+    )
+    assert await console.button("lost:LU-4K7P", staff=True) is None
     assert await console.button("hclose:²", staff=True) is None  # not a number SQLite takes
     assert (await console.button("hclose:7", staff=True)) == StaffAnswer("closed #7")
     assert conversations.asked == [("close", 7)]
