@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, TypeVar, cast
 
 from bot.booking.handover import HandoverDesk
 from bot.booking.notices import NoticeRouter, Wakeup
-from bot.booking.reminders import MorningAgenda, Reminders
+from bot.booking.reminders import MorningAgenda, Reminders, StaffCancellations
 from bot.booking.requests import RequestDesk
 from bot.booking.service import BookingDesk
 from bot.channels import adapter
@@ -24,7 +24,7 @@ from bot.content.holder import ContentHolder
 from bot.core.engine import Engine
 from bot.core.sessions import MemoryStateStore, StateStore
 from bot.i18n import STAFF_LANGUAGE, Interface
-from bot.monitoring.events import Monitor
+from bot.monitoring.events import Monitor, NullMonitor
 from bot.ops.metrics import MeteredHandler, Metrics
 from bot.reach import Reach
 from bot.staff import StaffConsole
@@ -77,6 +77,31 @@ class Services:
     def channel(self, kind: type[C]) -> C | None:
         """The configured channel of this class, if any (tools and tests reach into one)."""
         return next((channel for channel in self.channels if isinstance(channel, kind)), None)
+
+
+class EnginePort:
+    """A late-bound port to the engine, for the desks built before it that call back into
+    it (``HandoverDesk.on_answer``, ``RequestDesk.on_offer``). Bound once, right after the
+    engine is built, before anything runs; the desks themselves are never patched."""
+
+    def __init__(self) -> None:
+        self._engine: Engine | None = None
+
+    def bind(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def _bound(self) -> Engine:
+        if self._engine is None:
+            raise RuntimeError("the engine is not built yet")
+        return self._engine
+
+    async def converse(self, channel: str, user_id: str) -> None:
+        await self._bound().converse(channel, user_id)
+
+    async def offer(
+        self, channel: str, user_id: str, language: str, choices: Sequence[tuple[str, str]]
+    ) -> None:
+        await self._bound().offer(channel, user_id, language, choices)
 
 
 def _office_name(catalog: Catalog, office_id: str) -> str:
@@ -143,6 +168,13 @@ async def services(
     wakeup = Wakeup()
     staff = _staff(settings, telegram_on, email_on)
     router = NoticeRouter(staff.staff, staff.copies, reach, wakeup)
+    # Only a serving bot counts: terminal previews and `ask` are not consultations.
+    events = EventStore(database, settings.tz) if channels and database is not None else None
+    monitor = Monitor(events) if events is not None else NullMonitor()
+    # The desks are built before the engine (it needs them) and call back into it: staff
+    # answered a user, a time was offered. They get this port; the engine is bound to it
+    # once built.
+    conversations = EnginePort()
     desk = None
     handovers = None
     requests = None
@@ -154,15 +186,20 @@ async def services(
             retention_days=settings.retention_days,
             queue=outbox,
             router=router,
+            # Staff cancelling a booking or closing a day: the user is told.
+            user_notices=StaffCancellations(content, interface),
+            monitor=monitor,
         )
-        handovers = HandoverDesk(HandoverStore(database), router, interface)
-
-        async def offer(
-            channel: str, user_id: str, language: str, choices: Sequence[tuple[str, str]]
-        ) -> None:
-            await engine.offer(channel, user_id, language, choices)  # built just below
-
-        requests = RequestDesk(RequestStore(database), desk, handovers, interface, content, offer)
+        handovers = HandoverDesk(
+            HandoverStore(database),
+            router,
+            interface,
+            on_answer=conversations.converse,
+            monitor=monitor,
+        )
+        requests = RequestDesk(
+            RequestStore(database), desk, handovers, interface, content, conversations.offer
+        )
     erase: Callable[[str, str], Awaitable[None]] | None = None
     if database is not None:
         db = database
@@ -194,19 +231,10 @@ async def services(
         requests=requests,
         questions=questions,
         model_cache=settings.cache_dir,
+        monitor=monitor,
+        reaches=reach,
     )
-    if handovers is not None:
-        handovers.on_answer = engine.converse
-    monitor = events = None
-    if channels and database is not None:
-        # Only a serving bot counts: terminal previews and `ask` are not consultations.
-        events = EventStore(database, settings.tz)
-        monitor = Monitor(events)
-        engine.monitor = monitor
-        if desk is not None:
-            desk.monitor = monitor
-        if handovers is not None:
-            handovers.monitor = monitor
+    conversations.bind(engine)
     handler = MeteredHandler(engine, metrics)  # what each channel receives and answers
     built: list[Channel] = []
     if telegram_on:
@@ -255,7 +283,6 @@ async def services(
     reminders = None
     if desk is not None:
         reminders = Reminders(desk, content, interface, hour=settings.reminder_hour)
-        desk.user_notices = reminders.notices  # staff cancelling a booking: the user is told
     agenda = None
     staff_reachable = bool(router.staff or router.copies)
     if (
@@ -283,7 +310,7 @@ async def services(
             agenda,
             desk,
             requests,
-            monitor=monitor,
+            monitor=monitor if events is not None else None,
             metrics=metrics,
         )
     finally:
@@ -299,11 +326,11 @@ def _staff_monitoring(
     settings: Settings,
     content: ContentHolder,
     interface: Interface,
-    monitor: Monitor | None,
+    monitor: Monitor,
     events: EventStore | None,
 ) -> StaffMonitoring | None:
     """/registra and /mese for staff, when the bot counts."""
-    if monitor is None or events is None:
+    if events is None:
         return None
     return StaffMonitoring(
         monitor,

@@ -1,7 +1,7 @@
 """This module contains the name and phone steps that a booking and a request share.
 
 Asked, checked (bot/core/details.py) and kept in the draft the same way in both dialogues;
-on WhatsApp the number is known already and the phone step is skipped.
+on a channel whose user id is the phone number (WhatsApp) the phone step is skipped.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class ContactSteps:
             if isinstance(name, NameProblem):
                 return self.ask_name(name_error(name, self.turn.t))
             draft["name"] = name
-            if self.turn.session.channel == "whatsapp":  # their WhatsApp number is their phone
+            if self.turn.reach.user_id_is_phone:  # WhatsApp: the number they write from
                 draft["phone"] = self.turn.session.user_id
                 return self.done()
             return self._ask_phone(

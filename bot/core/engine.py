@@ -18,7 +18,7 @@ import time
 import unicodedata
 import weakref
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -47,7 +47,8 @@ from bot.core.request_flow import RequestFlow
 from bot.core.sessions import Session, State, StateStore
 from bot.core.understanding import Analysis, Match, Understanding
 from bot.i18n import N_, Interface, Translator, format_date
-from bot.monitoring.events import Monitor
+from bot.monitoring.events import Monitor, NullMonitor
+from bot.reach import UNKNOWN, Reach
 from bot.storage.problems import storage_problem
 
 log = logging.getLogger(__name__)
@@ -137,6 +138,8 @@ class Engine:
         questions: QuestionBox | None = None,
         model_cache: Path | None = None,
         requests: RequestDesk | None = None,
+        monitor: Monitor | None = None,
+        reaches: Mapping[str, Reach] | None = None,
     ) -> None:
         self._desk = desk
         self._model_cache = model_cache  # where the trained understanding is kept
@@ -147,8 +150,10 @@ class Engine:
         self._handovers = handovers
         self._requests = requests
         self._erase = erase
-        #: Counts consultations for the monitoring, anonymously (set by the composition root).
-        self.monitor: Monitor | None = None
+        #: Counts consultations for the monitoring, anonymously (only a serving bot counts).
+        self.monitor: Monitor = monitor if monitor is not None else NullMonitor()
+        #: What each channel can do for its users (``bot.app`` knows the configured ones).
+        self.reaches: Mapping[str, Reach] = reaches or {}
         self._catalog = catalog
         self._sessions = sessions
         self._interface = interface
@@ -299,7 +304,7 @@ class Engine:
         code = language if catalog.language(language) else None
         code = code or analysis.language or analysis.intent_language or catalog.default_language
         turn = _Turn(self, Session("ask", "ask", language=code))
-        turn.monitor = None  # an editor trying questions is not a consultation
+        turn.monitor = NullMonitor()  # an editor trying questions is not a consultation
         reply = await turn.respond(Incoming("ask", "ask", Kind.TEXT, text))
         intent = _public_intent(analysis)
         matches = analysis.matches if intent in ("topic", "unsure") else ()
@@ -362,6 +367,8 @@ class _Turn:
         self.erased = False
         self.whole_text = ""
         self.monitor = engine.monitor
+        #: What the user's channel knows of them and can do (a phone number as their id...).
+        self.reach = engine.reaches.get(session.channel, UNKNOWN)
         self.unanswered: _Unanswered | None = None  # the last question, if still shareable
 
     def set_language(self, code: str) -> None:

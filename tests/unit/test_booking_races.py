@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.booking.notices import NoticeRouter
-from bot.booking.reminders import Reminders
+from bot.booking.reminders import StaffCancellations
 from bot.booking.service import BookingDesk
 from bot.content.catalog import Catalog
 from bot.content.schema import Office
@@ -73,9 +73,9 @@ async def counters(
                 clock=lambda: NOW,
                 queue=Outbox(database),
                 router=router,
+                # Users are told of the closure as in production: with the free times left.
+                user_notices=StaffCancellations(lambda: catalog, interface),
             )
-            # Users are told of the closure as in production: with the free times left.
-            desk.user_notices = Reminders(desk, lambda: catalog, interface).notices
             engine = Engine(lambda: catalog, MemoryStateStore(), interface, desk=desk)
             made.append(Counter(desk, engine))
         yield made
