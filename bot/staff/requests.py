@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from bot.booking.request_texts import DECLINE_LABELS, availability
+from bot.booking.request_texts import availability, decline_labels
 from bot.booking.requests import STAFF_REQUEST, RequestDesk
 from bot.booking.when import WhenReader, part_of
 from bot.booking.workdays import WEEKDAY_KEYS
@@ -68,7 +68,8 @@ class RequestConsole:
             return None
         if action == "n":
             reasons = [
-                (label, f"{STAFF_REQUEST}:r:{code}:{key}") for key, label in DECLINE_LABELS.items()
+                (label, f"{STAFF_REQUEST}:r:{code}:{key}")
+                for key, label in decline_labels(self.t).items()
             ]
             other = self.t.pgettext("staff", "✍️ Another reason, in your own words")
             reasons.append((other, f"{STAFF_REQUEST}:r:{code}:other"))
@@ -80,7 +81,7 @@ class RequestConsole:
                 tuple(reasons),
                 columns=1,
             )
-        if action == "r" and value in DECLINE_LABELS:
+        if action == "r" and value in decline_labels(self.t):
             return Step(await self.desk.decline(code, value))
         if action == "r" and value == "other":
             await self._prompt(request, DECLINE)
@@ -110,7 +111,7 @@ class RequestConsole:
                 "staff",
                 "{code} ({availability}): choose the day (★ when the user can come), or write "
                 "/fissa {code} 12/12 10:30.",
-            ).format(code=request.code, availability=availability(request)),
+            ).format(code=request.code, availability=availability(request, self.t)),
             buttons,
         )
 
@@ -225,7 +226,7 @@ class RequestConsole:
                 ).format(
                     code=request.code,
                     service=name,
-                    availability=availability(request),
+                    availability=availability(request, self.t),
                     hours=hours,
                 )
             )
