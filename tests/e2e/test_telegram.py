@@ -500,6 +500,20 @@ async def test_staff_find_and_week(bot: Bot) -> None:
     assert "e dei 6 giorni seguenti" in week.params["text"]
 
 
+async def test_staff_get_their_commands_for_an_unknown_one_and_talk_freely(bot: Bot) -> None:
+    (listed,) = await bot.send(update("group_message", text="/aiuto"), chat_id=STAFF_CHAT)
+    assert listed.params["text"].startswith("Comandi del personale: /status")
+    assert "/registra (/log)" in listed.params["text"] and "/richieste" in listed.params["text"]
+    before = len(bot.fake.sent(STAFF_CHAT))
+    chat = update("group_message", text="Chi apre domani? /oggi lo dice")
+    if bot.webhook_base is None:
+        bot.fake.queue(chat)
+    else:
+        await bot.post({**chat, "update_id": 310})
+    await asyncio.sleep(0.5)
+    assert len(bot.fake.sent(STAFF_CHAT)) == before  # staff talk among themselves
+
+
 async def test_staff_export_a_month_as_csv(bot: Bot) -> None:
     before = len(bot.fake.calls_to("sendDocument"))
     bot.fake.queue(
