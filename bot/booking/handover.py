@@ -13,7 +13,7 @@ from typing import Protocol
 
 from bot.booking.notices import NoticeRouter
 from bot.content.markup import typed_text
-from bot.i18n import STAFF_LANGUAGE, Interface
+from bot.i18n import STAFF_LANGUAGE, Interface, Translator
 from bot.monitoring.events import Monitor, NullMonitor
 from bot.storage.records import Handover, Notice, Posted
 
@@ -61,12 +61,16 @@ class HandoverDesk:
         self.store = store
         self.router = router
         self.interface = interface
-        self.staff = interface.translator(STAFF_LANGUAGE)  # what the staff group reads
         #: Counts requests and first answers, anonymously (only a serving bot counts).
         self.monitor: Monitor = monitor if monitor is not None else NullMonitor()
         #: Called when staff answer a user, so the user's next message goes back to staff
         #: (``Engine.converse``, through a port: the engine is built after this desk).
         self.on_answer = on_answer
+
+    @property
+    def staff(self) -> Translator:
+        """What the staff group reads: staff texts in its language (a cached translator)."""
+        return self.interface.translator(STAFF_LANGUAGE)
 
     def _reference(self, number: int) -> str:
         """How staff are told which conversation a message was about (one that never

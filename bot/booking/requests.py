@@ -21,7 +21,7 @@ from bot.booking.service import BookingDesk
 from bot.booking.workdays import WorkingTime, working_time
 from bot.content.catalog import Catalog
 from bot.content.schema import Office, OfficeRequests
-from bot.i18n import STAFF_LANGUAGE, Interface, format_date, format_time
+from bot.i18n import STAFF_LANGUAGE, Interface, Translator, format_date, format_time
 from bot.storage.backoff import Backoff
 from bot.storage.records import Appointment, AppointmentRequest, Notice
 
@@ -143,9 +143,13 @@ class RequestDesk:
         self.booking = booking
         self.handovers = handovers
         self.interface = interface
-        self.staff = interface.translator(STAFF_LANGUAGE)  # what the staff group reads
         self.catalog = catalog
         self.on_offer = on_offer
+
+    @property
+    def staff(self) -> Translator:
+        """What the staff group reads: staff texts in its language (a cached translator)."""
+        return self.interface.translator(STAFF_LANGUAGE)
 
     def now(self) -> datetime:
         return self.booking.now()
