@@ -21,9 +21,11 @@ Buttons = tuple[tuple[tuple[str, str], ...], ...]
 
 @dataclass(frozen=True)
 class Notice:
-    """A message nobody just asked for: to staff, or to a user about their booking.
+    """A message nobody just asked for: to staff, or to a user about their booking; or a
+    channel's reply already rendered (purpose ``REPLY``: WhatsApp's that cannot go in the
+    webhook's answer), sent as it is.
 
-    It is queued in the same transaction as the change it tells of, and rendered by the
+    A notice is queued in the same transaction as the change it tells of, and rendered by the
     recipient's channel when it is sent: ``purpose`` names the WhatsApp template to use
     outside the 24-hour window (with ``variables``; the one for the user's ``language`` when
     there is one), ``code`` adds the staff buttons of a booking, ``handover`` the close button

@@ -50,6 +50,15 @@ class InboundStore(Protocol):
         """Messages stored by an earlier run and never done with (a crash, a kill)."""
         ...
 
+    async def answered(self, channel: str, key: str) -> bool:
+        """The message's replies go in the platform's answer: done with it, in one trip;
+        False if it was answered already (a redelivery racing the first)."""
+        ...
+
+    async def forget_copies(self) -> None:
+        """Let the old copies of deleted messages leave the disk (an erasure was answered)."""
+        ...
+
 
 class SeenStore(Protocol):
     """When each user last wrote, and which messages were answered (WhatsApp's window)."""
@@ -69,7 +78,7 @@ class OutboxStore(OutboxQueue, Protocol):
         self,
         channel: str,
         recipient: str,
-        payloads: list[dict[str, Any]],
+        replies: Sequence[Notice],
         in_reply_to: str | None = None,
     ) -> list[int] | None: ...
 

@@ -1,10 +1,13 @@
 """This module contains the WhatsApp channel, through Twilio.
 
 Inbound: Twilio posts each message to our webhook, signed; we check the signature, skip
-retries of a message already handled, ask the engine, and queue the replies in the outbox.
-Outbound: the outbox worker sends them with twilio's asynchronous client, in order per user,
-retrying when Twilio is unavailable. WhatsApp allows free text only within 24 hours of the
-user's last message; later, only a pre-approved template.
+retries of a message already handled, ask the engine, and answer with the replies in the
+webhook's TwiML: Twilio sends them, with no REST call and no outbox row of ours.
+Outbound through the outbox: everything else (reminders, staff answers, notices, a reply not
+ready in time, one that needs a template, one to a message left over from a crash); the
+worker sends it with twilio's asynchronous client, in order per user, retrying when Twilio is
+unavailable. WhatsApp allows free text only within 24 hours of the user's last message (a
+reply is always inside it); later, only a pre-approved template.
 """
 
 from __future__ import annotations
@@ -36,12 +39,13 @@ from bot.channels.base import Handler, InboundStore, OutboxStore, Reach, SeenSto
 from bot.channels.flood import FloodControl, Verdict
 from bot.channels.formatting import split_message
 from bot.channels.forms import form_fields
+from bot.channels.twiml import twiml
 from bot.config import Settings
 from bot.content.markup import spans
 from bot.core.messages import Choice, Incoming, Kind, Reply
 from bot.i18n import Interface, bidi_text
-from bot.notice import Notice
-from bot.notify.worker import Meter, OutboxWorker, SendError
+from bot.notice import REPLY, Notice
+from bot.notify.worker import Meter, NoMeter, OutboxWorker, SendError
 
 log = logging.getLogger(__name__)
 # Twilio's client can log request bodies (phone numbers, messages): never below WARNING.
@@ -49,6 +53,9 @@ logging.getLogger("twilio").setLevel(logging.WARNING)
 
 CHANNEL = "whatsapp"
 MESSAGE_LIMIT = 1600
+#: Seconds the webhook waits for a message's replies: Twilio gives up on a webhook after 15.
+#: Replies ready later go through the outbox.
+REPLY_DEADLINE = 10.0
 WINDOW_SECONDS = 24 * 3600
 TYPED_STAR = "\u2217"
 
@@ -100,6 +107,20 @@ LOOKUP_LIMIT = 20
 CLOCK_SLACK_SECONDS = 30.0
 
 
+class _Answer:
+    """A webhook waiting for its message's replies, to send them back in its TwiML."""
+
+    __slots__ = ("bodies", "claimed", "waiting")
+
+    def __init__(self) -> None:
+        #: The webhook still waits: the replies may go in its answer.
+        self.waiting = True
+        #: The replies go in the answer (the message is being marked answered): the webhook
+        #: waits for them even past its deadline, a database trip at most.
+        self.claimed = False
+        self.bodies: list[str] = []
+
+
 @dataclass
 class _Went:
     """A message Twilio holds for a recipient, sent since an attempt left in doubt."""
@@ -114,7 +135,7 @@ LIST_ITEM_LIMIT = 24  # characters of a list item's title
 
 def render_as_list(
     reply: Reply, templates: Mapping[str, str], button: str
-) -> dict[str, Any] | None:
+) -> tuple[str, dict[str, str]] | None:
     """A reply as a list-picker message, when a template for its number of choices exists.
 
     ``TWILIO_TEMPLATE_CHOICES_<N>`` names a list-picker content template with N items whose
@@ -130,7 +151,7 @@ def render_as_list(
     for number, choice in enumerate(reply.choices, 1):
         variables[str(2 * number + 1)] = choice.label[:LIST_ITEM_LIMIT]
         variables[str(2 * number + 2)] = choice.id
-    return {"content_sid": template, "variables": variables}
+    return template, variables
 
 
 TEMPLATE_VARIABLE_LIMIT = 1000
@@ -206,6 +227,7 @@ class WhatsAppChannel:
         staff_alert: Callable[[str], Awaitable[None]] | None = None,
         calendar: CalendarFile | None = None,
         meter: Meter | None = None,
+        reply_deadline: float = REPLY_DEADLINE,
     ) -> None:
         if not settings.whatsapp_enabled:
             raise ValueError(
@@ -221,14 +243,18 @@ class WhatsAppChannel:
         self.default_language = default_language
         self.staff_alert = staff_alert
         self.calendar = calendar
+        self.meter: Meter = meter if meter is not None else NoMeter()
+        self.reply_deadline = reply_deadline
         self.validator = RequestValidator(settings.twilio_auth_token)
         self.sender = self._address(settings.twilio_whatsapp_from or "")
         self.flood = FloodControl(settings.whatsapp_rate_limit)
-        self.worker = OutboxWorker(outbox, CHANNEL, self.send, meter=meter)
+        self.worker = OutboxWorker(outbox, CHANNEL, self.send, meter=self.meter)
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._http: AsyncTwilioHttpClient | None = None
         self._client: Client | None = None
         self._left_over: asyncio.Task[None] | None = None
+        #: Turns past the webhook's deadline, still going: stopped with the channel.
+        self._late: set[asyncio.Future[None]] = set()
 
     @staticmethod
     def _address(number: str) -> str:
@@ -281,10 +307,13 @@ class WhatsAppChannel:
         form = await self._signed_form(request, self.path)
         if form is None:
             return Response(status_code=403)
-        if not await self.receive(form):
+        replies = await self.receive(form)
+        if replies is None:
             return Response(status_code=400)
-        # Replies go through the REST API (and the outbox), so the TwiML answer is empty.
-        return Response("<Response/>", media_type="text/xml")
+        # The live replies: Twilio sends them as the answer to the message (those that
+        # cannot go so went to the outbox, which counts its own).
+        self.meter.message_sent(CHANNEL, len(replies))
+        return Response(twiml(replies), media_type="text/xml")
 
     async def _status(self, request: Request) -> Response:
         """Receive a delivery report from Twilio (signed too)."""
@@ -338,10 +367,12 @@ class WhatsAppChannel:
                 log.exception("whatsapp: a message left from the last run failed")
 
     async def stop(self) -> None:
-        if self._left_over is not None:
-            self._left_over.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._left_over
+        # Stopped half-way, a message stays stored: the next start answers it.
+        for task in [self._left_over, *self._late]:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):  # logged: done
+                    await task
         await self.worker.stop()
         if self._http is not None:
             await self._http.close()
@@ -352,14 +383,16 @@ class WhatsAppChannel:
         fields = SignedFields(form)
         return bool(signature) and bool(self.validator.validate(url, fields, signature))
 
-    async def receive(self, form: Mapping[str, str]) -> bool:
-        """Handle one signed inbound message; False if it is not a message at all."""
+    async def receive(self, form: Mapping[str, str]) -> list[str] | None:
+        """Handle one signed inbound message: the texts of the replies for the webhook's
+        TwiML (none when they go through the outbox, or for a message answered already);
+        None if it is not a message at all."""
         message_id = form.get("MessageSid") or form.get("SmsMessageSid")
         sender = form.get("From", "")
         if not message_id or not sender.startswith("whatsapp:"):
             # Signed, so Twilio's: a change of its fields is worth one line (none of its values).
             log.warning("whatsapp: refused a signed post without MessageSid or whatsapp: sender")
-            return False
+            return None
         # Stored before Twilio hears back: a crash before the turn is saved loses nothing.
         try:
             fresh = stored = await self.updates.keep(CHANNEL, message_id, dict(form))
@@ -369,12 +402,40 @@ class WhatsAppChannel:
                 "whatsapp: a message could not be stored (%s); answering anyway", _reason(error)
             )
             fresh, stored = True, False
-        if fresh:
-            # Stored, it was not seen: keep() checked, and holds the only copy until it is done.
-            await self._handle(form, message_id, unseen=stored)
-        return True  # else a retry of a message answered, or in hand, already
+        if not fresh:
+            return []  # a retry of a message answered, or in hand, already
+        answer = _Answer()
+        # Stored, it was not seen: keep() checked, and holds the only copy until it is done.
+        handling = asyncio.ensure_future(self._handle(form, message_id, stored, answer))
+        try:
+            # Not wait_for: past the deadline the turn goes on, its replies to the outbox.
+            await asyncio.wait((handling,), timeout=self.reply_deadline)
+            if not handling.done() and not answer.claimed:
+                answer.waiting = False
+                self._late.add(handling)
+                handling.add_done_callback(self._late_done)
+                log.warning(
+                    "whatsapp: no reply in %.0f s; it goes through the outbox when ready",
+                    self.reply_deadline,
+                )
+                return []
+            await handling  # done, or only its marking as answered left: a moment
+        finally:
+            answer.waiting = False  # cancelled (a shutdown): not in an answer any more
+        return answer.bodies
 
-    async def _handle(self, form: Mapping[str, str], message_id: str, unseen: bool = False) -> None:
+    def _late_done(self, task: asyncio.Future[None]) -> None:
+        self._late.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("whatsapp: a late reply failed", exc_info=task.exception())
+
+    async def _handle(
+        self,
+        form: Mapping[str, str],
+        message_id: str,
+        unseen: bool = False,
+        answer: _Answer | None = None,
+    ) -> None:
         phone = form.get("From", "").removeprefix("whatsapp:")
         # One message of a user at a time: a retry racing its original waits, then is skipped.
         lock = self._locks.get(phone)
@@ -382,13 +443,15 @@ class WhatsAppChannel:
             lock = self._locks[phone] = asyncio.Lock()
         try:
             async with lock:
-                recorded = await self._receive(form, phone, message_id, unseen)
+                recorded = await self._receive(form, phone, message_id, unseen, answer)
         except asyncio.CancelledError:
             raise  # stopped half-way: the next start processes it
         except BaseException:
             await self._done(message_id)  # not again at every start
             raise
-        if not recorded:  # the outbox marks it done with the replies, in their transaction
+        # The outbox marks it done with the replies, in their transaction; an answer in
+        # TwiML, before the webhook answers.
+        if not recorded:
             await self._done(message_id)
 
     async def _done(self, message_id: str) -> None:
@@ -400,9 +463,15 @@ class WhatsAppChannel:
             log.error("whatsapp: a message could not be marked done (%s)", _reason(error))
 
     async def _receive(
-        self, form: Mapping[str, str], phone: str, message_id: str, unseen: bool
+        self,
+        form: Mapping[str, str],
+        phone: str,
+        message_id: str,
+        unseen: bool,
+        answer: _Answer | None,
     ) -> bool:
-        """Answer a message; True when its replies were queued with it marked done."""
+        """Answer a message; True when it was marked done with its replies (queued, or
+        handed to the webhook's answer)."""
         try:
             if not unseen and await self.inbound.seen(CHANNEL, message_id):
                 return False  # Twilio retried a message we already answered
@@ -417,26 +486,31 @@ class WhatsAppChannel:
                 text = t._(
                     "You are sending messages very quickly. Please wait a minute, then write again."
                 )
-                return await self._queue(phone, [{"body": text}], message_id)
+                return await self._reply(
+                    phone, [Notice.reply(CHANNEL, phone, text)], message_id, answer
+                )
             return False
         replies = await self.engine.handle(self._incoming(form, phone))
-        payloads: list[dict[str, Any]] = []
+        rendered: list[Notice] = []
         for reply in replies:
             t = self.interface.translator(reply.language)
             listed = render_as_list(reply, self.settings.twilio_templates, t._("Choose"))
             if listed is not None:
-                payloads.append(listed)
+                template, variables = listed
+                rendered.append(Notice(CHANNEL, phone, "", REPLY, variables, template=template))
                 continue
             hint = t._("Reply with the number of your choice.")
             # The erasure's confirmation: the outbox deletes it (and the number) once sent.
-            forget = {"forget": True} if reply.forget else {}
-            payloads.extend({"body": part, **forget} for part in render(reply, hint))
+            rendered.extend(
+                Notice.reply(CHANNEL, phone, part, forget=reply.forget)
+                for part in render(reply, hint)
+            )
             for attachment in reply.attachments:
                 link = self.calendar_link(attachment.filename)
                 if attachment.media_type == "text/calendar" and link is not None:
                     text = t._("Add it to your calendar: {link}").format(link=link)
-                    payloads.append({"body": bidi_text(text, reply.rtl)})
-        return await self._queue(phone, payloads, message_id)
+                    rendered.append(Notice.reply(CHANNEL, phone, bidi_text(text, reply.rtl)))
+        return await self._reply(phone, rendered, message_id, answer)
 
     def _incoming(self, form: Mapping[str, str], phone: str) -> Incoming:
         body = form.get("Body", "")
@@ -458,21 +532,61 @@ class WhatsAppChannel:
             language_guess=guess_language(phone),
         )
 
-    async def _queue(
-        self, phone: str, payloads: list[dict[str, Any]], in_reply_to: str | None
+    async def _reply(
+        self,
+        phone: str,
+        replies: list[Notice],
+        message_id: str,
+        answer: _Answer | None,
     ) -> bool:
+        """The replies to a message: in the webhook's answer while it waits, else queued.
+
+        A turn with a template (a list picker) goes whole through the outbox: TwiML cannot
+        name a template, and the turn's messages must keep their order.
+        """
+        if (
+            answer is None
+            or not answer.waiting
+            or any(reply.template is not None for reply in replies)
+        ):
+            return await self._queue(phone, replies, message_id)
+        answer.claimed = True
+        try:
+            fresh = await self.updates.answered(CHANNEL, message_id)
+        except Exception as error:
+            # Answering matters more (a full disk): the next start answers again, unless the
+            # database recovers first (then its id is seen already).
+            log.error(
+                "whatsapp: a message could not be marked answered (%s); answering anyway",
+                _reason(error),
+            )
+            answer.bodies = [reply.text for reply in replies]
+            return False
+        if not fresh:
+            return True  # answered already (a retry racing the first delivery)
+        answer.bodies = [reply.text for reply in replies]
+        if any(reply.forget for reply in replies):
+            # An erasure's confirmation: the stored message (the number, the text) was just
+            # deleted; its old copies leave the WAL too, as when the outbox sends it.
+            try:
+                await self.updates.forget_copies()
+            except Exception as error:
+                log.error("whatsapp: the WAL could not be emptied (%s)", _reason(error))
+        return True
+
+    async def _queue(self, phone: str, replies: list[Notice], in_reply_to: str | None) -> bool:
         """Queue replies; True if the outbox took them (and marked ``in_reply_to`` done)."""
         try:
-            added = await self.outbox.add(CHANNEL, phone, payloads, in_reply_to=in_reply_to)
+            added = await self.outbox.add(CHANNEL, phone, replies, in_reply_to=in_reply_to)
         except Exception as error:
             # The outbox cannot be written (a full disk): send at once, or the user hears
             # nothing at all. Without the outbox there is no retry, so one try each.
             log.error(
                 "whatsapp: the outbox cannot be written (%s); answering directly", _reason(error)
             )
-            for payload in payloads:
+            for reply in replies:
                 try:
-                    await self._send_payload(phone, payload)
+                    await self.send(phone, reply)
                 except SendError as failed:
                     log.warning("whatsapp: a direct answer failed: %s", failed.reason)
                     return False

@@ -77,7 +77,7 @@ class Digest(Protocol):
 class Meter(Protocol):
     """Counts what a worker sends and what fails (``bot.ops.metrics``)."""
 
-    def message_sent(self, channel: str) -> None: ...
+    def message_sent(self, channel: str, count: int = 1) -> None: ...
 
     def send_failed(self, channel: str) -> None: ...
 
@@ -85,7 +85,7 @@ class Meter(Protocol):
 class NoMeter:
     """Counts nothing: a worker nobody measures (tests, tools)."""
 
-    def message_sent(self, channel: str) -> None:
+    def message_sent(self, channel: str, count: int = 1) -> None:
         pass
 
     def send_failed(self, channel: str) -> None:

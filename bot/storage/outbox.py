@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,10 +89,11 @@ class Outbox:
         self,
         channel: str,
         recipient: str,
-        payloads: list[dict[str, Any]],
+        replies: Sequence[Notice],
         in_reply_to: str | None = None,
     ) -> list[int] | None:
-        """Queue messages for one recipient, in order, in one transaction.
+        """Queue messages (a channel's replies, rendered) for one recipient of a channel, in
+        order, in one transaction; stored in their ``to_json`` form.
 
         With ``in_reply_to`` (the platform's id of the message being answered) the inbound
         message is marked processed in the same transaction; if it already was (a platform
@@ -100,8 +101,8 @@ class Outbox:
         """
         now = time.time()
         rows = [
-            (channel, recipient, json.dumps(payload, ensure_ascii=False), now, now)
-            for payload in payloads
+            (channel, recipient, json.dumps(reply.to_json(), ensure_ascii=False), now, now)
+            for reply in replies
         ]
 
         def queue(connection: sqlite3.Connection) -> list[int] | None:

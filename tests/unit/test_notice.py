@@ -69,7 +69,12 @@ def test_what_no_version_wrote_is_no_notice(payload: dict[str, object]) -> None:
 
 async def test_the_worker_refuses_to_send_what_is_no_notice(database: Database) -> None:
     outbox = Outbox(database)
-    await outbox.add("wa", "alice", [{"n": 1}, {"body": "ok"}])
+    # What no version wrote, as a damaged row would hold it.
+    await database.write(
+        "INSERT INTO outbox (channel, recipient, payload, created_at, updated_at) "
+        "VALUES ('wa', 'alice', '{\"n\": 1}', 0, 0)"
+    )
+    await outbox.add("wa", "alice", [Notice.reply("wa", "alice", "ok")])
     sent: list[Notice] = []
 
     async def send(recipient: str, notice: Notice) -> str:

@@ -22,7 +22,7 @@ def test_calendar_token_with_non_ascii_is_a_mismatch_not_a_crash() -> None:
 # A requeued message older than a day gets a new day of retries, not one attempt.
 async def test_a_requeued_old_message_is_retried_more_than_once(database: Database) -> None:
     outbox = Outbox(database)
-    await outbox.add("wa", "alice", [{"body": "1"}])
+    await outbox.add("wa", "alice", [Notice.reply("wa", "alice", "1")])
     two_days_ago = time.time() - 2 * 86400
     await database.connection.execute(
         "UPDATE outbox SET status = 'failed', created_at = ?, updated_at = ?",
@@ -78,7 +78,11 @@ async def test_a_poison_message_does_not_hold_up_the_recipient_for_a_day(
     database: Database,
 ) -> None:
     outbox = Outbox(database)
-    await outbox.add("tg", "staff-group", [{"body": "1"}, {"body": "2"}])
+    await outbox.add(
+        "tg",
+        "staff-group",
+        [Notice.reply("tg", "staff-group", "1"), Notice.reply("tg", "staff-group", "2")],
+    )
     sent: list[int] = []
 
     async def buggy_for_the_first(recipient: str, notice: Notice) -> str:

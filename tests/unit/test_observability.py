@@ -51,7 +51,11 @@ async def test_metrics_and_health_count_without_personal_data(
             await metered.handle(Incoming("telegram", "4242", Kind.COMMAND, text))
         assert await metered.language_of("telegram", "4242")
         outbox = Outbox(bot.database)
-        ids = await outbox.add("whatsapp", "+393331234567", [{"body": "Ciao Amina"}] * 3)
+        ids = await outbox.add(
+            "whatsapp",
+            "+393331234567",
+            [Notice.reply("whatsapp", "+393331234567", "Ciao Amina")] * 3,
+        )
         assert ids is not None
         await outbox.mark_sent(ids[0], "SM1")
         await outbox.mark_retry(ids[1], "Twilio 400", 0, give_up=True)
@@ -159,7 +163,9 @@ async def test_assembled_channels_are_measured(tmp_path: Path, content_copy: Pat
 
         outbox = Outbox(bot.database) if bot.database is not None else None
         assert outbox is not None
-        await outbox.add("whatsapp", "+390000000002", [{"body": "x"}])
+        await outbox.add(
+            "whatsapp", "+390000000002", [Notice.reply("whatsapp", "+390000000002", "x")]
+        )
         assert await OutboxWorker(outbox, "whatsapp", twilio_accepts, meter=bot.metrics).drain()
         assert bot.metrics.sent["whatsapp"] == 1
         assert "whatsapp" in bot.metrics.last_sent_at
@@ -221,7 +227,9 @@ async def test_an_expected_channel_joins_what_the_outbox_holds(tmp_path: Path) -
     metrics = Metrics()
     metrics.expect("email")
     async with Database(tmp_path / "bot.sqlite3") as database:
-        await Outbox(database).add("whatsapp", "+390000000002", [{"body": "x"}])
+        await Outbox(database).add(
+            "whatsapp", "+390000000002", [Notice.reply("whatsapp", "+390000000002", "x")]
+        )
         text = await metrics.render(database)
     assert _value(text, 'sportello_outbox_messages{channel="email",status="pending"}') == 0
     assert _value(text, 'sportello_outbox_messages{channel="whatsapp",status="pending"}') == 1

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -20,14 +19,14 @@ from bot.storage.requests import RequestStore
 from bot.storage.retention import purge
 
 
-def body(n: int) -> dict[str, Any]:
-    """A reply as the outbox holds it (WhatsApp's), numbered."""
-    return {"body": str(n)}
+def body(n: int, recipient: str = "alice") -> Notice:
+    """A reply as a channel renders it (WhatsApp's), numbered."""
+    return Notice.reply("wa", recipient, str(n))
 
 
-def staff(n: int, handover: int | None = None) -> dict[str, Any]:
-    """A staff notice as the outbox holds it; one of a conversation with ``handover``."""
-    return Notice("tg", "group", str(n), "staff", handover=handover).to_json()
+def staff(n: int, handover: int | None = None, recipient: str = "group") -> Notice:
+    """A staff notice; one of a conversation with ``handover``."""
+    return Notice("tg", recipient, str(n), "staff", handover=handover)
 
 
 def number(notice: Notice) -> int:
@@ -37,7 +36,7 @@ def number(notice: Notice) -> int:
 async def test_each_recipient_gets_its_messages_in_order(database: Database) -> None:
     outbox = Outbox(database)
     await outbox.add("wa", "alice", [body(1), body(2)])
-    await outbox.add("wa", "bob", [body(1)])
+    await outbox.add("wa", "bob", [body(1, "bob")])
     sent: list[tuple[str, int]] = []
 
     async def send(recipient: str, notice: Notice) -> str:
@@ -185,7 +184,7 @@ async def test_the_wait_a_platform_asks_for_is_honoured(database: Database) -> N
     import time
 
     outbox = Outbox(database)
-    await outbox.add("tg", "staff", [body(1)])
+    await outbox.add("tg", "staff", [Notice.reply("tg", "staff", "1")])
 
     async def flooded(recipient: str, notice: Notice) -> str:
         raise SendError("Telegram flood control", retry=True, retry_after=42.0)
@@ -259,7 +258,7 @@ def seen(notice: Notice) -> tuple[str, str]:
 async def test_notices_waiting_in_a_burst_go_as_one_digest(database: Database) -> None:
     outbox = Outbox(database)
     await outbox.add("tg", "group", [staff(n) for n in range(1, 6)])
-    await outbox.add("tg", "alice", [staff(9)])  # another recipient: alone
+    await outbox.add("tg", "alice", [staff(9, recipient="alice")])  # another recipient: alone
     sent: list[tuple[str, tuple[str, str]]] = []
 
     async def send(recipient: str, notice: Notice) -> str:
@@ -331,10 +330,17 @@ async def test_a_message_to_forget_is_deleted_once_it_has_gone_or_cannot_go(
 ) -> None:
     """The confirmation of an erasure leaves no recipient or text behind it."""
     outbox = Outbox(database)
-    await outbox.add("wa", "+39sent", [{"body": "deleted", "forget": True}, {"body": "kept"}])
-    await outbox.add("wa", "+39retried", [{"body": "deleted", "forget": True}])
-    await outbox.add("wa", "+39refused", [{"body": "deleted", "forget": True}])
-    await outbox.add("wa", "+39failed", [{"body": "deleted", "forget": True}])
+    await outbox.add(
+        "wa",
+        "+39sent",
+        [
+            Notice.reply("wa", "+39sent", "deleted", forget=True),
+            Notice.reply("wa", "+39sent", "kept"),
+        ],
+    )
+    await outbox.add("wa", "+39retried", [Notice.reply("wa", "+39retried", "deleted", forget=True)])
+    await outbox.add("wa", "+39refused", [Notice.reply("wa", "+39refused", "deleted", forget=True)])
+    await outbox.add("wa", "+39failed", [Notice.reply("wa", "+39failed", "deleted", forget=True)])
     attempts: dict[str, int] = {}
 
     async def send(recipient: str, notice: Notice) -> str:
@@ -415,7 +421,7 @@ async def test_an_attempt_is_recorded_before_the_platform_is_called(database: Da
 async def test_a_refusal_leaves_no_doubt_a_timeout_does(database: Database) -> None:
     outbox = Outbox(database)
     await outbox.add("wa", "alice", [body(1)])
-    await outbox.add("wa", "bob", [body(2)])
+    await outbox.add("wa", "bob", [body(2, "bob")])
     payloads: list[Notice] = []
 
     async def fail(recipient: str, notice: Notice) -> str:
