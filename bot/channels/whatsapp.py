@@ -411,9 +411,6 @@ class WhatsAppChannel:
             # Not wait_for: past the deadline the turn goes on, its replies to the outbox.
             await asyncio.wait((handling,), timeout=self.reply_deadline)
             if not handling.done() and not answer.claimed:
-                answer.waiting = False
-                self._late.add(handling)
-                handling.add_done_callback(self._late_done)
                 log.warning(
                     "whatsapp: no reply in %.0f s; it goes through the outbox when ready",
                     self.reply_deadline,
@@ -421,7 +418,11 @@ class WhatsAppChannel:
                 return []
             await handling  # done, or only its marking as answered left: a moment
         finally:
-            answer.waiting = False  # cancelled (a shutdown): not in an answer any more
+            # Late, or this request cancelled (a shutdown): the replies are not in an answer.
+            answer.waiting = False
+            if not handling.done():  # its turn goes on; stopped with the channel
+                self._late.add(handling)
+                handling.add_done_callback(self._late_done)
         return answer.bodies
 
     def _late_done(self, task: asyncio.Future[None]) -> None:

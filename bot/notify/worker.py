@@ -180,6 +180,12 @@ class OutboxWorker:
     async def drain(self) -> int:
         """Send every message whose turn has come; returns how many were attempted."""
         due = await self.outbox.due(self.channel)
+        if due:
+            # The batch's attempts recorded in one trip, not one each at once (a burst of 50
+            # writes on the database's thread, which every user's reply would wait behind).
+            # Those still waiting for their turn when a crash comes are in doubt too: asked
+            # about (WhatsApp) or sent (the others), as they would be anyway.
+            await self.outbox.mark_sending([message.id for message in due], time.time())
         await asyncio.gather(*(self._deliver(message) for message in due))
         return len(due)
 
@@ -255,9 +261,11 @@ class OutboxWorker:
             count, notice = self.digest.combine([joining for _, joining in group])
             group = group[: max(count, 1)]
         ids = [waiting.id for waiting, _ in group]
-        # Recorded before the platform is called: a crash from here until the outcome is
-        # recorded leaves the messages "in doubt", and the next attempt knows it.
-        await self.outbox.mark_sending(ids, time.time())
+        # Recorded before the platform is called (the first with its batch, in drain()): a
+        # crash from then until the outcome is recorded leaves the messages "in doubt", and
+        # the next attempt knows it.
+        if len(ids) > 1:
+            await self.outbox.mark_sending(ids[1:], time.time())
         doubt = [waiting.sending_since for waiting, _ in group if waiting.sending_since is not None]
         if doubt:
             log.info("outbox %s: message %d may have gone already", self.channel, message.id)

@@ -246,4 +246,31 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         ALTER TABLE outbox ADD COLUMN sending_since REAL;
         """,
     ),
+    (
+        13,
+        "the outbox's pending messages in order, for the worker's next batch",
+        """
+        -- The worker's next batch walks a channel's pending messages in order and stops at
+        -- the batch's size: with 10,000 notices waiting it read them all and sorted them
+        -- (8 ms on the database's thread, which every user's reply waited behind).
+        CREATE INDEX outbox_pending ON outbox (channel, status, id);
+        """,
+    ),
+    (
+        14,
+        "messages waiting for a web chat browser to fetch them",
+        """
+        -- The web chat's replies and notices, kept until the browser confirms it has them
+        -- (its next poll names the last id it holds), then deleted: the transcript lives in
+        -- the browser. user_id is a hash of the browser's token, never the token itself.
+        CREATE TABLE webchat_messages (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            user_id TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            created_at REAL NOT NULL
+        );
+        CREATE INDEX webchat_messages_user ON webchat_messages (user_id, id);
+        CREATE INDEX webchat_messages_created_at ON webchat_messages (created_at);
+        """,
+    ),
 )

@@ -5,15 +5,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import aiosqlite
 import pytest
 
-from bot.channels.flood import FloodControl, Verdict
+from bot.channels.flood import SWEEP_EVERY, FloodControl, Verdict
 from bot.notice import REPLY, Notice
 from bot.notify.worker import GIVE_UP_AFTER, MAX_DELAY, OutboxWorker, SendError
 from bot.storage.db import Database
 from bot.storage.handovers import HandoverStore
-from bot.storage.inbound import InboundLog
+from bot.storage.inbound import InboundLog, InboundQueue
 from bot.storage.outbox import Outbox
 from bot.storage.requests import RequestStore
 from bot.storage.retention import purge
@@ -141,6 +143,23 @@ def test_flood_control_allows_warns_once_then_drops() -> None:
     assert flood.check("other") is Verdict.ALLOW
     now[0] = 61.0
     assert flood.check("u") is Verdict.ALLOW
+
+
+def test_flood_control_forgets_users_quiet_for_a_window() -> None:
+    """Anyone can start a web chat: a new token or address each time must not fill memory."""
+    now = [0.0]
+    flood = FloodControl(limit=2, window=60, clock=lambda: now[0])
+    for number in range(SWEEP_EVERY - 1):
+        flood.check(f"user {number}")
+    assert len(flood) == SWEEP_EVERY - 1
+    now[0] = 30.0
+    assert flood.check("recent") is Verdict.ALLOW  # a sweep: nobody is quiet for 60 s yet
+    assert len(flood) == SWEEP_EVERY
+    now[0] = 61.0
+    for _ in range(SWEEP_EVERY):
+        flood.check("recent")
+    assert len(flood) == 1  # only "recent" is left
+    assert flood.check("recent") is Verdict.DROP  # and still limited
 
 
 async def test_an_unexpected_error_is_backed_off_not_looped(database: Database) -> None:
@@ -440,3 +459,102 @@ async def test_a_refusal_leaves_no_doubt_a_timeout_does(database: Database) -> N
     }
     assert by_recipient["alice"][1].in_doubt_since is None
     assert by_recipient["bob"][1].in_doubt_since is not None
+
+
+async def test_the_next_batch_does_not_read_the_whole_backlog(database: Database) -> None:
+    """10,000 notices waiting: the worker's next 50 are found without reading them all (it
+    took 310,000 steps of SQLite's machine, 8 ms on the thread a user's reply waits for)."""
+    outbox = Outbox(database)
+    await outbox.add_notices(Notice("tg", str(n), "x", "reminder") for n in range(10_000))
+    await outbox.add("tg", "7", [Notice.reply("tg", "7", "behind the notice to 7")])
+    thousands = 0
+
+    def counted() -> int:
+        nonlocal thousands
+        thousands += 1
+        return 0  # go on
+
+    await database.connection.set_progress_handler(counted, 1000)
+    due = await outbox.due("tg")
+    await database.connection.set_progress_handler(None, 1000)  # type: ignore[arg-type]  # None removes it
+    assert [message.recipient for message in due] == [str(n) for n in range(50)]
+    assert all("notice" in message.payload for message in due)  # 7's is not due
+    assert thousands < 10, thousands
+
+
+async def test_a_message_sent_is_recorded_in_one_trip(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While a backlog drains, 30 a second: each trip to the database's thread is one that a
+    user's reply may wait behind. The trip that marks it also deletes it if it is to forget."""
+    outbox = Outbox(database)
+    kept, forgotten = (
+        await outbox.add("wa", "alice", [body(1), Notice.reply("wa", "alice", "2", forget=True)])
+        or []
+    )
+    trips = 0
+    execute = aiosqlite.Connection._execute
+
+    async def counted(connection: aiosqlite.Connection, *args: Any, **kwargs: Any) -> Any:
+        nonlocal trips
+        trips += 1
+        return await execute(connection, *args, **kwargs)  # type: ignore[no-untyped-call]  # aiosqlite
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    await outbox.mark_sent(kept, "SM1")
+    assert trips == 1
+    await outbox.mark_sent(forgotten, "SM2")  # and the WAL emptied
+    monkeypatch.undo()
+    assert await outbox.counts("wa") == {"sent": 1}
+
+
+async def test_an_update_is_marked_processed_in_one_trip(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every Telegram reply waits for it before it is sent."""
+    updates = InboundQueue(database)
+    assert await updates.keep("telegram", "update:1", {"update_id": 1})
+    trips = 0
+    execute = aiosqlite.Connection._execute
+
+    async def counted(connection: aiosqlite.Connection, *args: Any, **kwargs: Any) -> Any:
+        nonlocal trips
+        trips += 1
+        return await execute(connection, *args, **kwargs)  # type: ignore[no-untyped-call]  # aiosqlite
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    await updates.done("telegram", "update:1")
+    assert trips == 1
+    monkeypatch.undo()
+    assert await updates.left("telegram") == []
+    assert not await updates.keep("telegram", "update:1", {"update_id": 1})  # seen: not again
+
+
+async def test_a_batch_is_recorded_as_begun_in_one_write(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not 20 writes at once (one per message, each a trip a user's reply waits behind)."""
+    outbox = Outbox(database)
+    for n in range(20):
+        await outbox.add("wa", f"user{n}", [body(n, f"user{n}")])
+    writes: list[list[int]] = []
+    record = outbox.mark_sending
+
+    async def recorded(message_ids: list[int], since: float) -> None:
+        writes.append(list(message_ids))
+        await record(message_ids, since)
+
+    monkeypatch.setattr(outbox, "mark_sending", recorded)
+    begun: list[int] = []
+
+    async def send(recipient: str, notice: Notice) -> str:
+        # Every message of the batch is recorded as begun before any is sent.
+        begun.append(
+            sum(message.sending_since is not None for message in await outbox.pending("wa"))
+        )
+        return "id"
+
+    assert await OutboxWorker(outbox, "wa", send).drain() == 20
+    assert [len(ids) for ids in writes] == [20]
+    assert begun == [20] * 20
+    assert await outbox.counts("wa") == {"sent": 20}
