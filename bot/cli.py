@@ -605,8 +605,8 @@ def content_check(
         )
     print(
         f"\nstale = reviewed more than {days} days ago (before {rules.reviewed_after.isoformat()})"
-        "\noutdated = titles and answers translated from an older Italian text (listed above): "
-        "export them with `sportello content export --lang CODE`",
+        "\noutdated = titles and answers translated from an older Italian text: "
+        "`sportello content export --lang CODE` writes them for a translator",
         file=out,
     )
     if problems:
