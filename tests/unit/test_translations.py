@@ -77,6 +77,13 @@ def test_fingerprint_ignores_spacing_not_words() -> None:
     assert len(fingerprint("x")) == 8
 
 
+def test_shipped_content_is_stamped_and_nothing_is_stale() -> None:
+    catalog = load_catalog(REPO_CONTENT)
+    assert all(not topic.stale for topic in catalog.topics.values())
+    for topic in catalog.topics.values():
+        assert set(topic.translations) == set(topic.answer.values) - {"it"}, topic.id
+
+
 def test_changing_an_italian_answer_makes_the_other_nine_stale(content: Path) -> None:
     assert not load(content).topics["a2_test"].stale
     edit(content / "topics/a2_test.yaml", A2_ITALIAN, "(livello base) serve soprattutto per")
