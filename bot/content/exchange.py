@@ -92,7 +92,8 @@ def read_po_file(path: Path) -> tuple[str, list[Incoming]]:
         items.append(
             Incoming(message.context, fingerprint(message.id), message.string, message.fuzzy)
         )
-    return str(po.locale), items
+    # A tool may write a regional variant ("ar_EG"): the content's languages are plain codes.
+    return po.locale.language, items
 
 
 def write_xlsx_file(entries: Sequence[Entry], language: str, rtl: bool, path: Path) -> None:

@@ -17,15 +17,11 @@ from bot.content.translations import TranslationError
 from bot.content.yamledit import EditError
 
 COMMANDS = ("stamp", "export", "import", "review")
+FOLDER = "content folder (default: SPORTELLO_CONTENT)"
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """The translators' subcommands of ``sportello content``."""
-    folder = {
-        "type": arguments.folder,
-        "metavar": "DIR",
-        "help": "content folder (default: SPORTELLO_CONTENT)",
-    }
     stamp = commands.add_parser(
         "stamp",
         help="record which Italian every translation was made from (once, after upgrading)",
@@ -33,7 +29,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "Italian for every translated title and answer that has none yet. Run it once on "
         "content made before fingerprints existed; fingerprints already there are kept.",
     )
-    stamp.add_argument("--content", **folder)  # type: ignore[arg-type]
+    stamp.add_argument("--content", type=arguments.folder, metavar="DIR", help=FOLDER)
     export = commands.add_parser(
         "export",
         help="write what a translator needs for one language, as PO or XLSX",
@@ -47,7 +43,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--out", type=arguments.new_file, metavar="FILE", help="default: content-LANG.po|xlsx"
     )
     export.add_argument("--all", action="store_true", help="every field, also the current ones")
-    export.add_argument("--content", **folder)  # type: ignore[arg-type]
+    export.add_argument("--content", type=arguments.folder, metavar="DIR", help=FOLDER)
     imported = commands.add_parser(
         "import",
         help="write a translated PO or XLSX file back into the topics",
@@ -63,7 +59,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="the translations were written or checked by a person of this role: the bot "
         "stops saying they are not yet checked",
     )
-    imported.add_argument("--content", **folder)  # type: ignore[arg-type]
+    imported.add_argument("--content", type=arguments.folder, metavar="DIR", help=FOLDER)
     review = commands.add_parser(
         "review",
         help="mark translations as reviewed by a mediator or the staff",
@@ -73,7 +69,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     review.add_argument("--lang", required=True, type=arguments.words, metavar="LANG")
     review.add_argument("--role", required=True, choices=ROLES)
     review.add_argument("topics", nargs="+", metavar="TOPIC")
-    review.add_argument("--content", **folder)  # type: ignore[arg-type]
+    review.add_argument("--content", type=arguments.folder, metavar="DIR", help=FOLDER)
 
 
 def run(args: argparse.Namespace, default_root: Path, out: TextIO) -> int:

@@ -371,3 +371,29 @@ def test_editor_replaces_a_block_and_keeps_the_comment_after_it() -> None:
     editor = YamlEditor("a: 1\nb:\n  it: |\n    x\n\n  en: y\nc: 2\n")
     editor.replace_node("status", "status: {en: reviewed}\n", after="b")
     assert editor.result() == "a: 1\nb:\n  it: |\n    x\n\n  en: y\nstatus: {en: reviewed}\nc: 2\n"
+
+
+def test_a_regional_language_tag_is_read_as_the_language(content: Path, tmp_path: Path) -> None:
+    path = tmp_path / "ar.po"
+    export(content, "ar", path, "--all")
+    with path.open("rb") as handle:
+        po = read_po(handle)
+    po.locale = "ar_EG"  # as a translation tool set to Egyptian Arabic writes it
+    for message in po:
+        if message.context == "counter_hours/title":
+            message.string = "مواعيد عمل المكتب"
+    with path.open("wb") as handle:
+        write_po(handle, po)
+    code, printed = import_(content, path)
+    assert code == 0, printed
+    assert load(content).topics["counter_hours"].title.values["ar"] == "مواعيد عمل المكتب"
+
+
+def test_export_refuses_italian_and_unknown_languages(content: Path, tmp_path: Path) -> None:
+    for language, said in (("it", "Italian is the original"), ("xx", "unknown language 'xx'")):
+        code, printed = sportello(
+            "content", "export", "--lang", language, "--out", str(tmp_path / "x.po"),
+            "--content", str(content),
+        )  # fmt: skip
+        assert code == 1 and said in printed
+        assert not (tmp_path / "x.po").exists()
