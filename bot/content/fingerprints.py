@@ -90,14 +90,15 @@ def stale_fields(
     (it is missing), nor is one with no recorded fingerprint.
     """
     stale: dict[str, tuple[str, ...]] = {}
+    today = {name: fingerprint(texts[name]["it"]) for name in FIELDS if "it" in texts.get(name, {})}
     for code, record in records.items():
         fields = tuple(
             name
             for name in FIELDS
             if name in record.made_from
-            and code in texts.get(name, {})
-            and "it" in texts.get(name, {})
-            and record.made_from[name] != fingerprint(texts[name]["it"])
+            and name in today
+            and code in texts[name]
+            and record.made_from[name] != today[name]
         )
         if fields:
             stale[code] = fields
