@@ -9,18 +9,25 @@ Two servers run as their own processes on 127.0.0.1, both under uvicorn with its
   against the fake Twilio API of the tests (``tests/auxil/fake_twilio.py``), which this process
   runs, so every reply is really sent, to 127.0.0.1.
 
+- ``baseline`` (with ``--baseline DIR``): ``sportello serve`` from another checkout (``git
+  worktree add`` or ``git archive`` of an earlier commit, its catalogs compiled), the same
+  settings: a before/after comparison in the same interleaved runs.
+
 This process posts correctly signed Twilio forms (the recorded payload of the tests), closed
 loop with ``--concurrency`` posts in flight, from ``--users`` different numbers, each user going
 through a typical visit of eight messages (a greeting, menu numbers, a short question): with
 ``--requests`` a multiple of eight times ``--users``, every run has the same mix. One user's
 messages go one after the other, from the same client task. Both servers first get a
-warm-up batch (not counted); then the runs alternate (minimal, sportello, minimal, ...). A run
-of sportello ends when its last reply has reached the fake Twilio API, so its figures include
-sending the replies. CPU is the server process's own (user + system, all its threads, from
-``/proc/<pid>/stat``), so the client's and the fake API's work is not counted. Printed: requests
-per second and CPU milliseconds per request, min and median over the runs, and the ratios.
+warm-up batch (not counted); then the runs alternate (minimal, sportello, sportello,
+minimal, ...). A run of sportello ends when its last reply has gone: in the webhook's answer
+(TwiML, as Twilio reads it) or, for what goes through the outbox, at the fake Twilio API; so
+its figures include sending the replies. CPU is the server process's own (user + system, all
+its threads, from ``/proc/<pid>/stat``), so the client's and the fake API's work is not counted.
+Printed: requests per second and CPU milliseconds per request, min and median over the runs,
+and the ratios.
 
     .venv/bin/python -m benchmarks.whatsapp_throughput [--requests 800] [--users 100] [--runs 5]
+        [--baseline /tmp/sportello-before]
 """
 
 from __future__ import annotations
@@ -89,6 +96,9 @@ class Server:
     base: str
     rates: list[float] = field(default_factory=list)
     cpu_ms: list[float] = field(default_factory=list)
+    #: Replies Twilio got in the webhooks' answers (TwiML) and through its REST API.
+    in_answers: int = 0
+    through_api: int = 0
 
 
 @dataclass
@@ -136,32 +146,37 @@ async def _batch(
         user, form = users.form()
         queues[user % concurrency].append((form, validator.compute_signature(url, form)))
     sent_before = len(fake.messages)
+    in_answers = 0
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(limits=limits, timeout=60) as client:
         cpu_before = _cpu_seconds(server.process.pid)
         began = time.perf_counter()
 
         async def worker(items: list[tuple[dict[str, str], str]]) -> None:
+            nonlocal in_answers
             for form, signature in items:
                 response = await client.post(
                     url, data=form, headers={"X-Twilio-Signature": signature}
                 )
                 response.raise_for_status()
+                in_answers += response.text.count("<Message>")  # Twilio sends each
 
         await asyncio.gather(*(worker(items) for items in queues))
         answered = time.perf_counter()
         last = answered
         if server.name != "minimal":
-            # Until the replies stop coming: the outbox sends them after the answer to Twilio.
+            # Until the outbox's replies stop coming: it sends them after the answer to Twilio.
             quiet_since, seen = time.perf_counter(), len(fake.messages)
             while time.perf_counter() - quiet_since < 0.5:
                 await asyncio.sleep(0.02)
                 if len(fake.messages) != seen:
                     seen, quiet_since = len(fake.messages), time.perf_counter()
                     last = quiet_since
-            if len(fake.messages) == sent_before:
-                raise SystemExit("sportello sent no reply: is WhatsApp configured?")
+            if len(fake.messages) == sent_before and in_answers == 0:
+                raise SystemExit(f"{server.name} sent no reply: is WhatsApp configured?")
         cpu = _cpu_seconds(server.process.pid) - cpu_before
+    server.in_answers += in_answers
+    server.through_api += len(fake.messages) - sent_before
     return last - began, cpu
 
 
@@ -180,7 +195,9 @@ async def _wait_ready(base: str, process: subprocess.Popen[bytes], log: Path) ->
     raise SystemExit("a server did not start in 120 s")
 
 
-def _start(name: str, api_url: str, folder: Path, profile: Path | None) -> Server:
+def _start(
+    name: str, api_url: str, folder: Path, profile: Path | None, root: Path = PROJECT_ROOT
+) -> Server:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     if name == "minimal":
@@ -194,7 +211,7 @@ def _start(name: str, api_url: str, folder: Path, profile: Path | None) -> Serve
             **os.environ,
             "HOST": "127.0.0.1",
             "PORT": str(port),
-            "SPORTELLO_DB": str(folder / "bot.sqlite3"),
+            "SPORTELLO_DB": str(folder / f"{name}.sqlite3"),
             "SPORTELLO_CONTENT": str(PROJECT_ROOT / "content"),
             "SPORTELLO_AGENDA_HOUR": "off",
             "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
@@ -205,7 +222,7 @@ def _start(name: str, api_url: str, folder: Path, profile: Path | None) -> Serve
             "WHATSAPP_RATE_LIMIT": "1000",  # the flood guard is not what is measured
         }
         environment.pop("TELEGRAM_BOT_TOKEN", None)
-    environment["PYTHONPATH"] = str(PROJECT_ROOT)
+    environment["PYTHONPATH"] = str(root)
     process = subprocess.Popen(
         command,
         env=environment,
@@ -217,7 +234,12 @@ def _start(name: str, api_url: str, folder: Path, profile: Path | None) -> Serve
 
 
 async def main(
-    requests: int, runs: int, concurrency: int, user_count: int, profile: Path | None = None
+    requests: int,
+    runs: int,
+    concurrency: int,
+    user_count: int,
+    profile: Path | None = None,
+    baseline: Path | None = None,
 ) -> None:
     fake = FakeTwilio()
     with tempfile.TemporaryDirectory() as folder:
@@ -225,6 +247,8 @@ async def main(
             servers = [
                 _start(name, api_url, Path(folder), profile) for name in ("minimal", "sportello")
             ]
+            if baseline is not None:
+                servers.append(_start("baseline", api_url, Path(folder), None, baseline))
             try:
                 for server in servers:
                     await _wait_ready(
@@ -257,14 +281,20 @@ async def main(
             f"{statistics.median(server.rates):8.1f}   CPU ms/request min "
             f"{min(server.cpu_ms):6.2f} median {statistics.median(server.cpu_ms):6.2f}"
         )
-    minimal, sportello = servers
-    print(
-        "sportello / minimal: req/s (median) "
-        f"{statistics.median(sportello.rates) / statistics.median(minimal.rates):.2f}x, "
-        "CPU per request (median) "
-        f"{statistics.median(minimal.cpu_ms) / statistics.median(sportello.cpu_ms):.2f}x"
-        " (minimal's CPU / sportello's)"
-    )
+    for server in servers[1:]:
+        print(
+            f"{server.name:<10} replies in the webhooks' answers {server.in_answers}, "
+            f"through the REST API {server.through_api}"
+        )
+    minimal = servers[0]
+    for server in servers[1:]:
+        print(
+            f"{server.name} / minimal: req/s (median) "
+            f"{statistics.median(server.rates) / statistics.median(minimal.rates):.2f}x, "
+            "CPU per request (median) "
+            f"{statistics.median(minimal.cpu_ms) / statistics.median(server.cpu_ms):.2f}x"
+            f" (minimal's CPU / {server.name}'s)"
+        )
 
 
 def _serve_minimal(port: int) -> None:
@@ -284,6 +314,9 @@ if __name__ == "__main__":
     parser.add_argument(
         "--profile", type=Path, help="run sportello under cProfile, its statistics to this file"
     )
+    parser.add_argument(
+        "--baseline", type=Path, help="also run sportello from this checkout (before/after)"
+    )
     parser.add_argument("--minimal", type=int, metavar="PORT", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.minimal:
@@ -296,5 +329,6 @@ if __name__ == "__main__":
                 arguments.concurrency,
                 arguments.users,
                 arguments.profile,
+                arguments.baseline,
             )
         )

@@ -19,6 +19,7 @@ from starlette.routing import Route
 from bot.app import Services
 from bot.body_limit import BodyLimit
 from bot.booking.ical import link_matches
+from bot.channels.twiml import twiml
 from bot.storage.backoff import Backoff
 from bot.storage.problems import storage_problem
 from bot.storage.retention import purge
@@ -111,10 +112,13 @@ def create_web_app(services: Services) -> Starlette:
         form = await _signed_form(request, whatsapp.path)
         if form is None:
             return Response(status_code=403)
-        if not await whatsapp.receive(form):
+        replies = await whatsapp.receive(form)
+        if replies is None:
             return Response(status_code=400)
-        # Replies go through the REST API (and the outbox), so the TwiML answer is empty.
-        return Response("<Response/>", media_type="text/xml")
+        # The live replies: Twilio sends them as the answer to the message (those that
+        # cannot go so went to the outbox, which counts its own).
+        services.metrics.message_sent("whatsapp", len(replies))
+        return Response(twiml(replies), media_type="text/xml")
 
     async def whatsapp_status(request: Request) -> Response:
         """Receive a delivery report from Twilio (signed too)."""

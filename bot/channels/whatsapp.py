@@ -1,10 +1,13 @@
 """This module contains the WhatsApp channel, through Twilio.
 
 Inbound: Twilio posts each message to our webhook, signed; we check the signature, skip
-retries of a message already handled, ask the engine, and queue the replies in the outbox.
-Outbound: the outbox worker sends them with twilio's asynchronous client, in order per user,
-retrying when Twilio is unavailable. WhatsApp allows free text only within 24 hours of the
-user's last message; later, only a pre-approved template.
+retries of a message already handled, ask the engine, and answer with the replies in the
+webhook's TwiML: Twilio sends them, with no REST call and no outbox row of ours.
+Outbound through the outbox: everything else (reminders, staff answers, notices, a reply not
+ready in time, one that needs a template, one to a message left over from a crash); the
+worker sends it with twilio's asynchronous client, in order per user, retrying when Twilio is
+unavailable. WhatsApp allows free text only within 24 hours of the user's last message (a
+reply is always inside it); later, only a pre-approved template.
 """
 
 from __future__ import annotations
@@ -45,6 +48,9 @@ logging.getLogger("twilio").setLevel(logging.WARNING)
 
 CHANNEL = "whatsapp"
 MESSAGE_LIMIT = 1600
+#: Seconds the webhook waits for a message's replies: Twilio gives up on a webhook after 15.
+#: Replies ready later go through the outbox.
+REPLY_DEADLINE = 10.0
 WINDOW_SECONDS = 24 * 3600
 TYPED_STAR = "\u2217"
 
@@ -96,6 +102,20 @@ LOOKUP_LIMIT = 20
 CLOCK_SLACK_SECONDS = 30.0
 
 
+class _Answer:
+    """A webhook waiting for its message's replies, to send them back in its TwiML."""
+
+    __slots__ = ("bodies", "claimed", "waiting")
+
+    def __init__(self) -> None:
+        #: The webhook still waits: the replies may go in its answer.
+        self.waiting = True
+        #: The replies go in the answer (the message is being marked answered): the webhook
+        #: waits for them even past its deadline, a database trip at most.
+        self.claimed = False
+        self.bodies: list[str] = []
+
+
 @dataclass
 class _Went:
     """A message Twilio holds for a recipient, sent since an attempt left in doubt."""
@@ -130,6 +150,8 @@ def render_as_list(
 
 
 TEMPLATE_VARIABLE_LIMIT = 1000
+#: What a reply's payload may hold and still go in TwiML (a template needs the REST API).
+TWIML_KEYS = frozenset({"body", "forget"})
 
 
 def template_variable(value: str) -> str:
@@ -192,6 +214,7 @@ class WhatsAppChannel:
         updates: InboundQueue,
         default_language: Callable[[], str],
         staff_alert: Callable[[str], Awaitable[None]] | None = None,
+        reply_deadline: float = REPLY_DEADLINE,
     ) -> None:
         if not settings.whatsapp_enabled:
             raise ValueError(
@@ -206,6 +229,7 @@ class WhatsAppChannel:
         self.updates = updates
         self.default_language = default_language
         self.staff_alert = staff_alert
+        self.reply_deadline = reply_deadline
         self.validator = RequestValidator(settings.twilio_auth_token)
         self.sender = self._address(settings.twilio_whatsapp_from or "")
         self.flood = FloodControl(settings.whatsapp_rate_limit)
@@ -214,6 +238,8 @@ class WhatsAppChannel:
         self._http: AsyncTwilioHttpClient | None = None
         self._client: Client | None = None
         self._left_over: asyncio.Task[None] | None = None
+        #: Turns past the webhook's deadline, still going: stopped with the channel.
+        self._late: set[asyncio.Future[None]] = set()
 
     @staticmethod
     def _address(number: str) -> str:
@@ -267,10 +293,12 @@ class WhatsAppChannel:
                 log.exception("whatsapp: a message left from the last run failed")
 
     async def stop(self) -> None:
-        if self._left_over is not None:
-            self._left_over.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._left_over
+        # Stopped half-way, a message stays stored: the next start answers it.
+        for task in [self._left_over, *self._late]:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):  # logged: done
+                    await task
         await self.worker.stop()
         if self._http is not None:
             await self._http.close()
@@ -281,14 +309,16 @@ class WhatsAppChannel:
         fields = SignedFields(form)
         return bool(signature) and bool(self.validator.validate(url, fields, signature))
 
-    async def receive(self, form: Mapping[str, str]) -> bool:
-        """Handle one signed inbound message; False if it is not a message at all."""
+    async def receive(self, form: Mapping[str, str]) -> list[str] | None:
+        """Handle one signed inbound message: the texts of the replies for the webhook's
+        TwiML (none when they go through the outbox, or for a message answered already);
+        None if it is not a message at all."""
         message_id = form.get("MessageSid") or form.get("SmsMessageSid")
         sender = form.get("From", "")
         if not message_id or not sender.startswith("whatsapp:"):
             # Signed, so Twilio's: a change of its fields is worth one line (none of its values).
             log.warning("whatsapp: refused a signed post without MessageSid or whatsapp: sender")
-            return False
+            return None
         # Stored before Twilio hears back: a crash before the turn is saved loses nothing.
         try:
             fresh = stored = await self.updates.keep(CHANNEL, message_id, dict(form))
@@ -298,12 +328,40 @@ class WhatsAppChannel:
                 "whatsapp: a message could not be stored (%s); answering anyway", _reason(error)
             )
             fresh, stored = True, False
-        if fresh:
-            # Stored, it was not seen: keep() checked, and holds the only copy until it is done.
-            await self._handle(form, message_id, unseen=stored)
-        return True  # else a retry of a message answered, or in hand, already
+        if not fresh:
+            return []  # a retry of a message answered, or in hand, already
+        answer = _Answer()
+        # Stored, it was not seen: keep() checked, and holds the only copy until it is done.
+        handling = asyncio.ensure_future(self._handle(form, message_id, stored, answer))
+        try:
+            # Not wait_for: past the deadline the turn goes on, its replies to the outbox.
+            await asyncio.wait((handling,), timeout=self.reply_deadline)
+            if not handling.done() and not answer.claimed:
+                answer.waiting = False
+                self._late.add(handling)
+                handling.add_done_callback(self._late_done)
+                log.warning(
+                    "whatsapp: no reply in %.0f s; it goes through the outbox when ready",
+                    self.reply_deadline,
+                )
+                return []
+            await handling  # done, or only its marking as answered left: a moment
+        finally:
+            answer.waiting = False  # cancelled (a shutdown): not in an answer any more
+        return answer.bodies
 
-    async def _handle(self, form: Mapping[str, str], message_id: str, unseen: bool = False) -> None:
+    def _late_done(self, task: asyncio.Future[None]) -> None:
+        self._late.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("whatsapp: a late reply failed", exc_info=task.exception())
+
+    async def _handle(
+        self,
+        form: Mapping[str, str],
+        message_id: str,
+        unseen: bool = False,
+        answer: _Answer | None = None,
+    ) -> None:
         phone = form.get("From", "").removeprefix("whatsapp:")
         # One message of a user at a time: a retry racing its original waits, then is skipped.
         lock = self._locks.get(phone)
@@ -311,13 +369,15 @@ class WhatsAppChannel:
             lock = self._locks[phone] = asyncio.Lock()
         try:
             async with lock:
-                recorded = await self._receive(form, phone, message_id, unseen)
+                recorded = await self._receive(form, phone, message_id, unseen, answer)
         except asyncio.CancelledError:
             raise  # stopped half-way: the next start processes it
         except BaseException:
             await self._done(message_id)  # not again at every start
             raise
-        if not recorded:  # the outbox marks it done with the replies, in their transaction
+        # The outbox marks it done with the replies, in their transaction; an answer in
+        # TwiML, before the webhook answers.
+        if not recorded:
             await self._done(message_id)
 
     async def _done(self, message_id: str) -> None:
@@ -329,9 +389,15 @@ class WhatsAppChannel:
             log.error("whatsapp: a message could not be marked done (%s)", _reason(error))
 
     async def _receive(
-        self, form: Mapping[str, str], phone: str, message_id: str, unseen: bool
+        self,
+        form: Mapping[str, str],
+        phone: str,
+        message_id: str,
+        unseen: bool,
+        answer: _Answer | None,
     ) -> bool:
-        """Answer a message; True when its replies were queued with it marked done."""
+        """Answer a message; True when it was marked done with its replies (queued, or
+        handed to the webhook's answer)."""
         try:
             if not unseen and await self.inbound.seen(CHANNEL, message_id):
                 return False  # Twilio retried a message we already answered
@@ -346,7 +412,7 @@ class WhatsAppChannel:
                 text = t._(
                     "You are sending messages very quickly. Please wait a minute, then write again."
                 )
-                return await self._queue(phone, [{"body": text}], message_id)
+                return await self._reply(phone, [{"body": text}], message_id, answer)
             return False
         replies = await self.engine.handle(self._incoming(form, phone))
         payloads: list[dict[str, Any]] = []
@@ -365,7 +431,7 @@ class WhatsAppChannel:
                 if attachment.media_type == "text/calendar" and link is not None:
                     text = t._("Add it to your calendar: {link}").format(link=link)
                     payloads.append({"body": bidi_text(text, reply.rtl)})
-        return await self._queue(phone, payloads, message_id)
+        return await self._reply(phone, payloads, message_id, answer)
 
     def _incoming(self, form: Mapping[str, str], phone: str) -> Incoming:
         body = form.get("Body", "")
@@ -386,6 +452,48 @@ class WhatsAppChannel:
             choice_id=choice_id,
             language_guess=guess_language(phone),
         )
+
+    async def _reply(
+        self,
+        phone: str,
+        payloads: list[dict[str, Any]],
+        message_id: str,
+        answer: _Answer | None,
+    ) -> bool:
+        """The replies to a message: in the webhook's answer while it waits, else queued.
+
+        A turn with a template (a list picker) goes whole through the outbox: TwiML cannot
+        name a template, and the turn's messages must keep their order.
+        """
+        if (
+            answer is None
+            or not answer.waiting
+            or not all(payload.keys() <= TWIML_KEYS for payload in payloads)
+        ):
+            return await self._queue(phone, payloads, message_id)
+        answer.claimed = True
+        try:
+            fresh = await self.updates.answered(CHANNEL, message_id)
+        except Exception as error:
+            # Answering matters more (a full disk): the next start answers again, unless the
+            # database recovers first (then its id is seen already).
+            log.error(
+                "whatsapp: a message could not be marked answered (%s); answering anyway",
+                _reason(error),
+            )
+            answer.bodies = [payload["body"] for payload in payloads]
+            return False
+        if not fresh:
+            return True  # answered already (a retry racing the first delivery)
+        answer.bodies = [payload["body"] for payload in payloads]
+        if any(payload.get("forget") for payload in payloads):
+            # An erasure's confirmation: the stored message (the number, the text) was just
+            # deleted; its old copies leave the WAL too, as when the outbox sends it.
+            try:
+                await self.updates.forget_copies()
+            except Exception as error:
+                log.error("whatsapp: the WAL could not be emptied (%s)", _reason(error))
+        return True
 
     async def _queue(
         self, phone: str, payloads: list[dict[str, Any]], in_reply_to: str | None

@@ -58,9 +58,10 @@ class Metrics:
             self.sent.setdefault(channel, 0)
             self.send_errors.setdefault(channel, 0)
 
-    def message_sent(self, channel: str) -> None:
-        self.sent[channel] += 1
-        self.last_sent_at[channel] = self.clock()
+    def message_sent(self, channel: str, count: int = 1) -> None:
+        if count > 0:
+            self.sent[channel] += count
+            self.last_sent_at[channel] = self.clock()
 
     def metered_sender(
         self, channel: str, send: Callable[[str, dict[str, Any]], Awaitable[str | None]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from typing import Any
 
@@ -77,6 +78,32 @@ class InboundQueue:
                 "VALUES (?, ?, ?)",
                 (channel, key, time.time()),
             )
+
+    async def answered(self, channel: str, key: str) -> bool:
+        """The update's turn is saved and its replies go with the platform's answer: forget
+        the update, remember its key, in one trip; False if the key was remembered already
+        (a redelivery racing the first: that one answers, this one must not)."""
+        now = time.time()
+
+        def mark(connection: sqlite3.Connection) -> bool:
+            cursor = connection.execute(
+                "INSERT OR IGNORE INTO inbound_seen (channel, message_id, received_at) "
+                "VALUES (?, ?, ?)",
+                (channel, key, now),
+            )
+            if cursor.rowcount == 0:
+                return False
+            connection.execute(
+                "DELETE FROM inbound_updates WHERE channel = ? AND update_key = ?", (channel, key)
+            )
+            return True
+
+        return await self._db.transaction_in_one_trip(mark)
+
+    async def forget_copies(self) -> None:
+        """Empty the WAL, so that the deleted rows' old copies leave the disk (an erasure's
+        last message was answered: nothing of the user is to stay)."""
+        await self._db.checkpoint()
 
     async def left(self, channel: str) -> list[tuple[str, dict[str, Any]]]:
         """The updates stored and never processed (a crash, a kill), oldest first."""

@@ -1,10 +1,12 @@
-"""A fake Twilio REST API on 127.0.0.1, for the real twilio client to talk to."""
+"""A fake Twilio REST API on 127.0.0.1, for the real twilio client to talk to; and what
+Twilio does with a webhook's TwiML answer (it sends the messages in it)."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 import time
+import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -142,6 +144,25 @@ class FakeTwilio:
         self.messages.append({**form, "Sid": sid})
         self.created_at[sid] = time.time()
         return sid
+
+    def take_answer(self, form: dict[str, str], status: int, content_type: str, text: str) -> int:
+        """What Twilio does with a webhook's answer to the message ``form``: a 200 with TwiML
+        sends each ``<Message>`` to the sender, in order; how many. Twilio parses it as XML:
+        anything not well formed fails here as it would there (error 12100)."""
+        if status != 200:
+            return 0
+        assert content_type.split(";")[0].strip() in ("text/xml", "application/xml"), content_type
+        root = ElementTree.fromstring(text)
+        assert root.tag == "Response", text
+        for message in root:
+            assert message.tag == "Message", text
+            body = message.find("Body")
+            # <Message>text</Message> is the short form of <Message><Body>text</Body>.
+            text_of = body.text if body is not None else message.text
+            self.add_sent(
+                {"From": form["To"], "To": form["From"], "Body": text_of or "", "Via": "twiml"}
+            )
+        return len(root)
 
     def to(self, phone: str) -> list[dict[str, Any]]:
         return [message for message in self.messages if message.get("To") == f"whatsapp:{phone}"]
