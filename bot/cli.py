@@ -18,7 +18,8 @@ from typing import TextIO
 from bot import __version__, arguments
 from bot.config import ConfigError, Settings
 from bot.content.catalog import Catalog
-from bot.content.loader import ContentError, Validation, load_catalog, validate
+from bot.content.coverage import missing_fields, missing_translations
+from bot.content.loader import ContentError, ContentIssue, Validation, load_catalog, validate
 from bot.content.quality import QualityRules, review, topics_citing
 from bot.content.translation_commands import COMMANDS as TRANSLATION_COMMANDS
 from bot.content.translation_commands import add_commands as add_translation_commands
@@ -88,12 +89,13 @@ def _parser() -> argparse.ArgumentParser:
     check = content_commands.add_parser(
         "check",
         help="validate content and show translation coverage",
-        description="Validate SPORTELLO_CONTENT: print every error with file and line, then "
-        "every quality problem (a topic not reviewed for too long, a source that is a home page "
-        "or has no 'read' date, a translation whose numbers differ from the Italian, a fee or "
-        "deadline with no specific source), then the translations made from an older Italian "
-        "text, then a per-language coverage table (missing, draft, stale, outdated). Exits 1 on "
-        "errors or problems.",
+        description="Validate SPORTELLO_CONTENT: print every error with file and line (a YAML "
+        "slip with the line, a caret under it and how to fix it), then every quality problem (a "
+        "topic not reviewed for too long, a source that is a home page or has no 'read' date, a "
+        "translation whose numbers differ from the Italian, a fee or deadline with no specific "
+        "source), then the translations made from an older Italian text, then a per-language "
+        "coverage table (missing, draft, stale, outdated) and the topics each language lacks. "
+        "Exits 1 on errors or problems.",
     )
     check.add_argument(
         "path", nargs="?", type=arguments.folder, help="content folder (default: SPORTELLO_CONTENT)"
@@ -114,6 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_translation_commands(content_commands)
 
+    _add_content_new(content_commands)
     _add_operations(commands)
 
     ask = commands.add_parser(
@@ -242,6 +245,8 @@ def _main(argv: Sequence[str] | None) -> int:
             return _restore(settings, args.source, args.force)
         if args.command == "outbox":
             return asyncio.run(_outbox_retry(settings, args.hours, args.channel))
+        if args.command == "content" and args.content_command == "new":
+            return content_new(settings, args.topic_id, args.area, args.path, sys.stdout)
         if args.command == "content" and args.content_command == "train":
             return train_understanding(settings, args.path, sys.stdout)
         if args.command == "content" and args.content_command in TRANSLATION_COMMANDS:
@@ -519,7 +524,7 @@ def coverage_rows(catalog: Catalog, stale_before: date) -> list[tuple[str, int, 
     for language in catalog.enabled_languages:
         reviewed = draft = missing = stale = 0
         for topic in catalog.topics.values():
-            if language.code not in topic.answer:
+            if missing_fields(topic, language.code):
                 missing += 1
                 continue
             if topic.is_draft(language.code):
@@ -561,8 +566,10 @@ def content_check(
 ) -> int:
     root = path or settings.content_dir
     validation: Validation = validate(root)
+    hinted: set[str] = set()
     for issue in validation.errors:
         print(f"error: {issue}", file=out)
+        _show_where(root, issue, out, hinted)
     for issue in validation.warnings:
         print(f"warning: {issue}", file=out)
     if validation.catalog is None:
@@ -609,6 +616,7 @@ def content_check(
         "`sportello content export --lang CODE` writes them for a translator",
         file=out,
     )
+    _print_missing(catalog, out)
     if problems:
         print(
             f"\n{len(problems)} problem(s): the bot loads this content, but fix them before "
@@ -617,6 +625,112 @@ def content_check(
         )
         return 1
     return 0
+
+
+def content_new(
+    settings: Settings, topic_id: str, area: str | None, path: Path | None, out: TextIO
+) -> int:
+    """``sportello content new``: a topic file to fill in, and the menu line that lists it."""
+    from bot.content.loader import ID_PATTERN
+    from bot.content.template import likely_area, menu_entry, topic_template
+
+    root = path or settings.content_dir
+    if not ID_PATTERN.match(topic_id):
+        print(
+            f"{topic_id!r} cannot be a topic id: use lowercase letters, digits and '_', "
+            "starting with a letter, at most 60 (such as permit_online)",
+            file=out,
+        )
+        return 2
+    target = root / "topics" / f"{topic_id}.yaml"
+    if target.exists():
+        print(f"{target} exists already: choose another id, or edit that file", file=out)
+        return 2
+    catalog = validate(root).catalog
+    if catalog is None:
+        print(
+            f"the content in {root} has errors: fix them first (`sportello content check`)",
+            file=out,
+        )
+        return 1
+    if topic_id in catalog.menus:
+        print(f"{topic_id!r} is already the id of a menu in menu.yaml: choose another", file=out)
+        return 2
+    area = area or likely_area(catalog, topic_id)
+    today = date.today().isoformat()
+    target.write_text(
+        topic_template(topic_id, area, catalog.enabled_languages, today), encoding="utf-8"
+    )
+    print(f"written: {target}", file=out)
+    print(
+        "1. Fill in its empty fields: `sportello content check` lists each one still empty."
+        + ("" if area else " Write its 'area' too."),
+        file=out,
+    )
+    entry = menu_entry(root, catalog, topic_id, area)
+    if entry is None:
+        print(f"2. List {topic_id} in the 'items' of a menu in {root / 'menu.yaml'}.", file=out)
+    else:
+        where = "change line" if entry.replaces else "after line"
+        print(
+            f"2. List it in a menu: in {root / 'menu.yaml'}, menu {entry.menu!r}, {where} "
+            f"{entry.line}:\n{entry.old}\n"
+            + ("to:\n" if entry.replaces else "add:\n")
+            + f"{entry.new}\n"
+            f"   (or under 'children:' of the topic it belongs to)",
+            file=out,
+        )
+    print("3. Run `sportello content check` until it finds nothing.", file=out)
+    return 0
+
+
+def _show_where(root: Path, issue: ContentIssue, out: TextIO, hinted: set[str]) -> None:
+    """The line that holds a mistake, a caret under the spot, and how to fix it (a hint once:
+    twenty empty translations need it said once)."""
+    import unicodedata
+
+    if issue.hint and issue.column is None and issue.hint not in hinted:
+        hinted.add(issue.hint)
+        print(f"  hint: {issue.hint}", file=out)
+    if issue.column is None:
+        return
+    try:
+        lines = (root / issue.file).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        lines = []
+    if 1 <= issue.line <= len(lines):
+        # Tabs shown as one space, wide (Chinese) characters as two columns: the caret must
+        # stand under the spot in a terminal.
+        shown = lines[issue.line - 1].replace("\t", " ")
+        before = shown[: issue.column]
+        width = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in before)
+        number = str(issue.line)
+        print(f"  {number} | {shown}", file=out)
+        print(f"  {' ' * len(number)} | {' ' * width}^", file=out)
+    if issue.hint:
+        print(f"  hint: {issue.hint}", file=out)
+
+
+def _print_missing(catalog: Catalog, out: TextIO) -> None:
+    """``content check``: which topic lacks which text in which language."""
+    import textwrap
+
+    gaps = {code: found for code, found in missing_translations(catalog).items() if found}
+    if not gaps:
+        return
+    print(
+        "\nmissing = topics without their title or answer in that language (the bot shows "
+        "them in a fallback language):",
+        file=out,
+    )
+    for code, found in gaps.items():
+        named = ", ".join(str(gap) for gap in found)
+        print(
+            textwrap.fill(
+                named, width=100, initial_indent=f"  {code:<4}", subsequent_indent=" " * 6
+            ),
+            file=out,
+        )
 
 
 def _topics_citing(catalog: Catalog, law: str, out: TextIO) -> int:
@@ -746,6 +860,31 @@ async def _outbox_retry(settings: Settings, hours: float, channel: str | None) -
         count = await requeue_failed(database, time.time() - hours * 3600, channel)
     print(f"{count} message(s) queued again; a running bot sends them within seconds")
     return 0
+
+
+def _add_content_new(content_commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``content new``: a topic file to fill in, and the menu line that lists it."""
+    from bot.content.schema import AREAS
+
+    new = content_commands.add_parser(
+        "new",
+        help="write a new topic file to fill in, and say where to list it in menu.yaml",
+        description="Write topics/TOPIC_ID.yaml with every field of every enabled language "
+        "(Italian first) left empty, then print the line of menu.yaml to change. `sportello "
+        "content check` lists every field still empty until it is filled. Refuses an id that "
+        "is already used or is not lowercase letters, digits and '_'.",
+    )
+    new.add_argument("topic_id", metavar="TOPIC_ID", help="the new id, such as permit_online")
+    new.add_argument(
+        "--area",
+        choices=AREAS,
+        metavar="AREA",
+        help="what the topic is about (default: the area of the topic whose id is most alike); "
+        f"one of: {', '.join(AREAS)}",
+    )
+    new.add_argument(
+        "path", nargs="?", type=arguments.folder, help="content folder (default: SPORTELLO_CONTENT)"
+    )
 
 
 def _add_operations(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

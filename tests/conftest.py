@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import shutil
 import socket
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
@@ -92,6 +93,14 @@ def content_copy(tmp_path: Path) -> Iterator[Path]:
         destination.parent.mkdir(parents=True, exist_ok=True)
         destination.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
     yield target
+
+
+@pytest.fixture
+def repo_content_copy(tmp_path: Path) -> Path:
+    """A writable copy of the repository's own content: the files editors really change."""
+    target = tmp_path / "repo-content"
+    shutil.copytree(REPO_CONTENT, target, ignore=shutil.ignore_patterns("*.md"))
+    return target
 
 
 @pytest.fixture

@@ -40,6 +40,7 @@ from bot.content.schema import (
     Source,
     Topic,
 )
+from bot.content.yaml_errors import dash_in_value, explain
 from bot.content.yamlfile import YamlDict, YamlList, YamlSyntaxError, read_yaml
 
 T = TypeVar("T")
@@ -56,6 +57,10 @@ class ContentIssue:
     file: str
     line: int
     message: str
+    #: Where on the line (0-based), when it is known: the CLI points at it.
+    column: int | None = field(default=None, compare=False)
+    #: How to fix it, in words, for the commonest YAML mistakes.
+    hint: str | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.message}"
@@ -89,8 +94,8 @@ class _FileReader:
         self.path = path
         self.unreadable = False
 
-    def error(self, line: int, message: str) -> None:
-        self.validation.errors.append(ContentIssue(self.name, line, message))
+    def error(self, line: int, message: str, hint: str | None = None) -> None:
+        self.validation.errors.append(ContentIssue(self.name, line, message, hint=hint))
 
     def warning(self, line: int, message: str) -> None:
         self.validation.warnings.append(ContentIssue(self.name, line, message))
@@ -194,7 +199,14 @@ class _FileReader:
                 self.error(text_line, f"unknown language {code!r} in {key!r}")
                 continue
             if not isinstance(text, str) or not text.strip():
-                self.error(text_line, f"empty {key!r} in {code!r}")
+                self.error(
+                    text_line,
+                    f"empty {key!r} in {code!r}",
+                    None
+                    if code == "it"
+                    else "write the text, or delete the line: the bot then shows this text in "
+                    "a fallback language (languages.yaml)",
+                )
                 continue
             if max_length is not None and len(text.strip()) > max_length:
                 self.error(
@@ -210,7 +222,8 @@ class _FileReader:
         self, data: YamlDict, key: str, languages: Iterable[str], what: str = "language"
     ) -> MappingProxyType[str, tuple[str, ...]]:
         """``key``: a mapping of languages (or of other ids: ``what``) to lists of phrases."""
-        known = set(languages)
+        # A set is kept as it is: it may be _AnyLanguage, which holds every code.
+        known = languages if isinstance(languages, set) else set(languages)
         value = data.get(key)
         if key not in data:
             return MappingProxyType({})
@@ -413,7 +426,10 @@ def _read_topic(
     if "reviewed" in data and reviewed is None:
         reader.error(
             data.key_lines["reviewed"],
-            f"'reviewed' must be a date like 2026-11-20, got {data['reviewed']!r}",
+            "'reviewed' is empty: write the date you checked the answer against its sources, "
+            "like 2026-11-20"
+            if data["reviewed"] is None
+            else f"'reviewed' must be a date like 2026-11-20, got {data['reviewed']!r}",
         )
     elif reviewed is not None and reviewed > today:
         reader.error(data.key_lines["reviewed"], f"'reviewed' date {reviewed} is in the future")
@@ -557,7 +573,10 @@ def _source(reader: _FileReader, item: YamlDict) -> Source | None:
     if "read" in item and read is None:
         reader.error(
             item.key_lines["read"],
-            f"'read' must be the date the page was read, like 2026-11-30, got {item['read']!r}",
+            "'read' is empty: write the date you read the page, like 2026-11-30"
+            if item["read"] is None
+            else f"'read' must be the date the page was read, like 2026-11-30, "
+            f"got {item['read']!r}",
         )
     return Source(url, title, read) if data is not None and url and title else None
 
@@ -932,10 +951,15 @@ def _read_synonyms(root: Path, validation: Validation) -> tuple[tuple[str, ...],
 
 
 def _read_phrasings(
-    root: Path, validation: Validation, languages: set[str], topics: dict[str, Topic]
+    root: Path,
+    validation: Validation,
+    languages: set[str],
+    topics: dict[str, Topic],
+    unloaded: set[str],
 ) -> Phrasings:
     """``phrasings/<language>.yaml`` (optional): sample messages as people of that language write
-    them, for the topics, the taught intents and off-topic small talk."""
+    them, for the topics, the taught intents and off-topic small talk. Phrasings of a topic
+    whose file has errors (``unloaded``) are left out, and not reported."""
     by_topic: dict[str, list[tuple[str, str]]] = defaultdict(list)
     by_intent: dict[Intent, list[tuple[str, str]]] = defaultdict(list)
     off_topic: list[tuple[str, str]] = []
@@ -960,7 +984,7 @@ def _read_phrasings(
         if code is None:
             continue
         for section, known, what in (
-            ("topics", topics, "topic"),
+            ("topics", {*topics, *unloaded}, "topic"),
             ("intents", taught, "intent that phrasings can teach"),
         ):
             table = data.get(section)
@@ -972,6 +996,8 @@ def _read_phrasings(
                 )
                 continue
             for key, phrases in reader.phrase_lists(data, section, set(known), what).items():
+                if section == "topics" and key in unloaded:
+                    continue
                 if section == "topics":
                     by_topic[key].extend((code, phrase) for phrase in phrases)
                 else:
@@ -994,17 +1020,26 @@ def _read_phrasings(
 
 
 def _check_references(
-    root_id: str | None, topics: dict[str, Topic], menus: dict[str, Menu], nodes: dict[str, _Node]
+    root_id: str | None,
+    topics: dict[str, Topic],
+    menus: dict[str, Menu],
+    nodes: dict[str, _Node],
+    unloaded: set[str],
 ) -> None:
+    """Dangling ids and unreachable nodes; ``unloaded``: topics whose file has errors."""
     for node_id, node in nodes.items():
         for target, line in node.references:
+            if target in unloaded:
+                continue  # the topic's own file is reported: naming it here too misleads
             if target not in nodes:
                 node.file.error(line, f"{node_id!r} refers to {target!r}, which does not exist")
             elif node_id in topics and target not in topics:
                 node.file.error(
                     line, f"children of topic {node_id!r} must be topics; {target!r} is a menu"
                 )
-    if root_id is None or root_id not in menus:
+    if root_id is None or root_id not in menus or unloaded:
+        # A topic that did not load may be the one that links others (its children): which
+        # topics are unreachable is known only once every topic file loads.
         return
     reachable: set[str] = set()
     waiting = [root_id]
@@ -1017,6 +1052,49 @@ def _check_references(
     for node_id in sorted(set(nodes) - reachable):
         node = nodes[node_id]
         node.file.error(node.line, f"{node_id!r} cannot be reached from the root menu {root_id!r}")
+
+
+class _AnyLanguage(set[str]):
+    """Every language code, while ``languages.yaml`` cannot be read."""
+
+    def __contains__(self, code: object) -> bool:
+        return isinstance(code, str)
+
+
+def _explained(root: Path, issues: list[ContentIssue]) -> list[ContentIssue]:
+    """Errors in plain words, at the line that holds the mistake, with a hint to fix it.
+
+    YAML's own messages name the parser's state ("mapping values are not allowed here") and
+    an unclosed quote where the text it swallowed ends; a list item without its space
+    ("-D.Lgs.") is valid YAML and shows as a field that is not a list, on the key's line.
+    """
+    texts: dict[str, str | None] = {}
+    result: list[ContentIssue] = []
+    for issue in issues:
+        if issue.file not in texts:
+            try:
+                texts[issue.file] = (root / issue.file).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError, ValueError):
+                texts[issue.file] = None
+        text = texts[issue.file]
+        if issue in result:  # a field checked twice (an empty url: as a link, as a source)
+            continue
+        if text is None:
+            result.append(issue)
+            continue
+        if issue.message.startswith("invalid YAML:"):
+            mistake = explain(text)
+        else:
+            mistake = dash_in_value(text, issue.line)
+        if mistake is None:
+            result.append(issue)
+            continue
+        explained = ContentIssue(
+            issue.file, mistake.line, mistake.message, mistake.column, mistake.hint
+        )
+        if explained not in result:  # several fields may point at the same dash
+            result.append(explained)
+    return result
 
 
 def _fingerprint(root: Path, files: Iterable[Path]) -> str:
@@ -1047,30 +1125,40 @@ def validate(root: Path, today: date | None = None) -> Validation:
     if not root.is_dir():
         validation.errors.append(ContentIssue(str(root), 0, "the content folder does not exist"))
         return validation
+    errors_before = len(validation.errors)
     languages, default = _read_languages(root, validation)
     codes = {language.code for language in languages}
+    if len(validation.errors) > errors_before:
+        # languages.yaml is reported; without it every text of every file would be blamed
+        # for a language that may well be right.
+        codes = _AnyLanguage(codes)
     nodes: dict[str, _Node] = {}
     root_id, menus = _read_menus(root, validation, codes, nodes)
     topics: dict[str, Topic] = {}
     topic_files = sorted((root / "topics").glob("*.yaml"))
     if not topic_files:
         validation.errors.append(ContentIssue("topics/", 0, "there are no topics (topics/*.yaml)"))
+    unloaded: set[str] = set()
     for path in topic_files:
         topic = _read_topic(root, path, validation, codes, nodes, today)
         if topic is not None:
             topics[topic.id] = topic
+        else:
+            unloaded.add(path.stem)
     offices = _read_offices(root, validation, codes)
     intents = _read_intents(root, validation, codes)
     synonyms = _read_synonyms(root, validation)
     services = _read_services(root, validation, codes)
-    phrasings = _read_phrasings(root, validation, codes, topics)
+    phrasings = _read_phrasings(root, validation, codes, topics, unloaded)
     for office in offices:
         offered = [
             *(office.booking.services if office.booking else ()),
             *(office.requests.services if office.requests else ()),
         ]
         for service in offered:
-            if services and service not in services:
+            # A service whose own file has errors is reported there.
+            missing = not (root / "services" / f"{service}.yaml").is_file()
+            if services and service not in services and missing:
                 validation.errors.append(
                     ContentIssue(
                         "offices.yaml",
@@ -1079,7 +1167,8 @@ def validate(root: Path, today: date | None = None) -> Validation:
                         f"which has no services/{service}.yaml",
                     )
                 )
-    _check_references(root_id, topics, menus, nodes)
+    _check_references(root_id, topics, menus, nodes, unloaded)
+    validation.errors = _explained(root, validation.errors)
     if validation.errors or root_id is None or default is None:
         return validation
     validation.catalog = Catalog(

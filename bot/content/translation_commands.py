@@ -27,7 +27,14 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="record which Italian every translation was made from (once, after upgrading)",
         description="Write into each topic's 'translations:' block the fingerprint of today's "
         "Italian for every translated title and answer that has none yet. Run it once on "
-        "content made before fingerprints existed; fingerprints already there are kept.",
+        "content made before fingerprints existed; fingerprints already there are kept. With "
+        "TOPIC ids: you updated those topics' translations yourself after changing the "
+        "Italian (a fee in every language, say): they are recorded as made from today's "
+        "Italian, so no longer outdated.",
+    )
+    stamp.add_argument("topics", nargs="*", metavar="TOPIC")
+    stamp.add_argument(
+        "--lang", type=arguments.words, metavar="LANG", help="with TOPIC: only this language"
     )
     stamp.add_argument("--content", type=arguments.folder, metavar="DIR", help=FOLDER)
     export = commands.add_parser(
@@ -78,7 +85,7 @@ def run(args: argparse.Namespace, default_root: Path, out: TextIO) -> int:
     catalog = load_catalog(root)  # invalid content raises ContentError: reported by the CLI
     try:
         if args.content_command == "stamp":
-            return _stamp(root, catalog, out)
+            return _stamp(root, catalog, args, out)
         if args.content_command == "export":
             return _export(catalog, args, out)
         if args.content_command == "import":
@@ -92,8 +99,10 @@ def run(args: argparse.Namespace, default_root: Path, out: TextIO) -> int:
         return 1
 
 
-def _stamp(root: Path, catalog: Catalog, out: TextIO) -> int:
-    changes = translations.stamp(catalog)
+def _stamp(root: Path, catalog: Catalog, args: argparse.Namespace, out: TextIO) -> int:
+    if args.lang is not None and not args.topics:
+        raise TranslationError("--lang goes with the topics whose translations you updated")
+    changes = translations.stamp(catalog, args.topics, args.lang)
     translations.write(translations.render(root, catalog, changes))
     print(f"fingerprints recorded in {len(changes)} topic file(s)", file=out)
     return 0

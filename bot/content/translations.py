@@ -215,17 +215,31 @@ def _normal(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
-def stamp(catalog: Catalog) -> list[_Change]:
+def stamp(
+    catalog: Catalog, topic_ids: Sequence[str] = (), language: str | None = None
+) -> list[_Change]:
     """Record today's Italian for every translated field that has no fingerprint yet (once,
-    after upgrading): a fingerprint already there is kept, even a stale one."""
+    after upgrading): a fingerprint already there is kept, even a stale one.
+
+    With ``topic_ids``, an editor says they brought those topics' translations (into
+    ``language``, or all) up to date by hand: their fingerprints become today's Italian's.
+    """
+    unknown = [topic_id for topic_id in topic_ids if topic_id not in catalog.topics]
+    if unknown:
+        raise TranslationError(f"unknown topic(s): {', '.join(unknown)}")
+    if language is not None:
+        check_language(catalog, language)
     changes = []
     for topic in sorted(catalog.topics.values(), key=lambda topic: topic.id):
+        if topic_ids and topic.id not in topic_ids:
+            continue
         records = dict(topic.translations)
         for code in _languages(catalog):
             made_from = dict(records[code].made_from) if code in records else {}
             for name in FIELDS:
                 texts = _texts(topic, name)
-                if code in texts and name not in made_from:
+                renew = bool(topic_ids) and language in (None, code)
+                if code in texts and (renew or name not in made_from):
                     made_from[name] = fingerprint(texts["it"])
             if made_from:
                 reviewed_by = records[code].reviewed_by if code in records else None

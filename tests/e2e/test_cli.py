@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -92,7 +94,8 @@ def test_chat_on_empty_input_exits_cleanly(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "command", [[], ["chat"], ["serve"], ["content"], ["content", "check"], ["ask"]]
+    "command",
+    [[], ["chat"], ["serve"], ["content"], ["content", "check"], ["content", "new"], ["ask"]],
 )
 def test_help_on_every_command(tmp_path: Path, command: list[str]) -> None:
     result = run(tmp_path, *command, "--help")
@@ -155,6 +158,113 @@ def test_content_check_valid_and_invalid(tmp_path: Path) -> None:
     invalid = run(tmp_path, "content", "check", str(broken))
     assert invalid.returncode == 1
     assert "error: topics/permit_lost.yaml:2: unknown area 'pizza'" in invalid.stdout
+
+
+def test_content_check_shows_the_line_a_caret_and_a_hint(tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(FIXTURE_CONTENT, broken)
+    topic = broken / "topics" / "permit_lost.yaml"
+    text = topic.read_text(encoding="utf-8")
+    topic.write_text(
+        text.replace("  en: Lost or stolen permit", "  en: Lost: what to do"), encoding="utf-8"
+    )
+    result = run(tmp_path, "content", "check", str(broken))
+    assert result.returncode == 1
+    assert result.stdout.startswith(
+        "error: topics/permit_lost.yaml:6: a colon followed by a space (': ') inside a text: "
+        "YAML takes the words before it for a new key\n"
+        "  6 |   en: Lost: what to do\n"
+        "    |           ^\n"
+        '  hint: put the whole text in double quotes: en: "Lost: what to do"\n'
+        "\n1 error(s) in"
+    ), result.stdout
+
+
+def test_content_check_names_the_missing_translations(tmp_path: Path) -> None:
+    result = run(tmp_path, "content", "check", str(FIXTURE_CONTENT))
+    assert "  ar  counter_hours (title, answer), permit_lost (title, answer)\n" in result.stdout, (
+        result.stdout
+    )
+    table = result.stdout.split("language ", 1)[1]
+    assert "\nar                0      1        2      0\n" in table
+
+
+def test_content_new_then_check_then_fill_in_then_it_loads(
+    tmp_path: Path, repo_content_copy: Path
+) -> None:
+    root = repo_content_copy
+    created = run(tmp_path, "content", "new", "permit_renewal_online", str(root))
+    assert created.returncode == 0, created.stdout + created.stderr
+    path = root / "topics" / "permit_renewal_online.yaml"
+    assert f"written: {path}" in created.stdout
+    assert "menu 'menu_permits', change line 31:" in created.stdout  # the area: permits
+    old, new = created.stdout.split("change line 31:\n", 1)[1].split("\nto:\n")
+    new = new.split("\n", 1)[0]
+    assert new.endswith(", permit_renewal_online]") and new.startswith(old[:-1])
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    assert lines[4:6] == ["id: permit_renewal_online", "area: permits"]
+    assert [line.split(":")[0] for line in lines[8:18]] == [
+        "  it", "  en", "  fr", "  ar", "  es", "  sq", "  uk", "  ur", "  zh", "  bn"
+    ]  # fmt: skip
+
+    # Until they are filled, the check names the empty fields at their lines.
+    check = run(tmp_path, "content", "check", str(root))
+    assert check.returncode == 1
+    for expected in (
+        "topics/permit_renewal_online.yaml:7: 'reviewed' is empty",
+        "topics/permit_renewal_online.yaml:9: empty 'title' in 'it'",
+        "topics/permit_renewal_online.yaml:21: empty 'answer' in 'it'",
+        "topics/permit_renewal_online.yaml:56: source 'url' must be a non-empty text",
+        "topics/permit_renewal_online.yaml:57: source 'title' must be a non-empty text",
+        "topics/permit_renewal_online.yaml:58: 'read' is empty",
+    ):
+        assert f"error: {expected}" in check.stdout, check.stdout
+
+    # Filled in as an editor would: every text, the date, the source; then the menu line.
+    today = datetime.date.today().isoformat()
+    filled = []
+    for line in lines:
+        code = line.strip().split(":")[0]
+        if line.startswith("reviewed:"):
+            line = f"reviewed: {today}"
+        elif line.startswith("  - url:"):
+            line = "  - url: https://www.poliziadistato.it/articolo/10619"
+        elif line.startswith("    title:"):
+            line = "    title: Polizia di Stato - Permesso di soggiorno"
+        elif line.startswith("    read:"):
+            line = f"    read: {today}"
+        elif line.endswith(": |"):
+            line = f"  {code}: Risposta ({code})."
+        elif line.startswith("  ") and line.rstrip().endswith(":") and len(code) == 2:
+            line = f"  {code}: Titolo ({code})"
+        filled.append(line)
+    path.write_text("\n".join(filled) + "\n", encoding="utf-8")
+    unreachable = run(tmp_path, "content", "check", str(root))
+    assert "'permit_renewal_online' cannot be reached from the root menu" in unreachable.stdout
+    menu = root / "menu.yaml"
+    menu.write_text(menu.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    valid = run(tmp_path, "content", "check", str(root))
+    assert "error" not in valid.stdout, valid.stdout
+    assert "valid (version" in valid.stdout and "59 topics" in valid.stdout
+
+
+@pytest.mark.parametrize(
+    ("topic_id", "refusal"),
+    [
+        ("permit_lost", "exists already: choose another id"),
+        ("menu_permits", "is already the id of a menu"),
+        ("Permit-Online", "cannot be a topic id"),
+    ],
+)
+def test_content_new_refuses_a_used_or_bad_id(
+    tmp_path: Path, repo_content_copy: Path, topic_id: str, refusal: str
+) -> None:
+    before = sorted(path.name for path in (repo_content_copy / "topics").iterdir())
+    result = run(tmp_path, "content", "new", topic_id, str(repo_content_copy))
+    assert result.returncode == 2
+    assert refusal in result.stdout
+    assert sorted(path.name for path in (repo_content_copy / "topics").iterdir()) == before
 
 
 def test_content_check_stale_days(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from bot.content.catalog import Catalog
 from bot.content.loader import ContentError, load_catalog, validate
+from bot.content.schema import AREAS
 from tests.conftest import REPO_CONTENT, TODAY
 
 
@@ -304,7 +305,12 @@ def test_language_chain(catalog: Catalog) -> None:
             "root: main\nroot: other",
             "menu.yaml:2: invalid YAML: duplicate key 'root'",
         ),
-        ("menu.yaml", "  - id: menu_permits", "  - id: [unclosed", "menu.yaml:8: invalid YAML"),
+        (  # where the bracket opened, not line 8 where YAML gave up
+            "menu.yaml",
+            "  - id: menu_permits",
+            "  - id: [unclosed",
+            "menu.yaml:7: a bracket ([) opens here and is not closed on this line",
+        ),
         (
             "languages.yaml",
             "default: it",
@@ -466,3 +472,68 @@ def test_the_repository_content_takes_requests_at_luino_without_opening_hours() 
     luino = load_catalog(REPO_CONTENT).office("luino")
     assert luino is not None and luino.booking is None  # no hours invented
     assert luino.requests is not None and "permit_renewal" in luino.requests.services
+
+
+def test_a_broken_topic_file_gives_one_error_not_one_per_file_naming_it(
+    repo_content_copy: Path,
+) -> None:
+    # The menu lists permit_lost and every phrasings file teaches it: none of them is wrong.
+    edit(repo_content_copy / "topics" / "permit_lost.yaml", "  en: Lost", "  en: Lost: ")
+    errors = errors_of_today(repo_content_copy)
+    assert len(errors) == 1, errors
+    assert errors[0].startswith("topics/permit_lost.yaml:6: a colon followed by a space")
+
+
+def test_a_topic_that_fails_its_checks_gives_no_false_menu_error(repo_content_copy: Path) -> None:
+    edit(repo_content_copy / "topics" / "permit_lost.yaml", "area: permits", "area: pizza")
+    errors = errors_of_today(repo_content_copy)
+    assert len(errors) == 1, errors
+    assert errors[0].startswith("topics/permit_lost.yaml:2: unknown area 'pizza'")
+
+
+def test_the_children_of_a_broken_topic_are_not_called_unreachable(content_copy: Path) -> None:
+    # permit_lost is then reached only as a child of permit_renewal.
+    edit(
+        content_copy / "menu.yaml",
+        "items: [permit_renewal, permit_lost]",
+        "items: [permit_renewal]",
+    )
+    edit(content_copy / "topics" / "permit_renewal.yaml", "area: permits", "area: pizza")
+    errors = errors_of(content_copy)
+    assert errors == [
+        "topics/permit_renewal.yaml:2: unknown area 'pizza' (one of: " + ", ".join(AREAS) + ")"
+    ], errors
+
+
+def test_a_broken_languages_file_gives_one_error_not_one_per_text(
+    repo_content_copy: Path,
+) -> None:
+    edit(repo_content_copy / "languages.yaml", "  - code: en", "  -code: en")
+    errors = errors_of_today(repo_content_copy)
+    assert errors == [
+        "languages.yaml:8: '-' without a space after it: YAML reads '-code: en' as a text, "
+        "not as an item of a list"
+    ], errors
+
+
+def test_a_broken_service_file_is_not_reported_again_by_the_offices(
+    repo_content_copy: Path,
+) -> None:
+    edit(repo_content_copy / "services" / "permit_renewal.yaml", "minutes: 30", "minutes: ?")
+    errors = errors_of_today(repo_content_copy)
+    assert len(errors) == 1, errors
+    assert errors[0].startswith("services/permit_renewal.yaml:")
+
+
+def test_a_topic_that_really_is_missing_is_still_reported(repo_content_copy: Path) -> None:
+    (repo_content_copy / "topics" / "permit_lost.yaml").unlink()
+    errors = errors_of_today(repo_content_copy)
+    assert any(
+        "'menu_permits' refers to 'permit_lost', which does not exist" in e for e in errors
+    ), errors
+    assert any("phrasings/it.yaml" in e and "unknown topic 'permit_lost'" in e for e in errors)
+
+
+def errors_of_today(root: Path) -> list[str]:
+    """The repository's content was reviewed recently: checked against the real date."""
+    return [str(issue) for issue in validate(root).errors]

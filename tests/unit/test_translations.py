@@ -397,3 +397,21 @@ def test_export_refuses_italian_and_unknown_languages(content: Path, tmp_path: P
         )  # fmt: skip
         assert code == 1 and said in printed
         assert not (tmp_path / "x.po").exists()
+
+
+def test_stamp_with_topics_records_translations_updated_by_hand(content: Path) -> None:
+    path = content / "topics/a2_test.yaml"
+    edit(path, A2_ITALIAN, "(livello base) serve soprattutto per")
+    edit(content / "topics/health.yaml", 'it: "Salute', 'it: "Nuova salute')
+    assert sportello("content", "stamp", "--content", str(content))[0] == 0
+    assert set(load(content).topics["a2_test"].stale) == set(OTHERS)  # kept: not a hand edit
+    code, printed = sportello(
+        "content", "stamp", "a2_test", "--lang", "fr", "--content", str(content)
+    )
+    assert code == 0, printed
+    catalog = load(content)
+    assert set(catalog.topics["a2_test"].stale) == set(OTHERS) - {"fr"}
+    assert sportello("content", "stamp", "a2_test", "--content", str(content))[0] == 0
+    catalog = load(content)
+    assert not catalog.topics["a2_test"].stale
+    assert set(catalog.topics["health"].stale) == set(OTHERS)  # another topic: untouched
