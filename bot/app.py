@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from bot.booking.handover import HandoverDesk
-from bot.booking.notices import NoticeRouter
-from bot.booking.reminders import MorningAgenda, Reminders
+from bot.booking.notices import NoticeRouter, Wakeup
+from bot.booking.reminders import MorningAgenda, Reminders, StaffCancellations
 from bot.booking.request_staff import RequestConsole
 from bot.booking.requests import RequestDesk
 from bot.booking.service import BookingDesk
+from bot.channels import adapter
+from bot.channels.base import Channel
+from bot.channels.email import EmailChannel
 from bot.channels.telegram import TelegramChannel
 from bot.config import ConfigError, Settings
 from bot.content.catalog import Catalog
@@ -22,10 +25,10 @@ from bot.content.holder import ContentHolder
 from bot.core.engine import Engine
 from bot.core.sessions import MemoryStateStore, StateStore
 from bot.i18n import Interface
-from bot.monitoring.events import Monitor
+from bot.monitoring.events import Monitor, NullMonitor
 from bot.monitoring.staff import StaffMonitoring
-from bot.notify.email import EmailChannel
-from bot.ops.metrics import Metrics
+from bot.ops.metrics import MeteredHandler, Metrics
+from bot.reach import Reach
 from bot.storage.appointments import AppointmentStore
 from bot.storage.daily import DailyPosts
 from bot.storage.db import Database
@@ -43,6 +46,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+C = TypeVar("C")
+
 
 @dataclass
 class Services:
@@ -53,23 +58,48 @@ class Services:
     interface: Interface
     engine: Engine
     database: Database | None
-    telegram: TelegramChannel | None = None
-    whatsapp: WhatsAppChannel | None = None
+    #: The configured messaging channels, in the order they start (they stop in reverse).
+    channels: list[Channel] = field(default_factory=list)
     reminders: Reminders | None = None
     agenda: MorningAgenda | None = None
-    email: EmailChannel | None = None
     desk: BookingDesk | None = None
     requests: RequestDesk | None = None
     monitor: Monitor | None = None
     metrics: Metrics = field(default_factory=Metrics)
 
-    def __post_init__(self) -> None:
-        # Assembled, the bot is measured: what each channel receives, answers and sends.
-        self.metrics.instrument(self.telegram, self.whatsapp)
-        if self.email is not None:  # sends only: nobody writes to the bot by e-mail
-            worker = self.email.worker
-            worker.send = self.metrics.metered_sender(worker.channel, worker.send)
-            self.metrics.expect(worker.channel)
+    @property
+    def listening(self) -> list[Channel]:
+        """The channels users write to (not e-mail, which only copies staff notices)."""
+        return [channel for channel in self.channels if channel.reach.inbound]
+
+    def channel(self, kind: type[C]) -> C | None:
+        """The configured channel of this class, if any (tools and tests reach into one)."""
+        return next((channel for channel in self.channels if isinstance(channel, kind)), None)
+
+
+class EnginePort:
+    """A late-bound port to the engine, for the desks built before it that call back into
+    it (``HandoverDesk.on_answer``, ``RequestDesk.on_offer``). Bound once, right after the
+    engine is built, before anything runs; the desks themselves are never patched."""
+
+    def __init__(self) -> None:
+        self._engine: Engine | None = None
+
+    def bind(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def _bound(self) -> Engine:
+        if self._engine is None:
+            raise RuntimeError("the engine is not built yet")
+        return self._engine
+
+    async def converse(self, channel: str, user_id: str) -> None:
+        await self._bound().converse(channel, user_id)
+
+    async def offer(
+        self, channel: str, user_id: str, language: str, choices: Sequence[tuple[str, str]]
+    ) -> None:
+        await self._bound().offer(channel, user_id, language, choices)
 
 
 def _office_name(catalog: Catalog, office_id: str) -> str:
@@ -83,30 +113,13 @@ def build_interface(settings: Settings, content: ContentHolder) -> Interface:
     return Interface(settings.locales_dir, chains)
 
 
-def route_notices(
-    router: NoticeRouter,
-    settings: Settings,
-    telegram: TelegramChannel | None,
-    whatsapp: WhatsAppChannel | None,
-    email: EmailChannel | None,
-) -> None:
-    """Tell the router who receives staff notices and which users can be reached."""
+def _staff(settings: Settings, telegram: bool, email: bool) -> NoticeRouter:
+    """Who receives staff notices: the Telegram group, and copies by e-mail."""
     staff: list[tuple[str, str]] = []
-    if telegram is not None and settings.telegram_staff_chat_id is not None:
+    if telegram and settings.telegram_staff_chat_id is not None:
         staff.append(("telegram", str(settings.telegram_staff_chat_id)))
-    router.staff = staff
-    if email is not None:
-        router.copies = [("email", address) for address in settings.smtp_to]
-    workers = [channel for channel in (telegram, whatsapp, email) if channel is not None]
-    router.user_channels = {"telegram"} if telegram is not None else set()
-    if whatsapp is not None:
-        router.user_channels.add("whatsapp")
-
-    def wake() -> None:
-        for channel in workers:
-            channel.wake()
-
-    router.wake = wake
+    copies = [("email", address) for address in settings.smtp_to] if email else []
+    return NoticeRouter(staff=staff, copies=copies)
 
 
 @asynccontextmanager
@@ -115,11 +128,13 @@ async def services(
     persistent: bool = True,
     channels: bool = False,
     clock: Callable[[], datetime] | None = None,
+    reaches: Mapping[str, Reach] | None = None,
 ) -> AsyncIterator[Services]:
     """Build the bot; ``persistent=False`` keeps conversations in memory (``sportello ask``).
 
     ``channels=True`` also builds the messaging channels whose tokens are configured; the web
     app starts and stops them. ``clock`` is the appointments' "now" (the tests move it).
+    ``reaches`` adds channels driven from outside the app (tests): what they can do.
     """
     content = ContentHolder(settings.content_dir, settings.default_language)
     if settings.default_language and content.catalog.language(settings.default_language) is None:
@@ -135,8 +150,29 @@ async def services(
     if database is not None:
         await database.open()
         store = SqliteSessionStore(database)
-    router = NoticeRouter()
     outbox = Outbox(database) if database is not None else None
+    metrics = Metrics()
+    # Which channels there will be is known from the settings before any is built: the
+    # notices' routing and the engine are told what each can do (its Reach) up front.
+    telegram_on = channels and bool(settings.telegram_bot_token)
+    whatsapp_on = channels and settings.whatsapp_enabled and database is not None
+    email_on = channels and settings.email_enabled and outbox is not None
+    kinds: list[type[Channel]] = [TelegramChannel] if telegram_on else []
+    kinds += [_whatsapp()] if whatsapp_on else []
+    kinds += [EmailChannel] if email_on else []
+    reach = dict(reaches or {}) | {kind.name: kind.reach for kind in kinds}
+    # The channels are built after the desks that queue notices (they need them to answer
+    # staff): the router gets this port now, the channels are connected to it once built.
+    wakeup = Wakeup()
+    staff = _staff(settings, telegram_on, email_on)
+    router = NoticeRouter(staff.staff, staff.copies, reach, wakeup)
+    # Only a serving bot counts: terminal previews and `ask` are not consultations.
+    events = EventStore(database, settings.tz) if channels and database is not None else None
+    monitor = Monitor(events) if events is not None else NullMonitor()
+    # The desks are built before the engine (it needs them) and call back into it: staff
+    # answered a user, a time was offered. They get this port; the engine is bound to it
+    # once built.
+    conversations = EnginePort()
     desk = None
     handovers = None
     requests = None
@@ -148,15 +184,20 @@ async def services(
             retention_days=settings.retention_days,
             queue=outbox,
             router=router,
+            # Staff cancelling a booking or closing a day: the user is told.
+            user_notices=StaffCancellations(content, interface),
+            monitor=monitor,
         )
-        handovers = HandoverDesk(HandoverStore(database), router, interface)
-
-        async def offer(
-            channel: str, user_id: str, language: str, choices: Sequence[tuple[str, str]]
-        ) -> None:
-            await engine.offer(channel, user_id, language, choices)  # built just below
-
-        requests = RequestDesk(RequestStore(database), desk, handovers, interface, content, offer)
+        handovers = HandoverDesk(
+            HandoverStore(database),
+            router,
+            interface,
+            on_answer=conversations.converse,
+            monitor=monitor,
+        )
+        requests = RequestDesk(
+            RequestStore(database), desk, handovers, interface, content, conversations.offer
+        )
     erase: Callable[[str, str], Awaitable[None]] | None = None
     if database is not None:
         db = database
@@ -186,59 +227,54 @@ async def services(
         requests=requests,
         questions=questions,
         model_cache=settings.cache_dir,
+        monitor=monitor,
+        reaches=reach,
     )
-    if handovers is not None:
-        handovers.on_answer = engine.converse
-    monitor = events = None
-    if channels and database is not None:
-        # Only a serving bot counts: terminal previews and `ask` are not consultations.
-        events = EventStore(database, settings.tz)
-        monitor = Monitor(events)
-        engine.monitor = monitor
-        if desk is not None:
-            desk.monitor = monitor
-        if handovers is not None:
-            handovers.monitor = monitor
-    telegram = None
-    if channels and settings.telegram_bot_token:
-        console = RequestConsole(requests) if requests is not None else None
-        updates = InboundQueue(database) if database is not None else None
-        telegram = TelegramChannel(
-            engine, settings, interface, outbox, requests=console, inbound=updates
-        )
-        telegram.desk, telegram.catalog, telegram.handovers = desk, content, handovers
-        if monitor is not None and events is not None:
-            telegram.monitoring = StaffMonitoring(
-                monitor,
-                events,
-                settings.tz,
-                lambda: [language.code for language in content.catalog.enabled_languages],
-                offices=lambda: [office.id for office in content.catalog.offices],
-                office_name=lambda office_id: _office_name(content.catalog, office_id),
+    conversations.bind(engine)
+    handler = MeteredHandler(engine, metrics)  # what each channel receives and answers
+    built: list[Channel] = []
+    if telegram_on:
+        built.append(
+            TelegramChannel(
+                handler,
+                settings,
+                interface,
+                content,
+                outbox,
+                InboundQueue(database) if database is not None else None,
+                requests=RequestConsole(requests) if requests is not None else None,
+                desk=desk,
+                handovers=handovers,
+                monitoring=_staff_monitoring(settings, content, monitor, events),
+                meter=metrics,
             )
-    whatsapp = None
-    if channels and settings.whatsapp_enabled and database is not None and outbox is not None:
-        # Imported only where WhatsApp is set up: twilio and aiohttp take 13 MB of every process.
-        from bot.channels.whatsapp import WhatsAppChannel
-
-        whatsapp = WhatsAppChannel(
-            engine,
-            settings,
-            interface,
-            outbox,
-            InboundLog(database),
-            InboundQueue(database),
-            default_language=lambda: content.catalog.default_language,
-            staff_alert=desk.tell_staff if desk is not None else None,
         )
-    email = None
-    if channels and settings.email_enabled and outbox is not None:
-        email = EmailChannel(settings, outbox)
-    route_notices(router, settings, telegram, whatsapp, email)
+    if whatsapp_on and database is not None and outbox is not None:
+        built.append(
+            _whatsapp()(
+                handler,
+                settings,
+                interface,
+                outbox,
+                InboundLog(database),
+                InboundQueue(database),
+                default_language=lambda: content.catalog.default_language,
+                staff_alert=desk.tell_staff if desk is not None else None,
+                calendar=_calendar_file(desk, content) if desk is not None else None,
+                meter=metrics,
+            )
+        )
+    if email_on and outbox is not None:
+        built.append(EmailChannel(settings, outbox, meter=metrics))
+    for channel in built:
+        wakeup.connect(channel.wake)
+        # Their series exist from the start, at zero: a graph sees 0, not "no data".
+        metrics.expect(channel.name)
+        if channel.reach.inbound:
+            metrics.listen(channel.name)
     reminders = None
     if desk is not None:
         reminders = Reminders(desk, content, interface, hour=settings.reminder_hour)
-        desk.user_notices = reminders.notices  # staff cancelling a booking: the user is told
     agenda = None
     staff_reachable = bool(router.staff or router.copies)
     if (
@@ -258,15 +294,48 @@ async def services(
             interface,
             engine,
             database,
-            telegram,
-            whatsapp,
+            built,
             reminders,
             agenda,
-            email,
             desk,
             requests,
-            monitor=monitor,
+            monitor=monitor if events is not None else None,
+            metrics=metrics,
         )
     finally:
         if database is not None:
             await database.close()
+
+
+def _whatsapp() -> type[WhatsAppChannel]:
+    return cast("type[WhatsAppChannel]", adapter("whatsapp"))  # imported only when set up
+
+
+def _staff_monitoring(
+    settings: Settings, content: ContentHolder, monitor: Monitor, events: EventStore | None
+) -> StaffMonitoring | None:
+    """/registra and /mese for staff, when the bot counts."""
+    if events is None:
+        return None
+    return StaffMonitoring(
+        monitor,
+        events,
+        settings.tz,
+        lambda: [language.code for language in content.catalog.enabled_languages],
+        offices=lambda: [office.id for office in content.catalog.offices],
+        office_name=lambda office_id: _office_name(content.catalog, office_id),
+    )
+
+
+def _calendar_file(
+    desk: BookingDesk, content: ContentHolder
+) -> Callable[[str], Awaitable[bytes | None]]:
+    """An active appointment's calendar file by its code (WhatsApp's signed links)."""
+
+    async def invitation(code: str) -> bytes | None:
+        appointment = await desk.store.by_code(code)
+        if appointment is None or appointment.status != "active":
+            return None
+        return desk.invitation(content.catalog, appointment)
+
+    return invitation

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot import __version__, arguments
+from bot.channels import ADAPTERS
 from bot.config import ConfigError, Settings
 from bot.content.catalog import Catalog
 from bot.content.coverage import missing_fields, missing_translations
@@ -30,9 +31,6 @@ from bot.storage.db import DatabaseUnavailable
 from bot.storage.records import Event
 
 log = logging.getLogger("bot")
-
-#: The channels that send through the outbox (``sportello outbox retry --channel``).
-OUTBOX_CHANNELS = ("telegram", "whatsapp", "email")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -474,7 +472,7 @@ async def _serve_on(settings: Settings, listening: socket.socket) -> int:
     from bot.web import create_web_app
 
     async with services(settings, channels=True) as bot:
-        if bot.telegram is None and bot.whatsapp is None:
+        if not bot.listening:
             log.warning(
                 "no channel is configured: nobody can write to this bot (only GET /healthz "
                 "answers). For Telegram set TELEGRAM_BOT_TOKEN; for WhatsApp set "
@@ -942,6 +940,6 @@ def _add_operations(commands: argparse._SubParsersAction[argparse.ArgumentParser
     )
     retry.add_argument(
         "--channel",
-        choices=OUTBOX_CHANNELS,
+        choices=tuple(ADAPTERS),  # every channel sends through the outbox
         help="only this channel (default: all of them)",
     )

@@ -1,4 +1,5 @@
-"""This module contains the ASGI web app: health now; the channels' webhooks join it later."""
+"""This module contains the ASGI web app: health, metrics, and the routes each configured
+channel declares (its webhooks, its files)."""
 
 from __future__ import annotations
 
@@ -8,18 +9,16 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from bot.app import Services
 from bot.body_limit import BodyLimit
-from bot.booking.ical import link_matches
-from bot.channels.twiml import twiml
+from bot.channels.base import Channel
 from bot.storage.backoff import Backoff
 from bot.storage.problems import storage_problem
 from bot.storage.retention import purge
@@ -41,7 +40,7 @@ def create_web_app(services: Services) -> Starlette:
         if problem is None:
             try:
                 channels = await services.metrics.channel_health(
-                    services.database, _channel_names(services)
+                    services.database, [channel.name for channel in services.listening]
                 )
             except Exception as error:
                 problem = _described(error)
@@ -62,11 +61,14 @@ def create_web_app(services: Services) -> Starlette:
         }
         if problem is not None:
             body["database_problem"] = problem
-        if telegram is not None:
-            # Not an error of ours: the bot keeps trying, and WhatsApp works meanwhile.
-            body["telegram_connected"] = telegram.connected
-            if not telegram.connected:
-                body["status"] = "degraded"
+        for channel in services.channels:
+            # Each channel's own word (Telegram: connected); one that is not connected is
+            # not an error of ours (it keeps trying, the others work meanwhile), but the bot
+            # is degraded.
+            for key, value in channel.health().items():
+                body[f"{channel.name}_{key}"] = value
+                if key == "connected" and value is False:
+                    body["status"] = "degraded"
         if channels is not None:
             body["channels"] = channels
         return JSONResponse(body, status_code=200 if problem is None else 503)
@@ -80,82 +82,9 @@ def create_web_app(services: Services) -> Starlette:
             return PlainTextResponse(f"database: {_described(error)}\n", status_code=503)
         return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
 
-    telegram = services.telegram
-
-    async def telegram_webhook(request: Request) -> Response:
-        """Receive one Telegram update; only Telegram knows the secret token."""
-        assert telegram is not None
-        if not telegram.secret_matches(request.headers.get("X-Telegram-Bot-Api-Secret-Token")):
-            return Response(status_code=403)
-        try:
-            payload = await request.json()
-        except (ValueError, RecursionError) as error:  # not JSON, or nested past the parser
-            log.warning("telegram: a webhook body is not an update (%s)", type(error).__name__)
-            return Response(status_code=400)
-        if not await telegram.push(payload):
-            return Response(status_code=400)
-        return Response(status_code=200)
-
-    whatsapp = services.whatsapp
-
-    async def _signed_form(request: Request, path: str) -> dict[str, str] | None:
-        assert whatsapp is not None
-        form = await form_fields(request)
-        url = whatsapp.public_url(path, str(request.url))
-        if not whatsapp.signature_ok(url, form, request.headers.get("X-Twilio-Signature")):
-            return None
-        return form
-
-    async def whatsapp_webhook(request: Request) -> Response:
-        """Receive one WhatsApp message from Twilio; unsigned requests get 403."""
-        assert whatsapp is not None
-        form = await _signed_form(request, whatsapp.path)
-        if form is None:
-            return Response(status_code=403)
-        replies = await whatsapp.receive(form)
-        if replies is None:
-            return Response(status_code=400)
-        # The live replies: Twilio sends them as the answer to the message (those that
-        # cannot go so went to the outbox, which counts its own).
-        services.metrics.message_sent("whatsapp", len(replies))
-        return Response(twiml(replies), media_type="text/xml")
-
-    async def whatsapp_status(request: Request) -> Response:
-        """Receive a delivery report from Twilio (signed too)."""
-        assert whatsapp is not None
-        form = await _signed_form(request, whatsapp.status_path)
-        if form is None:
-            return Response(status_code=403)
-        await whatsapp.delivery_status(form)
-        return Response(status_code=204)
-
-    async def calendar_file(request: Request) -> Response:
-        """An appointment's calendar file, for the holder of its signed link (WhatsApp)."""
-        desk, secret = services.desk, services.settings.twilio_auth_token
-        code = str(request.path_params["code"]).upper()
-        token = request.query_params.get("k", "")
-        if desk is None or not secret or not link_matches(secret, code, token):
-            return Response(status_code=404)
-        appointment = await desk.store.by_code(code)
-        if appointment is None or appointment.status != "active":
-            return Response(status_code=404)
-        return Response(
-            desk.invitation(services.content.catalog, appointment),
-            media_type="text/calendar",
-            headers={
-                "Content-Disposition": f'attachment; filename="{code}.ics"',
-                "Cache-Control": "private, no-store",  # someone's appointment: no shared cache
-            },
-        )
-
-    routes = [Route("/healthz", healthz, methods=["GET"])]
+    routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"])]
     routes.append(Route("/metrics", metrics, methods=["GET"]))
-    if telegram is not None and telegram.webhook_url:
-        routes.append(Route(telegram.webhook_path, telegram_webhook, methods=["POST"]))
-    if whatsapp is not None:
-        routes.append(Route(whatsapp.path, whatsapp_webhook, methods=["POST"]))
-        routes.append(Route(whatsapp.status_path, whatsapp_status, methods=["POST"]))
-        routes.append(Route("/calendar/{code}.ics", calendar_file, methods=["GET"]))
+    routes += [route for channel in services.channels for route in channel.routes()]
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -164,56 +93,32 @@ def create_web_app(services: Services) -> Starlette:
         )
         cleaner = asyncio.create_task(_purge_periodically(services))
         background = [watcher, cleaner]
-        if telegram is not None:
-            catalog = services.content.catalog
-            languages = [language.code for language in catalog.enabled_languages]
-            background.append(
-                asyncio.create_task(
-                    telegram.start_when_reachable(languages, catalog.default_language)
-                )
-            )
-        if whatsapp is not None:
-            await whatsapp.start()
-        if services.email is not None:
-            await services.email.start()
-        if services.reminders is not None:  # after the channels: they send the reminders
-            background.append(asyncio.create_task(services.reminders.run()))
-        if services.agenda is not None:
-            background.append(asyncio.create_task(services.agenda.run()))
-        if services.requests is not None:  # staff reminded of requests waiting too long
-            background.append(asyncio.create_task(services.requests.watch()))
+        started: list[Channel] = []
         try:
+            for channel in services.channels:
+                await channel.start()
+                started.append(channel)
+            if services.reminders is not None:  # after the channels: they send the reminders
+                background.append(asyncio.create_task(services.reminders.run()))
+            if services.agenda is not None:
+                background.append(asyncio.create_task(services.agenda.run()))
+            if services.requests is not None:  # staff reminded of requests waiting too long
+                background.append(asyncio.create_task(services.requests.watch()))
             yield
         finally:
             for task in background:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            if services.email is not None:
-                await services.email.stop()
-            if whatsapp is not None:
-                await whatsapp.stop()
-            if telegram is not None:
-                await telegram.stop()
+            await _stop(started)
 
     return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(BodyLimit)])
 
 
-URLENCODED = "application/x-www-form-urlencoded"
-
-
-async def form_fields(request: Request) -> dict[str, str]:
-    """A posted form's text fields (the last of a repeated name, as Starlette's form gives).
-
-    Twilio posts URL-encoded forms: the standard library's parser reads one in a fraction of
-    what Starlette's streaming parser (python-multipart) costs, the same fields and values;
-    any other body goes through Starlette's.
-    """
-    content_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-    if content_type == URLENCODED:
-        body = (await request.body()).decode("latin-1")
-        return dict(parse_qsl(body, keep_blank_values=True))
-    return {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
+async def _stop(channels: list[Channel]) -> None:
+    """Stop channels in the reverse order of their start."""
+    for channel in reversed(channels):
+        await channel.stop()
 
 
 async def _database_problem(services: Services) -> str | None:
@@ -238,11 +143,6 @@ async def _database_problem(services: Services) -> str | None:
 
 def _described(error: Exception) -> str:
     return storage_problem(error) or f"it does not answer ({type(error).__name__})"
-
-
-def _channel_names(services: Services) -> list[str]:
-    names = ["telegram"] if services.telegram is not None else []
-    return [*names, "whatsapp"] if services.whatsapp is not None else names
 
 
 async def _purge_periodically(services: Services, interval: float = 3600.0) -> None:

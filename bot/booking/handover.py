@@ -14,7 +14,7 @@ from typing import Protocol
 from bot.booking.notices import NoticeRouter
 from bot.content.markup import typed_text
 from bot.i18n import Interface
-from bot.monitoring.events import Monitor
+from bot.monitoring.events import Monitor, NullMonitor
 from bot.storage.records import Handover, Notice, Posted
 
 HANDOVER_PURPOSE = "handover"  # the WhatsApp template for a staff reply outside 24 hours
@@ -50,15 +50,22 @@ class HandoverStore(Protocol):
 class HandoverDesk:
     """Conversations between users and the counter's staff, whatever the channels."""
 
-    def __init__(self, store: HandoverStore, router: NoticeRouter, interface: Interface) -> None:
+    def __init__(
+        self,
+        store: HandoverStore,
+        router: NoticeRouter,
+        interface: Interface,
+        on_answer: Callable[[str, str], Awaitable[None]] | None = None,
+        monitor: Monitor | None = None,
+    ) -> None:
         self.store = store
         self.router = router
         self.interface = interface
-        #: Counts requests and first answers, anonymously (set by the composition root).
-        self.monitor: Monitor | None = None
+        #: Counts requests and first answers, anonymously (only a serving bot counts).
+        self.monitor: Monitor = monitor if monitor is not None else NullMonitor()
         #: Called when staff answer a user, so the user's next message goes back to staff
-        #: (``Engine.converse``).
-        self.on_answer: Callable[[str, str], Awaitable[None]] | None = None
+        #: (``Engine.converse``, through a port: the engine is built after this desk).
+        self.on_answer = on_answer
 
     def available(self, channel: str) -> bool:
         """A person can answer: staff receive notices, and the user's channel can be reached."""
@@ -85,7 +92,7 @@ class HandoverDesk:
 
         _, new = await self.store.open(channel, user_id, language, notices)
         self.router.wake()
-        if self.monitor is not None and new:
+        if new:
             await self.monitor.handover_requested(channel, user_id, language)
         return new
 
@@ -144,7 +151,7 @@ class HandoverDesk:
         if posted is None:
             return f"La conversazione #{handover_id} non è raggiungibile."
         self.router.wake()
-        if self.monitor is not None and posted.first_answer:
+        if posted.first_answer:
             await self.monitor.handover_answered(
                 handover.channel,
                 handover.user_id,

@@ -7,30 +7,53 @@ each channel's outbox worker.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from bot.storage.records import Appointment, Notice
+from bot.notice import Buttons, Notice
+from bot.reach import Reach
+from bot.storage.records import Appointment
 
 STAFF_PURPOSE = "staff"
-#: Buttons under a notice: rows of (choice id, label).
-Buttons = tuple[tuple[tuple[str, str], ...], ...]
+
+__all__ = ["STAFF_PURPOSE", "Buttons", "NoticeRouter", "Wakeup"]
 
 
-@dataclass
+class Wakeup:
+    """A late-bound port: "notices were queued, send them now".
+
+    The channels that send notices are built after what queues them (the booking desk, the
+    conversations with a person: a channel needs those to answer staff), so the router is
+    given this port when it is built, and the composition root connects the channels to it
+    once they exist (``connect``), instead of patching a function onto the router later.
+    """
+
+    def __init__(self) -> None:
+        self._wakes: list[Callable[[], None]] = []
+
+    def connect(self, wake: Callable[[], None]) -> None:
+        self._wakes.append(wake)
+
+    def __call__(self) -> None:
+        for wake in self._wakes:
+            wake()
+
+
+@dataclass(frozen=True)
 class NoticeRouter:
-    """Destinations of notices, set once the channels are known (``bot.app``).
+    """Destinations of notices, known from the configured channels (``bot.app``).
 
     ``staff`` lists (channel, recipient) pairs that receive every staff notice: the staff
     group on Telegram. ``copies`` receive the same except conversations with a person (which
-    are answered in the group): e-mail addresses, when configured. ``user_channels`` are the
-    channels that can message a user who did not just write (the terminal chat cannot).
-    ``wake`` is called after notices were queued, so the workers send them at once.
+    are answered in the group): e-mail addresses, when configured. ``channels`` says, for each
+    configured channel, what it can do: a user is sent a notice only on a channel that can
+    message a user who did not just write (the terminal chat cannot). ``wake`` is called
+    after notices were queued, so the workers send them at once.
     """
 
     staff: Sequence[tuple[str, str]] = ()
     copies: Sequence[tuple[str, str]] = ()
-    user_channels: Collection[str] = ()
+    channels: Mapping[str, Reach] = field(default_factory=dict)
     wake: Callable[[], None] = field(default=lambda: None)
 
     def to_staff(
@@ -63,7 +86,9 @@ class NoticeRouter:
         ]
 
     def reaches(self, channel: str) -> bool:
-        return channel in self.user_channels
+        """Whether a user of this channel can be sent a notice."""
+        reach = self.channels.get(channel)
+        return reach is not None and reach.unprompted and reach.inbound
 
     def to_user(
         self,

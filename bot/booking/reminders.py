@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Protocol
 
 from bot.booking.service import BookingDesk
@@ -35,11 +35,11 @@ class Reminders:
     def text(self, appointment: Appointment) -> tuple[str, dict[str, str]]:
         """The reminder in the user's language, and the variables of its WhatsApp template."""
         catalog = self.catalog()
-        language = self._language(catalog, appointment)
+        language = _language(catalog, appointment)
         t = self.interface.translator(language)
         office = catalog.office(appointment.office)
         service = catalog.services.get(appointment.service)
-        when = self._when(appointment.starts_at, language)
+        when = _when(appointment.starts_at, self.desk.timezone, language)
         address = office.address if office else ""
         lines = [
             t._("Reminder: your appointment {code} is tomorrow, {when}, at {address}.").format(
@@ -54,44 +54,6 @@ class Reminders:
             ]
         lines += ["", t._("If you cannot come, please cancel it in “My appointments”.")]
         return "\n".join(lines), {"1": appointment.code, "2": when, "3": address}
-
-    async def notices(self, appointment: Appointment, event: str) -> list[Notice]:
-        """Tell a user what staff did to their booking: cancelled it, or closed the day.
-
-        The notices use the WhatsApp template ``staff_cancel`` outside the 24-hour window.
-        """
-        if not self.desk.router.reaches(appointment.channel) or event not in (
-            "cancelled_by_staff",
-            "closed",
-        ):
-            return []
-        catalog = self.catalog()
-        language = self._language(catalog, appointment)
-        t = self.interface.translator(language)
-        when = self._when(appointment.starts_at, language)
-        text = t._(
-            "The counter had to cancel your appointment {code} ({when}). Please book another "
-            "time or contact the counter."
-        ).format(code=appointment.code, when=when)
-        free = await self.desk.next_free(catalog, appointment.office)
-        if free:
-            times = [f"- {self._when(start, language)}" for start in free]
-            text += "\n\n" + t._("Free times at the moment:") + "\n" + "\n".join(times)
-        return self.desk.router.about(
-            appointment, text, "staff_cancel", {"1": appointment.code, "2": when}
-        )
-
-    @staticmethod
-    def _language(catalog: Catalog, appointment: Appointment) -> str:
-        """The booking's language, or Italian if it was disabled since."""
-        return appointment.language if catalog.language(appointment.language) else "it"
-
-    def _when(self, moment: datetime, language: str) -> str:
-        """ "mercoledì 2 dicembre, 10:00", in the counter's time zone."""
-        local = moment.astimezone(self.desk.timezone)
-        return (
-            f"{format_date(local.date(), language, 'EEEE d MMMM')}, {format_time(local, language)}"
-        )
 
     async def run_once(self) -> int:
         """Queue the reminders that are due now; returns how many."""
@@ -124,6 +86,53 @@ class Reminders:
             except Exception as error:
                 backoff.failed(error)
             await asyncio.sleep(backoff.pause)
+
+
+class StaffCancellations:
+    """Tells a user what staff did to their booking: cancelled it, or closed the day
+    (``bot.booking.service.UserNotices``).
+
+    The notices use the WhatsApp template ``staff_cancel`` outside the 24-hour window.
+    """
+
+    def __init__(self, catalog: Callable[[], Catalog], interface: Interface) -> None:
+        self.catalog = catalog
+        self.interface = interface
+
+    async def __call__(
+        self, desk: BookingDesk, appointment: Appointment, event: str
+    ) -> list[Notice]:
+        if not desk.router.reaches(appointment.channel) or event not in (
+            "cancelled_by_staff",
+            "closed",
+        ):
+            return []
+        catalog = self.catalog()
+        language = _language(catalog, appointment)
+        t = self.interface.translator(language)
+        when = _when(appointment.starts_at, desk.timezone, language)
+        text = t._(
+            "The counter had to cancel your appointment {code} ({when}). Please book another "
+            "time or contact the counter."
+        ).format(code=appointment.code, when=when)
+        free = await desk.next_free(catalog, appointment.office)
+        if free:
+            times = [f"- {_when(start, desk.timezone, language)}" for start in free]
+            text += "\n\n" + t._("Free times at the moment:") + "\n" + "\n".join(times)
+        return desk.router.about(
+            appointment, text, "staff_cancel", {"1": appointment.code, "2": when}
+        )
+
+
+def _language(catalog: Catalog, appointment: Appointment) -> str:
+    """The booking's language, or Italian if it was disabled since."""
+    return appointment.language if catalog.language(appointment.language) else "it"
+
+
+def _when(moment: datetime, timezone: tzinfo, language: str) -> str:
+    """ "mercoledì 2 dicembre, 10:00", in the counter's time zone."""
+    local = moment.astimezone(timezone)
+    return f"{format_date(local.date(), language, 'EEEE d MMMM')}, {format_time(local, language)}"
 
 
 class DailyPostStore(Protocol):

@@ -25,7 +25,7 @@ from bot.content.catalog import Catalog
 from bot.content.markup import typed_name
 from bot.content.schema import Office
 from bot.i18n import format_date, format_time
-from bot.monitoring.events import Monitor
+from bot.monitoring.events import Monitor, NullMonitor
 from bot.monitoring.tables import spreadsheet_cell
 from bot.storage.records import Appointment, Notice, SlotGone
 
@@ -110,9 +110,22 @@ class NoticeQueue(Protocol):
     async def add_notices(self, notices: Iterable[Notice]) -> int: ...
 
 
-#: The notices telling a user what staff did to their booking ("cancelled_by_staff",
-#: "closed"), in the user's language: ``Reminders.notices``.
-UserNotices = Callable[[Appointment, str], Awaitable[list[Notice]]]
+class UserNotices(Protocol):
+    """The notices telling a user what staff did to their booking ("cancelled_by_staff",
+    "closed"), in the user's language (``bot.booking.reminders.StaffCancellations``).
+
+    Given the desk when called, not when built: they offer its next free times, and the
+    desk is built with them."""
+
+    async def __call__(
+        self, desk: BookingDesk, appointment: Appointment, event: str
+    ) -> list[Notice]: ...
+
+
+async def _nobody_told(desk: BookingDesk, appointment: Appointment, event: str) -> list[Notice]:
+    return []
+
+
 STAFF_STATUSES = {"attended": "attended", "no_show": "no_show", "cancel": "cancelled"}
 STATUS_LABELS = {"attended": "presente", "no_show": "assente", "cancelled": "annullato"}
 
@@ -128,6 +141,8 @@ class BookingDesk:
         retention_days: int = 90,
         queue: NoticeQueue | None = None,
         router: NoticeRouter | None = None,
+        user_notices: UserNotices = _nobody_told,
+        monitor: Monitor | None = None,
     ) -> None:
         self.store = store
         self.retention_days = retention_days
@@ -135,9 +150,9 @@ class BookingDesk:
         self.queue = queue
         self.router = router or NoticeRouter()
         #: Tells a user (on their channel, in their language) what staff did to a booking.
-        self.user_notices: UserNotices | None = None
-        #: Counts bookings for the monitoring, anonymously (set by the composition root).
-        self.monitor: Monitor | None = None
+        self.user_notices = user_notices
+        #: Counts bookings for the monitoring, anonymously (only a serving bot counts).
+        self.monitor: Monitor = monitor if monitor is not None else NullMonitor()
         self._clock = clock or (lambda: datetime.now(timezone))
 
     def now(self) -> datetime:
@@ -393,8 +408,8 @@ class BookingDesk:
 
     async def count(self, action: str, code: str) -> None:
         """Record a booking made, moved, cancelled, attended or missed, for the monitoring."""
-        if self.monitor is None:
-            return
+        if not self.monitor.records:
+            return  # nothing would be recorded: no need to read the appointment
         try:
             appointment = await self.store.by_code(code)
         except Exception:
@@ -405,9 +420,7 @@ class BookingDesk:
             await self.monitor.booking(action, appointment)
 
     async def _user_notices(self, appointment: Appointment, event: str) -> list[Notice]:
-        if self.user_notices is None:
-            return []
-        return await self.user_notices(appointment, event)
+        return await self.user_notices(self, appointment, event)
 
     def staff_notices(self, text: str, code: str | None = None) -> list[Notice]:
         """Notices to staff, to queue with the change they tell of."""

@@ -10,8 +10,9 @@ never join one (staff answer them by replying to their message).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+
+from bot.notice import Buttons, Notice
 
 STAFF_PURPOSE = "staff"
 SEPARATOR = "\n\n— — —\n\n"
@@ -19,24 +20,20 @@ SEPARATOR = "\n\n— — —\n\n"
 BOOKING_ROW = (("attended", "✅ {code}"), ("no_show", "🚫 Assente"), ("cancel", "❌ Annulla"))
 
 
-def _notice(payload: dict[str, Any]) -> dict[str, Any] | None:
-    notice = payload.get("notice")
-    return notice if isinstance(notice, dict) and isinstance(notice.get("text"), str) else None
-
-
-def rows_of(notice: dict[str, Any]) -> list[list[list[str]]]:
-    """A notice's buttons as rows of [data, label], its code in front of the first label."""
-    code = notice.get("code") or notice.get("reference")
-    rows = notice.get("buttons")
-    if isinstance(rows, list) and rows:
-        named = [[list(button) for button in row] for row in rows]
-        if isinstance(code, str) and named[0]:
-            first = named[0][0]
-            named[0][0] = [first[0], f"{first[1]} {code}"]
-        return named
-    if isinstance(code, str) and code:
-        return [[[f"{action}:{code}", label.format(code=code)] for action, label in BOOKING_ROW]]
-    return []
+def rows_of(notice: Notice) -> Buttons:
+    """A notice's buttons as rows of (data, label), its code in front of the first label."""
+    code = notice.code or notice.reference
+    if notice.buttons:
+        rows = list(notice.buttons)
+        if code and rows[0]:
+            (data, label), *rest = rows[0]
+            rows[0] = ((data, f"{label} {code}"), *rest)
+        return tuple(rows)
+    if code:
+        return (
+            tuple((f"{action}:{code}", label.format(code=code)) for action, label in BOOKING_ROW),
+        )
+    return ()
 
 
 class StaffDigest:
@@ -47,31 +44,28 @@ class StaffDigest:
         self.limit = limit
         self.length = length
 
-    def joins(self, payload: dict[str, Any]) -> bool:
-        notice = _notice(payload)
+    def joins(self, notice: Notice) -> bool:
         return (
-            notice is not None
-            and notice.get("purpose") == STAFF_PURPOSE
-            and not notice.get("alone")
-            and notice.get("handover") is None
+            notice.purpose == STAFF_PURPOSE
+            and not notice.alone
+            and notice.handover is None
+            and notice.reply_action is None
         )
 
-    def combine(self, payloads: list[dict[str, Any]]) -> tuple[int, dict[str, Any]]:
+    def combine(self, notices: Sequence[Notice]) -> tuple[int, Notice]:
         texts: list[str] = []
-        rows: list[list[list[str]]] = []
-        for payload in payloads:
-            notice = _notice(payload)
-            if notice is None:
-                break
-            candidate = [*texts, notice["text"]]
+        rows: Buttons = ()
+        for notice in notices:
+            candidate = [*texts, notice.text]
             if texts and self.length(self._text(candidate)) > self.limit:
                 break
             texts = candidate
             rows += rows_of(notice)
-        combined: dict[str, Any] = {"text": self._text(texts), "purpose": STAFF_PURPOSE}
-        if rows:
-            combined["buttons"] = rows
-        return max(len(texts), 1), {"notice": combined}
+        first = notices[0]
+        digest = Notice(
+            first.channel, first.recipient, self._text(texts), STAFF_PURPOSE, buttons=rows
+        )
+        return max(len(texts), 1), digest
 
     @staticmethod
     def _text(texts: list[str]) -> str:

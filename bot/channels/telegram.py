@@ -16,15 +16,18 @@ import logging
 import os
 import secrets
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlparse
 
 # Opt in to PTB's future behaviour (durations as timedelta) so that RetryAfter on a 429 does
 # not warn on every retry; we never read those durations ourselves.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
 from telegram import (
     BotCommand,
     CallbackQuery,
@@ -55,6 +58,7 @@ from bot.booking.request_staff import HELP as REQUESTS_HELP
 from bot.booking.request_staff import RequestConsole
 from bot.booking.requests import STAFF_REQUEST
 from bot.booking.service import BookingDesk
+from bot.channels.base import Handler, InboundStore, OutboxStore, Reach
 from bot.channels.digest import StaffDigest
 from bot.channels.flood import FloodControl, Verdict
 from bot.channels.formatting import split_message, to_html, to_plain
@@ -65,9 +69,8 @@ from bot.core.messages import Incoming, Kind, Reply
 from bot.i18n import N_, Interface, Translator, bidi_text
 from bot.monitoring.staff import HELP as MONITORING_HELP
 from bot.monitoring.staff import LOG, StaffMonitoring, Step
-from bot.notify.worker import OutboxWorker, SendError
-from bot.storage.inbound import InboundQueue
-from bot.storage.outbox import Outbox
+from bot.notice import Notice
+from bot.notify.worker import Meter, OutboxWorker, SendError
 
 log = logging.getLogger(__name__)
 # httpx logs every request URL at INFO, and Bot API URLs contain the bot's token.
@@ -100,12 +103,6 @@ DESCRIPTION = N_(
     "reunification, the A2 Italian test, citizenship, local services. Write in your language."
 )
 SHORT_DESCRIPTION = N_("The immigrant help desk of Luino and Cittiglio, in your language.")
-
-
-class Handler(Protocol):
-    async def handle(self, incoming: Incoming) -> list[Reply]: ...
-
-    async def language_of(self, channel: str, user_id: str) -> str: ...
 
 
 EDIT_WINDOW_SECONDS = 120  # an edit this soon after sending is a correction: answer it
@@ -222,28 +219,26 @@ def _message_kind(message: Message) -> Kind | None:
     return None  # service messages (members joined, pinned, ...): nothing to answer
 
 
-def _notice_keyboard(notice: dict[str, Any], staff: bool) -> InlineKeyboardMarkup | None:
+def _notice_keyboard(notice: Notice, staff: bool) -> InlineKeyboardMarkup | None:
     """The buttons a notice brings: its own rows (a proposal's "accept", a request's "propose
     a time", a digest's), else those of a booking or a conversation."""
-    rows = notice.get("buttons")
-    if not isinstance(rows, list) or not rows:
-        return _staff_keyboard(notice.get("code"), notice.get("handover"))
+    if not notice.buttons:
+        return _staff_keyboard(notice.code, notice.handover)
     prefix = STAFF if staff else ""  # the staff group's buttons are told apart by it
     keyboard = [
         [
-            InlineKeyboardButton(str(label), callback_data=f"{prefix}{data}")
+            InlineKeyboardButton(label, callback_data=f"{prefix}{data}")
             for data, label in row
             if len(f"{prefix}{data}".encode()) <= CALLBACK_DATA_LIMIT
         ]
-        for row in rows
-        if isinstance(row, list)
+        for row in notice.buttons
     ]
     return InlineKeyboardMarkup([row for row in keyboard if row]) if any(keyboard) else None
 
 
-def _staff_keyboard(code: object, handover: object) -> InlineKeyboardMarkup | None:
+def _staff_keyboard(code: str | None, handover: int | None) -> InlineKeyboardMarkup | None:
     """Buttons under a staff notice: a booking's outcome, or closing a conversation."""
-    if isinstance(code, str) and code:
+    if code:
         return InlineKeyboardMarkup(
             [
                 [
@@ -253,7 +248,7 @@ def _staff_keyboard(code: object, handover: object) -> InlineKeyboardMarkup | No
                 ]
             ]
         )
-    if isinstance(handover, int):
+    if handover is not None:
         return InlineKeyboardMarkup(
             [
                 [
@@ -284,7 +279,7 @@ class StoredUpdateQueue(asyncio.Queue[object]):
     turn is saved thus leaves it stored, and the next start processes it.
     """
 
-    def __init__(self, store: InboundQueue) -> None:
+    def __init__(self, store: InboundStore) -> None:
         super().__init__()
         self._store = store
 
@@ -306,14 +301,23 @@ class StoredUpdateQueue(asyncio.Queue[object]):
 class TelegramChannel:
     """Runs the bot on Telegram, by long polling or by webhook on our own web server."""
 
+    name = CHANNEL
+    reach = Reach(user_id_is_phone=False, files=True, window_hours=None, unprompted=True)
+
     def __init__(
         self,
         engine: Handler,
         settings: Settings,
         interface: Interface,
-        outbox: Outbox | None = None,
+        catalog: Callable[[], Catalog],
+        outbox: OutboxStore | None = None,
+        inbound: InboundStore | None = None,
+        *,
         requests: RequestConsole | None = None,
-        inbound: InboundQueue | None = None,
+        desk: BookingDesk | None = None,
+        handovers: HandoverDesk | None = None,
+        monitoring: StaffMonitoring | None = None,
+        meter: Meter | None = None,
     ) -> None:
         if not settings.telegram_bot_token:
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
@@ -325,22 +329,24 @@ class TelegramChannel:
         self.languages: tuple[str, ...] = ()
         self.default_language = "it"
         self.flood = FloodControl(settings.telegram_rate_limit)
-        # Set by the composition root when bookings are on: staff agenda commands use them.
-        self.desk: BookingDesk | None = None
-        self.catalog: Callable[[], Catalog] | None = None
-        self.handovers: HandoverDesk | None = None
+        #: The content, for the languages of the command menu and the staff agenda.
+        self.catalog: Callable[[], Catalog] | None = catalog
+        # When bookings are on: the staff agenda commands and buttons use them.
+        self.desk = desk
+        self.handovers = handovers
         #: Appointment requests: the buttons under them, /fissa, /richieste, prompts' replies.
         self.requests = requests
         self.connected = False  # getMe answered and updates are being received
         self.retry_delay = RETRY_DELAY_FIRST
-        #: Set by the composition root: /registra and /mese (the counter's monitoring).
-        self.monitoring: StaffMonitoring | None = None
+        #: /registra and /mese (the counter's monitoring), when the bot counts.
+        self.monitoring = monitoring
         # Notices (to staff, reminders, staff replies to users) wait in the outbox until sent.
         # Staff notices in a burst go to the group as one digest message.
         digest = StaffDigest(MessageLimit.MAX_TEXT_LENGTH, _utf16_length)
         self.worker = (
-            OutboxWorker(outbox, CHANNEL, self._send_notice, digest=digest) if outbox else None
+            OutboxWorker(outbox, CHANNEL, self.send, digest=digest, meter=meter) if outbox else None
         )
+        self._connecting: asyncio.Task[None] | None = None
         self.outbox = outbox
         self._chat_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = (
             weakref.WeakValueDictionary()
@@ -374,12 +380,29 @@ class TelegramChannel:
         path = urlparse(self.webhook_url or "").path
         return path if path not in ("", "/") else "/telegram"
 
+    def routes(self) -> Sequence[BaseRoute]:
+        """The webhook, when Telegram posts updates to us (none in polling mode)."""
+        if not self.webhook_url:
+            return ()
+        return (Route(self.webhook_path, self._webhook, methods=["POST"]),)
+
+    def health(self) -> Mapping[str, object]:
+        # Not an error of ours: the bot keeps trying, and WhatsApp works meanwhile.
+        return {"connected": self.connected}
+
     # -- life cycle ------------------------------------------------------------------------
 
-    async def start(self, languages: Iterable[str], default_language: str) -> None:
+    async def start(self) -> None:
+        """Connect in the background: a Telegram outage at start-up does not hold up the
+        rest of the bot (``start_when_reachable``)."""
+        self._connecting = asyncio.create_task(self.start_when_reachable())
+
+    async def connect(self) -> None:
         """Connect (getMe), register commands and descriptions, start receiving updates."""
-        self.languages = tuple(languages)
-        self.default_language = default_language
+        if self.catalog is not None:
+            catalog = self.catalog()
+            self.languages = tuple(language.code for language in catalog.enabled_languages)
+            self.default_language = catalog.default_language
         await self.application.initialize()
         await self._register_commands()
         await self.application.start()
@@ -418,7 +441,7 @@ class TelegramChannel:
         if left:
             log.info("telegram: processing %d updates left from the last run", len(left))
 
-    async def start_when_reachable(self, languages: Iterable[str], default_language: str) -> None:
+    async def start_when_reachable(self) -> None:
         """Start, trying again with growing pauses while Telegram cannot be reached.
 
         A reboot during a Telegram outage (or before the network is up) must not take the
@@ -427,7 +450,7 @@ class TelegramChannel:
         delay = self.retry_delay
         while True:
             try:
-                await self.start(languages, default_language)
+                await self.connect()
             except TelegramError as error:
                 # The error's text may hold the token (InvalidToken): only its kind is logged.
                 log.warning(
@@ -451,6 +474,11 @@ class TelegramChannel:
 
     async def stop(self) -> None:
         """Stop receiving, let updates in flight finish, then close the connection."""
+        if self._connecting is not None:
+            self._connecting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._connecting
+            self._connecting = None
         self.connected = False
         if self.worker is not None:
             await self.worker.stop()
@@ -477,6 +505,19 @@ class TelegramChannel:
                 )
 
     # -- webhook ---------------------------------------------------------------------------
+
+    async def _webhook(self, request: Request) -> Response:
+        """Receive one Telegram update; only Telegram knows the secret token."""
+        if not self.secret_matches(request.headers.get("X-Telegram-Bot-Api-Secret-Token")):
+            return Response(status_code=403)
+        try:
+            payload = await request.json()
+        except (ValueError, RecursionError) as error:  # not JSON, or nested past the parser
+            log.warning("telegram: a webhook body is not an update (%s)", type(error).__name__)
+            return Response(status_code=400)
+        if not await self.push(payload):
+            return Response(status_code=400)
+        return Response(status_code=200)
 
     def secret_matches(self, header: str | None) -> bool:
         return header is not None and hmac.compare_digest(
@@ -657,7 +698,7 @@ class TelegramChannel:
         if self.worker is not None:
             self.worker.wake()
 
-    async def _send_notice(self, recipient: str, payload: dict[str, Any]) -> str | None:
+    async def send(self, recipient: str, notice: Notice) -> str | None:
         """Send one queued notice; returns the id of its (last) message.
 
         Staff notices carry the buttons of their booking or conversation; a staff member
@@ -666,15 +707,12 @@ class TelegramChannel:
         short by a crash) is sent again: the Bot API cannot tell what a bot sent, and a notice
         twice is better than a booking staff never hear of.
         """
-        notice = payload.get("notice")
-        if not isinstance(notice, dict) or not isinstance(notice.get("text"), str):
-            raise SendError("not a notice", retry=False)
         try:
             chat_id = int(recipient)
         except ValueError as error:
             raise SendError("not a Telegram chat id", retry=False) from error
         keyboard = _notice_keyboard(notice, chat_id == self.settings.telegram_staff_chat_id)
-        parts = split_message(notice["text"], MessageLimit.MAX_TEXT_LENGTH, _utf16_length) or [""]
+        parts = split_message(notice.text, MessageLimit.MAX_TEXT_LENGTH, _utf16_length) or [""]
         sent_ids: list[str] = []
         try:
             for number, part in enumerate(parts, 1):
@@ -711,16 +749,16 @@ class TelegramChannel:
             await self._remember_parts(recipient, sent_ids)
         return sent_ids[-1] if sent_ids else None
 
-    async def _tell_staff_unreachable(self, chat_id: int, notice: dict[str, Any]) -> None:
+    async def _tell_staff_unreachable(self, chat_id: int, notice: Notice) -> None:
         """A user who blocked the bot gets nothing more: staff learn it (a reply, a proposal,
         a reminder), as WhatsApp's refusals outside the 24-hour window are told."""
         staff_chat = self.settings.telegram_staff_chat_id
-        if staff_chat is None or chat_id == staff_chat or notice.get("courtesy"):
+        if staff_chat is None or chat_id == staff_chat or notice.courtesy:
             return
-        about = notice.get("reference")
+        about = notice.reference
         text = (
             "Telegram: un messaggio"
-            + (f" ({about})" if isinstance(about, str) and about else "")
+            + (f" ({about})" if about else "")
             + " non è arrivato: l'utente ha bloccato il bot. Contattate la persona in un altro "
             "modo."
         )

@@ -19,28 +19,33 @@ import json
 import logging
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response as TwilioResponse
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from bot.booking.ical import link_token
+from bot.booking.ical import link_matches, link_token
+from bot.channels.base import Handler, InboundStore, OutboxStore, Reach, SeenStore
 from bot.channels.flood import FloodControl, Verdict
 from bot.channels.formatting import split_message
+from bot.channels.forms import form_fields
+from bot.channels.twiml import twiml
 from bot.config import Settings
 from bot.content.markup import spans
 from bot.core.messages import Choice, Incoming, Kind, Reply
 from bot.i18n import Interface, bidi_text
-from bot.notify.worker import IN_DOUBT, OutboxWorker, SendError
-from bot.storage.inbound import InboundLog, InboundQueue
-from bot.storage.outbox import Notice, Outbox
+from bot.notice import REPLY, Notice
+from bot.notify.worker import Meter, NoMeter, OutboxWorker, SendError
 
 log = logging.getLogger(__name__)
 # Twilio's client can log request bodies (phone numbers, messages): never below WARNING.
@@ -130,7 +135,7 @@ LIST_ITEM_LIMIT = 24  # characters of a list item's title
 
 def render_as_list(
     reply: Reply, templates: Mapping[str, str], button: str
-) -> dict[str, Any] | None:
+) -> tuple[str, dict[str, str]] | None:
     """A reply as a list-picker message, when a template for its number of choices exists.
 
     ``TWILIO_TEMPLATE_CHOICES_<N>`` names a list-picker content template with N items whose
@@ -146,12 +151,10 @@ def render_as_list(
     for number, choice in enumerate(reply.choices, 1):
         variables[str(2 * number + 1)] = choice.label[:LIST_ITEM_LIMIT]
         variables[str(2 * number + 2)] = choice.id
-    return {"content_sid": template, "variables": variables}
+    return template, variables
 
 
 TEMPLATE_VARIABLE_LIMIT = 1000
-#: What a reply's payload may hold and still go in TwiML (a template needs the REST API).
-TWIML_KEYS = frozenset({"body", "forget"})
 
 
 def template_variable(value: str) -> str:
@@ -201,19 +204,29 @@ class _TwilioHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]  # untyped
         return await super().request(method, url, *args, **kwargs)
 
 
+#: An active appointment's calendar file by its code, or None (``bot.app`` builds it).
+CalendarFile = Callable[[str], Awaitable[bytes | None]]
+
+
 class WhatsAppChannel:
     """Receives Twilio webhooks and sends through the outbox."""
 
+    name = CHANNEL
+    #: The sender's number is their id; files go as signed links; Meta's 24-hour window.
+    reach = Reach(user_id_is_phone=True, files=False, window_hours=24, unprompted=True)
+
     def __init__(
         self,
-        engine: Any,
+        engine: Handler,
         settings: Settings,
         interface: Interface,
-        outbox: Outbox,
-        inbound: InboundLog,
-        updates: InboundQueue,
+        outbox: OutboxStore,
+        inbound: SeenStore,
+        updates: InboundStore,
         default_language: Callable[[], str],
         staff_alert: Callable[[str], Awaitable[None]] | None = None,
+        calendar: CalendarFile | None = None,
+        meter: Meter | None = None,
         reply_deadline: float = REPLY_DEADLINE,
     ) -> None:
         if not settings.whatsapp_enabled:
@@ -229,11 +242,13 @@ class WhatsAppChannel:
         self.updates = updates
         self.default_language = default_language
         self.staff_alert = staff_alert
+        self.calendar = calendar
+        self.meter: Meter = meter if meter is not None else NoMeter()
         self.reply_deadline = reply_deadline
         self.validator = RequestValidator(settings.twilio_auth_token)
         self.sender = self._address(settings.twilio_whatsapp_from or "")
         self.flood = FloodControl(settings.whatsapp_rate_limit)
-        self.worker = OutboxWorker(outbox, CHANNEL, self._send)
+        self.worker = OutboxWorker(outbox, CHANNEL, self.send, meter=self.meter)
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._http: AsyncTwilioHttpClient | None = None
         self._client: Client | None = None
@@ -267,6 +282,65 @@ class WhatsAppChannel:
             return None
         token = link_token(self.settings.twilio_auth_token, code)
         return f"{self.settings.public_base_url}/calendar/{code}.ics?k={token}"
+
+    def routes(self) -> Sequence[BaseRoute]:
+        return (
+            Route(self.path, self._webhook, methods=["POST"]),
+            Route(self.status_path, self._status, methods=["POST"]),
+            Route("/calendar/{code}.ics", self._calendar_file, methods=["GET"]),
+        )
+
+    def health(self) -> Mapping[str, object]:
+        return {}  # Twilio is asked only when sending: the outbox's figures tell its state
+
+    # -- web routes ------------------------------------------------------------------------
+
+    async def _signed_form(self, request: Request, path: str) -> dict[str, str] | None:
+        form = await form_fields(request)
+        url = self.public_url(path, str(request.url))
+        if not self.signature_ok(url, form, request.headers.get("X-Twilio-Signature")):
+            return None
+        return form
+
+    async def _webhook(self, request: Request) -> Response:
+        """Receive one WhatsApp message from Twilio; unsigned requests get 403."""
+        form = await self._signed_form(request, self.path)
+        if form is None:
+            return Response(status_code=403)
+        replies = await self.receive(form)
+        if replies is None:
+            return Response(status_code=400)
+        # The live replies: Twilio sends them as the answer to the message (those that
+        # cannot go so went to the outbox, which counts its own).
+        self.meter.message_sent(CHANNEL, len(replies))
+        return Response(twiml(replies), media_type="text/xml")
+
+    async def _status(self, request: Request) -> Response:
+        """Receive a delivery report from Twilio (signed too)."""
+        form = await self._signed_form(request, self.status_path)
+        if form is None:
+            return Response(status_code=403)
+        await self.delivery_status(form)
+        return Response(status_code=204)
+
+    async def _calendar_file(self, request: Request) -> Response:
+        """An appointment's calendar file, for the holder of its signed link."""
+        secret = self.settings.twilio_auth_token
+        code = str(request.path_params["code"]).upper()
+        token = request.query_params.get("k", "")
+        if self.calendar is None or not secret or not link_matches(secret, code, token):
+            return Response(status_code=404)
+        invitation = await self.calendar(code)
+        if invitation is None:
+            return Response(status_code=404)
+        return Response(
+            invitation,
+            media_type="text/calendar",
+            headers={
+                "Content-Disposition": f'attachment; filename="{code}.ics"',
+                "Cache-Control": "private, no-store",  # someone's appointment: no shared cache
+            },
+        )
 
     # -- life cycle ------------------------------------------------------------------------
 
@@ -337,9 +411,6 @@ class WhatsAppChannel:
             # Not wait_for: past the deadline the turn goes on, its replies to the outbox.
             await asyncio.wait((handling,), timeout=self.reply_deadline)
             if not handling.done() and not answer.claimed:
-                answer.waiting = False
-                self._late.add(handling)
-                handling.add_done_callback(self._late_done)
                 log.warning(
                     "whatsapp: no reply in %.0f s; it goes through the outbox when ready",
                     self.reply_deadline,
@@ -347,7 +418,11 @@ class WhatsAppChannel:
                 return []
             await handling  # done, or only its marking as answered left: a moment
         finally:
-            answer.waiting = False  # cancelled (a shutdown): not in an answer any more
+            # Late, or this request cancelled (a shutdown): the replies are not in an answer.
+            answer.waiting = False
+            if not handling.done():  # its turn goes on; stopped with the channel
+                self._late.add(handling)
+                handling.add_done_callback(self._late_done)
         return answer.bodies
 
     def _late_done(self, task: asyncio.Future[None]) -> None:
@@ -412,26 +487,31 @@ class WhatsAppChannel:
                 text = t._(
                     "You are sending messages very quickly. Please wait a minute, then write again."
                 )
-                return await self._reply(phone, [{"body": text}], message_id, answer)
+                return await self._reply(
+                    phone, [Notice.reply(CHANNEL, phone, text)], message_id, answer
+                )
             return False
         replies = await self.engine.handle(self._incoming(form, phone))
-        payloads: list[dict[str, Any]] = []
+        rendered: list[Notice] = []
         for reply in replies:
             t = self.interface.translator(reply.language)
             listed = render_as_list(reply, self.settings.twilio_templates, t._("Choose"))
             if listed is not None:
-                payloads.append(listed)
+                template, variables = listed
+                rendered.append(Notice(CHANNEL, phone, "", REPLY, variables, template=template))
                 continue
             hint = t._("Reply with the number of your choice.")
             # The erasure's confirmation: the outbox deletes it (and the number) once sent.
-            forget = {"forget": True} if reply.forget else {}
-            payloads.extend({"body": part, **forget} for part in render(reply, hint))
+            rendered.extend(
+                Notice.reply(CHANNEL, phone, part, forget=reply.forget)
+                for part in render(reply, hint)
+            )
             for attachment in reply.attachments:
                 link = self.calendar_link(attachment.filename)
                 if attachment.media_type == "text/calendar" and link is not None:
                     text = t._("Add it to your calendar: {link}").format(link=link)
-                    payloads.append({"body": bidi_text(text, reply.rtl)})
-        return await self._reply(phone, payloads, message_id, answer)
+                    rendered.append(Notice.reply(CHANNEL, phone, bidi_text(text, reply.rtl)))
+        return await self._reply(phone, rendered, message_id, answer)
 
     def _incoming(self, form: Mapping[str, str], phone: str) -> Incoming:
         body = form.get("Body", "")
@@ -456,7 +536,7 @@ class WhatsAppChannel:
     async def _reply(
         self,
         phone: str,
-        payloads: list[dict[str, Any]],
+        replies: list[Notice],
         message_id: str,
         answer: _Answer | None,
     ) -> bool:
@@ -468,9 +548,9 @@ class WhatsAppChannel:
         if (
             answer is None
             or not answer.waiting
-            or not all(payload.keys() <= TWIML_KEYS for payload in payloads)
+            or any(reply.template is not None for reply in replies)
         ):
-            return await self._queue(phone, payloads, message_id)
+            return await self._queue(phone, replies, message_id)
         answer.claimed = True
         try:
             fresh = await self.updates.answered(CHANNEL, message_id)
@@ -481,12 +561,12 @@ class WhatsAppChannel:
                 "whatsapp: a message could not be marked answered (%s); answering anyway",
                 _reason(error),
             )
-            answer.bodies = [payload["body"] for payload in payloads]
+            answer.bodies = [reply.text for reply in replies]
             return False
         if not fresh:
             return True  # answered already (a retry racing the first delivery)
-        answer.bodies = [payload["body"] for payload in payloads]
-        if any(payload.get("forget") for payload in payloads):
+        answer.bodies = [reply.text for reply in replies]
+        if any(reply.forget for reply in replies):
             # An erasure's confirmation: the stored message (the number, the text) was just
             # deleted; its old copies leave the WAL too, as when the outbox sends it.
             try:
@@ -495,21 +575,19 @@ class WhatsAppChannel:
                 log.error("whatsapp: the WAL could not be emptied (%s)", _reason(error))
         return True
 
-    async def _queue(
-        self, phone: str, payloads: list[dict[str, Any]], in_reply_to: str | None
-    ) -> bool:
+    async def _queue(self, phone: str, replies: list[Notice], in_reply_to: str | None) -> bool:
         """Queue replies; True if the outbox took them (and marked ``in_reply_to`` done)."""
         try:
-            added = await self.outbox.add(CHANNEL, phone, payloads, in_reply_to=in_reply_to)
+            added = await self.outbox.add(CHANNEL, phone, replies, in_reply_to=in_reply_to)
         except Exception as error:
             # The outbox cannot be written (a full disk): send at once, or the user hears
             # nothing at all. Without the outbox there is no retry, so one try each.
             log.error(
                 "whatsapp: the outbox cannot be written (%s); answering directly", _reason(error)
             )
-            for payload in payloads:
+            for reply in replies:
                 try:
-                    await self._send_payload(phone, payload)
+                    await self.send(phone, reply)
                 except SendError as failed:
                     log.warning("whatsapp: a direct answer failed: %s", failed.reason)
                     return False
@@ -548,14 +626,17 @@ class WhatsAppChannel:
 
     # -- outbound --------------------------------------------------------------------------
 
-    async def _send(self, phone: str, payload: dict[str, Any]) -> str | None:
-        since = payload.get(IN_DOUBT)
+    async def send(self, recipient: str, notice: Notice) -> str | None:
+        since = notice.in_doubt_since
         # An earlier attempt died before its outcome was recorded: what Twilio accepted
         # then is not sent again (only the parts that did not go).
-        went = await self._went_since(phone, float(since)) if since is not None else None
-        if "notice" in payload:
-            return await self._send_notice(phone, payload["notice"], went)
-        return await self._send_payload(phone, payload, went)
+        went = await self._went_since(recipient, since) if since is not None else None
+        if not notice.is_reply:
+            return await self._send_notice(recipient, notice, went)
+        if notice.template is not None:  # a list picker
+            payload = {"content_sid": notice.template, "variables": dict(notice.variables)}
+            return await self._send_payload(recipient, payload, went)
+        return await self._send_payload(recipient, {"body": notice.text}, went)
 
     async def _went_since(self, phone: str, since: float) -> list[_Went]:
         """Our messages to ``phone`` Twilio accepted since ``since`` that our outbox does not
@@ -591,7 +672,7 @@ class WhatsAppChannel:
         ]
 
     async def _send_notice(
-        self, phone: str, notice: dict[str, Any], went: list[_Went] | None = None
+        self, phone: str, notice: Notice, went: list[_Went] | None = None
     ) -> str | None:
         """A message the user did not just ask for (a reminder, a staff reply).
 
@@ -599,7 +680,7 @@ class WhatsAppChannel:
         configured for its purpose may go; with none, nothing is sent, the refusal is
         recorded and staff are told. Decided when sending: a notice may wait in the outbox.
         """
-        text, purpose = str(notice.get("text", "")), str(notice.get("purpose", ""))
+        text, purpose = notice.text, notice.purpose
         last = await self.inbound.last_inbound(CHANNEL, phone)
         if last is not None and time.time() - last < WINDOW_SECONDS:
             sent = None
@@ -607,20 +688,19 @@ class WhatsAppChannel:
                 sent = await self._send_payload(phone, {"body": part}, went)
             return sent
         templates = self.settings.twilio_templates
-        language = notice.get("language")
+        language = notice.language
         # A template approved in the user's language first (REMINDER_AR), else the general one.
         template = templates.get(f"{purpose}_{language}") or templates.get(purpose)
         if template is not None:
             variables = {
-                str(key): template_variable(str(value))
-                for key, value in (notice.get("variables") or {}).items()
+                str(key): template_variable(str(value)) for key, value in notice.variables.items()
             }
             return await self._send_payload(
                 phone, {"content_sid": template, "variables": variables}, went
             )
         reason = f"outside the 24-hour window and no TWILIO_TEMPLATE_{purpose.upper()} configured"
-        if self.staff_alert is not None and not notice.get("courtesy"):
-            about = notice.get("reference")
+        if self.staff_alert is not None and not notice.courtesy:
+            about = notice.reference
             await self.staff_alert(
                 f"WhatsApp: un messaggio '{purpose}'"
                 + (f" ({about})" if about else "")
@@ -628,20 +708,13 @@ class WhatsAppChannel:
             )
         raise SendError(reason, retry=False, refused=True)
 
-    def _notice_parts(self, text: str, notice: dict[str, Any]) -> list[str]:
+    def _notice_parts(self, text: str, notice: Notice) -> list[str]:
         """A notice's text, with its choices numbered (a proposal's "accept", "another time"):
         the number the user replies is read against them, as on any menu."""
-        rows = notice.get("buttons")
-        choices = tuple(
-            Choice(str(button[0]), str(button[1]))
-            for row in (rows if isinstance(rows, list) else [])
-            if isinstance(row, list)
-            for button in row
-            if isinstance(button, list) and len(button) == 2
-        )
+        choices = tuple(Choice(data, label) for row in notice.buttons for data, label in row)
         if not choices:
             return split_message(to_whatsapp(text), MESSAGE_LIMIT)
-        t = self.interface.translator(str(notice.get("language") or self.default_language()))
+        t = self.interface.translator(notice.language or self.default_language())
         return render(Reply(text, choices), t._("Reply with the number of your choice."))
 
     async def _send_payload(

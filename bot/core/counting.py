@@ -14,23 +14,23 @@ from bot.monitoring.events import ANSWERED, UNANSWERED, UNSURE, Monitor
 
 
 async def count_topic(
-    monitor: Monitor | None, catalog: Catalog, session: Session, language: str, node_id: str
+    monitor: Monitor, catalog: Catalog, session: Session, language: str, node_id: str
 ) -> None:
     """A topic chosen from a menu or an offered list (menus themselves are not counted)."""
     node = catalog.node(node_id)
-    if monitor is not None and isinstance(node, Topic):
+    if isinstance(node, Topic):
         await monitor.topic(session.channel, session.user_id, language, node.id, node.area)
 
 
 async def count_question(
-    monitor: Monitor | None, session: Session, language: str, analysis: Analysis
+    monitor: Monitor, session: Session, language: str, analysis: Analysis
 ) -> None:
     """A question in free text. Greetings, "menu" and other intents are not questions.
 
     The text itself is never recorded: only its language and the nearest topic, so editors see
     which topics people look for and do not find.
     """
-    if monitor is None or analysis.intent is not None:
+    if analysis.intent is not None:
         return
     outcome = ANSWERED if analysis.confident else UNSURE if analysis.matches else UNANSWERED
     nearest = analysis.matches[0] if analysis.matches else None

@@ -8,12 +8,8 @@ from typing import Any, Protocol
 
 from bot.core.messages import Choice
 
-
-class State:
-    """Where a conversation is: choosing a language, or browsing menus and topics."""
-
-    LANGUAGE = "language"
-    BROWSE = "browse"
+#: The state of a new session: at the menus (``NavigationState.BROWSE`` in ``flows/``).
+BROWSE = "browse"
 
 
 @dataclass
@@ -23,7 +19,9 @@ class Session:
     channel: str
     user_id: str
     language: str | None = None
-    state: str = State.BROWSE
+    #: Where the user is: the value of a flow's state (``flows/table.py`` routes it to the
+    #: flow that owns it). Stored as that string, so stored sessions outlive a refactoring.
+    state: str = BROWSE
     node: str | None = None
     history: list[str] = field(default_factory=list)
     offered: list[Choice] = field(default_factory=list)
@@ -52,7 +50,7 @@ class Session:
                 channel=channel,
                 user_id=user_id,
                 language=raw.get("language"),
-                state=str(raw.get("state", State.BROWSE)),
+                state=str(raw.get("state", BROWSE)),
                 node=raw.get("node"),
                 history=[str(node) for node in raw.get("history", [])],
                 offered=[Choice(str(i), str(label)) for i, label in raw.get("offered", [])],

@@ -54,6 +54,10 @@ def _now() -> datetime:
 class Monitor:
     """Records anonymous events; one instance for the whole bot."""
 
+    #: Whether anything is recorded (``NullMonitor``: no): a caller may spare the work of
+    #: gathering what would only be dropped.
+    records = True
+
     def __init__(self, sink: EventSink, clock: Callable[[], datetime] = _now) -> None:
         self._sink = sink
         self._clock = clock
@@ -142,3 +146,21 @@ class Monitor:
         except Exception:
             # The counts may miss one event; the user must never miss their answer.
             log.exception("monitoring: a %s/%s event could not be recorded", kind, action)
+
+
+class _Nowhere:
+    async def record(self, event: Event, person: str | None) -> None:
+        return None
+
+
+class NullMonitor(Monitor):
+    """A monitor that records nothing: what a bot that is not serving users counts (the
+    terminal chat, ``sportello ask``, an editor's preview, a test of something else)."""
+
+    records = False
+
+    def __init__(self) -> None:
+        super().__init__(_Nowhere())
+
+    async def _record(self, kind: str, action: str, *args: object, **fields: object) -> None:
+        return None

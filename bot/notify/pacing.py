@@ -8,6 +8,9 @@ for those errors lets a burst through and then stops everything; and a backlog o
 Each limit here is a sliding window: at most ``count`` sends in any ``seconds``. Live replies
 are served before notices, and a notice may fill a window only up to ``count - reserve``: the
 rest is kept for the replies to come, so a user is answered at once while a backlog drains.
+A window may also spread the notices evenly (``even``): one every ``seconds / share``, not
+a burst each time the window has room again; a burst of sends (each a request, a database
+write, some CPU) would hold up the replies that arrive during it.
 Channel-neutral, plain asyncio; the clock is the event loop unless a test gives its own.
 """
 
@@ -34,6 +37,7 @@ class Window:
     count: int
     seconds: float
     reserve: int = 0
+    even: bool = False
 
     def share(self, live: bool) -> int:
         return self.count if live else max(1, self.count - self.reserve)
@@ -54,11 +58,12 @@ class Clock(Protocol):
 class _Log:
     """The times of the sends still inside one window."""
 
-    __slots__ = ("times", "window")
+    __slots__ = ("last_notice", "times", "window")
 
     def __init__(self, window: Window) -> None:
         self.window = window
         self.times: collections.deque[float] = collections.deque()
+        self.last_notice = -math.inf
 
     def free_at(self, now: float, live: bool) -> float:
         """When one more send fits: ``now``, or when enough of the earlier ones leave."""
@@ -67,9 +72,12 @@ class _Log:
         while times and times[0] <= horizon:
             times.popleft()
         allowed = self.window.share(live)
-        if len(times) < allowed:
-            return now
-        return times[len(times) - allowed] + self.window.seconds + EPSILON
+        at = now
+        if len(times) >= allowed:
+            at = times[len(times) - allowed] + self.window.seconds + EPSILON
+        if not live and self.window.even:
+            at = max(at, self.last_notice + self.window.seconds / allowed)
+        return at
 
     def empty(self, now: float) -> bool:
         return not self.times or self.times[-1] <= now - self.window.seconds
@@ -165,10 +173,11 @@ class Pacer:
         return at
 
     def _count(self, waiter: _Waiter, now: float) -> None:
-        for log in self._chats[waiter.chat].logs:
+        logs = self._chats[waiter.chat].logs
+        for log in (*logs, self._overall) if self._overall is not None else logs:
             log.times.append(now)
-        if self._overall is not None:
-            self._overall.times.append(now)
+            if not waiter.live:
+                log.last_notice = now
         if len(self._chats) >= self._sweep_at:
             self._sweep(now)
 

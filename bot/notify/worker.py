@@ -6,11 +6,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
+from typing import Protocol
 
+from bot.notice import Notice
 from bot.storage.backoff import Backoff
-from bot.storage.outbox import Outbox, OutboxMessage
+from bot.storage.outbox import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +53,8 @@ class SendError(Exception):
         self.max_attempts = max_attempts
 
 
-Sender = Callable[[str, dict[str, Any]], Awaitable[str | None]]
-
-#: Added to the payload a sender gets when an earlier attempt at it may have gone through
-#: (the process died between the platform's answer and our record of it): the time that
-#: attempt began. A channel that can ask its platform what went since then sends only what
-#: did not (WhatsApp); one that cannot sends it again (Telegram, e-mail: at least once).
-IN_DOUBT = "in_doubt_since"
+#: A channel's ``send``: one notice to one recipient, the platform's id of what went.
+Sender = Callable[[str, Notice], Awaitable[str | None]]
 
 #: The most messages one digest gathers (Telegram shows about 100 buttons under a message;
 #: a booking's or a request's notice brings three).
@@ -68,13 +65,53 @@ class Digest(Protocol):
     """How a channel joins messages waiting for one recipient into one (staff notices in a
     burst: Telegram lets a bot post about 20 messages a minute to a group)."""
 
-    def joins(self, payload: dict[str, Any]) -> bool:
+    def joins(self, notice: Notice) -> bool:
         """Whether this message may go in a digest."""
         ...
 
-    def combine(self, payloads: list[dict[str, Any]]) -> tuple[int, dict[str, Any]]:
-        """One message for the first payloads (at least one): how many it holds, and it."""
+    def combine(self, notices: Sequence[Notice]) -> tuple[int, Notice]:
+        """One message for the first notices (at least one): how many it holds, and it."""
         ...
+
+
+class Meter(Protocol):
+    """Counts what a worker sends and what fails (``bot.ops.metrics``)."""
+
+    def message_sent(self, channel: str, count: int = 1) -> None: ...
+
+    def send_failed(self, channel: str) -> None: ...
+
+
+class NoMeter:
+    """Counts nothing: a worker nobody measures (tests, tools)."""
+
+    def message_sent(self, channel: str, count: int = 1) -> None:
+        pass
+
+    def send_failed(self, channel: str) -> None:
+        pass
+
+
+class OutboxQueue(Protocol):
+    """The outbox as its worker uses it (``bot.storage.outbox.Outbox``)."""
+
+    async def due(self, channel: str) -> list[OutboxMessage]: ...
+
+    async def following(
+        self, channel: str, recipient: str, after: int, limit: int
+    ) -> list[OutboxMessage]: ...
+
+    async def mark_sending(self, message_ids: list[int], since: float) -> None: ...
+
+    async def clear_sending(self, message_ids: list[int]) -> None: ...
+
+    async def mark_sent_many(self, message_ids: list[int], provider_id: str | None) -> None: ...
+
+    async def mark_retry(
+        self, message_id: int, error: str, delay: float, give_up: bool
+    ) -> None: ...
+
+    async def mark_refused(self, message_id: int, reason: str) -> None: ...
 
 
 class OutboxWorker:
@@ -82,13 +119,15 @@ class OutboxWorker:
 
     def __init__(
         self,
-        outbox: Outbox,
+        outbox: OutboxQueue,
         channel: str,
         send: Sender,
         idle_seconds: float = 1.0,
         give_up_after: float = GIVE_UP_AFTER,
         digest: Digest | None = None,
+        meter: Meter | None = None,
     ) -> None:
+        self.meter: Meter = meter if meter is not None else NoMeter()
         self.give_up_after = give_up_after
         self.digest = digest
         self.outbox = outbox
@@ -141,6 +180,12 @@ class OutboxWorker:
     async def drain(self) -> int:
         """Send every message whose turn has come; returns how many were attempted."""
         due = await self.outbox.due(self.channel)
+        if due:
+            # The batch's attempts recorded in one trip, not one each at once (a burst of 50
+            # writes on the database's thread, which every user's reply would wait behind).
+            # Those still waiting for their turn when a crash comes are in doubt too: asked
+            # about (WhatsApp) or sent (the others), as they would be anyway.
+            await self.outbox.mark_sending([message.id for message in due], time.time())
         await asyncio.gather(*(self._deliver(message) for message in due))
         return len(due)
 
@@ -198,30 +243,47 @@ class OutboxWorker:
         """Send a message, or a digest of it and those waiting behind it for the same
         recipient; returns the ids of what went. A failure is the first message's: the
         others wait behind it, as they would have anyway."""
-        group = [message]
-        if self.digest is not None and self.digest.joins(message.payload):
+        notice = _notice(message)
+        group = [(message, notice)]
+        if self.digest is not None and self.digest.joins(notice):
             behind = await self.outbox.following(
                 self.channel, message.recipient, message.id, DIGEST_LIMIT - 1
             )
             for waiting in behind:
-                if not self.digest.joins(waiting.payload):
+                try:
+                    joining = _notice(waiting)
+                except SendError:
+                    break  # unreadable: it fails alone, in its turn
+                if not self.digest.joins(joining):
                     break  # a conversation's message: it goes alone, in its turn
-                group.append(waiting)
-        payload = message.payload
+                group.append((waiting, joining))
         if len(group) > 1 and self.digest is not None:
-            count, payload = self.digest.combine([waiting.payload for waiting in group])
+            count, notice = self.digest.combine([joining for _, joining in group])
             group = group[: max(count, 1)]
-        ids = [waiting.id for waiting in group]
-        # Recorded before the platform is called: a crash from here until the outcome is
-        # recorded leaves the messages "in doubt", and the next attempt knows it.
-        await self.outbox.mark_sending(ids, time.time())
-        doubt = [waiting.sending_since for waiting in group if waiting.sending_since is not None]
+        ids = [waiting.id for waiting, _ in group]
+        # Recorded before the platform is called (the first with its batch, in drain()): a
+        # crash from then until the outcome is recorded leaves the messages "in doubt", and
+        # the next attempt knows it.
+        if len(ids) > 1:
+            await self.outbox.mark_sending(ids[1:], time.time())
+        doubt = [waiting.sending_since for waiting, _ in group if waiting.sending_since is not None]
         if doubt:
             log.info("outbox %s: message %d may have gone already", self.channel, message.id)
-            payload = {**payload, IN_DOUBT: min(doubt)}
+            notice = replace(notice, in_doubt_since=min(doubt))
         try:
-            return ids, await self.send(message.recipient, payload)
-        except SendError as error:
-            if not error.maybe_sent:  # the platform said no: nothing went
-                await self.outbox.clear_sending(ids)
+            provider_id = await self.send(message.recipient, notice)
+        except Exception as error:
+            self.meter.send_failed(self.channel)
+            if isinstance(error, SendError) and not error.maybe_sent:
+                await self.outbox.clear_sending(ids)  # the platform said no: nothing went
             raise
+        self.meter.message_sent(self.channel)
+        return ids, provider_id
+
+
+def _notice(message: OutboxMessage) -> Notice:
+    """The queued message as its channel sends it; what no version wrote is refused."""
+    try:
+        return Notice.from_json(message.payload, message.channel, message.recipient)
+    except ValueError as error:
+        raise SendError("not a notice", retry=False) from error

@@ -10,10 +10,11 @@ from __future__ import annotations
 import bisect
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.channels.base import Handler
 from bot.core.messages import Incoming, Reply
 from bot.storage.db import Database
 from bot.storage.health import OutboxState, bookings_by_status, outbox_states
@@ -63,36 +64,14 @@ class Metrics:
             self.sent[channel] += count
             self.last_sent_at[channel] = self.clock()
 
-    def metered_sender(
-        self, channel: str, send: Callable[[str, dict[str, Any]], Awaitable[str | None]]
-    ) -> Callable[[str, dict[str, Any]], Awaitable[str | None]]:
-        """Wrap an outbox worker's send function so that its sends and failures are counted."""
+    def send_failed(self, channel: str) -> None:
+        self.send_errors[channel] += 1
 
-        async def metered(recipient: str, payload: dict[str, Any]) -> str | None:
-            try:
-                provider_id = await send(recipient, payload)
-            except Exception:
-                self.send_errors[channel] += 1
-                raise
-            self.message_sent(channel)
-            return provider_id
-
-        return metered
-
-    def instrument(self, *channels: Any) -> None:
-        """Count what these channels receive and answer (through their engine) and send
-        (through their outbox worker, for those that have one)."""
+    def listen(self, *channels: str) -> None:
+        """Channels users write to: what they receive and answer counts from zero too."""
         for channel in channels:
-            if channel is None or isinstance(channel.engine, MeteredHandler):
-                continue
-            channel.engine = MeteredHandler(channel.engine, self)
-            worker = getattr(channel, "worker", None)
-            if worker is not None:
-                worker.send = self.metered_sender(worker.channel, worker.send)
-                self.expect(worker.channel)
-                # A channel users write to: what it receives and answers counts from zero too.
-                self.received.setdefault(worker.channel, 0)
-                self.replies.setdefault(worker.channel, 0)
+            self.received.setdefault(channel, 0)
+            self.replies.setdefault(channel, 0)
 
     async def render(self, database: Database | None) -> str:
         """The Prometheus text exposition of everything known now."""
@@ -149,27 +128,26 @@ class Metrics:
 
 
 class MeteredHandler:
-    """The engine as the channels see it, counting messages and timing the replies."""
+    """The engine as the channels see it (``bot.channels.base.Handler``), counting messages
+    and timing the replies."""
 
-    def __init__(self, engine: Any, metrics: Metrics) -> None:
+    def __init__(self, engine: Handler, metrics: Metrics) -> None:
         self.engine = engine
         self.metrics = metrics
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         self.metrics.received[incoming.channel] += 1
         started = time.perf_counter()
-        replies: list[Reply] = await self.engine.handle(incoming)
+        replies = await self.engine.handle(incoming)
         self.metrics.latency[incoming.channel].observe(time.perf_counter() - started)
         self.metrics.replies[incoming.channel] += len(replies)
         return replies
 
     async def language_of(self, channel: str, user_id: str) -> str:
-        language: str = await self.engine.language_of(channel, user_id)
-        return language
+        return await self.engine.language_of(channel, user_id)
 
-    def __getattr__(self, name: str) -> Any:
-        # Anything else a channel may ask of the engine, unmeasured.
-        return getattr(self.engine, name)
+    async def forget(self, channel: str, user_id: str) -> None:
+        await self.engine.forget(channel, user_id)
 
 
 def _counter(lines: list[str], name: str, text: str, values: dict[str, int]) -> None:

@@ -69,15 +69,20 @@ class InboundQueue:
 
     async def done(self, channel: str, key: str) -> None:
         """The update's turn is saved: forget the update, remember its key."""
-        async with self._db.transaction() as connection:
-            await connection.execute(
+        now = time.time()
+
+        def mark(connection: sqlite3.Connection) -> None:
+            connection.execute(
                 "DELETE FROM inbound_updates WHERE channel = ? AND update_key = ?", (channel, key)
             )
-            await connection.execute(
+            connection.execute(
                 "INSERT OR IGNORE INTO inbound_seen (channel, message_id, received_at) "
                 "VALUES (?, ?, ?)",
-                (channel, key, time.time()),
+                (channel, key, now),
             )
+
+        # One trip, not four: every Telegram reply waits for it before it is sent.
+        await self._db.transaction_in_one_trip(mark)
 
     async def answered(self, channel: str, key: str) -> bool:
         """The update's turn is saved and its replies go with the platform's answer: forget

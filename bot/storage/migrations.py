@@ -246,4 +246,14 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         ALTER TABLE outbox ADD COLUMN sending_since REAL;
         """,
     ),
+    (
+        13,
+        "the outbox's pending messages in order, for the worker's next batch",
+        """
+        -- The worker's next batch walks a channel's pending messages in order and stops at
+        -- the batch's size: with 10,000 notices waiting it read them all and sorted them
+        -- (8 ms on the database's thread, which every user's reply waited behind).
+        CREATE INDEX outbox_pending ON outbox (channel, status, id);
+        """,
+    ),
 )

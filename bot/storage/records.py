@@ -5,10 +5,10 @@ Layers above (booking, the engine) import these without importing the database d
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+
+from bot.notice import Notice as Notice  # queued by storage, built above it
 
 # Letters and digits that cannot be confused with each other when read aloud or on a screen.
 CODE_ALPHABET = "ACDEFHJKLMNPRTUVWXY34679"
@@ -80,63 +80,6 @@ class Handover:
     @property
     def open(self) -> bool:
         return self.closed_at is None
-
-
-@dataclass(frozen=True)
-class Notice:
-    """A message nobody just asked for: to staff, or to a user about their booking.
-
-    It is queued in the same transaction as the change it tells of, and rendered by the
-    recipient's channel when it is sent: ``purpose`` names the WhatsApp template to use
-    outside the 24-hour window (with ``variables``; the one for the user's ``language`` when
-    there is one), ``code`` adds the staff buttons of a booking, ``handover`` the close button
-    of a conversation with a person.
-    """
-
-    channel: str
-    recipient: str
-    text: str
-    purpose: str
-    variables: Mapping[str, str] = field(default_factory=dict)
-    code: str | None = None
-    handover: int | None = None
-    language: str | None = None
-    #: What staff may be told the notice was about, should it fail: a booking code, "#12".
-    reference: str | None = None
-    #: A courtesy (such as "the conversation is closed"): if it cannot go, nobody is alarmed.
-    courtesy: bool = False
-    #: Buttons under the message, in rows of (choice id, label): "accept" under a proposal
-    #: for a user, "propose a time" under a request for staff. Channels without buttons
-    #: number them.
-    buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
-    #: Goes as a message of its own, never in a digest: staff answer it by replying to it
-    #: (a conversation with a person always is).
-    alone: bool = False
-    #: What a staff reply to this message is for: "ask:LU-4K7P" (the question to relay to the
-    #: user of that request), "decline:LU-4K7P" (the reason it is declined).
-    reply_action: str | None = None
-
-    def payload(self) -> dict[str, Any]:
-        notice: dict[str, Any] = {"text": self.text, "purpose": self.purpose}
-        if self.variables:
-            notice["variables"] = dict(self.variables)
-        if self.code is not None:
-            notice["code"] = self.code
-        if self.handover is not None:
-            notice["handover"] = self.handover
-        if self.language is not None:
-            notice["language"] = self.language
-        if self.reference is not None:
-            notice["reference"] = self.reference
-        if self.courtesy:
-            notice["courtesy"] = True
-        if self.buttons:
-            notice["buttons"] = [[list(button) for button in row] for row in self.buttons]
-        if self.reply_action is not None:
-            notice["reply_action"] = self.reply_action
-        if self.alone or self.handover is not None or self.reply_action is not None:
-            notice["alone"] = True
-        return {"notice": notice}
 
 
 @dataclass(frozen=True)

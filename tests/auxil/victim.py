@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from bot.app import Services, services
 from bot.config import Settings
+from bot.reach import UNPROMPTED
 from bot.storage.handovers import HandoverStore
 from bot.storage.outbox import Outbox
 from bot.storage.requests import RequestStore
@@ -49,10 +50,12 @@ async def fresh_bot(
             **settings,
         )
         channels = bool(settings)
-        async with services(configured, channels=channels, clock=lambda: now) as running:
+        # Users of these channels can be told things: B's outbox is part of the snapshot.
+        reaches = {channel: UNPROMPTED for channel in user_channels}
+        async with services(
+            configured, channels=channels, clock=lambda: now, reaches=reaches
+        ) as running:
             assert running.desk is not None
-            # Users of these channels can be told things: B's outbox is part of the snapshot.
-            running.desk.router.user_channels = set(user_channels)
             yield running
 
 

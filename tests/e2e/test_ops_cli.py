@@ -170,12 +170,14 @@ def test_outbox_retry(tmp_path: Path) -> None:
     assert "invalid choice: 'bogus'" in bogus.stderr and "'email'" in bogus.stderr
 
 
-def test_the_outbox_channels_are_the_channels_that_send() -> None:
-    from bot.channels import telegram, whatsapp
-    from bot.cli import OUTBOX_CHANNELS
-    from bot.notify import email
+def test_every_adapter_is_named_as_its_channel_and_sends_through_the_outbox() -> None:
+    from bot.channels import ADAPTERS, adapter
 
-    assert set(OUTBOX_CHANNELS) == {telegram.CHANNEL, whatsapp.CHANNEL, email.CHANNEL}
+    assert set(ADAPTERS) == {"telegram", "whatsapp", "email"}
+    for name in ADAPTERS:
+        kind = adapter(name)
+        assert kind.name == name
+        assert callable(kind.send) and callable(kind.routes) and callable(kind.health)
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from bot.app import Services, services
+from bot.channels.telegram import TelegramChannel
 from bot.config import Settings
 from bot.core.messages import Incoming, Reply
 from bot.storage.db import Database
@@ -99,7 +100,7 @@ class Bot:
 
     async def post(self, payload: Any, secret: str | None = "default") -> httpx.Response:
         assert self.webhook_base is not None
-        telegram = self.services.telegram
+        telegram = self.services.channel(TelegramChannel)
         assert telegram is not None
         headers = {}
         if secret == "default":
@@ -145,7 +146,7 @@ async def running_bot(
 
 async def connected(running: Services) -> None:
     """Telegram starts in the background (the server must not wait for it): wait for it."""
-    telegram = running.telegram
+    telegram = running.channel(TelegramChannel)
     assert telegram is not None
     await wait_until(lambda: telegram.connected, 10, lambda: "telegram never connected")
 
@@ -176,7 +177,8 @@ async def test_startup_registers_commands_per_language_and_the_receiving_mode(bo
     else:
         (webhook,) = bot.fake.calls_to("setWebhook")
         assert webhook.params["url"].endswith("/telegram")
-        assert webhook.params["secret_token"] == bot.services.telegram.webhook_secret  # type: ignore[union-attr]
+        telegram = bot.services.channel(TelegramChannel)
+        assert telegram is not None and webhook.params["secret_token"] == telegram.webhook_secret
 
 
 async def test_a_full_disk_still_answers_with_an_apology(bot: Bot) -> None:
@@ -346,11 +348,13 @@ async def test_webhook_refuses_wrong_or_missing_secret(tmp_path: Path, content_c
         assert (await bot.post(payload, secret="wrong")).status_code == 403
         assert (await bot.post(payload, secret=None)).status_code == 403
         assert (await bot.post({"not": "an update"})).status_code == 400
+        telegram = bot.services.channel(TelegramChannel)
+        assert telegram is not None
         async with httpx.AsyncClient() as client:
             garbage = await client.post(
                 f"{bot.webhook_base}/telegram",
                 content=b"{not json",
-                headers={"X-Telegram-Bot-Api-Secret-Token": bot.services.telegram.webhook_secret},  # type: ignore[union-attr]
+                headers={"X-Telegram-Bot-Api-Secret-Token": telegram.webhook_secret},
             )
         assert garbage.status_code == 400
         assert bot.fake.sent() == []
@@ -676,8 +680,9 @@ async def test_telegram_unreachable_at_start_does_not_stop_the_server(
             agenda_hour=None,
         )
         async with services(settings, channels=True) as running:
-            assert running.telegram is not None
-            running.telegram.retry_delay = 0.2
+            telegram = running.channel(TelegramChannel)
+            assert telegram is not None
+            telegram.retry_delay = 0.2
             async with serve(create_web_app(running)) as base, httpx.AsyncClient() as client:
                 health = (await client.get(f"{base}/healthz")).json()
                 assert health["status"] == "degraded" and health["telegram_connected"] is False
@@ -691,7 +696,7 @@ async def test_telegram_unreachable_at_start_does_not_stop_the_server(
 
 
 async def test_staff_notices_waiting_in_a_burst_reach_the_group_as_one_digest(bot: Bot) -> None:
-    telegram, desk = bot.services.telegram, bot.services.desk
+    telegram, desk = bot.services.channel(TelegramChannel), bot.services.desk
     assert telegram is not None and telegram.worker is not None and desk is not None
     await telegram.worker.stop()  # as when Telegram holds the group's messages back
     codes = [f"LU-AC{n}{n}" for n in range(3, 8)]
@@ -718,7 +723,7 @@ async def test_a_live_reply_goes_before_a_backlog_of_notices(
     async with running_bot(
         tmp_path, content_copy, webhook=False, telegram_max_sends_per_second=5
     ) as bot:
-        telegram = bot.services.telegram
+        telegram = bot.services.channel(TelegramChannel)
         assert telegram is not None and telegram.worker is not None
         assert bot.services.database is not None
         await telegram.worker.stop()

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from telegram import Update
 
 from bot.app import Services
-from bot.channels.telegram import well_formed
+from bot.channels.telegram import TelegramChannel, well_formed
 from bot.web import create_web_app
 from tests.auxil.fake_telegram import FakeTelegram, free_port, serve
 from tests.auxil.hostile import forged_choices, json_values, mutated, texts
@@ -110,7 +110,7 @@ class TelegramBot:
     def __init__(self, running: Services, fake: FakeTelegram) -> None:
         self.running = running
         self.fake = fake
-        telegram = running.telegram
+        telegram = running.channel(TelegramChannel)
         assert telegram is not None
         self.application = telegram.application
         self.users = itertools.count(10_000)
@@ -148,7 +148,7 @@ async def telegram_bot(content: Path) -> AsyncIterator[TelegramBot]:
             ) as running,
             serve(create_web_app(running), port),
         ):
-            telegram = running.telegram
+            telegram = running.channel(TelegramChannel)
             assert telegram is not None
             await wait_until(lambda: telegram.connected, 10, lambda: "telegram never connected")
             yield TelegramBot(running, fake)

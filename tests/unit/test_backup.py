@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.notice import Notice
 from bot.storage import backup as backup_module
 from bot.storage.backup import (
     PRIVATE_MODE,
@@ -50,14 +51,16 @@ async def test_backups_while_writes_continue_hold_a_consistent_prefix(tmp_path: 
     async with Database(live) as database:
         outbox = Outbox(database)
         for number in range(PREFILL):
-            await outbox.add("test", str(number), [{"body": "x" * 200}])
+            await outbox.add("test", str(number), [Notice.reply("test", str(number), "x" * 200)])
         written = PREFILL
         stop = asyncio.Event()
 
         async def writer() -> None:
             nonlocal written
             while not stop.is_set():
-                await outbox.add("test", str(written), [{"body": "y" * 200}])
+                await outbox.add(
+                    "test", str(written), [Notice.reply("test", str(written), "y" * 200)]
+                )
                 written += 1
                 await asyncio.sleep(0)
 
@@ -209,7 +212,7 @@ async def test_a_backup_into_a_folder_is_named_by_the_zone_it_is_given(tmp_path:
 async def _database_with(path: Path, recipient: str) -> None:
     """A database whose outbox holds one message, for ``recipient``."""
     async with Database(path) as database:
-        await Outbox(database).add("test", recipient, [{"body": "x"}])
+        await Outbox(database).add("test", recipient, [Notice.reply("test", recipient, "x")])
 
 
 def _recipients(path: Path) -> list[str]:

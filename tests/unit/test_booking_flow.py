@@ -19,6 +19,7 @@ from bot.content.markup import literal
 from bot.core.engine import Engine
 from bot.core.sessions import MemoryStateStore
 from bot.i18n import Interface
+from bot.reach import UNPROMPTED, Reach
 from bot.storage.appointments import AppointmentStore
 from bot.storage.db import Database
 from bot.storage.outbox import Outbox
@@ -32,7 +33,7 @@ NOW = datetime(2026, 11, 25, 8, 0, tzinfo=ROME)  # a Wednesday: Luino opens 09:0
 @pytest.fixture
 async def desk(tmp_path: Path) -> AsyncIterator[BookingDesk]:
     async with Database(tmp_path / "bot.sqlite3") as database:
-        router = NoticeRouter(staff=[("staff", "group")], user_channels={"test"})
+        router = NoticeRouter(staff=[("staff", "group")], channels={"test": UNPROMPTED})
         yield BookingDesk(
             AppointmentStore(database),
             ROME,
@@ -271,9 +272,9 @@ async def test_moving_keeps_the_code(chat: Conversation, desk: BookingDesk) -> N
 async def test_staff_close_a_day_users_told_with_free_times(
     chat: Conversation, desk: BookingDesk, catalog: Catalog, interface: Interface
 ) -> None:
-    from bot.booking.reminders import Reminders
+    from bot.booking.reminders import StaffCancellations
 
-    desk.user_notices = Reminders(desk, lambda: catalog, interface).notices
+    desk.user_notices = StaffCancellations(lambda: catalog, interface)
     await book_up_to_the_summary(chat)
     reply = await chat.send("1")
     code = "LU-" + reply.text.split("LU-", 1)[1][:4]
@@ -595,3 +596,29 @@ def store_booking(start: datetime, user: str) -> dict[str, Any]:
         "language": "it",
         "code_prefix": "LU",
     }
+
+
+async def test_a_channel_whose_user_id_is_the_phone_is_not_asked_for_it(
+    catalog: Catalog, interface: Interface, desk: BookingDesk
+) -> None:
+    """The engine asks the channel's Reach, given at construction, not its name."""
+    by_phone = Reach(user_id_is_phone=True, files=False, window_hours=24, unprompted=True)
+    engine = Engine(
+        lambda: catalog, MemoryStateStore(), interface, desk=desk, reaches={"sms": by_phone}
+    )
+    chat = Conversation(engine, user_id="+393339876543", channel="sms")
+    await chat.start(hint="it")
+    await chat.send("vorrei un appuntamento")
+    for _ in range(3):  # the service, the day, the time
+        await chat.send("1")
+    reply = await chat.send("Amina Rossi")
+    assert "telefono" not in reply.text.split("\n")[0]
+    assert "Amina Rossi, +393339876543" in reply.text
+    assert chat.ids()[0] == "bk:confirm"
+    # The same conversation on a channel that knows no phone asks for one.
+    other = Conversation(engine, user_id="+393339876543", channel="test")
+    await other.start(hint="it")
+    await other.send("vorrei un appuntamento")
+    for _ in range(3):
+        await other.send("1")
+    assert "telefono" in (await other.send("Amina Rossi")).text

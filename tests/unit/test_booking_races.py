@@ -23,13 +23,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.booking.notices import NoticeRouter
-from bot.booking.reminders import Reminders
+from bot.booking.reminders import StaffCancellations
 from bot.booking.service import BookingDesk
 from bot.content.catalog import Catalog
 from bot.content.schema import Office
 from bot.core.engine import Engine
 from bot.core.sessions import MemoryStateStore
 from bot.i18n import Interface
+from bot.reach import UNPROMPTED
 from bot.storage.appointments import AppointmentStore
 from bot.storage.db import Database
 from bot.storage.outbox import Outbox
@@ -65,16 +66,16 @@ async def counters(
         made = []
         for _ in range(connections):
             database = await stack.enter_async_context(Database(path))
-            router = NoticeRouter(staff=[("staff", "group")], user_channels={"test"})
+            router = NoticeRouter(staff=[("staff", "group")], channels={"test": UNPROMPTED})
             desk = BookingDesk(
                 AppointmentStore(database),
                 ROME,
                 clock=lambda: NOW,
                 queue=Outbox(database),
                 router=router,
+                # Users are told of the closure as in production: with the free times left.
+                user_notices=StaffCancellations(lambda: catalog, interface),
             )
-            # Users are told of the closure as in production: with the free times left.
-            desk.user_notices = Reminders(desk, lambda: catalog, interface).notices
             engine = Engine(lambda: catalog, MemoryStateStore(), interface, desk=desk)
             made.append(Counter(desk, engine))
         yield made

@@ -12,8 +12,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from bot.booking.notices import NoticeRouter
+from bot.channels.email import EmailChannel
 from bot.config import ConfigError, Settings
-from bot.notify.email import EmailChannel
 from bot.storage.db import Database
 from bot.storage.outbox import Outbox
 from tests.auxil.fake_telegram import free_port
@@ -145,11 +145,12 @@ async def test_e_mail_sends_are_counted_in_the_metrics(
         locales_dir=LOCALES,
     )
     async with services(configured, channels=True) as running:
-        assert running.email is not None and running.database is not None
+        email = running.channel(EmailChannel)
+        assert email is not None and running.database is not None
         before = await running.metrics.render(running.database)
         assert 'sportello_messages_sent_total{channel="email"} 0' in before
         router = NoticeRouter(copies=[("email", "a@comune.example")])
         await Outbox(running.database).add_notices(router.to_staff("Agenda: 0"))
-        await running.email.worker.drain()
+        await email.worker.drain()
         after = await running.metrics.render(running.database)
         assert 'sportello_messages_sent_total{channel="email"} 1' in after

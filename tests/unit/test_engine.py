@@ -12,8 +12,9 @@ import pytest
 from bot.content.catalog import Catalog
 from bot.content.schema import Source
 from bot.core.engine import Engine
+from bot.core.flows.navigation import NavigationState
 from bot.core.messages import Kind
-from bot.core.sessions import MemoryStateStore, Session, State
+from bot.core.sessions import MemoryStateStore, Session
 from bot.i18n import Interface
 from tests.auxil.chat import Conversation
 from tests.conftest import TODAY
@@ -303,7 +304,9 @@ async def test_corrupt_session_starts_afresh(engine: Engine, store: MemoryStateS
 
 
 def test_session_round_trip() -> None:
-    session = Session("c", "u", language="ar", state=State.LANGUAGE, node="x", history=["a", "b"])
+    session = Session(
+        "c", "u", language="ar", state=NavigationState.LANGUAGE, node="x", history=["a", "b"]
+    )
     loaded = Session.load("c", "u", session.dump())
     assert loaded == session
 
@@ -314,10 +317,10 @@ async def test_engine_failure_becomes_a_kind_reply(
     chat = Conversation(engine)
     await chat.start(hint="en")
 
-    async def broken(self: object, text: str) -> None:
+    async def broken(self: object, turn: object, text: str) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("bot.core.engine._Turn._free_text", broken)
+    monkeypatch.setattr("bot.core.flows.questions.Questions.answer", broken)
     reply = await chat.send("anything at all")
     assert "something went wrong" in reply.text
     assert "go:menu_permits" in chat.ids()

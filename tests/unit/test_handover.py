@@ -15,6 +15,7 @@ from bot.content.catalog import Catalog
 from bot.core.engine import Engine
 from bot.core.sessions import MemoryStateStore
 from bot.i18n import Interface
+from bot.reach import UNPROMPTED
 from bot.storage.db import Database
 from bot.storage.handovers import HandoverStore
 from bot.storage.outbox import Outbox
@@ -24,7 +25,7 @@ from tests.auxil.chat import Conversation
 
 @pytest.fixture
 def desk(database: Database, interface: Interface) -> HandoverDesk:
-    router = NoticeRouter(staff=[("staff", "group")], user_channels={"test"})
+    router = NoticeRouter(staff=[("staff", "group")], channels={"test": UNPROMPTED})
     return HandoverDesk(HandoverStore(database), router, interface)
 
 
@@ -108,7 +109,7 @@ async def test_the_user_ends_it_and_staff_are_told(
 async def test_without_staff_the_user_gets_the_counters_contacts(
     catalog: Catalog, interface: Interface, database: Database
 ) -> None:
-    router = NoticeRouter(staff=[], user_channels={"test"})
+    router = NoticeRouter(staff=[], channels={"test": UNPROMPTED})
     desk = HandoverDesk(HandoverStore(database), router, interface)
     chat = Conversation(Engine(lambda: catalog, MemoryStateStore(), interface, handovers=desk))
     await chat.start(hint="it")

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from bot.booking.service import BookingDesk
 from bot.channels.console import render as console_render
+from bot.channels.email import compose
 from bot.channels.formatting import to_html, to_plain
 from bot.channels.whatsapp import render as whatsapp_render
 from bot.channels.whatsapp import to_whatsapp
@@ -21,7 +22,6 @@ from bot.content.catalog import Catalog
 from bot.content.markup import literal, plain, spans, strip_invisible, typed_name, typed_text
 from bot.core.details import clean_name
 from bot.core.messages import Reply
-from bot.notify.email import compose
 from bot.storage.appointments import AppointmentStore
 from bot.storage.db import Database
 from bot.storage.records import Appointment

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from bot.booking.ical import link_matches
 from bot.notify.worker import OutboxWorker, SendError
@@ -23,7 +22,7 @@ def test_calendar_token_with_non_ascii_is_a_mismatch_not_a_crash() -> None:
 # A requeued message older than a day gets a new day of retries, not one attempt.
 async def test_a_requeued_old_message_is_retried_more_than_once(database: Database) -> None:
     outbox = Outbox(database)
-    await outbox.add("wa", "alice", [{"n": 1}])
+    await outbox.add("wa", "alice", [Notice.reply("wa", "alice", "1")])
     two_days_ago = time.time() - 2 * 86400
     await database.connection.execute(
         "UPDATE outbox SET status = 'failed', created_at = ?, updated_at = ?",
@@ -31,7 +30,7 @@ async def test_a_requeued_old_message_is_retried_more_than_once(database: Databa
     )
     assert await requeue_failed(database, time.time() - 7200) == 1
 
-    async def still_flaky(recipient: str, payload: dict[str, Any]) -> str:
+    async def still_flaky(recipient: str, notice: Notice) -> str:
         raise SendError("Twilio 503", retry=True)
 
     await OutboxWorker(outbox, "wa", still_flaky).drain()
@@ -79,13 +78,17 @@ async def test_a_poison_message_does_not_hold_up_the_recipient_for_a_day(
     database: Database,
 ) -> None:
     outbox = Outbox(database)
-    await outbox.add("tg", "staff-group", [{"n": 1}, {"n": 2}])
+    await outbox.add(
+        "tg",
+        "staff-group",
+        [Notice.reply("tg", "staff-group", "1"), Notice.reply("tg", "staff-group", "2")],
+    )
     sent: list[int] = []
 
-    async def buggy_for_the_first(recipient: str, payload: dict[str, Any]) -> str:
-        if payload["n"] == 1:
+    async def buggy_for_the_first(recipient: str, notice: Notice) -> str:
+        if notice.text == "1":
             raise ValueError("a bug of ours, the same every time")
-        sent.append(payload["n"])
+        sent.append(int(notice.text))
         return "ok"
 
     worker = OutboxWorker(outbox, "tg", buggy_for_the_first)

@@ -11,8 +11,13 @@ import httpx
 import pytest
 
 from bot.app import services
+from bot.channels.email import EmailChannel
+from bot.channels.telegram import TelegramChannel
+from bot.channels.whatsapp import WhatsAppChannel
 from bot.config import Settings
 from bot.core.messages import Incoming, Kind
+from bot.notice import Notice
+from bot.notify.worker import OutboxWorker
 from bot.ops.logs import AccessLogRedactor, JsonFormatter, redact_access_log, redact_path
 from bot.ops.metrics import MeteredHandler, Metrics
 from bot.storage.appointments import AppointmentStore
@@ -45,9 +50,12 @@ async def test_metrics_and_health_count_without_personal_data(
         for text in ("start", "menu"):
             await metered.handle(Incoming("telegram", "4242", Kind.COMMAND, text))
         assert await metered.language_of("telegram", "4242")
-        assert metered.forget == bot.engine.forget  # the rest of the engine, as it is
         outbox = Outbox(bot.database)
-        ids = await outbox.add("whatsapp", "+393331234567", [{"body": "Ciao Amina"}] * 3)
+        ids = await outbox.add(
+            "whatsapp",
+            "+393331234567",
+            [Notice.reply("whatsapp", "+393331234567", "Ciao Amina")] * 3,
+        )
         assert ids is not None
         await outbox.mark_sent(ids[0], "SM1")
         await outbox.mark_retry(ids[1], "Twilio 400", 0, give_up=True)
@@ -57,12 +65,11 @@ async def test_metrics_and_health_count_without_personal_data(
         await store.book(**booking("u2"))
         await store.set_status(appointment.code, "attended")
 
-        async def refused(recipient: str, payload: dict[str, object]) -> str | None:
+        async def refused(recipient: str, notice: Notice) -> str | None:
             raise RuntimeError("Twilio is down")
 
-        send = bot.metrics.metered_sender("whatsapp", refused)
-        with pytest.raises(RuntimeError):
-            await send("+393331234567", {"body": "x"})
+        # The pending one fails: counted, and still pending (retried later).
+        assert await OutboxWorker(outbox, "whatsapp", refused, meter=bot.metrics).drain() == 1
 
         app = create_web_app(bot)
         transport = httpx.ASGITransport(app=app)
@@ -143,19 +150,23 @@ async def test_assembled_channels_are_measured(tmp_path: Path, content_copy: Pat
         twilio_whatsapp_from="whatsapp:+390000000001",
     )
     async with services(settings, channels=True) as bot:
-        assert bot.telegram is not None and bot.whatsapp is not None
-        assert isinstance(bot.telegram.engine, MeteredHandler)
-        assert isinstance(bot.whatsapp.engine, MeteredHandler)
-        bot.metrics.instrument(bot.telegram, bot.whatsapp)  # a second time changes nothing
-        assert not isinstance(bot.whatsapp.engine.engine, MeteredHandler)
+        telegram, whatsapp = bot.channel(TelegramChannel), bot.channel(WhatsAppChannel)
+        assert telegram is not None and telegram.worker is not None and whatsapp is not None
+        # Built measured: the engine they are given counts, their workers count what goes.
+        assert isinstance(telegram.engine, MeteredHandler)
+        assert whatsapp.engine is telegram.engine
+        assert whatsapp.worker.meter is bot.metrics and telegram.worker.meter is bot.metrics
+        assert bot.channel(EmailChannel) is None  # not configured
 
-        async def twilio_accepts(recipient: str, payload: dict[str, object]) -> str | None:
+        async def twilio_accepts(recipient: str, notice: Notice) -> str | None:
             return "SM1"
 
-        worker = bot.whatsapp.worker
-        worker.send = twilio_accepts
-        bot.metrics.instrument(type("Channel", (), {"engine": bot.engine, "worker": worker})())
-        assert await worker.send("+390000000002", {"body": "x"}) == "SM1"
+        outbox = Outbox(bot.database) if bot.database is not None else None
+        assert outbox is not None
+        await outbox.add(
+            "whatsapp", "+390000000002", [Notice.reply("whatsapp", "+390000000002", "x")]
+        )
+        assert await OutboxWorker(outbox, "whatsapp", twilio_accepts, meter=bot.metrics).drain()
         assert bot.metrics.sent["whatsapp"] == 1
         assert "whatsapp" in bot.metrics.last_sent_at
 
@@ -216,7 +227,9 @@ async def test_an_expected_channel_joins_what_the_outbox_holds(tmp_path: Path) -
     metrics = Metrics()
     metrics.expect("email")
     async with Database(tmp_path / "bot.sqlite3") as database:
-        await Outbox(database).add("whatsapp", "+390000000002", [{"body": "x"}])
+        await Outbox(database).add(
+            "whatsapp", "+390000000002", [Notice.reply("whatsapp", "+390000000002", "x")]
+        )
         text = await metrics.render(database)
     assert _value(text, 'sportello_outbox_messages{channel="email",status="pending"}') == 0
     assert _value(text, 'sportello_outbox_messages{channel="whatsapp",status="pending"}') == 1

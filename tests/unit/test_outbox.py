@@ -3,30 +3,46 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
 import pytest
 
 from bot.channels.flood import FloodControl, Verdict
-from bot.notify.worker import GIVE_UP_AFTER, IN_DOUBT, MAX_DELAY, OutboxWorker, SendError
+from bot.notice import REPLY, Notice
+from bot.notify.worker import GIVE_UP_AFTER, MAX_DELAY, OutboxWorker, SendError
 from bot.storage.db import Database
 from bot.storage.handovers import HandoverStore
-from bot.storage.inbound import InboundLog
+from bot.storage.inbound import InboundLog, InboundQueue
 from bot.storage.outbox import Outbox
-from bot.storage.records import Notice
 from bot.storage.requests import RequestStore
 from bot.storage.retention import purge
 
 
+def body(n: int, recipient: str = "alice") -> Notice:
+    """A reply as a channel renders it (WhatsApp's), numbered."""
+    return Notice.reply("wa", recipient, str(n))
+
+
+def staff(n: int, handover: int | None = None, recipient: str = "group") -> Notice:
+    """A staff notice; one of a conversation with ``handover``."""
+    return Notice("tg", recipient, str(n), "staff", handover=handover)
+
+
+def number(notice: Notice) -> int:
+    return int(notice.text)
+
+
 async def test_each_recipient_gets_its_messages_in_order(database: Database) -> None:
     outbox = Outbox(database)
-    await outbox.add("wa", "alice", [{"n": 1}, {"n": 2}])
-    await outbox.add("wa", "bob", [{"n": 1}])
+    await outbox.add("wa", "alice", [body(1), body(2)])
+    await outbox.add("wa", "bob", [body(1, "bob")])
     sent: list[tuple[str, int]] = []
 
-    async def send(recipient: str, payload: dict[str, Any]) -> str:
-        sent.append((recipient, payload["n"]))
+    async def send(recipient: str, notice: Notice) -> str:
+        sent.append((recipient, number(notice)))
         return f"id-{len(sent)}"
 
     worker = OutboxWorker(outbox, "wa", send)
@@ -41,11 +57,11 @@ async def test_retryable_errors_wait_then_retry_and_block_later_messages(
     database: Database,
 ) -> None:
     outbox = Outbox(database)
-    await outbox.add("wa", "alice", [{"n": 1}, {"n": 2}])
+    await outbox.add("wa", "alice", [body(1), body(2)])
     calls: list[int] = []
 
-    async def flaky(recipient: str, payload: dict[str, Any]) -> str:
-        calls.append(payload["n"])
+    async def flaky(recipient: str, notice: Notice) -> str:
+        calls.append(number(notice))
         if len(calls) == 1:
             raise SendError("Twilio 500", retry=True)
         return "ok"
@@ -61,10 +77,10 @@ async def test_retryable_errors_wait_then_retry_and_block_later_messages(
 
 async def test_permanent_errors_give_up_and_the_rest_goes_on(database: Database) -> None:
     outbox = Outbox(database)
-    await outbox.add("wa", "alice", [{"n": 1}, {"n": 2}])
+    await outbox.add("wa", "alice", [body(1), body(2)])
 
-    async def refuse_first(recipient: str, payload: dict[str, Any]) -> str:
-        if payload["n"] == 1:
+    async def refuse_first(recipient: str, notice: Notice) -> str:
+        if number(notice) == 1:
             raise SendError("Twilio 400 21211", retry=False)
         return "ok"
 
@@ -79,10 +95,10 @@ async def test_an_outage_of_hours_loses_nothing_a_day_gives_up(database: Databas
     import time
 
     outbox = Outbox(database)
-    await outbox.add("wa", "alice", [{"n": 1}])
+    await outbox.add("wa", "alice", [body(1)])
     delays: list[float] = []
 
-    async def down(recipient: str, payload: dict[str, Any]) -> str:
+    async def down(recipient: str, notice: Notice) -> str:
         raise SendError("network", retry=True)
 
     worker = OutboxWorker(outbox, "wa", down)
@@ -106,9 +122,9 @@ async def test_inbound_ids_are_processed_once(database: Database) -> None:
     outbox = Outbox(database)
     inbound = InboundLog(database)
     assert not await inbound.seen("wa", "SM1")
-    assert await outbox.add("wa", "alice", [{"n": 1}], in_reply_to="SM1") is not None
+    assert await outbox.add("wa", "alice", [body(1)], in_reply_to="SM1") is not None
     assert await inbound.seen("wa", "SM1")
-    assert await outbox.add("wa", "alice", [{"n": 1}], in_reply_to="SM1") is None
+    assert await outbox.add("wa", "alice", [body(1)], in_reply_to="SM1") is None
     assert await outbox.counts("wa") == {"pending": 1}
     await inbound.touch("wa", "alice")
     assert await inbound.last_inbound("wa", "alice") is not None
@@ -131,10 +147,10 @@ def test_flood_control_allows_warns_once_then_drops() -> None:
 
 async def test_an_unexpected_error_is_backed_off_not_looped(database: Database) -> None:
     outbox = Outbox(database)
-    await outbox.add("wa", "alice", [{"n": 1}])
+    await outbox.add("wa", "alice", [body(1)])
     calls = 0
 
-    async def broken(recipient: str, payload: dict[str, Any]) -> str:
+    async def broken(recipient: str, notice: Notice) -> str:
         nonlocal calls
         calls += 1
         raise KeyError("a bug")
@@ -151,10 +167,10 @@ async def test_stop_lets_a_send_in_flight_finish_and_be_recorded(database: Datab
     import asyncio
 
     outbox = Outbox(database)
-    await outbox.add("wa", "alice", [{"n": 1}])
+    await outbox.add("wa", "alice", [body(1)])
     started = asyncio.Event()
 
-    async def slow(recipient: str, payload: dict[str, Any]) -> str:
+    async def slow(recipient: str, notice: Notice) -> str:
         started.set()
         await asyncio.sleep(0.2)
         return "SM1"
@@ -170,9 +186,9 @@ async def test_the_wait_a_platform_asks_for_is_honoured(database: Database) -> N
     import time
 
     outbox = Outbox(database)
-    await outbox.add("tg", "staff", [{"n": 1}])
+    await outbox.add("tg", "staff", [Notice.reply("tg", "staff", "1")])
 
-    async def flooded(recipient: str, payload: dict[str, Any]) -> str:
+    async def flooded(recipient: str, notice: Notice) -> str:
         raise SendError("Telegram flood control", retry=True, retry_after=42.0)
 
     await OutboxWorker(outbox, "tg", flooded).drain()
@@ -184,12 +200,12 @@ async def test_the_wait_a_platform_asks_for_is_honoured(database: Database) -> N
 
 async def test_a_refused_message_is_kept_as_refused_and_not_retried(database: Database) -> None:
     outbox = Outbox(database)
-    await outbox.add("wa", "alice", [{"n": 1}, {"n": 2}])
+    await outbox.add("wa", "alice", [body(1), body(2)])
     calls: list[int] = []
 
-    async def window_closed(recipient: str, payload: dict[str, Any]) -> str:
-        calls.append(payload["n"])
-        if payload["n"] == 1:
+    async def window_closed(recipient: str, notice: Notice) -> str:
+        calls.append(number(notice))
+        if number(notice) == 1:
             raise SendError("outside the 24-hour window", retry=True, refused=True)
         return "ok"
 
@@ -202,17 +218,15 @@ async def test_a_refused_message_is_kept_as_refused_and_not_retried(database: Da
 
 
 async def test_notices_wait_across_a_restart_and_go_out_once(tmp_path: Path) -> None:
-    from bot.storage.records import Notice
-
     path = tmp_path / "restart.sqlite3"
     async with Database(path) as first:
         await Outbox(first).add_notices(
             [Notice("tg", "-100", "📅 Nuovo appuntamento", "staff", code="LU-4K7P")]
         )
-    sent: list[dict[str, Any]] = []
+    sent: list[Notice] = []
 
-    async def send(recipient: str, payload: dict[str, Any]) -> str:
-        sent.append(payload)
+    async def send(recipient: str, notice: Notice) -> str:
+        sent.append(notice)
         return "1"
 
     async with Database(path) as second:  # the bot started again
@@ -221,9 +235,7 @@ async def test_notices_wait_across_a_restart_and_go_out_once(tmp_path: Path) -> 
         assert await worker.drain() == 0
     async with Database(path) as third:
         assert await OutboxWorker(Outbox(third), "tg", send).drain() == 0
-    assert sent == [
-        {"notice": {"text": "📅 Nuovo appuntamento", "purpose": "staff", "code": "LU-4K7P"}}
-    ]
+    assert sent == [Notice("tg", "-100", "📅 Nuovo appuntamento", "staff", code="LU-4K7P")]
 
 
 class _JoinStaff:
@@ -232,29 +244,34 @@ class _JoinStaff:
     def __init__(self, room: int = 10) -> None:
         self.room = room
 
-    def joins(self, payload: dict[str, Any]) -> bool:
-        return payload.get("kind") == "staff"
+    def joins(self, notice: Notice) -> bool:
+        return notice.purpose == "staff" and notice.handover is None
 
-    def combine(self, payloads: list[dict[str, Any]]) -> tuple[int, dict[str, Any]]:
-        taken = payloads[: self.room]
-        return len(taken), {"kind": "digest", "n": [payload["n"] for payload in taken]}
+    def combine(self, notices: Sequence[Notice]) -> tuple[int, Notice]:
+        taken = notices[: self.room]
+        text = " ".join(notice.text for notice in taken)
+        return len(taken), Notice(taken[0].channel, taken[0].recipient, text, "digest")
+
+
+def seen(notice: Notice) -> tuple[str, str]:
+    return notice.purpose, notice.text
 
 
 async def test_notices_waiting_in_a_burst_go_as_one_digest(database: Database) -> None:
     outbox = Outbox(database)
-    await outbox.add("tg", "group", [{"kind": "staff", "n": n} for n in range(1, 6)])
-    await outbox.add("tg", "alice", [{"kind": "staff", "n": 9}])  # another recipient: alone
-    sent: list[tuple[str, dict[str, Any]]] = []
+    await outbox.add("tg", "group", [staff(n) for n in range(1, 6)])
+    await outbox.add("tg", "alice", [staff(9, recipient="alice")])  # another recipient: alone
+    sent: list[tuple[str, tuple[str, str]]] = []
 
-    async def send(recipient: str, payload: dict[str, Any]) -> str:
-        sent.append((recipient, payload))
+    async def send(recipient: str, notice: Notice) -> str:
+        sent.append((recipient, seen(notice)))
         return f"id-{len(sent)}"
 
     worker = OutboxWorker(outbox, "tg", send, digest=_JoinStaff())
     await worker.drain()
     assert sorted(sent, key=lambda item: item[0]) == [
-        ("alice", {"kind": "staff", "n": 9}),
-        ("group", {"kind": "digest", "n": [1, 2, 3, 4, 5]}),
+        ("alice", ("staff", "9")),
+        ("group", ("digest", "1 2 3 4 5")),
     ]
     assert await outbox.counts("tg") == {"sent": 6}
     assert await worker.drain() == 0
@@ -265,38 +282,39 @@ async def test_a_digest_stops_at_a_message_that_goes_alone_and_at_its_room(
 ) -> None:
     outbox = Outbox(database)
     payloads = [
-        {"kind": "staff", "n": 1},
-        {"kind": "staff", "n": 2},
-        {"kind": "conversation", "n": 3},  # answered by replying to it: never joined
-        {"kind": "staff", "n": 4},
-        {"kind": "staff", "n": 5},
-        {"kind": "staff", "n": 6},
+        staff(1),
+        staff(2),
+        staff(3, handover=7),  # answered by replying to it: never joined
+        staff(4),
+        staff(5),
+        staff(6),
     ]
     await outbox.add("tg", "group", payloads)
-    sent: list[dict[str, Any]] = []
+    sent: list[Notice] = []
 
-    async def send(recipient: str, payload: dict[str, Any]) -> str:
-        sent.append(payload)
+    async def send(recipient: str, notice: Notice) -> str:
+        sent.append(notice)
         return "ok"
 
     worker = OutboxWorker(outbox, "tg", send, digest=_JoinStaff(room=2))
     while await worker.drain():
         pass
-    assert sent == [
-        {"kind": "digest", "n": [1, 2]},
-        {"kind": "conversation", "n": 3},
-        {"kind": "digest", "n": [4, 5]},
-        {"kind": "staff", "n": 6},  # the last one, alone: no digest of one
+    assert [seen(notice) for notice in sent] == [
+        ("digest", "1 2"),
+        ("staff", "3"),
+        ("digest", "4 5"),
+        ("staff", "6"),  # the last one, alone: no digest of one
     ]
+    assert sent[1].handover == 7 and sent[1].alone
 
 
 async def test_a_failed_digest_is_tried_again_whole(database: Database) -> None:
     outbox = Outbox(database)
-    await outbox.add("tg", "group", [{"kind": "staff", "n": n} for n in range(1, 4)])
-    calls: list[dict[str, Any]] = []
+    await outbox.add("tg", "group", [staff(n) for n in range(1, 4)])
+    calls: list[Notice] = []
 
-    async def flaky(recipient: str, payload: dict[str, Any]) -> str:
-        calls.append(payload)
+    async def flaky(recipient: str, notice: Notice) -> str:
+        calls.append(notice)
         if len(calls) == 1:
             raise SendError("Telegram flood control", retry=True, retry_after=0)
         return "ok"
@@ -305,7 +323,7 @@ async def test_a_failed_digest_is_tried_again_whole(database: Database) -> None:
     await worker.drain()
     assert await outbox.counts("tg") == {"pending": 3}
     await worker.drain()
-    assert calls[1] == {"kind": "digest", "n": [1, 2, 3]}
+    assert seen(calls[1]) == ("digest", "1 2 3")
     assert await outbox.counts("tg") == {"sent": 3}
 
 
@@ -314,13 +332,20 @@ async def test_a_message_to_forget_is_deleted_once_it_has_gone_or_cannot_go(
 ) -> None:
     """The confirmation of an erasure leaves no recipient or text behind it."""
     outbox = Outbox(database)
-    await outbox.add("wa", "+39sent", [{"body": "deleted", "forget": True}, {"body": "kept"}])
-    await outbox.add("wa", "+39retried", [{"body": "deleted", "forget": True}])
-    await outbox.add("wa", "+39refused", [{"body": "deleted", "forget": True}])
-    await outbox.add("wa", "+39failed", [{"body": "deleted", "forget": True}])
+    await outbox.add(
+        "wa",
+        "+39sent",
+        [
+            Notice.reply("wa", "+39sent", "deleted", forget=True),
+            Notice.reply("wa", "+39sent", "kept"),
+        ],
+    )
+    await outbox.add("wa", "+39retried", [Notice.reply("wa", "+39retried", "deleted", forget=True)])
+    await outbox.add("wa", "+39refused", [Notice.reply("wa", "+39refused", "deleted", forget=True)])
+    await outbox.add("wa", "+39failed", [Notice.reply("wa", "+39failed", "deleted", forget=True)])
     attempts: dict[str, int] = {}
 
-    async def send(recipient: str, payload: dict[str, Any]) -> str:
+    async def send(recipient: str, notice: Notice) -> str:
         attempts[recipient] = attempts.get(recipient, 0) + 1
         if recipient == "+39retried" and attempts[recipient] == 1:
             raise SendError("Twilio 500", retry=True)
@@ -368,27 +393,27 @@ async def test_an_attempt_is_recorded_before_the_platform_is_called(database: Da
     """A crash between the platform's answer and our record of it leaves the message "in
     doubt": the next attempt is told when the earlier one began."""
     outbox = Outbox(database)
-    await outbox.add("wa", "alice", [{"n": 1}])
+    await outbox.add("wa", "alice", [body(1)])
     during: list[float | None] = []
-    payloads: list[dict[str, Any]] = []
+    payloads: list[Notice] = []
 
-    async def crash(recipient: str, payload: dict[str, Any]) -> str:
+    async def crash(recipient: str, notice: Notice) -> str:
         (message,) = await outbox.pending("wa")
         during.append(message.sending_since)
-        payloads.append(payload)
+        payloads.append(notice)
         raise asyncio.CancelledError  # the process dies with the platform's answer on the way
 
     worker = OutboxWorker(outbox, "wa", crash)
     with pytest.raises(asyncio.CancelledError):
         await worker.drain()
-    assert during[0] is not None and IN_DOUBT not in payloads[0]
+    assert during[0] is not None and payloads[0].in_doubt_since is None
 
-    async def send(recipient: str, payload: dict[str, Any]) -> str:
-        payloads.append(payload)
+    async def send(recipient: str, notice: Notice) -> str:
+        payloads.append(notice)
         return "SM1"
 
     await OutboxWorker(outbox, "wa", send).drain()  # the next start
-    assert payloads[-1] == {"n": 1, IN_DOUBT: during[0]}
+    assert payloads[-1] == Notice("wa", "alice", "1", REPLY, in_doubt_since=during[0])
     assert await outbox.counts("wa") == {"sent": 1}
     assert await outbox.pending("wa") == []
     async with database.connection.execute("SELECT sending_since FROM outbox") as cursor:
@@ -397,12 +422,12 @@ async def test_an_attempt_is_recorded_before_the_platform_is_called(database: Da
 
 async def test_a_refusal_leaves_no_doubt_a_timeout_does(database: Database) -> None:
     outbox = Outbox(database)
-    await outbox.add("wa", "alice", [{"n": 1}])
-    await outbox.add("wa", "bob", [{"n": 2}])
-    payloads: list[dict[str, Any]] = []
+    await outbox.add("wa", "alice", [body(1)])
+    await outbox.add("wa", "bob", [body(2, "bob")])
+    payloads: list[Notice] = []
 
-    async def fail(recipient: str, payload: dict[str, Any]) -> str:
-        payloads.append(payload)
+    async def fail(recipient: str, notice: Notice) -> str:
+        payloads.append(notice)
         if recipient == "alice":
             raise SendError("Twilio 500", retry=True)  # the platform said no: nothing went
         raise SendError("network: TimeoutError", retry=True, maybe_sent=True)
@@ -412,8 +437,107 @@ async def test_a_refusal_leaves_no_doubt_a_timeout_does(database: Database) -> N
     await database.connection.execute("UPDATE outbox SET next_attempt_at = 0")
     await worker.drain()
     by_recipient = {
-        recipient: [p for p in payloads if p["n"] == n]
+        recipient: [notice for notice in payloads if number(notice) == n]
         for recipient, n in (("alice", 1), ("bob", 2))
     }
-    assert IN_DOUBT not in by_recipient["alice"][1]
-    assert IN_DOUBT in by_recipient["bob"][1]
+    assert by_recipient["alice"][1].in_doubt_since is None
+    assert by_recipient["bob"][1].in_doubt_since is not None
+
+
+async def test_the_next_batch_does_not_read_the_whole_backlog(database: Database) -> None:
+    """10,000 notices waiting: the worker's next 50 are found without reading them all (it
+    took 310,000 steps of SQLite's machine, 8 ms on the thread a user's reply waits for)."""
+    outbox = Outbox(database)
+    await outbox.add_notices(Notice("tg", str(n), "x", "reminder") for n in range(10_000))
+    await outbox.add("tg", "7", [Notice.reply("tg", "7", "behind the notice to 7")])
+    thousands = 0
+
+    def counted() -> int:
+        nonlocal thousands
+        thousands += 1
+        return 0  # go on
+
+    await database.connection.set_progress_handler(counted, 1000)
+    due = await outbox.due("tg")
+    await database.connection.set_progress_handler(None, 1000)  # type: ignore[arg-type]  # None removes it
+    assert [message.recipient for message in due] == [str(n) for n in range(50)]
+    assert all("notice" in message.payload for message in due)  # 7's is not due
+    assert thousands < 10, thousands
+
+
+async def test_a_message_sent_is_recorded_in_one_trip(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While a backlog drains, 30 a second: each trip to the database's thread is one that a
+    user's reply may wait behind. The trip that marks it also deletes it if it is to forget."""
+    outbox = Outbox(database)
+    kept, forgotten = (
+        await outbox.add("wa", "alice", [body(1), Notice.reply("wa", "alice", "2", forget=True)])
+        or []
+    )
+    trips = 0
+    execute = aiosqlite.Connection._execute
+
+    async def counted(connection: aiosqlite.Connection, *args: Any, **kwargs: Any) -> Any:
+        nonlocal trips
+        trips += 1
+        return await execute(connection, *args, **kwargs)  # type: ignore[no-untyped-call]  # aiosqlite
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    await outbox.mark_sent(kept, "SM1")
+    assert trips == 1
+    await outbox.mark_sent(forgotten, "SM2")  # and the WAL emptied
+    monkeypatch.undo()
+    assert await outbox.counts("wa") == {"sent": 1}
+
+
+async def test_an_update_is_marked_processed_in_one_trip(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every Telegram reply waits for it before it is sent."""
+    updates = InboundQueue(database)
+    assert await updates.keep("telegram", "update:1", {"update_id": 1})
+    trips = 0
+    execute = aiosqlite.Connection._execute
+
+    async def counted(connection: aiosqlite.Connection, *args: Any, **kwargs: Any) -> Any:
+        nonlocal trips
+        trips += 1
+        return await execute(connection, *args, **kwargs)  # type: ignore[no-untyped-call]  # aiosqlite
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    await updates.done("telegram", "update:1")
+    assert trips == 1
+    monkeypatch.undo()
+    assert await updates.left("telegram") == []
+    assert not await updates.keep("telegram", "update:1", {"update_id": 1})  # seen: not again
+
+
+async def test_a_batch_is_recorded_as_begun_in_one_write(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not 20 writes at once (one per message, each a trip a user's reply waits behind)."""
+    outbox = Outbox(database)
+    for n in range(20):
+        await outbox.add("wa", f"user{n}", [body(n, f"user{n}")])
+    writes: list[list[int]] = []
+    record = outbox.mark_sending
+
+    async def recorded(message_ids: list[int], since: float) -> None:
+        writes.append(list(message_ids))
+        await record(message_ids, since)
+
+    monkeypatch.setattr(outbox, "mark_sending", recorded)
+    begun: list[int] = []
+
+    async def send(recipient: str, notice: Notice) -> str:
+        # Every message of the batch is recorded as begun before any is sent.
+        begun.append(
+            sum(message.sending_since is not None for message in await outbox.pending("wa"))
+        )
+        return "id"
+
+    assert await OutboxWorker(outbox, "wa", send).drain() == 20
+    assert [len(ids) for ids in writes] == [20]
+    assert begun == [20] * 20
+    assert await outbox.counts("wa") == {"sent": 20}

@@ -203,3 +203,34 @@ async def test_a_cancelled_send_gives_its_turn_to_the_next() -> None:
     assert [chat for _, chat, _ in sends.sent] == ["first", "third"]
     assert sends.times("third") == [sends.times("first")[0] + 1.0 + 1e-6]
     assert sends.pacer.waiting == 0
+
+
+async def test_an_even_window_spreads_the_notices_and_replies_still_go_at_once() -> None:
+    """Not 20 notices at once each time the window has room (a burst, which held up the
+    replies arriving during it), but one every 1/20 s; replies never wait for them."""
+    clock = FakeClock()
+    sends = Sends(pacer(clock, overall=Window(30, 1.0, reserve=10, even=True)), clock)
+    for number in range(100):
+        sends.start(f"user{number}", live=False)
+    await clock.run_until(clock.now + 0.52)
+    assert len(sends.sent) == 11  # at 0, 0.05, ... 0.5
+    for number in range(5):
+        sends.start(f"asker{number}", live=True)
+    await settle()
+    assert sends.times(live=True) == [clock.now] * 5  # no wait at all
+    await clock.run_until(clock.now + 10.0)
+    notices = sends.times(live=False)
+    assert len(notices) == 100
+    gaps = [later - earlier for earlier, later in itertools.pairwise(notices)]
+    assert min(gaps) >= 0.05 - 1e-9
+    assert most_in_any_window(notices, 1.0) <= 20
+    assert most_in_any_window(sends.times(), 1.0) <= 30
+
+
+async def test_an_uneven_window_lets_notices_go_as_soon_as_it_has_room() -> None:
+    clock = FakeClock()
+    sends = Sends(pacer(clock, overall=Window(30, 1.0, reserve=10)), clock)
+    for number in range(40):
+        sends.start(f"user{number}", live=False)
+    await settle()
+    assert sends.times() == [clock.now] * 20

@@ -11,6 +11,7 @@ from bot.booking.reminders import Reminders
 from bot.booking.service import BookingDesk
 from bot.content.catalog import Catalog
 from bot.i18n import Interface
+from bot.reach import UNPROMPTED
 from bot.storage.appointments import AppointmentStore
 from bot.storage.daily import DailyPosts
 from bot.storage.db import Database
@@ -26,7 +27,7 @@ async def test_reminders_go_out_once_from_the_configured_hour(
     async with Database(tmp_path / "bot.sqlite3") as database:
         store = AppointmentStore(database)
         outbox = Outbox(database)
-        router = NoticeRouter(user_channels={"telegram", "whatsapp"})
+        router = NoticeRouter(channels={"telegram": UNPROMPTED, "whatsapp": UNPROMPTED})
         desk = BookingDesk(store, ROME, clock=lambda: clock[0], queue=outbox, router=router)
         start = datetime(2026, 12, 2, 10, 0, tzinfo=ROME)  # Wednesday
         for channel, user, language in (

@@ -22,6 +22,7 @@ from bot.content.catalog import Catalog
 from bot.core.engine import Engine
 from bot.core.sessions import MemoryStateStore
 from bot.i18n import Interface
+from bot.reach import UNPROMPTED
 from bot.storage.appointments import AppointmentStore
 from bot.storage.db import Database
 from bot.storage.handovers import HandoverStore
@@ -58,7 +59,7 @@ async def counter(tmp_path: Path, catalog: Catalog, interface: Interface) -> Asy
         clock = [NOW]
         content = [catalog]
         outbox = Outbox(database)
-        router = NoticeRouter(staff=[("staff", "group")], user_channels={"test"})
+        router = NoticeRouter(staff=[("staff", "group")], channels={"test": UNPROMPTED})
         booking = BookingDesk(
             AppointmentStore(database), ROME, clock=lambda: clock[0], queue=outbox, router=router
         )

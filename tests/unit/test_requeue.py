@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from bot.config import Settings
+from bot.notice import Notice
 from bot.ops.checks import Status
 from bot.ops.local_checks import outbox as outbox_check
 from bot.storage.db import Database
@@ -18,15 +19,17 @@ async def test_only_messages_the_platform_never_accepted_go_back(tmp_path: Path)
     path = tmp_path / "bot.sqlite3"
     async with Database(path) as database:
         outbox = Outbox(database)
-        ids = await outbox.add("whatsapp", "+39333", [{"body": str(n)} for n in range(3)])
+        ids = await outbox.add(
+            "whatsapp", "+39333", [Notice.reply("whatsapp", "+39333", str(n)) for n in range(3)]
+        )
         assert ids is not None
         await outbox.mark_retry(ids[0], "network: ClientConnectorError", 0, give_up=True)
         await outbox.mark_sent(ids[1], "SM1")
         await outbox.mark_delivery_failed("SM1", "undelivered: Twilio error 63016")
-        refused = await outbox.add("whatsapp", "+39333", [{"body": "x"}])
+        refused = await outbox.add("whatsapp", "+39333", [Notice.reply("whatsapp", "+39333", "x")])
         assert refused is not None
         await outbox.mark_refused(refused[0], "no template")
-        telegram = await outbox.add("telegram", "42", [{"text": "hello"}])
+        telegram = await outbox.add("telegram", "42", [Notice("telegram", "42", "hello", "staff")])
         assert telegram is not None
         await outbox.mark_retry(telegram[0], "network", 0, give_up=True)
 
@@ -50,7 +53,11 @@ async def test_the_doctor_warns_of_stuck_and_given_up_messages(tmp_path: Path) -
     async with Database(path) as database:
         outbox = Outbox(database)
         assert outbox_check(settings).status is Status.OK
-        ids = await outbox.add("whatsapp", "+39333", [{"body": "a"}, {"body": "b"}])
+        ids = await outbox.add(
+            "whatsapp",
+            "+39333",
+            [Notice.reply("whatsapp", "+39333", "a"), Notice.reply("whatsapp", "+39333", "b")],
+        )
         assert ids is not None
         assert outbox_check(settings).status is Status.OK  # just queued
         stuck = outbox_check(settings, now=time.time() + 3600)

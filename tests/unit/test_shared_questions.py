@@ -7,7 +7,8 @@ import time
 import pytest
 
 from bot.content.catalog import Catalog
-from bot.core.engine import SHARE, Engine
+from bot.core.engine import Engine
+from bot.core.flows.questions import SHARE
 from bot.core.sessions import MemoryStateStore
 from bot.i18n import Interface
 from bot.storage.db import Database
@@ -75,7 +76,7 @@ async def test_a_question_waits_only_so_long(
     await chat.start(hint="en")
     await chat.send(UNANSWERABLE)
     later = time.monotonic() + 2 * 3600
-    monkeypatch.setattr("bot.core.engine.time.monotonic", lambda: later)
+    monkeypatch.setattr("bot.core.flows.questions.time.monotonic", lambda: later)
     await chat.press(SHARE)
     assert box.shared == []
 

@@ -12,6 +12,7 @@ import pytest
 from bot.content.catalog import Catalog
 from bot.core.engine import Engine
 from bot.i18n import Interface
+from bot.notice import Notice
 from bot.storage import db as db_module
 from bot.storage.db import Database
 from bot.storage.migrations import MIGRATIONS
@@ -80,7 +81,14 @@ async def test_retention_removes_old_personal_data_only(tmp_path: Path) -> None:
         await store.put("t", "new", "{}")
         await inbound.touch("wa", "+39old")
         await inbound.touch("wa", "+39new")
-        (sent, _pending) = await outbox.add("wa", "+39old", [{"body": "a"}, {"body": "b"}]) or []
+        (sent, _pending) = (
+            await outbox.add(
+                "wa",
+                "+39old",
+                [Notice.reply("wa", "+39old", "a"), Notice.reply("wa", "+39old", "b")],
+            )
+            or []
+        )
         await outbox.mark_sent(sent, "SM1")
         long_ago = time.time() - 100 * 86_400
         connection = database.connection

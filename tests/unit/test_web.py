@@ -13,10 +13,11 @@ import pytest
 from starlette.requests import Request
 
 from bot.app import services
+from bot.channels.forms import form_fields
 from bot.config import Settings
 from bot.core.messages import Incoming, Kind
 from bot.ops import metrics as metrics_module
-from bot.web import create_web_app, form_fields
+from bot.web import create_web_app
 from tests.conftest import LOCALES
 
 

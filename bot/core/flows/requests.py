@@ -1,4 +1,4 @@
-"""This module contains the request dialogue (see ``request.mmd`` beside this file): an
+"""This module contains the request dialogue (see ``requests.mmd`` beside this file): an
 appointment at an office that publishes no slots.
 
 service and office (chosen in the booking dialogue) -> the days the user can come, or "as
@@ -11,42 +11,90 @@ parts of the day may be typed ("lunedì e mercoledì", "pomeriggio") in every la
 from __future__ import annotations
 
 from dataclasses import replace
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from bot.booking.request_texts import REQUEST
 from bot.booking.requests import RequestDesk
+from bot.booking.service import BookingDesk
 from bot.booking.when import AFTERNOON, MORNING, PART_LABELS, reader
 from bot.booking.workdays import WEEKDAY_KEYS
 from bot.content.markup import typed_name
 from bot.content.schema import WHOLE_MESSAGE_INTENTS, Intent, Office
 from bot.core.contact_steps import ContactSteps
-from bot.core.messages import Attachment, Choice, Reply
-from bot.core.mine_flow import MyAppointments
-from bot.core.sessions import State
+from bot.core.flows.mine import MINE, MyAppointments
+from bot.core.messages import Attachment, Choice, Kind, Reply
 from bot.core.wording import Wording
 from bot.storage.records import TooManyBookings
 
 if TYPE_CHECKING:
-    from bot.core.engine import _Turn
+    from bot.core.turn import Turn, Typed
 
-DAYS, PART = "req:days", "req:part"
-NAME, PHONE = "req:name", "req:phone"
-TYPED = (DAYS, PART, NAME, PHONE)
+
+class RequestState(StrEnum):
+    """Where a request waits for a typed answer (the other steps are buttons)."""
+
+    DAYS = "req:days"  # the weekdays are offered; they may be typed too
+    PART = "req:part"  # morning or afternoon is offered; it may be typed too
+    NAME = "req:name"
+    PHONE = "req:phone"  # not on WhatsApp: the number is known
+
+
+DAYS, PART = RequestState.DAYS, RequestState.PART
 WORKDAYS = WEEKDAY_KEYS[:5]  # the counter's week: Monday to Friday
 ANY = "any"
 
 
 class RequestFlow:
+    """Appointments on request, and the answers to the counter's proposals; offered when
+    requests are taken at all (the booking dialogue says which office takes which)."""
+
+    states = RequestState
+    choices = (REQUEST,)
+
+    def __init__(self, booking: BookingDesk | None, desk: RequestDesk | None) -> None:
+        self.booking = booking
+        self.desk = desk
+
+    def _request(self, turn: Turn) -> _Request | None:
+        if self.booking is None or self.desk is None:
+            return None
+        return _Request(turn, self.desk, MyAppointments(turn, self.booking, self.desk))
+
+    async def start(
+        self, turn: Turn, service: str | None = None, office: Office | None = None
+    ) -> Reply:
+        """A request for a service at an office the booking dialogue chose (without them,
+        the booking dialogue asks for them first)."""
+        request = self._request(turn)
+        if request is None or service is None or office is None:
+            return await turn.flows.booking.start(turn)
+        return await request.start(service, office)
+
+    async def choose(self, turn: Turn, choice_id: str) -> Reply | None:
+        request = self._request(turn)
+        return await request.choose(choice_id) if request is not None else None
+
+    async def step(self, turn: Turn, state: RequestState, typed: Typed) -> Reply | None:
+        request = self._request(turn)
+        if request is None or typed.number is not None:
+            return None  # a number no choice has is not a day, a name or a phone
+        if typed.kind is Kind.CONTACT:  # a shared contact card: its phone number
+            return await request.typed(typed.text, None) if state is RequestState.PHONE else None
+        return await request.typed(typed.text, typed.intent)
+
+
+class _Request:
     """One step of the request dialogue, for one turn."""
 
-    def __init__(self, turn: _Turn, desk: RequestDesk, listing: MyAppointments) -> None:
+    def __init__(self, turn: Turn, desk: RequestDesk, listing: MyAppointments) -> None:
         self.turn = turn
         self.desk = desk
         self.listing = listing
         self.t = turn.t
         self.catalog = turn.catalog
         self.draft = turn.session.draft
-        self.contact = ContactSteps(turn, NAME, PHONE, self._summary)
+        self.contact = ContactSteps(turn, RequestState.NAME, RequestState.PHONE, self._summary)
         self.words = Wording(turn.catalog, turn.code, turn.t, desk.booking.timezone)
 
     # -- entry points ----------------------------------------------------------------------
@@ -147,7 +195,7 @@ class RequestFlow:
         if chosen:
             choices.append(Choice(f"{REQUEST}daysdone", self.t._("Done")))
         self.turn.session.state = DAYS
-        return self.turn.reply(text, [*choices, self.turn._home_choice()])
+        return self.turn.reply(text, [*choices, self.turn.home_choice()])
 
     def _ask_part(self, not_understood: bool = False) -> Reply:
         text = self.t._("Morning or afternoon?")
@@ -159,10 +207,10 @@ class RequestFlow:
             Choice(f"{REQUEST}part:{ANY}", self.t._("Either is fine")),
         ]
         self.turn.session.state = PART
-        return self.turn.reply(text, [*choices, self.turn._home_choice()])
+        return self.turn.reply(text, [*choices, self.turn.home_choice()])
 
     def _ask_language(self) -> Reply:
-        self.turn.session.state = State.BROWSE
+        self.turn.browse()
         languages = list(self.catalog.enabled_languages)
         languages.sort(key=lambda language: language.code != self.turn.code)  # theirs first
         choices = [
@@ -173,11 +221,11 @@ class RequestFlow:
                 "In which language do you want to talk at the counter? The counter will know "
                 "before you come."
             ),
-            [*choices, self.turn._home_choice()],
+            [*choices, self.turn.home_choice()],
         )
 
     def _summary(self) -> Reply:
-        self.turn.session.state = State.BROWSE
+        self.turn.browse()
         office = self.catalog.office(self.draft.get("office", ""))
         service = self.catalog.services.get(self.draft.get("service", ""))
         speaks = self.catalog.language(self.draft.get("speaks"))
@@ -213,7 +261,7 @@ class RequestFlow:
         ]
         choices = [
             Choice(f"{REQUEST}send", self.t._("Send the request")),
-            self.turn._home_choice(),
+            self.turn.home_choice(),
         ]
         return self.turn.reply("\n".join(lines), choices)
 
@@ -253,7 +301,7 @@ class RequestFlow:
             then = self.t._("The counter will phone you to agree a day and time.")
         return self.turn.reply(
             f"**{sent}**\n\n{then}",
-            [Choice("bk:mine", self.t._("My appointments")), self.turn._home_choice()],
+            [Choice(MINE, self.t._("My appointments")), self.turn.home_choice()],
         )
 
     # -- after the counter answered --------------------------------------------------------
@@ -278,7 +326,7 @@ class RequestFlow:
         details = f"{self.words.when(appointment.starts_at)}\n{office.address if office else ''}"
         reply = self.turn.reply(
             f"**{text}**\n\n{details}".rstrip(),
-            [Choice("bk:mine", self.t._("My appointments")), self.turn._home_choice()],
+            [Choice(MINE, self.t._("My appointments")), self.turn.home_choice()],
         )
         calendar = self.desk.booking.invitation(self.catalog, appointment)
         return replace(
@@ -313,7 +361,7 @@ class RequestFlow:
             question,
             [
                 Choice(f"{REQUEST}withdrawyes:{code}", self.t._("Yes")),
-                Choice("bk:mine", self.t._("No")),
+                Choice(MINE, self.t._("No")),
             ],
         )
 

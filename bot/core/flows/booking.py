@@ -3,15 +3,17 @@
 service -> office (if several) -> day -> time -> name -> phone (not on WhatsApp: the number
 is known) -> documents, privacy and confirmation -> code. Days and times may be chosen or
 typed ("mercoledì", "2 dicembre", "9:30", "pomeriggio"); every free day of the horizon can
-be reached ("later days"). "My appointments" lists the user's bookings; each can be moved or
-cancelled. The draft lives in the session: leaving with "menu" or "back" leaves nothing
-half-booked behind.
+be reached ("later days"). An office that takes a service on request hands on to the request
+dialogue; "My appointments" (``mine.py``) lists the bookings, each to move (here) or cancel.
+The draft lives in the session: leaving with "menu" or "back" leaves nothing half-booked
+behind.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from bot.booking.calendar import Slot, days_with_slots
@@ -21,21 +23,36 @@ from bot.booking.when import AFTERNOON, MORNING, Said, part_of, reader
 from bot.content.markup import typed_name
 from bot.content.schema import SERVICES, WHOLE_MESSAGE_INTENTS, Intent, Office
 from bot.core.contact_steps import ContactSteps
-from bot.core.messages import Attachment, Choice, Reply
-from bot.core.mine_flow import MyAppointments
-from bot.core.request_flow import RequestFlow
-from bot.core.sessions import State
+from bot.core.flows.mine import MINE, MyAppointments
+from bot.core.messages import Attachment, Choice, Kind, Reply
 from bot.core.wording import Wording
 from bot.i18n import N_, format_date, format_time
 from bot.storage.records import Appointment, Notice, SlotFull, SlotGone, TooManyBookings
 
 if TYPE_CHECKING:
-    from bot.core.engine import _Turn
+    from bot.core.turn import Turn, Typed
+
+
+class BookingState(StrEnum):
+    """Where a booking waits for a typed answer (the other steps are buttons)."""
+
+    DAY = "book:day"  # the days are offered; a day may be typed too
+    TIME = "book:time"  # the times of a day are offered; a time may be typed too
+    NAME = "book:name"
+    PHONE = "book:phone"  # not on WhatsApp: the number is known
+
 
 BOOK = "bk:"
-NAME, PHONE = "book:name", "book:phone"
-DAY, TIME = "book:day", "book:time"  # the days or times are offered; they may be typed too
-TYPED = (NAME, PHONE, DAY, TIME)
+ACTION = "act:book:"  # a topic's "book" button: ACTION + the service
+DAY, TIME = BookingState.DAY, BookingState.TIME
+SERVICE_NAMES = {
+    "permit_renewal": N_("Residence permit renewal"),
+    "family_reunification": N_("Family reunification"),
+    "a2_test": N_("A2 Italian test booking"),
+    "citizenship": N_("Citizenship application"),
+    "orientation": N_("General orientation"),
+    "mediator": N_("Request for a cultural mediator"),
+}
 NOTHING_IN = {
     MORNING: N_("There are no free times in the morning."),
     AFTERNOON: N_("There are no free times in the afternoon."),
@@ -53,16 +70,68 @@ TIMES_SHOWN = 12
 
 
 class BookingFlow:
+    """Appointments by slots, when some office takes them online (by slots, or on request:
+    then the request dialogue follows); the counter's contacts otherwise."""
+
+    states = BookingState
+    choices = (BOOK, ACTION)
+
+    def __init__(self, desk: BookingDesk | None, requests: RequestDesk | None) -> None:
+        self.desk = desk
+        self.requests = requests
+
+    def _booking(self, turn: Turn) -> _Booking | None:
+        """This turn's booking, when some office takes appointments online."""
+        if self.desk is None:
+            return None
+        booking = _Booking(turn, self.desk, self.requests)
+        return booking if booking.services() else None
+
+    def available(self, turn: Turn) -> bool:
+        return self._booking(turn) is not None
+
+    def choice(self, turn: Turn, service: str) -> Choice:
+        """A topic's "book an appointment" button for a service."""
+        return Choice(ACTION + service, turn.t._("Book an appointment"))
+
+    async def start(self, turn: Turn, service: str | None = None) -> Reply:
+        booking = self._booking(turn)
+        if booking is not None and (service is None or service in booking.services()):
+            return await booking.start(service)
+        intro = turn.t._("To book an appointment, phone or write to the counter:")
+        if service in SERVICE_NAMES:
+            intro += "\n" + turn.t._("Say that you need: {service}.").format(
+                service=turn.t._(SERVICE_NAMES[service])
+            )
+        return turn.contacts(intro)
+
+    async def choose(self, turn: Turn, choice_id: str) -> Reply | None:
+        if choice_id.startswith(ACTION):
+            service = choice_id.removeprefix(ACTION)
+            return await self.start(turn, service) if service in SERVICE_NAMES else None
+        booking = self._booking(turn)
+        return await booking.choose(choice_id) if booking is not None else None
+
+    async def step(self, turn: Turn, state: BookingState, typed: Typed) -> Reply | None:
+        booking = self._booking(turn)
+        if booking is None or typed.number is not None:
+            return None  # a number no choice has is not a name, a phone, a day or a time
+        if typed.kind is Kind.CONTACT:  # a shared contact card: its phone number
+            return await booking.typed(typed.text, None) if state is BookingState.PHONE else None
+        return await booking.typed(typed.text, typed.intent)
+
+
+class _Booking:
     """One step of the booking dialogue, for one turn."""
 
-    def __init__(self, turn: _Turn, desk: BookingDesk, requests: RequestDesk | None) -> None:
+    def __init__(self, turn: Turn, desk: BookingDesk, requests: RequestDesk | None) -> None:
         self.turn = turn
         self.desk = desk
         self.requests = requests
         self.t = turn.t
         self.catalog = turn.catalog
         self.draft = turn.session.draft
-        self.contact = ContactSteps(turn, NAME, PHONE, self._summary)
+        self.contact = ContactSteps(turn, BookingState.NAME, BookingState.PHONE, self._summary)
         self.words = Wording(turn.catalog, turn.code, turn.t, desk.timezone)
         self.listing = MyAppointments(turn, desk, requests)
 
@@ -75,7 +144,7 @@ class BookingFlow:
             return await self._service_chosen(service)
         choices = [Choice(f"{BOOK}svc:{s}", self._service_name(s)) for s in services]
         return self.turn.reply(
-            self.t._("What is the appointment for?"), [*choices, self.turn._home_choice()]
+            self.t._("What is the appointment for?"), [*choices, self.turn.home_choice()]
         )
 
     async def choose(self, choice_id: str) -> Reply:
@@ -96,14 +165,8 @@ class BookingFlow:
             return await self._time_chosen(value)
         if step == "confirm" and self._complete():
             return await self._confirm()
-        if step == "mine":
-            return await self.mine()
         if step == "move":
             return await self._start_move(value)
-        if step == "cancel":
-            return await self.listing.ask_cancel(value)
-        if step == "cancelyes":
-            return await self.listing.cancel(value)
         return self.turn.home(
             self.t._("That option is no longer available. Here is the main menu.")
         )
@@ -201,12 +264,12 @@ class BookingFlow:
             Choice(f"{BOOK}office:{o.id}", self.catalog.localize(o.name, self.turn.code).text)
             for o in offices
         ]
-        return self.turn.reply(self.t._("Which office?"), [*choices, self.turn._home_choice()])
+        return self.turn.reply(self.t._("Which office?"), [*choices, self.turn.home_choice()])
 
     async def _office_for_service(self, office: Office, service: str) -> Reply:
         """Slots to choose from, or a request to send: as the office takes that service."""
         if office.takes(service) == "requests" and self.requests is not None:
-            return await RequestFlow(self.turn, self.requests, self.listing).start(service, office)
+            return await self.turn.flows.requests.start(self.turn, service, office)
         return await self._office_chosen(office)
 
     async def _office_chosen(
@@ -242,7 +305,7 @@ class BookingFlow:
         self.turn.session.state = DAY
         text = self.t._("Choose a day:")
         return self.turn.reply(
-            f"{before}\n\n{text}" if before else text, [*choices, self.turn._home_choice()]
+            f"{before}\n\n{text}" if before else text, [*choices, self.turn.home_choice()]
         )
 
     async def _at_limit(self, office: Office) -> Reply | None:
@@ -291,7 +354,7 @@ class BookingFlow:
         self.turn.session.state = TIME
         text = self.t._("Choose a time on {day}:").format(day=self._day_label(day))
         return self.turn.reply(
-            f"{before}\n\n{text}" if before else text, [*choices, self.turn._home_choice()]
+            f"{before}\n\n{text}" if before else text, [*choices, self.turn.home_choice()]
         )
 
     def _nothing_in(self, part: str, day: date | None = None) -> str:
@@ -374,7 +437,7 @@ class BookingFlow:
         )
 
     def _summary(self) -> Reply:
-        self.turn.session.state = State.BROWSE
+        self.turn.browse()
         office = self._office_in_draft()
         service = self.catalog.services.get(self.draft["service"])
         if office is None or service is None:
@@ -400,7 +463,7 @@ class BookingFlow:
         ]
         choices = [
             Choice(f"{BOOK}confirm", self.t._("Confirm the appointment")),
-            self.turn._home_choice(),
+            self.turn.home_choice(),
         ]
         return self.turn.reply("\n".join(lines), choices)
 
@@ -442,7 +505,7 @@ class BookingFlow:
         details = f"{self._when(start)}\n{office.address}"
         reply = self.turn.reply(
             f"**{text}**\n\n{details}",
-            [Choice(f"{BOOK}mine", self.t._("My appointments")), self.turn._home_choice()],
+            [Choice(MINE, self.t._("My appointments")), self.turn.home_choice()],
         )
         calendar = self.desk.invitation(self.catalog, booked)
         return replace(

@@ -1,9 +1,13 @@
 """This module contains "My appointments": the user's appointments to come, each to move or
 cancel, and their requests still waiting, each to withdraw (or, when the counter proposed a
-time, to accept or to ask for another)."""
+time, to accept or to ask for another).
+
+Moving is the booking's (or the request's) dialogue again; cancelling is answered here.
+"""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from bot.booking.request_texts import REQUEST
@@ -14,15 +18,62 @@ from bot.core.wording import Wording
 from bot.storage.records import Appointment, AppointmentRequest
 
 if TYPE_CHECKING:
-    from bot.core.engine import _Turn
+    from bot.core.turn import Turn, Typed
 
 BOOK = "bk:"
+MINE = f"{BOOK}mine"
+CANCEL = f"{BOOK}cancel"  # and "bk:cancelyes:<code>", the confirmation
+
+
+class MineState(StrEnum):
+    """None: every step of the list is a button."""
+
+
+class MineFlow:
+    """The list of the user's appointments and requests, when appointments are taken
+    online; the counter's contacts otherwise."""
+
+    states = MineState
+    choices = (MINE, CANCEL)
+
+    def __init__(self, desk: BookingDesk | None, requests: RequestDesk | None) -> None:
+        self.desk = desk
+        self.requests = requests
+
+    def _listing(self, turn: Turn) -> MyAppointments | None:
+        if self.desk is None or not turn.flows.booking.available(turn):
+            return None
+        return MyAppointments(turn, self.desk, self.requests)
+
+    async def start(self, turn: Turn) -> Reply:
+        listing = self._listing(turn)
+        if listing is None:
+            return turn.contacts(
+                turn.t._("To see, move or cancel an appointment, contact the counter:")
+            )
+        return await listing.show()
+
+    async def choose(self, turn: Turn, choice_id: str) -> Reply | None:
+        listing = self._listing(turn)
+        step, _, value = choice_id.removeprefix(BOOK).partition(":")
+        if listing is None:
+            return None
+        if step == "mine":
+            return await listing.show()
+        if step == "cancel":
+            return await listing.ask_cancel(value)
+        if step == "cancelyes":
+            return await listing.cancel(value)
+        return None
+
+    async def step(self, turn: Turn, state: MineState, typed: Typed) -> Reply | None:
+        return None  # no state of its own: never asked
 
 
 class MyAppointments:
     """The list, and cancelling an appointment (requests are the request flow's)."""
 
-    def __init__(self, turn: _Turn, desk: BookingDesk, requests: RequestDesk | None) -> None:
+    def __init__(self, turn: Turn, desk: BookingDesk, requests: RequestDesk | None) -> None:
         self.turn = turn
         self.desk = desk
         self.requests = requests
@@ -41,7 +92,7 @@ class MyAppointments:
             text = self.t._("You have no appointments booked.")
             return self.turn.reply(
                 f"{before}\n\n{text}" if before else text,
-                [Choice(f"{BOOK}svc:", self.t._("Book an appointment")), self.turn._home_choice()],
+                [Choice(f"{BOOK}svc:", self.t._("Book an appointment")), self.turn.home_choice()],
             )
         lines = [before] if before else []
         choices: list[Choice] = []
@@ -59,7 +110,7 @@ class MyAppointments:
                 lines.append(self._request_line(request))
         for request in requests:
             choices += self._request_choices(request)
-        return self.turn.reply("\n".join(lines), [*choices, self.turn._home_choice()])
+        return self.turn.reply("\n".join(lines), [*choices, self.turn.home_choice()])
 
     def _appointment_line(
         self, appointment: Appointment, requests: list[AppointmentRequest]
@@ -141,7 +192,7 @@ class MyAppointments:
             question,
             [
                 Choice(f"{BOOK}cancelyes:{appointment.code}", self.t._("Yes, cancel it")),
-                Choice(f"{BOOK}mine", self.t._("No, keep it")),
+                Choice(MINE, self.t._("No, keep it")),
             ],
         )
 

@@ -10,14 +10,17 @@ import asyncio
 import logging
 import smtplib
 import ssl
+from collections.abc import Mapping, Sequence
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import Any
 
+from starlette.routing import BaseRoute
+
+from bot.channels.base import Reach
 from bot.config import Settings
 from bot.content.markup import plain
-from bot.notify.worker import OutboxWorker, SendError
-from bot.storage.outbox import Outbox
+from bot.notice import Notice
+from bot.notify.worker import Meter, OutboxQueue, OutboxWorker, SendError
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +45,23 @@ def compose(settings: Settings, recipient: str, text: str) -> EmailMessage:
 
 
 class EmailChannel:
-    """Sends the ``email`` part of the outbox."""
+    """Sends the ``email`` part of the outbox: a channel nobody writes to."""
 
-    def __init__(self, settings: Settings, outbox: Outbox) -> None:
+    name = CHANNEL
+    #: Staff copies only: no user is reached by e-mail.
+    reach = Reach(
+        user_id_is_phone=False, files=False, window_hours=None, unprompted=True, inbound=False
+    )
+
+    def __init__(self, settings: Settings, outbox: OutboxQueue, meter: Meter | None = None) -> None:
         self.settings = settings
-        self.worker = OutboxWorker(outbox, CHANNEL, self._send)
+        self.worker = OutboxWorker(outbox, CHANNEL, self.send, meter=meter)
+
+    def routes(self) -> Sequence[BaseRoute]:
+        return ()
+
+    def health(self) -> Mapping[str, object]:
+        return {}  # the outbox's figures say it all (``Metrics.channel_health``)
 
     async def start(self) -> None:
         self.worker.start()
@@ -58,11 +73,8 @@ class EmailChannel:
     def wake(self) -> None:
         self.worker.wake()
 
-    async def _send(self, recipient: str, payload: dict[str, Any]) -> str | None:
-        notice = payload.get("notice")
-        if not isinstance(notice, dict) or not isinstance(notice.get("text"), str):
-            raise SendError("not a notice", retry=False)
-        message = compose(self.settings, recipient, notice["text"])
+    async def send(self, recipient: str, notice: Notice) -> str | None:
+        message = compose(self.settings, recipient, notice.text)
         try:
             await asyncio.to_thread(self._deliver, message)
         except smtplib.SMTPResponseException as error:

@@ -1,0 +1,164 @@
+"""This module contains the questions people write in their own words: understood, answered
+with a topic, "did you mean" topics, or an honest "not found" — and then, if the user agrees
+with one tap, the question shared with the counter's editors.
+
+Part of navigation (``navigation.py`` holds it): a text no flow waited for is a question.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from bot.content.schema import Intent
+from bot.core.counting import count_question
+from bot.core.messages import Choice, Reply
+from bot.core.understanding import Analysis
+
+if TYPE_CHECKING:
+    from bot.core.turn import Turn
+
+SHARE = "act:share"  # share the question nobody answered with the counter's editors
+
+# A question nobody answered waits this long, in memory only, for the user to agree to share it.
+SHARE_WAIT_SECONDS = 3600.0
+SHARE_WAITING_MAX = 10_000  # questions waiting at once (a burst cannot grow memory without end)
+
+
+class QuestionBox(Protocol):
+    """Where questions go that users agreed to share (SQLite in production)."""
+
+    keep_days: int  # how long a shared question is kept, as the user is told
+
+    async def share(
+        self, channel: str, user_id: str, language: str, text: str, nearest_topic: str | None
+    ) -> None: ...
+
+
+@dataclass(frozen=True)
+class Unanswered:
+    """A question the bot found no answer to, waiting for the user's consent to share it."""
+
+    text: str
+    language: str
+    nearest_topic: str | None
+    asked_at: float
+
+
+class Questions:
+    """Free text understood and answered; unanswered questions offered to the editors."""
+
+    def __init__(self, box: QuestionBox | None) -> None:
+        self.box = box
+        # Not stored anywhere before the user agrees: a restart forgets them, which is fine.
+        self._waiting: OrderedDict[tuple[str, str], Unanswered] = OrderedDict()
+
+    def take(self, channel: str, user_id: str) -> Unanswered | None:
+        """The user's last unanswered question, taken: it can be shared this turn or never."""
+        question = self._waiting.pop((channel, user_id), None)
+        if question is None or time.monotonic() - question.asked_at > SHARE_WAIT_SECONDS:
+            return None
+        return question
+
+    def _await_consent(self, channel: str, user_id: str, question: Unanswered) -> None:
+        self._waiting[(channel, user_id)] = question
+        self._waiting.move_to_end((channel, user_id))
+        while len(self._waiting) > SHARE_WAITING_MAX:
+            self._waiting.popitem(last=False)
+
+    async def answer(self, turn: Turn, text: str) -> Reply:
+        """The answer to a question in free text (or to a navigation word in it)."""
+        analysis = turn.understanding().analyse(text)
+        await count_question(turn.monitor, turn.session, turn.code, analysis)
+        reply = await self._understood(turn, analysis)
+        if analysis.intent is None and not analysis.confident and not analysis.matches:
+            reply = self._offer_to_share(turn, reply, text, analysis)
+        navigation = turn.flows.navigation
+        switch = turn.catalog.language(analysis.language)
+        if switch is None or switch.code == turn.code or navigation.choosing_language(turn):
+            return reply
+        # Written clearly in another enabled language: answer as chosen, offer to switch.
+        offer = navigation.language_choice(switch, "🌐 ")
+        return turn.reply(reply.text, [offer, *reply.choices])
+
+    async def _understood(self, turn: Turn, analysis: Analysis) -> Reply:
+        if analysis.intent is not None:
+            return await self._intent(turn, analysis.intent)
+        navigation, t = turn.flows.navigation, turn.t
+        # While new content trains, the understanding of the previous content answers: a topic
+        # it names may be gone since.
+        matches = [match for match in analysis.matches if match.topic in turn.catalog.topics]
+        if analysis.confident and matches and matches[0] == analysis.matches[0]:
+            return navigation.open(turn, matches[0].topic)
+        person = turn.flows.handover.choice(turn)
+        if matches:
+            choices = [navigation.node_choice(turn, m.topic) for m in matches]
+            return turn.reply(
+                t._("I am not sure I understood. Did you mean one of these?"),
+                [*choices, turn.home_choice(), person],
+            )
+        return turn.reply(
+            t._(
+                "Sorry, I did not find an answer to that. Try other words, choose from the "
+                "menu, or talk to a person at the counter."
+            ),
+            [*navigation.root_choices(turn), person],
+        )
+
+    def _offer_to_share(self, turn: Turn, reply: Reply, text: str, analysis: Analysis) -> Reply:
+        """After "I did not understand": may the counter read this question? One tap, or not."""
+        if self.box is None or turn.session.channel == "ask":
+            return reply  # `sportello ask` is an editor trying questions: nothing to share
+        nearest = analysis.nearest.topic if analysis.nearest else None
+        self._await_consent(
+            turn.session.channel,
+            turn.session.user_id,
+            Unanswered(turn.whole_text or text, turn.code, nearest, time.monotonic()),
+        )
+        share = Choice(SHARE, turn.t._("Share my question with the counter"))
+        return turn.reply(reply.text, [share, *reply.choices])
+
+    async def share(self, turn: Turn) -> Reply:
+        """The user agreed: their last unanswered question goes to the editors."""
+        question = turn.unanswered
+        if self.box is None or question is None:
+            return turn.home(turn.t._("That option is no longer available. Here is the main menu."))
+        await self.box.share(
+            turn.session.channel,
+            turn.session.user_id,
+            question.language,
+            question.text,
+            question.nearest_topic,
+        )
+        return turn.home(
+            turn.t._(
+                "Thank you. The counter's editors will read your question to improve the "
+                "answers. It is kept for {days} days, and deleted at once if you ask to erase "
+                "your data."
+            ).format(days=self.box.keep_days)
+        )
+
+    async def _intent(self, turn: Turn, intent: Intent) -> Reply:
+        """A navigation or request word: the screen or the flow it asks for."""
+        navigation, flows = turn.flows.navigation, turn.flows
+        if intent is Intent.MENU:
+            return navigation.home(turn)
+        if intent is Intent.BACK:
+            return navigation.back(turn)
+        if intent is Intent.HELP:
+            return navigation.help(turn)
+        if intent is Intent.LANGUAGE:
+            return navigation.language_menu(turn)
+        if intent is Intent.GREETING:
+            return navigation.home(turn, navigation.welcome(turn))
+        if intent is Intent.THANKS:
+            return turn.again(turn.t._("You are welcome! Anything else?"))
+        if intent is Intent.HUMAN:
+            return await flows.handover.start(turn)
+        if intent is Intent.BOOKING:
+            return await flows.booking.start(turn)
+        if intent is Intent.FORGET and flows.erase.available():
+            return await flows.erase.start(turn)
+        return await flows.mine.start(turn)  # cancel, my appointments (or erase, not offered)
