@@ -19,6 +19,7 @@ from bot.channels import adapter
 from bot.channels.base import Channel
 from bot.channels.email import EmailChannel
 from bot.channels.telegram import TelegramChannel
+from bot.channels.webchat import WebchatChannel
 from bot.config import ConfigError, Settings
 from bot.content.catalog import Catalog
 from bot.content.holder import ContentHolder
@@ -40,6 +41,7 @@ from bot.storage.questions import SharedQuestions
 from bot.storage.requests import RequestStore
 from bot.storage.retention import erase_user
 from bot.storage.sessions import SqliteSessionStore
+from bot.storage.webchat import WebchatMailbox
 
 if TYPE_CHECKING:
     from bot.channels.whatsapp import WhatsAppChannel
@@ -157,8 +159,10 @@ async def services(
     telegram_on = channels and bool(settings.telegram_bot_token)
     whatsapp_on = channels and settings.whatsapp_enabled and database is not None
     email_on = channels and settings.email_enabled and outbox is not None
+    webchat_on = channels and settings.webchat_enabled and outbox is not None
     kinds: list[type[Channel]] = [TelegramChannel] if telegram_on else []
     kinds += [_whatsapp()] if whatsapp_on else []
+    kinds += [WebchatChannel] if webchat_on else []
     kinds += [EmailChannel] if email_on else []
     reach = dict(reaches or {}) | {kind.name: kind.reach for kind in kinds}
     # The channels are built after the desks that queue notices (they need them to answer
@@ -261,6 +265,21 @@ async def services(
                 default_language=lambda: content.catalog.default_language,
                 staff_alert=desk.tell_staff if desk is not None else None,
                 calendar=_calendar_file(desk, content) if desk is not None else None,
+                meter=metrics,
+            )
+        )
+    if webchat_on and database is not None and outbox is not None:
+        built.append(
+            WebchatChannel(
+                handler,
+                interface,
+                WebchatMailbox(database),
+                lambda: content.catalog,
+                outbox,
+                allowed_origins=settings.webchat_allowed_origins,
+                rate_limit=settings.webchat_rate_limit,
+                address_limit=settings.webchat_address_limit,
+                start_limit=settings.webchat_start_limit,
                 meter=metrics,
             )
         )

@@ -476,8 +476,8 @@ async def _serve_on(settings: Settings, listening: socket.socket) -> int:
             log.warning(
                 "no channel is configured: nobody can write to this bot (only GET /healthz "
                 "answers). For Telegram set TELEGRAM_BOT_TOKEN; for WhatsApp set "
-                "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_WHATSAPP_FROM (see "
-                "deploy/.env.example); then start it again"
+                "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_WHATSAPP_FROM; for the web "
+                "chat set WEBCHAT_ENABLED=true (see deploy/.env.example); then start it again"
             )
         config = uvicorn.Config(
             create_web_app(bot),

@@ -88,6 +88,13 @@ class Settings:
     smtp_password: str | None = None
     smtp_from: str | None = None
     smtp_to: tuple[str, ...] = ()
+    #: The web chat (the widget for other sites and the /chat page): off unless enabled.
+    webchat_enabled: bool = False
+    #: Origins (https://www.comune.example.it) whose pages may embed the chat and call its API.
+    webchat_allowed_origins: tuple[str, ...] = ()
+    webchat_rate_limit: int = 20  # messages a minute from one browser
+    webchat_address_limit: int = 300  # API calls a minute from one address (polls included)
+    webchat_start_limit: int = 30  # new conversations a minute from one address
 
     @property
     def whatsapp_enabled(self) -> bool:
@@ -268,6 +275,22 @@ def _parse(env: Mapping[str, str]) -> Settings:
     if smtp_host is not None and not (smtp_from and smtp_to):
         problems.append("E-mail copies need SMTP_FROM and SMTP_TO as well as SMTP_HOST")
 
+    webchat_enabled = (text("WEBCHAT_ENABLED") or "false").lower()
+    if webchat_enabled not in {"true", "false", "1", "0", "yes", "no", "on", "off"}:
+        problems.append(f"WEBCHAT_ENABLED must be true or false, got {webchat_enabled!r}")
+    origins: list[str] = []
+    for item in (text("WEBCHAT_ALLOWED_ORIGINS") or "").replace(";", ",").split(","):
+        origin = item.strip().rstrip("/")
+        if not origin:
+            continue
+        parsed = urlparse(origin)
+        if parsed.scheme not in {"http", "https"} or not parsed.netloc or parsed.path:
+            problems.append(
+                "WEBCHAT_ALLOWED_ORIGINS must be origins such as https://www.comune.example.it "
+                f"(scheme and host, no path), separated by commas, got {item.strip()!r}"
+            )
+        origins.append(origin)
+
     settings = Settings(
         db_path=path("SPORTELLO_DB", defaults.db_path),
         content_dir=content_dir,
@@ -313,6 +336,13 @@ def _parse(env: Mapping[str, str]) -> Settings:
         smtp_password=text("SMTP_PASSWORD"),
         smtp_from=smtp_from,
         smtp_to=smtp_to,
+        webchat_enabled=webchat_enabled in {"true", "1", "yes", "on"},
+        webchat_allowed_origins=tuple(origins),
+        webchat_rate_limit=integer("WEBCHAT_RATE_LIMIT", defaults.webchat_rate_limit, 1, 1000),
+        webchat_address_limit=integer(
+            "WEBCHAT_ADDRESS_LIMIT", defaults.webchat_address_limit, 10, 100_000
+        ),
+        webchat_start_limit=integer("WEBCHAT_START_LIMIT", defaults.webchat_start_limit, 1, 10_000),
     )
     if problems:
         raise ConfigError(problems)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 ADAPTERS: dict[str, tuple[str, str]] = {
     "telegram": ("bot.channels.telegram", "TelegramChannel"),
     "whatsapp": ("bot.channels.whatsapp", "WhatsAppChannel"),
+    "webchat": ("bot.channels.webchat", "WebchatChannel"),
     "email": ("bot.channels.email", "EmailChannel"),
 }
 

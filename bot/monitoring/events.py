@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 TOPIC, QUESTION, DESK, BOOKING, HANDOVER = "topic", "question", "desk", "booking", "handover"
 ANSWERED, UNSURE, UNANSWERED = "answered", "unsure", "unanswered"
 BOOKING_ACTIONS = ("made", "moved", "cancelled", "attended", "no_show")
-#: Where staff-logged consultations happened (the bot's own channels are telegram, whatsapp).
+#: Where staff-logged consultations happened (the bot's own: telegram, whatsapp, webchat).
 DESK_CHANNELS = ("desk", "phone")
 ERASED_USER = "erased"  # what an appointment's user id becomes when its user erased their data
 EXPIRED_USER = "expired"  # ... and once the retention period is over

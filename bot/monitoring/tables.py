@@ -47,6 +47,7 @@ AREA_NAMES = {
 CHANNEL_NAMES = {
     "telegram": "Telegram",
     "whatsapp": "WhatsApp",
+    "webchat": "chat del sito web",
     "desk": "allo sportello",
     "phone": "al telefono",
 }

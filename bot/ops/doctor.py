@@ -47,13 +47,17 @@ async def run_checks(
     if checks[-1].status is not Status.FAIL and settings.db_path.exists():
         checks.append(local_checks.outbox(settings))
     checks.append(local_checks.disk(settings))
-    if not settings.telegram_bot_token and not settings.whatsapp_enabled:
+    if (
+        not settings.telegram_bot_token
+        and not settings.whatsapp_enabled
+        and not settings.webchat_enabled
+    ):
         checks.append(
             warn(
                 "channels",
-                "no Telegram or WhatsApp configured: only the terminal chat works",
-                "set TELEGRAM_BOT_TOKEN, or the TWILIO_ settings for WhatsApp, then start the "
-                f"bot ({RUNBOOK}, sections 1 and 3)",
+                "no Telegram, WhatsApp or web chat configured: only the terminal chat works",
+                "set TELEGRAM_BOT_TOKEN, or the TWILIO_ settings for WhatsApp, or "
+                f"WEBCHAT_ENABLED=true, then start the bot ({RUNBOOK}, sections 1 and 3)",
             )
         )
     secrets = [settings.telegram_bot_token or "", settings.twilio_auth_token or ""]

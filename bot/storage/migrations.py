@@ -256,4 +256,21 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE INDEX outbox_pending ON outbox (channel, status, id);
         """,
     ),
+    (
+        14,
+        "messages waiting for a web chat browser to fetch them",
+        """
+        -- The web chat's replies and notices, kept until the browser confirms it has them
+        -- (its next poll names the last id it holds), then deleted: the transcript lives in
+        -- the browser. user_id is a hash of the browser's token, never the token itself.
+        CREATE TABLE webchat_messages (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            user_id TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            created_at REAL NOT NULL
+        );
+        CREATE INDEX webchat_messages_user ON webchat_messages (user_id, id);
+        CREATE INDEX webchat_messages_created_at ON webchat_messages (created_at);
+        """,
+    ),
 )

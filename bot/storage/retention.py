@@ -9,6 +9,7 @@ from bot.storage.events import unlink
 
 DAY = 86_400.0
 INBOUND_IDS_DAYS = 7  # platform message ids: only needed to spot retries
+WEBCHAT = "webchat"
 
 
 async def purge(database: Database, retention_days: int) -> dict[str, int]:
@@ -75,6 +76,9 @@ async def purge(database: Database, retention_days: int) -> dict[str, int]:
     # start processed) is never kept beyond the retention period.
     cursor = await database.write("DELETE FROM inbound_updates WHERE received_at < ?", (cutoff,))
     removed["inbound_updates"] = cursor.rowcount
+    # Web chat messages no browser came back for: kept no longer than a conversation.
+    cursor = await database.write("DELETE FROM webchat_messages WHERE created_at < ?", (cutoff,))
+    removed["webchat_messages"] = cursor.rowcount
     # The removed rows' old copies leave the WAL too (and those of an erasure whose own
     # emptying of the WAL could not finish): at the latest an hour after they were deleted.
     await database.checkpoint()
@@ -148,6 +152,8 @@ async def erase_user(database: Database, channel: str, user_id: str) -> list[str
         await connection.execute(
             "DELETE FROM shared_questions WHERE channel = ? AND user_id = ?", (channel, user_id)
         )
+        if channel == WEBCHAT:  # its mailbox has one channel's users only
+            await connection.execute("DELETE FROM webchat_messages WHERE user_id = ?", (user_id,))
         # The monitoring events stay (they are counts), cut loose from their pseudonym.
         await unlink(connection, f"{channel}:{user_id}")
     # Deleted rows are zeroed in the database file (secure_delete); their earlier versions

@@ -173,7 +173,7 @@ def test_outbox_retry(tmp_path: Path) -> None:
 def test_every_adapter_is_named_as_its_channel_and_sends_through_the_outbox() -> None:
     from bot.channels import ADAPTERS, adapter
 
-    assert set(ADAPTERS) == {"telegram", "whatsapp", "email"}
+    assert set(ADAPTERS) == {"telegram", "whatsapp", "webchat", "email"}
     for name in ADAPTERS:
         kind = adapter(name)
         assert kind.name == name

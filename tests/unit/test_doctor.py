@@ -245,9 +245,20 @@ async def test_nothing_configured_is_fine_for_the_terminal_chat(tmp_path: Path) 
     assert by_name["public address"].status is Status.OK
     channels = by_name["channels"]
     assert channels.status is Status.WARN
-    assert channels.detail == "no Telegram or WhatsApp configured: only the terminal chat works"
-    assert "TELEGRAM_BOT_TOKEN" in channels.fix
+    assert channels.detail == (
+        "no Telegram, WhatsApp or web chat configured: only the terminal chat works"
+    )
+    assert "TELEGRAM_BOT_TOKEN" in channels.fix and "WEBCHAT_ENABLED" in channels.fix
     assert report(checks, io.StringIO()) == 0  # a warning: the terminal chat is an installation
+    webchat_only = await run_checks(
+        {
+            "SPORTELLO_DB": str(tmp_path / "bot.sqlite3"),
+            "SPORTELLO_CONTENT": str(FIXTURE_CONTENT),
+            "WEBCHAT_ENABLED": "true",
+        },
+        env_file=None,
+    )
+    assert "channels" not in {check.name for check in webchat_only}
 
 
 async def test_one_channel_is_enough_for_no_channel_warning(world: World) -> None:

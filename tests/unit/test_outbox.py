@@ -10,7 +10,7 @@ from typing import Any
 import aiosqlite
 import pytest
 
-from bot.channels.flood import FloodControl, Verdict
+from bot.channels.flood import SWEEP_EVERY, FloodControl, Verdict
 from bot.notice import REPLY, Notice
 from bot.notify.worker import GIVE_UP_AFTER, MAX_DELAY, OutboxWorker, SendError
 from bot.storage.db import Database
@@ -143,6 +143,23 @@ def test_flood_control_allows_warns_once_then_drops() -> None:
     assert flood.check("other") is Verdict.ALLOW
     now[0] = 61.0
     assert flood.check("u") is Verdict.ALLOW
+
+
+def test_flood_control_forgets_users_quiet_for_a_window() -> None:
+    """Anyone can start a web chat: a new token or address each time must not fill memory."""
+    now = [0.0]
+    flood = FloodControl(limit=2, window=60, clock=lambda: now[0])
+    for number in range(SWEEP_EVERY - 1):
+        flood.check(f"user {number}")
+    assert len(flood) == SWEEP_EVERY - 1
+    now[0] = 30.0
+    assert flood.check("recent") is Verdict.ALLOW  # a sweep: nobody is quiet for 60 s yet
+    assert len(flood) == SWEEP_EVERY
+    now[0] = 61.0
+    for _ in range(SWEEP_EVERY):
+        flood.check("recent")
+    assert len(flood) == 1  # only "recent" is left
+    assert flood.check("recent") is Verdict.DROP  # and still limited
 
 
 async def test_an_unexpected_error_is_backed_off_not_looped(database: Database) -> None:
