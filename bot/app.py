@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, TypeVar, cast
 from bot.booking.handover import HandoverDesk
 from bot.booking.notices import NoticeRouter, Wakeup
 from bot.booking.reminders import MorningAgenda, Reminders, StaffCancellations
-from bot.booking.request_staff import RequestConsole
 from bot.booking.requests import RequestDesk
 from bot.booking.service import BookingDesk
 from bot.channels import adapter
@@ -25,11 +24,14 @@ from bot.content.catalog import Catalog
 from bot.content.holder import ContentHolder
 from bot.core.engine import Engine
 from bot.core.sessions import MemoryStateStore, StateStore
-from bot.i18n import Interface
+from bot.i18n import STAFF_LANGUAGE, Interface
 from bot.monitoring.events import Monitor, NullMonitor
-from bot.monitoring.staff import StaffMonitoring
 from bot.ops.metrics import MeteredHandler, Metrics
 from bot.reach import Reach
+from bot.staff import StaffConsole
+from bot.staff.agenda import StaffAgenda
+from bot.staff.monitoring import StaffMonitoring
+from bot.staff.requests import RequestConsole
 from bot.storage.appointments import AppointmentStore
 from bot.storage.daily import DailyPosts
 from bot.storage.db import Database
@@ -213,9 +215,11 @@ async def services(
                 if desk is not None:  # counted anonymously: the user is already erased
                     await desk.count("cancelled", code)
             if cancelled and desk is not None:
+                t = interface.translator(STAFF_LANGUAGE)
                 await desk.tell_staff(
-                    "Un utente ha chiesto di cancellare i suoi dati: annullati "
-                    + ", ".join(cancelled)
+                    t.pgettext(
+                        "staff", "A user asked to erase their data: cancelled {codes}"
+                    ).format(codes=", ".join(cancelled))
                 )
 
         erase = erase_data
@@ -246,10 +250,14 @@ async def services(
                 content,
                 outbox,
                 InboundQueue(database) if database is not None else None,
-                requests=RequestConsole(requests) if requests is not None else None,
-                desk=desk,
-                handovers=handovers,
-                monitoring=_staff_monitoring(settings, content, monitor, events),
+                staff=StaffConsole(
+                    interface.translator(STAFF_LANGUAGE),
+                    desk=desk,
+                    catalog=content,
+                    handovers=handovers,
+                    requests=RequestConsole(requests) if requests is not None else None,
+                    monitoring=_staff_monitoring(settings, content, interface, monitor, events),
+                ),
                 meter=metrics,
             )
         )
@@ -302,7 +310,10 @@ async def services(
         and staff_reachable
         and settings.agenda_hour is not None
     ):
-        agenda = MorningAgenda(desk, content, DailyPosts(database), hour=settings.agenda_hour)
+        staff_agenda = StaffAgenda(interface.translator(STAFF_LANGUAGE), desk, content)
+        agenda = MorningAgenda(
+            desk, staff_agenda.days, DailyPosts(database), hour=settings.agenda_hour
+        )
     # The understanding of free text is ready before the first message (a thread trains it, or
     # reads it from SPORTELLO_CACHE_DIR), not built during someone's question.
     await engine.prepare()
@@ -331,7 +342,11 @@ def _whatsapp() -> type[WhatsAppChannel]:
 
 
 def _staff_monitoring(
-    settings: Settings, content: ContentHolder, monitor: Monitor, events: EventStore | None
+    settings: Settings,
+    content: ContentHolder,
+    interface: Interface,
+    monitor: Monitor,
+    events: EventStore | None,
 ) -> StaffMonitoring | None:
     """/registra and /mese for staff, when the bot counts."""
     if events is None:
@@ -341,6 +356,7 @@ def _staff_monitoring(
         events,
         settings.tz,
         lambda: [language.code for language in content.catalog.enabled_languages],
+        interface.translator(STAFF_LANGUAGE),
         offices=lambda: [office.id for office in content.catalog.offices],
         office_name=lambda office_id: _office_name(content.catalog, office_id),
     )

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from bot.booking.notices import NoticeRouter
 from bot.content.markup import typed_text
-from bot.i18n import Interface
+from bot.i18n import STAFF_LANGUAGE, Interface, Translator
 from bot.monitoring.events import Monitor, NullMonitor
 from bot.storage.records import Handover, Notice, Posted
 
@@ -67,6 +67,16 @@ class HandoverDesk:
         #: (``Engine.converse``, through a port: the engine is built after this desk).
         self.on_answer = on_answer
 
+    @property
+    def staff(self) -> Translator:
+        """What the staff group reads: staff texts in its language (a cached translator)."""
+        return self.interface.translator(STAFF_LANGUAGE)
+
+    def _reference(self, number: int) -> str:
+        """How staff are told which conversation a message was about (one that never
+        arrived, say)."""
+        return self.staff.pgettext("staff", "conversation #{number}").format(number=number)
+
     def available(self, channel: str) -> bool:
         """A person can answer: staff receive notices, and the user's channel can be reached."""
         return bool(self.router.staff) and self.router.reaches(channel)
@@ -78,16 +88,18 @@ class HandoverDesk:
         """A user's message to the counter; True when it opened a new conversation."""
 
         def notices(handover: Handover, new: bool) -> list[Notice]:
-            headline = (
-                f"🙋 Richiesta di parlare con una persona #{handover.id}"
-                if new
-                else f"💬 Messaggio #{handover.id}"
+            s = self.staff
+            if new:
+                headline = s.pgettext("staff", "🙋 Request to talk to a person #{number}")
+            else:
+                headline = s.pgettext("staff", "💬 Message #{number}")
+            heading = s.pgettext("staff", "{headline} — language {language}, {channel}").format(
+                headline=headline.format(number=handover.id),
+                language=handover.language,
+                channel=handover.channel,
             )
-            body = (
-                f"{headline} — lingua {handover.language}, {handover.channel}\n\n"
-                f"{typed_text(text)}\n\n"
-                "↩️ Rispondete a questo messaggio per scrivere all'utente."
-            )
+            footer = s.pgettext("staff", "↩️ Reply to this message to write to the user.")
+            body = "\n\n".join((heading, typed_text(text), footer))
             return self.router.to_staff(body, handover=handover.id)
 
         _, new = await self.store.open(channel, user_id, language, notices)
@@ -104,14 +116,20 @@ class HandoverDesk:
         as with "talk to a person". Not counted as a request to talk to a person: the user
         did not ask. Returns what to tell the staff group."""
         if not self.router.reaches(channel):
-            return f"{about}: l'utente non si può raggiungere in chat; telefonategli."
+            return self.staff.pgettext(
+                "staff", "{about}: the user cannot be reached in chat; phone them."
+            ).format(about=about)
 
         def notices(handover: Handover, new: bool) -> list[Notice]:
-            body = (
-                f"❓ Domanda per {about} (conversazione #{handover.id}), lingua "
-                f"{handover.language}:\n\n{typed_text(text)}\n\n↩️ Le risposte dell'utente "
-                "arrivano qui: rispondete ai loro messaggi per scrivergli."
+            s = self.staff
+            heading = s.pgettext(
+                "staff", "❓ Question for {about} (conversation #{number}), language {language}:"
+            ).format(about=about, number=handover.id, language=handover.language)
+            footer = s.pgettext(
+                "staff",
+                "↩️ The user's answers arrive here: reply to their messages to write to them.",
             )
+            body = "\n\n".join((heading, typed_text(text), footer))
             return self.router.to_staff(body, handover=handover.id)
 
         handover, _ = await self.store.open(channel, user_id, language, notices)
@@ -128,13 +146,17 @@ class HandoverDesk:
         self.router.wake()
         if self.on_answer is not None:
             await self.on_answer(channel, user_id)
-        return f"✉️ Domanda inviata ({about}, conversazione #{handover.id})."
+        return self.staff.pgettext(
+            "staff", "✉️ Question sent ({about}, conversation #{number})."
+        ).format(about=about, number=handover.id)
 
     async def answer(self, handover_id: int, text: str) -> str:
         """A staff member's reply, for the user; returns what to tell the staff group."""
         handover = await self.store.get(handover_id)
         if handover is None or not handover.open:
-            return f"La conversazione #{handover_id} è chiusa: l'utente non riceve più risposte."
+            return self.staff.pgettext(
+                "staff", "Conversation #{number} is closed: the user no longer gets answers."
+            ).format(number=handover_id)
         t = self.interface.translator(handover.language)
         heading = t._("The counter replies:")
         message = f"💬 {heading}\n\n{typed_text(text)}"
@@ -145,11 +167,13 @@ class HandoverDesk:
             HANDOVER_PURPOSE,
             {"1": text},
             language=handover.language,
-            reference=f"conversazione #{handover.id}",
+            reference=self._reference(handover.id),
         )
         posted = await self.store.post(handover_id, notices, answer=True) if notices else None
         if posted is None:
-            return f"La conversazione #{handover_id} non è raggiungibile."
+            return self.staff.pgettext("staff", "Conversation #{number} cannot be reached.").format(
+                number=handover_id
+            )
         self.router.wake()
         if posted.first_answer:
             await self.monitor.handover_answered(
@@ -160,13 +184,15 @@ class HandoverDesk:
             )
         if self.on_answer is not None:
             await self.on_answer(handover.channel, handover.user_id)
-        return f"✉️ Inviato (#{handover_id})."
+        return self.staff.pgettext("staff", "✉️ Sent (#{number}).").format(number=handover_id)
 
     async def close_for_staff(self, handover_id: int) -> str:
         """Staff close a conversation (the user is told); returns what to tell the group."""
         if await self.close(handover_id, by_staff=True):
-            return f"🔚 Conversazione #{handover_id} chiusa."
-        return f"#{handover_id}: già chiusa."
+            text = self.staff.pgettext("staff", "🔚 Conversation #{number} closed.")
+        else:
+            text = self.staff.pgettext("staff", "#{number}: already closed.")
+        return text.format(number=handover_id)
 
     async def close(self, handover_id: int, by_staff: bool) -> bool:
         """Close a conversation; the other side is told."""
@@ -181,12 +207,14 @@ class HandoverDesk:
                 t._("The counter has closed this conversation. Write again whenever you need."),
                 CLOSED_PURPOSE,
                 language=handover.language,
-                reference=f"conversazione #{handover.id}",
+                reference=self._reference(handover.id),
                 courtesy=True,
             )
         else:
             notices = self.router.to_staff(
-                f"🔚 L'utente ha chiuso la conversazione #{handover_id}."
+                self.staff.pgettext(
+                    "staff", "🔚 The user has closed conversation #{number}."
+                ).format(number=handover_id)
             )
         closed = await self.store.close(handover_id, "staff" if by_staff else "user", notices)
         self.router.wake()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Protocol
 
@@ -147,12 +147,12 @@ class MorningAgenda:
     def __init__(
         self,
         desk: BookingDesk,
-        catalog: Callable[[], Catalog],
+        agenda: Callable[[date], Awaitable[str]],
         posts: DailyPostStore,
         hour: int = 8,
     ) -> None:
         self.desk = desk
-        self.catalog = catalog
+        self.agenda = agenda  # the day's agenda as staff read it (``bot.staff.agenda``)
         self.posts = posts
         self.hour = hour
 
@@ -160,7 +160,7 @@ class MorningAgenda:
         now = self.desk.now()
         if now.hour < self.hour:
             return False
-        text = await self.desk.agenda(self.catalog(), now.date())
+        text = await self.agenda(now.date())
         posted = await self.posts.post_once("agenda", now.date(), self.desk.staff_notices(text))
         if posted:
             self.desk.router.wake()

@@ -1,5 +1,6 @@
-"""This module contains the words of appointment requests: the request as staff read it (in
-Italian), and the proposal and the refusal as the user reads them (in their language)."""
+"""This module contains the words of appointment requests: the request as staff read it (staff
+texts, in Italian), and the proposal and the refusal as the user reads them (in their
+language)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import date, datetime
 from bot.booking.workdays import WEEKDAY_KEYS
 from bot.content.catalog import Catalog
 from bot.content.markup import typed_name, typed_text
-from bot.i18n import N_, Translator, format_date, format_time
+from bot.i18n import N_, STAFF_LANGUAGE, Translator, format_date, format_time
 from bot.monitoring.tables import language_name
 from bot.storage.records import Appointment, AppointmentRequest
 
@@ -20,35 +21,45 @@ DECLINE_REASONS = {
     "phone": N_("It is better to talk about it on the phone: please call the counter."),
     "not_here": N_("This counter does not handle this matter: call it to know where to go."),
 }
-#: The same reasons as staff see them on the buttons.
-DECLINE_LABELS = {
-    "full": "Nessun posto nelle prossime settimane",
-    "phone": "Meglio parlarne al telefono",
-    "not_here": "Non è di competenza dello sportello",
-}
-PARTS_IT = {"morning": "di mattina", "afternoon": "di pomeriggio", "any": "a qualsiasi ora"}
+
+
+def decline_labels(t: Translator) -> dict[str, str]:
+    """The reasons of ``DECLINE_REASONS`` as staff see them on the buttons."""
+    return {
+        "full": t.pgettext("staff", "No free times in the coming weeks"),
+        "phone": t.pgettext("staff", "Better to talk about it on the phone"),
+        "not_here": t.pgettext("staff", "Not a matter for this counter"),
+    }
 
 
 def staff_text(
     catalog: Catalog,
+    t: Translator,
     request: AppointmentRequest,
     headline: str,
     appointment: Appointment | None = None,
 ) -> str:
-    """A request as staff read it, in Italian: what, where, when the user can come, in
-    which language, who."""
+    """A request as staff read it: what, where, when the user can come, in which language,
+    who (``t`` is the staff's translator)."""
     service = catalog.services.get(request.service)
     office = catalog.office(request.office)
-    name = catalog.localize(service.name, "it").text if service else request.service
-    place = catalog.localize(office.name, "it").text if office else request.office
+    name = catalog.localize(service.name, STAFF_LANGUAGE).text if service else request.service
+    place = catalog.localize(office.name, STAFF_LANGUAGE).text if office else request.office
     person = appointment or request
     speaks = language_name(request.speaks) or request.speaks
     chat = language_name(request.language) or request.language
-    return (
-        f"{headline} {request.code}\n{name} — {place}\n"
-        f"Quando può venire: {availability(request)}\n"
-        f"Lingua per l'incontro: {speaks} (chat in {chat}, {request.channel})\n"
-        f"{typed_name(person.name)}, {person.phone or '-'}"
+    return "\n".join(
+        (
+            f"{headline} {request.code}",
+            f"{name} — {place}",
+            t.pgettext("staff", "When they can come: {availability}").format(
+                availability=availability(request, t)
+            ),
+            t.pgettext(
+                "staff", "Language for the meeting: {speaks} (chat in {chat}, {channel})"
+            ).format(speaks=speaks, chat=chat, channel=request.channel),
+            f"{typed_name(person.name)}, {person.phone or '-'}",
+        )
     )
 
 
@@ -111,16 +122,23 @@ def declined(
     return "\n\n".join(lines), because or "-"
 
 
-def availability(request: AppointmentRequest) -> str:
+def availability(request: AppointmentRequest, t: Translator) -> str:
     """When the user can come, for staff: "lunedì, mercoledì; di mattina"."""
     if request.asap:
-        return "il prima possibile, qualsiasi giorno e ora"
+        return t.pgettext("staff", "as soon as possible, any day and time")
     days = ", ".join(
-        format_date(_a_monday_plus(WEEKDAY_KEYS.index(day)), "it", "EEEE")
+        format_date(_a_monday_plus(WEEKDAY_KEYS.index(day)), STAFF_LANGUAGE, "EEEE")
         for day in request.days
         if day in WEEKDAY_KEYS
     )
-    return f"{days or 'qualsiasi giorno'}; {PARTS_IT.get(request.part, request.part)}"
+    parts = {
+        "morning": t.pgettext("staff", "in the morning"),
+        "afternoon": t.pgettext("staff", "in the afternoon"),
+        "any": t.pgettext("staff", "at any time"),
+    }
+    return "{days}; {part}".format(
+        days=days or t.pgettext("staff", "any day"), part=parts.get(request.part, request.part)
+    )
 
 
 def _a_monday_plus(offset: int) -> date:

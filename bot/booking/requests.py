@@ -21,7 +21,7 @@ from bot.booking.service import BookingDesk
 from bot.booking.workdays import WorkingTime, working_time
 from bot.content.catalog import Catalog
 from bot.content.schema import Office, OfficeRequests
-from bot.i18n import Interface, format_date, format_time
+from bot.i18n import STAFF_LANGUAGE, Interface, Translator, format_date, format_time
 from bot.storage.backoff import Backoff
 from bot.storage.records import Appointment, AppointmentRequest, Notice
 
@@ -146,6 +146,11 @@ class RequestDesk:
         self.catalog = catalog
         self.on_offer = on_offer
 
+    @property
+    def staff(self) -> Translator:
+        """What the staff group reads: staff texts in its language (a cached translator)."""
+        return self.interface.translator(STAFF_LANGUAGE)
+
     def now(self) -> datetime:
         return self.booking.now()
 
@@ -194,7 +199,9 @@ class RequestDesk:
             code_prefix=office.requests.code,
             max_active=office.requests.max_active,
             now=self.now(),
-            notices=lambda made: self.to_staff(made, "📝 Nuova richiesta"),
+            notices=lambda made: self.to_staff(
+                made, self.staff.pgettext("staff", "📝 New request")
+            ),
         )
         self.booking.router.wake()
         return request
@@ -207,8 +214,11 @@ class RequestDesk:
         catalog = self.catalog()
 
         def notices(appointment: Appointment, moved: bool) -> list[Notice]:
-            headline = "🔁 Appuntamento spostato" if moved else "📅 Nuovo appuntamento"
-            text = self.booking.staff_text(catalog, f"{headline} (orario accettato)", appointment)
+            if moved:
+                headline = self.staff.pgettext("staff", "🔁 Appointment moved (time accepted)")
+            else:
+                headline = self.staff.pgettext("staff", "📅 New appointment (time accepted)")
+            text = self.booking.staff_text(catalog, headline, appointment)
             return self.booking.staff_notices(text, appointment.code)
 
         accepted = await self.store.accept(
@@ -229,7 +239,7 @@ class RequestDesk:
         if request is None:
             return False
         notices = await self._to_staff(
-            request, "🔄 L'utente chiede un altro orario per la richiesta"
+            request, self.staff.pgettext("staff", "🔄 The user asks for another time for request")
         )
         if not await self.store.reopen(code, self.now(), notices, owner=(channel, user_id)):
             return False
@@ -242,14 +252,30 @@ class RequestDesk:
             channel,
             user_id,
             self.now(),
-            lambda request: self.booking.staff_notices(
-                f"↩️ Richiesta ritirata dall'utente: {request.code}"
-                + (" (l'appuntamento resta com'era)" if request.rescheduling else "")
-            ),
+            lambda request: self.booking.staff_notices(self._withdrawn(request)),
         )
         if withdrawn is not None:
             self.booking.router.wake()
         return withdrawn
+
+    def _withdrawn(self, request: AppointmentRequest) -> str:
+        if request.rescheduling:
+            text = self.staff.pgettext(
+                "staff", "↩️ Request withdrawn by the user: {code} (the appointment stays as it was)"
+            )
+        else:
+            text = self.staff.pgettext("staff", "↩️ Request withdrawn by the user: {code}")
+        return text.format(code=request.code)
+
+    def _when(self, start: datetime) -> str:
+        """A time as staff read it: "mercoledì 2 dicembre 2026 10:00"."""
+        day = format_date(start.date(), STAFF_LANGUAGE, "full")
+        return f"{day} {format_time(start, STAFF_LANGUAGE)}"
+
+    def _nothing_waiting(self, code: str) -> str:
+        return self.staff.pgettext("staff", "{code}: no request waiting with this code.").format(
+            code=code
+        )
 
     async def reschedule(self, appointment: Appointment) -> bool:
         """The user asks to move an appointment made from a request: staff propose a time;
@@ -258,10 +284,8 @@ class RequestDesk:
         if request is None:
             return False
         start = appointment.starts_at.astimezone(self.booking.timezone)
-        when = f"{format_date(start.date(), 'it', 'full')} {format_time(start, 'it')}"
-        notices = self.to_staff(
-            request, f"🔁 Chiede di spostare l'appuntamento del {when}", appointment
-        )
+        headline = self.staff.pgettext("staff", "🔁 Asks to move the appointment of {when}")
+        notices = self.to_staff(request, headline.format(when=self._when(start)), appointment)
         moved = await self.store.reschedule(
             appointment.code, appointment.channel, appointment.user_id, self.now(), notices
         )
@@ -276,12 +300,16 @@ class RequestDesk:
         request = await self.store.get(code)
         catalog = self.catalog()
         if request is None or request.status not in ("open", "proposed"):
-            return f"{code}: nessuna richiesta in attesa con questo codice."
+            return self._nothing_waiting(code)
         start = start.astimezone(self.booking.timezone)
         if start <= self.now():
-            return f"{request.code}: quell'orario è già passato."
+            return self.staff.pgettext("staff", "{code}: that time has passed already.").format(
+                code=request.code
+            )
         if not (await self.working_time(request.office)).is_working_day(start.date()):
-            return f"{request.code}: {format_date(start.date(), 'it', 'full')} non è lavorativo."
+            return self.staff.pgettext("staff", "{code}: {day} is not a working day.").format(
+                code=request.code, day=format_date(start.date(), STAFF_LANGUAGE, "full")
+            )
         service = catalog.services.get(request.service)
         end = start + timedelta(minutes=service.minutes if service else DEFAULT_MINUTES)
         offered: list[tuple[str, str]] = []
@@ -305,19 +333,22 @@ class RequestDesk:
 
         proposed = await self.store.propose(code, start, end, self.now(), notices)
         if proposed is None:
-            return f"{code}: nessuna richiesta in attesa con questo codice."
+            return self._nothing_waiting(code)
         self.booking.router.wake()
-        when = f"{format_date(start.date(), 'it', 'full')} {format_time(start, 'it')}"
+        when = self._when(start)
         if not self.booking.router.reaches(proposed.channel):
             booked = await self.booking.store.by_code(proposed.code)  # asked to move it
             phone = request.phone or (booked.phone if booked else None)
-            return (
-                f"📨 {proposed.code}: proposta registrata per {when}, ma l'utente non si può "
-                f"raggiungere in chat: telefonate al {phone or '-'}."
-            )
+            return self.staff.pgettext(
+                "staff",
+                "📨 {code}: proposal recorded for {when}, but the user cannot be reached in "
+                "chat: phone {phone}.",
+            ).format(code=proposed.code, when=when, phone=phone or "-")
         if self.on_offer is not None:
             await self.on_offer(proposed.channel, proposed.user_id, proposed.language, offered)
-        return f"📨 {proposed.code}: proposta inviata all'utente per {when}."
+        return self.staff.pgettext(
+            "staff", "📨 {code}: proposal sent to the user for {when}."
+        ).format(code=proposed.code, when=when)
 
     async def decline(self, code: str, reason: str | None, typed: str | None = None) -> str:
         """Staff decline a request with one of the reasons, or with their own words."""
@@ -335,19 +366,25 @@ class RequestDesk:
                 {"1": request.code, "2": because},
                 language=request.language,
                 reference=request.code,
-            ) + self.booking.staff_notices(f"✖️ Richiesta {request.code} rifiutata.")
+            ) + self.booking.staff_notices(
+                self.staff.pgettext("staff", "✖️ Request {code} declined.").format(code=request.code)
+            )
 
         closed = await self.store.decline(code, self.now(), notices)
         if closed is None:
-            return f"{code}: nessuna richiesta in attesa con questo codice."
+            return self._nothing_waiting(code)
         self.booking.router.wake()
-        return f"✖️ {closed.code}: rifiutata; l'utente è stato avvisato nella sua lingua."
+        return self.staff.pgettext(
+            "staff", "✖️ {code}: declined; the user was told in their language."
+        ).format(code=closed.code)
 
     async def ask(self, code: str, text: str) -> str:
         """Staff ask the user of a request a question; their answers come to the group."""
         request = await self.store.get(code)
         if request is None or request.user_id in ("erased", "expired"):
-            return f"{code}: nessuna richiesta con questo codice."
+            return self.staff.pgettext("staff", "{code}: no request with this code.").format(
+                code=code
+            )
         t = self.interface.translator(self._language(request.language))
         heading = t._("The counter has a question about your request {code}:").format(
             code=request.code
@@ -388,12 +425,15 @@ class RequestDesk:
         """A request for the staff group, with its buttons: propose, ask, decline."""
         buttons = (
             (
-                (f"{STAFF_REQUEST}:p:{request.code}", "📅 Proponi un orario"),
-                (f"{STAFF_REQUEST}:q:{request.code}", "❓ Domanda"),
-                (f"{STAFF_REQUEST}:n:{request.code}", "✖️ Rifiuta"),
+                (
+                    f"{STAFF_REQUEST}:p:{request.code}",
+                    self.staff.pgettext("staff", "📅 Propose a time"),
+                ),
+                (f"{STAFF_REQUEST}:q:{request.code}", self.staff.pgettext("staff", "❓ Question")),
+                (f"{STAFF_REQUEST}:n:{request.code}", self.staff.pgettext("staff", "✖️ Decline")),
             ),
         )
-        text = staff_text(self.catalog(), request, headline, appointment)
+        text = staff_text(self.catalog(), self.staff, request, headline, appointment)
         return self.booking.router.to_staff(text, reference=request.code, buttons=buttons)
 
     def _language(self, code: str) -> str:
@@ -411,7 +451,10 @@ class RequestDesk:
         if day not in await self.booking.store.closures():
             return
         notices = await self._to_staff(
-            request, "🚫 Il giorno proposto è stato chiuso: proponete un altro orario per"
+            request,
+            self.staff.pgettext(
+                "staff", "🚫 The day proposed has been closed: propose another time for"
+            ),
         )
         if await self.store.reopen(request.code, self.now(), notices):
             self.booking.router.wake()
@@ -437,7 +480,10 @@ class RequestDesk:
             reference=request.code,
             courtesy=True,
         ) + await self._to_staff(
-            request, "⌛ Proposta scaduta senza risposta: proponete un altro orario per"
+            request,
+            self.staff.pgettext(
+                "staff", "⌛ Proposal expired without an answer: propose another time for"
+            ),
         )
         if await self.store.reopen(request.code, self.now(), notices):
             self.booking.router.wake()
@@ -465,7 +511,8 @@ class RequestDesk:
             if work.hours_between(since, now) < block.remind_after_hours:
                 continue
             waited = round(work.hours_between(request.waiting_since, now))
-            notices = await self._to_staff(request, f"⏰ In attesa da {waited} ore lavorative:")
+            waiting = self.staff.pgettext("staff", "⏰ Waiting for {hours} working hours:")
+            notices = await self._to_staff(request, waiting.format(hours=waited))
             if await self.store.mark_reminded(request.code, now, notices):
                 reminded += 1
         if reminded:

@@ -13,9 +13,9 @@ import csv
 import io
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
-from typing import Protocol
+from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.booking.calendar import Schedule, Slot, free_slots, schedule_of
@@ -127,7 +127,17 @@ async def _nobody_told(desk: BookingDesk, appointment: Appointment, event: str) 
 
 
 STAFF_STATUSES = {"attended": "attended", "no_show": "no_show", "cancel": "cancelled"}
-STATUS_LABELS = {"attended": "presente", "no_show": "assente", "cancelled": "annullato"}
+
+
+@dataclass(frozen=True)
+class StaffUpdate:
+    """What a staff button did to a booking: ``done`` (it now has ``status``), ``already``
+    (it had ``status`` already: nothing changed), ``too_early`` (attended or no-show before
+    its time: nothing changed)."""
+
+    code: str
+    outcome: Literal["done", "already", "too_early"]
+    status: str
 
 
 class BookingDesk:
@@ -240,19 +250,11 @@ class BookingDesk:
         )
         return moved if done else None
 
-    async def agenda(self, catalog: Catalog, day: date, days: int = 1) -> str:
-        """Appointments of ``days`` days from ``day`` for staff, in Italian (their language)."""
+    async def appointments(self, day: date, days: int = 1) -> list[Appointment]:
+        """The active appointments of ``days`` days from ``day``, in order (the staff's
+        agenda: ``bot.staff.agenda``)."""
         start = datetime.combine(day, time(0), self.timezone)
-        appointments = await self.store.between(start, start + timedelta(days=days))
-        title = f"Agenda di {format_date(day, 'it', 'EEEE d MMMM')}"
-        if days > 1:
-            title += f" e dei {days - 1} giorni seguenti"
-        if not appointments:
-            return f"{title}: nessun appuntamento."
-        return "\n".join(
-            [f"{title}: {len(appointments)} appuntamenti"]
-            + [self._line(catalog, appointment, days > 1) for appointment in appointments]
-        )
+        return await self.store.between(start, start + timedelta(days=days))
 
     async def export(self, first: date, last: date) -> bytes:
         """Bookings from ``first`` to ``last`` (both included) as CSV, for the staff."""
@@ -295,25 +297,6 @@ class BookingDesk:
             )
         return buffer.getvalue().encode("utf-8-sig")  # the BOM lets spreadsheets read accents
 
-    async def find(self, catalog: Catalog, query: str) -> str:
-        """Staff look up bookings by code (LU-4K7P) or by phone number (any part of it)."""
-        code = query.strip().upper()
-        found = await self.store.by_code(code) if "-" in code else None
-        if found is not None:
-            return f"{self._line(catalog, found, True)} — stato: {found.status}"
-        digits = "".join(c for c in query if c.isdigit())
-        if len(digits) < 4:
-            return "Scrivi un codice (LU-4K7P) o almeno 4 cifre del telefono."
-        upcoming = await self.store.between(
-            self.now() - timedelta(days=1), self.now() + timedelta(days=366)
-        )
-        matches = [
-            a for a in upcoming if digits in "".join(c for c in a.phone or "" if c.isdigit())
-        ]
-        if not matches:
-            return f"Nessun appuntamento attivo per {query.strip()}."
-        return "\n".join(self._line(catalog, appointment, True) for appointment in matches)
-
     def invitation(self, catalog: Catalog, appointment: Appointment) -> bytes:
         """The appointment as an iCalendar file, in the user's language."""
         language = appointment.language
@@ -345,21 +328,9 @@ class BookingDesk:
             f"lingua {appointment.language}"
         )
 
-    def _line(self, catalog: Catalog, appointment: Appointment, with_day: bool) -> str:
-        service = catalog.services.get(appointment.service)
-        name = catalog.localize(service.name, "it").text if service else appointment.service
-        start = appointment.starts_at.astimezone(self.timezone)
-        when = format_time(start, "it")
-        if with_day:
-            when = f"{format_date(start.date(), 'it', 'EEE d MMM')} {when}"
-        return (
-            f"{when} {appointment.code} ({appointment.office}) {name} — "
-            f"{typed_name(appointment.name)}, {appointment.phone or '-'}, "
-            f"lingua {appointment.language}"
-        )
-
-    async def close(self, catalog: Catalog, first: date, last: date) -> str:
-        """Staff close days: bookings on them are cancelled and their users told."""
+    async def close(self, catalog: Catalog, first: date, last: date) -> int:
+        """Staff close days: bookings on them are cancelled and their users told; returns how
+        many were cancelled."""
         days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
         # One transaction closes the days and cancels their bookings: a booking confirmed
         # at the same moment is either cancelled here (and counted) or refused.
@@ -369,10 +340,7 @@ class BookingDesk:
         for appointment in affected:
             await self.count("cancelled", appointment.code)
         self.router.wake()
-        span = format_date(first, "it", "d MMMM")
-        if last != first:
-            span += f" – {format_date(last, 'it', 'd MMMM')}"
-        return f"Chiuso: {span}. Appuntamenti annullati e utenti avvisati: {len(affected)}."
+        return len(affected)
 
     async def next_free(self, catalog: Catalog, office_id: str, count: int = 3) -> list[datetime]:
         """The next free slot starts of an office, to offer after a cancellation."""
@@ -381,22 +349,18 @@ class BookingDesk:
             return []
         return [slot.start for slot in (await self.slots(office))[:count]]
 
-    async def staff_update(self, code: str, action: str) -> str | None:
-        """A staff button: mark attended or no-show, or cancel (the user is told)."""
+    async def staff_update(self, code: str, action: str) -> StaffUpdate | None:
+        """A staff button: mark attended or no-show, or cancel (the user is told). None for
+        an unknown action or booking."""
         status = STAFF_STATUSES.get(action)
         appointment = await self.store.by_code(code)
         if status is None or appointment is None:
             return None
         if appointment.status != "active":
-            return (
-                f"{appointment.code}: già segnato ({STATUS_LABELS.get(appointment.status, '?')})."
-            )
+            return StaffUpdate(appointment.code, "already", appointment.status)
         if status != "cancelled" and self.now() < appointment.starts_at:
             # A tap on "absent" days before would end the booking silently: not yet.
-            return (
-                f"{appointment.code}: presente o assente si segna dall'ora "
-                "dell'appuntamento in poi."
-            )
+            return StaffUpdate(appointment.code, "too_early", appointment.status)
         notices: list[Notice] = []
         if status == "cancelled":
             notices = await self._user_notices(appointment, "cancelled_by_staff")
@@ -404,7 +368,7 @@ class BookingDesk:
             return None
         self.router.wake()
         await self.count(status, code)
-        return f"{appointment.code}: {STATUS_LABELS[status]}."
+        return StaffUpdate(appointment.code, "done", status)
 
     async def count(self, action: str, code: str) -> None:
         """Record a booking made, moved, cancelled, attended or missed, for the monitoring."""

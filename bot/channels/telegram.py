@@ -2,7 +2,9 @@
 
 It only translates: a Telegram ``Update`` becomes an ``Incoming`` for the engine, and each
 ``Reply`` becomes a message with an inline keyboard. Conversation state lives in the engine,
-never in PTB's own handlers, so every flow is the same on every channel.
+never in PTB's own handlers, so every flow is the same on every channel. The staff group's
+commands are PTB ``CommandHandler``s, open only to staff in the staff chat; what they do is
+the staff console's (``bot.staff``).
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ import logging
 import os
 import secrets
 import weakref
-from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
 
@@ -51,13 +53,17 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
-from telegram.ext import Application, ContextTypes, TypeHandler
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    BaseHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 
-from bot.booking.handover import HandoverDesk
-from bot.booking.request_staff import HELP as REQUESTS_HELP
-from bot.booking.request_staff import RequestConsole
-from bot.booking.requests import STAFF_REQUEST
-from bot.booking.service import BookingDesk
 from bot.channels.base import Handler, InboundStore, OutboxStore, Reach
 from bot.channels.digest import StaffDigest
 from bot.channels.flood import FloodControl, Verdict
@@ -66,11 +72,11 @@ from bot.channels.telegram_pacing import NOTICE, PacedRateLimiter, telegram_pace
 from bot.config import Settings
 from bot.content.catalog import Catalog
 from bot.core.messages import Incoming, Kind, Reply
-from bot.i18n import N_, Interface, Translator, bidi_text
-from bot.monitoring.staff import HELP as MONITORING_HELP
-from bot.monitoring.staff import LOG, StaffMonitoring, Step
+from bot.i18n import N_, STAFF_LANGUAGE, Interface, bidi_text
 from bot.notice import Notice
 from bot.notify.worker import Meter, OutboxWorker, SendError
+from bot.staff import Command, StaffAnswer, StaffConsole
+from bot.staff.answers import Button
 
 log = logging.getLogger(__name__)
 # httpx logs every request URL at INFO, and Bot API URLs contain the bot's token.
@@ -78,18 +84,11 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 
 CHANNEL = "telegram"
 STAFF = "staff:"
-CLOSE = "hclose"  # a staff button: close a conversation with a person
+STAFF_COMMANDS = 1  # the handler group of the staff commands, after the router's (0)
 RETRY_DELAY_FIRST = 5.0  # seconds before trying to reach Telegram again at start-up
 RETRY_DELAY_MAX = 300.0
-MAX_CLOSURE_DAYS = 92
-MAX_CLOSURE_AHEAD_DAYS = 730
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for callback_data
 REFUSED_REMEMBERED = 256  # malformed updates remembered, so that their retries are not logged
-#: A staff reply to one of our messages that no conversation or request takes.
-NOT_DELIVERED = (
-    "⚠️ Questa risposta non arriva a nessun utente: il messaggio a cui rispondete non è (più) "
-    "una conversazione o una richiesta in corso, oppure l'utente ha cancellato i suoi dati."
-)
 
 #: Commands shown in Telegram's menu, in every enabled language.
 COMMANDS = (
@@ -219,46 +218,29 @@ def _message_kind(message: Message) -> Kind | None:
     return None  # service messages (members joined, pinned, ...): nothing to answer
 
 
-def _notice_keyboard(notice: Notice, staff: bool) -> InlineKeyboardMarkup | None:
-    """The buttons a notice brings: its own rows (a proposal's "accept", a request's "propose
-    a time", a digest's), else those of a booking or a conversation."""
-    if not notice.buttons:
-        return _staff_keyboard(notice.code, notice.handover)
-    prefix = STAFF if staff else ""  # the staff group's buttons are told apart by it
+def _keyboard(rows: Iterable[Iterable[Button]], prefix: str) -> InlineKeyboardMarkup | None:
+    """Rows of ``(choice id, label)`` as an inline keyboard, each id after ``prefix``; a
+    button whose data Telegram would refuse is left out."""
     keyboard = [
         [
             InlineKeyboardButton(label, callback_data=f"{prefix}{data}")
             for data, label in row
             if len(f"{prefix}{data}".encode()) <= CALLBACK_DATA_LIMIT
         ]
-        for row in notice.buttons
+        for row in rows
     ]
     return InlineKeyboardMarkup([row for row in keyboard if row]) if any(keyboard) else None
 
 
-def _staff_keyboard(code: str | None, handover: int | None) -> InlineKeyboardMarkup | None:
-    """Buttons under a staff notice: a booking's outcome, or closing a conversation."""
-    if code:
-        return InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton("✅ Presente", callback_data=f"{STAFF}attended:{code}"),
-                    InlineKeyboardButton("🚫 Assente", callback_data=f"{STAFF}no_show:{code}"),
-                    InlineKeyboardButton("❌ Annulla", callback_data=f"{STAFF}cancel:{code}"),
-                ]
-            ]
-        )
-    if handover is not None:
-        return InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(
-                        "🔚 Chiudi la conversazione", callback_data=f"{STAFF}{CLOSE}:{handover}"
-                    )
-                ]
-            ]
-        )
-    return None
+def _notice_keyboard(
+    notice: Notice, staff: bool, console: StaffConsole
+) -> InlineKeyboardMarkup | None:
+    """The buttons a notice brings: its own rows (a proposal's "accept", a request's "propose
+    a time", a digest's), else those of a booking or a conversation."""
+    if not notice.buttons:
+        return _keyboard(console.notice_buttons(notice.code, notice.handover), STAFF)
+    prefix = STAFF if staff else ""  # the staff group's buttons are told apart by it
+    return _keyboard(notice.buttons, prefix)
 
 
 def _cancelled() -> bool:
@@ -298,6 +280,22 @@ class StoredUpdateQueue(asyncio.Queue[object]):
         await super().put(update)
 
 
+class _Application(Application[Any, Any, Any, Any, Any, Any]):
+    """PTB's application, calling ``done`` after each update's handlers, however they ended
+    (not when stopped half-way: the next start processes it)."""
+
+    def __init__(self, done: Callable[[object], Awaitable[None]], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._done = done
+
+    async def process_update(self, update: object) -> None:
+        try:
+            await super().process_update(update)
+        finally:
+            if not _cancelled():
+                await self._done(update)
+
+
 class TelegramChannel:
     """Runs the bot on Telegram, by long polling or by webhook on our own web server."""
 
@@ -313,10 +311,7 @@ class TelegramChannel:
         outbox: OutboxStore | None = None,
         inbound: InboundStore | None = None,
         *,
-        requests: RequestConsole | None = None,
-        desk: BookingDesk | None = None,
-        handovers: HandoverDesk | None = None,
-        monitoring: StaffMonitoring | None = None,
+        staff: StaffConsole | None = None,
         meter: Meter | None = None,
     ) -> None:
         if not settings.telegram_bot_token:
@@ -329,17 +324,13 @@ class TelegramChannel:
         self.languages: tuple[str, ...] = ()
         self.default_language = "it"
         self.flood = FloodControl(settings.telegram_rate_limit)
-        #: The content, for the languages of the command menu and the staff agenda.
+        #: The content, for the languages of the command menu.
         self.catalog: Callable[[], Catalog] | None = catalog
-        # When bookings are on: the staff agenda commands and buttons use them.
-        self.desk = desk
-        self.handovers = handovers
-        #: Appointment requests: the buttons under them, /fissa, /richieste, prompts' replies.
-        self.requests = requests
+        #: What the staff group's commands, replies and buttons do (without bookings,
+        #: requests or monitoring: /status and the help only).
+        self.staff = staff or StaffConsole(interface.translator(STAFF_LANGUAGE))
         self.connected = False  # getMe answered and updates are being received
         self.retry_delay = RETRY_DELAY_FIRST
-        #: /registra and /mese (the counter's monitoring), when the bot counts.
-        self.monitoring = monitoring
         # Notices (to staff, reminders, staff replies to users) wait in the outbox until sent.
         # Staff notices in a burst go to the group as one digest message.
         digest = StaffDigest(MessageLimit.MAX_TEXT_LENGTH, _utf16_length)
@@ -363,6 +354,7 @@ class TelegramChannel:
             # 429s are retried after the time Telegram asks for. 0 lifts every cap.
             .rate_limiter(PacedRateLimiter(self.pacer))
             .concurrent_updates(64)
+            .application_class(_Application, {"done": self._on_done})
         )
         #: Updates stored on arrival (webhook and polling alike), until their turn is saved.
         self.inbound = inbound
@@ -373,6 +365,7 @@ class TelegramChannel:
             builder = builder.updater(None)
         self.application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
         self.application.add_handler(TypeHandler(Update, self._on_update))
+        self.application.add_handlers(self._staff_handlers(), group=STAFF_COMMANDS)
         self.application.add_error_handler(self._on_error)
 
     @property
@@ -557,13 +550,15 @@ class TelegramChannel:
         log.error("telegram: error while handling an update", exc_info=context.error)
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Handle one update, then forget its stored copy (an update that fails is not
-        processed again at every start)."""
-        try:
-            await self._route(update)
-        finally:
-            if not _cancelled():  # stopped half-way: the next start processes it
-                await self._processed(update.update_id)
+        """Handle one update; only the staff group's commands go on to their handlers."""
+        if await self._route(update):
+            raise ApplicationHandlerStop
+
+    async def _on_done(self, update: object) -> None:
+        """Forget an update's stored copy once handled (an update that fails is not processed
+        again at every start)."""
+        if isinstance(update, Update):
+            await self._processed(update.update_id)
 
     async def _processed(self, update_id: int) -> None:
         if self.inbound is None:
@@ -573,39 +568,41 @@ class TelegramChannel:
         except Exception:
             log.exception("telegram: could not mark an update processed")
 
-    async def _route(self, update: Update) -> None:
-        """Route one update: private messages and buttons to the engine, groups to staff rules."""
+    async def _route(self, update: Update) -> bool:
+        """Route one update: private messages and buttons to the engine, staff replies to the
+        staff console. False for a message of the staff group that its commands may take."""
         if not well_formed(update):  # polling brings them here; the webhook refused them
             self._refuse(update.update_id, "fields of the wrong type")
-            return
+            return True
         if update.my_chat_member is not None:
             await self._membership(update.my_chat_member)
-            return
+            return True
         if update.callback_query is not None:
             await self._button(update.callback_query, update.update_id)
-            return
+            return True
         message = update.message or update.edited_message
         if message is None or message.from_user is None or message.from_user.is_bot:
-            return
+            return True
         if message.chat.type != ChatType.PRIVATE:
-            await self._group_message(message)
-            return
+            if message.chat.id != self.settings.telegram_staff_chat_id:
+                return True  # other groups: not ours to answer
+            return await self._staff_reply(message)
         kind = _message_kind(message)
         if kind is None:
-            return
+            return True
         user = message.from_user
         verdict = self.flood.check(str(user.id))
         if verdict is not Verdict.ALLOW:
             if verdict is Verdict.WARN:
                 language = await self.engine.language_of(CHANNEL, str(user.id))
                 await self._say(message.chat_id, self._slow_down(language))
-            return
+            return True
         if update.edited_message is not None and _edited_long_after(update.edited_message):
             # An old message changed: answering it now would not fit the conversation.
             language = await self.engine.language_of(CHANNEL, str(user.id))
             t = self.interface.translator(language)
             await self._say(message.chat_id, t._("I only read new messages: please send it again."))
-            return
+            return True
         text = message.text or ""
         if kind is Kind.CONTACT and message.contact is not None:
             # Only the user's own card counts as their phone number.
@@ -622,6 +619,7 @@ class TelegramChannel:
             language_hint=user.language_code,
         )
         await self._answer(message.chat_id, incoming, update.update_id)
+        return True
 
     async def _answer(self, chat_id: int, incoming: Incoming, update_id: int) -> None:
         """Ask the engine and send its replies, one message of a chat at a time, in order."""
@@ -711,7 +709,8 @@ class TelegramChannel:
             chat_id = int(recipient)
         except ValueError as error:
             raise SendError("not a Telegram chat id", retry=False) from error
-        keyboard = _notice_keyboard(notice, chat_id == self.settings.telegram_staff_chat_id)
+        staff = chat_id == self.settings.telegram_staff_chat_id
+        keyboard = _notice_keyboard(notice, staff, self.staff)
         parts = split_message(notice.text, MessageLimit.MAX_TEXT_LENGTH, _utf16_length) or [""]
         sent_ids: list[str] = []
         try:
@@ -755,15 +754,9 @@ class TelegramChannel:
         staff_chat = self.settings.telegram_staff_chat_id
         if staff_chat is None or chat_id == staff_chat or notice.courtesy:
             return
-        about = notice.reference
-        text = (
-            "Telegram: un messaggio"
-            + (f" ({about})" if about else "")
-            + " non è arrivato: l'utente ha bloccato il bot. Contattate la persona in un altro "
-            "modo."
-        )
+        told = self.staff.unreachable("Telegram", notice.reference or None)
         with contextlib.suppress(TelegramError):
-            await self._say(staff_chat, text)
+            await self._show(staff_chat, told)
 
     async def _remember_parts(self, recipient: str, sent_ids: list[str]) -> None:
         assert self.outbox is not None
@@ -775,119 +768,36 @@ class TelegramChannel:
             log.exception("telegram: the parts of a long notice could not be remembered")
 
     async def _staff_button(self, query: CallbackQuery) -> None:
-        """A staff member marks a booking attended or no-show, or cancels it (user told)."""
+        """A tap on a staff button: a step of /registra or of a request, a booking's outcome,
+        a conversation closed (strangers' taps do nothing)."""
         data = (query.data or "").removeprefix(STAFF)
-        if data.startswith(LOG) and self.monitoring is not None and query.message is not None:
-            if self.is_staff(query.from_user.id):  # a step of /registra
-                await self._staff_step(query.message.chat.id, await self.monitoring.step(data))
-            return
-        if not self.is_staff(query.from_user.id):
-            return
-        if data.startswith(f"{STAFF_REQUEST}:") and self.requests is not None:
-            step = await self.requests.step(data)  # propose, ask, decline a request
-            if step is not None and query.message is not None:
-                await self._staff_step(query.message.chat.id, step)
-            return
-        action, _, code = (query.data or "").removeprefix(STAFF).partition(":")
-        if action == CLOSE:
-            await self._close_handover(query, code)
-            return
-        if self.desk is None:
-            return
-        outcome = await self.desk.staff_update(code, action) if code else None
-        if outcome is None or query.message is None:
+        answer = await self.staff.button(data, staff=self.is_staff(query.from_user.id))
+        if answer is None or query.message is None:
             return
         with contextlib.suppress(TelegramError):
-            await self._send(query.message.chat.id, to_html(outcome), None)
-
-    async def _close_handover(self, query: CallbackQuery, number: str) -> None:
-        # isdigit() alone accepts "²"; and SQLite takes no number beyond 64 bits.
-        valid = number.isascii() and number.isdigit() and len(number) <= 15
-        if self.handovers is None or not valid or query.message is None:
-            return
-        text = await self.handovers.close_for_staff(int(number))
-        with contextlib.suppress(TelegramError):
-            await self._send(query.message.chat.id, to_html(text), None)
-
-    async def _refuse_stranger(self, chat_id: int) -> None:
-        """Someone in the staff group who is not in TELEGRAM_STAFF_USER_IDS."""
-        t = self.interface.translator(self.default_language)
-        await self._say(chat_id, t._("Sorry, only the counter's staff can use these commands."))
+            await self._show(query.message.chat.id, answer)
 
     async def _staff_reply(self, message: Message) -> bool:
-        """A staff member answers a conversation by replying to its notice (any part of it);
-        ``/fine`` (or ``/end``) as the reply closes it. A staff reply to another of our
-        messages is told it reaches nobody. False when the message is no such reply, or a
-        command (it is run as any other)."""
+        """A reply in the staff group to one of the bot's messages, which the staff console
+        may take (an answer to a conversation or to a request's prompt). False when it is no
+        such reply: a command then runs as any other."""
         replied = message.reply_to_message
         if replied is None or replied.from_user is None:
             return False
         if replied.from_user.id != self.application.bot.id:
             return False
-        if await self._request_reply(message, replied):
-            return True
-        number = (
-            await self.handovers.store.by_staff_message(
-                CHANNEL, str(message.chat_id), str(replied.message_id)
-            )
-            if self.handovers is not None
-            else None
-        )
-        if number is None:
-            return await self._reply_to_nobody(message)
-        assert self.handovers is not None and message.from_user is not None
-        if not self.is_staff(message.from_user.id):
-            await self._refuse_stranger(message.chat_id)
-            return True
-        if message.edit_date is not None:
-            # The first version has reached the user: an edit would arrive as a second answer.
-            await self._say(
-                message.chat_id,
-                "Le modifiche non arrivano all'utente: inviate una nuova risposta.",
-            )
-            return True
-        text = (message.text or "").strip()
-        command = text[1:].split("@", 1)[0].lower() if text.startswith("/") else ""
-        if command in ("fine", "end"):
-            outcome = await self.handovers.close_for_staff(number)
-        elif not text:
-            outcome = "Solo testo: foto e file non vengono inoltrati all'utente."
-        else:
-            outcome = await self.handovers.answer(number, text)
-        await self._say(message.chat_id, outcome)
-        return True
-
-    async def _reply_to_nobody(self, message: Message) -> bool:
-        """A staff reply to a message of ours that no conversation or request takes (an
-        old one, one whose user erased their data, a booking notice): say so, not silence.
-        Commands still run; strangers and edits are not answered."""
         assert message.from_user is not None
-        if (message.text or "").startswith("/") or message.edit_date is not None:
-            return False
-        if not self.is_staff(message.from_user.id):
-            return False
-        await self._say(message.chat_id, NOT_DELIVERED)
-        return True
-
-    async def _request_reply(self, message: Message, replied: Message) -> bool:
-        """A staff reply to a request's prompt: the question for its user, or the reason it
-        is declined. False when the replied message is no such prompt."""
-        if self.requests is None:
-            return False
-        action = await self.requests.desk.reply_action(
-            CHANNEL, str(message.chat_id), str(replied.message_id)
+        answer = await self.staff.reply(
+            CHANNEL,
+            str(message.chat_id),
+            str(replied.message_id),
+            message.text or "",
+            edited=message.edit_date is not None,
+            staff=self.is_staff(message.from_user.id),
         )
-        if action is None:
+        if answer is None:
             return False
-        assert message.from_user is not None
-        if not self.is_staff(message.from_user.id):
-            await self._refuse_stranger(message.chat_id)
-        elif message.edit_date is not None:
-            await self._say(
-                message.chat_id, "Le modifiche non arrivano all'utente: inviate una nuova risposta."
-            )
-        else:
-            await self._say(message.chat_id, await self.requests.reply(action, message.text or ""))
+        await self._show(message.chat_id, answer)
         return True
 
     async def _membership(self, change: ChatMemberUpdated) -> None:
@@ -917,119 +827,62 @@ class TelegramChannel:
         except TelegramError as error:
             log.warning("telegram: cannot leave a group: %s", error)
 
-    async def _group_message(self, message: Message) -> None:
-        if message.chat.id != self.settings.telegram_staff_chat_id:
-            return  # other groups: not ours to answer
-        if await self._staff_reply(message):
-            return
-        text = message.text or ""
-        if not text.startswith("/"):
-            return  # staff talk among themselves
-        t = self.interface.translator(self.default_language)
-        assert message.from_user is not None
-        if not self.is_staff(message.from_user.id):
-            await self._refuse_stranger(message.chat_id)
-            return
-        words = text[1:].split(maxsplit=1)
-        command = words[0].split("@", 1)[0].lower() if words else ""
-        if command == "status":
-            await self._say(message.chat_id, self._status(t))
-        elif command in ("oggi", "today", "domani", "tomorrow") and self.desk and self.catalog:
-            day = self.desk.now().date() + timedelta(days=command in ("domani", "tomorrow"))
-            await self._say(message.chat_id, await self.desk.agenda(self.catalog(), day))
-        elif command in ("settimana", "week") and self.desk and self.catalog:
-            today = self.desk.now().date()
-            await self._say(message.chat_id, await self.desk.agenda(self.catalog(), today, 7))
-        elif command in ("chiudi", "close") and self.desk and self.catalog:
-            try:
-                dates = [
-                    date.fromisoformat(part)
-                    for part in (words[1] if len(words) > 1 else "").split()[:2]
-                ]
-            except ValueError:
-                dates = []
-            today = self.desk.now().date()
-            if not dates or (len(dates) == 2 and dates[1] < dates[0]):
-                await self._say(
-                    message.chat_id, "Uso: /chiudi 2026-12-24 oppure /chiudi 2026-12-24 2026-12-31"
-                )
-            elif (dates[-1] - dates[0]).days > MAX_CLOSURE_DAYS or dates[-1] > today + timedelta(
-                days=MAX_CLOSURE_AHEAD_DAYS
-            ):
-                # A typo in a year would cancel every booking for months: ask again instead.
-                await self._say(
-                    message.chat_id,
-                    f"Al massimo {MAX_CLOSURE_DAYS} giorni alla volta, entro due anni da oggi.",
-                )
-            else:
-                report = await self.desk.close(self.catalog(), dates[0], dates[-1])
-                await self._say(message.chat_id, report)
-        elif command in ("esporta", "export") and self.desk:
-            await self._export(message.chat_id, words[1] if len(words) > 1 else "")
-        elif command in ("registra", "log") and self.monitoring:
-            step = await self.monitoring.log_command(words[1] if len(words) > 1 else "")
-            await self._staff_step(message.chat_id, step)
-        elif command in ("mese", "month") and self.monitoring:
-            await self._say(message.chat_id, await self.monitoring.month())
-        elif command in ("fissa", "propose") and self.requests:
-            arguments = words[1] if len(words) > 1 else ""
-            await self._say(message.chat_id, await self.requests.fix(arguments))
-        elif command in ("richieste", "requests") and self.requests:
-            await self._staff_step(message.chat_id, await self.requests.listing())
-        elif command in ("cerca", "find") and self.desk and self.catalog:
-            query = words[1] if len(words) > 1 else ""
-            await self._say(message.chat_id, await self.desk.find(self.catalog(), query))
-        else:
-            await self._say(
-                message.chat_id,
-                t._(
-                    "Staff commands: /status shows whether the bot is working; /oggi and "
-                    "/domani (/today, /tomorrow) show the day's appointments, /settimana "
-                    "(/week) the next seven days; /cerca (/find) followed by a code or a "
-                    "phone number finds a booking; /esporta (/export) sends a month's "
-                    "bookings as a CSV file; /chiudi (/close) closes a day or a range."
-                )
-                + "\n\n"
-                + t._(
-                    "To answer a person who asked to talk to the counter, reply to their "
-                    "message in this group; reply /fine (/end) to close the conversation."
-                )
-                + (REQUESTS_HELP if self.requests else "")
-                + (MONITORING_HELP if self.monitoring else ""),
-            )
+    # -- staff commands --------------------------------------------------------------------
 
-    async def _staff_step(self, chat_id: int, step: Step) -> None:
-        """A staff dialogue step: its text, and its buttons (two to a row, unless it says)."""
-        buttons = [
-            InlineKeyboardButton(label, callback_data=STAFF + data) for label, data in step.buttons
+    def _staff_handlers(self) -> list[BaseHandler[Any, Any, Any]]:
+        """The staff group's commands, for staff only; any other command there gets the
+        help (staff) or a refusal (anyone else)."""
+        staff_chat = self.settings.telegram_staff_chat_id
+        if staff_chat is None:
+            return []
+        group = filters.Chat(chat_id=staff_chat)
+        staff = group & filters.User(user_id=self.settings.telegram_staff_user_ids)
+        handlers: list[BaseHandler[Any, Any, Any]] = [
+            CommandHandler("status", self._status, filters=staff)
         ]
-        width = max(step.columns, 1)
-        rows = [buttons[i : i + width] for i in range(0, len(buttons), width)]
-        await self._send(chat_id, to_html(step.text), InlineKeyboardMarkup(rows) if rows else None)
+        handlers += [
+            CommandHandler(command.names, self._command(command), filters=staff)
+            for command in self.staff.commands
+        ]
+        handlers += [
+            MessageHandler(staff & filters.COMMAND, self._unknown_command),
+            MessageHandler(group & filters.COMMAND, self._stranger_command),
+        ]
+        return handlers
 
-    async def _export(self, chat_id: int, arguments: str) -> None:
-        """/esporta [FROM [TO]]: the bookings of a period as a CSV file (default: this month)."""
-        assert self.desk is not None
-        today = self.desk.now().date()
-        try:
-            dates = [date.fromisoformat(part) for part in arguments.split()[:2]]
-        except ValueError:
-            await self._say(chat_id, "Uso: /esporta 2026-11-01 2026-11-30")
-            return
-        first = dates[0] if dates else today.replace(day=1)
-        last = (
-            dates[1]
-            if len(dates) > 1
-            else (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-        )
-        data = await self.desk.export(first, last)
-        await self.application.bot.send_document(
-            chat_id=chat_id,
-            document=InputFile(io.BytesIO(data), filename=f"appuntamenti-{first}-{last}.csv"),
-        )
+    def _command(
+        self, command: Command
+    ) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]:
+        async def run(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            message = update.effective_message
+            assert message is not None
+            # The words after the command, as typed (context.args loses their spacing).
+            words = (message.text or "")[1:].split(maxsplit=1)
+            await self._show(message.chat_id, await command.run(words[1] if len(words) > 1 else ""))
 
-    def _status(self, t: Translator) -> str:
+        return run
+
+    async def _status(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/status: whether the bot works, how it receives updates, its languages."""
+        assert update.effective_message is not None
         mode = "webhook" if self.webhook_url else "polling"
-        return t._("The bot is running ({mode}). Languages: {languages}.").format(
-            mode=mode, languages=", ".join(self.languages)
-        )
+        answer = self.staff.status(mode, self.languages)
+        await self._show(update.effective_message.chat_id, answer)
+
+    async def _unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A command staff typed that is none of theirs: the list of those there are."""
+        assert update.effective_message is not None
+        await self._show(update.effective_message.chat_id, self.staff.help())
+
+    async def _stranger_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Someone in the staff group who is not in TELEGRAM_STAFF_USER_IDS."""
+        assert update.effective_message is not None
+        await self._show(update.effective_message.chat_id, self.staff.refusal())
+
+    async def _show(self, chat_id: int, answer: StaffAnswer) -> None:
+        """A staff console's answer: its text with its buttons, or its file."""
+        if answer.file is not None:
+            document = InputFile(io.BytesIO(answer.file.data), filename=answer.file.name)
+            await self.application.bot.send_document(chat_id=chat_id, document=document)
+        if answer.text or answer.file is None:
+            await self._send(chat_id, to_html(answer.text), _keyboard(answer.rows, STAFF))

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 
 class YamlDict(dict[Any, Any]):
@@ -38,6 +38,14 @@ _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _LineLoader(_Base):  # type: ignore[misc]
+    # No path-dependent tags here (add_path_resolver is never called): libyaml's composer
+    # would still call these twice per node, for nothing.
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
+
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> YamlDict:
         result = YamlDict()
         result.line = node.start_mark.line + 1
@@ -80,6 +88,72 @@ _LineLoader.add_constructor(
 )
 
 
+_STR = "tag:yaml.org,2002:str"
+_MAP = yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG
+_SEQ = yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG
+
+
+def _load(text: str) -> Any:
+    """The document, in one pass: libyaml parses it and makes its nodes (each with its line),
+    and the plain mappings, lists and texts are built from them here, directly. PyYAML's own
+    constructors, in Python, would walk every node through generic machinery and take four
+    times as long; they still make everything else (numbers, dates, true/false, other tags),
+    by the same rules as before."""
+    loader = _LineLoader(text)
+    try:
+        node = loader.get_single_node()
+        return None if node is None else _Builder(loader).build(node)
+    finally:
+        loader.dispose()
+
+
+class _Builder:
+    """YamlDict, YamlList and texts from composed nodes, as :class:`_LineLoader` makes them."""
+
+    def __init__(self, loader: Any) -> None:
+        self._loader = loader
+        self._building: set[int] = set()  # nodes being built: an alias to one is a loop
+
+    def build(self, node: Node) -> Any:
+        tag = node.tag
+        if tag == _STR and type(node) is ScalarNode:
+            return node.value
+        if tag != _MAP and tag != _SEQ:
+            return self._loader.construct_object(node, deep=True)
+        if id(node) in self._building:
+            raise yaml.constructor.ConstructorError(
+                None, None, "found unconstructable recursive node", node.start_mark
+            )
+        self._building.add(id(node))
+        try:
+            return self._mapping(node) if tag == _MAP else self._sequence(node)
+        finally:
+            self._building.discard(id(node))
+
+    def _mapping(self, node: Node) -> YamlDict:
+        result = YamlDict()
+        result.line = node.start_mark.line + 1
+        lines: dict[Any, int] = {}
+        result.key_lines = lines
+        build = self.build
+        for key_node, value_node in node.value:
+            key = build(key_node)
+            if not isinstance(key, str | int | float | bool):
+                raise YamlSyntaxError("a key must be a plain word", key_node.start_mark.line + 1)
+            if key in result:
+                raise YamlSyntaxError(f"duplicate key {key!r}", key_node.start_mark.line + 1)
+            result[key] = build(value_node)
+            lines[key] = key_node.start_mark.line + 1
+        return result
+
+    def _sequence(self, node: Node) -> YamlList:
+        build = self.build
+        result = YamlList([build(child) for child in node.value])
+        result.line = node.start_mark.line + 1
+        result.item_lines = [child.start_mark.line + 1 for child in node.value]
+        return result
+
+
 def read_yaml(path: Path) -> Any:
     """Read one YAML document; errors carry the line they were found on."""
     try:
@@ -87,7 +161,7 @@ def read_yaml(path: Path) -> Any:
     except UnicodeDecodeError as error:
         raise YamlSyntaxError("the file is not UTF-8 text", 1) from error
     try:
-        return yaml.load(text, Loader=_LineLoader)
+        return _load(text)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else 1

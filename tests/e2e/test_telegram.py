@@ -52,6 +52,13 @@ def update(name: str, **changes: Any) -> dict[str, Any]:
                 body["message"]["chat"]["id"] = value
         elif key == "chat":
             body["chat"]["id"] = value
+        elif key == "text":
+            body["text"] = value
+            # Telegram marks a command at the start of a text, and only there.
+            body.pop("entities", None)
+            if value.startswith("/") and value[1:2].strip():
+                length = len(value.split(maxsplit=1)[0].encode("utf-16-le")) // 2
+                body["entities"] = [{"offset": 0, "length": length, "type": "bot_command"}]
         else:
             body[key] = value
     return payload
@@ -493,6 +500,20 @@ async def test_staff_find_and_week(bot: Bot) -> None:
     assert "e dei 6 giorni seguenti" in week.params["text"]
 
 
+async def test_staff_get_their_commands_for_an_unknown_one_and_talk_freely(bot: Bot) -> None:
+    (listed,) = await bot.send(update("group_message", text="/aiuto"), chat_id=STAFF_CHAT)
+    assert listed.params["text"].startswith("Comandi del personale: /status")
+    assert "/registra (/log)" in listed.params["text"] and "/richieste" in listed.params["text"]
+    before = len(bot.fake.sent(STAFF_CHAT))
+    chat = update("group_message", text="Chi apre domani? /oggi lo dice")
+    if bot.webhook_base is None:
+        bot.fake.queue(chat)
+    else:
+        await bot.post({**chat, "update_id": 310})
+    await asyncio.sleep(0.5)
+    assert len(bot.fake.sent(STAFF_CHAT)) == before  # staff talk among themselves
+
+
 async def test_staff_export_a_month_as_csv(bot: Bot) -> None:
     before = len(bot.fake.calls_to("sendDocument"))
     bot.fake.queue(
@@ -537,7 +558,6 @@ def staff_reply(to: Any, text_: str, user: int = STAFF_USER) -> dict[str, Any]:
         "date": 1764060000,
         "text": to.params["text"],
     }
-    payload["message"].pop("entities", None)
     return payload
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from bot.channels.telegram import NOT_DELIVERED
 from tests.e2e.test_telegram import (
     STAFF_CHAT,
     USER,
@@ -81,6 +80,13 @@ async def test_a_staff_reply_to_any_part_of_a_long_notice_reaches_the_user(
         await bot.fake.wait_for(
             lambda: sum("Inviato" in c.params["text"] for c in bot.fake.sent(STAFF_CHAT)) == 2
         )
+
+
+#: What staff read when their reply reaches nobody (the catalog's Italian).
+NOT_DELIVERED = (
+    "⚠️ Questa risposta non arriva a nessun utente: il messaggio a cui rispondete non è (più) "
+    "una conversazione o una richiesta in corso, oppure l'utente ha cancellato i suoi dati."
+)
 
 
 async def test_staff_are_told_when_a_reply_reaches_nobody(

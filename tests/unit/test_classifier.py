@@ -8,7 +8,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.content.classifier import Classifier, features
+from bot.content.classifier import (
+    EPOCHS,
+    Classifier,
+    Rows,
+    _by_group,
+    _centroid_postings,
+    _epochs,
+    _Featuriser,
+    features,
+    normalised_synonyms,
+)
 
 EXAMPLES = [
     *(("renewal", text, "kit", "it") for text in ("rinnovo del permesso", "kit rinnovo permesso")),
@@ -105,8 +115,8 @@ def test_training_writes_the_cache_and_reads_it(tmp_path: Path) -> None:
 
 def test_a_model_trained_in_a_child_process_is_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
     """A server's reload trains elsewhere (no thread taking the interpreter from its replies):
-    the model it gets back answers as one trained here (to rounding: another process numbers
-    the features in another order, its string hashes being its own)."""
+    the model it gets back answers as one trained here (to rounding), its features numbered
+    in the same order although its string hashes are its own."""
     import bot.content.classifier as module
 
     here = Classifier.train(EXAMPLES)
@@ -114,6 +124,7 @@ def test_a_model_trained_in_a_child_process_is_the_same(monkeypatch: pytest.Monk
     elsewhere = Classifier.train(EXAMPLES, elsewhere=True)
 
     assert elsewhere is not here
+    assert list(elsewhere._vocabulary) == list(here._vocabulary)
     for text in ("renew my card", "perso il permesso", "quando aprite", "pizza"):
         query_here, query_elsewhere = here.read(text), elsewhere.read(text)
         assert elsewhere.rank(query_elsewhere) == pytest.approx(here.rank(query_here), rel=1e-6)
@@ -124,3 +135,73 @@ def test_a_model_trained_in_a_child_process_is_the_same(monkeypatch: pytest.Monk
             assert elsewhere.nearest(query_elsewhere, group) == pytest.approx(
                 here.nearest(query_here, group), rel=1e-3
             )
+
+
+def test_training_reads_each_example_as_features_does() -> None:
+    """Training numbers features instead of keeping their texts, and matches synonyms by their
+    first word: the same features as a message gets when it is understood."""
+    synonyms = normalised_synonyms(
+        [["permesso di soggiorno", "pds", "居留证"], ["ufficio", "sportello"]]
+    )
+    featuriser = _Featuriser(synonyms)
+    texts = [
+        "Il mio permesso di soggiorno è scaduto",
+        "pds scaduto, permesso di",  # the phrase cut short: no synonym
+        "我的居留证丢了",
+        "sportello ufficio sportello",
+        "",
+    ]
+    for text in texts:
+        numbers = featuriser.row(text)
+        names = {number: name for name, number in featuriser.numbers.items()}
+        assert {names[number] for number in numbers} == features(text, synonyms)
+    assert {"s:0", "s:1"} <= set(featuriser.numbers)
+
+
+def test_more_examples_take_fewer_epochs_never_none() -> None:
+    assert _epochs(0) == _epochs(28_000) == EPOCHS  # today's content: as before
+    assert _epochs(56_000) < EPOCHS
+    assert _epochs(280_000) == _epochs(10_000_000) == 1
+    # The examples seen in training never shrink as the content grows.
+    assert all(n * _epochs(n) <= m * _epochs(m) for n, m in ((28_000, 56_000), (56_000, 280_000)))
+
+
+def test_centroids_keep_each_groups_strongest_features(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Postings built group by group, from each group's own features, hold what a centroid
+    over the whole vocabulary would: its strongest features, ties to the lower column."""
+    generator = np.random.default_rng(3)
+    width, group_count = 50, 4
+    lengths = generator.integers(1, 8, 40)
+    indices = np.concatenate([generator.choice(width, n, replace=False) for n in lengths])
+    rows = _by_group(
+        Rows(
+            np.concatenate(([0], np.cumsum(lengths))),
+            indices.astype(np.int32),
+            generator.choice([0.5, 1.0], len(indices)).astype(np.float32),
+            np.zeros(len(lengths), np.int64),
+            generator.integers(-1, group_count, len(lengths)),
+            np.zeros(len(lengths), np.int64),
+        )
+    )
+    starts = np.searchsorted(rows.groups, np.arange(group_count + 1))
+    import bot.content.classifier as module
+
+    for kept in (3, 4000):
+        monkeypatch.setattr(module, "CENTROID_FEATURES", kept)
+        begins, ends, groups, weights = _centroid_postings(rows, starts, width)
+        for group in range(group_count):
+            selected = np.flatnonzero(rows.groups == group)
+            cols, vals, _ = rows.of(selected)
+            centroid = np.bincount(cols, weights=vals, minlength=width)
+            strongest = np.argsort(-centroid, kind="stable")[:kept]
+            strongest = strongest[centroid[strongest] > 0]
+            norm = np.linalg.norm(centroid[strongest])
+            expected = dict(zip(strongest.tolist(), centroid[strongest] / norm, strict=True))
+            found = {
+                column: float(weights[spot])
+                for column in range(width)
+                for spot in range(begins[column], ends[column])
+                if groups[spot] == group
+            }
+            assert found.keys() == expected.keys()
+            assert list(found.values()) == pytest.approx([expected[c] for c in found], rel=1e-6)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.booking.service import BookingDesk
+from bot.booking.service import BookingDesk, StaffUpdate
 from bot.content.catalog import Catalog
 from bot.core.engine import Engine
 from bot.core.sessions import MemoryStateStore
@@ -102,7 +102,7 @@ async def test_bookings_made_moved_cancelled_and_marked(
     await chat.send("2")
     await chat.press(f"bk:cancelyes:{code}")
     # Cancelled: nothing to mark.
-    assert await desk.staff_update(code, "attended") == f"{code}: già segnato (annullato)."
+    assert await desk.staff_update(code, "attended") == StaffUpdate(code, "already", "cancelled")
     for time_choice in ("1", "2"):  # two more bookings, at 09:00 and 09:30
         await chat.press("bk:svc:permit_renewal")
         for answer in ("1", time_choice, "Amina Rossi", "333 1234567", "1"):
@@ -111,7 +111,7 @@ async def test_bookings_made_moved_cancelled_and_marked(
         appointment.code for appointment in await desk.store.active_for("test", "u1", now=NOW)
     )
     too_early = await desk.staff_update(first, "no_show")  # a mis-tap before the time
-    assert too_early is not None and "dall'ora dell'appuntamento" in too_early
+    assert too_early == StaffUpdate(first, "too_early", "active")
     desk._clock = lambda: NOW + timedelta(hours=3)  # the morning at the counter
     await desk.staff_update(first, "attended")
     await desk.staff_update(second, "no_show")

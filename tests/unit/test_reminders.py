@@ -10,8 +10,9 @@ from bot.booking.notices import NoticeRouter
 from bot.booking.reminders import Reminders
 from bot.booking.service import BookingDesk
 from bot.content.catalog import Catalog
-from bot.i18n import Interface
+from bot.i18n import STAFF_LANGUAGE, Interface
 from bot.reach import UNPROMPTED
+from bot.staff.agenda import StaffAgenda
 from bot.storage.appointments import AppointmentStore
 from bot.storage.daily import DailyPosts
 from bot.storage.db import Database
@@ -70,7 +71,9 @@ async def test_reminders_go_out_once_from_the_configured_hour(
     assert all(code.startswith("LU-") for _, _, code in sent)
 
 
-async def test_the_morning_agenda_is_posted_once_a_day(tmp_path: Path, catalog: Catalog) -> None:
+async def test_the_morning_agenda_is_posted_once_a_day(
+    tmp_path: Path, catalog: Catalog, interface: Interface
+) -> None:
     from bot.booking.reminders import MorningAgenda
 
     clock = [datetime(2026, 12, 2, 7, 0, tzinfo=ROME)]
@@ -80,13 +83,14 @@ async def test_the_morning_agenda_is_posted_once_a_day(tmp_path: Path, catalog: 
         desk = BookingDesk(
             AppointmentStore(database), ROME, clock=lambda: clock[0], queue=outbox, router=router
         )
-        agenda = MorningAgenda(desk, lambda: catalog, DailyPosts(database), hour=8)
+        staff = StaffAgenda(interface.translator(STAFF_LANGUAGE), desk, lambda: catalog)
+        agenda = MorningAgenda(desk, staff.days, DailyPosts(database), hour=8)
         assert not await agenda.run_once()  # 07:00: not yet
         clock[0] = datetime(2026, 12, 2, 8, 1, tzinfo=ROME)
         assert await agenda.run_once()
         assert not await agenda.run_once()  # once a day
         # The bot restarts the same morning: the agenda is not posted again.
-        again = MorningAgenda(desk, lambda: catalog, DailyPosts(database), hour=8)
+        again = MorningAgenda(desk, staff.days, DailyPosts(database), hour=8)
         assert not await again.run_once()
         clock[0] = datetime(2026, 12, 3, 9, 0, tzinfo=ROME)
         assert await agenda.run_once()

@@ -15,7 +15,6 @@ import pytest
 
 from bot.booking.handover import HandoverDesk
 from bot.booking.notices import NoticeRouter
-from bot.booking.request_staff import RequestConsole
 from bot.booking.requests import RequestDesk
 from bot.booking.service import BookingDesk
 from bot.content.catalog import Catalog
@@ -23,6 +22,7 @@ from bot.core.engine import Engine
 from bot.core.sessions import MemoryStateStore
 from bot.i18n import Interface
 from bot.reach import UNPROMPTED
+from bot.staff.requests import RequestConsole
 from bot.storage.appointments import AppointmentStore
 from bot.storage.db import Database
 from bot.storage.handovers import HandoverStore

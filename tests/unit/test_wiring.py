@@ -51,7 +51,7 @@ async def test_the_app_holds_the_configured_channels_built_with_their_collaborat
         email = bot.channel(EmailChannel)
         assert email is not None
         # Given, not assigned later: the desks, the monitoring, the measured engine.
-        assert telegram.desk is bot.desk and telegram.monitoring is not None
+        assert telegram.staff.desk is bot.desk and telegram.staff.monitoring is not None
         assert isinstance(telegram.engine, MeteredHandler) and whatsapp.engine is telegram.engine
         assert bot.desk is not None and type(bot.desk.monitor) is Monitor
         assert bot.engine.monitor is bot.desk.monitor

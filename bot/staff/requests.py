@@ -1,8 +1,9 @@
-"""This module contains the staff's side of appointment requests, channel-neutral and in
-Italian (the staff group's language): the buttons under a request, ``/fissa``, ``/richieste``,
-and the replies staff type to a prompt (a question for the user, a reason to decline).
+"""This module contains the staff's side of appointment requests, channel-neutral: the
+buttons under a request, ``/fissa``, ``/richieste``, and the replies staff type to a prompt (a
+question for the user, a reason to decline). Its texts are staff texts (context ``"staff"``),
+in the staff group's language, Italian.
 
-The Telegram channel only renders what these return (a ``Step``: a text and buttons whose
+A channel only renders what these return (a ``Step``: a text and buttons whose
 data continues the dialogue, ``rq:p:LU-4K7P`` ...) and passes back what staff tapped or typed.
 """
 
@@ -11,24 +12,16 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from bot.booking.request_texts import DECLINE_LABELS, availability
+from bot.booking.request_texts import availability, decline_labels
 from bot.booking.requests import STAFF_REQUEST, RequestDesk
 from bot.booking.when import WhenReader, part_of
 from bot.booking.workdays import WEEKDAY_KEYS
-from bot.i18n import format_date, format_time
-from bot.monitoring.staff import Step
+from bot.i18n import STAFF_LANGUAGE, Translator, format_date, format_time
+from bot.staff.answers import Step
 from bot.storage.records import AppointmentRequest
 
 DAYS_SHOWN = 10  # working days under "propose a time", two weeks
 LISTED = 15  # requests /richieste shows
-USAGE = (
-    "Uso: /fissa LU-4K7P 12/12 10:30 (il codice, il giorno e l'ora; anche «domani 9:30» o "
-    "«mercoledì 15»)."
-)
-HELP = (
-    "\n/richieste mostra le richieste di appuntamento in attesa; /fissa LU-4K7P 12/12 10:30 "
-    "propone un orario per una richiesta (o usate i pulsanti sotto la richiesta)."
-)
 ASK, DECLINE = "ask", "decline"  # what a staff reply to a prompt is for
 
 
@@ -37,7 +30,15 @@ class RequestConsole:
 
     def __init__(self, desk: RequestDesk) -> None:
         self.desk = desk
-        self._italian = WhenReader("it")
+        self.t = desk.interface.translator(STAFF_LANGUAGE)
+        self._italian = WhenReader("it")  # staff type days and times in Italian
+
+    def _usage(self) -> str:
+        return self.t.pgettext(
+            "staff",
+            "Usage: /fissa LU-4K7P 12/12 10:30 (the code, the day and the time; also «domani "
+            "9:30» or «mercoledì 15»).",
+        )
 
     # -- buttons ---------------------------------------------------------------------------
 
@@ -50,28 +51,37 @@ class RequestConsole:
         action, code, value = parts[1], parts[2].upper(), parts[3] if len(parts) > 3 else ""
         request = await self.desk.store.get(code)
         if request is None or request.status not in ("open", "proposed"):
-            return Step(f"{code}: la richiesta non è più in attesa.")
+            return Step(
+                self.t.pgettext("staff", "{code}: the request is no longer waiting.").format(
+                    code=code
+                )
+            )
         if action == "p":
             return await self._days(request, int(value) if value.isdigit() else 0)
         if action == "d":
             return await self._times(request, value)
         if action == "t":
             start = _moment(value, self.desk.booking.timezone)
-            return Step(await self.desk.propose(code, start) if start else USAGE)
+            return Step(await self.desk.propose(code, start) if start else self._usage())
         if action == "q":
             await self._prompt(request, ASK)
             return None
         if action == "n":
             reasons = [
-                (label, f"{STAFF_REQUEST}:r:{code}:{key}") for key, label in DECLINE_LABELS.items()
+                (label, f"{STAFF_REQUEST}:r:{code}:{key}")
+                for key, label in decline_labels(self.t).items()
             ]
-            reasons.append(("✍️ Un altro motivo, scritto da voi", f"{STAFF_REQUEST}:r:{code}:other"))
+            other = self.t.pgettext("staff", "✍️ Another reason, in your own words")
+            reasons.append((other, f"{STAFF_REQUEST}:r:{code}:other"))
             return Step(
-                f"{code}: perché la rifiutate? L'utente riceve il motivo nella sua lingua.",
+                self.t.pgettext(
+                    "staff",
+                    "{code}: why do you decline it? The user gets the reason in their language.",
+                ).format(code=code),
                 tuple(reasons),
                 columns=1,
             )
-        if action == "r" and value in DECLINE_LABELS:
+        if action == "r" and value in decline_labels(self.t):
             return Step(await self.desk.decline(code, value))
         if action == "r" and value == "other":
             await self._prompt(request, DECLINE)
@@ -87,17 +97,21 @@ class RequestConsole:
         shown = days[skip : skip + DAYS_SHOWN]
         buttons = tuple(
             (
-                format_date(day, "it", "EEE d MMM") + (" ★" if _suits_day(request, day) else ""),
+                format_date(day, STAFF_LANGUAGE, "EEE d MMM")
+                + (" ★" if _suits_day(request, day) else ""),
                 f"{STAFF_REQUEST}:d:{request.code}:{day.strftime('%Y%m%d')}",
             )
             for day in shown
         )
         if len(days) > skip + DAYS_SHOWN:
             more = f"{STAFF_REQUEST}:p:{request.code}:{skip + DAYS_SHOWN}"
-            buttons += (("Giorni successivi ▶", more),)
+            buttons += ((self.t.pgettext("staff", "Later days ▶"), more),)
         return Step(
-            f"{request.code} ({availability(request)}): scegliete il giorno (★ quando "
-            f"l'utente può venire), oppure scrivete /fissa {request.code} 12/12 10:30.",
+            self.t.pgettext(
+                "staff",
+                "{code} ({availability}): choose the day (★ when the user can come), or write "
+                "/fissa {code} 12/12 10:30.",
+            ).format(code=request.code, availability=availability(request, self.t)),
             buttons,
         )
 
@@ -105,21 +119,28 @@ class RequestConsole:
         try:
             day = datetime.strptime(value, "%Y%m%d").date()
         except ValueError:
-            return Step(USAGE)
+            return Step(self._usage())
         work = await self.desk.working_time(request.office)
         now = self.desk.now()
         moments = [moment for moment in work.times(day) if moment > now]
         buttons = tuple(
             (
-                format_time(moment, "it") + (" ★" if _suits_time(request, moment) else ""),
+                format_time(moment, STAFF_LANGUAGE)
+                + (" ★" if _suits_time(request, moment) else ""),
                 f"{STAFF_REQUEST}:t:{request.code}:{moment.strftime('%Y%m%d%H%M')}",
             )
             for moment in moments
         )
-        label = format_date(day, "it", "EEEE d MMMM")
         return Step(
-            f"{request.code}, {label}: scegliete l'ora (★ quando l'utente può venire), oppure "
-            f"scrivete /fissa {request.code} {day.day}/{day.month} e l'ora.",
+            self.t.pgettext(
+                "staff",
+                "{code}, {day}: choose the time (★ when the user can come), or write /fissa "
+                "{code} {date} and the time.",
+            ).format(
+                code=request.code,
+                day=format_date(day, STAFF_LANGUAGE, "EEEE d MMMM"),
+                date=f"{day.day}/{day.month}",
+            ),
             buttons,
             columns=4,
         )
@@ -129,16 +150,19 @@ class RequestConsole:
         digest, so that the reply finds its request)."""
         speaks = request.language
         if action == ASK:
-            text = (
-                f"❓ {request.code}: rispondete a questo messaggio con la domanda per l'utente. "
-                f"La riceve così come la scrivete (la sua chat è in lingua «{speaks}»: se "
-                "potete scrivete in quella lingua, altrimenti in italiano semplice)."
+            text = self.t.pgettext(
+                "staff",
+                "❓ {code}: reply to this message with the question for the user. They get it "
+                "as you write it (their chat is in «{language}»: if you can, write in that "
+                "language, otherwise in plain Italian).",
             )
         else:
-            text = (
-                f"✍️ {request.code}: rispondete a questo messaggio con il motivo del rifiuto. "
-                f"L'utente lo riceve così come lo scrivete (chat in lingua «{speaks}»)."
+            text = self.t.pgettext(
+                "staff",
+                "✍️ {code}: reply to this message with the reason for declining. The user gets "
+                "it as you write it (chat in «{language}»).",
             )
+        text = text.format(code=request.code, language=speaks)
         await self.desk.prompt(request.code, action, text)
 
     # -- typed -----------------------------------------------------------------------------
@@ -147,14 +171,14 @@ class RequestConsole:
         """``/fissa LU-4K7P 12/12 10:30``: propose that time for that request."""
         words = arguments.split(maxsplit=1)
         if len(words) < 2:
-            return USAGE
+            return self._usage()
         code = words[0].upper()
         said = self._italian.read(words[1], self.desk.now().date(), prefer="day")
         if said.day is None or said.clock is None:
-            return USAGE
+            return self._usage()
         hour, minute = said.clock
         if not 0 <= hour <= 23:
-            return USAGE
+            return self._usage()
         start = datetime.combine(said.day, time(hour, minute or 0), self.desk.booking.timezone)
         return await self.desk.propose(code, start)
 
@@ -163,12 +187,16 @@ class RequestConsole:
         declined with these words."""
         kind, _, code = action.partition(":")
         if not text.strip():
-            return "Solo testo, per favore: foto e file non arrivano all'utente."
+            return self.t.pgettext(
+                "staff", "Text only, please: photos and files do not reach the user."
+            )
         if kind == ASK:
             return await self.desk.ask(code, text.strip())
         if kind == DECLINE:
             return await self.desk.decline(code, None, typed=text.strip())
-        return f"{code}: non so che cosa fare di questa risposta."
+        return self.t.pgettext("staff", "{code}: I do not know what to do with this reply.").format(
+            code=code
+        )
 
     async def listing(self) -> Step:
         """``/richieste``: the requests waiting for staff, then those waiting for users."""
@@ -176,18 +204,31 @@ class RequestConsole:
         waiting = await self.desk.store.waiting()
         proposed = await self.desk.store.proposals()
         if not waiting and not proposed:
-            return Step("Nessuna richiesta di appuntamento in attesa.")
+            return Step(self.t.pgettext("staff", "No appointment request is waiting."))
         catalog = self.desk.catalog()
-        lines = [f"📋 Richieste in attesa dello sportello: {len(waiting)}"]
+        lines = [
+            self.t.pgettext("staff", "📋 Requests waiting for the counter: {count}").format(
+                count=len(waiting)
+            )
+        ]
         buttons: list[tuple[str, str]] = []
         for request in waiting[:LISTED]:
             service = catalog.services.get(request.service)
-            name = catalog.localize(service.name, "it").text if service else request.service
+            name = (
+                catalog.localize(service.name, STAFF_LANGUAGE).text if service else request.service
+            )
             work = await self.desk.working_time(request.office)
             hours = round(work.hours_between(request.waiting_since, now))
             lines.append(
-                f"- {request.code}: {name}; {availability(request)}; "
-                f"in attesa da {hours} ore lavorative"
+                self.t.pgettext(
+                    "staff",
+                    "- {code}: {service}; {availability}; waiting for {hours} working hours",
+                ).format(
+                    code=request.code,
+                    service=name,
+                    availability=availability(request, self.t),
+                    hours=hours,
+                )
             )
             buttons += [
                 (f"📅 {request.code}", f"{STAFF_REQUEST}:p:{request.code}"),
@@ -195,17 +236,33 @@ class RequestConsole:
                 ("✖️", f"{STAFF_REQUEST}:n:{request.code}"),
             ]
         if len(waiting) > LISTED:
-            lines.append(f"… e altre {len(waiting) - LISTED}")
+            lines.append(
+                self.t.pgettext("staff", "… and {count} more").format(count=len(waiting) - LISTED)
+            )
         if proposed:
-            lines.append(f"\n📨 Proposte in attesa di risposta dell'utente: {len(proposed)}")
+            lines.append(
+                "\n"
+                + self.t.pgettext(
+                    "staff", "📨 Proposals waiting for the user's answer: {count}"
+                ).format(count=len(proposed))
+            )
             for request in proposed[:LISTED]:
                 assert request.proposed_start is not None
                 start = request.proposed_start.astimezone(self.desk.booking.timezone)
                 lines.append(
-                    f"- {request.code}: {format_date(start.date(), 'it', 'EEE d MMM')} "
-                    f"{format_time(start, 'it')}"
+                    f"- {request.code}: {format_date(start.date(), STAFF_LANGUAGE, 'EEE d MMM')} "
+                    f"{format_time(start, STAFF_LANGUAGE)}"
                 )
         return Step("\n".join(lines), tuple(buttons), columns=3)
+
+
+def help_text(t: Translator) -> str:
+    """The requests' lines of the staff commands' help."""
+    return t.pgettext(
+        "staff",
+        "/richieste shows the appointment requests waiting; /fissa LU-4K7P 12/12 10:30 "
+        "proposes a time for a request (or use the buttons under the request).",
+    )
 
 
 def _moment(value: str, timezone: ZoneInfo) -> datetime | None:

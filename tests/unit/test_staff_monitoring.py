@@ -7,9 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.i18n import STAFF_LANGUAGE, Interface, Translator
 from bot.monitoring.events import Monitor
-from bot.monitoring.staff import USAGE, StaffMonitoring, month_message
 from bot.monitoring.stats import summarise
+from bot.staff.monitoring import StaffMonitoring, month_message
 from bot.storage.records import Event
 from tests.auxil.events import pseudonymous_events
 
@@ -30,19 +31,32 @@ class Memory:
         return [event for event in self.events if start <= event.hour < end]
 
 
+#: What wrong words get, in the staff's Italian.
+USAGE = (
+    "Uso: /registra AREA LINGUA [sportello|telefono] [SEDE], per esempio /registra permesso ar "
+    "sportello luino; oppure /registra da solo, e scegli con i pulsanti."
+)
+
+
 @pytest.fixture
 def memory() -> Memory:
     return Memory()
 
 
 @pytest.fixture
-def staff(memory: Memory) -> StaffMonitoring:
+def italian(interface: Interface) -> Translator:
+    return interface.translator(STAFF_LANGUAGE)
+
+
+@pytest.fixture
+def staff(memory: Memory, italian: Translator) -> StaffMonitoring:
     monitor = Monitor(memory, clock=lambda: NOW)
     return StaffMonitoring(
         monitor,
         memory,
         ROME,
         lambda: ["it", "ar", "ur"],
+        italian,
         clock=lambda: NOW,
         offices=lambda: ["luino", "cittiglio"],
         office_name=lambda office: f"Sportello di {office.capitalize()}",
@@ -130,9 +144,11 @@ async def test_guided_logging_area_language_channel(staff: StaffMonitoring, memo
     assert len(memory.events) == 1
 
 
-async def test_the_month_so_far() -> None:
+async def test_the_month_so_far(italian: Translator) -> None:
     memory = Memory(pseudonymous_events())
-    staff = StaffMonitoring(Monitor(memory), memory, ROME, lambda: ["it"], clock=lambda: NOW)
+    staff = StaffMonitoring(
+        Monitor(memory), memory, ROME, lambda: ["it"], italian, clock=lambda: NOW
+    )
     assert await staff.month() == "\n".join(
         [
             "📊 Gennaio 2026, fino a oggi:",
@@ -146,9 +162,9 @@ async def test_the_month_so_far() -> None:
     )
 
 
-def test_the_month_says_how_many_more_languages_and_areas_there_are() -> None:
+def test_the_month_says_how_many_more_languages_and_areas_there_are(italian: Translator) -> None:
     quarter = summarise(pseudonymous_events(), ROME, date(2026, 1, 1), date(2026, 3, 31))
-    lines = month_message(quarter, date(2026, 3, 31)).splitlines()
+    lines = month_message(quarter, date(2026, 3, 31), italian).splitlines()
     assert lines[2] == "aree: Permesso di soggiorno 5, (nessuna) 2, Cittadinanza 2 e un'altra"
     assert lines[3] == "lingue: arabo 3, francese 3, inglese 1 e altre 3"
     assert sum(quarter.by_language.values()) == quarter.consultations  # the rest is in the total

@@ -1,25 +1,26 @@
 """This module contains the monitoring's staff commands, channel-neutral: logging a desk or
 phone consultation (``/registra``, ``/log``) and the month so far (``/mese``, ``/month``).
 
-The Telegram channel only renders what these return: a text and, for the guided logging,
-buttons whose data continues the dialogue (``reg:AREA``, ``reg:AREA:LANG``, ...). Texts are
-in Italian, the staff group's language.
+A channel only renders what these return: a text and, for the guided logging, buttons
+whose data continues the dialogue (``reg:AREA``, ``reg:AREA:LANG``, ...). Texts are staff
+texts (context ``"staff"``) in the staff group's language, Italian; the names of areas,
+channels and languages come from the monitoring's Italian tables, as in its reports.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.content.schema import AREAS
-from bot.i18n import format_date
+from bot.i18n import STAFF_LANGUAGE, Translator, format_date
 from bot.monitoring.events import DESK_CHANNELS, EventSource, Monitor
 from bot.monitoring.stats import Summary, summarise
 from bot.monitoring.tables import AREA_NAMES, CHANNEL_NAMES, language_name
+from bot.staff.answers import Step
 
-__all__ = ["HELP", "LOG", "USAGE", "StaffMonitoring", "Step", "language_name", "month_message"]
+__all__ = ["LOG", "StaffMonitoring", "help_text", "month_message", "usage"]
 
 LOG = "reg"  # the buttons' data prefix (after the channel's own "staff:")
 
@@ -66,23 +67,23 @@ CHANNEL_WORDS = {
     "tel": "phone",
     "phone": "phone",
 }
-HELP = (
-    "\n/registra (/log) registra una consultazione allo sportello o al telefono; /mese "
-    "(/month) riassume il mese in corso."
-)
-USAGE = (
-    "Uso: /registra AREA LINGUA [sportello|telefono] [SEDE], per esempio /registra permesso ar "
-    "sportello luino; oppure /registra da solo, e scegli con i pulsanti."
-)
 
 
-@dataclass(frozen=True)
-class Step:
-    """What to show: a text, and buttons as (label, data) when the dialogue goes on."""
+def help_text(t: Translator) -> str:
+    """The monitoring's lines of the staff commands' help."""
+    return t.pgettext(
+        "staff",
+        "/registra (/log) logs a consultation at the desk or on the phone; /mese (/month) "
+        "sums up the month so far.",
+    )
 
-    text: str
-    buttons: tuple[tuple[str, str], ...] = ()
-    columns: int = 2  # buttons in a row
+
+def usage(t: Translator) -> str:
+    return t.pgettext(
+        "staff",
+        "Usage: /registra AREA LANGUAGE [sportello|telefono] [OFFICE], for example /registra "
+        "permesso ar sportello luino; or /registra alone, and choose with the buttons.",
+    )
 
 
 class StaffMonitoring:
@@ -94,6 +95,7 @@ class StaffMonitoring:
         source: EventSource,
         timezone: ZoneInfo,
         languages: Callable[[], Sequence[str]],
+        translator: Translator,
         clock: Callable[[], datetime] | None = None,
         offices: Callable[[], Sequence[str]] = tuple,
         office_name: Callable[[str], str] = str,
@@ -102,6 +104,7 @@ class StaffMonitoring:
         self.source = source
         self.timezone = timezone
         self._languages = languages  # the bot's enabled languages: the buttons offer those
+        self.t = translator  # the staff's language
         self._clock = clock or (lambda: datetime.now(timezone))
         self._offices = offices  # office ids staff may add, so `stats --office` sees them
         self._office_name = office_name  # how staff read an office id back: its name
@@ -119,27 +122,30 @@ class StaffMonitoring:
         channel = CHANNEL_WORDS.get(words[2]) if len(words) > 2 else "desk"
         office = words[3] if len(words) > 3 else None
         if office is not None and office not in self._offices():
-            return Step(USAGE)
+            return Step(usage(self.t))
         if area is None or language is None or channel is None or len(words) > 4:
-            return Step(USAGE)
+            return Step(usage(self.t))
         return await self._logged(area, language, channel, office)
 
     async def step(self, data: str) -> Step:
         """One step of the guided logging: area, then language, then desk or phone."""
         parts = data.split(":")
         if parts[0] != LOG or len(parts) > 4:
-            return Step(USAGE)
+            return Step(usage(self.t))
         if len(parts) == 1:
             return Step(
-                "Registra una consultazione: di che cosa si è parlato?",
+                self.t.pgettext("staff", "Log a consultation: what was it about?"),
                 tuple((AREA_NAMES[area], f"{LOG}:{area}") for area in AREAS),
             )
         area = parts[1]
         if area not in AREAS:
-            return Step(USAGE)
+            return Step(usage(self.t))
         if len(parts) == 2:
             return Step(
-                f"{AREA_NAMES[area]}: in che lingua? (Per altre lingue: /registra {area} CODICE)",
+                self.t.pgettext(
+                    "staff",
+                    "{area}: in which language? (For other languages: /registra {id} CODE)",
+                ).format(area=AREA_NAMES[area], id=area),
                 tuple(
                     (language_name(code) or code, f"{LOG}:{area}:{code}")
                     for code in self._languages()
@@ -147,28 +153,39 @@ class StaffMonitoring:
             )
         language = parts[2]
         if language_name(language) is None:
-            return Step(USAGE)
+            return Step(usage(self.t))
         if len(parts) == 3:
             return Step(
-                f"{AREA_NAMES[area]}, {language_name(language)}: dove?",
+                self.t.pgettext("staff", "{area}, {language}: where?").format(
+                    area=AREA_NAMES[area], language=language_name(language)
+                ),
                 tuple(
                     (CHANNEL_NAMES[channel], f"{LOG}:{area}:{language}:{channel}")
                     for channel in DESK_CHANNELS
                 ),
             )
         if parts[3] not in DESK_CHANNELS:
-            return Step(USAGE)
+            return Step(usage(self.t))
         return await self._logged(area, language, parts[3])
 
     async def _logged(
         self, area: str, language: str, channel: str, office: str | None = None
     ) -> Step:
         await self.monitor.desk(area, language, channel, office)
-        where = f" ({self._office_name(office)})" if office else ""
-        return Step(
-            f"Registrata: consultazione {CHANNEL_NAMES[channel]}{where}, {AREA_NAMES[area]}, "
-            f"{language_name(language)}."
-        )
+        names = {
+            "channel": CHANNEL_NAMES[channel],
+            "area": AREA_NAMES[area],
+            "language": language_name(language),
+        }
+        if office:
+            text = self.t.pgettext(
+                "staff", "Logged: a consultation {channel} ({office}), {area}, {language}."
+            ).format(office=self._office_name(office), **names)
+        else:
+            text = self.t.pgettext(
+                "staff", "Logged: a consultation {channel}, {area}, {language}."
+            ).format(**names)
+        return Step(text)
 
     # -- /mese -----------------------------------------------------------------------------
 
@@ -180,41 +197,59 @@ class StaffMonitoring:
             datetime.combine(first, time(0), self.timezone),
             datetime.combine(today + timedelta(days=1), time(0), self.timezone),
         )
-        return month_message(summarise(events, self.timezone, first, today), today)
+        return month_message(summarise(events, self.timezone, first, today), today, self.t)
 
 
-def _top(counts: dict[str, int], name: Callable[[str], str], n: int = 3) -> str:
+def _top(counts: dict[str, int], name: Callable[[str], str], t: Translator, n: int = 3) -> str:
     """The ``n`` largest, then how many more there are: "arabo 2, francese 2, italiano 1 e
     altre 3" (the rest's consultations are in the total)."""
     text = ", ".join(f"{name(key)} {count}" for key, count in list(counts.items())[:n]) or "-"
     rest = len(counts) - n
     if rest == 1:
-        text += " e un'altra"
+        text += t.pgettext("staff", " and one more")
     elif rest > 1:
-        text += f" e altre {rest}"
+        text += t.pgettext("staff", " and {count} more").format(count=rest)
     return text
 
 
-def month_message(summary: Summary, today: date) -> str:
+def month_message(summary: Summary, today: date, t: Translator) -> str:
     """The staff group's short message on the month so far."""
     made = sum(row.made for row in summary.bookings)
     attended = sum(row.attended for row in summary.bookings)
     missed = sum(row.no_show for row in summary.bookings)
     marked = attended + missed
+    month = format_date(today, STAFF_LANGUAGE, "LLLL yyyy").capitalize()
+    booked = t.pgettext(
+        "staff", "appointments booked {made}, attended {attended}, no-shows {missed}"
+    ).format(made=made, attended=attended, missed=missed)
+    if marked:
+        booked += t.pgettext("staff", " ({share} no-shows)").format(share=f"{missed / marked:.0%}")
     lines = [
-        f"📊 {format_date(today, 'it', 'LLLL yyyy').capitalize()}, fino a oggi:",
-        f"consultazioni {summary.consultations} ({_top(summary.by_channel, _channel, 4)}), "
-        f"utenti {summary.unique_users}",
-        f"aree: {_top(summary.by_area, lambda area: AREA_NAMES.get(area, area))}",
-        f"lingue: {_top(summary.by_language, lambda code: language_name(code) or code)}",
-        f"appuntamenti prenotati {made}, presenti {attended}, assenti {missed}"
-        + (f" ({missed / marked:.0%} di assenze)" if marked else ""),
-        f"domande senza risposta diretta {sum(row.total for row in summary.unanswered)}",
+        t.pgettext("staff", "📊 {month}, so far:").format(month=month),
+        t.pgettext("staff", "consultations {count} ({channels}), users {users}").format(
+            count=summary.consultations,
+            channels=_top(summary.by_channel, _channel, t, 4),
+            users=summary.unique_users,
+        ),
+        t.pgettext("staff", "areas: {areas}").format(
+            areas=_top(summary.by_area, lambda area: AREA_NAMES.get(area, area), t)
+        ),
+        t.pgettext("staff", "languages: {languages}").format(
+            languages=_top(summary.by_language, lambda code: language_name(code) or code, t)
+        ),
+        booked,
+        t.pgettext("staff", "questions without a direct answer {count}").format(
+            count=sum(row.total for row in summary.unanswered)
+        ),
     ]
     if summary.handovers_requested:
-        line = f"richieste di parlare con una persona {summary.handovers_requested}"
+        line = t.pgettext("staff", "requests to talk to a person {count}").format(
+            count=summary.handovers_requested
+        )
         if summary.median_response_seconds is not None:
-            line += f", risposta mediana {summary.median_response_seconds / 60:.0f} min"
+            line += t.pgettext("staff", ", median answer {minutes} min").format(
+                minutes=f"{summary.median_response_seconds / 60:.0f}"
+            )
         lines.append(line)
     return "\n".join(lines)
 

@@ -1,0 +1,206 @@
+"""Content at 1x, 10x, 100x on disk: how long loading (with validation) and the understanding's
+training take, and whether they grow linearly.
+
+The scaled content folders are written to a temporary folder: each copy of every topic with its
+own id, its title, keywords, questions and phrasings in its own disguise (each alphabet's letters
+shuffled, as ``benchmarks/understanding.py`` does), reachable from the root menu through copies
+of the menus; the answers are copied as they are. Every measurement runs in a fresh process (no
+warm caches, no model read from disk), the scales interleaved round after round: the figures are
+each scale's smallest CPU time and median wall time, and the peak memory of its processes.
+
+    .venv/bin/python -m benchmarks.content_scale [--scales 1 10 100] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from benchmarks.understanding import disguise
+from bot.config import PROJECT_ROOT
+
+CONTENT = PROJECT_ROOT / "content"
+
+
+def _dump(data: Any, path: Path) -> None:
+    path.write_text(
+        yaml.dump(data, Dumper=yaml.CSafeDumper, allow_unicode=True, sort_keys=False, width=10_000),
+        encoding="utf-8",
+    )
+
+
+def _load(path: Path) -> Any:
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+
+
+def _twin(name: str, copy: int) -> str:
+    return f"{name}_r{copy}"
+
+
+def _disguised(value: Any, table: dict[int, int]) -> Any:
+    """Every text in ``value`` (a text, or lists and mappings of them) in its disguise."""
+    if isinstance(value, str):
+        return value.translate(table)
+    if isinstance(value, list):
+        return [_disguised(item, table) for item in value]
+    if isinstance(value, dict):
+        return {key: _disguised(item, table) for key, item in value.items()}
+    return value
+
+
+def write_scaled(target: Path, times: int, source: Path = CONTENT) -> Path:
+    """A content folder ``times`` the size of ``source`` at ``target``; returns ``target``."""
+    shutil.copytree(source, target)
+    if times <= 1:
+        return target
+    topics = {path.stem: _load(path) for path in sorted((source / "topics").glob("*.yaml"))}
+    menu = _load(source / "menu.yaml")
+    phrasings = {path: _load(path) for path in sorted((source / "phrasings").glob("*.yaml"))}
+    menu_ids = {entry["id"] for entry in menu["menus"]}
+    root = menu["root"]
+    extra_menus: list[dict[str, Any]] = []
+    extra_phrasings: dict[Path, dict[str, list[str]]] = defaultdict(dict)
+    for copy in range(1, times):
+        table = disguise(copy)
+        for topic_id, topic in topics.items():
+            twin = dict(topic)
+            twin["id"] = _twin(topic_id, copy)
+            for key in ("title", "keywords", "questions"):
+                if key in twin:
+                    twin[key] = _disguised(twin[key], table)
+            if "children" in twin:
+                twin["children"] = [_twin(child, copy) for child in twin["children"]]
+            _dump(twin, target / "topics" / f"{twin['id']}.yaml")
+        for entry in menu["menus"]:
+            twin = dict(entry, id=_twin(entry["id"], copy))
+            twin["items"] = [_twin(item, copy) for item in entry["items"]]
+            if entry["id"] == root and copy + 1 < times:  # a chain: main -> main_r1 -> main_r2...
+                twin["items"].append(_twin(root, copy + 1))
+            extra_menus.append(twin)
+        for path, data in phrasings.items():
+            for topic_id, phrases in (data.get("topics") or {}).items():
+                if topic_id in topics:
+                    extra_phrasings[path][_twin(topic_id, copy)] = _disguised(phrases, table)
+    for entry in menu["menus"]:
+        if entry["id"] == root:
+            entry["items"].append(_twin(root, 1))
+    assert not any(_twin(m, 1) in menu_ids for m in menu_ids)
+    menu["menus"].extend(extra_menus)
+    _dump(menu, target / "menu.yaml")
+    for path, data in phrasings.items():
+        data.setdefault("topics", {}).update(extra_phrasings[path])
+        _dump(data, target / "phrasings" / path.name)
+    return target
+
+
+def _size(folder: Path) -> int:
+    return sum(path.stat().st_size for path in folder.rglob("*.yaml"))
+
+
+def _peak_mib() -> float:
+    """This process's peak memory. Linux keeps ``ru_maxrss`` across ``exec``, so a child would
+    report its parent's peak when that is higher: the kernel's high-water mark, when there."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    line = next(line for line in status.splitlines() if line.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
+
+
+def measure(step: str, folder: Path) -> dict[str, float]:
+    """One step in this (fresh) process: ``load`` (read and validate) or ``index`` (train the
+    understanding's classifier on the loaded content, no model cache)."""
+    from bot.content.classifier import Classifier
+    from bot.content.loader import load_catalog
+    from bot.core.understanding import training_examples
+
+    began, cpu = time.perf_counter(), time.process_time()
+    catalog = load_catalog(folder)
+    if step == "index":
+        examples = training_examples(catalog)
+        began, cpu = time.perf_counter(), time.process_time()
+        Classifier.train(examples, None, catalog.synonyms)
+    return {
+        "wall": time.perf_counter() - began,
+        "cpu": time.process_time() - cpu,
+        "peak": _peak_mib(),
+        "topics": len(catalog.topics),
+    }
+
+
+def _child(step: str, folder: Path) -> dict[str, float]:
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+    output = subprocess.run(
+        [sys.executable, "-m", "benchmarks.content_scale", "--child", step, str(folder)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=PROJECT_ROOT,
+    ).stdout
+    result: dict[str, float] = json.loads(output.splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Time loading and indexing scaled content.")
+    parser.add_argument("--scales", nargs="*", type=int, default=[1, 10, 100])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--steps", nargs="*", default=["load", "index"])
+    parser.add_argument("--child", nargs=2, metavar=("STEP", "FOLDER"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(measure(args.child[0], Path(args.child[1]))))
+        return
+    print(f"load average before: {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)")
+    with tempfile.TemporaryDirectory(prefix="sportello-scale-") as temporary:
+        folders = {}
+        for scale in args.scales:
+            began = time.perf_counter()
+            folders[scale] = write_scaled(Path(temporary) / f"x{scale}", scale)
+            print(
+                f"{scale:>4}x content written: {_size(folders[scale]) / 2**20:6.1f} MiB of YAML "
+                f"in {time.perf_counter() - began:.1f} s"
+            )
+        runs: dict[tuple[str, int], list[dict[str, float]]] = defaultdict(list)
+        for _ in range(args.rounds):
+            for scale in args.scales:
+                for step in args.steps:
+                    runs[step, scale].append(_child(step, folders[scale]))
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
+    print(
+        f"\n{'step':<7}{'scale':>6}{'topics':>8}{'cpu min':>10}{'wall p50':>10}"
+        f"{'cpu per 1x':>12}{'peak MiB':>10}"
+    )
+    for step in args.steps:
+        base = min(args.scales)
+        unit = min(run["cpu"] for run in runs[step, base]) / base
+        for scale in args.scales:
+            found = runs[step, scale]
+            cpu = min(run["cpu"] for run in found)
+            wall = statistics.median(run["wall"] for run in found)
+            peak = max(run["peak"] for run in found)
+            ratio = cpu / scale / unit if unit else 0.0
+            print(
+                f"{step:<7}{scale:>5}x{int(found[0]['topics']):>8}{cpu:>9.2f}s{wall:>9.2f}s"
+                f"{cpu / scale:>9.3f}s ({ratio:.2f}){peak:>8.0f}"
+            )
+    print("\ncpu per 1x: CPU seconds divided by the scale (in brackets: against the smallest)")
+
+
+if __name__ == "__main__":
+    main()
