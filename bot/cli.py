@@ -10,6 +10,7 @@ import os
 import socket
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TextIO
@@ -21,6 +22,10 @@ from bot.content.catalog import Catalog
 from bot.content.coverage import missing_fields, missing_translations
 from bot.content.loader import ContentError, ContentIssue, Validation, load_catalog, validate
 from bot.content.quality import QualityRules, review, topics_citing
+from bot.content.translation_commands import COMMANDS as TRANSLATION_COMMANDS
+from bot.content.translation_commands import add_commands as add_translation_commands
+from bot.content.translation_commands import run as run_translation_command
+from bot.content.translations import stale_counts, stale_list
 from bot.i18n import CatalogNotCompiledError
 from bot.storage.db import DatabaseUnavailable
 from bot.storage.records import Event
@@ -86,8 +91,9 @@ def _parser() -> argparse.ArgumentParser:
         "slip with the line, a caret under it and how to fix it), then every quality problem (a "
         "topic not reviewed for too long, a source that is a home page or has no 'read' date, a "
         "translation whose numbers differ from the Italian, a fee or deadline with no specific "
-        "source), then a per-language coverage table (missing, draft, stale) and the topics "
-        "each language lacks. Exits 1 on errors or problems.",
+        "source), then the translations made from an older Italian text, then a per-language "
+        "coverage table (missing, draft, stale, outdated) and the topics each language lacks. "
+        "Exits 1 on errors or problems.",
     )
     check.add_argument(
         "path", nargs="?", type=arguments.folder, help="content folder (default: SPORTELLO_CONTENT)"
@@ -106,6 +112,7 @@ def _parser() -> argparse.ArgumentParser:
         help='list the topics that rest on this norm, e.g. --law "L. 187/2024" '
         '(a law also finds its articles: "D.Lgs. 286/1998" finds "D.Lgs. 286/1998 art. 29")',
     )
+    add_translation_commands(content_commands)
 
     _add_content_new(content_commands)
     _add_operations(commands)
@@ -240,6 +247,8 @@ def _main(argv: Sequence[str] | None) -> int:
             return content_new(settings, args.topic_id, args.area, args.path, sys.stdout)
         if args.command == "content" and args.content_command == "train":
             return train_understanding(settings, args.path, sys.stdout)
+        if args.command == "content" and args.content_command in TRANSLATION_COMMANDS:
+            return run_translation_command(args, settings.content_dir, sys.stdout)
         if args.command == "content":
             return content_check(settings, args.path, args.stale_days, sys.stdout, args.law)
         if args.command == "chat":
@@ -371,6 +380,8 @@ def _monitoring(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     events = asyncio.run(_events(settings, first, last))
     summary = summarise(events, settings.tz, first, last, args.office)
+    if catalog is not None:
+        summary = replace(summary, stale_translations=stale_counts(catalog))
     names = tables.Names.of_catalog(catalog)
     if args.command == "report":
         from bot.monitoring.report import render
@@ -578,11 +589,29 @@ def content_check(
         f"{len(catalog.menus)} menus, {len(catalog.offices)} offices",
         file=out,
     )
-    print(f"\n{'language':<10}{'reviewed':>9}{'draft':>7}{'missing':>9}{'stale':>7}", file=out)
-    for code, reviewed, draft, missing, stale in coverage_rows(catalog, rules.reviewed_after):
-        print(f"{code:<10}{reviewed:>9}{draft:>7}{missing:>9}{stale:>7}", file=out)
+    outdated = stale_list(catalog)
+    if outdated:
+        print(
+            "\noutdated translations (stale: the Italian changed after they were made; the bot "
+            "shows them as not yet checked):",
+            file=out,
+        )
+        for file, name, codes in outdated:
+            print(f"  {file}: {name} in {', '.join(codes)}", file=out)
+    behind = stale_counts(catalog)
     print(
-        f"\nstale = reviewed more than {days} days ago (before {rules.reviewed_after.isoformat()})",
+        f"\n{'language':<10}{'reviewed':>9}{'draft':>7}{'missing':>9}{'stale':>7}{'outdated':>10}",
+        file=out,
+    )
+    for code, reviewed, draft, missing, stale in coverage_rows(catalog, rules.reviewed_after):
+        print(
+            f"{code:<10}{reviewed:>9}{draft:>7}{missing:>9}{stale:>7}{behind.get(code, 0):>10}",
+            file=out,
+        )
+    print(
+        f"\nstale = reviewed more than {days} days ago (before {rules.reviewed_after.isoformat()})"
+        "\noutdated = titles and answers translated from an older Italian text: "
+        "`sportello content export --lang CODE` writes them for a translator",
         file=out,
     )
     _print_missing(catalog, out)

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 import holidays
 
 from bot.content.catalog import Catalog
+from bot.content.fingerprints import Record, read_records, stale_fields
 from bot.content.schema import (
     AREAS,
     SERVICES,
@@ -401,7 +402,17 @@ def _read_topic(
         1,
         "a topic",
         ("id", "area", "reviewed", "title", "answer", "sources"),
-        ("status", "keywords", "questions", "links", "children", "actions", "law", "intent"),
+        (
+            "status",
+            "keywords",
+            "questions",
+            "links",
+            "children",
+            "actions",
+            "law",
+            "intent",
+            "translations",
+        ),
     )
     if data is None:
         return None
@@ -436,6 +447,7 @@ def _read_topic(
                     "(split it into sub-topics)",
                 )
     status = _read_status(reader, data, answer)
+    translations = _read_translations(reader, data, languages)
     sources = _read_url_list(
         reader, data, "sources", lambda item: _source(reader, item), required=True
     )
@@ -473,7 +485,22 @@ def _read_topic(
         law=law,
         intent=intent,
         file=reader.name,
+        translations=MappingProxyType(translations),
+        stale=MappingProxyType(
+            stale_fields(translations, {"title": title.values, "answer": answer.values})
+        ),
     )
+
+
+def _read_translations(
+    reader: _FileReader, data: YamlDict, languages: set[str]
+) -> dict[str, Record]:
+    """``translations:``, written by the tools: which Italian each translation was made from."""
+    if "translations" not in data:
+        return {}
+    value = data["translations"]
+    lines = value.key_lines if isinstance(value, YamlDict) else {}
+    return read_records(value, lines, data.key_lines["translations"], languages, reader.error)
 
 
 def _read_law(reader: _FileReader, data: YamlDict) -> tuple[str, ...]:

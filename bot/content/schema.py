@@ -8,6 +8,8 @@ from datetime import date
 from enum import StrEnum
 from types import MappingProxyType
 
+from bot.content.fingerprints import Record
+
 AREAS: tuple[str, ...] = (
     "permits",
     "family_reunification",
@@ -158,9 +160,20 @@ class Topic:
     #: that (``booking`` starts the appointment dialogue); menus still show the topic.
     intent: Intent | None = None
     file: str = ""
+    #: Per language, what the tools recorded (``translations:``): the fingerprints of the
+    #: Italian each field was translated from, and who reviewed it.
+    translations: Mapping[str, Record] = field(default_factory=lambda: MappingProxyType({}))
+    #: Per language, the fields translated from an Italian text that has changed since.
+    stale: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
 
     def is_draft(self, language: str) -> bool:
-        return self.status.get(language, "draft") != "reviewed"
+        """Whether the bot says the translation is not yet checked: no person who reads the
+        language has reviewed it, or the Italian changed after it was made (stale)."""
+        if language in self.stale:
+            return True
+        record = self.translations.get(language)
+        reviewed_by = record.reviewed_by if record is not None else None
+        return self.status.get(language, "draft") != "reviewed" and reviewed_by is None
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,9 @@ class Summary:
     handovers_answered: int = 0
     median_response_seconds: float | None = None
     unanswered: tuple[UnansweredRow, ...] = ()
+    #: Per language, the content's titles and answers translated from an older Italian text
+    #: (not events: what the content holds when the figures are printed).
+    stale_translations: dict[str, int] = field(default_factory=dict)
 
 
 def _ranked(counter: Counter[str]) -> dict[str, int]:

@@ -224,7 +224,7 @@ def tables(summary: Summary) -> list[Table]:
         keys=3,
         kinds=("topic", "area", "language"),
     )
-    return [
+    found = [
         totals,
         _counts("by_area", "Consultazioni per area", "area", "area", summary.by_area),
         _counts("by_topic", "Argomenti consultati", "argomento", "topic", summary.by_topic),
@@ -236,6 +236,16 @@ def tables(summary: Summary) -> list[Table]:
         bookings,
         unanswered,
     ]
+    if not summary.stale_translations:  # no content to count in (it did not load)
+        return found
+    stale = Table(
+        "stale_translations",
+        "Traduzioni da aggiornare (l'italiano è cambiato dopo la traduzione), per lingua",
+        ("lingua", "titoli e risposte"),
+        tuple(summary.stale_translations.items()),
+        kinds=("language",),
+    )
+    return [*found, stale]
 
 
 def _rate(rate: float | None) -> float | None:

@@ -186,7 +186,7 @@ def test_content_check_names_the_missing_translations(tmp_path: Path) -> None:
         result.stdout
     )
     table = result.stdout.split("language ", 1)[1]
-    assert "\nar                0      1        2      0\n" in table
+    assert "\nar                0      1        2      0         0\n" in table
 
 
 def test_content_new_then_check_then_fill_in_then_it_loads(
