@@ -218,7 +218,7 @@ class RequestDesk:
                 headline = self.staff.pgettext("staff", "🔁 Appointment moved (time accepted)")
             else:
                 headline = self.staff.pgettext("staff", "📅 New appointment (time accepted)")
-            text = self.booking.staff_text(catalog, headline, appointment)
+            text = self.booking.staff_text(catalog, headline, appointment, self.staff)
             return self.booking.staff_notices(text, appointment.code)
 
         accepted = await self.store.accept(

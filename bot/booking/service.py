@@ -24,7 +24,7 @@ from bot.booking.notices import NoticeRouter
 from bot.content.catalog import Catalog
 from bot.content.markup import typed_name
 from bot.content.schema import Office
-from bot.i18n import format_date, format_time
+from bot.i18n import Translator, format_date, format_time
 from bot.monitoring.events import Monitor, NullMonitor
 from bot.monitoring.tables import spreadsheet_cell
 from bot.storage.records import Appointment, Notice, SlotGone
@@ -314,18 +314,22 @@ class BookingDesk:
             appointment.ends_at,
         )
 
-    def staff_text(self, catalog: Catalog, headline: str, appointment: Appointment) -> str:
-        """A booking change for the staff group: what, where, when, who, in which language."""
+    def staff_text(
+        self, catalog: Catalog, headline: str, appointment: Appointment, staff: Translator
+    ) -> str:
+        """A booking change for the staff group: what, where, when, who, in which language
+        (in the staff group's language, ``staff``)."""
+        code = staff.language
         service = catalog.services.get(appointment.service)
-        name = catalog.localize(service.name, "it").text if service else appointment.service
+        name = catalog.localize(service.name, code).text if service else appointment.service
         office = catalog.office(appointment.office)
-        place = catalog.localize(office.name, "it").text if office else appointment.office
+        place = catalog.localize(office.name, code).text if office else appointment.office
         start = appointment.starts_at.astimezone(self.timezone)
+        language = staff.pgettext("staff", "language {code}").format(code=appointment.language)
         return (
             f"{headline} {appointment.code}\n{name} — {place}\n"
-            f"{format_date(start.date(), 'it', 'full')} {format_time(start, 'it')}\n"
-            f"{typed_name(appointment.name)}, {appointment.phone or '-'} — "
-            f"lingua {appointment.language}"
+            f"{format_date(start.date(), code, 'full')} {format_time(start, code)}\n"
+            f"{typed_name(appointment.name)}, {appointment.phone or '-'} — {language}"
         )
 
     async def close(self, catalog: Catalog, first: date, last: date) -> int:

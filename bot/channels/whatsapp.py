@@ -43,7 +43,7 @@ from bot.channels.twiml import twiml
 from bot.config import Settings
 from bot.content.markup import spans
 from bot.core.messages import Choice, Incoming, Kind, Reply
-from bot.i18n import Interface, bidi_text
+from bot.i18n import STAFF_LANGUAGE, Interface, bidi_text
 from bot.notice import REPLY, Notice
 from bot.notify.worker import Meter, NoMeter, OutboxWorker, SendError
 
@@ -701,10 +701,13 @@ class WhatsAppChannel:
         reason = f"outside the 24-hour window and no TWILIO_TEMPLATE_{purpose.upper()} configured"
         if self.staff_alert is not None and not notice.courtesy:
             about = notice.reference
+            staff = self.interface.translator(STAFF_LANGUAGE)
             await self.staff_alert(
-                f"WhatsApp: un messaggio '{purpose}'"
-                + (f" ({about})" if about else "")
-                + f" non è stato inviato ({reason}). Contattate la persona in un altro modo."
+                staff.pgettext(
+                    "staff",
+                    "WhatsApp: a '{purpose}' message{about} was not sent ({reason}). "
+                    "Contact the person another way.",
+                ).format(purpose=purpose, about=f" ({about})" if about else "", reason=reason)
             )
         raise SendError(reason, retry=False, refused=True)
 

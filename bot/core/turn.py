@@ -22,7 +22,7 @@ from bot.core.flows.navigation import NavigationState
 from bot.core.messages import Choice, Kind, Reply
 from bot.core.sessions import Session
 from bot.core.understanding import Understanding
-from bot.i18n import Interface, Translator
+from bot.i18n import STAFF_LANGUAGE, Interface, Translator
 from bot.monitoring.events import Monitor
 from bot.reach import Reach
 
@@ -81,6 +81,8 @@ class Turn:
             session.language = None  # the language was disabled since: ask again
         self.code = session.language or catalog.default_language
         self.t: Translator = interface.translator(self.code)
+        #: The staff group's texts (booking notices) are in its language, not the user's.
+        self.staff: Translator = interface.translator(STAFF_LANGUAGE)
         #: Set when the user's data was erased: not even the session may be stored again.
         self.erased = False
         #: The message as sent, cut to what a person at the counter reads in one message.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gettext
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ from bot.content.catalog import Catalog
 from bot.content.markup import literal, plain, spans, strip_invisible, typed_name, typed_text
 from bot.core.details import clean_name
 from bot.core.messages import Reply
+from bot.i18n import Translator
 from bot.storage.appointments import AppointmentStore
 from bot.storage.db import Database
 from bot.storage.records import Appointment
@@ -137,5 +139,6 @@ async def test_a_name_stored_before_it_was_cleaned_reaches_staff_as_typed(
     )
     async with Database(tmp_path / "bot.sqlite3") as database:
         desk = BookingDesk(AppointmentStore(database), ROME)
-        html = to_html(desk.staff_text(catalog, "📅 Nuovo appuntamento", appointment))
+        italian = Translator("it", gettext.NullTranslations())
+        html = to_html(desk.staff_text(catalog, "📅 Nuovo appuntamento", appointment, italian))
     assert "**Annullato** Amina, +393331234567" in html and "<b>" not in html

@@ -414,7 +414,12 @@ class _Booking:
         start = self._start()
 
         def staff(after: Appointment) -> list[Notice]:
-            text = self.desk.staff_text(self.catalog, "🔁 Appuntamento spostato", after)
+            text = self.desk.staff_text(
+                self.catalog,
+                self.turn.staff.pgettext("staff", "🔁 Appointment moved"),
+                after,
+                self.turn.staff,
+            )
             return self.desk.staff_notices(text, after.code)
 
         try:
@@ -489,7 +494,12 @@ class _Booking:
                 phone=self.draft["phone"],
                 language=self.turn.code,
                 notices=lambda booked: self.desk.staff_notices(
-                    self.desk.staff_text(self.catalog, "📅 Nuovo appuntamento", booked),
+                    self.desk.staff_text(
+                        self.catalog,
+                        self.turn.staff.pgettext("staff", "📅 New appointment"),
+                        booked,
+                        self.turn.staff,
+                    ),
                     booked.code,
                 ),
             )

@@ -202,7 +202,12 @@ class MyAppointments:
         if appointment is None:
             return await self.show()
         notices = self.desk.staff_notices(
-            self.desk.staff_text(self.turn.catalog, "❌ Annullato dall'utente", appointment)
+            self.desk.staff_text(
+                self.turn.catalog,
+                self.turn.staff.pgettext("staff", "❌ Cancelled by the user"),
+                appointment,
+                self.turn.staff,
+            )
         )
         if await self.desk.store.cancel(code, session.channel, session.user_id, notices):
             self.desk.router.wake()
