@@ -122,7 +122,7 @@ def _export(catalog: Catalog, args: argparse.Namespace, out: TextIO) -> int:
     counts = {state: sum(entry.state == state for entry in found) for state in ("missing", "stale")}
     print(
         f"{path}: {len(found)} field(s) for {language} "
-        f"({counts['missing']} missing, {counts['stale']} stale)",
+        f"({counts['missing']} missing, {counts['stale']} outdated)",
         file=out,
     )
     return 0

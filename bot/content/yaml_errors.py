@@ -453,6 +453,18 @@ def _misaligned(lines: list[str], tokens: list[Token], index: int) -> YamlMistak
             and not lines[before].rstrip().endswith(":")
         ):
             blamed = previous
+        # "it:" pushed to the right as the first line under "title:", its siblings below in
+        # step with each other: the first line is the odd one, not the second.
+        following = _next_significant(lines, index)
+        if (
+            before is not None
+            and lines[before].rstrip().endswith(":")
+            and _indent(lines[before]) < min(_indent(lines[index]), _indent(lines[previous]))
+            and _indent(lines[previous]) != _indent(lines[index])
+            and following is not None
+            and _indent(lines[following]) == _indent(lines[index])
+        ):
+            blamed = previous
     reference = _reference(lines, starts, blamed)
     indent = _indent(lines[blamed])
     if reference is None:

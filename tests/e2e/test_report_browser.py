@@ -6,7 +6,6 @@ itself. A screenshot and the PDF are left in ``tests/artifacts/`` for people to 
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -17,27 +16,11 @@ from bot.content.loader import validate
 from bot.monitoring.report import render
 from bot.monitoring.stats import summarise
 from bot.monitoring.tables import Names
+from tests.auxil.browser import ARTIFACTS, CHROMIUM, LAUNCH_ARGS, needs_chromium
 from tests.auxil.events import pseudonymous_events
 from tests.conftest import REPO_CONTENT
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).parent.parent / "artifacts"
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-# CI installs chromium (.ci/run) and sets SPORTELLO_REQUIRE_CHROMIUM, so there a missing
-# browser fails instead of skipping.
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists() and not os.environ.get("SPORTELLO_REQUIRE_CHROMIUM"),
-    reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)",
-)
+pytestmark = needs_chromium
 
 
 @pytest.fixture

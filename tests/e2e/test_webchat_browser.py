@@ -9,12 +9,10 @@ Screenshots are left in ``tests/artifacts/`` (the README's come from there).
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,28 +28,15 @@ from bot.config import Settings
 from bot.notice import Notice
 from bot.storage.outbox import Outbox
 from bot.web import create_web_app
+from tests.auxil.browser import ARTIFACTS, CHROMIUM, LAUNCH_ARGS, needs_chromium
 from tests.auxil.fake_telegram import free_port, serve
 from tests.conftest import LOCALES, REPO_CONTENT
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).parent.parent / "artifacts"
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=ZoneInfo("Europe/Rome"))
 WAIT_MS = 20_000
 
 pytestmark = [
-    pytest.mark.skipif(
-        not CHROMIUM.exists() and not os.environ.get("SPORTELLO_REQUIRE_CHROMIUM"),
-        reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)",
-    ),
+    needs_chromium,
     # One bot and one browser for the module (each test has its own users and browser
     # context): starting them for every test would cost most of the time.
     pytest.mark.asyncio(loop_scope="module"),

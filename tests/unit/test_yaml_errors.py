@@ -127,6 +127,22 @@ COSTS = "topics/permit_renewal_costs.yaml"
             id="not indented",
         ),
         pytest.param(
+            LOST,
+            "  it: Permesso perso o rubato",
+            "   it: Permesso perso o rubato",
+            "this line is indented by 3 spaces, line 6 by 2",
+            "indent this line by 2 spaces, like line 6",
+            id="the first line of a block indented too far",
+        ),
+        pytest.param(
+            LOST,
+            "  it: Permesso perso o rubato",
+            " it: Permesso perso o rubato",
+            "this line is indented by 1 space, line 6 by 2",
+            "indent this line by 2 spaces, like line 6",
+            id="the first line of a block indented too little",
+        ),
+        pytest.param(
             COSTS,
             "    - **16 euro** di marca da bollo (si compra dal tabaccaio);",
             "  - **16 euro** di marca da bollo (si compra dal tabaccaio);",
@@ -145,7 +161,7 @@ def test_each_common_mistake_gets_its_hint_at_its_line(
     assert message in error.message
     assert error.hint is not None and hint in error.hint
     assert error.column is not None
-    assert new[error.column] in "\t-'\": e" and "mapping values" not in error.message
+    assert new[error.column] in "\t-'\": ei" and "mapping values" not in error.message
 
 
 @pytest.mark.parametrize(
