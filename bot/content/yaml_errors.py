@@ -50,7 +50,10 @@ class YamlMistake:
 def explain(text: str) -> YamlMistake | None:
     """The mistake that keeps ``text`` from being read as YAML, or None if it reads."""
     lines = text.splitlines()
-    tokens, error = _tokens_and_error(text)
+    try:
+        tokens, error = _tokens_and_error(text)
+    except yaml.reader.ReaderError as unreadable:
+        return _unreadable_character(text, unreadable)
     if error is None or error.problem_mark is None:
         return None
     problem = error.problem_mark
@@ -107,6 +110,22 @@ def dash_in_value(text: str, line: int) -> YamlMistake | None:
         if _DASH_WITHOUT_SPACE.match(current):
             return _dash_mistake(current, number)
     return None
+
+
+def _unreadable_character(text: str, error: yaml.reader.ReaderError) -> YamlMistake:
+    """A control character (a vertical tab or the like, pasted from Word or a PDF): YAML's
+    reader refuses it before any line is read, and says so without a line."""
+    before = text[: error.position]
+    line = before.count("\n") + 1
+    column = error.position - (before.rfind("\n") + 1)
+    code = error.character if isinstance(error.character, int) else ord(str(error.character))
+    return YamlMistake(
+        line,
+        column,
+        f"an invisible character YAML does not accept (U+{code:04X}) is in this line",
+        "delete it: it often comes with text pasted from Word or a PDF; if you cannot see "
+        "it, delete the words around the caret and type them again",
+    )
 
 
 def _tokens_and_error(text: str) -> tuple[list[Token], yaml.MarkedYAMLError | None]:

@@ -266,3 +266,19 @@ def test_any_slip_is_explained_without_failing(edits: list[tuple[int, str]]) -> 
     if mistake is not None:
         assert 1 <= mistake.line <= text.count("\n") + 2
         assert mistake.column >= 0 and mistake.message and mistake.hint
+
+
+@pytest.mark.parametrize("character", ["\x01", "\x0b", "\x7f"])
+def test_a_control_character_pasted_in_is_named_at_its_line(
+    repo_content_copy: Path, character: str
+) -> None:
+    """YAML's reader refuses it before reading any line (no mark): it was a traceback."""
+    line = plant(
+        repo_content_copy / LOST,
+        "  en: Lost or stolen permit",
+        f"  en: Lost or{character} stolen permit",
+    )
+    error = the_error(repo_content_copy)
+    assert (error.file, error.line, error.column) == (LOST, line, len("  en: Lost or"))
+    assert "invisible character" in error.message
+    assert error.hint is not None and "pasted" in error.hint
