@@ -212,7 +212,10 @@ def plan_import(
 
 
 def _normal(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    """The text as the YAML will hold it: a long text's lines lose their trailing spaces
+    (translation tools and word processors leave them; the file could not keep them)."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip()
 
 
 def stamp(

@@ -415,3 +415,22 @@ def test_stamp_with_topics_records_translations_updated_by_hand(content: Path) -
     catalog = load(content)
     assert not catalog.topics["a2_test"].stale
     assert set(catalog.topics["health"].stale) == set(OTHERS)  # another topic: untouched
+
+
+def test_trailing_spaces_left_by_a_translation_tool_do_not_refuse_the_file(
+    content: Path, tmp_path: Path
+) -> None:
+    """Word and translation tools leave spaces at line ends and on empty lines; the YAML
+    cannot keep them, so the text read back differed and the whole file was refused."""
+    path = tmp_path / "fr.po"
+    export(content, "fr", path, "--all")
+    rewrite_po(
+        path,
+        lambda key, text: (
+            "Première ligne   \n \nDeuxième ligne  " if key == "a2_test/answer" else text
+        ),
+    )
+    code, printed = import_(content, path)
+    assert code == 0 and "1 translation(s) written" in printed, printed
+    answer = load(content).topics["a2_test"].answer.values["fr"]
+    assert answer.strip() == "Première ligne\n\nDeuxième ligne"
