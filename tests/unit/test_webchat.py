@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import secrets
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -691,3 +692,28 @@ async def test_the_app_builds_the_web_chat_and_mounts_its_routes(
         channels=True,
     ) as bot:
         assert bot.channel(WebchatChannel) is None
+
+
+async def test_made_up_tokens_count_as_new_chats(
+    database: Database, catalog: Catalog, interface: Interface
+) -> None:
+    """Any well-formed token was taken as an old conversation: a script could start 300
+    conversations a minute instead of the limit on new ones."""
+    async with webchat(database, catalog, interface, Clock(), start_limit=2) as (_, client):
+        first = Browser(client)
+        assert (await first.start()).status_code == 200
+        made_up = Browser(client)
+        made_up.token = secrets.token_urlsafe(32)
+        assert (await made_up.send(text="ciao")).status_code == 202  # the second new one
+        another = Browser(client)
+        another.token = secrets.token_urlsafe(32)
+        assert (await another.send(text="ciao")).status_code == 429
+        resumed = await client.post(
+            "/webchat/api/session",
+            json={"token": secrets.token_urlsafe(32)},
+            headers={"Origin": SITE},
+        )
+        assert resumed.status_code == 429
+        # Those already let in go on.
+        assert (await first.send(text="ciao")).status_code == 202
+        assert (await made_up.send(text="menu")).status_code == 202

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from importlib import resources
 from typing import Any, Protocol
@@ -53,6 +53,8 @@ POLLS_PER_TOKEN = 3
 #: Polls one address may hold at once (an office, or a mobile network's shared address, has
 #: many users; a waiting poll costs about 20 KiB and no CPU: benchmarks/webchat.py).
 POLLS_PER_ADDRESS = 200
+#: How many users a process remembers having let in (about 100 bytes each).
+KNOWN_USERS = 50_000
 #: The files the channel serves, with their media types.
 STATIC = {
     "widget.js": "text/javascript; charset=utf-8",
@@ -108,6 +110,10 @@ class WebchatChannel:
         #: Every API call of an address, and the conversations it starts.
         self.address_flood = FloodControl(address_limit, clock=clock)
         self.start_flood = FloodControl(start_limit, clock=clock)
+        #: Users this process has let in. A token it has not seen counts as a new conversation
+        #: (a made-up one is), so the limit on new conversations cannot be dodged by making
+        #: tokens up; after a restart a returning browser counts once.
+        self._known: OrderedDict[str, None] = OrderedDict()
         self._waiters: dict[str, set[asyncio.Event]] = defaultdict(set)
         self._address_polls: dict[str, int] = defaultdict(int)
         self._closing = False
@@ -215,14 +221,14 @@ class WebchatChannel:
             token = body.get("token")
             if isinstance(token, str) and tokens.is_token(token):
                 user = tokens.user_id(token)
+                self._admit(user, request)
                 language = await self.engine.language_of(CHANNEL, user)
                 return JSONResponse({"token": token, **self._interface_of(language)})
             if token is not None:
                 raise Refused(400, "token: not a token of this chat")
-            if self.start_flood.check(security.client_address(request)) is not Verdict.ALLOW:
-                raise Refused(429, "too many new conversations from this address", 60)
             token = tokens.new_token()
             user = tokens.user_id(token)
+            self._admit(user, request)
             start = Incoming(CHANNEL, user, Kind.COMMAND, "start", language_guess=guess)
             await self._answer(start)
             language = self._ui_language(guess)
@@ -235,6 +241,7 @@ class WebchatChannel:
         try:
             user = self._check_caller(request, token_needed=True)
             assert user is not None
+            self._admit(user, request)
             body = await json_body(request)
             incoming = parse_message(user, body)
             verdict = self.flood.check(user)
@@ -347,6 +354,18 @@ class WebchatChannel:
         if token is None:
             raise Refused(401, "a chat token is needed (Authorization: Bearer)")
         return tokens.user_id(token)
+
+    def _admit(self, user: str, request: Request) -> None:
+        """Let a user in; one this process has not seen counts against the address's new
+        conversations."""
+        if user in self._known:
+            self._known.move_to_end(user)
+            return
+        if self.start_flood.check(security.client_address(request)) is not Verdict.ALLOW:
+            raise Refused(429, "too many new conversations from this address", 60)
+        self._known[user] = None
+        if len(self._known) > KNOWN_USERS:
+            self._known.popitem(last=False)
 
     def _ui_language(self, guess: str | None) -> str:
         catalog = self.catalog()
