@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
 import httpx
 import pytest
 from twilio.request_validator import RequestValidator
@@ -36,6 +35,7 @@ from bot.web import create_web_app
 from tests.auxil.fake_telegram import free_port, serve
 from tests.auxil.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
 from tests.auxil.full_disk import full_disk
+from tests.auxil.trips import Trips
 from tests.auxil.waiting import eventually
 from tests.conftest import LOCALES
 
@@ -569,19 +569,11 @@ async def test_a_message_costs_few_trips_to_the_database(
     (its reply in the webhook's answer) in few of them."""
     await bot.say("ciao")
     await asyncio.sleep(0.3)  # the greeting's sending is recorded
-    trips = 0
-    execute = aiosqlite.Connection._execute
-
-    async def counted(connection: aiosqlite.Connection, *args: Any, **kwargs: Any) -> Any:
-        nonlocal trips
-        trips += 1
-        return await execute(connection, *args, **kwargs)  # type: ignore[no-untyped-call]  # aiosqlite
-
-    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    trips = Trips(monkeypatch)
     (submenu,) = await bot.say("1")
     assert "*1.* Rinnovo del permesso" in submenu["Body"]
     await asyncio.sleep(0.3)  # its sending is recorded
-    assert trips <= TRIPS_PER_MESSAGE, trips
+    assert trips.count <= TRIPS_PER_MESSAGE, trips.count
 
 
 def test_signed_fields_give_the_validator_what_a_plain_form_gives() -> None:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-import aiosqlite
 import pytest
 
 from bot.channels.flood import SWEEP_EVERY, FloodControl, Verdict
@@ -19,6 +17,7 @@ from bot.storage.inbound import InboundLog, InboundQueue
 from bot.storage.outbox import Outbox
 from bot.storage.requests import RequestStore
 from bot.storage.retention import purge
+from tests.auxil.trips import Trips
 
 
 def body(n: int, recipient: str = "alice") -> Notice:
@@ -492,17 +491,9 @@ async def test_a_message_sent_is_recorded_in_one_trip(
         await outbox.add("wa", "alice", [body(1), Notice.reply("wa", "alice", "2", forget=True)])
         or []
     )
-    trips = 0
-    execute = aiosqlite.Connection._execute
-
-    async def counted(connection: aiosqlite.Connection, *args: Any, **kwargs: Any) -> Any:
-        nonlocal trips
-        trips += 1
-        return await execute(connection, *args, **kwargs)  # type: ignore[no-untyped-call]  # aiosqlite
-
-    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    trips = Trips(monkeypatch)
     await outbox.mark_sent(kept, "SM1")
-    assert trips == 1
+    assert trips.count == 1
     await outbox.mark_sent(forgotten, "SM2")  # and the WAL emptied
     monkeypatch.undo()
     assert await outbox.counts("wa") == {"sent": 1}
@@ -514,17 +505,9 @@ async def test_an_update_is_marked_processed_in_one_trip(
     """Every Telegram reply waits for it before it is sent."""
     updates = InboundQueue(database)
     assert await updates.keep("telegram", "update:1", {"update_id": 1})
-    trips = 0
-    execute = aiosqlite.Connection._execute
-
-    async def counted(connection: aiosqlite.Connection, *args: Any, **kwargs: Any) -> Any:
-        nonlocal trips
-        trips += 1
-        return await execute(connection, *args, **kwargs)  # type: ignore[no-untyped-call]  # aiosqlite
-
-    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    trips = Trips(monkeypatch)
     await updates.done("telegram", "update:1")
-    assert trips == 1
+    assert trips.count == 1
     monkeypatch.undo()
     assert await updates.left("telegram") == []
     assert not await updates.keep("telegram", "update:1", {"update_id": 1})  # seen: not again
