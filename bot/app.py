@@ -22,6 +22,7 @@ from bot.channels.webchat import WebchatChannel
 from bot.config import ConfigError, Settings
 from bot.content.catalog import Catalog
 from bot.content.holder import ContentHolder
+from bot.content.identity import staff_name
 from bot.core.engine import Engine
 from bot.core.sessions import MemoryStateStore, StateStore
 from bot.i18n import STAFF_LANGUAGE, Interface
@@ -292,7 +293,11 @@ async def services(
             )
         )
     if email_on and outbox is not None:
-        built.append(EmailChannel(settings, outbox, meter=metrics))
+        built.append(
+            EmailChannel(
+                settings, outbox, meter=metrics, sender=lambda: staff_name(content.catalog)
+            )
+        )
     for channel in built:
         wakeup.connect(channel.wake)
         # Their series exist from the start, at zero: a graph sees 0, not "no data".
@@ -357,6 +362,7 @@ def _staff_monitoring(
         settings.tz,
         lambda: [language.code for language in content.catalog.enabled_languages],
         interface.translator(STAFF_LANGUAGE),
+        areas=lambda: content.catalog.desk.areas,
         offices=lambda: [office.id for office in content.catalog.offices],
         office_name=lambda office_id: _office_name(content.catalog, office_id),
     )

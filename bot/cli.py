@@ -36,7 +36,8 @@ log = logging.getLogger("bot")
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sportello",
-        description="Multilingual information and appointment bot of the Sportello Immigrati.",
+        description="Multilingual information and appointment bot of a help desk for immigrants "
+        "(the content folder says which).",
         epilog="Configuration comes from environment variables and ./.env "
         "(see deploy/.env.example).",
     )
@@ -654,10 +655,14 @@ def content_new(
     if topic_id in catalog.menus:
         print(f"{topic_id!r} is already the id of a menu in menu.yaml: choose another", file=out)
         return 2
+    areas = [known.id for known in catalog.desk.areas]
+    if area is not None and area not in areas:
+        print(f"unknown area {area!r}: one of {', '.join(areas)} (desk.yaml)", file=out)
+        return 2
     area = area or likely_area(catalog, topic_id)
     today = date.today().isoformat()
     target.write_text(
-        topic_template(topic_id, area, catalog.enabled_languages, today), encoding="utf-8"
+        topic_template(topic_id, area, catalog.enabled_languages, today, areas), encoding="utf-8"
     )
     print(f"written: {target}", file=out)
     print(
@@ -862,8 +867,6 @@ async def _outbox_retry(settings: Settings, hours: float, channel: str | None) -
 
 def _add_content_new(content_commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """``content new``: a topic file to fill in, and the menu line that lists it."""
-    from bot.content.schema import AREAS
-
     new = content_commands.add_parser(
         "new",
         help="write a new topic file to fill in, and say where to list it in menu.yaml",
@@ -875,10 +878,9 @@ def _add_content_new(content_commands: argparse._SubParsersAction[argparse.Argum
     new.add_argument("topic_id", metavar="TOPIC_ID", help="the new id, such as permit_online")
     new.add_argument(
         "--area",
-        choices=AREAS,
         metavar="AREA",
-        help="what the topic is about (default: the area of the topic whose id is most alike); "
-        f"one of: {', '.join(AREAS)}",
+        help="what the topic is about, one of the areas in desk.yaml (default: the area of "
+        "the topic whose id is most alike)",
     )
     new.add_argument(
         "path", nargs="?", type=arguments.folder, help="content folder (default: SPORTELLO_CONTENT)"

@@ -29,14 +29,27 @@ def _fold(line: str) -> list[str]:
     return [*parts, current]
 
 
+def product_id(counter: str) -> str:
+    """The calendar's PRODID: the counter that made the file (its name in ``desk.yaml``), in
+    the standard's "-//owner//product//language" form; no "//" inside the name."""
+    owner = " ".join(counter.replace("//", "/").split())
+    return f"-//{_escape(owner)}//Sportello//IT"
+
+
 def invitation(
-    code: str, summary: str, location: str, description: str, start: datetime, end: datetime
+    code: str,
+    summary: str,
+    location: str,
+    description: str,
+    start: datetime,
+    end: datetime,
+    counter: str,
 ) -> bytes:
-    """One event, times in UTC, the booking code as its unique id."""
+    """One event, times in UTC, the booking code as its unique id; ``counter``: who made it."""
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
-        "PRODID:-//Sportello Immigrati//sportello//IT",
+        f"PRODID:{product_id(counter)}",
         "CALSCALE:GREGORIAN",
         "METHOD:PUBLISH",
         "BEGIN:VEVENT",

@@ -22,6 +22,7 @@ from bot.booking.calendar import Schedule, Slot, free_slots, schedule_of
 from bot.booking.ical import invitation
 from bot.booking.notices import NoticeRouter
 from bot.content.catalog import Catalog
+from bot.content.identity import staff_name
 from bot.content.markup import typed_name
 from bot.content.schema import Office
 from bot.i18n import Translator, format_date, format_time
@@ -312,6 +313,7 @@ class BookingDesk:
             f"{appointment.code}\n{documents}".strip(),
             appointment.starts_at,
             appointment.ends_at,
+            counter=staff_name(catalog),
         )
 
     def staff_text(

@@ -10,9 +10,9 @@ import asyncio
 import logging
 import smtplib
 import ssl
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formataddr, formatdate, make_msgid
 
 from starlette.routing import BaseRoute
 
@@ -29,12 +29,17 @@ SUBJECT_LENGTH = 90
 TIMEOUT_SECONDS = 30
 
 
-def compose(settings: Settings, recipient: str, text: str) -> EmailMessage:
-    """A plain-text e-mail whose subject is the notice's first line."""
+def compose(
+    settings: Settings, recipient: str, text: str, sender: str | None = None
+) -> EmailMessage:
+    """A plain-text e-mail whose subject is the notice's first line; ``sender``: the name it
+    comes from (the counter's, so that a mailbox that serves several counters tells them
+    apart)."""
     text = plain(text)  # bold marks and escapes are for chats; names show as typed
     first_line = text.strip().splitlines()[0] if text.strip() else "Sportello"
     message = EmailMessage()
-    message["From"] = settings.smtp_from or ""
+    address = settings.smtp_from or ""
+    message["From"] = formataddr((sender, address)) if sender and address else address
     message["To"] = recipient
     message["Subject"] = f"[Sportello] {first_line[:SUBJECT_LENGTH]}"
     message["Date"] = formatdate(localtime=True)
@@ -53,8 +58,15 @@ class EmailChannel:
         user_id_is_phone=False, files=False, window_hours=None, unprompted=True, inbound=False
     )
 
-    def __init__(self, settings: Settings, outbox: OutboxQueue, meter: Meter | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        outbox: OutboxQueue,
+        meter: Meter | None = None,
+        sender: Callable[[], str | None] = lambda: None,
+    ) -> None:
         self.settings = settings
+        self._sender = sender  # the counter's name, from the content as it is now
         self.worker = OutboxWorker(outbox, CHANNEL, self.send, meter=meter)
 
     def routes(self) -> Sequence[BaseRoute]:
@@ -74,7 +86,7 @@ class EmailChannel:
         self.worker.wake()
 
     async def send(self, recipient: str, notice: Notice) -> str | None:
-        message = compose(self.settings, recipient, notice.text)
+        message = compose(self.settings, recipient, notice.text, self._sender())
         try:
             await asyncio.to_thread(self._deliver, message)
         except smtplib.SMTPResponseException as error:

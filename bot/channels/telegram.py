@@ -70,6 +70,7 @@ from bot.channels.flood import FloodControl, Verdict
 from bot.channels.formatting import split_message, to_html, to_plain
 from bot.channels.telegram_pacing import NOTICE, PacedRateLimiter, telegram_pacer
 from bot.config import Settings
+from bot.content import identity
 from bot.content.catalog import Catalog
 from bot.core.messages import Incoming, Kind, Reply
 from bot.i18n import N_, STAFF_LANGUAGE, Interface, bidi_text
@@ -97,11 +98,6 @@ COMMANDS = (
     ("language", N_("Change language")),
     ("help", N_("How to use this chat")),
 )
-DESCRIPTION = N_(
-    "Information from the Sportello Immigrati of Luino and Cittiglio: residence permits, family "
-    "reunification, the A2 Italian test, citizenship, local services. Write in your language."
-)
-SHORT_DESCRIPTION = N_("The immigrant help desk of Luino and Cittiglio, in your language.")
 
 
 EDIT_WINDOW_SECONDS = 120  # an edit this soon after sending is a correction: answer it
@@ -484,13 +480,19 @@ class TelegramChannel:
 
     async def _register_commands(self) -> None:
         bot = self.application.bot
+        catalog = self.catalog() if self.catalog is not None else None
         for code in (None, *self.languages):
             t = self.interface.translator(code or "en")
             commands = [BotCommand(name, t._(description)) for name, description in COMMANDS]
             try:
                 await bot.set_my_commands(commands, language_code=code)
-                await bot.set_my_description(t._(DESCRIPTION), language_code=code)
-                await bot.set_my_short_description(t._(SHORT_DESCRIPTION), language_code=code)
+                if catalog is not None:  # the counter's own words (desk.yaml)
+                    await bot.set_my_description(
+                        identity.description(catalog, t), language_code=code
+                    )
+                    await bot.set_my_short_description(
+                        identity.short_description(catalog, t), language_code=code
+                    )
             except TelegramError as error:
                 # Not fatal: the bot works without its command menu.
                 log.warning(

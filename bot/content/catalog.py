@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from bot.content.schema import (
+    Desk,
     Intent,
     Language,
     Localized,
@@ -38,10 +39,12 @@ class Catalog:
     topics: Mapping[str, Topic]
     offices: tuple[Office, ...]
     intents: Mapping[Intent, Mapping[str, tuple[str, ...]]]
+    #: The counter: its name, its own words, the areas its topics belong to (``desk.yaml``).
+    desk: Desk
     version: str = ""
     #: Groups of equivalent phrases, in any languages (``synonyms.yaml``).
     synonyms: tuple[tuple[str, ...], ...] = ()
-    #: Bookable services (``services/*.yaml``).
+    #: Bookable services (``services/*.yaml``), in the order the offices list them.
     services: Mapping[str, Service] = field(default_factory=lambda: MappingProxyType({}))
     #: Sample messages per topic and intent, and off-topic ones (``phrasings/*.yaml``).
     phrasings: Phrasings = field(default_factory=Phrasings)
@@ -78,6 +81,11 @@ class Catalog:
     def title(self, node_id: str, code: str) -> str:
         node = self.node(node_id)
         return self.localize(node.title, code).text if node else node_id
+
+    def area_name(self, area_id: str) -> str:
+        """An area's Italian name; an id the content no longer declares stays as it is."""
+        area = self.desk.area(area_id)
+        return area.name if area is not None else area_id
 
     def office(self, office_id: str) -> Office | None:
         return next((office for office in self.offices if office.id == office_id), None)

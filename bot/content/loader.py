@@ -12,7 +12,7 @@ import gc
 import hashlib
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -24,11 +24,11 @@ import holidays
 from bot.content.catalog import Catalog
 from bot.content.fingerprints import Record, read_records, stale_fields
 from bot.content.schema import (
-    AREAS,
-    SERVICES,
     TAUGHT_INTENTS,
     TRANSLATION_STATUSES,
     Action,
+    Area,
+    Desk,
     Intent,
     Language,
     Link,
@@ -50,6 +50,9 @@ T = TypeVar("T")
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,59}$")  # "go:" + id fits Telegram's 64 bytes
 MAX_TITLE_LENGTH = 60
 MAX_ANSWER_LENGTH = 900
+MAX_NAME_LENGTH = 100  # a name said in sentences: the welcome, the descriptions
+MAX_DESCRIPTION_LENGTH = 512  # Telegram's limit of a bot's description
+MAX_SHORT_DESCRIPTION_LENGTH = 120  # and of its short description
 
 
 @dataclass(frozen=True, order=True)
@@ -331,6 +334,127 @@ def _read_languages(root: Path, validation: Validation) -> tuple[list[Language],
     return languages, default
 
 
+class _Anything(set[str]):
+    """Every id, while the file that declares them cannot be read: its errors are reported
+    there, and each file that uses an id would be blamed for one that may well be right."""
+
+    def __contains__(self, value: object) -> bool:
+        return isinstance(value, str)
+
+
+@dataclass(frozen=True)
+class _Known:
+    """What a topic or an office may name that other files declare: the areas of
+    ``desk.yaml`` and the services of ``services/`` (each file's name is a service's id)."""
+
+    areas: Collection[str]
+    services: Collection[str]
+
+
+def _is_service(reader: _FileReader, line: int, service: object, known: Collection[str]) -> bool:
+    """Whether ``service`` is one of the content's services; if not, the error says which are."""
+    if service in known:
+        return True
+    listed = ", ".join(sorted(known)) or "none"
+    reader.error(
+        line,
+        f"unknown service {service!r}: there is no services/{service}.yaml "
+        f"(the services are: {listed})",
+    )
+    return False
+
+
+def _read_desk(
+    root: Path, validation: Validation, languages: set[str], enabled: Collection[str]
+) -> Desk | None:
+    """``desk.yaml``: the counter's name and own words, and the areas of its topics."""
+    path = root / "desk.yaml"
+    reader = _FileReader(root, path, validation)
+    if not path.is_file():
+        reader.error(
+            0,
+            "desk.yaml is missing: it names the counter and lists the areas of its topics "
+            "(see content/README.md)",
+        )
+        return None
+    data = reader.mapping(
+        reader.load(),
+        1,
+        "desk.yaml",
+        ("name", "areas"),
+        ("welcome", "description", "short_description"),
+    )
+    if data is None:
+        return None
+    name = reader.localized(data, "name", "desk", languages, MAX_NAME_LENGTH)
+    texts = {
+        key: reader.localized(data, key, "desk", languages, limit)
+        for key, limit in (
+            ("welcome", None),
+            ("description", MAX_DESCRIPTION_LENGTH),
+            ("short_description", MAX_SHORT_DESCRIPTION_LENGTH),
+        )
+    }
+    for key, text in texts.items():
+        lacking = [code for code in enabled if text is None or code not in text]
+        if lacking:
+            reader.warning(
+                data.key_lines.get(key, data.line),
+                f"'{key}' has no text in {', '.join(lacking)}: those users read a plain "
+                "sentence with the counter's name instead",
+            )
+    areas = _read_areas(reader, data)
+    if name is None or not areas:
+        return None
+    return Desk(
+        name=name,
+        areas=areas,
+        **{key: text for key, text in texts.items() if text is not None},
+    )
+
+
+def _read_areas(reader: _FileReader, data: YamlDict) -> tuple[Area, ...]:
+    """``areas:`` what topics are about, with the Italian names reports and staff read."""
+    entries = data.get("areas")
+    if "areas" not in data:
+        return ()
+    if not isinstance(entries, YamlList) or not entries:
+        reader.error(data.key_lines["areas"], "'areas' must be a non-empty list of - id: ...")
+        return ()
+    areas: list[Area] = []
+    claimed: dict[str, str] = {}  # a word staff may type -> the area it names
+    for entry, line in zip(entries, entries.item_lines, strict=True):
+        item = reader.mapping(entry, line, "an area", ("id", "name"), ("words",))
+        if item is None:
+            continue
+        area_id = reader.identifier(item, "id", "area")
+        name = reader.string(item, "name", "area")
+        words = item.get("words", [])
+        if not isinstance(words, list) or not all(
+            isinstance(word, str) and word.strip() and len(word.split()) == 1 for word in words
+        ):
+            reader.error(
+                item.key_lines.get("words", line),
+                "'words' must be a list of single words, such as [permesso, permessi]",
+            )
+            words = []
+        if area_id is None or name is None:
+            continue
+        if area_id in claimed:
+            reader.error(line, f"area {area_id!r} is listed twice, or is another area's word")
+            continue
+        lowered = tuple(dict.fromkeys(str(word).strip().lower() for word in words))
+        for word in (area_id, *lowered):
+            if claimed.get(word, area_id) != area_id:
+                reader.error(
+                    item.key_lines.get("words", line),
+                    f"{word!r} already names the area {claimed[word]!r}: a word names one area",
+                )
+            claimed.setdefault(word, area_id)
+        areas.append(Area(area_id, name, tuple(w for w in lowered if w != area_id)))
+    return tuple(areas)
+
+
 @dataclass
 class _Node:
     """Where a menu or topic was defined, and what it points to, for cross-checks."""
@@ -395,6 +519,7 @@ def _read_topic(
     languages: set[str],
     nodes: dict[str, _Node],
     today: date,
+    known: _Known,
 ) -> Topic | None:
     reader = _FileReader(root, path, validation)
     data = reader.mapping(
@@ -422,8 +547,12 @@ def _read_topic(
             data.key_lines["id"], f"topic id {topic_id!r} must equal the file name {path.stem!r}"
         )
     area = reader.string(data, "area", "topic")
-    if area is not None and area not in AREAS:
-        reader.error(data.key_lines["area"], f"unknown area {area!r} (one of: {', '.join(AREAS)})")
+    if area is not None and area not in known.areas:
+        reader.error(
+            data.key_lines["area"],
+            f"unknown area {area!r} (one of: {', '.join(known.areas)})",
+            "use an area listed in desk.yaml, or add it there",
+        )
     reviewed = _as_date(data.get("reviewed"))
     if "reviewed" in data and reviewed is None:
         reader.error(
@@ -453,7 +582,7 @@ def _read_topic(
     )
     links = _read_url_list(reader, data, "links", lambda item: _link(reader, item, languages))
     children = reader.id_list(data, "children", "topic")
-    actions = _read_actions(reader, data)
+    actions = _read_actions(reader, data, known.services)
     law = _read_law(reader, data)
     intent = None
     if "intent" in data:
@@ -464,7 +593,14 @@ def _read_topic(
                 data.key_lines["intent"],
                 f"'intent' must be one of: {', '.join(sorted(taught))}, got {data['intent']!r}",
             )
-    if topic_id is None or area not in AREAS or reviewed is None or title is None or answer is None:
+    if (
+        topic_id is None
+        or area is None
+        or area not in known.areas
+        or reviewed is None
+        or title is None
+        or answer is None
+    ):
         return None
     if not _claim(nodes, topic_id, reader, data.line):
         return None
@@ -590,7 +726,7 @@ def _link(reader: _FileReader, item: YamlDict, languages: set[str]) -> Link | No
     return Link(url, label) if data is not None and url and label else None
 
 
-def _read_actions(reader: _FileReader, data: YamlDict) -> list[Action]:
+def _read_actions(reader: _FileReader, data: YamlDict, services: Collection[str]) -> list[Action]:
     value = data.get("actions")
     if "actions" not in data:
         return []
@@ -606,8 +742,7 @@ def _read_actions(reader: _FileReader, data: YamlDict) -> list[Action]:
             continue
         kind, argument = next(iter(item.items()))
         if kind == "book":
-            if argument not in SERVICES:
-                reader.error(line, f"unknown service {argument!r} (one of: {', '.join(SERVICES)})")
+            if not _is_service(reader, line, argument, services):
                 continue
             actions.append(Action("book", argument))
         elif kind == "human" and argument is True:
@@ -619,7 +754,9 @@ def _read_actions(reader: _FileReader, data: YamlDict) -> list[Action]:
     return actions
 
 
-def _read_offices(root: Path, validation: Validation, languages: set[str]) -> list[Office]:
+def _read_offices(
+    root: Path, validation: Validation, languages: set[str], services: Collection[str]
+) -> list[Office]:
     reader = _FileReader(root, root / "offices.yaml", validation)
     data = reader.mapping(reader.load(), 1, "offices.yaml", ("offices",), ())
     if data is None:
@@ -656,8 +793,8 @@ def _read_offices(root: Path, validation: Validation, languages: set[str]) -> li
                 email=reader.string(item, "email", "office", required=False),
                 hours=reader.localized(item, "hours", "office", languages),
                 confirmed=reader.boolean(item, "confirmed", True),
-                booking=(booking := _read_office_booking(reader, item)),
-                requests=_read_office_requests(reader, item, booking),
+                booking=(booking := _read_office_booking(reader, item, services)),
+                requests=_read_office_requests(reader, item, booking, services),
             )
         )
     return offices
@@ -687,7 +824,9 @@ _TIME_RANGE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-def _read_office_booking(reader: _FileReader, office: YamlDict) -> OfficeBooking | None:
+def _read_office_booking(
+    reader: _FileReader, office: YamlDict, known: Collection[str]
+) -> OfficeBooking | None:
     """An office's ``booking:`` block; without one the office takes no bookings online."""
     if "booking" not in office:
         return None
@@ -713,8 +852,7 @@ def _read_office_booking(reader: _FileReader, office: YamlDict) -> OfficeBooking
         reader.error(data.key_lines["code"], "'code' must be two capital letters, such as LU")
     services = reader.id_list(data, "services", "booking")
     for service, line in services:
-        if service not in SERVICES:
-            reader.error(line, f"unknown service {service!r} (one of: {', '.join(SERVICES)})")
+        _is_service(reader, line, service, known)
     weekly: dict[str, tuple[tuple[str, str], ...]] = {}
     table = data.get("weekly")
     if isinstance(table, YamlDict):
@@ -786,7 +924,7 @@ def _read_office_booking(reader: _FileReader, office: YamlDict) -> OfficeBooking
 
 
 def _read_office_requests(
-    reader: _FileReader, office: YamlDict, booking: OfficeBooking | None
+    reader: _FileReader, office: YamlDict, booking: OfficeBooking | None, known: Collection[str]
 ) -> OfficeRequests | None:
     """An office's ``requests:`` block: services it gives appointments for on request."""
     if "requests" not in office:
@@ -808,9 +946,9 @@ def _read_office_requests(
     if "services" in data and not services:
         reader.error(data.key_lines["services"], "'services' must list at least one service")
     for service, line in services:
-        if service not in SERVICES:
-            reader.error(line, f"unknown service {service!r} (one of: {', '.join(SERVICES)})")
-        elif booking is not None and service in booking.services:
+        if not _is_service(reader, line, service, known):
+            continue
+        if booking is not None and service in booking.services:
             reader.error(
                 line,
                 f"{service!r} is booked by slots in 'booking': an office takes a service one "
@@ -842,7 +980,7 @@ def _read_office_requests(
         return None
     return OfficeRequests(
         code=code,
-        services=tuple(service for service, _ in services if service in SERVICES),
+        services=tuple(service for service, _ in services if service in known),
         remind_after_hours=numbers["remind_after_hours"],
         staff_hours=staff_hours,
         max_active=numbers["max_active"],
@@ -870,11 +1008,6 @@ def _read_services(root: Path, validation: Validation, languages: set[str]) -> d
                 data.key_lines["id"],
                 f"service id {service_id!r} must equal the file name {path.stem!r}",
             )
-        if service_id is not None and service_id not in SERVICES:
-            reader.error(
-                data.key_lines["id"],
-                f"unknown service {service_id!r} (one of: {', '.join(SERVICES)})",
-            )
         minutes = data.get("minutes")
         if isinstance(minutes, bool) or not isinstance(minutes, int) or not 5 <= minutes <= 240:
             reader.error(
@@ -893,6 +1026,20 @@ def _read_services(root: Path, validation: Validation, languages: set[str]) -> d
             service_id, minutes, name, documents, tuple(sources), MappingProxyType(status)
         )
     return services
+
+
+def _in_offices_order(services: dict[str, Service], offices: list[Office]) -> dict[str, Service]:
+    """The services in the order the offices list them (the order users choose from), then
+    those no office offers yet."""
+    listed = [
+        service
+        for office in offices
+        for block in (office.booking, office.requests)
+        if block is not None
+        for service in block.services
+    ]
+    order = [*dict.fromkeys(service for service in listed if service in services), *services]
+    return {service: services[service] for service in dict.fromkeys(order)}
 
 
 def _read_intents(
@@ -1110,7 +1257,14 @@ def _fingerprint(root: Path, files: Iterable[Path]) -> str:
 
 def content_files(root: Path) -> list[Path]:
     """Every file that makes up the content, for change detection and fingerprints."""
-    names = ("languages.yaml", "menu.yaml", "offices.yaml", "intents.yaml", "synonyms.yaml")
+    names = (
+        "languages.yaml",
+        "desk.yaml",
+        "menu.yaml",
+        "offices.yaml",
+        "intents.yaml",
+        "synonyms.yaml",
+    )
     fixed = [root / name for name in names]
     return (
         fixed
@@ -1154,6 +1308,15 @@ def _validate(root: Path, today: date | None) -> Validation:
         # languages.yaml is reported; without it every text of every file would be blamed
         # for a language that may well be right.
         codes = _AnyLanguage(codes)
+    enabled = [language.code for language in languages if language.enabled]
+    errors_before = len(validation.errors)
+    desk = _read_desk(root, validation, codes, enabled)
+    known = _Known(
+        areas=[area.id for area in desk.areas] if desk is not None else _Anything(),
+        services=sorted(path.stem for path in (root / "services").glob("*.yaml")),
+    )
+    if desk is None and len(validation.errors) == errors_before:
+        validation.errors.append(ContentIssue("desk.yaml", 1, "desk.yaml lists no area"))
     nodes: dict[str, _Node] = {}
     root_id, menus = _read_menus(root, validation, codes, nodes)
     topics: dict[str, Topic] = {}
@@ -1162,36 +1325,19 @@ def _validate(root: Path, today: date | None) -> Validation:
         validation.errors.append(ContentIssue("topics/", 0, "there are no topics (topics/*.yaml)"))
     unloaded: set[str] = set()
     for path in topic_files:
-        topic = _read_topic(root, path, validation, codes, nodes, today)
+        topic = _read_topic(root, path, validation, codes, nodes, today, known)
         if topic is not None:
             topics[topic.id] = topic
         else:
             unloaded.add(path.stem)
-    offices = _read_offices(root, validation, codes)
+    offices = _read_offices(root, validation, codes, known.services)
     intents = _read_intents(root, validation, codes)
     synonyms = _read_synonyms(root, validation)
-    services = _read_services(root, validation, codes)
+    services = _in_offices_order(_read_services(root, validation, codes), offices)
     phrasings = _read_phrasings(root, validation, codes, topics, unloaded)
-    for office in offices:
-        offered = [
-            *(office.booking.services if office.booking else ()),
-            *(office.requests.services if office.requests else ()),
-        ]
-        for service in offered:
-            # A service whose own file has errors is reported there.
-            missing = not (root / "services" / f"{service}.yaml").is_file()
-            if services and service not in services and missing:
-                validation.errors.append(
-                    ContentIssue(
-                        "offices.yaml",
-                        1,
-                        f"office {office.id!r} books {service!r}, "
-                        f"which has no services/{service}.yaml",
-                    )
-                )
     _check_references(root_id, topics, menus, nodes, unloaded)
     validation.errors = _explained(root, validation.errors)
-    if validation.errors or root_id is None or default is None:
+    if validation.errors or root_id is None or default is None or desk is None:
         return validation
     validation.catalog = Catalog(
         languages=tuple(languages),
@@ -1201,6 +1347,7 @@ def _validate(root: Path, today: date | None) -> Validation:
         topics=MappingProxyType(topics),
         offices=tuple(offices),
         intents=MappingProxyType(intents),
+        desk=desk,
         version=_fingerprint(root, content_files(root)),
         synonyms=synonyms,
         services=MappingProxyType(services),

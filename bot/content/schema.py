@@ -1,4 +1,5 @@
-"""This module contains the immutable content model: languages, menus, topics, offices, intents."""
+"""This module contains the immutable content model: the counter (desk), languages, menus,
+topics, offices, services, intents."""
 
 from __future__ import annotations
 
@@ -9,34 +10,6 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from bot.content.fingerprints import Record
-
-AREAS: tuple[str, ...] = (
-    "permits",
-    "family_reunification",
-    "a2_test",
-    "long_term_permit",
-    "citizenship",
-    "work",
-    "school",
-    "housing",
-    "health",
-    "social_services",
-    "mediation",
-    "counter",
-    "protection",  # asylum, international and temporary protection
-    "registry",  # anagrafe (registered residence) and codice fiscale
-    "emergency",  # help in danger: violence, trafficking, emergencies
-)
-
-#: Services a topic may offer to book (the booking issue gives them schedules).
-SERVICES: tuple[str, ...] = (
-    "permit_renewal",
-    "family_reunification",
-    "a2_test",
-    "citizenship",
-    "orientation",
-    "mediator",
-)
 
 
 class Intent(StrEnum):
@@ -246,3 +219,32 @@ class Office:
         if self.requests is not None and service in self.requests.services:
             return "requests"
         return None
+
+
+@dataclass(frozen=True)
+class Area:
+    """What a topic is about, as the monitoring counts consultations (``desk.yaml``)."""
+
+    id: str
+    #: In Italian, the staff's and the Ufficio di Piano's language: reports and /registra.
+    name: str
+    #: Words staff may type for it in ``/registra``, besides its id ("permesso").
+    words: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Desk:
+    """The counter itself (``desk.yaml``): who it is and what it covers.
+
+    The texts are the counter's own words in each language; where a language has none, the
+    bot says a plain sentence with the counter's ``name`` instead (``bot.content.identity``).
+    """
+
+    name: Localized
+    areas: tuple[Area, ...]
+    welcome: Localized = field(default_factory=Localized)  # the main menu's first words
+    description: Localized = field(default_factory=Localized)  # Telegram's "what can it do"
+    short_description: Localized = field(default_factory=Localized)  # Telegram's profile
+
+    def area(self, area_id: str) -> Area | None:
+        return next((area for area in self.areas if area.id == area_id), None)

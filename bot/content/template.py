@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.content.catalog import Catalog
-from bot.content.schema import AREAS, Language
+from bot.content.schema import Language
 from bot.content.yamlfile import YamlDict, YamlList, YamlSyntaxError, read_yaml
 
 # The comments say, where the editor types, what goes there (content/README.md has the rest).
@@ -43,14 +43,19 @@ sources:             # the pages that hold the answer's facts, never a site's ho
 
 
 def topic_template(
-    topic_id: str, area: str | None, languages: Sequence[Language], today: str
+    topic_id: str,
+    area: str | None,
+    languages: Sequence[Language],
+    today: str,
+    areas: Sequence[str] = (),
 ) -> str:
-    """The YAML text of a new topic: Italian first, then every other enabled language."""
+    """The YAML text of a new topic: Italian first, then every other enabled language;
+    ``areas``: the content's (``desk.yaml``), named beside an area left empty."""
     codes = ["it", *(language.code for language in languages if language.code != "it")]
     return _HEAD.format(
         topic_id=topic_id,
         area=area or "",
-        area_comment="" if area else f"  # one of: {', '.join(AREAS)}",
+        area_comment="" if area else f"  # one of: {', '.join(areas)}",
         today=today,
         titles="\n".join(f"  {code}:" for code in codes),
         answers="\n".join(f"  {code}: |" for code in codes),

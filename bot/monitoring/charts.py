@@ -22,7 +22,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from bot.i18n import format_date
 from bot.monitoring.stats import Summary
-from bot.monitoring.tables import area_name, number
+from bot.monitoring.tables import number
 
 STYLE: Any = {  # Any: matplotlib types its keys as a long Literal
     "svg.fonttype": "path",
@@ -98,8 +98,8 @@ def month_label(month: str) -> str:
     return format_date(date.fromisoformat(f"{month}-01"), "it", "LLL yyyy")
 
 
-def months_by_area(summary: Summary) -> str | None:
-    """Consultations per month, stacked by area."""
+def months_by_area(summary: Summary, area_name: Callable[[str], str]) -> str | None:
+    """Consultations per month, stacked by area (``area_name``: an area's name)."""
     if not summary.by_month:
         return None
     areas = list(summary.by_area)[:MOST_AREAS]

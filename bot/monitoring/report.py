@@ -70,7 +70,10 @@ def render(
     (in the counter's time zone)."""
     names = names or Names()
     figures = [
-        ("Consultazioni per mese e area", charts.months_by_area(summary)),
+        (
+            "Consultazioni per mese e area",
+            charts.months_by_area(summary, lambda area: names.of("area", area)),
+        ),
         ("Lingue", charts.languages(summary, lambda code: names.of("language", code))),
         (
             "Tasso di assenza agli appuntamenti per servizio",

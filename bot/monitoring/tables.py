@@ -21,29 +21,15 @@ from babel import Locale
 from babel.numbers import format_decimal, format_percent
 
 from bot.content.catalog import Catalog
+from bot.content.identity import staff_name
 from bot.i18n import format_date
 from bot.monitoring.stats import NONE, Summary
 
 Value = str | int | float | None
 
-AREA_NAMES = {
-    "permits": "Permesso di soggiorno",
-    "family_reunification": "Ricongiungimento familiare",
-    "a2_test": "Test di italiano A2",
-    "long_term_permit": "Permesso UE lungo periodo",
-    "citizenship": "Cittadinanza",
-    "work": "Lavoro",
-    "school": "Scuola",
-    "housing": "Casa",
-    "health": "Salute",
-    "social_services": "Servizi sociali",
-    "mediation": "Mediazione culturale",
-    "counter": "Informazioni sullo sportello",
-    "protection": "Protezione internazionale e temporanea",
-    "registry": "Anagrafe e codice fiscale",
-    "emergency": "Aiuto in caso di pericolo",
-    NONE: "(nessuna)",
-}
+NO_AREA = "(nessuna)"
+#: The counter's name when the content is not at hand (a report of a database alone).
+COUNTER = "Sportello"
 CHANNEL_NAMES = {
     "telegram": "Telegram",
     "whatsapp": "WhatsApp",
@@ -56,10 +42,6 @@ NO_LANGUAGE = "(non indicata)"
 ITALIAN = Locale.parse("it")
 #: What makes a spreadsheet read a cell as a formula (OWASP's "CSV injection" list).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def area_name(area: str) -> str:
-    return AREA_NAMES.get(area, area)
 
 
 def language_name(code: str) -> str | None:
@@ -88,21 +70,25 @@ SHARED_ROW = "consultazioni senza sede (online e non attribuite), escluse"
 
 @dataclass(frozen=True)
 class Names:
-    """Italian names of the ids in the tables: topics, services and offices from the content
-    (ids stay as they are when the content does not know them), areas, channels and languages
-    from this module and Babel."""
+    """Italian names of the ids in the tables: the counter, areas, topics, services and offices
+    from the content (ids stay as they are when the content does not know them, such as an
+    area an older content had), channels and languages from this module and Babel."""
 
     topics: Mapping[str, str] = field(default_factory=dict)
     services: Mapping[str, str] = field(default_factory=dict)
     offices: Mapping[str, str] = field(default_factory=dict)
+    areas: Mapping[str, str] = field(default_factory=dict)
+    counter: str = COUNTER
 
     @classmethod
     def of_catalog(cls, catalog: Catalog | None) -> Names:
-        """The Italian titles and names of the content's topics, services and offices; none
-        (ids stay ids) without a valid content."""
+        """The Italian names of the content's counter, areas, topics, services and offices;
+        none (ids stay ids) without a valid content."""
         if catalog is None:
             return cls()
         return cls(
+            counter=staff_name(catalog),
+            areas={area.id: area.name for area in catalog.desk.areas},
             topics={key: catalog.title(key, "it") for key in catalog.topics},
             services={
                 key: catalog.localize(service.name, "it").text
@@ -116,7 +102,7 @@ class Names:
     def of(self, kind: str, key: str) -> str:
         """The name of ``key``, an id of this ``kind`` (a ``Table.kinds`` entry)."""
         if kind == "area":
-            return area_name(key)
+            return NO_AREA if key == NONE else self.areas.get(key, key)
         if kind == "topic":
             return NO_TOPIC if key == NONE else self.topics.get(key, key)
         if kind == "language":
@@ -288,11 +274,12 @@ def cells(
 
 
 def heading(summary: Summary, names: Names | None = None) -> str:
+    names = names or Names()
     where = ""
     if summary.office:
-        where = f", sede {(names or Names()).of('office', summary.office)}"
+        where = f", sede {names.of('office', summary.office)}"
     return (
-        f"Sportello Immigrati — attività dal {long_date(summary.first)} "
+        f"{names.counter} — attività dal {long_date(summary.first)} "
         f"al {long_date(summary.last)}{where}"
     )
 

@@ -3,8 +3,9 @@ phone consultation (``/registra``, ``/log``) and the month so far (``/mese``, ``
 
 A channel only renders what these return: a text and, for the guided logging, buttons
 whose data continues the dialogue (``reg:AREA``, ``reg:AREA:LANG``, ...). Texts are staff
-texts (context ``"staff"``) in the staff group's language, Italian; the names of areas,
-channels and languages come from the monitoring's Italian tables, as in its reports.
+texts (context ``"staff"``) in the staff group's language, Italian; the areas, their names
+and the words staff may type for them come from the content (``desk.yaml``), the names of
+channels and languages from the monitoring's Italian tables, as in its reports.
 """
 
 from __future__ import annotations
@@ -13,52 +14,17 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.content.schema import AREAS
+from bot.content.schema import Area
 from bot.i18n import STAFF_LANGUAGE, Translator, format_date
 from bot.monitoring.events import DESK_CHANNELS, EventSource, Monitor
-from bot.monitoring.stats import Summary, summarise
-from bot.monitoring.tables import AREA_NAMES, CHANNEL_NAMES, language_name
+from bot.monitoring.stats import NONE, Summary, summarise
+from bot.monitoring.tables import CHANNEL_NAMES, NO_AREA, language_name
 from bot.staff.answers import Step
 
 __all__ = ["LOG", "StaffMonitoring", "help_text", "month_message", "usage"]
 
 LOG = "reg"  # the buttons' data prefix (after the channel's own "staff:")
 
-#: Words staff may type for an area, besides its id.
-AREA_WORDS: dict[str, str] = {
-    **{area: area for area in AREAS},
-    "permesso": "permits",
-    "permessi": "permits",
-    "ricongiungimento": "family_reunification",
-    "famiglia": "family_reunification",
-    "a2": "a2_test",
-    "test": "a2_test",
-    "italiano": "a2_test",
-    "lungo": "long_term_permit",
-    "soggiornanti": "long_term_permit",
-    "ue": "long_term_permit",
-    "cittadinanza": "citizenship",
-    "lavoro": "work",
-    "scuola": "school",
-    "casa": "housing",
-    "salute": "health",
-    "sanità": "health",
-    "sociali": "social_services",
-    "servizi": "social_services",
-    "mediazione": "mediation",
-    "mediatore": "mediation",
-    "informazioni": "counter",
-    "info": "counter",
-    "orari": "counter",
-    "asilo": "protection",
-    "protezione": "protection",
-    "anagrafe": "registry",
-    "residenza": "registry",
-    "fiscale": "registry",
-    "pericolo": "emergency",
-    "violenza": "emergency",
-    "emergenza": "emergency",
-}
 CHANNEL_WORDS = {
     "sportello": "desk",
     "desk": "desk",
@@ -78,12 +44,33 @@ def help_text(t: Translator) -> str:
     )
 
 
-def usage(t: Translator) -> str:
+def usage(t: Translator, areas: Sequence[Area] = (), offices: Sequence[str] = ()) -> str:
+    """How to write ``/registra``, with an example of this counter's areas and offices."""
+    first = areas[0] if areas else None
+    example = " ".join(
+        [
+            (first.words[0] if first.words else first.id) if first else "AREA",
+            "ar",
+            "sportello",
+            *offices[:1],
+        ]
+    )
     return t.pgettext(
         "staff",
         "Usage: /registra AREA LANGUAGE [sportello|telefono] [OFFICE], for example /registra "
-        "permesso ar sportello luino; or /registra alone, and choose with the buttons.",
-    )
+        "{example}; or /registra alone, and choose with the buttons.",
+    ).format(example=example)
+
+
+def area_words(areas: Sequence[Area]) -> dict[str, str]:
+    """What staff may type for each area: its id and its words (``desk.yaml``)."""
+    return {word: area.id for area in areas for word in (area.id, *area.words)}
+
+
+def area_namer(areas: Sequence[Area]) -> Callable[[str], str]:
+    """An area's Italian name; an id the content no longer declares (an old event) stays."""
+    names = {area.id: area.name for area in areas}
+    return lambda area: NO_AREA if area == NONE else names.get(area, area)
 
 
 class StaffMonitoring:
@@ -96,6 +83,7 @@ class StaffMonitoring:
         timezone: ZoneInfo,
         languages: Callable[[], Sequence[str]],
         translator: Translator,
+        areas: Callable[[], Sequence[Area]],
         clock: Callable[[], datetime] | None = None,
         offices: Callable[[], Sequence[str]] = tuple,
         office_name: Callable[[str], str] = str,
@@ -105,6 +93,7 @@ class StaffMonitoring:
         self.timezone = timezone
         self._languages = languages  # the bot's enabled languages: the buttons offer those
         self.t = translator  # the staff's language
+        self._areas = areas  # the content's areas, as it is now
         self._clock = clock or (lambda: datetime.now(timezone))
         self._offices = offices  # office ids staff may add, so `stats --office` sees them
         self._office_name = office_name  # how staff read an office id back: its name
@@ -117,35 +106,40 @@ class StaffMonitoring:
         words = arguments.lower().split()
         if not words:
             return await self.step(LOG)
-        area = AREA_WORDS.get(words[0])
+        area = area_words(self._areas()).get(words[0])
         language = words[1] if len(words) > 1 and language_name(words[1]) else None
         channel = CHANNEL_WORDS.get(words[2]) if len(words) > 2 else "desk"
         office = words[3] if len(words) > 3 else None
         if office is not None and office not in self._offices():
-            return Step(usage(self.t))
+            return Step(self._usage())
         if area is None or language is None or channel is None or len(words) > 4:
-            return Step(usage(self.t))
+            return Step(self._usage())
         return await self._logged(area, language, channel, office)
+
+    def _usage(self) -> str:
+        return usage(self.t, self._areas(), self._offices())
 
     async def step(self, data: str) -> Step:
         """One step of the guided logging: area, then language, then desk or phone."""
         parts = data.split(":")
         if parts[0] != LOG or len(parts) > 4:
-            return Step(usage(self.t))
+            return Step(self._usage())
+        areas = self._areas()
         if len(parts) == 1:
             return Step(
                 self.t.pgettext("staff", "Log a consultation: what was it about?"),
-                tuple((AREA_NAMES[area], f"{LOG}:{area}") for area in AREAS),
+                tuple((area.name, f"{LOG}:{area.id}") for area in areas),
             )
         area = parts[1]
-        if area not in AREAS:
-            return Step(usage(self.t))
+        if area not in {known.id for known in areas}:
+            return Step(self._usage())
+        area_name = area_namer(areas)
         if len(parts) == 2:
             return Step(
                 self.t.pgettext(
                     "staff",
                     "{area}: in which language? (For other languages: /registra {id} CODE)",
-                ).format(area=AREA_NAMES[area], id=area),
+                ).format(area=area_name(area), id=area),
                 tuple(
                     (language_name(code) or code, f"{LOG}:{area}:{code}")
                     for code in self._languages()
@@ -153,11 +147,11 @@ class StaffMonitoring:
             )
         language = parts[2]
         if language_name(language) is None:
-            return Step(usage(self.t))
+            return Step(self._usage())
         if len(parts) == 3:
             return Step(
                 self.t.pgettext("staff", "{area}, {language}: where?").format(
-                    area=AREA_NAMES[area], language=language_name(language)
+                    area=area_name(area), language=language_name(language)
                 ),
                 tuple(
                     (CHANNEL_NAMES[channel], f"{LOG}:{area}:{language}:{channel}")
@@ -165,7 +159,7 @@ class StaffMonitoring:
                 ),
             )
         if parts[3] not in DESK_CHANNELS:
-            return Step(usage(self.t))
+            return Step(self._usage())
         return await self._logged(area, language, parts[3])
 
     async def _logged(
@@ -174,7 +168,7 @@ class StaffMonitoring:
         await self.monitor.desk(area, language, channel, office)
         names = {
             "channel": CHANNEL_NAMES[channel],
-            "area": AREA_NAMES[area],
+            "area": area_namer(self._areas())(area),
             "language": language_name(language),
         }
         if office:
@@ -197,7 +191,8 @@ class StaffMonitoring:
             datetime.combine(first, time(0), self.timezone),
             datetime.combine(today + timedelta(days=1), time(0), self.timezone),
         )
-        return month_message(summarise(events, self.timezone, first, today), today, self.t)
+        summary = summarise(events, self.timezone, first, today)
+        return month_message(summary, today, self.t, area_namer(self._areas()))
 
 
 def _top(counts: dict[str, int], name: Callable[[str], str], t: Translator, n: int = 3) -> str:
@@ -212,8 +207,10 @@ def _top(counts: dict[str, int], name: Callable[[str], str], t: Translator, n: i
     return text
 
 
-def month_message(summary: Summary, today: date, t: Translator) -> str:
-    """The staff group's short message on the month so far."""
+def month_message(
+    summary: Summary, today: date, t: Translator, area_name: Callable[[str], str]
+) -> str:
+    """The staff group's short message on the month so far (``area_name``: an area's name)."""
     made = sum(row.made for row in summary.bookings)
     attended = sum(row.attended for row in summary.bookings)
     missed = sum(row.no_show for row in summary.bookings)
@@ -231,9 +228,7 @@ def month_message(summary: Summary, today: date, t: Translator) -> str:
             channels=_top(summary.by_channel, _channel, t, 4),
             users=summary.unique_users,
         ),
-        t.pgettext("staff", "areas: {areas}").format(
-            areas=_top(summary.by_area, lambda area: AREA_NAMES.get(area, area), t)
-        ),
+        t.pgettext("staff", "areas: {areas}").format(areas=_top(summary.by_area, area_name, t)),
         t.pgettext("staff", "languages: {languages}").format(
             languages=_top(summary.by_language, lambda code: language_name(code) or code, t)
         ),

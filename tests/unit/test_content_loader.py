@@ -9,7 +9,6 @@ import pytest
 
 from bot.content.catalog import Catalog
 from bot.content.loader import ContentError, load_catalog, validate
-from bot.content.schema import AREAS
 from tests.conftest import REPO_CONTENT, TODAY
 
 
@@ -124,6 +123,43 @@ def test_language_chain(catalog: Catalog) -> None:
             "topics/permit_lost.yaml:2: unknown area 'weather'",
         ),
         (
+            "desk.yaml",
+            "name: {it: Sportello di prova di Luino, en: Luino test counter}",
+            "name: {en: Luino test counter}",
+            "desk.yaml:2: desk 'name' has no Italian text ('it')",
+        ),
+        (
+            "desk.yaml",
+            "  it: Lo sportello di prova.\n",
+            "  it: " + "x" * 121 + "\n",
+            "desk.yaml:12: 'short_description' in 'it' is 121 characters; at most 120",
+        ),
+        (
+            "desk.yaml",
+            "  - id: work\n",
+            "  - id: permits\n",
+            "area 'permits' is listed twice",
+        ),
+        (
+            "desk.yaml",
+            "    words: [casa]",
+            "    words: [casa, permesso]",
+            "'permesso' already names the area 'permits': a word names one area",
+        ),
+        (
+            "desk.yaml",
+            "    words: [casa]",
+            "    words: [la casa]",
+            "'words' must be a list of single words",
+        ),
+        (
+            "desk.yaml",
+            "    name: Casa\n",
+            "",
+            "desk.yaml:40: an area is missing the required key 'name'",
+        ),
+        ("desk.yaml", "welcome:", "welcom:", "desk.yaml:3: unknown key 'welcom' in desk.yaml"),
+        (
             "topics/permit_lost.yaml",
             "id: permit_lost",
             "id: permit_found",
@@ -232,7 +268,8 @@ def test_language_chain(catalog: Catalog) -> None:
             "offices.yaml",
             "      services: [family_reunification]",
             "      services: [family_reunification, a2_test]",
-            "office 'luino' books 'a2_test', which has no services/a2_test.yaml",
+            "offices.yaml:21: unknown service 'a2_test': there is no services/a2_test.yaml "
+            "(the services are: family_reunification, permit_renewal)",
         ),
         (
             "topics/permit_lost.yaml",
@@ -367,7 +404,7 @@ def test_language_chain(catalog: Catalog) -> None:
             "offices.yaml",
             "      services: [permit_renewal]",
             "      services: [permit_renewal, a2_test]",
-            "books 'a2_test', which has no services/a2_test.yaml",
+            "offices.yaml:10: unknown service 'a2_test': there is no services/a2_test.yaml",
         ),
         (
             "offices.yaml",
@@ -386,7 +423,7 @@ def test_language_chain(catalog: Catalog) -> None:
             "services/permit_renewal.yaml",
             "id: permit_renewal",
             "id: permit_lost",
-            "unknown service 'permit_lost'",
+            "service id 'permit_lost' must equal the file name 'permit_renewal'",
         ),
         ("intents.yaml", "  thanks:", "  thank:", "intents.yaml:11: unknown intent 'thank'"),
         (
@@ -501,7 +538,9 @@ def test_the_children_of_a_broken_topic_are_not_called_unreachable(content_copy:
     edit(content_copy / "topics" / "permit_renewal.yaml", "area: permits", "area: pizza")
     errors = errors_of(content_copy)
     assert errors == [
-        "topics/permit_renewal.yaml:2: unknown area 'pizza' (one of: " + ", ".join(AREAS) + ")"
+        "topics/permit_renewal.yaml:2: unknown area 'pizza' (one of: permits, "
+        "family_reunification, a2_test, long_term_permit, citizenship, work, school, housing, "
+        "health, social_services, mediation, counter, protection, registry, emergency)"
     ], errors
 
 
@@ -537,3 +576,39 @@ def test_a_topic_that_really_is_missing_is_still_reported(repo_content_copy: Pat
 def errors_of_today(root: Path) -> list[str]:
     """The repository's content was reviewed recently: checked against the real date."""
     return [str(issue) for issue in validate(root).errors]
+
+
+def test_a_folder_without_desk_yaml_says_what_it_is_for(content_copy: Path) -> None:
+    (content_copy / "desk.yaml").unlink()
+    errors = errors_of(content_copy)
+    assert errors == [
+        "desk.yaml:0: desk.yaml is missing: it names the counter and lists the areas of its "
+        "topics (see content/README.md)"
+    ], errors
+
+
+def test_the_counter_and_its_areas_come_from_desk_yaml(catalog: Catalog) -> None:
+    desk = catalog.desk
+    assert desk.name.values == {"it": "Sportello di prova di Luino", "en": "Luino test counter"}
+    assert "ar" not in desk.welcome and desk.welcome.values["fr"].startswith("Bienvenue")
+    permits = desk.area("permits")
+    assert permits is not None and permits.words == ("permesso", "permessi")
+    assert catalog.area_name("housing") == "Casa"
+    assert catalog.area_name("weather") == "weather"  # an area an older content had
+
+
+def test_the_services_are_the_files_in_the_order_the_offices_list_them(
+    content_copy: Path,
+) -> None:
+    """Any id is a service once its file exists; users choose in the offices' order."""
+    renewal = (content_copy / "services" / "permit_renewal.yaml").read_text(encoding="utf-8")
+    (content_copy / "services" / "haircut.yaml").write_text(
+        renewal.replace("id: permit_renewal", "id: haircut"), encoding="utf-8"
+    )
+    edit(
+        content_copy / "offices.yaml",
+        "services: [permit_renewal]",
+        "services: [haircut, permit_renewal]",
+    )
+    catalog = load_catalog(content_copy, today=TODAY)
+    assert list(catalog.services) == ["haircut", "permit_renewal", "family_reunification"]

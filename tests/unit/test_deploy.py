@@ -278,3 +278,15 @@ def test_the_runbook_tells_how_to_audit_the_dependencies_without_ci_needing_the_
     pyproject = (PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert "pip-audit" not in pyproject
     assert "pip-audit" not in (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
+
+
+def test_the_runbook_tells_how_to_run_several_counters() -> None:
+    runbook = (DEPLOY / "README.md").read_text(encoding="utf-8")
+    section = runbook.split("## Several counters on one server", 1)[1].split("\n## ", 1)[0]
+    for setting in ("SPORTELLO_CONTENT", "SPORTELLO_DB", "PORT", "TELEGRAM_BOT_TOKEN"):
+        assert f"`{setting}`" in section, setting
+    assert "desk.yaml" in section and "tests/data/como/" in section
+    assert "sportello-como.service" in section and "como.sqlite3" in section
+    assert "PostgreSQL" in section and "#20" in section  # promised, not yet in compose.yaml
+    assert "postgres" not in (DEPLOY / "compose.yaml").read_text(encoding="utf-8").lower()
+    assert (PROJECT_ROOT / "tests" / "data" / "como" / "desk.yaml").is_file()

@@ -73,13 +73,14 @@ async def test_staff_notices_are_copied_by_e_mail_but_not_conversations(
         router.to_staff("📅 Nuovo appuntamento LU-4K7P\nRinnovo del permesso", "LU-4K7P")
     )
     await outbox.add_notices(router.to_staff("🙋 Richiesta #1\n\nuna domanda", handover=1))
-    channel = EmailChannel(settings(port), outbox)
+    channel = EmailChannel(settings(port), outbox, sender=lambda: "Sportello Stranieri di Como")
     assert await channel.worker.drain() == 1  # the conversation went to Telegram only
     ((sender, recipients),) = inbox.envelopes
     assert sender == "sportello@comune.example"
     assert recipients == ["sportello.immigrati@comune.example"]
     (message,) = inbox.messages
     assert message["Subject"] == "[Sportello] 📅 Nuovo appuntamento LU-4K7P"
+    assert message["From"] == "Sportello Stranieri di Como <sportello@comune.example>"
     assert isinstance(message, EmailMessage)
     body = message.get_body()
     assert body is not None and "Rinnovo del permesso" in body.get_content()

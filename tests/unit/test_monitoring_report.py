@@ -20,6 +20,12 @@ NAMES = Names(
     topics={"permit_lost": "Permesso perso o rubato", "permit_renewal": "Rinnovo del permesso"},
     services={"permit_renewal": "Rinnovo del permesso", "a2_test": "Test di italiano A2"},
     offices={"luino": "Sportello di Luino", "cittiglio": "Sportello di Cittiglio"},
+    areas={
+        "permits": "Permesso di soggiorno",
+        "citizenship": "Cittadinanza",
+        "family_reunification": "Ricongiungimento familiare",
+    },
+    counter="Sportello Immigrati",
 )
 
 
@@ -28,7 +34,7 @@ def quarter() -> Summary:
 
 
 def test_charts_draw_text_as_paths_with_their_own_ids() -> None:
-    svg = charts.months_by_area(quarter())
+    svg = charts.months_by_area(quarter(), str)
     assert svg is not None
     assert svg.startswith("<svg") and "<?xml" not in svg and "<!DOCTYPE" not in svg
     assert "<text" not in svg  # glyphs are paths: no font needed to show them

@@ -32,6 +32,12 @@ NAMES = Names(
     },
     services={"permit_renewal": "Rinnovo del permesso di soggiorno", "a2_test": "Test A2"},
     offices={"luino": "Sportello di Luino", "cittiglio": "Sportello di Cittiglio"},
+    areas={
+        "permits": "Permesso di soggiorno",
+        "citizenship": "Cittadinanza",
+        "family_reunification": "Ricongiungimento familiare",
+    },
+    counter="Sportello Immigrati",
 )
 
 
@@ -271,4 +277,8 @@ def test_names_come_from_the_content_in_italian(catalog: Catalog) -> None:
     assert names.of("office", "luino") == "Sportello di Luino"
     assert names.of("service", "permit_renewal") == "Rinnovo del permesso"
     assert names.of("topic", "permit_renewal") == catalog.title("permit_renewal", "it")
+    assert names.of("area", "permits") == "Permesso di soggiorno"
+    assert names.counter == "Sportello di prova di Luino"
+    # An area of an older content, still in the database's events, shows as its id.
+    assert names.of("area", "weather") == "weather"
     assert Names.of_catalog(None) == Names()

@@ -7,10 +7,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.content.catalog import Catalog
+from bot.content.schema import Area
 from bot.i18n import STAFF_LANGUAGE, Interface, Translator
 from bot.monitoring.events import Monitor
 from bot.monitoring.stats import summarise
-from bot.staff.monitoring import StaffMonitoring, month_message
+from bot.staff.monitoring import StaffMonitoring, area_namer, month_message
 from bot.storage.records import Event
 from tests.auxil.events import pseudonymous_events
 
@@ -49,7 +51,7 @@ def italian(interface: Interface) -> Translator:
 
 
 @pytest.fixture
-def staff(memory: Memory, italian: Translator) -> StaffMonitoring:
+def staff(memory: Memory, italian: Translator, catalog: Catalog) -> StaffMonitoring:
     monitor = Monitor(memory, clock=lambda: NOW)
     return StaffMonitoring(
         monitor,
@@ -57,6 +59,7 @@ def staff(memory: Memory, italian: Translator) -> StaffMonitoring:
         ROME,
         lambda: ["it", "ar", "ur"],
         italian,
+        areas=lambda: catalog.desk.areas,
         clock=lambda: NOW,
         offices=lambda: ["luino", "cittiglio"],
         office_name=lambda office: f"Sportello di {office.capitalize()}",
@@ -144,10 +147,16 @@ async def test_guided_logging_area_language_channel(staff: StaffMonitoring, memo
     assert len(memory.events) == 1
 
 
-async def test_the_month_so_far(italian: Translator) -> None:
+async def test_the_month_so_far(italian: Translator, catalog: Catalog) -> None:
     memory = Memory(pseudonymous_events())
     staff = StaffMonitoring(
-        Monitor(memory), memory, ROME, lambda: ["it"], italian, clock=lambda: NOW
+        Monitor(memory),
+        memory,
+        ROME,
+        lambda: ["it"],
+        italian,
+        areas=lambda: catalog.desk.areas,
+        clock=lambda: NOW,
     )
     assert await staff.month() == "\n".join(
         [
@@ -162,9 +171,41 @@ async def test_the_month_so_far(italian: Translator) -> None:
     )
 
 
-def test_the_month_says_how_many_more_languages_and_areas_there_are(italian: Translator) -> None:
+def test_the_month_says_how_many_more_languages_and_areas_there_are(
+    italian: Translator, catalog: Catalog
+) -> None:
     quarter = summarise(pseudonymous_events(), ROME, date(2026, 1, 1), date(2026, 3, 31))
-    lines = month_message(quarter, date(2026, 3, 31), italian).splitlines()
+    names = area_namer(catalog.desk.areas)
+    lines = month_message(quarter, date(2026, 3, 31), italian, names).splitlines()
     assert lines[2] == "aree: Permesso di soggiorno 5, (nessuna) 2, Cittadinanza 2 e un'altra"
     assert lines[3] == "lingue: arabo 3, francese 3, inglese 1 e altre 3"
     assert sum(quarter.by_language.values()) == quarter.consultations  # the rest is in the total
+
+
+async def test_the_areas_are_the_contents_and_old_ones_still_show(
+    memory: Memory, italian: Translator
+) -> None:
+    """Another counter's areas (desk.yaml): those are offered and typed; an area of an older
+    content, still in the month's events, shows as its id."""
+    areas = (Area("jobs", "Lavoro e formazione", ("lavoro",)), Area("home", "Casa"))
+    memory.events.extend(
+        [event for event in pseudonymous_events() if event.hour.month == 1 and event.area]
+    )
+    staff = StaffMonitoring(
+        Monitor(memory, clock=lambda: NOW),
+        memory,
+        ROME,
+        lambda: ["it"],
+        italian,
+        areas=lambda: areas,
+        clock=lambda: NOW,
+        offices=lambda: ["como"],
+    )
+    guided = await staff.log_command("")
+    assert guided.buttons == (("Lavoro e formazione", "reg:jobs"), ("Casa", "reg:home"))
+    logged = await staff.log_command("lavoro fr")
+    assert logged.text == "Registrata: consultazione allo sportello, Lavoro e formazione, francese."
+    refused = await staff.log_command("permesso ar")  # the other counter's word
+    assert "per esempio /registra lavoro ar sportello como;" in refused.text
+    month = await staff.month()
+    assert "Lavoro e formazione 1" in month and "permits" in month

@@ -23,7 +23,8 @@ def test_the_template_has_italian_first_then_every_enabled_language(catalog: Cat
 
 
 def test_without_an_area_the_template_lists_them(catalog: Catalog) -> None:
-    text = topic_template("bus_pass", None, catalog.enabled_languages, "2026-11-30")
+    areas = [area.id for area in catalog.desk.areas]
+    text = topic_template("bus_pass", None, catalog.enabled_languages, "2026-11-30", areas)
     assert "area:   # one of: permits, family_reunification," in text
 
 

@@ -399,6 +399,7 @@ async def test_the_page_and_assets_carry_a_content_security_policy(
     assert f"frame-ancestors 'self' {SITE}" in policy
     assert "'unsafe-inline'" not in policy
     assert '<script src="/webchat/widget.js" data-mode="page" defer></script>' in page.text
+    assert "<title>Sportello di prova di Luino — chat</title>" in page.text  # desk.yaml's name
     assert "<style" not in page.text and " style=" not in page.text  # nothing inline to allow
     for path, media in (
         ("/webchat/widget.js", "text/javascript"),

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import logging
+import string
 import time
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -39,6 +41,7 @@ from bot.channels.webchat.requests import (
 )
 from bot.channels.webchat.strings import widget_strings
 from bot.content.catalog import Catalog
+from bot.content.identity import staff_name
 from bot.core.messages import Incoming, Kind
 from bot.i18n import Interface
 from bot.notice import Notice
@@ -204,8 +207,11 @@ class WebchatChannel:
         return Response(self._file(name), media_type=STATIC[name], headers=security.asset_headers())
 
     async def _page(self, request: Request) -> Response:
+        # The tab's title names the counter (desk.yaml), as the content names it now.
+        title = html.escape(f"{staff_name(self.catalog())} — chat", quote=False)
+        page = string.Template(self._file("chat.html").decode()).safe_substitute(title=title)
         return Response(
-            self._file("chat.html"),
+            page.encode(),
             media_type=STATIC["chat.html"],
             headers=security.page_headers(self.allowed_origins),
         )

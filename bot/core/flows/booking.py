@@ -21,7 +21,7 @@ from bot.booking.requests import RequestDesk
 from bot.booking.service import BookingDesk
 from bot.booking.when import AFTERNOON, MORNING, Said, part_of, reader
 from bot.content.markup import typed_name
-from bot.content.schema import SERVICES, WHOLE_MESSAGE_INTENTS, Intent, Office
+from bot.content.schema import WHOLE_MESSAGE_INTENTS, Intent, Office
 from bot.core.contact_steps import ContactSteps
 from bot.core.flows.mine import MINE, MyAppointments
 from bot.core.messages import Attachment, Choice, Kind, Reply
@@ -45,14 +45,6 @@ class BookingState(StrEnum):
 BOOK = "bk:"
 ACTION = "act:book:"  # a topic's "book" button: ACTION + the service
 DAY, TIME = BookingState.DAY, BookingState.TIME
-SERVICE_NAMES = {
-    "permit_renewal": N_("Residence permit renewal"),
-    "family_reunification": N_("Family reunification"),
-    "a2_test": N_("A2 Italian test booking"),
-    "citizenship": N_("Citizenship application"),
-    "orientation": N_("General orientation"),
-    "mediator": N_("Request for a cultural mediator"),
-}
 NOTHING_IN = {
     MORNING: N_("There are no free times in the morning."),
     AFTERNOON: N_("There are no free times in the afternoon."),
@@ -99,16 +91,17 @@ class BookingFlow:
         if booking is not None and (service is None or service in booking.services()):
             return await booking.start(service)
         intro = turn.t._("To book an appointment, phone or write to the counter:")
-        if service in SERVICE_NAMES:
+        named = turn.catalog.services.get(service) if service is not None else None
+        if named is not None:
             intro += "\n" + turn.t._("Say that you need: {service}.").format(
-                service=turn.t._(SERVICE_NAMES[service])
+                service=turn.catalog.localize(named.name, turn.code).text
             )
         return turn.contacts(intro)
 
     async def choose(self, turn: Turn, choice_id: str) -> Reply | None:
         if choice_id.startswith(ACTION):
             service = choice_id.removeprefix(ACTION)
-            return await self.start(turn, service) if service in SERVICE_NAMES else None
+            return await self.start(turn, service) if service in turn.catalog.services else None
         booking = self._booking(turn)
         return await booking.choose(choice_id) if booking is not None else None
 
@@ -237,15 +230,16 @@ class _Booking:
     # -- steps -----------------------------------------------------------------------------
 
     def services(self) -> list[str]:
-        """Services some office takes, by slots or on request, in a fixed order."""
-        offered = {
+        """Services some office takes, by slots or on request, in the content's order."""
+        return [
             service
-            for office in self.catalog.offices
-            for service in SERVICES
-            if office.takes(service) == "slots"
-            or (office.takes(service) == "requests" and self.requests is not None)
-        }
-        return [service for service in SERVICES if service in offered]
+            for service in self.catalog.services
+            if any(
+                office.takes(service) == "slots"
+                or (office.takes(service) == "requests" and self.requests is not None)
+                for office in self.catalog.offices
+            )
+        ]
 
     def offices_for(self, service: str) -> list[Office]:
         return [

@@ -13,6 +13,7 @@ import unicodedata
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from bot.content import identity
 from bot.content.schema import Intent, Language, Menu, Office, Topic
 from bot.content.text import normalise
 from bot.core.counting import count_topic
@@ -210,11 +211,8 @@ class Navigation:
     # -- menus and topics --------------------------------------------------------------------
 
     def welcome(self, turn: Turn) -> str:
-        return turn.t._(
-            "Welcome to the Sportello Immigrati of Luino and Cittiglio. I answer questions on "
-            "residence permits, family reunification, the Italian test, citizenship and local "
-            "services. Choose a number, or write your question in your own words."
-        )
+        """The counter's own welcome (``desk.yaml``) in the user's language."""
+        return identity.welcome(turn.catalog, turn.t)
 
     def home(self, turn: Turn, before: str | None = None) -> Reply:
         session = turn.session
