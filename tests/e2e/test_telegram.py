@@ -178,7 +178,17 @@ async def test_startup_registers_commands_per_language_and_the_receiving_mode(bo
         "help",
     ]
     assert italian.params["commands"][1]["description"] == "Menu principale"
-    assert len(bot.fake.calls_to("setMyDescription")) == 5
+    descriptions = {
+        call.params.get("language_code"): call.params["description"]
+        for call in bot.fake.calls_to("setMyDescription")
+    }
+    assert list(descriptions) == [None, "it", "en", "fr", "ar"]
+    # The counter's own words (desk.yaml); Arabic, which it has none in, a plain sentence.
+    assert (
+        descriptions["fr"]
+        == "Le guichet d'essai répond sur les titres de séjour et les rendez-vous."
+    )
+    assert descriptions["ar"] == "معلومات من Luino test counter. اكتب سؤالك بلغتك."
     if bot.webhook_base is None:
         assert bot.fake.calls_to("deleteWebhook")
     else:
