@@ -36,13 +36,17 @@ async def test_stats_for_one_office_as_a_table_and_as_csv(tmp_path: Path) -> Non
     table = run(tmp_path, "stats", *QUARTER, "--office", "luino")
     assert table.returncode == 0, table.stderr
     lines = table.stdout.splitlines()
+    assert lines[0].startswith("Sportello Immigrati di Luino e Cittiglio — attività dal ")
     assert lines[0].endswith(", sede Sportello Immigrati - Ufficio di Piano di Luino")
     assert lines[1].startswith("Solo gli appuntamenti di questa sede")
-    assert "Cittiglio" not in table.stdout and "luino" not in table.stdout
+    figures = "\n".join(lines[1:])  # below the heading, which names the whole counter
+    assert "Cittiglio" not in figures and "luino" not in table.stdout
     assert "Rinnovo del permesso di soggiorno" in table.stdout  # the service's name
     csv = run(tmp_path, "stats", *QUARTER, "--format", "csv")
     assert csv.returncode == 0, csv.stderr
-    assert csv.stdout.startswith("\ufeffSportello Immigrati — attività dal 1 gennaio 2026")
+    assert csv.stdout.startswith(
+        "\ufeffSportello Immigrati di Luino e Cittiglio — attività dal 1 gennaio 2026"
+    )
     rows = csv.stdout.splitlines()
     assert rows[2:5] == ["Totali", "misura;valore", "consultazioni;10"]
     assert "tempo mediano di risposta (minuti);10,0" in rows

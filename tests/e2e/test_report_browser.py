@@ -58,7 +58,8 @@ def test_the_report_renders_offline_with_its_charts(report: Path) -> None:
             page.route("**/*", only_the_file)
             page.goto(page_url, wait_until="load")
             assert page.title() == (
-                "Sportello Immigrati — attività dal 1 gennaio 2026 al 31 marzo 2026"
+                "Sportello Immigrati di Luino e Cittiglio — attività dal 1 gennaio 2026 al 31 "
+                "marzo 2026"
             )
             charts = page.locator("svg.chart")
             assert charts.count() == 4

@@ -183,12 +183,11 @@ async def test_startup_registers_commands_per_language_and_the_receiving_mode(bo
         for call in bot.fake.calls_to("setMyDescription")
     }
     assert list(descriptions) == [None, "it", "en", "fr", "ar"]
-    # The counter's own words (desk.yaml); Arabic, which it has none in, a plain sentence.
-    assert (
-        descriptions["fr"]
-        == "Le guichet d'essai répond sur les titres de séjour et les rendez-vous."
+    # The counter's own words (desk.yaml), in each language.
+    assert descriptions["fr"] == (
+        "Le guichet d'essai répond sur les titres de séjour et les rendez-vous."
     )
-    assert descriptions["ar"] == "معلومات من Luino test counter. اكتب سؤالك بلغتك."
+    assert descriptions["ar"] == "شباك التجربة يجيب عن تصاريح الإقامة والمواعيد."
     if bot.webhook_base is None:
         assert bot.fake.calls_to("deleteWebhook")
     else:

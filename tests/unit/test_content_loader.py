@@ -132,7 +132,7 @@ def test_language_chain(catalog: Catalog) -> None:
             "desk.yaml",
             "  it: Lo sportello di prova.\n",
             "  it: " + "x" * 121 + "\n",
-            "desk.yaml:12: 'short_description' in 'it' is 121 characters; at most 120",
+            "desk.yaml:14: 'short_description' in 'it' is 121 characters; at most 120",
         ),
         (
             "desk.yaml",
@@ -156,7 +156,7 @@ def test_language_chain(catalog: Catalog) -> None:
             "desk.yaml",
             "    name: Casa\n",
             "",
-            "desk.yaml:40: an area is missing the required key 'name'",
+            "desk.yaml:43: an area is missing the required key 'name'",
         ),
         ("desk.yaml", "welcome:", "welcom:", "desk.yaml:3: unknown key 'welcom' in desk.yaml"),
         (
@@ -590,7 +590,7 @@ def test_a_folder_without_desk_yaml_says_what_it_is_for(content_copy: Path) -> N
 def test_the_counter_and_its_areas_come_from_desk_yaml(catalog: Catalog) -> None:
     desk = catalog.desk
     assert desk.name.values == {"it": "Sportello di prova di Luino", "en": "Luino test counter"}
-    assert "ar" not in desk.welcome and desk.welcome.values["fr"].startswith("Bienvenue")
+    assert desk.welcome.values["fr"].startswith("Bienvenue au guichet d'essai.")
     permits = desk.area("permits")
     assert permits is not None and permits.words == ("permesso", "permessi")
     assert catalog.area_name("housing") == "Casa"

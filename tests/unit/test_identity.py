@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bot.content import identity
 from bot.content.catalog import Catalog
+from bot.content.loader import validate
 from bot.i18n import Interface
+from tests.conftest import TODAY
 
 
 def test_a_language_the_counter_wrote_in_gets_its_own_words(
@@ -16,9 +20,21 @@ def test_a_language_the_counter_wrote_in_gets_its_own_words(
 
 
 def test_a_language_it_did_not_write_in_gets_a_plain_sentence_with_its_name(
-    catalog: Catalog, interface: Interface
+    content_copy: Path, interface: Interface
 ) -> None:
-    """desk.yaml has no Arabic texts: Arabic users read Arabic, not the counter's Italian."""
+    """desk.yaml without Arabic texts: Arabic users read Arabic, not the counter's Italian,
+    and the check warns about each text left out."""
+    desk = content_copy / "desk.yaml"
+    lines = desk.read_text(encoding="utf-8").splitlines(keepends=True)
+    desk.write_text("".join(line for line in lines if not line.startswith("  ar:")), "utf-8")
+    validation = validate(content_copy, today=TODAY)
+    assert [str(warning) for warning in validation.warnings] == [
+        f"desk.yaml:{line}: '{key}' has no text in ar: those users read a plain sentence with "
+        "the counter's name instead"
+        for line, key in ((3, "welcome"), (7, "description"), (11, "short_description"))
+    ]
+    assert validation.catalog is not None
+    catalog = validation.catalog
     arabic = interface.translator("ar")
     name = "Luino test counter"  # no Arabic name: along Arabic's chain (fr, en)
     assert identity.counter_name(catalog, "ar") == name
