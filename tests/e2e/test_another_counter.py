@@ -10,10 +10,17 @@ of the seven languages the repository's counter speaks besides.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from bot.content.loader import load_catalog
+from bot.monitoring.stats import summarise
+from bot.monitoring.tables import Names, as_text
+from bot.storage.events import EventStore
 from tests.e2e.test_telegram import (
     STAFF_CHAT,
     USER,
@@ -60,6 +67,20 @@ def test_its_content_passes_the_check(tmp_path: Path) -> None:
     assert "warning" not in result.stdout and "problem" not in result.stdout
     table = result.stdout.split("outdated\n", 1)[1].split("\n\n", 1)[0]
     assert [line.split()[0] for line in table.splitlines()] == ["it", "en", "fr"]
+
+
+def test_a_new_topic_takes_one_of_this_counters_areas(tmp_path: Path) -> None:
+    folder = tmp_path / "content"
+    shutil.copytree(COMO, folder)
+    refused = sportello(tmp_path, "content", "new", "job_fair", str(folder), "--area", "permits")
+    assert refused.returncode == 2
+    assert refused.stdout.strip() == (
+        "unknown area 'permits': one of documents, jobs, language_school, housing, desk_info "
+        "(desk.yaml)"
+    )
+    created = sportello(tmp_path, "content", "new", "job_fair", str(folder), "--area", "jobs")
+    assert created.returncode == 0, created.stdout + created.stderr
+    assert "area: jobs\n" in (folder / "topics" / "job_fair.yaml").read_text(encoding="utf-8")
 
 
 def test_the_terminal_chat_is_this_counters(tmp_path: Path) -> None:
@@ -149,3 +170,25 @@ async def test_telegram_serves_this_counter(tmp_path: Path) -> None:
             in (notice.params["text"])
         )
         assert all("Luino" not in call.params["text"] for call in bot.fake.sent(USER))
+
+        # Counted by its own areas and services, named in the figures as the content names them.
+        database = bot.services.database
+        assert database is not None
+        now = datetime.now(UTC)
+        events = await EventStore(database).between(
+            now - timedelta(hours=2), now + timedelta(hours=2)
+        )
+        assert ("question", "italian_classes", "language_school") in {
+            (event.kind, event.topic, event.area) for event in events
+        }
+        assert ("booking", "made", "document_check", "como_centro") in {
+            (event.kind, event.action, event.service, event.office) for event in events
+        }
+        rome = ZoneInfo("Europe/Rome")
+        today = now.astimezone(rome).date()
+        figures = as_text(
+            summarise(events, rome, date(today.year, 1, 1), today),
+            Names.of_catalog(load_catalog(COMO)),
+        )
+        assert figures.startswith("Sportello Stranieri di Como — attività dal 1 gennaio")
+        assert "Corsi di italiano" in figures and "Controllo dei documenti" in figures
