@@ -20,6 +20,7 @@ from bot.channels import ADAPTERS
 from bot.config import ConfigError, Settings
 from bot.content.catalog import Catalog
 from bot.content.coverage import missing_fields, missing_translations
+from bot.content.identity import staff_name
 from bot.content.loader import ContentError, ContentIssue, Validation, load_catalog, validate
 from bot.content.quality import QualityRules, review, topics_citing
 from bot.content.translation_commands import COMMANDS as TRANSLATION_COMMANDS
@@ -588,6 +589,12 @@ def content_check(
     print(
         f"content {root}: valid (version {catalog.version}), {len(catalog.topics)} topics, "
         f"{len(catalog.menus)} menus, {len(catalog.offices)} offices",
+        file=out,
+    )
+    print(
+        f"counter: {staff_name(catalog)}; areas: {', '.join(a.id for a in catalog.desk.areas)}; "
+        f"services: {', '.join(catalog.services) or 'none'}; languages: "
+        f"{', '.join(language.code for language in catalog.enabled_languages)}",
         file=out,
     )
     outdated = stale_list(catalog)
