@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 import holidays
 
 from bot.content.catalog import Catalog
+from bot.content.checklist_reader import read_checklist
 from bot.content.fingerprints import Record, read_records, stale_fields
 from bot.content.schema import (
     AREAS,
@@ -602,7 +603,11 @@ def _read_actions(reader: _FileReader, data: YamlDict) -> list[Action]:
     actions = []
     for item, line in zip(value, value.item_lines, strict=True):
         if not isinstance(item, YamlDict) or len(item) != 1:
-            reader.error(line, "each action is one of '- book: <service>' or '- human: true'")
+            reader.error(
+                line,
+                "each action is one of '- book: <service>', '- checklist: <service>' "
+                "(or true: the user chooses) or '- human: true'",
+            )
             continue
         kind, argument = next(iter(item.items()))
         if kind == "book":
@@ -612,9 +617,19 @@ def _read_actions(reader: _FileReader, data: YamlDict) -> list[Action]:
             actions.append(Action("book", argument))
         elif kind == "human" and argument is True:
             actions.append(Action("human"))
+        elif kind == "checklist" and (argument is True or argument in SERVICES):
+            actions.append(Action("checklist", None if argument is True else argument))
+        elif kind == "checklist":
+            reader.error(
+                line,
+                f"'checklist' takes a service (one of: {', '.join(SERVICES)}) or true, "
+                f"got {argument!r}",
+            )
         else:
             reader.error(
-                line, f"unknown action {kind!r}: use '- book: <service>' or '- human: true'"
+                line,
+                f"unknown action {kind!r}: use '- book: <service>', '- checklist: <service>' "
+                "or '- human: true'",
             )
     return actions
 
@@ -850,8 +865,11 @@ def _read_office_requests(
     )
 
 
-def _read_services(root: Path, validation: Validation, languages: set[str]) -> dict[str, Service]:
-    """``services/*.yaml``: what the counter books appointments for."""
+def _read_services(
+    root: Path, validation: Validation, languages: set[str], enabled: Iterable[str] = ()
+) -> dict[str, Service]:
+    """``services/*.yaml``: what the counter books appointments for (``enabled``: the
+    languages a ``checklist:`` must be written in)."""
     services: dict[str, Service] = {}
     for path in sorted((root / "services").glob("*.yaml")):
         reader = _FileReader(root, path, validation)
@@ -860,7 +878,7 @@ def _read_services(root: Path, validation: Validation, languages: set[str]) -> d
             1,
             "a service",
             ("id", "minutes", "name", "documents", "sources"),
-            ("status",),
+            ("status", "checklist"),
         )
         if data is None:
             continue
@@ -887,10 +905,29 @@ def _read_services(root: Path, validation: Validation, languages: set[str]) -> d
         sources = _read_url_list(
             reader, data, "sources", functools.partial(_source, reader), required=True
         )
+        checklist = read_checklist(
+            reader,
+            data,
+            languages,
+            enabled,
+            functools.partial(
+                _read_url_list,
+                reader,
+                key="sources",
+                build=functools.partial(_source, reader),
+                required=True,
+            ),
+        )
         if service_id is None or name is None or documents is None or not isinstance(minutes, int):
             continue
         services[service_id] = Service(
-            service_id, minutes, name, documents, tuple(sources), MappingProxyType(status)
+            service_id,
+            minutes,
+            name,
+            documents,
+            tuple(sources),
+            MappingProxyType(status),
+            checklist,
         )
     return services
 
@@ -1170,7 +1207,9 @@ def _validate(root: Path, today: date | None) -> Validation:
     offices = _read_offices(root, validation, codes)
     intents = _read_intents(root, validation, codes)
     synonyms = _read_synonyms(root, validation)
-    services = _read_services(root, validation, codes)
+    services = _read_services(
+        root, validation, codes, [language.code for language in languages if language.enabled]
+    )
     phrasings = _read_phrasings(root, validation, codes, topics, unloaded)
     for office in offices:
         offered = [

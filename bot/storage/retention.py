@@ -68,6 +68,15 @@ async def purge(database: Database, retention_days: int) -> dict[str, int]:
         (cutoff,),
     )
     removed["request_contacts"] = cursor.rowcount
+    # Checklist answers serve the confirmation, the proposal and the reminder: kept while the
+    # appointment is still to come or the request waits, whatever the retention period.
+    cursor = await database.write(
+        "DELETE FROM checklist_answers WHERE code NOT IN (SELECT code FROM appointments "
+        "WHERE status = 'active' AND ends_at >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) "
+        "AND code NOT IN (SELECT code FROM appointment_requests "
+        "WHERE status IN ('open', 'proposed'))"
+    )
+    removed["checklist_answers"] = cursor.rowcount
     cursor = await database.write(
         "DELETE FROM inbound_seen WHERE received_at < ?", (time.time() - INBOUND_IDS_DAYS * DAY,)
     )
@@ -125,6 +134,7 @@ async def erase_user(database: Database, channel: str, user_id: str) -> list[str
         codes += [code for code in withdrawn if code not in codes]  # and their requests
         for code in codes:
             await connection.execute("DELETE FROM outbox WHERE instr(payload, ?) > 0", (code,))
+            await connection.execute("DELETE FROM checklist_answers WHERE code = ?", (code,))
         await connection.execute(
             "DELETE FROM outbox WHERE json_extract(payload, '$.notice.handover') IN "
             "(SELECT id FROM handovers WHERE channel = ? AND user_id = ?)",

@@ -14,6 +14,7 @@ from dataclasses import replace
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from bot.booking.checklists import to_bring
 from bot.booking.request_texts import REQUEST
 from bot.booking.requests import RequestDesk
 from bot.booking.service import BookingDesk
@@ -101,6 +102,7 @@ class _Request:
 
     async def start(self, service: str, office: Office) -> Reply:
         assert office.requests is not None
+        answers = self.draft.get("checklist", "")  # given in the booking dialogue, just now
         self.draft.clear()
         session = self.turn.session
         if await self.desk.held(session.channel, session.user_id) >= office.requests.max_active:
@@ -108,7 +110,9 @@ class _Request:
             return await self.listing.show(
                 self.t._("You already have the most appointments allowed. You can cancel one here:")
             )
-        self.draft.update(request="1", service=service, office=office.id, days="")
+        self.draft.update(
+            request="1", service=service, office=office.id, days="", checklist=answers
+        )
         return self._ask_days()
 
     async def choose(self, choice_id: str) -> Reply:
@@ -250,7 +254,9 @@ class _Request:
             f"- {typed_name(self.draft['name'])}, {self.draft['phone']}",
             "",
             f"**{bring}**",
-            self.catalog.localize(service.documents, self.turn.code).text,
+            to_bring(
+                self.catalog, service, self.draft.get("checklist", ""), self.turn.code, self.t
+            ),
             "",
             self.t._(
                 "Privacy: the counter keeps your name and phone number only to arrange this "
@@ -288,6 +294,8 @@ class _Request:
             return await self.listing.show(
                 self.t._("You already have the most appointments allowed. You can cancel one here:")
             )
+        # Ids only, for the counter's proposal and the reminder (same code once booked).
+        await self.desk.booking.store.checklists.keep(request.code, self.draft.get("checklist", ""))
         self.draft.clear()
         sent = self.t._("Your request is sent. Your code is {code}: keep it.").format(
             code=request.code
