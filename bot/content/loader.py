@@ -1093,6 +1093,33 @@ def _check_references(
         node.file.error(node.line, f"{node_id!r} cannot be reached from the root menu {root_id!r}")
 
 
+def _check_checklist_actions(
+    topics: dict[str, Topic], services: dict[str, Service], nodes: dict[str, _Node]
+) -> None:
+    """A topic's ``- checklist: <service>`` button needs that service to have a checklist (a
+    service whose file has errors is reported there)."""
+    for topic in topics.values():
+        for action in topic.actions:
+            service = services.get(action.service or "")
+            if action.kind != "checklist" or service is None or service.checklist is not None:
+                continue
+            node = nodes[topic.id]
+            node.file.error(
+                _line_holding(node.file.path, f"checklist: {service.id}", node.line),
+                f"the action 'checklist: {service.id}' needs a 'checklist:' in "
+                f"services/{service.id}.yaml (or use '- checklist: true')",
+            )
+
+
+def _line_holding(path: Path, text: str, default: int) -> int:
+    """The first line of a file holding ``text``: where to point at a mistake."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return default
+    return next((n for n, line in enumerate(lines, 1) if text in line), default)
+
+
 class _AnyLanguage(set[str]):
     """Every language code, while ``languages.yaml`` cannot be read."""
 
@@ -1229,6 +1256,7 @@ def _validate(root: Path, today: date | None) -> Validation:
                     )
                 )
     _check_references(root_id, topics, menus, nodes, unloaded)
+    _check_checklist_actions(topics, services, nodes)
     validation.errors = _explained(root, validation.errors)
     if validation.errors or root_id is None or default is None:
         return validation

@@ -99,6 +99,13 @@ async def erase_user(database: Database, channel: str, user_id: str) -> list[str
     future appointments this cancelled and of the requests it withdrew. Anonymous rows
     (service, office, date) stay for the counts, with no name, phone or user id."""
     async with database.transaction() as connection:
+        # The checklist answers of every appointment and request of theirs, whatever its state.
+        await connection.execute(
+            "DELETE FROM checklist_answers WHERE code IN (SELECT code FROM appointments "
+            "WHERE channel = ? AND user_id = ? UNION SELECT code FROM appointment_requests "
+            "WHERE channel = ? AND user_id = ?)",
+            (channel, user_id, channel, user_id),
+        )
         async with connection.execute(
             "SELECT code FROM appointments WHERE channel = ? AND user_id = ? AND status = 'active' "
             "AND starts_at >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
@@ -134,7 +141,6 @@ async def erase_user(database: Database, channel: str, user_id: str) -> list[str
         codes += [code for code in withdrawn if code not in codes]  # and their requests
         for code in codes:
             await connection.execute("DELETE FROM outbox WHERE instr(payload, ?) > 0", (code,))
-            await connection.execute("DELETE FROM checklist_answers WHERE code = ?", (code,))
         await connection.execute(
             "DELETE FROM outbox WHERE json_extract(payload, '$.notice.handover') IN "
             "(SELECT id FROM handovers WHERE channel = ? AND user_id = ?)",

@@ -57,6 +57,8 @@ async def test_bengali_on_whatsapp_gets_the_list_then_the_proposal_carries_it(
         assert code in proposal
         assert "(kit per il permesso di soggiorno)" in proposal
         assert "(documenti sul lavoro)" in proposal and "Modulo 2 del kit" not in proposal
+        accepted, _calendar = await bot.say("1", phone=BANGLADESH, expect=2)
+        assert code in accepted["Body"] and "(kit per il permesso di soggiorno)" in accepted["Body"]
 
 
 async def test_bengali_on_telegram_gets_the_list_with_buttons(

@@ -229,3 +229,19 @@ def test_a_service_without_a_checklist_keeps_its_documents_text(
     assert service.checklist is None
     text = to_bring(catalog, service, "permit=work", "en", interface.translator("en"))
     assert text == catalog.localize(service.documents, "en").text
+
+
+def test_a_checklist_button_needs_the_services_checklist(content_copy: Path) -> None:
+    topic = content_copy / "topics" / "permit_renewal.yaml"
+    text = topic.read_text(encoding="utf-8")
+    topic.write_text(text.replace("  - human: true\n", "  - checklist: permit_renewal\n", 1))
+    line = line_of(topic, "- checklist: permit_renewal")
+    assert errors_of(content_copy) == [
+        f"topics/permit_renewal.yaml:{line}: the action 'checklist: permit_renewal' needs a "
+        "'checklist:' in services/permit_renewal.yaml (or use '- checklist: true')"
+    ]
+    add_checklist(content_copy)
+    catalog = load_catalog(content_copy, today=TODAY)
+    assert [a.id for a in catalog.topics["permit_renewal"].actions][
+        -1
+    ] == "checklist:permit_renewal"

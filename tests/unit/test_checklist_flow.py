@@ -186,3 +186,38 @@ async def test_answers_of_an_appointment_no_longer_coming_are_purged(
     removed = await purge(database, retention_days=90)
     assert removed["checklist_answers"] == 2  # no appointment or request holds those codes
     assert await desk.store.checklists.of(booked.code) == "permit=family"
+
+
+async def test_erasing_takes_the_answers_of_a_declined_request_too(
+    desk: BookingDesk, database: Database
+) -> None:
+    from bot.storage.requests import RequestStore
+
+    requests = RequestStore(database)
+    made = []
+    for service in ("family_reunification", "permit_renewal"):
+        made.append(
+            await requests.create(
+                office="luino",
+                service=service,
+                channel="test",
+                user_id="u7",
+                language="it",
+                speaks="it",
+                days=(),
+                part="any",
+                name="A",
+                phone="1",
+                code_prefix="LU",
+                max_active=5,
+                now=NOW,
+                notices=lambda request: [],
+            )
+        )
+        await desk.store.checklists.keep(made[-1].code, "who=parents")
+    assert made[0].code != made[1].code
+    assert await requests.decline(made[0].code, NOW, lambda request: []) is not None
+    await desk.store.checklists.keep("LU-OTHR", "who=spouse")  # someone else's
+    await erase_user(database, "test", "u7")
+    assert [await desk.store.checklists.of(request.code) for request in made] == ["", ""]
+    assert await desk.store.checklists.of("LU-OTHR") == "who=spouse"

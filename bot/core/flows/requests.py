@@ -332,6 +332,12 @@ class _Request:
                 code=appointment.code
             )
         details = f"{self.words.when(appointment.starts_at)}\n{office.address if office else ''}"
+        service = self.catalog.services.get(appointment.service)
+        if service is not None:  # the list the proposal gave, from the answers kept with it
+            answers = await self.desk.booking.store.checklists.of(appointment.code)
+            bring = self.t._("Bring with you:")
+            documents = to_bring(self.catalog, service, answers, self.turn.code, self.t)
+            details += f"\n\n**{bring}**\n{documents}"
         reply = self.turn.reply(
             f"**{text}**\n\n{details}".rstrip(),
             [Choice(MINE, self.t._("My appointments")), self.turn.home_choice()],
