@@ -52,6 +52,20 @@ def checklist_text(
     return "\n".join(lines)
 
 
+def answers_kept(t: Translator, answers: str) -> list[str]:
+    """The line a summary adds when checklist answers go with the booking (consent first:
+    they say which permit the user holds)."""
+    if not answers:
+        return []
+    return [
+        t._(
+            "Your answers about the documents are kept with the appointment only to remind you "
+            "what to bring, and deleted after it."
+        ),
+        "",
+    ]
+
+
 def document_line(catalog: Catalog, document: Document, language: str) -> str:
     """ "- Passport, original and a photocopy (passaporto)": the Italian name beside, so that
     the user can find the document and say what it is called at the offices."""

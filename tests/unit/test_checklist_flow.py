@@ -108,6 +108,7 @@ async def test_a_booking_asks_first_then_confirms_and_reminds_with_the_list(
     assert "**Bring with you:**\n- Passport and a photocopy (passaporto)" in summary.text
     assert "- Papers about your family (documenti sulla famiglia)" in summary.text
     assert "Form 2" not in summary.text
+    assert "Your answers about the documents are kept with the appointment only" in summary.text
     confirmed = await chat.send("1")
     assert "LU-" in confirmed.text
     assert "- Papers about your family (documenti sulla famiglia)" in confirmed.text
@@ -143,6 +144,7 @@ async def test_skipping_every_question_books_with_the_whole_list(
         summary = await chat.send(answer)
     assert "- Passaporto e fotocopia\n\nE, se ti riguarda:" in summary.text
     assert "- Il Modulo 2 del kit\n- I documenti sulla famiglia" in summary.text
+    assert "Le tue risposte sui documenti" not in summary.text  # none given, none kept
     confirmed = await chat.send("1")
     code = "LU-" + confirmed.text.split("LU-", 1)[1][:4]
     assert await desk.store.checklists.of(code) == ""  # nothing answered, nothing kept

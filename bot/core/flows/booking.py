@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from bot.booking.calendar import Slot, days_with_slots
-from bot.booking.checklists import to_bring
+from bot.booking.checklists import answers_kept, to_bring
 from bot.booking.requests import RequestDesk
 from bot.booking.service import BookingDesk
 from bot.booking.when import AFTERNOON, MORNING, Said, part_of, reader
@@ -479,6 +479,7 @@ class _Booking:
                 self.catalog, service, self.draft.get("checklist", ""), self.turn.code, self.t
             ),
             "",
+            *answers_kept(self.t, self.draft.get("checklist", "")),
             self.t._(
                 "Privacy: the counter keeps your name and phone number only to manage this "
                 "appointment, and deletes them {days} days after it. You can ask at any time to "

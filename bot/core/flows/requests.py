@@ -14,7 +14,7 @@ from dataclasses import replace
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from bot.booking.checklists import to_bring
+from bot.booking.checklists import answers_kept, to_bring
 from bot.booking.request_texts import REQUEST
 from bot.booking.requests import RequestDesk
 from bot.booking.service import BookingDesk
@@ -258,6 +258,7 @@ class _Request:
                 self.catalog, service, self.draft.get("checklist", ""), self.turn.code, self.t
             ),
             "",
+            *answers_kept(self.t, self.draft.get("checklist", "")),
             self.t._(
                 "Privacy: the counter keeps your name and phone number only to arrange this "
                 "appointment, and deletes them {days} days after it, or after the request is "
