@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Protocol
 
+from bot.booking.checklists import to_bring
 from bot.booking.service import BookingDesk
 from bot.content.catalog import Catalog
 from bot.i18n import Interface, format_date, format_time
@@ -32,8 +33,9 @@ class Reminders:
         self.interface = interface
         self.hour = hour
 
-    def text(self, appointment: Appointment) -> tuple[str, dict[str, str]]:
-        """The reminder in the user's language, and the variables of its WhatsApp template."""
+    def text(self, appointment: Appointment, answers: str = "") -> tuple[str, dict[str, str]]:
+        """The reminder in the user's language, and the variables of its WhatsApp template
+        (``answers``: the user's checklist answers, kept with the appointment)."""
         catalog = self.catalog()
         language = _language(catalog, appointment)
         t = self.interface.translator(language)
@@ -50,7 +52,7 @@ class Reminders:
             lines += [
                 "",
                 t._("Bring with you:"),
-                catalog.localize(service.documents, language).text,
+                to_bring(catalog, service, answers, language, t),
             ]
         lines += ["", t._("If you cannot come, please cancel it in “My appointments”.")]
         return "\n".join(lines), {"1": appointment.code, "2": when, "3": address}
@@ -65,7 +67,8 @@ class Reminders:
         for appointment in await self.desk.store.to_remind(tomorrow, tomorrow + timedelta(days=1)):
             if not self.desk.router.reaches(appointment.channel):
                 continue  # the terminal chat, say: nobody to remind
-            text, variables = self.text(appointment)
+            answers = await self.desk.store.checklists.of(appointment.code)
+            text, variables = self.text(appointment, answers)
             notices = self.desk.router.about(appointment, text, "reminder", variables)
             if await self.desk.store.mark_reminded(
                 appointment.code, notices, starts_at=appointment.starts_at

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from bot.booking.checklists import to_bring
 from bot.booking.workdays import WEEKDAY_KEYS
 from bot.content.catalog import Catalog
 from bot.content.markup import typed_name, typed_text
@@ -64,9 +65,15 @@ def staff_text(
 
 
 def proposal(
-    catalog: Catalog, t: Translator, language: str, request: AppointmentRequest, start: datetime
+    catalog: Catalog,
+    t: Translator,
+    language: str,
+    request: AppointmentRequest,
+    start: datetime,
+    answers: str = "",
 ) -> tuple[str, list[tuple[str, str]], dict[str, str]]:
-    """The proposal in the user's language, its choices, and its template's variables."""
+    """The proposal in the user's language, its choices, and its template's variables
+    (``answers``: the user's checklist answers, as kept with the request)."""
     office = catalog.office(request.office)
     service = catalog.services.get(request.service)
     address = office.address if office else ""
@@ -85,7 +92,7 @@ def proposal(
         lines += [
             "",
             t._("Bring with you:"),
-            catalog.localize(service.documents, language).text,
+            to_bring(catalog, service, answers, language, t),
         ]
     lines += ["", t._("Can you come?")]
     choices = [

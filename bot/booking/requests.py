@@ -313,11 +313,12 @@ class RequestDesk:
         service = catalog.services.get(request.service)
         end = start + timedelta(minutes=service.minutes if service else DEFAULT_MINUTES)
         offered: list[tuple[str, str]] = []
+        answers = await self.booking.store.checklists.of(request.code)
 
         def notices(proposed: AppointmentRequest) -> list[Notice]:
             language = self._language(proposed.language)
             text, choices, variables = proposal(
-                catalog, self.interface.translator(language), language, proposed, start
+                catalog, self.interface.translator(language), language, proposed, start, answers
             )
             offered.extend(choices)
             return self.booking.router.to_user(

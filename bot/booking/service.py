@@ -33,8 +33,21 @@ from bot.storage.records import Appointment, Notice, SlotGone
 log = logging.getLogger(__name__)
 
 
+class ChecklistAnswerStore(Protocol):
+    """The checklist answers kept by appointment or request code (``bot.storage.checklists``):
+    answer ids as one text, "permit=work;kit=yes"."""
+
+    async def keep(self, code: str, answers: str) -> None: ...
+
+    async def of(self, code: str) -> str: ...
+
+
 class AppointmentStore(Protocol):
     """What the desk needs of the appointments table (``bot.storage.appointments``)."""
+
+    #: The answers to a service's checklist, kept with the booking for its reminder.
+    @property
+    def checklists(self) -> ChecklistAnswerStore: ...
 
     async def taken(self, office: str, since: datetime) -> dict[datetime, int]: ...
 

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 import holidays
 
 from bot.content.catalog import Catalog
+from bot.content.checklist_reader import read_checklist
 from bot.content.fingerprints import Record, read_records, stale_fields
 from bot.content.schema import (
     TAUGHT_INTENTS,
@@ -738,7 +739,11 @@ def _read_actions(reader: _FileReader, data: YamlDict, services: Collection[str]
     actions = []
     for item, line in zip(value, value.item_lines, strict=True):
         if not isinstance(item, YamlDict) or len(item) != 1:
-            reader.error(line, "each action is one of '- book: <service>' or '- human: true'")
+            reader.error(
+                line,
+                "each action is one of '- book: <service>', '- checklist: <service>' "
+                "(or true: the user chooses) or '- human: true'",
+            )
             continue
         kind, argument = next(iter(item.items()))
         if kind == "book":
@@ -747,9 +752,16 @@ def _read_actions(reader: _FileReader, data: YamlDict, services: Collection[str]
             actions.append(Action("book", argument))
         elif kind == "human" and argument is True:
             actions.append(Action("human"))
+        elif kind == "checklist" and argument is True:
+            actions.append(Action("checklist"))
+        elif kind == "checklist":
+            if _is_service(reader, line, argument, services):
+                actions.append(Action("checklist", argument))
         else:
             reader.error(
-                line, f"unknown action {kind!r}: use '- book: <service>' or '- human: true'"
+                line,
+                f"unknown action {kind!r}: use '- book: <service>', '- checklist: <service>' "
+                "or '- human: true'",
             )
     return actions
 
@@ -988,8 +1000,11 @@ def _read_office_requests(
     )
 
 
-def _read_services(root: Path, validation: Validation, languages: set[str]) -> dict[str, Service]:
-    """``services/*.yaml``: what the counter books appointments for."""
+def _read_services(
+    root: Path, validation: Validation, languages: set[str], enabled: Iterable[str] = ()
+) -> dict[str, Service]:
+    """``services/*.yaml``: what the counter books appointments for (``enabled``: the
+    languages a ``checklist:`` must be written in)."""
     services: dict[str, Service] = {}
     for path in sorted((root / "services").glob("*.yaml")):
         reader = _FileReader(root, path, validation)
@@ -998,7 +1013,7 @@ def _read_services(root: Path, validation: Validation, languages: set[str]) -> d
             1,
             "a service",
             ("id", "minutes", "name", "documents", "sources"),
-            ("status",),
+            ("status", "checklist"),
         )
         if data is None:
             continue
@@ -1020,10 +1035,29 @@ def _read_services(root: Path, validation: Validation, languages: set[str]) -> d
         sources = _read_url_list(
             reader, data, "sources", functools.partial(_source, reader), required=True
         )
+        checklist = read_checklist(
+            reader,
+            data,
+            languages,
+            enabled,
+            functools.partial(
+                _read_url_list,
+                reader,
+                key="sources",
+                build=functools.partial(_source, reader),
+                required=True,
+            ),
+        )
         if service_id is None or name is None or documents is None or not isinstance(minutes, int):
             continue
         services[service_id] = Service(
-            service_id, minutes, name, documents, tuple(sources), MappingProxyType(status)
+            service_id,
+            minutes,
+            name,
+            documents,
+            tuple(sources),
+            MappingProxyType(status),
+            checklist,
         )
     return services
 
@@ -1203,6 +1237,33 @@ def _check_references(
         node.file.error(node.line, f"{node_id!r} cannot be reached from the root menu {root_id!r}")
 
 
+def _check_checklist_actions(
+    topics: dict[str, Topic], services: dict[str, Service], nodes: dict[str, _Node]
+) -> None:
+    """A topic's ``- checklist: <service>`` button needs that service to have a checklist (a
+    service whose file has errors is reported there)."""
+    for topic in topics.values():
+        for action in topic.actions:
+            service = services.get(action.service or "")
+            if action.kind != "checklist" or service is None or service.checklist is not None:
+                continue
+            node = nodes[topic.id]
+            node.file.error(
+                _line_holding(node.file.path, f"checklist: {service.id}", node.line),
+                f"the action 'checklist: {service.id}' needs a 'checklist:' in "
+                f"services/{service.id}.yaml (or use '- checklist: true')",
+            )
+
+
+def _line_holding(path: Path, text: str, default: int) -> int:
+    """The first line of a file holding ``text``: where to point at a mistake."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return default
+    return next((n for n, line in enumerate(lines, 1) if text in line), default)
+
+
 class _AnyLanguage(set[str]):
     """Every language code, while ``languages.yaml`` cannot be read."""
 
@@ -1333,9 +1394,15 @@ def _validate(root: Path, today: date | None) -> Validation:
     offices = _read_offices(root, validation, codes, known.services)
     intents = _read_intents(root, validation, codes)
     synonyms = _read_synonyms(root, validation)
-    services = _in_offices_order(_read_services(root, validation, codes), offices)
+    services = _in_offices_order(
+        _read_services(
+            root, validation, codes, [language.code for language in languages if language.enabled]
+        ),
+        offices,
+    )
     phrasings = _read_phrasings(root, validation, codes, topics, unloaded)
     _check_references(root_id, topics, menus, nodes, unloaded)
+    _check_checklist_actions(topics, services, nodes)
     validation.errors = _explained(root, validation.errors)
     if validation.errors or root_id is None or default is None or desk is None:
         return validation

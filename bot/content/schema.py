@@ -9,6 +9,7 @@ from datetime import date
 from enum import StrEnum
 from types import MappingProxyType
 
+from bot.content.checklist import Checklist
 from bot.content.fingerprints import Record
 
 
@@ -167,6 +168,9 @@ class Service:
     documents: Localized
     sources: tuple[Source, ...]
     status: Mapping[str, str] = field(default_factory=frozen_map)
+    #: The questions and documents of a personal list to bring (``checklist:``); without
+    #: one, ``documents`` is what everyone is told to bring.
+    checklist: Checklist | None = None
 
 
 @dataclass(frozen=True)

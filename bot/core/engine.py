@@ -32,6 +32,7 @@ from bot.content.memory import release_freed_memory
 from bot.content.schema import Intent
 from bot.content.text import normalise
 from bot.core.flows.booking import BookingFlow
+from bot.core.flows.checklist import ChecklistFlow
 from bot.core.flows.erase import EraseFlow
 from bot.core.flows.handover import HandoverFlow, HandoverState
 from bot.core.flows.mine import MineFlow
@@ -92,6 +93,7 @@ class Engine:
             handover=HandoverFlow(handovers),
             mine=MineFlow(desk, requests),
             erase=EraseFlow(erase),
+            checklist=ChecklistFlow(),
         )
         #: Counts consultations for the monitoring, anonymously (only a serving bot counts).
         self.monitor: Monitor = monitor if monitor is not None else NullMonitor()

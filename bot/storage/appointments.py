@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import aiosqlite
 
+from bot.storage.checklists import ChecklistAnswers
 from bot.storage.closures import is_closed
 from bot.storage.codes import new_code
 from bot.storage.db import Database
@@ -110,6 +111,8 @@ def _day_of(starts_at: datetime, day: date | None) -> date:
 class AppointmentStore:
     def __init__(self, database: Database) -> None:
         self._db = database
+        #: The checklist answers kept with appointments and requests, by code.
+        self.checklists = ChecklistAnswers(database)
 
     async def _read(
         self, sql: str, parameters: tuple[object, ...] = ()

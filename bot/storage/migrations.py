@@ -273,4 +273,21 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE INDEX webchat_messages_created_at ON webchat_messages (created_at);
         """,
     ),
+    (
+        17,
+        "the answers to a service's checklist, kept with an appointment or a request",
+        """
+        -- The answer ids a user gave to the questions of a service's checklist of documents
+        -- ("permit=work;kit=yes"), keyed by the code of their appointment or request (the
+        -- same code once a request becomes an appointment): the confirmation, the proposal and
+        -- the reminder list the documents those answers need. No names, no free text. Deleted
+        -- once the appointment is over or cancelled or the request closed (retention), and
+        -- at once when the user erases their data.
+        CREATE TABLE checklist_answers (
+            code TEXT PRIMARY KEY,
+            answers TEXT NOT NULL,
+            created_at REAL NOT NULL
+        ) WITHOUT ROWID;
+        """,
+    ),
 )

@@ -68,6 +68,15 @@ async def purge(database: Database, retention_days: int) -> dict[str, int]:
         (cutoff,),
     )
     removed["request_contacts"] = cursor.rowcount
+    # Checklist answers serve the confirmation, the proposal and the reminder: kept while the
+    # appointment is still to come or the request waits, whatever the retention period.
+    cursor = await database.write(
+        "DELETE FROM checklist_answers WHERE code NOT IN (SELECT code FROM appointments "
+        "WHERE status = 'active' AND ends_at >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) "
+        "AND code NOT IN (SELECT code FROM appointment_requests "
+        "WHERE status IN ('open', 'proposed'))"
+    )
+    removed["checklist_answers"] = cursor.rowcount
     cursor = await database.write(
         "DELETE FROM inbound_seen WHERE received_at < ?", (time.time() - INBOUND_IDS_DAYS * DAY,)
     )
@@ -90,6 +99,13 @@ async def erase_user(database: Database, channel: str, user_id: str) -> list[str
     future appointments this cancelled and of the requests it withdrew. Anonymous rows
     (service, office, date) stay for the counts, with no name, phone or user id."""
     async with database.transaction() as connection:
+        # The checklist answers of every appointment and request of theirs, whatever its state.
+        await connection.execute(
+            "DELETE FROM checklist_answers WHERE code IN (SELECT code FROM appointments "
+            "WHERE channel = ? AND user_id = ? UNION SELECT code FROM appointment_requests "
+            "WHERE channel = ? AND user_id = ?)",
+            (channel, user_id, channel, user_id),
+        )
         async with connection.execute(
             "SELECT code FROM appointments WHERE channel = ? AND user_id = ? AND status = 'active' "
             "AND starts_at >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",

@@ -246,7 +246,7 @@ def test_content_new_then_check_then_fill_in_then_it_loads(
     menu.write_text(menu.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
     valid = run(tmp_path, "content", "check", str(root))
     assert "error" not in valid.stdout, valid.stdout
-    assert "valid (version" in valid.stdout and "59 topics" in valid.stdout
+    assert "valid (version" in valid.stdout and "60 topics" in valid.stdout
 
 
 @pytest.mark.parametrize(
@@ -375,13 +375,16 @@ def test_booking_through_the_terminal_chat(tmp_path: Path) -> None:
 def test_the_repository_content_takes_a_request_in_the_terminal_chat(tmp_path: Path) -> None:
     """As a new user would try it with `make run`: "I want an appointment" leads to a request
     and its code, with no opening hours invented."""
-    script = "I want an appointment\n1\n1\n1\nAmina Rossi\n333 1234567\n1\n"
+    # The service, its two questions about the documents (work, the kit), as soon as possible,
+    # the language, name, phone, send.
+    script = "I want an appointment\n1\n1\n1\n1\n1\nAmina Rossi\n333 1234567\n1\n"
     result = run(tmp_path, "chat", "--lang", "en", stdin=script)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "1. Residence permit renewal" in out
     assert "When can you come to the counter?" in out
     assert "- When you can come: as soon as possible, any day" in out
+    assert "Form 2 of the kit, for work-related permits (Modulo 2 del kit)" in out
     assert "Your request is sent. Your code is LU-" in out
     assert "The counter will phone you" in out  # the terminal cannot be written to later
     again = run(tmp_path, "chat", "--lang", "en", stdin="my appointments\n")
@@ -438,6 +441,9 @@ def test_the_repository_content_understands_people_as_they_write(tmp_path: Path)
         "my husband does not let me talk to anyone, he hits me": ("en", "topic", "emergency"),
         "appuntamento in questura per le impronte cosa devo portare": ("it", "topic", "permits"),
         "quanto costa una pizza a luino": ("it", "fallback", None),
+        # The documents to bring: the topic whose buttons make the personal list.
+        "quali documenti servono": ("it", "topic", "counter"),
+        "what documents do i need": ("en", "topic", "counter"),
     }
     result = run(tmp_path, "ask", "--json", "-", stdin="\n".join(questions) + "\n")
     assert result.returncode == 0, result.stderr

@@ -201,7 +201,10 @@ async def test_the_repository_content_takes_a_request(tmp_path: Path, clock: Clo
         await bot.send(start(language_code="en"))
         (services,) = await bot.send(text("I want an appointment"))
         assert keyboard_ids(services)[0] == "bk:svc:permit_renewal"
-        (days,) = await bot.send(press("bk:svc:permit_renewal"))
+        (question,) = await bot.send(press("bk:svc:permit_renewal"))
+        assert keyboard_ids(question)[0] == "cl:a:permit:work"  # the documents' questions
+        await bot.send(press("cl:skip:permit"))
+        (days,) = await bot.send(press("cl:skip:kit"))
         assert keyboard_ids(days)[0] == "rq:asap"  # no opening hours: a request
         await bot.send(press("rq:asap"))
         await bot.send(press("rq:speaks:en"))

@@ -176,6 +176,11 @@ async def test_a_french_user_asks_then_requests_an_appointment_and_gets_its_code
         await type_message(page, "je voudrais un rendez-vous")
         await bot_says(page, "objet du rendez-vous")
         await tap(page, "Renouvellement du titre de séjour")
+        # The checklist's questions first: one answered, one skipped.
+        await bot_says(page, "Quel type de titre de séjour avez-vous")
+        await tap(page, "Travail")
+        await bot_says(page, "Avez-vous déjà le kit")
+        await tap(page, "Passer")
         await bot_says(page, "Quand pouvez-vous venir")
         await tap(page, "Le plus tôt possible")
         await bot_says(page, "Dans quelle langue")
@@ -184,7 +189,8 @@ async def test_a_french_user_asks_then_requests_an_appointment_and_gets_its_code
         await type_message(page, "Amina Diallo")
         await bot_says(page, "numéro de téléphone")
         await type_message(page, "333 1234567")
-        await bot_says(page, "Vérifiez votre demande")
+        summary = await bot_says(page, "Vérifiez votre demande")
+        assert "(documenti sul lavoro)" in summary  # the personal list, the Italian names beside
         await tap(page, "Envoyer la demande")
         sent = await bot_says(page, r"LU-[A-Z0-9]{4}")
         code = re.search(r"LU-[A-Z0-9]{4}", sent)

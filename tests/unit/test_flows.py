@@ -48,6 +48,7 @@ STORED_BEFORE = {
     "handover": {"human:ask", "human:open"},
     "mine": set(),
     "erase": set(),
+    "checklist": {"cl:ask"},
 }
 
 
@@ -96,6 +97,8 @@ def test_a_new_session_and_an_unknown_state_are_at_the_menus() -> None:
         ("act:human", "handover"),
         ("act:human:end", "handover"),
         ("act:erase", "erase"),
+        ("cl:svc:permit_renewal", "checklist"),
+        ("cl:a:permit:work", "checklist"),
     ],
 )
 def test_a_choice_goes_to_the_flow_that_declared_its_beginning(choice_id: str, name: str) -> None:

@@ -116,6 +116,7 @@ async def test_retention_removes_old_personal_data_only(tmp_path: Path) -> None:
             "handovers": 0,
             "requests_expired": 0,
             "request_contacts": 0,
+            "checklist_answers": 0,
             "shared_questions": 0,
             "inbound_ids": 0,
             "inbound_updates": 1,

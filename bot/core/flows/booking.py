@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from bot.booking.calendar import Slot, days_with_slots
+from bot.booking.checklists import answers_kept, to_bring
 from bot.booking.requests import RequestDesk
 from bot.booking.service import BookingDesk
 from bot.booking.when import AFTERNOON, MORNING, Said, part_of, reader
@@ -79,8 +80,18 @@ class BookingFlow:
         booking = _Booking(turn, self.desk, self.requests)
         return booking if booking.services() else None
 
-    def available(self, turn: Turn) -> bool:
-        return self._booking(turn) is not None
+    def available(self, turn: Turn, service: str | None = None) -> bool:
+        """Whether appointments are taken online (for ``service``, when given)."""
+        booking = self._booking(turn)
+        return booking is not None and (service is None or service in booking.services())
+
+    async def after_checklist(self, turn: Turn) -> Reply:
+        """The booking goes on once the checklist's questions are answered (or skipped)."""
+        booking = self._booking(turn)
+        service = turn.session.draft.get("cl_service")
+        if booking is None or service not in booking.services():
+            return await self.start(turn, service)
+        return await booking.service_chosen(service)
 
     def choice(self, turn: Turn, service: str) -> Choice:
         """A topic's "book an appointment" button for a service."""
@@ -134,7 +145,7 @@ class _Booking:
         self.draft.clear()
         services = self.services()
         if service in services:
-            return await self._service_chosen(service)
+            return await self.service_chosen(service)
         choices = [Choice(f"{BOOK}svc:{s}", self._service_name(s)) for s in services]
         return self.turn.reply(
             self.t._("What is the appointment for?"), [*choices, self.turn.home_choice()]
@@ -249,7 +260,13 @@ class _Booking:
             or (office.takes(service) == "requests" and self.requests is not None)
         ]
 
-    async def _service_chosen(self, service: str) -> Reply:
+    async def service_chosen(self, service: str) -> Reply:
+        """The service is known: its checklist's questions first (once), then the office."""
+        content = self.catalog.services.get(service)
+        if content is not None:
+            questions = await self.turn.flows.checklist.before_booking(self.turn, content)
+            if questions is not None:
+                return questions
         self.draft["service"] = service
         offices = self.offices_for(service)
         if len(offices) == 1:
@@ -452,8 +469,11 @@ class _Booking:
             f"- {typed_name(self.draft['name'])}, {self.draft['phone']}",
             "",
             f"**{bring}**",
-            self.catalog.localize(service.documents, self.turn.code).text,
+            to_bring(
+                self.catalog, service, self.draft.get("checklist", ""), self.turn.code, self.t
+            ),
             "",
+            *answers_kept(self.t, self.draft.get("checklist", "")),
             self.t._(
                 "Privacy: the counter keeps your name and phone number only to manage this "
                 "appointment, and deletes them {days} days after it. You can ask at any time to "
@@ -499,14 +519,22 @@ class _Booking:
             )
         except (SlotFull, SlotGone, TooManyBookings) as refusal:
             return await self._refused(start, refusal)
+        answers = self.draft.get("checklist", "")
         self.draft.clear()
         if already is None:  # the same booking made again is neither told nor counted twice
+            # Ids only, for the reminder; a crash just before leaves the reminder the
+            # service's whole list, which is what it carried before checklists.
+            await self.desk.store.checklists.keep(booked.code, answers)
             self.desk.router.wake()
             await self.desk.count("made", booked.code)
+        else:
+            answers = await self.desk.store.checklists.of(booked.code)
         text = self.t._("Your appointment is booked. Your code is {code}: keep it.").format(
             code=booked.code
         )
-        details = f"{self._when(start)}\n{office.address}"
+        bring = self.t._("Bring with you:")
+        documents = to_bring(self.catalog, service, answers, self.turn.code, self.t)
+        details = f"{self._when(start)}\n{office.address}\n\n**{bring}**\n{documents}"
         reply = self.turn.reply(
             f"**{text}**\n\n{details}",
             [Choice(MINE, self.t._("My appointments")), self.turn.home_choice()],

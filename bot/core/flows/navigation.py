@@ -315,6 +315,8 @@ class Navigation:
                 choices.append(turn.flows.booking.choice(turn, action.service))
             elif action.kind == "human":
                 choices.append(turn.flows.handover.choice(turn))
+            elif action.kind == "checklist":
+                choices.extend(turn.flows.checklist.buttons(turn, action.service))
         choices += [Choice(BACK, t._("Back")), self.home_choice(turn)]
         return turn.reply("\n\n".join(parts), choices)
 

@@ -14,6 +14,7 @@ from dataclasses import replace
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from bot.booking.checklists import answers_kept, to_bring
 from bot.booking.request_texts import REQUEST
 from bot.booking.requests import RequestDesk
 from bot.booking.service import BookingDesk
@@ -101,6 +102,7 @@ class _Request:
 
     async def start(self, service: str, office: Office) -> Reply:
         assert office.requests is not None
+        answers = self.draft.get("checklist", "")  # given in the booking dialogue, just now
         self.draft.clear()
         session = self.turn.session
         if await self.desk.held(session.channel, session.user_id) >= office.requests.max_active:
@@ -108,7 +110,9 @@ class _Request:
             return await self.listing.show(
                 self.t._("You already have the most appointments allowed. You can cancel one here:")
             )
-        self.draft.update(request="1", service=service, office=office.id, days="")
+        self.draft.update(
+            request="1", service=service, office=office.id, days="", checklist=answers
+        )
         return self._ask_days()
 
     async def choose(self, choice_id: str) -> Reply:
@@ -250,8 +254,11 @@ class _Request:
             f"- {typed_name(self.draft['name'])}, {self.draft['phone']}",
             "",
             f"**{bring}**",
-            self.catalog.localize(service.documents, self.turn.code).text,
+            to_bring(
+                self.catalog, service, self.draft.get("checklist", ""), self.turn.code, self.t
+            ),
             "",
+            *answers_kept(self.t, self.draft.get("checklist", "")),
             self.t._(
                 "Privacy: the counter keeps your name and phone number only to arrange this "
                 "appointment, and deletes them {days} days after it, or after the request is "
@@ -288,6 +295,8 @@ class _Request:
             return await self.listing.show(
                 self.t._("You already have the most appointments allowed. You can cancel one here:")
             )
+        # Ids only, for the counter's proposal and the reminder (same code once booked).
+        await self.desk.booking.store.checklists.keep(request.code, self.draft.get("checklist", ""))
         self.draft.clear()
         sent = self.t._("Your request is sent. Your code is {code}: keep it.").format(
             code=request.code
@@ -324,6 +333,12 @@ class _Request:
                 code=appointment.code
             )
         details = f"{self.words.when(appointment.starts_at)}\n{office.address if office else ''}"
+        service = self.catalog.services.get(appointment.service)
+        if service is not None:  # the list the proposal gave, from the answers kept with it
+            answers = await self.desk.booking.store.checklists.of(appointment.code)
+            bring = self.t._("Bring with you:")
+            documents = to_bring(self.catalog, service, answers, self.turn.code, self.t)
+            details += f"\n\n**{bring}**\n{documents}"
         reply = self.turn.reply(
             f"**{text}**\n\n{details}".rstrip(),
             [Choice(MINE, self.t._("My appointments")), self.turn.home_choice()],
