@@ -48,9 +48,10 @@ class ChecklistFlow:
     # -- what other flows use ---------------------------------------------------------------
 
     def services(self, turn: Turn) -> list[Service]:
-        """The services whose documents the content asks questions about, in the offices’ order."""
-        # The catalog keeps the services in the order the offices list them.
-        return [service for service in turn.catalog.services.values() if service.checklist is not None]
+        """The services whose documents the content asks questions about, in the order the
+        offices list them (the catalog's)."""
+        services = turn.catalog.services.values()
+        return [service for service in services if service.checklist is not None]
 
     def buttons(self, turn: Turn, service: str | None = None) -> list[Choice]:
         """A topic's buttons to a checklist: "documents to bring" for its service, or one
