@@ -20,6 +20,7 @@ from bot.channels.base import Reach
 from bot.config import Settings
 from bot.content.markup import plain
 from bot.notice import Notice
+from bot.notify.leadership import Leadership
 from bot.notify.worker import Meter, OutboxQueue, OutboxWorker, SendError
 
 log = logging.getLogger(__name__)
@@ -53,9 +54,15 @@ class EmailChannel:
         user_id_is_phone=False, files=False, window_hours=None, unprompted=True, inbound=False
     )
 
-    def __init__(self, settings: Settings, outbox: OutboxQueue, meter: Meter | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        outbox: OutboxQueue,
+        meter: Meter | None = None,
+        leadership: Leadership | None = None,
+    ) -> None:
         self.settings = settings
-        self.worker = OutboxWorker(outbox, CHANNEL, self.send, meter=meter)
+        self.worker = OutboxWorker(outbox, CHANNEL, self.send, meter=meter, leadership=leadership)
 
     def routes(self) -> Sequence[BaseRoute]:
         return ()

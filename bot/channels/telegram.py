@@ -74,6 +74,7 @@ from bot.content.catalog import Catalog
 from bot.core.messages import Incoming, Kind, Reply
 from bot.i18n import N_, STAFF_LANGUAGE, Interface, bidi_text
 from bot.notice import Notice
+from bot.notify.leadership import Leadership
 from bot.notify.worker import Meter, OutboxWorker, SendError
 from bot.staff import Command, StaffAnswer, StaffConsole
 from bot.staff.answers import Button
@@ -313,6 +314,7 @@ class TelegramChannel:
         *,
         staff: StaffConsole | None = None,
         meter: Meter | None = None,
+        leadership: Leadership | None = None,
     ) -> None:
         if not settings.telegram_bot_token:
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
@@ -335,9 +337,14 @@ class TelegramChannel:
         # Staff notices in a burst go to the group as one digest message.
         digest = StaffDigest(MessageLimit.MAX_TEXT_LENGTH, _utf16_length)
         self.worker = (
-            OutboxWorker(outbox, CHANNEL, self.send, digest=digest, meter=meter) if outbox else None
+            OutboxWorker(
+                outbox, CHANNEL, self.send, digest=digest, meter=meter, leadership=leadership
+            )
+            if outbox
+            else None
         )
         self._connecting: asyncio.Task[None] | None = None
+        self._sweeping: asyncio.Task[None] | None = None
         self.outbox = outbox
         self._chat_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = (
             weakref.WeakValueDictionary()
@@ -400,6 +407,7 @@ class TelegramChannel:
         await self._register_commands()
         await self.application.start()
         await self._process_left_over()
+        self._sweeping = asyncio.create_task(self._take_over_left_over())
         if self.webhook_url:
             await self.application.bot.set_webhook(
                 url=self.webhook_url,
@@ -423,7 +431,7 @@ class TelegramChannel:
         """Queue the updates a previous run stored and never processed (a crash, a kill)."""
         if self.inbound is None or self._stored_updates is None:
             return
-        left = await self.inbound.left(CHANNEL)
+        left = await self.inbound.take_over(CHANNEL)
         for key, payload in left:
             try:
                 update = Update.de_json(payload, self.application.bot)
@@ -433,6 +441,16 @@ class TelegramChannel:
             await self._stored_updates.put_stored(update)
         if left:
             log.info("telegram: processing %d updates left from the last run", len(left))
+
+    async def _take_over_left_over(self) -> None:
+        """Several instances on one database: the updates an instance stored and never
+        processed (it was killed) are this one's once that instance's lease expired."""
+        while True:
+            await asyncio.sleep(self.settings.lease_renew_seconds)
+            try:
+                await self._process_left_over()
+            except Exception as error:
+                log.warning("telegram: cannot look for updates left over (%s)", error)
 
     async def start_when_reachable(self) -> None:
         """Start, trying again with growing pauses while Telegram cannot be reached.
@@ -472,6 +490,11 @@ class TelegramChannel:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._connecting
             self._connecting = None
+        if self._sweeping is not None:
+            self._sweeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeping
+            self._sweeping = None
         self.connected = False
         if self.worker is not None:
             await self.worker.stop()

@@ -6,6 +6,7 @@ import time
 
 from bot.storage.db import Database
 from bot.storage.events import unlink
+from bot.storage.leases import alive
 
 DAY = 86_400.0
 INBOUND_IDS_DAYS = 7  # platform message ids: only needed to spot retries
@@ -76,6 +77,13 @@ async def purge(database: Database, retention_days: int) -> dict[str, int]:
     # start processed) is never kept beyond the retention period.
     cursor = await database.write("DELETE FROM inbound_updates WHERE received_at < ?", (cutoff,))
     removed["inbound_updates"] = cursor.rowcount
+    # Several instances: a turn held by an instance that died names its user (on WhatsApp a
+    # phone number); a lease expired for a day is an instance long gone.
+    now = time.time()
+    cursor = await database.write(f"DELETE FROM turn_locks WHERE NOT {alive('holder')}", (now,))
+    removed["turn_locks"] = cursor.rowcount
+    cursor = await database.write("DELETE FROM leases WHERE expires_at < ?", (now - DAY,))
+    removed["leases"] = cursor.rowcount
     # Web chat messages no browser came back for: kept no longer than a conversation.
     cursor = await database.write("DELETE FROM webchat_messages WHERE created_at < ?", (cutoff,))
     removed["webchat_messages"] = cursor.rowcount

@@ -119,9 +119,12 @@ async def test_retention_removes_old_personal_data_only(tmp_path: Path) -> None:
             "shared_questions": 0,
             "inbound_ids": 0,
             "inbound_updates": 1,
+            "turn_locks": 0,
+            "leases": 0,
             "webchat_messages": 0,
         }
-        assert [key for key, _ in await updates.left("wa")] == ["SMnew"]
+        kept = await connection.execute_fetchall("SELECT update_key FROM inbound_updates")
+        assert [key for (key,) in kept] == ["SMnew"]
         assert await store.get("t", "old") is None
         assert await store.get("t", "new") == "{}"
         assert await inbound.last_inbound("wa", "+39new") is not None

@@ -42,6 +42,7 @@ from bot.content.catalog import Catalog
 from bot.core.messages import Incoming, Kind
 from bot.i18n import Interface
 from bot.notice import Notice
+from bot.notify.leadership import Leadership
 from bot.notify.worker import Meter, OutboxQueue, OutboxWorker
 
 log = logging.getLogger(__name__)
@@ -95,11 +96,12 @@ class WebchatChannel:
         poll_seconds: float = POLL_SECONDS,
         clock: Callable[[], float] = time.monotonic,
         meter: Meter | None = None,
+        leadership: Leadership | None = None,
     ) -> None:
         self.engine = engine
         #: Hands the outbox's notices for web chat users (staff answers, reminders) to
         #: :meth:`send`, which puts them in the mailbox.
-        self.worker = OutboxWorker(outbox, CHANNEL, self.send, meter=meter)
+        self.worker = OutboxWorker(outbox, CHANNEL, self.send, meter=meter, leadership=leadership)
         self.interface = interface
         self.mailbox = mailbox
         self.catalog = catalog
