@@ -140,7 +140,7 @@ class InboundQueue:
         def take(connection: sqlite3.Connection) -> list[tuple[str, str]]:
             rows = connection.execute(
                 "SELECT update_key, payload FROM inbound_updates WHERE channel = ? "
-                f"AND (holder IS NULL OR (holder != ? AND NOT {alive('holder')})) "
+                f"AND (holder IS NULL OR (holder != ? AND NOT {alive('inbound_updates.holder')})) "
                 "ORDER BY received_at, update_key",
                 (channel, holder, time.time()),
             ).fetchall()

@@ -24,7 +24,7 @@ def _namespace() -> str:
         return "-"
 
 
-def gone(holder: str) -> bool:
+def is_gone(holder: str) -> bool:
     """Whether ``holder`` is an instance of this machine and namespace whose process has
     ended (killed: it could not let go of its leases). Unknown holders are not gone."""
     parts = holder.split(":")

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 
 from bot.storage.db import Database
-from bot.storage.instance import gone
+from bot.storage.instance import is_gone
 
 #: The lease every running instance holds for itself: ``instance:<holder>``.
 INSTANCE = "instance:"
@@ -26,7 +26,8 @@ INSTANCE = "instance:"
 
 def alive(holder_column: str) -> str:
     """SQL true while the instance named in ``holder_column`` holds its own lease; it takes
-    one parameter, the time now."""
+    one parameter, the time now. Name the column with its table (``turn_locks.holder``): a
+    bare ``holder`` would be the lease's own."""
     return (
         "EXISTS (SELECT 1 FROM leases AS life WHERE life.name = 'instance:' || "
         f"{holder_column} AND life.expires_at > ?)"
@@ -94,7 +95,7 @@ class Leases:
         rows = await self._db.connection.execute_fetchall(
             "SELECT DISTINCT holder FROM leases WHERE expires_at > ?", (now,)
         )
-        gone = [str(holder) for (holder,) in rows if gone(str(holder))]
+        gone = [str(holder) for (holder,) in rows if is_gone(str(holder))]
         for holder in gone:
             await self._db.write(
                 "UPDATE leases SET expires_at = ? WHERE holder = ? AND expires_at > ?",

@@ -80,7 +80,9 @@ async def purge(database: Database, retention_days: int) -> dict[str, int]:
     # Several instances: a turn held by an instance that died names its user (on WhatsApp a
     # phone number); a lease expired for a day is an instance long gone.
     now = time.time()
-    cursor = await database.write(f"DELETE FROM turn_locks WHERE NOT {alive('holder')}", (now,))
+    cursor = await database.write(
+        f"DELETE FROM turn_locks WHERE NOT {alive('turn_locks.holder')}", (now,)
+    )
     removed["turn_locks"] = cursor.rowcount
     cursor = await database.write("DELETE FROM leases WHERE expires_at < ?", (now - DAY,))
     removed["leases"] = cursor.rowcount
