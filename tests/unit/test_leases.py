@@ -169,9 +169,9 @@ async def test_two_instances_running_outbox_workers_send_each_notice_once_in_ord
             )
         )
     workers[0].start()
-    leadership = workers[0].leadership
-    assert leadership is not None
-    await wait_until(lambda: leadership.holds("outbox:wa"), 5, lambda: "never took the lease")
+    holding = workers[0].leadership
+    assert holding is not None
+    await wait_until(lambda: holding.holds("outbox:wa"), 5, lambda: "never took the lease")
     workers[1].start()
     recipients = [f"user{n}" for n in range(5)]
     for n in range(20):  # queued through both instances, while both workers run
