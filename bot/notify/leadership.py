@@ -79,10 +79,10 @@ class Leadership:
             while True:
                 if not await self._renewed(name):
                     # Someone else has it: an instance of this machine that was killed lets
-                    # go of nothing, so look for those before waiting for it to expire.
-                    with contextlib.suppress(Exception):
-                        await self.store.expire_gone()
-                    await asyncio.sleep(self.renew_every)
+                    # go of nothing, so look for those (then try again at once) before
+                    # waiting for the lease to expire.
+                    if not await self._expired_gone():
+                        await asyncio.sleep(self.renew_every)
                     continue
                 log.info("lease %s: taken; running it here", name)
                 if await self._while_held(name, work):
@@ -124,6 +124,13 @@ class Leadership:
         except Exception as error:
             log.warning("lease %s: cannot renew it now (%s)", name, type(error).__name__)
             return None
+
+    async def _expired_gone(self) -> bool:
+        try:
+            return bool(await self.store.expire_gone())
+        except Exception as error:
+            log.warning("leases: cannot look for instances gone (%s)", type(error).__name__)
+            return False
 
     async def _let_go(self, name: str) -> None:
         if name not in self._held:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot.storage.db import Database
 from bot.storage.instance import is_gone
@@ -41,6 +42,24 @@ class Held:
     name: str
     holder: str
     expires_in: float  # seconds; negative once expired
+
+
+def leases_held(path: Path, now: float) -> list[Held]:
+    """Read (never write) the leases living at ``now`` in the database file at ``path``; none
+    in a database from before leases."""
+    connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        rows = connection.execute(
+            "SELECT name, holder, expires_at FROM leases WHERE expires_at > ? ORDER BY name",
+            (now,),
+        ).fetchall()
+    except sqlite3.OperationalError as error:
+        if "no such table" in str(error):
+            return []
+        raise
+    finally:
+        connection.close()
+    return [Held(str(name), str(holder), float(at) - now) for name, holder, at in rows]
 
 
 class Leases:

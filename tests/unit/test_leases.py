@@ -13,9 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import Settings
 from bot.notice import Notice
 from bot.notify.leadership import INSTANCE, Leadership
 from bot.notify.worker import OutboxWorker
+from bot.ops import local_checks
+from bot.ops.checks import Status
 from bot.storage.db import Database
 from bot.storage.inbound import InboundQueue
 from bot.storage.instance import new_holder
@@ -264,3 +267,24 @@ async def test_the_retention_rule_deletes_turns_left_held_by_instances_that_died
     assert removed["turn_locks"] == 1
     rows = await living.connection.execute_fetchall("SELECT user_id FROM turn_locks")
     assert [user for (user,) in rows] == ["+39222"]
+
+
+async def test_the_doctor_says_which_instances_run_and_who_holds_each_job(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    async with Database(path) as database:
+        settings = Settings(db_path=path)
+        assert local_checks.instances(settings).detail == (
+            "no `sportello serve` runs on this database now"
+        )
+        leases = Leases(database)
+        await leases.take(f"{INSTANCE}vm:1:41:a", "vm:1:41:a", 60)
+        await leases.take(f"{INSTANCE}vm:1:42:b", "vm:1:42:b", 60)
+        await leases.take("outbox:telegram", "vm:1:42:b", 60)
+        await leases.take("reminders", "vm:1:41:a", 60)
+        await leases.take("agenda", "vm:1:40:c", 0.01)  # expired: nobody holds it
+        await asyncio.sleep(0.02)
+        check = local_checks.instances(settings)
+    assert check.status is Status.OK
+    assert check.detail == (
+        "2 running (vm pid 41, vm pid 42); outbox:telegram by vm pid 42, reminders by vm pid 41"
+    )
