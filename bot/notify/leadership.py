@@ -77,6 +77,7 @@ class Leadership:
         returns (or ``run`` is cancelled)."""
         try:
             while True:
+                asked = time.monotonic()  # the database writes a later time, never earlier
                 if not await self._renewed(name):
                     # Someone else has it: an instance of this machine that was killed lets
                     # go of nothing, so look for those (then try again at once) before
@@ -85,19 +86,20 @@ class Leadership:
                         await asyncio.sleep(self.renew_every)
                     continue
                 log.info("lease %s: taken; running it here", name)
-                if await self._while_held(name, work):
+                if await self._while_held(name, work, asked + self.seconds):
                     return
                 log.warning("lease %s: lost; another instance may take it over", name)
         finally:
             await self._let_go(name)
 
-    async def _while_held(self, name: str, work: Callable[[], Awaitable[object]]) -> bool:
-        """Run ``work`` while renewing the lease; True if it ended by itself, False if the
-        lease was lost (``work`` was cancelled)."""
+    async def _while_held(
+        self, name: str, work: Callable[[], Awaitable[object]], expires: float
+    ) -> bool:
+        """Run ``work`` while renewing the lease (held until ``expires``, monotonic); True if
+        it ended by itself, False if the lease was lost (``work`` was cancelled)."""
         task: asyncio.Task[object] = asyncio.ensure_future(work())
         # Renewals that fail (a busy database) keep it only until it would expire; the
         # margin stops the work a moment before another instance could take it.
-        expires = time.monotonic() + self.seconds
         margin = min(1.0, (self.seconds - self.renew_every) / 2)
         try:
             while True:
@@ -106,9 +108,10 @@ class Leadership:
                     if not task.cancelled() and task.exception() is not None:
                         log.error("lease %s: its loop failed", name, exc_info=task.exception())
                     return True
+                asked = time.monotonic()  # the database writes a later time, never earlier
                 renewed = await self._renewed(name)
                 if renewed:
-                    expires = time.monotonic() + self.seconds
+                    expires = asked + self.seconds
                 elif renewed is False or time.monotonic() >= expires - margin:
                     return False
         finally:

@@ -70,9 +70,11 @@ class Leases:
 
     async def take(self, name: str, holder: str, seconds: float) -> bool:
         """Take the lease, or renew it if ``holder`` has it; False while another holds it."""
-        now = time.time()
 
         def take(connection: sqlite3.Connection) -> bool:
+            # The time once the database is ours (a busy one makes us wait): what is written
+            # never ends before what the caller, who noted the time before asking, believes.
+            now = time.time()
             cursor = connection.execute(
                 "INSERT INTO leases (name, holder, expires_at, taken_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, "
