@@ -17,10 +17,11 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-log = logging.getLogger(__name__)
+from bot.storage.leases import INSTANCE
 
-#: The lease each running instance holds for itself (``bot.storage.leases.INSTANCE``).
-INSTANCE = "instance:"
+__all__ = ["INSTANCE", "Leadership", "LeaseStore"]
+
+log = logging.getLogger(__name__)
 
 
 class LeaseStore(Protocol):

@@ -30,7 +30,7 @@ def alive(holder_column: str) -> str:
     one parameter, the time now. Name the column with its table (``turn_locks.holder``): a
     bare ``holder`` would be the lease's own."""
     return (
-        "EXISTS (SELECT 1 FROM leases AS life WHERE life.name = 'instance:' || "
+        f"EXISTS (SELECT 1 FROM leases AS life WHERE life.name = '{INSTANCE}' || "
         f"{holder_column} AND life.expires_at > ?)"
     )
 

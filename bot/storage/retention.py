@@ -156,6 +156,11 @@ async def erase_user(database: Database, channel: str, user_id: str) -> list[str
         await connection.execute(
             "DELETE FROM contacts WHERE channel = ? AND user_id = ?", (channel, user_id)
         )
+        # The turn asking for the erasure holds this row (the user's id): it goes now, before
+        # the WAL is emptied; that turn saves nothing after this.
+        await connection.execute(
+            "DELETE FROM turn_locks WHERE channel = ? AND user_id = ?", (channel, user_id)
+        )
         await connection.execute(
             "DELETE FROM outbox WHERE channel = ? AND recipient = ?", (channel, user_id)
         )
