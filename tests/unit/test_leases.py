@@ -14,6 +14,10 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
+from bot.content.catalog import Catalog
+from bot.core.engine import Engine
+from bot.core.sessions import Session
+from bot.i18n import Interface
 from bot.notice import Notice
 from bot.notify.leadership import INSTANCE, Leadership
 from bot.notify.worker import OutboxWorker
@@ -26,6 +30,7 @@ from bot.storage.leases import Leases
 from bot.storage.outbox import Outbox
 from bot.storage.retention import purge
 from bot.storage.sessions import SqliteSessionStore, TurnBusy, TurnLost
+from tests.auxil.chat import Conversation
 from tests.auxil.waiting import wait_until
 
 
@@ -288,3 +293,21 @@ async def test_the_doctor_says_which_instances_run_and_who_holds_each_job(tmp_pa
     assert check.detail == (
         "2 running (vm pid 41, vm pid 42); outbox:telegram by vm pid 42, reminders by vm pid 41"
     )
+
+
+async def test_two_taps_at_two_instances_are_both_applied_in_turn(
+    instances: tuple[Database, Database], catalog: Catalog, interface: Interface
+) -> None:
+    """Two quick taps of one user reach two instances at once: the second is answered on
+    the state the first left, not on the same old one (which would lose the first)."""
+    for database in instances:
+        await Leases(database).take(f"{INSTANCE}{database.holder}", database.holder, 60)
+    first, second = (
+        Conversation(Engine(lambda: catalog, SqliteSessionStore(database), interface), "7")
+        for database in instances
+    )
+    await first.start(hint="it")
+    await asyncio.gather(first.send("1"), second.send("1"))  # the first area, then its topic
+    stored = await SqliteSessionStore(instances[0]).get("test", "7")
+    assert stored is not None
+    assert len(Session.load("test", "7", stored).history) == 2, stored
