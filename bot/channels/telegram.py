@@ -640,9 +640,14 @@ class TelegramChannel:
             kind=kind,
             text=text,
             language_hint=user.language_code,
+            stored_as=self._stored_as(update.update_id),
         )
         await self._answer(message.chat_id, incoming, update.update_id)
         return True
+
+    def _stored_as(self, update_id: int) -> str | None:
+        """The key of a stored update, done with in the same write as its turn's state."""
+        return _update_key(update_id) if self.inbound is not None else None
 
     async def _answer(self, chat_id: int, incoming: Incoming, update_id: int) -> None:
         """Ask the engine and send its replies, one message of a chat at a time, in order."""
@@ -651,8 +656,10 @@ class TelegramChannel:
             lock = self._chat_locks[chat_id] = asyncio.Lock()
         async with lock:
             replies = await self.engine.handle(incoming)
-            # The turn is saved: processed again after a crash, the update would be answered
-            # against the next step. A crash while sending loses these replies instead.
+            # The turn's save marked the update processed (``stored_as``): after a crash, or
+            # at another instance, it is not answered again against the next step. A turn
+            # that could not be saved is done with here (it would fail at every start). A
+            # crash while sending loses these replies instead.
             await self._processed(update_id)
             await self._deliver(chat_id, replies)
 
@@ -677,6 +684,7 @@ class TelegramChannel:
             kind=Kind.CHOICE,
             choice_id=query.data or "",
             language_hint=user.language_code,
+            stored_as=self._stored_as(update_id),
         )
         await self._answer(chat.id, incoming, update_id)
 

@@ -224,7 +224,9 @@ class Engine:
                 _log_failure("failed", incoming, error)
                 replies = [_sorry(self._turn(session))]
             try:
-                await self._sessions.end(session.channel, session.user_id, session.dump())
+                await self._sessions.end(
+                    session.channel, session.user_id, session.dump(), incoming.stored_as
+                )
                 saved = True
             except Exception as error:
                 # A full disk, say: what the turn said may rest on a state now lost, but the

@@ -74,8 +74,11 @@ class StateStore(Protocol):
         while one holds it), and read their state."""
         ...
 
-    async def end(self, channel: str, user_id: str, state: str | None) -> None:
-        """Save the state (None: nothing to save) and let go of the turn."""
+    async def end(
+        self, channel: str, user_id: str, state: str | None, processed: str | None = None
+    ) -> None:
+        """Save the state (None: nothing to save) and let go of the turn; with the state,
+        mark the message stored as ``processed`` (``Incoming.stored_as``) processed."""
         ...
 
 
@@ -98,6 +101,8 @@ class MemoryStateStore:
         # One process: the engine's own lock keeps one user's turns in order.
         return await self.get(channel, user_id)
 
-    async def end(self, channel: str, user_id: str, state: str | None) -> None:
+    async def end(
+        self, channel: str, user_id: str, state: str | None, processed: str | None = None
+    ) -> None:
         if state is not None:
             await self.put(channel, user_id, state)

@@ -102,11 +102,15 @@ class SqliteSessionStore:
             await asyncio.sleep(pause)
             pause = min(pause * 2, longest)
 
-    async def end(self, channel: str, user_id: str, state: str | None) -> None:
+    async def end(
+        self, channel: str, user_id: str, state: str | None, processed: str | None = None
+    ) -> None:
         """Save the state (None: save nothing, the user's data was erased, say) and let go of
         the turn, in one trip; raises :class:`TurnLost` (saving nothing) if the turn is no
-        longer this instance's."""
+        longer this instance's. With the state, the stored message ``processed`` is done with
+        (as ``InboundQueue.done``): a crash after this does not answer it again."""
         holder = self._db.holder
+        now = time.time()
 
         def finish(connection: sqlite3.Connection) -> bool:
             if state is not None:
@@ -115,6 +119,16 @@ class SqliteSessionStore:
                 ).rowcount
                 if saved == 0:
                     return False
+                if processed is not None:
+                    connection.execute(
+                        "DELETE FROM inbound_updates WHERE channel = ? AND update_key = ?",
+                        (channel, processed),
+                    )
+                    connection.execute(
+                        "INSERT OR IGNORE INTO inbound_seen (channel, message_id, received_at) "
+                        "VALUES (?, ?, ?)",
+                        (channel, processed, now),
+                    )
             connection.execute(
                 "DELETE FROM turn_locks WHERE channel = ? AND user_id = ? AND holder = ?",
                 (channel, user_id, holder),

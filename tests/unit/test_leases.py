@@ -311,3 +311,19 @@ async def test_two_taps_at_two_instances_are_both_applied_in_turn(
     stored = await SqliteSessionStore(instances[0]).get("test", "7")
     assert stored is not None
     assert len(Session.load("test", "7", stored).history) == 2, stored
+
+
+async def test_a_turns_save_marks_its_stored_update_processed_in_the_same_write(
+    database: Database,
+) -> None:
+    """Killed between saving the turn and marking its update, an instance would leave the
+    update to be answered again (by another instance, or at the next start) on the next step."""
+    updates, sessions = InboundQueue(database), SqliteSessionStore(database)
+    await updates.keep("telegram", "update:5", {"update_id": 5})
+    await updates.keep("telegram", "update:6", {"update_id": 6})
+    await sessions.begin("telegram", "7")
+    await sessions.end("telegram", "7", "{}", processed="update:5")
+    await sessions.begin("telegram", "7")
+    await sessions.end("telegram", "7", None, processed="update:6")  # nothing saved: not done
+    assert [key for key, _ in await updates.left("telegram")] == ["update:6"]
+    assert not await updates.keep("telegram", "update:5", {"update_id": 5})  # a redelivery
