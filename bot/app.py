@@ -27,6 +27,7 @@ from bot.core.engine import Engine
 from bot.core.sessions import MemoryStateStore, StateStore
 from bot.i18n import STAFF_LANGUAGE, Interface
 from bot.monitoring.events import Monitor, NullMonitor
+from bot.notify.leadership import Leadership
 from bot.ops.metrics import MeteredHandler, Metrics
 from bot.reach import Reach
 from bot.staff import StaffConsole
@@ -39,6 +40,7 @@ from bot.storage.db import Database
 from bot.storage.events import EventStore
 from bot.storage.handovers import HandoverStore
 from bot.storage.inbound import InboundLog, InboundQueue
+from bot.storage.leases import Leases
 from bot.storage.outbox import Outbox
 from bot.storage.questions import SharedQuestions
 from bot.storage.requests import RequestStore
@@ -52,6 +54,23 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 C = TypeVar("C")
+
+#: The lease of Telegram's long polling: Telegram gives each update to one getUpdates, so
+#: two instances polling would each miss what the other took.
+TELEGRAM_POLLING = "telegram-polling"
+
+
+class SecondPoller(Exception):
+    """Another running instance polls Telegram for this database's bot."""
+
+    def __init__(self, database: str, holder: str) -> None:
+        super().__init__(
+            f"Telegram long polling for the database {database} is already done by another "
+            f"running instance ({holder}): only one instance may poll. To run several "
+            "instances, use webhook mode: set TELEGRAM_WEBHOOK_URL (see README, "
+            "'Several instances')."
+        )
+        self.holder = holder
 
 
 @dataclass
@@ -71,6 +90,11 @@ class Services:
     requests: RequestDesk | None = None
     monitor: Monitor | None = None
     metrics: Metrics = field(default_factory=Metrics)
+    #: Which instance does the jobs only one may do (None without a database).
+    leadership: Leadership | None = None
+    leases: Leases | None = None
+    #: Whether this instance polls Telegram (it then holds ``TELEGRAM_POLLING``).
+    polls_telegram: bool = False
 
     @property
     def listening(self) -> list[Channel]:
@@ -152,9 +176,15 @@ async def services(
     interface = build_interface(settings, content)
     database = Database(settings.db_path) if persistent else None
     store: StateStore = MemoryStateStore()
+    leases: Leases | None = None
+    leadership: Leadership | None = None
     if database is not None:
         await database.open()
         store = SqliteSessionStore(database)
+        leases = Leases(database)
+        leadership = Leadership(
+            leases, database.holder, settings.lease_seconds, settings.lease_renew_seconds
+        )
     outbox = Outbox(database) if database is not None else None
     metrics = Metrics()
     # Which channels there will be is known from the settings before any is built: the
@@ -163,6 +193,15 @@ async def services(
     whatsapp_on = channels and settings.whatsapp_enabled and database is not None
     email_on = channels and settings.email_enabled and outbox is not None
     webchat_on = channels and settings.webchat_enabled and outbox is not None
+    polls_telegram = telegram_on and not settings.telegram_webhook_url
+    if database is not None and leases is not None and leadership is not None and channels:
+        # A kill -9 lets go of nothing: an instance of this machine that was killed (the one
+        # this start replaces, often) has its jobs, turns and updates taken over now.
+        await leases.expire_gone()
+        if polls_telegram and not await leadership.claim(TELEGRAM_POLLING):
+            holder = await leases.holder_of(TELEGRAM_POLLING) or "another process"
+            await database.close()
+            raise SecondPoller(str(settings.db_path), holder)
     kinds: list[type[Channel]] = [TelegramChannel] if telegram_on else []
     kinds += [_whatsapp()] if whatsapp_on else []
     kinds += [WebchatChannel] if webchat_on else []
@@ -260,6 +299,7 @@ async def services(
                     monitoring=_staff_monitoring(settings, content, interface, monitor, events),
                 ),
                 meter=metrics,
+                leadership=leadership,
             )
         )
     if whatsapp_on and database is not None and outbox is not None:
@@ -275,6 +315,7 @@ async def services(
                 staff_alert=desk.tell_staff if desk is not None else None,
                 calendar=_calendar_file(desk, content) if desk is not None else None,
                 meter=metrics,
+                leadership=leadership,
             )
         )
     if webchat_on and database is not None and outbox is not None:
@@ -290,12 +331,17 @@ async def services(
                 address_limit=settings.webchat_address_limit,
                 start_limit=settings.webchat_start_limit,
                 meter=metrics,
+                leadership=leadership,
             )
         )
     if email_on and outbox is not None:
         built.append(
             EmailChannel(
-                settings, outbox, meter=metrics, sender=lambda: staff_name(content.catalog)
+                settings,
+                outbox,
+                meter=metrics,
+                sender=lambda: staff_name(content.catalog),
+                leadership=leadership,
             )
         )
     for channel in built:
@@ -336,6 +382,9 @@ async def services(
             requests,
             monitor=monitor if events is not None else None,
             metrics=metrics,
+            leadership=leadership,
+            leases=leases,
+            polls_telegram=polls_telegram and leadership is not None,
         )
     finally:
         if database is not None:

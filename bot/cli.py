@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot import __version__, arguments
 from bot.channels import ADAPTERS
@@ -30,6 +30,9 @@ from bot.content.translations import stale_counts, stale_list
 from bot.i18n import CatalogNotCompiledError
 from bot.storage.db import DatabaseUnavailable
 from bot.storage.records import Event
+
+if TYPE_CHECKING:
+    from bot.app import Services
 
 log = logging.getLogger("bot")
 
@@ -444,18 +447,9 @@ async def _serve(settings: Settings) -> int:
     # handler that ends the process with status 0, as service managers expect.
     signal.signal(signal.SIGTERM, _exit_cleanly)
 
-    from bot.storage.lock import DatabaseInUse, ServerLock
-
-    # Before anything is built or claims to serve: a second server on the same database
-    # would send every notice twice. The lock lasts as long as this process serves.
-    lock = ServerLock(settings.db_path)
-    try:
-        lock.acquire()
-    except DatabaseInUse as error:
-        print(error, file=sys.stderr)
-        return 1
-    with lock:
-        return await _run_server(settings)
+    # Several `serve` on one database share the work through leases (bot.storage.leases);
+    # only Telegram's long polling, which one instance alone may do, refuses a second one.
+    return await _run_server(settings)
 
 
 async def _run_server(settings: Settings) -> int:
@@ -468,33 +462,42 @@ async def _run_server(settings: Settings) -> int:
 
 
 async def _serve_on(settings: Settings, listening: socket.socket) -> int:
+    from bot.app import SecondPoller, services
+
+    try:
+        async with services(settings, channels=True) as bot:
+            return await _serve_bot(settings, bot, listening)
+    except SecondPoller as error:
+        print(error, file=sys.stderr)
+        return 1
+
+
+async def _serve_bot(settings: Settings, bot: Services, listening: socket.socket) -> int:
     import uvicorn
 
-    from bot.app import services
     from bot.web import create_web_app
 
-    async with services(settings, channels=True) as bot:
-        if not bot.listening:
-            log.warning(
-                "no channel is configured: nobody can write to this bot (only GET /healthz "
-                "answers). For Telegram set TELEGRAM_BOT_TOKEN; for WhatsApp set "
-                "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_WHATSAPP_FROM; for the web "
-                "chat set WEBCHAT_ENABLED=true (see deploy/.env.example); then start it again"
-            )
-        config = uvicorn.Config(
-            create_web_app(bot),
-            host=settings.host,
-            port=settings.port,
-            log_level=settings.log_level.lower(),
-            # In JSON, uvicorn's own lines go through the root logger's JSON handler too.
-            log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
+    if not bot.listening:
+        log.warning(
+            "no channel is configured: nobody can write to this bot (only GET /healthz "
+            "answers). For Telegram set TELEGRAM_BOT_TOKEN; for WhatsApp set "
+            "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_WHATSAPP_FROM; for the web "
+            "chat set WEBCHAT_ENABLED=true (see deploy/.env.example); then start it again"
         )
-        # uvicorn.Config has set its loggers up: now no query string reaches the access log.
-        from bot.ops.logs import redact_access_log
+    config = uvicorn.Config(
+        create_web_app(bot),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        # In JSON, uvicorn's own lines go through the root logger's JSON handler too.
+        log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
+    )
+    # uvicorn.Config has set its loggers up: now no query string reaches the access log.
+    from bot.ops.logs import redact_access_log
 
-        redact_access_log()
-        log.info("serving on http://%s:%d (GET /healthz)", settings.host, settings.port)
-        await uvicorn.Server(config).serve(sockets=[listening])
+    redact_access_log()
+    log.info("serving on http://%s:%d (GET /healthz)", settings.host, settings.port)
+    await uvicorn.Server(config).serve(sockets=[listening])
     return 0
 
 

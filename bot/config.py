@@ -61,6 +61,11 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     content_poll_seconds: float = 2.0
+    #: Several instances on one database: how long a lease (the reminders, an outbox, each
+    #: instance's own) lasts unrenewed, so how soon another instance takes over from one that
+    #: died; and how often its holder renews it (well within the lease).
+    lease_seconds: float = 30.0
+    lease_renew_seconds: float = 10.0
     log_level: str = "INFO"
     log_format: str = "text"  # "json": one JSON object a line, for log collectors
     public_base_url: str | None = None
@@ -309,6 +314,8 @@ def _parse(env: Mapping[str, str]) -> Settings:
         content_poll_seconds=number(
             "SPORTELLO_CONTENT_POLL_SECONDS", defaults.content_poll_seconds
         ),
+        lease_seconds=number("SPORTELLO_LEASE_SECONDS", defaults.lease_seconds),
+        lease_renew_seconds=number("SPORTELLO_LEASE_RENEW_SECONDS", defaults.lease_renew_seconds),
         log_level=log_level,
         log_format=log_format,
         public_base_url=url("PUBLIC_BASE_URL", None),
@@ -344,6 +351,12 @@ def _parse(env: Mapping[str, str]) -> Settings:
         ),
         webchat_start_limit=integer("WEBCHAT_START_LIMIT", defaults.webchat_start_limit, 1, 10_000),
     )
+    if settings.lease_renew_seconds >= settings.lease_seconds:
+        problems.append(
+            "SPORTELLO_LEASE_RENEW_SECONDS must be less than SPORTELLO_LEASE_SECONDS (a lease "
+            f"is renewed before it expires), got {settings.lease_renew_seconds:g} and "
+            f"{settings.lease_seconds:g}"
+        )
     if problems:
         raise ConfigError(problems)
     return settings

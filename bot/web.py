@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
@@ -16,9 +16,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.app import Services
+from bot.app import TELEGRAM_POLLING, Services
 from bot.body_limit import BodyLimit
 from bot.channels.base import Channel
+from bot.notify.leadership import INSTANCE
 from bot.storage.backoff import Backoff
 from bot.storage.problems import storage_problem
 from bot.storage.retention import purge
@@ -71,6 +72,14 @@ def create_web_app(services: Services) -> Starlette:
                     body["status"] = "degraded"
         if channels is not None:
             body["channels"] = channels
+        if problem is None and services.leases is not None and services.leadership is not None:
+            body["instance"] = services.leadership.holder
+            with contextlib.suppress(Exception):  # the database's trouble is said above
+                body["leases"] = {
+                    held.name: held.holder
+                    for held in await services.leases.held()
+                    if held.expires_in > 0 and not held.name.startswith(INSTANCE)
+                }
         return JSONResponse(body, status_code=200 if problem is None else 503)
 
     async def metrics(request: Request) -> Response:
@@ -88,31 +97,63 @@ def create_web_app(services: Services) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        watcher = asyncio.create_task(
-            services.content.watch(services.settings.content_poll_seconds)
+        leadership = services.leadership
+        background: list[asyncio.Task[None]] = []
+        life: list[asyncio.Task[None]] = []  # let go of last, once the channels stopped
+
+        def once(name: str, work: Callable[[], Awaitable[object]]) -> None:
+            """A loop that one instance of those on the database runs at a time."""
+            if leadership is None:
+                background.append(asyncio.create_task(_ignore(work)))
+            else:
+                background.append(leadership.task(name, work))
+
+        if leadership is not None:
+            # This instance's own lease, first: what it holds (turns, updates) is its own
+            # while it lives; and the Telegram polling it claimed at start stays its own.
+            await leadership.claim(f"{INSTANCE}{leadership.holder}")
+            life.append(asyncio.create_task(leadership.live()))
+            if services.polls_telegram:
+                life.append(leadership.task(TELEGRAM_POLLING, _forever))
+        # Each instance holds its own copy of the content: each watches the folder.
+        background.append(
+            asyncio.create_task(services.content.watch(services.settings.content_poll_seconds))
         )
-        cleaner = asyncio.create_task(_purge_periodically(services))
-        background = [watcher, cleaner]
+        once("retention", lambda: _purge_periodically(services))
         started: list[Channel] = []
         try:
             for channel in services.channels:
                 await channel.start()
                 started.append(channel)
             if services.reminders is not None:  # after the channels: they send the reminders
-                background.append(asyncio.create_task(services.reminders.run()))
+                once("reminders", services.reminders.run)
             if services.agenda is not None:
-                background.append(asyncio.create_task(services.agenda.run()))
+                once("agenda", services.agenda.run)
             if services.requests is not None:  # staff reminded of requests waiting too long
-                background.append(asyncio.create_task(services.requests.watch()))
+                once("requests", services.requests.watch)
             yield
         finally:
             for task in background:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            await _stop(started)
+            try:
+                await _stop(started)
+            finally:
+                for task in life:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
 
     return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(BodyLimit)])
+
+
+async def _ignore(work: Callable[[], Awaitable[object]]) -> None:
+    await work()
+
+
+async def _forever() -> None:
+    await asyncio.Event().wait()
 
 
 async def _stop(channels: list[Channel]) -> None:

@@ -46,8 +46,9 @@ class InboundStore(Protocol):
         """The message's turn is saved: drop the stored copy, remember its key."""
         ...
 
-    async def left(self, channel: str) -> list[tuple[str, dict[str, Any]]]:
-        """Messages stored by an earlier run and never done with (a crash, a kill)."""
+    async def take_over(self, channel: str) -> list[tuple[str, dict[str, Any]]]:
+        """Messages stored and never done with by an instance that died (a crash, a kill),
+        or by an earlier run: now this instance's to answer."""
         ...
 
     async def answered(self, channel: str, key: str) -> bool:

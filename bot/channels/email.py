@@ -20,6 +20,7 @@ from bot.channels.base import Reach
 from bot.config import Settings
 from bot.content.markup import plain
 from bot.notice import Notice
+from bot.notify.leadership import Leadership
 from bot.notify.worker import Meter, OutboxQueue, OutboxWorker, SendError
 
 log = logging.getLogger(__name__)
@@ -64,10 +65,11 @@ class EmailChannel:
         outbox: OutboxQueue,
         meter: Meter | None = None,
         sender: Callable[[], str | None] = lambda: None,
+        leadership: Leadership | None = None,
     ) -> None:
         self.settings = settings
         self._sender = sender  # the counter's name, from the content as it is now
-        self.worker = OutboxWorker(outbox, CHANNEL, self.send, meter=meter)
+        self.worker = OutboxWorker(outbox, CHANNEL, self.send, meter=meter, leadership=leadership)
 
     def routes(self) -> Sequence[BaseRoute]:
         return ()

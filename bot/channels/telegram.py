@@ -75,6 +75,7 @@ from bot.content.catalog import Catalog
 from bot.core.messages import Incoming, Kind, Reply
 from bot.i18n import N_, STAFF_LANGUAGE, Interface, bidi_text
 from bot.notice import Notice
+from bot.notify.leadership import Leadership
 from bot.notify.worker import Meter, OutboxWorker, SendError
 from bot.staff import Command, StaffAnswer, StaffConsole
 from bot.staff.answers import Button
@@ -309,6 +310,7 @@ class TelegramChannel:
         *,
         staff: StaffConsole | None = None,
         meter: Meter | None = None,
+        leadership: Leadership | None = None,
     ) -> None:
         if not settings.telegram_bot_token:
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
@@ -331,9 +333,14 @@ class TelegramChannel:
         # Staff notices in a burst go to the group as one digest message.
         digest = StaffDigest(MessageLimit.MAX_TEXT_LENGTH, _utf16_length)
         self.worker = (
-            OutboxWorker(outbox, CHANNEL, self.send, digest=digest, meter=meter) if outbox else None
+            OutboxWorker(
+                outbox, CHANNEL, self.send, digest=digest, meter=meter, leadership=leadership
+            )
+            if outbox
+            else None
         )
         self._connecting: asyncio.Task[None] | None = None
+        self._sweeping: asyncio.Task[None] | None = None
         self.outbox = outbox
         self._chat_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = (
             weakref.WeakValueDictionary()
@@ -396,6 +403,7 @@ class TelegramChannel:
         await self._register_commands()
         await self.application.start()
         await self._process_left_over()
+        self._sweeping = asyncio.create_task(self._take_over_left_over())
         if self.webhook_url:
             await self.application.bot.set_webhook(
                 url=self.webhook_url,
@@ -419,7 +427,7 @@ class TelegramChannel:
         """Queue the updates a previous run stored and never processed (a crash, a kill)."""
         if self.inbound is None or self._stored_updates is None:
             return
-        left = await self.inbound.left(CHANNEL)
+        left = await self.inbound.take_over(CHANNEL)
         for key, payload in left:
             try:
                 update = Update.de_json(payload, self.application.bot)
@@ -429,6 +437,16 @@ class TelegramChannel:
             await self._stored_updates.put_stored(update)
         if left:
             log.info("telegram: processing %d updates left from the last run", len(left))
+
+    async def _take_over_left_over(self) -> None:
+        """Several instances on one database: the updates an instance stored and never
+        processed (it was killed) are this one's once that instance's lease expired."""
+        while True:
+            await asyncio.sleep(self.settings.lease_renew_seconds)
+            try:
+                await self._process_left_over()
+            except Exception as error:
+                log.warning("telegram: cannot look for updates left over (%s)", error)
 
     async def start_when_reachable(self) -> None:
         """Start, trying again with growing pauses while Telegram cannot be reached.
@@ -468,6 +486,11 @@ class TelegramChannel:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._connecting
             self._connecting = None
+        if self._sweeping is not None:
+            self._sweeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeping
+            self._sweeping = None
         self.connected = False
         if self.worker is not None:
             await self.worker.stop()
@@ -619,9 +642,14 @@ class TelegramChannel:
             kind=kind,
             text=text,
             language_hint=user.language_code,
+            stored_as=self._stored_as(update.update_id),
         )
         await self._answer(message.chat_id, incoming, update.update_id)
         return True
+
+    def _stored_as(self, update_id: int) -> str | None:
+        """The key of a stored update, done with in the same write as its turn's state."""
+        return _update_key(update_id) if self.inbound is not None else None
 
     async def _answer(self, chat_id: int, incoming: Incoming, update_id: int) -> None:
         """Ask the engine and send its replies, one message of a chat at a time, in order."""
@@ -630,8 +658,10 @@ class TelegramChannel:
             lock = self._chat_locks[chat_id] = asyncio.Lock()
         async with lock:
             replies = await self.engine.handle(incoming)
-            # The turn is saved: processed again after a crash, the update would be answered
-            # against the next step. A crash while sending loses these replies instead.
+            # The turn's save marked the update processed (``stored_as``): after a crash, or
+            # at another instance, it is not answered again against the next step. A turn
+            # that could not be saved is done with here (it would fail at every start). A
+            # crash while sending loses these replies instead.
             await self._processed(update_id)
             await self._deliver(chat_id, replies)
 
@@ -656,6 +686,7 @@ class TelegramChannel:
             kind=Kind.CHOICE,
             choice_id=query.data or "",
             language_hint=user.language_code,
+            stored_as=self._stored_as(update_id),
         )
         await self._answer(chat.id, incoming, update_id)
 

@@ -45,6 +45,7 @@ from bot.content.markup import spans
 from bot.core.messages import Choice, Incoming, Kind, Reply
 from bot.i18n import STAFF_LANGUAGE, Interface, bidi_text
 from bot.notice import REPLY, Notice
+from bot.notify.leadership import Leadership
 from bot.notify.worker import Meter, NoMeter, OutboxWorker, SendError
 
 log = logging.getLogger(__name__)
@@ -228,6 +229,7 @@ class WhatsAppChannel:
         calendar: CalendarFile | None = None,
         meter: Meter | None = None,
         reply_deadline: float = REPLY_DEADLINE,
+        leadership: Leadership | None = None,
     ) -> None:
         if not settings.whatsapp_enabled:
             raise ValueError(
@@ -248,7 +250,9 @@ class WhatsAppChannel:
         self.validator = RequestValidator(settings.twilio_auth_token)
         self.sender = self._address(settings.twilio_whatsapp_from or "")
         self.flood = FloodControl(settings.whatsapp_rate_limit)
-        self.worker = OutboxWorker(outbox, CHANNEL, self.send, meter=self.meter)
+        self.worker = OutboxWorker(
+            outbox, CHANNEL, self.send, meter=self.meter, leadership=leadership
+        )
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._http: AsyncTwilioHttpClient | None = None
         self._client: Client | None = None
@@ -356,8 +360,17 @@ class WhatsAppChannel:
         self._left_over = asyncio.create_task(self._process_left_over())
 
     async def _process_left_over(self) -> None:
-        """Answer the messages a previous run stored and never processed (a crash, a kill)."""
-        left = await self.updates.left(CHANNEL)
+        """Answer the messages a previous run stored and never processed (a crash, a kill),
+        then, every few seconds, those of another instance on the database that died."""
+        while True:
+            try:
+                await self._answer_left_over()
+            except Exception as error:
+                log.warning("whatsapp: cannot look for messages left over (%s)", error)
+            await asyncio.sleep(self.settings.lease_renew_seconds)
+
+    async def _answer_left_over(self) -> None:
+        left = await self.updates.take_over(CHANNEL)
         if left:
             log.info("whatsapp: processing %d messages left from the last run", len(left))
         for key, form in left:

@@ -158,13 +158,14 @@ class Engine:
     async def converse(self, channel: str, user_id: str) -> None:
         """The counter answered this user: what they type next goes back to the counter."""
         async with self._lock(channel, user_id):
-            stored = await self._sessions.get(channel, user_id)
+            stored = await self._sessions.begin(channel, user_id)
             if stored is None:
+                await self._sessions.end(channel, user_id, None)
                 return  # erased, or expired: they will start afresh
             session = Session.load(channel, user_id, stored)
             session.state = HandoverState.OPEN
             session.offered = []  # a number typed now is an answer, not an old menu choice
-            await self._sessions.put(channel, user_id, session.dump())
+            await self._sessions.end(channel, user_id, session.dump())
 
     async def offer(
         self, channel: str, user_id: str, language: str, choices: Sequence[tuple[str, str]]
@@ -172,14 +173,14 @@ class Engine:
         """The counter sent this user choices in a notice (accept a proposed time, or ask
         for another): a number or label typed next answers them, as on any menu."""
         async with self._lock(channel, user_id):
-            stored = await self._sessions.get(channel, user_id)
+            stored = await self._sessions.begin(channel, user_id)
             session = (
                 Session.load(channel, user_id, stored)
                 if stored is not None
                 else Session(channel, user_id, language=language)
             )
             session.offered = [Choice(choice_id, label) for choice_id, label in choices]
-            await self._sessions.put(channel, user_id, session.dump())
+            await self._sessions.end(channel, user_id, session.dump())
 
     async def forget(self, channel: str, user_id: str) -> None:
         """Drop a user's conversation state (the user starts afresh)."""
@@ -200,7 +201,9 @@ class Engine:
 
     async def _handle(self, incoming: Incoming) -> list[Reply]:
         try:
-            stored = await self._sessions.get(incoming.channel, incoming.user_id)
+            # The user's turn is held from here until its session is saved: by this process
+            # (the lock above) and by every other instance on the database (the store's hold).
+            stored = await self._sessions.begin(incoming.channel, incoming.user_id)
         except Exception as error:
             _log_failure("cannot read the session", incoming, error)
             hint = (incoming.language_hint or "").split("-")[0].lower()
@@ -212,22 +215,37 @@ class Engine:
             if stored is None
             else Session.load(incoming.channel, incoming.user_id, stored)
         )
+        saved = False
         try:
-            turn = self._turn(session, self.monitor)
-            replies = await self._respond(turn, incoming)
-            if turn.erased:  # nothing of this user may be stored again, not even the session
-                return replies
-        except Exception as error:
-            _log_failure("failed", incoming, error)
-            replies = [_sorry(self._turn(session))]
+            try:
+                turn = self._turn(session, self.monitor)
+                replies = await self._respond(turn, incoming)
+                if turn.erased:  # nothing of this user may be stored again, not the session
+                    return replies
+            except Exception as error:
+                _log_failure("failed", incoming, error)
+                replies = [_sorry(self._turn(session))]
+            try:
+                await self._sessions.end(
+                    session.channel, session.user_id, session.dump(), incoming.stored_as
+                )
+                saved = True
+            except Exception as error:
+                # A full disk, say: what the turn said may rest on a state now lost, but the
+                # user must not be left in silence either.
+                _log_failure("cannot save the session", incoming, error)
+                return [_sorry(self._turn(session))]
+            return replies
+        finally:
+            if not saved:
+                await self._let_go(session.channel, session.user_id)
+
+    async def _let_go(self, channel: str, user_id: str) -> None:
+        """Let go of a turn whose session is not saved (erased, or the save failed)."""
         try:
-            await self._sessions.put(session.channel, session.user_id, session.dump())
-        except Exception as error:
-            # A full disk, say: what the turn said may rest on a state now lost, but the user
-            # must not be left in silence either.
-            _log_failure("cannot save the session", incoming, error)
-            return [_sorry(self._turn(session))]
-        return replies
+            await self._sessions.end(channel, user_id, None)
+        except Exception as error:  # the hold dies with this instance's lease
+            log.error("engine cannot let go of a turn: %s", type(error).__name__)
 
     # -- routing ---------------------------------------------------------------------------
 

@@ -24,7 +24,10 @@ class Incoming:
     ``text`` holds typed text (or a command without its slash, or the phone number of a
     contact card the user shared of themselves); ``choice_id`` the id of a
     pressed button; ``language_hint`` the user's language as the platform knows it (used as
-    is); ``language_guess`` a weaker clue (a phone's country) that the engine confirms.
+    is); ``language_guess`` a weaker clue (a phone's country) that the engine confirms;
+    ``stored_as`` the key under which the channel stored the message until it is processed:
+    it is marked processed in the same write as the turn's state, so that a crash (or another
+    instance taking over) never answers it a second time, against the next step.
     """
 
     channel: str
@@ -34,6 +37,7 @@ class Incoming:
     choice_id: str | None = None
     language_hint: str | None = None
     language_guess: str | None = None
+    stored_as: str | None = None
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,18 @@ class StateStore(Protocol):
 
     async def delete(self, channel: str, user_id: str) -> None: ...
 
+    async def begin(self, channel: str, user_id: str) -> str | None:
+        """Hold the user's turn against every other process answering them (waiting for it
+        while one holds it), and read their state."""
+        ...
+
+    async def end(
+        self, channel: str, user_id: str, state: str | None, processed: str | None = None
+    ) -> None:
+        """Save the state (None: nothing to save) and let go of the turn; with the state,
+        mark the message stored as ``processed`` (``Incoming.stored_as``) processed."""
+        ...
+
 
 class MemoryStateStore:
     """Sessions in a dict: for tests and one-off runs such as ``sportello ask``."""
@@ -84,3 +96,13 @@ class MemoryStateStore:
 
     async def delete(self, channel: str, user_id: str) -> None:
         self.data.pop((channel, user_id), None)
+
+    async def begin(self, channel: str, user_id: str) -> str | None:
+        # One process: the engine's own lock keeps one user's turns in order.
+        return await self.get(channel, user_id)
+
+    async def end(
+        self, channel: str, user_id: str, state: str | None, processed: str | None = None
+    ) -> None:
+        if state is not None:
+            await self.put(channel, user_id, state)

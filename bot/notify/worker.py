@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import Protocol
 
 from bot.notice import Notice
+from bot.notify.leadership import Leadership
 from bot.storage.backoff import Backoff
 from bot.storage.outbox import OutboxMessage
 
@@ -126,8 +127,19 @@ class OutboxWorker:
         give_up_after: float = GIVE_UP_AFTER,
         digest: Digest | None = None,
         meter: Meter | None = None,
+        leadership: Leadership | None = None,
     ) -> None:
         self.meter: Meter = meter if meter is not None else NoMeter()
+        # Several instances on one database: only the holder of the lease "outbox:<channel>"
+        # sends that channel's outbox, rather than each instance claiming messages of its own.
+        # One sender keeps what a single one gives: each recipient's messages in order, staff
+        # notices joined into digests, the platform's rate limits paced by one budget, and a
+        # message in doubt meaning "its sender died" (asked about or sent again by the next
+        # holder, as after a restart). It costs nothing that matters: sending is bound by the
+        # platforms' limits, not by one process; a notice queued by another instance waits
+        # for the holder's next look (``idle_seconds``), since wake() reaches this process only.
+        self.leadership = leadership
+        self.lease = f"outbox:{channel}"
         self.give_up_after = give_up_after
         self.digest = digest
         self.outbox = outbox
@@ -143,7 +155,10 @@ class OutboxWorker:
 
     def start(self) -> None:
         self._stopping = False
-        self._task = asyncio.create_task(self._run())
+        if self.leadership is None:
+            self._task = asyncio.create_task(self._run())
+        else:
+            self._task = self.leadership.task(self.lease, self._run)
 
     async def stop(self, grace_seconds: float = 40.0) -> None:
         """Let the messages on the wire finish and be recorded, then stop.
@@ -154,6 +169,12 @@ class OutboxWorker:
             return
         self._stopping = True
         self._wake.set()
+        if self.leadership is not None and not self.leadership.holds(self.lease):
+            self._task.cancel()  # waiting for another instance's lease: nothing on the wire
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+            return
         try:
             await asyncio.wait_for(self._task, grace_seconds)
         except TimeoutError:

@@ -46,6 +46,7 @@ async def run_checks(
     ]
     if checks[-1].status is not Status.FAIL and settings.db_path.exists():
         checks.append(local_checks.outbox(settings))
+        checks.append(local_checks.instances(settings))
     checks.append(local_checks.disk(settings))
     if (
         not settings.telegram_bot_token

@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.content.loader import validate
 from bot.ops.checks import Check, fail, ok, warn
 from bot.storage.backup import BackupError, inspect
+from bot.storage.leases import INSTANCE, leases_held
 from bot.storage.requeue import outbox_trouble
 
 #: Below this much free space the database may fail to write; below the second, soon.
@@ -138,6 +139,27 @@ def outbox(settings: Settings, now: float | None = None) -> Check:
             f"{FAILED_WINDOW_HOURS}` sends them again (see the log for the reason)",
         )
     return ok("outbox", f"{waiting} message(s) waiting, none given up recently")
+
+
+def instances(settings: Settings, now: float | None = None) -> Check:
+    """Which `serve` instances run on the database, and which holds each job (a lease)."""
+    held = leases_held(settings.db_path, time.time() if now is None else now)
+    running = [lease.holder for lease in held if lease.name.startswith(INSTANCE)]
+    if not running:
+        return ok("instances", "no `sportello serve` runs on this database now")
+    jobs = ", ".join(
+        f"{lease.name} by {_short(lease.holder)}"
+        for lease in held
+        if not lease.name.startswith(INSTANCE)
+    )
+    names = ", ".join(_short(holder) for holder in running)
+    return ok("instances", f"{len(running)} running ({names}); {jobs or 'no jobs held'}")
+
+
+def _short(holder: str) -> str:
+    """host:namespace:pid:token as host, process pid."""
+    parts = holder.split(":")
+    return f"{parts[0]} pid {parts[2]}" if len(parts) == 4 else holder
 
 
 def _existing_parent(path: Path) -> Path:

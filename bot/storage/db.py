@@ -21,6 +21,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import aiosqlite
 
 from bot.storage import files
+from bot.storage.instance import new_holder
 from bot.storage.migrations import MIGRATIONS
 from bot.storage.problems import DAMAGED, advice, storage_problem
 
@@ -115,8 +116,12 @@ class Database:
         path: Path | str,
         busy_timeout_ms: int = BUSY_TIMEOUT_MS,
         busy_retry_delays: tuple[float, ...] = BUSY_RETRY_DELAYS,
+        holder: str | None = None,
     ) -> None:
         self.path = str(path)
+        #: This instance's id in leases, held turns and stored updates (``bot.storage.leases``):
+        #: one per open database, so that two in one test are two instances.
+        self.holder = holder or new_holder()
         self.busy_timeout_ms = busy_timeout_ms
         self.busy_retry_delays = busy_retry_delays
         self._connection: aiosqlite.Connection | None = None

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from bot.storage.db import Database
+from bot.storage.leases import alive
 
 
 class InboundLog:
@@ -59,11 +60,21 @@ class InboundQueue:
         """Store an update, in one statement; False when it was processed already or is
         stored already (a redelivery: whoever holds the first copy answers it)."""
         # One statement, so one round trip to the database's thread, and atomic on its own.
+        # Stored as this instance's: another one takes it over only if this one dies.
         cursor = await self._db.write(
-            "INSERT OR IGNORE INTO inbound_updates (channel, update_key, payload, received_at) "
-            "SELECT ?, ?, ?, ? WHERE NOT EXISTS "
+            "INSERT OR IGNORE INTO inbound_updates "
+            "(channel, update_key, payload, received_at, holder) "
+            "SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS "
             "(SELECT 1 FROM inbound_seen WHERE channel = ? AND message_id = ?)",
-            (channel, key, json.dumps(payload, ensure_ascii=False), time.time(), channel, key),
+            (
+                channel,
+                key,
+                json.dumps(payload, ensure_ascii=False),
+                time.time(),
+                self._db.holder,
+                channel,
+                key,
+            ),
         )
         return cursor.rowcount > 0
 
@@ -111,7 +122,7 @@ class InboundQueue:
         await self._db.checkpoint()
 
     async def left(self, channel: str) -> list[tuple[str, dict[str, Any]]]:
-        """The updates stored and never processed (a crash, a kill), oldest first."""
+        """Every update stored and not yet processed, whoever holds it, oldest first."""
         async with self._db.connection.execute(
             "SELECT update_key, payload FROM inbound_updates WHERE channel = ? "
             "ORDER BY received_at, update_key",
@@ -119,3 +130,25 @@ class InboundQueue:
         ) as cursor:
             rows = await cursor.fetchall()
         return [(str(key), json.loads(str(payload))) for key, payload in rows]
+
+    async def take_over(self, channel: str) -> list[tuple[str, dict[str, Any]]]:
+        """The updates stored and never processed, oldest first, now this instance's: those
+        of an instance that died (a crash, a kill: its lease expired) or of an earlier run.
+        Those another living instance holds are its own to answer."""
+        holder = self._db.holder
+
+        def take(connection: sqlite3.Connection) -> list[tuple[str, str]]:
+            rows = connection.execute(
+                "SELECT update_key, payload FROM inbound_updates WHERE channel = ? "
+                f"AND (holder IS NULL OR (holder != ? AND NOT {alive('inbound_updates.holder')})) "
+                "ORDER BY received_at, update_key",
+                (channel, holder, time.time()),
+            ).fetchall()
+            connection.executemany(
+                "UPDATE inbound_updates SET holder = ? WHERE channel = ? AND update_key = ?",
+                [(holder, channel, key) for key, _payload in rows],
+            )
+            return [(str(key), str(payload)) for key, payload in rows]
+
+        taken = await self._db.transaction_in_one_trip(take)
+        return [(key, json.loads(payload)) for key, payload in taken]

@@ -274,6 +274,34 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         """,
     ),
     (
+        16,
+        "several instances on one database: leases, turns held across processes",
+        """
+        -- A lease: the loop or role ``name`` (the reminders, one channel's outbox, Telegram's
+        -- long polling, "instance:<holder>" for each running instance) belongs to ``holder``
+        -- until ``expires_at`` (unix seconds); the holder renews it, another instance takes
+        -- it once it has expired. No personal data.
+        CREATE TABLE leases (
+            name TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            expires_at REAL NOT NULL,
+            taken_at REAL NOT NULL
+        ) WITHOUT ROWID;
+        -- One user's turn in hand: held by the instance answering them, deleted when the
+        -- turn is saved; free again if that instance's lease ("instance:<holder>") expired.
+        CREATE TABLE turn_locks (
+            channel TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            holder TEXT NOT NULL,
+            since REAL NOT NULL,
+            PRIMARY KEY (channel, user_id)
+        ) WITHOUT ROWID;
+        -- Which instance stored an update and answers it; another takes it over only once
+        -- that instance's lease expired (NULL: stored before several instances were known).
+        ALTER TABLE inbound_updates ADD COLUMN holder TEXT;
+        """,
+    ),
+    (
         17,
         "the answers to a service's checklist, kept with an appointment or a request",
         """

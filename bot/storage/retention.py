@@ -6,6 +6,7 @@ import time
 
 from bot.storage.db import Database
 from bot.storage.events import unlink
+from bot.storage.leases import alive
 
 DAY = 86_400.0
 INBOUND_IDS_DAYS = 7  # platform message ids: only needed to spot retries
@@ -85,6 +86,15 @@ async def purge(database: Database, retention_days: int) -> dict[str, int]:
     # start processed) is never kept beyond the retention period.
     cursor = await database.write("DELETE FROM inbound_updates WHERE received_at < ?", (cutoff,))
     removed["inbound_updates"] = cursor.rowcount
+    # Several instances: a turn held by an instance that died names its user (on WhatsApp a
+    # phone number); a lease expired for a day is an instance long gone.
+    now = time.time()
+    cursor = await database.write(
+        f"DELETE FROM turn_locks WHERE NOT {alive('turn_locks.holder')}", (now,)
+    )
+    removed["turn_locks"] = cursor.rowcount
+    cursor = await database.write("DELETE FROM leases WHERE expires_at < ?", (now - DAY,))
+    removed["leases"] = cursor.rowcount
     # Web chat messages no browser came back for: kept no longer than a conversation.
     cursor = await database.write("DELETE FROM webchat_messages WHERE created_at < ?", (cutoff,))
     removed["webchat_messages"] = cursor.rowcount
@@ -161,6 +171,11 @@ async def erase_user(database: Database, channel: str, user_id: str) -> list[str
         )
         await connection.execute(
             "DELETE FROM contacts WHERE channel = ? AND user_id = ?", (channel, user_id)
+        )
+        # The turn asking for the erasure holds this row (the user's id): it goes now, before
+        # the WAL is emptied; that turn saves nothing after this.
+        await connection.execute(
+            "DELETE FROM turn_locks WHERE channel = ? AND user_id = ?", (channel, user_id)
         )
         await connection.execute(
             "DELETE FROM outbox WHERE channel = ? AND recipient = ?", (channel, user_id)

@@ -455,33 +455,48 @@ def test_the_repository_content_understands_people_as_they_write(tmp_path: Path)
     assert found == list(questions.values())
 
 
-def test_a_second_serve_on_the_same_database_is_refused(tmp_path: Path) -> None:
-    """Two servers on one database would send staff notices twice: the second one says
-    which database is in use and by which process, and stops before serving anything;
-    commands that only read go on working."""
+def _serving(process: subprocess.Popen[bytes], port: int) -> dict[str, object]:
+    """Wait until ``serve`` answers /healthz; its answer."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            return dict(httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).json())
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError(f"serve on port {port} never answered (status {process.poll()})")
+
+
+def test_a_second_telegram_poller_on_the_same_database_is_refused(tmp_path: Path) -> None:
+    """Telegram gives each update to one poller: a second instance polling for the same
+    database says which instance polls and what to do, and stops before serving anything.
+    Another instance in webhook mode starts beside it; commands that only read go on."""
     database = tmp_path / "bot.sqlite3"
     environment = {
         "PATH": os.environ.get("PATH", ""),
         "SPORTELLO_DB": str(database),
         "SPORTELLO_CONTENT": str(REPO_CONTENT),
         "HOST": "127.0.0.1",
+        "TELEGRAM_BOT_TOKEN": "123456:TEST-token",
+        # Nobody answers there: the channel keeps trying in the background, as in an outage.
+        "TELEGRAM_API_URL": f"http://127.0.0.1:{_free_port()}",
     }
-    first_port, second_port = _free_port(), _free_port()
-    first = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve"],
-        cwd=tmp_path,
-        env={**environment, "PORT": str(first_port)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    first_port, second_port, third_port = _free_port(), _free_port(), _free_port()
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(port: int, **extra: str) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve"],
+            cwd=tmp_path,
+            env={**environment, "PORT": str(port), **extra},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        started.append(process)
+        return process
+
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and first.poll() is None:
-            try:
-                httpx.get(f"http://127.0.0.1:{first_port}/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        first = start(first_port)
+        _serving(first, first_port)
         second = subprocess.run(
             [sys.executable, "-m", "bot", "serve"],
             cwd=tmp_path,
@@ -494,16 +509,24 @@ def test_a_second_serve_on_the_same_database_is_refused(tmp_path: Path) -> None:
         assert second.returncode == 1
         lines = second.stderr.strip().splitlines()
         assert len(lines) == 1, second.stderr
-        assert str(database) in lines[0] and f"process {first.pid}" in lines[0]
+        assert str(database) in lines[0] and f":{first.pid}:" in lines[0]
+        assert "TELEGRAM_WEBHOOK_URL" in lines[0]
         assert "serving" not in second.stdout + second.stderr
+        hook = f"http://127.0.0.1:{third_port}/telegram"
+        third = start(third_port, TELEGRAM_WEBHOOK_URL=hook)
+        health = _serving(third, third_port)
+        leases = health["leases"]
+        assert isinstance(leases, dict) and f":{first.pid}:" in leases["telegram-polling"]
+        assert f":{third.pid}:" in str(health["instance"])
         stats = run(tmp_path, "stats", env={"SPORTELLO_DB": str(database)})
         assert stats.returncode == 0, stats.stderr
     finally:
-        first.send_signal(signal.SIGINT)
-        try:
-            first.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            first.kill()
+        for process in started:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
             first.wait()
 
 

@@ -207,9 +207,8 @@ def test_serve_on_a_port_in_use_says_so_and_stops(tmp_path: Path) -> None:
         f"cannot serve on 127.0.0.1:{port}: address already in use (another program, or "
         "another `sportello serve`, may be using it); stop it or set another PORT"
     )
-    # Nothing started before the port was had: only the server lock (serve takes it first, so
-    # that a second server on the same database is told so whatever its port) is there.
-    assert [path.suffix for path in (tmp_path / "data").iterdir()] == [".lock"]
+    # Nothing started before the port was had: not even the database was created.
+    assert not (tmp_path / "data").exists()
 
 
 def test_serve_without_channels_warns_how_to_configure_them(tmp_path: Path) -> None:

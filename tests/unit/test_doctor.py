@@ -92,6 +92,7 @@ async def test_a_good_installation_passes(world: World) -> None:
         "translations",
         "database",
         "outbox",
+        "instances",
         "disk space",
         "telegram",
         "telegram webhook",

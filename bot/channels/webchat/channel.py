@@ -45,6 +45,7 @@ from bot.content.identity import staff_name
 from bot.core.messages import Incoming, Kind
 from bot.i18n import Interface
 from bot.notice import Notice
+from bot.notify.leadership import Leadership
 from bot.notify.worker import Meter, OutboxQueue, OutboxWorker
 
 log = logging.getLogger(__name__)
@@ -98,11 +99,12 @@ class WebchatChannel:
         poll_seconds: float = POLL_SECONDS,
         clock: Callable[[], float] = time.monotonic,
         meter: Meter | None = None,
+        leadership: Leadership | None = None,
     ) -> None:
         self.engine = engine
         #: Hands the outbox's notices for web chat users (staff answers, reminders) to
         #: :meth:`send`, which puts them in the mailbox.
-        self.worker = OutboxWorker(outbox, CHANNEL, self.send, meter=meter)
+        self.worker = OutboxWorker(outbox, CHANNEL, self.send, meter=meter, leadership=leadership)
         self.interface = interface
         self.mailbox = mailbox
         self.catalog = catalog
