@@ -24,6 +24,7 @@ from bot.content.text import has_cjk, normalise, tokens
 #: Intents that act when their phrase appears anywhere, most specific first.
 CONTAINED_INTENTS = (
     Intent.FORGET,
+    Intent.DEADLINES,
     Intent.CANCEL,
     Intent.MY_APPOINTMENTS,
     Intent.BOOKING,

@@ -48,6 +48,7 @@ STORED_BEFORE = {
     "handover": {"human:ask", "human:open"},
     "mine": set(),
     "erase": set(),
+    "deadlines": {"deadline_date"},
 }
 
 
@@ -96,6 +97,9 @@ def test_a_new_session_and_an_unknown_state_are_at_the_menus() -> None:
         ("act:human", "handover"),
         ("act:human:end", "handover"),
         ("act:erase", "erase"),
+        ("dl:", "deadlines"),
+        ("dl:k:permit_renewal", "deadlines"),
+        ("dl:y:family_arrival", "deadlines"),
     ],
 )
 def test_a_choice_goes_to_the_flow_that_declared_its_beginning(choice_id: str, name: str) -> None:

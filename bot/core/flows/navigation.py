@@ -79,6 +79,9 @@ class Navigation:
         node = choice_id.removeprefix(GO)
         if choice_id.startswith(GO) and turn.catalog.node(node):
             await count_topic(turn.monitor, turn.catalog, turn.session, turn.code, node)
+            topic = turn.catalog.topics.get(node)
+            if topic is not None and topic.intent is Intent.DEADLINES:
+                return await turn.flows.deadlines.start(turn)  # "My dates": the dialogue itself
             return self.open(turn, node)
         return None
 

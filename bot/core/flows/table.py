@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.core.flows.base import Flow
 from bot.core.flows.booking import BookingFlow
+from bot.core.flows.deadlines import DeadlineFlow
 from bot.core.flows.erase import EraseFlow
 from bot.core.flows.handover import HandoverFlow
 from bot.core.flows.mine import MineFlow
@@ -30,6 +31,7 @@ class Flows:
         handover: HandoverFlow,
         mine: MineFlow,
         erase: EraseFlow,
+        deadlines: DeadlineFlow | None = None,
     ) -> None:
         self.navigation = navigation
         self.booking = booking
@@ -37,6 +39,8 @@ class Flows:
         self.handover = handover
         self.mine = mine
         self.erase = erase
+        #: Without reminders (a test, ``sportello ask``), the dates are still computed.
+        self.deadlines = deadlines if deadlines is not None else DeadlineFlow(None)
         self._states: dict[str, tuple[Flow[Any], StrEnum]] = {}
         self._choices: dict[str, Flow[Any]] = {}
         for flow in self.all():
@@ -52,7 +56,15 @@ class Flows:
         self._prefixes = sorted(self._choices, key=len, reverse=True)
 
     def all(self) -> tuple[Flow[Any], ...]:
-        return (self.navigation, self.booking, self.requests, self.handover, self.mine, self.erase)
+        return (
+            self.navigation,
+            self.booking,
+            self.requests,
+            self.handover,
+            self.mine,
+            self.erase,
+            self.deadlines,
+        )
 
     def owner(self, state: str) -> tuple[Flow[Any], StrEnum]:
         """The flow that owns a stored state, and the state as that flow's enum."""
