@@ -164,9 +164,15 @@ def _read_rule(
     if ("late_after" in data) != ("late_topic" in data):
         reader.error(data.line, "'late_after' and 'late_topic' go together: write both or neither")
     sources = url_list(data, "sources")
-    if len(reader.validation.errors) > errors:
-        return None
-    assert rule_id and topic and reviewed and title and question  # no error: all were read
+    if (
+        rule_id is None
+        or topic is None
+        or reviewed is None
+        or title is None
+        or question is None
+        or len(reader.validation.errors) > errors
+    ):
+        return None  # reported: a missing key by ``mapping``, the others where they were read
     return DeadlineRule(
         id=rule_id,
         topic=topic,

@@ -187,8 +187,7 @@ class DeadlineFlow:
             day = date.fromisoformat(draft["event"])
         except ValueError:
             return None
-        precision = "month" if draft.get("precision") == "month" else "day"
-        event = ParsedDate(day, precision)
+        event = ParsedDate(day, "month" if draft.get("precision") == "month" else "day")
         return compute(rule, event, self.today(), counter_province(turn.catalog))
 
     def _dates(self, turn: Turn, days: Sequence[date]) -> str:
