@@ -17,7 +17,7 @@ import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Literal
 
@@ -29,8 +29,12 @@ from babel.dates import get_month_names
 ALWAYS_READ = ("it", "en")
 #: Every language the bot speaks: a month name in any of them is read in any message.
 LANGUAGES = ("it", "en", "fr", "ar", "es", "sq", "uk", "ur", "zh", "bn")
-#: A year this far from today is a typing mistake, not a date of a permit or an arrival.
-YEARS_AROUND = 40
+#: Regional forms of those languages that Babel knows apart: the Levantine and Iraqi months
+#: ("آذار"), the Maghreb's ("ماي", "جانفي"), Bengali as written in India, and Russian, which
+#: many Ukrainians write.
+REGIONAL = ("ar_SY", "ar_MA", "ar_DZ", "bn_IN", "ru")
+#: A year further from today is no permit's or arrival's date: a birth date, a typing mistake.
+YEARS_AROUND = 15
 
 Precision = Literal["day", "month"]
 
@@ -41,6 +45,9 @@ class ParsedDate:
 
     day: date
     precision: Precision = "day"
+    #: False when the user left out the year and the nearest one was taken: a flow that knows
+    #: the event is past ("arrived in March") may take the previous one.
+    year_given: bool = field(default=True, compare=False)
 
 
 # -- folding -------------------------------------------------------------------------------
@@ -66,11 +73,13 @@ _CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
 
 
 @functools.cache
-def _month_words() -> dict[str, int]:
+def _month_words(
+    widths: tuple[Literal["wide", "abbreviated"], ...] = ("wide", "abbreviated"),
+) -> dict[str, int]:
     """Every month name of every language, folded, with its number (1 to 12)."""
     words: dict[str, int] = {}
-    for code in dict.fromkeys((*ALWAYS_READ, *LANGUAGES)):
-        for width in ("wide", "abbreviated"):
+    for code in dict.fromkeys((*ALWAYS_READ, *LANGUAGES, *REGIONAL)):
+        for width in widths:
             for context in ("format", "stand-alone"):
                 try:
                     names = get_month_names(width, context, code)
@@ -126,6 +135,7 @@ def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
     day = r"(?P<day>[0-3]?\d)"
     year = r"(?P<year>\d{4}|\d{2})"
     month_name = rf"(?P<name>{months})"
+    wide = _alternatives(_month_words(("wide",)))
     return (
         (
             "iso",
@@ -138,10 +148,14 @@ def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
             ),
         ),
         (
+            "cjk_day",  # "3月12日": the year left out
+            re.compile(r"(?<!\d)(?P<month>\d{1,2})\s*月\s*(?P<day>\d{1,2})\s*[日号]"),
+        ),
+        (
             "numeric",
             re.compile(
-                rf"{_BEFORE}(?P<first>\d{{1,2}})(?P<sep>[-/.])(?P<second>\d{{1,2}})(?P=sep)"
-                rf"{year}{_AFTER}"
+                rf"{_BEFORE}(?P<first>\d{{1,2}})\s?(?P<sep>[-/.])\s?(?P<second>\d{{1,2}})\s?(?P=sep)"
+                rf"\s?{year}{_AFTER}"
             ),
         ),
         (
@@ -174,10 +188,17 @@ def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
             "day_month",
             re.compile(rf"{_BEFORE}(?P<first>\d{{1,2}})/(?P<second>\d{{1,2}}){_AFTER}(?![/.\-]\d)"),
         ),
-        # Chinese writes no spaces: "我妻子昨天到了" has "昨天" between two letters.
+        # Fallbacks, read only when the message holds no date above. Chinese writes no spaces:
+        # "我妻子昨天到了" has "昨天" between two letters.
         ("relative", re.compile(rf"{_BEFORE}(?P<relative>{relative}){_AFTER}")),
         ("relative", re.compile(rf"(?P<relative>{cjk_relative})")),
+        # "scade a marzo": a whole month name alone (abbreviations are words too: "ago", "mar").
+        ("month_alone", re.compile(rf"{_BEFORE}(?P<name>{wide}){_AFTER}")),
     )
+
+
+#: Readings used only when the message holds no date written out.
+FALLBACKS = frozenset({"relative", "month_alone"})
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -191,20 +212,26 @@ def parse_date(text: str, language: str, today: date) -> ParsedDate | None:
     is part of the call so that a language whose dates need it can use it.
     """
     folded = fold(text)
-    found: list[tuple[int, int, ParsedDate]] = []
+    found: list[tuple[bool, int, int, ParsedDate]] = []
     for kind, pattern in _patterns():
         for match in pattern.finditer(folded):
             parsed = _read(kind, match, today)
             if parsed is not None:
-                found.append((match.start(), -(match.end() - match.start()), parsed))
+                fallback = kind in FALLBACKS
+                found.append((fallback, match.start(), match.start() - match.end(), parsed))
                 break  # this pattern's first valid date; another pattern may find an earlier one
     if not found:
         return None
-    return min(found, key=lambda item: (item[0], item[1]))[2]
+    # A date written out wins over "today" or a month alone anywhere in the message ("oggi ho
+    # visto che scade il 12/03/2027"); then the first one, the longest where two begin together.
+    return min(found, key=lambda item: item[:3])[3]
 
 
 def _read(kind: str, match: re.Match[str], today: date) -> ParsedDate | None:
     groups = match.groupdict()
+    if kind == "cjk_day":
+        month, day = int(groups["month"]), int(groups["day"])
+        return _nearest(lambda y: _checked(y, month, day, today), today)
     if kind == "relative":
         return ParsedDate(today + timedelta(days=_relative_words()[groups["relative"]]))
     year = _year(groups.get("year"), today)
@@ -220,6 +247,8 @@ def _read(kind: str, match: re.Match[str], today: date) -> ParsedDate | None:
             lambda y: _day_first(int(groups["first"]), int(groups["second"]), y, today), today
         )
     month = _month_words()[groups["name"]]
+    if kind == "month_alone":
+        return _nearest(lambda y: _month_only(y, month, today), today)
     if kind == "name_year":
         return _month_only(year, month, today)
     day = int(groups["day"])
@@ -262,7 +291,19 @@ def _nearest(build: Callable[[int], ParsedDate | None], today: date) -> ParsedDa
     candidates = [parsed for parsed in _years_around(build, today) if parsed is not None]
     if not candidates:
         return None
-    return min(candidates, key=lambda parsed: abs((parsed.day - today).days))
+    nearest = min(candidates, key=lambda parsed: abs((parsed.day - today).days))
+    return replace(nearest, year_given=False)
+
+
+def in_the_past(parsed: ParsedDate, today: date) -> ParsedDate:
+    """The date moved back a year when the user gave no year and it would be to come: for
+    events that have happened ("arrivata il 20 dicembre", said on 30 November)."""
+    if parsed.year_given or parsed.day <= today:
+        return parsed
+    try:
+        return replace(parsed, day=parsed.day.replace(year=parsed.day.year - 1))
+    except ValueError:  # 29 February
+        return replace(parsed, day=parsed.day.replace(year=parsed.day.year - 1, day=28))
 
 
 def _years_around(

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from bot.deadlines.dates import ParsedDate, parse_date
+from bot.deadlines.dates import ParsedDate, in_the_past, parse_date
 
 TODAY = date(2026, 11, 30)
 MARCH_12 = ParsedDate(date(2027, 3, 12))
@@ -99,7 +99,8 @@ def test_leap_days_exist_only_in_leap_years() -> None:
         "31/02/2027",  # no such day, and not a month either
         "2027-13-01",
         "telefono 0332 536727",
-        "marzo",  # a month with no year and no day
+        "mar",  # an abbreviation alone is a word ("mar", "ago"), not a month
+        "two days ago",
         "martedì alle 10",  # "mar" inside a word is no month
         "12/03/2300",  # too far to be a permit's date
         "",
@@ -107,6 +108,32 @@ def test_leap_days_exist_only_in_leap_years() -> None:
 )
 def test_no_date_is_made_up(text: str) -> None:
     assert parse_date(text, "it", TODAY) is None
+
+
+def test_a_whole_month_name_alone_is_the_nearest_such_month() -> None:
+    assert parse_date("scade a marzo", "it", TODAY) == MARCH
+    assert parse_date("وصلت في آذار", "ar", TODAY) == MARCH  # the Levantine name
+
+
+def test_a_date_written_out_wins_over_today_and_a_month_alone() -> None:
+    assert parse_date("oggi ho visto che scade il 12/03/2027", "it", TODAY) == MARCH_12
+    assert parse_date("a marzo, il 12/03/2027", "it", TODAY) == MARCH_12
+
+
+def test_an_event_that_happened_takes_last_year_when_no_year_was_given() -> None:
+    arrived = parse_date("arrivata il 20 dicembre", "it", TODAY)
+    assert arrived is not None and arrived.day == date(2026, 12, 20) and not arrived.year_given
+    assert in_the_past(arrived, TODAY).day == date(2025, 12, 20)
+    given = parse_date("20/12/2026", "it", TODAY)
+    assert given is not None and in_the_past(given, TODAY) == given
+
+
+def test_regional_month_names_and_spaced_numbers() -> None:
+    assert parse_date("12 марта 2027", "uk", TODAY) == MARCH_12  # Russian, as many write
+    assert parse_date("12 ماي 2027", "ar", TODAY) == ParsedDate(date(2027, 5, 12))  # Maghreb
+    assert parse_date("12 / 03 / 2027", "it", TODAY) == MARCH_12
+    assert parse_date("3月12日到期", "zh", TODAY) == MARCH_12
+    assert parse_date("nato il 01/01/1990, scade il 12/03/2027", "it", TODAY) == MARCH_12
 
 
 def test_past_dates_are_accepted() -> None:

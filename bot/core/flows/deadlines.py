@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Protocol
 from bot.content.deadline_rules import DeadlineRule
 from bot.core.messages import Choice, Reply
 from bot.deadlines.compute import UserDeadline, compute, counter_province
-from bot.deadlines.dates import ParsedDate, parse_date
+from bot.deadlines.dates import ParsedDate, in_the_past, parse_date
 from bot.deadlines.kinds import kind_of
 from bot.deadlines.texts import answer
 from bot.i18n import format_date
@@ -159,6 +159,8 @@ class DeadlineFlow:
 
     def _answer(self, turn: Turn, rule: DeadlineRule, event: ParsedDate) -> Reply:
         today = self.today()
+        if all(item.offset.direction == "after" for item in rule.dates):
+            event = in_the_past(event, today)  # an arrival, an application, a test: happened
         deadline = compute(rule, event, today, counter_province(turn.catalog))
         turn.browse()
         draft = turn.session.draft
