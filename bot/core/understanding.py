@@ -24,7 +24,7 @@ from bot.content.text import has_cjk, normalise, tokens
 #: Intents that act when their phrase appears anywhere, most specific first.
 CONTAINED_INTENTS = (
     Intent.FORGET,
-    Intent.DEADLINES,
+    Intent.DEADLINES,  # "le mie scadenze": no topic's question, it always acts
     Intent.CANCEL,
     Intent.MY_APPOINTMENTS,
     Intent.BOOKING,
@@ -268,7 +268,8 @@ class Understanding:
         detected = self.detect_intent(text)
         phrase = Analysis(language, detected[0], detected[1]) if detected else None
         if phrase is not None and (
-            phrase.intent not in CONTAINED_INTENTS or phrase.intent is Intent.FORGET
+            phrase.intent not in CONTAINED_INTENTS
+            or phrase.intent in (Intent.FORGET, Intent.DEADLINES)
         ):
             return phrase  # a whole-message word ("menu", "ciao") or a request about one's data
         classifier = self.classifier
@@ -346,9 +347,10 @@ def training_examples(catalog: Catalog) -> list[tuple[str, str, str | None, str 
     examples: list[tuple[str, str, str | None, str | None]] = []
     phrasings = catalog.phrasings
     for topic in catalog.topics.values():
-        # A topic that stands for an intent teaches that intent, not its area.
-        area = INTENT_LABEL + topic.intent.value if topic.intent else AREA_LABEL + topic.area
-        group = INTENT_LABEL + topic.intent.value if topic.intent else topic.id
+        # A topic that stands for a taught intent teaches that intent, not its area.
+        taught = topic.intent if topic.intent in TAUGHT_INTENTS else None
+        area = INTENT_LABEL + taught.value if taught else AREA_LABEL + topic.area
+        group = INTENT_LABEL + taught.value if taught else topic.id
         texts = [(code, text) for code, text in topic.title.values.items()]
         for table in (topic.keywords, topic.questions):
             texts += [(code, phrase) for code, group in table.items() for phrase in group]
