@@ -37,12 +37,14 @@ from bot.core.flows.handover import HandoverFlow, HandoverState
 from bot.core.flows.mine import MineFlow
 from bot.core.flows.navigation import Navigation, as_number, offered_by_number
 from bot.core.flows.questions import QuestionBox
+from bot.core.flows.reminders import RemindersFlow
 from bot.core.flows.requests import RequestFlow
 from bot.core.flows.table import Flows
 from bot.core.messages import Choice, Incoming, Kind, Reply
 from bot.core.sessions import Session, StateStore
 from bot.core.turn import Turn, Typed
 from bot.core.understanding import Analysis, Match, Understanding
+from bot.deadlines.reminders import DeadlineReminders
 from bot.i18n import Interface
 from bot.monitoring.events import Monitor, NullMonitor
 from bot.reach import UNKNOWN, Reach
@@ -82,6 +84,7 @@ class Engine:
         requests: RequestDesk | None = None,
         monitor: Monitor | None = None,
         reaches: Mapping[str, Reach] | None = None,
+        reminders: DeadlineReminders | None = None,
     ) -> None:
         self._model_cache = model_cache  # where the trained understanding is kept
         self._training: Catalog | None = None  # the content a thread is training on
@@ -92,6 +95,7 @@ class Engine:
             handover=HandoverFlow(handovers),
             mine=MineFlow(desk, requests),
             erase=EraseFlow(erase),
+            reminders=RemindersFlow(reminders),
         )
         #: Counts consultations for the monitoring, anonymously (only a serving bot counts).
         self.monitor: Monitor = monitor if monitor is not None else NullMonitor()
@@ -348,7 +352,13 @@ def _public_intent(analysis: Analysis) -> str:
         if analysis.confident:
             return "topic"
         return "unsure" if analysis.matches else "fallback"
-    if analysis.intent in (Intent.BOOKING, Intent.CANCEL, Intent.MY_APPOINTMENTS, Intent.HUMAN):
+    if analysis.intent in (
+        Intent.BOOKING,
+        Intent.CANCEL,
+        Intent.MY_APPOINTMENTS,
+        Intent.MY_REMINDERS,
+        Intent.HUMAN,
+    ):
         return analysis.intent.value
     if analysis.intent is Intent.FORGET:
         return "human"  # a request about personal data: for the counter's eyes

@@ -24,6 +24,7 @@ from bot.content.text import has_cjk, normalise, tokens
 #: Intents that act when their phrase appears anywhere, most specific first.
 CONTAINED_INTENTS = (
     Intent.FORGET,
+    Intent.MY_REMINDERS,
     Intent.CANCEL,
     Intent.MY_APPOINTMENTS,
     Intent.BOOKING,
@@ -267,9 +268,12 @@ class Understanding:
         detected = self.detect_intent(text)
         phrase = Analysis(language, detected[0], detected[1]) if detected else None
         if phrase is not None and (
-            phrase.intent not in CONTAINED_INTENTS or phrase.intent is Intent.FORGET
+            phrase.intent not in CONTAINED_INTENTS
+            or phrase.intent in (Intent.FORGET, Intent.MY_REMINDERS)
         ):
-            return phrase  # a whole-message word ("menu", "ciao") or a request about one's data
+            # A whole-message word ("menu", "ciao"), or a request about one's own data (no
+            # topic is about "my reminders": the classifier was never taught them).
+            return phrase
         classifier = self.classifier
         query = classifier.read(text)
         if not query.known:

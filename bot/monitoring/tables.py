@@ -119,6 +119,8 @@ class Names:
             return area_name(key)
         if kind == "topic":
             return NO_TOPIC if key == NONE else self.topics.get(key, key)
+        if kind == "deadline":  # a kind of deadline is named after the topic explaining it
+            return self.topics.get(key, key)
         if kind == "language":
             return NO_LANGUAGE if key == NONE else language_name(key) or key
         if kind == "channel":
@@ -165,6 +167,8 @@ def tables(summary: Summary) -> list[Table]:
         ("richieste di parlare con una persona", summary.handovers_requested),
         ("richieste con risposta", summary.handovers_answered),
         ("tempo mediano di risposta (minuti)", _minutes(summary.median_response_seconds)),
+        ("promemoria di scadenze impostati", sum(row.set for row in summary.deadlines)),
+        ("promemoria di scadenze inviati", sum(row.sent for row in summary.deadlines)),
     ]
     if summary.office is not None:
         totals_rows.insert(1, (SHARED_ROW, summary.shared))
@@ -213,6 +217,14 @@ def tables(summary: Summary) -> list[Table]:
         percent=(7, 8),
         kinds=("service", "office"),
     )
+    deadlines = Table(
+        "deadlines",
+        "Promemoria di scadenze per mese e tipo (senza date né persone)",
+        ("mese", "scadenza", "impostati", "inviati"),
+        tuple((row.month, row.kind, row.set, row.sent) for row in summary.deadlines),
+        keys=2,
+        kinds=("month", "deadline"),
+    )
     unanswered = Table(
         "unanswered",
         "Domande senza risposta diretta, per argomento più vicino e lingua",
@@ -234,6 +246,7 @@ def tables(summary: Summary) -> list[Table]:
         _counts("by_channel", "Consultazioni per canale", "canale", "channel", summary.by_channel),
         months,
         bookings,
+        deadlines,
         unanswered,
     ]
     if not summary.stale_translations:  # no content to count in (it did not load)

@@ -256,10 +256,10 @@ class Navigation:
             parts.append(catalog.localize(menu.text, turn.code).text)
         choices = self.menu_choices(turn, menu)
         if menu.id == catalog.root:
-            choices += [
-                turn.flows.handover.choice(turn),
-                Choice(LANGUAGE_MENU, "🌐 " + turn.t._("Language")),
-            ]
+            choices.append(turn.flows.handover.choice(turn))
+            if turn.flows.reminders.available(turn):
+                choices.append(turn.flows.reminders.choice(turn))
+            choices.append(Choice(LANGUAGE_MENU, "🌐 " + turn.t._("Language")))
         else:
             choices += [Choice(BACK, turn.t._("Back")), self.home_choice(turn)]
         return turn.reply("\n\n".join(parts), choices)

@@ -16,6 +16,7 @@ from bot.core.flows.erase import EraseFlow
 from bot.core.flows.handover import HandoverFlow
 from bot.core.flows.mine import MineFlow
 from bot.core.flows.navigation import Navigation, NavigationState
+from bot.core.flows.reminders import RemindersFlow
 from bot.core.flows.requests import RequestFlow
 
 
@@ -30,6 +31,7 @@ class Flows:
         handover: HandoverFlow,
         mine: MineFlow,
         erase: EraseFlow,
+        reminders: RemindersFlow,
     ) -> None:
         self.navigation = navigation
         self.booking = booking
@@ -37,6 +39,7 @@ class Flows:
         self.handover = handover
         self.mine = mine
         self.erase = erase
+        self.reminders = reminders
         self._states: dict[str, tuple[Flow[Any], StrEnum]] = {}
         self._choices: dict[str, Flow[Any]] = {}
         for flow in self.all():
@@ -52,7 +55,15 @@ class Flows:
         self._prefixes = sorted(self._choices, key=len, reverse=True)
 
     def all(self) -> tuple[Flow[Any], ...]:
-        return (self.navigation, self.booking, self.requests, self.handover, self.mine, self.erase)
+        return (
+            self.navigation,
+            self.booking,
+            self.requests,
+            self.handover,
+            self.mine,
+            self.erase,
+            self.reminders,
+        )
 
     def owner(self, state: str) -> tuple[Flow[Any], StrEnum]:
         """The flow that owns a stored state, and the state as that flow's enum."""
