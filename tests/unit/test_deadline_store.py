@@ -128,7 +128,9 @@ async def test_retention_removes_reminders_sent_once_their_event_is_past(
     (sent,) = await store.due(today, ["telegram"])
     await store.mark_sent(sent, [])
     # Sent, its event to come (the permit expires next month): kept.
-    await store.replace("telegram", "2", "it", "permit_renewal", today + timedelta(days=30), [today])
+    await store.replace(
+        "telegram", "2", "it", "permit_renewal", today + timedelta(days=30), [today]
+    )
     (coming,) = await store.due(today, ["telegram"])
     await store.mark_sent(coming, [])
     # Not sent, its event past (the anagrafe's update after a renewal): kept until it goes.

@@ -158,7 +158,10 @@ def test_csv_is_for_an_italian_spreadsheet() -> None:
         ["gennaio 2026", "Rinnovo del permesso di soggiorno", "2", "0"],
         ["febbraio 2026", "Rinnovo del permesso di soggiorno", "0", "1"],
     ]
-    assert (totals["promemoria di scadenze impostati"], totals["promemoria di scadenze inviati"]) == (
+    assert (
+        totals["promemoria di scadenze impostati"],
+        totals["promemoria di scadenze inviati"],
+    ) == (
         "3",
         "1",
     )
