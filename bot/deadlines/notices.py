@@ -14,8 +14,18 @@ from bot.content.catalog import Catalog
 from bot.i18n import Interface, Translator, format_date
 from bot.storage.records import DeadlineReminder
 
-#: How the dates of deadlines are written: "12 marzo 2027".
-LONG_DATE = "d MMMM y"
+#: How the dates of deadlines are written: the locale's long form, "12 marzo 2027",
+#: "2027年3月12日", "12 березня 2027 р.".
+LONG_DATE = "long"
+
+
+def dated(text: str, **values: str) -> str:
+    """``text`` filled in, without a second full stop after a date that ends with one
+    ("12 березня 2027 р.")."""
+    for key, value in values.items():
+        if value.endswith("."):
+            text = text.replace(f"{{{key}}}.", f"{{{key}}}")
+    return text.format(**values)
 
 
 def kind_title(catalog: Catalog, kind: str, language: str, t: Translator) -> str:
@@ -47,8 +57,8 @@ class DeadlineNotice:
         when = format_date(reminder.event_date, language, LONG_DATE)
         lines = [
             "⏰ "
-            + t._("Reminder: {deadline}. Your date: {date}.").format(
-                deadline=f"**{title}**", date=when
+            + dated(
+                t._("Reminder: {deadline}. Your date: {date}."), deadline=f"**{title}**", date=when
             )
         ]
         if reminder.kind in catalog.topics:

@@ -12,7 +12,7 @@ import pytest
 
 from bot.booking.notices import NoticeRouter
 from bot.content.catalog import Catalog
-from bot.deadlines.notices import DeadlineNotice
+from bot.deadlines.notices import DeadlineNotice, dated
 from bot.deadlines.reminders import MAX_DAYS_AHEAD, DeadlineReminder, DeadlineReminders
 from bot.i18n import Interface
 from bot.monitoring.events import Monitor
@@ -126,7 +126,7 @@ async def test_each_reminder_goes_once_on_its_day_from_the_hour(
     assert "scrivi “I miei promemoria”" in italian["text"]
     assert italian["variables"] == {"1": "Rinnovo del permesso", "2": "12 marzo 2027"}
     assert italian["language"] == "it"
-    assert whatsapp[0]["variables"] == {"1": "Permit renewal", "2": "12 March 2027"}
+    assert whatsapp[0]["variables"] == {"1": "Permit renewal", "2": "March 12, 2027"}
     sent = [(e.action, e.channel, p) for e, p in sink.events]
     assert sent == [("sent", "telegram", None), ("sent", "whatsapp", None)]
     reminders = await service.mine("telegram", "7")
@@ -200,3 +200,8 @@ async def test_the_loop_keeps_going_through_a_failing_round(
     with contextlib.suppress(asyncio.CancelledError):
         await task
     assert len(rounds) >= 3
+
+
+def test_a_date_that_ends_with_a_full_stop_gets_no_second_one() -> None:
+    assert dated("Your date: {date}.", date="12 березня 2027 р.") == "Your date: 12 березня 2027 р."
+    assert dated("Your date: {date}.", date="12 marzo 2027") == "Your date: 12 marzo 2027."

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from bot.booking.when import reader
 from bot.core.messages import Choice, Reply
-from bot.deadlines.notices import LONG_DATE, kind_title
+from bot.deadlines.notices import LONG_DATE, dated, kind_title
 from bot.deadlines.reminders import DeadlineReminder, DeadlineReminders
 from bot.i18n import format_date
 
@@ -226,7 +226,7 @@ class MyReminders:
             # A confirmation tapped days later: its day has passed since.
             return await self.show(self.t._("That day has passed: choose one from today on."))
         return await self.show(
-            self.t._("Done: I will remind you on {date}.").format(date=self._date(day))
+            dated(self.t._("Done: I will remind you on {date}."), date=self._date(day))
         )
 
     # -- deleting --------------------------------------------------------------------------
