@@ -31,7 +31,7 @@ class Flows:
         handover: HandoverFlow,
         mine: MineFlow,
         erase: EraseFlow,
-        reminders: RemindersFlow,
+        reminders: RemindersFlow | None = None,
     ) -> None:
         self.navigation = navigation
         self.booking = booking
@@ -39,7 +39,8 @@ class Flows:
         self.handover = handover
         self.mine = mine
         self.erase = erase
-        self.reminders = reminders
+        #: Without the reminders' service (a test, ``sportello ask``) it says it cannot send any.
+        self.reminders = reminders if reminders is not None else RemindersFlow(None)
         self._states: dict[str, tuple[Flow[Any], StrEnum]] = {}
         self._choices: dict[str, Flow[Any]] = {}
         for flow in self.all():
