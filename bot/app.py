@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, TypeVar, cast
 
 from bot.booking.handover import HandoverDesk
@@ -114,6 +114,11 @@ class EnginePort:
 def _office_name(catalog: Catalog, office_id: str) -> str:
     office = catalog.office(office_id)
     return catalog.localize(office.name, "it").text if office is not None else office_id
+
+
+def _deadline_name(catalog: Catalog, kind: str) -> str:
+    rule = catalog.deadlines.get(kind)
+    return catalog.localize(rule.title, STAFF_LANGUAGE).text if rule is not None else kind
 
 
 def build_interface(settings: Settings, content: ContentHolder) -> Interface:
@@ -255,6 +260,8 @@ async def services(
         monitor=monitor,
         reaches=reach,
         reminders=deadlines,
+        # The users' dates are counted from the counter's today (the tests move its clock).
+        today=deadlines.today if deadlines is not None else date.today,
     )
     conversations.bind(engine)
     handler = MeteredHandler(engine, metrics)  # what each channel receives and answers
@@ -378,10 +385,8 @@ def _staff_monitoring(
         interface.translator(STAFF_LANGUAGE),
         offices=lambda: [office.id for office in content.catalog.offices],
         office_name=lambda office_id: _office_name(content.catalog, office_id),
-        # A kind of deadline is named after the topic that explains it (``permit_renewal``).
-        deadline_name=lambda kind: (
-            content.catalog.title(kind, STAFF_LANGUAGE) if kind in content.catalog.topics else kind
-        ),
+        # A kind of deadline by its rule's Italian title ("Rinnovo del permesso").
+        deadline_name=lambda kind: _deadline_name(content.catalog, kind),
     )
 
 

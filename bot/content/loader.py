@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 import holidays
 
 from bot.content.catalog import Catalog
+from bot.content.deadline_rules import DeadlineRule, read_rules
 from bot.content.fingerprints import Record, read_records, stale_fields
 from bot.content.schema import (
     AREAS,
@@ -1021,6 +1022,21 @@ def _read_phrasings(
     )
 
 
+def _read_deadlines(
+    root: Path, validation: Validation, languages: set[str], today: date, topics: set[str]
+) -> dict[str, DeadlineRule]:
+    """``deadlines.yaml`` (optional): the rules that compute a user's dates."""
+    path = root / "deadlines.yaml"
+    if not path.exists():
+        return {}
+    reader = _FileReader(root, path, validation)
+
+    def sources(data: YamlDict, key: str) -> list[Source]:
+        return _read_url_list(reader, data, key, functools.partial(_source, reader), required=True)
+
+    return read_rules(reader, languages, today, topics, sources)
+
+
 def _check_references(
     root_id: str | None,
     topics: dict[str, Topic],
@@ -1110,7 +1126,14 @@ def _fingerprint(root: Path, files: Iterable[Path]) -> str:
 
 def content_files(root: Path) -> list[Path]:
     """Every file that makes up the content, for change detection and fingerprints."""
-    names = ("languages.yaml", "menu.yaml", "offices.yaml", "intents.yaml", "synonyms.yaml")
+    names = (
+        "languages.yaml",
+        "menu.yaml",
+        "offices.yaml",
+        "intents.yaml",
+        "synonyms.yaml",
+        "deadlines.yaml",
+    )
     fixed = [root / name for name in names]
     return (
         fixed
@@ -1172,6 +1195,7 @@ def _validate(root: Path, today: date | None) -> Validation:
     synonyms = _read_synonyms(root, validation)
     services = _read_services(root, validation, codes)
     phrasings = _read_phrasings(root, validation, codes, topics, unloaded)
+    deadlines = _read_deadlines(root, validation, codes, today, {*topics, *unloaded})
     for office in offices:
         offered = [
             *(office.booking.services if office.booking else ()),
@@ -1205,6 +1229,7 @@ def _validate(root: Path, today: date | None) -> Validation:
         synonyms=synonyms,
         services=MappingProxyType(services),
         phrasings=phrasings,
+        deadlines=MappingProxyType(deadlines),
     )
     return validation
 

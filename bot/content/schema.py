@@ -54,6 +54,7 @@ class Intent(StrEnum):
     GREETING = "greeting"
     THANKS = "thanks"
     FORGET = "forget"  # erase everything the bot keeps about me
+    DEADLINES = "deadlines"  # my dates: when to renew, the 8 days, reminders
 
 
 #: Intents that act only when they are the whole message.
@@ -64,7 +65,13 @@ WHOLE_MESSAGE_INTENTS = frozenset(
 TRANSLATION_STATUSES = ("reviewed", "draft")
 
 #: Intents the phrasings may teach by example ("I want to talk to someone").
-TAUGHT_INTENTS = (Intent.HUMAN, Intent.BOOKING, Intent.CANCEL, Intent.MY_APPOINTMENTS)
+TAUGHT_INTENTS = (
+    Intent.HUMAN,
+    Intent.BOOKING,
+    Intent.CANCEL,
+    Intent.MY_APPOINTMENTS,
+    Intent.DEADLINES,
+)
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from bot.content.memory import release_freed_memory
 from bot.content.schema import Intent
 from bot.content.text import normalise
 from bot.core.flows.booking import BookingFlow
+from bot.core.flows.deadlines import DeadlineFlow, ReminderBook
 from bot.core.flows.erase import EraseFlow
 from bot.core.flows.handover import HandoverFlow, HandoverState
 from bot.core.flows.mine import MineFlow
@@ -85,6 +86,7 @@ class Engine:
         monitor: Monitor | None = None,
         reaches: Mapping[str, Reach] | None = None,
         reminders: DeadlineReminders | None = None,
+        deadline_reminders: ReminderBook | None = None,
     ) -> None:
         self._model_cache = model_cache  # where the trained understanding is kept
         self._training: Catalog | None = None  # the content a thread is training on
@@ -96,6 +98,9 @@ class Engine:
             mine=MineFlow(desk, requests),
             erase=EraseFlow(erase),
             reminders=RemindersFlow(reminders),
+            # The deadline dialogue keeps the reminders a user agrees to in the same service
+            # (``deadline_reminders``: another book, in a test of the dialogue alone).
+            deadlines=DeadlineFlow(deadline_reminders or reminders, today),
         )
         #: Counts consultations for the monitoring, anonymously (only a serving bot counts).
         self.monitor: Monitor = monitor if monitor is not None else NullMonitor()
@@ -364,4 +369,6 @@ def _public_intent(analysis: Analysis) -> str:
         return "human"  # a request about personal data: for the counter's eyes
     if analysis.intent is Intent.LANGUAGE:
         return "language"
+    if analysis.intent is Intent.DEADLINES:
+        return "deadlines"
     return "greeting"

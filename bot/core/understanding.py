@@ -25,6 +25,7 @@ from bot.content.text import has_cjk, normalise, tokens
 CONTAINED_INTENTS = (
     Intent.FORGET,
     Intent.MY_REMINDERS,
+    Intent.DEADLINES,
     Intent.CANCEL,
     Intent.MY_APPOINTMENTS,
     Intent.BOOKING,

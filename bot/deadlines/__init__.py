@@ -1,2 +1,3 @@
-"""This package contains the personal deadline assistant: the reminders a user asked for
-(``reminders``), their texts, and the days they are set on."""
+"""This package contains personal deadlines: reading the date a user gives, computing their
+dates from the rules in ``content/deadlines.yaml``, the texts that tell them (the answer and
+the reminders), and the reminders a user asked for (``reminders``: kept, listed, sent)."""

@@ -1,9 +1,10 @@
 """This module contains the text of a deadline reminder when it is sent, in its user's
-language: what the deadline is (the title of the topic that explains it), the date the user
-gave, where to read what to do, and how to change or stop the reminders.
+language: the rule's own reminder (``texts.reminder_text``) when the content has the rule;
+else what the deadline is, the date the user gave, where to read what to do, and how to
+change or stop the reminders.
 
-It states no rule of its own (no number of days, no fee): the topic holds those, with its
-sources, and the user's own date is the only date in it.
+It states no rule of its own (no number of days, no fee): the content holds those, with its
+sources.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.content.catalog import Catalog
+from bot.deadlines.texts import reminder_text
 from bot.i18n import Interface, Translator, format_date
 from bot.storage.records import DeadlineReminder
 
@@ -29,8 +31,12 @@ def dated(text: str, **values: str) -> str:
 
 
 def kind_title(catalog: Catalog, kind: str, language: str, t: Translator) -> str:
-    """A kind of deadline as the user reads it: the title of the topic that explains it
-    (``permit_renewal``: "Rinnovo del permesso"), or a plain "your deadline"."""
+    """A kind of deadline as the user reads it: its rule's title (``content/deadlines.yaml``),
+    else the title of the topic of that name, else a plain "your deadline" (a rule removed
+    from the content since the reminder was set)."""
+    rule = catalog.deadlines.get(kind)
+    if rule is not None:
+        return catalog.localize(rule.title, language).text
     if kind in catalog.topics:
         return catalog.title(kind, language)
     return t._("Your deadline")
@@ -43,7 +49,12 @@ def reminder_language(catalog: Catalog, reminder: DeadlineReminder) -> str:
 
 class DeadlineNotice:
     """The ``text_for`` of ``DeadlineReminders``: a reminder's text and template variables
-    (``{{1}}`` the deadline, ``{{2}}`` the date)."""
+    (``{{1}}`` the deadline, ``{{2}}`` the date that matters now).
+
+    A kind the content has a rule for is worded by the rule (``texts.reminder_text``: the
+    user's dates as of the reminder's day); one whose rule was removed since, plainly, with
+    the user's own date.
+    """
 
     def __init__(self, catalog: Callable[[], Catalog], interface: Interface) -> None:
         self.catalog = catalog
@@ -53,6 +64,11 @@ class DeadlineNotice:
         catalog = self.catalog()
         language = reminder_language(catalog, reminder)
         t = self.interface.translator(language)
+        rule = catalog.deadlines.get(reminder.kind)
+        if rule is not None:
+            return reminder_text(
+                rule, reminder.event_date, reminder.remind_on, language, t, catalog
+            )
         title = kind_title(catalog, reminder.kind, language, t)
         when = format_date(reminder.event_date, language, LONG_DATE)
         lines = [

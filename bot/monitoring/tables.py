@@ -88,13 +88,14 @@ SHARED_ROW = "consultazioni senza sede (online e non attribuite), escluse"
 
 @dataclass(frozen=True)
 class Names:
-    """Italian names of the ids in the tables: topics, services and offices from the content
-    (ids stay as they are when the content does not know them), areas, channels and languages
-    from this module and Babel."""
+    """Italian names of the ids in the tables: topics, services, offices and kinds of deadline
+    from the content (ids stay as they are when the content does not know them), areas,
+    channels and languages from this module and Babel."""
 
     topics: Mapping[str, str] = field(default_factory=dict)
     services: Mapping[str, str] = field(default_factory=dict)
     offices: Mapping[str, str] = field(default_factory=dict)
+    deadlines: Mapping[str, str] = field(default_factory=dict)  # kinds of deadline
 
     @classmethod
     def of_catalog(cls, catalog: Catalog | None) -> Names:
@@ -111,6 +112,10 @@ class Names:
             offices={
                 office.id: catalog.localize(office.name, "it").text for office in catalog.offices
             },
+            deadlines={
+                key: catalog.localize(rule.title, "it").text
+                for key, rule in catalog.deadlines.items()
+            },
         )
 
     def of(self, kind: str, key: str) -> str:
@@ -119,8 +124,8 @@ class Names:
             return area_name(key)
         if kind == "topic":
             return NO_TOPIC if key == NONE else self.topics.get(key, key)
-        if kind == "deadline":  # a kind of deadline is named after the topic explaining it
-            return self.topics.get(key, key)
+        if kind == "deadline":
+            return self.deadlines.get(key) or self.topics.get(key, key)
         if kind == "language":
             return NO_LANGUAGE if key == NONE else language_name(key) or key
         if kind == "channel":

@@ -50,6 +50,7 @@ STORED_BEFORE = {
     "mine": set(),
     "erase": set(),
     "reminders": {"reminders:day"},
+    "deadlines": {"deadline_date"},
 }
 
 
@@ -101,6 +102,9 @@ def test_a_new_session_and_an_unknown_state_are_at_the_menus() -> None:
         ("act:erase", "erase"),
         ("rem:mine", "reminders"),
         ("rem:moveyes:3:2027-01-15", "reminders"),
+        ("dl:", "deadlines"),
+        ("dl:k:permit_renewal", "deadlines"),
+        ("dl:y:family_arrival", "deadlines"),
     ],
 )
 def test_a_choice_goes_to_the_flow_that_declared_its_beginning(choice_id: str, name: str) -> None:

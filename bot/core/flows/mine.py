@@ -120,8 +120,7 @@ class MyAppointments:
 
     def _reminders(self) -> list[Choice]:
         """ "My reminders" beside the appointments, where reminders can be sent."""
-        reminders = self.turn.flows.reminders
-        return [reminders.choice(self.turn)] if reminders.available(self.turn) else []
+        return self.turn.flows.reminders.buttons(self.turn)
 
     def _appointment_line(
         self, appointment: Appointment, requests: list[AppointmentRequest]

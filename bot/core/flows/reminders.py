@@ -56,6 +56,10 @@ class RemindersFlow:
         """The "My reminders" button: on the main menu and beside "My appointments"."""
         return Choice(MINE, "⏰ " + turn.t._("My reminders"))
 
+    def buttons(self, turn: Turn) -> list[Choice]:
+        """The button, where reminders can be sent; none elsewhere."""
+        return [self.choice(turn)] if self.available(turn) else []
+
     def _listing(self, turn: Turn) -> MyReminders | None:
         if self.reminders is None or not self.available(turn):
             return None
