@@ -1,6 +1,8 @@
-"""A user writing in Bengali sets a reminder of their permit's renewal, time moves forward, the
-reminder arrives (Telegram: a message; WhatsApp after 24 hours: the approved template), and the
-user deletes their reminders: the real python-telegram-bot and twilio against their fakes."""
+"""A user writing in Bengali sets a reminder of their permit's renewal through the deadline
+dialogue (the deadline chosen, a date typed in Bengali digits, the reminders accepted), time
+moves forward, the reminder arrives (Telegram: a message; WhatsApp after 24 hours: the approved
+template), and the user deletes their reminders: the real python-telegram-bot and twilio
+against their fakes, on the repository's content."""
 
 from __future__ import annotations
 
@@ -27,9 +29,11 @@ EXPIRY = date(2027, 3, 12)
 BEFORE_90, BEFORE_60 = date(2026, 12, 12), date(2027, 1, 11)
 PHONE = "+8801712345678"  # a Bangladeshi number: the bot guesses Bengali
 TEMPLATE = "HX" + "d" * 32
-#: The repository's content: the renewal topic's Bengali title, and the date in Bengali.
-RENEWAL = "থাকার অনুমতি (পারমেসো) নবায়ন"
-EXPIRY_BN = "12 মার্চ, 2027"
+#: The repository's content: the renewal rule's Bengali title, and dates in Bengali.
+RENEWAL = "পারমেসো নবায়ন"
+EXPIRY_BN, APPLY_BY_BN = "12 মার্চ, 2027", "11 জানুয়ারি, 2027"
+#: The expiry date as a Bengali user types it, in Bengali digits.
+TYPED_EXPIRY = "১২/০৩/২০২৭"
 
 
 class Clock:
@@ -42,12 +46,13 @@ class Clock:
         return self.now
 
 
-async def set_renewal(running: Services, channel: str, user_id: str) -> None:
-    """What the deadline dialogue does once the user accepts: 90 and 60 days before."""
+async def remind_on(running: Services, channel: str, user_id: str) -> list[date]:
+    """The days the user's renewal reminders are kept for (event and language checked)."""
     deadlines = running.deadlines
     assert deadlines is not None
-    days = [BEFORE_90, BEFORE_60]
-    assert await deadlines.set(channel, user_id, "bn", "permit_renewal", EXPIRY, days) == 2
+    mine = await deadlines.mine(channel, user_id)
+    assert {(r.kind, r.event_date, r.language) for r in mine} == {("permit_renewal", EXPIRY, "bn")}
+    return [reminder.remind_on for reminder in mine]
 
 
 async def counted(running: Services) -> list[tuple[str, str | None, str, str | None]]:
@@ -64,8 +69,18 @@ async def test_on_telegram(tmp_path: Path) -> None:
     clock = Clock(datetime(2026, 12, 1, 9, 0, tzinfo=ROME))
     async with running_bot(tmp_path, REPO_CONTENT, webhook=False, clock=clock) as bot:
         (menu,) = await bot.send(start(language_code="bn"))
-        assert "rem:mine" in keyboard_ids(menu)
-        await set_renewal(bot.services, "telegram", str(USER))
+        assert "go:my_deadlines" in keyboard_ids(menu)  # "My dates and reminders"
+        (kinds,) = await bot.send(press("go:my_deadlines"))
+        assert {"dl:k:permit_renewal", "rem:mine"} <= set(keyboard_ids(kinds))
+        (question,) = await bot.send(press("dl:k:permit_renewal"))
+        assert question.params["text"].startswith("আপনার পারমেসো দি সোজর্নো কবে শেষ হবে?")
+        (dates,) = await bot.send(text(TYPED_EXPIRY))
+        assert EXPIRY_BN in dates.params["text"] and APPLY_BY_BN in dates.params["text"]
+        await bot.send(press("dl:r:permit_renewal"))  # what is kept, then "do you agree?"
+        (done,) = await bot.send(press("dl:y:permit_renewal"))
+        assert done.params["text"].startswith("হয়ে গেছে: আমি আপনাকে")
+        assert "rem:mine" in keyboard_ids(done)
+        assert await remind_on(bot.services, "telegram", str(USER)) == [BEFORE_90, BEFORE_60]
         (listing,) = await bot.send(text("আমার রিমাইন্ডার"))  # "my reminders", written
         lines = listing.params["text"].splitlines()
         assert lines[0] == "<b>আপনার রিমাইন্ডার:</b>"
@@ -78,10 +93,11 @@ async def test_on_telegram(tmp_path: Path) -> None:
         before = len(bot.fake.sent(USER))
         assert await deadlines.run_once() == 1
         await bot.fake.wait_for(lambda: len(bot.fake.sent(USER)) > before)
-        reminder = bot.fake.sent(USER)[-1].params["text"]
-        assert reminder.startswith(f"⏰ মনে করিয়ে দেওয়া: <b>{RENEWAL}</b>। আপনার তারিখ: {EXPIRY_BN}।")
-        assert f"মেনুতে “{RENEWAL}” দেখুন" in reminder
-        assert "লিখুন “আমার রিমাইন্ডার”" in reminder
+        reminder = bot.fake.sent(USER)[-1].params["text"].splitlines()
+        # The rule's own words, as of the reminder's day: the dates still ahead.
+        assert reminder[0] == f"⏰ রিমাইন্ডার: {RENEWAL}"
+        assert any(APPLY_BY_BN in line for line in reminder[1:])
+        assert any(EXPIRY_BN in line for line in reminder[1:])
         assert await deadlines.run_once() == 0
 
         # The user deletes them all, after a confirmation.
@@ -128,9 +144,16 @@ async def test_on_whatsapp_through_the_template_after_24_hours(tmp_path: Path) -
             serve(create_web_app(running), port) as base,
         ):
             bot = WhatsAppBot(twilio, running, base)
-            (menu,) = await bot.say("হ্যালো", phone=PHONE)
-            assert "⏰ আমার রিমাইন্ডার" in menu["Body"]
-            await set_renewal(running, "whatsapp", PHONE)
+            await bot.say("হ্যালো", phone=PHONE)
+            # The deadline and its date in one message: answered at once.
+            (dates,) = await bot.say(f"আমার পারমেসোর মেয়াদ শেষ হবে {TYPED_EXPIRY}", phone=PHONE)
+            assert EXPIRY_BN in dates["Body"] and APPLY_BY_BN in dates["Body"]
+            remind = numbered(dates["Body"], "🔔 আমাকে মনে করিয়ে দিন")
+            (consent,) = await bot.say(remind.translate(BENGALI_DIGITS), phone=PHONE)
+            agree = numbered(consent["Body"], "হ্যাঁ, মনে করিয়ে দিন")
+            (done,) = await bot.say(agree.translate(BENGALI_DIGITS), phone=PHONE)
+            assert done["Body"].startswith("হয়ে গেছে: আমি আপনাকে")
+            assert await remind_on(running, "whatsapp", PHONE) == [BEFORE_90, BEFORE_60]
 
             # A day later the user has not written again: only the template may go.
             assert running.database is not None
@@ -141,10 +164,11 @@ async def test_on_whatsapp_through_the_template_after_24_hours(tmp_path: Path) -
             assert deadlines is not None
             clock.now = datetime(2026, 12, 12, 10, 5, tzinfo=ROME)
             assert await deadlines.run_once() == 1
-            await twilio.wait_for(lambda: len(twilio.to(PHONE)) == 2)
+            await twilio.wait_for(lambda: len(twilio.to(PHONE)) == 5)
             sent: dict[str, Any] = twilio.to(PHONE)[-1]
             assert sent["ContentSid"] == TEMPLATE and "Body" not in sent
-            assert json.loads(sent["ContentVariables"]) == {"1": RENEWAL, "2": EXPIRY_BN}
+            # The deadline, and the date that matters now: the last day to ask for renewal.
+            assert json.loads(sent["ContentVariables"]) == {"1": RENEWAL, "2": APPLY_BY_BN}
 
             # The user answers with "my reminders" and deletes them, numbers in Bengali digits.
             (listing,) = await bot.say("আমার রিমাইন্ডার", phone=PHONE)

@@ -2,10 +2,11 @@
 another day or delete, and all of them to delete at once; every change confirmed with one
 tap (see ``reminders.mmd`` beside this file).
 
-Reached from the main menu, from "My appointments", and from free text ("my reminders",
-"i miei promemoria"). Reminders are set by the deadline dialogue; here they are only looked
-after. A new day is typed in any common form ("15/03/2027", "12 marzo", Bengali digits), read
-by the same reader as the booking's days.
+Reached from "My dates and reminders" (the deadline dialogue, which sets them: ``deadlines.py``)
+and the screen that confirms them, from "My appointments", from the main menu when it has no
+entry for the deadlines, and from free text ("my reminders", "i miei promemoria"). Here they
+are only looked after. A new day is typed in any common form ("15/03/2027", "12 marzo",
+Bengali digits), read as the booking reads days: a day without a year is the next one to come.
 """
 
 from __future__ import annotations
