@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, TypeVar, cast
 
 from bot.booking.handover import HandoverDesk
@@ -24,6 +24,8 @@ from bot.content.catalog import Catalog
 from bot.content.holder import ContentHolder
 from bot.core.engine import Engine
 from bot.core.sessions import MemoryStateStore, StateStore
+from bot.deadlines.notices import DeadlineNotice
+from bot.deadlines.reminders import DeadlineReminders
 from bot.i18n import STAFF_LANGUAGE, Interface
 from bot.monitoring.events import Monitor, NullMonitor
 from bot.ops.metrics import MeteredHandler, Metrics
@@ -35,6 +37,7 @@ from bot.staff.requests import RequestConsole
 from bot.storage.appointments import AppointmentStore
 from bot.storage.daily import DailyPosts
 from bot.storage.db import Database
+from bot.storage.deadlines import DeadlineStore
 from bot.storage.events import EventStore
 from bot.storage.handovers import HandoverStore
 from bot.storage.inbound import InboundLog, InboundQueue
@@ -70,6 +73,8 @@ class Services:
     requests: RequestDesk | None = None
     monitor: Monitor | None = None
     metrics: Metrics = field(default_factory=Metrics)
+    #: The users' deadline reminders (set, listed, sent once on their day).
+    deadlines: DeadlineReminders | None = None
 
     @property
     def listening(self) -> list[Channel]:
@@ -109,6 +114,11 @@ class EnginePort:
 def _office_name(catalog: Catalog, office_id: str) -> str:
     office = catalog.office(office_id)
     return catalog.localize(office.name, "it").text if office is not None else office_id
+
+
+def _deadline_name(catalog: Catalog, kind: str) -> str:
+    rule = catalog.deadlines.get(kind)
+    return catalog.localize(rule.title, STAFF_LANGUAGE).text if rule is not None else kind
 
 
 def build_interface(settings: Settings, content: ContentHolder) -> Interface:
@@ -182,6 +192,7 @@ async def services(
     desk = None
     handovers = None
     requests = None
+    deadlines = None
     if database is not None:
         desk = BookingDesk(
             AppointmentStore(database),
@@ -203,6 +214,17 @@ async def services(
         )
         requests = RequestDesk(
             RequestStore(database), desk, handovers, interface, content, conversations.offer
+        )
+        deadlines = DeadlineReminders(
+            DeadlineStore(database),
+            router,
+            # Until the deadline rules word their own reminders: the topic, the date, the way
+            # to stop them.
+            DeadlineNotice(content, interface),
+            settings.tz,
+            clock=desk.now,  # the appointments' "now": the tests move both at once
+            hour=settings.deadline_hour,
+            monitor=monitor,
         )
     erase: Callable[[str, str], Awaitable[None]] | None = None
     if database is not None:
@@ -237,6 +259,9 @@ async def services(
         model_cache=settings.cache_dir,
         monitor=monitor,
         reaches=reach,
+        reminders=deadlines,
+        # The users' dates are counted from the counter's today (the tests move its clock).
+        today=deadlines.today if deadlines is not None else date.today,
     )
     conversations.bind(engine)
     handler = MeteredHandler(engine, metrics)  # what each channel receives and answers
@@ -331,6 +356,7 @@ async def services(
             requests,
             monitor=monitor if events is not None else None,
             metrics=metrics,
+            deadlines=deadlines,
         )
     finally:
         if database is not None:
@@ -359,6 +385,8 @@ def _staff_monitoring(
         interface.translator(STAFF_LANGUAGE),
         offices=lambda: [office.id for office in content.catalog.offices],
         office_name=lambda office_id: _office_name(content.catalog, office_id),
+        # A kind of deadline by its rule's Italian title ("Rinnovo del permesso").
+        deadline_name=lambda kind: _deadline_name(content.catalog, kind),
     )
 
 

@@ -102,6 +102,8 @@ def create_web_app(services: Services) -> Starlette:
                 background.append(asyncio.create_task(services.reminders.run()))
             if services.agenda is not None:
                 background.append(asyncio.create_task(services.agenda.run()))
+            if services.deadlines is not None:  # the deadline reminders users asked for
+                background.append(asyncio.create_task(services.deadlines.run()))
             if services.requests is not None:  # staff reminded of requests waiting too long
                 background.append(asyncio.create_task(services.requests.watch()))
             yield
@@ -152,7 +154,11 @@ async def _purge_periodically(services: Services, interval: float = 3600.0) -> N
     backoff = Backoff("retention", log, interval)
     while True:
         try:
-            removed = await purge(services.database, services.settings.retention_days)
+            removed = await purge(
+                services.database,
+                services.settings.retention_days,
+                services.settings.deadline_keep_days,
+            )
             if any(removed.values()):
                 log.info("retention: removed %s", removed)
             backoff.succeeded()

@@ -49,6 +49,7 @@ class Intent(StrEnum):
     BOOKING = "booking"
     CANCEL = "cancel"
     MY_APPOINTMENTS = "my_appointments"
+    MY_REMINDERS = "my_reminders"  # the deadline reminders I asked for
     HUMAN = "human"
     GREETING = "greeting"
     THANKS = "thanks"

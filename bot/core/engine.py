@@ -38,12 +38,14 @@ from bot.core.flows.handover import HandoverFlow, HandoverState
 from bot.core.flows.mine import MineFlow
 from bot.core.flows.navigation import Navigation, as_number, offered_by_number
 from bot.core.flows.questions import QuestionBox
+from bot.core.flows.reminders import RemindersFlow
 from bot.core.flows.requests import RequestFlow
 from bot.core.flows.table import Flows
 from bot.core.messages import Choice, Incoming, Kind, Reply
 from bot.core.sessions import Session, StateStore
 from bot.core.turn import Turn, Typed
 from bot.core.understanding import Analysis, Match, Understanding
+from bot.deadlines.reminders import DeadlineReminders
 from bot.i18n import Interface
 from bot.monitoring.events import Monitor, NullMonitor
 from bot.reach import UNKNOWN, Reach
@@ -83,6 +85,7 @@ class Engine:
         requests: RequestDesk | None = None,
         monitor: Monitor | None = None,
         reaches: Mapping[str, Reach] | None = None,
+        reminders: DeadlineReminders | None = None,
         deadline_reminders: ReminderBook | None = None,
     ) -> None:
         self._model_cache = model_cache  # where the trained understanding is kept
@@ -94,7 +97,10 @@ class Engine:
             handover=HandoverFlow(handovers),
             mine=MineFlow(desk, requests),
             erase=EraseFlow(erase),
-            deadlines=DeadlineFlow(deadline_reminders, today),
+            reminders=RemindersFlow(reminders),
+            # The deadline dialogue keeps the reminders a user agrees to in the same service
+            # (``deadline_reminders``: another book, in a test of the dialogue alone).
+            deadlines=DeadlineFlow(deadline_reminders or reminders, today),
         )
         #: Counts consultations for the monitoring, anonymously (only a serving bot counts).
         self.monitor: Monitor = monitor if monitor is not None else NullMonitor()
@@ -351,7 +357,13 @@ def _public_intent(analysis: Analysis) -> str:
         if analysis.confident:
             return "topic"
         return "unsure" if analysis.matches else "fallback"
-    if analysis.intent in (Intent.BOOKING, Intent.CANCEL, Intent.MY_APPOINTMENTS, Intent.HUMAN):
+    if analysis.intent in (
+        Intent.BOOKING,
+        Intent.CANCEL,
+        Intent.MY_APPOINTMENTS,
+        Intent.MY_REMINDERS,
+        Intent.HUMAN,
+    ):
         return analysis.intent.value
     if analysis.intent is Intent.FORGET:
         return "human"  # a request about personal data: for the counter's eyes

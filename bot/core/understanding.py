@@ -24,6 +24,7 @@ from bot.content.text import has_cjk, normalise, tokens
 #: Intents that act when their phrase appears anywhere, most specific first.
 CONTAINED_INTENTS = (
     Intent.FORGET,
+    Intent.MY_REMINDERS,
     Intent.DEADLINES,  # "le mie scadenze": no topic's question, it always acts
     Intent.CANCEL,
     Intent.MY_APPOINTMENTS,
@@ -269,9 +270,12 @@ class Understanding:
         phrase = Analysis(language, detected[0], detected[1]) if detected else None
         if phrase is not None and (
             phrase.intent not in CONTAINED_INTENTS
-            or phrase.intent in (Intent.FORGET, Intent.DEADLINES)
+            or phrase.intent in (Intent.FORGET, Intent.MY_REMINDERS, Intent.DEADLINES)
         ):
-            return phrase  # a whole-message word ("menu", "ciao") or a request about one's data
+            # A whole-message word ("menu", "ciao"), or a request about one's own data or dates
+            # (no label is taught for "my reminders" or "my deadlines": the classifier would
+            # never find them likely, and so never let them act).
+            return phrase
         classifier = self.classifier
         query = classifier.read(text)
         if not query.known:

@@ -24,6 +24,7 @@ from bot.core.flows.erase import EraseFlow
 from bot.core.flows.handover import HandoverFlow
 from bot.core.flows.mine import MineFlow
 from bot.core.flows.navigation import Navigation, NavigationState
+from bot.core.flows.reminders import RemindersFlow
 from bot.core.flows.requests import RequestFlow
 from bot.core.flows.table import Flows
 from bot.core.sessions import Session
@@ -48,6 +49,7 @@ STORED_BEFORE = {
     "handover": {"human:ask", "human:open"},
     "mine": set(),
     "erase": set(),
+    "reminders": {"reminders:day"},
     "deadlines": {"deadline_date"},
 }
 
@@ -60,6 +62,7 @@ def flows() -> Flows:
         handover=HandoverFlow(None),
         mine=MineFlow(None, None),
         erase=EraseFlow(None),
+        reminders=RemindersFlow(None),
     )
 
 
@@ -97,6 +100,8 @@ def test_a_new_session_and_an_unknown_state_are_at_the_menus() -> None:
         ("act:human", "handover"),
         ("act:human:end", "handover"),
         ("act:erase", "erase"),
+        ("rem:mine", "reminders"),
+        ("rem:moveyes:3:2027-01-15", "reminders"),
         ("dl:", "deadlines"),
         ("dl:k:permit_renewal", "deadlines"),
         ("dl:y:family_arrival", "deadlines"),
@@ -123,6 +128,7 @@ def test_two_flows_cannot_own_one_state() -> None:
             Clash(None),
             MineFlow(None, None),
             EraseFlow(None),
+            RemindersFlow(None),
         )
 
 

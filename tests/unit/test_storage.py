@@ -119,6 +119,7 @@ async def test_retention_removes_old_personal_data_only(tmp_path: Path) -> None:
             "shared_questions": 0,
             "inbound_ids": 0,
             "inbound_updates": 1,
+            "deadline_reminders": 0,
             "webchat_messages": 0,
         }
         assert [key for key, _ in await updates.left("wa")] == ["SMnew"]

@@ -169,4 +169,6 @@ class Questions:
             return await flows.deadlines.start(turn, text)
         if intent is Intent.FORGET and flows.erase.available():
             return await flows.erase.start(turn)
+        if intent is Intent.MY_REMINDERS:
+            return await flows.reminders.start(turn)
         return await flows.mine.start(turn)  # cancel, my appointments (or erase, not offered)

@@ -17,6 +17,7 @@ from bot.core.flows.erase import EraseFlow
 from bot.core.flows.handover import HandoverFlow
 from bot.core.flows.mine import MineFlow
 from bot.core.flows.navigation import Navigation, NavigationState
+from bot.core.flows.reminders import RemindersFlow
 from bot.core.flows.requests import RequestFlow
 
 
@@ -31,6 +32,7 @@ class Flows:
         handover: HandoverFlow,
         mine: MineFlow,
         erase: EraseFlow,
+        reminders: RemindersFlow | None = None,
         deadlines: DeadlineFlow | None = None,
     ) -> None:
         self.navigation = navigation
@@ -39,6 +41,8 @@ class Flows:
         self.handover = handover
         self.mine = mine
         self.erase = erase
+        #: Without the reminders' service (a test, ``sportello ask``) it says it cannot send any.
+        self.reminders = reminders if reminders is not None else RemindersFlow(None)
         #: Without reminders (a test, ``sportello ask``), the dates are still computed.
         self.deadlines = deadlines if deadlines is not None else DeadlineFlow(None)
         self._states: dict[str, tuple[Flow[Any], StrEnum]] = {}
@@ -63,6 +67,7 @@ class Flows:
             self.handover,
             self.mine,
             self.erase,
+            self.reminders,
             self.deadlines,
         )
 
