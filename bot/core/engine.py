@@ -325,6 +325,8 @@ class Engine:
         turn = self._turn(Session("ask", "ask", language=code))
         reply = await self._respond(turn, Incoming("ask", "ask", Kind.TEXT, text))
         intent = _public_intent(analysis)
+        if turn.session.draft.get("deadline"):  # "scade il 12/03/2027": answered with dates
+            intent = "deadlines"
         matches = analysis.matches if intent in ("topic", "unsure") else ()
         nearest = analysis.nearest if analysis.intent is None else None
         return Answer(code, intent, matches, reply[0].text if reply else "", nearest)

@@ -119,6 +119,9 @@ def _alternatives(words: Iterable[str]) -> str:
 # inside "12".
 _BEFORE = r"(?<![^\W_])"
 _AFTER = r"(?![^\W_])"
+# Numbers end where digits end: a letter may follow ("2027р.", "2027م") or come before.
+_NUM_BEFORE = r"(?<!\d)"
+_NUM_AFTER = r"(?!\d)"
 # Not the end of a longer numeric date: "02/2027" in "31/02/2027" is no month.
 _NOT_INSIDE = r"(?<!\d[-/.])"
 _ORDINAL = r"(?:st|nd|rd|th|er|re|eme|º|°|\.)?"
@@ -139,7 +142,9 @@ def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
     return (
         (
             "iso",
-            re.compile(rf"{_BEFORE}(?P<year>\d{{4}})[-/.](?P<month>\d{{1,2}})[-/.]{day}{_AFTER}"),
+            re.compile(
+                rf"{_NUM_BEFORE}(?P<year>\d{{4}})[-/.](?P<month>\d{{1,2}})[-/.]{day}{_NUM_AFTER}"
+            ),
         ),
         (
             "cjk",
@@ -154,39 +159,45 @@ def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
         (
             "numeric",
             re.compile(
-                rf"{_BEFORE}(?P<first>\d{{1,2}})\s?(?P<sep>[-/.])\s?(?P<second>\d{{1,2}})\s?(?P=sep)"
-                rf"\s?{year}{_AFTER}"
+                rf"{_NUM_BEFORE}(?P<first>\d{{1,2}})\s?(?P<sep>[-/.])\s?(?P<second>\d{{1,2}})"
+                rf"\s?(?P=sep)\s?{year}{_NUM_AFTER}"
             ),
         ),
         (
             "day_name",
             re.compile(
-                rf"{_BEFORE}{day}{_ORDINAL}{_LINK}{month_name}{_AFTER}(?:{_LINK}{year}{_AFTER})?"
+                rf"{_NUM_BEFORE}{day}{_ORDINAL}{_LINK}{month_name}{_AFTER}"
+                rf"(?:{_LINK}{year}{_NUM_AFTER})?"
             ),
         ),
         (
             "name_day",
             re.compile(
-                rf"{_BEFORE}{month_name}{_AFTER}\.?\s+{day}{_ORDINAL}(?:\s*,\s*|\s+){year}{_AFTER}"
+                rf"{_BEFORE}{month_name}{_AFTER}\.?\s+{day}{_ORDINAL}(?:(?:\s*,\s*|\s+){year})?"
+                rf"{_NUM_AFTER}(?![^\W\d_])"
             ),
         ),
         (
             "name_year",
-            re.compile(rf"{_BEFORE}{month_name}{_AFTER}{_LINK}(?P<year>\d{{4}}){_AFTER}"),
+            re.compile(rf"{_BEFORE}{month_name}{_AFTER}{_LINK}(?P<year>\d{{4}}){_NUM_AFTER}"),
         ),
         (
             "month_year",
             re.compile(
-                rf"{_NOT_INSIDE}{_BEFORE}(?P<month>\d{{1,2}})\s*[-/.]\s*(?P<year>\d{{4}}){_AFTER}"
+                rf"{_NOT_INSIDE}{_NUM_BEFORE}(?P<month>\d{{1,2}})\s*[-/.]\s*(?P<year>\d{{4}}){_NUM_AFTER}"
             ),
         ),
         (
             "iso_month",
-            re.compile(rf"{_NOT_INSIDE}{_BEFORE}(?P<year>\d{{4}})[-/](?P<month>\d{{1,2}}){_AFTER}"),
+            re.compile(
+                rf"{_NOT_INSIDE}{_NUM_BEFORE}(?P<year>\d{{4}})[-/](?P<month>\d{{1,2}}){_NUM_AFTER}"
+            ),
         ),
         (
             "day_month",
-            re.compile(rf"{_BEFORE}(?P<first>\d{{1,2}})/(?P<second>\d{{1,2}}){_AFTER}(?![/.\-]\d)"),
+            re.compile(
+                rf"{_NUM_BEFORE}(?P<first>\d{{1,2}})/(?P<second>\d{{1,2}}){_NUM_AFTER}(?![/.\-]\d)"
+            ),
         ),
         # Fallbacks, read only when the message holds no date above. Chinese writes no spaces:
         # "我妻子昨天到了" has "昨天" between two letters.
@@ -252,7 +263,7 @@ def _read(kind: str, match: re.Match[str], today: date) -> ParsedDate | None:
     if kind == "name_year":
         return _month_only(year, month, today)
     day = int(groups["day"])
-    if year is None:
+    if year is None:  # "12 marzo", "March 12th": the nearest
         return _nearest(lambda y: _checked(y, month, day, today), today)
     return _checked(year, month, day, today)
 

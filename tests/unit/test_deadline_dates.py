@@ -136,5 +136,13 @@ def test_regional_month_names_and_spaced_numbers() -> None:
     assert parse_date("nato il 01/01/1990, scade il 12/03/2027", "it", TODAY) == MARCH_12
 
 
+def test_letters_may_touch_the_numbers_and_a_month_may_come_before_its_day() -> None:
+    assert parse_date("12/03/2027م", "ar", TODAY) == MARCH_12  # the Arabic era letter
+    assert parse_date("12 березня 2027р.", "uk", TODAY) == MARCH_12
+    assert parse_date("في12/03/2027", "ar", TODAY) == MARCH_12
+    assert parse_date("March 12th", "en", TODAY) == MARCH_12
+    assert parse_date("tel 0332536727", "it", TODAY) is None
+
+
 def test_past_dates_are_accepted() -> None:
     assert parse_date("scaduto il 01/09/2026", "it", TODAY) == ParsedDate(date(2026, 9, 1))

@@ -165,3 +165,12 @@ def test_the_reminder_text_and_its_template_variables(
     )
     assert "Rinnovo del permesso" in text and "11 gennaio 2027" in text
     assert variables == {"1": "Rinnovo del permesso", "2": "11 gennaio 2027"}
+
+
+async def test_ask_reports_a_message_answered_with_dates(
+    repo: Catalog, repo_interface: Interface
+) -> None:
+    engine = Engine(lambda: repo, MemoryStateStore(), repo_interface, today=lambda: TODAY)
+    answer = await engine.ask("il mio permesso scade il 12/03/2027")
+    assert answer.intent == "deadlines" and answer.matches == ()
+    assert answer.text.startswith("**Rinnovo del permesso**")
