@@ -28,6 +28,7 @@ from bot.content.schema import (
     AREAS,
     SERVICES,
     TAUGHT_INTENTS,
+    TOPIC_INTENTS,
     TRANSLATION_STATUSES,
     Action,
     Intent,
@@ -458,7 +459,7 @@ def _read_topic(
     law = _read_law(reader, data)
     intent = None
     if "intent" in data:
-        taught = {intent.value: intent for intent in TAUGHT_INTENTS}
+        taught = {intent.value: intent for intent in TOPIC_INTENTS}
         intent = taught.get(data["intent"]) if isinstance(data["intent"], str) else None
         if intent is None:
             reader.error(

@@ -65,13 +65,12 @@ WHOLE_MESSAGE_INTENTS = frozenset(
 TRANSLATION_STATUSES = ("reviewed", "draft")
 
 #: Intents the phrasings may teach by example ("I want to talk to someone").
-TAUGHT_INTENTS = (
-    Intent.HUMAN,
-    Intent.BOOKING,
-    Intent.CANCEL,
-    Intent.MY_APPOINTMENTS,
-    Intent.DEADLINES,
-)
+TAUGHT_INTENTS = (Intent.HUMAN, Intent.BOOKING, Intent.CANCEL, Intent.MY_APPOINTMENTS)
+
+#: Intents a topic may stand for (``intent:``). "My dates" teaches no label of its own: its
+#: questions ("quando devo rinnovare il permesso") are its area's, so that the understanding
+#: of every other question stays as it was; the topic, once found, starts the dialogue.
+TOPIC_INTENTS = (*TAUGHT_INTENTS, Intent.DEADLINES)
 
 
 @dataclass(frozen=True)

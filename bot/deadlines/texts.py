@@ -86,9 +86,8 @@ def reminder_text(
         "⏰ " + t._("Reminder: {deadline}").format(deadline=title),
         *(f"- {date_line(catalog, item, language)}" for item in deadline.dates),
         "",
-        t._(
-            "The counter can help you. You can delete this reminder at any time in “My dates "
-            "and reminders”, or by asking to erase your data."
+        t._("To change or stop these reminders, write “{words}”.").format(
+            words=t._("My reminders")
         ),
     ]
     return "\n".join(lines), {"1": title, "2": format_date(deadline.main.day, language)}

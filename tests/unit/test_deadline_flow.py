@@ -14,6 +14,7 @@ from bot.core.engine import Engine
 from bot.core.sessions import MemoryStateStore
 from bot.deadlines.texts import reminder_text
 from bot.i18n import Interface
+from bot.reach import UNPROMPTED
 from tests.auxil.chat import Conversation
 from tests.conftest import LOCALES, REPO_CONTENT
 
@@ -62,6 +63,7 @@ def chat(repo: Catalog, repo_interface: Interface, reminders: RecordedReminders)
         repo_interface,
         today=lambda: TODAY,
         deadline_reminders=reminders,
+        reaches={"test": UNPROMPTED},  # a channel that can write first, as Telegram can
     )
     return Conversation(engine)
 
@@ -132,6 +134,26 @@ async def test_a_way_out_while_the_date_is_asked(chat: Conversation) -> None:
     await chat.press("dl:k:a2_retry")
     reply = await chat.send("menu")
     assert reply.text.startswith("**Menu principale**")
+
+
+async def test_no_reminder_is_offered_where_the_bot_cannot_write_first(
+    repo: Catalog, repo_interface: Interface, reminders: RecordedReminders
+) -> None:
+    engine = Engine(
+        lambda: repo,
+        MemoryStateStore(),
+        repo_interface,
+        today=lambda: TODAY,
+        deadline_reminders=reminders,
+    )
+    chat = Conversation(engine, channel="console")  # the terminal chat: nobody to remind
+    await chat.start(hint="it")
+    await chat.press("dl:k:permit_renewal")
+    reply = await chat.send("12/03/2027")
+    assert "11 gennaio 2027" in reply.text
+    assert "dl:r:permit_renewal" not in chat.ids()
+    reply = await chat.press("dl:y:permit_renewal")  # an old button: nothing is kept
+    assert reminders.calls == []
 
 
 def test_the_reminder_text_and_its_template_variables(

@@ -116,7 +116,7 @@ class DeadlineFlow:
         if step == "k":
             return self._ask_date(turn, rule)
         deadline = self._remembered(turn, rule)
-        if deadline is None or not deadline.reminders or self.reminders is None:
+        if deadline is None or not deadline.reminders or not self._can_remind(turn):
             return self._ask_date(turn, rule)
         if step == "r":
             return self._consent(turn, deadline)
@@ -145,6 +145,11 @@ class DeadlineFlow:
 
     # -- the screens -------------------------------------------------------------------------
 
+    def _can_remind(self, turn: Turn) -> bool:
+        """Whether this chat can be sent a reminder: the service is there, and the channel
+        can write first (not the terminal chat)."""
+        return self.reminders is not None and turn.reach.unprompted
+
     def _title(self, turn: Turn, rule: DeadlineRule) -> str:
         return turn.catalog.localize(rule.title, turn.code).text
 
@@ -171,7 +176,7 @@ class DeadlineFlow:
             {"deadline": rule.id, "event": event.day.isoformat(), "precision": event.precision}
         )
         choices: list[Choice] = []
-        if self.reminders is not None and deadline.reminders:
+        if self._can_remind(turn) and deadline.reminders:
             choices.append(Choice(REMIND + rule.id, "🔔 " + turn.t._("Remind me")))
         following = turn.catalog.deadlines.get(rule.next or "")
         if following is not None:
@@ -206,10 +211,9 @@ class DeadlineFlow:
                 ),
                 t._(
                     "For this I keep only the date you gave, the kind of deadline and this "
-                    "chat: nothing else. They are deleted after the last reminder is sent. "
-                    "You can delete them at any time in “My dates and reminders”, or by asking "
-                    "to erase your data."
-                ),
+                    "chat: nothing else. They are deleted once sent and the date is past. You "
+                    "can delete them at any time in “{mine}”, or by asking to erase your data."
+                ).format(mine=t._("My reminders")),
                 t._("Do you agree?"),
             )
         )
