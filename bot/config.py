@@ -59,8 +59,7 @@ class Settings:
     reminder_hour: int = 18
     #: From this hour, people's deadline reminders of the day are sent (``bot.deadlines``).
     deadline_hour: int = 10
-    #: A deadline reminder sent is deleted once its event is this many days past (and all of
-    #: a deadline's once the last was sent: ``bot.storage.retention``).
+    #: A deadline reminder sent is deleted once its event is this many days past.
     deadline_keep_days: int = 7
     agenda_hour: int | None = 8  # None: no morning post
     host: str = "127.0.0.1"

@@ -20,8 +20,7 @@ async def purge(
     database: Database, retention_days: int, deadline_keep_days: int = DEADLINE_KEEP_DAYS
 ) -> dict[str, int]:
     """Delete conversations, contacts and sent messages older than the retention period, and
-    deadline reminders once the last of a deadline's was sent (or, sent, ``deadline_keep_days``
-    past their event)."""
+    deadline reminders once sent and ``deadline_keep_days`` past their event."""
     cutoff = time.time() - retention_days * DAY
     removed: dict[str, int] = {}
     cursor = await database.write(
@@ -84,18 +83,13 @@ async def purge(
     # start processed) is never kept beyond the retention period.
     cursor = await database.write("DELETE FROM inbound_updates WHERE received_at < ?", (cutoff,))
     removed["inbound_updates"] = cursor.rowcount
-    # Deadline reminders: a deadline's go once the last of them was sent (as the user was
-    # told when they agreed), and one sent goes anyway once its event is past (the permit
-    # expired, say) while another of that deadline waits on a later day. One never sent (its
-    # channel was turned off) goes when its day is older than the retention period. Dates are
-    # the counter's days; a few hours of UTC do not matter at this scale.
+    # Deadline reminders: nothing is left to remind once sent and their event is past (the
+    # permit expired, say). One never sent (its channel was turned off) goes when its day is
+    # older than the retention period. Dates are the counter's days; a few hours of UTC do
+    # not matter at this scale.
     cursor = await database.write(
-        "DELETE FROM deadline_reminders WHERE (sent_at IS NOT NULL AND (event_date < "
-        "date('now', ?) OR NOT EXISTS (SELECT 1 FROM deadline_reminders AS waiting "
-        "WHERE waiting.channel = deadline_reminders.channel "
-        "AND waiting.user_id = deadline_reminders.user_id "
-        "AND waiting.kind = deadline_reminders.kind AND waiting.sent_at IS NULL))) "
-        "OR remind_on < date('now', ?)",
+        "DELETE FROM deadline_reminders WHERE (sent_at IS NOT NULL AND event_date < "
+        "date('now', ?)) OR remind_on < date('now', ?)",
         (f"-{int(deadline_keep_days)} days", f"-{int(retention_days)} days"),
     )
     removed["deadline_reminders"] = cursor.rowcount

@@ -117,41 +117,34 @@ async def test_erasing_the_user_removes_their_reminders_and_queued_ones(
     assert len(await store.of_user("telegram", "8")) == 1  # someone else's stay
 
 
-async def test_retention_removes_a_deadline_s_reminders_once_the_last_went_or_its_event_passed(
+async def test_retention_removes_reminders_sent_once_their_event_is_past(
     database: Database,
 ) -> None:
     store = DeadlineStore(database)
     today = date.today()
     past = today - timedelta(days=10)
-    # Sent, its event ten days past, another of it moved to a later day: the one sent goes
-    # with a limit of 7 days, not with 30.
-    days = [past - timedelta(days=60), today + timedelta(days=3)]
-    await store.replace("telegram", "1", "it", "permit_renewal", past, days)
+    # Sent, its event ten days past: gone with a limit of 7 days, kept with 30.
+    await store.replace("telegram", "1", "it", "permit_renewal", past, [past - timedelta(days=60)])
     (sent,) = await store.due(today, ["telegram"])
     await store.mark_sent(sent, [])
-    # Sent, its event to come (the permit expires next month), another reminder of it to
-    # come: kept.
-    next_month = today + timedelta(days=30)
-    later = today + timedelta(days=10)
-    await store.replace("telegram", "2", "it", "permit_renewal", next_month, [today, later])
+    # Sent, its event to come (the permit expires next month): kept.
+    await store.replace(
+        "telegram", "2", "it", "permit_renewal", today + timedelta(days=30), [today]
+    )
     (coming,) = await store.due(today, ["telegram"])
     await store.mark_sent(coming, [])
-    # The last reminder of a deadline sent, its event to come: nothing left to remind.
-    await store.replace("telegram", "5", "it", "permit_renewal", next_month, [today])
-    (last,) = [r for r in await store.due(today, ["telegram"]) if r.user_id == "5"]
-    await store.mark_sent(last, [])
     # Not sent, its event past (the anagrafe's update after a renewal): kept until it goes.
     await store.replace("telegram", "3", "it", "anagrafe_update", past, [today + timedelta(days=5)])
     # Never sent, its day older than the retention period (the channel was turned off).
     await store.replace("email", "4", "it", "permit_renewal", past, [today - timedelta(days=100)])
     removed = await purge(database, retention_days=90, deadline_keep_days=30)
-    assert removed["deadline_reminders"] == 2  # the one no channel could send, the last one
+    assert removed["deadline_reminders"] == 1  # the one no channel could send
     removed = await purge(database, retention_days=90, deadline_keep_days=7)
     assert removed["deadline_reminders"] == 1
     left = await database.connection.execute_fetchall(
         "SELECT user_id FROM deadline_reminders ORDER BY user_id"
     )
-    assert [row[0] for row in left] == ["1", "2", "2", "3"]
+    assert [row[0] for row in left] == ["2", "3"]
     created = await database.connection.execute_fetchall(
         "SELECT created_at FROM deadline_reminders"
     )
