@@ -108,10 +108,6 @@ class DeadlineReminders:
         today = self.today()
         return today <= day <= today + timedelta(days=MAX_DAYS_AHEAD)
 
-    def reaches(self, channel: str) -> bool:
-        """Whether a user of this channel can be sent a reminder at all."""
-        return self.router.reaches(channel)
-
     # -- what users change -------------------------------------------------------------------
 
     async def set(
