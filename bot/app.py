@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, TypeVar, cast
 
 from bot.booking.handover import HandoverDesk
@@ -25,6 +25,8 @@ from bot.content.holder import ContentHolder
 from bot.content.identity import staff_name
 from bot.core.engine import Engine
 from bot.core.sessions import MemoryStateStore, StateStore
+from bot.deadlines.notices import DeadlineNotice
+from bot.deadlines.reminders import DeadlineReminders
 from bot.i18n import STAFF_LANGUAGE, Interface
 from bot.monitoring.events import Monitor, NullMonitor
 from bot.notify.leadership import Leadership
@@ -37,6 +39,7 @@ from bot.staff.requests import RequestConsole
 from bot.storage.appointments import AppointmentStore
 from bot.storage.daily import DailyPosts
 from bot.storage.db import Database
+from bot.storage.deadlines import DeadlineStore
 from bot.storage.events import EventStore
 from bot.storage.handovers import HandoverStore
 from bot.storage.inbound import InboundLog, InboundQueue
@@ -95,6 +98,8 @@ class Services:
     leases: Leases | None = None
     #: Whether this instance polls Telegram (it then holds ``TELEGRAM_POLLING``).
     polls_telegram: bool = False
+    #: The users' deadline reminders (set, listed, sent once on their day).
+    deadlines: DeadlineReminders | None = None
 
     @property
     def listening(self) -> list[Channel]:
@@ -134,6 +139,11 @@ class EnginePort:
 def _office_name(catalog: Catalog, office_id: str) -> str:
     office = catalog.office(office_id)
     return catalog.localize(office.name, "it").text if office is not None else office_id
+
+
+def _deadline_name(catalog: Catalog, kind: str) -> str:
+    rule = catalog.deadlines.get(kind)
+    return catalog.localize(rule.title, STAFF_LANGUAGE).text if rule is not None else kind
 
 
 def build_interface(settings: Settings, content: ContentHolder) -> Interface:
@@ -222,6 +232,7 @@ async def services(
     desk = None
     handovers = None
     requests = None
+    deadlines = None
     if database is not None:
         desk = BookingDesk(
             AppointmentStore(database),
@@ -243,6 +254,17 @@ async def services(
         )
         requests = RequestDesk(
             RequestStore(database), desk, handovers, interface, content, conversations.offer
+        )
+        deadlines = DeadlineReminders(
+            DeadlineStore(database),
+            router,
+            # Until the deadline rules word their own reminders: the topic, the date, the way
+            # to stop them.
+            DeadlineNotice(content, interface),
+            settings.tz,
+            clock=desk.now,  # the appointments' "now": the tests move both at once
+            hour=settings.deadline_hour,
+            monitor=monitor,
         )
     erase: Callable[[str, str], Awaitable[None]] | None = None
     if database is not None:
@@ -277,6 +299,9 @@ async def services(
         model_cache=settings.cache_dir,
         monitor=monitor,
         reaches=reach,
+        reminders=deadlines,
+        # The users' dates are counted from the counter's today (the tests move its clock).
+        today=deadlines.today if deadlines is not None else date.today,
     )
     conversations.bind(engine)
     handler = MeteredHandler(engine, metrics)  # what each channel receives and answers
@@ -385,6 +410,7 @@ async def services(
             leadership=leadership,
             leases=leases,
             polls_telegram=polls_telegram and leadership is not None,
+            deadlines=deadlines,
         )
     finally:
         if database is not None:
@@ -414,6 +440,8 @@ def _staff_monitoring(
         areas=lambda: content.catalog.desk.areas,
         offices=lambda: [office.id for office in content.catalog.offices],
         office_name=lambda office_id: _office_name(content.catalog, office_id),
+        # A kind of deadline by its rule's Italian title ("Rinnovo del permesso").
+        deadline_name=lambda kind: _deadline_name(content.catalog, kind),
     )
 
 

@@ -57,6 +57,10 @@ class Settings:
     stale_after_days: int = 365
     retention_days: int = 90
     reminder_hour: int = 18
+    #: From this hour, people's deadline reminders of the day are sent (``bot.deadlines``).
+    deadline_hour: int = 10
+    #: A deadline reminder sent is deleted once its event is this many days past.
+    deadline_keep_days: int = 7
     agenda_hour: int | None = 8  # None: no morning post
     host: str = "127.0.0.1"
     port: int = 8080
@@ -306,6 +310,10 @@ def _parse(env: Mapping[str, str]) -> Settings:
         stale_after_days=integer("SPORTELLO_STALE_DAYS", defaults.stale_after_days, 1, 3650),
         retention_days=integer("SPORTELLO_RETENTION_DAYS", defaults.retention_days, 1, 3650),
         reminder_hour=integer("SPORTELLO_REMINDER_HOUR", defaults.reminder_hour, 0, 23),
+        deadline_hour=integer("SPORTELLO_DEADLINE_HOUR", defaults.deadline_hour, 0, 23),
+        deadline_keep_days=integer(
+            "SPORTELLO_DEADLINE_KEEP_DAYS", defaults.deadline_keep_days, 0, 365
+        ),
         agenda_hour=None
         if (text("SPORTELLO_AGENDA_HOUR") or "").lower() == "off"
         else integer("SPORTELLO_AGENDA_HOUR", 8, 0, 23),

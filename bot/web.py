@@ -129,6 +129,8 @@ def create_web_app(services: Services) -> Starlette:
                 once("reminders", services.reminders.run)
             if services.agenda is not None:
                 once("agenda", services.agenda.run)
+            if services.deadlines is not None:  # the deadline reminders users asked for
+                once("deadlines", services.deadlines.run)
             if services.requests is not None:  # staff reminded of requests waiting too long
                 once("requests", services.requests.watch)
             yield
@@ -193,7 +195,11 @@ async def _purge_periodically(services: Services, interval: float = 3600.0) -> N
     backoff = Backoff("retention", log, interval)
     while True:
         try:
-            removed = await purge(services.database, services.settings.retention_days)
+            removed = await purge(
+                services.database,
+                services.settings.retention_days,
+                services.settings.deadline_keep_days,
+            )
             if any(removed.values()):
                 log.info("retention: removed %s", removed)
             backoff.succeeded()

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from bot.content.deadline_rules import DeadlineRule
 from bot.content.schema import (
     Desk,
     Intent,
@@ -48,6 +49,8 @@ class Catalog:
     services: Mapping[str, Service] = field(default_factory=lambda: MappingProxyType({}))
     #: Sample messages per topic and intent, and off-topic ones (``phrasings/*.yaml``).
     phrasings: Phrasings = field(default_factory=Phrasings)
+    #: Rules that compute a user's deadlines from a date they give (``deadlines.yaml``).
+    deadlines: Mapping[str, DeadlineRule] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def enabled_languages(self) -> tuple[Language, ...]:

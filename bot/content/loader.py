@@ -23,9 +23,11 @@ import holidays
 
 from bot.content.catalog import Catalog
 from bot.content.checklist_reader import read_checklist
+from bot.content.deadline_rules import DeadlineRule, read_rules
 from bot.content.fingerprints import Record, read_records, stale_fields
 from bot.content.schema import (
     TAUGHT_INTENTS,
+    TOPIC_INTENTS,
     TRANSLATION_STATUSES,
     Action,
     Area,
@@ -587,7 +589,7 @@ def _read_topic(
     law = _read_law(reader, data)
     intent = None
     if "intent" in data:
-        taught = {intent.value: intent for intent in TAUGHT_INTENTS}
+        taught = {intent.value: intent for intent in TOPIC_INTENTS}
         intent = taught.get(data["intent"]) if isinstance(data["intent"], str) else None
         if intent is None:
             reader.error(
@@ -1202,6 +1204,21 @@ def _read_phrasings(
     )
 
 
+def _read_deadlines(
+    root: Path, validation: Validation, languages: set[str], today: date, topics: set[str]
+) -> dict[str, DeadlineRule]:
+    """``deadlines.yaml`` (optional): the rules that compute a user's dates."""
+    path = root / "deadlines.yaml"
+    if not path.exists():
+        return {}
+    reader = _FileReader(root, path, validation)
+
+    def sources(data: YamlDict, key: str) -> list[Source]:
+        return _read_url_list(reader, data, key, functools.partial(_source, reader), required=True)
+
+    return read_rules(reader, languages, today, topics, sources)
+
+
 def _check_references(
     root_id: str | None,
     topics: dict[str, Topic],
@@ -1325,6 +1342,7 @@ def content_files(root: Path) -> list[Path]:
         "offices.yaml",
         "intents.yaml",
         "synonyms.yaml",
+        "deadlines.yaml",
     )
     fixed = [root / name for name in names]
     return (
@@ -1401,6 +1419,7 @@ def _validate(root: Path, today: date | None) -> Validation:
         offices,
     )
     phrasings = _read_phrasings(root, validation, codes, topics, unloaded)
+    deadlines = _read_deadlines(root, validation, codes, today, {*topics, *unloaded})
     _check_references(root_id, topics, menus, nodes, unloaded)
     _check_checklist_actions(topics, services, nodes)
     validation.errors = _explained(root, validation.errors)
@@ -1419,6 +1438,7 @@ def _validate(root: Path, today: date | None) -> Validation:
         synonyms=synonyms,
         services=MappingProxyType(services),
         phrasings=phrasings,
+        deadlines=MappingProxyType(deadlines),
     )
     return validation
 

@@ -23,10 +23,12 @@ class Intent(StrEnum):
     BOOKING = "booking"
     CANCEL = "cancel"
     MY_APPOINTMENTS = "my_appointments"
+    MY_REMINDERS = "my_reminders"  # the deadline reminders I asked for
     HUMAN = "human"
     GREETING = "greeting"
     THANKS = "thanks"
     FORGET = "forget"  # erase everything the bot keeps about me
+    DEADLINES = "deadlines"  # my dates: when to renew, the 8 days, reminders
 
 
 #: Intents that act only when they are the whole message.
@@ -38,6 +40,11 @@ TRANSLATION_STATUSES = ("reviewed", "draft")
 
 #: Intents the phrasings may teach by example ("I want to talk to someone").
 TAUGHT_INTENTS = (Intent.HUMAN, Intent.BOOKING, Intent.CANCEL, Intent.MY_APPOINTMENTS)
+
+#: Intents a topic may stand for (``intent:``). "My dates" teaches no label of its own: its
+#: questions ("quando devo rinnovare il permesso") are its area's, so that the understanding
+#: of every other question stays as it was; the topic, once found, starts the dialogue.
+TOPIC_INTENTS = (*TAUGHT_INTENTS, Intent.DEADLINES)
 
 
 @dataclass(frozen=True)

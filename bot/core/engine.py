@@ -33,17 +33,20 @@ from bot.content.schema import Intent
 from bot.content.text import normalise
 from bot.core.flows.booking import BookingFlow
 from bot.core.flows.checklist import ChecklistFlow
+from bot.core.flows.deadlines import DeadlineFlow, ReminderBook
 from bot.core.flows.erase import EraseFlow
 from bot.core.flows.handover import HandoverFlow, HandoverState
 from bot.core.flows.mine import MineFlow
 from bot.core.flows.navigation import Navigation, as_number, offered_by_number
 from bot.core.flows.questions import QuestionBox
+from bot.core.flows.reminders import RemindersFlow
 from bot.core.flows.requests import RequestFlow
 from bot.core.flows.table import Flows
 from bot.core.messages import Choice, Incoming, Kind, Reply
 from bot.core.sessions import Session, StateStore
 from bot.core.turn import Turn, Typed
 from bot.core.understanding import Analysis, Match, Understanding
+from bot.deadlines.reminders import DeadlineReminders
 from bot.i18n import Interface
 from bot.monitoring.events import Monitor, NullMonitor
 from bot.reach import UNKNOWN, Reach
@@ -83,6 +86,8 @@ class Engine:
         requests: RequestDesk | None = None,
         monitor: Monitor | None = None,
         reaches: Mapping[str, Reach] | None = None,
+        reminders: DeadlineReminders | None = None,
+        deadline_reminders: ReminderBook | None = None,
     ) -> None:
         self._model_cache = model_cache  # where the trained understanding is kept
         self._training: Catalog | None = None  # the content a thread is training on
@@ -94,6 +99,10 @@ class Engine:
             mine=MineFlow(desk, requests),
             erase=EraseFlow(erase),
             checklist=ChecklistFlow(),
+            reminders=RemindersFlow(reminders),
+            # The deadline dialogue keeps the reminders a user agrees to in the same service
+            # (``deadline_reminders``: another book, in a test of the dialogue alone).
+            deadlines=DeadlineFlow(deadline_reminders or reminders, today),
         )
         #: Counts consultations for the monitoring, anonymously (only a serving bot counts).
         self.monitor: Monitor = monitor if monitor is not None else NullMonitor()
@@ -336,6 +345,8 @@ class Engine:
         turn = self._turn(Session("ask", "ask", language=code))
         reply = await self._respond(turn, Incoming("ask", "ask", Kind.TEXT, text))
         intent = _public_intent(analysis)
+        if turn.session.draft.get("deadline"):  # "scade il 12/03/2027": answered with dates
+            intent = "deadlines"
         matches = analysis.matches if intent in ("topic", "unsure") else ()
         nearest = analysis.nearest if analysis.intent is None else None
         return Answer(code, intent, matches, reply[0].text if reply else "", nearest)
@@ -368,10 +379,18 @@ def _public_intent(analysis: Analysis) -> str:
         if analysis.confident:
             return "topic"
         return "unsure" if analysis.matches else "fallback"
-    if analysis.intent in (Intent.BOOKING, Intent.CANCEL, Intent.MY_APPOINTMENTS, Intent.HUMAN):
+    if analysis.intent in (
+        Intent.BOOKING,
+        Intent.CANCEL,
+        Intent.MY_APPOINTMENTS,
+        Intent.MY_REMINDERS,
+        Intent.HUMAN,
+    ):
         return analysis.intent.value
     if analysis.intent is Intent.FORGET:
         return "human"  # a request about personal data: for the counter's eyes
     if analysis.intent is Intent.LANGUAGE:
         return "language"
+    if analysis.intent is Intent.DEADLINES:
+        return "deadlines"
     return "greeting"

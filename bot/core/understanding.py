@@ -24,6 +24,8 @@ from bot.content.text import has_cjk, normalise, tokens
 #: Intents that act when their phrase appears anywhere, most specific first.
 CONTAINED_INTENTS = (
     Intent.FORGET,
+    Intent.MY_REMINDERS,
+    Intent.DEADLINES,  # "le mie scadenze": no topic's question, it always acts
     Intent.CANCEL,
     Intent.MY_APPOINTMENTS,
     Intent.BOOKING,
@@ -267,9 +269,13 @@ class Understanding:
         detected = self.detect_intent(text)
         phrase = Analysis(language, detected[0], detected[1]) if detected else None
         if phrase is not None and (
-            phrase.intent not in CONTAINED_INTENTS or phrase.intent is Intent.FORGET
+            phrase.intent not in CONTAINED_INTENTS
+            or phrase.intent in (Intent.FORGET, Intent.MY_REMINDERS, Intent.DEADLINES)
         ):
-            return phrase  # a whole-message word ("menu", "ciao") or a request about one's data
+            # A whole-message word ("menu", "ciao"), or a request about one's own data or dates
+            # (no label is taught for "my reminders" or "my deadlines": the classifier would
+            # never find them likely, and so never let them act).
+            return phrase
         classifier = self.classifier
         query = classifier.read(text)
         if not query.known:
@@ -345,9 +351,10 @@ def training_examples(catalog: Catalog) -> list[tuple[str, str, str | None, str 
     examples: list[tuple[str, str, str | None, str | None]] = []
     phrasings = catalog.phrasings
     for topic in catalog.topics.values():
-        # A topic that stands for an intent teaches that intent, not its area.
-        area = INTENT_LABEL + topic.intent.value if topic.intent else AREA_LABEL + topic.area
-        group = INTENT_LABEL + topic.intent.value if topic.intent else topic.id
+        # A topic that stands for a taught intent teaches that intent, not its area.
+        taught = topic.intent if topic.intent in TAUGHT_INTENTS else None
+        area = INTENT_LABEL + taught.value if taught else AREA_LABEL + topic.area
+        group = INTENT_LABEL + taught.value if taught else topic.id
         texts = [(code, text) for code, text in topic.title.values.items()]
         for table in (topic.keywords, topic.questions):
             texts += [(code, phrase) for code, group in table.items() for phrase in group]

@@ -12,7 +12,9 @@ Kinds and actions:
   free text, with the nearest topic and area when there is one, and the detected language;
 - ``desk/logged``: a consultation at the desk or by phone, logged by staff (no person);
 - ``booking/made``, ``moved``, ``cancelled``, ``attended``, ``no_show``, with service and office;
-- ``handover/requested``, ``handover/answered`` (with the response time in seconds).
+- ``handover/requested``, ``handover/answered`` (with the response time in seconds);
+- ``deadline/set``, ``deadline/sent``: one personal deadline reminder set or sent, with the
+  kind of deadline in ``topic`` (``permit_renewal``); never its dates, never the person.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from bot.storage.records import Appointment, Event
 log = logging.getLogger(__name__)
 
 TOPIC, QUESTION, DESK, BOOKING, HANDOVER = "topic", "question", "desk", "booking", "handover"
+DEADLINE = "deadline"
+DEADLINE_ACTIONS = ("set", "sent")
 ANSWERED, UNSURE, UNANSWERED = "answered", "unsure", "unanswered"
 BOOKING_ACTIONS = ("made", "moved", "cancelled", "attended", "no_show")
 #: Where staff-logged consultations happened (the bot's own: telegram, whatsapp, webchat).
@@ -107,6 +111,11 @@ class Monitor:
         await self._record(
             HANDOVER, "answered", channel, user_id, language=language, seconds=round(seconds)
         )
+
+    async def deadline(self, action: str, channel: str, language: str, kind: str) -> None:
+        """A deadline reminder set or sent: counted by kind, with no person and no date (a
+        pseudonym beside a kind of deadline would say whose permit expires when)."""
+        await self._record(DEADLINE, action, channel, None, language=language, topic=kind)
 
     async def desk(self, area: str, language: str, channel: str, office: str | None = None) -> None:
         """A consultation at the desk or by phone, logged by staff: no person is recorded."""

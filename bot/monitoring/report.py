@@ -54,9 +54,9 @@ NUMBER = '<td class="n">'
 POLICY = "default-src 'none'; style-src 'unsafe-inline'"
 PRIVACY = (
     "Dati anonimi: il bot registra solo l'ora (senza minuti), il canale, la lingua, l'area e "
-    "l'argomento consultati, gli appuntamenti per servizio e sede; mai il testo dei messaggi, "
-    "nomi o numeri di telefono. Le persone sono contate tramite uno pseudonimo a senso unico "
-    "che cambia ogni anno."
+    "l'argomento consultati, gli appuntamenti per servizio e sede, i promemoria di scadenze "
+    "per tipo; mai il testo dei messaggi, nomi, numeri di telefono o le date delle scadenze. "
+    "Le persone sono contate tramite uno pseudonimo a senso unico che cambia ogni anno."
 )
 
 

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from bot.monitoring.events import (
     ANSWERED,
     BOOKING,
+    DEADLINE,
     DESK,
     HANDOVER,
     QUESTION,
@@ -78,6 +79,16 @@ class UnansweredRow:
 
 
 @dataclass(frozen=True)
+class DeadlineRow:
+    """Deadline reminders of one kind in one month (``YYYY-MM``): set and sent."""
+
+    month: str
+    kind: str
+    set: int = 0
+    sent: int = 0
+
+
+@dataclass(frozen=True)
 class Summary:
     first: date
     last: date
@@ -98,6 +109,7 @@ class Summary:
     handovers_answered: int = 0
     median_response_seconds: float | None = None
     unanswered: tuple[UnansweredRow, ...] = ()
+    deadlines: tuple[DeadlineRow, ...] = ()
     #: Per language, the content's titles and answers translated from an older Italian text
     #: (not events: what the content holds when the figures are printed).
     stale_translations: dict[str, int] = field(default_factory=dict)
@@ -130,6 +142,7 @@ def summarise(
     users: set[str] = set()
     bookings: dict[tuple[str, str], Counter[str]] = {}
     unanswered: dict[tuple[str, str, str], Counter[str]] = {}
+    deadlines: dict[tuple[str, str], Counter[str]] = {}
     requested = 0
     response_times: list[int] = []
     shared = 0
@@ -160,6 +173,9 @@ def summarise(
                 unanswered.setdefault(key, Counter())[event.action] += 1
         elif event.kind == BOOKING and event.service is not None and event.office is not None:
             bookings.setdefault((event.service, event.office), Counter())[event.action] += 1
+        elif event.kind == DEADLINE and event.topic is not None:
+            month_kind = (local.strftime("%Y-%m"), event.topic)
+            deadlines.setdefault(month_kind, Counter())[event.action] += 1
         elif event.kind == HANDOVER and event.action == "requested":
             requested += 1
         elif event.kind == HANDOVER and event.action == "answered" and event.seconds is not None:
@@ -204,4 +220,8 @@ def summarise(
         handovers_answered=len(response_times),
         median_response_seconds=statistics.median(response_times) if response_times else None,
         unanswered=unanswered_rows,
+        deadlines=tuple(
+            DeadlineRow(month, kind, set=counts["set"], sent=counts["sent"])
+            for (month, kind), counts in sorted(deadlines.items())
+        ),
     )

@@ -70,15 +70,17 @@ SHARED_ROW = "consultazioni senza sede (online e non attribuite), escluse"
 
 @dataclass(frozen=True)
 class Names:
-    """Italian names of the ids in the tables: the counter, areas, topics, services and offices
-    from the content (ids stay as they are when the content does not know them, such as an
-    area an older content had), channels and languages from this module and Babel."""
+    """Italian names of the ids in the tables: the counter, areas, topics, services, offices and
+    kinds of deadline from the content (ids stay as they are when the content does not know
+    them, such as an area an older content had), channels and languages from this module and
+    Babel."""
 
     topics: Mapping[str, str] = field(default_factory=dict)
     services: Mapping[str, str] = field(default_factory=dict)
     offices: Mapping[str, str] = field(default_factory=dict)
     areas: Mapping[str, str] = field(default_factory=dict)
     counter: str = COUNTER
+    deadlines: Mapping[str, str] = field(default_factory=dict)  # kinds of deadline
 
     @classmethod
     def of_catalog(cls, catalog: Catalog | None) -> Names:
@@ -97,6 +99,10 @@ class Names:
             offices={
                 office.id: catalog.localize(office.name, "it").text for office in catalog.offices
             },
+            deadlines={
+                key: catalog.localize(rule.title, "it").text
+                for key, rule in catalog.deadlines.items()
+            },
         )
 
     def of(self, kind: str, key: str) -> str:
@@ -105,6 +111,8 @@ class Names:
             return NO_AREA if key == NONE else self.areas.get(key, key)
         if kind == "topic":
             return NO_TOPIC if key == NONE else self.topics.get(key, key)
+        if kind == "deadline":
+            return self.deadlines.get(key) or self.topics.get(key, key)
         if kind == "language":
             return NO_LANGUAGE if key == NONE else language_name(key) or key
         if kind == "channel":
@@ -151,6 +159,8 @@ def tables(summary: Summary) -> list[Table]:
         ("richieste di parlare con una persona", summary.handovers_requested),
         ("richieste con risposta", summary.handovers_answered),
         ("tempo mediano di risposta (minuti)", _minutes(summary.median_response_seconds)),
+        ("promemoria di scadenze impostati", sum(row.set for row in summary.deadlines)),
+        ("promemoria di scadenze inviati", sum(row.sent for row in summary.deadlines)),
     ]
     if summary.office is not None:
         totals_rows.insert(1, (SHARED_ROW, summary.shared))
@@ -199,6 +209,14 @@ def tables(summary: Summary) -> list[Table]:
         percent=(7, 8),
         kinds=("service", "office"),
     )
+    deadlines = Table(
+        "deadlines",
+        "Promemoria di scadenze per mese e tipo (senza date né persone)",
+        ("mese", "scadenza", "impostati", "inviati"),
+        tuple((row.month, row.kind, row.set, row.sent) for row in summary.deadlines),
+        keys=2,
+        kinds=("month", "deadline"),
+    )
     unanswered = Table(
         "unanswered",
         "Domande senza risposta diretta, per argomento più vicino e lingua",
@@ -220,6 +238,7 @@ def tables(summary: Summary) -> list[Table]:
         _counts("by_channel", "Consultazioni per canale", "canale", "channel", summary.by_channel),
         months,
         bookings,
+        deadlines,
         unanswered,
     ]
     if not summary.stale_translations:  # no content to count in (it did not load)

@@ -16,7 +16,14 @@ from bot.config import Settings
 from bot.ops.checks import RUNBOOK, Check, fail, ok, warn
 
 #: WhatsApp purposes that need a pre-approved template outside the 24-hour window.
-TEMPLATE_PURPOSES = ("reminder", "staff_cancel", "handover", "request_proposal", "request_declined")
+TEMPLATE_PURPOSES = (
+    "reminder",
+    "staff_cancel",
+    "handover",
+    "request_proposal",
+    "request_declined",
+    "deadline",
+)
 
 
 class JsonClient:

@@ -10,6 +10,7 @@ channels and languages from the monitoring's Italian tables, as in its reports.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -87,6 +88,7 @@ class StaffMonitoring:
         clock: Callable[[], datetime] | None = None,
         offices: Callable[[], Sequence[str]] = tuple,
         office_name: Callable[[str], str] = str,
+        deadline_name: Callable[[str], str] = str,
     ) -> None:
         self.monitor = monitor
         self.source = source
@@ -97,6 +99,7 @@ class StaffMonitoring:
         self._clock = clock or (lambda: datetime.now(timezone))
         self._offices = offices  # office ids staff may add, so `stats --office` sees them
         self._office_name = office_name  # how staff read an office id back: its name
+        self._deadline_name = deadline_name  # a kind of deadline, as staff read it
 
     # -- /registra -------------------------------------------------------------------------
 
@@ -192,7 +195,7 @@ class StaffMonitoring:
             datetime.combine(today + timedelta(days=1), time(0), self.timezone),
         )
         summary = summarise(events, self.timezone, first, today)
-        return month_message(summary, today, self.t, area_namer(self._areas()))
+        return month_message(summary, today, self.t, area_namer(self._areas()), self._deadline_name)
 
 
 def _top(counts: dict[str, int], name: Callable[[str], str], t: Translator, n: int = 3) -> str:
@@ -208,9 +211,14 @@ def _top(counts: dict[str, int], name: Callable[[str], str], t: Translator, n: i
 
 
 def month_message(
-    summary: Summary, today: date, t: Translator, area_name: Callable[[str], str]
+    summary: Summary,
+    today: date,
+    t: Translator,
+    area_name: Callable[[str], str],
+    kind_name: Callable[[str], str] = str,
 ) -> str:
-    """The staff group's short message on the month so far (``area_name``: an area's name)."""
+    """The staff group's short message on the month so far (``area_name``: an area's name;
+    ``kind_name`` names a kind of deadline, ``permit_renewal``, as staff read it)."""
     made = sum(row.made for row in summary.bookings)
     attended = sum(row.attended for row in summary.bookings)
     missed = sum(row.no_show for row in summary.bookings)
@@ -246,6 +254,17 @@ def month_message(
                 minutes=f"{summary.median_response_seconds / 60:.0f}"
             )
         lines.append(line)
+    deadlines_set = Counter[str]()
+    for row in summary.deadlines:
+        deadlines_set[row.kind] += row.set
+    if summary.deadlines:
+        lines.append(
+            t.pgettext("staff", "deadline reminders set {count} ({kinds}), sent {sent}").format(
+                count=sum(deadlines_set.values()),
+                kinds=_top(dict(deadlines_set.most_common()), kind_name, t),
+                sent=sum(row.sent for row in summary.deadlines),
+            )
+        )
     return "\n".join(lines)
 
 

@@ -274,6 +274,31 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         """,
     ),
     (
+        15,
+        "personal deadline reminders (a permit's renewal, say), sent once on their day",
+        """
+        -- Only what sending the reminder needs: the chat, its language, the kind of deadline
+        -- and two dates; no name, no note, no text. event_date and remind_on are ISO dates in
+        -- the counter's time zone. sent_at is set in the transaction that queues the notice,
+        -- so each goes once. Erased on the user's request; the retention rule removes each
+        -- once sent and its event past.
+        CREATE TABLE deadline_reminders (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            channel TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            language TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            event_date TEXT NOT NULL,
+            remind_on TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            sent_at REAL
+        );
+        CREATE INDEX deadline_reminders_due ON deadline_reminders (remind_on)
+            WHERE sent_at IS NULL;
+        CREATE INDEX deadline_reminders_user ON deadline_reminders (channel, user_id, kind);
+        """,
+    ),
+    (
         16,
         "several instances on one database: leases, turns held across processes",
         """

@@ -6,7 +6,7 @@ Layers above (booking, the engine) import these without importing the database d
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from bot.notice import Notice as Notice  # queued by storage, built above it
 
@@ -63,6 +63,26 @@ class AppointmentRequest:
     def asap(self) -> bool:
         """Any day, any time: as soon as possible."""
         return not self.days and self.part == "any"
+
+
+@dataclass(frozen=True)
+class DeadlineReminder:
+    """A personal reminder of a deadline (``bot.deadlines``): nothing but the chat, its
+    language, the kind of deadline (``permit_renewal``), the day of the event (the permit
+    expires) and the day to remind; ``sent_at`` once it was queued for sending."""
+
+    id: int
+    channel: str
+    user_id: str
+    language: str
+    kind: str
+    event_date: date
+    remind_on: date
+    sent_at: float | None = None
+
+    @property
+    def sent(self) -> bool:
+        return self.sent_at is not None
 
 
 @dataclass(frozen=True)

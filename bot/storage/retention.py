@@ -13,8 +13,15 @@ INBOUND_IDS_DAYS = 7  # platform message ids: only needed to spot retries
 WEBCHAT = "webchat"
 
 
-async def purge(database: Database, retention_days: int) -> dict[str, int]:
-    """Delete conversations, contacts and sent messages older than the retention period."""
+#: Days a deadline reminder is kept once sent and its event past (SPORTELLO_DEADLINE_KEEP_DAYS).
+DEADLINE_KEEP_DAYS = 7
+
+
+async def purge(
+    database: Database, retention_days: int, deadline_keep_days: int = DEADLINE_KEEP_DAYS
+) -> dict[str, int]:
+    """Delete conversations, contacts and sent messages older than the retention period, and
+    deadline reminders once sent and ``deadline_keep_days`` past their event."""
     cutoff = time.time() - retention_days * DAY
     removed: dict[str, int] = {}
     cursor = await database.write(
@@ -95,6 +102,16 @@ async def purge(database: Database, retention_days: int) -> dict[str, int]:
     removed["turn_locks"] = cursor.rowcount
     cursor = await database.write("DELETE FROM leases WHERE expires_at < ?", (now - DAY,))
     removed["leases"] = cursor.rowcount
+    # Deadline reminders: nothing is left to remind once sent and their event is past (the
+    # permit expired, say). One never sent (its channel was turned off) goes when its day is
+    # older than the retention period. Dates are the counter's days; a few hours of UTC do
+    # not matter at this scale.
+    cursor = await database.write(
+        "DELETE FROM deadline_reminders WHERE (sent_at IS NOT NULL AND event_date < "
+        "date('now', ?)) OR remind_on < date('now', ?)",
+        (f"-{int(deadline_keep_days)} days", f"-{int(retention_days)} days"),
+    )
+    removed["deadline_reminders"] = cursor.rowcount
     # Web chat messages no browser came back for: kept no longer than a conversation.
     cursor = await database.write("DELETE FROM webchat_messages WHERE created_at < ?", (cutoff,))
     removed["webchat_messages"] = cursor.rowcount
@@ -182,6 +199,9 @@ async def erase_user(database: Database, channel: str, user_id: str) -> list[str
         )
         await connection.execute(
             "DELETE FROM shared_questions WHERE channel = ? AND user_id = ?", (channel, user_id)
+        )
+        await connection.execute(
+            "DELETE FROM deadline_reminders WHERE channel = ? AND user_id = ?", (channel, user_id)
         )
         if channel == WEBCHAT:  # its mailbox has one channel's users only
             await connection.execute("DELETE FROM webchat_messages WHERE user_id = ?", (user_id,))

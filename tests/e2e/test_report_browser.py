@@ -67,7 +67,7 @@ def test_the_report_renders_offline_with_its_charts(report: Path) -> None:
                 box = charts.nth(index).bounding_box()
                 assert box is not None and box["width"] > 400 and box["height"] > 100
             assert page.locator("figure p.note").count() == 0  # every chart had data
-            assert page.locator("table").count() == 8
+            assert page.locator("table").count() == 9  # the deadline reminders' too
             assert page.locator("script, link, img, iframe, object").count() == 0
             first_cells = page.locator("table").first.locator("td").all_inner_texts()
             assert first_cells[:4] == ["consultazioni", "10", "utenti unici", "7"]

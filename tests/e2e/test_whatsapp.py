@@ -365,14 +365,17 @@ def test_language_guess_from_country_code(phone: str, language: str | None) -> N
 
 async def test_list_picker_templates_when_configured(tmp_path: Path, content_copy: Path) -> None:
     template = "HX" + "b" * 32
-    async with running_bot(tmp_path, content_copy, twilio_templates={"choices_4": template}) as bot:
-        (menu,) = await bot.say("ciao")  # the main menu: 2 items, a person, the language
+    templates = {"choices_4": template, "choices_5": template}
+    async with running_bot(tmp_path, content_copy, twilio_templates=templates) as bot:
+        # The main menu: 2 items, a person, my reminders, the language.
+        (menu,) = await bot.say("ciao")
         assert menu["ContentSid"] == template
         variables = json.loads(menu["ContentVariables"])
         assert "*Menu principale*" in variables["1"]
         assert variables["3"] == "Permesso di soggiorno"
         assert variables["4"] == "go:menu_permits"
-        assert variables["10"] == "nav:language"
+        assert variables["10"] == "rem:mine"
+        assert variables["12"] == "nav:language"
         (submenu,) = await bot.say("", ListId="go:menu_permits", ListTitle="Permesso di soggiorno")
         assert submenu["ContentSid"] == template  # 2 topics, back, main menu: 4 again
         assert json.loads(submenu["ContentVariables"])["3"] == "Rinnovo del permesso"

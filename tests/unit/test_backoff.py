@@ -15,6 +15,7 @@ import pytest
 from bot import web
 from bot.booking.reminders import MorningAgenda, Reminders
 from bot.booking.requests import RequestDesk
+from bot.deadlines.reminders import DeadlineReminders
 from bot.notify.worker import OutboxWorker
 from bot.storage.backoff import Backoff
 
@@ -104,23 +105,33 @@ class _FailingRequests(RequestDesk):
         raise sqlite3.OperationalError("database or disk is full")
 
 
-async def _failing_purge(database: object, days: int) -> dict[str, int]:
+class _FailingDeadlines(DeadlineReminders):
+    async def run_once(self) -> int:
+        raise sqlite3.OperationalError("database or disk is full")
+
+
+async def _failing_purge(database: object, days: int, keep_days: int) -> dict[str, int]:
     raise sqlite3.OperationalError("database or disk is full")
 
 
 def _loops(monkeypatch: pytest.MonkeyPatch) -> list[Callable[[float], Coroutine[Any, Any, None]]]:
     unused: Any = _Unused()
     monkeypatch.setattr(web, "purge", _failing_purge)
-    running: Any = SimpleNamespace(database=unused, settings=SimpleNamespace(retention_days=1))
+    running: Any = SimpleNamespace(
+        database=unused, settings=SimpleNamespace(retention_days=1, deadline_keep_days=7)
+    )
     return [
         _FailingReminders(unused, unused, unused).run,
         _FailingAgenda(unused, unused, unused).run,
         _FailingRequests(unused, unused, unused, unused, unused).watch,
         lambda interval: web._purge_periodically(running, interval),
+        _FailingDeadlines(unused, unused, unused, unused).run,
     ]
 
 
-@pytest.mark.parametrize("index", range(4), ids=["reminders", "agenda", "requests", "retention"])
+@pytest.mark.parametrize(
+    "index", range(5), ids=["reminders", "agenda", "requests", "retention", "deadlines"]
+)
 async def test_the_periodic_rounds_back_off_and_say_it_once(
     index: int, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:

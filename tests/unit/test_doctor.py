@@ -75,6 +75,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
                 "TWILIO_TEMPLATE_HANDOVER": TEMPLATE,
                 "TWILIO_TEMPLATE_REQUEST_PROPOSAL": TEMPLATE,
                 "TWILIO_TEMPLATE_REQUEST_DECLINED": TEMPLATE,
+                "TWILIO_TEMPLATE_DEADLINE": TEMPLATE,
             },
         )
 

@@ -24,6 +24,7 @@ from bot.core.flows.erase import EraseFlow
 from bot.core.flows.handover import HandoverFlow
 from bot.core.flows.mine import MineFlow
 from bot.core.flows.navigation import Navigation, NavigationState
+from bot.core.flows.reminders import RemindersFlow
 from bot.core.flows.requests import RequestFlow
 from bot.core.flows.table import Flows
 from bot.core.sessions import Session
@@ -49,6 +50,8 @@ STORED_BEFORE = {
     "mine": set(),
     "erase": set(),
     "checklist": {"cl:ask"},
+    "reminders": {"reminders:day"},
+    "deadlines": {"deadline_date"},
 }
 
 
@@ -60,6 +63,7 @@ def flows() -> Flows:
         handover=HandoverFlow(None),
         mine=MineFlow(None, None),
         erase=EraseFlow(None),
+        reminders=RemindersFlow(None),
     )
 
 
@@ -99,6 +103,11 @@ def test_a_new_session_and_an_unknown_state_are_at_the_menus() -> None:
         ("act:erase", "erase"),
         ("cl:svc:permit_renewal", "checklist"),
         ("cl:a:permit:work", "checklist"),
+        ("rem:mine", "reminders"),
+        ("rem:moveyes:3:2027-01-15", "reminders"),
+        ("dl:", "deadlines"),
+        ("dl:k:permit_renewal", "deadlines"),
+        ("dl:y:family_arrival", "deadlines"),
     ],
 )
 def test_a_choice_goes_to_the_flow_that_declared_its_beginning(choice_id: str, name: str) -> None:
@@ -122,6 +131,7 @@ def test_two_flows_cannot_own_one_state() -> None:
             Clash(None),
             MineFlow(None, None),
             EraseFlow(None),
+            reminders=RemindersFlow(None),
         )
 
 

@@ -129,6 +129,7 @@ def test_csv_is_for_an_italian_spreadsheet() -> None:
         "Consultazioni per canale",
         "Consultazioni per mese e area",
         "Appuntamenti per servizio e sede",
+        "Promemoria di scadenze per mese e tipo (senza date né persone)",
         "Domande senza risposta diretta, per argomento più vicino e lingua",
     ]
     totals = dict(by_title["Totali"][1:])
@@ -156,6 +157,20 @@ def test_csv_is_for_an_italian_spreadsheet() -> None:
         "50,0%",
     ]
     assert bookings[1][-2:] == ["100,0%", "0,0%"]
+    # Deadline reminders by month and kind (the kind named after its topic), never a date.
+    assert by_title["Promemoria di scadenze per mese e tipo (senza date né persone)"] == [
+        ["mese", "scadenza", "impostati", "inviati"],
+        ["gennaio 2026", "anagrafe_update", "1", "0"],
+        ["gennaio 2026", "Rinnovo del permesso di soggiorno", "2", "0"],
+        ["febbraio 2026", "Rinnovo del permesso di soggiorno", "0", "1"],
+    ]
+    assert (
+        totals["promemoria di scadenze impostati"],
+        totals["promemoria di scadenze inviati"],
+    ) == (
+        "3",
+        "1",
+    )
     unanswered = by_title["Domande senza risposta diretta, per argomento più vicino e lingua"]
     assert unanswered[1] == [
         "Permesso perso o rubato",
@@ -224,8 +239,14 @@ def test_json_has_every_table() -> None:
         "by_channel",
         "by_month",
         "bookings",
+        "deadlines",
         "unanswered",
     }
+    assert document["tables"]["deadlines"]["rows"] == [
+        ["2026-01", "anagrafe_update", 1, 0],
+        ["2026-01", "permit_renewal", 2, 0],
+        ["2026-02", "permit_renewal", 0, 1],
+    ]
     assert document["tables"]["by_language"]["rows"][0] == ["ar", 3]
     assert document["tables"]["by_language"]["names"][0] == ["arabo"]
     assert document["tables"]["bookings"]["rows"][1] == [

@@ -167,6 +167,7 @@ async def test_the_month_so_far(italian: Translator, catalog: Catalog) -> None:
             "appuntamenti prenotati 4, presenti 2, assenti 1 (33% di assenze)",
             "domande senza risposta diretta 2",
             "richieste di parlare con una persona 1, risposta mediana 5 min",
+            "promemoria di scadenze impostati 3 (permit_renewal 2, anagrafe_update 1), inviati 0",
         ]
     )
 

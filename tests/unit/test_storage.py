@@ -122,6 +122,7 @@ async def test_retention_removes_old_personal_data_only(tmp_path: Path) -> None:
             "inbound_updates": 1,
             "turn_locks": 0,
             "leases": 0,
+            "deadline_reminders": 0,
             "webchat_messages": 0,
         }
         kept = await connection.execute_fetchall("SELECT update_key FROM inbound_updates")

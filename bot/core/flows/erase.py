@@ -1,8 +1,9 @@
 """This module contains "erase my data": asked for in words, confirmed with one tap.
 
-The erasure itself (sessions, appointments, requests, conversations, shared questions) is the
-composition root's ``erase``; here the user is asked, and told. After it, nothing of the user
-may be stored again, not even the session: the turn says so with ``erased``.
+The erasure itself (sessions, appointments, requests, conversations, shared questions,
+deadline reminders) is the composition root's ``erase``; here the user is asked, and told.
+After it, nothing of the user may be stored again, not even the session: the turn says so
+with ``erased``.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ class EraseFlow:
         return turn.reply(
             turn.t._(
                 "Do you want to delete everything this chat keeps about you (conversation, "
-                "appointments, phone number)? Your future appointments will be cancelled."
+                "appointments, reminders, phone number)? Your future appointments will be "
+                "cancelled."
             ),
             [Choice(ERASE, turn.t._("Yes, delete my data")), turn.home_choice()],
         )

@@ -92,7 +92,11 @@ class MyAppointments:
             text = self.t._("You have no appointments booked.")
             return self.turn.reply(
                 f"{before}\n\n{text}" if before else text,
-                [Choice(f"{BOOK}svc:", self.t._("Book an appointment")), self.turn.home_choice()],
+                [
+                    Choice(f"{BOOK}svc:", self.t._("Book an appointment")),
+                    *self._reminders(),
+                    self.turn.home_choice(),
+                ],
             )
         lines = [before] if before else []
         choices: list[Choice] = []
@@ -110,7 +114,13 @@ class MyAppointments:
                 lines.append(self._request_line(request))
         for request in requests:
             choices += self._request_choices(request)
-        return self.turn.reply("\n".join(lines), [*choices, self.turn.home_choice()])
+        return self.turn.reply(
+            "\n".join(lines), [*choices, *self._reminders(), self.turn.home_choice()]
+        )
+
+    def _reminders(self) -> list[Choice]:
+        """ "My reminders" beside the appointments, where reminders can be sent."""
+        return self.turn.flows.reminders.buttons(self.turn)
 
     def _appointment_line(
         self, appointment: Appointment, requests: list[AppointmentRequest]

@@ -80,6 +80,9 @@ class Navigation:
         node = choice_id.removeprefix(GO)
         if choice_id.startswith(GO) and turn.catalog.node(node):
             await count_topic(turn.monitor, turn.catalog, turn.session, turn.code, node)
+            topic = turn.catalog.topics.get(node)
+            if topic is not None and topic.intent is Intent.DEADLINES:
+                return await turn.flows.deadlines.start(turn)  # "My dates": the dialogue itself
             return self.open(turn, node)
         return None
 
@@ -254,13 +257,18 @@ class Navigation:
             parts.append(catalog.localize(menu.text, turn.code).text)
         choices = self.menu_choices(turn, menu)
         if menu.id == catalog.root:
-            choices += [
-                turn.flows.handover.choice(turn),
-                Choice(LANGUAGE_MENU, "🌐 " + turn.t._("Language")),
-            ]
+            choices.append(turn.flows.handover.choice(turn))
+            if not self._leads_to_dates(turn, menu):  # the dates' screen offers it there
+                choices += turn.flows.reminders.buttons(turn)
+            choices.append(Choice(LANGUAGE_MENU, "🌐 " + turn.t._("Language")))
         else:
             choices += [Choice(BACK, turn.t._("Back")), self.home_choice(turn)]
         return turn.reply("\n\n".join(parts), choices)
+
+    def _leads_to_dates(self, turn: Turn, menu: Menu) -> bool:
+        """Whether the menu has the deadlines' entry ("My dates and reminders")."""
+        topics = (turn.catalog.topics.get(item) for item in menu.items)
+        return any(topic is not None and topic.intent is Intent.DEADLINES for topic in topics)
 
     def menu_choices(self, turn: Turn, menu: Menu) -> list[Choice]:
         return [self.node_choice(turn, item) for item in menu.items]

@@ -70,9 +70,13 @@ class Questions:
 
     async def answer(self, turn: Turn, text: str) -> Reply:
         """The answer to a question in free text (or to a navigation word in it)."""
+        # "My permit expires on 12/03/2027": the deadline and its date, answered at once.
+        dated = await turn.flows.deadlines.answer_text(turn, text)
+        if dated is not None:
+            return dated
         analysis = turn.understanding().analyse(text)
         await count_question(turn.monitor, turn.session, turn.code, analysis)
-        reply = await self._understood(turn, analysis)
+        reply = await self._understood(turn, analysis, text)
         if analysis.intent is None and not analysis.confident and not analysis.matches:
             reply = self._offer_to_share(turn, reply, text, analysis)
         navigation = turn.flows.navigation
@@ -83,14 +87,16 @@ class Questions:
         offer = navigation.language_choice(switch, "🌐 ")
         return turn.reply(reply.text, [offer, *reply.choices])
 
-    async def _understood(self, turn: Turn, analysis: Analysis) -> Reply:
+    async def _understood(self, turn: Turn, analysis: Analysis, text: str) -> Reply:
         if analysis.intent is not None:
-            return await self._intent(turn, analysis.intent)
+            return await self._intent(turn, analysis.intent, text)
         navigation, t = turn.flows.navigation, turn.t
         # While new content trains, the understanding of the previous content answers: a topic
         # it names may be gone since.
         matches = [match for match in analysis.matches if match.topic in turn.catalog.topics]
         if analysis.confident and matches and matches[0] == analysis.matches[0]:
+            if turn.catalog.topics[matches[0].topic].intent is Intent.DEADLINES:
+                return await turn.flows.deadlines.start(turn, text)  # "quando devo rinnovare?"
             return navigation.open(turn, matches[0].topic)
         person = turn.flows.handover.choice(turn)
         if matches:
@@ -140,7 +146,7 @@ class Questions:
             ).format(days=self.box.keep_days)
         )
 
-    async def _intent(self, turn: Turn, intent: Intent) -> Reply:
+    async def _intent(self, turn: Turn, intent: Intent, text: str) -> Reply:
         """A navigation or request word: the screen or the flow it asks for."""
         navigation, flows = turn.flows.navigation, turn.flows
         if intent is Intent.MENU:
@@ -159,6 +165,10 @@ class Questions:
             return await flows.handover.start(turn)
         if intent is Intent.BOOKING:
             return await flows.booking.start(turn)
+        if intent is Intent.DEADLINES:
+            return await flows.deadlines.start(turn, text)
         if intent is Intent.FORGET and flows.erase.available():
             return await flows.erase.start(turn)
+        if intent is Intent.MY_REMINDERS:
+            return await flows.reminders.start(turn)
         return await flows.mine.start(turn)  # cancel, my appointments (or erase, not offered)

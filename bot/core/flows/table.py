@@ -13,10 +13,12 @@ from typing import Any
 from bot.core.flows.base import Flow
 from bot.core.flows.booking import BookingFlow
 from bot.core.flows.checklist import ChecklistFlow
+from bot.core.flows.deadlines import DeadlineFlow
 from bot.core.flows.erase import EraseFlow
 from bot.core.flows.handover import HandoverFlow
 from bot.core.flows.mine import MineFlow
 from bot.core.flows.navigation import Navigation, NavigationState
+from bot.core.flows.reminders import RemindersFlow
 from bot.core.flows.requests import RequestFlow
 
 
@@ -32,6 +34,8 @@ class Flows:
         mine: MineFlow,
         erase: EraseFlow,
         checklist: ChecklistFlow | None = None,
+        reminders: RemindersFlow | None = None,
+        deadlines: DeadlineFlow | None = None,
     ) -> None:
         self.navigation = navigation
         self.booking = booking
@@ -41,6 +45,10 @@ class Flows:
         self.erase = erase
         # It keeps nothing of its own: the one every table would build, unless given.
         self.checklist = checklist if checklist is not None else ChecklistFlow()
+        #: Without the reminders' service (a test, ``sportello ask``) it says it cannot send any.
+        self.reminders = reminders if reminders is not None else RemindersFlow(None)
+        #: Without reminders (a test, ``sportello ask``), the dates are still computed.
+        self.deadlines = deadlines if deadlines is not None else DeadlineFlow(None)
         self._states: dict[str, tuple[Flow[Any], StrEnum]] = {}
         self._choices: dict[str, Flow[Any]] = {}
         for flow in self.all():
@@ -64,6 +72,8 @@ class Flows:
             self.mine,
             self.erase,
             self.checklist,
+            self.reminders,
+            self.deadlines,
         )
 
     def owner(self, state: str) -> tuple[Flow[Any], StrEnum]:

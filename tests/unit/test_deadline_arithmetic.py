@@ -1,0 +1,129 @@
+"""Dates computed from an event (bot/deadlines/arithmetic.py, compute.py, kinds.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from bot.content.catalog import Catalog
+from bot.content.deadline_rules import Offset
+from bot.content.loader import load_catalog
+from bot.deadlines.arithmetic import add_months, add_working_days, shift
+from bot.deadlines.compute import compute
+from bot.deadlines.dates import ParsedDate
+from bot.deadlines.kinds import kind_of
+from tests.conftest import REPO_CONTENT
+
+TODAY = date(2026, 11, 30)
+
+
+@pytest.fixture(scope="module")
+def repo() -> Catalog:
+    return load_catalog(REPO_CONTENT)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("60 days before", Offset(60, "days", "before")),
+        ("8 days after", Offset(8, "days", "after")),
+        ("1 day after", Offset(1, "days", "after")),
+        ("10 working days after", Offset(10, "working days", "after")),
+        ("6 months before", Offset(6, "months", "before")),
+        ("on the day", Offset()),
+        ("sixty days before", None),
+        ("60 days", None),
+    ],
+)
+def test_offsets_as_editors_write_them(text: str, expected: Offset | None) -> None:
+    assert Offset.parse(text) == expected
+
+
+def test_calendar_days_cross_months_years_and_leap_days() -> None:
+    assert shift(date(2027, 3, 12), Offset(60, "days", "before")) == date(2027, 1, 11)
+    assert shift(date(2028, 2, 25), Offset(8, "days", "after")) == date(2028, 3, 4)  # 29 Feb
+    assert shift(date(2027, 2, 25), Offset(8, "days", "after")) == date(2027, 3, 5)
+    assert shift(date(2026, 12, 28), Offset(8, "days", "after")) == date(2027, 1, 5)
+
+
+def test_months_end_where_the_month_ends() -> None:
+    assert add_months(date(2027, 1, 31), 1) == date(2027, 2, 28)
+    assert add_months(date(2028, 1, 31), 1) == date(2028, 2, 29)
+    assert add_months(date(2027, 8, 31), -6) == date(2027, 2, 28)
+    assert add_months(date(2026, 12, 15), 1) == date(2027, 1, 15)
+
+
+def test_working_days_skip_weekends_and_public_holidays() -> None:
+    # Friday 24 April 2026: Saturday, Sunday, 25 April (Saturday), then 1 May is a holiday.
+    assert add_working_days(date(2026, 4, 24), 1) == date(2026, 4, 27)
+    assert add_working_days(date(2026, 4, 29), 2) == date(2026, 5, 4)  # skips Fri 1 May
+    # 4 October is a national holiday again from 2026 (a Sunday in 2026, Monday in 2027).
+    assert add_working_days(date(2027, 10, 1), 1) == date(2027, 10, 5)
+    # Christmas week, backwards.
+    assert add_working_days(date(2026, 12, 28), -1) == date(2026, 12, 24)
+    # Varese's patron day (San Vittore, 8 May) only for that province.
+    assert add_working_days(date(2026, 5, 7), 1, "VA") == date(2026, 5, 11)
+    assert add_working_days(date(2026, 5, 7), 1) == date(2026, 5, 8)
+
+
+def test_a_permit_renewal_from_its_expiry(repo: Catalog) -> None:
+    rule = repo.deadlines["permit_renewal"]
+    deadline = compute(rule, ParsedDate(date(2027, 3, 12)), TODAY)
+    assert [(item.rule_date.id, item.day) for item in deadline.dates] == [
+        ("apply_by", date(2027, 1, 11)),
+        ("expiry", date(2027, 3, 12)),
+    ]
+    assert not deadline.late
+    assert deadline.reminders == (date(2026, 12, 12), date(2027, 1, 11))  # 90 and 60 before
+
+
+def test_an_expired_permit_is_late_and_has_no_reminders(repo: Catalog) -> None:
+    deadline = compute(repo.deadlines["permit_renewal"], ParsedDate(date(2026, 10, 1)), TODAY)
+    assert deadline.late
+    assert all(item.passed for item in deadline.dates)
+    assert deadline.reminders == ()
+
+
+def test_only_reminders_still_to_come_are_offered(repo: Catalog) -> None:
+    # Expiry in 70 days: the 90-days reminder is past, the 60-days one to come.
+    deadline = compute(repo.deadlines["permit_renewal"], ParsedDate(date(2027, 2, 8)), TODAY)
+    assert deadline.reminders == (date(2026, 12, 10),)
+
+
+def test_the_family_members_8_days_are_calendar_days(repo: Catalog) -> None:
+    deadline = compute(repo.deadlines["family_arrival"], ParsedDate(date(2026, 11, 29)), TODAY)
+    assert [item.day for item in deadline.dates] == [date(2026, 12, 7)]
+
+
+def test_the_other_rules_follow_the_checked_facts(repo: Catalog) -> None:
+    day = ParsedDate(date(2026, 11, 1))
+    first = {
+        kind: compute(repo.deadlines[kind], day, TODAY).dates[0].day
+        for kind in ("anagrafe_update", "nulla_osta_wait", "a2_retry")
+    }
+    assert first == {
+        "anagrafe_update": date(2026, 12, 31),  # 60 days
+        "nulla_osta_wait": date(2027, 3, 31),  # 150 days
+        "a2_retry": date(2027, 1, 30),  # 90 days
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("il mio permesso scade il 12/03/2027", "permit_renewal"),
+        ("my permit expires on 12/03/2027", "permit_renewal"),
+        ("mia moglie è arrivata ieri", "family_arrival"),
+        ("我妻子昨天到了", "family_arrival"),
+        ("আমার স্ত্রী গতকাল এসেছে", "family_arrival"),
+        ("ho fatto domanda di nulla osta il 3 marzo", "nulla_osta_wait"),
+        ("sono stato bocciato al test A2 il 3 ottobre", "a2_retry"),
+        ("ho ricevuto il permesso rinnovato il 2 novembre", "anagrafe_update"),
+        ("sono arrivato ieri", None),  # no family member: not the 8 days of reunification
+        ("ho il test A2 il 12 marzo", None),  # a test to come, not a failed one
+        ("appuntamento in questura il 12/03/2027 per il rinnovo", None),
+    ],
+)
+def test_which_deadline_a_message_names(repo: Catalog, text: str, kind: str | None) -> None:
+    assert kind_of(text, repo.deadlines) == kind

@@ -1,0 +1,148 @@
+"""Reading a date a user typed (bot/deadlines/dates.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from bot.deadlines.dates import ParsedDate, in_the_past, parse_date
+
+TODAY = date(2026, 11, 30)
+MARCH_12 = ParsedDate(date(2027, 3, 12))
+MARCH = ParsedDate(date(2027, 3, 1), "month")
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("12/03/2027", "it", MARCH_12),
+        ("12-3-27", "it", MARCH_12),
+        ("12.03.2027", "it", MARCH_12),
+        ("2027-03-12", "en", MARCH_12),
+        ("il mio permesso scade il 12/03/2027", "it", MARCH_12),
+        ("12 marzo 2027", "it", MARCH_12),
+        ("12 MARZO 2027", "uk", MARCH_12),  # an Italian date from a letter, in any language
+        ("March 12, 2027", "en", MARCH_12),
+        ("12th of March 2027", "en", MARCH_12),
+        ("12 mars 2027", "fr", MARCH_12),
+        ("12 de marzo de 2027", "es", MARCH_12),
+        ("12 mars 2027", "sq", MARCH_12),
+        ("12 березня 2027", "uk", MARCH_12),  # the genitive, Babel's format context
+        ("12 مارس 2027", "ar", MARCH_12),
+        ("١٢/٠٣/٢٠٢٧", "ar", MARCH_12),  # Arabic-Indic digits
+        ("۱۲/۰۳/۲۰۲۷", "ur", MARCH_12),  # Extended Arabic-Indic digits
+        ("12 مارچ 2027", "ur", MARCH_12),
+        ("১২/০৩/২০২৭", "bn", MARCH_12),  # Bengali digits
+        ("12 মার্চ ২০২৭", "bn", MARCH_12),
+        ("2027年3月12日", "zh", MARCH_12),
+        ("１２/０３/２０２７", "zh", MARCH_12),  # full-width digits
+        ("12 mar 2027", "it", MARCH_12),  # abbreviated
+        ("12 janv. 2027", "fr", ParsedDate(date(2027, 1, 12))),
+    ],
+)
+def test_a_day_in_any_common_form_and_language(
+    text: str, language: str, expected: ParsedDate
+) -> None:
+    assert parse_date(text, language, TODAY) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("March 2027", "en"),
+        ("expires 3/2027", "en"),
+        ("scade a marzo 2027", "it"),
+        ("березень 2027", "uk"),  # the stand-alone form
+        ("মার্চ ২০২৭", "bn"),
+        ("2027年3月", "zh"),
+        ("2027/3", "it"),
+    ],
+)
+def test_a_month_alone_is_its_first_day_and_says_so(text: str, language: str) -> None:
+    assert parse_date(text, language, TODAY) == MARCH
+
+
+def test_numeric_dates_are_day_first_unless_impossible() -> None:
+    assert parse_date("03/04/2027", "en", TODAY) == ParsedDate(date(2027, 4, 3))
+    assert parse_date("3/25/2027", "en", TODAY) == ParsedDate(date(2027, 3, 25))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("mia moglie è arrivata ieri", date(2026, 11, 29)),
+        ("l'altro ieri", date(2026, 11, 28)),
+        ("my wife arrived today", TODAY),
+        ("我妻子昨天到了", date(2026, 11, 29)),  # no spaces around the word
+        ("моя дружина приїхала учора", date(2026, 11, 29)),
+    ],
+)
+def test_yesterday_and_today_in_the_users_words(text: str, expected: date) -> None:
+    assert parse_date(text, "it", TODAY) == ParsedDate(expected)
+
+
+def test_a_date_without_its_year_is_the_nearest_one() -> None:
+    assert parse_date("scade il 12 marzo", "it", TODAY) == MARCH_12
+    assert parse_date("arrivata il 20 novembre", "it", TODAY) == ParsedDate(date(2026, 11, 20))
+    assert parse_date("permesso scade 15/1", "it", TODAY) == ParsedDate(date(2027, 1, 15))
+
+
+def test_leap_days_exist_only_in_leap_years() -> None:
+    assert parse_date("29/02/2028", "it", TODAY) == ParsedDate(date(2028, 2, 29))
+    assert parse_date("29/02/2027", "it", TODAY) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "31/02/2027",  # no such day, and not a month either
+        "2027-13-01",
+        "telefono 0332 536727",
+        "mar",  # an abbreviation alone is a word ("mar", "ago"), not a month
+        "two days ago",
+        "martedì alle 10",  # "mar" inside a word is no month
+        "12/03/2300",  # too far to be a permit's date
+        "",
+    ],
+)
+def test_no_date_is_made_up(text: str) -> None:
+    assert parse_date(text, "it", TODAY) is None
+
+
+def test_a_whole_month_name_alone_is_the_nearest_such_month() -> None:
+    assert parse_date("scade a marzo", "it", TODAY) == MARCH
+    assert parse_date("وصلت في آذار", "ar", TODAY) == MARCH  # the Levantine name
+
+
+def test_a_date_written_out_wins_over_today_and_a_month_alone() -> None:
+    assert parse_date("oggi ho visto che scade il 12/03/2027", "it", TODAY) == MARCH_12
+    assert parse_date("a marzo, il 12/03/2027", "it", TODAY) == MARCH_12
+
+
+def test_an_event_that_happened_takes_last_year_when_no_year_was_given() -> None:
+    arrived = parse_date("arrivata il 20 dicembre", "it", TODAY)
+    assert arrived is not None and arrived.day == date(2026, 12, 20) and not arrived.year_given
+    assert in_the_past(arrived, TODAY).day == date(2025, 12, 20)
+    given = parse_date("20/12/2026", "it", TODAY)
+    assert given is not None and in_the_past(given, TODAY) == given
+
+
+def test_regional_month_names_and_spaced_numbers() -> None:
+    assert parse_date("12 марта 2027", "uk", TODAY) == MARCH_12  # Russian, as many write
+    assert parse_date("12 ماي 2027", "ar", TODAY) == ParsedDate(date(2027, 5, 12))  # Maghreb
+    assert parse_date("12 / 03 / 2027", "it", TODAY) == MARCH_12
+    assert parse_date("3月12日到期", "zh", TODAY) == MARCH_12
+    assert parse_date("nato il 01/01/1990, scade il 12/03/2027", "it", TODAY) == MARCH_12
+
+
+def test_letters_may_touch_the_numbers_and_a_month_may_come_before_its_day() -> None:
+    assert parse_date("12/03/2027م", "ar", TODAY) == MARCH_12  # the Arabic era letter
+    assert parse_date("12 березня 2027р.", "uk", TODAY) == MARCH_12
+    assert parse_date("في12/03/2027", "ar", TODAY) == MARCH_12
+    assert parse_date("March 12th", "en", TODAY) == MARCH_12
+    assert parse_date("tel 0332536727", "it", TODAY) is None
+
+
+def test_past_dates_are_accepted() -> None:
+    assert parse_date("scaduto il 01/09/2026", "it", TODAY) == ParsedDate(date(2026, 9, 1))
