@@ -1101,8 +1101,12 @@ def _read_intents(
             )
             continue
         intents[Intent(name)] = reader.phrase_lists(entries, name, languages)
+    # A counter without deadline rules offers neither dialogue: nothing to say about them.
+    unused = (
+        set() if (root / "deadlines.yaml").exists() else {Intent.DEADLINES, Intent.MY_REMINDERS}
+    )
     for intent in Intent:
-        if intent not in intents:
+        if intent not in intents and intent not in unused:
             reader.warning(entries.line, f"intent {intent.value!r} has no phrases")
     return intents
 
