@@ -1,0 +1,166 @@
+"""This module contains the loader's cache: what reading each content file found, kept by the
+file's content hash, so that a start or a reload reads again only the files that changed.
+
+Reading (parsing the YAML, checking every field) takes about 0.2 s per copy of today's content:
+17 s at a hundred times. Most of a reload is files nobody touched. What reading one file gives
+(its topic, its errors and warnings, in order) depends on its bytes, the language codes and the
+loader's own code only, so it is kept in one file per content folder in the cache folder
+(``XDG_CACHE_HOME``/sportello, as the understanding's models), keyed by the SHA-256 of the file's
+bytes. The loader's source code is part of every key: a changed loader reads everything again.
+
+The pack is a pickle read by an unpickler that accepts only the content's own value types, so a
+damaged or planted file cannot run code; one that cannot be read is ignored (and rewritten).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import io
+import logging
+import os
+import pickle
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: The modules whose code decides what reading a file gives: a change to any invalidates.
+_READING_MODULES = ("loader", "schema", "fingerprints", "yamlfile", "yaml_errors", "read_cache")
+#: What the unpickler may make: the content's value types and nothing else.
+_ALLOWED = {
+    "bot.content.schema": None,  # any of its dataclasses and enums
+    "bot.content.fingerprints": {"Record"},
+    "bot.content.loader": {"ContentIssue", "_TopicRead", "_PhrasingsRead"},
+    "bot.content.read_cache": {"_proxy"},
+    "datetime": {"date", "datetime", "timedelta"},
+    "builtins": {"frozenset", "set", "tuple", "list", "dict"},
+}
+
+
+def _proxy(values: dict[Any, Any]) -> MappingProxyType[Any, Any]:
+    return MappingProxyType(values)
+
+
+class _Pickler(pickle.Pickler):
+    def reducer_override(self, obj: Any) -> Any:
+        # A read-only mapping has no pickling of its own: it is kept as the mapping it shows.
+        if type(obj) is MappingProxyType:
+            return _proxy, (dict(obj),)
+        return NotImplemented
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        allowed = _ALLOWED.get(module, set())
+        if module in _ALLOWED and (allowed is None or name in allowed):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not a content value")
+
+
+@functools.cache
+def code_version() -> str:
+    """A fingerprint of the loader's own code."""
+    digest = hashlib.sha256()
+    folder = Path(__file__).parent
+    for name in _READING_MODULES:
+        digest.update((folder / f"{name}.py").read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def file_digest(path: Path) -> str | None:
+    """The SHA-256 of a file's bytes; None when it cannot be read (the loader reports it)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+class ReadCache:
+    """Readings of one content folder's files, by file name and content hash.
+
+    ``folder`` None: nothing is kept, every file is read (the loader's behaviour without a
+    cache folder). One instance serves one load: ``reading`` looks up or reads, ``save`` keeps
+    this load's readings (only those: files deleted since are forgotten).
+    """
+
+    def __init__(self, folder: Path | None, root: Path) -> None:
+        self._path: Path | None = None
+        self._stored: dict[tuple[str, str], Any] = {}
+        self._used: dict[tuple[str, str], Any] = {}
+        self.hits = 0
+        self.misses = 0
+        if folder is None:
+            return
+        place = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
+        self._path = folder / f"content-{place}.pickle"
+        self._stored = self._load(self._path)
+
+    @staticmethod
+    def _load(path: Path) -> dict[tuple[str, str], Any]:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return {}
+        try:
+            stored = _Unpickler(io.BytesIO(data)).load()
+        except Exception:  # any damage: a truncated write, another version, a planted file
+            log.warning("the content cache %s is unreadable: reading every file again", path)
+            return {}
+        if not isinstance(stored, dict) or stored.get("version") != code_version():
+            return {}
+        entries = stored.get("entries")
+        return entries if isinstance(entries, dict) else {}
+
+    def reading(
+        self,
+        name: str,
+        path: Path,
+        context: str,
+        read: Callable[[], T],
+        still_valid: Callable[[T], bool] = lambda _: True,
+    ) -> T:
+        """What ``read()`` gives for the file ``name`` read with ``context`` (the language codes
+        it was checked against): kept, when the file's bytes are the same and ``still_valid``
+        agrees (a topic's review date against today's), or read now."""
+        digest = file_digest(path) if self._path is not None else None
+        key = (name, f"{context}\x00{digest}")
+        if digest is not None:
+            found = self._stored.get(key)
+            if found is not None and still_valid(found):
+                self.hits += 1
+                self._used[key] = found
+                return found  # type: ignore[no-any-return]
+        self.misses += 1
+        value = read()
+        if digest is not None:
+            self._used[key] = value
+        return value
+
+    def save(self) -> None:
+        """Keep this load's readings, when any file was read anew or forgotten (atomically; a
+        folder that cannot be written to just means reading again next time)."""
+        if self._path is None or (not self.misses and self._used.keys() == self._stored.keys()):
+            return
+        partial = self._path.with_name(f".{self._path.name}.{os.getpid()}.partial")
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            with partial.open("wb") as handle:
+                _Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL).dump(
+                    {"version": code_version(), "entries": self._used}
+                )
+            partial.replace(self._path)
+        except (OSError, pickle.PicklingError) as error:
+            log.info("the content cache cannot be kept in %s: %s", self._path.parent, error)
+            with contextlib.suppress(OSError):
+                partial.unlink(missing_ok=True)
+
+
+def languages_context(codes: Iterable[str]) -> str:
+    """The language codes a file is checked against, as part of its key."""
+    return ",".join(sorted(codes))
