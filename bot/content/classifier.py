@@ -43,11 +43,11 @@ from bot.content.vocabulary import Vocabulary
 log = logging.getLogger(__name__)
 
 # Change this when features or training change: models kept on disk are then trained again.
-MODEL_VERSION = "2026-11-30.4"
+MODEL_VERSION = "2026-11-30.5"
 KEPT_MODELS = 4  # models kept on disk: the current content, and a few before it
 NGRAMS = (2, 5)  # character n-gram lengths, of each word padded with spaces
 EPOCHS = 6  # passes over today's content (about 28,000 examples); fewer over more
-STEPS = 200_000  # examples seen in training, at least: EPOCHS up to 33,000 examples
+STEPS = 200_000  # examples seen in training: EPOCHS up to 33,000 examples, a sample past STEPS
 BATCH = 64
 LEARNING_RATE = 1.0
 SEED = 7  # training is deterministic: the same content always gives the same answers
@@ -413,9 +413,12 @@ def _centroid_postings(
             continue
         present, where = np.unique(rows.indices[begin:end], return_inverse=True)
         centroid = np.bincount(where, weights=rows.values[begin:end])
-        # Ties go to the lower column, as they would over the whole vocabulary.
-        strongest = np.argsort(-centroid, kind="stable")[:CENTROID_FEATURES]
-        strongest = strongest[centroid[strongest] > 0]
+        if len(centroid) <= CENTROID_FEATURES:
+            strongest = np.flatnonzero(centroid > 0)  # all kept: their order is made below
+        else:
+            # Ties go to the lower column, as they would over the whole vocabulary.
+            strongest = np.argsort(-centroid, kind="stable")[:CENTROID_FEATURES]
+            strongest = strongest[centroid[strongest] > 0]
         kept = centroid[strongest]
         found_columns.append(present[strongest])
         found_groups.append(np.full(len(strongest), group))
@@ -511,7 +514,9 @@ class _Featuriser:
     def __init__(self, synonyms: Synonyms) -> None:
         self.numbers: dict[str, int] = {}
         self.synonym_numbers: set[int] = set()
-        self._words: dict[str, list[int]] = {}
+        # A word's feature numbers as a 32-bit array: a list of Python ints takes nine times
+        # the memory, and the content's words are many (two million at 100x in the benchmark).
+        self._words: dict[str, array.array[int]] = {}
         # Synonym phrases by their first word: a message is compared with the few phrases that
         # start with one of its words, not with every phrase (the same matches as features()).
         self._phrases: dict[str, list[tuple[tuple[str, ...], int]]] = {}
@@ -533,7 +538,9 @@ class _Featuriser:
             numbers = known.get(word)
             if numbers is None:
                 # Sorted: the numbering, and so the model, is the same in every process.
-                numbers = known[word] = [self.number(f) for f in sorted(_features_of_word(word))]
+                numbers = known[word] = array.array(
+                    "i", [self.number(f) for f in sorted(_features_of_word(word))]
+                )
             found.update(numbers)
         for first, second in itertools.pairwise(words):
             found.add(self.number(f"b:{first} {second}"))
@@ -567,7 +574,7 @@ def _fit(examples: Sequence[_Full], synonyms: Synonyms = ()) -> Classifier:
     keep[sorted(featuriser.synonym_numbers)] = True  # an editor's synonyms
     del featuriser
     renumbered = (np.cumsum(keep) - 1).astype(np.int32)
-    vocabulary = Vocabulary.of(names[i] for i in np.flatnonzero(keep).tolist())
+    vocabulary = Vocabulary.of([names[i] for i in np.flatnonzero(keep).tolist()])
     del names
     kept = keep[every]
     # Each example's kept features, summed over its own span (empty spans left out: a sum
@@ -632,9 +639,8 @@ def _fit(examples: Sequence[_Full], synonyms: Synonyms = ()) -> Classifier:
 
 
 def _epochs(examples: int) -> int:
-    """Passes over the examples: EPOCHS for today's content, fewer for more examples. What the
-    model learns comes from its steps, and an epoch over ten times the examples takes as many
-    steps as ten epochs over today's: the training time then grows with the content only."""
+    """Passes over the examples: EPOCHS for today's content, fewer for more examples, and one
+    over a sample of STEPS past that (``_softmax_regression``)."""
     return max(1, min(EPOCHS, -(-STEPS // max(examples, 1))))
 
 
@@ -657,7 +663,10 @@ def _softmax_regression(
     generator = np.random.default_rng(SEED)
     taught = np.flatnonzero(np.any([targets >= 0 for targets, _ in heads], axis=0))
     for _ in range(_epochs(len(taught))):
-        order = taught[generator.permutation(len(taught))]
+        # Past STEPS examples, one pass over a sample of STEPS of them: a label (an area, an
+        # intent) has thousands of examples, and what the model learns comes from its steps.
+        # The time of this part then stays flat however big the content grows.
+        order = taught[generator.permutation(len(taught))[:STEPS]]
         for start in range(0, len(order), BATCH):
             batch = order[start : start + BATCH]
             cols, vals, _ = rows.of(batch)

@@ -17,7 +17,9 @@ SEPARATOR = b"\n"  # features never hold a line break (they are built from token
 class Vocabulary:
     """Features and their column numbers (their order in ``text``, one per line)."""
 
-    def __init__(self, text: bytes) -> None:
+    def __init__(self, text: bytes, hashes: np.ndarray | None = None) -> None:
+        """``hashes``: each feature's ``hash()``, when the caller has the features as texts
+        (decoding them all again takes seconds with a big vocabulary)."""
         self._text = text
         if not text:
             self._starts = np.zeros(1, np.int64)
@@ -26,14 +28,17 @@ class Vocabulary:
             self._starts = np.concatenate(([0], breaks + 1, [len(text) + 1])).astype(np.int64)
         # Python's string hash is stable within a process, which is all a lookup needs: the
         # hashes are worked out at every load and never stored.
-        hashes = np.fromiter((hash(feature) for feature in self), np.int64, len(self))
+        if hashes is None:
+            hashes = np.fromiter((hash(feature) for feature in self), np.int64, len(self))
         self._order = np.argsort(hashes, kind="stable").astype(np.int32)
         self._hashes = hashes[self._order]
 
     @classmethod
     def of(cls, features: Iterable[str]) -> Vocabulary:
         """The vocabulary of these features, numbered in the order given."""
-        return cls(SEPARATOR.join(feature.encode() for feature in features))
+        listed = features if isinstance(features, list) else list(features)
+        hashes = np.fromiter((hash(feature) for feature in listed), np.int64, len(listed))
+        return cls(SEPARATOR.join(feature.encode() for feature in listed), hashes)
 
     @property
     def text(self) -> bytes:
