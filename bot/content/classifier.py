@@ -173,7 +173,10 @@ class Classifier:
         language_weights: np.ndarray | None = None,
         language_bias: np.ndarray | None = None,
         synonyms: Synonyms = (),
+        postings: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
     ) -> None:
+        """``postings``: the groups' centroids as ``_centroid_postings`` makes them from
+        ``rows`` (a stored model keeps them: working them out again takes most of a start)."""
         self.labels = labels
         self.synonyms = synonyms
         self.group_names = group_names
@@ -196,7 +199,7 @@ class Classifier:
         self._dense = np.zeros(len(vocabulary), np.float32)
         self._group_index = {name: index for index, name in enumerate(group_names)}
         self._group_starts = np.searchsorted(rows.groups, np.arange(len(group_names) + 1))
-        self._postings = _centroid_postings(rows, self._group_starts, len(vocabulary))
+        self._postings = postings or _centroid_postings(rows, self._group_starts, len(vocabulary))
 
     @classmethod
     def train(
@@ -322,6 +325,10 @@ class Classifier:
                 language_weights=_or_empty(self._language_weights),
                 language_bias=_or_empty(self._language_bias),
                 synonyms=np.frombuffer(json.dumps(self.synonyms).encode(), np.uint8),
+                posting_starts=self._postings[0],
+                posting_ends=self._postings[1],
+                posting_groups=self._postings[2],
+                posting_weights=self._postings[3],
             )
         partial.replace(path)
 
@@ -348,6 +355,12 @@ class Classifier:
                 data["language_weights"] if data["language_weights"].size else None,
                 data["language_bias"] if data["language_bias"].size else None,
                 tuple(tuple(group) for group in json.loads(data["synonyms"].tobytes())),
+                (
+                    data["posting_starts"],
+                    data["posting_ends"],
+                    data["posting_groups"],
+                    data["posting_weights"],
+                ),
             )
 
 
