@@ -21,6 +21,7 @@ import io
 import logging
 import os
 import pickle
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import MappingProxyType
@@ -41,6 +42,21 @@ _ALLOWED = {
     "datetime": {"date", "datetime", "timedelta"},
     "builtins": {"frozenset", "set", "tuple", "list", "dict"},
 }
+
+
+#: The readings this process last read or wrote for each pack, with the pack file's identity
+#: then (inode, size, time): a reload in a running server does not read back from disk what it
+#: already holds, unless another process has written the pack since.
+_KEPT: dict[Path, tuple[tuple[int, int, int, str], dict[tuple[str, str], Any]]] = {}
+_KEPT_LOCK = threading.Lock()
+
+
+def _identity(path: Path) -> tuple[int, int, int, str] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns, code_version()
 
 
 def _proxy(values: dict[Any, Any]) -> MappingProxyType[Any, Any]:
@@ -99,7 +115,22 @@ class ReadCache:
             return
         place = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
         self._path = folder / f"content-{place}.pickle"
-        self._stored = self._load(self._path)
+        identity = _identity(self._path)
+        with _KEPT_LOCK:
+            kept = _KEPT.get(self._path)
+        if identity is not None and kept is not None and kept[0] == identity:
+            self._stored = kept[1]
+        else:
+            self._stored = self._load(self._path)
+            self._keep(identity, self._stored)
+
+    def _keep(self, identity: tuple[int, int, int, str] | None, entries: dict[Any, Any]) -> None:
+        assert self._path is not None
+        with _KEPT_LOCK:
+            if identity is None:
+                _KEPT.pop(self._path, None)
+            else:
+                _KEPT[self._path] = (identity, entries)
 
     @staticmethod
     def _load(path: Path) -> dict[tuple[str, str], Any]:
@@ -155,6 +186,7 @@ class ReadCache:
                     {"version": code_version(), "entries": self._used}
                 )
             partial.replace(self._path)
+            self._keep(_identity(self._path), self._used)
         except (OSError, pickle.PicklingError) as error:
             log.info("the content cache cannot be kept in %s: %s", self._path.parent, error)
             with contextlib.suppress(OSError):

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.content import loader
+from bot.content import loader, read_cache
 from bot.content.holder import ContentHolder
 from bot.content.loader import ContentIssue, load_catalog, validate
 from tests.conftest import TODAY
@@ -47,7 +47,7 @@ def issues(root: Path, cache: Path | None, today: date = TODAY) -> tuple[list[st
 
 
 def test_a_second_load_reads_no_file_again_and_gives_the_same_catalog(
-    content_copy: Path, cache: Path, reads: list[str]
+    content_copy: Path, cache: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fresh = load_catalog(content_copy, today=TODAY)
     reads.clear()
@@ -56,8 +56,12 @@ def test_a_second_load_reads_no_file_again_and_gives_the_same_catalog(
     reads.clear()
     second = load_catalog(content_copy, today=TODAY, cache=cache)
     assert reads == []
-    assert first == fresh and second == fresh
-    assert second.topics["permit_lost"] is not first.topics["permit_lost"]  # read from disk
+    assert second.topics["permit_lost"] is first.topics["permit_lost"]  # held in this process
+    monkeypatch.setattr(read_cache, "_KEPT", {})  # another process: from the cache on disk
+    third = load_catalog(content_copy, today=TODAY, cache=cache)
+    assert reads == []
+    assert first == fresh and second == fresh and third == fresh
+    assert third.topics["permit_lost"] is not first.topics["permit_lost"]
 
 
 def test_a_changed_file_is_read_again_and_only_it(
