@@ -14,13 +14,6 @@ import numpy as np
 SEPARATOR = b"\n"  # features never hold a line break (they are built from tokens)
 
 
-#: Each byte's weight by its place in a feature (repeating past 64 places), for ``_hashes``.
-_PLACES = 64
-_WEIGHTS = np.random.default_rng(21).integers(1, 2**63, _PLACES, dtype=np.uint64) | np.uint64(1)
-_LENGTH_WEIGHT = np.uint64(0x9E3779B97F4A7C15)
-_CHUNK = 1 << 22  # bytes hashed at a time: the temporary arrays stay a few tens of MB
-
-
 def _starts_of(text: bytes) -> np.ndarray:
     """Where each line of ``text`` starts, and one past the end (plus one)."""
     if not text:
@@ -29,38 +22,11 @@ def _starts_of(text: bytes) -> np.ndarray:
     return np.concatenate(([0], breaks + 1, [len(text) + 1])).astype(np.int64)
 
 
-def _hashes(text: bytes, starts: np.ndarray) -> np.ndarray:
-    """A 64-bit hash of each line of ``text``, worked out by numpy over all of them at once: a
-    million features take a fraction of a second, where ``hash()`` one by one (each decoded
-    first) took seconds. It depends only on the bytes, so it is the same in every process.
-    Two features may still share a hash: ``columns`` then compares their texts."""
-    count = len(starts) - 1
-    result = np.zeros(count, np.uint64)
-    data = np.frombuffer(text, np.uint8)
-    first = 0
-    while first < count:
-        # Whole lines, about _CHUNK bytes of them.
-        last = int(np.searchsorted(starts, starts[first] + _CHUNK, side="right")) - 1
-        last = min(max(last, first + 1), count)
-        begin, end = int(starts[first]), int(starts[last]) - 1  # the last line's separator out
-        lengths = starts[first + 1 : last + 1] - starts[first:last] - 1
-        places = (
-            np.arange(end - begin)
-            - np.repeat(starts[first:last] - begin, lengths + 1)[: end - begin]
-        )
-        values = (data[begin:end].astype(np.uint64) + np.uint64(1)) * _WEIGHTS[places % _PLACES]
-        values[data[begin:end] == SEPARATOR[0]] = 0
-        # An empty last line starts past the bytes: it starts on its separator instead (a
-        # zero), and is set to nothing below.
-        offsets = np.minimum(starts[first:last] - begin, max(len(values) - 1, 0))
-        sums = (
-            np.add.reduceat(values, offsets) if len(values) else np.zeros(last - first, np.uint64)
-        )
-        empty = lengths == 0  # reduceat gives an empty line the next byte: it is nothing
-        sums[empty] = 0
-        result[first:last] = sums + lengths.astype(np.uint64) * _LENGTH_WEIGHT
-        first = last
-    return result
+def _hashes(features: Iterable[bytes], count: int) -> np.ndarray:
+    """Each feature's ``hash()``, of its UTF-8 bytes: Python's hash is the same within a
+    process, which is all a lookup needs (worked out at every load, never stored). Taken of the
+    bytes, a vocabulary's features need no decoding: a million take a fraction of a second."""
+    return np.fromiter(map(hash, features), np.int64, count)
 
 
 class Vocabulary:
@@ -69,7 +35,7 @@ class Vocabulary:
     def __init__(self, text: bytes) -> None:
         self._text = text
         self._starts = _starts_of(text)
-        hashes = _hashes(text, self._starts)
+        hashes = _hashes(text.split(SEPARATOR) if text else [], len(self._starts) - 1)
         self._order = np.argsort(hashes, kind="stable").astype(np.int32)
         self._hashes = hashes[self._order]
 
@@ -99,15 +65,19 @@ class Vocabulary:
         if not wanted or not len(self):
             return np.zeros(0, np.int64)
         encoded_all = [feature.encode() for feature in wanted]
-        joined = SEPARATOR.join(encoded_all)
-        hashes = _hashes(joined, _starts_of(joined)) if joined else np.zeros(1, np.uint64)
+        hashes = _hashes(encoded_all, len(encoded_all))
         spots = np.searchsorted(self._hashes, hashes).clip(max=len(self._hashes) - 1)
+        # Most of a message's features are unknown: only those whose hash is there are looked
+        # at one by one.
+        candidates = np.flatnonzero(self._hashes[spots] == hashes).tolist()
         found = []
-        for encoded, spot, wanted_hash in zip(encoded_all, spots.tolist(), hashes, strict=True):
+        text, starts, order, known = self._text, self._starts, self._order, self._hashes
+        for index in candidates:
+            spot, wanted_hash, encoded = int(spots[index]), hashes[index], encoded_all[index]
             # Two features may share a hash: look at each column with this one.
-            while spot < len(self._hashes) and self._hashes[spot] == wanted_hash:
-                column = int(self._order[spot])
-                if self._feature(column) == encoded:
+            while spot < len(known) and known[spot] == wanted_hash:
+                column = int(order[spot])
+                if text[starts[column] : starts[column + 1] - 1] == encoded:
                     found.append(column)
                     break
                 spot += 1
