@@ -657,6 +657,14 @@ def _epochs(examples: int) -> int:
     return max(1, min(EPOCHS, -(-STEPS // max(examples, 1))))
 
 
+def _pass_order(taught: np.ndarray, generator: np.random.Generator) -> np.ndarray:
+    """The examples of one pass, shuffled. Past STEPS examples, a sample of STEPS of them: a
+    label (an area, an intent) has thousands of examples, and what the model learns comes from
+    its steps; the time of training the labels then stays flat however big the content grows
+    (every example still counts for its topic's centroid and for ``nearest``)."""
+    return taught[generator.permutation(len(taught))[:STEPS]]
+
+
 def _softmax_regression(
     rows: Rows, heads: Sequence[tuple[np.ndarray, int]], width: int
 ) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -676,10 +684,7 @@ def _softmax_regression(
     generator = np.random.default_rng(SEED)
     taught = np.flatnonzero(np.any([targets >= 0 for targets, _ in heads], axis=0))
     for _ in range(_epochs(len(taught))):
-        # Past STEPS examples, one pass over a sample of STEPS of them: a label (an area, an
-        # intent) has thousands of examples, and what the model learns comes from its steps.
-        # The time of this part then stays flat however big the content grows.
-        order = taught[generator.permutation(len(taught))[:STEPS]]
+        order = _pass_order(taught, generator)
         for start in range(0, len(order), BATCH):
             batch = order[start : start + BATCH]
             cols, vals, _ = rows.of(batch)
