@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+_Key = tuple[str, str]  # a file's name; its context (the language codes) and content hash
 
 #: The modules whose code decides what reading a file gives: a change to any invalidates.
 _READING_MODULES = ("loader", "schema", "fingerprints", "yamlfile", "yaml_errors", "read_cache")
@@ -45,9 +46,9 @@ _ALLOWED = {
 
 
 #: The readings this process last read or wrote for each pack, with the pack file's identity
-#: then (inode, size, time): a reload in a running server does not read back from disk what it
-#: already holds, unless another process has written the pack since.
-_KEPT: dict[Path, tuple[tuple[int, int, int, str], dict[tuple[str, str], Any]]] = {}
+#: then (inode, size, time, the loader's code): a reload in a running server neither reads back
+#: from disk nor unpickles what it already holds, unless another process wrote the pack since.
+_KEPT: dict[Path, tuple[tuple[int, int, int, str], dict[_Key, bytes], dict[_Key, Any]]] = {}
 _KEPT_LOCK = threading.Lock()
 
 
@@ -103,12 +104,19 @@ class ReadCache:
     ``folder`` None: nothing is kept, every file is read (the loader's behaviour without a
     cache folder). One instance serves one load: ``reading`` looks up or reads, ``save`` keeps
     this load's readings (only those: files deleted since are forgotten).
+
+    Each reading is pickled on its own, and the pack holds them as bytes: a load unpickles them
+    one at a time (a server's event loop runs between them; one call over a hundred MB would
+    hold the interpreter for a second), and saving writes the bytes of those it found again
+    as they are.
     """
 
     def __init__(self, folder: Path | None, root: Path) -> None:
         self._path: Path | None = None
-        self._stored: dict[tuple[str, str], Any] = {}
-        self._used: dict[tuple[str, str], Any] = {}
+        self._stored: dict[_Key, bytes] = {}
+        self._values: dict[_Key, Any] = {}  # readings this process holds already
+        self._used: dict[_Key, bytes] = {}
+        self._used_values: dict[_Key, Any] = {}
         self.hits = 0
         self.misses = 0
         if folder is None:
@@ -119,27 +127,31 @@ class ReadCache:
         with _KEPT_LOCK:
             kept = _KEPT.get(self._path)
         if identity is not None and kept is not None and kept[0] == identity:
-            self._stored = kept[1]
+            _, self._stored, self._values = kept
         else:
             self._stored = self._load(self._path)
-            self._keep(identity, self._stored)
+            self._keep(identity, self._stored, {})
 
-    def _keep(self, identity: tuple[int, int, int, str] | None, entries: dict[Any, Any]) -> None:
+    def _keep(
+        self,
+        identity: tuple[int, int, int, str] | None,
+        entries: dict[_Key, bytes],
+        values: dict[_Key, Any],
+    ) -> None:
         assert self._path is not None
         with _KEPT_LOCK:
             if identity is None:
                 _KEPT.pop(self._path, None)
             else:
-                _KEPT[self._path] = (identity, entries)
+                _KEPT[self._path] = (identity, entries, values)
 
     @staticmethod
-    def _load(path: Path) -> dict[tuple[str, str], Any]:
+    def _load(path: Path) -> dict[_Key, bytes]:
         try:
-            data = path.read_bytes()
-        except OSError:
+            with path.open("rb") as handle:
+                stored = _Unpickler(handle).load()
+        except FileNotFoundError:
             return {}
-        try:
-            stored = _Unpickler(io.BytesIO(data)).load()
         except Exception:  # any damage: a truncated write, another version, a planted file
             log.warning("the content cache %s is unreadable: reading every file again", path)
             return {}
@@ -147,6 +159,19 @@ class ReadCache:
             return {}
         entries = stored.get("entries")
         return entries if isinstance(entries, dict) else {}
+
+    def _kept(self, key: _Key) -> Any:
+        """The reading kept under ``key``, or None (none, or its bytes are damaged)."""
+        if key in self._values:
+            return self._values[key]
+        data = self._stored.get(key)
+        if not isinstance(data, bytes):
+            return None
+        try:
+            return _Unpickler(io.BytesIO(data)).load()
+        except Exception:
+            log.warning("a reading in the content cache %s is unreadable", self._path)
+            return None
 
     def reading(
         self,
@@ -162,32 +187,45 @@ class ReadCache:
         digest = file_digest(path) if self._path is not None else None
         key = (name, f"{context}\x00{digest}")
         if digest is not None:
-            found = self._stored.get(key)
+            found = self._kept(key)
             if found is not None and still_valid(found):
                 self.hits += 1
-                self._used[key] = found
+                self._used[key] = self._stored[key]
+                self._used_values[key] = found
                 return found  # type: ignore[no-any-return]
         self.misses += 1
         value = read()
         if digest is not None:
-            self._used[key] = value
+            pickled = io.BytesIO()
+            try:
+                _Pickler(pickled, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+            except (pickle.PicklingError, TypeError, AttributeError) as error:
+                log.info("a reading of %s cannot be kept: %s", name, error)
+            else:
+                self._used[key] = pickled.getvalue()
+                self._used_values[key] = value
         return value
 
     def save(self) -> None:
         """Keep this load's readings, when any file was read anew or forgotten (atomically; a
         folder that cannot be written to just means reading again next time)."""
-        if self._path is None or (not self.misses and self._used.keys() == self._stored.keys()):
+        if self._path is None:
+            return
+        if not self.misses and self._used.keys() == self._stored.keys():
+            self._keep(_identity(self._path), self._stored, self._used_values)
             return
         partial = self._path.with_name(f".{self._path.name}.{os.getpid()}.partial")
         try:
             self._path.parent.mkdir(parents=True, exist_ok=True)
             with partial.open("wb") as handle:
-                _Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL).dump(
-                    {"version": code_version(), "entries": self._used}
+                pickle.dump(
+                    {"version": code_version(), "entries": self._used},
+                    handle,
+                    protocol=pickle.HIGHEST_PROTOCOL,
                 )
             partial.replace(self._path)
-            self._keep(_identity(self._path), self._used)
-        except (OSError, pickle.PicklingError) as error:
+            self._keep(_identity(self._path), self._used, self._used_values)
+        except OSError as error:
             log.info("the content cache cannot be kept in %s: %s", self._path.parent, error)
             with contextlib.suppress(OSError):
                 partial.unlink(missing_ok=True)

@@ -206,3 +206,19 @@ def test_a_holder_with_a_cache_publishes_an_edit(content_copy: Path, cache: Path
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
     assert holder.reload_if_changed()
     assert "Segnala" in holder.catalog.topics["permit_lost"].answer.values["it"]
+
+
+def test_a_damaged_reading_is_read_again_and_the_others_kept(
+    content_copy: Path, cache: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_catalog(content_copy, today=TODAY, cache=cache)
+    (kept,) = cache.glob("content-*.pickle")
+    pack = pickle.loads(kept.read_bytes())
+    (damaged,) = [key for key in pack["entries"] if key[0] == "topics/permit_lost.yaml"]
+    pack["entries"][damaged] = b"\x80\x05not a pickle"
+    kept.write_bytes(pickle.dumps(pack))
+    monkeypatch.setattr(read_cache, "_KEPT", {})  # as another process would find it
+    reads.clear()
+    catalog = load_catalog(content_copy, today=TODAY, cache=cache)
+    assert reads == ["topics/permit_lost.yaml"]
+    assert catalog == load_catalog(content_copy, today=TODAY)
