@@ -216,11 +216,13 @@ class Classifier:
         ``elsewhere``, a new model is trained in a child process: a server goes on answering
         at full speed meanwhile (a training thread would take the interpreter from it).
         """
-        full: list[_Full] = [
-            (e[0], e[1], e[2] if len(e) > 2 else None, e[3] if len(e) > 3 else None)
+        full: tuple[_Full, ...] = tuple(
+            e  # the understanding's examples are full already
+            if len(e) == 4
+            else (e[0], e[1], e[2] if len(e) > 2 else None, e[3] if len(e) > 3 else None)
             for e in examples
-        ]
-        return _cached(tuple(full), normalised_synonyms(synonyms), cache, elsewhere)
+        )
+        return _cached(full, normalised_synonyms(synonyms), cache, elsewhere)
 
     def read(self, text: str) -> Query:
         """The message as the model reads it (the last few are remembered: the language and
