@@ -6,7 +6,7 @@ Reading (parsing the YAML, checking every field) takes about 0.2 s per copy of t
 (its topic, its errors and warnings, in order) depends on its bytes, the language codes and the
 loader's own code only, so it is kept in one file per content folder in the cache folder
 (``XDG_CACHE_HOME``/sportello, as the understanding's models), keyed by the SHA-256 of the file's
-bytes. The loader's source code is part of every key: a changed loader reads everything again.
+bytes. The code of ``bot/content`` is part of every key: a changed loader reads everything again.
 
 The pack is a pickle read by an unpickler that accepts only the content's own value types, so a
 damaged or planted file cannot run code; one that cannot be read is ignored (and rewritten).
@@ -15,6 +15,8 @@ damaged or planted file cannot run code; one that cannot be read is ignored (and
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import enum
 import functools
 import hashlib
 import io
@@ -32,13 +34,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 _Key = tuple[str, str]  # a file's name; its context (the language codes) and content hash
 
-#: The modules whose code decides what reading a file gives: a change to any invalidates.
-_READING_MODULES = ("loader", "schema", "fingerprints", "yamlfile", "yaml_errors", "read_cache")
-#: What the unpickler may make: the content's value types and nothing else.
+#: What the unpickler may make besides the content's own dataclasses and enums (any module of
+#: ``bot.content``): plain values, and nothing that could act.
 _ALLOWED = {
-    "bot.content.schema": None,  # any of its dataclasses and enums
-    "bot.content.fingerprints": {"Record"},
-    "bot.content.loader": {"ContentIssue", "_TopicRead", "_PhrasingsRead"},
     "bot.content.read_cache": {"_proxy"},
     "datetime": {"date", "datetime", "timedelta"},
     "builtins": {"frozenset", "set", "tuple", "list", "dict"},
@@ -74,19 +72,25 @@ class _Pickler(pickle.Pickler):
 
 class _Unpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
-        allowed = _ALLOWED.get(module, set())
-        if module in _ALLOWED and (allowed is None or name in allowed):
+        if name in _ALLOWED.get(module, ()):
             return super().find_class(module, name)
+        if module.startswith("bot.content."):
+            found = super().find_class(module, name)
+            if isinstance(found, type) and (
+                dataclasses.is_dataclass(found) or issubclass(found, enum.Enum)
+            ):
+                return found
         raise pickle.UnpicklingError(f"{module}.{name} is not a content value")
 
 
 @functools.cache
 def code_version() -> str:
-    """A fingerprint of the loader's own code."""
+    """A fingerprint of the loader's own code: every module of ``bot.content`` (a reader added
+    in a module of its own changes it too)."""
     digest = hashlib.sha256()
-    folder = Path(__file__).parent
-    for name in _READING_MODULES:
-        digest.update((folder / f"{name}.py").read_bytes())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 from collections.abc import Callable
@@ -222,3 +223,17 @@ def test_a_damaged_reading_is_read_again_and_the_others_kept(
     catalog = load_catalog(content_copy, today=TODAY, cache=cache)
     assert reads == ["topics/permit_lost.yaml"]
     assert catalog == load_catalog(content_copy, today=TODAY)
+
+
+def test_only_the_contents_own_value_types_are_unpickled(tmp_path: Path) -> None:
+    from bot.content.read_cache import _Unpickler, file_digest
+    from bot.content.schema import Intent, Localized
+
+    class Acting:
+        def __reduce__(self) -> tuple[Any, ...]:
+            return (file_digest, (tmp_path,))  # a function of bot.content: refused
+
+    with pytest.raises(pickle.UnpicklingError):
+        _Unpickler(io.BytesIO(pickle.dumps(Acting()))).load()
+    value = (Intent.HUMAN, Localized({"it": "ciao"}), date(2026, 11, 30))
+    assert _Unpickler(io.BytesIO(pickle.dumps(value))).load() == value
