@@ -23,11 +23,14 @@ import io
 import logging
 import os
 import pickle
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
+
+import yaml
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +89,8 @@ class _Unpickler(pickle.Unpickler):
 @functools.cache
 def code_version() -> str:
     """A fingerprint of the loader's own code: every module of ``bot.content`` (a reader added
-    in a module of its own changes it too)."""
-    digest = hashlib.sha256()
+    in a module of its own changes it too), and the Python and PyYAML it runs on."""
+    digest = hashlib.sha256(f"{sys.version}\x00{yaml.__version__}".encode())
     for path in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
