@@ -4,9 +4,10 @@ training take, and whether they grow linearly.
 The scaled content folders are written to a temporary folder: each copy of every topic with its
 own id, its title, keywords, questions and phrasings in its own disguise (each alphabet's letters
 shuffled, as ``benchmarks/understanding.py`` does), reachable from the root menu through copies
-of the menus; the answers are copied as they are. Every measurement runs in a fresh process (no
-warm caches, no model read from disk), the scales interleaved round after round: the figures are
-each scale's smallest CPU time and median wall time, and the peak memory of its processes.
+of the menus; the answers are copied as they are. Every measurement runs in a fresh process, the
+scales interleaved round after round: the figures are each scale's smallest CPU time and median
+wall time, and the peak memory of its processes. Cold steps read no cache; warm ones read the
+cache folder a step before filled (the loader's readings, the understanding's model): see STEPS.
 
     .venv/bin/python -m benchmarks.content_scale [--scales 1 10 100] [--rounds 3]
 """
@@ -121,31 +122,69 @@ def _peak_mib() -> float:
     return int(line.split()[1]) / 1024
 
 
-def measure(step: str, folder: Path) -> dict[str, float]:
-    """One step in this (fresh) process: ``load`` (read and validate) or ``index`` (train the
-    understanding's classifier on the loaded content, no model cache)."""
+#: The steps, each timed in a fresh process:
+STEPS = {
+    "load": "read and validate every file (no cache: a first start)",
+    "load-warm": "the same with the loader's cache filled (a restart, nothing changed)",
+    "reload": "a reload in a running process after one topic file changed (cache filled)",
+    "index": "train the understanding (no model kept: the first start, or a content edit)",
+    "index-warm": "read the model kept by the training before (a restart)",
+}
+
+
+def _changed(path: Path) -> bytes:
+    """Change one topic file (a comment at its end) and return what it held."""
+    before = path.read_bytes()
+    path.write_bytes(before + b"\n# edited by the benchmark\n")
+    return before
+
+
+def measure(step: str, folder: Path, cache: Path) -> dict[str, float]:
+    """One step in this (fresh) process (see STEPS); ``cache``: this scale's cache folder."""
     from bot.content.classifier import Classifier
     from bot.content.loader import load_catalog
     from bot.core.understanding import training_examples
 
-    began, cpu = time.perf_counter(), time.process_time()
-    catalog = load_catalog(folder)
-    if step == "index":
+    edited: tuple[Path, bytes] | None = None
+    if step == "prime":
+        load_catalog(folder, cache=cache)
+    if step == "reload":
+        load_catalog(folder, cache=cache)
+        topic = sorted((folder / "topics").glob("*.yaml"))[0]
+        edited = (topic, _changed(topic))
+    if step in ("index", "index-warm"):
+        catalog = load_catalog(folder, cache=cache)
         examples = training_examples(catalog)
-        began, cpu = time.perf_counter(), time.process_time()
-        Classifier.train(examples, None, catalog.synonyms)
-    return {
+        if step == "index":
+            shutil.rmtree(cache / "model", ignore_errors=True)
+    began, cpu = time.perf_counter(), time.process_time()
+    if step in ("index", "index-warm"):
+        Classifier.train(examples, cache / "model", catalog.synonyms)
+    else:
+        catalog = load_catalog(folder, cache=None if step == "load" else cache)
+    result = {
         "wall": time.perf_counter() - began,
         "cpu": time.process_time() - cpu,
         "peak": _peak_mib(),
         "topics": len(catalog.topics),
     }
+    if edited is not None:
+        edited[0].write_bytes(edited[1])
+    return result
 
 
-def _child(step: str, folder: Path) -> dict[str, float]:
+def _child(step: str, folder: Path, cache: Path) -> dict[str, float]:
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
     output = subprocess.run(
-        [sys.executable, "-m", "benchmarks.content_scale", "--child", step, str(folder)],
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.content_scale",
+            "--child",
+            step,
+            str(folder),
+            str(cache),
+        ],
         check=True,
         capture_output=True,
         text=True,
@@ -160,11 +199,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Time loading and indexing scaled content.")
     parser.add_argument("--scales", nargs="*", type=int, default=[1, 10, 100])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--steps", nargs="*", default=["load", "index"])
-    parser.add_argument("--child", nargs=2, metavar=("STEP", "FOLDER"), help=argparse.SUPPRESS)
+    parser.add_argument("--steps", nargs="*", default=list(STEPS), choices=list(STEPS))
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(measure(args.child[0], Path(args.child[1]))))
+        print(json.dumps(measure(args.child[0], Path(args.child[1]), Path(args.child[2]))))
         return
     print(f"load average before: {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)")
     with tempfile.TemporaryDirectory(prefix="sportello-scale-") as temporary:
@@ -179,11 +218,16 @@ def main() -> None:
         runs: dict[tuple[str, int], list[dict[str, float]]] = defaultdict(list)
         for _ in range(args.rounds):
             for scale in args.scales:
+                cache = Path(temporary) / f"cache-x{scale}"
                 for step in args.steps:
-                    runs[step, scale].append(_child(step, folders[scale]))
+                    if step == "load-warm":  # the cache as a load of the same files leaves it
+                        _child("prime", folders[scale], cache)
+                    if step == "index-warm" and "index" not in args.steps:
+                        _child("index", folders[scale], cache)
+                    runs[step, scale].append(_child(step, folders[scale], cache))
     print(f"load average after: {os.getloadavg()[0]:.1f}")
     print(
-        f"\n{'step':<7}{'scale':>6}{'topics':>8}{'cpu min':>10}{'wall p50':>10}"
+        f"\n{'step':<11}{'scale':>6}{'topics':>8}{'cpu min':>10}{'wall p50':>10}"
         f"{'cpu per 1x':>12}{'peak MiB':>10}"
     )
     for step in args.steps:
@@ -196,10 +240,12 @@ def main() -> None:
             peak = max(run["peak"] for run in found)
             ratio = cpu / scale / unit if unit else 0.0
             print(
-                f"{step:<7}{scale:>5}x{int(found[0]['topics']):>8}{cpu:>9.2f}s{wall:>9.2f}s"
+                f"{step:<11}{scale:>5}x{int(found[0]['topics']):>8}{cpu:>9.2f}s{wall:>9.2f}s"
                 f"{cpu / scale:>9.3f}s ({ratio:.2f}){peak:>8.0f}"
             )
     print("\ncpu per 1x: CPU seconds divided by the scale (in brackets: against the smallest)")
+    for step in args.steps:
+        print(f"{step}: {STEPS[step]}")
 
 
 if __name__ == "__main__":

@@ -175,7 +175,7 @@ async def services(
     app starts and stops them. ``clock`` is the appointments' "now" (the tests move it).
     ``reaches`` adds channels driven from outside the app (tests): what they can do.
     """
-    content = ContentHolder(settings.content_dir, settings.default_language)
+    content = ContentHolder(settings.content_dir, settings.default_language, settings.cache_dir)
     if settings.default_language and content.catalog.language(settings.default_language) is None:
         raise ConfigError(
             [

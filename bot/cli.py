@@ -547,7 +547,8 @@ def train_understanding(settings: Settings, path: Path | None, out: TextIO) -> i
     from bot.core.understanding import Understanding
 
     root = path or settings.content_dir
-    catalog = load_catalog(root)  # an invalid folder raises ContentError: reported by main
+    # An invalid folder raises ContentError: reported by main.
+    catalog = load_catalog(root, cache=settings.cache_dir)
     began = time.perf_counter()
     understanding = Understanding(catalog, settings.cache_dir)
     seconds = time.perf_counter() - began

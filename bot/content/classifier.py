@@ -43,11 +43,11 @@ from bot.content.vocabulary import Vocabulary
 log = logging.getLogger(__name__)
 
 # Change this when features or training change: models kept on disk are then trained again.
-MODEL_VERSION = "2026-11-30.4"
+MODEL_VERSION = "2026-11-30.5"
 KEPT_MODELS = 4  # models kept on disk: the current content, and a few before it
 NGRAMS = (2, 5)  # character n-gram lengths, of each word padded with spaces
 EPOCHS = 6  # passes over today's content (about 28,000 examples); fewer over more
-STEPS = 200_000  # examples seen in training, at least: EPOCHS up to 33,000 examples
+STEPS = 200_000  # examples seen in training: EPOCHS up to 33,000 examples, a sample past STEPS
 BATCH = 64
 LEARNING_RATE = 1.0
 SEED = 7  # training is deterministic: the same content always gives the same answers
@@ -173,7 +173,10 @@ class Classifier:
         language_weights: np.ndarray | None = None,
         language_bias: np.ndarray | None = None,
         synonyms: Synonyms = (),
+        postings: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
     ) -> None:
+        """``postings``: the groups' centroids as ``_centroid_postings`` makes them from
+        ``rows`` (a stored model keeps them: working them out again takes most of a start)."""
         self.labels = labels
         self.synonyms = synonyms
         self.group_names = group_names
@@ -196,7 +199,7 @@ class Classifier:
         self._dense = np.zeros(len(vocabulary), np.float32)
         self._group_index = {name: index for index, name in enumerate(group_names)}
         self._group_starts = np.searchsorted(rows.groups, np.arange(len(group_names) + 1))
-        self._postings = _centroid_postings(rows, self._group_starts, len(vocabulary))
+        self._postings = postings or _centroid_postings(rows, self._group_starts, len(vocabulary))
 
     @classmethod
     def train(
@@ -213,11 +216,13 @@ class Classifier:
         ``elsewhere``, a new model is trained in a child process: a server goes on answering
         at full speed meanwhile (a training thread would take the interpreter from it).
         """
-        full: list[_Full] = [
-            (e[0], e[1], e[2] if len(e) > 2 else None, e[3] if len(e) > 3 else None)
+        full: tuple[_Full, ...] = tuple(
+            e  # the understanding's examples are full already
+            if len(e) == 4
+            else (e[0], e[1], e[2] if len(e) > 2 else None, e[3] if len(e) > 3 else None)
             for e in examples
-        ]
-        return _cached(tuple(full), normalised_synonyms(synonyms), cache, elsewhere)
+        )
+        return _cached(full, normalised_synonyms(synonyms), cache, elsewhere)
 
     def read(self, text: str) -> Query:
         """The message as the model reads it (the last few are remembered: the language and
@@ -322,6 +327,10 @@ class Classifier:
                 language_weights=_or_empty(self._language_weights),
                 language_bias=_or_empty(self._language_bias),
                 synonyms=np.frombuffer(json.dumps(self.synonyms).encode(), np.uint8),
+                posting_starts=self._postings[0],
+                posting_ends=self._postings[1],
+                posting_groups=self._postings[2],
+                posting_weights=self._postings[3],
             )
         partial.replace(path)
 
@@ -348,6 +357,12 @@ class Classifier:
                 data["language_weights"] if data["language_weights"].size else None,
                 data["language_bias"] if data["language_bias"].size else None,
                 tuple(tuple(group) for group in json.loads(data["synonyms"].tobytes())),
+                (
+                    data["posting_starts"],
+                    data["posting_ends"],
+                    data["posting_groups"],
+                    data["posting_weights"],
+                ),
             )
 
 
@@ -413,9 +428,12 @@ def _centroid_postings(
             continue
         present, where = np.unique(rows.indices[begin:end], return_inverse=True)
         centroid = np.bincount(where, weights=rows.values[begin:end])
-        # Ties go to the lower column, as they would over the whole vocabulary.
-        strongest = np.argsort(-centroid, kind="stable")[:CENTROID_FEATURES]
-        strongest = strongest[centroid[strongest] > 0]
+        if len(centroid) <= CENTROID_FEATURES:
+            strongest = np.flatnonzero(centroid > 0)  # all kept: their order is made below
+        else:
+            # Ties go to the lower column, as they would over the whole vocabulary.
+            strongest = np.argsort(-centroid, kind="stable")[:CENTROID_FEATURES]
+            strongest = strongest[centroid[strongest] > 0]
         kept = centroid[strongest]
         found_columns.append(present[strongest])
         found_groups.append(np.full(len(strongest), group))
@@ -511,7 +529,9 @@ class _Featuriser:
     def __init__(self, synonyms: Synonyms) -> None:
         self.numbers: dict[str, int] = {}
         self.synonym_numbers: set[int] = set()
-        self._words: dict[str, list[int]] = {}
+        # A word's feature numbers as a 32-bit array: a list of Python ints takes nine times
+        # the memory, and the content's words are many (two million at 100x in the benchmark).
+        self._words: dict[str, array.array[int]] = {}
         # Synonym phrases by their first word: a message is compared with the few phrases that
         # start with one of its words, not with every phrase (the same matches as features()).
         self._phrases: dict[str, list[tuple[tuple[str, ...], int]]] = {}
@@ -533,7 +553,9 @@ class _Featuriser:
             numbers = known.get(word)
             if numbers is None:
                 # Sorted: the numbering, and so the model, is the same in every process.
-                numbers = known[word] = [self.number(f) for f in sorted(_features_of_word(word))]
+                numbers = known[word] = array.array(
+                    "i", [self.number(f) for f in sorted(_features_of_word(word))]
+                )
             found.update(numbers)
         for first, second in itertools.pairwise(words):
             found.add(self.number(f"b:{first} {second}"))
@@ -567,7 +589,7 @@ def _fit(examples: Sequence[_Full], synonyms: Synonyms = ()) -> Classifier:
     keep[sorted(featuriser.synonym_numbers)] = True  # an editor's synonyms
     del featuriser
     renumbered = (np.cumsum(keep) - 1).astype(np.int32)
-    vocabulary = Vocabulary.of(names[i] for i in np.flatnonzero(keep).tolist())
+    vocabulary = Vocabulary.of([names[i] for i in np.flatnonzero(keep).tolist()])
     del names
     kept = keep[every]
     # Each example's kept features, summed over its own span (empty spans left out: a sum
@@ -616,6 +638,12 @@ def _fit(examples: Sequence[_Full], synonyms: Synonyms = ()) -> Classifier:
     trained = _softmax_regression(rows, heads, len(vocabulary))
     weights, bias = trained[0]
     language_weights, language_bias = trained[1] if len(trained) > 1 else (None, None)
+    # Ordered by group and halved here, where the rows in training order can be let go at
+    # once: the model would make the same copies while they were still held (at 100x, two GB
+    # more at the peak).
+    del heads
+    rows = _by_group(rows)
+    rows = replace(rows, values=_half(rows.values))
     return Classifier(
         tuple(labels),
         tuple(group_names),
@@ -632,10 +660,17 @@ def _fit(examples: Sequence[_Full], synonyms: Synonyms = ()) -> Classifier:
 
 
 def _epochs(examples: int) -> int:
-    """Passes over the examples: EPOCHS for today's content, fewer for more examples. What the
-    model learns comes from its steps, and an epoch over ten times the examples takes as many
-    steps as ten epochs over today's: the training time then grows with the content only."""
+    """Passes over the examples: EPOCHS for today's content, fewer for more examples, and one
+    over a sample of STEPS past that (``_softmax_regression``)."""
     return max(1, min(EPOCHS, -(-STEPS // max(examples, 1))))
+
+
+def _pass_order(taught: np.ndarray, generator: np.random.Generator) -> np.ndarray:
+    """The examples of one pass, shuffled. Past STEPS examples, a sample of STEPS of them: a
+    label (an area, an intent) has thousands of examples, and what the model learns comes from
+    its steps; the time of training the labels then stays flat however big the content grows
+    (every example still counts for its topic's centroid and for ``nearest``)."""
+    return taught[generator.permutation(len(taught))[:STEPS]]
 
 
 def _softmax_regression(
@@ -657,7 +692,7 @@ def _softmax_regression(
     generator = np.random.default_rng(SEED)
     taught = np.flatnonzero(np.any([targets >= 0 for targets, _ in heads], axis=0))
     for _ in range(_epochs(len(taught))):
-        order = taught[generator.permutation(len(taught))]
+        order = _pass_order(taught, generator)
         for start in range(0, len(order), BATCH):
             batch = order[start : start + BATCH]
             cols, vals, _ = rows.of(batch)

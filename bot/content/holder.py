@@ -16,15 +16,20 @@ log = logging.getLogger(__name__)
 class ContentHolder:
     """Holds the last good catalog; a reload that fails validation keeps it and logs why."""
 
-    def __init__(self, root: Path, default_language: str | None = None) -> None:
+    def __init__(
+        self, root: Path, default_language: str | None = None, cache: Path | None = None
+    ) -> None:
+        """``cache``: the folder where what each content file gave is kept, so that a reload
+        reads again only the files that changed."""
         self.root = root
         self.default_language = default_language
+        self.cache = cache
         self._signature = self._read_signature()
         self._catalog = self._load()
         self.last_error: ContentError | None = None
 
     def _load(self) -> Catalog:
-        catalog = load_catalog(self.root)
+        catalog = load_catalog(self.root, cache=self.cache)
         if self.default_language and catalog.language(self.default_language) is not None:
             # The operator's SPORTELLO_DEFAULT_LANGUAGE wins over languages.yaml.
             catalog = replace(catalog, default_language=self.default_language)

@@ -25,6 +25,7 @@ from bot.content.catalog import Catalog
 from bot.content.checklist_reader import read_checklist
 from bot.content.deadline_rules import DeadlineRule, read_rules
 from bot.content.fingerprints import Record, read_records, stale_fields
+from bot.content.read_cache import ReadCache, languages_context
 from bot.content.schema import (
     TAUGHT_INTENTS,
     TOPIC_INTENTS,
@@ -515,15 +516,64 @@ def _claim(nodes: dict[str, _Node], node_id: str, reader: _FileReader, line: int
     return True
 
 
+@dataclass(frozen=True)
+class _TopicRead:
+    """What reading one topic file found, before it claims its id among the others: the
+    loader's cache keeps it by the file's bytes (bot/content/read_cache.py)."""
+
+    topic: Topic | None
+    line: int
+    children: list[tuple[str, int]]
+    errors: list[ContentIssue]
+    warnings: list[ContentIssue]
+    #: Whether its review date was after the day it was read: the reading holds for another
+    #: day only when that is still so.
+    future: bool
+    reviewed: date | None
+
+    def holds_on(self, today: date) -> bool:
+        return self.future == (self.reviewed is not None and self.reviewed > today)
+
+
+def _read_topic_file(
+    root: Path, path: Path, languages: set[str], today: date, known: _Known
+) -> _TopicRead:
+    """One topic file on its own: its errors and warnings collected apart, in order."""
+    found = Validation()
+    read = _read_topic(root, path, found, languages, today, known)
+    topic, line, children, reviewed = read if read is not None else (None, 0, [], None)
+    if read is None:
+        reviewed = _reviewed_of(root, path)
+    return _TopicRead(
+        topic,
+        line,
+        children,
+        found.errors,
+        found.warnings,
+        reviewed is not None and reviewed > today,
+        reviewed,
+    )
+
+
+def _reviewed_of(root: Path, path: Path) -> date | None:
+    """A topic's review date, as far as it can be read (for a file with errors)."""
+    try:
+        data = read_yaml(path)
+    except (YamlSyntaxError, OSError):
+        return None
+    return _as_date(data.get("reviewed")) if isinstance(data, YamlDict) else None
+
+
 def _read_topic(
     root: Path,
     path: Path,
     validation: Validation,
     languages: set[str],
-    nodes: dict[str, _Node],
     today: date,
     known: _Known,
-) -> Topic | None:
+) -> tuple[Topic, int, list[tuple[str, int]], date] | None:
+    """The topic, the line it starts on and its children, and its review date; None when it
+    has errors (reported to ``validation``)."""
     reader = _FileReader(root, path, validation)
     data = reader.mapping(
         reader.load(),
@@ -605,10 +655,7 @@ def _read_topic(
         or answer is None
     ):
         return None
-    if not _claim(nodes, topic_id, reader, data.line):
-        return None
-    nodes[topic_id].references = children
-    return Topic(
+    topic = Topic(
         id=topic_id,
         area=area,
         reviewed=reviewed,
@@ -629,6 +676,7 @@ def _read_topic(
             stale_fields(translations, {"title": title.values, "answer": answer.values})
         ),
     )
+    return topic, data.line, children, reviewed
 
 
 def _read_translations(
@@ -1139,12 +1187,97 @@ def _read_synonyms(root: Path, validation: Validation) -> tuple[tuple[str, ...],
     return tuple(result)
 
 
+@dataclass(frozen=True)
+class _PhrasingsRead:
+    """What reading one phrasings file found, before its topic ids are checked against the
+    topics that loaded: the loader's cache keeps it by the file's bytes.
+
+    ``steps``, in the file's order: an error found (a ``ContentIssue``), or a topic's entry
+    ``(topic id, line, its phrases or None when they are not a list of texts)``."""
+
+    code: str | None
+    steps: list[ContentIssue | tuple[Any, int, tuple[str, ...] | None]]
+    intents: list[tuple[Intent, tuple[str, ...]]]
+    off_topic: tuple[str, ...]
+
+
+def _read_phrasings_file(root: Path, path: Path, languages: set[str]) -> _PhrasingsRead:
+    found = Validation()
+    steps: list[ContentIssue | tuple[Any, int, tuple[str, ...] | None]] = []
+    intents: list[tuple[Intent, tuple[str, ...]]] = []
+
+    def done(code: str | None = None, off_topic: tuple[str, ...] = ()) -> _PhrasingsRead:
+        steps.extend(found.errors)
+        found.errors.clear()
+        return _PhrasingsRead(code, steps, intents, off_topic)
+
+    reader = _FileReader(root, path, found)
+    data = reader.mapping(
+        reader.load(), 1, "a phrasings file", ("language",), ("topics", "intents", "off_topic")
+    )
+    if data is None:
+        return done()
+    code = reader.string(data, "language", "phrasings file")
+    if code is not None and code not in languages:
+        reader.error(data.key_lines["language"], f"unknown language {code!r}")
+        return done()
+    if code is not None and code != path.stem:
+        reader.error(
+            data.key_lines["language"],
+            f"language {code!r} must equal the file name {path.stem!r}",
+        )
+        return done()
+    if code is None:
+        return done()
+    table = data.get("topics")
+    if "topics" in data and not isinstance(table, YamlDict):
+        reader.error(data.key_lines["topics"], "'topics' must map topic ids to lists of phrases")
+    elif isinstance(table, YamlDict):
+        for key, phrases in table.items():
+            well_formed = isinstance(phrases, YamlList) and all(
+                isinstance(p, str) and p.strip() for p in phrases
+            )
+            steps.extend(found.errors)
+            found.errors.clear()
+            steps.append(
+                (
+                    key,
+                    table.key_lines[key],
+                    tuple(p.strip() for p in phrases) if well_formed else None,
+                )
+            )
+    taught = {intent.value: intent for intent in TAUGHT_INTENTS}
+    table = data.get("intents")
+    what = "intent that phrasings can teach"
+    if "intents" in data and not isinstance(table, YamlDict):
+        reader.error(
+            data.key_lines["intents"], f"'intents' must map {what} ids to lists of phrases"
+        )
+    elif "intents" in data:
+        for key, phrases in reader.phrase_lists(data, "intents", set(taught), what).items():
+            intents.append((taught[key], phrases))
+    off_topic: tuple[str, ...] = ()
+    if "off_topic" in data:
+        value = data["off_topic"]
+        if not isinstance(value, YamlList) or not all(
+            isinstance(phrase, str) and phrase.strip() for phrase in value
+        ):
+            reader.error(
+                data.key_lines["off_topic"], "'off_topic' must be a list of non-empty texts"
+            )
+        else:
+            off_topic = tuple(phrase.strip() for phrase in value)
+    return done(code, off_topic)
+
+
 def _read_phrasings(
     root: Path,
     validation: Validation,
     languages: set[str],
     topics: dict[str, Topic],
     unloaded: set[str],
+    cache: ReadCache,
+    context: str,
 ) -> Phrasings:
     """``phrasings/<language>.yaml`` (optional): sample messages as people of that language write
     them, for the topics, the taught intents and off-topic small talk. Phrasings of a topic
@@ -1152,55 +1285,37 @@ def _read_phrasings(
     by_topic: dict[str, list[tuple[str, str]]] = defaultdict(list)
     by_intent: dict[Intent, list[tuple[str, str]]] = defaultdict(list)
     off_topic: list[tuple[str, str]] = []
-    taught = {intent.value: intent for intent in TAUGHT_INTENTS}
     for path in sorted((root / "phrasings").glob("*.yaml")):
-        reader = _FileReader(root, path, validation)
-        data = reader.mapping(
-            reader.load(), 1, "a phrasings file", ("language",), ("topics", "intents", "off_topic")
+        read = cache.reading(
+            f"phrasings/{path.name}",
+            path,
+            context,
+            functools.partial(_read_phrasings_file, root, path, languages),
+            lambda found: isinstance(found, _PhrasingsRead),
         )
-        if data is None:
-            continue
-        code = reader.string(data, "language", "phrasings file")
-        if code is not None and code not in languages:
-            reader.error(data.key_lines["language"], f"unknown language {code!r}")
-            continue
-        if code is not None and code != path.stem:
-            reader.error(
-                data.key_lines["language"],
-                f"language {code!r} must equal the file name {path.stem!r}",
-            )
-            continue
-        if code is None:
-            continue
-        for section, known, what in (
-            ("topics", {*topics, *unloaded}, "topic"),
-            ("intents", taught, "intent that phrasings can teach"),
-        ):
-            table = data.get(section)
-            if section not in data:
+        name = f"phrasings/{path.name}"
+        for step in read.steps:
+            if isinstance(step, ContentIssue):
+                validation.errors.append(step)
                 continue
-            if not isinstance(table, YamlDict):
-                reader.error(
-                    data.key_lines[section], f"{section!r} must map {what} ids to lists of phrases"
+            key, line, phrases = step
+            if key not in topics and key not in unloaded:
+                validation.errors.append(
+                    ContentIssue(name, line, f"unknown topic {key!r} in 'topics'")
                 )
-                continue
-            for key, phrases in reader.phrase_lists(data, section, set(known), what).items():
-                if section == "topics" and key in unloaded:
-                    continue
-                if section == "topics":
-                    by_topic[key].extend((code, phrase) for phrase in phrases)
-                else:
-                    by_intent[taught[key]].extend((code, phrase) for phrase in phrases)
-        if "off_topic" in data:
-            value = data["off_topic"]
-            if not isinstance(value, YamlList) or not all(
-                isinstance(phrase, str) and phrase.strip() for phrase in value
-            ):
-                reader.error(
-                    data.key_lines["off_topic"], "'off_topic' must be a list of non-empty texts"
+            elif phrases is None:
+                validation.errors.append(
+                    ContentIssue(
+                        name, line, f"'topics' in {key!r} must be a list of non-empty texts"
+                    )
                 )
-            else:
-                off_topic.extend((code, phrase.strip()) for phrase in value)
+            elif key not in unloaded and read.code is not None:
+                by_topic[key].extend((read.code, phrase) for phrase in phrases)
+        for intent, phrases in read.intents:
+            if read.code is not None:
+                by_intent[intent].extend((read.code, phrase) for phrase in phrases)
+        if read.code is not None:
+            off_topic.extend((read.code, phrase) for phrase in read.off_topic)
     return Phrasings(
         topics=MappingProxyType({key: tuple(value) for key, value in by_topic.items()}),
         intents=MappingProxyType({key: tuple(value) for key, value in by_intent.items()}),
@@ -1372,13 +1487,19 @@ def _cycle_collection_paused() -> Iterator[None]:
             gc.enable()
 
 
-def validate(root: Path, today: date | None = None) -> Validation:
-    """Load ``root`` and report every error and warning; ``catalog`` is set only when valid."""
+def validate(root: Path, today: date | None = None, cache: Path | None = None) -> Validation:
+    """Load ``root`` and report every error and warning; ``catalog`` is set only when valid.
+
+    ``cache``: a folder where what each file gave is kept by its content hash, so that the
+    next load reads again only the files that changed (bot/content/read_cache.py)."""
+    files = ReadCache(cache, root)
     with _cycle_collection_paused():
-        return _validate(root, today)
+        validation = _validate(root, today, files)
+    files.save()
+    return validation
 
 
-def _validate(root: Path, today: date | None) -> Validation:
+def _validate(root: Path, today: date | None, cache: ReadCache) -> Validation:
     validation = Validation()
     today = today or date.today()
     if not root.is_dir():
@@ -1407,9 +1528,30 @@ def _validate(root: Path, today: date | None) -> Validation:
     if not topic_files:
         validation.errors.append(ContentIssue("topics/", 0, "there are no topics (topics/*.yaml)"))
     unloaded: set[str] = set()
+    # A topic is checked against the languages, and the areas and services other files
+    # declare: a reading holds while all three are the same.
+    context = "|".join(
+        (
+            "*" if isinstance(codes, _AnyLanguage) else languages_context(codes),
+            "*" if isinstance(known.areas, _Anything) else ",".join(sorted(known.areas)),
+            ",".join(sorted(known.services)),
+        )
+    )
     for path in topic_files:
-        topic = _read_topic(root, path, validation, codes, nodes, today, known)
-        if topic is not None:
+        read = cache.reading(
+            f"topics/{path.name}",
+            path,
+            context,
+            functools.partial(_read_topic_file, root, path, codes, today, known),
+            lambda found: isinstance(found, _TopicRead) and found.holds_on(today),
+        )
+        validation.errors.extend(read.errors)
+        validation.warnings.extend(read.warnings)
+        topic = read.topic
+        if topic is not None and _claim(
+            nodes, topic.id, _FileReader(root, path, validation), read.line
+        ):
+            nodes[topic.id].references = read.children
             topics[topic.id] = topic
         else:
             unloaded.add(path.stem)
@@ -1422,7 +1564,7 @@ def _validate(root: Path, today: date | None) -> Validation:
         ),
         offices,
     )
-    phrasings = _read_phrasings(root, validation, codes, topics, unloaded)
+    phrasings = _read_phrasings(root, validation, codes, topics, unloaded, cache, context)
     deadlines = _read_deadlines(root, validation, codes, today, {*topics, *unloaded})
     _check_references(root_id, topics, menus, nodes, unloaded)
     _check_checklist_actions(topics, services, nodes)
@@ -1447,9 +1589,9 @@ def _validate(root: Path, today: date | None) -> Validation:
     return validation
 
 
-def load_catalog(root: Path, today: date | None = None) -> Catalog:
+def load_catalog(root: Path, today: date | None = None, cache: Path | None = None) -> Catalog:
     """Load and validate ``root``; raise :class:`ContentError` listing every error."""
-    validation = validate(root, today)
+    validation = validate(root, today, cache)
     if validation.catalog is None:
         raise ContentError(validation.errors)
     return validation.catalog

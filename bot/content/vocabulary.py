@@ -14,19 +14,28 @@ import numpy as np
 SEPARATOR = b"\n"  # features never hold a line break (they are built from tokens)
 
 
+def _starts_of(text: bytes) -> np.ndarray:
+    """Where each line of ``text`` starts, and one past the end (plus one)."""
+    if not text:
+        return np.zeros(1, np.int64)
+    breaks = np.flatnonzero(np.frombuffer(text, np.uint8) == SEPARATOR[0])
+    return np.concatenate(([0], breaks + 1, [len(text) + 1])).astype(np.int64)
+
+
+def _hashes(features: Iterable[bytes], count: int) -> np.ndarray:
+    """Each feature's ``hash()``, of its UTF-8 bytes: Python's hash is the same within a
+    process, which is all a lookup needs (worked out at every load, never stored). Taken of the
+    bytes, a vocabulary's features need no decoding: a million take a fraction of a second."""
+    return np.fromiter(map(hash, features), np.int64, count)
+
+
 class Vocabulary:
     """Features and their column numbers (their order in ``text``, one per line)."""
 
     def __init__(self, text: bytes) -> None:
         self._text = text
-        if not text:
-            self._starts = np.zeros(1, np.int64)
-        else:
-            breaks = np.flatnonzero(np.frombuffer(text, np.uint8) == SEPARATOR[0])
-            self._starts = np.concatenate(([0], breaks + 1, [len(text) + 1])).astype(np.int64)
-        # Python's string hash is stable within a process, which is all a lookup needs: the
-        # hashes are worked out at every load and never stored.
-        hashes = np.fromiter((hash(feature) for feature in self), np.int64, len(self))
+        self._starts = _starts_of(text)
+        hashes = _hashes(text.split(SEPARATOR) if text else [], len(self._starts) - 1)
         self._order = np.argsort(hashes, kind="stable").astype(np.int32)
         self._hashes = hashes[self._order]
 
@@ -55,15 +64,20 @@ class Vocabulary:
         wanted = list(features)
         if not wanted or not len(self):
             return np.zeros(0, np.int64)
-        hashes = np.fromiter((hash(feature) for feature in wanted), np.int64, len(wanted))
+        encoded_all = [feature.encode() for feature in wanted]
+        hashes = _hashes(encoded_all, len(encoded_all))
         spots = np.searchsorted(self._hashes, hashes).clip(max=len(self._hashes) - 1)
+        # Most of a message's features are unknown: only those whose hash is there are looked
+        # at one by one.
+        candidates = np.flatnonzero(self._hashes[spots] == hashes).tolist()
         found = []
-        for feature, spot, wanted_hash in zip(wanted, spots.tolist(), hashes, strict=True):
+        text, starts, order, known = self._text, self._starts, self._order, self._hashes
+        for index in candidates:
+            spot, wanted_hash, encoded = int(spots[index]), hashes[index], encoded_all[index]
             # Two features may share a hash: look at each column with this one.
-            encoded = feature.encode()
-            while spot < len(self._hashes) and self._hashes[spot] == wanted_hash:
-                column = int(self._order[spot])
-                if self._feature(column) == encoded:
+            while spot < len(known) and known[spot] == wanted_hash:
+                column = int(order[spot])
+                if text[starts[column] : starts[column + 1] - 1] == encoded:
                     found.append(column)
                     break
                 spot += 1

@@ -16,6 +16,7 @@ from bot.content.classifier import (
     _centroid_postings,
     _epochs,
     _Featuriser,
+    _pass_order,
     features,
     normalised_synonyms,
 )
@@ -98,6 +99,7 @@ def test_a_model_kept_on_disk_is_read_back_the_same(tmp_path: Path) -> None:
     assert again.rank(reread) == model.rank(query)
     assert again.nearest(reread, "lost") == model.nearest(query, "lost")
     assert again.languages(reread) == model.languages(query)
+    assert again.groups(reread).tolist() == model.groups(query).tolist()  # postings kept
 
 
 def test_training_writes_the_cache_and_reads_it(tmp_path: Path) -> None:
@@ -164,6 +166,19 @@ def test_more_examples_take_fewer_epochs_never_none() -> None:
     assert _epochs(280_000) == _epochs(10_000_000) == 1
     # The examples seen in training never shrink as the content grows.
     assert all(n * _epochs(n) <= m * _epochs(m) for n, m in ((28_000, 56_000), (56_000, 280_000)))
+
+
+def test_a_pass_over_many_examples_is_a_sample_of_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.content.classifier as module
+
+    monkeypatch.setattr(module, "STEPS", 100)
+    taught = np.arange(0, 2000, 2)
+    order = _pass_order(taught, np.random.default_rng(7))
+    assert len(order) == 100 and len(set(order.tolist())) == 100
+    assert set(order.tolist()) <= set(taught.tolist())
+    assert order.tolist() == _pass_order(taught, np.random.default_rng(7)).tolist()
+    few = np.arange(60)
+    assert sorted(_pass_order(few, np.random.default_rng(7)).tolist()) == few.tolist()
 
 
 def test_centroids_keep_each_groups_strongest_features(monkeypatch: pytest.MonkeyPatch) -> None:

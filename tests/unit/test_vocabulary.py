@@ -58,7 +58,7 @@ def test_a_large_vocabulary_agrees_with_a_dict() -> None:
 
 
 def test_features_sharing_a_hash_are_told_apart(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Python's string hash rarely collides; when it does, the text itself decides."""
+    """Python's hash rarely collides; when it does, the text itself decides."""
     import bot.content.vocabulary as module
 
     monkeypatch.setattr(module, "hash", lambda feature: len(feature), raising=False)

@@ -80,3 +80,43 @@ def test_the_repository_content_reads_as_before() -> None:
     for path in sorted(Path("content").rglob("*.yaml")):
         text = path.read_text(encoding="utf-8")
         assert _same(read_yaml(path), yaml.load(text, Loader=_LineLoader)), path
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: ''",
+        "a: ~",
+        "a:",
+        "a: null",
+        "a: yes",
+        "a: No",
+        "a: true",
+        "a: 0332536727",
+        "a: -1.5e3",
+        "a: .inf",
+        "a: 2026-11-30",
+        "a: 2026-13-45",
+        "a: '2026-11-30'",
+        "a: 12:30",
+        "a: permesso",
+        "a: [1, x, true]",
+        "<<: {b: 1}",
+        "a: =",
+    ],
+)
+def test_the_loaders_resolver_gives_pyyamls_tags(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loader's shorter ``resolve`` reads every kind of scalar as PyYAML's own does."""
+    from bot.content.yamlfile import _load
+
+    def read() -> str:
+        try:
+            return repr(_load(text))
+        except Exception as error:  # the same error, then
+            return type(error).__name__
+
+    found = read()
+    monkeypatch.setattr(_LineLoader, "resolve", yaml.resolver.BaseResolver.resolve)
+    assert found == read()
