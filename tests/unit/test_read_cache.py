@@ -237,3 +237,17 @@ def test_only_the_contents_own_value_types_are_unpickled(tmp_path: Path) -> None
         _Unpickler(io.BytesIO(pickle.dumps(Acting()))).load()
     value = (Intent.HUMAN, Localized({"it": "ciao"}), date(2026, 11, 30))
     assert _Unpickler(io.BytesIO(pickle.dumps(value))).load() == value
+
+
+def test_a_topic_read_before_is_judged_again_when_desk_yaml_drops_its_area(
+    content_copy: Path, cache: Path
+) -> None:
+    assert issues(content_copy, cache)[0] == []
+    desk = content_copy / "desk.yaml"
+    text = desk.read_text(encoding="utf-8")
+    start = text.index("  - id: counter\n")
+    end = text.index("  - id: protection")
+    desk.write_text(text[:start] + text[end:], encoding="utf-8")
+    errors, _ = issues(content_copy, cache)
+    assert any(e.startswith("topics/counter_hours.yaml:2: unknown area 'counter'") for e in errors)
+    assert errors == issues(content_copy, None)[0]  # as without the cache
