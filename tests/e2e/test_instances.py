@@ -108,6 +108,11 @@ class Instance:
         self.process.send_signal(signal.SIGKILL)
         await self.process.wait()
 
+    def pause(self, paused: bool) -> None:
+        """Freeze the process where it is (SIGSTOP), or let it go on (SIGCONT)."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP if paused else signal.SIGCONT)
+
     async def stop(self) -> int:
         assert self.process is not None
         self.process.send_signal(signal.SIGTERM)
@@ -275,6 +280,18 @@ async def _in_hand(database: Path, holder: str, seconds: float) -> None:
             await asyncio.sleep(0.002)
 
 
+async def _frozen_in_hand(database: Path, instance: Instance, holder: str) -> None:
+    """Freeze ``instance`` at a moment it has work in hand, so that the kill which follows
+    hits it: work seen in hand may be done a millisecond later, before a signal arrives."""
+    for _ in range(100):
+        await _in_hand(database, holder, 10)
+        instance.pause(True)
+        with contextlib.suppress(sqlite3.OperationalError):  # busy: try another moment
+            if _rows(database, IN_HAND, holder)[0][0]:
+                return
+        instance.pause(False)
+
+
 async def _settled(database: Path, seconds: float) -> None:
     """Wait until nothing stored is left to process or to send."""
     async with asyncio.timeout(seconds):
@@ -346,7 +363,7 @@ async def test_three_instances_one_killed_book_once_within_capacity_and_notify_e
             booking = asyncio.gather(*(one(user, rng.random()) for user in USERS))
             await wait_until(lambda: people.done >= len(USERS) // 2, 120, lambda: "too slow")
             # In the middle, at a moment when it holds an update or sends a notice.
-            await _in_hand(database, killed, 10)
+            await _frozen_in_hand(database, first, killed)
             await first.kill()
             held = _rows(database, "SELECT count(*) FROM inbound_updates WHERE holder = ?", killed)
             sending = _rows(database, "SELECT count(*) FROM outbox WHERE sending_since IS NOT NULL")
