@@ -57,6 +57,21 @@ class DurationWords:
     months: Mapping[str, int] = field(default_factory=dict)
 
 
+#: Words after a unit that make its days working days ("tra 3 giorni lavorativi"): such a
+#: length is not read, as the days it counts depend on the calendar of holidays.
+WORKING_DAYS = (
+    "lavorativi",
+    "lavorativo",
+    "feriali",
+    "ouvrables",
+    "ouvrable",
+    "ouvrés",
+    "hábiles",
+    "laborables",
+    "pune",
+    "عمل",
+)
+
 DURATION_WORDS: dict[str, DurationWords] = {
     "it": DurationWords(
         numbers={

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from typing import TypeVar
 
 from bot.deadlines.arithmetic import add_months
-from bot.deadlines.duration_words import DURATION_WORDS, DurationWords, Unit
+from bot.deadlines.duration_words import DURATION_WORDS, WORKING_DAYS, DurationWords, Unit
 from bot.deadlines.folding import AFTER, BEFORE, CJK, NUM_BEFORE, alternatives, fold
 
 _Value = TypeVar("_Value")
@@ -74,7 +74,11 @@ def length_patterns() -> tuple[re.Pattern[str], ...]:
 
 def _span(words: DurationWords) -> str:
     """A count and its unit: "3 weeks", "three weeks", "a week", "тиждень", "3周"."""
-    unit = rf"(?P<unit>{alternatives(fold(word) for word in words.units)})"
+    working = alternatives(fold(word) for word in WORKING_DAYS)
+    unit = (
+        rf"(?P<unit>{alternatives(fold(word) for word in words.units)})"
+        rf"(?!\s*(?:{working}){AFTER})"
+    )
     if not words.spaced:
         return rf"{NUM_BEFORE}(?P<digits>{_DIGITS})\s*{unit}"
     number = alternatives(fold(word) for word in words.numbers)

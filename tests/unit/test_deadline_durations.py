@@ -146,6 +146,10 @@ def test_more_lengths_and_their_words() -> None:
         ("i dont know exactly, sometime next year", "en"),  # a year is no day nor month
         ("el año que viene", "es"),
         ("in 999 months", "en"),  # too far to be a permit's date
+        ("tra 3 giorni lavorativi", "it"),  # working days depend on the holidays
+        ("dans 3 jours ouvrables", "fr"),
+        ("dentro de 5 días hábiles", "es"),
+        ("in 3 working days", "en"),
     ],
 )
 def test_no_length_is_made_up(text: str, language: str) -> None:
