@@ -17,6 +17,8 @@ MONTH_ABBREVIATIONS: dict[str, dict[str, int]] = {
     "en": {"sept": 9},
     "fr": {"fev": 2, "juill": 7, "sep": 9},
     "es": {"set": 9, "sep": 9},
+    # The Russian locative of May: "мае" is also "має" (has) typed without "є".
+    "uk": {"мае": 5},
 }
 
 #: Whole month names Babel does not list, with their month: read alone too, as Babel's are
@@ -57,7 +59,6 @@ MONTH_NAMES: dict[str, dict[str, int]] = {
         "феврале": 2,
         "марте": 3,
         "апреле": 4,
-        "мае": 5,
         "июне": 6,
         "июле": 7,
         "августе": 8,

@@ -12,9 +12,10 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-# Combining accents of Latin letters; the Arabic vowel marks, madda and hamza (أ إ آ are ا
-# to many who type them), the superscript alef and the tatweel.
-_MARKS = re.compile("[\u0300-\u036f\u064b-\u0655\u0670\u0640]")
+# Combining accents of Latin letters; the Arabic vowel marks and hamza (أ إ are ا to many
+# who type them), the superscript alef and the tatweel. The madda stays: "آب" is August, "أب"
+# a father.
+_MARKS = re.compile("[\u0300-\u036f\u064b-\u0652\u0654\u0655\u0670\u0640]")
 # One letter, written in Arabic or in Urdu, with or without its dots: "بكرة" and "بكره",
 # "یکم" typed on an Arabic keyboard.
 _LETTER_FORMS = str.maketrans(

@@ -268,3 +268,10 @@ def test_spoken_words_for_days(text: str, language: str, distance: int) -> None:
 @pytest.mark.parametrize("text", ["کل", "kal aaunga", "kal aaya tha", "কাল", "parso"])
 def test_kal_is_yesterday_and_tomorrow_so_it_is_left_unread(text: str) -> None:
     assert parse_date(text, "ur", TODAY) is None
+
+
+def test_folded_letters_make_no_month_of_another_word() -> None:
+    assert parse_date("وصل أب زوجتي", "ar", TODAY) is None  # a father, not August (آب)
+    assert parse_date("آب 2027", "ar", TODAY) == ParsedDate(date(2027, 8, 1), "month")
+    assert parse_date("він мае дозвіл", "uk", TODAY) is None  # "має" typed without "є"
+    assert parse_date("в мае 2027", "uk", TODAY) == ParsedDate(date(2027, 5, 1), "month")
