@@ -1,28 +1,52 @@
 """This module contains the reading of a date a user typed, in any of the bot's languages.
 
 "12/03/2027", "12-3-27", "2027-03-12", "12 marzo 2027", "March 2027", "expires 3/2027",
-"১২/০৩/২০২৭", "2027年3月12日", "ieri": the first date found in the message, wherever it is
-in the sentence. Month names come from Babel's locale data (wide and abbreviated, in the
-format and stand-alone contexts), so every language Babel knows is read the same way; case,
-accents and Arabic vowel marks are folded, and native digits read as digits.
+"১২/০৩/২০২৭", "2027年3月12日", "二〇二七年七月一日", "1ro de febrero", "یکم جولائی", "ieri",
+"بكرة", "tra 3 settimane", "5 din pehle", "下个月": the first date found in the message,
+wherever it is in the sentence. Month names come from Babel's locale data (wide and
+abbreviated, in the format and stand-alone contexts), so every language Babel knows is read the
+same way, and from ``date_words`` for the forms people write that Babel lacks; lengths of time
+from today come from ``durations``. Case, accents and letter forms are folded (``folding``),
+native digits and Chinese numerals read as digits.
 
 Numeric dates are day first, as in Italy, unless that is impossible ("3/25/2027" can only be
-25 March). A month without a day ("March 2027") is the month's first day: a reminder
-computed from it comes earlier, never later, and the answer says so (``precision``).
+25 March). A month without a day ("March 2027", "next month") is the month's first day: a
+reminder computed from it comes earlier, never later, and the answer says so (``precision``).
+A day that does not exist ("30 febbraio 2027") is no date at all, not its month.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Literal
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import get_month_names
+
+from bot.deadlines import durations
+from bot.deadlines.arithmetic import add_months
+from bot.deadlines.date_words import (
+    AMBIGUOUS_DAY_WORDS,
+    DAY_WORDS,
+    FIRST_DAY_WORDS,
+    MONTH_ABBREVIATIONS,
+    MONTH_NAMES,
+    ORDINAL_SUFFIXES,
+)
+from bot.deadlines.folding import (
+    AFTER,
+    BEFORE,
+    CJK,
+    NUM_AFTER,
+    NUM_BEFORE,
+    alternatives,
+    fold,
+)
+from bot.deadlines.numerals import chinese_numerals_as_digits
 
 #: Languages whose month names are always read, whatever the user's language: people mix
 #: Italian words from their papers ("scade marzo 2027") and English into every language.
@@ -50,33 +74,15 @@ class ParsedDate:
     year_given: bool = field(default=True, compare=False)
 
 
-# -- folding -------------------------------------------------------------------------------
-
-# Combining accents of Latin letters, and the Arabic vowel marks and tatweel.
-_MARKS = re.compile("[\u0300-\u036f\u064b-\u0652\u0670\u0640]")
-
-
-def fold(text: str) -> str:
-    """Case, width, accents and native digits folded, punctuation kept: "١٢/٠٣" is "12/03"."""
-    text = unicodedata.normalize("NFKC", text).casefold().replace("\u2019", "'")
-    text = _MARKS.sub("", unicodedata.normalize("NFD", text))
-    text = unicodedata.normalize("NFC", text)
-    return "".join(
-        str(unicodedata.decimal(char)) if char.isdecimal() and not char.isascii() else char
-        for char in text
-    )
-
-
-_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
-
-# -- month names and relative days from Babel ------------------------------------------------
+# -- month names and relative days ----------------------------------------------------------
 
 
 @functools.cache
 def _month_words(
     widths: tuple[Literal["wide", "abbreviated"], ...] = ("wide", "abbreviated"),
 ) -> dict[str, int]:
-    """Every month name of every language, folded, with its number (1 to 12)."""
+    """Every month name of every language, folded, with its number (1 to 12): Babel's, then
+    the names it lacks, and with the abbreviations those it lacks."""
     words: dict[str, int] = {}
     for code in dict.fromkeys((*ALWAYS_READ, *LANGUAGES, *REGIONAL)):
         for width in widths:
@@ -90,13 +96,21 @@ def _month_words(
                     # "3月" and "三月" are read by the Chinese pattern; a bare digit is no name.
                     if word and not any(char.isdigit() for char in word):
                         words.setdefault(word, number)
+    extra = [MONTH_NAMES]
+    if "abbreviated" in widths:
+        extra.append(MONTH_ABBREVIATIONS)
+    for variants in extra:
+        for names_of_a_language in variants.values():
+            for name, number in names_of_a_language.items():
+                words.setdefault(fold(name), number)
     return words
 
 
 @functools.cache
 def _relative_words() -> dict[str, int]:
     """ "today", "yesterday", "the day before yesterday", "tomorrow" in every language, with
-    their distance in days from today (Babel's relative day names)."""
+    their distance in days from today: Babel's relative day names and the spoken words it
+    lacks, never a word that means both yesterday and tomorrow ("kal")."""
     words: dict[str, int] = {}
     for code in dict.fromkeys((*ALWAYS_READ, *LANGUAGES)):
         try:
@@ -107,109 +121,110 @@ def _relative_words() -> dict[str, int]:
             text = relative[distance]
             if isinstance(distance, int) and isinstance(text, str) and text.strip():
                 words.setdefault(fold(text), distance)
-    return words
+    for extra in DAY_WORDS.values():
+        for text, distance in extra.items():
+            words.setdefault(fold(text), distance)
+    ambiguous = {fold(word) for word in AMBIGUOUS_DAY_WORDS}
+    return {word: distance for word, distance in words.items() if word not in ambiguous}
 
 
-def _alternatives(words: Iterable[str]) -> str:
-    """A regex alternation of ``words``, longest first so that "marzo" wins over "mar"."""
-    return "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
-
-
-# Not after or before a letter or digit: "mar" is no month inside "martedì", nor "2" a day
-# inside "12".
-_BEFORE = r"(?<![^\W_])"
-_AFTER = r"(?![^\W_])"
-# Numbers end where digits end: a letter may follow ("2027р.", "2027م") or come before.
-_NUM_BEFORE = r"(?<!\d)"
-_NUM_AFTER = r"(?!\d)"
 # Not the end of a longer numeric date: "02/2027" in "31/02/2027" is no month.
 _NOT_INSIDE = r"(?<!\d[-/.])"
-_ORDINAL = r"(?:st|nd|rd|th|er|re|eme|º|°|\.)?"
 # Words between a day, its month and its year: "12 de marzo de 2027", "12th of March, 2027",
-# "12 березня 2027 р.".
-_LINK = r"(?:\s*,?\s*(?:de|del|of|di|el)?\s*|\s*[-/.]\s*)"
+# "12 березня 2027 р.", "5 të qershorit".
+_LINK = r"(?:\s*,?\s*(?:de|del|of|di|el|te)?\s*|\s*[-/.]\s*)"
 
 
 @functools.cache
 def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
-    months = _alternatives(_month_words())
-    relative = _alternatives(word for word in _relative_words() if not _CJK.search(word))
-    cjk_relative = _alternatives(word for word in _relative_words() if _CJK.search(word))
-    day = r"(?P<day>[0-3]?\d)"
+    months = alternatives(_month_words())
+    relative = alternatives(word for word in _relative_words() if not CJK.search(word))
+    cjk_relative = alternatives(word for word in _relative_words() if CJK.search(word))
+    ordinal = rf"(?:{alternatives(fold(suffix) for suffix in ORDINAL_SUFFIXES)}|\.)?"
+    first = alternatives(fold(word) for word in FIRST_DAY_WORDS)
+    # "12", "12th", "1ro", "১লা"; or a word for the first: "یکم", "primo".
+    day = rf"(?:{NUM_BEFORE}(?P<day>[0-3]?\d){ordinal}|{BEFORE}(?P<first>{first}){AFTER})"
     year = r"(?P<year>\d{4}|\d{2})"
     month_name = rf"(?P<name>{months})"
-    wide = _alternatives(_month_words(("wide",)))
+    wide = alternatives(_month_words(("wide",)))
     return (
         (
             "iso",
             re.compile(
-                rf"{_NUM_BEFORE}(?P<year>\d{{4}})[-/.](?P<month>\d{{1,2}})[-/.]{day}{_NUM_AFTER}"
+                rf"{NUM_BEFORE}(?P<year>\d{{4}})[-/.](?P<month>\d{{1,2}})[-/.](?P<day>[0-3]?\d)"
+                rf"{NUM_AFTER}"
             ),
         ),
         (
-            "cjk",
+            "cjk",  # "2027年3月12日", "27年8月"
             re.compile(
-                r"(?P<year>\d{4})\s*年\s*(?P<month>\d{1,2})\s*月(?:\s*(?P<day>\d{1,2})\s*[日号])?"
+                rf"{NUM_BEFORE}(?P<year>\d{{4}}|\d{{2}})\s*年\s*(?P<month>\d{{1,2}})\s*月"
+                r"(?:\s*(?P<day>\d{1,2})\s*[日号號])?"
             ),
         ),
         (
             "cjk_day",  # "3月12日": the year left out
-            re.compile(r"(?<!\d)(?P<month>\d{1,2})\s*月\s*(?P<day>\d{1,2})\s*[日号]"),
+            re.compile(r"(?<!\d)(?P<month>\d{1,2})\s*月\s*(?P<day>\d{1,2})\s*[日号號]"),
         ),
         (
             "numeric",
             re.compile(
-                rf"{_NUM_BEFORE}(?P<first>\d{{1,2}})\s?(?P<sep>[-/.])\s?(?P<second>\d{{1,2}})"
-                rf"\s?(?P=sep)\s?{year}{_NUM_AFTER}"
+                rf"{NUM_BEFORE}(?P<first>\d{{1,2}})\s?(?P<sep>[-/.])\s?(?P<second>\d{{1,2}})"
+                rf"\s?(?P=sep)\s?{year}{NUM_AFTER}"
             ),
         ),
         (
             "day_name",
-            re.compile(
-                rf"{_NUM_BEFORE}{day}{_ORDINAL}{_LINK}{month_name}{_AFTER}"
-                rf"(?:{_LINK}{year}{_NUM_AFTER})?"
-            ),
+            re.compile(rf"{day}{_LINK}{month_name}{AFTER}(?:{_LINK}{year}{NUM_AFTER})?"),
         ),
         (
             "name_day",
             re.compile(
-                rf"{_BEFORE}{month_name}{_AFTER}\.?\s+{day}{_ORDINAL}(?:(?:\s*,\s*|\s+){year})?"
-                rf"{_NUM_AFTER}(?![^\W\d_])"
+                rf"{BEFORE}{month_name}{AFTER}\.?\s+{NUM_BEFORE}(?P<day>[0-3]?\d){ordinal}"
+                rf"(?:(?:\s*,\s*|\s+){year})?{NUM_AFTER}(?![^\W\d_])"
             ),
         ),
         (
             "name_year",
-            re.compile(rf"{_BEFORE}{month_name}{_AFTER}{_LINK}(?P<year>\d{{4}}){_NUM_AFTER}"),
+            re.compile(rf"{BEFORE}{month_name}{AFTER}{_LINK}(?P<year>\d{{4}}){NUM_AFTER}"),
         ),
         (
             "month_year",
             re.compile(
-                rf"{_NOT_INSIDE}{_NUM_BEFORE}(?P<month>\d{{1,2}})\s*[-/.]\s*(?P<year>\d{{4}}){_NUM_AFTER}"
+                rf"{_NOT_INSIDE}{NUM_BEFORE}(?P<month>\d{{1,2}})\s*[-/.]\s*(?P<year>\d{{4}})"
+                rf"{NUM_AFTER}"
             ),
         ),
         (
             "iso_month",
             re.compile(
-                rf"{_NOT_INSIDE}{_NUM_BEFORE}(?P<year>\d{{4}})[-/](?P<month>\d{{1,2}}){_NUM_AFTER}"
+                rf"{_NOT_INSIDE}{NUM_BEFORE}(?P<year>\d{{4}})[-/](?P<month>\d{{1,2}}){NUM_AFTER}"
             ),
         ),
         (
             "day_month",
             re.compile(
-                rf"{_NUM_BEFORE}(?P<first>\d{{1,2}})/(?P<second>\d{{1,2}}){_NUM_AFTER}(?![/.\-]\d)"
+                rf"{NUM_BEFORE}(?P<first>\d{{1,2}})/(?P<second>\d{{1,2}}){NUM_AFTER}(?![/.\-]\d)"
             ),
         ),
         # Fallbacks, read only when the message holds no date above. Chinese writes no spaces:
         # "我妻子昨天到了" has "昨天" between two letters.
-        ("relative", re.compile(rf"{_BEFORE}(?P<relative>{relative}){_AFTER}")),
+        ("relative", re.compile(rf"{BEFORE}(?P<relative>{relative}){AFTER}")),
         ("relative", re.compile(rf"(?P<relative>{cjk_relative})")),
+        *(("length", pattern) for pattern in durations.length_patterns()),
+        ("month_offset", durations.month_pattern()),
         # "scade a marzo": a whole month name alone (abbreviations are words too: "ago", "mar").
-        ("month_alone", re.compile(rf"{_BEFORE}(?P<name>{wide}){_AFTER}")),
+        ("month_alone", re.compile(rf"{BEFORE}(?P<name>{wide}){AFTER}")),
+        # "3月到期", "3月份": a Chinese month alone, its day not given.
+        (
+            "cjk_month",
+            re.compile(rf"{NUM_BEFORE}(?P<month>\d{{1,2}})\s*月(?!\s*\d)"),
+        ),
     )
 
 
 #: Readings used only when the message holds no date written out.
-FALLBACKS = frozenset({"relative", "month_alone"})
+FALLBACKS = frozenset({"relative", "length", "month_offset", "month_alone", "cjk_month"})
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -222,15 +237,22 @@ def parse_date(text: str, language: str, today: date) -> ParsedDate | None:
     Ukrainian writes "12 marzo" from an Italian letter), so it only breaks no tie today; it
     is part of the call so that a language whose dates need it can use it.
     """
-    folded = fold(text)
-    found: list[tuple[bool, int, int, ParsedDate]] = []
-    for kind, pattern in _patterns():
-        for match in pattern.finditer(folded):
-            parsed = _read(kind, match, today)
-            if parsed is not None:
-                fallback = kind in FALLBACKS
-                found.append((fallback, match.start(), match.start() - match.end(), parsed))
-                break  # this pattern's first valid date; another pattern may find an earlier one
+    folded = chinese_numerals_as_digits(fold(text))
+    readings: list[tuple[str, re.Match[str], ParsedDate | None]] = [
+        (kind, match, _read(kind, match, today))
+        for kind, pattern in _patterns()
+        for match in pattern.finditer(folded)
+    ]
+    # A date written out that does not exist ("30 febbraio 2027", "2027年2月30日") is no
+    # date: not its month either, nor any other reading of its words.
+    impossible = [
+        match.span() for kind, match, parsed in readings if parsed is None and kind not in FALLBACKS
+    ]
+    found = [
+        (kind in FALLBACKS, match.start(), match.start() - match.end(), parsed)
+        for kind, match, parsed in readings
+        if parsed is not None and not _inside(match.span(), impossible)
+    ]
     if not found:
         return None
     # A date written out wins over "today" or a month alone anywhere in the message ("oggi ho
@@ -238,13 +260,22 @@ def parse_date(text: str, language: str, today: date) -> ParsedDate | None:
     return min(found, key=lambda item: item[:3])[3]
 
 
+def _inside(span: tuple[int, int], others: list[tuple[int, int]]) -> bool:
+    return any(
+        start <= span[0] and span[1] <= end and span != (start, end) for start, end in others
+    )
+
+
 def _read(kind: str, match: re.Match[str], today: date) -> ParsedDate | None:
     groups = match.groupdict()
     if kind == "cjk_day":
         month, day = int(groups["month"]), int(groups["day"])
         return _nearest(lambda y: _checked(y, month, day, today), today)
-    if kind == "relative":
-        return ParsedDate(today + timedelta(days=_relative_words()[groups["relative"]]))
+    if kind in ("relative", "length", "month_offset"):
+        return _from_today(kind, match, today)
+    if kind == "cjk_month":
+        month = int(groups["month"])
+        return _nearest(lambda y: _month_only(y, month, today), today)
     year = _year(groups.get("year"), today)
     if kind in ("iso", "cjk", "month_year", "iso_month"):
         month = int(groups["month"])
@@ -262,10 +293,21 @@ def _read(kind: str, match: re.Match[str], today: date) -> ParsedDate | None:
         return _nearest(lambda y: _month_only(y, month, today), today)
     if kind == "name_year":
         return _month_only(year, month, today)
-    day = int(groups["day"])
+    day = 1 if groups.get("first") else int(groups["day"])
     if year is None:  # "12 marzo", "March 12th": the nearest
         return _nearest(lambda y: _checked(y, month, day, today), today)
     return _checked(year, month, day, today)
+
+
+def _from_today(kind: str, match: re.Match[str], today: date) -> ParsedDate | None:
+    """ "tomorrow", "in 3 weeks", "next month"."""
+    if kind == "relative":
+        return ParsedDate(today + timedelta(days=_relative_words()[match["relative"]]))
+    if kind == "month_offset":
+        first_day = add_months(today.replace(day=1), durations.month_offset(match))
+        return ParsedDate(first_day, "month")
+    moved = durations.read_length(match, today)
+    return _checked(moved.year, moved.month, moved.day, today) if moved else None
 
 
 def _year(text: str | None, today: date) -> int | None:

@@ -100,7 +100,8 @@ def test_leap_days_exist_only_in_leap_years() -> None:
         "2027-13-01",
         "telefono 0332 536727",
         "mar",  # an abbreviation alone is a word ("mar", "ago"), not a month
-        "two days ago",
+        "tra qualche giorno",  # a length with no number is no date
+        "sometime next year",  # a year is no day, nor a month
         "martedì alle 10",  # "mar" inside a word is no month
         "12/03/2300",  # too far to be a permit's date
         "",
@@ -146,3 +147,131 @@ def test_letters_may_touch_the_numbers_and_a_month_may_come_before_its_day() -> 
 
 def test_past_dates_are_accepted() -> None:
     assert parse_date("scaduto il 01/09/2026", "it", TODAY) == ParsedDate(date(2026, 9, 1))
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("scade il 30 febbraio 2027", "it"),
+        ("February 30, 2027", "en"),
+        ("le 31 juin 2027", "fr"),
+        ("el 31 de septiembre", "es"),  # without the year too
+        ("më 31 prill 2027", "sq"),
+        ("31 квітня 2027", "uk"),
+        ("٣١ نيسان ٢٠٢٧", "ar"),
+        ("۳۰ فروری ۲۰۲۷", "ur"),
+        ("2027年6月31日", "zh"),
+        ("৩১ জুন ২০২৭", "bn"),
+    ],
+)
+def test_a_day_the_month_lacks_is_no_date_not_its_month(text: str, language: str) -> None:
+    assert parse_date(text, language, TODAY) is None
+
+
+def test_an_impossible_date_hides_only_its_own_words() -> None:
+    assert parse_date("nato il 12 marzo 1980, scade a giugno", "it", TODAY) == ParsedDate(
+        date(2026, 6, 1), "month"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("scade il 12 sett 2027", "it", date(2027, 9, 12)),
+        ("scade il 3 febb 2027", "it", date(2027, 2, 3)),
+        ("expires 12 sept 2027", "en", date(2027, 9, 12)),
+        ("expire le 3 fev 2027", "fr", date(2027, 2, 3)),
+        ("12 de setiembre de 2027", "es", date(2027, 9, 12)),
+        ("më 12 të shtatorit 2027", "sq", date(2027, 9, 12)),
+        ("3 فبراير 2027", "ar", date(2027, 2, 3)),
+        ("12 ابريل 2027", "ar", date(2027, 4, 12)),  # no hamza
+        ("12 يوليه 2027", "ar", date(2027, 7, 12)),  # Egyptian
+        ("٣ جانفي ٢٠٢٧", "ar", date(2027, 1, 3)),
+        ("৩ জানুয়ারী ২০২৭", "bn", date(2027, 1, 3)),
+    ],
+)
+def test_abbreviations_and_spellings_babel_lacks(text: str, language: str, expected: date) -> None:
+    assert parse_date(text, language, TODAY) == ParsedDate(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "month"),
+    [
+        ("в липні 2027", "uk", 7),  # the locative after "в"
+        ("в июле 2027", "uk", 7),  # and in Russian
+        ("у вересні", "uk", 9),  # alone, as "a settembre"
+        ("setiembre 2027", "es", 9),
+        ("në korrikut 2027", "sq", 7),
+    ],
+)
+def test_month_names_in_the_forms_people_write(text: str, language: str, month: int) -> None:
+    parsed = parse_date(text, language, TODAY)
+    assert parsed is not None and parsed.precision == "month"
+    assert (parsed.day.month, parsed.day.day) == (month, 1)
+
+
+def test_abbreviations_babel_lacks_are_no_month_alone() -> None:
+    assert parse_date("sett", "it", TODAY) is None
+    assert parse_date("set the date", "en", TODAY) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("1ro de julio de 2027", "es"),
+        ("1ero de julio 2027", "es"),
+        ("el primero de julio de 2027", "es"),
+        ("il primo luglio 2027", "it"),
+        ("1° luglio 2027", "it"),
+        ("le premier juillet 2027", "fr"),
+        ("1st of July 2027", "en"),
+        ("1-го липня 2027", "uk"),
+        ("یکم جولائی ۲۰۲۷", "ur"),
+        ("١ يوليو ٢٠٢٧", "ar"),
+        ("১লা জুলাই ২০২৭", "bn"),
+    ],
+)
+def test_the_first_of_a_month_in_words_and_ordinals(text: str, language: str) -> None:
+    assert parse_date(text, language, TODAY) == ParsedDate(date(2027, 7, 1))
+
+
+def test_other_ordinals() -> None:
+    assert parse_date("el 2do de marzo de 2027", "es", TODAY) == ParsedDate(date(2027, 3, 2))
+    assert parse_date("৫ই মার্চ ২০২৭", "bn", TODAY) == ParsedDate(date(2027, 3, 5))
+    assert parse_date("২২শে মার্চ ২০২৭", "bn", TODAY) == ParsedDate(date(2027, 3, 22))
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "distance"),
+    [
+        ("dopo domani", "it", 2),
+        ("tmrw", "en", 1),
+        ("apres demain", "fr", 2),
+        ("antier", "es", -2),
+        ("pasnesër", "sq", 2),
+        ("вчора", "uk", -1),
+        ("вчера", "uk", -1),
+        ("بكره", "ar", 1),
+        ("امبارح", "ar", -1),
+        ("بعد بكرا", "ar", 2),
+        ("گزشتہ کل", "ur", -1),
+        ("明日", "zh", 1),
+        ("agamikal", "bn", 1),
+        ("gotokal", "bn", -1),
+    ],
+)
+def test_spoken_words_for_days(text: str, language: str, distance: int) -> None:
+    parsed = parse_date(text, language, TODAY)
+    assert parsed is not None and (parsed.day - TODAY).days == distance
+
+
+@pytest.mark.parametrize("text", ["کل", "kal aaunga", "kal aaya tha", "কাল", "parso"])
+def test_kal_is_yesterday_and_tomorrow_so_it_is_left_unread(text: str) -> None:
+    assert parse_date(text, "ur", TODAY) is None
+
+
+def test_folded_letters_make_no_month_of_another_word() -> None:
+    assert parse_date("وصل أب زوجتي", "ar", TODAY) is None  # a father, not August (آب)
+    assert parse_date("آب 2027", "ar", TODAY) == ParsedDate(date(2027, 8, 1), "month")
+    assert parse_date("він мае дозвіл", "uk", TODAY) is None  # "має" typed without "є"
+    assert parse_date("в мае 2027", "uk", TODAY) == ParsedDate(date(2027, 5, 1), "month")
