@@ -21,6 +21,7 @@ from bot.web import create_web_app
 from tests.auxil.fake_telegram import free_port, serve
 from tests.auxil.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
 from tests.conftest import LOCALES, REPO_CONTENT
+from tests.e2e.test_checklist_across_channels import WHAT_DO_I_NEED
 from tests.e2e.test_telegram import USER, keyboard_ids, press, running_bot, start, text
 from tests.e2e.test_whatsapp import Bot as WhatsAppBot
 
@@ -99,6 +100,17 @@ async def test_on_telegram(tmp_path: Path) -> None:
         assert any(APPLY_BY_BN in line for line in reminder[1:])
         assert any(EXPIRY_BN in line for line in reminder[1:])
         assert await deadlines.run_once() == 0
+
+        # Reminded, the user asks what to bring for the renewal: their own list, in Bengali
+        # with the Italian names beside.
+        (topic,) = await bot.send(text(WHAT_DO_I_NEED))
+        assert "cl:svc:permit_renewal" in keyboard_ids(topic)
+        await bot.send(press("cl:svc:permit_renewal"))
+        await bot.send(press("cl:a:permit:work"))
+        (checklist,) = await bot.send(press("cl:a:kit:yes"))
+        listed = checklist.params["text"]
+        assert "(passaporto)" in listed and "(Modulo 2 del kit)" in listed
+        assert "(documenti per il tuo tipo di permesso)" not in listed  # a worker's permit
 
         # The user deletes them all, after a confirmation.
         (listing,) = await bot.send(press("rem:mine"))
