@@ -7,6 +7,7 @@ sources); the catalogs give only the frame ("Official sources:", "Reminder:").
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date
 
@@ -24,9 +25,26 @@ def date_line(catalog: Catalog, user_date: UserDate, language: str) -> str:
     """The rule's sentence for this date ("Ask for the renewal by 11 January 2027.")."""
     rule_date = user_date.rule_date
     text = rule_date.passed if user_date.passed and rule_date.passed else rule_date.text
-    return catalog.localize(text, language).text.replace(
-        "{date}", format_date(user_date.day, language)
-    )
+    localized = catalog.localize(text, language)
+    line = localized.text.replace("{date}", format_date(user_date.day, language))
+    return elided(line) if localized.language == "it" else line
+
+
+#: Italian drops the article's vowel before a day said with a vowel ("l'8", "l'11",
+#: "dall'8"): "entro il {date}" in the content reads "entro l'11 gennaio".
+_BEFORE_A_VOWEL = re.compile(r"\b(il|dal|al|del|nel|sul)\s+(8|11)(?=\s)", re.IGNORECASE)
+_ELIDED = {"il": "l'", "dal": "dall'", "al": "all'", "del": "dell'", "nel": "nell'", "sul": "sull'"}
+
+
+def elided(text: str) -> str:
+    """An Italian text with the article elided before 8 and 11 ("il 11" -> "l'11")."""
+
+    def elide(match: re.Match[str]) -> str:
+        article = match.group(1)
+        replaced = _ELIDED[article.lower()]
+        return (replaced.capitalize() if article[0].isupper() else replaced) + match.group(2)
+
+    return _BEFORE_A_VOWEL.sub(elide, text)
 
 
 def answer(catalog: Catalog, deadline: UserDeadline, language: str, t: Translator) -> str:

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from bot.deadlines.dates import ParsedDate, in_the_past, parse_date
+from bot.deadlines.texts import elided
 
 TODAY = date(2026, 11, 30)
 MARCH_12 = ParsedDate(date(2027, 3, 12))
@@ -275,3 +276,17 @@ def test_folded_letters_make_no_month_of_another_word() -> None:
     assert parse_date("آب 2027", "ar", TODAY) == ParsedDate(date(2027, 8, 1), "month")
     assert parse_date("він мае дозвіл", "uk", TODAY) is None  # "має" typed without "є"
     assert parse_date("в мае 2027", "uk", TODAY) == ParsedDate(date(2027, 5, 1), "month")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("entro il 11 gennaio 2027", "entro l'11 gennaio 2027"),
+        ("Il 8 marzo", "L'8 marzo"),
+        ("dal 8 marzo al 11 aprile", "dall'8 marzo all'11 aprile"),
+        ("entro il 12 marzo", "entro il 12 marzo"),
+        ("il 18 marzo, il 81", "il 18 marzo, il 81"),
+    ],
+)
+def test_italian_drops_the_article_vowel_before_8_and_11(text: str, expected: str) -> None:
+    assert elided(text) == expected
