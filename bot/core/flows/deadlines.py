@@ -21,12 +21,13 @@ from bot.content.deadline_rules import DeadlineRule
 from bot.core.messages import Choice, Reply
 from bot.deadlines.compute import UserDeadline, compute, counter_province
 from bot.deadlines.dates import ParsedDate, in_the_past, parse_date
-from bot.deadlines.kinds import kind_of
+from bot.deadlines.kinds import kind_of, situation_of
 from bot.deadlines.texts import answer
 from bot.i18n import format_date
 
 if TYPE_CHECKING:
     from bot.core.turn import Turn, Typed
+    from bot.core.understanding import Analysis
 
 DEADLINES = "dl:"
 KIND = f"{DEADLINES}k:"  # "dl:k:permit_renewal": this deadline
@@ -104,6 +105,21 @@ class DeadlineFlow:
         if event is None:
             return None
         return self._answer(turn, rules[kind], event)
+
+    def situation(self, turn: Turn, text: str, analysis: Analysis) -> Reply | None:
+        """A message telling a deadline's event without its date ("my wife arrived yesterday,
+        what now?"): that deadline's date asked at once; else None. A message clearly about a
+        topic the rules do not explain (violence at home) is that topic's, not a deadline's."""
+        rules = turn.catalog.deadlines
+        kind = situation_of(text, rules) if rules else None
+        if kind is None:
+            return None
+        if analysis.confident and analysis.matches:
+            topics = turn.catalog.topics
+            areas = {topics[rule.topic].area for rule in rules.values() if rule.topic in topics}
+            if analysis.matches[0].area not in areas:
+                return None
+        return self._ask_date(turn, rules[kind])
 
     async def choose(self, turn: Turn, choice_id: str) -> Reply | None:
         rules = turn.catalog.deadlines
