@@ -29,6 +29,7 @@ class Intent(StrEnum):
     THANKS = "thanks"
     FORGET = "forget"  # erase everything the bot keeps about me
     DEADLINES = "deadlines"  # my dates: when to renew, the 8 days, reminders
+    CHECKLIST = "checklist"  # the documents to bring: a list made for my appointment
 
 
 #: Intents that act only when they are the whole message.

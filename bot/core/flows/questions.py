@@ -174,4 +174,6 @@ class Questions:
             return await flows.erase.start(turn)
         if intent is Intent.MY_REMINDERS:
             return await flows.reminders.start(turn)
+        if intent is Intent.CHECKLIST:
+            return await flows.checklist.start(turn)
         return await flows.mine.start(turn)  # cancel, my appointments (or erase, not offered)
