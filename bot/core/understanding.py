@@ -33,6 +33,8 @@ CONTAINED_INTENTS = (
     Intent.HUMAN,
 )
 #: Contained intents that act whatever the classifier makes of the message.
+# The checklist's phrases ask what to *bring* ("which documents do I need for citizenship?" is
+# the citizenship topic's question), so no topic's answer is lost to them.
 _ALWAYS_ACT = frozenset({Intent.FORGET, Intent.MY_REMINDERS, Intent.DEADLINES, Intent.CHECKLIST})
 
 # How a message's subject is decided. The classifier gives each area, taught intent and

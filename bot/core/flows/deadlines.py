@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 from bot.content.deadline_rules import DeadlineRule
+from bot.content.schema import Topic
 from bot.core.messages import Choice, Reply
 from bot.deadlines.compute import UserDeadline, compute, counter_province
 from bot.deadlines.dates import ParsedDate, in_the_past, parse_date
@@ -120,6 +121,17 @@ class DeadlineFlow:
             if analysis.matches[0].area not in areas:
                 return None
         return self._ask_date(turn, rules[kind])
+
+    def buttons(self, turn: Turn, topic: Topic) -> list[Choice]:
+        """Under a topic that answers a deadline's question (the rule's own topic, or one with
+        ``- dates: <deadline>``): the way into the dialogue at that deadline."""
+        rules = turn.catalog.deadlines
+        named = [action.service for action in topic.actions if action.kind == "dates"]
+        kinds = [rule.id for rule in rules.values() if rule.topic == topic.id]
+        kinds += [kind for kind in named if kind in rules and kind not in kinds]
+        if len(kinds) == 1:
+            return [Choice(KIND + kinds[0], "📅 " + turn.t._("Work out my dates"))]
+        return [Choice(KIND + kind, "📅 " + self._title(turn, rules[kind])) for kind in kinds]
 
     async def choose(self, turn: Turn, choice_id: str) -> Reply | None:
         rules = turn.catalog.deadlines

@@ -98,8 +98,11 @@ class Questions:
         # it names may be gone since.
         matches = [match for match in analysis.matches if match.topic in turn.catalog.topics]
         if analysis.confident and matches and matches[0] == analysis.matches[0]:
-            if turn.catalog.topics[matches[0].topic].intent is Intent.DEADLINES:
+            intent = turn.catalog.topics[matches[0].topic].intent
+            if intent is Intent.DEADLINES:
                 return await turn.flows.deadlines.start(turn, text)  # "quando devo rinnovare?"
+            if intent is Intent.CHECKLIST:
+                return await turn.flows.checklist.start(turn)  # "documents to bring": the list
             return navigation.open(turn, matches[0].topic)
         person = turn.flows.handover.choice(turn)
         if matches:
