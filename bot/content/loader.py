@@ -1277,7 +1277,11 @@ def _check_checklist_actions(
 def _check_dates_actions(
     topics: dict[str, Topic], deadlines: Mapping[str, DeadlineRule], nodes: dict[str, _Node]
 ) -> None:
-    """A topic's ``- dates: <deadline>`` button needs that deadline in ``deadlines.yaml``."""
+    """A topic's ``- dates: <deadline>`` button needs that deadline in ``deadlines.yaml``.
+    Without deadlines at all (the file is optional, or has errors reported there) the buttons
+    are simply not shown."""
+    if not deadlines:
+        return
     for topic in topics.values():
         for action in topic.actions:
             if action.kind != "dates" or action.service in deadlines:
