@@ -84,7 +84,8 @@ def _engine() -> tuple[Engine, MemoryStateStore, list[str]]:
     they start (a flow may start without leaving a trace in the session)."""
     catalog = load_catalog(Path(os.environ.get("SPORTELLO_CONTENT", PROJECT_ROOT / "content")))
     interface = Interface(
-        PROJECT_ROOT / "locales", {lang.code: catalog.chain(lang.code) for lang in catalog.languages}
+        PROJECT_ROOT / "locales",
+        {lang.code: catalog.chain(lang.code) for lang in catalog.languages},
     )
     store = MemoryStateStore()
     engine = Engine(lambda: catalog, store, interface, today=lambda: TODAY)
@@ -109,8 +110,9 @@ def _reached(session: dict[str, Any], replies: list[Reply], started: list[str]) 
     """The dialogue a message reached, or the node it left the user on (and what it offers)."""
     draft, state = session.get("draft", {}), session.get("state", "")
     ids = [choice.id for reply in replies for choice in reply.choices]
-    if draft.get("deadline"):
-        return KINDS.get(draft["deadline"], draft["deadline"])
+    kind = str(draft.get("deadline", ""))
+    if kind:
+        return KINDS.get(kind, kind)
     if any(i.startswith("dl:k:") for i in ids) and "deadlines" in started:
         return ASKED_WHICH
     if state == "cl:ask" or "cl_service" in draft or "checklist" in started:
@@ -149,8 +151,10 @@ async def intents(path: Path, show_misses: bool) -> None:
         if not hit:
             misses.append(f"  [{item['lang']}] {label} -> {got}: {item['text']}")
     reached, count = sum(right.values()), sum(total.values())
-    print(f"free text, {path.name}: {reached}/{count} reach the right dialogue "
-          f"({_percent(reached, count)})")
+    print(
+        f"free text, {path.name}: {reached}/{count} reach the right dialogue "
+        f"({_percent(reached, count)})"
+    )
     for label in total:
         wrong = ", ".join(f"{k} {n}" for k, n in confusion[label].most_common() if k != label)
         print(f"  {label:26} {right[label]:3}/{total[label]:<3} {wrong}")

@@ -85,9 +85,7 @@ class DeadlineRule:
     phrases: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
     #: What someone living the event writes without a date ("my wife arrived yesterday", "I
     #: failed the A2 test"): such a message starts the dialogue at this deadline's question.
-    situations: Mapping[str, tuple[str, ...]] = field(
-        default_factory=lambda: MappingProxyType({})
-    )
+    situations: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
     note: Localized | None = None  # always said: where to verify what the rule cannot say
     late_after: str | None = None  # once this date has passed ...
     late_topic: str | None = None  # ... what this topic says about being late is shown

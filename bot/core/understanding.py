@@ -274,8 +274,7 @@ class Understanding:
         detected = self.detect_intent(text)
         phrase = Analysis(language, detected[0], detected[1]) if detected else None
         if phrase is not None and (
-            phrase.intent not in CONTAINED_INTENTS
-            or phrase.intent in _ALWAYS_ACT
+            phrase.intent not in CONTAINED_INTENTS or phrase.intent in _ALWAYS_ACT
         ):
             # A whole-message word ("menu", "ciao"), or a request about one's own data, dates
             # or documents (no label is taught for "my reminders", "my deadlines" or "the

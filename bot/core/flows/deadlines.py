@@ -128,7 +128,7 @@ class DeadlineFlow:
         rules = turn.catalog.deadlines
         named = [action.service for action in topic.actions if action.kind == "dates"]
         kinds = [rule.id for rule in rules.values() if rule.topic == topic.id]
-        kinds += [kind for kind in named if kind in rules and kind not in kinds]
+        kinds += [kind for kind in named if kind and kind in rules and kind not in kinds]
         if len(kinds) == 1:
             return [Choice(KIND + kinds[0], "📅 " + turn.t._("Work out my dates"))]
         return [Choice(KIND + kind, "📅 " + self._title(turn, rules[kind])) for kind in kinds]

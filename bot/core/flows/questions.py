@@ -80,7 +80,12 @@ class Questions:
         if analysis.intent in (None, Intent.DEADLINES):  # "my reminders", "booking" act first
             lived = turn.flows.deadlines.situation(turn, text, analysis)
         reply = lived or await self._understood(turn, analysis, text)
-        if lived is None and analysis.intent is None and not analysis.confident and not analysis.matches:
+        if (
+            lived is None
+            and analysis.intent is None
+            and not analysis.confident
+            and not analysis.matches
+        ):
             reply = self._offer_to_share(turn, reply, text, analysis)
         navigation = turn.flows.navigation
         switch = turn.catalog.language(analysis.language)
