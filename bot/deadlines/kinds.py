@@ -15,6 +15,9 @@ from collections.abc import Mapping
 from bot.content.deadline_rules import DeadlineRule
 from bot.content.text import has_cjk, normalise
 
+# A letter that joins a word: Chinese characters do not ("nulla osta申请了" holds "nulla osta").
+_LETTER = r"[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
+
 
 def _part(part: str) -> re.Pattern[str] | None:
     words = [
@@ -28,7 +31,7 @@ def _part(part: str) -> re.Pattern[str] | None:
     body = r"\s+".join(
         re.escape(word.rstrip("*")) + (r"\w*" if word.endswith("*") else "") for word in words
     )
-    return re.compile(rf"(?<!\w){body}(?!\w)")
+    return re.compile(rf"(?<!{_LETTER}){body}(?!{_LETTER})")
 
 
 def _matches(phrase: str, key: str) -> int:
