@@ -138,6 +138,7 @@ def test_which_deadline_a_message_names(repo: Catalog, text: str, kind: str | No
         ("come funziona il ricongiungimento familiare?", None),
         ("come far arrivare mia moglie in Italia?", None),  # an arrival to come
         ("quando posso prenotare il test A2?", None),
+        ("what happens if I fail the A2 test?", None),  # a question, not a failed test
     ],
 )
 def test_which_deadline_a_message_lives_without_a_date(

@@ -223,3 +223,11 @@ async def test_a_topic_that_answers_a_deadline_offers_to_work_out_the_dates(
     assert "dl:k:a2_retry" in chat.ids()
     reply = await chat.press("dl:k:a2_retry")
     assert reply.text == repo.localize(repo.deadlines["a2_retry"].question, "en").text
+
+
+async def test_a_message_about_danger_keeps_its_topic_whatever_deadline_it_names(
+    chat: Conversation,
+) -> None:
+    await chat.start(hint="it")
+    reply = await chat.send("mio marito è arrivato e mi picchia")
+    assert reply.text.startswith("**Aiuto se sei in pericolo**")

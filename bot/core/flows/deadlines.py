@@ -107,20 +107,22 @@ class DeadlineFlow:
             return None
         return self._answer(turn, rules[kind], event)
 
-    def situation(self, turn: Turn, text: str, analysis: Analysis) -> Reply | None:
-        """A message telling a deadline's event without its date ("my wife arrived yesterday,
-        what now?"): that deadline's date asked at once; else None. A message clearly about a
-        topic the rules do not explain (violence at home) is that topic's, not a deadline's."""
+    def situation(self, turn: Turn, text: str) -> Reply | None:
+        """A message telling a deadline's event without its date ("my wife arrived, what
+        now?"): that deadline's date asked at once; else None."""
         rules = turn.catalog.deadlines
         kind = situation_of(text, rules) if rules else None
-        if kind is None:
-            return None
-        if analysis.confident and analysis.matches:
-            topics = turn.catalog.topics
-            areas = {topics[rule.topic].area for rule in rules.values() if rule.topic in topics}
-            if analysis.matches[0].area not in areas:
-                return None
-        return self._ask_date(turn, rules[kind])
+        return self._ask_date(turn, rules[kind]) if kind is not None else None
+
+    def elsewhere(self, turn: Turn, analysis: Analysis) -> bool:
+        """Whether the understanding is sure the message is about a topic in an area no
+        deadline's topic belongs to (violence at home): its deadline words are not the point."""
+        if not analysis.confident or not analysis.matches:
+            return False
+        topics = turn.catalog.topics
+        rules = turn.catalog.deadlines.values()
+        areas = {topics[rule.topic].area for rule in rules if rule.topic in topics}
+        return analysis.matches[0].area not in areas
 
     def buttons(self, turn: Turn, topic: Topic) -> list[Choice]:
         """Under a topic that answers a deadline's question (the rule's own topic, or one with

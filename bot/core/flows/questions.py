@@ -70,15 +70,18 @@ class Questions:
 
     async def answer(self, turn: Turn, text: str) -> Reply:
         """The answer to a question in free text (or to a navigation word in it)."""
+        deadlines = turn.flows.deadlines
         # "My permit expires on 12/03/2027": the deadline and its date, answered at once.
-        dated = await turn.flows.deadlines.answer_text(turn, text)
+        dated = await deadlines.answer_text(turn, text)
         if dated is not None:
             return dated
         analysis = turn.understanding().analyse(text)
         await count_question(turn.monitor, turn.session, turn.code, analysis)
         lived = None
-        if analysis.intent in (None, Intent.DEADLINES):  # "my reminders", "booking" act first
-            lived = turn.flows.deadlines.situation(turn, text, analysis)
+        # "My husband arrived and hits me" is the topic's, whatever deadline words it holds:
+        # without a date, the dialogue would only ask a question where help is needed.
+        if analysis.intent in (None, Intent.DEADLINES) and not deadlines.elsewhere(turn, analysis):
+            lived = deadlines.situation(turn, text)
         reply = lived or await self._understood(turn, analysis, text)
         if (
             lived is None
