@@ -83,6 +83,9 @@ class DeadlineRule:
     sources: tuple[Source, ...]
     remind: tuple[Offset, ...] = ()  # reminders offered, from the event
     phrases: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    #: What someone living the event writes without a date ("my wife arrived yesterday", "I
+    #: failed the A2 test"): such a message starts the dialogue at this deadline's question.
+    situations: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
     note: Localized | None = None  # always said: where to verify what the rule cannot say
     late_after: str | None = None  # once this date has passed ...
     late_topic: str | None = None  # ... what this topic says about being late is shown
@@ -94,7 +97,7 @@ class DeadlineRule:
 
 
 RULE_KEYS = ("id", "topic", "reviewed", "title", "question", "dates", "sources")
-RULE_OPTIONAL = ("remind", "phrases", "note", "late_after", "late_topic", "next")
+RULE_OPTIONAL = ("remind", "phrases", "situations", "note", "late_after", "late_topic", "next")
 
 
 def read_rules(
@@ -156,6 +159,7 @@ def _read_rule(
     question = reader.localized(data, "question", "deadline", languages, MAX_TEXT)
     note = reader.localized(data, "note", "deadline", languages, MAX_TEXT)
     phrases = reader.phrase_lists(data, "phrases", languages)
+    situations = reader.phrase_lists(data, "situations", languages)
     dates = _read_dates(reader, data, languages)
     remind = _read_offsets(reader, data, "remind")
     late_after = reader.identifier(data, "late_after", "deadline") if "late_after" in data else None
@@ -183,6 +187,7 @@ def _read_rule(
         sources=tuple(sources),
         remind=tuple(remind),
         phrases=phrases,
+        situations=situations,
         note=note,
         late_after=late_after,
         late_topic=late_topic,

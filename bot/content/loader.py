@@ -12,7 +12,7 @@ import gc
 import hashlib
 import re
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -792,7 +792,7 @@ def _read_actions(reader: _FileReader, data: YamlDict, services: Collection[str]
             reader.error(
                 line,
                 "each action is one of '- book: <service>', '- checklist: <service>' "
-                "(or true: the user chooses) or '- human: true'",
+                "(or true: the user chooses), '- dates: <deadline>' or '- human: true'",
             )
             continue
         kind, argument = next(iter(item.items()))
@@ -802,6 +802,8 @@ def _read_actions(reader: _FileReader, data: YamlDict, services: Collection[str]
             actions.append(Action("book", argument))
         elif kind == "human" and argument is True:
             actions.append(Action("human"))
+        elif kind == "dates" and isinstance(argument, str) and argument.strip():
+            actions.append(Action("dates", argument.strip()))  # a deadline rule: checked later
         elif kind == "checklist" and argument is True:
             actions.append(Action("checklist"))
         elif kind == "checklist":
@@ -810,8 +812,8 @@ def _read_actions(reader: _FileReader, data: YamlDict, services: Collection[str]
         else:
             reader.error(
                 line,
-                f"unknown action {kind!r}: use '- book: <service>', '- checklist: <service>' "
-                "or '- human: true'",
+                f"unknown action {kind!r}: use '- book: <service>', '- checklist: <service>', "
+                "'- dates: <deadline>' or '- human: true'",
             )
     return actions
 
@@ -1391,6 +1393,25 @@ def _check_checklist_actions(
             )
 
 
+def _check_dates_actions(
+    topics: dict[str, Topic], deadlines: Mapping[str, DeadlineRule], nodes: dict[str, _Node]
+) -> None:
+    """A topic's ``- dates: <deadline>`` button needs that deadline in ``deadlines.yaml``.
+    Without deadlines at all (the file is optional, or has errors reported there) the buttons
+    are simply not shown."""
+    if not deadlines:
+        return
+    for topic in topics.values():
+        for action in topic.actions:
+            if action.kind != "dates" or action.service in deadlines:
+                continue
+            node = nodes[topic.id]
+            node.file.error(
+                _line_holding(node.file.path, f"dates: {action.service}", node.line),
+                f"the action 'dates: {action.service}' names no deadline of deadlines.yaml",
+            )
+
+
 def _line_holding(path: Path, text: str, default: int) -> int:
     """The first line of a file holding ``text``: where to point at a mistake."""
     try:
@@ -1568,6 +1589,7 @@ def _validate(root: Path, today: date | None, cache: ReadCache) -> Validation:
     deadlines = _read_deadlines(root, validation, codes, today, {*topics, *unloaded})
     _check_references(root_id, topics, menus, nodes, unloaded)
     _check_checklist_actions(topics, services, nodes)
+    _check_dates_actions(topics, deadlines, nodes)
     validation.errors = _explained(root, validation.errors)
     if validation.errors or root_id is None or default is None or desk is None:
         return validation

@@ -29,6 +29,7 @@ class Intent(StrEnum):
     THANKS = "thanks"
     FORGET = "forget"  # erase everything the bot keeps about me
     DEADLINES = "deadlines"  # my dates: when to renew, the 8 days, reminders
+    CHECKLIST = "checklist"  # the documents to bring: a list made for my appointment
 
 
 #: Intents that act only when they are the whole message.
@@ -44,7 +45,7 @@ TAUGHT_INTENTS = (Intent.HUMAN, Intent.BOOKING, Intent.CANCEL, Intent.MY_APPOINT
 #: Intents a topic may stand for (``intent:``). "My dates" teaches no label of its own: its
 #: questions ("quando devo rinnovare il permesso") are its area's, so that the understanding
 #: of every other question stays as it was; the topic, once found, starts the dialogue.
-TOPIC_INTENTS = (*TAUGHT_INTENTS, Intent.DEADLINES)
+TOPIC_INTENTS = (*TAUGHT_INTENTS, Intent.DEADLINES, Intent.CHECKLIST)
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,8 @@ class Source:
 
 @dataclass(frozen=True)
 class Action:
-    """A button under an answer: ``book`` (with a service) or ``human``."""
+    """A button under an answer: ``book`` or ``checklist`` (with a service), ``dates`` (with
+    a deadline rule's id, in ``service``) or ``human``."""
 
     kind: str
     service: str | None = None

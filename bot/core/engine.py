@@ -384,6 +384,7 @@ def _public_intent(analysis: Analysis) -> str:
         Intent.CANCEL,
         Intent.MY_APPOINTMENTS,
         Intent.MY_REMINDERS,
+        Intent.CHECKLIST,
         Intent.HUMAN,
     ):
         return analysis.intent.value

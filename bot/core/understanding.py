@@ -26,11 +26,16 @@ CONTAINED_INTENTS = (
     Intent.FORGET,
     Intent.MY_REMINDERS,
     Intent.DEADLINES,  # "le mie scadenze": no topic's question, it always acts
+    Intent.CHECKLIST,  # "what documents do I bring": before "my appointment" in the same message
     Intent.CANCEL,
     Intent.MY_APPOINTMENTS,
     Intent.BOOKING,
     Intent.HUMAN,
 )
+#: Contained intents that act whatever the classifier makes of the message.
+# The checklist's phrases ask what to *bring* ("which documents do I need for citizenship?" is
+# the citizenship topic's question), so no topic's answer is lost to them.
+_ALWAYS_ACT = frozenset({Intent.FORGET, Intent.MY_REMINDERS, Intent.DEADLINES, Intent.CHECKLIST})
 
 # How a message's subject is decided. The classifier gives each area, taught intent and
 # "off topic" a probability; the area's topics are ranked by their resemblance to the message
@@ -269,12 +274,12 @@ class Understanding:
         detected = self.detect_intent(text)
         phrase = Analysis(language, detected[0], detected[1]) if detected else None
         if phrase is not None and (
-            phrase.intent not in CONTAINED_INTENTS
-            or phrase.intent in (Intent.FORGET, Intent.MY_REMINDERS, Intent.DEADLINES)
+            phrase.intent not in CONTAINED_INTENTS or phrase.intent in _ALWAYS_ACT
         ):
-            # A whole-message word ("menu", "ciao"), or a request about one's own data or dates
-            # (no label is taught for "my reminders" or "my deadlines": the classifier would
-            # never find them likely, and so never let them act).
+            # A whole-message word ("menu", "ciao"), or a request about one's own data, dates
+            # or documents (no label is taught for "my reminders", "my deadlines" or "the
+            # documents to bring": the classifier would never find them likely, and so never
+            # let them act).
             return phrase
         classifier = self.classifier
         query = classifier.read(text)

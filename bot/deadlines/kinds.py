@@ -1,5 +1,6 @@
 """This module contains which deadline a message is about: the rules whose phrases it holds
-("scade", "moglie + arrivat*", "nulla osta"), from ``content/deadlines.yaml``.
+("scade", "moglie + arrivat*", "nulla osta"), from ``content/deadlines.yaml``; and which one a
+message without a date lives through: the rules whose situations it holds ("bocciat* + test").
 
 A phrase is words found together in the message; ``*`` after a word lets it end any way
 ("arrivat*": arrivata, arrivato, arrivati); `` + `` joins parts that must all be somewhere in
@@ -14,6 +15,9 @@ from collections.abc import Mapping
 from bot.content.deadline_rules import DeadlineRule
 from bot.content.text import has_cjk, normalise
 
+# A letter that joins a word: Chinese characters do not ("nulla osta申请了" holds "nulla osta").
+_LETTER = r"[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
+
 
 def _part(part: str) -> re.Pattern[str] | None:
     words = [
@@ -27,7 +31,7 @@ def _part(part: str) -> re.Pattern[str] | None:
     body = r"\s+".join(
         re.escape(word.rstrip("*")) + (r"\w*" if word.endswith("*") else "") for word in words
     )
-    return re.compile(rf"(?<!\w){body}(?!\w)")
+    return re.compile(rf"(?<!{_LETTER}){body}(?!{_LETTER})")
 
 
 def _matches(phrase: str, key: str) -> int:
@@ -40,13 +44,23 @@ def _matches(phrase: str, key: str) -> int:
 
 def kind_of(text: str, rules: Mapping[str, DeadlineRule]) -> str | None:
     """The one rule the message names best, or None when none does or two tie."""
+    return _best(text, {rule.id: rule.phrases for rule in rules.values()})
+
+
+def situation_of(text: str, rules: Mapping[str, DeadlineRule]) -> str | None:
+    """The one rule whose situation the message tells best ("my wife arrived yesterday"), or
+    None when none does or two tie."""
+    return _best(text, {rule.id: rule.situations for rule in rules.values()})
+
+
+def _best(text: str, phrases: Mapping[str, Mapping[str, tuple[str, ...]]]) -> str | None:
     key = normalise(text)
     scores: dict[str, int] = {}
-    for rule in rules.values():
+    for rule_id, lists in phrases.items():
         # The longest phrase found says most: "domanda di nulla osta" over "moglie".
-        best = max((_matches(p, key) for group in rule.phrases.values() for p in group), default=0)
+        best = max((_matches(p, key) for group in lists.values() for p in group), default=0)
         if best:
-            scores[rule.id] = best
+            scores[rule_id] = best
     if not scores:
         return None
     ranked = sorted(scores.values(), reverse=True)

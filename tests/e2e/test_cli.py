@@ -246,9 +246,7 @@ def test_content_new_then_check_then_fill_in_then_it_loads(
     menu.write_text(menu.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
     valid = run(tmp_path, "content", "check", str(root))
     assert "error" not in valid.stdout, valid.stdout
-    topics = (
-        len(list((REPO_CONTENT / "topics").glob("*.yaml"))) + 1
-    )  # the repository's and the new one
+    topics = len(list((REPO_CONTENT / "topics").glob("*.yaml"))) + 1  # and the new one
     assert "valid (version" in valid.stdout and f"{topics} topics" in valid.stdout
 
 

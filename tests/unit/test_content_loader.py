@@ -229,8 +229,8 @@ BROKEN_CASES = [
         "topics/permit_lost.yaml",
         "area: permits",
         "area: permits\nintent: dance",
-        "topics/permit_lost.yaml:3: 'intent' must be one of: booking, cancel, deadlines, "
-        "human, my_appointments, got 'dance'",
+        "topics/permit_lost.yaml:3: 'intent' must be one of: booking, cancel, checklist, "
+        "deadlines, human, my_appointments, got 'dance'",
     ),
     (
         "offices.yaml",

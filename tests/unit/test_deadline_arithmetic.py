@@ -12,7 +12,7 @@ from bot.content.loader import load_catalog
 from bot.deadlines.arithmetic import add_months, add_working_days, shift
 from bot.deadlines.compute import compute
 from bot.deadlines.dates import ParsedDate
-from bot.deadlines.kinds import kind_of
+from bot.deadlines.kinds import kind_of, situation_of
 from tests.conftest import REPO_CONTENT
 
 TODAY = date(2026, 11, 30)
@@ -127,3 +127,21 @@ def test_the_other_rules_follow_the_checked_facts(repo: Catalog) -> None:
 )
 def test_which_deadline_a_message_names(repo: Catalog, text: str, kind: str | None) -> None:
     assert kind_of(text, repo.deadlines) == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("non ho passato il test A2, quando posso rifarlo?", "a2_retry"),
+        ("nulla osta申请了半年还没消息", "nulla_osta_wait"),  # Latin words glued to Chinese
+        ("got my renewed permit, do I tell the comune?", "anagrafe_update"),
+        ("come funziona il ricongiungimento familiare?", None),
+        ("come far arrivare mia moglie in Italia?", None),  # an arrival to come
+        ("quando posso prenotare il test A2?", None),
+        ("what happens if I fail the A2 test?", None),  # a question, not a failed test
+    ],
+)
+def test_which_deadline_a_message_lives_without_a_date(
+    repo: Catalog, text: str, kind: str | None
+) -> None:
+    assert situation_of(text, repo.deadlines) == kind

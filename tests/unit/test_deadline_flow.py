@@ -174,3 +174,60 @@ async def test_ask_reports_a_message_answered_with_dates(
     answer = await engine.ask("il mio permesso scade il 12/03/2027")
     assert answer.intent == "deadlines" and answer.matches == ()
     assert answer.text.startswith("**Rinnovo del permesso**")
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "kind"),
+    [
+        ("it", "mia moglie è arrivata in Italia, cosa devo fare adesso?", "family_arrival"),
+        ("en", "I failed the A2 test, can I try again?", "a2_retry"),
+        ("fr", "j'ai reçu mon titre renouvelé, et maintenant ?", "anagrafe_update"),
+        ("es", "pedí el nulla osta y todavía nada", "nulla_osta_wait"),
+        ("it", "il permesso mi scade presto, entro quando lo rinnovo?", "permit_renewal"),
+    ],
+)
+async def test_an_event_told_without_its_date_asks_that_deadlines_date(
+    chat: Conversation, repo: Catalog, language: str, text: str, kind: str
+) -> None:
+    await chat.start(hint=language)
+    reply = await chat.send(text)
+    assert reply.text == repo.localize(repo.deadlines[kind].question, language).text
+    reply = await chat.send("1/10/2026")
+    assert repo.localize(repo.deadlines[kind].title, language).text in reply.text
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("it", "come funziona il ricongiungimento familiare?"),
+        ("en", "how can I bring my wife to Italy?"),
+        ("it", "come far arrivare mia moglie in Italia"),
+    ],
+)
+async def test_a_general_question_still_gets_its_topic(
+    chat: Conversation, repo: Catalog, language: str, text: str
+) -> None:
+    await chat.start(hint=language)
+    reply = await chat.send(text)
+    questions = {repo.localize(rule.question, language).text for rule in repo.deadlines.values()}
+    assert reply.text not in questions
+
+
+async def test_a_topic_that_answers_a_deadline_offers_to_work_out_the_dates(
+    chat: Conversation, repo: Catalog
+) -> None:
+    await chat.start(hint="en")
+    await chat.press("go:family_reunification_arrival")  # the rule's own topic
+    assert "dl:k:family_arrival" in chat.ids()
+    await chat.press("go:a2_test")  # "- dates: a2_retry"
+    assert "dl:k:a2_retry" in chat.ids()
+    reply = await chat.press("dl:k:a2_retry")
+    assert reply.text == repo.localize(repo.deadlines["a2_retry"].question, "en").text
+
+
+async def test_a_message_about_danger_keeps_its_topic_whatever_deadline_it_names(
+    chat: Conversation,
+) -> None:
+    await chat.start(hint="it")
+    reply = await chat.send("mio marito è arrivato e mi picchia")
+    assert reply.text.startswith("**Aiuto se sei in pericolo**")

@@ -18,15 +18,17 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 from bot.content.deadline_rules import DeadlineRule
+from bot.content.schema import Topic
 from bot.core.messages import Choice, Reply
 from bot.deadlines.compute import UserDeadline, compute, counter_province
 from bot.deadlines.dates import ParsedDate, in_the_past, parse_date
-from bot.deadlines.kinds import kind_of
+from bot.deadlines.kinds import kind_of, situation_of
 from bot.deadlines.texts import answer
 from bot.i18n import format_date
 
 if TYPE_CHECKING:
     from bot.core.turn import Turn, Typed
+    from bot.core.understanding import Analysis
 
 DEADLINES = "dl:"
 KIND = f"{DEADLINES}k:"  # "dl:k:permit_renewal": this deadline
@@ -104,6 +106,34 @@ class DeadlineFlow:
         if event is None:
             return None
         return self._answer(turn, rules[kind], event)
+
+    def situation(self, turn: Turn, text: str) -> Reply | None:
+        """A message telling a deadline's event without its date ("my wife arrived, what
+        now?"): that deadline's date asked at once; else None."""
+        rules = turn.catalog.deadlines
+        kind = situation_of(text, rules) if rules else None
+        return self._ask_date(turn, rules[kind]) if kind is not None else None
+
+    def elsewhere(self, turn: Turn, analysis: Analysis) -> bool:
+        """Whether the understanding is sure the message is about a topic in an area no
+        deadline's topic belongs to (violence at home): its deadline words are not the point."""
+        if not analysis.confident or not analysis.matches:
+            return False
+        topics = turn.catalog.topics
+        rules = turn.catalog.deadlines.values()
+        areas = {topics[rule.topic].area for rule in rules if rule.topic in topics}
+        return analysis.matches[0].area not in areas
+
+    def buttons(self, turn: Turn, topic: Topic) -> list[Choice]:
+        """Under a topic that answers a deadline's question (the rule's own topic, or one with
+        ``- dates: <deadline>``): the way into the dialogue at that deadline."""
+        rules = turn.catalog.deadlines
+        named = [action.service for action in topic.actions if action.kind == "dates"]
+        kinds = [rule.id for rule in rules.values() if rule.topic == topic.id]
+        kinds += [kind for kind in named if kind and kind in rules and kind not in kinds]
+        if len(kinds) == 1:
+            return [Choice(KIND + kinds[0], "📅 " + turn.t._("Work out my dates"))]
+        return [Choice(KIND + kind, "📅 " + self._title(turn, rules[kind])) for kind in kinds]
 
     async def choose(self, turn: Turn, choice_id: str) -> Reply | None:
         rules = turn.catalog.deadlines

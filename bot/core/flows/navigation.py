@@ -325,6 +325,7 @@ class Navigation:
                 choices.append(turn.flows.handover.choice(turn))
             elif action.kind == "checklist":
                 choices.extend(turn.flows.checklist.buttons(turn, action.service))
+        choices.extend(turn.flows.deadlines.buttons(turn, topic))
         choices += [Choice(BACK, t._("Back")), self.home_choice(turn)]
         return turn.reply("\n\n".join(parts), choices)
 

@@ -70,14 +70,25 @@ class Questions:
 
     async def answer(self, turn: Turn, text: str) -> Reply:
         """The answer to a question in free text (or to a navigation word in it)."""
+        deadlines = turn.flows.deadlines
         # "My permit expires on 12/03/2027": the deadline and its date, answered at once.
-        dated = await turn.flows.deadlines.answer_text(turn, text)
+        dated = await deadlines.answer_text(turn, text)
         if dated is not None:
             return dated
         analysis = turn.understanding().analyse(text)
         await count_question(turn.monitor, turn.session, turn.code, analysis)
-        reply = await self._understood(turn, analysis, text)
-        if analysis.intent is None and not analysis.confident and not analysis.matches:
+        lived = None
+        # "My husband arrived and hits me" is the topic's, whatever deadline words it holds:
+        # without a date, the dialogue would only ask a question where help is needed.
+        if analysis.intent in (None, Intent.DEADLINES) and not deadlines.elsewhere(turn, analysis):
+            lived = deadlines.situation(turn, text)
+        reply = lived or await self._understood(turn, analysis, text)
+        if (
+            lived is None
+            and analysis.intent is None
+            and not analysis.confident
+            and not analysis.matches
+        ):
             reply = self._offer_to_share(turn, reply, text, analysis)
         navigation = turn.flows.navigation
         switch = turn.catalog.language(analysis.language)
@@ -95,8 +106,11 @@ class Questions:
         # it names may be gone since.
         matches = [match for match in analysis.matches if match.topic in turn.catalog.topics]
         if analysis.confident and matches and matches[0] == analysis.matches[0]:
-            if turn.catalog.topics[matches[0].topic].intent is Intent.DEADLINES:
+            intent = turn.catalog.topics[matches[0].topic].intent
+            if intent is Intent.DEADLINES:
                 return await turn.flows.deadlines.start(turn, text)  # "quando devo rinnovare?"
+            if intent is Intent.CHECKLIST:
+                return await turn.flows.checklist.start(turn)  # "documents to bring": the list
             return navigation.open(turn, matches[0].topic)
         person = turn.flows.handover.choice(turn)
         if matches:
@@ -171,4 +185,6 @@ class Questions:
             return await flows.erase.start(turn)
         if intent is Intent.MY_REMINDERS:
             return await flows.reminders.start(turn)
+        if intent is Intent.CHECKLIST:
+            return await flows.checklist.start(turn)
         return await flows.mine.start(turn)  # cancel, my appointments (or erase, not offered)
