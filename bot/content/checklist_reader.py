@@ -8,13 +8,12 @@ errors, and the service's ``sources`` reader reads the checklist's sources the s
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from bot.content.checklist import Answer, Checklist, Document, Question
 from bot.content.schema import Localized, Source
-from bot.content.yamlfile import YamlDict, YamlList
+from bot.content.yamlfile import YamlDict, YamlList, as_date
 
 if TYPE_CHECKING:
     from bot.content.loader import _FileReader
@@ -56,7 +55,7 @@ def read_checklist(
     questions, declared = _questions(reader, block, texts)
     documents = _documents(reader, block, texts, {q.id: q for q in questions}, declared)
     sources = read_sources(block)
-    reviewed = _date(block.get("reviewed"))
+    reviewed = as_date(block.get("reviewed"))
     if "reviewed" in block and reviewed is None:
         reader.error(
             block.key_lines["reviewed"],
@@ -65,19 +64,6 @@ def read_checklist(
     if len(reader.validation.errors) > errors_before or reviewed is None or not documents:
         return None
     return Checklist(tuple(questions), tuple(documents), tuple(sources), reviewed)
-
-
-def _date(value: Any) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None
 
 
 class _Texts:

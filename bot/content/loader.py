@@ -14,7 +14,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -47,7 +47,7 @@ from bot.content.schema import (
     Topic,
 )
 from bot.content.yaml_errors import dash_in_value, explain
-from bot.content.yamlfile import YamlDict, YamlList, YamlSyntaxError, read_yaml
+from bot.content.yamlfile import YamlDict, YamlList, YamlSyntaxError, as_date, read_yaml
 
 T = TypeVar("T")
 
@@ -252,19 +252,6 @@ class _FileReader:
                 continue
             result[code] = tuple(p.strip() for p in phrases)
         return MappingProxyType(result)
-
-
-def _as_date(value: Any) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None
 
 
 def _read_languages(root: Path, validation: Validation) -> tuple[list[Language], str | None]:
@@ -561,7 +548,7 @@ def _reviewed_of(root: Path, path: Path) -> date | None:
         data = read_yaml(path)
     except (YamlSyntaxError, OSError):
         return None
-    return _as_date(data.get("reviewed")) if isinstance(data, YamlDict) else None
+    return as_date(data.get("reviewed")) if isinstance(data, YamlDict) else None
 
 
 def _read_topic(
@@ -606,7 +593,7 @@ def _read_topic(
             f"unknown area {area!r} (one of: {', '.join(known.areas)})",
             "use an area listed in desk.yaml, or add it there",
         )
-    reviewed = _as_date(data.get("reviewed"))
+    reviewed = as_date(data.get("reviewed"))
     if "reviewed" in data and reviewed is None:
         reader.error(
             data.key_lines["reviewed"],
@@ -758,7 +745,7 @@ def _read_url_list(
 def _source(reader: _FileReader, item: YamlDict) -> Source | None:
     data = reader.mapping(item, item.line, "a source", ("url", "title"), ("read",))
     url, title = reader.string(item, "url", "source"), reader.string(item, "title", "source")
-    read = _as_date(item.get("read"))
+    read = as_date(item.get("read"))
     if "read" in item and read is None:
         reader.error(
             item.key_lines["read"],
@@ -961,12 +948,12 @@ def _read_office_booking(
     entries = data.get("closed", [])
     for entry, line in zip(entries, getattr(entries, "item_lines", []), strict=False):
         if isinstance(entry, YamlDict) and set(entry) == {"from", "to"}:
-            first, last = _as_date(entry["from"]), _as_date(entry["to"])
+            first, last = as_date(entry["from"]), as_date(entry["to"])
             if first is None or last is None or first > last:
                 reader.error(line, "a closed range needs 'from' and 'to' dates, from before to")
                 continue
             closed.update(first + timedelta(days=n) for n in range((last - first).days + 1))
-        elif (day := _as_date(entry)) is not None:
+        elif (day := as_date(entry)) is not None:
             closed.add(day)
         else:
             reader.error(line, f"{entry!r} is not a date (2026-12-24) or a range (from:, to:)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -185,3 +186,17 @@ def read_yaml(path: Path) -> Any:
         raise YamlSyntaxError(str(error.problem or error), line) from error
     except yaml.YAMLError as error:
         raise YamlSyntaxError(str(error), 1) from error
+
+
+def as_date(value: Any) -> date | None:
+    """A date as YAML gives it (a date, a timestamp, or text like 2026-11-30); None otherwise."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
