@@ -182,6 +182,15 @@ async def test_on_whatsapp_through_the_template_after_24_hours(tmp_path: Path) -
             # The deadline, and the date that matters now: the last day to ask for renewal.
             assert json.loads(sent["ContentVariables"]) == {"1": RENEWAL, "2": APPLY_BY_BN}
 
+            # The user asks what to bring for the renewal: their list, the Italian names beside.
+            (topic,) = await bot.say(WHAT_DO_I_NEED, phone=PHONE)
+            renewal = numbered(topic["Body"], "রেসিডেন্স পারমিট নবায়ন")
+            await bot.say(renewal.translate(BENGALI_DIGITS), phone=PHONE)
+            await bot.say("১", phone=PHONE)  # a work permit
+            (checklist,) = await bot.say("হ্যাঁ", phone=PHONE)  # "yes", they have the kit
+            assert "(passaporto)" in checklist["Body"]
+            assert "(Modulo 2 del kit)" in checklist["Body"]
+
             # The user answers with "my reminders" and deletes them, numbers in Bengali digits.
             (listing,) = await bot.say("আমার রিমাইন্ডার", phone=PHONE)
             assert "মনে করানো হয়েছে" in listing["Body"]  # the one sent
