@@ -150,3 +150,30 @@ def bidi_text(text: str, rtl: bool) -> str:
     return "\n".join(
         f"{RLM}{isolate_ltr(line)}" if has_rtl(line) else line for line in text.split("\n")
     )
+
+
+#: Italian drops the article's vowel before a day said with a vowel ("l'8", "l'11",
+#: "dall'8"): "entro il {date}" in the content reads "entro l'11 gennaio".
+_BEFORE_A_VOWEL = re.compile(r"\b(il|dal|al|del|nel|sul)\s+(8|11)(?=\s)", re.IGNORECASE)
+_ELIDED = {"il": "l'", "dal": "dall'", "al": "all'", "del": "dell'", "nel": "nell'", "sul": "sull'"}
+
+
+def elided(text: str) -> str:
+    """An Italian text with the article elided before 8 and 11 ("il 11" -> "l'11")."""
+
+    def elide(match: re.Match[str]) -> str:
+        article = match.group(1)
+        replaced = _ELIDED[article.lower()]
+        return (replaced.capitalize() if article[0].isupper() else replaced) + match.group(2)
+
+    return _BEFORE_A_VOWEL.sub(elide, text)
+
+
+def checked_on(day: date, code: str, t: Translator) -> str:
+    """ "Checked on 30 November 2026.", under an answer's sources, in the user's language."""
+    formatted = format_date(day, code)
+    checked = t._("Checked on {date}.")
+    if formatted.endswith("."):  # "25 листопада 2026 р." already ends the sentence
+        checked = checked.replace("{date}.", "{date}")
+    line = checked.format(date=formatted)
+    return elided(line) if code == "it" else line

@@ -7,7 +7,6 @@ sources); the catalogs give only the frame ("Official sources:", "Reminder:").
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import date
 
@@ -16,7 +15,7 @@ from bot.content.deadline_rules import DeadlineRule
 from bot.content.schema import Source, Topic
 from bot.deadlines.compute import UserDate, UserDeadline, compute, counter_province
 from bot.deadlines.dates import ParsedDate
-from bot.i18n import Translator, format_date
+from bot.i18n import Translator, checked_on, elided, format_date
 
 SOURCES_SHOWN = 4  # the rule's and its topics': official pages first
 
@@ -28,23 +27,6 @@ def date_line(catalog: Catalog, user_date: UserDate, language: str) -> str:
     localized = catalog.localize(text, language)
     line = localized.text.replace("{date}", format_date(user_date.day, language))
     return elided(line) if localized.language == "it" else line
-
-
-#: Italian drops the article's vowel before a day said with a vowel ("l'8", "l'11",
-#: "dall'8"): "entro il {date}" in the content reads "entro l'11 gennaio".
-_BEFORE_A_VOWEL = re.compile(r"\b(il|dal|al|del|nel|sul)\s+(8|11)(?=\s)", re.IGNORECASE)
-_ELIDED = {"il": "l'", "dal": "dall'", "al": "all'", "del": "dell'", "nel": "nell'", "sul": "sull'"}
-
-
-def elided(text: str) -> str:
-    """An Italian text with the article elided before 8 and 11 ("il 11" -> "l'11")."""
-
-    def elide(match: re.Match[str]) -> str:
-        article = match.group(1)
-        replaced = _ELIDED[article.lower()]
-        return (replaced.capitalize() if article[0].isupper() else replaced) + match.group(2)
-
-    return _BEFORE_A_VOWEL.sub(elide, text)
 
 
 def answer(catalog: Catalog, deadline: UserDeadline, language: str, t: Translator) -> str:
@@ -78,14 +60,10 @@ def _sources(rule: DeadlineRule, topics: Sequence[Topic], language: str, t: Tran
         seen.setdefault(source.url, source)
     shown = sorted(seen.values(), key=lambda source: source.secondary)[:SOURCES_SHOWN]
     reviewed = min((rule.reviewed, *(topic.reviewed for topic in topics)))
-    checked = t._("Checked on {date}.")
-    formatted = format_date(reviewed, language)
-    if formatted.endswith("."):  # "25 листопада 2026 р." already ends the sentence
-        checked = checked.replace("{date}.", "{date}")
     lines = "\n".join(f"- {source.title}: {source.url}" for source in shown)
     # Not inside an f-string: Babel's extractor would not see the message there.
     title = t._("Official sources:")
-    return f"{title}\n{lines}\n{checked.format(date=formatted)}"
+    return f"{title}\n{lines}\n{checked_on(reviewed, language, t)}"
 
 
 def reminder_text(

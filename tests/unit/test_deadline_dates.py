@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from bot.deadlines.dates import ParsedDate, in_the_past, parse_date
-from bot.deadlines.texts import elided
+from bot.i18n import elided
 
 TODAY = date(2026, 11, 30)
 MARCH_12 = ParsedDate(date(2027, 3, 12))

@@ -129,3 +129,16 @@ def test_left_to_right_lines_in_rtl_replies_stay_untouched() -> None:
 def test_brackets_stay_outside_isolated_latin_words() -> None:
     shown = bidi_text("تصريح الإقامة (permesso di soggiorno)", rtl=True)
     assert f"({LRI}permesso di soggiorno{PDI})" in shown
+
+
+def test_the_checked_date_ends_its_sentence_once_and_italian_elides_before_8_and_11() -> None:
+    from datetime import date
+
+    from bot.i18n import checked_on
+
+    interface = Interface(LOCALES, {"it": ("it",), "uk": ("uk", "en", "it")})
+    assert checked_on(date(2026, 12, 8), "it", interface.translator("it")) == (
+        "Verificato l'8 dicembre 2026."
+    )
+    ukrainian = checked_on(date(2026, 11, 25), "uk", interface.translator("uk"))
+    assert ukrainian.endswith("2026\u202fр.")  # Babel's own full stop, and no second one

@@ -20,7 +20,7 @@ from bot.content.checklist import Checklist, Question, decode_answers, encode_an
 from bot.content.schema import Service
 from bot.content.text import normalise, tokens
 from bot.core.messages import Choice, Reply
-from bot.i18n import format_date
+from bot.i18n import checked_on
 
 if TYPE_CHECKING:
     from bot.core.turn import Turn, Typed
@@ -230,7 +230,7 @@ class ChecklistFlow:
         sources = "\n".join(f"- {source.title}: {source.url}" for source in checklist.sources)
         # Outside the f-string: Babel's extractor must see these messages.
         sources_title = t._("Official sources:")
-        checked = t._("Checked on {date}.").format(date=format_date(checklist.reviewed, code))
+        checked = checked_on(checklist.reviewed, code, t)
         parts = [
             f"**{title}**",
             checklist_text(catalog, checklist, answers, code, t),

@@ -19,7 +19,7 @@ from bot.content.text import normalise
 from bot.core.counting import count_topic
 from bot.core.flows.questions import SHARE, QuestionBox, Questions
 from bot.core.messages import Choice, Incoming, Kind, Reply
-from bot.i18n import format_date
+from bot.i18n import checked_on
 
 if TYPE_CHECKING:
     from bot.core.turn import Turn, Typed
@@ -296,11 +296,7 @@ class Navigation:
             parts.append(t._("Useful links:") + "\n" + "\n".join(lines))
         shown = sorted(topic.sources, key=lambda source: source.secondary)[:SOURCES_SHOWN]
         sources = "\n".join(f"- {source.title}: {source.url}" for source in shown)
-        reviewed = format_date(topic.reviewed, code)
-        checked = t._("Checked on {date}.")
-        if reviewed.endswith("."):  # "25 листопада 2026 р." already ends the sentence
-            checked = checked.replace("{date}.", "{date}")
-        checked = checked.format(date=reviewed)
+        checked = checked_on(topic.reviewed, code, t)
         # Not inside an f-string: Babel's extractor would not see the message there.
         sources_title = t._("Official sources:")
         parts.append(f"{sources_title}\n{sources}\n{checked}")
