@@ -22,6 +22,7 @@ from bot.core.engine import Engine
 from bot.core.sessions import MemoryStateStore
 from bot.i18n import Interface
 from bot.storage.db import Database
+from tests.auxil.databases import drop_target, new_target, on_postgresql
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE_CONTENT = FIXTURES / "content"
@@ -38,10 +39,29 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    """A migrated SQLite database of the test's own (modules may define their own)."""
-    async with Database(tmp_path / "bot.sqlite3") as opened:
+def database_target(tmp_path: Path) -> Iterator[str]:
+    """What SPORTELLO_DB says for the test's own new database: a SQLite file, or a schema of
+    the PostgreSQL database in SPORTELLO_TEST_DB (tests/auxil/databases.py)."""
+    target = new_target(tmp_path)
+    yield target
+    drop_target(target)
+
+
+@pytest.fixture
+async def database(database_target: str) -> AsyncIterator[Database]:
+    """A migrated database of the test's own (modules may define their own)."""
+    async with Database(database_target) as opened:
         yield opened
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, the tests of what only SQLite has are skipped, saying why."""
+    if not on_postgresql():
+        return
+    skip = pytest.mark.skip(reason="SQLite only (its file, WAL or sqlite3 itself)")
+    for item in items:
+        if "sqlite_only" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True)

@@ -123,7 +123,9 @@ class AppointmentStore:
         could see another coroutine's transaction change the table between them, and SQLite
         leaves the rows of such a query undefined (a slot's start came back NULL under load).
         """
-        return [tuple(row) for row in await self._db.connection.execute_fetchall(sql, parameters)]
+        return [
+            tuple(row) for row in await self._db.legacy_connection.execute_fetchall(sql, parameters)
+        ]
 
     async def taken(self, office: str, since: datetime) -> dict[datetime, int]:
         """Active bookings per slot start, from ``since`` on."""
@@ -164,7 +166,7 @@ class AppointmentStore:
         desk's to check (``BookingDesk.book``).
         """
         stamp = time.time()
-        async with self._db.transaction() as connection:
+        async with self._db.legacy_transaction() as connection:
             async with connection.execute(
                 f"SELECT {_COLUMNS} FROM appointments WHERE office = ? AND starts_at = ? "
                 "AND channel = ? AND user_id = ? AND status = 'active'",
@@ -258,7 +260,7 @@ class AppointmentStore:
     ) -> bool:
         """Record the reminder and queue it, once: False if it was already recorded, or the
         booking was cancelled (or moved from ``starts_at``) since the reminder was written."""
-        async with self._db.transaction() as connection:
+        async with self._db.legacy_transaction() as connection:
             cursor = await connection.execute(
                 "UPDATE appointments SET reminded_at = ? WHERE code = ? AND reminded_at IS NULL "
                 "AND status = 'active' AND (? IS NULL OR starts_at = ?)",
@@ -289,7 +291,7 @@ class AppointmentStore:
         """
         cancelled: list[Appointment] = []
         stamp = time.time()
-        async with self._db.transaction() as connection:
+        async with self._db.legacy_transaction() as connection:
             for day in days:
                 await connection.execute(
                     "INSERT OR IGNORE INTO closures (day, added_at) VALUES (?, ?)",
@@ -321,7 +323,7 @@ class AppointmentStore:
 
     async def set_status(self, code: str, status: str, notices: Sequence[Notice] = ()) -> bool:
         """Staff mark an active booking attended, no-show or cancelled (``notices`` tell of it)."""
-        async with self._db.transaction() as connection:
+        async with self._db.legacy_transaction() as connection:
             cursor = await connection.execute(
                 "UPDATE appointments SET status = ?, updated_at = ? "
                 "WHERE code = ? AND status = 'active'",
@@ -336,7 +338,7 @@ class AppointmentStore:
     async def cancel(
         self, code: str, channel: str, user_id: str, notices: Sequence[Notice] = ()
     ) -> bool:
-        async with self._db.transaction() as connection:
+        async with self._db.legacy_transaction() as connection:
             cursor = await connection.execute(
                 "UPDATE appointments SET status = 'cancelled', updated_at = ? "
                 "WHERE code = ? AND channel = ? AND user_id = ? AND status = 'active'",
@@ -368,7 +370,7 @@ class AppointmentStore:
         limit of appointments to come (``TooManyBookings``: moving one that no longer counted
         must not add one). False when there is no such booking to move."""
         moment = now or datetime.now(UTC)
-        async with self._db.transaction() as connection:
+        async with self._db.legacy_transaction() as connection:
             async with connection.execute(
                 "SELECT office FROM appointments WHERE code = ? AND channel = ? AND user_id = ? "
                 "AND status = 'active' AND starts_at >= ?",

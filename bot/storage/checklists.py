@@ -20,7 +20,7 @@ class ChecklistAnswers:
         if not answers:
             await self.forget(code)
             return
-        await self._db.write(
+        await self._db.legacy_write(
             "INSERT INTO checklist_answers (code, answers, created_at) VALUES (?, ?, ?) "
             "ON CONFLICT (code) DO UPDATE SET answers = excluded.answers",
             (code.upper(), answers, time.time()),
@@ -28,11 +28,11 @@ class ChecklistAnswers:
 
     async def of(self, code: str) -> str:
         """The answers kept for ``code`` ("" when none)."""
-        rows = await self._db.connection.execute_fetchall(
+        rows = await self._db.legacy_connection.execute_fetchall(
             "SELECT answers FROM checklist_answers WHERE code = ?", (code.upper(),)
         )
         first = next(iter(rows), None)
         return str(first[0]) if first is not None else ""
 
     async def forget(self, code: str) -> None:
-        await self._db.write("DELETE FROM checklist_answers WHERE code = ?", (code.upper(),))
+        await self._db.legacy_write("DELETE FROM checklist_answers WHERE code = ?", (code.upper(),))

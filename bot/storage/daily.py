@@ -19,7 +19,7 @@ class DailyPosts:
 
     async def post_once(self, name: str, day: date, notices: Sequence[Notice]) -> bool:
         """Queue ``notices`` as the ``name`` post of ``day``, unless it was made already."""
-        async with self._db.transaction() as connection:
+        async with self._db.legacy_transaction() as connection:
             cursor = await connection.execute(
                 "INSERT INTO daily_posts (name, day) VALUES (?, ?) "
                 "ON CONFLICT (name) DO UPDATE SET day = excluded.day "

@@ -1,4 +1,12 @@
-"""This module contains the database connection: opening, WAL mode and migrations.
+"""This module contains the database connection: SQLite (a file, the default) or PostgreSQL
+(a ``postgresql://`` address), opened, migrated, and used through SQLAlchemy Core.
+
+Statements are built from ``bot.storage.tables`` and run by :meth:`Database.transaction`,
+:meth:`Database.write` and the ``fetch_*`` methods; the dialect's ``INSERT ... ON CONFLICT``
+is :meth:`Database.insert`. Writers take turns as SQLite makes them (``BEGIN IMMEDIATE``); on
+PostgreSQL a transaction-scoped advisory lock does the same, except for the statements that
+are safe side by side on their own (``concurrent=True``: a conditional upsert, a claim with
+``FOR UPDATE SKIP LOCKED``), so that several instances share the work.
 
 A database that cannot be used (damaged, unreadable, a full disk) raises one clear error at
 the start; the last write the file refused while running is remembered for ``/healthz``.
@@ -19,6 +27,15 @@ from types import TracebackType
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import aiosqlite
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, CursorResult, Executable, Row, event, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.sql.schema import Table
 
 from bot.storage import files
 from bot.storage.instance import new_holder
@@ -37,10 +54,69 @@ BUSY_TIMEOUT_MS = 5000
 BUSY_RETRY_DELAYS = (0.05, 0.2, 0.5, 1.0)
 
 
-def is_busy(error: sqlite3.OperationalError) -> bool:
+#: Where Alembic finds Sportello's migrations (``bot/storage/revisions``).
+REVISIONS = str(Path(__file__).with_name("revisions"))
+#: The first Alembic revision: the schema SQLite's own migrations 1 to 17 leave.
+BASELINE = "0001"
+#: Sportello's own parameter of a PostgreSQL address: the schema to use in that database
+#: (several counters in one database, one schema each; the tests, one schema per test).
+SCHEMA_PARAMETER = "schema"
+#: On PostgreSQL, a writer that must not run beside another takes this lock first: one per
+#: schema, so counters in one database do not wait for each other.
+_WRITERS_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(current_schema()))")
+
+
+def is_busy(error: BaseException) -> bool:
     """Whether SQLite refused only because another connection holds the database."""
-    text = str(error).lower()
-    return "database is locked" in text or "database is busy" in text
+    message = str(error).lower()
+    return "database is locked" in message or "database is busy" in message
+
+
+def is_postgresql(target: Path | str) -> bool:
+    """Whether ``SPORTELLO_DB`` names a PostgreSQL database rather than a SQLite file."""
+    return str(target).startswith(("postgresql:", "postgres:", "postgresql+"))
+
+
+def shown(target: Path | str) -> str:
+    """The database's name as logs and messages may show it: never a password."""
+    if is_postgresql(target):
+        return make_url(str(target)).render_as_string(hide_password=True)
+    return str(target)
+
+
+def _postgresql_engine(address: str) -> AsyncEngine:
+    url = make_url(address).set(drivername="postgresql+asyncpg")
+    settings = {"application_name": "sportello"}
+    schema = url.query.get(SCHEMA_PARAMETER)
+    if isinstance(schema, str) and schema:
+        settings["search_path"] = schema
+    url = url.difference_update_query([SCHEMA_PARAMETER])
+    return create_async_engine(url, connect_args={"server_settings": settings})
+
+
+def _sqlite_engine(path: str, busy_timeout_ms: int) -> AsyncEngine:
+    engine = create_async_engine(URL.create("sqlite+aiosqlite", database=path))
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def prepare(connection: Any, _record: object) -> None:
+        # SQLAlchemy's recipe: the driver's own transaction handling off, ours on "begin".
+        connection.isolation_level = None
+        for pragma in (
+            "journal_mode = WAL",
+            "foreign_keys = ON",
+            f"busy_timeout = {int(busy_timeout_ms)}",
+            "synchronous = NORMAL",
+            # Deleted rows are overwritten with zeros: erased data does not linger in the file.
+            "secure_delete = ON",
+        ):
+            connection.execute(f"PRAGMA {pragma}")
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def begin(connection: Connection) -> None:
+        writing = connection.get_execution_options().get("sportello_writes", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+    return engine
 
 
 def _is_folder(path: str) -> bool:
@@ -90,15 +166,17 @@ def _watched(
 
 
 def _watched_transaction(
-    factory: Callable[[Database], AbstractAsyncContextManager[aiosqlite.Connection]],
-) -> Callable[[Database], AbstractAsyncContextManager[aiosqlite.Connection]]:
+    factory: Callable[Concatenate[Database, _P], AbstractAsyncContextManager[_T]],
+) -> Callable[Concatenate[Database, _P], AbstractAsyncContextManager[_T]]:
     """``_watched`` for a transaction: its statements and its commit."""
 
     @functools.wraps(factory)
     @asynccontextmanager
-    async def watched(database: Database) -> AsyncIterator[aiosqlite.Connection]:
+    async def watched(
+        database: Database, /, *args: _P.args, **kwargs: _P.kwargs
+    ) -> AsyncIterator[_T]:
         try:
-            async with factory(database) as connection:
+            async with factory(database, *args, **kwargs) as connection:
                 yield connection
         except Exception as error:
             database.note_failure(error)
@@ -109,7 +187,8 @@ def _watched_transaction(
 
 
 class Database:
-    """One SQLite database; ``async with Database(path) as db`` opens and migrates it."""
+    """One database, a SQLite file or a ``postgresql://`` address; ``async with
+    Database(target) as db`` opens and migrates it."""
 
     def __init__(
         self,
@@ -118,7 +197,14 @@ class Database:
         busy_retry_delays: tuple[float, ...] = BUSY_RETRY_DELAYS,
         holder: str | None = None,
     ) -> None:
-        self.path = str(path)
+        address = str(path)
+        #: "sqlite" or "postgresql".
+        self.backend = "postgresql" if is_postgresql(address) else "sqlite"
+        if self.backend == "sqlite" and address.startswith("sqlite:"):
+            address = make_url(address).database or ":memory:"
+        #: The SQLite file, or the PostgreSQL address (with its password, if it has one).
+        self.path = address
+        self._engine: AsyncEngine | None = None
         #: This instance's id in leases, held turns and stored updates (``bot.storage.leases``):
         #: one per open database, so that two in one test are two instances.
         self.holder = holder or new_holder()
@@ -131,7 +217,7 @@ class Database:
         self.write_failure: WriteFailure | None = None
 
     @property
-    def connection(self) -> aiosqlite.Connection:
+    def legacy_connection(self) -> aiosqlite.Connection:
         if self._connection is None:
             raise RuntimeError("the database is not open")
         return self._connection
@@ -142,14 +228,28 @@ class Database:
         if problem is not None:
             self.write_failure = WriteFailure(problem, time.time())
 
+    @property
+    def engine(self) -> AsyncEngine:
+        if self._engine is None:
+            raise RuntimeError("the database is not open")
+        return self._engine
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.backend == "sqlite"
+
     async def open(self) -> Database:
-        """Open and migrate; a file that cannot be used raises :class:`DatabaseUnavailable`."""
+        """Open and migrate; a database that cannot be used raises
+        :class:`DatabaseUnavailable`."""
+        if self.backend == "postgresql":
+            return await self._open_postgresql()
         if self.path != ":memory:" and _is_folder(self.path):
             raise DatabaseUnavailable(self.path, "it is a folder, not a file")
         try:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
                 files.prepare(Path(self.path))  # 0600 whatever the umask: -wal, -shm take its mode
+            self._engine = _sqlite_engine(self.path, self.busy_timeout_ms)
             self._connection = await aiosqlite.connect(self.path, isolation_level=None)
             await self._connection.execute("PRAGMA journal_mode = WAL")
             await self._connection.execute("PRAGMA foreign_keys = ON")
@@ -169,9 +269,22 @@ class Database:
             raise
         return self
 
+    async def _open_postgresql(self) -> Database:
+        try:
+            self._engine = _postgresql_engine(self.path)
+            await self.migrate()
+        except BaseException as error:
+            await self.close()
+            if isinstance(error, OSError):
+                raise DatabaseUnavailable(
+                    shown(self.path), f"the server cannot be reached ({error.strerror or error})"
+                ) from error
+            raise
+        return self
+
     async def _check_intact(self) -> None:
         """A damaged file is found at the start, not in the middle of someone's booking."""
-        async with self.connection.execute("PRAGMA quick_check") as cursor:
+        async with self.legacy_connection.execute("PRAGMA quick_check") as cursor:
             found = [str(row[0]) for row in await cursor.fetchall()]
         if found != ["ok"]:
             raise DatabaseUnavailable(self.path, f"{DAMAGED} ({found[0] if found else '?'})")
@@ -180,6 +293,9 @@ class Database:
         if self._connection is not None:
             await self._connection.close()
             self._connection = None
+        if self._engine is not None:
+            await self._engine.dispose()
+            self._engine = None
 
     async def __aenter__(self) -> Database:
         return await self.open()
@@ -192,25 +308,86 @@ class Database:
     ) -> None:
         await self.close()
 
-    @_watched
-    async def write(self, sql: str, parameters: tuple[object, ...] = ()) -> aiosqlite.Cursor:
-        """One writing statement, never inside another coroutine's open transaction."""
-        async with self._transaction_lock:
-            # A refused statement changed nothing: trying it again is safe.
-            return await self._while_busy(lambda: self.connection.execute(sql, parameters))
+    def insert(self, table: Table) -> sqlite.Insert | postgresql.Insert:
+        """``INSERT`` in this database's dialect, which has ``on_conflict_do_update`` and
+        ``on_conflict_do_nothing`` (the same on both)."""
+        return sqlite.insert(table) if self.is_sqlite else postgresql.insert(table)
 
     @_watched_transaction
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self, concurrent: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A transaction, committed at the end or rolled back on any error. It runs alone among
+        writers (SQLite's ``BEGIN IMMEDIATE``; PostgreSQL's advisory lock) unless
+        ``concurrent``: then, on PostgreSQL, it must be safe beside any other transaction
+        by itself (row locks, ``ON CONFLICT``, ``SKIP LOCKED``)."""
+        if self.is_sqlite:
+            async with self._transaction_lock:
+                connection = await self._while_busy(self._begin_sqlite)
+                try:
+                    yield connection
+                except BaseException:
+                    await connection.rollback()
+                    raise
+                else:
+                    await connection.commit()
+                finally:
+                    await connection.close()
+            return
+        async with self.engine.begin() as connection:
+            if not concurrent:
+                await connection.execute(_WRITERS_LOCK)
+            yield connection
+
+    async def _begin_sqlite(self) -> AsyncConnection:
+        connection = await self.engine.connect()
+        try:
+            await connection.execution_options(sportello_writes=True)
+            await connection.begin()  # BEGIN IMMEDIATE: busy now, or ours until the commit
+        except BaseException:
+            await connection.close()
+            raise
+        return connection
+
+    async def write(self, statement: Executable, concurrent: bool = False) -> int:
+        """One writing statement in a transaction of its own; the number of rows it changed."""
+        async with self.transaction(concurrent) as connection:
+            result: CursorResult[Any] = await connection.execute(statement)
+            return result.rowcount
+
+    async def fetch_all(self, statement: Executable) -> list[Row[Any]]:
+        """Every row a reading statement gives."""
+        async with self.engine.connect() as connection:
+            return list((await connection.execute(statement)).fetchall())
+
+    async def fetch_one(self, statement: Executable) -> Row[Any] | None:
+        """The first row a reading statement gives, or None."""
+        async with self.engine.connect() as connection:
+            return (await connection.execute(statement)).first()
+
+    async def fetch_value(self, statement: Executable) -> Any:
+        """The first column of the first row, or None."""
+        async with self.engine.connect() as connection:
+            return (await connection.execute(statement)).scalar()
+
+    @_watched
+    async def legacy_write(self, sql: str, parameters: tuple[object, ...] = ()) -> aiosqlite.Cursor:
+        """One writing statement, never inside another coroutine's open transaction."""
+        async with self._transaction_lock:
+            # A refused statement changed nothing: trying it again is safe.
+            return await self._while_busy(lambda: self.legacy_connection.execute(sql, parameters))
+
+    @_watched_transaction
+    @asynccontextmanager
+    async def legacy_transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` on any error."""
         async with self._transaction_lock:
-            await self._while_busy(lambda: self.connection.execute("BEGIN IMMEDIATE"))
+            await self._while_busy(lambda: self.legacy_connection.execute("BEGIN IMMEDIATE"))
             try:
-                yield self.connection
+                yield self.legacy_connection
             except BaseException:
-                await self.connection.execute("ROLLBACK")
+                await self.legacy_connection.execute("ROLLBACK")
                 raise
-            await self.connection.execute("COMMIT")
+            await self.legacy_connection.execute("COMMIT")
 
     @_watched
     async def transaction_in_one_trip(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
@@ -220,7 +397,7 @@ class Database:
         ``work`` gets the plain sqlite3 connection and must not await anything."""
 
         def whole() -> _T:
-            connection = self.connection._conn  # on its own thread, as aiosqlite runs it
+            connection = self.legacy_connection._conn  # on its own thread, as aiosqlite runs it
             connection.execute("BEGIN IMMEDIATE")
             try:
                 result = work(connection)
@@ -237,7 +414,7 @@ class Database:
             return await self._while_busy(lambda: self._on_thread(whole))
 
     async def _on_thread(self, function: Callable[[], _T]) -> _T:
-        result: _T = await self.connection._execute(function)  # type: ignore[no-untyped-call]
+        result: _T = await self.legacy_connection._execute(function)  # type: ignore[no-untyped-call]
         return result
 
     async def checkpoint(self) -> bool:
@@ -248,7 +425,7 @@ class Database:
             try:
                 async with (
                     self._transaction_lock,
-                    self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor,
+                    self.legacy_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor,
                 ):
                     row = await cursor.fetchone()
             except sqlite3.OperationalError:
@@ -274,34 +451,105 @@ class Database:
         return await attempt()
 
     async def schema_version(self) -> int:
-        async with self.connection.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+        """The schema's number: SQLite's own migrations numbered 1 to 17, and each Alembic
+        revision after the first adds one (:func:`version_of`)."""
+        async with self.engine.connect() as connection:
+            return await connection.run_sync(_schema_version)
 
     async def journal_mode(self) -> str:
-        async with self.connection.execute("PRAGMA journal_mode") as cursor:
+        async with self.legacy_connection.execute("PRAGMA journal_mode") as cursor:
             row = await cursor.fetchone()
         return str(row[0]) if row else ""
 
     async def migrate(self) -> None:
-        """Apply every migration newer than the database, each in its own transaction."""
-        current = await self.schema_version()
-        latest = MIGRATIONS[-1][0] if MIGRATIONS else 0
-        if current > latest:
-            raise RuntimeError(
-                f"the database {self.path} is at schema version {current}, newer than this "
-                f"program knows ({latest}): update the program"
-            )
+        """Bring the schema up to date: a SQLite file from before Alembic first through its own
+        migrations (to 17), then Alembic's revisions, all in one transaction that runs alone
+        (two instances starting at once do not both migrate)."""
+        if self.is_sqlite:
+            await self._migrate_legacy_sqlite()
+        async with self.engine.connect() as connection:
+            await connection.execution_options(sportello_writes=True)
+            async with connection.begin():
+                if not self.is_sqlite:
+                    await connection.execute(_WRITERS_LOCK)
+                await connection.run_sync(_upgrade, shown(self.path))
+
+    async def _migrate_legacy_sqlite(self) -> None:
+        current = await self._legacy_version()
+        latest = MIGRATIONS[-1][0]
+        if current == 0 or current >= latest:
+            return  # a new file starts with Alembic; a later one is Alembic's already
         for version, name, script in MIGRATIONS:
             if version <= current:
                 continue
             log.info("applying database migration %d: %s", version, name)
             # executescript commits on its own; BEGIN ... COMMIT keeps each migration atomic.
             try:
-                await self.connection.executescript(
+                await self.legacy_connection.executescript(
                     f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {int(version)};\nCOMMIT;"
                 )
             except Exception:
-                if self.connection.in_transaction:
-                    await self.connection.rollback()
+                if self.legacy_connection.in_transaction:
+                    await self.legacy_connection.rollback()
                 raise
+
+    async def _legacy_version(self) -> int:
+        async with self.legacy_connection.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+
+def version_of(revision: str | None) -> int:
+    """The schema number of an Alembic revision ("0001" is 17, where SQLite's own stopped)."""
+    return 0 if revision is None else MIGRATIONS[-1][0] - 1 + int(revision)
+
+
+@functools.cache
+def latest_version() -> int:
+    """The schema number this program brings a database to."""
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    return version_of(head)
+
+
+def _alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", REVISIONS)
+    config.attributes["connection"] = connection
+    return config
+
+
+def _schema_version(connection: Connection) -> int:
+    revision = MigrationContext.configure(connection).get_current_revision()
+    if revision is None and connection.dialect.name == "sqlite":
+        return int(connection.exec_driver_sql("PRAGMA user_version").scalar() or 0)
+    return version_of(revision)
+
+
+def _upgrade(connection: Connection, name: str) -> None:
+    """Alembic's ``upgrade head`` on ``connection`` (in its transaction); a SQLite file that
+    SQLite's own migrations brought to 17 is stamped with the baseline instead of running it."""
+    config = _alembic_config(connection)
+    scripts = ScriptDirectory.from_config(config)
+    revision = MigrationContext.configure(connection).get_current_revision()
+    if revision is not None and revision not in {
+        script.revision for script in scripts.walk_revisions()
+    }:
+        raise RuntimeError(
+            f"the database {name} is at schema revision {revision}, newer than this program "
+            f"knows ({scripts.get_current_head()}): update the program"
+        )
+    number = _schema_version(connection)
+    if connection.dialect.name == "sqlite":  # the file's own number, set by every program
+        number = max(number, int(connection.exec_driver_sql("PRAGMA user_version").scalar() or 0))
+    if number > latest_version():
+        raise RuntimeError(
+            f"the database {name} is at schema version {number}, newer than this program "
+            f"knows ({latest_version()}): update the program"
+        )
+    if revision is None and number == MIGRATIONS[-1][0]:
+        command.stamp(config, BASELINE)
+    command.upgrade(config, "head")
+    if connection.dialect.name == "sqlite":
+        # backup and doctor read the number from the file alone, as they always did.
+        head = MigrationContext.configure(connection).get_current_revision()
+        connection.exec_driver_sql(f"PRAGMA user_version = {version_of(head)}")

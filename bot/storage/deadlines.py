@@ -52,7 +52,7 @@ class DeadlineStore:
         included: a new date of the event supersedes the old); returns how many."""
         now = time.time()
         unique = sorted(set(days))
-        async with self._db.transaction() as connection:
+        async with self._db.legacy_transaction() as connection:
             await connection.execute(
                 "DELETE FROM deadline_reminders WHERE channel = ? AND user_id = ? AND kind = ?",
                 (channel, user_id, kind),
@@ -70,7 +70,7 @@ class DeadlineStore:
 
     async def of_user(self, channel: str, user_id: str) -> list[DeadlineReminder]:
         """The user's reminders, the soonest first."""
-        rows = await self._db.connection.execute_fetchall(
+        rows = await self._db.legacy_connection.execute_fetchall(
             f"SELECT {_COLUMNS} FROM deadline_reminders WHERE channel = ? AND user_id = ? "
             "ORDER BY remind_on, kind, id",
             (channel, user_id),
@@ -80,12 +80,12 @@ class DeadlineStore:
     async def delete(self, channel: str, user_id: str, reminder_id: int | None = None) -> int:
         """Delete one of the user's reminders, or all of them (None); returns how many."""
         if reminder_id is None:
-            cursor = await self._db.write(
+            cursor = await self._db.legacy_write(
                 "DELETE FROM deadline_reminders WHERE channel = ? AND user_id = ?",
                 (channel, user_id),
             )
         else:
-            cursor = await self._db.write(
+            cursor = await self._db.legacy_write(
                 "DELETE FROM deadline_reminders WHERE id = ? AND channel = ? AND user_id = ?",
                 (reminder_id, channel, user_id),
             )
@@ -94,7 +94,7 @@ class DeadlineStore:
     async def move(self, channel: str, user_id: str, reminder_id: int, remind_on: date) -> bool:
         """Another day for one of the user's reminders (one already sent goes again on it);
         False if it is not theirs, or gone."""
-        cursor = await self._db.write(
+        cursor = await self._db.legacy_write(
             "UPDATE deadline_reminders SET remind_on = ?, sent_at = NULL "
             "WHERE id = ? AND channel = ? AND user_id = ?",
             (remind_on.isoformat(), reminder_id, channel, user_id),
@@ -108,7 +108,7 @@ class DeadlineStore:
         if not channels:
             return []
         marks = ", ".join("?" for _ in channels)
-        rows = await self._db.connection.execute_fetchall(
+        rows = await self._db.legacy_connection.execute_fetchall(
             f"SELECT {_COLUMNS} FROM deadline_reminders WHERE sent_at IS NULL "
             f"AND remind_on <= ? AND channel IN ({marks}) ORDER BY remind_on, id LIMIT ?",
             (today.isoformat(), *channels, limit),
@@ -126,7 +126,7 @@ class DeadlineStore:
         ``covered``: the same deadline's earlier reminders, due at once (the bot was
         stopped), which this one stands for: marked sent with it."""
         now = time.time()
-        async with self._db.transaction() as connection:
+        async with self._db.legacy_transaction() as connection:
             cursor = await connection.execute(
                 "UPDATE deadline_reminders SET sent_at = ? "
                 "WHERE id = ? AND sent_at IS NULL AND remind_on = ?",

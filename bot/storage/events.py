@@ -67,7 +67,7 @@ class EventStore:
         """Append one event; ``person`` ("channel:user id") is stored only as its pseudonym."""
         year = event.hour.astimezone(self._timezone).year
         user = await self.pseudonym(person, year) if person else None
-        await self._db.write(
+        await self._db.legacy_write(
             "INSERT INTO events (hour, kind, action, channel, language, area, topic, service, "
             "office, seconds, user) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -92,7 +92,7 @@ class EventStore:
     async def _salt_for(self, year: int) -> bytes:
         if self._salt is not None and self._salt[0] >= year:
             return self._salt[1]
-        async with self._db.transaction() as connection:
+        async with self._db.legacy_transaction() as connection:
             await connection.execute(
                 "INSERT INTO event_salts (year, salt) SELECT ?, ? "
                 "WHERE NOT EXISTS (SELECT 1 FROM event_salts WHERE year >= ?)",
@@ -112,7 +112,7 @@ class EventStore:
 
     async def between(self, start: datetime, end: datetime) -> list[Event]:
         """Events from ``start`` (included) to ``end`` (excluded), oldest first."""
-        async with self._db.connection.execute(
+        async with self._db.legacy_connection.execute(
             "SELECT hour, kind, action, channel, language, area, topic, service, office, "
             "seconds, user FROM events WHERE hour >= ? AND hour < ? ORDER BY hour, id",
             (hour_of(start), hour_of(end)),

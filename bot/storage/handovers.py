@@ -43,7 +43,7 @@ class HandoverStore:
         """Open a conversation (or continue the user's open one) and queue its notices;
         ``notices`` learns, and the caller too, whether the conversation is new."""
         now = time.time()
-        async with self._db.transaction() as connection:
+        async with self._db.legacy_transaction() as connection:
             async with connection.execute(
                 f"SELECT {_COLUMNS} FROM handovers WHERE channel = ? AND user_id = ? "
                 "AND closed_at IS NULL",
@@ -66,7 +66,7 @@ class HandoverStore:
         return handover, new
 
     async def current(self, channel: str, user_id: str) -> Handover | None:
-        async with self._db.connection.execute(
+        async with self._db.legacy_connection.execute(
             f"SELECT {_COLUMNS} FROM handovers WHERE channel = ? AND user_id = ? "
             "AND closed_at IS NULL",
             (channel, user_id),
@@ -75,7 +75,7 @@ class HandoverStore:
         return None if row is None else _row(tuple(row))
 
     async def get(self, handover_id: int) -> Handover | None:
-        async with self._db.connection.execute(
+        async with self._db.legacy_connection.execute(
             f"SELECT {_COLUMNS} FROM handovers WHERE id = ?", (handover_id,)
         ) as cursor:
             row = await cursor.fetchone()
@@ -83,7 +83,7 @@ class HandoverStore:
 
     async def by_staff_message(self, channel: str, recipient: str, message_id: str) -> int | None:
         """The conversation a staff notice (by the platform's message id) belongs to."""
-        async with self._db.connection.execute(
+        async with self._db.legacy_connection.execute(
             "SELECT json_extract(payload, '$.notice.handover') FROM outbox "
             f"WHERE channel = ? AND recipient = ? AND provider_id = {SENT_AS}",
             (channel, recipient, channel, recipient, message_id, message_id),
@@ -97,7 +97,7 @@ class HandoverStore:
         """Queue a message of an open conversation (None if it is closed); ``answer`` marks a
         staff reply, and the first one's time is kept: the counter reports how quickly people
         are answered."""
-        async with self._db.transaction() as connection:
+        async with self._db.legacy_transaction() as connection:
             async with connection.execute(
                 "SELECT 1 FROM handovers WHERE id = ? AND closed_at IS NULL", (handover_id,)
             ) as cursor:
@@ -115,7 +115,7 @@ class HandoverStore:
 
     async def close(self, handover_id: int, by: str, notices: Sequence[Notice]) -> bool:
         """Close an open conversation and queue its notices; False if it was not open."""
-        async with self._db.transaction() as connection:
+        async with self._db.legacy_transaction() as connection:
             cursor = await connection.execute(
                 "UPDATE handovers SET closed_at = ?, closed_by = ? "
                 "WHERE id = ? AND closed_at IS NULL",

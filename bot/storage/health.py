@@ -27,7 +27,7 @@ class OutboxState:
 async def outbox_states(database: Database) -> dict[str, OutboxState]:
     """Every channel that has used the outbox, by name."""
     states: dict[str, OutboxState] = {}
-    async with database.connection.execute(
+    async with database.legacy_connection.execute(
         "SELECT channel, status, count(*), max(updated_at), min(created_at) "
         "FROM outbox GROUP BY channel, status"
     ) as cursor:
@@ -43,7 +43,7 @@ async def outbox_states(database: Database) -> dict[str, OutboxState]:
 
 async def bookings_by_status(database: Database) -> dict[str, int]:
     """How many appointments are active, cancelled, attended, no-show (all time)."""
-    async with database.connection.execute(
+    async with database.legacy_connection.execute(
         "SELECT status, count(*) FROM appointments GROUP BY status"
     ) as cursor:
         return {str(status): int(count) for status, count in await cursor.fetchall()}

@@ -19,14 +19,14 @@ class InboundLog:
 
     async def seen(self, channel: str, message_id: str) -> bool:
         """Whether this platform message id was processed already (a retried webhook)."""
-        rows = await self._db.connection.execute_fetchall(
+        rows = await self._db.legacy_connection.execute_fetchall(
             "SELECT 1 FROM inbound_seen WHERE channel = ? AND message_id = ?", (channel, message_id)
         )
         return bool(rows)
 
     async def touch(self, channel: str, user_id: str) -> None:
         """Remember that the user wrote now (it opens WhatsApp's 24-hour window)."""
-        await self._db.write(
+        await self._db.legacy_write(
             "INSERT INTO contacts (channel, user_id, last_inbound_at) VALUES (?, ?, ?) "
             "ON CONFLICT (channel, user_id) "
             "DO UPDATE SET last_inbound_at = excluded.last_inbound_at",
@@ -35,7 +35,7 @@ class InboundLog:
 
     async def last_inbound(self, channel: str, user_id: str) -> float | None:
         rows = list(
-            await self._db.connection.execute_fetchall(
+            await self._db.legacy_connection.execute_fetchall(
                 "SELECT last_inbound_at FROM contacts WHERE channel = ? AND user_id = ?",
                 (channel, user_id),
             )
@@ -61,7 +61,7 @@ class InboundQueue:
         stored already (a redelivery: whoever holds the first copy answers it)."""
         # One statement, so one round trip to the database's thread, and atomic on its own.
         # Stored as this instance's: another one takes it over only if this one dies.
-        cursor = await self._db.write(
+        cursor = await self._db.legacy_write(
             "INSERT OR IGNORE INTO inbound_updates "
             "(channel, update_key, payload, received_at, holder) "
             "SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS "
@@ -123,7 +123,7 @@ class InboundQueue:
 
     async def left(self, channel: str) -> list[tuple[str, dict[str, Any]]]:
         """Every update stored and not yet processed, whoever holds it, oldest first."""
-        async with self._db.connection.execute(
+        async with self._db.legacy_connection.execute(
             "SELECT update_key, payload FROM inbound_updates WHERE channel = ? "
             "ORDER BY received_at, update_key",
             (channel,),

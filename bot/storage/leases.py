@@ -89,12 +89,14 @@ class Leases:
 
     async def release(self, name: str, holder: str) -> None:
         """Let go of a lease, if it is still ``holder``'s: another instance takes it at once."""
-        await self._db.write("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
+        await self._db.legacy_write(
+            "DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder)
+        )
 
     async def held(self) -> list[Held]:
         """Every lease, living or expired, by name."""
         now = time.time()
-        rows = await self._db.connection.execute_fetchall(
+        rows = await self._db.legacy_connection.execute_fetchall(
             "SELECT name, holder, expires_at FROM leases ORDER BY name"
         )
         return [Held(str(name), str(holder), float(at) - now) for name, holder, at in rows]
@@ -102,7 +104,7 @@ class Leases:
     async def holder_of(self, name: str) -> str | None:
         """Who holds the lease now; None if nobody (or it expired)."""
         rows = list(
-            await self._db.connection.execute_fetchall(
+            await self._db.legacy_connection.execute_fetchall(
                 "SELECT holder FROM leases WHERE name = ? AND expires_at > ?", (name, time.time())
             )
         )
@@ -113,12 +115,12 @@ class Leases:
         kill -9 lets go of nothing): their jobs, turns and updates are taken over now, not
         when their leases would have expired. Returns those holders."""
         now = time.time()
-        rows = await self._db.connection.execute_fetchall(
+        rows = await self._db.legacy_connection.execute_fetchall(
             "SELECT DISTINCT holder FROM leases WHERE expires_at > ?", (now,)
         )
         gone = [str(holder) for (holder,) in rows if is_gone(str(holder))]
         for holder in gone:
-            await self._db.write(
+            await self._db.legacy_write(
                 "UPDATE leases SET expires_at = ? WHERE holder = ? AND expires_at > ?",
                 (now, holder, now),
             )

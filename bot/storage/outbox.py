@@ -142,7 +142,7 @@ class Outbox:
 
     async def add_notices(self, notices: Iterable[Notice]) -> int:
         """Queue notices that follow no stored change (a staff alert, say)."""
-        async with self._db.transaction() as connection:
+        async with self._db.legacy_transaction() as connection:
             return await queue_notices(connection, notices)
 
     async def due(self, channel: str, limit: int = 50) -> list[OutboxMessage]:
@@ -150,7 +150,7 @@ class Outbox:
         # execute_fetchall: one round trip to the database's thread (a cursor costs three).
         # The pending messages in order, up to the limit (the index named: without statistics
         # SQLite would take outbox_due, read every pending message and sort them all).
-        rows = await self._db.connection.execute_fetchall(
+        rows = await self._db.legacy_connection.execute_fetchall(
             f"""
             SELECT {_COLUMNS} FROM outbox AS o INDEXED BY outbox_pending
             WHERE channel = ? AND status = 'pending' AND next_attempt_at <= ?
@@ -166,7 +166,7 @@ class Outbox:
 
     async def pending(self, channel: str) -> list[OutboxMessage]:
         """Every message of a channel still to send, oldest first."""
-        async with self._db.connection.execute(
+        async with self._db.legacy_connection.execute(
             f"SELECT {_COLUMNS} FROM outbox WHERE channel = ? AND status = 'pending' ORDER BY id",
             (channel,),
         ) as cursor:
@@ -176,7 +176,7 @@ class Outbox:
         self, channel: str, recipient: str, after: int, limit: int
     ) -> list[OutboxMessage]:
         """The recipient's messages waiting behind message ``after``, in order."""
-        async with self._db.connection.execute(
+        async with self._db.legacy_connection.execute(
             f"SELECT {_COLUMNS} FROM outbox WHERE channel = ? AND recipient = ? "
             "AND status = 'pending' AND id > ? ORDER BY id LIMIT ?",
             (channel, recipient, after, limit),
@@ -187,7 +187,7 @@ class Outbox:
         """An attempt begins: until its outcome is recorded, the messages are in doubt."""
         marks = ", ".join("?" for _ in message_ids)
         # The earliest attempt whose outcome is unknown is kept: what went since then counts.
-        await self._db.write(
+        await self._db.legacy_write(
             f"UPDATE outbox SET sending_since = coalesce(sending_since, ?) WHERE id IN ({marks})",
             (since, *message_ids),
         )
@@ -195,7 +195,7 @@ class Outbox:
     async def clear_sending(self, message_ids: list[int]) -> None:
         """The platform refused the attempt: nothing went, nothing is in doubt."""
         marks = ", ".join("?" for _ in message_ids)
-        await self._db.write(
+        await self._db.legacy_write(
             f"UPDATE outbox SET sending_since = NULL WHERE id IN ({marks})", tuple(message_ids)
         )
 
@@ -204,7 +204,7 @@ class Outbox:
         if not provider_ids:
             return set()
         marks = ", ".join("?" for _ in provider_ids)
-        async with self._db.connection.execute(
+        async with self._db.legacy_connection.execute(
             f"SELECT provider_id FROM outbox WHERE channel = ? AND provider_id IN ({marks})",
             (channel, *provider_ids),
         ) as cursor:
@@ -236,7 +236,7 @@ class Outbox:
         of them finds the notice, recorded under the last one's id (``SENT_AS``)."""
         now = time.time()
         last = part_ids[-1]
-        async with self._db.transaction() as connection:
+        async with self._db.legacy_transaction() as connection:
             await connection.executemany(
                 "INSERT OR REPLACE INTO notice_parts "
                 "(channel, recipient, message_id, last_id, created_at) VALUES (?, ?, ?, ?, ?)",
@@ -244,7 +244,7 @@ class Outbox:
             )
 
     async def mark_retry(self, message_id: int, error: str, delay: float, give_up: bool) -> None:
-        await self._db.write(
+        await self._db.legacy_write(
             "UPDATE outbox SET status = ?, attempts = attempts + 1, error = ?, "
             "next_attempt_at = ?, updated_at = ? WHERE id = ?",
             (
@@ -259,7 +259,7 @@ class Outbox:
             await self._forget([message_id])
 
     async def mark_refused(self, message_id: int, reason: str) -> None:
-        await self._db.write(
+        await self._db.legacy_write(
             "UPDATE outbox SET status = 'refused', error = ?, sending_since = NULL, updated_at = ? "
             "WHERE id = ?",
             (reason[:500], time.time(), message_id),
@@ -271,27 +271,27 @@ class Outbox:
         erased) once they are no longer to send: their recipient and text leave the database,
         and the WAL is emptied so that no copy stays on disk."""
         marks = ", ".join("?" for _ in message_ids)
-        cursor = await self._db.write(_FORGET.format(marks=marks), tuple(message_ids))
+        cursor = await self._db.legacy_write(_FORGET.format(marks=marks), tuple(message_ids))
         if cursor.rowcount > 0:
             await self._db.checkpoint()
 
     async def mark_delivery_failed(self, provider_id: str, error: str) -> bool:
         """A platform reported, later, that a sent message was not delivered."""
-        cursor = await self._db.write(
+        cursor = await self._db.legacy_write(
             "UPDATE outbox SET status = 'failed', error = ?, updated_at = ? WHERE provider_id = ?",
             (error[:500], time.time(), provider_id),
         )
         return cursor.rowcount > 0
 
     async def counts(self, channel: str) -> dict[str, int]:
-        async with self._db.connection.execute(
+        async with self._db.legacy_connection.execute(
             "SELECT status, count(*) FROM outbox WHERE channel = ? GROUP BY status", (channel,)
         ) as cursor:
             return {str(status): int(count) for status, count in await cursor.fetchall()}
 
     async def errors(self, channel: str) -> list[tuple[str, str, str]]:
         """(recipient, status, error) of messages that failed or were refused."""
-        async with self._db.connection.execute(
+        async with self._db.legacy_connection.execute(
             "SELECT recipient, status, error FROM outbox WHERE channel = ? "
             "AND status IN ('failed', 'refused') ORDER BY id",
             (channel,),

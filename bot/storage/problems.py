@@ -50,6 +50,10 @@ def storage_problem(error: BaseException) -> str | None:
     (a broken constraint, a busy database, a bug)."""
     if isinstance(error, PermissionError):
         return UNREADABLE
+    # SQLAlchemy wraps the driver's error: the driver's own says what happened.
+    original = getattr(error, "orig", None)
+    if isinstance(original, BaseException):
+        error = original
     if not any(kind.__module__ == "sqlite3" for kind in type(error).__mro__):
         return None
     code = getattr(error, "sqlite_errorcode", None)

@@ -30,7 +30,7 @@ class SharedQuestions:
     async def share(
         self, channel: str, user_id: str, language: str, text: str, nearest_topic: str | None
     ) -> None:
-        await self._db.write(
+        await self._db.legacy_write(
             "INSERT INTO shared_questions "
             "(channel, user_id, language, text, nearest_topic, shared_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
@@ -39,7 +39,7 @@ class SharedQuestions:
 
     async def since(self, moment: float) -> list[SharedQuestion]:
         """Questions shared from ``moment`` on, newest first (who shared them is not told)."""
-        async with self._db.connection.execute(
+        async with self._db.legacy_connection.execute(
             "SELECT shared_at, language, text, nearest_topic FROM shared_questions "
             "WHERE shared_at >= ? ORDER BY shared_at DESC, id DESC",
             (moment,),

@@ -88,7 +88,7 @@ class RequestStore:
     # -- reading ---------------------------------------------------------------------------
 
     async def get(self, code: str) -> AppointmentRequest | None:
-        return await _one(self._db.connection, "r.code = ?", (code.upper(),))
+        return await _one(self._db.legacy_connection, "r.code = ?", (code.upper(),))
 
     async def of_user(self, channel: str, user_id: str) -> list[AppointmentRequest]:
         """The user's requests still alive (waiting for staff, or for their answer)."""
@@ -116,7 +116,7 @@ class RequestStore:
     async def held(self, channel: str, user_id: str, now: datetime) -> int:
         """The user's appointments to come and requests alive (a request to move an
         appointment is that appointment: counted once)."""
-        async with self._db.connection.execute(
+        async with self._db.legacy_connection.execute(
             "SELECT (SELECT count(*) FROM appointments WHERE channel = ? AND user_id = ? "
             "AND status = 'active' AND starts_at >= ?) + (SELECT count(*) "
             f"{_FROM} WHERE r.channel = ? AND r.user_id = ? AND r.status IN ('open', 'proposed') "
@@ -129,7 +129,7 @@ class RequestStore:
 
     async def reply_action(self, channel: str, recipient: str, message_id: str) -> str | None:
         """What a staff reply to this message (by the platform's id) is for, if anything."""
-        async with self._db.connection.execute(
+        async with self._db.legacy_connection.execute(
             "SELECT json_extract(payload, '$.notice.reply_action') FROM outbox "
             f"WHERE channel = ? AND recipient = ? AND provider_id = {SENT_AS}",
             (channel, recipient, channel, recipient, message_id, message_id),
@@ -138,7 +138,7 @@ class RequestStore:
         return None if row is None or row[0] is None else str(row[0])
 
     async def _many(self, where: str, parameters: tuple[object, ...]) -> list[AppointmentRequest]:
-        async with self._db.connection.execute(
+        async with self._db.legacy_connection.execute(
             f"SELECT {_COLUMNS} {_FROM} WHERE {where}", parameters
         ) as cursor:
             return [_row(tuple(row)) for row in await cursor.fetchall()]
@@ -166,7 +166,7 @@ class RequestStore:
         """A new request, checking the user's limit in the same transaction. The same request
         sent again (a double tap) gives back the one already waiting, not a second one."""
         stamp = now.timestamp()
-        async with self._db.transaction() as connection:
+        async with self._db.legacy_transaction() as connection:
             same = await _one(
                 connection,
                 "r.channel = ? AND r.user_id = ? AND r.office = ? AND r.service = ? "
@@ -204,7 +204,7 @@ class RequestStore:
         asked to move it, moved), with the request's code. Returns it, and whether it was
         moved; None when there is no proposal to accept, its time has passed or staff
         closed its day (in ``timezone``) since it was proposed."""
-        async with self._db.transaction() as connection:
+        async with self._db.legacy_transaction() as connection:
             request = await _one(
                 connection,
                 "r.code = ? AND r.channel = ? AND r.user_id = ? AND r.status = 'proposed'",
@@ -268,7 +268,7 @@ class RequestStore:
         """A proposal turned down ("another time", by its ``owner``) or left to pass: the
         request waits for staff again, from now."""
         owned = "" if owner is None else " AND channel = ? AND user_id = ?"
-        async with self._db.transaction() as connection:
+        async with self._db.legacy_transaction() as connection:
             cursor = await connection.execute(
                 "UPDATE appointment_requests SET status = 'open', proposed_start = NULL, "
                 "proposed_end = NULL, waiting_since = ?, reminded_at = NULL, updated_at = ? "
@@ -299,7 +299,7 @@ class RequestStore:
     ) -> bool:
         """The user asks to move an appointment made from a request: the request waits for
         staff again; the appointment stays until a new time is accepted."""
-        async with self._db.transaction() as connection:
+        async with self._db.legacy_transaction() as connection:
             cursor = await connection.execute(
                 "UPDATE appointment_requests SET status = 'open', waiting_since = ?, "
                 "reminded_at = NULL, proposed_start = NULL, proposed_end = NULL, updated_at = ? "
@@ -324,7 +324,7 @@ class RequestStore:
         notices: Callable[[AppointmentRequest], Sequence[Notice]],
     ) -> AppointmentRequest | None:
         """Staff propose a time (another proposal replaces the one not yet answered)."""
-        async with self._db.transaction() as connection:
+        async with self._db.legacy_transaction() as connection:
             cursor = await connection.execute(
                 "UPDATE appointment_requests SET status = 'proposed', proposed_start = ?, "
                 "proposed_end = ?, updated_at = ? "
@@ -350,7 +350,7 @@ class RequestStore:
 
     async def mark_reminded(self, code: str, now: datetime, notices: Sequence[Notice]) -> bool:
         """Staff were reminded of a request still waiting for them (queued with the record)."""
-        async with self._db.transaction() as connection:
+        async with self._db.legacy_transaction() as connection:
             cursor = await connection.execute(
                 "UPDATE appointment_requests SET reminded_at = ? "
                 "WHERE code = ? AND status = 'open'",
@@ -372,7 +372,7 @@ class RequestStore:
     ) -> AppointmentRequest | None:
         """End a request alive: ``status``, or booked again when it was only to move an
         appointment (which stays). Its name and phone are no longer needed."""
-        async with self._db.transaction() as connection:
+        async with self._db.legacy_transaction() as connection:
             request = await _one(
                 connection,
                 f"r.code = ? AND r.status IN ('open', 'proposed') {owned}",

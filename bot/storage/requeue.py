@@ -20,7 +20,7 @@ async def requeue_failed(database: Database, since: float, channel: str | None =
     """Queue again the messages that failed for good since ``since``; returns how many."""
     # created_at starts again too: the worker measures a message's day of retries from it.
     now = time.time()
-    cursor = await database.write(
+    cursor = await database.legacy_write(
         "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = 0, "
         "created_at = ?, updated_at = ? WHERE status = 'failed' AND provider_id IS NULL "
         "AND updated_at >= ? AND (? IS NULL OR channel = ?)",

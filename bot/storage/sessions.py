@@ -55,14 +55,14 @@ class SqliteSessionStore:
     async def get(self, channel: str, user_id: str) -> str | None:
         # execute_fetchall: one round trip to the database's thread (a cursor costs three).
         rows = list(
-            await self._db.connection.execute_fetchall(
+            await self._db.legacy_connection.execute_fetchall(
                 "SELECT state FROM sessions WHERE channel = ? AND user_id = ?", (channel, user_id)
             )
         )
         return str(rows[0][0]) if rows else None
 
     async def put(self, channel: str, user_id: str, state: str) -> None:
-        await self._db.write(
+        await self._db.legacy_write(
             """
             INSERT INTO sessions (channel, user_id, state) VALUES (?, ?, ?)
             ON CONFLICT (channel, user_id) DO UPDATE
@@ -72,7 +72,7 @@ class SqliteSessionStore:
         )
 
     async def delete(self, channel: str, user_id: str) -> None:
-        await self._db.write(
+        await self._db.legacy_write(
             "DELETE FROM sessions WHERE channel = ? AND user_id = ?", (channel, user_id)
         )
 

@@ -29,7 +29,7 @@ class WebchatMailbox:
         """Store messages for a user, in order, in one transaction; returns their ids."""
         now = time.time()
         ids: list[int] = []
-        async with self._db.transaction() as connection:
+        async with self._db.legacy_transaction() as connection:
             for payload in payloads:
                 cursor = await connection.execute(
                     "INSERT INTO webchat_messages (user_id, payload, created_at) VALUES (?, ?, ?)",
@@ -43,7 +43,7 @@ class WebchatMailbox:
     ) -> list[tuple[int, dict[str, Any]]]:
         """The user's messages newer than ``after``; those up to ``after`` are deleted first
         (the browser says it holds them)."""
-        async with self._db.transaction() as connection:
+        async with self._db.legacy_transaction() as connection:
             if after > 0:
                 await connection.execute(
                     "DELETE FROM webchat_messages WHERE user_id = ? AND id <= ?", (user_id, after)
@@ -58,4 +58,4 @@ class WebchatMailbox:
 
     async def forget(self, user_id: str) -> None:
         """Every message kept for the user, gone (the user erased their data)."""
-        await self._db.write("DELETE FROM webchat_messages WHERE user_id = ?", (user_id,))
+        await self._db.legacy_write("DELETE FROM webchat_messages WHERE user_id = ?", (user_id,))

@@ -23,14 +23,14 @@ _WRITING = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 async def stop_growing(database: Database) -> None:
     """From now on the file keeps its size: a write needing more room fails."""
-    async with database.connection.execute("PRAGMA page_count") as cursor:
+    async with database.legacy_connection.execute("PRAGMA page_count") as cursor:
         row = await cursor.fetchone()
     assert row is not None
-    await database.connection.execute(f"PRAGMA max_page_count = {int(row[0])}")
+    await database.legacy_connection.execute(f"PRAGMA max_page_count = {int(row[0])}")
 
 
 async def grow_again(database: Database) -> None:
-    await database.connection.execute(f"PRAGMA max_page_count = {UNLIMITED_PAGES}")
+    await database.legacy_connection.execute(f"PRAGMA max_page_count = {UNLIMITED_PAGES}")
 
 
 class _FullSqlite:
@@ -74,7 +74,7 @@ class _FullConnection:
 @contextlib.contextmanager
 def full_disk(database: Database) -> Iterator[None]:
     """While inside, the database's disk is full; then there is room again."""
-    real = database.connection
+    real = database.legacy_connection
     database._connection = _FullConnection(real)  # type: ignore[assignment]
     try:
         yield

@@ -169,7 +169,7 @@ async def test_on_whatsapp_through_the_template_after_24_hours(tmp_path: Path) -
 
             # A day later the user has not written again: only the template may go.
             assert running.database is not None
-            await running.database.write(
+            await running.database.legacy_write(
                 "UPDATE contacts SET last_inbound_at = ?", (time.time() - 2 * 86_400,)
             )
             deadlines = running.deadlines

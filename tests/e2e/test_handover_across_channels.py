@@ -70,7 +70,7 @@ async def test_a_whatsapp_user_talks_with_staff_on_telegram(
 
             # A day later, only the approved template may go.
             assert running.database is not None
-            await running.database.write(
+            await running.database.legacy_write(
                 "UPDATE contacts SET last_inbound_at = ?", (time.time() - 2 * 86_400,)
             )
             telegram.queue(staff_reply(request, "Ci sono *novità*?\n\nMi scriva."))
@@ -127,7 +127,7 @@ async def test_staff_are_told_when_a_reply_cannot_go_outside_the_24_hours(
             await telegram.wait_for(lambda: telegram.sent(STAFF_CHAT))
             (request,) = telegram.sent(STAFF_CHAT)
             assert running.database is not None
-            await running.database.write(
+            await running.database.legacy_write(
                 "UPDATE contacts SET last_inbound_at = ?", (time.time() - 2 * 86_400,)
             )
             sent_before = len(twilio.to(PHONE))

@@ -247,7 +247,7 @@ async def _appointments_tomorrow(database: Path) -> list[str]:
         for index, user in enumerate(REMINDED):
             code = f"LU-R{index:03d}"
             codes.append(code)
-            await db.write(
+            await db.legacy_write(
                 "INSERT INTO appointments (code, office, service, starts_at, ends_at, channel, "
                 "user_id, name, phone, language, created_at, updated_at) "
                 "VALUES (?, 'luino', 'permit_renewal', ?, ?, 'telegram', ?, 'Amina Rossi', "

@@ -834,7 +834,7 @@ async def test_a_notice_in_doubt_after_a_crash_is_sent_again(
         await Outbox(database).add_notices(
             [Notice("telegram", str(STAFF_CHAT), "Nuova prenotazione LU-TEST", "booking")]
         )
-        await database.write("UPDATE outbox SET sending_since = ?", (time.time() - 1,))
+        await database.legacy_write("UPDATE outbox SET sending_since = ?", (time.time() - 1,))
     async with running_bot(tmp_path, content_copy, webhook=False) as bot:
         await bot.fake.wait_for(lambda: len(bot.fake.sent(STAFF_CHAT)) == 1)
         assert "LU-TEST" in bot.fake.sent(STAFF_CHAT)[0].params["text"]

@@ -125,7 +125,7 @@ async def test_a_web_chat_user_talks_with_staff_on_telegram_then_erases_their_da
             assert database is not None
             user = hashlib.sha256(browser.token.encode()).hexdigest()
             for table in ("webchat_messages", "sessions"):
-                rows = await database.connection.execute_fetchall(
+                rows = await database.legacy_connection.execute_fetchall(
                     f"SELECT count(*) FROM {table} WHERE user_id = ?", (user,)
                 )
                 assert list(rows) == [(0,)], table

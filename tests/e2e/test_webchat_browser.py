@@ -197,7 +197,7 @@ async def test_a_french_user_asks_then_requests_an_appointment_and_gets_its_code
         assert code is not None
     database = chat.services.database
     assert database is not None
-    rows = await database.connection.execute_fetchall(
+    rows = await database.legacy_connection.execute_fetchall(
         "SELECT channel, name FROM appointment_requests WHERE code = ?", (code.group(),)
     )
     assert list(rows) == [("webchat", "Amina Diallo")]

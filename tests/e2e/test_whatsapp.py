@@ -510,7 +510,7 @@ async def _left_in_doubt(tmp_path: Path, notice_text: str) -> None:
     async with Database(tmp_path / "bot.sqlite3") as database:
         await InboundLog(database).touch("whatsapp", PHONE)
         await Outbox(database).add_notices([Notice("whatsapp", PHONE, notice_text, "reminder")])
-        await database.write("UPDATE outbox SET sending_since = ?", (time.time() - 1,))
+        await database.legacy_write("UPDATE outbox SET sending_since = ?", (time.time() - 1,))
 
 
 @pytest.mark.parametrize("went", [0, 1, 2])
@@ -539,7 +539,7 @@ async def test_a_message_in_doubt_after_a_crash_is_sent_only_if_it_did_not_go(
         assert [message["Body"] for message in fake.to(PHONE)] == parts  # each part once
         assert fake.lookups == 1
         if went == 2:
-            async with bot.services.database.connection.execute(
+            async with bot.services.database.legacy_connection.execute(
                 "SELECT provider_id FROM outbox"
             ) as cursor:
                 assert [tuple(row) for row in await cursor.fetchall()] == [(sids[-1],)]

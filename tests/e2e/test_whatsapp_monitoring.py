@@ -32,7 +32,7 @@ async def test_a_whatsapp_conversation_is_counted_without_the_number(bot: Bot) -
         ("question", "unanswered", "whatsapp", None),
     ]
     assert events[0].user != events[1].user  # two people
-    async with database.connection.execute("SELECT * FROM events") as cursor:
+    async with database.legacy_connection.execute("SELECT * FROM events") as cursor:
         stored = repr(await cursor.fetchall())
     for personal in (PHONE, PHONE.lstrip("+"), "212600000009", "pizza"):
         assert personal not in stored

@@ -240,7 +240,7 @@ async def test_a_read_stays_whole_while_another_coroutine_writes(store: Appointm
         (await store.book(**booking(f"user{n}", starts_at=start, ends_at=start))).code
         for n, start in enumerate(starts)
     ]
-    connection = store._db.connection
+    connection = store._db.legacy_connection
 
     async def cancel(code: str) -> None:
         await connection.execute(

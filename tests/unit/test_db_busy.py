@@ -39,11 +39,11 @@ async def test_a_transaction_waits_for_another_writer_instead_of_failing(tmp_pat
         held = threading.Event()
         thread = _hold_write_lock(path, 0.3, held)
         await _wait(held)
-        async with db.transaction() as connection:
+        async with db.legacy_transaction() as connection:
             await connection.execute("INSERT INTO daily_posts (name, day) VALUES ('a', 'x')")
-        await db.write("INSERT INTO daily_posts (name, day) VALUES ('b', 'x')")
+        await db.legacy_write("INSERT INTO daily_posts (name, day) VALUES ('b', 'x')")
         thread.join()
-        async with db.connection.execute("SELECT count(*) FROM daily_posts") as cursor:
+        async with db.legacy_connection.execute("SELECT count(*) FROM daily_posts") as cursor:
             assert (await cursor.fetchone()) == (2,)
 
 
@@ -53,7 +53,7 @@ async def test_a_single_write_waits_too(tmp_path: Path) -> None:
         held = threading.Event()
         thread = _hold_write_lock(path, 0.3, held)
         await _wait(held)
-        await db.write("INSERT INTO daily_posts (name, day) VALUES ('b', 'x')")
+        await db.legacy_write("INSERT INTO daily_posts (name, day) VALUES ('b', 'x')")
         thread.join()
 
 
@@ -64,17 +64,17 @@ async def test_the_wait_is_bounded(tmp_path: Path) -> None:
         thread = _hold_write_lock(path, 1.0, held)
         await _wait(held)
         with pytest.raises(sqlite3.OperationalError, match="locked"):
-            async with db.transaction():
+            async with db.legacy_transaction():
                 pass
         thread.join()
-        async with db.transaction():  # the lock is free again: nothing was left half-open
+        async with db.legacy_transaction():  # the lock is free again: nothing was left half-open
             pass
 
 
 async def test_other_errors_are_not_retried(tmp_path: Path) -> None:
     async with Database(tmp_path / "bot.sqlite3", busy_retry_delays=(5.0,)) as db:
         with pytest.raises(sqlite3.OperationalError, match="no such table"):
-            await asyncio.wait_for(db.write("INSERT INTO nowhere VALUES (1)"), 2)
+            await asyncio.wait_for(db.legacy_write("INSERT INTO nowhere VALUES (1)"), 2)
 
 
 def _two_posts(connection: sqlite3.Connection) -> int:
@@ -90,7 +90,7 @@ async def test_a_transaction_in_one_trip_waits_for_another_writer_too(tmp_path: 
         await _wait(held)
         assert await db.transaction_in_one_trip(_two_posts) == 1
         thread.join()
-        rows = await db.connection.execute_fetchall("SELECT count(*) FROM daily_posts")
+        rows = await db.legacy_connection.execute_fetchall("SELECT count(*) FROM daily_posts")
         assert list(rows) == [(2,)]
 
 
@@ -102,7 +102,7 @@ async def test_a_transaction_in_one_trip_that_fails_leaves_nothing(tmp_path: Pat
     async with Database(tmp_path / "bot.sqlite3") as db:
         with pytest.raises(ValueError, match="half-way"):
             await db.transaction_in_one_trip(half)
-        rows = await db.connection.execute_fetchall("SELECT count(*) FROM daily_posts")
+        rows = await db.legacy_connection.execute_fetchall("SELECT count(*) FROM daily_posts")
         assert list(rows) == [(0,)]
-        assert not db.connection.in_transaction
+        assert not db.legacy_connection.in_transaction
         assert await db.transaction_in_one_trip(_two_posts) == 1  # the lock is free again

@@ -19,7 +19,9 @@ EARLY, LATE = date(2026, 12, 12), date(2027, 1, 11)
 async def test_the_table_holds_nothing_but_the_chat_the_kind_and_two_dates(
     database: Database,
 ) -> None:
-    rows = await database.connection.execute_fetchall("PRAGMA table_info(deadline_reminders)")
+    rows = await database.legacy_connection.execute_fetchall(
+        "PRAGMA table_info(deadline_reminders)"
+    )
     assert [row[1] for row in rows] == [
         "id",
         "channel",
@@ -31,7 +33,9 @@ async def test_the_table_holds_nothing_but_the_chat_the_kind_and_two_dates(
         "created_at",
         "sent_at",
     ]
-    indexes = await database.connection.execute_fetchall("PRAGMA index_list(deadline_reminders)")
+    indexes = await database.legacy_connection.execute_fetchall(
+        "PRAGMA index_list(deadline_reminders)"
+    )
     assert {row[1] for row in indexes} >= {"deadline_reminders_due", "deadline_reminders_user"}
 
 
@@ -141,11 +145,11 @@ async def test_retention_removes_reminders_sent_once_their_event_is_past(
     assert removed["deadline_reminders"] == 1  # the one no channel could send
     removed = await purge(database, retention_days=90, deadline_keep_days=7)
     assert removed["deadline_reminders"] == 1
-    left = await database.connection.execute_fetchall(
+    left = await database.legacy_connection.execute_fetchall(
         "SELECT user_id FROM deadline_reminders ORDER BY user_id"
     )
     assert [row[0] for row in left] == ["2", "3"]
-    created = await database.connection.execute_fetchall(
+    created = await database.legacy_connection.execute_fetchall(
         "SELECT created_at FROM deadline_reminders"
     )
     assert all(abs(float(row[0]) - time.time()) < 60 for row in created)

@@ -99,7 +99,7 @@ async def test_temporary_smtp_errors_are_retried_permanent_ones_are_not(
     await channel.worker.drain()
     assert await outbox.counts("email") == {"pending": 1}
     inbox.reply = "250 OK"
-    await outbox._db.write("UPDATE outbox SET next_attempt_at = 0")
+    await outbox._db.legacy_write("UPDATE outbox SET next_attempt_at = 0")
     await channel.worker.drain()
     assert await outbox.counts("email") == {"sent": 1}
     await outbox.add_notices(router.to_staff("Un'altra"))

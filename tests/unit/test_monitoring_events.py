@@ -17,7 +17,7 @@ NOW = datetime(2026, 11, 25, 10, 47, 31, tzinfo=UTC)
 
 
 async def rows(database: Database, sql: str) -> list[tuple[object, ...]]:
-    async with database.connection.execute(sql) as cursor:
+    async with database.legacy_connection.execute(sql) as cursor:
         return [tuple(row) for row in await cursor.fetchall()]
 
 
@@ -63,9 +63,9 @@ async def test_a_new_year_brings_a_new_salt_and_deletes_the_old_one(database: Da
 async def test_events_are_append_only(database: Database) -> None:
     await Monitor(EventStore(database), clock=lambda: NOW).desk("permits", "ar", "desk")
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        await database.write("DELETE FROM events")
+        await database.legacy_write("DELETE FROM events")
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        await database.write("UPDATE events SET language = 'it'")
+        await database.legacy_write("UPDATE events SET language = 'it'")
 
 
 async def test_events_survive_erasure_and_retention_and_hold_nothing_personal(

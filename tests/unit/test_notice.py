@@ -70,7 +70,7 @@ def test_what_no_version_wrote_is_no_notice(payload: dict[str, object]) -> None:
 async def test_the_worker_refuses_to_send_what_is_no_notice(database: Database) -> None:
     outbox = Outbox(database)
     # What no version wrote, as a damaged row would hold it.
-    await database.write(
+    await database.legacy_write(
         "INSERT INTO outbox (channel, recipient, payload, created_at, updated_at) "
         "VALUES ('wa', 'alice', '{\"n\": 1}', 0, 0)"
     )

@@ -24,7 +24,7 @@ async def test_a_requeued_old_message_is_retried_more_than_once(database: Databa
     outbox = Outbox(database)
     await outbox.add("wa", "alice", [Notice.reply("wa", "alice", "1")])
     two_days_ago = time.time() - 2 * 86400
-    await database.connection.execute(
+    await database.legacy_connection.execute(
         "UPDATE outbox SET status = 'failed', created_at = ?, updated_at = ?",
         (two_days_ago, time.time() - 3600),
     )
@@ -93,6 +93,6 @@ async def test_a_poison_message_does_not_hold_up_the_recipient_for_a_day(
 
     worker = OutboxWorker(outbox, "tg", buggy_for_the_first)
     for _ in range(20):  # 20 attempts: more than an hour of back-off
-        await database.connection.execute("UPDATE outbox SET next_attempt_at = 0")
+        await database.legacy_connection.execute("UPDATE outbox SET next_attempt_at = 0")
         await worker.drain()
     assert sent == [2]  # given up after a few tries; the staff group's next notice goes

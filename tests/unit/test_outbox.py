@@ -68,7 +68,7 @@ async def test_retryable_errors_wait_then_retry_and_block_later_messages(
     worker = OutboxWorker(outbox, "wa", flaky)
     await worker.drain()
     assert await worker.drain() == 0  # the first waits for its retry; the second waits behind it
-    await database.connection.execute("UPDATE outbox SET next_attempt_at = 0")
+    await database.legacy_connection.execute("UPDATE outbox SET next_attempt_at = 0")
     await worker.drain()
     await worker.drain()
     assert calls == [1, 1, 2]
@@ -102,15 +102,17 @@ async def test_an_outage_of_hours_loses_nothing_a_day_gives_up(database: Databas
 
     worker = OutboxWorker(outbox, "wa", down)
     for _ in range(30):  # far more attempts than a short outage takes
-        await database.connection.execute("UPDATE outbox SET next_attempt_at = 0")
+        await database.legacy_connection.execute("UPDATE outbox SET next_attempt_at = 0")
         await worker.drain()
-        async with database.connection.execute("SELECT next_attempt_at FROM outbox") as cursor:
+        async with database.legacy_connection.execute(
+            "SELECT next_attempt_at FROM outbox"
+        ) as cursor:
             ((next_attempt_at,),) = list(await cursor.fetchall())
         delays.append(next_attempt_at - time.time())
     assert await outbox.counts("wa") == {"pending": 1}
     assert delays[0] < 2 and 250 < delays[-1] <= MAX_DELAY  # growing pauses, capped
     # Created more than a day ago: the next failure gives it up.
-    await database.connection.execute(
+    await database.legacy_connection.execute(
         "UPDATE outbox SET next_attempt_at = 0, created_at = ?", (time.time() - GIVE_UP_AFTER,)
     )
     await worker.drain()
@@ -175,7 +177,7 @@ async def test_an_unexpected_error_is_backed_off_not_looped(database: Database) 
     await worker.drain()
     assert await worker.drain() == 0  # waiting for its backoff, not retried at once
     assert calls == 1
-    due = await database.connection.execute("SELECT attempts, status FROM outbox")
+    due = await database.legacy_connection.execute("SELECT attempts, status FROM outbox")
     assert [tuple(row) for row in await due.fetchall()] == [(1, "pending")]
 
 
@@ -208,7 +210,9 @@ async def test_the_wait_a_platform_asks_for_is_honoured(database: Database) -> N
         raise SendError("Telegram flood control", retry=True, retry_after=42.0)
 
     await OutboxWorker(outbox, "tg", flooded).drain()
-    async with database.connection.execute("SELECT status, next_attempt_at FROM outbox") as cursor:
+    async with database.legacy_connection.execute(
+        "SELECT status, next_attempt_at FROM outbox"
+    ) as cursor:
         ((status, next_attempt_at),) = list(await cursor.fetchall())
     assert status == "pending"
     assert 40 < next_attempt_at - time.time() <= 42  # not our own 1-second backoff
@@ -378,10 +382,12 @@ async def test_a_message_to_forget_is_deleted_once_it_has_gone_or_cannot_go(
         ("+39sent", "kept"),  # an ordinary message, behind the one that went
         ("+39retried", "deleted"),  # still to send: kept until it goes
     ]
-    await database.connection.execute("UPDATE outbox SET next_attempt_at = 0")
+    await database.legacy_connection.execute("UPDATE outbox SET next_attempt_at = 0")
     await worker.drain()
     assert await outbox.pending("wa") == []
-    async with database.connection.execute("SELECT recipient, payload FROM outbox") as cursor:
+    async with database.legacy_connection.execute(
+        "SELECT recipient, payload FROM outbox"
+    ) as cursor:
         rows = [tuple(row) for row in await cursor.fetchall()]
     assert rows == [("+39sent", '{"body": "kept"}')]
 
@@ -400,7 +406,7 @@ async def test_a_reply_to_any_part_of_a_long_notice_finds_it(database: Database)
     assert await requests.reply_action("telegram", "-100", "9") is None
     assert await handovers.by_staff_message("telegram", "-999", "10") is None  # another chat
 
-    await database.write("UPDATE notice_parts SET created_at = 0")
+    await database.legacy_write("UPDATE notice_parts SET created_at = 0")
     assert (await purge(database, retention_days=90))["notice_parts"] == 2
     assert await handovers.by_staff_message("telegram", "-100", "10") is None
 
@@ -432,7 +438,7 @@ async def test_an_attempt_is_recorded_before_the_platform_is_called(database: Da
     assert payloads[-1] == Notice("wa", "alice", "1", REPLY, in_doubt_since=during[0])
     assert await outbox.counts("wa") == {"sent": 1}
     assert await outbox.pending("wa") == []
-    async with database.connection.execute("SELECT sending_since FROM outbox") as cursor:
+    async with database.legacy_connection.execute("SELECT sending_since FROM outbox") as cursor:
         assert [tuple(row) for row in await cursor.fetchall()] == [(None,)]
 
 
@@ -450,7 +456,7 @@ async def test_a_refusal_leaves_no_doubt_a_timeout_does(database: Database) -> N
 
     worker = OutboxWorker(outbox, "wa", fail)
     await worker.drain()
-    await database.connection.execute("UPDATE outbox SET next_attempt_at = 0")
+    await database.legacy_connection.execute("UPDATE outbox SET next_attempt_at = 0")
     await worker.drain()
     by_recipient = {
         recipient: [notice for notice in payloads if number(notice) == n]
@@ -473,9 +479,9 @@ async def test_the_next_batch_does_not_read_the_whole_backlog(database: Database
         thousands += 1
         return 0  # go on
 
-    await database.connection.set_progress_handler(counted, 1000)
+    await database.legacy_connection.set_progress_handler(counted, 1000)
     due = await outbox.due("tg")
-    await database.connection.set_progress_handler(None, 1000)  # type: ignore[arg-type]  # None removes it
+    await database.legacy_connection.set_progress_handler(None, 1000)  # type: ignore[arg-type]  # None removes it
     assert [message.recipient for message in due] == [str(n) for n in range(50)]
     assert all("notice" in message.payload for message in due)  # 7's is not due
     assert thousands < 10, thousands

@@ -15,7 +15,7 @@ from tests.auxil.full_disk import grow_again, stop_growing
 
 async def _made(path: Path) -> bytes:
     async with Database(path) as database:
-        await database.write(
+        await database.legacy_write(
             "INSERT INTO sessions (channel, user_id, state) VALUES ('t', '1', ?)", ("x" * 5000,)
         )
     return _bytes(path)
@@ -102,13 +102,13 @@ async def test_a_refused_write_is_remembered_until_one_works(tmp_path: Path) -> 
         await stop_growing(database)
         big = "x" * 100_000  # needs new pages: SQLite's own "database or disk is full"
         with pytest.raises(sqlite3.OperationalError):
-            await database.write(
+            await database.legacy_write(
                 "INSERT INTO sessions (channel, user_id, state) VALUES ('t', '1', ?)", (big,)
             )
         assert database.write_failure is not None
         assert database.write_failure.problem == FULL
         with pytest.raises(sqlite3.OperationalError):
-            async with database.transaction() as connection:
+            async with database.legacy_transaction() as connection:
                 await connection.execute(
                     "INSERT INTO sessions (channel, user_id, state) VALUES ('t', '2', ?)", (big,)
                 )
@@ -116,7 +116,7 @@ async def test_a_refused_write_is_remembered_until_one_works(tmp_path: Path) -> 
         await database.schema_version()  # a read says nothing about writing
         assert database.write_failure is not None
         await grow_again(database)
-        async with database.transaction() as connection:
+        async with database.legacy_transaction() as connection:
             await connection.execute(
                 "INSERT INTO sessions (channel, user_id, state) VALUES ('t', '3', ?)", (big,)
             )
@@ -126,9 +126,9 @@ async def test_a_refused_write_is_remembered_until_one_works(tmp_path: Path) -> 
 async def test_other_errors_are_not_the_database_s_health(tmp_path: Path) -> None:
     async with Database(tmp_path / "bot.sqlite3") as database:
         with pytest.raises(sqlite3.IntegrityError):
-            await database.write("INSERT INTO sessions (channel) VALUES (NULL)")
+            await database.legacy_write("INSERT INTO sessions (channel) VALUES (NULL)")
         with pytest.raises(RuntimeError):
-            async with database.transaction():
+            async with database.legacy_transaction():
                 raise RuntimeError("a rule of the booking said no")
         assert database.write_failure is None
 

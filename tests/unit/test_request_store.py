@@ -242,7 +242,7 @@ async def test_retention_closes_old_requests_and_forgets_who_made_them(
     old_closed = await make(store, service="a2_test")
     await store.decline(old_closed, NOW, lambda r: [])
     long_ago = time.time() - 100 * 86_400
-    await database.connection.execute(
+    await database.legacy_connection.execute(
         "UPDATE appointment_requests SET waiting_since = ?, updated_at = ?", (long_ago, long_ago)
     )
     fresh = await make(store, user="u2")

@@ -31,7 +31,7 @@ async def test_open_applies_migrations_and_wal(tmp_path: Path) -> None:
 async def test_a_newer_database_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
     async with Database(path) as database:
-        await database.connection.execute("PRAGMA user_version = 999")
+        await database.legacy_connection.execute("PRAGMA user_version = 999")
     with pytest.raises(RuntimeError, match="newer than this program knows"):
         await Database(path).open()
 
@@ -48,7 +48,7 @@ async def test_a_failing_migration_leaves_nothing_half_done(
     monkeypatch.setattr(db_module, "MIGRATIONS", MIGRATIONS)
     async with Database(tmp_path / "bot.sqlite3") as database:
         assert await database.schema_version() == MIGRATIONS[-1][0]
-        async with database.connection.execute(
+        async with database.legacy_connection.execute(
             "SELECT count(*) FROM sqlite_master WHERE name = 'half'"
         ) as cursor:
             assert (await cursor.fetchone()) == (0,)
@@ -91,7 +91,7 @@ async def test_retention_removes_old_personal_data_only(tmp_path: Path) -> None:
         )
         await outbox.mark_sent(sent, "SM1")
         long_ago = time.time() - 100 * 86_400
-        connection = database.connection
+        connection = database.legacy_connection
         await connection.execute(
             "UPDATE sessions SET updated_at = '2000-01-01T00:00:00Z' WHERE user_id = 'old'"
         )
@@ -158,7 +158,7 @@ async def test_a_failed_transaction_does_not_undo_other_writers(tmp_path: Path) 
         entered = asyncio.Event()
 
         async def failing_transaction() -> None:
-            async with database.transaction() as connection:
+            async with database.legacy_transaction() as connection:
                 await connection.execute(
                     "INSERT INTO sessions (channel, user_id, state) VALUES ('t', 'a', '{}')"
                 )
@@ -230,14 +230,14 @@ async def _past_of_everyone(database: Database, long_ago: float) -> None:
     """Two people's data in every table, from before the retention period, as the bot wrote it."""
     for channel, (user_id, name, phone, text) in PAST_PEOPLE.items():
         values = (channel, user_id)
-        await database.write(
+        await database.legacy_write(
             "INSERT INTO appointments (code, office, service, starts_at, ends_at, channel, "
             "user_id, name, phone, language, status, created_at, updated_at) VALUES (?, 'lu', "
             "'kit', '2000-01-01T09:00:00Z', '2000-01-01T09:20:00Z', ?, ?, ?, ?, 'it', "
             "'attended', ?, ?)",
             (f"LU-{channel[:4].upper()}", *values, name, phone, long_ago, long_ago),
         )
-        await database.write(
+        await database.legacy_write(
             "INSERT INTO appointment_requests (code, office, service, channel, user_id, language, "
             "speaks, days, part, name, phone, status, waiting_since, created_at, updated_at) "
             "VALUES (?, 'lu', 'kit', ?, ?, 'it', 'it', 'mon', 'any', ?, ?, ?, ?, ?, ?)",
@@ -252,26 +252,26 @@ async def _past_of_everyone(database: Database, long_ago: float) -> None:
                 long_ago,
             ),
         )
-        await database.write(
+        await database.legacy_write(
             "INSERT INTO handovers (channel, user_id, language, opened_at) VALUES (?, ?, 'it', ?)",
             (*values, long_ago),
         )
-        await database.write(
+        await database.legacy_write(
             "INSERT INTO contacts (channel, user_id, last_inbound_at) VALUES (?, ?, ?)",
             (*values, long_ago),
         )
-        await database.write(
+        await database.legacy_write(
             "INSERT INTO sessions (channel, user_id, state, updated_at) "
             "VALUES (?, ?, ?, '2000-01-01T00:00:00Z')",
             (*values, f'{{"draft": "{name} {phone}"}}'),
         )
-        await database.write(
+        await database.legacy_write(
             "INSERT INTO shared_questions (channel, user_id, language, text, shared_at) "
             "VALUES (?, ?, 'it', ?, ?)",
             (*values, text, long_ago),
         )
         for status in ("sent", "pending"):  # one that never went (its channel was turned off)
-            await database.write(
+            await database.legacy_write(
                 "INSERT INTO outbox (channel, recipient, payload, status, created_at, updated_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (*values, f'{{"body": "{name}: {text}"}}', status, long_ago, long_ago),
@@ -289,7 +289,7 @@ async def test_retention_leaves_nothing_personal_of_the_past_in_any_table_or_on_
     async with Database(path) as database:
         await _past_of_everyone(database, long_ago=time.time() - 100 * 86_400)
         # Someone whose appointment is still to come: kept whole.
-        await database.write(
+        await database.legacy_write(
             "INSERT INTO appointments (code, office, service, starts_at, ends_at, channel, "
             "user_id, name, phone, language, created_at, updated_at) VALUES ('LU-NEXT', 'lu', "
             "'kit', '2099-01-01T09:00:00Z', '2099-01-01T09:20:00Z', 'telegram', '5550001', "
@@ -302,7 +302,7 @@ async def test_retention_leaves_nothing_personal_of_the_past_in_any_table_or_on_
 
         await purge(database, retention_days=90)
 
-        async with database.connection.execute(
+        async with database.legacy_connection.execute(
             "SELECT code, channel, user_id, name, phone, status FROM appointments ORDER BY code"
         ) as cursor:
             rows = [tuple(row) for row in await cursor.fetchall()]
@@ -342,7 +342,7 @@ async def test_the_wal_is_emptied_once_a_read_still_open_ends(tmp_path: Path) ->
         for number in range(3):
             await store.put("whatsapp", f"+39{number}", "{}")
         wal = path.with_name(path.name + "-wal")
-        reading = await database.connection.execute("SELECT * FROM sessions")
+        reading = await database.legacy_connection.execute("SELECT * FROM sessions")
         await reading.fetchone()  # another coroutine, halfway through its rows
 
         async def finish_reading() -> None:

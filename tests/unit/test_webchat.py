@@ -127,7 +127,7 @@ async def api(
 
 
 async def stored_rows(database: Database) -> list[tuple[Any, ...]]:
-    rows = await database.connection.execute_fetchall(
+    rows = await database.legacy_connection.execute_fetchall(
         "SELECT user_id, payload FROM webchat_messages ORDER BY id"
     )
     return [tuple(row) for row in rows]
@@ -517,7 +517,9 @@ async def test_erasure_and_retention_empty_the_mailbox(database: Database) -> No
     assert [row[0] for row in await stored_rows(database)] == ["bob"]
     await erase_user(database, "telegram", "bob")  # another channel's "bob": not this one
     assert [row[0] for row in await stored_rows(database)] == ["bob"]
-    await database.write("UPDATE webchat_messages SET created_at = ?", (time.time() - 91 * 86400,))
+    await database.legacy_write(
+        "UPDATE webchat_messages SET created_at = ?", (time.time() - 91 * 86400,)
+    )
     removed = await purge(database, retention_days=90)
     assert removed["webchat_messages"] == 1
     assert await stored_rows(database) == []
