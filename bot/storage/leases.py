@@ -18,11 +18,21 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import ColumnElement, exists, literal
+
 from bot.storage.db import Database
 from bot.storage.instance import is_gone
+from bot.storage.tables import leases
 
 #: The lease every running instance holds for itself: ``instance:<holder>``.
 INSTANCE = "instance:"
+
+
+def alive_at(holder: ColumnElement[str], now: float) -> ColumnElement[bool]:
+    """True while the instance named in ``holder`` (a column of another table: a turn's, a
+    stored update's) holds its own lease ``instance:<holder>`` at ``now``."""
+    life = leases.alias("life")
+    return exists().where(life.c.name == literal(INSTANCE) + holder, life.c.expires_at > now)
 
 
 def alive(holder_column: str) -> str:
