@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import time
 
+from sqlalchemy import delete, select
+
 from bot.storage.db import Database
+from bot.storage.tables import checklist_answers
 
 
 class ChecklistAnswers:
@@ -20,19 +23,24 @@ class ChecklistAnswers:
         if not answers:
             await self.forget(code)
             return
-        await self._db.legacy_write(
-            "INSERT INTO checklist_answers (code, answers, created_at) VALUES (?, ?, ?) "
-            "ON CONFLICT (code) DO UPDATE SET answers = excluded.answers",
-            (code.upper(), answers, time.time()),
+        upsert = self._db.insert(checklist_answers).values(
+            code=code.upper(), answers=answers, created_at=time.time()
+        )
+        await self._db.write(
+            upsert.on_conflict_do_update(
+                index_elements=[checklist_answers.c.code],
+                set_={"answers": upsert.excluded.answers},
+            )
         )
 
     async def of(self, code: str) -> str:
         """The answers kept for ``code`` ("" when none)."""
-        rows = await self._db.legacy_connection.execute_fetchall(
-            "SELECT answers FROM checklist_answers WHERE code = ?", (code.upper(),)
+        found = await self._db.fetch_value(
+            select(checklist_answers.c.answers).where(checklist_answers.c.code == code.upper())
         )
-        first = next(iter(rows), None)
-        return str(first[0]) if first is not None else ""
+        return str(found) if found is not None else ""
 
     async def forget(self, code: str) -> None:
-        await self._db.legacy_write("DELETE FROM checklist_answers WHERE code = ?", (code.upper(),))
+        await self._db.write(
+            delete(checklist_answers).where(checklist_answers.c.code == code.upper())
+        )

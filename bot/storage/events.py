@@ -16,10 +16,12 @@ import hmac
 import secrets
 from datetime import UTC, datetime, tzinfo
 
-import aiosqlite
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage.db import Database
 from bot.storage.records import Event
+from bot.storage.tables import event_salts, events
 
 HOUR_FORMAT = "%Y-%m-%dT%H:00:00Z"
 PSEUDONYM_HEX_DIGITS = 16  # 64 bits: no collisions in a counter's few thousand users a year
@@ -30,7 +32,7 @@ def _pseudonym(salt: bytes, person: str) -> str:
     return digest[:PSEUDONYM_HEX_DIGITS]
 
 
-async def unlink(connection: aiosqlite.Connection, person: str) -> int:
+async def unlink(connection: AsyncConnection, person: str) -> int:
     """Give a person's events a random pseudonym (inside the caller's transaction).
 
     For "erase my data": the events stay and still count one person, but nothing, not even
@@ -38,13 +40,12 @@ async def unlink(connection: aiosqlite.Connection, person: str) -> int:
     """
     token = secrets.token_hex(PSEUDONYM_HEX_DIGITS // 2)
     changed = 0
-    async with connection.execute("SELECT salt FROM event_salts") as cursor:
-        salts = [bytes(row[0]) for row in await cursor.fetchall()]
+    salts = [bytes(row[0]) for row in await connection.execute(select(event_salts.c.salt))]
     for salt in salts:
-        cursor = await connection.execute(
-            "UPDATE events SET user = ? WHERE user = ?", (token, _pseudonym(salt, person))
+        result = await connection.execute(
+            update(events).where(events.c.user == _pseudonym(salt, person)).values(user=token)
         )
-        changed += cursor.rowcount
+        changed += result.rowcount
     return changed
 
 

@@ -13,12 +13,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
+from sqlalchemy import ColumnElement, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage.db import Database
 from bot.storage.records import Notice
+from bot.storage.tables import notice_parts, outbox
 
-__all__ = ["Notice", "Outbox", "OutboxMessage", "queue_notices"]
+__all__ = ["Notice", "Outbox", "OutboxMessage", "queue_notices", "sent_as"]
 
 PENDING, SENT, FAILED, REFUSED = "pending", "sent", "failed", "refused"
 #: SQL for the outbox's ``provider_id`` of the notice that the platform's message id
@@ -28,6 +30,23 @@ SENT_AS = (
     "coalesce((SELECT last_id FROM notice_parts WHERE channel = ? AND recipient = ? "
     "AND message_id = ?), ?)"
 )
+
+
+def sent_as(channel: str, recipient: str, message_id: str) -> ColumnElement[str]:
+    """The outbox's ``provider_id`` of the notice that the platform's message id belongs to:
+    the id itself, or, for an earlier part of a notice sent in several messages, its last
+    part's (``remember_parts``)."""
+    last_part = (
+        select(notice_parts.c.last_id)
+        .where(
+            notice_parts.c.channel == channel,
+            notice_parts.c.recipient == recipient,
+            notice_parts.c.message_id == message_id,
+        )
+        .scalar_subquery()
+    )
+    return func.coalesce(last_part, message_id)
+
 
 #: Deletes the messages ``{marks}`` marked ``forget`` that are no longer to send (``_forget``).
 _FORGET = (
@@ -65,24 +84,22 @@ def _message(row: tuple[object, ...]) -> OutboxMessage:
     )
 
 
-async def queue_notices(connection: aiosqlite.Connection, notices: Iterable[Notice]) -> int:
+async def queue_notices(connection: AsyncConnection, notices: Iterable[Notice]) -> int:
     """Queue notices inside the caller's transaction; returns how many."""
     now = time.time()
-    count = 0
-    for notice in notices:
-        await connection.execute(
-            "INSERT INTO outbox (channel, recipient, payload, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (
-                notice.channel,
-                notice.recipient,
-                json.dumps(notice.to_json(), ensure_ascii=False),
-                now,
-                now,
-            ),
-        )
-        count += 1
-    return count
+    rows = [
+        {
+            "channel": notice.channel,
+            "recipient": notice.recipient,
+            "payload": json.dumps(notice.to_json(), ensure_ascii=False),
+            "created_at": now,
+            "updated_at": now,
+        }
+        for notice in notices
+    ]
+    if rows:
+        await connection.execute(insert(outbox), rows)
+    return len(rows)
 
 
 class Outbox:

@@ -1,0 +1,73 @@
+"""This module contains the few SQL expressions that SQLite and PostgreSQL spell differently,
+as SQLAlchemy constructs compiled for each: a field of a JSON payload kept as text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Text
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import FunctionElement
+from sqlalchemy.types import Boolean
+
+
+class json_text(FunctionElement[str]):
+    """A field of JSON kept in a text column, as text (None if absent): ``json_text(payload,
+    "notice", "handover")``. Numbers come back as text on PostgreSQL, as numbers on SQLite:
+    convert the result in Python."""
+
+    type = Text()
+    inherit_cache = True
+    name = "json_text"
+
+    def __init__(self, column: ColumnElement[str], *path: str) -> None:
+        self.path = path
+        super().__init__(column)
+
+
+class json_true(FunctionElement[bool]):
+    """Whether a field of JSON kept in a text column is ``true``."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "json_true"
+
+    def __init__(self, column: ColumnElement[str], *path: str) -> None:
+        self.path = path
+        super().__init__(column)
+
+
+def _column(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(next(iter(element.clauses)), **kw)
+
+
+def _sqlite_path(path: tuple[str, ...]) -> str:
+    return "'$" + "".join(f".{field}" for field in path) + "'"
+
+
+def _postgresql_path(path: tuple[str, ...]) -> str:
+    return "'{" + ",".join(path) + "}'"
+
+
+@compiles(json_text, "sqlite")
+def _json_text_sqlite(element: json_text, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_extract({_column(element, compiler, **kw)}, {_sqlite_path(element.path)})"
+
+
+@compiles(json_text, "postgresql")
+def _json_text_postgresql(element: json_text, compiler: SQLCompiler, **kw: Any) -> str:
+    return (
+        f"(CAST({_column(element, compiler, **kw)} AS JSON) #>> {_postgresql_path(element.path)})"
+    )
+
+
+@compiles(json_true, "sqlite")
+def _json_true_sqlite(element: json_true, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"(json_extract({_column(element, compiler, **kw)}, {_sqlite_path(element.path)}) = 1)"
+
+
+@compiles(json_true, "postgresql")
+def _json_true_postgresql(element: json_true, compiler: SQLCompiler, **kw: Any) -> str:
+    column = _column(element, compiler, **kw)
+    return f"((CAST({column} AS JSON) #>> {_postgresql_path(element.path)}) = 'true')"
