@@ -13,45 +13,18 @@ from bot.content.catalog import Catalog
 from bot.core.engine import Engine
 from bot.i18n import Interface
 from bot.notice import Notice
-from bot.storage import db as db_module
-from bot.storage.db import Database
-from bot.storage.migrations import MIGRATIONS
+from bot.storage.db import Database, latest_version
 from bot.storage.sessions import SqliteSessionStore
 from tests.auxil.chat import Conversation
 
 
+@pytest.mark.sqlite_only
 async def test_open_applies_migrations_and_wal(tmp_path: Path) -> None:
     async with Database(tmp_path / "sub" / "bot.sqlite3") as database:
-        assert await database.schema_version() == MIGRATIONS[-1][0]
+        assert await database.schema_version() == latest_version()
         assert await database.journal_mode() == "wal"
     async with Database(tmp_path / "sub" / "bot.sqlite3") as database:  # reopening is a no-op
-        assert await database.schema_version() == MIGRATIONS[-1][0]
-
-
-async def test_a_newer_database_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "bot.sqlite3"
-    async with Database(path) as database:
-        await database.legacy_connection.execute("PRAGMA user_version = 999")
-    with pytest.raises(RuntimeError, match="newer than this program knows"):
-        await Database(path).open()
-
-
-async def test_a_failing_migration_leaves_nothing_half_done(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    broken = (*MIGRATIONS, (99, "broken", "CREATE TABLE half (x INTEGER); SELECT * FROM nowhere;"))
-    monkeypatch.setattr(db_module, "MIGRATIONS", broken)
-    database = Database(tmp_path / "bot.sqlite3")
-    with pytest.raises(Exception, match="nowhere"):
-        await database.open()
-    await database.close()
-    monkeypatch.setattr(db_module, "MIGRATIONS", MIGRATIONS)
-    async with Database(tmp_path / "bot.sqlite3") as database:
-        assert await database.schema_version() == MIGRATIONS[-1][0]
-        async with database.legacy_connection.execute(
-            "SELECT count(*) FROM sqlite_master WHERE name = 'half'"
-        ) as cursor:
-            assert (await cursor.fetchone()) == (0,)
+        assert await database.schema_version() == latest_version()
 
 
 async def test_session_store_round_trip(tmp_path: Path) -> None:
