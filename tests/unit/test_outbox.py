@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
-from pathlib import Path
 
 import pytest
 
@@ -14,9 +14,10 @@ from bot.notify.worker import GIVE_UP_AFTER, MAX_DELAY, OutboxWorker, SendError
 from bot.storage.db import Database
 from bot.storage.handovers import HandoverStore
 from bot.storage.inbound import InboundLog, InboundQueue
-from bot.storage.outbox import Outbox
+from bot.storage.outbox import CLAIM_SECONDS, Outbox, _claimable
 from bot.storage.requests import RequestStore
 from bot.storage.retention import purge
+from tests.auxil.databases import on_postgresql, rows
 from tests.auxil.trips import Trips
 
 
@@ -68,7 +69,7 @@ async def test_retryable_errors_wait_then_retry_and_block_later_messages(
     worker = OutboxWorker(outbox, "wa", flaky)
     await worker.drain()
     assert await worker.drain() == 0  # the first waits for its retry; the second waits behind it
-    await database.legacy_connection.execute("UPDATE outbox SET next_attempt_at = 0")
+    await rows(database, "UPDATE outbox SET next_attempt_at = 0")
     await worker.drain()
     await worker.drain()
     assert calls == [1, 1, 2]
@@ -102,18 +103,17 @@ async def test_an_outage_of_hours_loses_nothing_a_day_gives_up(database: Databas
 
     worker = OutboxWorker(outbox, "wa", down)
     for _ in range(30):  # far more attempts than a short outage takes
-        await database.legacy_connection.execute("UPDATE outbox SET next_attempt_at = 0")
+        await rows(database, "UPDATE outbox SET next_attempt_at = 0")
         await worker.drain()
-        async with database.legacy_connection.execute(
-            "SELECT next_attempt_at FROM outbox"
-        ) as cursor:
-            ((next_attempt_at,),) = list(await cursor.fetchall())
+        ((next_attempt_at,),) = await rows(database, "SELECT next_attempt_at FROM outbox")
         delays.append(next_attempt_at - time.time())
     assert await outbox.counts("wa") == {"pending": 1}
     assert delays[0] < 2 and 250 < delays[-1] <= MAX_DELAY  # growing pauses, capped
     # Created more than a day ago: the next failure gives it up.
-    await database.legacy_connection.execute(
-        "UPDATE outbox SET next_attempt_at = 0, created_at = ?", (time.time() - GIVE_UP_AFTER,)
+    await rows(
+        database,
+        "UPDATE outbox SET next_attempt_at = 0, created_at = :created",
+        created=time.time() - GIVE_UP_AFTER,
     )
     await worker.drain()
     assert await outbox.counts("wa") == {"failed": 1}
@@ -177,8 +177,7 @@ async def test_an_unexpected_error_is_backed_off_not_looped(database: Database) 
     await worker.drain()
     assert await worker.drain() == 0  # waiting for its backoff, not retried at once
     assert calls == 1
-    due = await database.legacy_connection.execute("SELECT attempts, status FROM outbox")
-    assert [tuple(row) for row in await due.fetchall()] == [(1, "pending")]
+    assert await rows(database, "SELECT attempts, status FROM outbox") == [(1, "pending")]
 
 
 async def test_stop_lets_a_send_in_flight_finish_and_be_recorded(database: Database) -> None:
@@ -210,10 +209,9 @@ async def test_the_wait_a_platform_asks_for_is_honoured(database: Database) -> N
         raise SendError("Telegram flood control", retry=True, retry_after=42.0)
 
     await OutboxWorker(outbox, "tg", flooded).drain()
-    async with database.legacy_connection.execute(
-        "SELECT status, next_attempt_at FROM outbox"
-    ) as cursor:
-        ((status, next_attempt_at),) = list(await cursor.fetchall())
+    ((status, next_attempt_at),) = await rows(
+        database, "SELECT status, next_attempt_at FROM outbox"
+    )
     assert status == "pending"
     assert 40 < next_attempt_at - time.time() <= 42  # not our own 1-second backoff
 
@@ -237,8 +235,8 @@ async def test_a_refused_message_is_kept_as_refused_and_not_retried(database: Da
     assert await outbox.errors("wa") == [("alice", "refused", "outside the 24-hour window")]
 
 
-async def test_notices_wait_across_a_restart_and_go_out_once(tmp_path: Path) -> None:
-    path = tmp_path / "restart.sqlite3"
+async def test_notices_wait_across_a_restart_and_go_out_once(database_target: str) -> None:
+    path = database_target
     async with Database(path) as first:
         await Outbox(first).add_notices(
             [Notice("tg", "-100", "📅 Nuovo appuntamento", "staff", code="LU-4K7P")]
@@ -382,14 +380,12 @@ async def test_a_message_to_forget_is_deleted_once_it_has_gone_or_cannot_go(
         ("+39sent", "kept"),  # an ordinary message, behind the one that went
         ("+39retried", "deleted"),  # still to send: kept until it goes
     ]
-    await database.legacy_connection.execute("UPDATE outbox SET next_attempt_at = 0")
+    await rows(database, "UPDATE outbox SET next_attempt_at = 0")
     await worker.drain()
     assert await outbox.pending("wa") == []
-    async with database.legacy_connection.execute(
-        "SELECT recipient, payload FROM outbox"
-    ) as cursor:
-        rows = [tuple(row) for row in await cursor.fetchall()]
-    assert rows == [("+39sent", '{"body": "kept"}')]
+    assert await rows(database, "SELECT recipient, payload FROM outbox") == [
+        ("+39sent", '{"body": "kept"}')
+    ]
 
 
 async def test_a_reply_to_any_part_of_a_long_notice_finds_it(database: Database) -> None:
@@ -406,7 +402,7 @@ async def test_a_reply_to_any_part_of_a_long_notice_finds_it(database: Database)
     assert await requests.reply_action("telegram", "-100", "9") is None
     assert await handovers.by_staff_message("telegram", "-999", "10") is None  # another chat
 
-    await database.legacy_write("UPDATE notice_parts SET created_at = 0")
+    await rows(database, "UPDATE notice_parts SET created_at = 0")
     assert (await purge(database, retention_days=90))["notice_parts"] == 2
     assert await handovers.by_staff_message("telegram", "-100", "10") is None
 
@@ -434,12 +430,13 @@ async def test_an_attempt_is_recorded_before_the_platform_is_called(database: Da
         payloads.append(notice)
         return "SM1"
 
+    assert await OutboxWorker(outbox, "wa", send).drain() == 0  # still claimed by the dead
+    await rows(database, "UPDATE outbox SET next_attempt_at = 0")  # until its claim runs out
     await OutboxWorker(outbox, "wa", send).drain()  # the next start
     assert payloads[-1] == Notice("wa", "alice", "1", REPLY, in_doubt_since=during[0])
     assert await outbox.counts("wa") == {"sent": 1}
     assert await outbox.pending("wa") == []
-    async with database.legacy_connection.execute("SELECT sending_since FROM outbox") as cursor:
-        assert [tuple(row) for row in await cursor.fetchall()] == [(None,)]
+    assert await rows(database, "SELECT sending_since FROM outbox") == [(None,)]
 
 
 async def test_a_refusal_leaves_no_doubt_a_timeout_does(database: Database) -> None:
@@ -456,7 +453,7 @@ async def test_a_refusal_leaves_no_doubt_a_timeout_does(database: Database) -> N
 
     worker = OutboxWorker(outbox, "wa", fail)
     await worker.drain()
-    await database.legacy_connection.execute("UPDATE outbox SET next_attempt_at = 0")
+    await rows(database, "UPDATE outbox SET next_attempt_at = 0")
     await worker.drain()
     by_recipient = {
         recipient: [notice for notice in payloads if number(notice) == n]
@@ -466,6 +463,7 @@ async def test_a_refusal_leaves_no_doubt_a_timeout_does(database: Database) -> N
     assert by_recipient["bob"][1].in_doubt_since is not None
 
 
+@pytest.mark.sqlite_only  # counts the steps of SQLite's machine
 async def test_the_next_batch_does_not_read_the_whole_backlog(database: Database) -> None:
     """10,000 notices waiting: the worker's next 50 are found without reading them all (it
     took 310,000 steps of SQLite's machine, 8 ms on the thread a user's reply waits for)."""
@@ -479,30 +477,29 @@ async def test_the_next_batch_does_not_read_the_whole_backlog(database: Database
         thousands += 1
         return 0  # go on
 
-    await database.legacy_connection.set_progress_handler(counted, 1000)
-    due = await outbox.due("tg")
-    await database.legacy_connection.set_progress_handler(None, 1000)  # type: ignore[arg-type]  # None removes it
+    async with database.engine.connect() as connection:
+        driver = (await connection.get_raw_connection()).driver_connection
+        await driver.set_progress_handler(counted, 1000)
+        found = (await connection.execute(_claimable("tg", time.time(), 50))).fetchall()
+        await driver.set_progress_handler(None, 1000)  # None removes it
+    assert [row.recipient for row in found] == [str(n) for n in range(50)]
+    assert thousands < 10, thousands
+    due = await outbox.due("tg")  # the claim itself finds the same
     assert [message.recipient for message in due] == [str(n) for n in range(50)]
     assert all("notice" in message.payload for message in due)  # 7's is not due
-    assert thousands < 10, thousands
 
 
-async def test_a_message_sent_is_recorded_in_one_trip(
-    database: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """While a backlog drains, 30 a second: each trip to the database's thread is one that a
-    user's reply may wait behind. The trip that marks it also deletes it if it is to forget."""
+async def test_a_message_sent_to_forget_is_deleted_as_it_is_marked(database: Database) -> None:
+    """The transaction that marks it sent also deletes it if it is to forget."""
     outbox = Outbox(database)
     kept, forgotten = (
         await outbox.add("wa", "alice", [body(1), Notice.reply("wa", "alice", "2", forget=True)])
         or []
     )
-    trips = Trips(monkeypatch)
     await outbox.mark_sent(kept, "SM1")
-    assert trips.count == 1
     await outbox.mark_sent(forgotten, "SM2")  # and the WAL emptied
-    monkeypatch.undo()
     assert await outbox.counts("wa") == {"sent": 1}
+    assert await rows(database, "SELECT id, provider_id FROM outbox") == [(kept, "SM1")]
 
 
 async def test_an_update_is_marked_processed_in_one_trip(
@@ -547,3 +544,50 @@ async def test_a_batch_is_recorded_as_begun_in_one_write(
     assert [len(ids) for ids in writes] == [20]
     assert begun == [20] * 20
     assert await outbox.counts("wa") == {"sent": 20}
+
+
+async def test_two_instances_claiming_at_once_never_take_the_same_message(
+    database: Database, database_target: str
+) -> None:
+    """Only the holder of the channel's lease sends its outbox; should two ever claim side by
+    side, each message is claimed once, and each recipient's messages stay in order."""
+    first = Outbox(database)
+    for n in range(150):
+        await first.add("wa", f"user{n}", [body(1, f"user{n}"), body(2, f"user{n}")])
+    async with Database(database_target) as other:
+        second = Outbox(other)
+
+        async def claims(outbox: Outbox) -> list[int]:
+            taken: list[int] = []
+            while batch := await outbox.due("wa", limit=7):
+                taken += [message.id for message in batch]
+                await asyncio.sleep(0)
+            return taken
+
+        mine, theirs = await asyncio.gather(claims(first), claims(second))
+    assert not set(mine) & set(theirs)
+    heads = await rows(database, "SELECT min(id) FROM outbox GROUP BY recipient")
+    assert sorted(mine + theirs) == sorted(head for (head,) in heads)  # nobody's second yet
+    assert await first.due("wa") == []  # claimed: not due for anyone until sent or run out
+    await rows(database, "UPDATE outbox SET next_attempt_at = 0")  # the claims ran out
+    again = await first.due("wa", limit=500)
+    assert len(again) == 150 and all(message.sending_since for message in again)  # in doubt
+
+
+@pytest.mark.skipif(not on_postgresql(), reason="row locks: SQLite has one writer at a time")
+async def test_a_claim_skips_the_rows_another_claim_holds_locked(
+    database: Database, database_target: str
+) -> None:
+    """FOR UPDATE SKIP LOCKED: while one claim's transaction is open, another takes other
+    recipients' messages at once, not the locked ones, and not waiting for them."""
+    outbox = Outbox(database)
+    for n in range(10):
+        await outbox.add("wa", f"user{n}", [body(1, f"user{n}"), body(2, f"user{n}")])
+    async with Database(database_target) as other:
+        async with database.transaction(concurrent=True) as connection:
+            held = [row.id for row in await connection.execute(_claimable("wa", time.time(), 4))]
+            taken = await asyncio.wait_for(Outbox(other).due("wa"), CLAIM_SECONDS / 4)
+        assert len(held) == 4 and len(taken) == 6
+        assert not set(held) & {message.id for message in taken}
+        # The locked heads' recipients are not skipped to their second message.
+        assert {message.payload["body"] for message in taken} == {"1"}
