@@ -11,16 +11,29 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, delete, insert, select, update
 
 from bot.storage.db import Database
 from bot.storage.outbox import queue_notices
 from bot.storage.records import DeadlineReminder, Notice
+from bot.storage.tables import deadline_reminders
 
-_COLUMNS = "id, channel, user_id, language, kind, event_date, remind_on, sent_at"
+_COLUMNS = (
+    deadline_reminders.c.id,
+    deadline_reminders.c.channel,
+    deadline_reminders.c.user_id,
+    deadline_reminders.c.language,
+    deadline_reminders.c.kind,
+    deadline_reminders.c.event_date,
+    deadline_reminders.c.remind_on,
+    deadline_reminders.c.sent_at,
+)
 
 
-def _reminder(row: Sequence[object]) -> DeadlineReminder:
-    number, channel, user_id, language, kind, event_date, remind_on, sent_at = row
+def _reminder(row: Row[Any]) -> DeadlineReminder:
+    number, channel, user_id, language, kind, event_date, remind_on, sent_at = tuple(row)
     return DeadlineReminder(
         id=int(str(number)),
         channel=str(channel),
@@ -52,54 +65,73 @@ class DeadlineStore:
         included: a new date of the event supersedes the old); returns how many."""
         now = time.time()
         unique = sorted(set(days))
-        async with self._db.legacy_transaction() as connection:
+        async with self._db.transaction() as connection:
             await connection.execute(
-                "DELETE FROM deadline_reminders WHERE channel = ? AND user_id = ? AND kind = ?",
-                (channel, user_id, kind),
+                delete(deadline_reminders).where(
+                    deadline_reminders.c.channel == channel,
+                    deadline_reminders.c.user_id == user_id,
+                    deadline_reminders.c.kind == kind,
+                )
             )
-            await connection.executemany(
-                "INSERT INTO deadline_reminders "
-                "(channel, user_id, language, kind, event_date, remind_on, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (channel, user_id, language, kind, event_date.isoformat(), day.isoformat(), now)
-                    for day in unique
-                ],
-            )
+            if unique:
+                await connection.execute(
+                    insert(deadline_reminders),
+                    [
+                        {
+                            "channel": channel,
+                            "user_id": user_id,
+                            "language": language,
+                            "kind": kind,
+                            "event_date": event_date.isoformat(),
+                            "remind_on": day.isoformat(),
+                            "created_at": now,
+                        }
+                        for day in unique
+                    ],
+                )
         return len(unique)
+
+    def _bytewise(self, column: ColumnElement[str]) -> ColumnElement[str]:
+        """Text ordered by its bytes, as SQLite orders it, not by PostgreSQL's collation
+        (which passes over the underscore of ``permit_renewal``). SQLite has no "C"."""
+        return column if self._db.is_sqlite else column.collate("C")
 
     async def of_user(self, channel: str, user_id: str) -> list[DeadlineReminder]:
         """The user's reminders, the soonest first."""
-        rows = await self._db.legacy_connection.execute_fetchall(
-            f"SELECT {_COLUMNS} FROM deadline_reminders WHERE channel = ? AND user_id = ? "
-            "ORDER BY remind_on, kind, id",
-            (channel, user_id),
+        rows = await self._db.fetch_all(
+            select(*_COLUMNS)
+            .where(deadline_reminders.c.channel == channel, deadline_reminders.c.user_id == user_id)
+            # ISO dates: the same order in any collation; the kinds' names bytewise.
+            .order_by(
+                deadline_reminders.c.remind_on,
+                self._bytewise(deadline_reminders.c.kind),
+                deadline_reminders.c.id,
+            )
         )
-        return [_reminder(tuple(row)) for row in rows]
+        return [_reminder(row) for row in rows]
 
     async def delete(self, channel: str, user_id: str, reminder_id: int | None = None) -> int:
         """Delete one of the user's reminders, or all of them (None); returns how many."""
-        if reminder_id is None:
-            cursor = await self._db.legacy_write(
-                "DELETE FROM deadline_reminders WHERE channel = ? AND user_id = ?",
-                (channel, user_id),
-            )
-        else:
-            cursor = await self._db.legacy_write(
-                "DELETE FROM deadline_reminders WHERE id = ? AND channel = ? AND user_id = ?",
-                (reminder_id, channel, user_id),
-            )
-        return int(cursor.rowcount)
+        statement = delete(deadline_reminders).where(
+            deadline_reminders.c.channel == channel, deadline_reminders.c.user_id == user_id
+        )
+        if reminder_id is not None:
+            statement = statement.where(deadline_reminders.c.id == reminder_id)
+        return await self._db.write(statement)
 
     async def move(self, channel: str, user_id: str, reminder_id: int, remind_on: date) -> bool:
         """Another day for one of the user's reminders (one already sent goes again on it);
         False if it is not theirs, or gone."""
-        cursor = await self._db.legacy_write(
-            "UPDATE deadline_reminders SET remind_on = ?, sent_at = NULL "
-            "WHERE id = ? AND channel = ? AND user_id = ?",
-            (remind_on.isoformat(), reminder_id, channel, user_id),
+        changed = await self._db.write(
+            update(deadline_reminders)
+            .where(
+                deadline_reminders.c.id == reminder_id,
+                deadline_reminders.c.channel == channel,
+                deadline_reminders.c.user_id == user_id,
+            )
+            .values(remind_on=remind_on.isoformat(), sent_at=None)
         )
-        return cursor.rowcount > 0
+        return changed > 0
 
     async def due(
         self, today: date, channels: Sequence[str], limit: int = 200
@@ -107,13 +139,17 @@ class DeadlineStore:
         """Reminders not yet sent whose day has come, on these channels, the oldest first."""
         if not channels:
             return []
-        marks = ", ".join("?" for _ in channels)
-        rows = await self._db.legacy_connection.execute_fetchall(
-            f"SELECT {_COLUMNS} FROM deadline_reminders WHERE sent_at IS NULL "
-            f"AND remind_on <= ? AND channel IN ({marks}) ORDER BY remind_on, id LIMIT ?",
-            (today.isoformat(), *channels, limit),
+        rows = await self._db.fetch_all(
+            select(*_COLUMNS)
+            .where(
+                deadline_reminders.c.sent_at.is_(None),
+                deadline_reminders.c.remind_on <= today.isoformat(),
+                deadline_reminders.c.channel.in_(list(channels)),
+            )
+            .order_by(deadline_reminders.c.remind_on, deadline_reminders.c.id)
+            .limit(limit)
         )
-        return [_reminder(tuple(row)) for row in rows]
+        return [_reminder(row) for row in rows]
 
     async def mark_sent(
         self,
@@ -126,18 +162,18 @@ class DeadlineStore:
         ``covered``: the same deadline's earlier reminders, due at once (the bot was
         stopped), which this one stands for: marked sent with it."""
         now = time.time()
-        async with self._db.legacy_transaction() as connection:
-            cursor = await connection.execute(
-                "UPDATE deadline_reminders SET sent_at = ? "
-                "WHERE id = ? AND sent_at IS NULL AND remind_on = ?",
-                (now, reminder.id, reminder.remind_on.isoformat()),
-            )
-            if cursor.rowcount == 0:
-                return False
-            await connection.executemany(
-                "UPDATE deadline_reminders SET sent_at = ? "
-                "WHERE id = ? AND sent_at IS NULL AND remind_on = ?",
-                [(now, other.id, other.remind_on.isoformat()) for other in covered],
-            )
+        async with self._db.transaction() as connection:
+            for index, each in enumerate([reminder, *covered]):
+                marked = await connection.execute(
+                    update(deadline_reminders)
+                    .where(
+                        deadline_reminders.c.id == each.id,
+                        deadline_reminders.c.sent_at.is_(None),
+                        deadline_reminders.c.remind_on == each.remind_on.isoformat(),
+                    )
+                    .values(sent_at=now)
+                )
+                if index == 0 and marked.rowcount == 0:
+                    return False
             await queue_notices(connection, notices)
         return True

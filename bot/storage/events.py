@@ -16,7 +16,7 @@ import hmac
 import secrets
 from datetime import UTC, datetime, tzinfo
 
-from sqlalchemy import select, update
+from sqlalchemy import Integer, LargeBinary, delete, exists, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage.db import Database
@@ -68,22 +68,22 @@ class EventStore:
         """Append one event; ``person`` ("channel:user id") is stored only as its pseudonym."""
         year = event.hour.astimezone(self._timezone).year
         user = await self.pseudonym(person, year) if person else None
-        await self._db.legacy_write(
-            "INSERT INTO events (hour, kind, action, channel, language, area, topic, service, "
-            "office, seconds, user) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                hour_of(event.hour),
-                event.kind,
-                event.action,
-                event.channel,
-                event.language,
-                event.area,
-                event.topic,
-                event.service,
-                event.office,
-                event.seconds,
-                user,
+        # A plain insert of a row of its own: beside any other transaction.
+        await self._db.write(
+            insert(events).values(
+                hour=hour_of(event.hour),
+                kind=event.kind,
+                action=event.action,
+                channel=event.channel,
+                language=event.language,
+                area=event.area,
+                topic=event.topic,
+                service=event.service,
+                office=event.office,
+                seconds=event.seconds,
+                user=user,
             ),
+            concurrent=True,
         )
 
     async def pseudonym(self, person: str, year: int) -> str:
@@ -93,32 +93,51 @@ class EventStore:
     async def _salt_for(self, year: int) -> bytes:
         if self._salt is not None and self._salt[0] >= year:
             return self._salt[1]
-        async with self._db.legacy_transaction() as connection:
+        # Not concurrent: two instances starting a year at once must agree on one salt.
+        async with self._db.transaction() as connection:
+            newer = select(event_salts.c.year).where(event_salts.c.year >= year)
             await connection.execute(
-                "INSERT INTO event_salts (year, salt) SELECT ?, ? "
-                "WHERE NOT EXISTS (SELECT 1 FROM event_salts WHERE year >= ?)",
-                (year, secrets.token_bytes(32), year),
+                insert(event_salts).from_select(
+                    ["year", "salt"],
+                    select(
+                        literal(year, Integer), literal(secrets.token_bytes(32), LargeBinary)
+                    ).where(~exists(newer)),
+                )
             )
             # Only the newest salt survives: older pseudonyms can never be recomputed.
-            await connection.execute(
-                "DELETE FROM event_salts WHERE year < (SELECT max(year) FROM event_salts)"
-            )
-            async with connection.execute(
-                "SELECT year, salt FROM event_salts ORDER BY year DESC LIMIT 1"
-            ) as cursor:
-                row = await cursor.fetchone()
+            newest = select(func.max(event_salts.c.year)).scalar_subquery()
+            await connection.execute(delete(event_salts).where(event_salts.c.year < newest))
+            row = (
+                await connection.execute(
+                    select(event_salts.c.year, event_salts.c.salt)
+                    .order_by(event_salts.c.year.desc())
+                    .limit(1)
+                )
+            ).first()
         assert row is not None
         self._salt = (int(row[0]), bytes(row[1]))
         return self._salt[1]
 
     async def between(self, start: datetime, end: datetime) -> list[Event]:
         """Events from ``start`` (included) to ``end`` (excluded), oldest first."""
-        async with self._db.legacy_connection.execute(
-            "SELECT hour, kind, action, channel, language, area, topic, service, office, "
-            "seconds, user FROM events WHERE hour >= ? AND hour < ? ORDER BY hour, id",
-            (hour_of(start), hour_of(end)),
-        ) as cursor:
-            rows = await cursor.fetchall()
+        rows = await self._db.fetch_all(
+            select(
+                events.c.hour,
+                events.c.kind,
+                events.c.action,
+                events.c.channel,
+                events.c.language,
+                events.c.area,
+                events.c.topic,
+                events.c.service,
+                events.c.office,
+                events.c.seconds,
+                events.c.user,
+            )
+            .where(events.c.hour >= hour_of(start), events.c.hour < hour_of(end))
+            # ISO hours: the same order bytewise and in any collation.
+            .order_by(events.c.hour, events.c.id)
+        )
         return [
             Event(
                 kind=str(row[1]),
@@ -133,5 +152,5 @@ class EventStore:
                 seconds=row[9],
                 user=row[10],
             )
-            for row in rows
+            for row in map(tuple, rows)
         ]

@@ -8,16 +8,29 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import Row, Select, insert, select, update
 
 from bot.storage.db import Database
-from bot.storage.outbox import SENT_AS, Notice, queue_notices
+from bot.storage.expressions import json_text
+from bot.storage.outbox import Notice, queue_notices, sent_as
 from bot.storage.records import Handover, Posted
+from bot.storage.tables import handovers, outbox
 
-_COLUMNS = "id, channel, user_id, language, opened_at, answered_at, closed_at"
+_COLUMNS = (
+    handovers.c.id,
+    handovers.c.channel,
+    handovers.c.user_id,
+    handovers.c.language,
+    handovers.c.opened_at,
+    handovers.c.answered_at,
+    handovers.c.closed_at,
+)
 
 
-def _row(row: Sequence[object]) -> Handover:
-    number, channel, user, language, opened, answered, closed = row
+def _row(row: Row[Any]) -> Handover:
+    number, channel, user, language, opened, answered, closed = tuple(row)
     return Handover(
         int(str(number)),
         str(channel),
@@ -26,6 +39,14 @@ def _row(row: Sequence[object]) -> Handover:
         float(str(opened)),
         None if answered is None else float(str(answered)),
         None if closed is None else float(str(closed)),
+    )
+
+
+def _open_of(channel: str, user_id: str) -> Select[Any]:
+    return select(*_COLUMNS).where(
+        handovers.c.channel == channel,
+        handovers.c.user_id == user_id,
+        handovers.c.closed_at.is_(None),
     )
 
 
@@ -43,53 +64,44 @@ class HandoverStore:
         """Open a conversation (or continue the user's open one) and queue its notices;
         ``notices`` learns, and the caller too, whether the conversation is new."""
         now = time.time()
-        async with self._db.legacy_transaction() as connection:
-            async with connection.execute(
-                f"SELECT {_COLUMNS} FROM handovers WHERE channel = ? AND user_id = ? "
-                "AND closed_at IS NULL",
-                (channel, user_id),
-            ) as cursor:
-                row = await cursor.fetchone()
+        # Not concurrent: two instances opening the user's conversation at once must not
+        # both find none and open two.
+        async with self._db.transaction() as connection:
+            row = (await connection.execute(_open_of(channel, user_id))).first()
             new = row is None
             if row is not None:
-                handover = _row(tuple(row))
+                handover = _row(row)
             else:
-                cursor = await connection.execute(
-                    "INSERT INTO handovers (channel, user_id, language, opened_at) "
-                    "VALUES (?, ?, ?, ?)",
-                    (channel, user_id, language, now),
+                added = await connection.execute(
+                    insert(handovers)
+                    .values(channel=channel, user_id=user_id, language=language, opened_at=now)
+                    .returning(handovers.c.id)
                 )
                 handover = Handover(
-                    int(cursor.lastrowid or 0), channel, user_id, language, now, None, None
+                    int(added.scalar_one()), channel, user_id, language, now, None, None
                 )
             await queue_notices(connection, notices(handover, new))
         return handover, new
 
     async def current(self, channel: str, user_id: str) -> Handover | None:
-        async with self._db.legacy_connection.execute(
-            f"SELECT {_COLUMNS} FROM handovers WHERE channel = ? AND user_id = ? "
-            "AND closed_at IS NULL",
-            (channel, user_id),
-        ) as cursor:
-            row = await cursor.fetchone()
-        return None if row is None else _row(tuple(row))
+        row = await self._db.fetch_one(_open_of(channel, user_id))
+        return None if row is None else _row(row)
 
     async def get(self, handover_id: int) -> Handover | None:
-        async with self._db.legacy_connection.execute(
-            f"SELECT {_COLUMNS} FROM handovers WHERE id = ?", (handover_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
-        return None if row is None else _row(tuple(row))
+        row = await self._db.fetch_one(select(*_COLUMNS).where(handovers.c.id == handover_id))
+        return None if row is None else _row(row)
 
     async def by_staff_message(self, channel: str, recipient: str, message_id: str) -> int | None:
         """The conversation a staff notice (by the platform's message id) belongs to."""
-        async with self._db.legacy_connection.execute(
-            "SELECT json_extract(payload, '$.notice.handover') FROM outbox "
-            f"WHERE channel = ? AND recipient = ? AND provider_id = {SENT_AS}",
-            (channel, recipient, channel, recipient, message_id, message_id),
-        ) as cursor:
-            row = await cursor.fetchone()
-        return None if row is None or row[0] is None else int(row[0])
+        found = await self._db.fetch_value(
+            select(json_text(outbox.c.payload, "notice", "handover")).where(
+                outbox.c.channel == channel,
+                outbox.c.recipient == recipient,
+                outbox.c.provider_id == sent_as(channel, recipient, message_id),
+            )
+        )
+        # A number on SQLite, its text on PostgreSQL.
+        return None if found is None else int(found)
 
     async def post(
         self, handover_id: int, notices: Sequence[Notice], answer: bool
@@ -97,31 +109,34 @@ class HandoverStore:
         """Queue a message of an open conversation (None if it is closed); ``answer`` marks a
         staff reply, and the first one's time is kept: the counter reports how quickly people
         are answered."""
-        async with self._db.legacy_transaction() as connection:
-            async with connection.execute(
-                "SELECT 1 FROM handovers WHERE id = ? AND closed_at IS NULL", (handover_id,)
-            ) as cursor:
-                if await cursor.fetchone() is None:
-                    return None
+        async with self._db.transaction() as connection:
+            still_open = await connection.execute(
+                select(handovers.c.id).where(
+                    handovers.c.id == handover_id, handovers.c.closed_at.is_(None)
+                )
+            )
+            if still_open.first() is None:
+                return None
             first = False
             if answer:
-                cursor = await connection.execute(
-                    "UPDATE handovers SET answered_at = ? WHERE id = ? AND answered_at IS NULL",
-                    (time.time(), handover_id),
+                answered = await connection.execute(
+                    update(handovers)
+                    .where(handovers.c.id == handover_id, handovers.c.answered_at.is_(None))
+                    .values(answered_at=time.time())
                 )
-                first = cursor.rowcount > 0  # decided here: two staff answering at once
+                first = answered.rowcount > 0  # decided here: two staff answering at once
             await queue_notices(connection, notices)
         return Posted(first_answer=first)
 
     async def close(self, handover_id: int, by: str, notices: Sequence[Notice]) -> bool:
         """Close an open conversation and queue its notices; False if it was not open."""
-        async with self._db.legacy_transaction() as connection:
-            cursor = await connection.execute(
-                "UPDATE handovers SET closed_at = ?, closed_by = ? "
-                "WHERE id = ? AND closed_at IS NULL",
-                (time.time(), by, handover_id),
+        async with self._db.transaction() as connection:
+            closed = await connection.execute(
+                update(handovers)
+                .where(handovers.c.id == handover_id, handovers.c.closed_at.is_(None))
+                .values(closed_at=time.time(), closed_by=by)
             )
-            if cursor.rowcount == 0:
+            if closed.rowcount == 0:
                 return False
             await queue_notices(connection, notices)
         return True

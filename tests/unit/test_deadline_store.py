@@ -6,11 +6,14 @@ from __future__ import annotations
 import time
 from datetime import date, timedelta
 
+from sqlalchemy import inspect
+
 from bot.storage.db import Database
 from bot.storage.deadlines import DeadlineStore
 from bot.storage.outbox import Outbox
 from bot.storage.records import Notice
 from bot.storage.retention import erase_user, purge
+from tests.auxil.databases import rows
 
 EXPIRY = date(2027, 3, 12)
 EARLY, LATE = date(2026, 12, 12), date(2027, 1, 11)
@@ -19,10 +22,14 @@ EARLY, LATE = date(2026, 12, 12), date(2027, 1, 11)
 async def test_the_table_holds_nothing_but_the_chat_the_kind_and_two_dates(
     database: Database,
 ) -> None:
-    rows = await database.legacy_connection.execute_fetchall(
-        "PRAGMA table_info(deadline_reminders)"
-    )
-    assert [row[1] for row in rows] == [
+    async with database.engine.connect() as connection:
+        columns, indexes = await connection.run_sync(
+            lambda sync: (
+                [column["name"] for column in inspect(sync).get_columns("deadline_reminders")],
+                {index["name"] for index in inspect(sync).get_indexes("deadline_reminders")},
+            )
+        )
+    assert columns == [
         "id",
         "channel",
         "user_id",
@@ -33,10 +40,7 @@ async def test_the_table_holds_nothing_but_the_chat_the_kind_and_two_dates(
         "created_at",
         "sent_at",
     ]
-    indexes = await database.legacy_connection.execute_fetchall(
-        "PRAGMA index_list(deadline_reminders)"
-    )
-    assert {row[1] for row in indexes} >= {"deadline_reminders_due", "deadline_reminders_user"}
+    assert indexes >= {"deadline_reminders_due", "deadline_reminders_user"}
 
 
 async def test_setting_replaces_that_kind_only_and_lists_the_soonest_first(
@@ -145,11 +149,7 @@ async def test_retention_removes_reminders_sent_once_their_event_is_past(
     assert removed["deadline_reminders"] == 1  # the one no channel could send
     removed = await purge(database, retention_days=90, deadline_keep_days=7)
     assert removed["deadline_reminders"] == 1
-    left = await database.legacy_connection.execute_fetchall(
-        "SELECT user_id FROM deadline_reminders ORDER BY user_id"
-    )
+    left = await rows(database, "SELECT user_id FROM deadline_reminders ORDER BY user_id")
     assert [row[0] for row in left] == ["2", "3"]
-    created = await database.legacy_connection.execute_fetchall(
-        "SELECT created_at FROM deadline_reminders"
-    )
+    created = await rows(database, "SELECT created_at FROM deadline_reminders")
     assert all(abs(float(row[0]) - time.time()) < 60 for row in created)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage, Message
 from pathlib import Path
@@ -16,6 +16,7 @@ from bot.channels.email import EmailChannel
 from bot.config import ConfigError, Settings
 from bot.storage.db import Database
 from bot.storage.outbox import Outbox
+from tests.auxil.databases import rows
 from tests.auxil.fake_telegram import free_port
 
 
@@ -47,9 +48,8 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
 
 
 @pytest.fixture
-async def outbox(tmp_path: Path) -> AsyncIterator[Outbox]:
-    async with Database(tmp_path / "bot.sqlite3") as database:
-        yield Outbox(database)
+def outbox(database: Database) -> Outbox:
+    return Outbox(database)
 
 
 def settings(port: int) -> Settings:
@@ -99,7 +99,7 @@ async def test_temporary_smtp_errors_are_retried_permanent_ones_are_not(
     await channel.worker.drain()
     assert await outbox.counts("email") == {"pending": 1}
     inbox.reply = "250 OK"
-    await outbox._db.legacy_write("UPDATE outbox SET next_attempt_at = 0")
+    await rows(outbox._db, "UPDATE outbox SET next_attempt_at = 0")
     await channel.worker.drain()
     assert await outbox.counts("email") == {"sent": 1}
     await outbox.add_notices(router.to_staff("Un'altra"))

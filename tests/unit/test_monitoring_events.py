@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy.exc import DBAPIError
 
 from bot.monitoring.events import Monitor
 from bot.storage.db import Database
 from bot.storage.events import EventStore
 from bot.storage.records import Appointment, Event
 from bot.storage.retention import erase_user, purge
+from tests.auxil.databases import rows
 
 NOW = datetime(2026, 11, 25, 10, 47, 31, tzinfo=UTC)
-
-
-async def rows(database: Database, sql: str) -> list[tuple[object, ...]]:
-    async with database.legacy_connection.execute(sql) as cursor:
-        return [tuple(row) for row in await cursor.fetchall()]
 
 
 async def test_a_topic_read_is_recorded_by_the_hour_with_a_pseudonym(database: Database) -> None:
@@ -62,10 +58,10 @@ async def test_a_new_year_brings_a_new_salt_and_deletes_the_old_one(database: Da
 
 async def test_events_are_append_only(database: Database) -> None:
     await Monitor(EventStore(database), clock=lambda: NOW).desk("permits", "ar", "desk")
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        await database.legacy_write("DELETE FROM events")
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        await database.legacy_write("UPDATE events SET language = 'it'")
+    with pytest.raises(DBAPIError, match="append-only"):
+        await rows(database, "DELETE FROM events")
+    with pytest.raises(DBAPIError, match="append-only"):
+        await rows(database, "UPDATE events SET language = 'it'")
 
 
 async def test_events_survive_erasure_and_retention_and_hold_nothing_personal(

@@ -8,6 +8,7 @@ from bot.notice import REPLY, Notice
 from bot.notify.worker import OutboxWorker
 from bot.storage.db import Database
 from bot.storage.outbox import Outbox
+from tests.auxil.databases import rows
 
 FULL = Notice(
     "telegram",
@@ -70,9 +71,11 @@ def test_what_no_version_wrote_is_no_notice(payload: dict[str, object]) -> None:
 async def test_the_worker_refuses_to_send_what_is_no_notice(database: Database) -> None:
     outbox = Outbox(database)
     # What no version wrote, as a damaged row would hold it.
-    await database.legacy_write(
+    await rows(
+        database,
         "INSERT INTO outbox (channel, recipient, payload, created_at, updated_at) "
-        "VALUES ('wa', 'alice', '{\"n\": 1}', 0, 0)"
+        "VALUES ('wa', 'alice', :payload, 0, 0)",
+        payload='{"n": 1}',
     )
     await outbox.add("wa", "alice", [Notice.reply("wa", "alice", "ok")])
     sent: list[Notice] = []

@@ -12,6 +12,7 @@ from bot.storage.db import Database
 from bot.storage.outbox import Outbox
 from bot.storage.records import Notice
 from bot.storage.requeue import requeue_failed
+from tests.auxil.databases import rows
 
 
 # The calendar link: a non-ASCII key is a mismatch, not a crash (500).
@@ -24,9 +25,11 @@ async def test_a_requeued_old_message_is_retried_more_than_once(database: Databa
     outbox = Outbox(database)
     await outbox.add("wa", "alice", [Notice.reply("wa", "alice", "1")])
     two_days_ago = time.time() - 2 * 86400
-    await database.legacy_connection.execute(
-        "UPDATE outbox SET status = 'failed', created_at = ?, updated_at = ?",
-        (two_days_ago, time.time() - 3600),
+    await rows(
+        database,
+        "UPDATE outbox SET status = 'failed', created_at = :created, updated_at = :updated",
+        created=two_days_ago,
+        updated=time.time() - 3600,
     )
     assert await requeue_failed(database, time.time() - 7200) == 1
 
@@ -93,6 +96,6 @@ async def test_a_poison_message_does_not_hold_up_the_recipient_for_a_day(
 
     worker = OutboxWorker(outbox, "tg", buggy_for_the_first)
     for _ in range(20):  # 20 attempts: more than an hour of back-off
-        await database.legacy_connection.execute("UPDATE outbox SET next_attempt_at = 0")
+        await rows(database, "UPDATE outbox SET next_attempt_at = 0")
         await worker.drain()
     assert sent == [2]  # given up after a few tries; the staff group's next notice goes
