@@ -479,6 +479,7 @@ async def test_the_next_batch_does_not_read_the_whole_backlog(database: Database
 
     async with database.engine.connect() as connection:
         driver = (await connection.get_raw_connection()).driver_connection
+        assert driver is not None  # aiosqlite's connection
         await driver.set_progress_handler(counted, 1000)
         found = (await connection.execute(_claimable("tg", time.time(), 50))).fetchall()
         await driver.set_progress_handler(None, 1000)  # None removes it
