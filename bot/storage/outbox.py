@@ -1,7 +1,9 @@
 """This module contains the outbox: messages to send, kept until a channel confirms them.
 
 A message is written before any attempt to send it, so a crash or a platform outage loses
-nothing; each recipient's messages go out in order, one at a time.
+nothing; each recipient's messages go out in order, one at a time. The sender claims them
+(``Outbox.due``): a message claimed is no other claim's until its outcome is recorded or the
+claim runs out, so that it goes once even if two instances ever send the same channel.
 """
 
 from __future__ import annotations
@@ -12,7 +14,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, delete, exists, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Delete,
+    Row,
+    Select,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage.db import Database
@@ -48,12 +61,13 @@ def sent_as(channel: str, recipient: str, message_id: str) -> ColumnElement[str]
     return func.coalesce(last_part, message_id)
 
 
-#: How long a claim (``Outbox.due``) keeps the messages it took from any other claim: longer
-#: than sending a batch takes. A message whose sender died is sent again (in doubt) after it.
+#: How long a claim (``Outbox.due``) keeps the messages it took from any other claim: twice
+#: the longest a platform's call may take (WhatsApp's 30 s). A message whose sender died with
+#: it on the wire is sent again (in doubt) once the claim has run out, not at once.
 CLAIM_SECONDS = 60.0
 
 
-def _forgotten(message_ids: list[int]) -> Any:
+def _forgotten(message_ids: list[int]) -> Delete:
     """Deletes those of the messages marked ``forget`` that are no longer to send."""
     return delete(outbox).where(
         outbox.c.id.in_(message_ids),
