@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from bot import __version__, arguments
 from bot.channels import ADAPTERS
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError, Settings, read_env_file
 from bot.content.catalog import Catalog
 from bot.content.coverage import missing_fields, missing_translations
 from bot.content.identity import staff_name
@@ -767,9 +767,42 @@ def _topics_citing(catalog: Catalog, law: str, out: TextIO) -> int:
     return 0
 
 
+def _database_address(settings: Settings) -> str | None:
+    """SPORTELLO_DB when it names a PostgreSQL database, as written (Settings keeps a path,
+    which would fold the address's "//"); None for a SQLite file."""
+    from bot.storage.db import is_postgresql
+
+    values = read_env_file(Path(".env")) if Path(".env").is_file() else {}
+    values.update(os.environ)
+    raw = values.get("SPORTELLO_DB", "").strip()
+    return raw if is_postgresql(raw) else None
+
+
+def _backup_postgresql(address: str, destination: Path, keep: int | None, tz: ZoneInfo) -> int:
+    from bot.storage.backup import BackupError, backup_postgresql, prune_postgresql
+
+    if keep is not None:
+        if keep < 1 or (destination.exists() and not destination.is_dir()):
+            print("--keep needs a number of at least 1 and a folder as DEST", file=sys.stderr)
+            return 2
+        destination.mkdir(parents=True, exist_ok=True)
+    try:
+        written = backup_postgresql(address, destination, tz)
+    except (BackupError, OSError) as error:
+        print(f"backup failed: {error}", file=sys.stderr)
+        return 1
+    print(f"backup written: {written} ({written.stat().st_size} bytes, pg_dump's archive)")
+    for old in prune_postgresql(destination, keep) if keep is not None else []:
+        print(f"old backup removed: {old}")
+    return 0
+
+
 def _backup(settings: Settings, destination: Path, keep: int | None) -> int:
     from bot.storage.backup import BackupError, backup, prune
 
+    address = _database_address(settings)
+    if address is not None:
+        return _backup_postgresql(address, destination, keep, settings.tz)
     if _same_file(destination, settings.db_path):
         print(
             f"{destination} is the live database (SPORTELLO_DB) or one of its files: give "
@@ -807,8 +840,22 @@ def _same_file(path: Path, database: Path) -> bool:
 
 
 def _restore(settings: Settings, source: Path, force: bool) -> int:
-    from bot.storage.backup import BackupError, restore
+    from bot.storage.backup import BackupError, restore, restore_postgresql
+    from bot.storage.db import shown
 
+    address = _database_address(settings)
+    if address is not None:
+        try:
+            kept = restore_postgresql(source, address, source.parent)
+        except (BackupError, OSError) as error:
+            print(f"restore refused: {error}", file=sys.stderr)
+            return 1
+        print(f"restored {source} to {shown(address)}")
+        print(
+            f"the data it replaced is kept as {kept} (readable only by this user); delete it "
+            "once the bot runs well with the restored database"
+        )
+        return 0
     try:
         previous = restore(source, settings.db_path, force=force)
     except (BackupError, OSError) as error:
