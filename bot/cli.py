@@ -14,10 +14,11 @@ from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
+from zoneinfo import ZoneInfo
 
 from bot import __version__, arguments
 from bot.channels import ADAPTERS
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError, Settings, read_env_file
 from bot.content.catalog import Catalog
 from bot.content.coverage import missing_fields, missing_translations
 from bot.content.identity import staff_name
@@ -121,6 +122,7 @@ def _parser() -> argparse.ArgumentParser:
 
     _add_content_new(content_commands)
     _add_operations(commands)
+    _add_database(commands)
 
     ask = commands.add_parser(
         "ask",
@@ -246,6 +248,8 @@ def _main(argv: Sequence[str] | None) -> int:
             return _backup(settings, args.destination, args.keep)
         if args.command == "restore":
             return _restore(settings, args.source, args.force)
+        if args.command == "db":
+            return _db(settings, args.source, args.target)
         if args.command == "outbox":
             return asyncio.run(_outbox_retry(settings, args.hours, args.channel))
         if args.command == "content" and args.content_command == "new":
@@ -763,9 +767,42 @@ def _topics_citing(catalog: Catalog, law: str, out: TextIO) -> int:
     return 0
 
 
+def _database_address(settings: Settings) -> str | None:
+    """SPORTELLO_DB when it names a PostgreSQL database, as written (Settings keeps a path,
+    which would fold the address's "//"); None for a SQLite file."""
+    from bot.storage.db import is_postgresql
+
+    values = read_env_file(Path(".env")) if Path(".env").is_file() else {}
+    values.update(os.environ)
+    raw = values.get("SPORTELLO_DB", "").strip()
+    return raw if is_postgresql(raw) else None
+
+
+def _backup_postgresql(address: str, destination: Path, keep: int | None, tz: ZoneInfo) -> int:
+    from bot.storage.backup import BackupError, backup_postgresql, prune_postgresql
+
+    if keep is not None:
+        if keep < 1 or (destination.exists() and not destination.is_dir()):
+            print("--keep needs a number of at least 1 and a folder as DEST", file=sys.stderr)
+            return 2
+        destination.mkdir(parents=True, exist_ok=True)
+    try:
+        written = backup_postgresql(address, destination, tz)
+    except (BackupError, OSError) as error:
+        print(f"backup failed: {error}", file=sys.stderr)
+        return 1
+    print(f"backup written: {written} ({written.stat().st_size} bytes, pg_dump's archive)")
+    for old in prune_postgresql(destination, keep) if keep is not None else []:
+        print(f"old backup removed: {old}")
+    return 0
+
+
 def _backup(settings: Settings, destination: Path, keep: int | None) -> int:
     from bot.storage.backup import BackupError, backup, prune
 
+    address = _database_address(settings)
+    if address is not None:
+        return _backup_postgresql(address, destination, keep, settings.tz)
     if _same_file(destination, settings.db_path):
         print(
             f"{destination} is the live database (SPORTELLO_DB) or one of its files: give "
@@ -803,8 +840,22 @@ def _same_file(path: Path, database: Path) -> bool:
 
 
 def _restore(settings: Settings, source: Path, force: bool) -> int:
-    from bot.storage.backup import BackupError, restore
+    from bot.storage.backup import BackupError, restore, restore_postgresql
+    from bot.storage.db import shown
 
+    address = _database_address(settings)
+    if address is not None:
+        try:
+            kept = restore_postgresql(source, address, source.parent)
+        except (BackupError, OSError) as error:
+            print(f"restore refused: {error}", file=sys.stderr)
+            return 1
+        print(f"restored {source} to {shown(address)}")
+        print(
+            f"the data it replaced is kept as {kept} (readable only by this user); delete it "
+            "once the bot runs well with the restored database"
+        )
+        return 0
     try:
         previous = restore(source, settings.db_path, force=force)
     except (BackupError, OSError) as error:
@@ -874,6 +925,76 @@ async def _outbox_retry(settings: Settings, hours: float, channel: str | None) -
         count = await requeue_failed(database, time.time() - hours * 3600, channel)
     print(f"{count} message(s) queued again; a running bot sends them within seconds")
     return 0
+
+
+def monitoring_figures(events: Sequence[Event], tz: ZoneInfo) -> str:
+    """What ``sportello stats --format json`` prints for every day that has events."""
+    from bot.monitoring import tables
+    from bot.monitoring.stats import summarise
+
+    if not events:
+        return ""
+    days = [event.hour.astimezone(tz).date() for event in events]
+    return tables.as_json(summarise(events, tz, min(days), max(days)))
+
+
+def _db(settings: Settings, source: str, target: str) -> int:
+    """``sportello db copy``, from an existing database only (opening makes a new one)."""
+    from bot.storage.db import Database, is_postgresql
+
+    if not is_postgresql(source) and not Path(Database(source).path).is_file():
+        print(f"there is no database at {source}", file=sys.stderr)
+        return 1
+    return asyncio.run(db_copy(settings, source, target, sys.stdout))
+
+
+async def db_copy(settings: Settings, source: str, target: str, out: TextIO) -> int:
+    """A counter's data into an empty database, then checked: rows and figures."""
+    from bot.storage.copy import CopyError, copy_database, every_event
+    from bot.storage.db import Database, shown
+
+    async with Database(source) as origin, Database(target) as destination:
+        try:
+            counts = await copy_database(origin, destination)
+        except CopyError as error:
+            print(f"copy refused: {error}", file=sys.stderr)
+            return 1
+        print(f"copied {shown(source)} to {shown(target)}", file=out)
+        print(f"{'table':<22} {'source':>9} {'target':>9}", file=out)
+        for count in counts:
+            mark = "" if count.same else "  DIFFERENT"
+            print(f"{count.table:<22} {count.source:>9} {count.target:>9}{mark}", file=out)
+        same_figures = monitoring_figures(
+            await every_event(origin), settings.tz
+        ) == monitoring_figures(await every_event(destination), settings.tz)
+    print(
+        "monitoring figures (sportello stats): "
+        + ("the same on both" if same_figures else "DIFFERENT"),
+        file=out,
+    )
+    if not same_figures or not all(count.same for count in counts):
+        print("the copy differs from its source: do not use it", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _add_database(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``db copy``: a counter's data from one database to another (SQLite and PostgreSQL)."""
+    database = commands.add_parser("db", help="the database itself: copy it to another")
+    actions = database.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    copy = actions.add_parser(
+        "copy",
+        help="copy every table into a new, empty database (SQLite to PostgreSQL, or back)",
+        description="Copy every table of the database SOURCE into TARGET, which must be empty "
+        "(a new SQLite file, or a new PostgreSQL database or schema: both are migrated to "
+        "this program's schema first). Stop the bot first. Afterwards the rows of every table "
+        "and the monitoring figures are compared on both sides; exits 1 if anything differs. "
+        "Addresses: a file path or sqlite:///path/to/file, postgresql://user@host/db "
+        "(?schema=NAME for a schema; the password in the address, or in PGPASSWORD or "
+        "~/.pgpass).",
+    )
+    copy.add_argument("--from", dest="source", required=True, metavar="SOURCE")
+    copy.add_argument("--to", dest="target", required=True, metavar="TARGET")
 
 
 def _add_content_new(content_commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

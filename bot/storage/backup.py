@@ -17,13 +17,18 @@ import asyncio
 import contextlib
 import fcntl
 import os
+import shutil
 import sqlite3
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from functools import cache
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
+from bot.storage import db
 from bot.storage.files import PRIVATE_MODE, create_private
 from bot.storage.migrations import MIGRATIONS
 
@@ -71,7 +76,8 @@ class DatabaseInfo:
 
 
 def latest_version() -> int:
-    return MIGRATIONS[-1][0] if MIGRATIONS else 0
+    """The schema number this program brings a database to (Alembic's head)."""
+    return db.latest_version()
 
 
 def inspect(path: Path) -> DatabaseInfo:
@@ -119,7 +125,8 @@ def _shape(connection: sqlite3.Connection) -> Shape:
     names = [
         str(row[0])
         for row in connection.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "AND name != 'alembic_version'"  # Alembic's own: the number is checked apart
         )
     ]
     return {
@@ -333,3 +340,161 @@ def restore(source: Path, target: Path, force: bool = False) -> Path | None:
 async def backup_async(source: Path, destination: Path, tz: tzinfo = UTC) -> Path:
     """:func:`backup` in a worker thread, so a running event loop keeps serving."""
     return await asyncio.to_thread(backup, source, destination, tz)
+
+
+#: A PostgreSQL backup: pg_dump's own archive (``--format=custom``), restored by pg_restore.
+PG_BACKUP_SUFFIX = ".pgdump"
+#: What to install where pg_dump or pg_restore is missing.
+PG_TOOLS_ADVICE = (
+    "install PostgreSQL's client tools, of the server's version or newer (Debian, Ubuntu: "
+    "apt install postgresql-client; in the Docker image they are not included: run pg_dump "
+    "--format=custom and pg_restore --clean --if-exists from the database's own container)"
+)
+
+
+def _pg_tool(name: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        raise BackupError(f"{name} is not installed: {PG_TOOLS_ADVICE}")
+    return found
+
+
+def _pg_arguments(address: str) -> tuple[list[str], dict[str, str]]:
+    """pg_dump's and pg_restore's arguments for a Sportello address, and their environment:
+    the password only there (PGPASSWORD), never on a command line that ``ps`` shows."""
+    url = make_url(address)
+    schema = url.query.get(db.SCHEMA_PARAMETER)
+    password = url.password
+    plain = url.set(drivername="postgresql", password=None).difference_update_query(
+        [db.SCHEMA_PARAMETER]
+    )
+    arguments = [f"--dbname={plain.render_as_string(hide_password=False)}"]
+    if isinstance(schema, str) and schema:
+        arguments.append(f"--schema={schema}")
+    environment = dict(os.environ)
+    if password:
+        environment["PGPASSWORD"] = str(password)
+    return arguments, environment
+
+
+def _run(command: list[str], environment: dict[str, str], stdout: int | None = None) -> None:
+    result = subprocess.run(
+        command, env=environment, stdout=stdout, stderr=subprocess.PIPE, text=True, check=False
+    )
+    if result.returncode != 0:
+        said = " ".join(result.stderr.split())[:500]
+        raise BackupError(f"{Path(command[0]).name} failed: {said or result.returncode}")
+
+
+def _pg_dump(address: str, file: Path) -> None:
+    """The database (its schema, if the address names one) into ``file``, a private new file."""
+    arguments, environment = _pg_arguments(address)
+    with _held(file) as descriptor:
+        _run(
+            [_pg_tool("pg_dump"), "--format=custom", "--no-owner", *arguments],
+            environment,
+            stdout=descriptor,
+        )
+        os.fsync(descriptor)
+
+
+def inspect_dump(path: Path) -> list[str]:
+    """Check that ``path`` is a pg_dump archive of a Sportello database; the schemas its
+    tables are in. Raises :class:`BackupError` otherwise."""
+    if not path.is_file():
+        raise BackupError(f"{path} does not exist or is not a file")
+    listing = subprocess.run(
+        [_pg_tool("pg_restore"), "--list", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if listing.returncode != 0:
+        raise BackupError(f"{path} is not a pg_dump archive (custom format)")
+    tables: dict[str, set[str]] = {}
+    for line in listing.stdout.splitlines():
+        # "215; 1259 16390 TABLE public sessions postgres"
+        words = line.split()
+        if len(words) >= 6 and not line.startswith(";") and words[3] == "TABLE":
+            tables.setdefault(words[5], set()).add(words[4])
+    if not _REQUIRED_TABLES.issubset(tables):
+        raise BackupError(f"{path} is not a Sportello database (no Sportello tables)")
+    return sorted(tables["sessions"])
+
+
+def backup_postgresql(address: str, destination: Path, tz: tzinfo = UTC) -> Path:
+    """``pg_dump --format=custom`` of the PostgreSQL database (its ``?schema=``, if named) to
+    ``destination`` (a file, or a folder for a timestamped name), private and checked."""
+    if destination.is_dir():
+        destination = destination / backup_file_name(tz=tz).replace(BACKUP_SUFFIX, PG_BACKUP_SUFFIX)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    partial = destination.with_name(destination.name + PARTIAL)
+    try:
+        _pg_dump(address, partial)
+        inspect_dump(partial)
+        partial.replace(destination)
+    finally:
+        partial.unlink(missing_ok=True)
+    _sync_folder(destination.parent)
+    return destination
+
+
+def prune_postgresql(folder: Path, keep: int) -> list[Path]:
+    """:func:`prune` for pg_dump archives."""
+    backups = sorted(folder.glob(f"{BACKUP_PREFIX}*{PG_BACKUP_SUFFIX}"))
+    doomed = backups[:-keep] if keep > 0 else backups
+    for path in doomed:
+        path.unlink()
+    return doomed + [
+        path for path in sorted(folder.glob(f"*{PG_BACKUP_SUFFIX}{PARTIAL}")) if _stale(path)
+    ]
+
+
+def _stale(path: Path) -> bool:
+    """A partial archive no pg_dump writes any more (unlocked): removed."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(descriptor)
+    path.unlink(missing_ok=True)
+    return True
+
+
+def restore_postgresql(source: Path, address: str, kept_in: Path) -> Path:
+    """Put the pg_dump archive ``source`` in place of the PostgreSQL database (its schema):
+    the current data is first dumped to ``kept_in`` (returned), then ``pg_restore --clean
+    --if-exists`` in one transaction (a failure changes nothing). Stop the bot first."""
+    schemas = inspect_dump(source)
+    schema = make_url(address).query.get(db.SCHEMA_PARAMETER)
+    expected = schema if isinstance(schema, str) and schema else "public"
+    if expected not in schemas:
+        raise BackupError(
+            f"{source} holds the schema {', '.join(schemas)}, not {expected}: restore it into "
+            f"an address with ?schema={schemas[0]}"
+        )
+    kept_in.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    previous = kept_in / f"before-restore-{stamp}{PG_BACKUP_SUFFIX}"
+    _pg_dump(address, previous)
+    arguments, environment = _pg_arguments(address)
+    _run(
+        [
+            _pg_tool("pg_restore"),
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--no-privileges",
+            "--single-transaction",
+            "--exit-on-error",
+            *arguments,
+            str(source),
+        ],
+        environment,
+    )
+    return previous

@@ -420,7 +420,10 @@ class Database:
     async def checkpoint(self) -> bool:
         """Fold the WAL into the database and empty it, so that the old copies of erased rows
         leave the disk; False if it could not finish (a backup reading, say): the hourly
-        clean-up tries again. Never raises for that."""
+        clean-up tries again. Never raises for that. PostgreSQL has no such file to empty
+        (its own vacuum reclaims deleted rows): True at once."""
+        if not self.is_sqlite:
+            return True
         for _attempt in range(CHECKPOINT_TRIES):
             try:
                 async with (
@@ -457,6 +460,9 @@ class Database:
             return await connection.run_sync(_schema_version)
 
     async def journal_mode(self) -> str:
+        """SQLite's journal mode ("wal"); "" on PostgreSQL, which has no such setting."""
+        if not self.is_sqlite:
+            return ""
         async with self.legacy_connection.execute("PRAGMA journal_mode") as cursor:
             row = await cursor.fetchone()
         return str(row[0]) if row else ""
