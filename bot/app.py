@@ -38,7 +38,7 @@ from bot.staff.monitoring import StaffMonitoring
 from bot.staff.requests import RequestConsole
 from bot.storage.appointments import AppointmentStore
 from bot.storage.daily import DailyPosts
-from bot.storage.db import Database
+from bot.storage.db import Database, shown
 from bot.storage.deadlines import DeadlineStore
 from bot.storage.events import EventStore
 from bot.storage.handovers import HandoverStore
@@ -211,7 +211,7 @@ async def services(
         if polls_telegram and not await leadership.claim(TELEGRAM_POLLING):
             holder = await leases.holder_of(TELEGRAM_POLLING) or "another process"
             await database.close()
-            raise SecondPoller(str(settings.db_path), holder)
+            raise SecondPoller(shown(settings.db_path), holder)
     kinds: list[type[Channel]] = [TelegramChannel] if telegram_on else []
     kinds += [_whatsapp()] if whatsapp_on else []
     kinds += [WebchatChannel] if webchat_on else []

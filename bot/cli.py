@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from bot import __version__, arguments
 from bot.channels import ADAPTERS
-from bot.config import ConfigError, Settings, read_env_file
+from bot.config import ConfigError, Settings
 from bot.content.catalog import Catalog
 from bot.content.coverage import missing_fields, missing_translations
 from bot.content.identity import staff_name
@@ -382,7 +382,7 @@ def _monitoring(settings: Settings, args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
-    if not Path(settings.db_path).exists():
+    if _no_database(settings):
         print(
             f"No database at {settings.db_path} (SPORTELLO_DB): nothing recorded.", file=sys.stderr
         )
@@ -767,15 +767,10 @@ def _topics_citing(catalog: Catalog, law: str, out: TextIO) -> int:
     return 0
 
 
-def _database_address(settings: Settings) -> str | None:
-    """SPORTELLO_DB when it names a PostgreSQL database, as written (Settings keeps a path,
-    which would fold the address's "//"); None for a SQLite file."""
-    from bot.storage.db import is_postgresql
-
-    values = read_env_file(Path(".env")) if Path(".env").is_file() else {}
-    values.update(os.environ)
-    raw = values.get("SPORTELLO_DB", "").strip()
-    return raw if is_postgresql(raw) else None
+def _no_database(settings: Settings) -> bool:
+    """Whether SPORTELLO_DB names a SQLite file not made yet (opening it would make an empty
+    one); a PostgreSQL database is always there to ask."""
+    return settings.database_file is not None and not settings.database_file.exists()
 
 
 def _backup_postgresql(address: str, destination: Path, keep: int | None, tz: ZoneInfo) -> int:
@@ -800,10 +795,10 @@ def _backup_postgresql(address: str, destination: Path, keep: int | None, tz: Zo
 def _backup(settings: Settings, destination: Path, keep: int | None) -> int:
     from bot.storage.backup import BackupError, backup, prune
 
-    address = _database_address(settings)
-    if address is not None:
-        return _backup_postgresql(address, destination, keep, settings.tz)
-    if _same_file(destination, settings.db_path):
+    database = settings.database_file
+    if database is None:  # SPORTELLO_DB is a PostgreSQL address
+        return _backup_postgresql(str(settings.db_path), destination, keep, settings.tz)
+    if _same_file(destination, database):
         print(
             f"{destination} is the live database (SPORTELLO_DB) or one of its files: give "
             "another file, or a folder for the copies",
@@ -816,7 +811,7 @@ def _backup(settings: Settings, destination: Path, keep: int | None) -> int:
             return 2
         destination.mkdir(parents=True, exist_ok=True)  # --keep: DEST is a folder
     try:
-        written = backup(settings.db_path, destination, settings.tz)
+        written = backup(database, destination, settings.tz)
     except (BackupError, OSError) as error:
         print(f"backup failed: {error}", file=sys.stderr)
         return 1
@@ -843,21 +838,21 @@ def _restore(settings: Settings, source: Path, force: bool) -> int:
     from bot.storage.backup import BackupError, restore, restore_postgresql
     from bot.storage.db import shown
 
-    address = _database_address(settings)
-    if address is not None:
+    database = settings.database_file
+    if database is None:  # SPORTELLO_DB is a PostgreSQL address
         try:
-            kept = restore_postgresql(source, address, source.parent)
+            kept = restore_postgresql(source, str(settings.db_path), source.parent)
         except (BackupError, OSError) as error:
             print(f"restore refused: {error}", file=sys.stderr)
             return 1
-        print(f"restored {source} to {shown(address)}")
+        print(f"restored {source} to {shown(settings.db_path)}")
         print(
             f"the data it replaced is kept as {kept} (readable only by this user); delete it "
             "once the bot runs well with the restored database"
         )
         return 0
     try:
-        previous = restore(source, settings.db_path, force=force)
+        previous = restore(source, database, force=force)
     except (BackupError, OSError) as error:
         print(f"restore refused: {error}", file=sys.stderr)
         return 1
@@ -879,7 +874,7 @@ async def _unanswered(settings: Settings, days: int, form: str, out: TextIO) -> 
     from bot.storage.db import Database
     from bot.storage.questions import SharedQuestions
 
-    if not settings.db_path.exists():
+    if _no_database(settings):
         print(f"there is no database at {settings.db_path} (SPORTELLO_DB)", file=sys.stderr)
         return 1
     async with Database(settings.db_path) as database:
@@ -918,7 +913,7 @@ async def _outbox_retry(settings: Settings, hours: float, channel: str | None) -
     from bot.storage.db import Database
     from bot.storage.requeue import requeue_failed
 
-    if not settings.db_path.exists():
+    if _no_database(settings):
         print(f"there is no database at {settings.db_path} (SPORTELLO_DB)", file=sys.stderr)
         return 1
     async with Database(settings.db_path) as database:

@@ -8,13 +8,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from urllib.parse import urlparse
+from urllib.parse import parse_qsl, urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 #: The repository (or installation) root: where the embedded defaults live.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
+#: How SPORTELLO_DB names a PostgreSQL database rather than a SQLite file (as
+#: ``bot.storage.db.is_postgresql`` says: the configuration imports nothing of the storage).
+_POSTGRESQL_SCHEMES = ("postgresql:", "postgres:", "postgresql+")
+#: ``?schema=NAME`` of an address: PostgreSQL's identifiers that need no quoting.
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
 
 
@@ -24,6 +29,11 @@ class ConfigError(Exception):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("Invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+def is_database_address(value: str) -> bool:
+    """Whether SPORTELLO_DB's value is a PostgreSQL address rather than a SQLite file."""
+    return value.startswith(_POSTGRESQL_SCHEMES)
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -47,7 +57,10 @@ def read_env_file(path: Path) -> dict[str, str]:
 class Settings:
     """Everything the bot is configured with. Built once, at start, by :meth:`from_env`."""
 
-    db_path: Path = field(default_factory=lambda: Path("data") / "sportello.sqlite3")
+    #: SPORTELLO_DB: a SQLite file (a ``Path``, the default), or a PostgreSQL database's
+    #: address as written (a ``str``: ``postgresql://user:password@host:5432/name``, with
+    #: ``?schema=NAME`` for one schema of it). A ``str`` that is not an address becomes a Path.
+    db_path: Path | str = field(default_factory=lambda: Path("data") / "sportello.sqlite3")
     content_dir: Path = PROJECT_ROOT / "content"
     locales_dir: Path = PROJECT_ROOT / "locales"
     #: Where the understanding model trained on the content is kept between runs (None: never).
@@ -104,6 +117,21 @@ class Settings:
     webchat_rate_limit: int = 20  # messages a minute from one browser
     webchat_address_limit: int = 300  # API calls a minute from one address (polls included)
     webchat_start_limit: int = 30  # new conversations a minute from one address
+
+    def __post_init__(self) -> None:
+        if isinstance(self.db_path, str) and not is_database_address(self.db_path):
+            object.__setattr__(self, "db_path", Path(self.db_path))
+
+    @property
+    def database_address(self) -> str | None:
+        """SPORTELLO_DB's PostgreSQL address (it may hold a password: show it only through
+        ``bot.storage.db.shown``), or None for a SQLite file."""
+        return self.db_path if isinstance(self.db_path, str) else None
+
+    @property
+    def database_file(self) -> Path | None:
+        """SPORTELLO_DB's SQLite file, or None for a PostgreSQL database."""
+        return self.db_path if isinstance(self.db_path, Path) else None
 
     @property
     def whatsapp_enabled(self) -> bool:
@@ -179,6 +207,30 @@ def _parse(env: Mapping[str, str]) -> Settings:
     def path(name: str, default: Path) -> Path:
         raw = text(name)
         return default if raw is None else Path(raw).expanduser()
+
+    def database(name: str, default: Path | str) -> Path | str:
+        """A SQLite file (``sqlite:///`` addresses too) or a PostgreSQL address, kept as
+        written: a Path would fold its ``//``."""
+        raw = text(name)
+        if raw is None:
+            return default
+        if raw.startswith("sqlite:///"):
+            return Path(raw.removeprefix("sqlite:///")).expanduser()
+        if not is_database_address(raw):
+            return Path(raw).expanduser()
+        parsed = urlparse(raw)
+        schemas = [v for k, v in parse_qsl(parsed.query, keep_blank_values=True) if k == "schema"]
+        if not parsed.path.strip("/"):
+            problems.append(
+                f"{name} must name the database, such as postgresql://sportello@db.example/"
+                "sportello (add ?schema=NAME for a schema of it)"
+            )
+        elif any(not _SCHEMA_NAME.match(schema) for schema in schemas):
+            problems.append(
+                f"{name}'s ?schema= must be a lower-case name of letters, digits and _, "
+                f"got {schemas!r}"
+            )
+        return raw
 
     timezone = text("SPORTELLO_TIMEZONE") or defaults.timezone
     try:
@@ -301,7 +353,7 @@ def _parse(env: Mapping[str, str]) -> Settings:
         origins.append(origin)
 
     settings = Settings(
-        db_path=path("SPORTELLO_DB", defaults.db_path),
+        db_path=database("SPORTELLO_DB", defaults.db_path),
         content_dir=content_dir,
         cache_dir=cache_dir,
         locales_dir=path("SPORTELLO_LOCALES", defaults.locales_dir),

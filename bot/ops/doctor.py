@@ -39,12 +39,13 @@ async def run_checks(
             )
         ]
     checks = [ok("configuration", "every setting is valid")]
-    checks += [
-        local_checks.content(settings),
-        local_checks.translations(settings),
-        local_checks.database(settings),
-    ]
-    if checks[-1].status is not Status.FAIL and settings.db_path.exists():
+    checks += [local_checks.content(settings), local_checks.translations(settings)]
+    address, path = settings.database_address, settings.database_file
+    if address is not None:
+        checks.append(await local_checks.database_server(address))
+    else:
+        checks.append(local_checks.database(settings))
+    if checks[-1].status is not Status.FAIL and (path is None or path.exists()):
         checks.append(local_checks.outbox(settings))
         checks.append(local_checks.instances(settings))
     checks.append(local_checks.disk(settings))

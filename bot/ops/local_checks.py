@@ -1,7 +1,8 @@
 """This module contains the doctor's checks of this machine.
 
 The content, the translations, the database and its outbox, the disk: they read files and
-never change them.
+never change them. A PostgreSQL database (SPORTELLO_DB=postgresql://...) is read in a
+read-only transaction; its files and disk are the server's, not this machine's.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from bot.config import Settings
 from bot.content.loader import validate
 from bot.ops.checks import Check, fail, ok, warn
 from bot.storage.backup import BackupError, inspect
+from bot.storage.db import DatabaseUnavailable, latest_version, postgresql_version, shown
 from bot.storage.leases import INSTANCE, leases_held
 from bot.storage.requeue import outbox_trouble
 
@@ -24,6 +26,18 @@ DISK_FAIL_BYTES = 100 * 1024**2
 DISK_WARN_BYTES = 1024**3
 #: A message waiting longer than this means a channel cannot send.
 STUCK_SECONDS = 10 * 60
+#: What to do when a PostgreSQL database cannot be reached or refuses.
+SERVER_FIX = (
+    "check that the PostgreSQL server runs and that SPORTELLO_DB's address (host, port, user, "
+    "password, database, ?schema=) is right: `psql` with the same address (without ?schema=) "
+    "says what it refuses"
+)
+#: The checks that read a SQLite file alone for now (the ports of the outbox's and the
+#: leases' reads to either backend come with bot.storage's own port to PostgreSQL).
+NOT_READ_ON_POSTGRESQL = (
+    "not read on PostgreSQL by this doctor: each instance's /healthz says how its outbox "
+    "and leases are"
+)
 #: How far back failed messages are reported (and `outbox retry --hours` suggested).
 FAILED_WINDOW_HOURS = 7 * 24
 
@@ -71,8 +85,41 @@ def translations(settings: Settings) -> Check:
     return ok("translations", f"{len(sources)} languages compiled")
 
 
+async def database_server(address: str) -> Check:
+    """A PostgreSQL database: reachable, and at which schema (read only, never migrated)."""
+    name = f"PostgreSQL database {shown(address)}"
+    try:
+        version = await postgresql_version(address)
+    except DatabaseUnavailable as error:
+        return fail("database", f"{name}: {error.problem}", SERVER_FIX)
+    latest = latest_version()
+    if version == 0:
+        return warn(
+            "database",
+            f"{name}: reachable, no tables yet",
+            "they are made at the first start of the bot (or by `sportello db copy` from a "
+            "SQLite file: deploy/README.md)",
+        )
+    if version > latest:
+        return fail(
+            "database",
+            f"{name}: schema {version}, newer than this program knows ({latest})",
+            "update the program on this machine to the version the other instances run",
+        )
+    if version < latest:
+        return warn(
+            "database",
+            f"{name}: schema {version}, reachable; {latest - version} migration(s) pending",
+            "they are applied at the next start of the bot; take a backup first "
+            "(`sportello backup FOLDER`, pg_dump)",
+        )
+    return ok("database", f"{name}: schema {version} (up to date), reachable")
+
+
 def database(settings: Settings) -> Check:
-    path = settings.db_path
+    path = settings.database_file
+    if path is None:
+        raise ValueError("a PostgreSQL database is checked by database_server")
     if not path.exists():
         folder = _existing_parent(path)
         return warn(
@@ -117,7 +164,9 @@ def database(settings: Settings) -> Check:
 
 def outbox(settings: Settings, now: float | None = None) -> Check:
     now = time.time() if now is None else now
-    trouble = outbox_trouble(settings.db_path, now - FAILED_WINDOW_HOURS * 3600)
+    if settings.database_file is None:
+        return ok("outbox", NOT_READ_ON_POSTGRESQL)
+    trouble = outbox_trouble(settings.database_file, now - FAILED_WINDOW_HOURS * 3600)
     waiting = sum(trouble.pending.values())
     if trouble.oldest_pending_at is not None and now - trouble.oldest_pending_at > STUCK_SECONDS:
         minutes = int((now - trouble.oldest_pending_at) // 60)
@@ -143,7 +192,9 @@ def outbox(settings: Settings, now: float | None = None) -> Check:
 
 def instances(settings: Settings, now: float | None = None) -> Check:
     """Which `serve` instances run on the database, and which holds each job (a lease)."""
-    held = leases_held(settings.db_path, time.time() if now is None else now)
+    if settings.database_file is None:
+        return ok("instances", NOT_READ_ON_POSTGRESQL)
+    held = leases_held(settings.database_file, time.time() if now is None else now)
     running = [lease.holder for lease in held if lease.name.startswith(INSTANCE)]
     if not running:
         return ok("instances", "no `sportello serve` runs on this database now")
@@ -171,9 +222,16 @@ def _existing_parent(path: Path) -> Path:
 
 def disk(settings: Settings) -> Check:
     """Free space where the database lives: a full disk stops every answer that saves."""
-    folder = _existing_parent(settings.db_path)
+    path = settings.database_file
+    if path is None:
+        return ok(
+            "disk space",
+            "the database lives on its PostgreSQL server: watch the disk there "
+            "(and where pg_dump writes the backups)",
+        )
+    folder = _existing_parent(path)
     usage = shutil.disk_usage(folder)
-    size = settings.db_path.stat().st_size if settings.db_path.is_file() else 0
+    size = path.stat().st_size if path.is_file() else 0
     free = f"{usage.free / 1024**3:.1f} GB free in {folder}"
     fix = "free some space (old logs, old backups) or give the server a bigger disk"
     if usage.free < DISK_FAIL_BYTES:

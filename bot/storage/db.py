@@ -34,6 +34,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, CursorResult, Executable, Row, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql.schema import Table
 
@@ -61,6 +62,11 @@ BASELINE = "0001"
 #: Sportello's own parameter of a PostgreSQL address: the schema to use in that database
 #: (several counters in one database, one schema each; the tests, one schema per test).
 SCHEMA_PARAMETER = "schema"
+#: What to do when a PostgreSQL server cannot be reached or refuses (not a file's advice).
+SERVER_ADVICE = (
+    "check that the PostgreSQL server runs and that SPORTELLO_DB's address (host, port, user, "
+    "password, database) is right: `psql` with the same address says what it refuses"
+)
 #: On PostgreSQL, a writer that must not run beside another takes this lock first: one per
 #: schema, so counters in one database do not wait for each other.
 _WRITERS_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(current_schema()))")
@@ -82,6 +88,31 @@ def shown(target: Path | str) -> str:
     if is_postgresql(target):
         return make_url(str(target)).render_as_string(hide_password=True)
     return str(target)
+
+
+async def postgresql_version(address: str) -> int:
+    """The schema number of the PostgreSQL database at ``address`` (0: no tables yet), read
+    in a read-only transaction: ``sportello doctor`` changes nothing, where opening a
+    :class:`Database` would migrate. :class:`DatabaseUnavailable` if it cannot be read."""
+    engine = _postgresql_engine(address)
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SET TRANSACTION READ ONLY"))
+            return await connection.run_sync(_schema_version)
+    except OSError as error:
+        raise DatabaseUnavailable(
+            shown(address),
+            f"the server cannot be reached ({error.strerror or error})",
+            SERVER_ADVICE,
+        ) from error
+    except DBAPIError as error:
+        # The server answered no: a wrong password, a database that does not exist...
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
+        raise DatabaseUnavailable(
+            shown(address), f"the server refused ({reason})", SERVER_ADVICE
+        ) from error
+    finally:
+        await engine.dispose()
 
 
 def _postgresql_engine(address: str) -> AsyncEngine:
@@ -126,9 +157,10 @@ def _is_folder(path: str) -> bool:
 class DatabaseUnavailable(Exception):
     """The database cannot be used; the message says which file, what is wrong, what to do."""
 
-    def __init__(self, path: str, problem: str) -> None:
+    def __init__(self, path: str, problem: str, what_to_do: str | None = None) -> None:
+        what_to_do = advice(problem) if what_to_do is None else what_to_do
         super().__init__(
-            f"The database {path} cannot be used: {problem}. What to do: {advice(problem)}."
+            f"The database {path} cannot be used: {problem}. What to do: {what_to_do}."
         )
         self.path = path
         self.problem = problem
@@ -277,7 +309,9 @@ class Database:
             await self.close()
             if isinstance(error, OSError):
                 raise DatabaseUnavailable(
-                    shown(self.path), f"the server cannot be reached ({error.strerror or error})"
+                    shown(self.path),
+                    f"the server cannot be reached ({error.strerror or error})",
+                    SERVER_ADVICE,
                 ) from error
             raise
         return self

@@ -98,3 +98,34 @@ def test_env_example_documents_every_variable() -> None:
         assert re.search(rf"^#?\s*{name}=", example, re.MULTILINE), (
             f"{name} is not in deploy/.env.example"
         )
+
+
+def test_sportello_db_is_a_sqlite_file_or_a_postgresql_address(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.env"
+    address = "postgresql://sportello:s3cret@db.example:5432/sportello?schema=roma"
+    on_postgresql = Settings.from_env({"SPORTELLO_DB": address}, env_file=missing)
+    assert on_postgresql.db_path == address  # as written: a Path would fold its "//"
+    assert (on_postgresql.database_address, on_postgresql.database_file) == (address, None)
+    on_file = Settings.from_env({"SPORTELLO_DB": "/var/lib/s/bot.sqlite3"}, env_file=missing)
+    assert on_file.db_path == Path("/var/lib/s/bot.sqlite3")
+    assert (on_file.database_address, on_file.database_file) == (None, on_file.db_path)
+    by_url = Settings.from_env({"SPORTELLO_DB": "sqlite:///data/bot.sqlite3"}, env_file=missing)
+    assert by_url.db_path == Path("data/bot.sqlite3")
+    # Settings built in code take a str for a file too, and make it a Path.
+    assert Settings(db_path=str(tmp_path / "x.sqlite3")).database_file == tmp_path / "x.sqlite3"
+
+
+def test_a_postgresql_address_must_name_its_database_and_a_plain_schema(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env(
+            {"SPORTELLO_DB": "postgresql://sportello:s3cret@db.example:5432/"},
+            env_file=tmp_path / "missing.env",
+        )
+    assert "must name the database" in str(raised.value)
+    assert "s3cret" not in str(raised.value)
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env(
+            {"SPORTELLO_DB": "postgresql://sportello@db.example/s?schema=Roma;drop"},
+            env_file=tmp_path / "missing.env",
+        )
+    assert "?schema= must be" in str(raised.value)

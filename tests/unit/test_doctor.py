@@ -16,8 +16,10 @@ from bot.app import services
 from bot.config import Settings
 from bot.ops import local_checks
 from bot.ops.doctor import Check, Status, report, run_checks
+from bot.storage.db import Database, latest_version, postgresql_version
 from bot.storage.migrations import MIGRATIONS
 from bot.web import create_web_app
+from tests.auxil.databases import drop_target, new_target, on_postgresql
 from tests.auxil.fake_telegram import BOT_ID, BOT_USERNAME, FakeTelegram, free_port, serve
 from tests.auxil.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
 from tests.conftest import FIXTURE_CONTENT, LOCALES
@@ -42,11 +44,11 @@ class World:
 
 
 @pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
+async def world(tmp_path: Path, database_target: str) -> AsyncIterator[World]:
     telegram, twilio = FakeTelegram(), FakeTwilio()
     telegram.webhook_url = WEBHOOK
     telegram.chats[STAFF_CHAT] = "administrator"
-    database = tmp_path / "data" / "bot.sqlite3"
+    database = database_target
     settings = Settings(db_path=database, content_dir=FIXTURE_CONTENT, locales_dir=LOCALES)
     async with (
         serve(telegram.app()) as telegram_url,
@@ -58,7 +60,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
             telegram,
             twilio,
             {
-                "SPORTELLO_DB": str(database),
+                "SPORTELLO_DB": database,
                 "SPORTELLO_CONTENT": str(FIXTURE_CONTENT),
                 "SPORTELLO_LOCALES": str(LOCALES),
                 "PUBLIC_BASE_URL": public_url,
@@ -215,6 +217,7 @@ async def test_missing_or_broken_content_fails(world: World, tmp_path: Path) -> 
     assert "sportello content check" in checks["content"].fix
 
 
+@pytest.mark.sqlite_only
 async def test_database_states(world: World, tmp_path: Path) -> None:
     fresh = tmp_path / "new" / "bot.sqlite3"
     checks = await world.checks(SPORTELLO_DB=str(fresh))
@@ -234,6 +237,44 @@ async def test_database_states(world: World, tmp_path: Path) -> None:
     checks = await world.checks(SPORTELLO_DB=str(broken))
     assert checks["database"].status is Status.FAIL
     assert "sportello restore" in checks["database"].fix
+
+
+async def test_a_postgresql_database_is_read_never_changed_nor_its_password_shown(
+    tmp_path: Path,
+) -> None:
+    async def checks(address: str) -> dict[str, Check]:
+        environment = {
+            "SPORTELLO_DB": address,
+            "SPORTELLO_CONTENT": str(FIXTURE_CONTENT),
+            "SPORTELLO_LOCALES": str(LOCALES),
+        }
+        return {check.name: check for check in await run_checks(environment, env_file=None)}
+
+    unreachable = await checks("postgresql://sportello:s3cret@127.0.0.1:1/sportello")
+    assert unreachable["database"].status is Status.FAIL
+    assert "postgresql://sportello:***@127.0.0.1:1/sportello" in unreachable["database"].detail
+    assert "cannot be reached" in unreachable["database"].detail
+    assert "psql" in unreachable["database"].fix
+    assert "outbox" not in unreachable
+    assert "PostgreSQL server" in unreachable["disk space"].detail
+    assert "s3cret" not in _printed(unreachable)[1]
+    if not on_postgresql():
+        return
+    target = new_target(tmp_path)
+    try:
+        empty = await checks(target)
+        assert empty["database"].status is Status.WARN
+        assert "no tables yet" in empty["database"].detail
+        assert await postgresql_version(target) == 0  # the doctor made none
+        async with Database(target):
+            pass  # migrated, as a bot's start does
+        migrated = await checks(target)
+        assert migrated["database"].status is Status.OK
+        expected = f"schema {latest_version()} (up to date), reachable"
+        assert expected in migrated["database"].detail
+        assert "not read on PostgreSQL" in migrated["outbox"].detail
+    finally:
+        drop_target(target)
 
 
 async def test_nothing_configured_is_fine_for_the_terminal_chat(tmp_path: Path) -> None:
