@@ -5,8 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 LANGS := it en fr ar es sq uk ur zh bn
 
-.PHONY: install install-prod run serve test lint typecheck imports pytest i18n i18n-compile \
-	content-check clean
+.PHONY: install install-prod run serve test test-sqlite lint typecheck imports pytest \
+	pytest-sqlite pytest-postgresql postgresql-reachable i18n i18n-compile content-check clean
 
 install: $(STAMP) i18n-compile
 	@# The understanding of free text trains on the content once (some seconds), not at the
@@ -72,10 +72,30 @@ typecheck: install
 imports: install
 	$(BIN)/lint-imports
 
-pytest: install
-	$(BIN)/pytest
+# The suite runs twice: on SQLite files, then on PostgreSQL (each test in a schema of its own
+# in SPORTELLO_TEST_DB; the tests marked sqlite_only skip themselves there).
+SPORTELLO_TEST_DB ?= postgresql://postgres@127.0.0.1:5432/test
 
-test: lint typecheck imports pytest
+pytest: pytest-sqlite pytest-postgresql
+
+pytest-sqlite: install
+	SPORTELLO_TEST_DB= $(BIN)/pytest
+
+pytest-postgresql: install postgresql-reachable
+	SPORTELLO_TEST_DB='$(SPORTELLO_TEST_DB)' $(BIN)/pytest
+
+# One clear line, before minutes of tests, when the PostgreSQL half cannot run.
+postgresql-reachable: install
+	@$(BIN)/python -m tests.auxil.databases --reachable '$(SPORTELLO_TEST_DB)' || { \
+		echo "PostgreSQL is not reachable at $(SPORTELLO_TEST_DB): start it (Debian:" \
+			"pg_ctlcluster --skip-systemctl-redirect \$$(ls /etc/postgresql) main start," \
+			"with a database 'test' trusting postgres on 127.0.0.1), or run make test-sqlite"; \
+		exit 1; }
+
+test: postgresql-reachable lint typecheck imports pytest
+
+# Without a PostgreSQL server: everything but the suite's PostgreSQL half.
+test-sqlite: lint typecheck imports pytest-sqlite
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis .import_linter_cache tests/artifacts

@@ -89,3 +89,37 @@ async def rows(database: Database, sql: str, **parameters: Any) -> list[tuple[An
         found = [tuple(row) for row in result.fetchall()] if result.returns_rows else []
         await connection.commit()
     return found
+
+
+def _reachable(address: str) -> str | None:
+    """Why the PostgreSQL database at ``address`` cannot be used by the tests, or None."""
+    try:
+        asyncio.run(asyncio.wait_for(_probe(address), timeout=5))
+    except Exception as error:
+        return str(error) or type(error).__name__
+    return None
+
+
+async def _probe(address: str) -> None:
+    url = make_url(address)
+    connection = await asyncpg.connect(
+        host=url.host or "127.0.0.1",
+        port=url.port or 5432,
+        user=url.username or "postgres",
+        password=url.password,
+        database=url.database or "test",
+    )
+    await connection.close()
+
+
+if __name__ == "__main__":
+    # `make test` asks first (`python -m tests.auxil.databases --reachable ADDRESS`), so that
+    # a missing server is one clear line, not hundreds of failed tests.
+    import sys
+
+    if sys.argv[1:2] != ["--reachable"] or len(sys.argv) != 3:
+        sys.exit("usage: python -m tests.auxil.databases --reachable postgresql://...")
+    problem = _reachable(sys.argv[2])
+    if problem is not None:
+        print(f"PostgreSQL: {problem}", file=sys.stderr)
+    sys.exit(0 if problem is None else 1)
