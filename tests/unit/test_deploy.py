@@ -132,6 +132,47 @@ def test_compose_has_volumes_health_and_a_tls_proxy() -> None:
     assert "respond @metrics 404" in caddyfile
 
 
+def test_compose_on_postgresql_runs_two_instances_on_one_database_behind_the_proxy() -> None:
+    compose = yaml.safe_load((DEPLOY / "compose.postgresql.yaml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    assert set(services) == {"postgres", "bot-a", "bot-b", "caddy"}
+    postgres = services["postgres"]
+    assert re.fullmatch(r"postgres:\d+\.\d+-alpine", postgres["image"])
+    assert "ports" not in postgres  # only the bots reach it
+    assert postgres["environment"]["POSTGRES_PASSWORD"].startswith("${POSTGRES_PASSWORD:?")
+    assert "pg_isready" in postgres["healthcheck"]["test"]
+    assert "postgres_data:/var/lib/postgresql/data" in postgres["volumes"]
+    single = yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8"))["services"]
+    for name in ("bot-a", "bot-b"):
+        bot = services[name]
+        address = bot["environment"]["SPORTELLO_DB"]
+        assert address.startswith("postgresql://sportello:${POSTGRES_PASSWORD")
+        assert address.endswith("@postgres:5432/sportello")
+        assert bot["depends_on"]["postgres"]["condition"] == "service_healthy"
+        # The same image, hardening and health check as the single bot of compose.yaml.
+        for key in ("build", "user", "read_only", "cap_drop", "security_opt", "healthcheck"):
+            assert bot[key] == single["bot"][key], (name, key)
+        assert "ports" not in bot and "../content:/app/content:ro" in bot["volumes"]
+    assert services["bot-a"] == services["bot-b"]  # one settings file, one database
+    caddy = services["caddy"]
+    assert caddy["image"] == single["caddy"]["image"]
+    assert caddy["volumes"] == single["caddy"]["volumes"]  # the same Caddyfile
+    assert caddy["ports"] == single["caddy"]["ports"]
+    assert caddy["environment"]["SPORTELLO_UPSTREAM"].split() == ["bot-a:8080", "bot-b:8080"]
+    assert caddy["depends_on"]["bot-a"]["condition"] == "service_healthy"
+    assert set(compose["volumes"]) == {"postgres_data", "caddy_data", "caddy_config"}
+    caddyfile = (DEPLOY / "Caddyfile").read_text(encoding="utf-8")
+    assert "lb_try_duration" in caddyfile  # a request to a stopped instance goes to another
+    runbook = (DEPLOY / "README.md").read_text(encoding="utf-8")
+    section = runbook.split("## Several instances, or several counters, on PostgreSQL", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    for needed in ("compose.postgresql.yaml", "?schema=", "pg_dump", "sportello db copy"):
+        assert needed in section, needed
+    assert "CREATE DATABASE" in section and "CREATE SCHEMA" in section
+    example = (DEPLOY / ".env.example").read_text(encoding="utf-8")
+    assert "#SPORTELLO_DB=postgresql://" in example and "#POSTGRES_PASSWORD=" in example
+
+
 def test_the_runbook_and_env_example_name_the_compose_domain() -> None:
     example = (DEPLOY / ".env.example").read_text(encoding="utf-8")
     assert re.search(r"^#?SPORTELLO_DOMAIN=", example, re.MULTILINE)
@@ -203,17 +244,22 @@ def _compose_command() -> list[str] | None:
     return [docker, "compose"] if probe.returncode == 0 else None
 
 
-def test_docker_compose_config(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["compose.yaml", "compose.postgresql.yaml"])
+def test_docker_compose_config(tmp_path: Path, name: str) -> None:
     command = _compose_command()
     if command is None:
         pytest.skip("docker compose is not installed")
     result = subprocess.run(
-        [*command, "-f", str(DEPLOY / "compose.yaml"), "config", "--quiet"],
+        [*command, "-f", str(DEPLOY / name), "config", "--quiet"],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
-        env={**os.environ, "SPORTELLO_DOMAIN": "sportello.example.org"},
+        env={
+            **os.environ,
+            "SPORTELLO_DOMAIN": "sportello.example.org",
+            "POSTGRES_PASSWORD": "0123456789abcdef",
+        },
     )
     assert result.returncode == 0, result.stderr
 
@@ -287,6 +333,5 @@ def test_the_runbook_tells_how_to_run_several_counters() -> None:
         assert f"`{setting}`" in section, setting
     assert "desk.yaml" in section and "tests/data/como/" in section
     assert "sportello-como.service" in section and "como.sqlite3" in section
-    assert "PostgreSQL" in section and "#20" in section  # promised, not yet in compose.yaml
-    assert "postgres" not in (DEPLOY / "compose.yaml").read_text(encoding="utf-8").lower()
+    assert "PostgreSQL" in section
     assert (PROJECT_ROOT / "tests" / "data" / "como" / "desk.yaml").is_file()
