@@ -282,3 +282,31 @@ async def test_erasure_withdraws_requests_and_removes_what_staff_were_sent(
         "erased",
     )
     assert await staff_texts(database) == [f"📝 Nuova richiesta {other}"]
+
+
+async def test_a_staff_reply_to_any_part_of_a_prompt_finds_what_it_is_for(
+    database: Database,
+) -> None:
+    """The prompt went out in three parts, the outbox keeping the last one's id ("12")."""
+    prompt = json.dumps({"notice": {"text": "…", "reply_action": "ask:LU-AAAA"}})
+    await rows(
+        database,
+        "INSERT INTO outbox (channel, recipient, payload, status, provider_id, created_at, "
+        "updated_at) VALUES ('telegram', '-100', :prompt, 'sent', '12', 0, 0), "
+        "('telegram', '-100', :plain, 'sent', '20', 0, 0)",
+        prompt=prompt,
+        plain=json.dumps({"notice": {"text": "no action"}}),
+    )
+    for part in ("10", "11"):
+        await rows(
+            database,
+            "INSERT INTO notice_parts (channel, recipient, message_id, last_id, created_at) "
+            "VALUES ('telegram', '-100', :part, '12', 0)",
+            part=part,
+        )
+    store = RequestStore(database)
+    for part in ("10", "11", "12"):
+        assert await store.reply_action("telegram", "-100", part) == "ask:LU-AAAA"
+    assert await store.reply_action("telegram", "-100", "20") is None  # a notice without one
+    assert await store.reply_action("telegram", "-100", "9") is None
+    assert await store.reply_action("telegram", "-999", "10") is None  # another chat
