@@ -1,7 +1,9 @@
 """This module contains the appointment requests table: what a user asked for, until staff fix
 a time and the user accepts it. The appointment then made keeps the request's code.
 
-Every change queues its notices in the same transaction: both happen, or neither.
+Every change queues its notices in the same transaction: both happen, or neither. Every
+transaction here runs alone among writers (not ``concurrent``), as it did on SQLite: a request
+and the appointment made from it share a code, and the user's limit counts both tables.
 """
 
 from __future__ import annotations
@@ -9,32 +11,59 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-import aiosqlite
+from sqlalchemy import ColumnElement, Select, exists, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage.closures import is_closed
 from bot.storage.codes import new_code
 from bot.storage.db import Database
-from bot.storage.outbox import SENT_AS, queue_notices
+from bot.storage.expressions import json_text
+from bot.storage.outbox import queue_notices, sent_as
 from bot.storage.records import Appointment, AppointmentRequest, Notice, TooManyBookings
+from bot.storage.tables import appointment_requests, appointments, outbox
 
 OPEN, PROPOSED, BOOKED = "open", "proposed", "booked"
 DECLINED, WITHDRAWN, EXPIRED = "declined", "withdrawn", "expired"
 WAITING = (OPEN, PROPOSED)  # statuses of a request still alive
 
+_r = appointment_requests.alias("r")
+_a = appointments.alias("a")
+
+#: An active appointment with the same code: the request was accepted once, and is open
+#: again because the user asked for another time.
+_RESCHEDULING = exists().where(_a.c.code == _r.c.code, _a.c.status == "active")
+
 _COLUMNS = (
-    "r.code, r.office, r.service, r.channel, r.user_id, r.language, r.speaks, r.days, r.part, "
-    "r.name, r.phone, r.status, r.proposed_start, r.proposed_end, r.waiting_since, "
-    "r.reminded_at, r.created_at, "
-    # An active appointment with the same code: the request was accepted once, and is open
-    # again because the user asked for another time.
-    "EXISTS (SELECT 1 FROM appointments AS a WHERE a.code = r.code AND a.status = 'active')"
+    _r.c.code,
+    _r.c.office,
+    _r.c.service,
+    _r.c.channel,
+    _r.c.user_id,
+    _r.c.language,
+    _r.c.speaks,
+    _r.c.days,
+    _r.c.part,
+    _r.c.name,
+    _r.c.phone,
+    _r.c.status,
+    _r.c.proposed_start,
+    _r.c.proposed_end,
+    _r.c.waiting_since,
+    _r.c.reminded_at,
+    _r.c.created_at,
+    _RESCHEDULING.label("rescheduling"),
 )
-_FROM = "FROM appointment_requests AS r"
+
+
+def _select(*where: ColumnElement[bool]) -> Select[Any]:
+    return select(*_COLUMNS).select_from(_r).where(*where)
 
 
 def _iso(moment: datetime) -> str:
+    """A moment as the text columns keep it: UTC, to the second (text order is time order)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -74,11 +103,38 @@ def _row(row: Sequence[object]) -> AppointmentRequest:
 
 
 async def _one(
-    connection: aiosqlite.Connection, where: str, parameters: tuple[object, ...]
+    connection: AsyncConnection, *where: ColumnElement[bool]
 ) -> AppointmentRequest | None:
-    async with connection.execute(f"SELECT {_COLUMNS} {_FROM} WHERE {where}", parameters) as cursor:
-        row = await cursor.fetchone()
-    return None if row is None else _row(tuple(row))
+    row = (await connection.execute(_select(*where))).first()
+    return None if row is None else _row(row)
+
+
+def _held(channel: str, user_id: str, now: datetime) -> Select[Any]:
+    """The user's appointments to come plus requests alive (a request to move an appointment
+    is that appointment: counted once)."""
+    to_come = (
+        select(func.count())
+        .select_from(appointments)
+        .where(
+            appointments.c.channel == channel,
+            appointments.c.user_id == user_id,
+            appointments.c.status == "active",
+            appointments.c.starts_at >= _iso(now),
+        )
+        .scalar_subquery()
+    )
+    alive = (
+        select(func.count())
+        .select_from(_r)
+        .where(
+            _r.c.channel == channel,
+            _r.c.user_id == user_id,
+            _r.c.status.in_(WAITING),
+            ~_RESCHEDULING,
+        )
+        .scalar_subquery()
+    )
+    return select(to_come + alive)
 
 
 class RequestStore:
@@ -88,60 +144,52 @@ class RequestStore:
     # -- reading ---------------------------------------------------------------------------
 
     async def get(self, code: str) -> AppointmentRequest | None:
-        return await _one(self._db.legacy_connection, "r.code = ?", (code.upper(),))
+        row = await self._db.fetch_one(_select(_r.c.code == code.upper()))
+        return None if row is None else _row(row)
 
     async def of_user(self, channel: str, user_id: str) -> list[AppointmentRequest]:
         """The user's requests still alive (waiting for staff, or for their answer)."""
         return await self._many(
-            "r.channel = ? AND r.user_id = ? AND r.status IN ('open', 'proposed') "
-            "ORDER BY r.created_at",
-            (channel, user_id),
+            _select(
+                _r.c.channel == channel, _r.c.user_id == user_id, _r.c.status.in_(WAITING)
+            ).order_by(_r.c.created_at)
         )
 
     async def waiting(self) -> list[AppointmentRequest]:
         """Requests waiting for staff, the longest waiting first."""
-        return await self._many("r.status = 'open' ORDER BY r.waiting_since", ())
+        return await self._many(_select(_r.c.status == OPEN).order_by(_r.c.waiting_since))
 
     async def proposals(self) -> list[AppointmentRequest]:
         """Proposals waiting for their users' answers, the soonest first."""
-        return await self._many("r.status = 'proposed' ORDER BY r.proposed_start", ())
+        # ISO times of one width: their text order is time order under any collation.
+        return await self._many(_select(_r.c.status == PROPOSED).order_by(_r.c.proposed_start))
 
     async def proposed_before(self, moment: datetime) -> list[AppointmentRequest]:
         """Proposals still unanswered whose time has come."""
         return await self._many(
-            "r.status = 'proposed' AND r.proposed_start <= ? ORDER BY r.proposed_start",
-            (_iso(moment),),
+            _select(_r.c.status == PROPOSED, _r.c.proposed_start <= _iso(moment)).order_by(
+                _r.c.proposed_start
+            )
         )
 
     async def held(self, channel: str, user_id: str, now: datetime) -> int:
         """The user's appointments to come and requests alive (a request to move an
         appointment is that appointment: counted once)."""
-        async with self._db.legacy_connection.execute(
-            "SELECT (SELECT count(*) FROM appointments WHERE channel = ? AND user_id = ? "
-            "AND status = 'active' AND starts_at >= ?) + (SELECT count(*) "
-            f"{_FROM} WHERE r.channel = ? AND r.user_id = ? AND r.status IN ('open', 'proposed') "
-            "AND NOT EXISTS (SELECT 1 FROM appointments AS a WHERE a.code = r.code "
-            "AND a.status = 'active'))",
-            (channel, user_id, _iso(now), channel, user_id),
-        ) as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+        return int(await self._db.fetch_value(_held(channel, user_id, now)) or 0)
 
     async def reply_action(self, channel: str, recipient: str, message_id: str) -> str | None:
         """What a staff reply to this message (by the platform's id) is for, if anything."""
-        async with self._db.legacy_connection.execute(
-            "SELECT json_extract(payload, '$.notice.reply_action') FROM outbox "
-            f"WHERE channel = ? AND recipient = ? AND provider_id = {SENT_AS}",
-            (channel, recipient, channel, recipient, message_id, message_id),
-        ) as cursor:
-            row = await cursor.fetchone()
-        return None if row is None or row[0] is None else str(row[0])
+        found = await self._db.fetch_value(
+            select(json_text(outbox.c.payload, "notice", "reply_action")).where(
+                outbox.c.channel == channel,
+                outbox.c.recipient == recipient,
+                outbox.c.provider_id == sent_as(channel, recipient, message_id),
+            )
+        )
+        return None if found is None else str(found)
 
-    async def _many(self, where: str, parameters: tuple[object, ...]) -> list[AppointmentRequest]:
-        async with self._db.legacy_connection.execute(
-            f"SELECT {_COLUMNS} {_FROM} WHERE {where}", parameters
-        ) as cursor:
-            return [_row(tuple(row)) for row in await cursor.fetchall()]
+    async def _many(self, statement: Select[Any]) -> list[AppointmentRequest]:
+        return [_row(row) for row in await self._db.fetch_all(statement)]
 
     # -- the user --------------------------------------------------------------------------
 
@@ -166,26 +214,41 @@ class RequestStore:
         """A new request, checking the user's limit in the same transaction. The same request
         sent again (a double tap) gives back the one already waiting, not a second one."""
         stamp = now.timestamp()
-        async with self._db.legacy_transaction() as connection:
+        async with self._db.transaction() as connection:
             same = await _one(
                 connection,
-                "r.channel = ? AND r.user_id = ? AND r.office = ? AND r.service = ? "
-                "AND r.status IN ('open', 'proposed')",
-                (channel, user_id, office, service),
+                _r.c.channel == channel,
+                _r.c.user_id == user_id,
+                _r.c.office == office,
+                _r.c.service == service,
+                _r.c.status.in_(WAITING),
             )
             if same is not None and not same.rescheduling:
                 return same
-            if await self.held(channel, user_id, now) >= max_active:
+            held = (await connection.execute(_held(channel, user_id, now))).scalar()
+            if int(held or 0) >= max_active:
                 raise TooManyBookings
             code = await new_code(connection, code_prefix)
             await connection.execute(
-                "INSERT INTO appointment_requests (code, office, service, channel, user_id, "
-                "language, speaks, days, part, name, phone, status, waiting_since, created_at, "
-                "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)",
-                (code, office, service, channel, user_id, language, speaks, ",".join(days),
-                 part, name, phone, stamp, stamp, stamp),
-            )  # fmt: skip
-            made = await _one(connection, "r.code = ?", (code,))
+                insert(appointment_requests).values(
+                    code=code,
+                    office=office,
+                    service=service,
+                    channel=channel,
+                    user_id=user_id,
+                    language=language,
+                    speaks=speaks,
+                    days=",".join(days),
+                    part=part,
+                    name=name,
+                    phone=phone,
+                    status=OPEN,
+                    waiting_since=stamp,
+                    created_at=stamp,
+                    updated_at=stamp,
+                )
+            )
+            made = await _one(connection, _r.c.code == code)
             assert made is not None
             await queue_notices(connection, notices(made))
         return made
@@ -204,11 +267,13 @@ class RequestStore:
         asked to move it, moved), with the request's code. Returns it, and whether it was
         moved; None when there is no proposal to accept, its time has passed or staff
         closed its day (in ``timezone``) since it was proposed."""
-        async with self._db.legacy_transaction() as connection:
+        async with self._db.transaction() as connection:
             request = await _one(
                 connection,
-                "r.code = ? AND r.channel = ? AND r.user_id = ? AND r.status = 'proposed'",
-                (code.upper(), channel, user_id),
+                _r.c.code == code.upper(),
+                _r.c.channel == channel,
+                _r.c.user_id == user_id,
+                _r.c.status == PROPOSED,
             )
             start, end = (request.proposed_start, request.proposed_end) if request else (None, None)
             if request is None or start is None or end is None or start <= now:
@@ -218,29 +283,43 @@ class RequestStore:
             stamp = time.time()
             if request.rescheduling:
                 await connection.execute(
-                    "UPDATE appointments SET starts_at = ?, ends_at = ?, updated_at = ?, "
-                    "reminded_at = NULL WHERE code = ? AND status = 'active'",
-                    (_iso(start), _iso(end), stamp, request.code),
+                    update(appointments)
+                    .where(appointments.c.code == request.code, appointments.c.status == "active")
+                    .values(
+                        starts_at=_iso(start), ends_at=_iso(end), updated_at=stamp, reminded_at=None
+                    )
                 )
             else:
                 await connection.execute(
-                    "INSERT INTO appointments (code, office, service, starts_at, ends_at, "
-                    "channel, user_id, name, phone, language, status, created_at, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)",
-                    (request.code, request.office, request.service, _iso(start), _iso(end),
-                     channel, user_id, request.name, request.phone, request.language, stamp,
-                     stamp),
-                )  # fmt: skip
+                    insert(appointments).values(
+                        code=request.code,
+                        office=request.office,
+                        service=request.service,
+                        starts_at=_iso(start),
+                        ends_at=_iso(end),
+                        channel=channel,
+                        user_id=user_id,
+                        name=request.name,
+                        phone=request.phone,
+                        language=request.language,
+                        status="active",
+                        created_at=stamp,
+                        updated_at=stamp,
+                    )
+                )
             # The appointment holds the name and phone now: the request keeps none.
             await connection.execute(
-                "UPDATE appointment_requests SET status = 'booked', name = NULL, phone = NULL, "
-                "updated_at = ? WHERE code = ?",
-                (stamp, request.code),
+                update(appointment_requests)
+                .where(appointment_requests.c.code == request.code)
+                .values(status=BOOKED, name=None, phone=None, updated_at=stamp)
             )
-            async with connection.execute(
-                "SELECT name, phone FROM appointments WHERE code = ?", (request.code,)
-            ) as cursor:
-                row = await cursor.fetchone()
+            row = (
+                await connection.execute(
+                    select(appointments.c.name, appointments.c.phone).where(
+                        appointments.c.code == request.code
+                    )
+                )
+            ).first()
             name, phone = (row[0], row[1]) if row else (None, None)
             appointment = Appointment(
                 request.code,
@@ -267,15 +346,32 @@ class RequestStore:
     ) -> bool:
         """A proposal turned down ("another time", by its ``owner``) or left to pass: the
         request waits for staff again, from now."""
-        owned = "" if owner is None else " AND channel = ? AND user_id = ?"
-        async with self._db.legacy_transaction() as connection:
-            cursor = await connection.execute(
-                "UPDATE appointment_requests SET status = 'open', proposed_start = NULL, "
-                "proposed_end = NULL, waiting_since = ?, reminded_at = NULL, updated_at = ? "
-                f"WHERE code = ? AND status = 'proposed'{owned}",
-                (now.timestamp(), now.timestamp(), code.upper(), *(owner or ())),
+        owned = (
+            []
+            if owner is None
+            else [
+                appointment_requests.c.channel == owner[0],
+                appointment_requests.c.user_id == owner[1],
+            ]
+        )
+        async with self._db.transaction() as connection:
+            changed = await connection.execute(
+                update(appointment_requests)
+                .where(
+                    appointment_requests.c.code == code.upper(),
+                    appointment_requests.c.status == PROPOSED,
+                    *owned,
+                )
+                .values(
+                    status=OPEN,
+                    proposed_start=None,
+                    proposed_end=None,
+                    waiting_since=now.timestamp(),
+                    reminded_at=None,
+                    updated_at=now.timestamp(),
+                )
             )
-            if cursor.rowcount == 0:
+            if changed.rowcount == 0:
                 return False
             await queue_notices(connection, notices)
         return True
@@ -291,7 +387,7 @@ class RequestStore:
         """The user withdraws a request; a request to move an appointment ends, and the
         appointment stays as it was."""
         return await self._close(
-            code, WITHDRAWN, now, notices, "AND r.channel = ? AND r.user_id = ?", (channel, user_id)
+            code, WITHDRAWN, now, notices, _r.c.channel == channel, _r.c.user_id == user_id
         )
 
     async def reschedule(
@@ -299,16 +395,30 @@ class RequestStore:
     ) -> bool:
         """The user asks to move an appointment made from a request: the request waits for
         staff again; the appointment stays until a new time is accepted."""
-        async with self._db.legacy_transaction() as connection:
-            cursor = await connection.execute(
-                "UPDATE appointment_requests SET status = 'open', waiting_since = ?, "
-                "reminded_at = NULL, proposed_start = NULL, proposed_end = NULL, updated_at = ? "
-                "WHERE code = ? AND status = 'booked' AND EXISTS (SELECT 1 FROM appointments "
-                "AS a WHERE a.code = appointment_requests.code AND a.status = 'active' "
-                "AND a.channel = ? AND a.user_id = ? AND a.starts_at > ?)",
-                (now.timestamp(), now.timestamp(), code.upper(), channel, user_id, _iso(now)),
+        async with self._db.transaction() as connection:
+            changed = await connection.execute(
+                update(appointment_requests)
+                .where(
+                    appointment_requests.c.code == code.upper(),
+                    appointment_requests.c.status == BOOKED,
+                    exists().where(
+                        _a.c.code == appointment_requests.c.code,
+                        _a.c.status == "active",
+                        _a.c.channel == channel,
+                        _a.c.user_id == user_id,
+                        _a.c.starts_at > _iso(now),
+                    ),
+                )
+                .values(
+                    status=OPEN,
+                    waiting_since=now.timestamp(),
+                    reminded_at=None,
+                    proposed_start=None,
+                    proposed_end=None,
+                    updated_at=now.timestamp(),
+                )
             )
-            if cursor.rowcount == 0:
+            if changed.rowcount == 0:
                 return False
             await queue_notices(connection, notices)
         return True
@@ -324,16 +434,23 @@ class RequestStore:
         notices: Callable[[AppointmentRequest], Sequence[Notice]],
     ) -> AppointmentRequest | None:
         """Staff propose a time (another proposal replaces the one not yet answered)."""
-        async with self._db.legacy_transaction() as connection:
-            cursor = await connection.execute(
-                "UPDATE appointment_requests SET status = 'proposed', proposed_start = ?, "
-                "proposed_end = ?, updated_at = ? "
-                "WHERE code = ? AND status IN ('open', 'proposed')",
-                (_iso(start), _iso(end), now.timestamp(), code.upper()),
+        async with self._db.transaction() as connection:
+            changed = await connection.execute(
+                update(appointment_requests)
+                .where(
+                    appointment_requests.c.code == code.upper(),
+                    appointment_requests.c.status.in_(WAITING),
+                )
+                .values(
+                    status=PROPOSED,
+                    proposed_start=_iso(start),
+                    proposed_end=_iso(end),
+                    updated_at=now.timestamp(),
+                )
             )
-            if cursor.rowcount == 0:
+            if changed.rowcount == 0:
                 return None
-            proposed = await _one(connection, "r.code = ?", (code.upper(),))
+            proposed = await _one(connection, _r.c.code == code.upper())
             assert proposed is not None
             await queue_notices(connection, notices(proposed))
         return proposed
@@ -346,17 +463,20 @@ class RequestStore:
     ) -> AppointmentRequest | None:
         """Staff decline a request; declining another time for an appointment leaves the
         appointment as it was."""
-        return await self._close(code, DECLINED, now, notices, "", ())
+        return await self._close(code, DECLINED, now, notices)
 
     async def mark_reminded(self, code: str, now: datetime, notices: Sequence[Notice]) -> bool:
         """Staff were reminded of a request still waiting for them (queued with the record)."""
-        async with self._db.legacy_transaction() as connection:
-            cursor = await connection.execute(
-                "UPDATE appointment_requests SET reminded_at = ? "
-                "WHERE code = ? AND status = 'open'",
-                (now.timestamp(), code.upper()),
+        async with self._db.transaction() as connection:
+            changed = await connection.execute(
+                update(appointment_requests)
+                .where(
+                    appointment_requests.c.code == code.upper(),
+                    appointment_requests.c.status == OPEN,
+                )
+                .values(reminded_at=now.timestamp())
             )
-            if cursor.rowcount == 0:
+            if changed.rowcount == 0:
                 return False
             await queue_notices(connection, notices)
         return True
@@ -367,23 +487,27 @@ class RequestStore:
         status: str,
         now: datetime,
         notices: Callable[[AppointmentRequest], Sequence[Notice]],
-        owned: str,
-        owner: tuple[str, ...],
+        *owned: ColumnElement[bool],
     ) -> AppointmentRequest | None:
         """End a request alive: ``status``, or booked again when it was only to move an
         appointment (which stays). Its name and phone are no longer needed."""
-        async with self._db.legacy_transaction() as connection:
+        async with self._db.transaction() as connection:
             request = await _one(
-                connection,
-                f"r.code = ? AND r.status IN ('open', 'proposed') {owned}",
-                (code.upper(), *owner),
+                connection, _r.c.code == code.upper(), _r.c.status.in_(WAITING), *owned
             )
             if request is None:
                 return None
             await connection.execute(
-                "UPDATE appointment_requests SET status = ?, name = NULL, phone = NULL, "
-                "proposed_start = NULL, proposed_end = NULL, updated_at = ? WHERE code = ?",
-                (BOOKED if request.rescheduling else status, now.timestamp(), request.code),
+                update(appointment_requests)
+                .where(appointment_requests.c.code == request.code)
+                .values(
+                    status=BOOKED if request.rescheduling else status,
+                    name=None,
+                    phone=None,
+                    proposed_start=None,
+                    proposed_end=None,
+                    updated_at=now.timestamp(),
+                )
             )
             await queue_notices(connection, notices(request))
         return request

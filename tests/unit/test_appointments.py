@@ -1,10 +1,11 @@
-"""Appointments in SQLite: capacity under concurrency, double taps, limits, move and cancel."""
+"""Appointments, on SQLite and PostgreSQL: capacity under concurrency, double taps, limits,
+move and cancel."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,6 +21,7 @@ from bot.storage.records import (
     SlotGone,
     TooManyBookings,
 )
+from tests.auxil.databases import rows
 
 ROME = ZoneInfo("Europe/Rome")
 START = datetime.now(ROME).replace(microsecond=0, second=0) + timedelta(days=3)
@@ -27,9 +29,18 @@ END = START + timedelta(minutes=30)
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> Any:
-    async with Database(tmp_path / "bot.sqlite3") as database:
-        yield AppointmentStore(database)
+def store(database: Database) -> AppointmentStore:
+    return AppointmentStore(database)
+
+
+async def pending(database: Database, channel: str) -> list[dict[str, Any]]:
+    """The notices queued for ``channel`` and not sent yet, oldest first."""
+    found = await rows(
+        database,
+        "SELECT payload FROM outbox WHERE channel = :channel AND status = 'pending' ORDER BY id",
+        channel=channel,
+    )
+    return [json.loads(payload)["notice"] for (payload,) in found]
 
 
 def booking(user: str, **changes: Any) -> dict[str, Any]:
@@ -143,8 +154,6 @@ async def test_a_closed_day_refuses_bookings_and_moves_in_the_same_transaction(
 async def test_closing_a_day_cancels_its_bookings_with_their_notices(
     store: AppointmentStore,
 ) -> None:
-    from bot.storage.outbox import Outbox
-
     first = await store.book(**booking("amina"))
     second = await store.book(**booking("bob"))
     elsewhere = await store.book(
@@ -160,7 +169,7 @@ async def test_closing_a_day_cancels_its_bookings_with_their_notices(
     assert await store.closures() == frozenset({START.date()})
     assert [a.code for a in await store.active_for("test", "carla")] == [elsewhere.code]
     assert await store.active_for("test", "amina") == []
-    told = {m.payload["notice"]["text"] for m in await Outbox(store._db).pending("test")}
+    told = {notice["text"] for notice in await pending(store._db, "test")}
     assert told == {f"Chiuso {first.code}", f"Chiuso {second.code}"}
     assert await store.close_days([START.date()], ROME, tell) == []  # closed once
 
@@ -203,16 +212,12 @@ async def test_cancel_frees_the_place(store: AppointmentStore) -> None:
 async def test_a_booking_and_its_notices_are_stored_together_or_not_at_all(
     store: AppointmentStore,
 ) -> None:
-    from bot.storage.outbox import Outbox
-
-    outbox = Outbox(store._db)
-
     def staff(booked: Appointment) -> list[Notice]:
         return [Notice("telegram", "-100", f"Nuovo {booked.code}", "staff", code=booked.code)]
 
     booked = await store.book(**booking("u1"), notices=staff)
-    (queued,) = await outbox.pending("telegram")
-    assert queued.payload["notice"]["code"] == booked.code
+    (queued,) = await pending(store._db, "telegram")
+    assert queued["code"] == booked.code
 
     def broken(booked: Appointment) -> list[Notice]:
         raise RuntimeError("a notice could not be written")
@@ -220,34 +225,50 @@ async def test_a_booking_and_its_notices_are_stored_together_or_not_at_all(
     with pytest.raises(RuntimeError):
         await store.book(**booking("u2"), notices=broken)
     assert await store.active_for("test", "u2") == []  # no booking without its notice
-    assert len(await outbox.pending("telegram")) == 1
+    assert len(await pending(store._db, "telegram")) == 1
 
     # A double tap: the booking exists already, and its notice is not queued twice.
     await store.book(**booking("u1"), notices=staff)
-    assert len(await outbox.pending("telegram")) == 1
+    assert len(await pending(store._db, "telegram")) == 1
 
     cancelled = [Notice("telegram", "-100", f"Annullato {booked.code}", "staff")]
     assert await store.cancel(booked.code, "test", "u1", cancelled)
     assert not await store.cancel(booked.code, "test", "u1", cancelled)  # once
-    assert len(await outbox.pending("telegram")) == 2
+    assert len(await pending(store._db, "telegram")) == 2
 
 
 async def test_a_read_stays_whole_while_another_coroutine_writes(store: AppointmentStore) -> None:
-    """One connection serves every coroutine: writes queued while a query's rows are read
-    (here, cancellations of the slots it counts) must not garble them."""
+    """Writes from other coroutines while a query's rows are read (here, cancellations of the
+    slots it counts) must not garble them."""
     starts = [START + timedelta(minutes=30 * n) for n in range(20)]
     codes = [
         (await store.book(**booking(f"user{n}", starts_at=start, ends_at=start))).code
         for n, start in enumerate(starts)
     ]
-    connection = store._db.legacy_connection
 
     async def cancel(code: str) -> None:
-        await connection.execute(
-            "UPDATE appointments SET status = 'cancelled' WHERE code = ?", (code,)
+        await rows(
+            store._db, "UPDATE appointments SET status = 'cancelled' WHERE code = :code", code=code
         )
 
     taken, *_ = await asyncio.gather(
         store.taken("luino", START - timedelta(days=1)), *(cancel(code) for code in codes)
     )
     assert taken == {start.astimezone(ZoneInfo("UTC")): 1 for start in starts}
+
+
+async def test_the_notices_of_a_closure_see_the_day_closed_and_its_places_free(
+    store: AppointmentStore,
+) -> None:
+    """What ``close_days`` asks its notices for (the free times left) is read inside its
+    transaction: the day is closed there, and its bookings no longer take places."""
+    await store.book(**booking("amina"))
+    other = AppointmentStore(store._db)  # the desk's store, say: the same database
+    seen: list[tuple[frozenset[Any], dict[datetime, int]]] = []
+
+    async def tell(appointment: Appointment) -> list[Notice]:
+        seen.append((await other.closures(), await other.taken("luino", START - timedelta(days=1))))
+        return []
+
+    await store.close_days([START.date()], ROME, tell)
+    assert seen == [(frozenset({START.date()}), {})]

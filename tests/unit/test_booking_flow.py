@@ -6,7 +6,6 @@ import csv
 import io
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,8 +31,8 @@ NOW = datetime(2026, 11, 25, 8, 0, tzinfo=ROME)  # a Wednesday: Luino opens 09:0
 
 
 @pytest.fixture
-async def desk(tmp_path: Path) -> AsyncIterator[BookingDesk]:
-    async with Database(tmp_path / "bot.sqlite3") as database:
+async def desk(database_target: str) -> AsyncIterator[BookingDesk]:
+    async with Database(database_target) as database:
         router = NoticeRouter(staff=[("staff", "group")], channels={"test": UNPROMPTED})
         yield BookingDesk(
             AppointmentStore(database),
@@ -293,13 +292,13 @@ async def test_staff_close_a_day_users_told_with_free_times(
 
 
 async def test_a_user_erases_all_their_data(
-    tmp_path: Path, catalog: Catalog, interface: Interface
+    database_target: str, catalog: Catalog, interface: Interface
 ) -> None:
     from bot.storage.inbound import InboundLog
     from bot.storage.retention import erase_user
     from bot.storage.sessions import SqliteSessionStore
 
-    async with Database(tmp_path / "bot.sqlite3") as database:
+    async with Database(database_target) as database:
         store = AppointmentStore(database)
         sessions = SqliteSessionStore(database)
         later = datetime.now(ROME).replace(microsecond=0) + timedelta(days=5)

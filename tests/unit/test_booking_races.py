@@ -1,16 +1,16 @@
 """Many users confirming the last place, moving into it and staff closing its day, at once.
 
-Every round runs on a real SQLite file, through the engine (the booking flow, the desk and the
-store), with the actors started in a random order (seeded) and each one yielding to the others
-a random number of times before it acts. Whatever the order, the capacity of every slot holds,
-nothing stays active on the closed day, staff are told the true number of bookings cancelled
-and each of their users is told. The same runs again with two connections to the one file,
-as two processes would have.
-"""
+Every round runs on a real database (a SQLite file, or a PostgreSQL schema of its own), through
+the engine (the booking flow, the desk and the store), with the actors started in a random order
+(seeded) and each one yielding to the others a random number of times before it acts. Whatever
+the order, the capacity of every slot holds, nothing stays active on the closed day, staff are
+told the true number of bookings cancelled and each of their users is told. The same runs again
+with two connections to the one database, as two processes (two instances) would have."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -35,6 +35,7 @@ from bot.storage.appointments import AppointmentStore
 from bot.storage.db import Database
 from bot.storage.outbox import Outbox
 from tests.auxil.chat import Conversation
+from tests.auxil.databases import drop_target, new_target, rows
 
 ROME = ZoneInfo("Europe/Rome")
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=ROME)  # a Wednesday
@@ -52,7 +53,7 @@ WENT_WRONG = "Scusa, qualcosa è andato storto"
 
 @dataclass
 class Counter:
-    """One side of the counter: a desk and an engine on their own connection to the file."""
+    """One side of the counter: a desk and an engine on their own connection to the database."""
 
     desk: BookingDesk
     engine: Engine
@@ -60,12 +61,12 @@ class Counter:
 
 @asynccontextmanager
 async def counters(
-    path: Path, catalog: Catalog, interface: Interface, connections: int
+    target: str, catalog: Catalog, interface: Interface, connections: int
 ) -> AsyncIterator[list[Counter]]:
     async with AsyncExitStack() as stack:
         made = []
         for _ in range(connections):
-            database = await stack.enter_async_context(Database(path))
+            database = await stack.enter_async_context(Database(target))
             router = NoticeRouter(staff=[("staff", "group")], channels={"test": UNPROMPTED})
             desk = BookingDesk(
                 AppointmentStore(database),
@@ -130,41 +131,47 @@ async def one_round(
     tmp_path: Path, catalog: Catalog, interface: Interface, seed: int, connections: int
 ) -> None:
     rng = random.Random(seed)
-    path = tmp_path / f"bot-{seed}-{connections}.sqlite3"
-    async with counters(path, catalog, interface, connections) as sides:
-        first = sides[0].desk
-        await first.store.book(**made_before(LAST_PLACE_AT, "holder"), now=NOW)  # one left
-        confirmers = [
-            Conversation(sides[n % connections].engine, user_id=f"confirmer{n}")
-            for n in range(CONFIRMERS)
-        ]
-        movers = [
-            Conversation(sides[n % connections].engine, user_id=f"mover{n}") for n in range(MOVERS)
-        ]
-        for chat in confirmers:
-            await up_to_the_summary(chat)
-        for n, chat in enumerate(movers):
-            await up_to_the_times(chat, sides[n % connections].desk, MOVERS_FROM[n // 2])
+    target = new_target(tmp_path, f"bot-{seed}-{connections}.sqlite3")
+    try:
+        async with counters(target, catalog, interface, connections) as sides:
+            await race(sides, catalog, rng, connections, seed)
+    finally:
+        drop_target(target)
 
-        closer = rng.choice(sides).desk
-        actions: list[tuple[Callable[[], Awaitable[object]], int]] = [
-            *((lambda chat=chat: chat.press("bk:confirm"), USERS_WAIT) for chat in confirmers),
-            *(
-                (lambda chat=chat: chat.press(f"bk:time:{LAST_PLACE}"), USERS_WAIT)
-                for chat in movers
-            ),
-            # Staff close the day before, among or after the users' taps.
-            (lambda: closing(closer, catalog), CLOSER_WAIT),
-        ]
-        rng.shuffle(actions)
-        results = await asyncio.gather(*(jittered(rng, act, most) for act, most in actions))
 
-        (report,) = [result for result in results if isinstance(result, int)]
-        context = f"seed {seed}, {connections} connection(s): {report}"
-        users = [*confirmers, *movers]
-        # A busy database is waited for, on one connection or two: nobody is failed.
-        assert not any(chat.last and WENT_WRONG in chat.last.text for chat in users), context
-        await assert_the_rules_held(first, catalog.offices[0], report, users, context)
+async def race(
+    sides: list[Counter], catalog: Catalog, rng: random.Random, connections: int, seed: int
+) -> None:
+    first = sides[0].desk
+    await first.store.book(**made_before(LAST_PLACE_AT, "holder"), now=NOW)  # one left
+    confirmers = [
+        Conversation(sides[n % connections].engine, user_id=f"confirmer{n}")
+        for n in range(CONFIRMERS)
+    ]
+    movers = [
+        Conversation(sides[n % connections].engine, user_id=f"mover{n}") for n in range(MOVERS)
+    ]
+    for chat in confirmers:
+        await up_to_the_summary(chat)
+    for n, chat in enumerate(movers):
+        await up_to_the_times(chat, sides[n % connections].desk, MOVERS_FROM[n // 2])
+
+    closer = rng.choice(sides).desk
+    actions: list[tuple[Callable[[], Awaitable[object]], int]] = [
+        *((lambda chat=chat: chat.press("bk:confirm"), USERS_WAIT) for chat in confirmers),
+        *((lambda chat=chat: chat.press(f"bk:time:{LAST_PLACE}"), USERS_WAIT) for chat in movers),
+        # Staff close the day before, among or after the users' taps.
+        (lambda: closing(closer, catalog), CLOSER_WAIT),
+    ]
+    rng.shuffle(actions)
+    results = await asyncio.gather(*(jittered(rng, act, most) for act, most in actions))
+
+    (report,) = [result for result in results if isinstance(result, int)]
+    context = f"seed {seed}, {connections} connection(s): {report}"
+    users = [*confirmers, *movers]
+    # A busy database is waited for, on one connection or two: nobody is failed.
+    assert not any(chat.last and WENT_WRONG in chat.last.text for chat in users), context
+    await assert_the_rules_held(first, catalog.offices[0], report, users, context)
 
 
 async def assert_the_rules_held(
@@ -184,7 +191,13 @@ async def assert_the_rules_held(
     assert report == len(on_closed_day), context
     # And each of those users is told, once.
     assert isinstance(desk.queue, Outbox)
-    told = [message.payload["notice"]["text"] for message in await desk.queue.pending("test")]
+    told = [
+        json.loads(payload)["notice"]["text"]
+        for (payload,) in await rows(
+            desk.queue._db,
+            "SELECT payload FROM outbox WHERE channel = 'test' AND status = 'pending' ORDER BY id",
+        )
+    ]
     for appointment in on_closed_day:
         assert sum(appointment.code in text for text in told) == 1, (appointment.code, context)
     # The last place was given once at most: nobody cancelled a booking but the closure,
@@ -214,8 +227,9 @@ async def assert_the_rules_held(
 
 
 async def closing(desk: BookingDesk, catalog: Catalog) -> int:
-    """``/chiudi`` for the day. Two connections to one file may find it busy: the store waits
-    and tries again (issue #16, item 3), so staff never see an error for it."""
+    """``/chiudi`` for the day. Two connections to one SQLite file may find it busy: the store
+    waits and tries again (issue #16, item 3), so staff never see an error for it; on
+    PostgreSQL it waits for the writers' lock."""
     return await desk.close(catalog, CLOSED, CLOSED)
 
 

@@ -3,7 +3,6 @@ confirmation and reminder carry the list; its answers erased with the user's dat
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -35,12 +34,6 @@ NOW = datetime(2026, 11, 25, 8, 0, tzinfo=ROME)  # a Wednesday: Luino opens 09:0
 def with_list(content_copy: Path) -> Catalog:
     add_checklist(content_copy)
     return load_catalog(content_copy, today=TODAY)
-
-
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "bot.sqlite3") as opened:
-        yield opened
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.booking.notices import NoticeRouter
@@ -22,10 +21,10 @@ ROME = ZoneInfo("Europe/Rome")
 
 
 async def test_reminders_go_out_once_from_the_configured_hour(
-    tmp_path: Path, catalog: Catalog, interface: Interface
+    database_target: str, catalog: Catalog, interface: Interface
 ) -> None:
     clock = [datetime(2026, 12, 1, 17, 0, tzinfo=ROME)]  # Tuesday
-    async with Database(tmp_path / "bot.sqlite3") as database:
+    async with Database(database_target) as database:
         store = AppointmentStore(database)
         outbox = Outbox(database)
         router = NoticeRouter(channels={"telegram": UNPROMPTED, "whatsapp": UNPROMPTED})
@@ -72,12 +71,12 @@ async def test_reminders_go_out_once_from_the_configured_hour(
 
 
 async def test_the_morning_agenda_is_posted_once_a_day(
-    tmp_path: Path, catalog: Catalog, interface: Interface
+    database_target: str, catalog: Catalog, interface: Interface
 ) -> None:
     from bot.booking.reminders import MorningAgenda
 
     clock = [datetime(2026, 12, 2, 7, 0, tzinfo=ROME)]
-    async with Database(tmp_path / "bot.sqlite3") as database:
+    async with Database(database_target) as database:
         outbox = Outbox(database)
         router = NoticeRouter(staff=[("telegram", "-100")])
         desk = BookingDesk(

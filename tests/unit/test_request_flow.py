@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -54,8 +53,10 @@ class Counter:
 
 
 @pytest.fixture
-async def counter(tmp_path: Path, catalog: Catalog, interface: Interface) -> AsyncIterator[Counter]:
-    async with Database(tmp_path / "bot.sqlite3") as database:
+async def counter(
+    database_target: str, catalog: Catalog, interface: Interface
+) -> AsyncIterator[Counter]:
+    async with Database(database_target) as database:
         clock = [NOW]
         content = [catalog]
         outbox = Outbox(database)
@@ -396,9 +397,9 @@ async def test_without_a_chat_to_reach_the_user_the_counter_will_phone(
 
 
 async def test_requests_are_not_offered_without_their_desk(
-    catalog: Catalog, interface: Interface, tmp_path: Path
+    catalog: Catalog, interface: Interface, database_target: str
 ) -> None:
-    async with Database(tmp_path / "bot.sqlite3") as database:
+    async with Database(database_target) as database:
         booking = BookingDesk(AppointmentStore(database), ROME, clock=lambda: NOW)
         chat = Conversation(Engine(lambda: catalog, MemoryStateStore(), interface, desk=booking))
         await chat.start(hint="it")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -10,10 +11,10 @@ import pytest
 
 from bot.storage.appointments import AppointmentStore
 from bot.storage.db import Database
-from bot.storage.outbox import Outbox
 from bot.storage.records import Notice, TooManyBookings
 from bot.storage.requests import RequestStore
 from bot.storage.retention import erase_user, purge
+from tests.auxil.databases import rows
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 ROME = ZoneInfo("Europe/Rome")
@@ -45,7 +46,12 @@ async def make(store: RequestStore, user: str = "u1", service: str = "citizenshi
 
 
 async def staff_texts(database: Database) -> list[str]:
-    return [m.payload["notice"]["text"] for m in await Outbox(database).pending("telegram")]
+    """The texts queued for staff and not sent yet, oldest first."""
+    found = await rows(
+        database,
+        "SELECT payload FROM outbox WHERE channel = 'telegram' AND status = 'pending' ORDER BY id",
+    )
+    return [json.loads(payload)["notice"]["text"] for (payload,) in found]
 
 
 async def test_a_request_waits_with_its_code_and_staff_are_told(database: Database) -> None:
@@ -242,8 +248,10 @@ async def test_retention_closes_old_requests_and_forgets_who_made_them(
     old_closed = await make(store, service="a2_test")
     await store.decline(old_closed, NOW, lambda r: [])
     long_ago = time.time() - 100 * 86_400
-    await database.legacy_connection.execute(
-        "UPDATE appointment_requests SET waiting_since = ?, updated_at = ?", (long_ago, long_ago)
+    await rows(
+        database,
+        "UPDATE appointment_requests SET waiting_since = :long_ago, updated_at = :long_ago",
+        long_ago=long_ago,
     )
     fresh = await make(store, user="u2")
     removed = await purge(database, retention_days=90)
@@ -274,3 +282,31 @@ async def test_erasure_withdraws_requests_and_removes_what_staff_were_sent(
         "erased",
     )
     assert await staff_texts(database) == [f"📝 Nuova richiesta {other}"]
+
+
+async def test_a_staff_reply_to_any_part_of_a_prompt_finds_what_it_is_for(
+    database: Database,
+) -> None:
+    """The prompt went out in three parts, the outbox keeping the last one's id ("12")."""
+    prompt = json.dumps({"notice": {"text": "…", "reply_action": "ask:LU-AAAA"}})
+    await rows(
+        database,
+        "INSERT INTO outbox (channel, recipient, payload, status, provider_id, created_at, "
+        "updated_at) VALUES ('telegram', '-100', :prompt, 'sent', '12', 0, 0), "
+        "('telegram', '-100', :plain, 'sent', '20', 0, 0)",
+        prompt=prompt,
+        plain=json.dumps({"notice": {"text": "no action"}}),
+    )
+    for part in ("10", "11"):
+        await rows(
+            database,
+            "INSERT INTO notice_parts (channel, recipient, message_id, last_id, created_at) "
+            "VALUES ('telegram', '-100', :part, '12', 0)",
+            part=part,
+        )
+    store = RequestStore(database)
+    for part in ("10", "11", "12"):
+        assert await store.reply_action("telegram", "-100", part) == "ask:LU-AAAA"
+    assert await store.reply_action("telegram", "-100", "20") is None  # a notice without one
+    assert await store.reply_action("telegram", "-100", "9") is None
+    assert await store.reply_action("telegram", "-999", "10") is None  # another chat
