@@ -31,7 +31,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, CursorResult, Executable, Row, event, text
+from sqlalchemy import Connection, CursorResult, Executable, Row, event, exc, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
@@ -480,7 +480,8 @@ class Database:
         for delay in self.busy_retry_delays:
             try:
                 return await attempt()
-            except sqlite3.OperationalError as error:
+            except (sqlite3.OperationalError, exc.OperationalError) as error:
+                # SQLAlchemy wraps the driver's error: both say "database is locked".
                 if not is_busy(error):
                     raise
                 log.warning("database busy; trying again in %.2f s", delay)
