@@ -139,8 +139,11 @@ def test_restore_refuses_what_is_not_a_sportello_database(tmp_path: Path) -> Non
 
 async def test_restore_refuses_a_database_from_a_newer_program(tmp_path: Path) -> None:
     newer = tmp_path / "newer.sqlite3"
-    async with Database(newer) as database:
-        await database.legacy_connection.execute("PRAGMA user_version = 999")
+    async with Database(newer):
+        pass
+    connection = sqlite3.connect(newer)
+    connection.execute("PRAGMA user_version = 999")
+    connection.close()
     with pytest.raises(BackupError, match="newer Sportello"):
         restore(newer, tmp_path / "bot.sqlite3")
 

@@ -1,4 +1,6 @@
-"""A database that cannot be used: found at the start, in plain words; a full disk remembered."""
+"""A database that cannot be used: found at the start, in plain words; a full disk remembered.
+
+All of it is about SQLite's file (the server's own troubles are the doctor's)."""
 
 from __future__ import annotations
 
@@ -7,16 +9,25 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from sqlalchemy import exc, insert
 
 from bot.storage.db import Database, DatabaseUnavailable
 from bot.storage.problems import DAMAGED, FULL, NOT_A_DATABASE, storage_problem
+from bot.storage.tables import sessions
+from tests.auxil.databases import rows
 from tests.auxil.full_disk import grow_again, stop_growing
+
+
+def _session(user: str, state: str | None) -> dict[str, str | None]:
+    return {"channel": "t", "user_id": user, "state": state, "updated_at": ""}
 
 
 async def _made(path: Path) -> bytes:
     async with Database(path) as database:
-        await database.legacy_write(
-            "INSERT INTO sessions (channel, user_id, state) VALUES ('t', '1', ?)", ("x" * 5000,)
+        await rows(
+            database,
+            "INSERT INTO sessions (channel, user_id, state, updated_at) VALUES ('t', '1', :s, '')",
+            s="x" * 5000,
         )
     return _bytes(path)
 
@@ -101,34 +112,28 @@ async def test_a_refused_write_is_remembered_until_one_works(tmp_path: Path) -> 
     async with Database(tmp_path / "bot.sqlite3") as database:
         await stop_growing(database)
         big = "x" * 100_000  # needs new pages: SQLite's own "database or disk is full"
-        with pytest.raises(sqlite3.OperationalError):
-            await database.legacy_write(
-                "INSERT INTO sessions (channel, user_id, state) VALUES ('t', '1', ?)", (big,)
-            )
+        with pytest.raises(exc.OperationalError):
+            await database.write(insert(sessions).values(_session("1", big)))
         assert database.write_failure is not None
         assert database.write_failure.problem == FULL
-        with pytest.raises(sqlite3.OperationalError):
-            async with database.legacy_transaction() as connection:
-                await connection.execute(
-                    "INSERT INTO sessions (channel, user_id, state) VALUES ('t', '2', ?)", (big,)
-                )
+        with pytest.raises(exc.OperationalError):
+            async with database.transaction() as connection:
+                await connection.execute(insert(sessions).values(_session("2", big)))
         assert database.write_failure is not None
         await database.schema_version()  # a read says nothing about writing
         assert database.write_failure is not None
         await grow_again(database)
-        async with database.legacy_transaction() as connection:
-            await connection.execute(
-                "INSERT INTO sessions (channel, user_id, state) VALUES ('t', '3', ?)", (big,)
-            )
+        async with database.transaction() as connection:
+            await connection.execute(insert(sessions).values(_session("3", big)))
         assert database.write_failure is None
 
 
 async def test_other_errors_are_not_the_database_s_health(tmp_path: Path) -> None:
     async with Database(tmp_path / "bot.sqlite3") as database:
-        with pytest.raises(sqlite3.IntegrityError):
-            await database.legacy_write("INSERT INTO sessions (channel) VALUES (NULL)")
+        with pytest.raises(exc.IntegrityError):
+            await database.write(insert(sessions).values(_session("4", None)))
         with pytest.raises(RuntimeError):
-            async with database.legacy_transaction():
+            async with database.transaction():
                 raise RuntimeError("a rule of the booking said no")
         assert database.write_failure is None
 
