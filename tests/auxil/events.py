@@ -32,13 +32,14 @@ def pseudonymous_events() -> list[Event]:
     return [Event(**{**event.__dict__, "user": person}) for event, person in fixture_events()]
 
 
-async def fixture_database(path: Path) -> Path:
-    """A database at ``path`` holding the fixture events, recorded as the bot records them."""
+async def fixture_database(target: Path | str) -> Path | str:
+    """The database ``target`` (a SQLite path or a PostgreSQL address) holding the fixture
+    events, recorded as the bot records them."""
     from bot.storage.db import Database
     from bot.storage.events import EventStore
 
-    async with Database(path) as database:
+    async with Database(target) as database:
         store = EventStore(database, ZoneInfo("Europe/Rome"))
         for event, person in fixture_events():
             await store.record(event, person)
-    return path
+    return target

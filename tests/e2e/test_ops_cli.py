@@ -15,10 +15,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.storage.db import Database
+from tests.auxil.databases import on_postgresql, rows
 from tests.auxil.fake_telegram import free_port as _free_port
 from tests.e2e.test_cli import run
 
 
+@pytest.mark.sqlite_only  # the copy of the file; pg_dump's archives: below
 def test_backup_with_retention_then_restore(tmp_path: Path) -> None:
     created = run(tmp_path, "chat", "--lang", "it", stdin="1\n")  # creates the database
     assert created.returncode == 0, created.stderr
@@ -53,16 +56,74 @@ def test_backup_with_retention_then_restore(tmp_path: Path) -> None:
     assert "restore refused" in refused.stderr and "Traceback" not in refused.stderr
 
 
-def test_backup_keep_needs_a_folder(tmp_path: Path) -> None:
-    created = run(tmp_path, "chat", "--lang", "it")
+@pytest.mark.skipif(not on_postgresql(), reason="PostgreSQL only (pg_dump, pg_restore)")
+async def test_backup_with_retention_then_restore_on_postgresql(
+    tmp_path: Path, database_target: str
+) -> None:
+    """`sportello backup` and `restore` on PostgreSQL: pg_dump's archives, kept as many as
+    asked; a restore brings back what the archive held and keeps what it replaced."""
+    shared = run(
+        tmp_path, "chat", "--lang", "en", stdin=f"{UNANSWERED}\n1\n", database=database_target
+    )
+    assert shared.returncode == 0, shared.stderr
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    for stamp in ("20250101-000000", "20250102-000000"):  # older archives of earlier nights
+        (folder / f"sportello-{stamp}.pgdump").write_bytes(b"")
+    result = run(tmp_path, "backup", str(folder), "--keep", "2", database=database_target)
+    assert result.returncode == 0, result.stderr
+    assert "backup written" in result.stdout and "pg_dump's archive" in result.stdout
+    assert "old backup removed: " in result.stdout and "sportello-20250101-000000" in result.stdout
+    copies = sorted(folder.iterdir())
+    assert len(copies) == 2 and copies[0].name == "sportello-20250102-000000.pgdump"
+    assert stat.S_IMODE(copies[-1].stat().st_mode) == 0o600  # personal data: the owner only
+
+    later = run(tmp_path, "chat", "--lang", "en", stdin="qwzx later\n1\n", database=database_target)
+    assert later.returncode == 0, later.stderr
+    assert await _shared_questions(database_target) == [UNANSWERED, "qwzx later"]
+    restored = run(tmp_path, "restore", str(copies[-1]), database=database_target)
+    assert restored.returncode == 0, restored.stderr
+    assert f"restored {copies[-1]} to " in restored.stdout
+    assert await _shared_questions(database_target) == [UNANSWERED]
+    (kept,) = folder.glob("before-restore-*.pgdump")  # what the restore replaced
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert f"kept as {kept}" in restored.stdout
+
+    refused = run(tmp_path, "restore", str(copies[0]), database=database_target)  # empty file
+    assert refused.returncode == 1
+    assert "restore refused" in refused.stderr and "Traceback" not in refused.stderr
+    assert await _shared_questions(database_target) == [UNANSWERED]
+
+
+UNANSWERED = "zxqv blorf wimble"
+
+
+async def _shared_questions(target: str) -> list[str]:
+    async with Database(target) as database:
+        found = await rows(database, "SELECT text FROM shared_questions ORDER BY id")
+    return [text for (text,) in found]
+
+
+def test_backup_keep_needs_a_folder(tmp_path: Path, database_target: str) -> None:
+    created = run(tmp_path, "chat", "--lang", "it", database=database_target)
     assert created.returncode == 0, created.stderr
     (tmp_path / "one.sqlite3").write_bytes(b"")
-    result = run(tmp_path, "backup", str(tmp_path / "one.sqlite3"), "--keep", "3")
+    result = run(
+        tmp_path, "backup", str(tmp_path / "one.sqlite3"), "--keep", "3", database=database_target
+    )
     assert result.returncode == 2
     assert "--keep" in result.stderr
-    made = run(tmp_path, "backup", str(tmp_path / "new" / "folder"), "--keep", "3")
+    made = run(
+        tmp_path,
+        "backup",
+        str(tmp_path / "new" / "folder"),
+        "--keep",
+        "3",
+        database=database_target,
+    )
     assert made.returncode == 0, made.stderr
-    assert len(list((tmp_path / "new" / "folder").glob("sportello-*.sqlite3"))) == 1
+    suffix = "pgdump" if on_postgresql() else "sqlite3"
+    assert len(list((tmp_path / "new" / "folder").glob(f"sportello-*.{suffix}"))) == 1
 
 
 def test_help_of_the_administrator_commands(tmp_path: Path) -> None:
@@ -84,12 +145,15 @@ def test_doctor_exit_codes(tmp_path: Path) -> None:
     assert "Traceback" not in broken.stderr
 
 
-def _serve(tmp_path: Path, *paths: str, log_format: str) -> tuple[dict[str, str], str]:
-    """Run `sportello serve`, GET each path, stop it with SIGTERM; (bodies, everything logged)."""
+def _serve(
+    tmp_path: Path, database: str, *paths: str, log_format: str
+) -> tuple[dict[str, str], str]:
+    """Run `sportello serve` on ``database``, GET each path, stop it with SIGTERM; (bodies,
+    everything logged)."""
     port = _free_port()
     environment = {
         "PATH": os.environ.get("PATH", ""),
-        "SPORTELLO_DB": str(tmp_path / "bot.sqlite3"),
+        "SPORTELLO_DB": database,
         "SPORTELLO_LOG_FORMAT": log_format,
         "SPORTELLO_LOG_LEVEL": "INFO",
         "HOST": "127.0.0.1",
@@ -126,8 +190,8 @@ def _serve(tmp_path: Path, *paths: str, log_format: str) -> tuple[dict[str, str]
     return bodies, output + errors
 
 
-def test_serve_with_json_logs_and_metrics(tmp_path: Path) -> None:
-    bodies, logged = _serve(tmp_path, "/metrics", "/healthz", log_format="json")
+def test_serve_with_json_logs_and_metrics(tmp_path: Path, database_target: str) -> None:
+    bodies, logged = _serve(tmp_path, database_target, "/metrics", "/healthz", log_format="json")
     assert bodies["/metrics"].startswith("200 ")
     assert "# TYPE sportello_bookings gauge" in bodies["/metrics"]
     health = json.loads(bodies["/healthz"].split(" ", 1)[1])
@@ -142,11 +206,13 @@ def test_serve_with_json_logs_and_metrics(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("log_format", ["text", "json"])
 def test_the_access_log_keeps_no_query_string_nor_calendar_link(
-    tmp_path: Path, log_format: str
+    tmp_path: Path, database_target: str, log_format: str
 ) -> None:
     # A calendar link works for whoever holds it: neither its key nor its code is logged.
     link = "/calendar/LU-4K7P.ics?k=s3cr3t-k3y"
-    _, logged = _serve(tmp_path, "/healthz?probe=s3cr3t-k3y", link, log_format=log_format)
+    _, logged = _serve(
+        tmp_path, database_target, "/healthz?probe=s3cr3t-k3y", link, log_format=log_format
+    )
     lines = [
         json.loads(line)["message"] if line.startswith("{") else line
         for line in logged.splitlines()
@@ -158,14 +224,27 @@ def test_the_access_log_keeps_no_query_string_nor_calendar_link(
     assert "s3cr3t" not in logged and "LU-4K7P" not in logged
 
 
-def test_outbox_retry(tmp_path: Path) -> None:
+@pytest.mark.sqlite_only  # a PostgreSQL database is always there
+def test_outbox_retry_without_a_database_file(tmp_path: Path) -> None:
     missing = run(tmp_path, "outbox", "retry")
     assert missing.returncode == 1 and "no database" in missing.stderr
-    assert run(tmp_path, "chat", "--lang", "it").returncode == 0
-    result = run(tmp_path, "outbox", "retry", "--hours", "48", "--channel", "whatsapp")
+
+
+def test_outbox_retry(tmp_path: Path, database_target: str) -> None:
+    assert run(tmp_path, "chat", "--lang", "it", database=database_target).returncode == 0
+    result = run(
+        tmp_path,
+        "outbox",
+        "retry",
+        "--hours",
+        "48",
+        "--channel",
+        "whatsapp",
+        database=database_target,
+    )
     assert result.returncode == 0, result.stderr
     assert "0 message(s) queued again" in result.stdout
-    bogus = run(tmp_path, "outbox", "retry", "--channel", "bogus")
+    bogus = run(tmp_path, "outbox", "retry", "--channel", "bogus", database=database_target)
     assert bogus.returncode == 2
     assert "invalid choice: 'bogus'" in bogus.stderr and "'email'" in bogus.stderr
 
@@ -180,6 +259,7 @@ def test_every_adapter_is_named_as_its_channel_and_sends_through_the_outbox() ->
         assert callable(kind.send) and callable(kind.routes) and callable(kind.health)
 
 
+@pytest.mark.sqlite_only  # a file that is not a SQLite database
 @pytest.mark.parametrize(
     "command", [["serve"], ["chat", "--lang", "it"], ["stats"], ["unanswered"]]
 )
@@ -211,13 +291,16 @@ def test_serve_on_a_port_in_use_says_so_and_stops(tmp_path: Path) -> None:
     assert not (tmp_path / "data").exists()
 
 
-def test_serve_without_channels_warns_how_to_configure_them(tmp_path: Path) -> None:
-    _, logged = _serve(tmp_path, "/healthz", log_format="text")
+def test_serve_without_channels_warns_how_to_configure_them(
+    tmp_path: Path, database_target: str
+) -> None:
+    _, logged = _serve(tmp_path, database_target, "/healthz", log_format="text")
     (warning,) = [line for line in logged.splitlines() if "no channel is configured" in line]
     assert "WARNING" in warning
     assert "TELEGRAM_BOT_TOKEN" in warning and "TWILIO_ACCOUNT_SID" in warning
 
 
+@pytest.mark.sqlite_only  # the live file and its WAL
 def test_backup_onto_the_live_database_is_refused(tmp_path: Path) -> None:
     assert run(tmp_path, "chat", "--lang", "it").returncode == 0
     live = tmp_path / "data" / "bot.sqlite3"

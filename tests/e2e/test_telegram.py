@@ -25,6 +25,7 @@ from bot.storage.db import Database
 from bot.storage.inbound import InboundQueue
 from bot.storage.outbox import Notice, Outbox
 from bot.web import create_web_app
+from tests.auxil.databases import rows
 from tests.auxil.fake_telegram import BOT_ID, FakeTelegram, free_port, serve
 from tests.auxil.full_disk import full_disk
 from tests.auxil.waiting import eventually, wait_until
@@ -124,13 +125,16 @@ async def running_bot(
     content: Path,
     webhook: bool,
     clock: Callable[[], datetime] | None = None,
+    database: str | None = None,
     **overrides: Any,
 ) -> AsyncIterator[Bot]:
+    """The bot on ``database`` (the ``database_target`` fixture), else on a SQLite file in
+    ``tmp_path``, with a fake Bot API."""
     fake = FakeTelegram()
     async with serve(fake.app()) as api_url:
         port = free_port()
         settings = Settings(
-            db_path=tmp_path / "bot.sqlite3",
+            db_path=database or tmp_path / "bot.sqlite3",
             content_dir=content,
             locales_dir=LOCALES,
             telegram_bot_token=fake.token,
@@ -160,9 +164,10 @@ async def connected(running: Services) -> None:
 
 @pytest.fixture(params=["polling", "webhook"])
 async def bot(
-    request: pytest.FixtureRequest, tmp_path: Path, content_copy: Path
+    request: pytest.FixtureRequest, tmp_path: Path, content_copy: Path, database_target: str
 ) -> AsyncIterator[Bot]:
-    async with running_bot(tmp_path, content_copy, webhook=request.param == "webhook") as running:
+    webhook = request.param == "webhook"
+    async with running_bot(tmp_path, content_copy, webhook, database=database_target) as running:
         yield running
 
 
@@ -317,7 +322,9 @@ async def test_a_429_is_retried_and_the_message_still_arrives(bot: Bot) -> None:
     ]
 
 
-async def test_long_answers_are_split_at_paragraphs(tmp_path: Path, content_copy: Path) -> None:
+async def test_long_answers_are_split_at_paragraphs(
+    tmp_path: Path, content_copy: Path, database_target: str
+) -> None:
     topic = content_copy / "topics" / "permit_lost.yaml"
     paragraphs = "\n\n".join(f"    Paragrafo {i}: " + "parola " * 90 + "< & >" for i in range(12))
     topic.write_text(
@@ -327,7 +334,7 @@ async def test_long_answers_are_split_at_paragraphs(tmp_path: Path, content_copy
         ),
         encoding="utf-8",
     )
-    async with running_bot(tmp_path, content_copy, webhook=False) as bot:
+    async with running_bot(tmp_path, content_copy, webhook=False, database=database_target) as bot:
         await bot.send(start(language_code="it"))
         before = len(bot.fake.sent(USER))
         bot.fake.queue(press("go:permit_lost"))
@@ -346,8 +353,10 @@ async def test_long_answers_are_split_at_paragraphs(tmp_path: Path, content_copy
         assert keyboard_ids(parts[-1])
 
 
-async def test_flood_control(tmp_path: Path, content_copy: Path) -> None:
-    async with running_bot(tmp_path, content_copy, webhook=False, telegram_rate_limit=3) as bot:
+async def test_flood_control(tmp_path: Path, content_copy: Path, database_target: str) -> None:
+    async with running_bot(
+        tmp_path, content_copy, webhook=False, telegram_rate_limit=3, database=database_target
+    ) as bot:
         for _ in range(3):
             await bot.send(text("ciao", language_code="it"))
         (warning,) = await bot.send(text("ciao"))
@@ -358,8 +367,10 @@ async def test_flood_control(tmp_path: Path, content_copy: Path) -> None:
         assert len(bot.fake.sent(USER)) == 4  # the flood got one polite answer, no more
 
 
-async def test_webhook_refuses_wrong_or_missing_secret(tmp_path: Path, content_copy: Path) -> None:
-    async with running_bot(tmp_path, content_copy, webhook=True) as bot:
+async def test_webhook_refuses_wrong_or_missing_secret(
+    tmp_path: Path, content_copy: Path, database_target: str
+) -> None:
+    async with running_bot(tmp_path, content_copy, webhook=True, database=database_target) as bot:
         payload = {**start(language_code="it"), "update_id": 5}
         assert (await bot.post(payload, secret="wrong")).status_code == 403
         assert (await bot.post(payload, secret=None)).status_code == 403
@@ -378,7 +389,9 @@ async def test_webhook_refuses_wrong_or_missing_secret(tmp_path: Path, content_c
         await bot.fake.wait_for(lambda: len(bot.fake.sent(USER)) == 1)
 
 
-async def test_sportello_serve_runs_the_bot_and_stops_gracefully_on_sigterm(tmp_path: Path) -> None:
+async def test_sportello_serve_runs_the_bot_and_stops_gracefully_on_sigterm(
+    tmp_path: Path, database_target: str
+) -> None:
     """The real command: `sportello serve` with a token long-polls; SIGTERM ends it cleanly."""
     import asyncio
     import os
@@ -391,7 +404,7 @@ async def test_sportello_serve_runs_the_bot_and_stops_gracefully_on_sigterm(tmp_
     async with serve(fake.app()) as api_url:
         environment = {
             "PATH": os.environ.get("PATH", ""),
-            "SPORTELLO_DB": str(tmp_path / "bot.sqlite3"),
+            "SPORTELLO_DB": database_target,
             "SPORTELLO_CONTENT": str(FIXTURE_CONTENT),
             "PORT": str(free_port()),
             "TELEGRAM_BOT_TOKEN": fake.token,
@@ -696,12 +709,12 @@ async def test_garbage_close_buttons_are_answered_not_crashing(
 
 
 async def test_telegram_unreachable_at_start_does_not_stop_the_server(
-    tmp_path: Path, content_copy: Path
+    tmp_path: Path, content_copy: Path, database_target: str
 ) -> None:
     fake = FakeTelegram(unavailable=True)
     async with serve(fake.app()) as api_url:
         settings = Settings(
-            db_path=tmp_path / "bot.sqlite3",
+            db_path=database_target,
             content_dir=content_copy,
             locales_dir=LOCALES,
             telegram_bot_token=fake.token,
@@ -744,13 +757,17 @@ async def test_staff_notices_waiting_in_a_burst_reach_the_group_as_one_digest(bo
 
 
 async def test_a_live_reply_goes_before_a_backlog_of_notices(
-    tmp_path: Path, content_copy: Path
+    tmp_path: Path, content_copy: Path, database_target: str
 ) -> None:
     """Notices (reminders, say) drain at what Telegram allows; a user who writes meanwhile is
     answered at once, not after the notices queued before their message."""
     # Five messages a second: a backlog that lasts seconds, not minutes.
     async with running_bot(
-        tmp_path, content_copy, webhook=False, telegram_max_sends_per_second=5
+        tmp_path,
+        content_copy,
+        webhook=False,
+        telegram_max_sends_per_second=5,
+        database=database_target,
     ) as bot:
         telegram = bot.services.channel(TelegramChannel)
         assert telegram is not None and telegram.worker is not None
@@ -803,14 +820,14 @@ async def test_an_update_is_stored_before_it_is_acknowledged(
 
 
 async def test_an_update_left_by_a_crash_is_answered_once_at_the_next_start(
-    tmp_path: Path, content_copy: Path
+    tmp_path: Path, content_copy: Path, database_target: str
 ) -> None:
     """A run killed after acknowledging an update left it stored: the next start answers it,
     and Telegram delivering it again does not make a second answer."""
     left = {**start(language_code="it"), "update_id": 4242}
-    async with Database(tmp_path / "bot.sqlite3") as database:
+    async with Database(database_target) as database:
         assert await InboundQueue(database).keep("telegram", "update:4242", left)
-    async with running_bot(tmp_path, content_copy, webhook=True) as bot:
+    async with running_bot(tmp_path, content_copy, webhook=True, database=database_target) as bot:
         await bot.fake.wait_for(lambda: len(bot.fake.sent(USER)) == 1)
         assert "Menu principale" in bot.fake.sent(USER)[0].params["text"]
         assert bot.services.database is not None
@@ -826,16 +843,16 @@ async def _nothing_left(updates: InboundQueue) -> bool:
 
 
 async def test_a_notice_in_doubt_after_a_crash_is_sent_again(
-    tmp_path: Path, content_copy: Path
+    tmp_path: Path, content_copy: Path, database_target: str
 ) -> None:
     """Telegram cannot say what a bot sent: a staff notice whose attempt a crash cut short
     goes again (at least once: staff may see it twice, never not at all)."""
-    async with Database(tmp_path / "bot.sqlite3") as database:
+    async with Database(database_target) as database:
         await Outbox(database).add_notices(
             [Notice("telegram", str(STAFF_CHAT), "Nuova prenotazione LU-TEST", "booking")]
         )
-        await database.legacy_write("UPDATE outbox SET sending_since = ?", (time.time() - 1,))
-    async with running_bot(tmp_path, content_copy, webhook=False) as bot:
+        await rows(database, "UPDATE outbox SET sending_since = :then", then=time.time() - 1)
+    async with running_bot(tmp_path, content_copy, webhook=False, database=database_target) as bot:
         await bot.fake.wait_for(lambda: len(bot.fake.sent(STAFF_CHAT)) == 1)
         assert "LU-TEST" in bot.fake.sent(STAFF_CHAT)[0].params["text"]
         assert bot.services.database is not None
