@@ -36,13 +36,17 @@ COMO = Path(__file__).parent.parent / "data" / "como"
 OTHER_LANGUAGES = ("العربية", "Español", "Shqip", "Українська", "اردو", "中文", "বাংলা")
 
 
-def sportello(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    """The ``sportello`` command on the Como folder, as an administrator would run it."""
+def sportello(
+    tmp_path: Path, *args: str, stdin: str = "", database: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The ``sportello`` command on the Como folder, as an administrator would run it; on
+    ``database`` (the ``database_target`` fixture) for the commands that keep something, the
+    same for every call of a test; else on a SQLite file in ``tmp_path``."""
     environment = {
         "PATH": os.environ.get("PATH", ""),
         "PYTHONIOENCODING": "utf-8",
         "SPORTELLO_CONTENT": str(COMO),
-        "SPORTELLO_DB": str(tmp_path / "como.sqlite3"),
+        "SPORTELLO_DB": database or str(tmp_path / "como.sqlite3"),
         "SPORTELLO_CACHE_DIR": str(tmp_path / "cache"),
         "OPENBLAS_NUM_THREADS": "1",
     }
@@ -83,10 +87,10 @@ def test_a_new_topic_takes_one_of_this_counters_areas(tmp_path: Path) -> None:
     assert "area: jobs\n" in (folder / "topics" / "job_fair.yaml").read_text(encoding="utf-8")
 
 
-def test_the_terminal_chat_is_this_counters(tmp_path: Path) -> None:
+def test_the_terminal_chat_is_this_counters(tmp_path: Path, database_target: str) -> None:
     # The language question, French; a question in French; the main menu; an appointment.
     script = "3\nje cherche du travail\nrendez-vous\n1\n1\n1\nAmina Rossi\n333 1234567\n1\n"
-    result = sportello(tmp_path, "chat", stdin=script)
+    result = sportello(tmp_path, "chat", stdin=script, database=database_target)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     languages = out.split("> 3\n", 1)[0]
@@ -106,8 +110,8 @@ def test_the_terminal_chat_is_this_counters(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-async def test_telegram_serves_this_counter(tmp_path: Path) -> None:
-    async with running_bot(tmp_path, COMO, webhook=False) as bot:
+async def test_telegram_serves_this_counter(tmp_path: Path, database_target: str) -> None:
+    async with running_bot(tmp_path, COMO, webhook=False, database=database_target) as bot:
         commands = bot.fake.calls_to("setMyCommands")
         assert [call.params.get("language_code") for call in commands] == [None, "it", "en", "fr"]
         descriptions = {

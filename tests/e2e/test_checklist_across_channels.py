@@ -16,9 +16,9 @@ WHAT_DO_I_NEED = "আমার কী কী কাগজ লাগবে"  # "w
 
 
 async def test_bengali_on_whatsapp_gets_the_list_then_the_proposal_carries_it(
-    tmp_path: Path, repo_content_copy: Path
+    repo_content_copy: Path, database_target: str
 ) -> None:
-    async with counter(tmp_path, repo_content_copy) as (bot, telegram):
+    async with counter(database_target, repo_content_copy) as (bot, telegram):
         (topic,) = await bot.say(WHAT_DO_I_NEED, phone=BANGLADESH)
         assert "*1.* রেসিডেন্স পারমিট নবায়ন" in topic["Body"]  # one line per service
         (question,) = await bot.say("1", phone=BANGLADESH)
@@ -62,9 +62,11 @@ async def test_bengali_on_whatsapp_gets_the_list_then_the_proposal_carries_it(
 
 
 async def test_bengali_on_telegram_gets_the_list_with_buttons(
-    tmp_path: Path, repo_content_copy: Path
+    tmp_path: Path, repo_content_copy: Path, database_target: str
 ) -> None:
-    async with running_bot(tmp_path, repo_content_copy, webhook=False) as bot:
+    async with running_bot(
+        tmp_path, repo_content_copy, webhook=False, database=database_target
+    ) as bot:
         await bot.send(start(language_code="bn"))
         (topic,) = await bot.send(text(WHAT_DO_I_NEED))
         assert "cl:svc:citizenship" in keyboard_ids(topic)
@@ -83,10 +85,10 @@ async def test_bengali_on_telegram_gets_the_list_with_buttons(
 
 
 async def test_a_telegram_booking_is_confirmed_with_the_list(
-    tmp_path: Path, content_copy: Path
+    tmp_path: Path, content_copy: Path, database_target: str
 ) -> None:
     add_checklist(content_copy)
-    async with running_bot(tmp_path, content_copy, webhook=True) as bot:
+    async with running_bot(tmp_path, content_copy, webhook=True, database=database_target) as bot:
         await bot.send(start(language_code="en"))
         (services,) = await bot.send(text("I want an appointment"))
         assert keyboard_ids(services)[0] == "bk:svc:permit_renewal"
@@ -108,10 +110,10 @@ async def test_a_telegram_booking_is_confirmed_with_the_list(
 
 
 async def test_a_whatsapp_booking_is_confirmed_with_the_list(
-    tmp_path: Path, content_copy: Path
+    tmp_path: Path, content_copy: Path, database_target: str
 ) -> None:
     add_checklist(content_copy)
-    async with running_whatsapp(tmp_path, content_copy) as bot:
+    async with running_whatsapp(tmp_path, content_copy, database=database_target) as bot:
         await bot.say("ciao")
         await bot.say("vorrei un appuntamento")
         (question,) = await bot.say("1")  # the only service: its questions first

@@ -30,15 +30,17 @@ import os
 import random
 import re
 import signal
-import sqlite3
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy.exc import DBAPIError
 from twilio.request_validator import RequestValidator
 
+from bot.storage.db import Database
+from tests.auxil.databases import rows
 from tests.auxil.fake_telegram import FakeTelegram, free_port, serve
 from tests.auxil.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
 from tests.auxil.waiting import wait_until
@@ -264,11 +266,6 @@ async def _fakes() -> AsyncIterator[tuple[FakeTelegram, FakeTwilio, str, str]]:
         yield telegram, twilio, telegram_url, twilio_url
 
 
-def _rows(database: Path, sql: str, *parameters: object) -> list[tuple[Any, ...]]:
-    with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
-        return list(db.execute(sql, parameters).fetchall())
-
-
 #: Where a kill lands: what the database shows at that moment (None: any moment).
 KILL_POINTS: dict[str, str | None] = {
     "any moment": None,
@@ -279,43 +276,50 @@ KILL_POINTS: dict[str, str | None] = {
 }
 
 
-async def _moment(database: Path, sql: str | None, seconds: float) -> None:
+async def _moment(database: Database, sql: str | None, seconds: float) -> None:
     """Wait ``seconds``, or until ``sql`` counts something (at most a few seconds)."""
     if sql is None:
         await asyncio.sleep(seconds)
         return
-    with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
-        for _ in range(2000):
-            with contextlib.suppress(sqlite3.OperationalError):  # busy: look again
-                if db.execute(sql).fetchone()[0]:
-                    return
-            await asyncio.sleep(0.002)
+    for _ in range(2000):
+        with contextlib.suppress(DBAPIError):  # SQLite busy: look again
+            if (await rows(database, sql))[0][0]:
+                return
+        await asyncio.sleep(0.002)
 
 
-async def _settled(database: Path, seconds: float) -> None:
+async def _settled(database: Database, seconds: float) -> None:
     """Wait until nothing stored is left to process or to send."""
     async with asyncio.timeout(seconds):
         while True:
-            waiting = _rows(
-                database,
-                "SELECT (SELECT count(*) FROM outbox WHERE status = 'pending') + "
-                "(SELECT count(*) FROM inbound_updates)",
-            )[0][0]
-            if waiting == 0:
-                return
+            with contextlib.suppress(DBAPIError):  # SQLite busy: look again
+                waiting = (
+                    await rows(
+                        database,
+                        "SELECT (SELECT count(*) FROM outbox WHERE status = 'pending') + "
+                        "(SELECT count(*) FROM inbound_updates)",
+                    )
+                )[0][0]
+                if waiting == 0:
+                    return
             await asyncio.sleep(0.2)
 
 
 async def test_killed_at_random_points_no_booking_twice_and_every_notice_delivered(
-    tmp_path: Path,
+    tmp_path: Path, database_target: str
 ) -> None:
+    """On the suite's database: a SQLite file, or a PostgreSQL schema (``database_target``)."""
+    async with Database(database_target) as database:  # the test's own reads
+        await _killed_at_random_points(tmp_path, database_target, database)
+
+
+async def _killed_at_random_points(tmp_path: Path, target: str, database: Database) -> None:
     rng = random.Random(SEED)
-    database = tmp_path / "bot.sqlite3"
     port = free_port()
     async with _fakes() as (telegram, twilio, telegram_url, twilio_url):
         environment = {
             "PATH": os.environ.get("PATH", ""),
-            "SPORTELLO_DB": str(database),
+            "SPORTELLO_DB": target,
             "SPORTELLO_CONTENT": str(FIXTURE_CONTENT),
             "SPORTELLO_CACHE_DIR": str(tmp_path / "cache"),
             "SPORTELLO_AGENDA_HOUR": "off",
@@ -371,9 +375,11 @@ async def test_killed_at_random_points_no_booking_twice_and_every_notice_deliver
     told = [code for codes in users.codes.values() for code in codes]
     assert told, f"{context}: no booking went through at all"
     for code in told:
-        rows = _rows(database, "SELECT status FROM appointments WHERE code = ?", code)
-        assert rows == [("active",)], f"{context}: {code} {rows}"
-    held = _rows(
+        found = await rows(
+            database, "SELECT status FROM appointments WHERE code = :code", code=code
+        )
+        assert found == [("active",)], f"{context}: {code} {found}"
+    held = await rows(
         database,
         "SELECT channel || ':' || user_id, count(*) FROM appointments "
         "WHERE status = 'active' GROUP BY 1",
@@ -381,29 +387,29 @@ async def test_killed_at_random_points_no_booking_twice_and_every_notice_deliver
     for user, count in held:
         assert count <= users.confirms.get(user, 0), f"{context}: {user} holds {count}"
     # Every update Telegram forgot (confirmed by the next getUpdates) was processed.
-    processed = {str(key) for (key,) in _rows(database, "SELECT message_id FROM inbound_seen")}
+    processed = {str(key) for (key,) in await rows(database, "SELECT message_id FROM inbound_seen")}
     forgotten = [
         u["update_id"] for u in telegram.updates if u["update_id"] < telegram.confirmed_below
     ]
     assert forgotten and all(f"update:{n}" in processed for n in forgotten), context
     # Nothing stored was left unprocessed or unsent.
-    assert _rows(database, "SELECT count(*) FROM inbound_updates") == [(0,)], context
-    statuses = _rows(database, "SELECT channel, status, count(*) FROM outbox GROUP BY 1, 2")
+    assert await rows(database, "SELECT count(*) FROM inbound_updates") == [(0,)], context
+    statuses = await rows(database, "SELECT channel, status, count(*) FROM outbox GROUP BY 1, 2")
     assert {status for _, status, _ in statuses} == {"sent"}, f"{context}: {statuses}"
     # WhatsApp: each queued message (one part each here) reached Twilio's REST API once, with
     # the id the outbox recorded (live replies went in the webhooks' answers, unqueued).
-    recorded = _rows(database, "SELECT provider_id FROM outbox WHERE channel = 'whatsapp'")
+    recorded = await rows(database, "SELECT provider_id FROM outbox WHERE channel = 'whatsapp'")
     through_rest = [m["Sid"] for m in twilio.messages if "Via" not in m]
     assert sorted(str(sid) for (sid,) in recorded) == sorted(through_rest), context
     # Telegram: each queued message reached its chat at least once, repeats only from kills.
     delivered = {
         (int(call.params["chat_id"]), str(call.result["message_id"])) for call in telegram.sent()
     }
-    for recipient, provider_id in _rows(
+    for recipient, provider_id in await rows(
         database, "SELECT recipient, provider_id FROM outbox WHERE channel = 'telegram'"
     ):
         assert (int(recipient), str(provider_id)) in delivered, context
     staff_texts = [call.params["text"] for call in telegram.sent(STAFF_CHAT)]
-    for code in [str(code) for (code,) in _rows(database, "SELECT code FROM appointments")]:
+    for code in [str(code) for (code,) in await rows(database, "SELECT code FROM appointments")]:
         told_staff = sum(code in text for text in staff_texts)
         assert 1 <= told_staff <= 1 + server.kills, f"{context}: staff told of {code} x{told_staff}"

@@ -18,6 +18,7 @@ from bot.app import Services, services
 from bot.config import Settings
 from bot.storage.events import EventStore
 from bot.web import create_web_app
+from tests.auxil.databases import rows
 from tests.auxil.fake_telegram import free_port, serve
 from tests.auxil.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
 from tests.conftest import LOCALES, REPO_CONTENT
@@ -66,9 +67,11 @@ async def counted(running: Services) -> list[tuple[str, str | None, str, str | N
     return [(e.action, e.topic, e.channel, e.user) for e in events if e.kind == "deadline"]
 
 
-async def test_on_telegram(tmp_path: Path) -> None:
+async def test_on_telegram(tmp_path: Path, database_target: str) -> None:
     clock = Clock(datetime(2026, 12, 1, 9, 0, tzinfo=ROME))
-    async with running_bot(tmp_path, REPO_CONTENT, webhook=False, clock=clock) as bot:
+    async with running_bot(
+        tmp_path, REPO_CONTENT, webhook=False, clock=clock, database=database_target
+    ) as bot:
         (menu,) = await bot.send(start(language_code="bn"))
         assert "go:my_deadlines" in keyboard_ids(menu)  # "My dates and reminders"
         (kinds,) = await bot.send(press("go:my_deadlines"))
@@ -134,13 +137,13 @@ def numbered(body: str, label: str) -> str:
     return match.group(1)
 
 
-async def test_on_whatsapp_through_the_template_after_24_hours(tmp_path: Path) -> None:
+async def test_on_whatsapp_through_the_template_after_24_hours(database_target: str) -> None:
     clock = Clock(datetime(2026, 12, 1, 9, 0, tzinfo=ROME))
     twilio = FakeTwilio()
     async with serve(twilio.app()) as api_url:
         port = free_port()
         settings = Settings(
-            db_path=tmp_path / "bot.sqlite3",
+            db_path=database_target,
             content_dir=REPO_CONTENT,
             locales_dir=LOCALES,
             twilio_account_sid=ACCOUNT_SID,
@@ -169,8 +172,10 @@ async def test_on_whatsapp_through_the_template_after_24_hours(tmp_path: Path) -
 
             # A day later the user has not written again: only the template may go.
             assert running.database is not None
-            await running.database.legacy_write(
-                "UPDATE contacts SET last_inbound_at = ?", (time.time() - 2 * 86_400,)
+            await rows(
+                running.database,
+                "UPDATE contacts SET last_inbound_at = :then",
+                then=time.time() - 2 * 86_400,
             )
             deadlines = running.deadlines
             assert deadlines is not None

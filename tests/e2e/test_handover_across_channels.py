@@ -12,6 +12,7 @@ from bot.app import services
 from bot.config import Settings
 from bot.storage.outbox import Outbox
 from bot.web import create_web_app
+from tests.auxil.databases import rows
 from tests.auxil.fake_telegram import FakeTelegram, free_port, serve
 from tests.auxil.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
 from tests.auxil.waiting import eventually
@@ -23,13 +24,13 @@ TEMPLATE = "HX" + "b" * 32
 
 
 async def test_a_whatsapp_user_talks_with_staff_on_telegram(
-    tmp_path: Path, content_copy: Path
+    content_copy: Path, database_target: str
 ) -> None:
     twilio, telegram = FakeTwilio(), FakeTelegram()
     async with serve(twilio.app()) as twilio_url, serve(telegram.app()) as telegram_url:
         port = free_port()
         settings = Settings(
-            db_path=tmp_path / "bot.sqlite3",
+            db_path=database_target,
             content_dir=content_copy,
             locales_dir=LOCALES,
             twilio_account_sid=ACCOUNT_SID,
@@ -70,8 +71,10 @@ async def test_a_whatsapp_user_talks_with_staff_on_telegram(
 
             # A day later, only the approved template may go.
             assert running.database is not None
-            await running.database.legacy_write(
-                "UPDATE contacts SET last_inbound_at = ?", (time.time() - 2 * 86_400,)
+            await rows(
+                running.database,
+                "UPDATE contacts SET last_inbound_at = :then",
+                then=time.time() - 2 * 86_400,
             )
             telegram.queue(staff_reply(request, "Ci sono *novità*?\n\nMi scriva."))
             await twilio.wait_for(lambda: len(twilio.to(PHONE)) == 5)
@@ -95,13 +98,13 @@ async def test_a_whatsapp_user_talks_with_staff_on_telegram(
 
 
 async def test_staff_are_told_when_a_reply_cannot_go_outside_the_24_hours(
-    tmp_path: Path, content_copy: Path
+    content_copy: Path, database_target: str
 ) -> None:
     twilio, telegram = FakeTwilio(), FakeTelegram()
     async with serve(twilio.app()) as twilio_url, serve(telegram.app()) as telegram_url:
         port = free_port()
         settings = Settings(
-            db_path=tmp_path / "bot.sqlite3",
+            db_path=database_target,
             content_dir=content_copy,
             locales_dir=LOCALES,
             twilio_account_sid=ACCOUNT_SID,
@@ -127,8 +130,10 @@ async def test_staff_are_told_when_a_reply_cannot_go_outside_the_24_hours(
             await telegram.wait_for(lambda: telegram.sent(STAFF_CHAT))
             (request,) = telegram.sent(STAFF_CHAT)
             assert running.database is not None
-            await running.database.legacy_write(
-                "UPDATE contacts SET last_inbound_at = ?", (time.time() - 2 * 86_400,)
+            await rows(
+                running.database,
+                "UPDATE contacts SET last_inbound_at = :then",
+                then=time.time() - 2 * 86_400,
             )
             sent_before = len(twilio.to(PHONE))
             telegram.queue(staff_reply(request, "Venga lunedì."))

@@ -26,12 +26,13 @@ BIDI_MARKS = dict.fromkeys((0x2066, 0x2069, 0x200F))  # how right-to-left text i
 
 
 @contextlib.asynccontextmanager
-async def counter(tmp_path: Path, content: Path) -> AsyncIterator[tuple[Bot, FakeTelegram]]:
+async def counter(database: str, content: Path) -> AsyncIterator[tuple[Bot, FakeTelegram]]:
+    """Both channels on ``database`` (the ``database_target`` fixture)."""
     twilio, telegram = FakeTwilio(), FakeTelegram()
     async with serve(twilio.app()) as twilio_url, serve(telegram.app()) as telegram_url:
         port = free_port()
         settings = Settings(
-            db_path=tmp_path / "bot.sqlite3",
+            db_path=database,
             content_dir=content,
             locales_dir=LOCALES,
             twilio_account_sid=ACCOUNT_SID,
@@ -83,9 +84,9 @@ async def request_in_arabic(bot: Bot, telegram: FakeTelegram) -> str:
 
 
 async def test_a_request_in_arabic_on_whatsapp_declined_with_a_reason(
-    tmp_path: Path, content_copy: Path
+    content_copy: Path, database_target: str
 ) -> None:
-    async with counter(tmp_path, content_copy) as (bot, telegram):
+    async with counter(database_target, content_copy) as (bot, telegram):
         code = await request_in_arabic(bot, telegram)
         (notice,) = telegram.sent(STAFF_CHAT)
         assert "Lingua per l'incontro: arabo (chat in arabo, whatsapp)" in notice.params["text"]
@@ -112,9 +113,9 @@ async def test_a_request_in_arabic_on_whatsapp_declined_with_a_reason(
 
 
 async def test_a_proposal_on_whatsapp_is_accepted_with_its_number(
-    tmp_path: Path, content_copy: Path
+    content_copy: Path, database_target: str
 ) -> None:
-    async with counter(tmp_path, content_copy) as (bot, telegram):
+    async with counter(database_target, content_copy) as (bot, telegram):
         code = await request_in_arabic(bot, telegram)
         before = len(bot.fake.to(MOROCCO))
         telegram.queue(staff_press(f"staff:rq:t:{code}:202612021030"))

@@ -709,7 +709,7 @@ async def test_garbage_close_buttons_are_answered_not_crashing(
 
 
 async def test_telegram_unreachable_at_start_does_not_stop_the_server(
-    tmp_path: Path, content_copy: Path, database_target: str
+    content_copy: Path, database_target: str
 ) -> None:
     fake = FakeTelegram(unavailable=True)
     async with serve(fake.app()) as api_url:

@@ -21,8 +21,10 @@ from tests.e2e.test_telegram import (
 
 
 @pytest.fixture
-async def bot(tmp_path: Path, content_copy: Path) -> AsyncIterator[Bot]:
-    async with running_bot(tmp_path, content_copy, webhook=False) as running:
+async def bot(tmp_path: Path, content_copy: Path, database_target: str) -> AsyncIterator[Bot]:
+    async with running_bot(
+        tmp_path, content_copy, webhook=False, database=database_target
+    ) as running:
         yield running
 
 

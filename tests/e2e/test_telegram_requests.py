@@ -63,8 +63,12 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-async def bot(tmp_path: Path, content_copy: Path, clock: Clock) -> AsyncIterator[Bot]:
-    async with running_bot(tmp_path, content_copy, webhook=False, clock=clock) as running:
+async def bot(
+    tmp_path: Path, content_copy: Path, clock: Clock, database_target: str
+) -> AsyncIterator[Bot]:
+    async with running_bot(
+        tmp_path, content_copy, webhook=False, clock=clock, database=database_target
+    ) as running:
         yield running
 
 
@@ -196,8 +200,12 @@ async def test_a_day_not_understood_keeps_the_user_in_the_booking(bot: Bot) -> N
     assert buttons(again) == buttons(days)
 
 
-async def test_the_repository_content_takes_a_request(tmp_path: Path, clock: Clock) -> None:
-    async with running_bot(tmp_path, REPO_CONTENT, webhook=False, clock=clock) as bot:
+async def test_the_repository_content_takes_a_request(
+    tmp_path: Path, clock: Clock, database_target: str
+) -> None:
+    async with running_bot(
+        tmp_path, REPO_CONTENT, webhook=False, clock=clock, database=database_target
+    ) as bot:
         await bot.send(start(language_code="en"))
         (services,) = await bot.send(text("I want an appointment"))
         assert keyboard_ids(services)[0] == "bk:svc:permit_renewal"

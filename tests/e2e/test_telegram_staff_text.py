@@ -23,8 +23,10 @@ HOSTILE_NAME = "**Appuntamento annullato** <b>Amina</b>\u202e Rossi\u200b"
 HOSTILE_MESSAGE = "**Conversazione chiusa** <i>x</i> \u202eok"
 
 
-async def test_a_hostile_name_reaches_staff_literally(tmp_path: Path, content_copy: Path) -> None:
-    async with running_bot(tmp_path, content_copy, webhook=False) as bot:
+async def test_a_hostile_name_reaches_staff_literally(
+    tmp_path: Path, content_copy: Path, database_target: str
+) -> None:
+    async with running_bot(tmp_path, content_copy, webhook=False, database=database_target) as bot:
         await bot.send(start(language_code="it"))
         await bot.send(text("vorrei un appuntamento"))
         (days,) = await bot.send(press("bk:svc:permit_renewal"))
@@ -44,9 +46,9 @@ async def test_a_hostile_name_reaches_staff_literally(tmp_path: Path, content_co
 
 
 async def test_a_hostile_message_and_a_staff_reply_go_literally(
-    tmp_path: Path, content_copy: Path
+    tmp_path: Path, content_copy: Path, database_target: str
 ) -> None:
-    async with running_bot(tmp_path, content_copy, webhook=False) as bot:
+    async with running_bot(tmp_path, content_copy, webhook=False, database=database_target) as bot:
         await bot.send(start(language_code="it"))
         await bot.send(press("act:human"))
         await bot.send(text(HOSTILE_MESSAGE))
@@ -62,9 +64,9 @@ async def test_a_hostile_message_and_a_staff_reply_go_literally(
 
 
 async def test_a_staff_reply_to_any_part_of_a_long_notice_reaches_the_user(
-    tmp_path: Path, content_copy: Path
+    tmp_path: Path, content_copy: Path, database_target: str
 ) -> None:
-    async with running_bot(tmp_path, content_copy, webhook=False) as bot:
+    async with running_bot(tmp_path, content_copy, webhook=False, database=database_target) as bot:
         await bot.send(start(language_code="it"))
         await bot.send(press("act:human"))
         # 2000 characters that Telegram counts twice: the notice is sent in two messages.
@@ -90,9 +92,9 @@ NOT_DELIVERED = (
 
 
 async def test_staff_are_told_when_a_reply_reaches_nobody(
-    tmp_path: Path, content_copy: Path
+    tmp_path: Path, content_copy: Path, database_target: str
 ) -> None:
-    async with running_bot(tmp_path, content_copy, webhook=False) as bot:
+    async with running_bot(tmp_path, content_copy, webhook=False, database=database_target) as bot:
         (agenda,) = await bot.send(update("group_message", text="/oggi"), chat_id=STAFF_CHAT)
         (told,) = await bot.send(staff_reply(agenda, "Chi la chiama?"), chat_id=STAFF_CHAT)
         assert told.params["text"] == NOT_DELIVERED
@@ -117,9 +119,9 @@ async def test_staff_are_told_when_a_reply_reaches_nobody(
 
 
 async def test_staff_are_told_when_the_user_blocked_the_bot(
-    tmp_path: Path, content_copy: Path
+    tmp_path: Path, content_copy: Path, database_target: str
 ) -> None:
-    async with running_bot(tmp_path, content_copy, webhook=False) as bot:
+    async with running_bot(tmp_path, content_copy, webhook=False, database=database_target) as bot:
         await bot.send(start(language_code="it"))
         await bot.send(press("act:human"))
         await bot.send(text("Ho perso il permesso"))

@@ -16,6 +16,7 @@ import httpx
 from bot.app import services
 from bot.config import Settings
 from bot.web import create_web_app
+from tests.auxil.databases import rows
 from tests.auxil.fake_telegram import FakeTelegram, free_port, serve
 from tests.conftest import LOCALES
 from tests.e2e.test_telegram import STAFF_CHAT, STAFF_USER, connected, staff_reply
@@ -60,13 +61,13 @@ def text(message: dict[str, Any]) -> str:
 
 
 async def test_a_web_chat_user_talks_with_staff_on_telegram_then_erases_their_data(
-    tmp_path: Path, content_copy: Path
+    content_copy: Path, database_target: str
 ) -> None:
     telegram = FakeTelegram()
     async with serve(telegram.app()) as telegram_url:
         port = free_port()
         settings = Settings(
-            db_path=tmp_path / "bot.sqlite3",
+            db_path=database_target,
             content_dir=content_copy,
             locales_dir=LOCALES,
             telegram_bot_token=telegram.token,
@@ -125,18 +126,18 @@ async def test_a_web_chat_user_talks_with_staff_on_telegram_then_erases_their_da
             assert database is not None
             user = hashlib.sha256(browser.token.encode()).hexdigest()
             for table in ("webchat_messages", "sessions"):
-                rows = await database.legacy_connection.execute_fetchall(
-                    f"SELECT count(*) FROM {table} WHERE user_id = ?", (user,)
+                left = await rows(
+                    database, f"SELECT count(*) FROM {table} WHERE user_id = :user", user=user
                 )
-                assert list(rows) == [(0,)], table
+                assert left == [(0,)], table
 
 
 async def test_a_booking_in_the_web_chat_brings_its_calendar_file(
-    tmp_path: Path, content_copy: Path
+    content_copy: Path, database_target: str
 ) -> None:
     now = datetime(2026, 11, 25, 8, 0, tzinfo=ZoneInfo("Europe/Rome"))  # a Wednesday
     settings = Settings(
-        db_path=tmp_path / "bot.sqlite3",
+        db_path=database_target,
         content_dir=content_copy,
         locales_dir=LOCALES,
         agenda_hour=None,

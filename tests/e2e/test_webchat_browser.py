@@ -29,6 +29,7 @@ from bot.notice import Notice
 from bot.storage.outbox import Outbox
 from bot.web import create_web_app
 from tests.auxil.browser import ARTIFACTS, CHROMIUM, LAUNCH_ARGS, needs_chromium
+from tests.auxil.databases import drop_target, new_target, rows
 from tests.auxil.fake_telegram import free_port, serve
 from tests.conftest import LOCALES, REPO_CONTENT
 
@@ -65,10 +66,11 @@ class Chat:
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def chat(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Chat]:
     folder = tmp_path_factory.mktemp("webchat")
+    target = new_target(folder)  # the module's database: a SQLite file or a PostgreSQL schema
     site_port = free_port()
     site = f"http://localhost:{site_port}"
     settings = Settings(
-        db_path=folder / "bot.sqlite3",
+        db_path=target,
         content_dir=REPO_CONTENT,
         locales_dir=LOCALES,
         cache_dir=folder / "model",
@@ -81,12 +83,15 @@ async def chat(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Chat]:
     async def page(request: Any) -> HTMLResponse:
         return HTMLResponse(HOST_PAGE.format(bot=bot))
 
-    async with (
-        services(settings, channels=True, clock=lambda: NOW) as running,
-        serve(create_web_app(running), int(bot.rsplit(":", 1)[1])),
-        serve(Starlette(routes=[Route("/", page)]), site_port),
-    ):
-        yield Chat(running, bot, site)
+    try:
+        async with (
+            services(settings, channels=True, clock=lambda: NOW) as running,
+            serve(create_web_app(running), int(bot.rsplit(":", 1)[1])),
+            serve(Starlette(routes=[Route("/", page)]), site_port),
+        ):
+            yield Chat(running, bot, site)
+    finally:
+        drop_target(target)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -197,10 +202,9 @@ async def test_a_french_user_asks_then_requests_an_appointment_and_gets_its_code
         assert code is not None
     database = chat.services.database
     assert database is not None
-    rows = await database.legacy_connection.execute_fetchall(
-        "SELECT channel, name FROM appointment_requests WHERE code = ?", (code.group(),)
-    )
-    assert list(rows) == [("webchat", "Amina Diallo")]
+    sql = "SELECT channel, name FROM appointment_requests WHERE code = :code"
+    found = await rows(database, sql, code=code.group())
+    assert found == [("webchat", "Amina Diallo")]
 
 
 async def focused(page: Any) -> str:

@@ -32,6 +32,7 @@ from bot.storage.db import Database
 from bot.storage.inbound import InboundLog, InboundQueue
 from bot.storage.outbox import Notice, Outbox
 from bot.web import create_web_app
+from tests.auxil.databases import rows
 from tests.auxil.fake_telegram import free_port, serve
 from tests.auxil.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
 from tests.auxil.full_disk import full_disk
@@ -98,13 +99,19 @@ class Bot:
 
 @contextlib.asynccontextmanager
 async def running_bot(
-    tmp_path: Path, content: Path, fake: FakeTwilio | None = None, **overrides: Any
+    tmp_path: Path,
+    content: Path,
+    fake: FakeTwilio | None = None,
+    database: str | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[Bot]:
+    """The bot on ``database`` (the ``database_target`` fixture), else on a SQLite file in
+    ``tmp_path``, with a fake Twilio."""
     fake = fake or FakeTwilio()
     async with serve(fake.app()) as api_url:
         port = free_port()
         settings = Settings(
-            db_path=tmp_path / "bot.sqlite3",
+            db_path=database or tmp_path / "bot.sqlite3",
             content_dir=content,
             locales_dir=LOCALES,
             twilio_account_sid=ACCOUNT_SID,
@@ -122,8 +129,8 @@ async def running_bot(
 
 
 @pytest.fixture
-async def bot(tmp_path: Path, content_copy: Path) -> AsyncIterator[Bot]:
-    async with running_bot(tmp_path, content_copy) as running:
+async def bot(tmp_path: Path, content_copy: Path, database_target: str) -> AsyncIterator[Bot]:
+    async with running_bot(tmp_path, content_copy, database=database_target) as running:
         yield running
 
 
@@ -188,7 +195,9 @@ async def test_the_same_message_sid_twice_gets_one_reply(bot: Bot) -> None:
     assert len(bot.fake.to(PHONE)) == 2
 
 
-async def test_long_answers_are_split_under_1600(tmp_path: Path, content_copy: Path) -> None:
+async def test_long_answers_are_split_under_1600(
+    tmp_path: Path, content_copy: Path, database_target: str
+) -> None:
     topic = content_copy / "topics" / "permit_lost.yaml"
     paragraphs = "\n\n".join(f"    Paragrafo {i}: " + "parola " * 60 for i in range(10))
     topic.write_text(
@@ -198,7 +207,7 @@ async def test_long_answers_are_split_under_1600(tmp_path: Path, content_copy: P
         ),
         encoding="utf-8",
     )
-    async with running_bot(tmp_path, content_copy) as bot:
+    async with running_bot(tmp_path, content_copy, database=database_target) as bot:
         await bot.say("ciao")
         parts = await bot.say("permesso perso o rubato", expect=3)
         await bot.fake.wait_for(lambda: "*1.*" in bot.fake.to(PHONE)[-1]["Body"])
@@ -269,11 +278,13 @@ async def test_a_500_from_twilio_is_retried_and_the_notice_arrives(bot: Bot) -> 
 
 
 async def test_business_message_inside_and_outside_the_24_hour_window(
-    tmp_path: Path, content_copy: Path
+    tmp_path: Path, content_copy: Path, database_target: str
 ) -> None:
     template, arabic = "HX" + "a" * 32, "HX" + "c" * 32
     templates = {"reminder": template, "reminder_ar": arabic}
-    async with running_bot(tmp_path, content_copy, twilio_templates=templates) as bot:
+    async with running_bot(
+        tmp_path, content_copy, twilio_templates=templates, database=database_target
+    ) as bot:
         whatsapp = bot.services.channel(WhatsAppChannel)
         assert whatsapp is not None
         await bot.say("ciao")
@@ -332,8 +343,10 @@ async def test_delivery_failures_are_recorded(bot: Bot, caplog: pytest.LogCaptur
     assert errors == [(PHONE, "failed", "undelivered: Twilio error 63016")]
 
 
-async def test_flood_control(tmp_path: Path, content_copy: Path) -> None:
-    async with running_bot(tmp_path, content_copy, whatsapp_rate_limit=2) as bot:
+async def test_flood_control(tmp_path: Path, content_copy: Path, database_target: str) -> None:
+    async with running_bot(
+        tmp_path, content_copy, whatsapp_rate_limit=2, database=database_target
+    ) as bot:
         await bot.say("ciao")
         await bot.say("menu")
         (warning,) = await bot.say("menu")
@@ -363,10 +376,14 @@ def test_language_guess_from_country_code(phone: str, language: str | None) -> N
     assert guess_language(phone) == language
 
 
-async def test_list_picker_templates_when_configured(tmp_path: Path, content_copy: Path) -> None:
+async def test_list_picker_templates_when_configured(
+    tmp_path: Path, content_copy: Path, database_target: str
+) -> None:
     template = "HX" + "b" * 32
     templates = {"choices_4": template, "choices_5": template}
-    async with running_bot(tmp_path, content_copy, twilio_templates=templates) as bot:
+    async with running_bot(
+        tmp_path, content_copy, twilio_templates=templates, database=database_target
+    ) as bot:
         # The main menu: 2 items, a person, my reminders, the language.
         (menu,) = await bot.say("ciao")
         assert menu["ContentSid"] == template
@@ -489,12 +506,12 @@ async def test_a_message_is_stored_before_its_turn_and_forgotten_after(
 
 
 async def test_a_message_left_by_a_crash_is_answered_once_at_the_next_start(
-    tmp_path: Path, content_copy: Path
+    tmp_path: Path, content_copy: Path, database_target: str
 ) -> None:
     form = inbound(Body="ciao")
-    async with Database(tmp_path / "bot.sqlite3") as database:
+    async with Database(database_target) as database:
         assert await InboundQueue(database).keep("whatsapp", form["MessageSid"], form)
-    async with running_bot(tmp_path, content_copy) as bot:
+    async with running_bot(tmp_path, content_copy, database=database_target) as bot:
         await bot.fake.wait_for(lambda: len(bot.fake.to(PHONE)) == 1)
         assert "*Menu principale*" in bot.fake.to(PHONE)[0]["Body"]
         assert bot.services.database is not None
@@ -504,31 +521,31 @@ async def test_a_message_left_by_a_crash_is_answered_once_at_the_next_start(
         assert len(bot.fake.to(PHONE)) == 2
 
 
-async def _left_in_doubt(tmp_path: Path, notice_text: str) -> None:
+async def _left_in_doubt(target: str, notice_text: str) -> None:
     """What a run killed while Twilio was taking a reminder leaves: the reminder, its attempt
     begun a moment ago and its outcome never recorded (the user wrote within 24 hours)."""
-    async with Database(tmp_path / "bot.sqlite3") as database:
+    async with Database(target) as database:
         await InboundLog(database).touch("whatsapp", PHONE)
         await Outbox(database).add_notices([Notice("whatsapp", PHONE, notice_text, "reminder")])
-        await database.legacy_write("UPDATE outbox SET sending_since = ?", (time.time() - 1,))
+        await rows(database, "UPDATE outbox SET sending_since = :then", then=time.time() - 1)
 
 
 @pytest.mark.parametrize("went", [0, 1, 2])
 async def test_a_message_in_doubt_after_a_crash_is_sent_only_if_it_did_not_go(
-    tmp_path: Path, content_copy: Path, went: int
+    tmp_path: Path, content_copy: Path, database_target: str, went: int
 ) -> None:
     """Twilio can say what it took: of a two-part reminder cut short by a crash after
     ``went`` parts went, only the rest is sent at the next start."""
     text = "Promemoria. " + "a" * 1200 + "\n\n" + "b" * 1200
     parts = split_message(to_whatsapp(text), MESSAGE_LIMIT)
     assert len(parts) == 2
-    await _left_in_doubt(tmp_path, text)
+    await _left_in_doubt(database_target, text)
     fake = FakeTwilio()
     sids = [
         fake.add_sent({"To": f"whatsapp:{PHONE}", "From": SENDER, "Body": part})
         for part in parts[:went]
     ]
-    async with running_bot(tmp_path, content_copy, fake=fake) as bot:
+    async with running_bot(tmp_path, content_copy, fake=fake, database=database_target) as bot:
         assert bot.services.database is not None
         outbox = Outbox(bot.services.database)
 
@@ -539,10 +556,8 @@ async def test_a_message_in_doubt_after_a_crash_is_sent_only_if_it_did_not_go(
         assert [message["Body"] for message in fake.to(PHONE)] == parts  # each part once
         assert fake.lookups == 1
         if went == 2:
-            async with bot.services.database.legacy_connection.execute(
-                "SELECT provider_id FROM outbox"
-            ) as cursor:
-                assert [tuple(row) for row in await cursor.fetchall()] == [(sids[-1],)]
+            found = await rows(bot.services.database, "SELECT provider_id FROM outbox")
+            assert found == [(sids[-1],)]
 
 
 async def test_a_full_disk_still_answers_and_healthz_says_so(bot: Bot) -> None:
@@ -564,6 +579,7 @@ async def test_a_full_disk_still_answers_and_healthz_says_so(bot: Bot) -> None:
         assert health.status_code == 200 and health.json()["database"] == "ok"
 
 
+@pytest.mark.sqlite_only  # counts aiosqlite's hops to its thread
 async def test_a_message_costs_few_trips_to_the_database(
     bot: Bot, monkeypatch: pytest.MonkeyPatch
 ) -> None:

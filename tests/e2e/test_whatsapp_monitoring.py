@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 
 from bot.storage.events import EventStore
+from tests.auxil.databases import rows
 from tests.e2e.test_whatsapp import PHONE, Bot, running_bot
 
 
 @pytest.fixture
-async def bot(tmp_path: Path, content_copy: Path) -> AsyncIterator[Bot]:
-    async with running_bot(tmp_path, content_copy) as running:
+async def bot(tmp_path: Path, content_copy: Path, database_target: str) -> AsyncIterator[Bot]:
+    async with running_bot(tmp_path, content_copy, database=database_target) as running:
         yield running
 
 
@@ -32,7 +33,6 @@ async def test_a_whatsapp_conversation_is_counted_without_the_number(bot: Bot) -
         ("question", "unanswered", "whatsapp", None),
     ]
     assert events[0].user != events[1].user  # two people
-    async with database.legacy_connection.execute("SELECT * FROM events") as cursor:
-        stored = repr(await cursor.fetchall())
+    stored = repr(await rows(database, "SELECT * FROM events"))
     for personal in (PHONE, PHONE.lstrip("+"), "212600000009", "pizza"):
         assert personal not in stored
