@@ -11,6 +11,9 @@ import pytest
 
 from bot.storage.db import Database
 
+#: SQLite's busy file, and the legacy aiosqlite API that goes once every module has moved off it.
+pytestmark = pytest.mark.sqlite_only
+
 
 def _hold_write_lock(path: Path, seconds: float, held: threading.Event) -> threading.Thread:
     """Another connection (as another process would) holds the write lock for a while."""

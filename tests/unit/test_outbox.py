@@ -503,6 +503,7 @@ async def test_a_message_sent_to_forget_is_deleted_as_it_is_marked(database: Dat
     assert await rows(database, "SELECT id, provider_id FROM outbox") == [(kept, "SM1")]
 
 
+@pytest.mark.sqlite_only  # counts aiosqlite's hops to its thread
 async def test_an_update_is_marked_processed_in_one_trip(
     database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:

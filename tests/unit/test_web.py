@@ -67,6 +67,7 @@ async def test_lifespan_watches_content(tmp_path: Path, content_copy: Path) -> N
             assert bot.content.catalog.topics["permit_lost"].area == "permits"
 
 
+@pytest.mark.sqlite_only  # the file harmed underneath the bot
 async def test_a_database_damaged_while_running_answers_503_and_logs_once(
     tmp_path: Path, content_copy: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
