@@ -233,9 +233,11 @@ def _main(argv: Sequence[str] | None) -> int:
             from bot.ops.logs import use_json_logs
 
             use_json_logs()
-        # At DEBUG these log SQL values, message texts, phone numbers or the bot's token.
+        # At DEBUG these log SQL values, message texts, phone numbers or the bot's token;
+        # Alembic says at INFO which dialect it found each time a database is opened.
         for chatty in (
             "aiosqlite",
+            "alembic",
             "telegram",
             "httpx",
             "httpcore",

@@ -78,9 +78,11 @@ async def test_backup_with_retention_then_restore_on_postgresql(
     assert len(copies) == 2 and copies[0].name == "sportello-20250102-000000.pgdump"
     assert stat.S_IMODE(copies[-1].stat().st_mode) == 0o600  # personal data: the owner only
 
-    later = run(tmp_path, "chat", "--lang", "en", stdin="qwzx later\n1\n", database=database_target)
+    later = run(
+        tmp_path, "chat", "--lang", "en", stdin="qwzx wimble blorf\n1\n", database=database_target
+    )
     assert later.returncode == 0, later.stderr
-    assert await _shared_questions(database_target) == [UNANSWERED, "qwzx later"]
+    assert await _shared_questions(database_target) == [UNANSWERED, "qwzx wimble blorf"]
     restored = run(tmp_path, "restore", str(copies[-1]), database=database_target)
     assert restored.returncode == 0, restored.stderr
     assert f"restored {copies[-1]} to " in restored.stdout
