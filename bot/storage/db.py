@@ -242,17 +242,11 @@ class Database:
         self.holder = holder or new_holder()
         self.busy_timeout_ms = busy_timeout_ms
         self.busy_retry_delays = busy_retry_delays
-        self._connection: aiosqlite.Connection | None = None
-        # One connection serves every coroutine: transactions must not interleave.
+        # SQLite lets one writer in at a time: this process's writers queue here rather than
+        # wait on the file's lock (busy_timeout) for each other.
         self._transaction_lock = asyncio.Lock()
         #: The last write refused because of the file or its disk; None once one succeeds.
         self.write_failure: WriteFailure | None = None
-
-    @property
-    def legacy_connection(self) -> aiosqlite.Connection:
-        if self._connection is None:
-            raise RuntimeError("the database is not open")
-        return self._connection
 
     def note_failure(self, error: BaseException) -> None:
         """Remember a write the file refused (other errors are not the database's health)."""
@@ -282,13 +276,6 @@ class Database:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
                 files.prepare(Path(self.path))  # 0600 whatever the umask: -wal, -shm take its mode
             self._engine = _sqlite_engine(self.path, self.busy_timeout_ms)
-            self._connection = await aiosqlite.connect(self.path, isolation_level=None)
-            await self._connection.execute("PRAGMA journal_mode = WAL")
-            await self._connection.execute("PRAGMA foreign_keys = ON")
-            await self._connection.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
-            await self._connection.execute("PRAGMA synchronous = NORMAL")
-            # Deleted rows are overwritten with zeros: erased data does not linger in the file.
-            await self._connection.execute("PRAGMA secure_delete = ON")
             await self._check_intact()
             await self.migrate()
         except BaseException as error:
@@ -318,15 +305,13 @@ class Database:
 
     async def _check_intact(self) -> None:
         """A damaged file is found at the start, not in the middle of someone's booking."""
-        async with self.legacy_connection.execute("PRAGMA quick_check") as cursor:
-            found = [str(row[0]) for row in await cursor.fetchall()]
+        async with self.engine.connect() as connection:
+            checked = await connection.exec_driver_sql("PRAGMA quick_check")
+            found = [str(row[0]) for row in checked.fetchall()]
         if found != ["ok"]:
             raise DatabaseUnavailable(self.path, f"{DAMAGED} ({found[0] if found else '?'})")
 
     async def close(self) -> None:
-        if self._connection is not None:
-            await self._connection.close()
-            self._connection = None
         if self._engine is not None:
             await self._engine.dispose()
             self._engine = None
@@ -403,54 +388,6 @@ class Database:
         async with self.engine.connect() as connection:
             return (await connection.execute(statement)).scalar()
 
-    @_watched
-    async def legacy_write(self, sql: str, parameters: tuple[object, ...] = ()) -> aiosqlite.Cursor:
-        """One writing statement, never inside another coroutine's open transaction."""
-        async with self._transaction_lock:
-            # A refused statement changed nothing: trying it again is safe.
-            return await self._while_busy(lambda: self.legacy_connection.execute(sql, parameters))
-
-    @_watched_transaction
-    @asynccontextmanager
-    async def legacy_transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` on any error."""
-        async with self._transaction_lock:
-            await self._while_busy(lambda: self.legacy_connection.execute("BEGIN IMMEDIATE"))
-            try:
-                yield self.legacy_connection
-            except BaseException:
-                await self.legacy_connection.execute("ROLLBACK")
-                raise
-            await self.legacy_connection.execute("COMMIT")
-
-    @_watched
-    async def transaction_in_one_trip(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
-        """``work`` between ``BEGIN IMMEDIATE`` and ``COMMIT`` (``ROLLBACK`` on any error), run
-        whole on the database's thread: one trip there and back, where ``transaction()``
-        takes one per statement plus two (each about 35 us of CPU, the most a message cost).
-        ``work`` gets the plain sqlite3 connection and must not await anything."""
-
-        def whole() -> _T:
-            connection = self.legacy_connection._conn  # on its own thread, as aiosqlite runs it
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                result = work(connection)
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
-            return result
-
-        async with self._transaction_lock:
-            # aiosqlite has no public way to run a function on its thread: _execute is how
-            # its own methods do it (the same since its first versions; pinned below 1).
-            # A busy database refuses BEGIN IMMEDIATE before anything ran: safe to try again.
-            return await self._while_busy(lambda: self._on_thread(whole))
-
-    async def _on_thread(self, function: Callable[[], _T]) -> _T:
-        result: _T = await self.legacy_connection._execute(function)  # type: ignore[no-untyped-call]
-        return result
-
     async def checkpoint(self) -> bool:
         """Fold the WAL into the database and empty it, so that the old copies of erased rows
         leave the disk; False if it could not finish (a backup reading, say): the hourly
@@ -460,11 +397,13 @@ class Database:
             return True
         for _attempt in range(CHECKPOINT_TRIES):
             try:
-                async with (
-                    self._transaction_lock,
-                    self.legacy_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor,
-                ):
-                    row = await cursor.fetchone()
+                async with self._transaction_lock, self.engine.connect() as connection:
+                    # On the driver's connection: SQLAlchemy would wrap it in a transaction,
+                    # inside which SQLite cannot empty the WAL.
+                    raw = (await connection.get_raw_connection()).driver_connection
+                    assert isinstance(raw, aiosqlite.Connection)
+                    async with raw.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
+                        row = await cursor.fetchone()
             except sqlite3.OperationalError:
                 # "table is locked": another coroutine's read on this connection is still
                 # open; it ends in a moment.
@@ -498,9 +437,9 @@ class Database:
         """SQLite's journal mode ("wal"); "" on PostgreSQL, which has no such setting."""
         if not self.is_sqlite:
             return ""
-        async with self.legacy_connection.execute("PRAGMA journal_mode") as cursor:
-            row = await cursor.fetchone()
-        return str(row[0]) if row else ""
+        async with self.engine.connect() as connection:
+            mode = (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar()
+        return str(mode or "")
 
     async def migrate(self) -> None:
         """Bring the schema up to date: a SQLite file from before Alembic first through its own
@@ -516,28 +455,30 @@ class Database:
                 await connection.run_sync(_upgrade, shown(self.path))
 
     async def _migrate_legacy_sqlite(self) -> None:
-        current = await self._legacy_version()
-        latest = MIGRATIONS[-1][0]
-        if current == 0 or current >= latest:
-            return  # a new file starts with Alembic; a later one is Alembic's already
-        for version, name, script in MIGRATIONS:
-            if version <= current:
-                continue
-            log.info("applying database migration %d: %s", version, name)
-            # executescript commits on its own; BEGIN ... COMMIT keeps each migration atomic.
-            try:
-                await self.legacy_connection.executescript(
-                    f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {int(version)};\nCOMMIT;"
-                )
-            except Exception:
-                if self.legacy_connection.in_transaction:
-                    await self.legacy_connection.rollback()
-                raise
-
-    async def _legacy_version(self) -> int:
-        async with self.legacy_connection.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+        """A file of SQLite's own migrations, older than 17, brought to 17 by them, on a
+        connection of its own (``executescript`` commits as it goes)."""
+        connection = await aiosqlite.connect(self.path, isolation_level=None)
+        try:
+            await connection.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+            async with connection.execute("PRAGMA user_version") as cursor:
+                row = await cursor.fetchone()
+            current = int(row[0]) if row else 0
+            if current == 0 or current >= MIGRATIONS[-1][0]:
+                return  # a new file starts with Alembic; a later one is Alembic's already
+            for version, name, script in MIGRATIONS:
+                if version <= current:
+                    continue
+                log.info("applying database migration %d: %s", version, name)
+                # BEGIN ... COMMIT keeps each migration atomic.
+                try:
+                    number = f"PRAGMA user_version = {int(version)};"
+                    await connection.executescript(f"BEGIN IMMEDIATE;\n{script}\n{number}\nCOMMIT;")
+                except Exception:
+                    if connection.in_transaction:
+                        await connection.rollback()
+                    raise
+        finally:
+            await connection.close()
 
 
 def version_of(revision: str | None) -> int:

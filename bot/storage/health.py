@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy import func, select
+
 from bot.storage.db import Database
+from bot.storage.tables import appointments, outbox
 
 
 @dataclass
@@ -27,23 +30,31 @@ class OutboxState:
 async def outbox_states(database: Database) -> dict[str, OutboxState]:
     """Every channel that has used the outbox, by name."""
     states: dict[str, OutboxState] = {}
-    async with database.legacy_connection.execute(
-        "SELECT channel, status, count(*), max(updated_at), min(created_at) "
-        "FROM outbox GROUP BY channel, status"
-    ) as cursor:
-        for channel, status, count, last_update, first_created in await cursor.fetchall():
-            state = states.setdefault(str(channel), OutboxState(str(channel)))
-            state.counts[str(status)] = int(count)
-            if status == "sent":
-                state.last_sent_at = float(last_update)
-            elif status == "pending":
-                state.oldest_pending_at = float(first_created)
+    found = await database.fetch_all(
+        select(
+            outbox.c.channel,
+            outbox.c.status,
+            func.count(),
+            func.max(outbox.c.updated_at),
+            func.min(outbox.c.created_at),
+        ).group_by(outbox.c.channel, outbox.c.status)
+    )
+    for row in found:
+        channel, status, count, last_update, first_created = tuple(row)
+        state = states.setdefault(str(channel), OutboxState(str(channel)))
+        state.counts[str(status)] = int(count)
+        if status == "sent":
+            state.last_sent_at = float(last_update)
+        elif status == "pending":
+            state.oldest_pending_at = float(first_created)
     return states
 
 
 async def bookings_by_status(database: Database) -> dict[str, int]:
     """How many appointments are active, cancelled, attended, no-show (all time)."""
-    async with database.legacy_connection.execute(
-        "SELECT status, count(*) FROM appointments GROUP BY status"
-    ) as cursor:
-        return {str(status): int(count) for status, count in await cursor.fetchall()}
+    found = await database.fetch_all(
+        select(appointments.c.status, func.count().label("bookings")).group_by(
+            appointments.c.status
+        )
+    )
+    return {str(row.status): int(row.bookings) for row in found}

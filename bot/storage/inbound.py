@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
+from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import (
+    Delete,
+    Executable,
+    Exists,
+    Row,
+    and_,
+    delete,
+    exists,
+    literal,
+    or_,
+    select,
+    update,
+)
+
 from bot.storage.db import Database
-from bot.storage.leases import alive
+from bot.storage.leases import alive_at
+from bot.storage.tables import contacts, inbound_seen, inbound_updates
 
 
 class InboundLog:
@@ -19,28 +34,33 @@ class InboundLog:
 
     async def seen(self, channel: str, message_id: str) -> bool:
         """Whether this platform message id was processed already (a retried webhook)."""
-        rows = await self._db.legacy_connection.execute_fetchall(
-            "SELECT 1 FROM inbound_seen WHERE channel = ? AND message_id = ?", (channel, message_id)
+        found = await self._db.fetch_value(
+            select(literal(1)).where(
+                inbound_seen.c.channel == channel, inbound_seen.c.message_id == message_id
+            )
         )
-        return bool(rows)
+        return found is not None
 
     async def touch(self, channel: str, user_id: str) -> None:
         """Remember that the user wrote now (it opens WhatsApp's 24-hour window)."""
-        await self._db.legacy_write(
-            "INSERT INTO contacts (channel, user_id, last_inbound_at) VALUES (?, ?, ?) "
-            "ON CONFLICT (channel, user_id) "
-            "DO UPDATE SET last_inbound_at = excluded.last_inbound_at",
-            (channel, user_id, time.time()),
+        statement = self._db.insert(contacts).values(
+            channel=channel, user_id=user_id, last_inbound_at=time.time()
+        )
+        await self._db.write(
+            statement.on_conflict_do_update(
+                index_elements=[contacts.c.channel, contacts.c.user_id],
+                set_={"last_inbound_at": statement.excluded.last_inbound_at},
+            ),
+            concurrent=True,  # an upsert of the user's own row: last writer wins, as before
         )
 
     async def last_inbound(self, channel: str, user_id: str) -> float | None:
-        rows = list(
-            await self._db.legacy_connection.execute_fetchall(
-                "SELECT last_inbound_at FROM contacts WHERE channel = ? AND user_id = ?",
-                (channel, user_id),
+        moment = await self._db.fetch_value(
+            select(contacts.c.last_inbound_at).where(
+                contacts.c.channel == channel, contacts.c.user_id == user_id
             )
         )
-        return float(rows[0][0]) if rows else None
+        return None if moment is None else float(moment)
 
 
 class InboundQueue:
@@ -59,62 +79,75 @@ class InboundQueue:
     async def keep(self, channel: str, key: str, payload: dict[str, Any]) -> bool:
         """Store an update, in one statement; False when it was processed already or is
         stored already (a redelivery: whoever holds the first copy answers it)."""
-        # One statement, so one round trip to the database's thread, and atomic on its own.
         # Stored as this instance's: another one takes it over only if this one dies.
-        cursor = await self._db.legacy_write(
-            "INSERT OR IGNORE INTO inbound_updates "
-            "(channel, update_key, payload, received_at, holder) "
-            "SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS "
-            "(SELECT 1 FROM inbound_seen WHERE channel = ? AND message_id = ?)",
-            (
-                channel,
-                key,
-                json.dumps(payload, ensure_ascii=False),
-                time.time(),
-                self._db.holder,
-                channel,
-                key,
-            ),
+        fields = select(
+            literal(channel),
+            literal(key),
+            literal(json.dumps(payload, ensure_ascii=False)),
+            literal(time.time()),
+            literal(self._db.holder),
+        ).where(~self._seen(channel, key))
+        keep = (
+            self._db.insert(inbound_updates)
+            .from_select(
+                ["channel", "update_key", "payload", "received_at", "holder"],
+                fields,
+            )
+            .on_conflict_do_nothing()
         )
-        return cursor.rowcount > 0
+        if self._db.is_sqlite:
+            # One statement, atomic on its own among SQLite's writers, who take turns.
+            return await self._db.write(keep) > 0
+        # On PostgreSQL side by side with the others: an insert meeting the first copy while
+        # its turn is being saved (``done``, ``answered``, ``SessionStore.end`` delete it and
+        # remember its key) waits for that, and then stores the copy, its "not seen" judged
+        # before. A second look, a later statement, sees the key remembered and takes it back.
+        async with self._db.transaction(concurrent=True) as connection:
+            if (await connection.execute(keep)).rowcount == 0:
+                return False
+            if (await connection.execute(select(self._seen(channel, key)))).scalar():
+                await connection.execute(self._forget(channel, key))
+                return False
+            return True
+
+    @staticmethod
+    def _seen(channel: str, key: str) -> Exists:
+        return exists().where(inbound_seen.c.channel == channel, inbound_seen.c.message_id == key)
+
+    @staticmethod
+    def _forget(channel: str, key: str) -> Delete:
+        return delete(inbound_updates).where(
+            inbound_updates.c.channel == channel, inbound_updates.c.update_key == key
+        )
+
+    def _remember(self, channel: str, key: str, now: float) -> Executable:
+        return (
+            self._db.insert(inbound_seen)
+            .values(channel=channel, message_id=key, received_at=now)
+            .on_conflict_do_nothing()
+        )
 
     async def done(self, channel: str, key: str) -> None:
         """The update's turn is saved: forget the update, remember its key."""
         now = time.time()
-
-        def mark(connection: sqlite3.Connection) -> None:
-            connection.execute(
-                "DELETE FROM inbound_updates WHERE channel = ? AND update_key = ?", (channel, key)
-            )
-            connection.execute(
-                "INSERT OR IGNORE INTO inbound_seen (channel, message_id, received_at) "
-                "VALUES (?, ?, ?)",
-                (channel, key, now),
-            )
-
-        # One trip, not four: every Telegram reply waits for it before it is sent.
-        await self._db.transaction_in_one_trip(mark)
+        # Every Telegram reply waits for it before it is sent. A delete and an insert that
+        # does nothing on a conflict: safe beside any other transaction.
+        async with self._db.transaction(concurrent=True) as connection:
+            await connection.execute(self._forget(channel, key))
+            await connection.execute(self._remember(channel, key, now))
 
     async def answered(self, channel: str, key: str) -> bool:
         """The update's turn is saved and its replies go with the platform's answer: forget
-        the update, remember its key, in one trip; False if the key was remembered already
-        (a redelivery racing the first: that one answers, this one must not)."""
+        the update, remember its key, in one transaction; False if the key was remembered
+        already (a redelivery racing the first: that one answers, this one must not)."""
         now = time.time()
-
-        def mark(connection: sqlite3.Connection) -> bool:
-            cursor = connection.execute(
-                "INSERT OR IGNORE INTO inbound_seen (channel, message_id, received_at) "
-                "VALUES (?, ?, ?)",
-                (channel, key, now),
-            )
-            if cursor.rowcount == 0:
+        # Of two at once on PostgreSQL, the second insert waits for the first's commit and
+        # then finds the key: exactly one of them answers.
+        async with self._db.transaction(concurrent=True) as connection:
+            if (await connection.execute(self._remember(channel, key, now))).rowcount == 0:
                 return False
-            connection.execute(
-                "DELETE FROM inbound_updates WHERE channel = ? AND update_key = ?", (channel, key)
-            )
+            await connection.execute(self._forget(channel, key))
             return True
-
-        return await self._db.transaction_in_one_trip(mark)
 
     async def forget_copies(self) -> None:
         """Empty the WAL, so that the deleted rows' old copies leave the disk (an erasure's
@@ -123,32 +156,52 @@ class InboundQueue:
 
     async def left(self, channel: str) -> list[tuple[str, dict[str, Any]]]:
         """Every update stored and not yet processed, whoever holds it, oldest first."""
-        async with self._db.legacy_connection.execute(
-            "SELECT update_key, payload FROM inbound_updates WHERE channel = ? "
-            "ORDER BY received_at, update_key",
-            (channel,),
-        ) as cursor:
-            rows = await cursor.fetchall()
-        return [(str(key), json.loads(str(payload))) for key, payload in rows]
+        stored = inbound_updates.c
+        found = await self._db.fetch_all(
+            select(stored.update_key, stored.payload, stored.received_at).where(
+                stored.channel == channel
+            )
+        )
+        return _oldest_first(found)
 
     async def take_over(self, channel: str) -> list[tuple[str, dict[str, Any]]]:
         """The updates stored and never processed, oldest first, now this instance's: those
         of an instance that died (a crash, a kill: its lease expired) or of an earlier run.
         Those another living instance holds are its own to answer."""
         holder = self._db.holder
-
-        def take(connection: sqlite3.Connection) -> list[tuple[str, str]]:
-            rows = connection.execute(
-                "SELECT update_key, payload FROM inbound_updates WHERE channel = ? "
-                f"AND (holder IS NULL OR (holder != ? AND NOT {alive('inbound_updates.holder')})) "
-                "ORDER BY received_at, update_key",
-                (channel, holder, time.time()),
-            ).fetchall()
-            connection.executemany(
-                "UPDATE inbound_updates SET holder = ? WHERE channel = ? AND update_key = ?",
-                [(holder, channel, key) for key, _payload in rows],
+        now = time.time()
+        stored = inbound_updates.c
+        # On PostgreSQL, FOR UPDATE SKIP LOCKED: of two instances taking over at once, each
+        # gets the rows the other has not locked, judged again on their latest version (one
+        # taken meanwhile names a living holder, and is left). SQLite ignores it.
+        unclaimed = (
+            select(stored.update_key)
+            .where(
+                stored.channel == channel,
+                or_(
+                    stored.holder.is_(None),
+                    and_(stored.holder != holder, ~alive_at(stored.holder, now)),
+                ),
             )
-            return [(str(key), str(payload)) for key, payload in rows]
+            .with_for_update(skip_locked=True)
+        )
+        claim = (
+            update(inbound_updates)
+            .where(
+                stored.channel == channel,
+                stored.update_key.in_(unclaimed),
+            )
+            .values(holder=holder)
+            .returning(stored.update_key, stored.payload, stored.received_at)
+        )
+        async with self._db.transaction(concurrent=True) as connection:
+            taken = list((await connection.execute(claim)).fetchall())
+        return _oldest_first(taken)
 
-        taken = await self._db.transaction_in_one_trip(take)
-        return [(key, json.loads(payload)) for key, payload in taken]
+
+def _oldest_first(found: Sequence[Row[Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """Updates (key, payload, received_at) by arrival, then by key as SQLite compares text:
+    sorted here, as RETURNING promises no order and PostgreSQL's collation compares
+    otherwise."""
+    ordered = sorted(found, key=lambda row: (float(row.received_at), str(row.update_key)))
+    return [(str(row.update_key), json.loads(str(row.payload))) for row in ordered]

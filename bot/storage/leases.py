@@ -7,21 +7,34 @@ before then; once it has expired (the holder died, or stopped renewing), another
 takes it. Each running instance also holds ``instance:<its holder id>``: what it holds
 elsewhere (a user's turn, an update it stored) is its own only while that lease lives.
 
-Plain SQL with the time passed as a parameter, so that it ports as it is; the time is the
+The time is passed to the database as a value, never the database's own clock: it is the
 machine's clock, shared by every instance on it.
 """
 
 from __future__ import annotations
 
-import sqlite3
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import ColumnElement, exists, literal
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    case,
+    delete,
+    exists,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.exc import DBAPIError
 
 from bot.storage.db import Database
 from bot.storage.instance import is_gone
+from bot.storage.peek import is_missing_table, reading, reading_file
 from bot.storage.tables import leases
 
 #: The lease every running instance holds for itself: ``instance:<holder>``.
@@ -54,22 +67,39 @@ class Held:
     expires_in: float  # seconds; negative once expired
 
 
+def _living(now: float) -> Select[str, str, float]:
+    return select(leases.c.name, leases.c.holder, leases.c.expires_at).where(
+        leases.c.expires_at > now
+    )
+
+
+def _shown(found: Sequence[Any], now: float) -> list[Held]:
+    """By name, compared as SQLite compares text (PostgreSQL's collation would not)."""
+    held = [Held(str(row.name), str(row.holder), float(row.expires_at) - now) for row in found]
+    return sorted(held, key=lambda lease: lease.name)
+
+
 def leases_held(path: Path, now: float) -> list[Held]:
-    """Read (never write) the leases living at ``now`` in the database file at ``path``; none
-    in a database from before leases."""
-    connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    """Read (never write) the leases living at ``now`` in the SQLite file at ``path``; none
+    in a database from before leases. :func:`living_leases` reads either backend."""
     try:
-        rows = connection.execute(
-            "SELECT name, holder, expires_at FROM leases WHERE expires_at > ? ORDER BY name",
-            (now,),
-        ).fetchall()
-    except sqlite3.OperationalError as error:
-        if "no such table" in str(error):
+        with reading_file(path) as connection:
+            return _shown(connection.execute(_living(now)).fetchall(), now)
+    except DBAPIError as error:
+        if is_missing_table(error):
             return []
         raise
-    finally:
-        connection.close()
-    return [Held(str(name), str(holder), float(at) - now) for name, holder, at in rows]
+
+
+async def living_leases(target: Path | str, now: float) -> list[Held]:
+    """:func:`leases_held` of ``SPORTELLO_DB``'s database, a SQLite file or PostgreSQL."""
+    try:
+        async with reading(target) as connection:
+            return _shown((await connection.execute(_living(now))).fetchall(), now)
+    except DBAPIError as error:
+        if is_missing_table(error):
+            return []
+        raise
 
 
 class Leases:
@@ -80,58 +110,69 @@ class Leases:
 
     async def take(self, name: str, holder: str, seconds: float) -> bool:
         """Take the lease, or renew it if ``holder`` has it; False while another holds it."""
-
-        def take(connection: sqlite3.Connection) -> bool:
+        # One conditional upsert: on PostgreSQL ``ON CONFLICT DO UPDATE ... WHERE`` locks the
+        # row and judges the condition on its latest version, so two instances taking an
+        # expired lease at once cannot both have it: safe beside any other transaction.
+        async with self._db.transaction(concurrent=True) as connection:
             # The time once the database is ours (a busy one makes us wait): what is written
             # never ends before what the caller, who noted the time before asking, believes.
             now = time.time()
-            cursor = connection.execute(
-                "INSERT INTO leases (name, holder, expires_at, taken_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, "
-                "expires_at = excluded.expires_at, taken_at = CASE WHEN leases.holder = "
-                "excluded.holder THEN leases.taken_at ELSE excluded.taken_at END "
-                "WHERE leases.holder = excluded.holder OR leases.expires_at <= ?",
-                (name, holder, now + seconds, now, now),
+            statement = self._db.insert(leases).values(
+                name=name, holder=holder, expires_at=now + seconds, taken_at=now
             )
-            return cursor.rowcount > 0
-
-        return await self._db.transaction_in_one_trip(take)
+            new = statement.excluded
+            result = await connection.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[leases.c.name],
+                    set_={
+                        "holder": new.holder,
+                        "expires_at": new.expires_at,
+                        "taken_at": case(
+                            (leases.c.holder == new.holder, leases.c.taken_at),
+                            else_=new.taken_at,
+                        ),
+                    },
+                    where=or_(leases.c.holder == new.holder, leases.c.expires_at <= now),
+                )
+            )
+            return result.rowcount > 0
 
     async def release(self, name: str, holder: str) -> None:
         """Let go of a lease, if it is still ``holder``'s: another instance takes it at once."""
-        await self._db.legacy_write(
-            "DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder)
+        await self._db.write(
+            delete(leases).where(leases.c.name == name, leases.c.holder == holder),
+            concurrent=True,  # one row, only if still ours: row locks suffice
         )
 
     async def held(self) -> list[Held]:
         """Every lease, living or expired, by name."""
         now = time.time()
-        rows = await self._db.legacy_connection.execute_fetchall(
-            "SELECT name, holder, expires_at FROM leases ORDER BY name"
+        found = await self._db.fetch_all(
+            select(leases.c.name, leases.c.holder, leases.c.expires_at)
         )
-        return [Held(str(name), str(holder), float(at) - now) for name, holder, at in rows]
+        return _shown(found, now)
 
     async def holder_of(self, name: str) -> str | None:
         """Who holds the lease now; None if nobody (or it expired)."""
-        rows = list(
-            await self._db.legacy_connection.execute_fetchall(
-                "SELECT holder FROM leases WHERE name = ? AND expires_at > ?", (name, time.time())
-            )
+        holder = await self._db.fetch_value(
+            select(leases.c.holder).where(leases.c.name == name, leases.c.expires_at > time.time())
         )
-        return str(rows[0][0]) if rows else None
+        return None if holder is None else str(holder)
 
     async def expire_gone(self) -> list[str]:
         """End at once the leases of instances of this machine whose process has ended (a
         kill -9 lets go of nothing): their jobs, turns and updates are taken over now, not
         when their leases would have expired. Returns those holders."""
         now = time.time()
-        rows = await self._db.legacy_connection.execute_fetchall(
-            "SELECT DISTINCT holder FROM leases WHERE expires_at > ?", (now,)
+        found = await self._db.fetch_all(
+            select(leases.c.holder).distinct().where(leases.c.expires_at > now)
         )
-        gone = [str(holder) for (holder,) in rows if is_gone(str(holder))]
+        gone = [str(holder) for (holder,) in found if is_gone(str(holder))]
         for holder in gone:
-            await self._db.legacy_write(
-                "UPDATE leases SET expires_at = ? WHERE holder = ? AND expires_at > ?",
-                (now, holder, now),
+            await self._db.write(
+                update(leases)
+                .where(leases.c.holder == holder, leases.c.expires_at > now)
+                .values(expires_at=now),
+                concurrent=True,  # a dead holder's rows, each changed alone: row locks suffice
             )
         return gone

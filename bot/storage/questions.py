@@ -11,7 +11,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from sqlalchemy import insert, select
+
 from bot.storage.db import Database
+from bot.storage.tables import shared_questions
 
 
 @dataclass(frozen=True)
@@ -30,19 +33,29 @@ class SharedQuestions:
     async def share(
         self, channel: str, user_id: str, language: str, text: str, nearest_topic: str | None
     ) -> None:
-        await self._db.legacy_write(
-            "INSERT INTO shared_questions "
-            "(channel, user_id, language, text, nearest_topic, shared_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (channel, user_id, language, text, nearest_topic, time.time()),
+        await self._db.write(
+            insert(shared_questions).values(
+                channel=channel,
+                user_id=user_id,
+                language=language,
+                text=text,
+                nearest_topic=nearest_topic,
+                shared_at=time.time(),
+            ),
+            concurrent=True,  # a row of its own
         )
 
     async def since(self, moment: float) -> list[SharedQuestion]:
         """Questions shared from ``moment`` on, newest first (who shared them is not told)."""
-        async with self._db.legacy_connection.execute(
-            "SELECT shared_at, language, text, nearest_topic FROM shared_questions "
-            "WHERE shared_at >= ? ORDER BY shared_at DESC, id DESC",
-            (moment,),
-        ) as cursor:
-            rows = await cursor.fetchall()
-        return [SharedQuestion(float(a), str(b), str(c), d) for a, b, c, d in rows]
+        shared = shared_questions.c
+        found = await self._db.fetch_all(
+            select(shared.shared_at, shared.language, shared.text, shared.nearest_topic)
+            .where(shared.shared_at >= moment)
+            .order_by(shared.shared_at.desc(), shared.id.desc())
+        )
+        return [
+            SharedQuestion(
+                float(row.shared_at), str(row.language), str(row.text), row.nearest_topic
+            )
+            for row in found
+        ]

@@ -8,25 +8,34 @@ and later reported undelivered would most likely fail the same way again.
 
 from __future__ import annotations
 
-import sqlite3
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import Row, Select, func, select, update
+
 from bot.storage.db import Database
+from bot.storage.peek import reading, reading_file
+from bot.storage.tables import outbox
 
 
 async def requeue_failed(database: Database, since: float, channel: str | None = None) -> int:
     """Queue again the messages that failed for good since ``since``; returns how many."""
     # created_at starts again too: the worker measures a message's day of retries from it.
     now = time.time()
-    cursor = await database.legacy_write(
-        "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = 0, "
-        "created_at = ?, updated_at = ? WHERE status = 'failed' AND provider_id IS NULL "
-        "AND updated_at >= ? AND (? IS NULL OR channel = ?)",
-        (now, now, since, channel, channel),
+    which = [
+        outbox.c.status == "failed",
+        outbox.c.provider_id.is_(None),
+        outbox.c.updated_at >= since,
+    ]
+    if channel is not None:
+        which.append(outbox.c.channel == channel)
+    return await database.write(
+        update(outbox)
+        .where(*which)
+        .values(status="pending", attempts=0, next_attempt_at=0.0, created_at=now, updated_at=now)
     )
-    return int(cursor.rowcount)
 
 
 @dataclass(frozen=True)
@@ -38,29 +47,58 @@ class OutboxTrouble:
     failed_since: dict[str, int] = field(default_factory=dict)
 
 
-def outbox_trouble(path: Path, since: float) -> OutboxTrouble:
-    """Read (never write) the outbox of the database file at ``path``."""
-    connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        pending = dict(
-            connection.execute(
-                "SELECT channel, count(*) FROM outbox WHERE status = 'pending' GROUP BY channel"
-            ).fetchall()
-        )
-        oldest = connection.execute(
-            "SELECT min(created_at) FROM outbox WHERE status = 'pending'"
-        ).fetchone()[0]
-        failed = dict(
-            connection.execute(
-                "SELECT channel, count(*) FROM outbox WHERE status = 'failed' "
-                "AND provider_id IS NULL AND updated_at >= ? GROUP BY channel",
-                (since,),
-            ).fetchall()
-        )
-    finally:
-        connection.close()
-    return OutboxTrouble(
-        {str(k): int(v) for k, v in pending.items()},
-        float(oldest) if oldest is not None else None,
-        {str(k): int(v) for k, v in failed.items()},
+def _pending() -> Select[str, int]:
+    return (
+        select(outbox.c.channel, func.count())
+        .where(outbox.c.status == "pending")
+        .group_by(outbox.c.channel)
     )
+
+
+def _oldest() -> Select[float]:
+    return select(func.min(outbox.c.created_at)).where(outbox.c.status == "pending")
+
+
+def _failed(since: float) -> Select[str, int]:
+    return (
+        select(outbox.c.channel, func.count())
+        .where(
+            outbox.c.status == "failed",
+            outbox.c.provider_id.is_(None),
+            outbox.c.updated_at >= since,
+        )
+        .group_by(outbox.c.channel)
+    )
+
+
+def _trouble(
+    pending: Sequence[Row[str, int]],
+    oldest: float | None,
+    failed: Sequence[Row[str, int]],
+) -> OutboxTrouble:
+    return OutboxTrouble(
+        {str(row[0]): int(row[1]) for row in pending},
+        float(oldest) if oldest is not None else None,
+        {str(row[0]): int(row[1]) for row in failed},
+    )
+
+
+def outbox_trouble(path: Path, since: float) -> OutboxTrouble:
+    """Read (never write) the outbox of the SQLite file at ``path``
+    (:func:`outbox_trouble_in` reads either backend)."""
+    with reading_file(path) as connection:
+        return _trouble(
+            connection.execute(_pending()).fetchall(),
+            connection.execute(_oldest()).scalar(),
+            connection.execute(_failed(since)).fetchall(),
+        )
+
+
+async def outbox_trouble_in(target: Path | str, since: float) -> OutboxTrouble:
+    """:func:`outbox_trouble` of ``SPORTELLO_DB``'s database, a SQLite file or PostgreSQL."""
+    async with reading(target) as connection:
+        return _trouble(
+            (await connection.execute(_pending())).fetchall(),
+            (await connection.execute(_oldest())).scalar(),
+            (await connection.execute(_failed(since))).fetchall(),
+        )

@@ -1,14 +1,34 @@
-"""This module contains the SQLite store of conversation sessions, and the hold on a user's
-turn that keeps one user's turns in order across every instance on the database."""
+"""This module contains the database's store of conversation sessions, and the hold on a
+user's turn that keeps one user's turns in order across every instance on the database.
+
+Why the turn is safe on PostgreSQL, where these transactions run side by side
+(``concurrent=True``) rather than one after another as on SQLite:
+
+- Taking the turn is one ``INSERT ... ON CONFLICT DO UPDATE ... WHERE``: PostgreSQL locks
+  the conflicting row and judges the condition on its latest version (waiting for a
+  transaction that changes it), so two instances never both take one user's turn.
+- Letting go deletes our own ``turn_locks`` row FIRST, and saves only if that deleted it.
+  The delete locks the row; one taken over meanwhile (a committed takeover) no longer
+  names us when PostgreSQL checks again, so nothing is saved (:class:`TurnLost`), and a
+  takeover still running makes the delete wait for its end. The other way round, a takeover
+  waits for our row until we commit, finds it gone and inserts its own; its read of the
+  session, a later statement, sees what we saved. The old ``INSERT ... SELECT ... WHERE
+  EXISTS (our turn_locks row)`` would not be safe there: EXISTS reads a snapshot without
+  locking, so a takeover committing between our check and our commit would read the
+  session from before our save and overwrite it later (a lost turn). On SQLite the
+  writers take turns, and deleting first gives the same answers as before.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
 
+from sqlalchemy import Executable, delete, or_, select
+
 from bot.storage.db import Database
-from bot.storage.leases import alive
+from bot.storage.leases import alive_at
+from bot.storage.tables import inbound_seen, inbound_updates, sessions, turn_locks
 
 #: How long a turn waits for the same user's turn in hand at another instance (a turn takes
 #: milliseconds; that instance, if it died, lets go when its lease expires).
@@ -16,18 +36,10 @@ TURN_WAIT_SECONDS = 60.0
 #: The first pause between looks, doubled up to the last.
 TURN_PAUSES = (0.01, 0.25)
 
-_TAKE = (
-    "INSERT INTO turn_locks (channel, user_id, holder, since) VALUES (?, ?, ?, ?) "
-    "ON CONFLICT (channel, user_id) DO UPDATE SET holder = excluded.holder, since = excluded.since "
-    f"WHERE turn_locks.holder = excluded.holder OR NOT {alive('turn_locks.holder')}"
-)
-_SAVE = """
-    INSERT INTO sessions (channel, user_id, state)
-    SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM turn_locks
-                                 WHERE channel = ? AND user_id = ? AND holder = ?)
-    ON CONFLICT (channel, user_id) DO UPDATE
-    SET state = excluded.state, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
-"""
+
+def _timestamp(moment: float) -> str:
+    """``sessions.updated_at`` as it always was: UTC to the second, ISO text."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(moment))
 
 
 class TurnBusy(Exception):
@@ -40,63 +52,81 @@ class TurnLost(Exception):
 
 
 class SqliteSessionStore:
-    """Conversation state (JSON text) in the ``sessions`` table, one row per (channel, user).
+    """Conversation state (JSON text) in the ``sessions`` table, one row per (channel, user),
+    on SQLite or PostgreSQL (the name is older than PostgreSQL).
 
     A turn holds a row of ``turn_locks`` from :meth:`begin` to :meth:`end`: another instance
     answering the same user waits for it (its draft would be overwritten otherwise), or takes
     it over once this instance's lease (``instance:<holder>``) expired. The row is taken with
-    the session's read and let go with its write, each in one trip to the database.
+    the session's read and let go with its write, each in one transaction.
     """
 
     def __init__(self, database: Database, wait_seconds: float = TURN_WAIT_SECONDS) -> None:
         self._db = database
         self.wait_seconds = wait_seconds
 
+    def _save(self, channel: str, user_id: str, state: str) -> Executable:
+        """The state written, whatever was there."""
+        statement = self._db.insert(sessions).values(
+            channel=channel, user_id=user_id, state=state, updated_at=_timestamp(time.time())
+        )
+        return statement.on_conflict_do_update(
+            index_elements=[sessions.c.channel, sessions.c.user_id],
+            set_={"state": statement.excluded.state, "updated_at": statement.excluded.updated_at},
+        )
+
     async def get(self, channel: str, user_id: str) -> str | None:
-        # execute_fetchall: one round trip to the database's thread (a cursor costs three).
-        rows = list(
-            await self._db.legacy_connection.execute_fetchall(
-                "SELECT state FROM sessions WHERE channel = ? AND user_id = ?", (channel, user_id)
+        state = await self._db.fetch_value(
+            select(sessions.c.state).where(
+                sessions.c.channel == channel, sessions.c.user_id == user_id
             )
         )
-        return str(rows[0][0]) if rows else None
+        return None if state is None else str(state)
 
     async def put(self, channel: str, user_id: str, state: str) -> None:
-        await self._db.legacy_write(
-            """
-            INSERT INTO sessions (channel, user_id, state) VALUES (?, ?, ?)
-            ON CONFLICT (channel, user_id) DO UPDATE
-            SET state = excluded.state, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
-            """,
-            (channel, user_id, state),
-        )
+        await self._db.write(self._save(channel, user_id, state))
 
     async def delete(self, channel: str, user_id: str) -> None:
-        await self._db.legacy_write(
-            "DELETE FROM sessions WHERE channel = ? AND user_id = ?", (channel, user_id)
+        await self._db.write(
+            delete(sessions).where(sessions.c.channel == channel, sessions.c.user_id == user_id)
         )
 
     async def begin(self, channel: str, user_id: str) -> str | None:
         """Hold the user's turn (waiting while another live instance holds it) and read their
         state; raises :class:`TurnBusy` if it waited too long."""
         holder = self._db.holder
-
-        def take(connection: sqlite3.Connection) -> tuple[bool, str | None]:
-            now = time.time()
-            taken = connection.execute(_TAKE, (channel, user_id, holder, now, now)).rowcount > 0
-            if not taken:
-                return False, None
-            row = connection.execute(
-                "SELECT state FROM sessions WHERE channel = ? AND user_id = ?", (channel, user_id)
-            ).fetchone()
-            return True, (str(row[0]) if row else None)
-
         deadline = time.monotonic() + self.wait_seconds
         pause, longest = TURN_PAUSES
         while True:
-            taken, state = await self._db.transaction_in_one_trip(take)
+            async with self._db.transaction(concurrent=True) as connection:
+                now = time.time()
+                statement = self._db.insert(turn_locks).values(
+                    channel=channel, user_id=user_id, holder=holder, since=now
+                )
+                new = statement.excluded
+                taken = (
+                    await connection.execute(
+                        statement.on_conflict_do_update(
+                            index_elements=[turn_locks.c.channel, turn_locks.c.user_id],
+                            set_={"holder": new.holder, "since": new.since},
+                            where=or_(
+                                turn_locks.c.holder == new.holder,
+                                ~alive_at(turn_locks.c.holder, now),
+                            ),
+                        )
+                    )
+                ).rowcount > 0
+                state = None
+                if taken:
+                    state = (
+                        await connection.execute(
+                            select(sessions.c.state).where(
+                                sessions.c.channel == channel, sessions.c.user_id == user_id
+                            )
+                        )
+                    ).scalar()
             if taken:
-                return state
+                return None if state is None else str(state)
             if time.monotonic() >= deadline:
                 raise TurnBusy(f"a {channel} user's turn is held by another instance")
             await asyncio.sleep(pause)
@@ -106,34 +136,32 @@ class SqliteSessionStore:
         self, channel: str, user_id: str, state: str | None, processed: str | None = None
     ) -> None:
         """Save the state (None: save nothing, the user's data was erased, say) and let go of
-        the turn, in one trip; raises :class:`TurnLost` (saving nothing) if the turn is no
-        longer this instance's. With the state, the stored message ``processed`` is done with
-        (as ``InboundQueue.done``): a crash after this does not answer it again."""
+        the turn, in one transaction; raises :class:`TurnLost` (saving nothing) if the turn is
+        no longer this instance's. With the state, the stored message ``processed`` is done
+        with (as ``InboundQueue.done``): a crash after this does not answer it again."""
         holder = self._db.holder
         now = time.time()
-
-        def finish(connection: sqlite3.Connection) -> bool:
-            if state is not None:
-                saved = connection.execute(
-                    _SAVE, (channel, user_id, state, channel, user_id, holder)
-                ).rowcount
-                if saved == 0:
-                    return False
+        # Our own turn first (see the module's docstring): its delete locks the row.
+        let_go = delete(turn_locks).where(
+            turn_locks.c.channel == channel,
+            turn_locks.c.user_id == user_id,
+            turn_locks.c.holder == holder,
+        )
+        async with self._db.transaction(concurrent=True) as connection:
+            ours = (await connection.execute(let_go)).rowcount > 0
+            if ours and state is not None:
+                await connection.execute(self._save(channel, user_id, state))
                 if processed is not None:
-                    connection.execute(
-                        "DELETE FROM inbound_updates WHERE channel = ? AND update_key = ?",
-                        (channel, processed),
+                    await connection.execute(
+                        delete(inbound_updates).where(
+                            inbound_updates.c.channel == channel,
+                            inbound_updates.c.update_key == processed,
+                        )
                     )
-                    connection.execute(
-                        "INSERT OR IGNORE INTO inbound_seen (channel, message_id, received_at) "
-                        "VALUES (?, ?, ?)",
-                        (channel, processed, now),
+                    await connection.execute(
+                        self._db.insert(inbound_seen)
+                        .values(channel=channel, message_id=processed, received_at=now)
+                        .on_conflict_do_nothing()
                     )
-            connection.execute(
-                "DELETE FROM turn_locks WHERE channel = ? AND user_id = ? AND holder = ?",
-                (channel, user_id, holder),
-            )
-            return True
-
-        if not await self._db.transaction_in_one_trip(finish):
+        if not ours and state is not None:
             raise TurnLost(f"a {channel} user's turn was taken over by another instance")

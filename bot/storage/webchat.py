@@ -13,7 +13,10 @@ import json
 import time
 from typing import Any
 
+from sqlalchemy import delete, insert, select
+
 from bot.storage.db import Database
+from bot.storage.tables import webchat_messages
 
 #: The most messages one poll hands out (a burst of replies is a handful).
 FETCH_LIMIT = 50
@@ -29,13 +32,19 @@ class WebchatMailbox:
         """Store messages for a user, in order, in one transaction; returns their ids."""
         now = time.time()
         ids: list[int] = []
-        async with self._db.legacy_transaction() as connection:
+        # Plain inserts of rows of their own: safe beside any other transaction.
+        async with self._db.transaction(concurrent=True) as connection:
             for payload in payloads:
-                cursor = await connection.execute(
-                    "INSERT INTO webchat_messages (user_id, payload, created_at) VALUES (?, ?, ?)",
-                    (user_id, json.dumps(payload, ensure_ascii=False), now),
+                result = await connection.execute(
+                    insert(webchat_messages)
+                    .values(
+                        user_id=user_id,
+                        payload=json.dumps(payload, ensure_ascii=False),
+                        created_at=now,
+                    )
+                    .returning(webchat_messages.c.id)
                 )
-                ids.append(int(cursor.lastrowid or 0))
+                ids.append(int(result.scalar_one()))
         return ids
 
     async def fetch(
@@ -43,19 +52,25 @@ class WebchatMailbox:
     ) -> list[tuple[int, dict[str, Any]]]:
         """The user's messages newer than ``after``; those up to ``after`` are deleted first
         (the browser says it holds them)."""
-        async with self._db.legacy_transaction() as connection:
+        messages = webchat_messages.c
+        # The user's own rows, deleted or read: safe beside any other transaction.
+        async with self._db.transaction(concurrent=True) as connection:
             if after > 0:
                 await connection.execute(
-                    "DELETE FROM webchat_messages WHERE user_id = ? AND id <= ?", (user_id, after)
+                    delete(webchat_messages).where(
+                        messages.user_id == user_id, messages.id <= after
+                    )
                 )
-            async with connection.execute(
-                "SELECT id, payload FROM webchat_messages WHERE user_id = ? AND id > ? "
-                "ORDER BY id LIMIT ?",
-                (user_id, after, limit),
-            ) as cursor:
-                rows = await cursor.fetchall()
-        return [(int(row[0]), json.loads(row[1])) for row in rows]
+            found = (
+                await connection.execute(
+                    select(messages.id, messages.payload)
+                    .where(messages.user_id == user_id, messages.id > after)
+                    .order_by(messages.id)
+                    .limit(limit)
+                )
+            ).fetchall()
+        return [(int(row.id), json.loads(row.payload)) for row in found]
 
     async def forget(self, user_id: str) -> None:
         """Every message kept for the user, gone (the user erased their data)."""
-        await self._db.legacy_write("DELETE FROM webchat_messages WHERE user_id = ?", (user_id,))
+        await self._db.write(delete(webchat_messages).where(webchat_messages.c.user_id == user_id))

@@ -123,3 +123,13 @@ if __name__ == "__main__":
     if problem is not None:
         print(f"PostgreSQL: {problem}", file=sys.stderr)
     sys.exit(0 if problem is None else 1)
+
+
+async def execute(
+    database: Database, sql: str, parameters: tuple[Any, ...] = ()
+) -> list[tuple[Any, ...]]:
+    """:func:`rows` for SQL written with ``?`` placeholders, as the older tests wrote it."""
+    named = sql
+    for number in range(len(parameters)):
+        named = named.replace("?", f":p{number}", 1)
+    return await rows(database, named, **{f"p{n}": value for n, value in enumerate(parameters)})

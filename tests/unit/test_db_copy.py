@@ -3,6 +3,7 @@ SPORTELLO_TEST_DB says so) and back, every row identical, the figures the same."
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -137,9 +138,9 @@ async def test_the_command_prints_both_sides_and_says_what_differs(
     async with Database(source) as database:
         await _fill(database)
     settings = Settings(timezone="Europe/Rome")
-    assert await db_copy(settings, f"sqlite:///{source}", database_target, _Out()) == 0
+    assert await db_copy(settings, f"sqlite:///{source}", database_target, io.StringIO()) == 0
     # A second copy into the same target: refused, exit 1.
-    assert await db_copy(settings, str(source), database_target, _Out()) == 1
+    assert await db_copy(settings, str(source), database_target, io.StringIO()) == 1
     assert "not empty" in capsys.readouterr().err
 
 
@@ -149,17 +150,3 @@ def test_a_missing_source_is_not_created(
     missing = tmp_path / "missing.sqlite3"
     assert main(["db", "copy", "--from", str(missing), "--to", str(tmp_path / "t.sqlite3")]) == 1
     assert "no database" in capsys.readouterr().err and not missing.exists()
-
-
-class _Out:
-    """Standard output kept to look at."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def write(self, text: str) -> int:
-        self.lines.append(text)
-        return len(text)
-
-    def flush(self) -> None:
-        pass

@@ -31,6 +31,7 @@ from bot.storage.outbox import Outbox
 from bot.storage.retention import purge
 from bot.storage.sessions import SqliteSessionStore, TurnBusy, TurnLost
 from tests.auxil.chat import Conversation
+from tests.auxil.databases import execute
 from tests.auxil.waiting import wait_until
 
 
@@ -140,7 +141,8 @@ async def test_a_loop_whose_lease_is_taken_over_is_stopped(
 
     task = leadership.task("agenda", work)
     await wait_until(lambda: runs == ["started"], 5, lambda: str(runs))
-    await second_db.legacy_write(
+    await execute(
+        second_db,
         "UPDATE leases SET holder = ?, expires_at = ? WHERE name = 'agenda'",
         (second_db.holder, time.time() + 60),
     )
@@ -214,7 +216,7 @@ async def test_a_users_turn_waits_for_the_same_users_turn_at_another_instance(
     assert await asyncio.wait_for(waiting, 5) == '{"draft": "first"}'  # builds on it
     await second.end("telegram", "7", '{"draft": "second"}')
     assert await first.get("telegram", "7") == '{"draft": "second"}'
-    rows = await instances[0].legacy_connection.execute_fetchall("SELECT * FROM turn_locks")
+    rows = await execute(instances[0], "SELECT * FROM turn_locks")
     assert list(rows) == []  # nothing of the user stays behind
 
 
@@ -270,7 +272,7 @@ async def test_the_retention_rule_deletes_turns_left_held_by_instances_that_died
     await SqliteSessionStore(living).begin("whatsapp", "+39222")
     removed = await purge(living, retention_days=90)
     assert removed["turn_locks"] == 1
-    rows = await living.legacy_connection.execute_fetchall("SELECT user_id FROM turn_locks")
+    rows = await execute(living, "SELECT user_id FROM turn_locks")
     assert [user for (user,) in rows] == ["+39222"]
 
 

@@ -8,14 +8,17 @@ import stat
 from pathlib import Path
 
 import pytest
+from sqlalchemy import insert, select
 
 from bot.content.catalog import Catalog
 from bot.core.engine import Engine
 from bot.i18n import Interface
 from bot.notice import Notice
+from bot.storage import tables
 from bot.storage.db import Database, latest_version
 from bot.storage.sessions import SqliteSessionStore
 from tests.auxil.chat import Conversation
+from tests.auxil.databases import execute
 
 
 @pytest.mark.sqlite_only
@@ -27,16 +30,15 @@ async def test_open_applies_migrations_and_wal(tmp_path: Path) -> None:
         assert await database.schema_version() == latest_version()
 
 
-async def test_session_store_round_trip(tmp_path: Path) -> None:
-    async with Database(tmp_path / "bot.sqlite3") as database:
-        store = SqliteSessionStore(database)
-        assert await store.get("telegram", "42") is None
-        await store.put("telegram", "42", '{"language": "fr"}')
-        await store.put("telegram", "42", '{"language": "ar"}')
-        assert await store.get("telegram", "42") == '{"language": "ar"}'
-        assert await store.get("whatsapp", "42") is None
-        await store.delete("telegram", "42")
-        assert await store.get("telegram", "42") is None
+async def test_session_store_round_trip(database: Database) -> None:
+    store = SqliteSessionStore(database)
+    assert await store.get("telegram", "42") is None
+    await store.put("telegram", "42", '{"language": "fr"}')
+    await store.put("telegram", "42", '{"language": "ar"}')
+    assert await store.get("telegram", "42") == '{"language": "ar"}'
+    assert await store.get("whatsapp", "42") is None
+    await store.delete("telegram", "42")
+    assert await store.get("telegram", "42") is None
 
 
 async def test_retention_removes_old_personal_data_only(tmp_path: Path) -> None:
@@ -64,20 +66,24 @@ async def test_retention_removes_old_personal_data_only(tmp_path: Path) -> None:
         )
         await outbox.mark_sent(sent, "SM1")
         long_ago = time.time() - 100 * 86_400
-        connection = database.legacy_connection
-        await connection.execute(
-            "UPDATE sessions SET updated_at = '2000-01-01T00:00:00Z' WHERE user_id = 'old'"
+        await execute(
+            database,
+            "UPDATE sessions SET updated_at = '2000-01-01T00:00:00Z' WHERE user_id = 'old'",
         )
-        await connection.execute(
-            "UPDATE contacts SET last_inbound_at = ? WHERE user_id = '+39old'", (long_ago,)
+        await execute(
+            database,
+            "UPDATE contacts SET last_inbound_at = ? WHERE user_id = '+39old'",
+            (long_ago,),
         )
-        await connection.execute("UPDATE outbox SET updated_at = ?", (long_ago,))
+        await execute(database, "UPDATE outbox SET updated_at = ?", (long_ago,))
         # A stored update no start ever processed holds a message: not kept beyond the period.
         updates = InboundQueue(database)
         await updates.keep("wa", "SMold", {"Body": "a"})
         await updates.keep("wa", "SMnew", {"Body": "b"})
-        await connection.execute(
-            "UPDATE inbound_updates SET received_at = ? WHERE update_key = 'SMold'", (long_ago,)
+        await execute(
+            database,
+            "UPDATE inbound_updates SET received_at = ? WHERE update_key = 'SMold'",
+            (long_ago,),
         )
         removed = await purge(database, retention_days=90)
         assert removed == {
@@ -98,7 +104,7 @@ async def test_retention_removes_old_personal_data_only(tmp_path: Path) -> None:
             "deadline_reminders": 0,
             "webchat_messages": 0,
         }
-        kept = await connection.execute_fetchall("SELECT update_key FROM inbound_updates")
+        kept = await execute(database, "SELECT update_key FROM inbound_updates")
         assert [key for (key,) in kept] == ["SMnew"]
         assert await store.get("t", "old") is None
         assert await store.get("t", "new") == "{}"
@@ -107,9 +113,9 @@ async def test_retention_removes_old_personal_data_only(tmp_path: Path) -> None:
 
 
 async def test_a_restart_resumes_where_the_user_was(
-    tmp_path: Path, catalog: Catalog, interface: Interface
+    database_target: str, catalog: Catalog, interface: Interface
 ) -> None:
-    path = tmp_path / "bot.sqlite3"
+    path = database_target
     async with Database(path) as database:
         engine = Engine(lambda: catalog, SqliteSessionStore(database), interface)
         chat = Conversation(engine)
@@ -122,33 +128,32 @@ async def test_a_restart_resumes_where_the_user_was(
         assert reply.language == "it"
 
 
-async def test_a_failed_transaction_does_not_undo_other_writers(tmp_path: Path) -> None:
+async def test_a_failed_transaction_does_not_undo_other_writers(database: Database) -> None:
     """Writes from other coroutines wait for an open transaction instead of joining it."""
     import asyncio
 
-    async with Database(tmp_path / "bot.sqlite3") as database:
-        sessions = SqliteSessionStore(database)
-        entered = asyncio.Event()
+    sessions = SqliteSessionStore(database)
+    entered = asyncio.Event()
 
-        async def failing_transaction() -> None:
-            async with database.legacy_transaction() as connection:
-                await connection.execute(
-                    "INSERT INTO sessions (channel, user_id, state) VALUES ('t', 'a', '{}')"
-                )
-                entered.set()
-                await asyncio.sleep(0.05)  # another coroutine writes meanwhile
-                raise RuntimeError("boom")
+    async def failing_transaction() -> None:
+        async with database.transaction() as connection:
+            await connection.execute(
+                insert(tables.sessions).values(
+                    channel="t", user_id="a", state="{}", updated_at="2026-11-30T00:00:00Z"
+                ),
+            )
+            entered.set()
+            await asyncio.sleep(0.05)  # another coroutine writes meanwhile
+            raise RuntimeError("boom")
 
-        async def other_writer() -> None:
-            await entered.wait()
-            await sessions.put("t", "b", '{"language": "it"}')
+    async def other_writer() -> None:
+        await entered.wait()
+        await sessions.put("t", "b", '{"language": "it"}')
 
-        results = await asyncio.gather(
-            failing_transaction(), other_writer(), return_exceptions=True
-        )
-        assert isinstance(results[0], RuntimeError)
-        assert await sessions.get("t", "a") is None  # rolled back
-        assert await sessions.get("t", "b") == '{"language": "it"}'  # kept
+    results = await asyncio.gather(failing_transaction(), other_writer(), return_exceptions=True)
+    assert isinstance(results[0], RuntimeError)
+    assert await sessions.get("t", "a") is None  # rolled back
+    assert await sessions.get("t", "b") == '{"language": "it"}'  # kept
 
 
 def _modes(database: Path) -> dict[str, int]:
@@ -203,14 +208,16 @@ async def _past_of_everyone(database: Database, long_ago: float) -> None:
     """Two people's data in every table, from before the retention period, as the bot wrote it."""
     for channel, (user_id, name, phone, text) in PAST_PEOPLE.items():
         values = (channel, user_id)
-        await database.legacy_write(
+        await execute(
+            database,
             "INSERT INTO appointments (code, office, service, starts_at, ends_at, channel, "
             "user_id, name, phone, language, status, created_at, updated_at) VALUES (?, 'lu', "
             "'kit', '2000-01-01T09:00:00Z', '2000-01-01T09:20:00Z', ?, ?, ?, ?, 'it', "
             "'attended', ?, ?)",
             (f"LU-{channel[:4].upper()}", *values, name, phone, long_ago, long_ago),
         )
-        await database.legacy_write(
+        await execute(
+            database,
             "INSERT INTO appointment_requests (code, office, service, channel, user_id, language, "
             "speaks, days, part, name, phone, status, waiting_since, created_at, updated_at) "
             "VALUES (?, 'lu', 'kit', ?, ?, 'it', 'it', 'mon', 'any', ?, ?, ?, ?, ?, ?)",
@@ -225,26 +232,31 @@ async def _past_of_everyone(database: Database, long_ago: float) -> None:
                 long_ago,
             ),
         )
-        await database.legacy_write(
+        await execute(
+            database,
             "INSERT INTO handovers (channel, user_id, language, opened_at) VALUES (?, ?, 'it', ?)",
             (*values, long_ago),
         )
-        await database.legacy_write(
+        await execute(
+            database,
             "INSERT INTO contacts (channel, user_id, last_inbound_at) VALUES (?, ?, ?)",
             (*values, long_ago),
         )
-        await database.legacy_write(
+        await execute(
+            database,
             "INSERT INTO sessions (channel, user_id, state, updated_at) "
             "VALUES (?, ?, ?, '2000-01-01T00:00:00Z')",
             (*values, f'{{"draft": "{name} {phone}"}}'),
         )
-        await database.legacy_write(
+        await execute(
+            database,
             "INSERT INTO shared_questions (channel, user_id, language, text, shared_at) "
             "VALUES (?, ?, 'it', ?, ?)",
             (*values, text, long_ago),
         )
         for status in ("sent", "pending"):  # one that never went (its channel was turned off)
-            await database.legacy_write(
+            await execute(
+                database,
                 "INSERT INTO outbox (channel, recipient, payload, status, created_at, updated_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (*values, f'{{"body": "{name}: {text}"}}', status, long_ago, long_ago),
@@ -262,11 +274,12 @@ async def test_retention_leaves_nothing_personal_of_the_past_in_any_table_or_on_
     async with Database(path) as database:
         await _past_of_everyone(database, long_ago=time.time() - 100 * 86_400)
         # Someone whose appointment is still to come: kept whole.
-        await database.legacy_write(
+        await execute(
+            database,
             "INSERT INTO appointments (code, office, service, starts_at, ends_at, channel, "
             "user_id, name, phone, language, created_at, updated_at) VALUES ('LU-NEXT', 'lu', "
             "'kit', '2099-01-01T09:00:00Z', '2099-01-01T09:20:00Z', 'telegram', '5550001', "
-            "'Kept Person', '+390001', 'it', 0, 0)"
+            "'Kept Person', '+390001', 'it', 0, 0)",
         )
         personal = [value.encode() for person in PAST_PEOPLE.values() for value in person] + [
             value.removeprefix("+").encode() for _u, _n, value, _t in PAST_PEOPLE.values()
@@ -275,10 +288,10 @@ async def test_retention_leaves_nothing_personal_of_the_past_in_any_table_or_on_
 
         await purge(database, retention_days=90)
 
-        async with database.legacy_connection.execute(
-            "SELECT code, channel, user_id, name, phone, status FROM appointments ORDER BY code"
-        ) as cursor:
-            rows = [tuple(row) for row in await cursor.fetchall()]
+        rows = await execute(
+            database,
+            "SELECT code, channel, user_id, name, phone, status FROM appointments ORDER BY code",
+        )
         assert rows == [  # what the anonymous counts need, and the future one untouched
             ("LU-NEXT", "telegram", "5550001", "Kept Person", "+390001", "active"),
             ("LU-TELE", "telegram", "expired", None, None, "attended"),
@@ -315,11 +328,13 @@ async def test_the_wal_is_emptied_once_a_read_still_open_ends(tmp_path: Path) ->
         for number in range(3):
             await store.put("whatsapp", f"+39{number}", "{}")
         wal = path.with_name(path.name + "-wal")
-        reading = await database.legacy_connection.execute("SELECT * FROM sessions")
-        await reading.fetchone()  # another coroutine, halfway through its rows
+        reading = await database.engine.connect()
+        rows = await reading.stream(select(tables.sessions))
+        await rows.fetchone()  # another coroutine, halfway through its rows
 
         async def finish_reading() -> None:
             await asyncio.sleep(0.2)
+            await rows.close()
             await reading.close()
 
         finishing = asyncio.create_task(finish_reading())

@@ -34,6 +34,7 @@ from bot.storage.db import Database
 from bot.storage.outbox import Outbox
 from bot.storage.retention import erase_user, purge
 from bot.storage.webchat import WebchatMailbox
+from tests.auxil.databases import execute
 from tests.auxil.hostile import any_text, forged_choices, json_values, texts
 from tests.auxil.victim import failures_logged, in_one_loop
 from tests.auxil.waiting import wait_until
@@ -127,9 +128,7 @@ async def api(
 
 
 async def stored_rows(database: Database) -> list[tuple[Any, ...]]:
-    rows = await database.legacy_connection.execute_fetchall(
-        "SELECT user_id, payload FROM webchat_messages ORDER BY id"
-    )
+    rows = await execute(database, "SELECT user_id, payload FROM webchat_messages ORDER BY id")
     return [tuple(row) for row in rows]
 
 
@@ -517,8 +516,8 @@ async def test_erasure_and_retention_empty_the_mailbox(database: Database) -> No
     assert [row[0] for row in await stored_rows(database)] == ["bob"]
     await erase_user(database, "telegram", "bob")  # another channel's "bob": not this one
     assert [row[0] for row in await stored_rows(database)] == ["bob"]
-    await database.legacy_write(
-        "UPDATE webchat_messages SET created_at = ?", (time.time() - 91 * 86400,)
+    await execute(
+        database, "UPDATE webchat_messages SET created_at = ?", (time.time() - 91 * 86400,)
     )
     removed = await purge(database, retention_days=90)
     assert removed["webchat_messages"] == 1
