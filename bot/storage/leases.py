@@ -24,8 +24,7 @@ from sqlalchemy import (
     Select,
     case,
     delete,
-    exists,
-    literal,
+    func,
     or_,
     select,
     update,
@@ -44,17 +43,14 @@ INSTANCE = "instance:"
 def alive_at(holder: ColumnElement[str], now: float) -> ColumnElement[bool]:
     """True while the instance named in ``holder`` (a column of another table: a turn's, a
     stored update's) holds its own lease ``instance:<holder>`` at ``now``."""
+    # ``holder IN (the living instances)``, not a correlated EXISTS: in an INSERT's
+    # ON CONFLICT ... WHERE, SQLAlchemy cannot correlate a subquery with the row being
+    # changed; it would give it a FROM of its own (any living holder would then do).
     life = leases.alias("life")
-    return exists().where(life.c.name == literal(INSTANCE) + holder, life.c.expires_at > now)
-
-
-def alive(holder_column: str) -> str:
-    """SQL true while the instance named in ``holder_column`` holds its own lease; it takes
-    one parameter, the time now. Name the column with its table (``turn_locks.holder``): a
-    bare ``holder`` would be the lease's own."""
-    return (
-        f"EXISTS (SELECT 1 FROM leases AS life WHERE life.name = '{INSTANCE}' || "
-        f"{holder_column} AND life.expires_at > ?)"
+    return holder.in_(
+        select(func.substr(life.c.name, len(INSTANCE) + 1)).where(
+            life.c.name.startswith(INSTANCE, autoescape=True), life.c.expires_at > now
+        )
     )
 
 

@@ -4,6 +4,7 @@ across instances, the updates of an instance that died taken over."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import subprocess
 import sys
 import time
@@ -26,21 +27,21 @@ from bot.ops.checks import Status
 from bot.storage.db import Database
 from bot.storage.inbound import InboundQueue
 from bot.storage.instance import new_holder
-from bot.storage.leases import Leases
+from bot.storage.leases import Leases, leases_held, living_leases
 from bot.storage.outbox import Outbox
 from bot.storage.retention import purge
 from bot.storage.sessions import SqliteSessionStore, TurnBusy, TurnLost
 from tests.auxil.chat import Conversation
-from tests.auxil.databases import execute
+from tests.auxil.databases import rows
 from tests.auxil.waiting import wait_until
 
 
 @pytest.fixture
-async def instances(tmp_path: Path) -> AsyncIterator[tuple[Database, Database]]:
-    """Two instances' connections to one database file."""
+async def instances(database_target: str) -> AsyncIterator[tuple[Database, Database]]:
+    """Two instances' connections to one database (a file, or a PostgreSQL schema)."""
     async with AsyncExitStack() as stack:
-        first = await stack.enter_async_context(Database(tmp_path / "shared.sqlite3"))
-        second = await stack.enter_async_context(Database(tmp_path / "shared.sqlite3"))
+        first = await stack.enter_async_context(Database(database_target))
+        second = await stack.enter_async_context(Database(database_target))
         assert first.holder != second.holder
         yield first, second
 
@@ -141,10 +142,11 @@ async def test_a_loop_whose_lease_is_taken_over_is_stopped(
 
     task = leadership.task("agenda", work)
     await wait_until(lambda: runs == ["started"], 5, lambda: str(runs))
-    await execute(
+    await rows(
         second_db,
-        "UPDATE leases SET holder = ?, expires_at = ? WHERE name = 'agenda'",
-        (second_db.holder, time.time() + 60),
+        "UPDATE leases SET holder = :holder, expires_at = :until WHERE name = 'agenda'",
+        holder=second_db.holder,
+        until=time.time() + 60,
     )
     await wait_until(lambda: runs == ["started", "stopped"], 5, lambda: str(runs))
     assert not leadership.holds("agenda")
@@ -216,8 +218,7 @@ async def test_a_users_turn_waits_for_the_same_users_turn_at_another_instance(
     assert await asyncio.wait_for(waiting, 5) == '{"draft": "first"}'  # builds on it
     await second.end("telegram", "7", '{"draft": "second"}')
     assert await first.get("telegram", "7") == '{"draft": "second"}'
-    rows = await execute(instances[0], "SELECT * FROM turn_locks")
-    assert list(rows) == []  # nothing of the user stays behind
+    assert await rows(instances[0], "SELECT * FROM turn_locks") == []  # nothing of the user
 
 
 async def test_a_turn_held_by_an_instance_that_died_is_taken_over_and_its_save_refused(
@@ -272,10 +273,11 @@ async def test_the_retention_rule_deletes_turns_left_held_by_instances_that_died
     await SqliteSessionStore(living).begin("whatsapp", "+39222")
     removed = await purge(living, retention_days=90)
     assert removed["turn_locks"] == 1
-    rows = await execute(living, "SELECT user_id FROM turn_locks")
-    assert [user for (user,) in rows] == ["+39222"]
+    held = await rows(living, "SELECT user_id FROM turn_locks")
+    assert [user for (user,) in held] == ["+39222"]
 
 
+@pytest.mark.sqlite_only  # the doctor reads SPORTELLO_DB as a file (Settings.db_path)
 async def test_the_doctor_says_which_instances_run_and_who_holds_each_job(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
     async with Database(path) as database:
@@ -329,3 +331,37 @@ async def test_a_turns_save_marks_its_stored_update_processed_in_the_same_write(
     await sessions.end("telegram", "7", None, processed="update:6")  # nothing saved: not done
     assert [key for key, _ in await updates.left("telegram")] == ["update:6"]
     assert not await updates.keep("telegram", "update:5", {"update_id": 5})  # a redelivery
+
+
+async def test_the_living_leases_are_read_without_writing_on_either_backend(
+    database: Database,
+) -> None:
+    """What the doctor shows, read from SPORTELLO_DB's database whichever it is."""
+    leases = Leases(database)
+    await leases.take("reminders", "vm:1:41:a", 60)
+    await leases.take(f"{INSTANCE}vm:1:41:a", "vm:1:41:a", 60)
+    await leases.take("agenda", "vm:1:40:c", 0.01)  # expired
+    await asyncio.sleep(0.02)
+    now = time.time()
+    living = await living_leases(database.path, now)
+    assert [(lease.name, lease.holder) for lease in living] == [
+        (f"{INSTANCE}vm:1:41:a", "vm:1:41:a"),
+        ("reminders", "vm:1:41:a"),
+    ]
+    assert all(50 < lease.expires_in <= 60 for lease in living)
+    assert [lease.name for lease in await leases.held()] == [
+        "agenda",
+        f"{INSTANCE}vm:1:41:a",
+        "reminders",
+    ]
+    if database.is_sqlite:
+        assert leases_held(Path(database.path), now) == living
+
+
+@pytest.mark.sqlite_only  # a file from before leases
+async def test_a_database_from_before_leases_has_none(tmp_path: Path) -> None:
+    """An empty file (no tables yet): the doctor's look finds no leases, and writes nothing."""
+    path = tmp_path / "old.sqlite3"
+    sqlite3.connect(path).close()
+    assert await living_leases(path, time.time()) == []
+    assert leases_held(path, time.time()) == []

@@ -34,7 +34,7 @@ from bot.storage.db import Database
 from bot.storage.outbox import Outbox
 from bot.storage.retention import erase_user, purge
 from bot.storage.webchat import WebchatMailbox
-from tests.auxil.databases import execute
+from tests.auxil.databases import rows
 from tests.auxil.hostile import any_text, forged_choices, json_values, texts
 from tests.auxil.victim import failures_logged, in_one_loop
 from tests.auxil.waiting import wait_until
@@ -128,8 +128,7 @@ async def api(
 
 
 async def stored_rows(database: Database) -> list[tuple[Any, ...]]:
-    rows = await execute(database, "SELECT user_id, payload FROM webchat_messages ORDER BY id")
-    return [tuple(row) for row in rows]
+    return await rows(database, "SELECT user_id, payload FROM webchat_messages ORDER BY id")
 
 
 # -- tokens ------------------------------------------------------------------------------
@@ -516,8 +515,8 @@ async def test_erasure_and_retention_empty_the_mailbox(database: Database) -> No
     assert [row[0] for row in await stored_rows(database)] == ["bob"]
     await erase_user(database, "telegram", "bob")  # another channel's "bob": not this one
     assert [row[0] for row in await stored_rows(database)] == ["bob"]
-    await execute(
-        database, "UPDATE webchat_messages SET created_at = ?", (time.time() - 91 * 86400,)
+    await rows(
+        database, "UPDATE webchat_messages SET created_at = :old", old=time.time() - 91 * 86400
     )
     removed = await purge(database, retention_days=90)
     assert removed["webchat_messages"] == 1
