@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, Text
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import FunctionElement
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import Boolean
 
 
@@ -20,6 +21,12 @@ class json_text(FunctionElement[str]):
     type = Text()
     inherit_cache = True
     name = "json_text"
+    # The path is part of the statement's cache key: without it, two fields of one payload
+    # would share one compiled statement (the first one's path).
+    _traverse_internals = [
+        *FunctionElement._traverse_internals,
+        ("path", InternalTraversal.dp_plain_obj),
+    ]
 
     def __init__(self, column: ColumnElement[str], *path: str) -> None:
         self.path = path
@@ -32,6 +39,10 @@ class json_true(FunctionElement[bool]):
     type = Boolean()
     inherit_cache = True
     name = "json_true"
+    _traverse_internals = [
+        *FunctionElement._traverse_internals,
+        ("path", InternalTraversal.dp_plain_obj),
+    ]
 
     def __init__(self, column: ColumnElement[str], *path: str) -> None:
         self.path = path
