@@ -10,12 +10,12 @@ webhook mode, as ``tests/e2e/test_instances.py`` does:
   and dropped after.
 
 Three kinds of process, so that none steals another's event loop (issue #21): the instances;
-one fake Bot API (``tests/auxil/fake_telegram.py``) that all of them send to, printing a line
-for each ``sendMessage`` (chat, buttons, booking code) and staff notices included; and this
-process, which plays Telegram behind a load balancer: every update goes to the next instance
-in turn. The content is the tests' fixture content with one office made roomy (every day
-08:00-20:00, 50 people a slot, bookings from two days on, so that no reminder falls due), so
-that a run measures booking, not a full calendar.
+one fake Bot API (``tests/auxil/fake_telegram.py``) that all of them send to (replies and
+staff notices), printing a line for each ``sendMessage`` (its chat, buttons and booking
+code); and this process, which plays Telegram behind a load balancer: every update goes to
+the next instance in turn. The content is the tests' fixture content with one office made
+roomy (every day 08:00-20:00, 50 people a slot, bookings from two days on, so that no
+reminder falls due), so that a run measures booking, not a full calendar.
 
 A round: ``--users`` new users each book one appointment (start, service, a day and a time
 among those offered, name, phone, confirm: seven updates, each sent once the previous one is
