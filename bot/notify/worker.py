@@ -98,6 +98,8 @@ class OutboxQueue(Protocol):
 
     async def due(self, channel: str) -> list[OutboxMessage]: ...
 
+    async def release_claims(self, channel: str) -> int: ...
+
     async def following(
         self, channel: str, recipient: str, after: int, limit: int
     ) -> list[OutboxMessage]: ...
@@ -186,6 +188,9 @@ class OutboxWorker:
     async def _run(self) -> None:
         # A database that fails (full, damaged) fails every round: wait longer each time.
         backoff = Backoff(f"outbox {self.channel}", log, self.idle_seconds, MAX_DELAY)
+        # Only the lease's holder sends: what a holder before us left claimed is ours now.
+        with contextlib.suppress(Exception):  # a failing database is the loop's to report
+            await self.outbox.release_claims(self.channel)
         while not self._stopping:
             try:
                 sent = await self.drain()

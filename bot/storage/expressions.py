@@ -23,7 +23,7 @@ class json_text(FunctionElement[str]):
     name = "json_text"
     # The path is part of the statement's cache key: without it, two fields of one payload
     # would share one compiled statement (the first one's path).
-    _traverse_internals = [
+    _traverse_internals = [  # noqa: RUF012 (SQLAlchemy reads it as a list)
         *FunctionElement._traverse_internals,
         ("path", InternalTraversal.dp_plain_obj),
     ]
@@ -39,7 +39,7 @@ class json_true(FunctionElement[bool]):
     type = Boolean()
     inherit_cache = True
     name = "json_true"
-    _traverse_internals = [
+    _traverse_internals = [  # noqa: RUF012 (SQLAlchemy reads it as a list)
         *FunctionElement._traverse_internals,
         ("path", InternalTraversal.dp_plain_obj),
     ]

@@ -268,6 +268,22 @@ class Outbox:
         )
         return [_message(row) for row in rows]
 
+    async def release_claims(self, channel: str) -> int:
+        """The channel's outbox changes hands (its lease taken, at a start or from an instance
+        that died): what an earlier holder claimed and never recorded is due now, in doubt,
+        rather than when its claim would run out. Returns how many."""
+        now = time.time()
+        return await self._db.write(
+            update(outbox)
+            .where(
+                outbox.c.channel == channel,
+                outbox.c.status == PENDING,
+                outbox.c.sending_since.is_not(None),
+                outbox.c.next_attempt_at > now,
+            )
+            .values(next_attempt_at=now)
+        )
+
     async def mark_sending(self, message_ids: list[int], since: float) -> None:
         """An attempt begins: until its outcome is recorded, the messages are in doubt."""
         # The earliest attempt whose outcome is unknown is kept: what went since then counts.

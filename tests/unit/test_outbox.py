@@ -597,3 +597,20 @@ async def test_a_claim_skips_the_rows_another_claim_holds_locked(
         assert not set(held) & {message.id for message in taken}
         # The locked heads' recipients are not skipped to their second message.
         assert {message.payload["body"] for message in taken} == {"1"}
+
+
+async def test_claims_left_by_an_earlier_holder_are_due_when_the_outbox_changes_hands(
+    database: Database,
+) -> None:
+    """A claim keeps a message from other claimers for CLAIM_SECONDS; the instance that takes
+    the channel's lease from one that died need not wait that long: the message is due at
+    once, in doubt (asked about on WhatsApp, sent again elsewhere)."""
+    outbox = Outbox(database)
+    await outbox.add("wa", "alice", [Notice.reply("wa", "alice", "hello")])
+    (claimed,) = await outbox.due("wa")  # the holder that dies before recording anything
+    assert await outbox.due("wa") == []  # claimed: nobody else's for CLAIM_SECONDS
+    assert await outbox.release_claims("tg") == 0  # another channel's outbox: untouched
+    assert await outbox.release_claims("wa") == 1
+    (again,) = await outbox.due("wa")
+    assert again.id == claimed.id
+    assert again.sending_since is not None  # in doubt
