@@ -448,6 +448,7 @@ def _raw_files(database: Path) -> bytes:
     return b"".join(path.read_bytes() for path in paths if path.exists())
 
 
+@pytest.mark.sqlite_only  # the bytes of the SQLite file and its WAL
 async def test_erasing_leaves_no_phone_name_or_text_in_the_database_files(bot: Bot) -> None:
     database = bot.services.database
     assert database is not None
