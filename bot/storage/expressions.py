@@ -3,7 +3,7 @@ as SQLAlchemy constructs compiled for each: a field of a JSON payload kept as te
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Text
 from sqlalchemy.ext.compiler import compiles
@@ -12,15 +12,13 @@ from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import Boolean
 
+_T = TypeVar("_T")
 
-class json_text(FunctionElement[str]):
-    """A field of JSON kept in a text column, as text (None if absent): ``json_text(payload,
-    "notice", "handover")``. Numbers come back as text on PostgreSQL, as numbers on SQLite:
-    convert the result in Python."""
 
-    type = Text()
+class _JsonField(FunctionElement[_T]):
+    """A field of JSON kept in a text column, by its path of keys."""
+
     inherit_cache = True
-    name = "json_text"
     # The path is part of the statement's cache key: without it, two fields of one payload
     # would share one compiled statement (the first one's path).
     _traverse_internals = [  # noqa: RUF012 (SQLAlchemy reads it as a list)
@@ -33,20 +31,22 @@ class json_text(FunctionElement[str]):
         super().__init__(column)
 
 
-class json_true(FunctionElement[bool]):
+class json_text(_JsonField[str]):
+    """A field of JSON kept in a text column, as text (None if absent): ``json_text(payload,
+    "notice", "handover")``. Numbers come back as text on PostgreSQL, as numbers on SQLite:
+    convert the result in Python."""
+
+    type = Text()
+    inherit_cache = True
+    name = "json_text"
+
+
+class json_true(_JsonField[bool]):
     """Whether a field of JSON kept in a text column is ``true``."""
 
     type = Boolean()
     inherit_cache = True
     name = "json_true"
-    _traverse_internals = [  # noqa: RUF012 (SQLAlchemy reads it as a list)
-        *FunctionElement._traverse_internals,
-        ("path", InternalTraversal.dp_plain_obj),
-    ]
-
-    def __init__(self, column: ColumnElement[str], *path: str) -> None:
-        self.path = path
-        super().__init__(column)
 
 
 def _column(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> str:
