@@ -145,3 +145,25 @@ def test_which_deadline_a_message_lives_without_a_date(
     repo: Catalog, text: str, kind: str | None
 ) -> None:
     assert situation_of(text, repo.deadlines) == kind
+
+
+def test_a_rules_phrases_are_compiled_once_not_at_every_message(
+    repo: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each message is checked against every phrase of every rule in every language: more
+    patterns than the re module keeps, and compiling them each time cost most of a webhook's
+    CPU (#21)."""
+    import re
+
+    assert kind_of("il mio permesso scade il 12/03/2027", repo.deadlines) == "permit_renewal"
+    compiled: list[str] = []
+    compile_pattern = re.compile
+
+    def counted(pattern: str, flags: int = 0) -> re.Pattern[str]:
+        compiled.append(pattern)
+        return compile_pattern(pattern, flags)
+
+    monkeypatch.setattr(re, "compile", counted)
+    assert kind_of("my permit expires on 12/03/2027", repo.deadlines) == "permit_renewal"
+    assert situation_of("mia moglie è arrivata ieri", repo.deadlines) == "family_arrival"
+    assert compiled == []
