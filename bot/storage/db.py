@@ -38,7 +38,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql.schema import Table
 
-from bot.storage import files
+from bot.storage import files, sqlite_driver
 from bot.storage.instance import new_holder
 from bot.storage.migrations import MIGRATIONS
 from bot.storage.problems import DAMAGED, advice, storage_problem
@@ -126,12 +126,15 @@ def _postgresql_engine(address: str) -> AsyncEngine:
 
 
 def _sqlite_engine(path: str, busy_timeout_ms: int) -> AsyncEngine:
-    engine = create_async_engine(URL.create("sqlite+aiosqlite", database=path))
+    engine = create_async_engine(
+        URL.create("sqlite+aiosqlite", database=path),
+        async_creator=functools.partial(sqlite_driver.connect, path),
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def prepare(connection: Any, _record: object) -> None:
-        # SQLAlchemy's recipe: the driver's own transaction handling off, ours on "begin".
-        connection.isolation_level = None
+        # The driver's own transaction handling is off (sqlite_driver.connect); ours is on
+        # "begin", below.
         for pragma in (
             "journal_mode = WAL",
             "foreign_keys = ON",
@@ -144,8 +147,10 @@ def _sqlite_engine(path: str, busy_timeout_ms: int) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def begin(connection: Connection) -> None:
-        writing = connection.get_execution_options().get("sportello_writes", False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+        # A reader's lone statement is a transaction by itself (autocommit): a BEGIN would
+        # cost a trip to the database's thread, and its rollback another.
+        if connection.get_execution_options().get("sportello_writes", False):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 

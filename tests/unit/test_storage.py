@@ -8,7 +8,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 
 from bot.content.catalog import Catalog
 from bot.core.engine import Engine
@@ -329,8 +329,12 @@ async def test_the_wal_is_emptied_once_a_read_still_open_ends(tmp_path: Path) ->
             await store.put("whatsapp", f"+39{number}", "{}")
         wal = path.with_name(path.name + "-wal")
         reading = await database.engine.connect()
-        rows = await reading.stream(select(tables.sessions))
-        await rows.fetchone()  # another coroutine, halfway through its rows
+        # Statements through SQLAlchemy fetch every row at once (bot.storage.sqlite_driver):
+        # only the driver's own cursor stays open halfway through its rows.
+        driver = (await reading.get_raw_connection()).driver_connection
+        assert driver is not None
+        rows = await driver.execute("SELECT * FROM sessions")
+        assert await rows.fetchone() is not None  # another coroutine, halfway through its rows
 
         async def finish_reading() -> None:
             await asyncio.sleep(0.2)
