@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
-    Delete,
-    Executable,
-    Exists,
+    Float,
     Row,
+    String,
     and_,
+    bindparam,
     delete,
     exists,
     literal,
@@ -31,6 +31,12 @@ class InboundLog:
 
     def __init__(self, database: Database) -> None:
         self._db = database
+        contact = database.insert(contacts)
+        # Every message runs it: built once (#21). channel, user_id, last_inbound_at.
+        self._touch = contact.on_conflict_do_update(
+            index_elements=[contacts.c.channel, contacts.c.user_id],
+            set_={"last_inbound_at": contact.excluded.last_inbound_at},
+        )
 
     async def seen(self, channel: str, message_id: str) -> bool:
         """Whether this platform message id was processed already (a retried webhook)."""
@@ -43,14 +49,9 @@ class InboundLog:
 
     async def touch(self, channel: str, user_id: str) -> None:
         """Remember that the user wrote now (it opens WhatsApp's 24-hour window)."""
-        statement = self._db.insert(contacts).values(
-            channel=channel, user_id=user_id, last_inbound_at=time.time()
-        )
         await self._db.write(
-            statement.on_conflict_do_update(
-                index_elements=[contacts.c.channel, contacts.c.user_id],
-                set_={"last_inbound_at": statement.excluded.last_inbound_at},
-            ),
+            self._touch,
+            {"channel": channel, "user_id": user_id, "last_inbound_at": time.time()},
             concurrent=True,  # an upsert of the user's own row: last writer wins, as before
         )
 
@@ -75,57 +76,66 @@ class InboundQueue:
 
     def __init__(self, database: Database) -> None:
         self._db = database
+        # Every update runs these: built once, filled at each run (#21).
+        not_seen = ~exists().where(
+            inbound_seen.c.channel == bindparam("channel"),
+            inbound_seen.c.message_id == bindparam("key"),
+        )
+        #: The update stored unless its key is remembered or it is stored already: channel,
+        #: key, payload, received_at, holder (this instance: another one takes it over only if
+        #: this one dies).
+        self._keep = (
+            database.insert(inbound_updates)
+            .from_select(
+                ["channel", "update_key", "payload", "received_at", "holder"],
+                select(
+                    bindparam("channel", type_=String),
+                    bindparam("key", type_=String),
+                    bindparam("payload", type_=String),
+                    bindparam("received_at", type_=Float),
+                    bindparam("holder", type_=String),
+                ).where(not_seen),
+            )
+            .on_conflict_do_nothing()
+        )
+        #: Whether the key is remembered: channel, key.
+        self._seen = select(~not_seen)
+        #: The stored update gone: channel, key.
+        self._forget = delete(inbound_updates).where(
+            inbound_updates.c.channel == bindparam("channel"),
+            inbound_updates.c.update_key == bindparam("key"),
+        )
+        #: Its key remembered: channel, message_id, received_at.
+        self._remember = database.insert(inbound_seen).on_conflict_do_nothing()
 
     async def keep(self, channel: str, key: str, payload: dict[str, Any]) -> bool:
         """Store an update, in one statement; False when it was processed already or is
         stored already (a redelivery: whoever holds the first copy answers it)."""
-        # Stored as this instance's: another one takes it over only if this one dies.
-        fields = select(
-            literal(channel),
-            literal(key),
-            literal(json.dumps(payload, ensure_ascii=False)),
-            literal(time.time()),
-            literal(self._db.holder),
-        ).where(~self._seen(channel, key))
-        keep = (
-            self._db.insert(inbound_updates)
-            .from_select(
-                ["channel", "update_key", "payload", "received_at", "holder"],
-                fields,
-            )
-            .on_conflict_do_nothing()
-        )
+        update = {"channel": channel, "key": key}
+        stored = {
+            **update,
+            "payload": json.dumps(payload, ensure_ascii=False),
+            "received_at": time.time(),
+            "holder": self._db.holder,
+        }
         if self._db.is_sqlite:
             # One statement, atomic on its own among SQLite's writers, who take turns.
-            return await self._db.write(keep) > 0
+            return await self._db.write(self._keep, stored) > 0
         # On PostgreSQL side by side with the others: an insert meeting the first copy while
         # its turn is being saved (``done``, ``answered``, ``SessionStore.end`` delete it and
         # remember its key) waits for that, and then stores the copy, its "not seen" judged
         # before. A second look, a later statement, sees the key remembered and takes it back.
         async with self._db.transaction(concurrent=True) as connection:
-            if (await connection.execute(keep)).rowcount == 0:
+            if (await connection.execute(self._keep, stored)).rowcount == 0:
                 return False
-            if (await connection.execute(select(self._seen(channel, key)))).scalar():
-                await connection.execute(self._forget(channel, key))
+            if (await connection.execute(self._seen, update)).scalar():
+                await connection.execute(self._forget, update)
                 return False
             return True
 
     @staticmethod
-    def _seen(channel: str, key: str) -> Exists:
-        return exists().where(inbound_seen.c.channel == channel, inbound_seen.c.message_id == key)
-
-    @staticmethod
-    def _forget(channel: str, key: str) -> Delete:
-        return delete(inbound_updates).where(
-            inbound_updates.c.channel == channel, inbound_updates.c.update_key == key
-        )
-
-    def _remember(self, channel: str, key: str, now: float) -> Executable:
-        return (
-            self._db.insert(inbound_seen)
-            .values(channel=channel, message_id=key, received_at=now)
-            .on_conflict_do_nothing()
-        )
+    def _seen_at(channel: str, key: str, now: float) -> dict[str, Any]:
+        return {"channel": channel, "message_id": key, "received_at": now}
 
     async def done(self, channel: str, key: str) -> None:
         """The update's turn is saved: forget the update, remember its key."""
@@ -133,8 +143,8 @@ class InboundQueue:
         # Every Telegram reply waits for it before it is sent. A delete and an insert that
         # does nothing on a conflict: safe beside any other transaction.
         async with self._db.transaction(concurrent=True) as connection:
-            await connection.execute(self._forget(channel, key))
-            await connection.execute(self._remember(channel, key, now))
+            await connection.execute(self._forget, {"channel": channel, "key": key})
+            await connection.execute(self._remember, self._seen_at(channel, key, now))
 
     async def answered(self, channel: str, key: str) -> bool:
         """The update's turn is saved and its replies go with the platform's answer: forget
@@ -144,9 +154,10 @@ class InboundQueue:
         # Of two at once on PostgreSQL, the second insert waits for the first's commit and
         # then finds the key: exactly one of them answers.
         async with self._db.transaction(concurrent=True) as connection:
-            if (await connection.execute(self._remember(channel, key, now))).rowcount == 0:
+            remembered = await connection.execute(self._remember, self._seen_at(channel, key, now))
+            if remembered.rowcount == 0:
                 return False
-            await connection.execute(self._forget(channel, key))
+            await connection.execute(self._forget, {"channel": channel, "key": key})
             return True
 
     async def forget_copies(self) -> None:

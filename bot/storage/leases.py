@@ -40,9 +40,10 @@ from bot.storage.tables import leases
 INSTANCE = "instance:"
 
 
-def alive_at(holder: ColumnElement[str], now: float) -> ColumnElement[bool]:
+def alive_at(holder: ColumnElement[str], now: float | ColumnElement[Any]) -> ColumnElement[bool]:
     """True while the instance named in ``holder`` (a column of another table: a turn's, a
-    stored update's) holds its own lease ``instance:<holder>`` at ``now``."""
+    stored update's) holds its own lease ``instance:<holder>`` at ``now`` (a moment, or a
+    ``bindparam`` for a statement built once)."""
     # ``holder IN (the living instances)``, not a correlated EXISTS: in an INSERT's
     # ON CONFLICT ... WHERE, SQLAlchemy cannot correlate a subquery with the row being
     # changed; it would give it a FROM of its own (any living holder would then do).

@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from sqlalchemy import Executable, delete, or_, select
+from sqlalchemy import bindparam, delete, or_, select
 
 from bot.storage.db import Database
 from bot.storage.leases import alive_at
@@ -64,27 +64,58 @@ class SqliteSessionStore:
     def __init__(self, database: Database, wait_seconds: float = TURN_WAIT_SECONDS) -> None:
         self._db = database
         self.wait_seconds = wait_seconds
-
-    def _save(self, channel: str, user_id: str, state: str) -> Executable:
-        """The state written, whatever was there."""
-        statement = self._db.insert(sessions).values(
-            channel=channel, user_id=user_id, state=state, updated_at=_timestamp(time.time())
-        )
-        return statement.on_conflict_do_update(
+        # Every turn runs these: built once, filled at each run (building an upsert with its
+        # ``excluded`` and the living instances' subquery cost more than running it, #21).
+        saving = database.insert(sessions)
+        #: The state written, whatever was there: channel, user_id, state, updated_at.
+        self._save = saving.on_conflict_do_update(
             index_elements=[sessions.c.channel, sessions.c.user_id],
-            set_={"state": statement.excluded.state, "updated_at": statement.excluded.updated_at},
+            set_={"state": saving.excluded.state, "updated_at": saving.excluded.updated_at},
         )
+        #: channel, user_id.
+        self._read = select(sessions.c.state).where(
+            sessions.c.channel == bindparam("channel"), sessions.c.user_id == bindparam("user_id")
+        )
+        taking = database.insert(turn_locks)
+        #: The turn taken unless another living instance holds it: channel, user_id, holder,
+        #: since, and now (the same moment).
+        self._take = taking.on_conflict_do_update(
+            index_elements=[turn_locks.c.channel, turn_locks.c.user_id],
+            set_={"holder": taking.excluded.holder, "since": taking.excluded.since},
+            where=or_(
+                turn_locks.c.holder == taking.excluded.holder,
+                ~alive_at(turn_locks.c.holder, bindparam("now")),
+            ),
+        )
+        #: Our own turn let go: channel, user_id, holder.
+        self._let_go = delete(turn_locks).where(
+            turn_locks.c.channel == bindparam("channel"),
+            turn_locks.c.user_id == bindparam("user_id"),
+            turn_locks.c.holder == bindparam("holder"),
+        )
+        #: The stored update done with: channel, update_key.
+        self._forget = delete(inbound_updates).where(
+            inbound_updates.c.channel == bindparam("channel"),
+            inbound_updates.c.update_key == bindparam("update_key"),
+        )
+        #: Its key remembered: channel, message_id, received_at.
+        self._remember = database.insert(inbound_seen).on_conflict_do_nothing()
+
+    @staticmethod
+    def _saved(channel: str, user_id: str, state: str) -> dict[str, str]:
+        return {
+            "channel": channel,
+            "user_id": user_id,
+            "state": state,
+            "updated_at": _timestamp(time.time()),
+        }
 
     async def get(self, channel: str, user_id: str) -> str | None:
-        state = await self._db.fetch_value(
-            select(sessions.c.state).where(
-                sessions.c.channel == channel, sessions.c.user_id == user_id
-            )
-        )
+        state = await self._db.fetch_value(self._read, {"channel": channel, "user_id": user_id})
         return None if state is None else str(state)
 
     async def put(self, channel: str, user_id: str, state: str) -> None:
-        await self._db.write(self._save(channel, user_id, state))
+        await self._db.write(self._save, self._saved(channel, user_id, state))
 
     async def delete(self, channel: str, user_id: str) -> None:
         await self._db.write(
@@ -100,31 +131,12 @@ class SqliteSessionStore:
         while True:
             async with self._db.transaction(concurrent=True) as connection:
                 now = time.time()
-                statement = self._db.insert(turn_locks).values(
-                    channel=channel, user_id=user_id, holder=holder, since=now
-                )
-                new = statement.excluded
-                taken = (
-                    await connection.execute(
-                        statement.on_conflict_do_update(
-                            index_elements=[turn_locks.c.channel, turn_locks.c.user_id],
-                            set_={"holder": new.holder, "since": new.since},
-                            where=or_(
-                                turn_locks.c.holder == new.holder,
-                                ~alive_at(turn_locks.c.holder, now),
-                            ),
-                        )
-                    )
-                ).rowcount > 0
+                turn = {"channel": channel, "user_id": user_id, "holder": holder}
+                taking = {**turn, "since": now, "now": now}
+                taken = (await connection.execute(self._take, taking)).rowcount > 0
                 state = None
                 if taken:
-                    state = (
-                        await connection.execute(
-                            select(sessions.c.state).where(
-                                sessions.c.channel == channel, sessions.c.user_id == user_id
-                            )
-                        )
-                    ).scalar()
+                    state = (await connection.execute(self._read, turn)).scalar()
             if taken:
                 return None if state is None else str(state)
             if time.monotonic() >= deadline:
@@ -142,26 +154,15 @@ class SqliteSessionStore:
         holder = self._db.holder
         now = time.time()
         # Our own turn first (see the module's docstring): its delete locks the row.
-        let_go = delete(turn_locks).where(
-            turn_locks.c.channel == channel,
-            turn_locks.c.user_id == user_id,
-            turn_locks.c.holder == holder,
-        )
+        turn = {"channel": channel, "user_id": user_id, "holder": holder}
         async with self._db.transaction(concurrent=True) as connection:
-            ours = (await connection.execute(let_go)).rowcount > 0
+            ours = (await connection.execute(self._let_go, turn)).rowcount > 0
             if ours and state is not None:
-                await connection.execute(self._save(channel, user_id, state))
+                await connection.execute(self._save, self._saved(channel, user_id, state))
                 if processed is not None:
-                    await connection.execute(
-                        delete(inbound_updates).where(
-                            inbound_updates.c.channel == channel,
-                            inbound_updates.c.update_key == processed,
-                        )
-                    )
-                    await connection.execute(
-                        self._db.insert(inbound_seen)
-                        .values(channel=channel, message_id=processed, received_at=now)
-                        .on_conflict_do_nothing()
-                    )
+                    update = {"channel": channel, "update_key": processed}
+                    await connection.execute(self._forget, update)
+                    seen = {"channel": channel, "message_id": processed, "received_at": now}
+                    await connection.execute(self._remember, seen)
         if not ours and state is not None:
             raise TurnLost(f"a {channel} user's turn was taken over by another instance")

@@ -44,10 +44,10 @@ DATA = Path(__file__).parent.parent / "data" / "twilio"
 PHONE = "+393330000000"
 #: What a menu tap may cost, in hops to the database's thread (it was 32, then 10 with the
 #: reply through the outbox; 5 with the reply in the webhook's TwiML; 50 once the storage ran
-#: through SQLAlchemy's aiosqlite adapter, about five hops a statement; 18 with one hop a
-#: statement, bot.storage.sqlite_driver), and the outbox worker's look every second, which
-#: may fall in.
-TRIPS_PER_MESSAGE = 22
+#: through SQLAlchemy's aiosqlite adapter, about five hops a statement; 14 with one hop a
+#: statement, bot.storage.sqlite_driver, and lone writes in autocommit), and the outbox
+#: worker's look every second, which may fall in.
+TRIPS_PER_MESSAGE = 18
 _ids = itertools.count(1)
 
 
