@@ -28,7 +28,9 @@ from datetime import UTC, datetime, tzinfo
 from functools import cache
 from pathlib import Path
 
+from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
 
 from bot.storage import db
 from bot.storage.files import PRIVATE_MODE, create_private
@@ -143,15 +145,25 @@ def _shape(connection: sqlite3.Connection) -> Shape:
 
 @cache
 def expected_shape(version: int) -> Shape:
-    """The tables and columns the migrations up to ``version`` make, in a scratch database."""
-    connection = sqlite3.connect(":memory:")
+    """The tables and columns of a database at schema ``version``: SQLite's own migrations up
+    to it (17 at most), then Alembic's revisions up to its number, in a scratch database."""
+    legacy_last = MIGRATIONS[-1][0]
+    # One in-memory database, kept by the pool's one connection from start to end.
+    engine = create_engine("sqlite://", poolclass=StaticPool)
     try:
-        for number, _name, script in MIGRATIONS:
-            if number <= version:
-                connection.executescript(script)
-        return _shape(connection)
+        with engine.connect() as connection:
+            scratch = connection.connection.driver_connection
+            assert isinstance(scratch, sqlite3.Connection)
+            for number, _name, script in MIGRATIONS:
+                if number <= version:
+                    scratch.executescript(script)
+            if version > legacy_last:
+                scratch.execute(f"PRAGMA user_version = {legacy_last}")
+                with connection.begin():
+                    db.upgrade_legacy(connection, version)
+            return _shape(scratch)
     finally:
-        connection.close()
+        engine.dispose()
 
 
 def _differences(expected: Shape, found: Shape) -> list[str]:
