@@ -363,8 +363,7 @@ PG_BACKUP_SUFFIX = ".pgdump"
 #: What to install where pg_dump or pg_restore is missing.
 PG_TOOLS_ADVICE = (
     "install PostgreSQL's client tools, of the server's version or newer (Debian, Ubuntu: "
-    "apt install postgresql-client; in the Docker image they are not included: run pg_dump "
-    "--format=custom and pg_restore --clean --if-exists from the database's own container)"
+    "apt install postgresql-client; the Docker image has PostgreSQL 15's)"
 )
 
 
