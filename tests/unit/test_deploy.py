@@ -178,6 +178,11 @@ def test_compose_on_postgresql_runs_two_instances_on_one_database_behind_the_pro
     for needed in ("compose.postgresql.yaml", "?schema=", "pg_dump", "sportello db copy"):
         assert needed in section, needed
     assert "CREATE DATABASE" in section and "CREATE SCHEMA" in section
+    # The nightly backup unit has no network: the runbook says how it reaches PostgreSQL.
+    assert unit("sportello-backup.service")["Service"]["PrivateNetwork"] == ["yes"]
+    assert "?host=/var/run/postgresql" in section  # a socket: the unit as it is
+    drop_in = r"\[Service\]\n *PrivateNetwork=no\n *RestrictAddressFamilies=AF_UNIX AF_INET\b"
+    assert re.search(drop_in, section)  # over TCP: a drop-in gives it the network
     example = (DEPLOY / ".env.example").read_text(encoding="utf-8")
     assert "#SPORTELLO_DB=postgresql://" in example and "#POSTGRES_PASSWORD=" in example
 
