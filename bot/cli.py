@@ -843,7 +843,7 @@ def _restore(settings: Settings, source: Path, force: bool) -> int:
     database = settings.database_file
     if database is None:  # SPORTELLO_DB is a PostgreSQL address
         try:
-            kept = restore_postgresql(source, str(settings.db_path), source.parent)
+            kept = restore_postgresql(source, str(settings.db_path), source.parent, force=force)
         except (BackupError, OSError) as error:
             print(f"restore refused: {error}", file=sys.stderr)
             return 1

@@ -46,8 +46,8 @@ async def run_checks(
     else:
         checks.append(local_checks.database(settings))
     if checks[-1].status is not Status.FAIL and (path is None or path.exists()):
-        checks.append(local_checks.outbox(settings))
-        checks.append(local_checks.instances(settings))
+        checks.append(await local_checks.outbox(settings))
+        checks.append(await local_checks.instances(settings))
     checks.append(local_checks.disk(settings))
     if (
         not settings.telegram_bot_token

@@ -18,8 +18,8 @@ from bot.content.loader import validate
 from bot.ops.checks import Check, fail, ok, warn
 from bot.storage.backup import BackupError, inspect
 from bot.storage.db import DatabaseUnavailable, latest_version, postgresql_version, shown
-from bot.storage.leases import INSTANCE, leases_held
-from bot.storage.requeue import outbox_trouble
+from bot.storage.leases import INSTANCE, living_leases
+from bot.storage.requeue import outbox_trouble_in
 
 #: Below this much free space the database may fail to write; below the second, soon.
 DISK_FAIL_BYTES = 100 * 1024**2
@@ -31,12 +31,6 @@ SERVER_FIX = (
     "check that the PostgreSQL server runs and that SPORTELLO_DB's address (host, port, user, "
     "password, database, ?schema=) is right: `psql` with the same address (without ?schema=) "
     "says what it refuses"
-)
-#: The checks that read a SQLite file alone for now (the ports of the outbox's and the
-#: leases' reads to either backend come with bot.storage's own port to PostgreSQL).
-NOT_READ_ON_POSTGRESQL = (
-    "not read on PostgreSQL by this doctor: each instance's /healthz says how its outbox "
-    "and leases are"
 )
 #: How far back failed messages are reported (and `outbox retry --hours` suggested).
 FAILED_WINDOW_HOURS = 7 * 24
@@ -162,11 +156,9 @@ def database(settings: Settings) -> Check:
     return ok("database", f"{path}: schema {info.schema_version} (up to date), {size}")
 
 
-def outbox(settings: Settings, now: float | None = None) -> Check:
+async def outbox(settings: Settings, now: float | None = None) -> Check:
     now = time.time() if now is None else now
-    if settings.database_file is None:
-        return ok("outbox", NOT_READ_ON_POSTGRESQL)
-    trouble = outbox_trouble(settings.database_file, now - FAILED_WINDOW_HOURS * 3600)
+    trouble = await outbox_trouble_in(settings.db_path, now - FAILED_WINDOW_HOURS * 3600)
     waiting = sum(trouble.pending.values())
     if trouble.oldest_pending_at is not None and now - trouble.oldest_pending_at > STUCK_SECONDS:
         minutes = int((now - trouble.oldest_pending_at) // 60)
@@ -190,11 +182,9 @@ def outbox(settings: Settings, now: float | None = None) -> Check:
     return ok("outbox", f"{waiting} message(s) waiting, none given up recently")
 
 
-def instances(settings: Settings, now: float | None = None) -> Check:
+async def instances(settings: Settings, now: float | None = None) -> Check:
     """Which `serve` instances run on the database, and which holds each job (a lease)."""
-    if settings.database_file is None:
-        return ok("instances", NOT_READ_ON_POSTGRESQL)
-    held = leases_held(settings.database_file, time.time() if now is None else now)
+    held = await living_leases(settings.db_path, time.time() if now is None else now)
     running = [lease.holder for lease in held if lease.name.startswith(INSTANCE)]
     if not running:
         return ok("instances", "no `sportello serve` runs on this database now")

@@ -20,16 +20,22 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from functools import cache
 from pathlib import Path
 
+from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
 
 from bot.storage import db
 from bot.storage.files import PRIVATE_MODE, create_private
+from bot.storage.instance import is_gone
+from bot.storage.leases import INSTANCE, living_leases
 from bot.storage.migrations import MIGRATIONS
 
 __all__ = [
@@ -139,15 +145,25 @@ def _shape(connection: sqlite3.Connection) -> Shape:
 
 @cache
 def expected_shape(version: int) -> Shape:
-    """The tables and columns the migrations up to ``version`` make, in a scratch database."""
-    connection = sqlite3.connect(":memory:")
+    """The tables and columns of a database at schema ``version``: SQLite's own migrations up
+    to it (17 at most), then Alembic's revisions up to its number, in a scratch database."""
+    legacy_last = MIGRATIONS[-1][0]
+    # One in-memory database, kept by the pool's one connection from start to end.
+    engine = create_engine("sqlite://", poolclass=StaticPool)
     try:
-        for number, _name, script in MIGRATIONS:
-            if number <= version:
-                connection.executescript(script)
-        return _shape(connection)
+        with engine.connect() as connection:
+            scratch = connection.connection.driver_connection
+            assert isinstance(scratch, sqlite3.Connection)
+            for number, _name, script in MIGRATIONS:
+                if number <= version:
+                    scratch.executescript(script)
+            if version > legacy_last:
+                scratch.execute(f"PRAGMA user_version = {legacy_last}")
+                with connection.begin():
+                    db.upgrade_legacy(connection, version)
+            return _shape(scratch)
     finally:
-        connection.close()
+        engine.dispose()
 
 
 def _differences(expected: Shape, found: Shape) -> list[str]:
@@ -347,8 +363,7 @@ PG_BACKUP_SUFFIX = ".pgdump"
 #: What to install where pg_dump or pg_restore is missing.
 PG_TOOLS_ADVICE = (
     "install PostgreSQL's client tools, of the server's version or newer (Debian, Ubuntu: "
-    "apt install postgresql-client; in the Docker image they are not included: run pg_dump "
-    "--format=custom and pg_restore --clean --if-exists from the database's own container)"
+    "apt install postgresql-client; the Docker image has PostgreSQL 15's)"
 )
 
 
@@ -466,10 +481,26 @@ def _stale(path: Path) -> bool:
     return True
 
 
-def restore_postgresql(source: Path, address: str, kept_in: Path) -> Path:
+def running_instances(address: str) -> list[str]:
+    """The holders of the ``serve`` instances running on the PostgreSQL database now: each
+    holds its own lease (``instance:<holder>``) while it runs. One of this machine whose
+    process has ended (killed) does not run, though its lease has not expired yet."""
+    # A restore is synchronous, as SQLite's is; the leases are read by the async driver: on
+    # a loop of its own, in a thread of its own, so that a caller's running loop is no matter.
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        held = worker.submit(asyncio.run, living_leases(address, time.time())).result()
+    return [
+        lease.holder
+        for lease in held
+        if lease.name.startswith(INSTANCE) and not is_gone(lease.holder)
+    ]
+
+
+def restore_postgresql(source: Path, address: str, kept_in: Path, force: bool = False) -> Path:
     """Put the pg_dump archive ``source`` in place of the PostgreSQL database (its schema):
     the current data is first dumped to ``kept_in`` (returned), then ``pg_restore --clean
-    --if-exists`` in one transaction (a failure changes nothing). Stop the bot first."""
+    --if-exists`` in one transaction (a failure changes nothing). Refuses while an instance
+    of the bot runs on the database (:func:`running_instances`), unless ``force``."""
     schemas = inspect_dump(source)
     schema = make_url(address).query.get(db.SCHEMA_PARAMETER)
     expected = schema if isinstance(schema, str) and schema else "public"
@@ -477,6 +508,15 @@ def restore_postgresql(source: Path, address: str, kept_in: Path) -> Path:
         raise BackupError(
             f"{source} holds the schema {', '.join(schemas)}, not {expected}: restore it into "
             f"an address with ?schema={schemas[0]}"
+        )
+    running = [] if force else running_instances(address)
+    if running:
+        machines = ", ".join(sorted({holder.split(":")[0] for holder in running}))
+        raise BackupError(
+            f"{db.shown(address)} is in use by {len(running)} running instance(s) of the bot "
+            f"(on {machines}): stop the bot first (systemctl stop sportello, or docker compose "
+            "stop), then restore; an instance that was killed counts until its lease expires "
+            "(SPORTELLO_LEASE_SECONDS)"
         )
     kept_in.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")

@@ -537,9 +537,26 @@ def _schema_version(connection: Connection) -> int:
     return version_of(revision)
 
 
-def _upgrade(connection: Connection, name: str) -> None:
-    """Alembic's ``upgrade head`` on ``connection`` (in its transaction); a SQLite file that
-    SQLite's own migrations brought to 17 is stamped with the baseline instead of running it."""
+def revision_of(version: int) -> str:
+    """The Alembic revision of the schema number ``version`` (17 or more: :func:`version_of`)."""
+    for script in ScriptDirectory.from_config(_alembic_config()).walk_revisions():
+        if version_of(script.revision) == version:
+            return script.revision
+    raise ValueError(f"no schema revision of this program has the number {version}")
+
+
+def upgrade_legacy(connection: Connection, version: int) -> None:
+    """Alembic's revisions up to the schema number ``version`` on a SQLite ``connection``
+    that SQLite's own migrations brought to 17 (its user_version says so), in its transaction,
+    as a file of those migrations is upgraded when it is opened: the shape of any version in a
+    scratch database (``bot.storage.backup``)."""
+    _upgrade(connection, "scratch", revision_of(version))
+
+
+def _upgrade(connection: Connection, name: str, to: str = "head") -> None:
+    """Alembic's ``upgrade head`` (or ``to`` a revision) on ``connection`` (in its
+    transaction); a SQLite file that SQLite's own migrations brought to 17 is stamped with the
+    baseline instead of running it."""
     config = _alembic_config(connection)
     scripts = ScriptDirectory.from_config(config)
     revision = MigrationContext.configure(connection).get_current_revision()
@@ -560,7 +577,7 @@ def _upgrade(connection: Connection, name: str) -> None:
         )
     if revision is None and number == MIGRATIONS[-1][0]:
         command.stamp(config, BASELINE)
-    command.upgrade(config, "head")
+    command.upgrade(config, to)
     if connection.dialect.name == "sqlite":
         # backup and doctor read the number from the file alone, as they always did.
         head = MigrationContext.configure(connection).get_current_revision()

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Row, Select, func, select, update
+from sqlalchemy.exc import DBAPIError
 
 from bot.storage.db import Database
-from bot.storage.peek import reading, reading_file
+from bot.storage.peek import is_missing_table, reading, reading_file
 from bot.storage.tables import outbox
 
 
@@ -95,10 +96,16 @@ def outbox_trouble(path: Path, since: float) -> OutboxTrouble:
 
 
 async def outbox_trouble_in(target: Path | str, since: float) -> OutboxTrouble:
-    """:func:`outbox_trouble` of ``SPORTELLO_DB``'s database, a SQLite file or PostgreSQL."""
-    async with reading(target) as connection:
-        return _trouble(
-            (await connection.execute(_pending())).fetchall(),
-            (await connection.execute(_oldest())).scalar(),
-            (await connection.execute(_failed(since))).fetchall(),
-        )
+    """:func:`outbox_trouble` of ``SPORTELLO_DB``'s database, a SQLite file or PostgreSQL;
+    none in a database with no tables yet (a PostgreSQL schema before the bot's first start)."""
+    try:
+        async with reading(target) as connection:
+            return _trouble(
+                (await connection.execute(_pending())).fetchall(),
+                (await connection.execute(_oldest())).scalar(),
+                (await connection.execute(_failed(since))).fetchall(),
+            )
+    except DBAPIError as error:
+        if is_missing_table(error):
+            return OutboxTrouble()
+        raise

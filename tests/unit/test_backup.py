@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
+import shutil
 import sqlite3
 import stat
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,6 +17,7 @@ import pytest
 
 from bot.notice import Notice
 from bot.storage import backup as backup_module
+from bot.storage import db as db_module
 from bot.storage.backup import (
     PRIVATE_MODE,
     BackupError,
@@ -26,7 +29,7 @@ from bot.storage.backup import (
     prune,
     restore,
 )
-from bot.storage.db import Database
+from bot.storage.db import Database, latest_version
 from bot.storage.migrations import MIGRATIONS
 from bot.storage.outbox import Outbox
 
@@ -350,3 +353,66 @@ async def test_a_failed_backup_leaves_no_partial_and_it_was_private(
         os.umask(previous_umask)
     assert modes == [0o600]
     assert _matching(tmp_path, "*.partial") == _matching(tmp_path, "copy.sqlite3") == []
+
+
+@pytest.fixture
+def revision_0002(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+    """A later program: a second Alembic revision (a table, a column); its schema number."""
+    later = tmp_path / "revisions"
+    shutil.copytree(db_module.REVISIONS, later, ignore=shutil.ignore_patterns("__pycache__"))
+    (later / "versions" / "0002_notes.py").write_text(
+        'revision = "0002"\ndown_revision = "0001"\nbranch_labels = None\ndepends_on = None\n'
+        "import sqlalchemy as sa\nfrom alembic import op\n\n\ndef upgrade() -> None:\n"
+        '    op.create_table("notes", sa.Column("id", sa.Integer, primary_key=True),'
+        ' sa.Column("text", sa.Text))\n'
+        '    with op.batch_alter_table("sessions") as batch:\n'
+        '        batch.add_column(sa.Column("mood", sa.Text))\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(db_module, "REVISIONS", str(later))
+    db_module.latest_version.cache_clear()
+    backup_module.expected_shape.cache_clear()
+    yield latest_version()
+    monkeypatch.undo()
+    db_module.latest_version.cache_clear()
+    backup_module.expected_shape.cache_clear()
+
+
+async def test_the_shape_of_a_version_of_alembic_is_what_its_revisions_make(
+    tmp_path: Path, revision_0002: int
+) -> None:
+    """A backup of a program with a later revision is checked against it, no change here."""
+    assert revision_0002 == MIGRATIONS[-1][0] + 1
+    later, baseline = (backup_module.expected_shape(v) for v in (revision_0002, revision_0002 - 1))
+    assert later.keys() - baseline.keys() == {"notes"}
+    assert later["notes"] == {"id", "text"}
+    assert later["sessions"] - baseline["sessions"] == {"mood"}
+    assert {name: columns for name, columns in later.items() if name != "notes"} == {
+        **baseline,
+        "sessions": baseline["sessions"] | {"mood"},
+    }
+    new, legacy = tmp_path / "new.sqlite3", tmp_path / "legacy.sqlite3"
+    connection = sqlite3.connect(legacy)  # as the program before Alembic left it
+    for _number, _name, script in MIGRATIONS:
+        connection.executescript(script)
+    connection.execute(f"PRAGMA user_version = {revision_0002 - 1}")
+    connection.close()
+    for path in (new, legacy):
+        async with Database(path):
+            pass  # a new file through every revision; the old one stamped, then 0002
+        assert inspect(path).schema_version == revision_0002  # its tables are the expected ones
+    _alter(new, "ALTER TABLE sessions DROP COLUMN mood;")
+    with pytest.raises(BackupError, match=r"no column sessions\.mood"):
+        inspect(new)
+
+
+async def test_the_shape_of_the_latest_version_is_that_of_a_new_database(tmp_path: Path) -> None:
+    path = tmp_path / "new.sqlite3"
+    async with Database(path):
+        pass
+    connection = sqlite3.connect(path)
+    try:
+        found = backup_module._shape(connection)
+    finally:
+        connection.close()
+    assert backup_module.expected_shape(latest_version()) == found

@@ -104,6 +104,11 @@ def test_the_image_runs_unprivileged_with_a_health_check() -> None:
     assert "chmod 0700 /data /data/backups" in dockerfile  # the volume: personal data
     for source in re.findall(r"^COPY (?!--from)(\S+)", dockerfile, re.MULTILINE):
         assert (PROJECT_ROOT / source).exists(), source
+    # pg_dump and pg_restore for the backups on PostgreSQL, without apt's leftovers.
+    assert re.search(
+        r"apt-get install --yes --no-install-recommends postgresql-client-\d+ ", dockerfile
+    )
+    assert "rm -rf /var/lib/apt/lists/*" in dockerfile
     uid = re.search(r"--uid (\d+)", dockerfile)
     assert uid is not None
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8"))
@@ -137,7 +142,11 @@ def test_compose_on_postgresql_runs_two_instances_on_one_database_behind_the_pro
     services = compose["services"]
     assert set(services) == {"postgres", "bot-a", "bot-b", "caddy"}
     postgres = services["postgres"]
-    assert re.fullmatch(r"postgres:\d+\.\d+-alpine", postgres["image"])
+    server = re.fullmatch(r"postgres:(\d+)\.\d+-alpine", postgres["image"])
+    assert server is not None
+    # The bot's image dumps it (sportello backup): a pg_dump refuses a newer server than itself.
+    client = re.search(r"postgresql-client-(\d+)", (DEPLOY / "Dockerfile").read_text("utf-8"))
+    assert client is not None and int(server.group(1)) <= int(client.group(1))
     assert "ports" not in postgres  # only the bots reach it
     assert postgres["environment"]["POSTGRES_PASSWORD"].startswith("${POSTGRES_PASSWORD:?")
     assert "pg_isready" in postgres["healthcheck"]["test"]
@@ -169,6 +178,11 @@ def test_compose_on_postgresql_runs_two_instances_on_one_database_behind_the_pro
     for needed in ("compose.postgresql.yaml", "?schema=", "pg_dump", "sportello db copy"):
         assert needed in section, needed
     assert "CREATE DATABASE" in section and "CREATE SCHEMA" in section
+    # The nightly backup unit has no network: the runbook says how it reaches PostgreSQL.
+    assert unit("sportello-backup.service")["Service"]["PrivateNetwork"] == ["yes"]
+    assert "?host=/var/run/postgresql" in section  # a socket: the unit as it is
+    drop_in = r"\[Service\]\n *PrivateNetwork=no\n *RestrictAddressFamilies=AF_UNIX AF_INET\b"
+    assert re.search(drop_in, section)  # over TCP: a drop-in gives it the network
     example = (DEPLOY / ".env.example").read_text(encoding="utf-8")
     assert "#SPORTELLO_DB=postgresql://" in example and "#POSTGRES_PASSWORD=" in example
 

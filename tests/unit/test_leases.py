@@ -277,12 +277,12 @@ async def test_the_retention_rule_deletes_turns_left_held_by_instances_that_died
     assert [user for (user,) in held] == ["+39222"]
 
 
-@pytest.mark.sqlite_only  # the doctor reads SPORTELLO_DB as a file (Settings.db_path)
-async def test_the_doctor_says_which_instances_run_and_who_holds_each_job(tmp_path: Path) -> None:
-    path = tmp_path / "bot.sqlite3"
-    async with Database(path) as database:
-        settings = Settings(db_path=path)
-        assert local_checks.instances(settings).detail == (
+async def test_the_doctor_says_which_instances_run_and_who_holds_each_job(
+    database_target: str,
+) -> None:
+    async with Database(database_target) as database:
+        settings = Settings(db_path=database_target)
+        assert (await local_checks.instances(settings)).detail == (
             "no `sportello serve` runs on this database now"
         )
         leases = Leases(database)
@@ -292,7 +292,7 @@ async def test_the_doctor_says_which_instances_run_and_who_holds_each_job(tmp_pa
         await leases.take("reminders", "vm:1:41:a", 60)
         await leases.take("agenda", "vm:1:40:c", 0.01)  # expired: nobody holds it
         await asyncio.sleep(0.02)
-        check = local_checks.instances(settings)
+        check = await local_checks.instances(settings)
     assert check.status is Status.OK
     assert check.detail == (
         "2 running (vm pid 41, vm pid 42); outbox:telegram by vm pid 42, reminders by vm pid 41"

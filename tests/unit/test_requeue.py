@@ -47,23 +47,27 @@ async def test_only_messages_the_platform_never_accepted_go_back(tmp_path: Path)
         assert outbox_trouble(path, since=0).failed_since == {}
 
 
-async def test_the_doctor_warns_of_stuck_and_given_up_messages(tmp_path: Path) -> None:
-    path = tmp_path / "bot.sqlite3"
-    settings = Settings(db_path=path, content_dir=FIXTURE_CONTENT)
-    async with Database(path) as database:
+async def test_the_doctor_warns_of_stuck_and_given_up_messages(database_target: str) -> None:
+    """The same on a SQLite file and on PostgreSQL: the doctor reads either, never writes."""
+    settings = Settings(db_path=database_target, content_dir=FIXTURE_CONTENT)
+    async with Database(database_target) as database:
         outbox = Outbox(database)
-        assert outbox_check(settings).status is Status.OK
+        empty = await outbox_check(settings)
+        assert empty.status is Status.OK
+        assert empty.detail == "0 message(s) waiting, none given up recently"
         ids = await outbox.add(
             "whatsapp",
             "+39333",
             [Notice.reply("whatsapp", "+39333", "a"), Notice.reply("whatsapp", "+39333", "b")],
         )
         assert ids is not None
-        assert outbox_check(settings).status is Status.OK  # just queued
-        stuck = outbox_check(settings, now=time.time() + 3600)
-        assert stuck.status is Status.WARN and "2 message(s) waiting" in stuck.detail
+        assert (await outbox_check(settings)).status is Status.OK  # just queued
+        stuck = await outbox_check(settings, now=time.time() + 3600)
+        assert stuck.status is Status.WARN
+        assert stuck.detail == "2 message(s) waiting (2 whatsapp), the oldest for 60 minutes"
         await outbox.mark_retry(ids[0], "network", 0, give_up=True)
         await outbox.mark_sent(ids[1], "SM1")
-        given_up = outbox_check(settings)
-        assert given_up.status is Status.WARN and "1 whatsapp" in given_up.detail
+        given_up = await outbox_check(settings)
+        assert given_up.status is Status.WARN
+        assert given_up.detail == "messages given up in the last 7 days: 1 whatsapp"
         assert "sportello outbox retry --hours 168" in given_up.fix
