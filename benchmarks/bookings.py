@@ -73,7 +73,7 @@ from typing import Any
 import httpx
 import yaml
 
-from benchmarks.telegram_throughput import Connections, PostFailed
+from benchmarks.telegram_load import Connections, PostFailed, telegram_update
 from bot.config import PROJECT_ROOT
 from tests.auxil.fake_telegram import free_port
 
@@ -300,26 +300,6 @@ class Lost(Exception):
     """A step whose answer did not come, or was not what a booking goes on with."""
 
 
-def _update(number: int, user: int, kind: str, value: str) -> dict[str, Any]:
-    sender = {"id": user, "is_bot": False, "first_name": "U", "language_code": "it"}
-    chat = {"id": user, "type": "private", "first_name": "U"}
-    if kind == "button":
-        return {
-            "update_id": number,
-            "callback_query": {
-                "id": f"{user}-{number}",
-                "from": sender,
-                "chat_instance": str(user),
-                "data": value,
-                "message": {"message_id": 1, "date": 0, "chat": chat, "text": "menu"},
-            },
-        }
-    return {
-        "update_id": number,
-        "message": {"message_id": number, "date": 0, "chat": chat, "from": sender, "text": value},
-    }
-
-
 @dataclass
 class Round:
     """What one round saw."""
@@ -360,7 +340,7 @@ class Telegram:
 
     async def step(self, user: int, kind: str, value: str, problems: Counter[str]) -> Message:
         """Send one update from ``user``; the next message to them."""
-        body = json.dumps(_update(next(self.numbers), user, kind, value)).encode()
+        body = json.dumps(telegram_update(user, next(self.numbers), kind, value)).encode()
         secret = f"X-Telegram-Bot-Api-Secret-Token: {SECRET}\r\n"
         for _ in self.connections:
             connections = self.connections[next(self.turn) % len(self.connections)]

@@ -205,13 +205,11 @@ class OutboxWorker:
 
     async def drain(self) -> int:
         """Send every message whose turn has come; returns how many were attempted."""
+        # The claim records the batch's attempts as begun in its own write (not one each at
+        # once: a burst of 50 writes on the database's thread, which every user's reply would
+        # wait behind). Those still waiting for their turn when a crash comes are in doubt
+        # too: asked about (WhatsApp) or sent (the others), as they would be anyway.
         due = await self.outbox.due(self.channel)
-        if due:
-            # The batch's attempts recorded in one trip, not one each at once (a burst of 50
-            # writes on the database's thread, which every user's reply would wait behind).
-            # Those still waiting for their turn when a crash comes are in doubt too: asked
-            # about (WhatsApp) or sent (the others), as they would be anyway.
-            await self.outbox.mark_sending([message.id for message in due], time.time())
         await asyncio.gather(*(self._deliver(message) for message in due))
         return len(due)
 
@@ -287,7 +285,7 @@ class OutboxWorker:
             count, notice = self.digest.combine([joining for _, joining in group])
             group = group[: max(count, 1)]
         ids = [waiting.id for waiting, _ in group]
-        # Recorded before the platform is called (the first with its batch, in drain()): a
+        # Recorded before the platform is called (the first by its claim, in due()): a
         # crash from then until the outcome is recorded leaves the messages "in doubt", and
         # the next attempt knows it.
         if len(ids) > 1:

@@ -31,18 +31,24 @@ def on_postgresql() -> bool:
     return bool(POSTGRESQL)
 
 
+async def _connect(address: str) -> asyncpg.Connection:
+    """A connection to the PostgreSQL database at ``address``, with what it leaves out taken
+    from the test server's defaults (127.0.0.1:5432, user postgres, database test)."""
+    url = make_url(address)
+    return await asyncpg.connect(
+        host=url.host or "127.0.0.1",
+        port=url.port or 5432,
+        user=url.username or "postgres",
+        password=url.password,
+        database=url.database or "test",
+    )
+
+
 def _run(statement: str) -> None:
     """One statement on the PostgreSQL test database, from sync or async code alike."""
 
     async def run() -> None:
-        url = make_url(POSTGRESQL)
-        connection = await asyncpg.connect(
-            host=url.host or "127.0.0.1",
-            port=url.port or 5432,
-            user=url.username or "postgres",
-            password=url.password,
-            database=url.database or "test",
-        )
+        connection = await _connect(POSTGRESQL)
         try:
             await connection.execute(statement)
         finally:
@@ -101,14 +107,7 @@ def _reachable(address: str) -> str | None:
 
 
 async def _probe(address: str) -> None:
-    url = make_url(address)
-    connection = await asyncpg.connect(
-        host=url.host or "127.0.0.1",
-        port=url.port or 5432,
-        user=url.username or "postgres",
-        password=url.password,
-        database=url.database or "test",
-    )
+    connection = await _connect(address)
     await connection.close()
 
 

@@ -30,7 +30,6 @@ import os
 import random
 import re
 import signal
-import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -43,8 +42,8 @@ from bot.storage.db import Database
 from tests.auxil.databases import rows
 from tests.auxil.fake_telegram import FakeTelegram, free_port, serve
 from tests.auxil.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
+from tests.auxil.serve_process import serve_environment, start_serve
 from tests.auxil.waiting import wait_until
-from tests.conftest import FIXTURE_CONTENT
 
 SEED = int(os.environ.get("SPORTELLO_CRASH_SEED", "20261130"))
 ROUNDS = 4  # kills
@@ -95,17 +94,7 @@ class Server:
         self.kills = 0
 
     async def start(self) -> None:
-        with self.log.open("ab") as output:
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot",
-                "serve",
-                cwd=self.log.parent,
-                env=self.environment,
-                stdout=output,
-                stderr=output,
-            )
+        self.process = await start_serve(self.environment, self.log)
 
     async def ready(self, base: str) -> None:
         """Wait until it serves and Telegram is connected (so a kill hits the work, not the
@@ -318,19 +307,11 @@ async def _killed_at_random_points(tmp_path: Path, target: str, database: Databa
     port = free_port()
     async with _fakes() as (telegram, twilio, telegram_url, twilio_url):
         environment = {
-            "PATH": os.environ.get("PATH", ""),
-            "SPORTELLO_DB": target,
-            "SPORTELLO_CONTENT": str(FIXTURE_CONTENT),
-            "SPORTELLO_CACHE_DIR": str(tmp_path / "cache"),
-            "SPORTELLO_AGENDA_HOUR": "off",
-            "HOST": "127.0.0.1",
+            **serve_environment(
+                target, tmp_path, telegram.token, telegram_url, STAFF_CHAT, STAFF_USER
+            ),
             "PORT": str(port),
             "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-            "TELEGRAM_BOT_TOKEN": telegram.token,
-            "TELEGRAM_API_URL": telegram_url,
-            "TELEGRAM_STAFF_CHAT_ID": str(STAFF_CHAT),
-            "TELEGRAM_STAFF_USER_IDS": str(STAFF_USER),
-            "TELEGRAM_RATE_LIMIT": "1000",
             "WHATSAPP_RATE_LIMIT": "1000",
             "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
             "TWILIO_AUTH_TOKEN": AUTH_TOKEN,

@@ -84,6 +84,15 @@ async def test_a_whatsapp_user_talks_with_staff_on_telegram(
             # and its stars become look-alikes (WhatsApp would make them bold).
             assert json.loads(late["ContentVariables"]) == {"1": "Ci sono ∗novità∗? Mi scriva."}
 
+            # Each reply's acknowledgement goes straight to the group, the reply through the
+            # outbox: either may arrive first, and the acknowledgement is not what is counted.
+            await telegram.wait_for(
+                lambda: (
+                    [c.params["text"] for c in telegram.sent(STAFF_CHAT)].count("✉️ Inviato (#1).")
+                    == 2
+                )
+            )
+
             # Closing it: no template for that courtesy, so it is not sent, and nobody is
             # alarmed (an unsent answer or reminder would raise an alert in the group).
             staff_before = len(telegram.sent(STAFF_CHAT))

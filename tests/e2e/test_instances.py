@@ -27,7 +27,6 @@ import os
 import random
 import re
 import signal
-import sys
 from collections import defaultdict
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -40,8 +39,8 @@ from sqlalchemy.exc import DBAPIError
 from bot.storage.db import Database
 from tests.auxil.databases import rows
 from tests.auxil.fake_telegram import Call, FakeTelegram, free_port, serve
+from tests.auxil.serve_process import serve_environment, start_serve
 from tests.auxil.waiting import wait_until
-from tests.conftest import FIXTURE_CONTENT
 
 SEED = int(os.environ.get("SPORTELLO_INSTANCES_SEED", "20261130"))
 USERS = range(10_001, 10_201)  # 200 Telegram users
@@ -77,17 +76,7 @@ class Instance:
         self.process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
-        with self.log.open("ab") as output:
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot",
-                "serve",
-                cwd=self.log.parent,
-                env=self.environment,
-                stdout=output,
-                stderr=output,
-            )
+        self.process = await start_serve(self.environment, self.log)
 
     @property
     def alive(self) -> bool:
@@ -317,22 +306,12 @@ async def _three_instances_one_killed(tmp_path: Path, target: str, database: Dat
     fake.chats[STAFF_CHAT] = "administrator"
     async with serve(fake.app()) as api_url:
         environment = {
-            "PATH": os.environ.get("PATH", ""),
-            "SPORTELLO_DB": target,
-            "SPORTELLO_CONTENT": str(FIXTURE_CONTENT),
-            "SPORTELLO_CACHE_DIR": str(tmp_path / "cache"),
-            "SPORTELLO_AGENDA_HOUR": "off",
+            **serve_environment(target, tmp_path, fake.token, api_url, STAFF_CHAT, STAFF_USER),
             "SPORTELLO_REMINDER_HOUR": "0",
             # A dead instance's jobs move within seconds (the test's patience), not 30.
             "SPORTELLO_LEASE_SECONDS": "3",
             "SPORTELLO_LEASE_RENEW_SECONDS": "1",
-            "HOST": "127.0.0.1",
-            "TELEGRAM_BOT_TOKEN": fake.token,
-            "TELEGRAM_API_URL": api_url,
             "TELEGRAM_WEBHOOK_SECRET": SECRET,
-            "TELEGRAM_STAFF_CHAT_ID": str(STAFF_CHAT),
-            "TELEGRAM_STAFF_USER_IDS": str(STAFF_USER),
-            "TELEGRAM_RATE_LIMIT": "1000",
             "TELEGRAM_MAX_SENDS_PER_SECOND": "0",
         }
         first, *others = [Instance(name, environment, tmp_path) for name in ("a", "b", "c")]
