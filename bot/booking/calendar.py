@@ -94,20 +94,23 @@ def free_slots(
     taken: Mapping[datetime, int],
     now: datetime,
     tz: ZoneInfo,
+    day: date | None = None,
 ) -> list[Slot]:
-    """Slots from ``now`` + notice to the booking horizon with room left, in time order.
+    """Slots from ``now`` + notice to the booking horizon with room left, in time order; only
+    those of ``day`` if given (one slot looked up need not build a month of them).
 
-    ``taken`` counts active bookings by slot start (any timezone-aware datetime).
+    ``taken`` counts active bookings by slot start (any timezone-aware datetime: aware
+    datetimes compare and hash by the instant, whatever their zone).
     """
     earliest = now + timedelta(hours=schedule.notice_hours)
     first_day = now.astimezone(tz).date()
-    taken_utc = {start.astimezone(ZoneInfo("UTC")): count for start, count in taken.items()}
+    days = [first_day + timedelta(days=offset) for offset in range(schedule.horizon_days + 1)]
     result = []
-    for offset in range(schedule.horizon_days + 1):
-        for start, end in slots_of_day(schedule, first_day + timedelta(days=offset), tz):
+    for each in days if day is None else [d for d in days if d == day]:
+        for start, end in slots_of_day(schedule, each, tz):
             if start < earliest:
                 continue
-            free = schedule.capacity - taken_utc.get(start.astimezone(ZoneInfo("UTC")), 0)
+            free = schedule.capacity - taken.get(start, 0)
             if free > 0:
                 result.append(Slot(start, end, free))
     return result

@@ -191,7 +191,9 @@ class BookingDesk:
         """The office's slot starting at ``start`` if it can be booked now, full or not: a
         slot of its calendar, on an open day staff did not close, after the minimum notice
         and within the booking horizon (the same rules as the slots offered)."""
-        slots = free_slots(await self._schedule(office), {}, self.now(), self.timezone)
+        schedule = await self._schedule(office)
+        day = start.astimezone(self.timezone).date()
+        slots = free_slots(schedule, {}, self.now(), self.timezone, day)
         return next((slot for slot in slots if slot.start == start), None)
 
     async def _schedule(self, office: Office) -> Schedule:

@@ -109,3 +109,15 @@ def test_the_schedule_written_in_offices_yaml(catalog) -> None:
     assert slots_of_day(schedule, date(2026, 12, 1), ROME) == []  # Tuesday: closed
     assert slots_of_day(schedule, date(2026, 8, 17), ROME) == []  # closed range
     assert schedule.capacity == 2
+
+
+def test_one_days_slots_are_those_of_the_whole_horizon_on_that_day() -> None:
+    """A slot looked up by its start (``slot_at``) builds its day only, with the same rules."""
+    schedule = Schedule(WEEKDAYS_MORNING, capacity=2, horizon_days=7, notice_hours=2)
+    now = datetime(2026, 11, 25, 9, 45, tzinfo=ROME)
+    every = free_slots(schedule, {}, now, ROME)
+    for day in (date(2026, 11, 25), date(2026, 11, 26), date(2026, 11, 28), date(2026, 12, 9)):
+        assert free_slots(schedule, {}, now, ROME, day) == [
+            slot for slot in every if slot.start.date() == day
+        ]
+    assert free_slots(schedule, {}, now, ROME, date(2026, 11, 26))  # a weekday has slots
