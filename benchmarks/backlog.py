@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 
 from benchmarks.figures import latency_line
+from benchmarks.telegram_load import telegram_update
 from bot.app import services
 from bot.channels.telegram import TelegramChannel
 from bot.config import PROJECT_ROOT, Settings
@@ -41,21 +42,10 @@ REMINDED = 2_000_000  # the chats the notices go to
 
 
 def _update(user: int, number: int) -> dict[str, Any]:
-    sender = {"id": user, "is_bot": False, "first_name": "U", "language_code": "it"}
-    chat = {"id": user, "type": "private", "first_name": "U"}
+    """Every other update a button tap into the permits menu, the others /start."""
     if number % 2:
-        return {
-            "update_id": number,
-            "callback_query": {
-                "id": f"{user}-{number}",
-                "from": sender,
-                "chat_instance": str(user),
-                "data": "go:menu_permits",
-                "message": {"message_id": 1, "date": 0, "chat": chat, "text": "menu"},
-            },
-        }
-    message = {"message_id": number, "date": 0, "chat": chat, "from": sender, "text": "/start"}
-    return {"update_id": number, "message": message}
+        return telegram_update(user, number, "button", "go:menu_permits")
+    return telegram_update(user, number, "text", "/start")
 
 
 class Users:
