@@ -99,18 +99,20 @@ def free_slots(
     """Slots from ``now`` + notice to the booking horizon with room left, in time order; only
     those of ``day`` if given (one slot looked up need not build a month of them).
 
-    ``taken`` counts active bookings by slot start (any timezone-aware datetime: aware
-    datetimes compare and hash by the instant, whatever their zone).
+    ``taken`` counts active bookings by slot start (any timezone-aware datetime).
     """
     earliest = now + timedelta(hours=schedule.notice_hours)
     first_day = now.astimezone(tz).date()
     days = [first_day + timedelta(days=offset) for offset in range(schedule.horizon_days + 1)]
+    # By the instant, as a number: aware datetimes of two zones are never equal in the hour a
+    # change of time repeats or skips (PEP 495), and a fold=1 one hashes as its fold=0 twin.
+    taken_at = {start.timestamp(): count for start, count in taken.items()}
     result = []
     for each in days if day is None else [d for d in days if d == day]:
         for start, end in slots_of_day(schedule, each, tz):
             if start < earliest:
                 continue
-            free = schedule.capacity - taken.get(start, 0)
+            free = schedule.capacity - (taken_at.get(start.timestamp(), 0) if taken_at else 0)
             if free > 0:
                 result.append(Slot(start, end, free))
     return result

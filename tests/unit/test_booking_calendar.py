@@ -121,3 +121,16 @@ def test_one_days_slots_are_those_of_the_whole_horizon_on_that_day() -> None:
             slot for slot in every if slot.start.date() == day
         ]
     assert free_slots(schedule, {}, now, ROME, date(2026, 11, 26))  # a weekday has slots
+
+
+def test_a_full_slot_in_the_hour_the_clocks_repeat_is_not_offered() -> None:
+    """Bookings come back from the store in UTC; a Rome slot of 25 October 02:00-03:00 is in
+    the hour that comes twice, where datetimes of two zones never compare equal (PEP 495)."""
+    schedule = Schedule({"sun": (Opening(time(1), time(4)),)}, capacity=1)
+    day = date(2026, 10, 25)
+    now = datetime(2026, 10, 20, 9, tzinfo=ROME)
+    taken = {start.astimezone(UTC): 1 for start, _end in slots_of_day(schedule, day, ROME)}
+    assert free_slots(schedule, taken, now, ROME, day) == []
+    assert [
+        slot for slot in free_slots(schedule, taken, now, ROME) if slot.start.date() == day
+    ] == []
