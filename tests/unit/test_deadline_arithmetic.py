@@ -155,7 +155,9 @@ def test_a_rules_phrases_are_compiled_once_not_at_every_message(
     CPU (#21)."""
     import re
 
+    # Every rule's phrases and situations seen once (run alone, no other test has).
     assert kind_of("il mio permesso scade il 12/03/2027", repo.deadlines) == "permit_renewal"
+    assert situation_of("mia moglie è arrivata ieri", repo.deadlines) == "family_arrival"
     compiled: list[str] = []
     compile_pattern = re.compile
 
