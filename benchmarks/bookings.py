@@ -61,7 +61,6 @@ import shutil
 import signal
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
@@ -73,6 +72,7 @@ from typing import Any
 import httpx
 import yaml
 
+from benchmarks.processes import cpu_seconds, run_in_scratch_folder
 from benchmarks.telegram_load import Connections, PostFailed, telegram_update
 from bot.config import PROJECT_ROOT
 from tests.auxil.fake_telegram import free_port
@@ -88,20 +88,10 @@ CODE = re.compile(r"\b[A-Z]{2}-[0-9A-Z]{4}\b")
 ATTEMPTS = 3  # a user whose booking went astray starts again, this many times in all
 STEP_TIMEOUT = 20.0  # seconds: an answer this late is counted lost
 START_TIMEOUT = 120.0  # serve trains the understanding of the content when its cache is cold
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 class ConfigurationFailed(Exception):
     """A configuration cannot run: its one line says why, and the next one goes on."""
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, all its threads, so far."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return float("nan")
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
 
 
 def roomy_content(folder: Path) -> Path:
@@ -169,7 +159,7 @@ class Process:
 
     @property
     def cpu(self) -> float:
-        return _cpu_seconds(self.process.pid) if self.process is not None else float("nan")
+        return cpu_seconds(self.process.pid) if self.process is not None else float("nan")
 
     def tail(self) -> str:
         """The last line it logged: why it failed, in one line."""
@@ -638,10 +628,6 @@ def _configurations(text: str) -> list[str]:
     return names
 
 
-def _interrupted(number: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def _cli() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     roles = parser.add_subparsers(dest="role")
@@ -663,15 +649,7 @@ def _cli() -> None:
     if args.role == "fake-api":
         fake_api(args.port)
         return
-    folder = Path(tempfile.mkdtemp(prefix="bookingbench-"))
-    signal.signal(signal.SIGTERM, _interrupted)  # so that `finally` stops the processes
-    try:
-        import uvloop  # as serve and uvicorn run: the generator's own cost stays small
-
-        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            runner.run(measure(args, folder))
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    run_in_scratch_folder(lambda folder: measure(args, folder), "bookingbench-")
 
 
 if __name__ == "__main__":

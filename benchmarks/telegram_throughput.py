@@ -41,11 +41,9 @@ import contextlib
 import itertools
 import json
 import os
-import shutil
 import signal
 import statistics
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
@@ -56,6 +54,7 @@ from typing import IO, Any
 import httpx
 
 from benchmarks.figures import percentile
+from benchmarks.processes import cpu_seconds, run_in_scratch_folder
 from benchmarks.telegram_load import POST_TIMEOUT, Connections, PostFailed, telegram_update
 from bot.config import PROJECT_ROOT
 from tests.auxil.fake_telegram import free_port
@@ -76,16 +75,6 @@ START_TIMEOUT = 120.0  # serve trains the understanding of the content when its 
 # After a start, closed-loop traffic for this long is not measured: the first questions build
 # the search index, and even the echo bot answers about half as fast in its first 5-10 s.
 START_WARMUP = 10.0
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, all its threads, so far."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return float("nan")
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
 
 
 class RunFailed(Exception):
@@ -213,8 +202,8 @@ class Bot:
         messages sent so far."""
         assert self.process is not None and self.api is not None
         return (
-            _cpu_seconds(self.process.pid),
-            _cpu_seconds(self.api.pid),
+            cpu_seconds(self.process.pid),
+            cpu_seconds(self.api.pid),
             time.process_time(),
             self.replies.sent,
         )
@@ -646,10 +635,6 @@ def echo_bot(mode: str) -> None:
     uvicorn.run(web, host="127.0.0.1", port=int(os.environ["PORT"]), log_level="warning")
 
 
-def _interrupted(number: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def _cli() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     roles = parser.add_subparsers(dest="role")
@@ -669,15 +654,7 @@ def _cli() -> None:
     elif args.role == "echo-bot":
         echo_bot(args.mode)
     else:
-        folder = Path(tempfile.mkdtemp(prefix="tgbench-"))
-        signal.signal(signal.SIGTERM, _interrupted)  # so that `finally` stops the processes
-        try:
-            import uvloop  # as serve and uvicorn run: the generator's own cost stays small
-
-            with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-                runner.run(measure(args, folder))
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
+        run_in_scratch_folder(lambda folder: measure(args, folder), "tgbench-")
 
 
 if __name__ == "__main__":

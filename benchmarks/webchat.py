@@ -28,15 +28,10 @@ from typing import Any
 import httpx
 
 from benchmarks.figures import latency_line
+from benchmarks.processes import cpu_seconds
 from tests.auxil.fake_telegram import free_port
 
 VISIT = ("ciao", "1", "1", "menu", "come rinnovo il permesso di soggiorno?", "2", "menu", "grazie")
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
 
 
 def rss_kib(pid: int) -> int:

@@ -47,13 +47,13 @@ from pathlib import Path
 import httpx
 from twilio.request_validator import RequestValidator
 
+from benchmarks.processes import cpu_seconds
 from bot.config import PROJECT_ROOT
 from tests.auxil.fake_telegram import free_port, serve
 from tests.auxil.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
 
 # A typical visit: a greeting, the menu's numbers, a short question, back home.
 VISIT = ("ciao", "1", "1", "menu", "come rinnovo il permesso di soggiorno?", "2", "0", "grazie")
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def minimal_app() -> object:
@@ -81,12 +81,6 @@ def minimal_app() -> object:
             Route("/healthz", healthz, methods=["GET"]),
         ]
     )
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process, all its threads."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 @dataclass
@@ -149,7 +143,7 @@ async def _batch(
     in_answers = 0
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(limits=limits, timeout=60) as client:
-        cpu_before = _cpu_seconds(server.process.pid)
+        cpu_before = cpu_seconds(server.process.pid)
         began = time.perf_counter()
 
         async def worker(items: list[tuple[dict[str, str], str]]) -> None:
@@ -174,7 +168,7 @@ async def _batch(
                     last = quiet_since
             if len(fake.messages) == sent_before and in_answers == 0:
                 raise SystemExit(f"{server.name} sent no reply: is WhatsApp configured?")
-        cpu = _cpu_seconds(server.process.pid) - cpu_before
+        cpu = cpu_seconds(server.process.pid) - cpu_before
     server.in_answers += in_answers
     server.through_api += len(fake.messages) - sent_before
     return last - began, cpu
