@@ -33,7 +33,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.storage.db import Database
 from bot.storage.instance import is_gone
-from bot.storage.peek import is_missing_table, reading, reading_file
+from bot.storage.peek import is_missing_table, reading
 from bot.storage.tables import leases
 
 #: The lease every running instance holds for itself: ``instance:<holder>``.
@@ -76,20 +76,9 @@ def _shown(found: Sequence[Any], now: float) -> list[Held]:
     return sorted(held, key=lambda lease: lease.name)
 
 
-def leases_held(path: Path, now: float) -> list[Held]:
-    """Read (never write) the leases living at ``now`` in the SQLite file at ``path``; none
-    in a database from before leases. :func:`living_leases` reads either backend."""
-    try:
-        with reading_file(path) as connection:
-            return _shown(connection.execute(_living(now)).fetchall(), now)
-    except DBAPIError as error:
-        if is_missing_table(error):
-            return []
-        raise
-
-
 async def living_leases(target: Path | str, now: float) -> list[Held]:
-    """:func:`leases_held` of ``SPORTELLO_DB``'s database, a SQLite file or PostgreSQL."""
+    """Read (never write) the leases living at ``now`` in ``SPORTELLO_DB``'s database, a
+    SQLite file or PostgreSQL; none in a database from before leases."""
     try:
         async with reading(target) as connection:
             return _shown((await connection.execute(_living(now))).fetchall(), now)

@@ -8,11 +8,11 @@ PostgreSQL session is made read-only before it reads.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
-from sqlalchemy import Connection, create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
@@ -22,17 +22,6 @@ from bot.storage.db import _postgresql_engine, is_postgresql
 
 def _sqlite_url(path: Path, driver: str) -> URL:
     return URL.create(driver, database=f"{path.resolve().as_uri()}?mode=ro", query={"uri": "true"})
-
-
-@contextmanager
-def reading_file(path: Path) -> Iterator[Connection]:
-    """A read-only connection to the SQLite file at ``path`` (for code that cannot await)."""
-    engine = create_engine(_sqlite_url(path, "sqlite+pysqlite"))
-    try:
-        with engine.connect() as connection:
-            yield connection
-    finally:
-        engine.dispose()
 
 
 @asynccontextmanager

@@ -17,7 +17,7 @@ from sqlalchemy import Row, Select, func, select, update
 from sqlalchemy.exc import DBAPIError
 
 from bot.storage.db import Database
-from bot.storage.peek import is_missing_table, reading, reading_file
+from bot.storage.peek import is_missing_table, reading
 from bot.storage.tables import outbox
 
 
@@ -84,20 +84,10 @@ def _trouble(
     )
 
 
-def outbox_trouble(path: Path, since: float) -> OutboxTrouble:
-    """Read (never write) the outbox of the SQLite file at ``path``
-    (:func:`outbox_trouble_in` reads either backend)."""
-    with reading_file(path) as connection:
-        return _trouble(
-            connection.execute(_pending()).fetchall(),
-            connection.execute(_oldest()).scalar(),
-            connection.execute(_failed(since)).fetchall(),
-        )
-
-
 async def outbox_trouble_in(target: Path | str, since: float) -> OutboxTrouble:
-    """:func:`outbox_trouble` of ``SPORTELLO_DB``'s database, a SQLite file or PostgreSQL;
-    none in a database with no tables yet (a PostgreSQL schema before the bot's first start)."""
+    """Read (never write) the outbox of ``SPORTELLO_DB``'s database, a SQLite file or
+    PostgreSQL; none in a database with no tables yet (a PostgreSQL schema before the bot's
+    first start)."""
     try:
         async with reading(target) as connection:
             return _trouble(

@@ -11,7 +11,7 @@ from bot.ops.checks import Status
 from bot.ops.local_checks import outbox as outbox_check
 from bot.storage.db import Database
 from bot.storage.outbox import Outbox
-from bot.storage.requeue import outbox_trouble, requeue_failed
+from bot.storage.requeue import outbox_trouble_in, requeue_failed
 from tests.conftest import FIXTURE_CONTENT
 
 
@@ -33,7 +33,7 @@ async def test_only_messages_the_platform_never_accepted_go_back(tmp_path: Path)
         assert telegram is not None
         await outbox.mark_retry(telegram[0], "network", 0, give_up=True)
 
-        trouble = outbox_trouble(path, since=0)
+        trouble = await outbox_trouble_in(path, since=0)
         assert trouble.failed_since == {"whatsapp": 1, "telegram": 1}
         assert trouble.pending == {"whatsapp": 1}
 
@@ -44,7 +44,7 @@ async def test_only_messages_the_platform_never_accepted_go_back(tmp_path: Path)
         assert [message.id for message in due] == [ids[0]]  # in order, before the newer one
         assert due[0].attempts == 0
         assert await requeue_failed(database, since=0) == 1  # the telegram one
-        assert outbox_trouble(path, since=0).failed_since == {}
+        assert (await outbox_trouble_in(path, since=0)).failed_since == {}
 
 
 async def test_the_doctor_warns_of_stuck_and_given_up_messages(database_target: str) -> None:
