@@ -20,6 +20,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage.db import Database
 from bot.storage.leases import alive_at
@@ -64,6 +65,30 @@ class InboundLog:
         return None if moment is None else float(moment)
 
 
+class ProcessedUpdates:
+    """A stored update done with: forgotten, and its key remembered in ``inbound_seen`` so
+    that a redelivery is not answered again. Statements built once (every update runs them),
+    run in the caller's transaction: the queue's own, or the one that saves the turn
+    (``SessionStore.end``)."""
+
+    def __init__(self, database: Database) -> None:
+        self._forget = delete(inbound_updates).where(
+            inbound_updates.c.channel == bindparam("channel"),
+            inbound_updates.c.update_key == bindparam("key"),
+        )
+        self._remember = database.insert(inbound_seen).on_conflict_do_nothing()
+
+    async def forget(self, connection: AsyncConnection, channel: str, key: str) -> None:
+        await connection.execute(self._forget, {"channel": channel, "key": key})
+
+    async def remember(
+        self, connection: AsyncConnection, channel: str, key: str, now: float
+    ) -> bool:
+        """False if the key was remembered already."""
+        seen = {"channel": channel, "message_id": key, "received_at": now}
+        return (await connection.execute(self._remember, seen)).rowcount > 0
+
+
 class InboundQueue:
     """Updates stored as they arrive, before the platform is told they were received.
 
@@ -100,13 +125,7 @@ class InboundQueue:
         )
         #: Whether the key is remembered: channel, key.
         self._seen = select(~not_seen)
-        #: The stored update gone: channel, key.
-        self._forget = delete(inbound_updates).where(
-            inbound_updates.c.channel == bindparam("channel"),
-            inbound_updates.c.update_key == bindparam("key"),
-        )
-        #: Its key remembered: channel, message_id, received_at.
-        self._remember = database.insert(inbound_seen).on_conflict_do_nothing()
+        self._processed = ProcessedUpdates(database)
 
     async def keep(self, channel: str, key: str, payload: dict[str, Any]) -> bool:
         """Store an update, in one statement; False when it was processed already or is
@@ -129,13 +148,9 @@ class InboundQueue:
             if (await connection.execute(self._keep, stored)).rowcount == 0:
                 return False
             if (await connection.execute(self._seen, update)).scalar():
-                await connection.execute(self._forget, update)
+                await self._processed.forget(connection, channel, key)
                 return False
             return True
-
-    @staticmethod
-    def _seen_at(channel: str, key: str, now: float) -> dict[str, Any]:
-        return {"channel": channel, "message_id": key, "received_at": now}
 
     async def done(self, channel: str, key: str) -> None:
         """The update's turn is saved: forget the update, remember its key."""
@@ -143,8 +158,8 @@ class InboundQueue:
         # Every Telegram reply waits for it before it is sent. A delete and an insert that
         # does nothing on a conflict: safe beside any other transaction.
         async with self._db.transaction(concurrent=True) as connection:
-            await connection.execute(self._forget, {"channel": channel, "key": key})
-            await connection.execute(self._remember, self._seen_at(channel, key, now))
+            await self._processed.forget(connection, channel, key)
+            await self._processed.remember(connection, channel, key, now)
 
     async def answered(self, channel: str, key: str) -> bool:
         """The update's turn is saved and its replies go with the platform's answer: forget
@@ -154,10 +169,9 @@ class InboundQueue:
         # Of two at once on PostgreSQL, the second insert waits for the first's commit and
         # then finds the key: exactly one of them answers.
         async with self._db.transaction(concurrent=True) as connection:
-            remembered = await connection.execute(self._remember, self._seen_at(channel, key, now))
-            if remembered.rowcount == 0:
+            if not await self._processed.remember(connection, channel, key, now):
                 return False
-            await connection.execute(self._forget, {"channel": channel, "key": key})
+            await self._processed.forget(connection, channel, key)
             return True
 
     async def forget_copies(self) -> None:

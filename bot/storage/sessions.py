@@ -27,8 +27,9 @@ import time
 from sqlalchemy import bindparam, delete, or_, select
 
 from bot.storage.db import Database
+from bot.storage.inbound import ProcessedUpdates
 from bot.storage.leases import alive_at
-from bot.storage.tables import inbound_seen, inbound_updates, sessions, turn_locks
+from bot.storage.tables import sessions, turn_locks
 
 #: How long a turn waits for the same user's turn in hand at another instance (a turn takes
 #: milliseconds; that instance, if it died, lets go when its lease expires).
@@ -93,13 +94,7 @@ class SqliteSessionStore:
             turn_locks.c.user_id == bindparam("user_id"),
             turn_locks.c.holder == bindparam("holder"),
         )
-        #: The stored update done with: channel, update_key.
-        self._forget = delete(inbound_updates).where(
-            inbound_updates.c.channel == bindparam("channel"),
-            inbound_updates.c.update_key == bindparam("update_key"),
-        )
-        #: Its key remembered: channel, message_id, received_at.
-        self._remember = database.insert(inbound_seen).on_conflict_do_nothing()
+        self._processed = ProcessedUpdates(database)
 
     @staticmethod
     def _saved(channel: str, user_id: str, state: str) -> dict[str, str]:
@@ -160,9 +155,7 @@ class SqliteSessionStore:
             if ours and state is not None:
                 await connection.execute(self._save, self._saved(channel, user_id, state))
                 if processed is not None:
-                    update = {"channel": channel, "update_key": processed}
-                    await connection.execute(self._forget, update)
-                    seen = {"channel": channel, "message_id": processed, "received_at": now}
-                    await connection.execute(self._remember, seen)
+                    await self._processed.forget(connection, channel, processed)
+                    await self._processed.remember(connection, channel, processed, now)
         if not ours and state is not None:
             raise TurnLost(f"a {channel} user's turn was taken over by another instance")
