@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,6 +22,7 @@ from bot.storage.instance import new_holder
 from bot.storage.leases import INSTANCE, Leases
 from bot.storage.tables import shared_questions
 from tests.auxil.databases import on_postgresql
+from tests.auxil.holders import dead_holder
 
 pytestmark = pytest.mark.skipif(not on_postgresql(), reason="PostgreSQL only (pg_dump)")
 
@@ -83,7 +82,7 @@ async def test_a_restore_is_refused_while_an_instance_runs_on_the_database(
 async def test_force_restores_beside_a_running_instance_and_a_killed_one_is_not_running(
     database_target: str, tmp_path: Path
 ) -> None:
-    living, killed = new_holder(), _dead_holder()
+    living, killed = new_holder(), dead_holder()
     async with Database(database_target) as database:
         copy = backup_postgresql(database_target, tmp_path)
         for holder in (living, killed):
@@ -96,11 +95,3 @@ async def test_force_restores_beside_a_running_instance_and_a_killed_one_is_not_
 
 async def _texts(database: Database) -> list[str]:
     return [str(row[0]) for row in await database.fetch_all(select(shared_questions.c.text))]
-
-
-def _dead_holder() -> str:
-    """The holder id of an instance of this machine whose process has ended (a kill -9)."""
-    ended = subprocess.Popen([sys.executable, "-c", "pass"])
-    ended.wait()
-    host, namespace, _pid, token = new_holder().split(":")
-    return f"{host}:{namespace}:{ended.pid}:{token}"

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
@@ -33,6 +31,7 @@ from bot.storage.retention import purge
 from bot.storage.sessions import SqliteSessionStore, TurnBusy, TurnLost
 from tests.auxil.chat import Conversation
 from tests.auxil.databases import rows
+from tests.auxil.holders import dead_holder
 from tests.auxil.waiting import wait_until
 
 
@@ -44,14 +43,6 @@ async def instances(database_target: str) -> AsyncIterator[tuple[Database, Datab
         second = await stack.enter_async_context(Database(database_target))
         assert first.holder != second.holder
         yield first, second
-
-
-def _dead_holder() -> str:
-    """The holder id of an instance of this machine whose process has ended."""
-    ended = subprocess.Popen([sys.executable, "-c", "pass"])
-    ended.wait()
-    host, namespace, _pid, token = new_holder().split(":")
-    return f"{host}:{namespace}:{ended.pid}:{token}"
 
 
 async def test_a_lease_is_held_by_one_renewed_by_it_and_taken_once_expired(
@@ -76,7 +67,7 @@ async def test_the_leases_of_a_killed_instance_of_this_machine_end_at_once(
     database: Database,
 ) -> None:
     leases = Leases(database)
-    dead, living = _dead_holder(), new_holder()
+    dead, living = dead_holder(), new_holder()
     await leases.take("outbox:telegram", dead, 3600)
     await leases.take(f"{INSTANCE}{dead}", dead, 3600)
     await leases.take("reminders", living, 3600)
