@@ -19,6 +19,7 @@ from bot.storage.db import Database, latest_version
 from bot.storage.sessions import SqliteSessionStore
 from tests.auxil.chat import Conversation
 from tests.auxil.databases import execute
+from tests.auxil.trips import Trips
 
 
 @pytest.mark.sqlite_only
@@ -345,3 +346,17 @@ async def test_the_wal_is_emptied_once_a_read_still_open_ends(tmp_path: Path) ->
         assert await database.checkpoint()
         await finishing
         assert wal.stat().st_size == 0
+
+
+@pytest.mark.sqlite_only  # counts hops to SQLite's thread (bot.storage.sqlite_driver)
+async def test_a_lone_write_and_a_lone_read_take_one_trip_each(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In autocommit: no BEGIN, COMMIT or rollback around them (each would be a trip more)."""
+    store = SqliteSessionStore(database)
+    await store.put("whatsapp", "+39333", "{}")  # the pool's connection made
+    trips = Trips(monkeypatch)
+    await store.put("whatsapp", "+39333", '{"step": 2}')
+    assert trips.count == 1
+    assert await store.get("whatsapp", "+39333") == '{"step": 2}'
+    assert trips.count == 2
