@@ -33,7 +33,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, CursorResult, Executable, Row, event, exc, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, ExecutionContext, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql.schema import Table
@@ -53,6 +53,12 @@ CHECKPOINT_TRIES, CHECKPOINT_PAUSE = 20, 0.05
 BUSY_TIMEOUT_MS = 5000
 #: Then we wait a little more, a bounded number of times, before failing the user's turn.
 BUSY_RETRY_DELAYS = (0.05, 0.2, 0.5, 1.0)
+
+
+#: The execution option of a quick statement (a few rows by their index), or of a
+#: transaction made of them: on SQLite they run on the event loop's thread, without a hop to
+#: the database's (``bot.storage.sqlite_driver``). Elsewhere it changes nothing.
+QUICK = "sportello_quick"
 
 
 #: Where Alembic finds Sportello's migrations (``bot/storage/revisions``).
@@ -128,7 +134,7 @@ def _postgresql_engine(address: str) -> AsyncEngine:
 def _sqlite_engine(path: str, busy_timeout_ms: int) -> AsyncEngine:
     engine = create_async_engine(
         URL.create("sqlite+aiosqlite", database=path),
-        async_creator=functools.partial(sqlite_driver.connect, path),
+        async_creator=functools.partial(sqlite_driver.connect, path, busy_timeout_ms),
     )
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -144,6 +150,19 @@ def _sqlite_engine(path: str, busy_timeout_ms: int) -> AsyncEngine:
             "secure_delete = ON",
         ):
             connection.execute(f"PRAGMA {pragma}")
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def say_if_quick(
+        connection: Connection,
+        _cursor: object,
+        _statement: str,
+        _parameters: object,
+        context: ExecutionContext | None,
+        _many: bool,
+    ) -> None:
+        driver = connection.connection.driver_connection
+        if isinstance(driver, sqlite_driver.OneHopConnection):
+            driver.mark_quick(context is not None and bool(context.execution_options.get(QUICK)))
 
     @event.listens_for(engine.sync_engine, "begin")
     def begin(connection: Connection) -> None:
@@ -342,14 +361,17 @@ class Database:
 
     @_watched_transaction
     @asynccontextmanager
-    async def transaction(self, concurrent: bool = False) -> AsyncIterator[AsyncConnection]:
+    async def transaction(
+        self, concurrent: bool = False, quick: bool = False
+    ) -> AsyncIterator[AsyncConnection]:
         """A transaction, committed at the end or rolled back on any error. It runs alone among
         writers (SQLite's ``BEGIN IMMEDIATE``; PostgreSQL's advisory lock) unless
         ``concurrent``: then, on PostgreSQL, it must be safe beside any other transaction
-        by itself (row locks, ``ON CONFLICT``, ``SKIP LOCKED``)."""
+        by itself (row locks, ``ON CONFLICT``, ``SKIP LOCKED``). ``quick``: its statements
+        each touch a few rows by their index (:data:`QUICK`), as every message's do."""
         if self.is_sqlite:
             async with self._transaction_lock:
-                connection = await self._while_busy(self._begin_sqlite)
+                connection = await self._while_busy(lambda: self._begin_sqlite(quick))
                 try:
                     yield connection
                 except BaseException:
@@ -365,10 +387,10 @@ class Database:
                 await connection.execute(_WRITERS_LOCK)
             yield connection
 
-    async def _begin_sqlite(self) -> AsyncConnection:
+    async def _begin_sqlite(self, quick: bool = False) -> AsyncConnection:
         connection = await self.engine.connect()
         try:
-            await connection.execution_options(sportello_writes=True)
+            await connection.execution_options(sportello_writes=True, **{QUICK: quick})
             await connection.begin()  # BEGIN IMMEDIATE: busy now, or ours until the commit
         except BaseException:
             await connection.close()

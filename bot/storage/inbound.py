@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.storage.db import Database
+from bot.storage.db import QUICK, Database
 from bot.storage.leases import alive_at
 from bot.storage.tables import contacts, inbound_seen, inbound_updates
 
@@ -42,9 +42,9 @@ class InboundLog:
     async def seen(self, channel: str, message_id: str) -> bool:
         """Whether this platform message id was processed already (a retried webhook)."""
         found = await self._db.fetch_value(
-            select(literal(1)).where(
-                inbound_seen.c.channel == channel, inbound_seen.c.message_id == message_id
-            )
+            select(literal(1))
+            .where(inbound_seen.c.channel == channel, inbound_seen.c.message_id == message_id)
+            .execution_options(**{QUICK: True})
         )
         return found is not None
 
@@ -58,9 +58,9 @@ class InboundLog:
 
     async def last_inbound(self, channel: str, user_id: str) -> float | None:
         moment = await self._db.fetch_value(
-            select(contacts.c.last_inbound_at).where(
-                contacts.c.channel == channel, contacts.c.user_id == user_id
-            )
+            select(contacts.c.last_inbound_at)
+            .where(contacts.c.channel == channel, contacts.c.user_id == user_id)
+            .execution_options(**{QUICK: True})
         )
         return None if moment is None else float(moment)
 
@@ -157,7 +157,7 @@ class InboundQueue:
         now = time.time()
         # Every Telegram reply waits for it before it is sent. A delete and an insert that
         # does nothing on a conflict: safe beside any other transaction.
-        async with self._db.transaction(concurrent=True) as connection:
+        async with self._db.transaction(concurrent=True, quick=True) as connection:
             await self._processed.forget(connection, channel, key)
             await self._processed.remember(connection, channel, key, now)
 
@@ -168,7 +168,7 @@ class InboundQueue:
         now = time.time()
         # Of two at once on PostgreSQL, the second insert waits for the first's commit and
         # then finds the key: exactly one of them answers.
-        async with self._db.transaction(concurrent=True) as connection:
+        async with self._db.transaction(concurrent=True, quick=True) as connection:
             if not await self._processed.remember(connection, channel, key, now):
                 return False
             await self._processed.forget(connection, channel, key)

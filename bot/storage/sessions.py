@@ -26,7 +26,7 @@ import time
 
 from sqlalchemy import bindparam, delete, or_, select
 
-from bot.storage.db import Database
+from bot.storage.db import QUICK, Database
 from bot.storage.inbound import ProcessedUpdates
 from bot.storage.leases import alive_at
 from bot.storage.tables import sessions, turn_locks
@@ -74,8 +74,13 @@ class SqliteSessionStore:
             set_={"state": saving.excluded.state, "updated_at": saving.excluded.updated_at},
         )
         #: channel, user_id.
-        self._read = select(sessions.c.state).where(
-            sessions.c.channel == bindparam("channel"), sessions.c.user_id == bindparam("user_id")
+        self._read = (
+            select(sessions.c.state)
+            .where(
+                sessions.c.channel == bindparam("channel"),
+                sessions.c.user_id == bindparam("user_id"),
+            )
+            .execution_options(**{QUICK: True})
         )
         taking = database.insert(turn_locks)
         #: The turn taken unless another living instance holds it: channel, user_id, holder,
@@ -124,7 +129,7 @@ class SqliteSessionStore:
         deadline = time.monotonic() + self.wait_seconds
         pause, longest = TURN_PAUSES
         while True:
-            async with self._db.transaction(concurrent=True) as connection:
+            async with self._db.transaction(concurrent=True, quick=True) as connection:
                 now = time.time()
                 turn = {"channel": channel, "user_id": user_id, "holder": holder}
                 taking = {**turn, "since": now, "now": now}
@@ -150,7 +155,7 @@ class SqliteSessionStore:
         now = time.time()
         # Our own turn first (see the module's docstring): its delete locks the row.
         turn = {"channel": channel, "user_id": user_id, "holder": holder}
-        async with self._db.transaction(concurrent=True) as connection:
+        async with self._db.transaction(concurrent=True, quick=True) as connection:
             ours = (await connection.execute(self._let_go, turn)).rowcount > 0
             if ours and state is not None:
                 await connection.execute(self._save, self._saved(channel, user_id, state))

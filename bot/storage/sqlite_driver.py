@@ -6,6 +6,18 @@ Each hop is a wait on another thread that a user's reply may queue behind. aiosq
 makes SQLAlchemy take four of them per statement (make the cursor, execute, fetch, close), and
 a rollback of a connection that never began a transaction costs one more. Here a statement is
 one hop, and a rollback with nothing to end is none.
+
+A *quick* statement (a few rows by their index: a turn's session, a stored update) takes no
+hop at all: it runs on the event loop's own thread, where the hop and its two thread switches
+cost more than the statement (#21). It does so only where it cannot wait on another
+connection's lock, which would hold every user's reply:
+
+- inside our own write transaction (``BEGIN IMMEDIATE`` took the file's write lock);
+- a read (WAL: readers wait on no writer), or the ``BEGIN IMMEDIATE`` itself, each tried
+  without SQLite's busy wait; a refusal sends the statement to the thread, to wait there.
+
+A write outside a transaction, and every ``COMMIT``, stay on the thread: a commit may fold
+the WAL into the file (SQLite's automatic checkpoint), which writes to the disk.
 """
 
 from __future__ import annotations
@@ -62,13 +74,16 @@ class OneHopCursor:
         return await self._hop(sql, list(parameters), many=True)
 
     async def _hop(self, sql: str, parameters: Any, many: bool) -> OneHopCursor:
-        # aiosqlite's one way to run a function on its thread.
-        outcome: _Outcome = await self._connection._execute(  # type: ignore[no-untyped-call]
-            _run, self._connection._conn, sql, parameters, many
-        )
+        connection = self._connection
+        outcome = connection.run_here(sql, parameters, many) if connection.take_quick() else None
+        if outcome is None:
+            # aiosqlite's one way to run a function on its thread.
+            outcome = await connection._execute(  # type: ignore[no-untyped-call]
+                _run, connection._conn, sql, parameters, many
+            )
         self.description, self.rowcount, self.lastrowid, rows, in_transaction = outcome
         self._rows = deque(rows)
-        self._connection.began = in_transaction
+        connection.began = in_transaction
         return self
 
     async def fetchone(self) -> Any:
@@ -90,13 +105,43 @@ class OneHopCursor:
 class OneHopConnection(aiosqlite.Connection):
     """aiosqlite's connection (its thread, its queue), with :class:`OneHopCursor` cursors."""
 
-    def __init__(self, connector: Callable[[], sqlite3.Connection]) -> None:
+    def __init__(self, connector: Callable[[], sqlite3.Connection], busy_timeout_ms: int) -> None:
         super().__init__(connector, iter_chunk_size=64)
         # A thread left by a connection that was never closed must not keep the process alive.
         self._thread.daemon = True
-        #: Whether the last statement left a transaction open (kept here because the
-        #: sqlite3 connection belongs to the thread).
+        #: Whether the last statement left a transaction open (kept here, where the event
+        #: loop reads it without asking the thread).
         self.began = False
+        #: Whether the next statement is quick (``mark_quick``, just before it runs).
+        self._quick = False
+        self._busy_timeout_ms = int(busy_timeout_ms)
+
+    def mark_quick(self, quick: bool) -> None:
+        """Say whether the statement about to run is quick (see the module's docstring)."""
+        self._quick = quick
+
+    def take_quick(self) -> bool:
+        quick, self._quick = self._quick, False
+        return quick
+
+    def run_here(self, sql: str, parameters: Any, many: bool) -> _Outcome | None:
+        """A quick statement's outcome, run on this thread; None where it could wait on
+        another connection's lock (a write outside a transaction), or where it was refused
+        for one: the thread runs it then."""
+        if self.began:  # our BEGIN IMMEDIATE holds the write lock: nothing to wait for
+            return _run(self._conn, sql, parameters, many)
+        if not _reads_or_begins(sql):
+            return None
+        conn = self._conn
+        conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            return _run(conn, sql, parameters, many)
+        except sqlite3.OperationalError as error:
+            if "locked" in str(error) or "busy" in str(error):
+                return None
+            raise
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
 
     def cursor(self) -> OneHopCursor:  # type: ignore[override]  # no hop: nothing to make yet
         return OneHopCursor(self)
@@ -113,10 +158,20 @@ class OneHopConnection(aiosqlite.Connection):
             self.began = False
 
 
-async def connect(path: str) -> OneHopConnection:
-    """A connection to the SQLite file at ``path``, in autocommit (``BEGIN`` is ours to say)."""
+def _reads_or_begins(sql: str) -> bool:
+    """Whether a statement only reads, or is a ``BEGIN``: what may run outside a transaction
+    without committing anything (SQLAlchemy's statements start with their keyword)."""
+    return sql[:6].upper() in ("SELECT", "BEGIN ")
+
+
+async def connect(path: str, busy_timeout_ms: int) -> OneHopConnection:
+    """A connection to the SQLite file at ``path``, in autocommit (``BEGIN`` is ours to say),
+    that waits up to ``busy_timeout_ms`` for another connection's lock (on its thread)."""
     connection = OneHopConnection(
-        lambda: sqlite3.connect(path, isolation_level=None, check_same_thread=True)
+        # Made on the connection's thread; quick statements run on the event loop's, never
+        # both at once (SQLAlchemy runs one statement at a time on a connection).
+        lambda: sqlite3.connect(path, isolation_level=None, check_same_thread=False),
+        busy_timeout_ms,
     )
     await connection  # starts its thread and connects there
     return connection

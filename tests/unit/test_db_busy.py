@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Insert, exc, func, insert, select, text
 
-from bot.storage.db import Database
+from bot.storage.db import QUICK, Database
 from bot.storage.tables import daily_posts
+from tests.auxil.trips import Trips
 
 #: SQLite's busy file: PostgreSQL's writers wait for each other (tests/unit/test_transactions.py).
 pytestmark = pytest.mark.sqlite_only
@@ -99,3 +100,83 @@ async def test_a_transaction_that_fails_leaves_nothing(tmp_path: Path) -> None:
         async with db.transaction() as connection:  # the lock is free again
             await connection.execute(_post("a"))
         assert await _count(db) == 1
+
+
+async def _longest_pause_while(work: asyncio.Future[None] | asyncio.Task[None]) -> float:
+    """The longest the event loop went without running a ticking task while ``work`` ran."""
+    longest = 0.0
+    loop = asyncio.get_running_loop()
+    last = loop.time()
+    while not work.done():
+        await asyncio.sleep(0.005)
+        now = loop.time()
+        longest = max(longest, now - last)
+        last = now
+    await work
+    return longest
+
+
+async def test_a_quick_transaction_waits_for_another_writer_off_the_event_loop(
+    tmp_path: Path,
+) -> None:
+    """A quick transaction's BEGIN runs on the event loop's thread without SQLite's busy wait:
+    refused while another process writes, it waits on the database's thread, and every other
+    user's reply goes on meanwhile."""
+    path = tmp_path / "bot.sqlite3"
+    async with Database(path, busy_timeout_ms=2000) as db:
+        await db.write(_post("first"))  # the pool's connection made
+        held = threading.Event()
+        thread = _hold_write_lock(path, 0.4, held)
+        await _wait(held)
+
+        async def quick_write() -> None:
+            async with db.transaction(quick=True) as connection:
+                await connection.execute(_post("quick"))
+
+        started = asyncio.get_running_loop().time()
+        longest = await _longest_pause_while(asyncio.ensure_future(quick_write()))
+        waited = asyncio.get_running_loop().time() - started
+        thread.join()
+        assert waited >= 0.3  # it did wait for the other writer...
+        assert longest < 0.2  # ...and not on the event loop
+        assert await _count(db) == 2
+
+
+async def test_a_quick_read_does_not_wait_for_another_writer(tmp_path: Path) -> None:
+    """WAL: a read sees the last commit while another connection writes."""
+    path = tmp_path / "bot.sqlite3"
+    async with Database(path, busy_timeout_ms=2000) as db:
+        await db.write(_post("first"))
+        held = threading.Event()
+        thread = _hold_write_lock(path, 0.5, held)
+        await _wait(held)
+        started = asyncio.get_running_loop().time()
+        quick = select(func.count()).select_from(daily_posts).execution_options(**{QUICK: True})
+        assert await db.fetch_value(quick) == 1
+        assert asyncio.get_running_loop().time() - started < 0.3
+        thread.join()
+
+
+async def test_a_quick_transaction_takes_one_trip_its_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """BEGIN and its statements on the event loop's thread; the commit on the database's (it
+    may fold the WAL into the file, which writes to the disk); a write outside a transaction
+    commits at once, so it goes there too."""
+    async with Database(tmp_path / "bot.sqlite3") as db:
+        await db.write(_post("first"))
+        trips = Trips(monkeypatch)
+        async with db.transaction(quick=True) as connection:
+            await connection.execute(_post("a"))
+            await connection.execute(_post("b"))
+            assert trips.count == 0
+        assert trips.count == 1
+        await db.write(_post("c").execution_options(**{QUICK: True}))
+        assert trips.count == 2
+        monkeypatch.undo()
+        assert await _count(db) == 4
+        with pytest.raises(exc.IntegrityError):  # an error inside still rolls all back
+            async with db.transaction(quick=True) as connection:
+                await connection.execute(_post("d"))
+                await connection.execute(_post("d"))
+        assert await _count(db) == 4
