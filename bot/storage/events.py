@@ -19,7 +19,7 @@ from datetime import UTC, datetime, tzinfo
 from sqlalchemy import Integer, LargeBinary, delete, exists, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.storage.db import Database
+from bot.storage.db import QUICK, Database
 from bot.storage.records import Event
 from bot.storage.tables import event_salts, events
 
@@ -70,7 +70,8 @@ class EventStore:
         user = await self.pseudonym(person, year) if person else None
         # A plain insert of a row of its own: beside any other transaction.
         await self._db.write(
-            insert(events).values(
+            insert(events)
+            .values(
                 hour=hour_of(event.hour),
                 kind=event.kind,
                 action=event.action,
@@ -82,7 +83,8 @@ class EventStore:
                 office=event.office,
                 seconds=event.seconds,
                 user=user,
-            ),
+            )
+            .execution_options(**{QUICK: True}),
             concurrent=True,
         )
 

@@ -37,7 +37,7 @@ class InboundLog:
         self._touch = contact.on_conflict_do_update(
             index_elements=[contacts.c.channel, contacts.c.user_id],
             set_={"last_inbound_at": contact.excluded.last_inbound_at},
-        )
+        ).execution_options(**{QUICK: True})
 
     async def seen(self, channel: str, message_id: str) -> bool:
         """Whether this platform message id was processed already (a retried webhook)."""
@@ -122,6 +122,7 @@ class InboundQueue:
                 ).where(not_seen),
             )
             .on_conflict_do_nothing()
+            .execution_options(**{QUICK: True})
         )
         #: Whether the key is remembered: channel, key.
         self._seen = select(~not_seen)

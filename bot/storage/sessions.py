@@ -72,7 +72,7 @@ class SqliteSessionStore:
         self._save = saving.on_conflict_do_update(
             index_elements=[sessions.c.channel, sessions.c.user_id],
             set_={"state": saving.excluded.state, "updated_at": saving.excluded.updated_at},
-        )
+        ).execution_options(**{QUICK: True})
         #: channel, user_id.
         self._read = (
             select(sessions.c.state)

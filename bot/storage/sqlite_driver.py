@@ -12,12 +12,15 @@ hop at all: it runs on the event loop's own thread, where the hop and its two th
 cost more than the statement (#21). It does so only where it cannot wait on another
 connection's lock, which would hold every user's reply:
 
-- inside our own write transaction (``BEGIN IMMEDIATE`` took the file's write lock);
-- a read (WAL: readers wait on no writer), or the ``BEGIN IMMEDIATE`` itself, each tried
-  without SQLite's busy wait; a refusal sends the statement to the thread, to wait there.
+- inside our own write transaction (``BEGIN IMMEDIATE`` took the file's write lock), its
+  commit and its rollback included;
+- a read (WAL: readers wait on no writer), the ``BEGIN IMMEDIATE`` itself, or a lone write,
+  each tried without SQLite's busy wait: refused, it goes to the thread, to wait there.
 
-A write outside a transaction, and every ``COMMIT``, stay on the thread: a commit may fold
-the WAL into the file (SQLite's automatic checkpoint), which writes to the disk.
+A commit here appends to the WAL and does not wait for the disk (``synchronous = NORMAL``),
+but SQLite's automatic checkpoint, which folds the WAL into the file, does: it is off for
+commits made here, and one commit in :data:`CHECKPOINT_EVERY` goes to the thread instead,
+where SQLite checkpoints once the WAL has passed its 1000 pages.
 """
 
 from __future__ import annotations
@@ -25,9 +28,16 @@ from __future__ import annotations
 import sqlite3
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
+
+#: SQLite's automatic checkpoint, in WAL pages (its default, which we keep).
+WAL_AUTOCHECKPOINT = 1000
+#: One quick commit in this many goes to the thread, where the automatic checkpoint runs.
+CHECKPOINT_EVERY = 32
+
+_T = TypeVar("_T")
 
 #: How a statement's outcome comes back from the thread: the cursor's description, rowcount,
 #: last row id, every row, and whether the connection is now inside a transaction.
@@ -114,6 +124,9 @@ class OneHopConnection(aiosqlite.Connection):
         self.began = False
         #: Whether the next statement is quick (``mark_quick``, just before it runs).
         self._quick = False
+        #: Whether the open transaction began here, quick: it ends here too.
+        self._quick_transaction = False
+        self._commits = 0  # quick commits, counted for CHECKPOINT_EVERY
         self._busy_timeout_ms = int(busy_timeout_ms)
 
     def mark_quick(self, quick: bool) -> None:
@@ -125,43 +138,68 @@ class OneHopConnection(aiosqlite.Connection):
         return quick
 
     def run_here(self, sql: str, parameters: Any, many: bool) -> _Outcome | None:
-        """A quick statement's outcome, run on this thread; None where it could wait on
-        another connection's lock (a write outside a transaction), or where it was refused
-        for one: the thread runs it then."""
+        """A quick statement's outcome, run on this thread; None where it was refused for
+        another connection's lock, or where its commit is the one to checkpoint: the thread
+        runs it then."""
+        conn = self._conn
         if self.began:  # our BEGIN IMMEDIATE holds the write lock: nothing to wait for
-            return _run(self._conn, sql, parameters, many)
-        if not _reads_or_begins(sql):
+            return _run(conn, sql, parameters, many)
+        keyword = sql[:6].upper()
+        begins, commits = keyword == "BEGIN ", keyword != "SELECT" and keyword != "BEGIN "
+        if commits and self._checkpoint_due():
             return None
+        outcome = self._without_waiting(lambda: _run(conn, sql, parameters, many), commits)
+        self._quick_transaction = begins and outcome is not None
+        return outcome
+
+    def _without_waiting(self, work: Callable[[], _T], commits: bool) -> _T | None:
+        """``work``'s result, with neither SQLite's busy wait nor its automatic checkpoint
+        (if it ``commits``); None if another connection's lock refused it."""
         conn = self._conn
         conn.execute("PRAGMA busy_timeout = 0")
+        if commits:
+            conn.execute("PRAGMA wal_autocheckpoint = 0")
         try:
-            return _run(conn, sql, parameters, many)
+            return work()
         except sqlite3.OperationalError as error:
             if "locked" in str(error) or "busy" in str(error):
                 return None
             raise
         finally:
             conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
+            if commits:
+                conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT}")
+
+    def _checkpoint_due(self) -> bool:
+        self._commits += 1
+        return self._commits % CHECKPOINT_EVERY == 0
 
     def cursor(self) -> OneHopCursor:  # type: ignore[override]  # no hop: nothing to make yet
         return OneHopCursor(self)
 
     async def commit(self) -> None:
-        await super().commit()  # always: a commit skipped by mistake would lose a write
-        self.began = False
+        # Always: a commit skipped by mistake would lose a write.
+        if self._quick_transaction and not self._checkpoint_due():
+            conn = self._conn
+            conn.execute("PRAGMA wal_autocheckpoint = 0")
+            try:
+                conn.commit()
+            finally:
+                conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT}")
+        else:
+            await super().commit()
+        self.began = self._quick_transaction = False
 
     async def rollback(self) -> None:
         # SQLAlchemy rolls back every connection it closes or returns to its pool: after a
         # commit, or a lone read in autocommit, there is nothing to roll back.
-        if self.began:
+        if not self.began:
+            return
+        if self._quick_transaction:
+            self._conn.rollback()  # our own pages in the WAL forgotten: nothing to wait for
+        else:
             await super().rollback()
-            self.began = False
-
-
-def _reads_or_begins(sql: str) -> bool:
-    """Whether a statement only reads, or is a ``BEGIN``: what may run outside a transaction
-    without committing anything (SQLAlchemy's statements start with their keyword)."""
-    return sql[:6].upper() in ("SELECT", "BEGIN ")
+        self.began = self._quick_transaction = False
 
 
 async def connect(path: str, busy_timeout_ms: int) -> OneHopConnection:

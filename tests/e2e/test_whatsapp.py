@@ -45,9 +45,10 @@ PHONE = "+393330000000"
 #: What a menu tap may cost, in hops to the database's thread (it was 32, then 10 with the
 #: reply through the outbox; 5 with the reply in the webhook's TwiML; 50 once the storage ran
 #: through SQLAlchemy's aiosqlite adapter, about five hops a statement; 14 with one hop a
-#: statement, bot.storage.sqlite_driver, and lone writes in autocommit; 5 with quick statements
-#: on the event loop's thread), and the outbox worker's look every second, which may fall in.
-TRIPS_PER_MESSAGE = 9
+#: statement, bot.storage.sqlite_driver, and lone writes in autocommit; none with quick statements
+#: on the event loop's thread), and the outbox worker's look every second, which may fall in,
+#: and one commit in CHECKPOINT_EVERY, on the thread.
+TRIPS_PER_MESSAGE = 3
 _ids = itertools.count(1)
 
 

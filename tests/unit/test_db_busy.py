@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Insert, exc, func, insert, select, text
 
 from bot.storage.db import QUICK, Database
+from bot.storage.sqlite_driver import CHECKPOINT_EVERY
 from bot.storage.tables import daily_posts
 from tests.auxil.trips import Trips
 
@@ -157,26 +158,42 @@ async def test_a_quick_read_does_not_wait_for_another_writer(tmp_path: Path) -> 
         thread.join()
 
 
-async def test_a_quick_transaction_takes_one_trip_its_commit(
+async def test_quick_statements_take_no_trip_but_one_commit_in_so_many(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """BEGIN and its statements on the event loop's thread; the commit on the database's (it
-    may fold the WAL into the file, which writes to the disk); a write outside a transaction
-    commits at once, so it goes there too."""
+    """A quick transaction (BEGIN, its statements, its commit) and a quick lone write run on
+    the event loop's thread; one commit in CHECKPOINT_EVERY goes to the database's, where
+    SQLite may fold the WAL into the file."""
     async with Database(tmp_path / "bot.sqlite3") as db:
-        await db.write(_post("first"))
+        await db.write(_post("first"))  # the pool's connection made
         trips = Trips(monkeypatch)
         async with db.transaction(quick=True) as connection:
             await connection.execute(_post("a"))
             await connection.execute(_post("b"))
-            assert trips.count == 0
-        assert trips.count == 1
         await db.write(_post("c").execution_options(**{QUICK: True}))
+        assert trips.count == 0
+        await db.write(_post("d"))  # not quick: on the thread
+        assert trips.count == 1
+        for n in range(CHECKPOINT_EVERY):
+            async with db.transaction(quick=True) as connection:
+                await connection.execute(_post(f"n{n}"))
         assert trips.count == 2
         monkeypatch.undo()
-        assert await _count(db) == 4
+        assert await _count(db) == 5 + CHECKPOINT_EVERY
         with pytest.raises(exc.IntegrityError):  # an error inside still rolls all back
             async with db.transaction(quick=True) as connection:
-                await connection.execute(_post("d"))
-                await connection.execute(_post("d"))
-        assert await _count(db) == 4
+                await connection.execute(_post("e"))
+                await connection.execute(_post("e"))
+        assert await _count(db) == 5 + CHECKPOINT_EVERY
+
+
+async def test_quick_commits_do_not_let_the_wal_grow_without_end(tmp_path: Path) -> None:
+    """SQLite's automatic checkpoint is off for commits on the event loop's thread: the ones
+    that go to the database's thread keep the WAL near its 1000 pages (4 MB)."""
+    path = tmp_path / "bot.sqlite3"
+    async with Database(path) as db:
+        for n in range(3000):  # about 12 MB of rows
+            async with db.transaction(quick=True) as connection:
+                await connection.execute(insert(daily_posts).values(name=f"{n}", day="x" * 4000))
+        wal = path.with_name(path.name + "-wal")
+        assert wal.stat().st_size < 6_000_000, wal.stat().st_size

@@ -507,14 +507,15 @@ async def test_a_message_sent_to_forget_is_deleted_as_it_is_marked(database: Dat
 async def test_an_update_is_marked_processed_in_few_trips(
     database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every Telegram reply waits for it before it is sent: BEGIN, a delete and an insert on
-    the event loop's thread, and the commit on the database's (bot.storage.sqlite_driver; four
-    trips with one a statement, eleven with aiosqlite's cursors)."""
+    """Every Telegram reply waits for it before it is sent: BEGIN, a delete, an insert and the
+    commit, quick, on the event loop's thread, unless it is the commit in CHECKPOINT_EVERY that
+    goes to the database's (bot.storage.sqlite_driver; four trips with one a statement, eleven
+    with aiosqlite's cursors)."""
     updates = InboundQueue(database)
     assert await updates.keep("telegram", "update:1", {"update_id": 1})
     trips = Trips(monkeypatch)
     await updates.done("telegram", "update:1")
-    assert trips.count == 1, trips.count
+    assert trips.count <= 1, trips.count
     monkeypatch.undo()
     assert await updates.left("telegram") == []
     assert not await updates.keep("telegram", "update:1", {"update_id": 1})  # seen: not again
