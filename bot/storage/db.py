@@ -388,6 +388,30 @@ class Database:
                 await connection.execute(_WRITERS_LOCK)
             yield connection
 
+    @_watched
+    async def run_transaction(
+        self, work: Callable[[Connection], _T], concurrent: bool = False, quick: bool = False
+    ) -> _T:
+        """``work`` run on a synchronous connection in a transaction, as :meth:`transaction`
+        runs one, and what it returns. For every message's transactions: on SQLite, taking
+        the connection, each statement, the commit and giving the connection back are each a
+        greenlet through AsyncConnection, and here one in all (#21)."""
+        if not self.is_sqlite:
+            async with self.transaction(concurrent) as connection:
+                return await connection.run_sync(work)
+        async with self._transaction_lock:
+            # A transaction refused at its BEGIN (another process writes) is tried again
+            # whole: nothing of it ran.
+            return await self._while_busy(
+                lambda: greenlet_spawn(self._run_transaction_now, work, quick)
+            )
+
+    def _run_transaction_now(self, work: Callable[[Connection], _T], quick: bool) -> _T:
+        with self.engine.sync_engine.connect() as connection:
+            connection.execution_options(sportello_writes=True, **{QUICK: quick})
+            with connection.begin():  # BEGIN IMMEDIATE; committed, or rolled back on an error
+                return work(connection)
+
     async def _begin_sqlite(self, quick: bool = False) -> AsyncConnection:
         connection = await self.engine.connect()
         try:

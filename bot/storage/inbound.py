@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
+    Connection,
     Float,
     Row,
     String,
@@ -20,7 +21,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage.db import QUICK, Database
 from bot.storage.leases import alive_at
@@ -78,15 +78,18 @@ class ProcessedUpdates:
         )
         self._remember = database.insert(inbound_seen).on_conflict_do_nothing()
 
-    async def forget(self, connection: AsyncConnection, channel: str, key: str) -> None:
-        await connection.execute(self._forget, {"channel": channel, "key": key})
+    def forget(self, connection: Connection, channel: str, key: str) -> None:
+        connection.execute(self._forget, {"channel": channel, "key": key})
 
-    async def remember(
-        self, connection: AsyncConnection, channel: str, key: str, now: float
-    ) -> bool:
+    def remember(self, connection: Connection, channel: str, key: str, now: float) -> bool:
         """False if the key was remembered already."""
         seen = {"channel": channel, "message_id": key, "received_at": now}
-        return (await connection.execute(self._remember, seen)).rowcount > 0
+        return connection.execute(self._remember, seen).rowcount > 0
+
+    def done(self, connection: Connection, channel: str, key: str, now: float) -> None:
+        """Forget the update, remember its key."""
+        self.forget(connection, channel, key)
+        self.remember(connection, channel, key, now)
 
 
 class InboundQueue:
@@ -141,39 +144,47 @@ class InboundQueue:
         if self._db.is_sqlite:
             # One statement, atomic on its own among SQLite's writers, who take turns.
             return await self._db.write(self._keep, stored) > 0
+
         # On PostgreSQL side by side with the others: an insert meeting the first copy while
         # its turn is being saved (``done``, ``answered``, ``SessionStore.end`` delete it and
         # remember its key) waits for that, and then stores the copy, its "not seen" judged
         # before. A second look, a later statement, sees the key remembered and takes it back.
-        async with self._db.transaction(concurrent=True) as connection:
-            if (await connection.execute(self._keep, stored)).rowcount == 0:
+        def keep_unless_seen(connection: Connection) -> bool:
+            if connection.execute(self._keep, stored).rowcount == 0:
                 return False
-            if (await connection.execute(self._seen, update)).scalar():
-                await self._processed.forget(connection, channel, key)
+            if connection.execute(self._seen, update).scalar():
+                self._processed.forget(connection, channel, key)
                 return False
             return True
+
+        return await self._db.run_transaction(keep_unless_seen, concurrent=True)
 
     async def done(self, channel: str, key: str) -> None:
         """The update's turn is saved: forget the update, remember its key."""
         now = time.time()
         # Every Telegram reply waits for it before it is sent. A delete and an insert that
         # does nothing on a conflict: safe beside any other transaction.
-        async with self._db.transaction(concurrent=True, quick=True) as connection:
-            await self._processed.forget(connection, channel, key)
-            await self._processed.remember(connection, channel, key, now)
+        await self._db.run_transaction(
+            lambda connection: self._processed.done(connection, channel, key, now),
+            concurrent=True,
+            quick=True,
+        )
 
     async def answered(self, channel: str, key: str) -> bool:
         """The update's turn is saved and its replies go with the platform's answer: forget
         the update, remember its key, in one transaction; False if the key was remembered
         already (a redelivery racing the first: that one answers, this one must not)."""
         now = time.time()
+
         # Of two at once on PostgreSQL, the second insert waits for the first's commit and
         # then finds the key: exactly one of them answers.
-        async with self._db.transaction(concurrent=True, quick=True) as connection:
-            if not await self._processed.remember(connection, channel, key, now):
+        def answer(connection: Connection) -> bool:
+            if not self._processed.remember(connection, channel, key, now):
                 return False
-            await self._processed.forget(connection, channel, key)
+            self._processed.forget(connection, channel, key)
             return True
+
+        return await self._db.run_transaction(answer, concurrent=True, quick=True)
 
     async def forget_copies(self) -> None:
         """Empty the WAL, so that the deleted rows' old copies leave the disk (an erasure's

@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from sqlalchemy import bindparam, delete, or_, select
+from sqlalchemy import Connection, bindparam, delete, or_, select
 
 from bot.storage.db import QUICK, Database
 from bot.storage.inbound import ProcessedUpdates
@@ -128,15 +128,16 @@ class SqliteSessionStore:
         holder = self._db.holder
         deadline = time.monotonic() + self.wait_seconds
         pause, longest = TURN_PAUSES
+        turn = {"channel": channel, "user_id": user_id, "holder": holder}
+
+        def take(connection: Connection) -> tuple[bool, str | None]:
+            now = time.time()
+            if connection.execute(self._take, {**turn, "since": now, "now": now}).rowcount == 0:
+                return False, None
+            return True, connection.execute(self._read, turn).scalar()
+
         while True:
-            async with self._db.transaction(concurrent=True, quick=True) as connection:
-                now = time.time()
-                turn = {"channel": channel, "user_id": user_id, "holder": holder}
-                taking = {**turn, "since": now, "now": now}
-                taken = (await connection.execute(self._take, taking)).rowcount > 0
-                state = None
-                if taken:
-                    state = (await connection.execute(self._read, turn)).scalar()
+            taken, state = await self._db.run_transaction(take, concurrent=True, quick=True)
             if taken:
                 return None if state is None else str(state)
             if time.monotonic() >= deadline:
@@ -155,12 +156,15 @@ class SqliteSessionStore:
         now = time.time()
         # Our own turn first (see the module's docstring): its delete locks the row.
         turn = {"channel": channel, "user_id": user_id, "holder": holder}
-        async with self._db.transaction(concurrent=True, quick=True) as connection:
-            ours = (await connection.execute(self._let_go, turn)).rowcount > 0
+
+        def let_go(connection: Connection) -> bool:
+            ours = connection.execute(self._let_go, turn).rowcount > 0
             if ours and state is not None:
-                await connection.execute(self._save, self._saved(channel, user_id, state))
+                connection.execute(self._save, self._saved(channel, user_id, state))
                 if processed is not None:
-                    await self._processed.forget(connection, channel, processed)
-                    await self._processed.remember(connection, channel, processed, now)
+                    self._processed.done(connection, channel, processed, now)
+            return ours
+
+        ours = await self._db.run_transaction(let_go, concurrent=True, quick=True)
         if not ours and state is not None:
             raise TurnLost(f"a {channel} user's turn was taken over by another instance")
