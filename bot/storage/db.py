@@ -33,7 +33,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, CursorResult, Executable, Row, event, exc, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import URL, ExecutionContext, make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql.schema import Table
@@ -77,6 +77,9 @@ SERVER_ADVICE = (
 #: On PostgreSQL, a writer that must not run beside another takes this lock first: one per
 #: schema, so counters in one database do not wait for each other.
 _WRITERS_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(current_schema()))")
+#: On SQLite, a writer takes the file's write lock at its start, not at its first write: a
+#: transaction that read first could not write later (another wrote meanwhile).
+_BEGIN_WRITING = "BEGIN IMMEDIATE"
 
 
 def is_busy(error: BaseException) -> bool:
@@ -152,26 +155,9 @@ def _sqlite_engine(path: str, busy_timeout_ms: int) -> AsyncEngine:
         ):
             connection.execute(f"PRAGMA {pragma}")
 
-    @event.listens_for(engine.sync_engine, "before_cursor_execute")
-    def say_if_quick(
-        connection: Connection,
-        _cursor: object,
-        _statement: str,
-        _parameters: object,
-        context: ExecutionContext | None,
-        _many: bool,
-    ) -> None:
-        driver = connection.connection.driver_connection
-        if isinstance(driver, sqlite_driver.OneHopConnection):
-            driver.mark_quick(context is not None and bool(context.execution_options.get(QUICK)))
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def begin(connection: Connection) -> None:
-        # A reader's lone statement is a transaction by itself (autocommit): a BEGIN would
-        # cost a trip to the database's thread, and its rollback another.
-        if connection.get_execution_options().get("sportello_writes", False):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-
+    # No listener of the connections' events (a BEGIN IMMEDIATE on "begin", say): with one,
+    # SQLAlchemy looks for listeners of every event of every statement, about a tenth of a
+    # quick statement's time (#21). Writers say BEGIN IMMEDIATE themselves (_begin_writing).
     return engine
 
 
@@ -372,7 +358,7 @@ class Database:
         each touch a few rows by their index (:data:`QUICK`), as every message's do."""
         if self.is_sqlite:
             async with self._transaction_lock:
-                connection = await self._while_busy(lambda: self._begin_sqlite(quick))
+                connection, driver = await self._while_busy(lambda: self._begin_sqlite(quick))
                 try:
                     yield connection
                 except BaseException:
@@ -381,6 +367,7 @@ class Database:
                 else:
                     await connection.commit()
                 finally:
+                    driver.quick = False
                     await connection.close()
             return
         async with self.engine.begin() as connection:
@@ -408,19 +395,28 @@ class Database:
 
     def _run_transaction_now(self, work: Callable[[Connection], _T], quick: bool) -> _T:
         with self.engine.sync_engine.connect() as connection:
-            connection.execution_options(sportello_writes=True, **{QUICK: quick})
-            with connection.begin():  # BEGIN IMMEDIATE; committed, or rolled back on an error
-                return work(connection)
+            driver = _driver(connection.connection.driver_connection)
+            driver.quick = quick
+            try:
+                with connection.begin():  # committed at the end, or rolled back on an error
+                    connection.exec_driver_sql(_BEGIN_WRITING)
+                    return work(connection)
+            finally:
+                driver.quick = False
 
-    async def _begin_sqlite(self, quick: bool = False) -> AsyncConnection:
+    async def _begin_sqlite(
+        self, quick: bool = False
+    ) -> tuple[AsyncConnection, sqlite_driver.OneHopConnection]:
         connection = await self.engine.connect()
+        driver = _driver((await connection.get_raw_connection()).driver_connection)
         try:
-            await connection.execution_options(sportello_writes=True, **{QUICK: quick})
-            await connection.begin()  # BEGIN IMMEDIATE: busy now, or ours until the commit
+            driver.quick = quick
+            await connection.exec_driver_sql(_BEGIN_WRITING)  # busy now, or ours to the commit
         except BaseException:
+            driver.quick = False
             await connection.close()
             raise
-        return connection
+        return connection, driver
 
     async def write(
         self,
@@ -484,7 +480,12 @@ class Database:
         outcome: Callable[[CursorResult[Any]], _T],
     ) -> _T:
         with self.engine.sync_engine.connect() as connection:
-            return outcome(connection.execute(statement, parameters))
+            driver = _driver(connection.connection.driver_connection)
+            driver.quick = bool(statement.get_execution_options().get(QUICK))
+            try:
+                return outcome(connection.execute(statement, parameters))
+            finally:
+                driver.quick = False
 
     async def checkpoint(self) -> bool:
         """Fold the WAL into the database and empty it, so that the old copies of erased rows
@@ -545,12 +546,12 @@ class Database:
         (two instances starting at once do not both migrate)."""
         if self.is_sqlite:
             await self._migrate_legacy_sqlite()
-        async with self.engine.connect() as connection:
-            await connection.execution_options(sportello_writes=True)
-            async with connection.begin():
-                if not self.is_sqlite:
-                    await connection.execute(_WRITERS_LOCK)
-                await connection.run_sync(_upgrade, shown(self.path))
+        async with self.engine.connect() as connection, connection.begin():
+            if self.is_sqlite:
+                await connection.exec_driver_sql(_BEGIN_WRITING)
+            else:
+                await connection.execute(_WRITERS_LOCK)
+            await connection.run_sync(_upgrade, shown(self.path))
 
     async def _migrate_legacy_sqlite(self) -> None:
         """A file of SQLite's own migrations, older than 17, brought to 17 by them, on a
@@ -577,6 +578,12 @@ class Database:
                     raise
         finally:
             await connection.close()
+
+
+def _driver(connection: Any) -> sqlite_driver.OneHopConnection:
+    """The SQLite driver's connection under SQLAlchemy's (``driver_connection``)."""
+    assert isinstance(connection, sqlite_driver.OneHopConnection)
+    return connection
 
 
 def _row_count(result: CursorResult[Any]) -> int:

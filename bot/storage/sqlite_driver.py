@@ -85,7 +85,7 @@ class OneHopCursor:
 
     async def _hop(self, sql: str, parameters: Any, many: bool) -> OneHopCursor:
         connection = self._connection
-        outcome = connection.run_here(sql, parameters, many) if connection.take_quick() else None
+        outcome = connection.run_here(sql, parameters, many) if connection.quick else None
         if outcome is None:
             # aiosqlite's one way to run a function on its thread.
             outcome = await connection._execute(  # type: ignore[no-untyped-call]
@@ -122,20 +122,13 @@ class OneHopConnection(aiosqlite.Connection):
         #: Whether the last statement left a transaction open (kept here, where the event
         #: loop reads it without asking the thread).
         self.began = False
-        #: Whether the next statement is quick (``mark_quick``, just before it runs).
-        self._quick = False
+        #: Whether the statements run now are quick: set by the database for a lone statement
+        #: or a transaction, from start to end.
+        self.quick = False
         #: Whether the open transaction began here, quick: it ends here too.
         self._quick_transaction = False
         self._commits = 0  # quick commits, counted for CHECKPOINT_EVERY
         self._busy_timeout_ms = int(busy_timeout_ms)
-
-    def mark_quick(self, quick: bool) -> None:
-        """Say whether the statement about to run is quick (see the module's docstring)."""
-        self._quick = quick
-
-    def take_quick(self) -> bool:
-        quick, self._quick = self._quick, False
-        return quick
 
     def run_here(self, sql: str, parameters: Any, many: bool) -> _Outcome | None:
         """A quick statement's outcome, run on this thread; None where it was refused for
