@@ -24,18 +24,29 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 import aiosqlite
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, CursorResult, Executable, Row, event, exc, text
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Engine,
+    Executable,
+    Row,
+    create_engine,
+    event,
+    exc,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.schema import Table
 from sqlalchemy.util import greenlet_spawn
 
@@ -56,10 +67,13 @@ BUSY_TIMEOUT_MS = 5000
 BUSY_RETRY_DELAYS = (0.05, 0.2, 0.5, 1.0)
 
 
-#: The execution option of a quick statement (a few rows by their index), or of a
-#: transaction made of them: on SQLite they run on the event loop's thread, without a hop to
-#: the database's (``bot.storage.sqlite_driver``). Elsewhere it changes nothing.
+#: The execution option of a quick statement (a few rows by their index): on SQLite it runs on
+#: the event loop's thread (``Database``'s quick connection). Elsewhere it changes nothing.
 QUICK = "sportello_quick"
+#: One quick write in this many runs on the database's thread instead, where SQLite's
+#: automatic checkpoint runs (it is off on the quick connection: it writes to the disk and
+#: waits for it).
+CHECKPOINT_EVERY = 32
 
 
 #: Where Alembic finds Sportello's migrations (``bot/storage/revisions``).
@@ -138,27 +152,52 @@ def _postgresql_engine(address: str) -> AsyncEngine:
 def _sqlite_engine(path: str, busy_timeout_ms: int) -> AsyncEngine:
     engine = create_async_engine(
         URL.create("sqlite+aiosqlite", database=path),
-        async_creator=functools.partial(sqlite_driver.connect, path, busy_timeout_ms),
+        async_creator=functools.partial(sqlite_driver.connect, path),
     )
 
     @event.listens_for(engine.sync_engine, "connect")
     def prepare(connection: Any, _record: object) -> None:
-        # The driver's own transaction handling is off (sqlite_driver.connect); ours is on
-        # "begin", below.
-        for pragma in (
-            "journal_mode = WAL",
-            "foreign_keys = ON",
-            f"busy_timeout = {int(busy_timeout_ms)}",
-            "synchronous = NORMAL",
-            # Deleted rows are overwritten with zeros: erased data does not linger in the file.
-            "secure_delete = ON",
-        ):
+        # The driver's own transaction handling is off (sqlite_driver.connect): writers say
+        # BEGIN IMMEDIATE themselves (_BEGIN_WRITING).
+        connection.execute("PRAGMA journal_mode = WAL")
+        for pragma in _pragmas(busy_timeout_ms):
             connection.execute(f"PRAGMA {pragma}")
 
     # No listener of the connections' events (a BEGIN IMMEDIATE on "begin", say): with one,
     # SQLAlchemy looks for listeners of every event of every statement, about a tenth of a
-    # quick statement's time (#21). Writers say BEGIN IMMEDIATE themselves (_begin_writing).
+    # quick statement's time (#21).
     return engine
+
+
+def _pragmas(busy_timeout_ms: int) -> tuple[str, ...]:
+    return (
+        "foreign_keys = ON",
+        f"busy_timeout = {int(busy_timeout_ms)}",
+        "synchronous = NORMAL",
+        # Deleted rows are overwritten with zeros: erased data does not linger in the file.
+        "secure_delete = ON",
+    )
+
+
+def _quick_engine(path: str) -> Engine:
+    """The quick connection: statements of a few rows by their index, run on the event loop's
+    own thread, where a hop to the database's thread and its two thread switches cost more
+    than they do, and SQLAlchemy's synchronous side a third of its asynchronous one (#21).
+
+    It never waits: another connection's lock (another process writing) refuses it at once
+    (``busy_timeout`` 0), and the work goes to the database's thread, to wait there; SQLite's
+    automatic checkpoint, which writes the WAL into the file and waits for the disk, is off
+    (:data:`CHECKPOINT_EVERY`). A commit here appends to the WAL without waiting for the disk
+    (``synchronous = NORMAL``). Used one piece of work at a time, never across an ``await``:
+    one connection is enough."""
+
+    def connect() -> sqlite3.Connection:
+        connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        for pragma in (*_pragmas(0), "wal_autocheckpoint = 0"):
+            connection.execute(f"PRAGMA {pragma}")
+        return connection
+
+    return create_engine("sqlite://", creator=connect, poolclass=StaticPool)
 
 
 def _is_folder(path: str) -> bool:
@@ -251,6 +290,8 @@ class Database:
         #: The SQLite file, or the PostgreSQL address (with its password, if it has one).
         self.path = address
         self._engine: AsyncEngine | None = None
+        self._quick: Engine | None = None  # SQLite's quick connection (_quick_engine)
+        self._quick_writes = 0  # counted for CHECKPOINT_EVERY
         #: This instance's id in leases, held turns and stored updates (``bot.storage.leases``):
         #: one per open database, so that two in one test are two instances.
         self.holder = holder or new_holder()
@@ -275,6 +316,19 @@ class Database:
         return self._engine
 
     @property
+    def sync_engines(self) -> tuple[Engine, ...]:
+        """The synchronous side of every engine statements run through: the database's, and
+        on SQLite the quick connection's (tests simulate a full disk on them)."""
+        quick = () if self._quick is None else (self._quick,)
+        return (self.engine.sync_engine, *quick)
+
+    def release_connections(self) -> None:
+        """Close the quick connection, so that it opens again (the pool's are closed by
+        ``engine.dispose()``)."""
+        if self._quick is not None:
+            self._quick.dispose()
+
+    @property
     def is_sqlite(self) -> bool:
         return self.backend == "sqlite"
 
@@ -292,6 +346,8 @@ class Database:
             self._engine = _sqlite_engine(self.path, self.busy_timeout_ms)
             await self._check_intact()
             await self.migrate()
+            if self.path != ":memory:":  # a second connection would be another database
+                self._quick = _quick_engine(self.path)
         except BaseException as error:
             await self.close()
             problem = storage_problem(error) or (
@@ -326,6 +382,9 @@ class Database:
             raise DatabaseUnavailable(self.path, f"{DAMAGED} ({found[0] if found else '?'})")
 
     async def close(self) -> None:
+        if self._quick is not None:
+            self._quick.dispose()
+            self._quick = None
         if self._engine is not None:
             await self._engine.dispose()
             self._engine = None
@@ -348,17 +407,14 @@ class Database:
 
     @_watched_transaction
     @asynccontextmanager
-    async def transaction(
-        self, concurrent: bool = False, quick: bool = False
-    ) -> AsyncIterator[AsyncConnection]:
+    async def transaction(self, concurrent: bool = False) -> AsyncIterator[AsyncConnection]:
         """A transaction, committed at the end or rolled back on any error. It runs alone among
         writers (SQLite's ``BEGIN IMMEDIATE``; PostgreSQL's advisory lock) unless
         ``concurrent``: then, on PostgreSQL, it must be safe beside any other transaction
-        by itself (row locks, ``ON CONFLICT``, ``SKIP LOCKED``). ``quick``: its statements
-        each touch a few rows by their index (:data:`QUICK`), as every message's do."""
+        by itself (row locks, ``ON CONFLICT``, ``SKIP LOCKED``)."""
         if self.is_sqlite:
             async with self._transaction_lock:
-                connection, driver = await self._while_busy(lambda: self._begin_sqlite(quick))
+                connection = await self._while_busy(self._begin_sqlite)
                 try:
                     yield connection
                 except BaseException:
@@ -367,7 +423,6 @@ class Database:
                 else:
                     await connection.commit()
                 finally:
-                    driver.quick = False
                     await connection.close()
             return
         async with self.engine.begin() as connection:
@@ -380,43 +435,61 @@ class Database:
         self, work: Callable[[Connection], _T], concurrent: bool = False, quick: bool = False
     ) -> _T:
         """``work`` run on a synchronous connection in a transaction, as :meth:`transaction`
-        runs one, and what it returns. For every message's transactions: on SQLite, taking
-        the connection, each statement, the commit and giving the connection back are each a
-        greenlet through AsyncConnection, and here one in all (#21)."""
+        runs one, and what it returns. ``quick``: its statements each touch a few rows by
+        their index, as every message's do; on SQLite they run on the quick connection
+        (:func:`_quick_engine`). Through AsyncConnection, taking the connection, each
+        statement, the commit and giving the connection back are each a greenlet; here one in
+        all, or none (#21)."""
         if not self.is_sqlite:
             async with self.transaction(concurrent) as connection:
                 return await connection.run_sync(work)
         async with self._transaction_lock:
+            if quick:
+                done, result = self._quickly(work, writes=True, transaction=True)
+                if done:
+                    return cast(_T, result)
             # A transaction refused at its BEGIN (another process writes) is tried again
             # whole: nothing of it ran.
-            return await self._while_busy(
-                lambda: greenlet_spawn(self._run_transaction_now, work, quick)
-            )
+            return await self._while_busy(lambda: greenlet_spawn(self._run_transaction_now, work))
 
-    def _run_transaction_now(self, work: Callable[[Connection], _T], quick: bool) -> _T:
-        with self.engine.sync_engine.connect() as connection:
-            driver = _driver(connection.connection.driver_connection)
-            driver.quick = quick
-            try:
-                with connection.begin():  # committed at the end, or rolled back on an error
-                    connection.exec_driver_sql(_BEGIN_WRITING)
-                    return work(connection)
-            finally:
-                driver.quick = False
+    def _run_transaction_now(self, work: Callable[[Connection], _T]) -> _T:
+        # Committed at the end, or rolled back on an error.
+        with self.engine.sync_engine.connect() as connection, connection.begin():
+            connection.exec_driver_sql(_BEGIN_WRITING)
+            return work(connection)
 
-    async def _begin_sqlite(
-        self, quick: bool = False
-    ) -> tuple[AsyncConnection, sqlite_driver.OneHopConnection]:
-        connection = await self.engine.connect()
-        driver = _driver((await connection.get_raw_connection()).driver_connection)
+    def _quickly(
+        self, work: Callable[[Connection], _T], writes: bool, transaction: bool = False
+    ) -> tuple[bool, _T | None]:
+        """``work`` on the quick connection: (True, what it returns); (False, None) when it
+        must go to the database's thread (another connection's lock refused it, which leaves
+        nothing done; or it is the write in CHECKPOINT_EVERY)."""
+        if self._quick is None:
+            return False, None
+        if writes:
+            self._quick_writes += 1
+            if self._quick_writes % CHECKPOINT_EVERY == 0:
+                return False, None
         try:
-            driver.quick = quick
+            with self._quick.connect() as connection:
+                if not transaction:
+                    return True, work(connection)
+                with connection.begin():
+                    connection.exec_driver_sql(_BEGIN_WRITING)
+                    return True, work(connection)
+        except exc.OperationalError as error:
+            if not is_busy(error):
+                raise
+            return False, None
+
+    async def _begin_sqlite(self) -> AsyncConnection:
+        connection = await self.engine.connect()
+        try:
             await connection.exec_driver_sql(_BEGIN_WRITING)  # busy now, or ours to the commit
         except BaseException:
-            driver.quick = False
             await connection.close()
             raise
-        return connection, driver
+        return connection
 
     async def write(
         self,
@@ -438,7 +511,7 @@ class Database:
     async def _write_alone(self, statement: Executable, parameters: Parameters | None) -> int:
         # A lone statement is atomic by itself: in autocommit it is one trip to SQLite's
         # thread (none if quick), where BEGIN IMMEDIATE and COMMIT around it would make three.
-        return await self._alone(statement, parameters, _row_count)
+        return await self._alone(statement, parameters, _row_count, writes=True)
 
     async def fetch_all(
         self, statement: Executable, parameters: Parameters | None = None
@@ -461,31 +534,30 @@ class Database:
         statement: Executable,
         parameters: Parameters | None,
         outcome: Callable[[CursorResult[Any]], _T],
+        writes: bool = False,
     ) -> _T:
         """One statement on a connection of its own, and what ``outcome`` takes of its result."""
         if not self.is_sqlite:
             async with self.engine.connect() as connection:
                 return outcome(await connection.execute(statement, parameters))
-        # On SQLite, in one greenlet on the engine's synchronous side: taking the connection,
-        # running the statement and giving the connection back each cost a greenlet, and
-        # giving it back through AsyncConnection a task and two turns of the event loop, more
-        # than a quick statement (#21). Giving back waits for nothing here (nothing is left to
-        # roll back in autocommit), so no cancellation can leave it half done.
-        return await greenlet_spawn(self._alone_now, statement, parameters, outcome)
 
-    def _alone_now(
-        self,
-        statement: Executable,
-        parameters: Parameters | None,
-        outcome: Callable[[CursorResult[Any]], _T],
-    ) -> _T:
+        def run(connection: Connection) -> _T:
+            return outcome(connection.execute(statement, parameters))
+
+        if statement.get_execution_options().get(QUICK):
+            done, result = self._quickly(run, writes)
+            if done:
+                return cast(_T, result)
+        # In one greenlet on the engine's synchronous side: taking the connection, running the
+        # statement and giving the connection back each cost a greenlet, and giving it back
+        # through AsyncConnection a task and two turns of the event loop (#21). Giving back
+        # waits for nothing here (nothing is left to roll back in autocommit), so no
+        # cancellation can leave it half done.
+        return await greenlet_spawn(self._alone_now, run)
+
+    def _alone_now(self, run: Callable[[Connection], _T]) -> _T:
         with self.engine.sync_engine.connect() as connection:
-            driver = _driver(connection.connection.driver_connection)
-            driver.quick = bool(statement.get_execution_options().get(QUICK))
-            try:
-                return outcome(connection.execute(statement, parameters))
-            finally:
-                driver.quick = False
+            return run(connection)
 
     async def checkpoint(self) -> bool:
         """Fold the WAL into the database and empty it, so that the old copies of erased rows
@@ -578,12 +650,6 @@ class Database:
                     raise
         finally:
             await connection.close()
-
-
-def _driver(connection: Any) -> sqlite_driver.OneHopConnection:
-    """The SQLite driver's connection under SQLAlchemy's (``driver_connection``)."""
-    assert isinstance(connection, sqlite_driver.OneHopConnection)
-    return connection
 
 
 def _row_count(result: CursorResult[Any]) -> int:

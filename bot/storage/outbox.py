@@ -178,7 +178,7 @@ class Outbox:
         retry racing the first delivery), nothing is queued and None is returned.
         """
         now = time.time()
-        async with self._db.transaction(quick=True) as connection:
+        async with self._db.transaction() as connection:
             if in_reply_to is not None:
                 seen = await connection.execute(
                     self._db.insert(inbound_seen)

@@ -37,14 +37,18 @@ async def stop_growing(database: Database) -> None:
         pages = int((await connection.exec_driver_sql("PRAGMA page_count")).scalar() or 0)
     limit = _limit_pages(pages)
     _limits[id(database)] = limit
-    event.listen(database.engine.sync_engine, "connect", limit)
+    for engine in database.sync_engines:
+        event.listen(engine, "connect", limit)
     await database.engine.dispose()  # the pooled connections reopen with the limit
+    database.release_connections()
 
 
 async def grow_again(database: Database) -> None:
     limit = _limits.pop(id(database))
-    event.remove(database.engine.sync_engine, "connect", limit)
+    for engine in database.sync_engines:
+        event.remove(engine, "connect", limit)
     await database.engine.dispose()
+    database.release_connections()
 
 
 def _refuse_writes(
@@ -62,9 +66,11 @@ def _refuse_writes(
 @contextlib.contextmanager
 def full_disk(database: Database) -> Iterator[None]:
     """While inside, the database's disk is full; then there is room again."""
-    engine = database.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", _refuse_writes)
+    engines = database.sync_engines
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", _refuse_writes)
     try:
         yield
     finally:
-        event.remove(engine, "before_cursor_execute", _refuse_writes)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", _refuse_writes)

@@ -8,10 +8,9 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Insert, exc, func, insert, select, text
+from sqlalchemy import Connection, Insert, exc, func, insert, select, text
 
-from bot.storage.db import QUICK, Database
-from bot.storage.sqlite_driver import CHECKPOINT_EVERY
+from bot.storage.db import CHECKPOINT_EVERY, QUICK, Database
 from bot.storage.tables import daily_posts
 from tests.auxil.trips import Trips
 
@@ -131,8 +130,7 @@ async def test_a_quick_transaction_waits_for_another_writer_off_the_event_loop(
         await _wait(held)
 
         async def quick_write() -> None:
-            async with db.transaction(quick=True) as connection:
-                await connection.execute(_post("quick"))
+            await db.run_transaction(lambda connection: connection.execute(_post("q")), quick=True)
 
         started = asyncio.get_running_loop().time()
         longest = await _longest_pause_while(asyncio.ensure_future(quick_write()))
@@ -158,42 +156,42 @@ async def test_a_quick_read_does_not_wait_for_another_writer(tmp_path: Path) -> 
         thread.join()
 
 
-async def test_quick_statements_take_no_trip_but_one_commit_in_so_many(
+async def test_quick_statements_take_no_trip_but_one_write_in_so_many(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A quick transaction (BEGIN, its statements, its commit) and a quick lone write run on
-    the event loop's thread; one commit in CHECKPOINT_EVERY goes to the database's, where
-    SQLite may fold the WAL into the file."""
+    """A quick transaction and a quick lone write run on the event loop's thread (no trip to
+    the database's); one write in CHECKPOINT_EVERY goes there instead, where SQLite may fold
+    the WAL into the file: BEGIN, its statement and the commit, one trip each."""
+
+    def two(connection: Connection) -> None:
+        connection.execute(_post("a"))
+        connection.execute(_post("b"))
+
     async with Database(tmp_path / "bot.sqlite3") as db:
         await db.write(_post("first"))  # the pool's connection made
         trips = Trips(monkeypatch)
-        async with db.transaction(quick=True) as connection:
-            await connection.execute(_post("a"))
-            await connection.execute(_post("b"))
+        await db.run_transaction(two, quick=True)
         await db.write(_post("c").execution_options(**{QUICK: True}))
         assert trips.count == 0
         await db.write(_post("d"))  # not quick: on the thread
         assert trips.count == 1
-        for n in range(CHECKPOINT_EVERY):
-            async with db.transaction(quick=True) as connection:
-                await connection.execute(_post(f"n{n}"))
-        assert trips.count == 2
+        for n in range(CHECKPOINT_EVERY - 2):
+            await db.run_transaction(lambda c, n=n: c.execute(_post(f"n{n}")), quick=True)
+        assert trips.count == 1 + 3
         monkeypatch.undo()
-        assert await _count(db) == 5 + CHECKPOINT_EVERY
+        assert await _count(db) == 5 + CHECKPOINT_EVERY - 2
         with pytest.raises(exc.IntegrityError):  # an error inside still rolls all back
-            async with db.transaction(quick=True) as connection:
-                await connection.execute(_post("e"))
-                await connection.execute(_post("e"))
-        assert await _count(db) == 5 + CHECKPOINT_EVERY
+            await db.run_transaction(two, quick=True)
+        assert await _count(db) == 5 + CHECKPOINT_EVERY - 2
 
 
 async def test_quick_commits_do_not_let_the_wal_grow_without_end(tmp_path: Path) -> None:
-    """SQLite's automatic checkpoint is off for commits on the event loop's thread: the ones
-    that go to the database's thread keep the WAL near its 1000 pages (4 MB)."""
+    """SQLite's automatic checkpoint is off on the quick connection: the writes that go to
+    the database's thread keep the WAL near its 1000 pages (4 MB)."""
     path = tmp_path / "bot.sqlite3"
     async with Database(path) as db:
         for n in range(3000):  # about 12 MB of rows
-            async with db.transaction(quick=True) as connection:
-                await connection.execute(insert(daily_posts).values(name=f"{n}", day="x" * 4000))
+            row = insert(daily_posts).values(name=f"{n}", day="x" * 4000)
+            await db.run_transaction(lambda c, row=row: c.execute(row), quick=True)
         wal = path.with_name(path.name + "-wal")
         assert wal.stat().st_size < 6_000_000, wal.stat().st_size

@@ -8,7 +8,8 @@ import stat
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert, text
+from sqlalchemy import insert
+from sqlalchemy import text as sql
 
 from bot.content.catalog import Catalog
 from bot.core.engine import Engine
@@ -357,9 +358,9 @@ async def test_a_lone_write_and_a_lone_read_take_one_trip_each(
     store = SqliteSessionStore(database)
     await store.put("whatsapp", "+39333", "{}")  # the pool's connection made
     trips = Trips(monkeypatch)
-    await database.write(text("UPDATE sessions SET state = '{\"step\": 2}'"))
+    await database.write(sql("UPDATE sessions SET state = '{\"step\": 2}'"))
     assert trips.count == 1
-    assert await database.fetch_value(text("SELECT state FROM sessions")) == '{"step": 2}'
+    assert await database.fetch_value(sql("SELECT state FROM sessions")) == '{"step": 2}'
     assert trips.count == 2
     await store.put("whatsapp", "+39333", '{"step": 3}')
     assert await store.get("whatsapp", "+39333") == '{"step": 3}'
