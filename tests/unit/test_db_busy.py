@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -38,8 +39,17 @@ async def _wait(event: threading.Event) -> None:
     assert await asyncio.to_thread(event.wait, 5)
 
 
-def _post(name: str) -> Insert:
-    return insert(daily_posts).values(name=name, day="x")
+def _post(name: str, day: str = "x") -> Insert:
+    return insert(daily_posts).values(name=name, day=day)
+
+
+def _posting(name: str, day: str = "x") -> Callable[[Connection], None]:
+    """A transaction's work: one post."""
+
+    def post(connection: Connection) -> None:
+        connection.execute(_post(name, day))
+
+    return post
 
 
 async def _count(db: Database) -> int:
@@ -176,7 +186,7 @@ async def test_quick_statements_take_no_trip_but_one_write_in_so_many(
         await db.write(_post("d"))  # not quick: on the thread
         assert trips.count == 1
         for n in range(CHECKPOINT_EVERY - 2):
-            await db.run_transaction(lambda c, n=n: c.execute(_post(f"n{n}")), quick=True)
+            await db.run_transaction(_posting(f"n{n}"), quick=True)
         assert trips.count == 1 + 3
         monkeypatch.undo()
         assert await _count(db) == 5 + CHECKPOINT_EVERY - 2
@@ -191,7 +201,6 @@ async def test_quick_commits_do_not_let_the_wal_grow_without_end(tmp_path: Path)
     path = tmp_path / "bot.sqlite3"
     async with Database(path) as db:
         for n in range(3000):  # about 12 MB of rows
-            row = insert(daily_posts).values(name=f"{n}", day="x" * 4000)
-            await db.run_transaction(lambda c, row=row: c.execute(row), quick=True)
+            await db.run_transaction(_posting(f"{n}", "x" * 4000), quick=True)
         wal = path.with_name(path.name + "-wal")
         assert wal.stat().st_size < 6_000_000, wal.stat().st_size
