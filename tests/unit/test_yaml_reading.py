@@ -29,6 +29,8 @@ DOCUMENTS = {
 def _same(mine: Any, theirs: Any) -> bool:
     if type(mine) is not type(theirs):
         return False
+    if isinstance(mine, float) and mine != mine:  # .nan: equal to nothing, itself included
+        return bool(theirs != theirs)
     if isinstance(mine, YamlDict):
         return (mine.line, mine.key_lines, list(mine)) == (
             theirs.line,
@@ -120,3 +122,111 @@ def test_the_loaders_resolver_gives_pyyamls_tags(
     found = read()
     monkeypatch.setattr(_LineLoader, "resolve", yaml.resolver.BaseResolver.resolve)
     assert found == read()
+
+
+#: Documents the events' way reads itself (no anchor, tag or mistake): each must give what
+#: the nodes' way gives, to the types, values, order and lines.
+PLAIN_DOCUMENTS = [
+    *(
+        text
+        for name, text in DOCUMENTS.items()
+        if name not in ("anchors and aliases", "other tags")
+    ),
+    "a: yes\nb: 'yes'\nc: \"no\"\nd: on\ne: Off\nf: y\ng: n\n",
+    "a: 010\nb: 0o10\nc: 0x1F\nd: 0b101\ne: 1_000\nf: 190:20:30\ng: '010'\nh: +12\n",
+    "a: 1e3\nb: 1.0e+3\nc: .NaN\nd: -.inf\ne: 6.8523015e+5\nf: 1.\n",
+    "a: ~\nb: null\nc: Null\nd:\ne: ''\nf: '~'\n",
+    "a: 2025-03-01\nb: 2025-3-1\nc: 2001-12-14t21:59:43.10-05:00\nd: 2025-02-30\n",
+    'a: "2025-03-01"\nb: 2025-03-01 10:00:00\n',
+    "- |\n  literal\n    kept\n\n- >\n  folded\n  lines\n\n  para\n- |-\n  strip\n- >+\n  keep\n\n",
+    "a: 'it''s'\nb: \"tab\\there \\u00e8 \\x41\"\nc: plain with 'quotes' and \"more\"\n",
+    "a: a long\n  plain text\n  on lines\nb: 'single\n\n  folded'\n",
+    "ar: مرحبا بك\nzh: 你好\nbn: হ্যালো\nuk: Привіт\nur: خوش آمدید\nemoji: 😟 ok\n",
+    "{a: 1, b: [x, y, {c: d}], 'e': \"f\"}\n",
+    "list:\n- a\n- b\nother:\n  - - nested\n    - twice\n  -\n  - last\n",
+    "# a comment\n\nkey: value # trailing\n\n# end\n",
+    "---\na: 1\n...\n",
+    "---\n",
+    "42\n",
+    "? a\n: b\n? c\n",
+    "1: a\n1.5: b\nfalse: c\n0x10: d\n",
+]
+
+
+@pytest.mark.parametrize("text", PLAIN_DOCUMENTS)
+def test_the_events_give_what_the_nodes_give(text: str) -> None:
+    from bot.content.yamlfile import _from_events, _load_nodes
+
+    loader = _LineLoader(text)
+    try:
+        mine = _from_events(loader)
+    finally:
+        loader.dispose()
+    assert _same(mine, _load_nodes(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "first: &x {a: 1}\nsecond: *x\n",
+        "s: !!set {a, b}\n",
+        "str: !!str 12\n",
+        "a: ! 12\n",
+        "a: 1\nb: 2\na: 3\n",
+        "~: x\n",
+        "? [1, 2]\n: x\n",
+        "a: 1\n---\nb: 2\n",
+        "a: [1, 2\nb: 3\n",
+        "<<: {b: 1}\n",
+        "a: 1\n\tb: 2\n",
+    ],
+)
+def test_the_events_leave_to_the_nodes_what_they_are_not_sure_of(text: str) -> None:
+    """Anchors, tags, repeated or odd keys, several documents, mistakes: read the nodes' way,
+    which gives the values (or the error, at its line) as before."""
+    from bot.content.yamlfile import _from_events, _Unsure
+
+    loader = _LineLoader(text)
+    try:
+        with pytest.raises((_Unsure, yaml.YAMLError)):
+            _from_events(loader)
+    finally:
+        loader.dispose()
+
+
+def test_the_repository_content_is_read_from_the_events() -> None:
+    """Every shipped file takes the quick way: none needs the nodes' second reading."""
+    from bot.content.yamlfile import _from_events, _load_nodes
+
+    for path in sorted(Path("content").rglob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        loader = _LineLoader(text)
+        try:
+            assert _same(_from_events(loader), _load_nodes(text)), path
+        finally:
+            loader.dispose()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1\na: 2\nb: [x\n",  # a repeated key before a syntax error: the syntax error
+        "a: 1\na: 2\n",
+        "a: x\n---\nb: y\n",
+        "a: 2026-11-30\nb: &x {c: 1}\nc: *y\n",
+        "a: |\n  text\n b: 1\n",
+    ],
+)
+def test_a_mistake_is_reported_as_the_nodes_report_it(
+    tmp_path: Path, text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.content import yamlfile
+
+    path = tmp_path / "file.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(YamlSyntaxError) as caught:
+        read_yaml(path)
+    monkeypatch.setattr(yamlfile, "_load", yamlfile._load_nodes)
+    with pytest.raises(YamlSyntaxError) as before:
+        read_yaml(path)
+    assert (caught.value.message, caught.value.line) == (before.value.message, before.value.line)
