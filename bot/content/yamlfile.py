@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -278,8 +279,26 @@ class _Builder:
         return result
 
 
+_BYTE_ORDER_MARKS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)  # UTF-32 too
+
+
 def read_yaml(path: Path) -> Any:
-    """Read one YAML document; errors carry the line they were found on."""
+    """Read one YAML document; errors carry the line they were found on.
+
+    libyaml reads the file's bytes as they are: a text made of them first would be decoded
+    from UTF-8 and encoded again, a tenth of the parsing. Bytes libyaml might read otherwise
+    than the text (a byte order mark: libyaml would take UTF-16; a carriage return, which
+    reading text turns into a line break) and every document the events' way is unsure of
+    (invalid UTF-8 included) are read as text, as before."""
+    data = path.read_bytes()
+    if b"\r" not in data and not data.startswith(_BYTE_ORDER_MARKS):
+        loader = _LineLoader(data)
+        try:
+            return _from_events(loader)
+        except (_Unsure, yaml.YAMLError, YamlSyntaxError):
+            pass
+        finally:
+            loader.dispose()
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:

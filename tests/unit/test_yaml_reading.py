@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 from typing import Any
 
@@ -230,3 +231,60 @@ def test_a_mistake_is_reported_as_the_nodes_report_it(
     with pytest.raises(YamlSyntaxError) as before:
         read_yaml(path)
     assert (caught.value.message, caught.value.line) == (before.value.message, before.value.line)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"a: x\nb: [1, 2]\nc: |\n  two\n  lines\n",
+        b"a: x\r\nb: |\r\n  two\r\n  lines\r\nc: 'folded\r\n  here'\r\n",  # Windows
+        b"a: x\rb: y\r",  # old Mac line breaks
+        codecs.BOM_UTF8 + "a: è\nb: 1\n".encode(),
+        "a: مرحبا\nb: 你好 😟\n".encode(),
+        "a: x\x85b: y\u2028c: z\n".encode(),  # YAML's other line breaks
+    ],
+)
+def test_the_bytes_are_read_as_the_text_was(tmp_path: Path, data: bytes) -> None:
+    """libyaml reads the file's bytes; what it gives is what reading the text gave."""
+    from bot.content.yamlfile import _load_nodes
+
+    path = tmp_path / "file.yaml"
+    path.write_bytes(data)
+    try:
+        expected: Any = _load_nodes(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        expected = type(error)
+    try:
+        found: Any = read_yaml(path)
+    except YamlSyntaxError as error:
+        found = type(error.__cause__)
+    assert _same(found, expected)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "a: è\n".encode("latin-1"),
+        codecs.BOM_UTF16_LE + "a: x\n".encode("utf-16-le"),  # libyaml would read it
+        codecs.BOM_UTF16_BE + "a: x\n".encode("utf-16-be"),
+        b"a: \xed\xa0\x80\n",  # a surrogate, encoded
+        b"a: \xc0\xaf\n",  # an overlong sequence
+    ],
+)
+def test_what_is_not_utf8_is_still_refused(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "file.yaml"
+    path.write_bytes(data)
+    with pytest.raises(YamlSyntaxError) as caught:
+        read_yaml(path)
+    assert (caught.value.message, caught.value.line) == ("the file is not UTF-8 text", 1)
+
+
+def test_a_control_character_is_refused_as_before(tmp_path: Path) -> None:
+    """The text's reader names it (the line is not known: the file's first)."""
+    path = tmp_path / "file.yaml"
+    path.write_bytes(b"a: x\nb: y\x07\n")
+    with pytest.raises(YamlSyntaxError) as caught:
+        read_yaml(path)
+    assert caught.value.message.startswith("unacceptable character #x0007")
+    assert '"<unicode string>", position 9' in caught.value.message
+    assert caught.value.line == 1
