@@ -288,3 +288,64 @@ def test_a_control_character_is_refused_as_before(tmp_path: Path) -> None:
     assert caught.value.message.startswith("unacceptable character #x0007")
     assert '"<unicode string>", position 9' in caught.value.message
     assert caught.value.line == 1
+
+
+def test_mutated_content_reads_as_before(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shipped files with random slips (a character in, a character out, a line repeated):
+    the values, lines and errors read_yaml gives are those of the nodes' way on the text."""
+    import random
+
+    from bot.content import yamlfile
+
+    def outcome(path: Path) -> Any:
+        try:
+            return read_yaml(path)
+        except YamlSyntaxError as error:
+            return ("error", error.message, error.line)
+
+    def as_before(path: Path) -> Any:
+        def unsure(*_: Any) -> Any:
+            raise yamlfile._Unsure
+
+        with monkeypatch.context() as patch:
+            patch.setattr(yamlfile, "_from_events", unsure)
+            return outcome(path)
+
+    slips = [
+        b": ",
+        b"- ",
+        b" ",
+        b"\t",
+        b"'",
+        b'"',
+        b"&a ",
+        b"*a",
+        b"!!str ",
+        b"\n",
+        b" #",
+        b"\r",
+        b"\x07",
+        b"[",
+        b"{",
+        b"? ",
+        b"yes",
+        b"010",
+        b"~",
+        b"2025-02-30",
+        b"\xff",
+        b"|\n",
+    ]
+    rng = random.Random(21)
+    sources = [path.read_bytes() for path in sorted(Path("content").rglob("*.yaml"))]
+    path = tmp_path / "file.yaml"
+    for _ in range(300):
+        lines = rng.choice(sources).split(b"\n")
+        start = rng.randrange(len(lines))
+        data = bytearray(b"\n".join(lines[start : start + rng.randint(3, 40)]))
+        where = rng.randrange(len(data) + 1)
+        if rng.random() < 0.6:
+            data[where:where] = rng.choice(slips)
+        else:
+            del data[where : where + rng.randint(1, 3)]
+        path.write_bytes(bytes(data))
+        assert _same(outcome(path), as_before(path)), bytes(data)
