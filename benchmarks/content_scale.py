@@ -15,6 +15,8 @@ cache folder a step before filled (the loader's readings, the understanding's mo
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import json
 import os
 import resource
@@ -125,6 +127,7 @@ def _peak_mib() -> float:
 #: The steps, each timed in a fresh process:
 STEPS = {
     "load": "read and validate every file (no cache: a first start)",
+    "parse": "only read the YAML of every file, as the load does (the parsing part of a load)",
     "load-warm": "the same with the loader's cache filled (a restart, nothing changed)",
     "reload": "a reload in a running process after one topic file changed (cache filled)",
     "index": "train the understanding (no model kept: the first start, or a content edit)",
@@ -143,6 +146,7 @@ def measure(step: str, folder: Path, cache: Path) -> dict[str, float]:
     """One step in this (fresh) process (see STEPS); ``cache``: this scale's cache folder."""
     from bot.content.classifier import Classifier
     from bot.content.loader import load_catalog
+    from bot.content.yamlfile import YamlSyntaxError, read_yaml
     from bot.core.understanding import training_examples
 
     edited: tuple[Path, bytes] | None = None
@@ -160,13 +164,21 @@ def measure(step: str, folder: Path, cache: Path) -> dict[str, float]:
     began, cpu = time.perf_counter(), time.process_time()
     if step in ("index", "index-warm"):
         Classifier.train(examples, cache / "model", catalog.synonyms)
+    elif step == "parse":
+        gc.disable()  # as the loader does while it reads
+        for path in sorted(folder.rglob("*.yaml")):
+            with contextlib.suppress(YamlSyntaxError):
+                read_yaml(path)
+        gc.enable()
     else:
         catalog = load_catalog(folder, cache=None if step == "load" else cache)
     result = {
         "wall": time.perf_counter() - began,
         "cpu": time.process_time() - cpu,
         "peak": _peak_mib(),
-        "topics": len(catalog.topics),
+        "topics": len(list((folder / "topics").glob("*.yaml")))
+        if step == "parse"
+        else len(catalog.topics),
     }
     if edited is not None:
         edited[0].write_bytes(edited[1])

@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import repeat
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -92,6 +93,18 @@ class Validation:
     catalog: Catalog | None = None
     errors: list[ContentIssue] = field(default_factory=list)
     warnings: list[ContentIssue] = field(default_factory=list)
+
+
+def _stripped_texts(value: Any) -> tuple[str, ...] | None:
+    """The texts of a list, stripped; None unless ``value`` is a list of non-empty texts.
+    (The phrasings hold most of the content's texts: one pass in C over each list.)"""
+    if not isinstance(value, YamlList):
+        return None
+    try:
+        texts = tuple(map(str.strip, value))
+    except TypeError:  # an item that is not a text
+        return None
+    return texts if all(texts) else None
 
 
 class _FileReader:
@@ -245,12 +258,11 @@ class _FileReader:
             if code not in known:
                 self.error(line, f"unknown {what} {code!r} in {key!r}")
                 continue
-            if not isinstance(phrases, YamlList) or not all(
-                isinstance(p, str) and p.strip() for p in phrases
-            ):
+            texts = _stripped_texts(phrases)
+            if texts is None:
                 self.error(line, f"{key!r} in {code!r} must be a list of non-empty texts")
                 continue
-            result[code] = tuple(p.strip() for p in phrases)
+            result[code] = texts
         return MappingProxyType(result)
 
 
@@ -1223,18 +1235,9 @@ def _read_phrasings_file(root: Path, path: Path, languages: set[str]) -> _Phrasi
         reader.error(data.key_lines["topics"], "'topics' must map topic ids to lists of phrases")
     elif isinstance(table, YamlDict):
         for key, phrases in table.items():
-            well_formed = isinstance(phrases, YamlList) and all(
-                isinstance(p, str) and p.strip() for p in phrases
-            )
             steps.extend(found.errors)
             found.errors.clear()
-            steps.append(
-                (
-                    key,
-                    table.key_lines[key],
-                    tuple(p.strip() for p in phrases) if well_formed else None,
-                )
-            )
+            steps.append((key, table.key_lines[key], _stripped_texts(phrases)))
     taught = {intent.value: intent for intent in TAUGHT_INTENTS}
     table = data.get("intents")
     what = "intent that phrasings can teach"
@@ -1247,15 +1250,13 @@ def _read_phrasings_file(root: Path, path: Path, languages: set[str]) -> _Phrasi
             intents.append((taught[key], phrases))
     off_topic: tuple[str, ...] = ()
     if "off_topic" in data:
-        value = data["off_topic"]
-        if not isinstance(value, YamlList) or not all(
-            isinstance(phrase, str) and phrase.strip() for phrase in value
-        ):
+        texts = _stripped_texts(data["off_topic"])
+        if texts is None:
             reader.error(
                 data.key_lines["off_topic"], "'off_topic' must be a list of non-empty texts"
             )
         else:
-            off_topic = tuple(phrase.strip() for phrase in value)
+            off_topic = texts
     return done(code, off_topic)
 
 
@@ -1299,12 +1300,12 @@ def _read_phrasings(
                     )
                 )
             elif key not in unloaded and read.code is not None:
-                by_topic[key].extend((read.code, phrase) for phrase in phrases)
+                by_topic[key].extend(zip(repeat(read.code), phrases))
         for intent, phrases in read.intents:
             if read.code is not None:
-                by_intent[intent].extend((read.code, phrase) for phrase in phrases)
+                by_intent[intent].extend(zip(repeat(read.code), phrases))
         if read.code is not None:
-            off_topic.extend((read.code, phrase) for phrase in read.off_topic)
+            off_topic.extend(zip(repeat(read.code), read.off_topic))
     return Phrasings(
         topics=MappingProxyType({key: tuple(value) for key, value in by_topic.items()}),
         intents=MappingProxyType({key: tuple(value) for key, value in by_intent.items()}),

@@ -1,8 +1,8 @@
 """This module contains the loader's cache: what reading each content file found, kept by the
 file's content hash, so that a start or a reload reads again only the files that changed.
 
-Reading (parsing the YAML, checking every field) takes about 0.2 s per copy of today's content:
-17 s at a hundred times. Most of a reload is files nobody touched. What reading one file gives
+Reading (parsing the YAML, checking every field) takes about 0.1 s per copy of today's content:
+10 s at a hundred times. Most of a reload is files nobody touched. What reading one file gives
 (its topic, its errors and warnings, in order) depends on its bytes, the language codes and the
 loader's own code only, so it is kept in one file per content folder in the cache folder
 (``XDG_CACHE_HOME``/sportello, as the understanding's models), keyed by the SHA-256 of the file's

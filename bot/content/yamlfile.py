@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import codecs
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.events import (
+    DocumentEndEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+    StreamStartEvent,
+)
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 
@@ -112,6 +124,20 @@ assert None not in _IMPLICIT and not _LineLoader.yaml_path_resolvers
 
 
 def _load(text: str) -> Any:
+    """The document, in one pass over libyaml's events (see :func:`_from_events`); a document
+    that pass is not sure of (anchors, tags, a mistake) is read again through the nodes
+    (:func:`_load_nodes`), which give the same values and the same errors as before."""
+    loader = _LineLoader(text)
+    try:
+        return _from_events(loader)
+    except (_Unsure, yaml.YAMLError, YamlSyntaxError):
+        pass
+    finally:
+        loader.dispose()
+    return _load_nodes(text)
+
+
+def _load_nodes(text: str) -> Any:
     """The document, in one pass: libyaml parses it and makes its nodes (each with its line),
     and the plain mappings, lists and texts are built from them here, directly. PyYAML's own
     constructors, in Python, would walk every node through generic machinery and take four
@@ -123,6 +149,87 @@ def _load(text: str) -> Any:
         return None if node is None else _Builder(loader).build(node)
     finally:
         loader.dispose()
+
+
+class _Unsure(Exception):
+    """The events hold something only the nodes' way reads as before."""
+
+
+_NO_KEY: Any = object()
+
+
+def _from_events(loader: Any) -> Any:
+    """The document built straight from libyaml's events, as :class:`_Builder` builds it from
+    the nodes that the composer would make of the same events: each node costs a Python object
+    less (a tenth of a hundredfold content's reading). Only what is plain here: anchors,
+    aliases, explicit tags, keys that are not words, a repeated key, a second document and
+    any syntax error raise :class:`_Unsure`, and the nodes' way reads the document again, with
+    its own errors, in its own order."""
+    get_event = loader.get_event
+    if type(get_event()) is not StreamStartEvent:
+        raise _Unsure
+    event = get_event()
+    if type(event) is StreamEndEvent:
+        return None
+    if type(event) is not DocumentStartEvent:
+        raise _Unsure
+    stack: list[tuple[Any, bool, Any, int]] = []
+    current: Any = None  # the mapping or list being filled; None: the document's top
+    in_mapping = False
+    key = _NO_KEY  # in a mapping: its key waiting for its value
+    key_line = 0
+    document: Any = None
+    while True:
+        event = get_event()
+        kind = type(event)
+        if kind is ScalarEvent:
+            if event.anchor is not None or event.tag is not None:
+                raise _Unsure
+            value = event.value
+            if event.implicit[0]:  # plain: the resolvers say what it is
+                for tag, pattern in _IMPLICIT.get(value[:1], ()):
+                    if pattern.match(value):
+                        node = ScalarNode(tag, value, event.start_mark, event.end_mark, event.style)
+                        value = loader.construct_object(node, deep=True)
+                        break
+            line = event.start_mark.line + 1
+        elif kind is MappingStartEvent or kind is SequenceStartEvent:
+            if event.anchor is not None or event.tag is not None:
+                raise _Unsure
+            stack.append((current, in_mapping, key, key_line))
+            if kind is MappingStartEvent:
+                current = YamlDict()
+                current.key_lines = {}
+                in_mapping, key = True, _NO_KEY
+            else:
+                current = YamlList()
+                current.item_lines = []
+                in_mapping = False
+            current.line = event.start_mark.line + 1
+            continue
+        elif kind is MappingEndEvent or kind is SequenceEndEvent:
+            value, line = current, current.line
+            current, in_mapping, key, key_line = stack.pop()
+        elif kind is DocumentEndEvent and current is None:
+            break
+        else:  # an alias
+            raise _Unsure
+        if current is None:
+            document = value
+        elif not in_mapping:
+            current.append(value)
+            current.item_lines.append(line)
+        elif key is _NO_KEY:
+            if not isinstance(value, str | int | float | bool) or value in current:
+                raise _Unsure
+            key, key_line = value, line
+        else:
+            current[key] = value
+            current.key_lines[key] = key_line
+            key = _NO_KEY
+    if type(get_event()) is not StreamEndEvent:
+        raise _Unsure
+    return document
 
 
 class _Builder:
@@ -172,8 +279,26 @@ class _Builder:
         return result
 
 
+_BYTE_ORDER_MARKS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)  # UTF-32 too
+
+
 def read_yaml(path: Path) -> Any:
-    """Read one YAML document; errors carry the line they were found on."""
+    """Read one YAML document; errors carry the line they were found on.
+
+    libyaml reads the file's bytes as they are: a text made of them first would be decoded
+    from UTF-8 and encoded again, a tenth of the parsing. Bytes libyaml might read otherwise
+    than the text (a byte order mark: libyaml would take UTF-16; a carriage return, which
+    reading text turns into a line break) and every document the events' way is unsure of
+    (invalid UTF-8 included) are read as text, as before."""
+    data = path.read_bytes()
+    if b"\r" not in data and not data.startswith(_BYTE_ORDER_MARKS):
+        loader = _LineLoader(data)
+        try:
+            return _from_events(loader)
+        except (_Unsure, yaml.YAMLError, YamlSyntaxError):
+            pass
+        finally:
+            loader.dispose()
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:

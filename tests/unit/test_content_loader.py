@@ -226,6 +226,18 @@ BROKEN_CASES = [
         "phrasings/it.yaml:19: 'off_topic' must be a list of non-empty texts",
     ),
     (
+        "phrasings/it.yaml",
+        '    - "io volere rinnovare permesso"',
+        "    - 12",
+        "phrasings/it.yaml:4: 'topics' in 'permit_renewal' must be a list of non-empty texts",
+    ),
+    (
+        "phrasings/it.yaml",
+        '    - "io volere rinnovare permesso"',
+        '    - "  "',
+        "phrasings/it.yaml:4: 'topics' in 'permit_renewal' must be a list of non-empty texts",
+    ),
+    (
         "topics/permit_lost.yaml",
         "area: permits",
         "area: permits\nintent: dance",

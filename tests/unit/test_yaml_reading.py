@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,8 @@ DOCUMENTS = {
 def _same(mine: Any, theirs: Any) -> bool:
     if type(mine) is not type(theirs):
         return False
+    if isinstance(mine, float) and mine != mine:  # .nan: equal to nothing, itself included
+        return bool(theirs != theirs)
     if isinstance(mine, YamlDict):
         return (mine.line, mine.key_lines, list(mine)) == (
             theirs.line,
@@ -120,3 +123,229 @@ def test_the_loaders_resolver_gives_pyyamls_tags(
     found = read()
     monkeypatch.setattr(_LineLoader, "resolve", yaml.resolver.BaseResolver.resolve)
     assert found == read()
+
+
+#: Documents the events' way reads itself (no anchor, tag or mistake): each must give what
+#: the nodes' way gives, to the types, values, order and lines.
+PLAIN_DOCUMENTS = [
+    *(
+        text
+        for name, text in DOCUMENTS.items()
+        if name not in ("anchors and aliases", "other tags")
+    ),
+    "a: yes\nb: 'yes'\nc: \"no\"\nd: on\ne: Off\nf: y\ng: n\n",
+    "a: 010\nb: 0o10\nc: 0x1F\nd: 0b101\ne: 1_000\nf: 190:20:30\ng: '010'\nh: +12\n",
+    "a: 1e3\nb: 1.0e+3\nc: .NaN\nd: -.inf\ne: 6.8523015e+5\nf: 1.\n",
+    "a: ~\nb: null\nc: Null\nd:\ne: ''\nf: '~'\n",
+    "a: 2025-03-01\nb: 2025-3-1\nc: 2001-12-14t21:59:43.10-05:00\nd: 2025-02-30\n",
+    'a: "2025-03-01"\nb: 2025-03-01 10:00:00\n',
+    "- |\n  literal\n    kept\n\n- >\n  folded\n  lines\n\n  para\n- |-\n  strip\n- >+\n  keep\n\n",
+    "a: 'it''s'\nb: \"tab\\there \\u00e8 \\x41\"\nc: plain with 'quotes' and \"more\"\n",
+    "a: a long\n  plain text\n  on lines\nb: 'single\n\n  folded'\n",
+    "ar: مرحبا بك\nzh: 你好\nbn: হ্যালো\nuk: Привіт\nur: خوش آمدید\nemoji: 😟 ok\n",
+    "{a: 1, b: [x, y, {c: d}], 'e': \"f\"}\n",
+    "list:\n- a\n- b\nother:\n  - - nested\n    - twice\n  -\n  - last\n",
+    "# a comment\n\nkey: value # trailing\n\n# end\n",
+    "---\na: 1\n...\n",
+    "---\n",
+    "42\n",
+    "? a\n: b\n? c\n",
+    "1: a\n1.5: b\nfalse: c\n0x10: d\n",
+]
+
+
+@pytest.mark.parametrize("text", PLAIN_DOCUMENTS)
+def test_the_events_give_what_the_nodes_give(text: str) -> None:
+    from bot.content.yamlfile import _from_events, _load_nodes
+
+    loader = _LineLoader(text)
+    try:
+        mine = _from_events(loader)
+    finally:
+        loader.dispose()
+    assert _same(mine, _load_nodes(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "first: &x {a: 1}\nsecond: *x\n",
+        "s: !!set {a, b}\n",
+        "str: !!str 12\n",
+        "a: ! 12\n",
+        "a: 1\nb: 2\na: 3\n",
+        "~: x\n",
+        "? [1, 2]\n: x\n",
+        "a: 1\n---\nb: 2\n",
+        "a: [1, 2\nb: 3\n",
+        "<<: {b: 1}\n",
+        "a: 1\n\tb: 2\n",
+    ],
+)
+def test_the_events_leave_to_the_nodes_what_they_are_not_sure_of(text: str) -> None:
+    """Anchors, tags, repeated or odd keys, several documents, mistakes: read the nodes' way,
+    which gives the values (or the error, at its line) as before."""
+    from bot.content.yamlfile import _from_events, _Unsure
+
+    loader = _LineLoader(text)
+    try:
+        with pytest.raises((_Unsure, yaml.YAMLError)):
+            _from_events(loader)
+    finally:
+        loader.dispose()
+
+
+def test_the_repository_content_is_read_from_the_events() -> None:
+    """Every shipped file takes the quick way: none needs the nodes' second reading."""
+    from bot.content.yamlfile import _from_events, _load_nodes
+
+    for path in sorted(Path("content").rglob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        loader = _LineLoader(text)
+        try:
+            assert _same(_from_events(loader), _load_nodes(text)), path
+        finally:
+            loader.dispose()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1\na: 2\nb: [x\n",  # a repeated key before a syntax error: the syntax error
+        "a: 1\na: 2\n",
+        "a: x\n---\nb: y\n",
+        "a: 2026-11-30\nb: &x {c: 1}\nc: *y\n",
+        "a: |\n  text\n b: 1\n",
+    ],
+)
+def test_a_mistake_is_reported_as_the_nodes_report_it(
+    tmp_path: Path, text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.content import yamlfile
+
+    path = tmp_path / "file.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(YamlSyntaxError) as caught:
+        read_yaml(path)
+    monkeypatch.setattr(yamlfile, "_load", yamlfile._load_nodes)
+    with pytest.raises(YamlSyntaxError) as before:
+        read_yaml(path)
+    assert (caught.value.message, caught.value.line) == (before.value.message, before.value.line)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"a: x\nb: [1, 2]\nc: |\n  two\n  lines\n",
+        b"a: x\r\nb: |\r\n  two\r\n  lines\r\nc: 'folded\r\n  here'\r\n",  # Windows
+        b"a: x\rb: y\r",  # old Mac line breaks
+        codecs.BOM_UTF8 + "a: è\nb: 1\n".encode(),
+        "a: مرحبا\nb: 你好 😟\n".encode(),
+        "a: x\x85b: y\u2028c: z\n".encode(),  # YAML's other line breaks
+    ],
+)
+def test_the_bytes_are_read_as_the_text_was(tmp_path: Path, data: bytes) -> None:
+    """libyaml reads the file's bytes; what it gives is what reading the text gave."""
+    from bot.content.yamlfile import _load_nodes
+
+    path = tmp_path / "file.yaml"
+    path.write_bytes(data)
+    try:
+        expected: Any = _load_nodes(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        expected = type(error)
+    try:
+        found: Any = read_yaml(path)
+    except YamlSyntaxError as error:
+        found = type(error.__cause__)
+    assert _same(found, expected)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "a: è\n".encode("latin-1"),
+        codecs.BOM_UTF16_LE + "a: x\n".encode("utf-16-le"),  # libyaml would read it
+        codecs.BOM_UTF16_BE + "a: x\n".encode("utf-16-be"),
+        b"a: \xed\xa0\x80\n",  # a surrogate, encoded
+        b"a: \xc0\xaf\n",  # an overlong sequence
+    ],
+)
+def test_what_is_not_utf8_is_still_refused(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "file.yaml"
+    path.write_bytes(data)
+    with pytest.raises(YamlSyntaxError) as caught:
+        read_yaml(path)
+    assert (caught.value.message, caught.value.line) == ("the file is not UTF-8 text", 1)
+
+
+def test_a_control_character_is_refused_as_before(tmp_path: Path) -> None:
+    """The text's reader names it (the line is not known: the file's first)."""
+    path = tmp_path / "file.yaml"
+    path.write_bytes(b"a: x\nb: y\x07\n")
+    with pytest.raises(YamlSyntaxError) as caught:
+        read_yaml(path)
+    assert caught.value.message.startswith("unacceptable character #x0007")
+    assert '"<unicode string>", position 9' in caught.value.message
+    assert caught.value.line == 1
+
+
+def test_mutated_content_reads_as_before(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shipped files with random slips (a character in, a character out, a line repeated):
+    the values, lines and errors read_yaml gives are those of the nodes' way on the text."""
+    import random
+
+    from bot.content import yamlfile
+
+    def outcome(path: Path) -> Any:
+        try:
+            return read_yaml(path)
+        except YamlSyntaxError as error:
+            return ("error", error.message, error.line)
+
+    def as_before(path: Path) -> Any:
+        def unsure(*_: Any) -> Any:
+            raise yamlfile._Unsure
+
+        with monkeypatch.context() as patch:
+            patch.setattr(yamlfile, "_from_events", unsure)
+            return outcome(path)
+
+    slips = [
+        b": ",
+        b"- ",
+        b" ",
+        b"\t",
+        b"'",
+        b'"',
+        b"&a ",
+        b"*a",
+        b"!!str ",
+        b"\n",
+        b" #",
+        b"\r",
+        b"\x07",
+        b"[",
+        b"{",
+        b"? ",
+        b"yes",
+        b"010",
+        b"~",
+        b"2025-02-30",
+        b"\xff",
+        b"|\n",
+    ]
+    rng = random.Random(21)
+    sources = [path.read_bytes() for path in sorted(Path("content").rglob("*.yaml"))]
+    path = tmp_path / "file.yaml"
+    for _ in range(300):
+        lines = rng.choice(sources).split(b"\n")
+        start = rng.randrange(len(lines))
+        data = bytearray(b"\n".join(lines[start : start + rng.randint(3, 40)]))
+        where = rng.randrange(len(data) + 1)
+        if rng.random() < 0.6:
+            data[where:where] = rng.choice(slips)
+        else:
+            del data[where : where + rng.randint(1, 3)]
+        path.write_bytes(bytes(data))
+        assert _same(outcome(path), as_before(path)), bytes(data)
