@@ -51,7 +51,7 @@ BATCH = 64
 LEARNING_RATE = 1.0
 SEED = 7  # training is deterministic: the same content always gives the same answers
 CENTROID_FEATURES = 4000  # a group's centroid keeps its strongest features only
-PIECES = "pieces"  # where, in a model's folder, the examples are kept featurised
+PIECES = "featurised-examples"  # where, in the model folder, the examples are kept featurised
 
 #: One training example: its label, its text and, optionally, its group (a topic) and the
 #: language it is written in (a second, smaller model learns to tell languages apart).
