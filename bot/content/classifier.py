@@ -35,7 +35,7 @@ from typing import overload
 
 import numpy as np
 
-from bot.content import arrayfile, feature_pieces
+from bot.content import arrayfile
 from bot.content.text import has_cjk, token_sound_key, tokens
 from bot.content.vocabulary import Vocabulary
 
@@ -51,7 +51,6 @@ BATCH = 64
 LEARNING_RATE = 1.0
 SEED = 7  # training is deterministic: the same content always gives the same answers
 CENTROID_FEATURES = 4000  # a group's centroid keeps its strongest features only
-PIECES = "featurised-examples"  # where, in the model folder, the examples are kept featurised
 
 #: One training example: its label, its text and, optionally, its group (a topic) and the
 #: language it is written in (a second, smaller model learns to tell languages apart).
@@ -478,9 +477,7 @@ def _cached(
     stored = folder / f"understanding-{key[:24]}.arrays" if folder is not None else None
     model = _read(stored) if stored is not None else None
     if model is None:
-        pieces = folder / PIECES if folder is not None else None
-        fit = _fit_in_child if elsewhere else _fit
-        model = fit(examples, synonyms, pieces)
+        model = _fit_in_child(examples, synonyms) if elsewhere else _fit(examples, synonyms)
         if stored is not None:
             _write(model, stored)
     with _LOCK:
@@ -513,29 +510,20 @@ def _write(model: Classifier, path: Path) -> None:
         log.info("the understanding model cannot be kept in %s: %s", path.parent, error)
 
 
-def _fit_in_child(
-    examples: Sequence[_Full], synonyms: Synonyms, pieces: Path | None = None
-) -> Classifier:
+def _fit_in_child(examples: Sequence[_Full], synonyms: Synonyms) -> Classifier:
     """``_fit`` in a fresh child process, the model handed back through a file. Training is
     mostly Python code: in a thread, it would hold the interpreter lock most of the time, and
     a server's replies (and its database thread) would wait seconds for their turns."""
     context = multiprocessing.get_context("spawn")  # no copy of a running server's threads
     with tempfile.TemporaryDirectory(prefix="sportello-training-") as folder:
-        path = Path(folder) / "model.arrays"
+        path = Path(folder) / "model.npz"
         with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-            pool.submit(_fit_and_save, examples, synonyms, path, pieces).result()
+            pool.submit(_fit_and_save, examples, synonyms, path).result()
         return Classifier.load(path)
 
 
-def _fit_and_save(
-    examples: Sequence[_Full], synonyms: Synonyms, path: Path, pieces: Path | None = None
-) -> None:
-    _fit(examples, synonyms, pieces).save(path)
-
-
-#: Words whose features a training remembers (about 2.5 kB each): those every topic uses
-#: ("permesso", "di") are worked out once, not once per topic.
-TRAINING_WORDS = 8192
+def _fit_and_save(examples: Sequence[_Full], synonyms: Synonyms, path: Path) -> None:
+    _fit(examples, synonyms).save(path)
 
 
 class _Featuriser:
@@ -549,10 +537,6 @@ class _Featuriser:
         # A word's feature numbers as a 32-bit array: a list of Python ints takes nine times
         # the memory, and the content's words are many (two million at 100x in the benchmark).
         self._words: dict[str, array.array[int]] = {}
-        # Sorted: the numbering, and so the model, is the same in every process.
-        self._spelled = functools.lru_cache(maxsize=TRAINING_WORDS)(
-            lambda word: sorted(_features_of_word(word))
-        )
         # Synonym phrases by their first word: a message is compared with the few phrases that
         # start with one of its words, not with every phrase (the same matches as features()).
         self._phrases: dict[str, list[tuple[tuple[str, ...], int]]] = {}
@@ -565,29 +549,17 @@ class _Featuriser:
     def number(self, feature: str) -> int:
         return self.numbers.setdefault(feature, len(self.numbers))
 
-    def piece(self, texts: Sequence[str]) -> feature_pieces.Piece:
-        """``texts`` featurised on their own, their features numbered from 0 in the order met
-        (the numbers of any text before are forgotten)."""
-        self.numbers, self.synonym_numbers, self._words = {}, set(), {}
-        columns = array.array("i")
-        lengths = array.array("i")
-        for text in texts:
-            found = self.row(text)
-            columns.extend(found)
-            lengths.append(len(found))
-        return feature_pieces.Piece(list(self.numbers), _ints(lengths), _ints(columns))
-
     def row(self, text: str) -> set[int]:
         """The numbers of :func:`features` of ``text``."""
         words = tokens(text)
         found: set[int] = set()
         known = self._words
-        numbers_of = self.numbers
         for word in words:
             numbers = known.get(word)
             if numbers is None:
+                # Sorted: the numbering, and so the model, is the same in every process.
                 numbers = known[word] = array.array(
-                    "i", [numbers_of.setdefault(f, len(numbers_of)) for f in self._spelled(word)]
+                    "i", [self.number(f) for f in sorted(_features_of_word(word))]
                 )
             found.update(numbers)
         for first, second in itertools.pairwise(words):
@@ -607,74 +579,33 @@ def _ints(numbers: array.array[int]) -> np.ndarray:
     return np.frombuffer(numbers, np.int32) if len(numbers) else np.zeros(0, np.int32)
 
 
-def _runs(examples: Sequence[_Full]) -> list[tuple[int, int]]:
-    """Where each run of examples of one group starts and ends (a topic's examples are
-    together: ``training_examples`` lists them so)."""
-    bounds = [0]
-    for position in range(1, len(examples)):
-        if examples[position][2] != examples[position - 1][2]:
-            bounds.append(position)
-    bounds.append(len(examples))
-    return [(start, end) for start, end in itertools.pairwise(bounds) if end > start]
-
-
-def _featurised(
-    examples: Sequence[_Full], synonyms: Synonyms, folder: Path | None
-) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Every example's feature numbers (one after another), how many each has, and the
-    features' names by number: run by run of a group's examples, each run read from the
-    pieces kept in ``folder`` when its texts are those featurised before.
-
-    A run numbers its features on its own; joined in order, a feature takes the next number
-    the first time a run has it, as in one pass over every example (the same model)."""
-    runs = _runs(examples)
-    texts = [[text for _, text, _, _ in examples[start:end]] for start, end in runs]
-    keys = feature_pieces.digests(MODEL_VERSION, synonyms, texts) if folder else []
+def _fit(examples: Sequence[_Full], synonyms: Synonyms = ()) -> Classifier:
     featuriser = _Featuriser(synonyms)
-    numbers: dict[str, int] = {}
-    columns: list[np.ndarray] = []
-    lengths: list[np.ndarray] = []
-    for position, run in enumerate(texts):
-        piece = feature_pieces.read(folder, keys[position], len(run)) if folder else None
-        if piece is None:
-            piece = featuriser.piece(run)
-            if folder is not None:
-                feature_pieces.write(folder, keys[position], piece)
-        # A run's names are distinct: those not numbered yet take the next numbers, in order.
-        fresh = [name for name in piece.names if name not in numbers]
-        numbers.update(zip(fresh, range(len(numbers), len(numbers) + len(fresh)), strict=True))
-        ours = np.fromiter(map(numbers.__getitem__, piece.names), np.int32, len(piece.names))
-        columns.append(ours[piece.indices])
-        lengths.append(piece.lengths)
-    if folder is not None:
-        feature_pieces.prune(folder, keys)
-    every = np.concatenate(columns) if columns else np.zeros(0, np.int32)
-    sizes = np.concatenate(lengths) if lengths else np.zeros(0, np.int32)
-    return list(numbers), every, sizes
-
-
-def _fit(
-    examples: Sequence[_Full], synonyms: Synonyms = (), pieces: Path | None = None
-) -> Classifier:
-    """The model of ``examples``; ``pieces``: a folder where the examples are kept featurised
-    (see ``feature_pieces``), read where the texts are the same, written where not."""
-    names, every, sizes = _featurised(examples, synonyms, pieces)
+    columns = array.array("i")
+    lengths = array.array("i")
+    for _, text, _, _ in examples:
+        found = featuriser.row(text)
+        columns.extend(found)
+        lengths.append(len(found))
+    names = list(featuriser.numbers)
+    every = _ints(columns)
     # A feature of one example only teaches that example: leaving it out halves the model.
     keep = np.bincount(every, minlength=len(names)) > 1
-    # An editor's synonyms ("s:" features: n-grams and words never hold a colon).
-    keep[[number for number, name in enumerate(names) if name.startswith("s:")]] = True
+    keep[sorted(featuriser.synonym_numbers)] = True  # an editor's synonyms
+    del featuriser
     renumbered = (np.cumsum(keep) - 1).astype(np.int32)
     vocabulary = Vocabulary.of([names[i] for i in np.flatnonzero(keep).tolist()])
     del names
     kept = keep[every]
     # Each example's kept features, summed over its own span (empty spans left out: a sum
     # over a span runs to the next span given).
+    sizes = _ints(lengths)
     counts = np.zeros(len(sizes), np.int64)
     if len(every):
         filled = np.flatnonzero(sizes)
         counts[filled] = np.add.reduceat(kept, (np.cumsum(sizes) - sizes)[filled], dtype=np.int64)
     indices = renumbered[every[kept]]
-    del every, kept
+    del columns, every, kept
     # Examples left with no known feature teach nothing: they are left out, as are their
     # labels, groups and languages if no other example has them.
     labels: dict[str, int] = {}
