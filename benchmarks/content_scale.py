@@ -130,9 +130,19 @@ STEPS = {
     "parse": "only read the YAML of every file, as the load does (the parsing part of a load)",
     "load-warm": "the same with the loader's cache filled (a restart, nothing changed)",
     "reload": "a reload in a running process after one topic file changed (cache filled)",
-    "index": "train the understanding (no model kept: the first start, or a content edit)",
+    "index": "train the understanding (nothing kept: the first start, or the model folder lost)",
     "index-warm": "read the model kept by the training before (a restart)",
+    "index-edit": "train again after one topic's questions changed (the training before kept)",
 }
+
+
+def _edited(examples: list[tuple[str, str, str | None, str | None]]) -> list[Any]:
+    """The examples with those of the first topic changed, as an editor's fix would."""
+    first = examples[0][2]
+    return [
+        (label, f"{text} (edited)" if group == first else text, group, language)
+        for label, text, group, language in examples
+    ]
 
 
 def _changed(path: Path) -> bytes:
@@ -156,13 +166,15 @@ def measure(step: str, folder: Path, cache: Path) -> dict[str, float]:
         load_catalog(folder, cache=cache)
         topic = sorted((folder / "topics").glob("*.yaml"))[0]
         edited = (topic, _changed(topic))
-    if step in ("index", "index-warm"):
+    if step.startswith("index"):
         catalog = load_catalog(folder, cache=cache)
         examples = training_examples(catalog)
         if step == "index":
             shutil.rmtree(cache / "model", ignore_errors=True)
+        if step == "index-edit":
+            examples = _edited(examples)
     began, cpu = time.perf_counter(), time.process_time()
-    if step in ("index", "index-warm"):
+    if step.startswith("index"):
         Classifier.train(examples, cache / "model", catalog.synonyms)
     elif step == "parse":
         gc.disable()  # as the loader does while it reads
@@ -234,7 +246,7 @@ def main() -> None:
                 for step in args.steps:
                     if step == "load-warm":  # the cache as a load of the same files leaves it
                         _child("prime", folders[scale], cache)
-                    if step == "index-warm" and "index" not in args.steps:
+                    if step in ("index-warm", "index-edit") and "index" not in args.steps:
                         _child("index", folders[scale], cache)
                     runs[step, scale].append(_child(step, folders[scale], cache))
     print(f"load average after: {os.getloadavg()[0]:.1f}")

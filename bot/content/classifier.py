@@ -24,10 +24,8 @@ import itertools
 import json
 import logging
 import multiprocessing
-import os
 import tempfile
 import threading
-import zipfile
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -37,6 +35,7 @@ from typing import overload
 
 import numpy as np
 
+from bot.content import arrayfile
 from bot.content.text import has_cjk, token_sound_key, tokens
 from bot.content.vocabulary import Vocabulary
 
@@ -305,65 +304,70 @@ class Classifier:
     def save(self, path: Path) -> None:
         """Write the model to ``path`` (atomically: a reader never sees half a file)."""
         rows = self._rows
-        partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-        with partial.open("wb") as handle:
-            np.savez(
-                handle,
-                labels=np.array(self.labels, dtype=str),
-                group_names=np.array(self.group_names, dtype=str),
-                # One UTF-8 text, a feature a line: a fixed-width string array would be 20 times
-                # bigger (features hold spaces, never a line break).
-                vocabulary=np.frombuffer(self._vocabulary.text, np.uint8),
-                idf=self._idf,
-                weights=self._weights,
-                bias=self._bias,
-                indptr=rows.indptr,
-                indices=rows.indices,
-                values=rows.values,
-                targets=rows.targets,
-                groups=rows.groups,
-                languages=rows.languages,
-                language_names=np.array(self.language_names, dtype=str),
-                language_weights=_or_empty(self._language_weights),
-                language_bias=_or_empty(self._language_bias),
-                synonyms=np.frombuffer(json.dumps(self.synonyms).encode(), np.uint8),
-                posting_starts=self._postings[0],
-                posting_ends=self._postings[1],
-                posting_groups=self._postings[2],
-                posting_weights=self._postings[3],
-            )
-        partial.replace(path)
+        starts, order, hashes = self._vocabulary.lookup
+        arrays = {
+            # One UTF-8 text, a feature a line, and the arrays that look features up in it:
+            # a restart maps them instead of hashing and sorting every feature again.
+            "vocabulary": np.frombuffer(self._vocabulary.text, np.uint8),
+            "vocabulary_starts": starts,
+            "vocabulary_order": order,
+            "vocabulary_hashes": hashes,
+            "idf": self._idf,
+            "weights": self._weights,
+            "bias": self._bias,
+            "indptr": rows.indptr,
+            "indices": rows.indices,
+            "values": rows.values,
+            "targets": rows.targets,
+            "groups": rows.groups,
+            "languages": rows.languages,
+            "language_weights": _or_empty(self._language_weights),
+            "language_bias": _or_empty(self._language_bias),
+            "posting_starts": self._postings[0],
+            "posting_ends": self._postings[1],
+            "posting_groups": self._postings[2],
+            "posting_weights": self._postings[3],
+        }
+        names = {
+            "labels": self.labels,
+            "group_names": self.group_names,
+            "language_names": self.language_names,
+            "synonyms": self.synonyms,
+        }
+        arrayfile.write(path, arrays, names)
 
     @classmethod
     def load(cls, path: Path) -> Classifier:
-        with np.load(path, allow_pickle=False) as data:
-            rows = Rows(
-                data["indptr"],
-                data["indices"],
-                data["values"],
-                data["targets"],
-                data["groups"],
-                data["languages"],
-            )
-            return cls(
-                tuple(data["labels"].tolist()),
-                tuple(data["group_names"].tolist()),
-                Vocabulary(data["vocabulary"].tobytes()),
-                data["idf"],
-                data["weights"],
-                data["bias"],
-                rows,
-                tuple(data["language_names"].tolist()),
-                data["language_weights"] if data["language_weights"].size else None,
-                data["language_bias"] if data["language_bias"].size else None,
-                tuple(tuple(group) for group in json.loads(data["synonyms"].tobytes())),
-                (
-                    data["posting_starts"],
-                    data["posting_ends"],
-                    data["posting_groups"],
-                    data["posting_weights"],
-                ),
-            )
+        """The model ``save`` wrote, its arrays mapped from the file (see ``arrayfile``)."""
+        names, data = arrayfile.read(path)
+        rows = Rows(
+            data["indptr"],
+            data["indices"],
+            data["values"],
+            data["targets"],
+            data["groups"],
+            data["languages"],
+        )
+        lookup = (data["vocabulary_starts"], data["vocabulary_order"], data["vocabulary_hashes"])
+        return cls(
+            tuple(names["labels"]),
+            tuple(names["group_names"]),
+            Vocabulary(data["vocabulary"].data, lookup),
+            data["idf"],
+            data["weights"],
+            data["bias"],
+            rows,
+            tuple(names["language_names"]),
+            data["language_weights"] if data["language_weights"].size else None,
+            data["language_bias"] if data["language_bias"].size else None,
+            tuple(tuple(group) for group in names["synonyms"]),
+            (
+                data["posting_starts"],
+                data["posting_ends"],
+                data["posting_groups"],
+                data["posting_weights"],
+            ),
+        )
 
 
 @overload
@@ -470,7 +474,7 @@ def _cached(
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-    stored = folder / f"understanding-{key[:24]}.npz" if folder is not None else None
+    stored = folder / f"understanding-{key[:24]}.arrays" if folder is not None else None
     model = _read(stored) if stored is not None else None
     if model is None:
         model = _fit_in_child(examples, synonyms) if elsewhere else _fit(examples, synonyms)
@@ -488,7 +492,7 @@ def _read(path: Path) -> Classifier | None:
         return Classifier.load(path)
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+    except (OSError, ValueError, KeyError, TypeError):
         log.warning("the stored understanding model %s is unreadable: training again", path)
         return None
 
@@ -498,7 +502,8 @@ def _write(model: Classifier, path: Path) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         model.save(path)
-        kept = sorted(path.parent.glob("understanding-*.npz"), key=lambda p: p.stat().st_mtime)
+        # Models kept before as .npz files go too, the oldest first.
+        kept = sorted(path.parent.glob("understanding-*"), key=lambda p: p.stat().st_mtime)
         for old in kept[:-KEPT_MODELS]:
             old.unlink(missing_ok=True)
     except OSError as error:

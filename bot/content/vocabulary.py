@@ -3,15 +3,19 @@
 A model knows about a hundred thousand features (character n-grams, words, word pairs). As a
 ``dict`` of strings they take about 14 MB of every server process; here they are one UTF-8 text
 and three arrays, about 3 MB, looked up as fast for the hundred or so features of a message.
+The arrays depend on the text only (a CRC-32 of each feature, the same in every process): a
+stored model keeps them, and a restart maps them from the file instead of working them out.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable, Iterator
 
 import numpy as np
 
 SEPARATOR = b"\n"  # features never hold a line break (they are built from tokens)
+_hash = zlib.crc32
 
 
 def _starts_of(text: bytes) -> np.ndarray:
@@ -23,19 +27,36 @@ def _starts_of(text: bytes) -> np.ndarray:
 
 
 def _hashes(features: Iterable[bytes], count: int) -> np.ndarray:
-    """Each feature's ``hash()``, of its UTF-8 bytes: Python's hash is the same within a
-    process, which is all a lookup needs (worked out at every load, never stored). Taken of the
-    bytes, a vocabulary's features need no decoding: a million take a fraction of a second."""
-    return np.fromiter(map(hash, features), np.int64, count)
+    """Each feature's CRC-32, of its UTF-8 bytes: the same in every process, so that a stored
+    model keeps its lookup arrays (Python's ``hash()`` changes with each process). Taken of the
+    bytes, a vocabulary's features need no decoding: a million take a fraction of a second.
+    Thirty-two bits collide now and then over millions of features: ``columns`` compares the
+    texts of features sharing a hash."""
+    return np.fromiter(map(_hash, features), np.uint32, count)
+
+
+#: A vocabulary's lookup arrays, as :attr:`Vocabulary.lookup` gives them and a stored model
+#: keeps them: where each feature starts in the text, the columns ordered by hash, their hashes.
+Lookup = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 class Vocabulary:
     """Features and their column numbers (their order in ``text``, one per line)."""
 
-    def __init__(self, text: bytes) -> None:
+    def __init__(self, text: bytes | memoryview, lookup: Lookup | None = None) -> None:
+        """``lookup``: the arrays :attr:`lookup` gave for this very text (a stored model's,
+        mapped from its file): not worked out again."""
         self._text = text
-        self._starts = _starts_of(text)
-        hashes = _hashes(text.split(SEPARATOR) if text else [], len(self._starts) - 1)
+        if lookup is not None:
+            self._starts, self._order, self._hashes = lookup
+            end = len(text) + 1 if len(text) else 0
+            count = len(self._starts) - 1
+            if int(self._starts[-1]) != end or not len(self._order) == len(self._hashes) == count:
+                raise ValueError("a vocabulary's lookup arrays do not match its features")
+            return
+        self._starts = _starts_of(bytes(text))
+        features = bytes(text).split(SEPARATOR) if text else []
+        hashes = _hashes(features, len(self._starts) - 1)
         self._order = np.argsort(hashes, kind="stable").astype(np.int32)
         self._hashes = hashes[self._order]
 
@@ -45,9 +66,14 @@ class Vocabulary:
         return cls(SEPARATOR.join(feature.encode() for feature in features))
 
     @property
-    def text(self) -> bytes:
+    def text(self) -> bytes | memoryview:
         """Every feature, a line each, in column order: what a stored model keeps."""
         return self._text
+
+    @property
+    def lookup(self) -> Lookup:
+        """The arrays that find a feature's column, for a stored model to keep with ``text``."""
+        return self._starts, self._order, self._hashes
 
     def __len__(self) -> int:
         return len(self._starts) - 1
@@ -84,4 +110,4 @@ class Vocabulary:
         return np.array(found, np.int64)
 
     def _feature(self, column: int) -> bytes:
-        return self._text[self._starts[column] : self._starts[column + 1] - 1]
+        return bytes(self._text[self._starts[column] : self._starts[column + 1] - 1])

@@ -93,8 +93,8 @@ def test_nothing_known_is_nothing_read() -> None:
 
 def test_a_model_kept_on_disk_is_read_back_the_same(tmp_path: Path) -> None:
     model = Classifier.train(EXAMPLES)
-    model.save(tmp_path / "model.npz")
-    again = Classifier.load(tmp_path / "model.npz")
+    model.save(tmp_path / "model.arrays")
+    again = Classifier.load(tmp_path / "model.arrays")
     query, reread = model.read("permesso rubato ieri"), again.read("permesso rubato ieri")
     assert again.rank(reread) == model.rank(query)
     assert again.nearest(reread, "lost") == model.nearest(query, "lost")
@@ -105,7 +105,7 @@ def test_a_model_kept_on_disk_is_read_back_the_same(tmp_path: Path) -> None:
 def test_training_writes_the_cache_and_reads_it(tmp_path: Path) -> None:
     examples = [*EXAMPLES, ("renewal", "rinnovo kit posta sportello amico", "kit", "it")]
     Classifier.train(examples, cache=tmp_path)
-    stored = list(tmp_path.glob("understanding-*.npz"))
+    stored = list(tmp_path.glob("understanding-*.arrays"))
     assert len(stored) == 1
     (tmp_path / "broken").mkdir()
     stored[0].write_bytes(b"not a model")  # unreadable: trained again, never a crash

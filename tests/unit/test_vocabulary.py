@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -25,12 +28,40 @@ def test_columns_are_the_order_given_and_unknown_features_are_left_out() -> None
 
 
 def test_a_stored_vocabulary_reads_back_the_same() -> None:
-    stored = np.frombuffer(Vocabulary.of(FEATURES).text, np.uint8)
+    vocabulary = Vocabulary.of(FEATURES)
+    stored = np.frombuffer(vocabulary.text, np.uint8)
 
     again = Vocabulary(stored.tobytes())
+    mapped = Vocabulary(memoryview(stored), vocabulary.lookup)  # a stored model's, not rebuilt
 
-    assert list(again) == FEATURES
-    assert again.columns(FEATURES).tolist() == list(range(len(FEATURES)))
+    for read_back in (again, mapped):
+        assert list(read_back) == FEATURES
+        assert read_back.columns(FEATURES).tolist() == list(range(len(FEATURES)))
+        assert read_back.columns(["w:unknown", "k:prms"]).tolist() == [3]
+
+
+def test_the_lookup_is_the_same_in_every_process() -> None:
+    """A stored model keeps its lookup arrays: they must not depend on Python's string hash."""
+    script = (
+        "from bot.content.vocabulary import Vocabulary;"
+        f"print(Vocabulary.of({FEATURES!r}).lookup[2].tolist())"
+    )
+    runs = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert runs == {str(Vocabulary.of(FEATURES).lookup[2].tolist()) + "\n"}
+
+
+def test_lookup_arrays_of_another_vocabulary_are_refused() -> None:
+    with pytest.raises(ValueError):
+        Vocabulary(Vocabulary.of(FEATURES).text, Vocabulary.of(FEATURES[:3]).lookup)
 
 
 def test_an_empty_vocabulary_knows_nothing() -> None:
@@ -58,10 +89,12 @@ def test_a_large_vocabulary_agrees_with_a_dict() -> None:
 
 
 def test_features_sharing_a_hash_are_told_apart(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Python's hash rarely collides; when it does, the text itself decides."""
+    """Thirty-two bits collide now and then over millions of features: the text decides."""
     import bot.content.vocabulary as module
 
-    monkeypatch.setattr(module, "hash", lambda feature: len(feature), raising=False)
+    monkeypatch.setattr(module, "_hash", lambda feature: len(feature))
     vocabulary = Vocabulary.of(["ab", "cd", "ef", "abc"])
 
     assert vocabulary.columns(["ef", "cd", "xy", "abc", "ab"]).tolist() == [2, 1, 3, 0]
+    again = Vocabulary(vocabulary.text, vocabulary.lookup)  # as a stored model gives them back
+    assert again.columns(["ef", "cd", "xy", "abc", "ab"]).tolist() == [2, 1, 3, 0]
