@@ -9,7 +9,7 @@ import pytest
 
 from bot.content import arrayfile
 
-ARRAYS = {
+ARRAYS: dict[str, np.ndarray] = {
     "weights": np.arange(12, dtype=np.float16).reshape(4, 3),
     "indices": np.array([3, 1, 4, 1, 5], np.int32),
     "empty": np.zeros(0, np.float32),

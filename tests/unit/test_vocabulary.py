@@ -32,7 +32,7 @@ def test_a_stored_vocabulary_reads_back_the_same() -> None:
     stored = np.frombuffer(vocabulary.text, np.uint8)
 
     again = Vocabulary(stored.tobytes())
-    mapped = Vocabulary(memoryview(stored), vocabulary.lookup)  # a stored model's, not rebuilt
+    mapped = Vocabulary(memoryview(stored.data), vocabulary.lookup)  # a stored model's, not rebuilt
 
     for read_back in (again, mapped):
         assert list(read_back) == FEATURES
