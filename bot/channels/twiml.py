@@ -20,12 +20,16 @@ _DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 #: What XML 1.0 cannot hold at all, escaped or not (most control characters, lone surrogates,
 #: U+FFFE and U+FFFF): a name typed with one would make Twilio refuse the whole answer.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-#: A raw carriage return would reach the message as a line feed (XML's end-of-line rule).
-_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 
 
 def _text(value: str) -> str:
-    return _NOT_XML.sub("", value).translate(_ESCAPES)
+    # One scan each, in C; str.translate looks every character up in a dict, ten times the
+    # time (#21). "&" first: the others' escapes hold one. A raw carriage return would reach
+    # the message as a line feed (XML's end-of-line rule).
+    value = _NOT_XML.sub("", value)
+    return (
+        value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    )
 
 
 def twiml(bodies: Iterable[str]) -> str:
