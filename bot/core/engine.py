@@ -46,6 +46,7 @@ from bot.core.messages import Choice, Incoming, Kind, Reply
 from bot.core.sessions import Session, StateStore
 from bot.core.turn import Turn, Typed
 from bot.core.understanding import Analysis, Match, Understanding
+from bot.deadlines import kinds as deadline_kinds
 from bot.deadlines.reminders import DeadlineReminders
 from bot.i18n import Interface
 from bot.monitoring.events import Monitor, NullMonitor
@@ -149,8 +150,13 @@ class Engine:
         release_freed_memory()  # the old model and the training's leftovers
 
     async def prepare(self) -> None:
-        """Build the understanding now, in a thread: before the first message, not during it."""
-        await asyncio.to_thread(self.understanding)
+        """Build the understanding and compile the deadline rules' phrases now, in a thread:
+        before the first message, not during it (compiling the phrases takes a second)."""
+        await asyncio.to_thread(self._prepare_now)
+
+    def _prepare_now(self) -> None:
+        self.understanding()
+        deadline_kinds.prepare(self._catalog().deadlines)
 
     async def language_of(self, channel: str, user_id: str) -> str:
         """The language a user chose (the default one before they chose, or if the database

@@ -9,7 +9,9 @@ the message ("moglie + arrivat*": my wife, and an arrival).
 
 from __future__ import annotations
 
+import functools
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,6 +30,10 @@ def _words(part: str) -> list[str]:
     return [word for word in words if word.strip("*")]
 
 
+# Compiled once per part, whatever the content: a reload brings a new rules mapping, whose
+# phrases are mostly the ones before; compiling all of them again held the event loop for a
+# second (#21). The bound covers content many times today's.
+@functools.lru_cache(maxsize=8192)
 def _part(part: str) -> re.Pattern[str] | None:
     words = _words(part)
     if not words:
@@ -86,6 +92,7 @@ _TABLES: OrderedDict[
 ]
 _TABLES = OrderedDict()
 _KEPT_TABLES = 4
+_TABLES_LOCK = threading.Lock()
 
 
 def _tables(rules: Mapping[str, DeadlineRule]) -> tuple[tuple[_Phrase, ...], tuple[_Phrase, ...]]:
@@ -95,10 +102,16 @@ def _tables(rules: Mapping[str, DeadlineRule]) -> tuple[tuple[_Phrase, ...], tup
         return kept[1], kept[2]
     phrases = _compiled({rule.id: rule.phrases for rule in rules.values()})
     situations = _compiled({rule.id: rule.situations for rule in rules.values()})
-    _TABLES[id(rules)] = (rules, phrases, situations)
-    while len(_TABLES) > _KEPT_TABLES:
-        _TABLES.popitem(last=False)
+    with _TABLES_LOCK:  # a thread may compile them too (prepare)
+        _TABLES[id(rules)] = (rules, phrases, situations)
+        while len(_TABLES) > _KEPT_TABLES:
+            _TABLES.popitem(last=False)
     return phrases, situations
+
+
+def prepare(rules: Mapping[str, DeadlineRule]) -> None:
+    """Compile the rules' phrases now (in a thread, before the first message needs them)."""
+    _tables(rules)
 
 
 def kind_of(text: str, rules: Mapping[str, DeadlineRule]) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -168,4 +169,10 @@ def test_a_rules_phrases_are_compiled_once_not_at_every_message(
     monkeypatch.setattr(re, "compile", counted)
     assert kind_of("my permit expires on 12/03/2027", repo.deadlines) == "permit_renewal"
     assert situation_of("mia moglie è arrivata ieri", repo.deadlines) == "family_arrival"
+    assert compiled == []
+    # A reload: new rules, the same phrases. Compiling them all again held the event loop
+    # for a second at the first message after each content edit.
+    reloaded = {rule_id: replace(rule) for rule_id, rule in repo.deadlines.items()}
+    assert kind_of("my permit expires on 12/03/2027", reloaded) == "permit_renewal"
+    assert situation_of("mia moglie è arrivata ieri", reloaded) == "family_arrival"
     assert compiled == []
