@@ -127,14 +127,22 @@ def _load(text: str) -> Any:
     """The document, in one pass over libyaml's events (see :func:`_from_events`); a document
     that pass is not sure of (anchors, tags, a mistake) is read again through the nodes
     (:func:`_load_nodes`), which give the same values and the same errors as before."""
-    loader = _LineLoader(text)
+    found = _by_events(text)
+    return _load_nodes(text) if found is _UNSURE else found
+
+
+_UNSURE: Any = object()
+
+
+def _by_events(source: str | bytes) -> Any:
+    """The document read the events' way, or ``_UNSURE`` when that way is not sure of it."""
+    loader = _LineLoader(source)
     try:
         return _from_events(loader)
     except (_Unsure, yaml.YAMLError, YamlSyntaxError):
-        pass
+        return _UNSURE
     finally:
         loader.dispose()
-    return _load_nodes(text)
 
 
 def _load_nodes(text: str) -> Any:
@@ -292,13 +300,9 @@ def read_yaml(path: Path) -> Any:
     (invalid UTF-8 included) are read as text, as before."""
     data = path.read_bytes()
     if b"\r" not in data and not data.startswith(_BYTE_ORDER_MARKS):
-        loader = _LineLoader(data)
-        try:
-            return _from_events(loader)
-        except (_Unsure, yaml.YAMLError, YamlSyntaxError):
-            pass
-        finally:
-            loader.dispose()
+        found = _by_events(data)
+        if found is not _UNSURE:
+            return found
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
