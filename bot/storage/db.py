@@ -450,13 +450,9 @@ class Database:
                     return cast(_T, result)
             # A transaction refused at its BEGIN (another process writes) is tried again
             # whole: nothing of it ran.
-            return await self._while_busy(lambda: greenlet_spawn(self._run_transaction_now, work))
-
-    def _run_transaction_now(self, work: Callable[[Connection], _T]) -> _T:
-        # Committed at the end, or rolled back on an error.
-        with self.engine.sync_engine.connect() as connection, connection.begin():
-            connection.exec_driver_sql(_BEGIN_WRITING)
-            return work(connection)
+            return await self._while_busy(
+                lambda: greenlet_spawn(_run_on, self.engine.sync_engine, work, True)
+            )
 
     def _quickly(
         self, work: Callable[[Connection], _T], writes: bool, transaction: bool = False
@@ -471,12 +467,7 @@ class Database:
             if self._quick_writes % CHECKPOINT_EVERY == 0:
                 return False, None
         try:
-            with self._quick.connect() as connection:
-                if not transaction:
-                    return True, work(connection)
-                with connection.begin():
-                    connection.exec_driver_sql(_BEGIN_WRITING)
-                    return True, work(connection)
+            return True, _run_on(self._quick, work, transaction)
         except exc.OperationalError as error:
             if not is_busy(error):
                 raise
@@ -553,11 +544,7 @@ class Database:
         # through AsyncConnection a task and two turns of the event loop (#21). Giving back
         # waits for nothing here (nothing is left to roll back in autocommit), so no
         # cancellation can leave it half done.
-        return await greenlet_spawn(self._alone_now, run)
-
-    def _alone_now(self, run: Callable[[Connection], _T]) -> _T:
-        with self.engine.sync_engine.connect() as connection:
-            return run(connection)
+        return await greenlet_spawn(_run_on, self.engine.sync_engine, run, False)
 
     async def checkpoint(self) -> bool:
         """Fold the WAL into the database and empty it, so that the old copies of erased rows
@@ -650,6 +637,17 @@ class Database:
                     raise
         finally:
             await connection.close()
+
+
+def _run_on(engine: Engine, work: Callable[[Connection], _T], transaction: bool) -> _T:
+    """``work`` on a connection of ``engine``'s synchronous side: in a writer's transaction
+    (committed at the end, rolled back on an error), or alone in autocommit."""
+    with engine.connect() as connection:
+        if not transaction:
+            return work(connection)
+        with connection.begin():
+            connection.exec_driver_sql(_BEGIN_WRITING)
+            return work(connection)
 
 
 def _row_count(result: CursorResult[Any]) -> int:
