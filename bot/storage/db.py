@@ -159,9 +159,11 @@ def _sqlite_engine(path: str, busy_timeout_ms: int) -> AsyncEngine:
     def prepare(connection: Any, _record: object) -> None:
         # The driver's own transaction handling is off (sqlite_driver.connect): writers say
         # BEGIN IMMEDIATE themselves (_BEGIN_WRITING).
-        connection.execute("PRAGMA journal_mode = WAL")
         for pragma in _pragmas(busy_timeout_ms):
             connection.execute(f"PRAGMA {pragma}")
+        # After busy_timeout: a new file turns to WAL under an exclusive lock, which instances
+        # starting together wait for instead of failing with "database is locked".
+        connection.execute("PRAGMA journal_mode = WAL")
 
     # No listener of the connections' events (a BEGIN IMMEDIATE on "begin", say): with one,
     # SQLAlchemy looks for listeners of every event of every statement, about a tenth of a
