@@ -54,6 +54,7 @@ from bot.storage import files, sqlite_driver
 from bot.storage.instance import new_holder
 from bot.storage.migrations import MIGRATIONS
 from bot.storage.problems import DAMAGED, advice, storage_problem
+from bot.storage.quick import BEGIN_WRITING, NotQuick, Outcome, QuickConnection, Statements
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ SERVER_ADVICE = (
 _WRITERS_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(current_schema()))")
 #: On SQLite, a writer takes the file's write lock at its start, not at its first write: a
 #: transaction that read first could not write later (another wrote meanwhile).
-_BEGIN_WRITING = "BEGIN IMMEDIATE"
+_BEGIN_WRITING = BEGIN_WRITING
 
 
 def is_busy(error: BaseException) -> bool:
@@ -182,9 +183,9 @@ def _pragmas(busy_timeout_ms: int) -> tuple[str, ...]:
 
 
 def _quick_engine(path: str) -> Engine:
-    """The quick connection: statements of a few rows by their index, run on the event loop's
-    own thread, where a hop to the database's thread and its two thread switches cost more
-    than they do, and SQLAlchemy's synchronous side a third of its asynchronous one (#21).
+    """The quick connection's opener: statements of a few rows by their index, run on the
+    event loop's own thread, where a hop to the database's thread and its two thread switches
+    cost more than they do, straight on the driver (:mod:`bot.storage.quick`, #21).
 
     It never waits: another connection's lock (another process writing) refuses it at once
     (``busy_timeout`` 0), and the work goes to the database's thread, to wait there; SQLite's
@@ -292,7 +293,7 @@ class Database:
         #: The SQLite file, or the PostgreSQL address (with its password, if it has one).
         self.path = address
         self._engine: AsyncEngine | None = None
-        self._quick: Engine | None = None  # SQLite's quick connection (_quick_engine)
+        self._quick: QuickConnection | None = None  # SQLite's (_quick_engine)
         self._quick_writes = 0  # counted for CHECKPOINT_EVERY
         #: This instance's id in leases, held turns and stored updates (``bot.storage.leases``):
         #: one per open database, so that two in one test are two instances.
@@ -321,14 +322,14 @@ class Database:
     def sync_engines(self) -> tuple[Engine, ...]:
         """The synchronous side of every engine statements run through: the database's, and
         on SQLite the quick connection's (tests simulate a full disk on them)."""
-        quick = () if self._quick is None else (self._quick,)
+        quick = () if self._quick is None else (self._quick.engine,)
         return (self.engine.sync_engine, *quick)
 
     def release_connections(self) -> None:
         """Close the quick connection, so that it opens again (the pool's are closed by
         ``engine.dispose()``)."""
         if self._quick is not None:
-            self._quick.dispose()
+            self._quick.close()
 
     @property
     def is_sqlite(self) -> bool:
@@ -349,7 +350,7 @@ class Database:
             await self._check_intact()
             await self.migrate()
             if self.path != ":memory:":  # a second connection would be another database
-                self._quick = _quick_engine(self.path)
+                self._quick = QuickConnection(_quick_engine(self.path))
         except BaseException as error:
             await self.close()
             problem = storage_problem(error) or (
@@ -385,7 +386,7 @@ class Database:
 
     async def close(self) -> None:
         if self._quick is not None:
-            self._quick.dispose()
+            self._quick.close()
             self._quick = None
         if self._engine is not None:
             await self._engine.dispose()
@@ -434,7 +435,7 @@ class Database:
 
     @_watched
     async def run_transaction(
-        self, work: Callable[[Connection], _T], concurrent: bool = False, quick: bool = False
+        self, work: Callable[[Statements], _T], concurrent: bool = False, quick: bool = False
     ) -> _T:
         """``work`` run on a synchronous connection in a transaction, as :meth:`transaction`
         runs one, and what it returns. ``quick``: its statements each touch a few rows by
@@ -457,11 +458,12 @@ class Database:
             )
 
     def _quickly(
-        self, work: Callable[[Connection], _T], writes: bool, transaction: bool = False
+        self, work: Callable[[Statements], _T], writes: bool, transaction: bool = False
     ) -> tuple[bool, _T | None]:
         """``work`` on the quick connection: (True, what it returns); (False, None) when it
-        must go to the database's thread (another connection's lock refused it, which leaves
-        nothing done; or it is the write in CHECKPOINT_EVERY)."""
+        must go to the database's thread (another connection's lock refused it, or one of its
+        statements is not quick, which leaves nothing done; or it is the write in
+        CHECKPOINT_EVERY)."""
         if self._quick is None:
             return False, None
         if writes:
@@ -469,7 +471,9 @@ class Database:
             if self._quick_writes % CHECKPOINT_EVERY == 0:
                 return False, None
         try:
-            return True, _run_on(self._quick, work, transaction)
+            return True, self._quick.run(work, transaction)
+        except NotQuick:
+            return False, None
         except exc.OperationalError as error:
             if not is_busy(error):
                 raise
@@ -504,7 +508,7 @@ class Database:
     async def _write_alone(self, statement: Executable, parameters: Parameters | None) -> int:
         # A lone statement is atomic by itself: in autocommit it is one trip to SQLite's
         # thread (none if quick), where BEGIN IMMEDIATE and COMMIT around it would make three.
-        return await self._alone(statement, parameters, _row_count, writes=True)
+        return await self._alone_or_quick(statement, parameters, _row_count, writes=True)
 
     async def fetch_all(
         self, statement: Executable, parameters: Parameters | None = None
@@ -520,14 +524,32 @@ class Database:
 
     async def fetch_value(self, statement: Executable, parameters: Parameters | None = None) -> Any:
         """The first column of the first row, or None."""
-        return await self._alone(statement, parameters, CursorResult.scalar)
+        return await self._alone_or_quick(statement, parameters, _scalar)
+
+    async def _alone_or_quick(
+        self,
+        statement: Executable,
+        parameters: Parameters | None,
+        outcome: Callable[[Outcome], _T],
+        writes: bool = False,
+    ) -> _T:
+        """:meth:`_alone`, on SQLite's quick connection if the statement is quick (``QUICK``)
+        and the connection can run it now."""
+        if self._quick is not None and statement.get_execution_options().get(QUICK):
+
+            def run(statements: Statements) -> _T:
+                return outcome(statements.execute(statement, parameters))
+
+            done, result = self._quickly(run, writes)
+            if done:
+                return cast(_T, result)
+        return await self._alone(statement, parameters, outcome)
 
     async def _alone(
         self,
         statement: Executable,
         parameters: Parameters | None,
         outcome: Callable[[CursorResult[Any]], _T],
-        writes: bool = False,
     ) -> _T:
         """One statement on a connection of its own, and what ``outcome`` takes of its result."""
         if not self.is_sqlite:
@@ -537,10 +559,6 @@ class Database:
         def run(connection: Connection) -> _T:
             return outcome(connection.execute(statement, parameters))
 
-        if statement.get_execution_options().get(QUICK):
-            done, result = self._quickly(run, writes)
-            if done:
-                return cast(_T, result)
         # In one greenlet on the engine's synchronous side: taking the connection, running the
         # statement and giving the connection back each cost a greenlet, and giving it back
         # through AsyncConnection a task and two turns of the event loop (#21). Giving back
@@ -641,7 +659,7 @@ class Database:
             await connection.close()
 
 
-def _run_on(engine: Engine, work: Callable[[Connection], _T], transaction: bool) -> _T:
+def _run_on(engine: Engine, work: Callable[[Statements], _T], transaction: bool) -> _T:
     """``work`` on a connection of ``engine``'s synchronous side: in a writer's transaction
     (committed at the end, rolled back on an error), or alone in autocommit."""
     with engine.connect() as connection:
@@ -652,8 +670,12 @@ def _run_on(engine: Engine, work: Callable[[Connection], _T], transaction: bool)
             return work(connection)
 
 
-def _row_count(result: CursorResult[Any]) -> int:
+def _row_count(result: Outcome) -> int:
     return result.rowcount
+
+
+def _scalar(result: Outcome) -> Any:
+    return result.scalar()
 
 
 def _all_rows(result: CursorResult[Any]) -> list[Row[Any]]:

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
-    Connection,
     Float,
     Row,
     String,
@@ -24,6 +23,7 @@ from sqlalchemy import (
 
 from bot.storage.db import QUICK, Database
 from bot.storage.leases import alive_at
+from bot.storage.quick import Statements
 from bot.storage.tables import contacts, inbound_seen, inbound_updates
 
 
@@ -38,13 +38,29 @@ class InboundLog:
             index_elements=[contacts.c.channel, contacts.c.user_id],
             set_={"last_inbound_at": contact.excluded.last_inbound_at},
         ).execution_options(**{QUICK: True})
+        #: channel, message_id.
+        self._seen = (
+            select(literal(1))
+            .where(
+                inbound_seen.c.channel == bindparam("channel"),
+                inbound_seen.c.message_id == bindparam("message_id"),
+            )
+            .execution_options(**{QUICK: True})
+        )
+        #: channel, user_id.
+        self._last_inbound = (
+            select(contacts.c.last_inbound_at)
+            .where(
+                contacts.c.channel == bindparam("channel"),
+                contacts.c.user_id == bindparam("user_id"),
+            )
+            .execution_options(**{QUICK: True})
+        )
 
     async def seen(self, channel: str, message_id: str) -> bool:
         """Whether this platform message id was processed already (a retried webhook)."""
         found = await self._db.fetch_value(
-            select(literal(1))
-            .where(inbound_seen.c.channel == channel, inbound_seen.c.message_id == message_id)
-            .execution_options(**{QUICK: True})
+            self._seen, {"channel": channel, "message_id": message_id}
         )
         return found is not None
 
@@ -58,9 +74,7 @@ class InboundLog:
 
     async def last_inbound(self, channel: str, user_id: str) -> float | None:
         moment = await self._db.fetch_value(
-            select(contacts.c.last_inbound_at)
-            .where(contacts.c.channel == channel, contacts.c.user_id == user_id)
-            .execution_options(**{QUICK: True})
+            self._last_inbound, {"channel": channel, "user_id": user_id}
         )
         return None if moment is None else float(moment)
 
@@ -78,15 +92,15 @@ class ProcessedUpdates:
         )
         self._remember = database.insert(inbound_seen).on_conflict_do_nothing()
 
-    def forget(self, connection: Connection, channel: str, key: str) -> None:
+    def forget(self, connection: Statements, channel: str, key: str) -> None:
         connection.execute(self._forget, {"channel": channel, "key": key})
 
-    def remember(self, connection: Connection, channel: str, key: str, now: float) -> bool:
+    def remember(self, connection: Statements, channel: str, key: str, now: float) -> bool:
         """False if the key was remembered already."""
         seen = {"channel": channel, "message_id": key, "received_at": now}
         return connection.execute(self._remember, seen).rowcount > 0
 
-    def done(self, connection: Connection, channel: str, key: str, now: float) -> None:
+    def done(self, connection: Statements, channel: str, key: str, now: float) -> None:
         """Forget the update, remember its key."""
         self.forget(connection, channel, key)
         self.remember(connection, channel, key, now)
@@ -149,7 +163,7 @@ class InboundQueue:
         # its turn is being saved (``done``, ``answered``, ``SessionStore.end`` delete it and
         # remember its key) waits for that, and then stores the copy, its "not seen" judged
         # before. A second look, a later statement, sees the key remembered and takes it back.
-        def keep_unless_seen(connection: Connection) -> bool:
+        def keep_unless_seen(connection: Statements) -> bool:
             if connection.execute(self._keep, stored).rowcount == 0:
                 return False
             if connection.execute(self._seen, update).scalar():
@@ -178,7 +192,7 @@ class InboundQueue:
 
         # Of two at once on PostgreSQL, the second insert waits for the first's commit and
         # then finds the key: exactly one of them answers.
-        def answer(connection: Connection) -> bool:
+        def answer(connection: Statements) -> bool:
             if not self._processed.remember(connection, channel, key, now):
                 return False
             self._processed.forget(connection, channel, key)

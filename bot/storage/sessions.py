@@ -24,11 +24,12 @@ from __future__ import annotations
 import asyncio
 import time
 
-from sqlalchemy import Connection, bindparam, delete, or_, select
+from sqlalchemy import bindparam, delete, or_, select
 
 from bot.storage.db import QUICK, Database
 from bot.storage.inbound import ProcessedUpdates
 from bot.storage.leases import alive_at
+from bot.storage.quick import Statements
 from bot.storage.tables import sessions, turn_locks
 
 #: How long a turn waits for the same user's turn in hand at another instance (a turn takes
@@ -130,7 +131,7 @@ class SqliteSessionStore:
         pause, longest = TURN_PAUSES
         turn = {"channel": channel, "user_id": user_id, "holder": holder}
 
-        def take(connection: Connection) -> tuple[bool, str | None]:
+        def take(connection: Statements) -> tuple[bool, str | None]:
             now = time.time()
             if connection.execute(self._take, {**turn, "since": now, "now": now}).rowcount == 0:
                 return False, None
@@ -157,7 +158,7 @@ class SqliteSessionStore:
         # Our own turn first (see the module's docstring): its delete locks the row.
         turn = {"channel": channel, "user_id": user_id, "holder": holder}
 
-        def let_go(connection: Connection) -> bool:
+        def let_go(connection: Statements) -> bool:
             ours = connection.execute(self._let_go, turn).rowcount > 0
             if ours and state is not None:
                 connection.execute(self._save, self._saved(channel, user_id, state))

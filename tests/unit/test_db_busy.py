@@ -9,9 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, Insert, exc, func, insert, select, text
+from sqlalchemy import Insert, exc, func, insert, select, text
 
 from bot.storage.db import CHECKPOINT_EVERY, QUICK, Database
+from bot.storage.quick import Statements
 from bot.storage.tables import daily_posts
 from tests.auxil.trips import Trips
 
@@ -43,10 +44,10 @@ def _post(name: str, day: str = "x") -> Insert:
     return insert(daily_posts).values(name=name, day=day)
 
 
-def _posting(name: str, day: str = "x") -> Callable[[Connection], None]:
+def _posting(name: str, day: str = "x") -> Callable[[Statements], None]:
     """A transaction's work: one post."""
 
-    def post(connection: Connection) -> None:
+    def post(connection: Statements) -> None:
         connection.execute(_post(name, day))
 
     return post
@@ -173,7 +174,7 @@ async def test_quick_statements_take_no_trip_but_one_write_in_so_many(
     the database's); one write in CHECKPOINT_EVERY goes there instead, where SQLite may fold
     the WAL into the file: BEGIN, its statement and the commit, one trip each."""
 
-    def two(connection: Connection) -> None:
+    def two(connection: Statements) -> None:
         connection.execute(_post("a"))
         connection.execute(_post("b"))
 
