@@ -347,7 +347,10 @@ class Database:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
                 files.prepare(Path(self.path))  # 0600 whatever the umask: -wal, -shm take its mode
             self._engine = _sqlite_engine(self.path, self.busy_timeout_ms)
-            await self._check_intact()
+            # Instances starting together on a new file: one turns it to WAL under an
+            # exclusive lock, and SQLite refuses another's switch at once, without its busy
+            # wait (which could deadlock there): the first connection is tried again.
+            await self._while_busy(self._check_intact)
             await self.migrate()
             if self.path != ":memory:":  # a second connection would be another database
                 self._quick = QuickConnection(_quick_engine(self.path))
