@@ -92,9 +92,6 @@ SERVER_ADVICE = (
 #: On PostgreSQL, a writer that must not run beside another takes this lock first: one per
 #: schema, so counters in one database do not wait for each other.
 _WRITERS_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(current_schema()))")
-#: On SQLite, a writer takes the file's write lock at its start, not at its first write: a
-#: transaction that read first could not write later (another wrote meanwhile).
-_BEGIN_WRITING = BEGIN_WRITING
 
 
 def is_busy(error: BaseException) -> bool:
@@ -159,7 +156,7 @@ def _sqlite_engine(path: str, busy_timeout_ms: int) -> AsyncEngine:
     @event.listens_for(engine.sync_engine, "connect")
     def prepare(connection: Any, _record: object) -> None:
         # The driver's own transaction handling is off (sqlite_driver.connect): writers say
-        # BEGIN IMMEDIATE themselves (_BEGIN_WRITING).
+        # BEGIN IMMEDIATE themselves (BEGIN_WRITING).
         for pragma in _pragmas(busy_timeout_ms):
             connection.execute(f"PRAGMA {pragma}")
         # After busy_timeout: a new file turns to WAL under an exclusive lock, which instances
@@ -485,7 +482,7 @@ class Database:
     async def _begin_sqlite(self) -> AsyncConnection:
         connection = await self.engine.connect()
         try:
-            await connection.exec_driver_sql(_BEGIN_WRITING)  # busy now, or ours to the commit
+            await connection.exec_driver_sql(BEGIN_WRITING)  # busy now, or ours to the commit
         except BaseException:
             await connection.close()
             raise
@@ -630,7 +627,7 @@ class Database:
             await self._migrate_legacy_sqlite()
         async with self.engine.connect() as connection, connection.begin():
             if self.is_sqlite:
-                await connection.exec_driver_sql(_BEGIN_WRITING)
+                await connection.exec_driver_sql(BEGIN_WRITING)
             else:
                 await connection.execute(_WRITERS_LOCK)
             await connection.run_sync(_upgrade, shown(self.path))
@@ -669,7 +666,7 @@ def _run_on(engine: Engine, work: Callable[[Statements], _T], transaction: bool)
         if not transaction:
             return work(connection)
         with connection.begin():
-            connection.exec_driver_sql(_BEGIN_WRITING)
+            connection.exec_driver_sql(BEGIN_WRITING)
             return work(connection)
 
 

@@ -37,7 +37,8 @@ _T = TypeVar("_T")
 #: Statements compiled and kept: every message's are a dozen; a test's built on the fly are
 #: compiled again rather than kept for ever.
 COMPILED_KEPT = 128
-#: On SQLite, a writer takes the file's write lock at its start (see ``bot.storage.db``).
+#: On SQLite, a writer takes the file's write lock at its start, not at its first write: a
+#: transaction that read first could not write later (another wrote meanwhile).
 BEGIN_WRITING = "BEGIN IMMEDIATE"
 
 
@@ -72,7 +73,8 @@ class _Compiled:
     slots: tuple[tuple[str, Callable[[Any], Any] | None], ...]
     #: Values the statement holds itself (a literal): used when the caller gives none.
     fixed: Mapping[str, Any]
-    #: Each column's result processor (None: the driver's value as it is).
+    #: Each column's result processor (None: the driver's value as it is); empty when no
+    #: column has one.
     columns: tuple[Callable[[Any], Any] | None, ...]
 
     def parameters(self, given: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -83,7 +85,7 @@ class _Compiled:
         return tuple(values)
 
     def row(self, found: Sequence[Any]) -> tuple[Any, ...]:
-        if not any(self.columns):
+        if not self.columns:
             return tuple(found)
         return tuple(
             value if process is None else process(value)
@@ -128,12 +130,7 @@ def _compile(statement: Executable, keys: Sequence[str], dialect: Dialect) -> _C
     columns = tuple(
         entry.type._cached_result_processor(dialect, None) for entry in compiled._result_columns
     )
-    return _Compiled(
-        compiled.string,
-        tuple(slots),
-        fixed,
-        columns,
-    )
+    return _Compiled(compiled.string, tuple(slots), fixed, columns if any(columns) else ())
 
 
 class QuickResult:
@@ -181,9 +178,11 @@ class QuickConnection:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._held: PoolProxiedConnection | None = None
-        self._compiled: OrderedDict[tuple[int, tuple[str, ...]], tuple[Executable, _Compiled]]
-        self._compiled = OrderedDict()
-        self._refused: set[int] = set()
+        # A statement's compiled form, or why it is not quick: a statement refused once is not
+        # compiled again at every message.
+        self._compiled: OrderedDict[
+            tuple[int, tuple[str, ...]], tuple[Executable, _Compiled | NotQuick]
+        ] = OrderedDict()
 
     @property
     def engine(self) -> Engine:
@@ -193,20 +192,21 @@ class QuickConnection:
         key = (id(statement), tuple(given))
         kept = self._compiled.get(key)
         if kept is not None and kept[0] is statement:
-            return kept[1]
-        try:
-            compiled = _compile(statement, tuple(given), self._engine.dialect)
-        except NotQuick as refusal:
-            if id(statement) not in self._refused:
-                self._refused.add(id(statement))
+            outcome = kept[1]
+        else:
+            try:
+                outcome = _compile(statement, tuple(given), self._engine.dialect)
+            except NotQuick as refusal:
                 log.info("a statement runs the usual way (%s): %s", refusal, statement)
-            raise
-        # The statement is kept with its compiled form: its id names no other statement
-        # while it is kept.
-        self._compiled[key] = (statement, compiled)
-        if len(self._compiled) > COMPILED_KEPT:
-            self._compiled.popitem(last=False)
-        return compiled
+                outcome = refusal
+            # The statement is kept with its outcome: its id names no other statement while
+            # it is kept.
+            self._compiled[key] = (statement, outcome)
+            if len(self._compiled) > COMPILED_KEPT:
+                self._compiled.popitem(last=False)
+        if isinstance(outcome, NotQuick):
+            raise outcome
+        return outcome
 
     def _driver(self) -> sqlite3.Connection:
         if self._held is None:

@@ -26,6 +26,7 @@ from sqlalchemy import (
     select,
 )
 
+from bot.storage import quick as quick_module
 from bot.storage.db import QUICK, Database
 from bot.storage.events import _RECORD
 from bot.storage.inbound import InboundLog, InboundQueue
@@ -154,6 +155,29 @@ async def test_a_statement_the_quick_way_cannot_run_goes_the_usual_way_whole(
         monkeypatch.undo()
         assert await db.fetch_value(select(func.count()).select_from(daily_posts)) == 1
         assert await db.fetch_value(select(_defaulted.c.made)) == "by python"
+
+
+def test_a_refused_statement_is_not_compiled_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every message would pay the compiling again, to be refused again."""
+    compiled = []
+    compile_for_real = quick_module._compile
+
+    def counted(*args: Any) -> Any:
+        compiled.append(args)
+        return compile_for_real(*args)
+
+    monkeypatch.setattr(quick_module, "_compile", counted)
+    quick = QuickConnection(create_engine(f"sqlite:///{tmp_path / 'x.sqlite3'}"))
+    refused = insert(_defaulted)
+    try:
+        for _ in range(3):
+            with pytest.raises(NotQuick):
+                quick.compiled(refused, {"name": "n"})
+    finally:
+        quick.close()
+    assert len(compiled) == 1
 
 
 def test_what_the_quick_way_refuses(tmp_path: Path) -> None:
