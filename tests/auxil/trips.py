@@ -3,6 +3,8 @@ through aiosqlite is one hop there and back, which a user's reply may wait behin
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 import aiosqlite
@@ -21,3 +23,16 @@ class Trips:
             return await execute(connection, *args, **kwargs)  # type: ignore[no-untyped-call]  # aiosqlite
 
         monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+
+    async def settled(self, still: float = 0.4, within: float = 20.0) -> None:
+        """Wait until no trip has been made for ``still`` seconds, then count from zero: a
+        bot's start runs its clean-up, takes its leases and records its first replies on the
+        thread, which on a slow machine still goes on while the next message is measured."""
+        deadline = time.monotonic() + within
+        while True:
+            before = self.count
+            await asyncio.sleep(still)
+            if self.count == before:
+                break
+            assert time.monotonic() < deadline, "the database's thread never fell quiet"
+        self.count = 0

@@ -585,18 +585,22 @@ async def test_a_full_disk_still_answers_and_healthz_says_so(bot: Bot) -> None:
 
 @pytest.mark.sqlite_only  # counts aiosqlite's hops to its thread
 async def test_a_message_costs_few_trips_to_the_database(
-    bot: Bot, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, content_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each statement or fetch is a hop to the database's thread and back (about 35 µs of CPU
     on each side): a menu tap is stored, answered, its turn saved and it marked answered
     (its reply in the webhook's answer) in few of them."""
-    await bot.say("ciao")
-    await asyncio.sleep(0.3)  # the greeting's sending is recorded
-    trips = Trips(monkeypatch)
-    (submenu,) = await bot.say("1")
-    assert "*1.* Rinnovo del permesso" in submenu["Body"]
-    await asyncio.sleep(0.3)  # its sending is recorded
-    assert trips.count <= TRIPS_PER_MESSAGE, trips.count
+    # Leases renewed in the measured second would count their own trips (six at once).
+    async with running_bot(
+        tmp_path, content_copy, lease_seconds=3600.0, lease_renew_seconds=1800.0
+    ) as bot:
+        trips = Trips(monkeypatch)
+        await bot.say("ciao")
+        await trips.settled()  # the start's clean-up and leases, the greeting's record
+        (submenu,) = await bot.say("1")
+        assert "*1.* Rinnovo del permesso" in submenu["Body"]
+        await asyncio.sleep(0.3)  # its sending is recorded
+        assert trips.count <= TRIPS_PER_MESSAGE, trips.count
 
 
 def test_signed_fields_give_the_validator_what_a_plain_form_gives() -> None:
