@@ -73,8 +73,19 @@ class _Pickler(pickle.Pickler):
         return NotImplemented
 
 
+#: The classes found allowed so far: each reading is a pickle of its own, and every one of
+#: them names the same few classes (a hundredfold content's readings, 60,000 times).
+_FOUND: dict[tuple[str, str], Any] = {}
+
+
 class _Unpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
+        found = _FOUND.get((module, name))
+        if found is None:
+            found = _FOUND[module, name] = self._allowed(module, name)
+        return found
+
+    def _allowed(self, module: str, name: str) -> Any:
         if name in _ALLOWED.get(module, ()):
             return super().find_class(module, name)
         if module.startswith("bot.content."):
