@@ -19,7 +19,7 @@ from datetime import UTC, datetime, tzinfo
 from sqlalchemy import Integer, LargeBinary, delete, exists, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.storage.db import QUICK, Database
+from bot.storage.db import Database, quick
 from bot.storage.records import Event
 from bot.storage.tables import event_salts, events
 
@@ -55,7 +55,7 @@ def hour_of(moment: datetime) -> str:
 
 
 #: Every message records one or two: built once, filled at each run (#21).
-_RECORD = insert(events).execution_options(**{QUICK: True})
+_RECORD = quick(insert(events))
 
 
 class EventStore:

@@ -21,7 +21,7 @@ from sqlalchemy import (
     update,
 )
 
-from bot.storage.db import QUICK, Database
+from bot.storage.db import Database, quick
 from bot.storage.leases import alive_at
 from bot.storage.quick import Statements
 from bot.storage.tables import contacts, inbound_seen, inbound_updates
@@ -34,27 +34,25 @@ class InboundLog:
         self._db = database
         contact = database.insert(contacts)
         # Every message runs it: built once (#21). channel, user_id, last_inbound_at.
-        self._touch = contact.on_conflict_do_update(
-            index_elements=[contacts.c.channel, contacts.c.user_id],
-            set_={"last_inbound_at": contact.excluded.last_inbound_at},
-        ).execution_options(**{QUICK: True})
+        self._touch = quick(
+            contact.on_conflict_do_update(
+                index_elements=[contacts.c.channel, contacts.c.user_id],
+                set_={"last_inbound_at": contact.excluded.last_inbound_at},
+            )
+        )
         #: channel, message_id.
-        self._seen = (
-            select(literal(1))
-            .where(
+        self._seen = quick(
+            select(literal(1)).where(
                 inbound_seen.c.channel == bindparam("channel"),
                 inbound_seen.c.message_id == bindparam("message_id"),
             )
-            .execution_options(**{QUICK: True})
         )
         #: channel, user_id.
-        self._last_inbound = (
-            select(contacts.c.last_inbound_at)
-            .where(
+        self._last_inbound = quick(
+            select(contacts.c.last_inbound_at).where(
                 contacts.c.channel == bindparam("channel"),
                 contacts.c.user_id == bindparam("user_id"),
             )
-            .execution_options(**{QUICK: True})
         )
 
     async def seen(self, channel: str, message_id: str) -> bool:
@@ -126,7 +124,7 @@ class InboundQueue:
         #: The update stored unless its key is remembered or it is stored already: channel,
         #: key, payload, received_at, holder (this instance: another one takes it over only if
         #: this one dies).
-        self._keep = (
+        self._keep = quick(
             database.insert(inbound_updates)
             .from_select(
                 ["channel", "update_key", "payload", "received_at", "holder"],
@@ -139,7 +137,6 @@ class InboundQueue:
                 ).where(not_seen),
             )
             .on_conflict_do_nothing()
-            .execution_options(**{QUICK: True})
         )
         #: Whether the key is remembered: channel, key.
         self._seen = select(~not_seen)

@@ -26,7 +26,7 @@ import time
 
 from sqlalchemy import bindparam, delete, or_, select
 
-from bot.storage.db import QUICK, Database
+from bot.storage.db import Database, quick
 from bot.storage.inbound import ProcessedUpdates
 from bot.storage.leases import alive_at
 from bot.storage.quick import Statements
@@ -70,18 +70,18 @@ class SqliteSessionStore:
         # ``excluded`` and the living instances' subquery cost more than running it, #21).
         saving = database.insert(sessions)
         #: The state written, whatever was there: channel, user_id, state, updated_at.
-        self._save = saving.on_conflict_do_update(
-            index_elements=[sessions.c.channel, sessions.c.user_id],
-            set_={"state": saving.excluded.state, "updated_at": saving.excluded.updated_at},
-        ).execution_options(**{QUICK: True})
+        self._save = quick(
+            saving.on_conflict_do_update(
+                index_elements=[sessions.c.channel, sessions.c.user_id],
+                set_={"state": saving.excluded.state, "updated_at": saving.excluded.updated_at},
+            )
+        )
         #: channel, user_id.
-        self._read = (
-            select(sessions.c.state)
-            .where(
+        self._read = quick(
+            select(sessions.c.state).where(
                 sessions.c.channel == bindparam("channel"),
                 sessions.c.user_id == bindparam("user_id"),
             )
-            .execution_options(**{QUICK: True})
         )
         taking = database.insert(turn_locks)
         #: The turn taken unless another living instance holds it: channel, user_id, holder,

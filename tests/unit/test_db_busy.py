@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Insert, exc, func, insert, select, text
 
-from bot.storage.db import CHECKPOINT_EVERY, QUICK, Database
+from bot.storage.db import CHECKPOINT_EVERY, Database, quick
 from bot.storage.quick import Statements
 from bot.storage.tables import daily_posts
 from tests.auxil.trips import Trips
@@ -161,8 +161,8 @@ async def test_a_quick_read_does_not_wait_for_another_writer(tmp_path: Path) -> 
         thread = _hold_write_lock(path, 0.5, held)
         await _wait(held)
         started = asyncio.get_running_loop().time()
-        quick = select(func.count()).select_from(daily_posts).execution_options(**{QUICK: True})
-        assert await db.fetch_value(quick) == 1
+        counting = quick(select(func.count()).select_from(daily_posts))
+        assert await db.fetch_value(counting) == 1
         assert asyncio.get_running_loop().time() - started < 0.3
         thread.join()
 
@@ -182,7 +182,7 @@ async def test_quick_statements_take_no_trip_but_one_write_in_so_many(
         await db.write(_post("first"))  # the pool's connection made
         trips = Trips(monkeypatch)
         await db.run_transaction(two, quick=True)
-        await db.write(_post("c").execution_options(**{QUICK: True}))
+        await db.write(quick(_post("c")))
         assert trips.count == 0
         await db.write(_post("d"))  # not quick: on the thread
         assert trips.count == 1

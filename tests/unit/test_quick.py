@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 
 from bot.storage import quick as quick_module
-from bot.storage.db import QUICK, Database
+from bot.storage.db import Database, quick
 from bot.storage.events import _RECORD
 from bot.storage.inbound import InboundLog, InboundQueue
 from bot.storage.quick import (
@@ -102,7 +102,7 @@ async def test_every_message_statement_goes_to_sqlite_as_sqlalchemy_sends_it(
         def record(_c: Any, _cu: Any, sql: str, parameters: Any, _x: Any, _m: bool) -> None:
             sent.append((sql, tuple(parameters)))
 
-        quick = QuickConnection(create_engine(f"sqlite:///{tmp_path / 'twin.sqlite3'}"))
+        quick_connection = QuickConnection(create_engine(f"sqlite:///{tmp_path / 'twin.sqlite3'}"))
         async with Database(tmp_path / "twin.sqlite3"):
             pass  # the twin file gets the schema
         try:
@@ -111,15 +111,15 @@ async def test_every_message_statement_goes_to_sqlite_as_sqlalchemy_sends_it(
                     expected = connection.execute(statement, parameters)
                     expected_rows = expected.fetchall() if expected.returns_rows else []
                     expected_count = expected.rowcount
-                compiled = quick.compiled(statement, parameters)
+                compiled = quick_connection.compiled(statement, parameters)
                 values = compiled.parameters(parameters)
                 assert (compiled.sql, values) == sent[-1], name
                 assert [type(v) for v in values] == [type(v) for v in sent[-1][1]], name
-                got = quick.run(functools.partial(_run_one, statement, parameters), True)
+                got = quick_connection.run(functools.partial(_run_one, statement, parameters), True)
                 assert got.rows == [tuple(row) for row in expected_rows], name
                 assert got.rowcount == expected_count, name
         finally:
-            quick.close()
+            quick_connection.close()
             engine.dispose()
 
 
@@ -169,30 +169,36 @@ def test_a_refused_statement_is_not_compiled_again(
         return compile_for_real(*args)
 
     monkeypatch.setattr(quick_module, "_compile", counted)
-    quick = QuickConnection(create_engine(f"sqlite:///{tmp_path / 'x.sqlite3'}"))
+    quick_connection = QuickConnection(create_engine(f"sqlite:///{tmp_path / 'x.sqlite3'}"))
     refused = insert(_defaulted)
     try:
         for _ in range(3):
             with pytest.raises(NotQuick):
-                quick.compiled(refused, {"name": "n"})
+                quick_connection.compiled(refused, {"name": "n"})
     finally:
-        quick.close()
+        quick_connection.close()
     assert len(compiled) == 1
 
 
 def test_what_the_quick_way_refuses(tmp_path: Path) -> None:
-    quick = QuickConnection(create_engine(f"sqlite:///{tmp_path / 'x.sqlite3'}"))
+    quick_connection = QuickConnection(create_engine(f"sqlite:///{tmp_path / 'x.sqlite3'}"))
     try:
         with pytest.raises(NotQuick):
-            quick.compiled(insert(_defaulted), {"name": "n"})  # a Python default
+            quick_connection.compiled(insert(_defaulted), {"name": "n"})  # a Python default
         with pytest.raises(NotQuick):  # RETURNING
-            quick.compiled(insert(daily_posts).returning(daily_posts.c.name), {"name": "n"})
+            quick_connection.compiled(
+                insert(daily_posts).returning(daily_posts.c.name), {"name": "n"}
+            )
         with pytest.raises(NotQuick):  # an expanding IN
-            quick.compiled(select(daily_posts).where(daily_posts.c.name.in_(["a", "b"])), {})
+            quick_connection.compiled(
+                select(daily_posts).where(daily_posts.c.name.in_(["a", "b"])), {}
+            )
         with pytest.raises(NotQuick):  # a parameter nobody gave
-            quick.compiled(select(daily_posts).where(daily_posts.c.name == bindparam("n")), {})
+            quick_connection.compiled(
+                select(daily_posts).where(daily_posts.c.name == bindparam("n")), {}
+            )
     finally:
-        quick.close()
+        quick_connection.close()
 
 
 async def test_a_full_disk_on_the_quick_connection_is_sqlalchemys_error_and_noted(
@@ -202,7 +208,7 @@ async def test_a_full_disk_on_the_quick_connection_is_sqlalchemys_error_and_note
     usual way fails (SQLAlchemy's OperationalError, the user's data not in its text), the
     failure is remembered for /healthz, and the connection works once there is room."""
     async with Database(tmp_path / "bot.sqlite3") as db:
-        quick_post = insert(daily_posts).execution_options(**{QUICK: True})
+        quick_post = quick(insert(daily_posts))
         await db.write(quick_post, {"name": "first", "day": "x"})
         await stop_growing(db)
         secret = "Fatima's passport " + "x" * 3000
