@@ -205,3 +205,45 @@ async def test_quick_commits_do_not_let_the_wal_grow_without_end(tmp_path: Path)
             await db.run_transaction(_posting(f"{n}", "x" * 4000), quick=True)
         wal = path.with_name(path.name + "-wal")
         assert wal.stat().st_size < 6_000_000, wal.stat().st_size
+
+
+def _others_may_write(path: Path) -> bool:
+    """Whether another connection (as another process would) can take the write lock now."""
+    other = sqlite3.connect(path, isolation_level=None, timeout=0)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as error:
+        assert "locked" in str(error)
+        return False
+    else:
+        other.execute("ROLLBACK")
+        return True
+    finally:
+        other.close()
+
+
+@pytest.mark.parametrize("quickly", [True, False], ids=["quick", "on-the-thread"])
+async def test_a_writers_transaction_holds_the_write_lock_from_its_start(
+    tmp_path: Path, quickly: bool
+) -> None:
+    """A writer's transaction reads and then writes what it read (a free slot, a turn): it
+    takes SQLite's write lock at its BEGIN (``BEGIN IMMEDIATE``), before its first read. A
+    plain BEGIN would take it at the first write, and a writer that read in between would
+    fail with "database is locked" (no wait helps a deferred transaction upgrading)."""
+    path = tmp_path / "bot.sqlite3"
+    seen: list[bool] = []
+
+    def read_first(connection: Statements) -> None:
+        connection.execute(quick(select(func.count()).select_from(daily_posts)))
+        seen.append(_others_may_write(path))
+        connection.execute(_post("after"))
+
+    async with Database(path) as db:
+        assert _others_may_write(path)
+        await db.run_transaction(read_first, quick=quickly)
+        async with db.transaction() as connection:
+            await connection.execute(select(func.count()).select_from(daily_posts))
+            seen.append(await asyncio.to_thread(_others_may_write, path))
+        assert seen == [False, False]
+        assert _others_may_write(path)
+        assert await _count(db) == 1
