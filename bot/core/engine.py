@@ -16,6 +16,7 @@ Then it stores the session: one message at a time per user.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import threading
 import weakref
@@ -92,6 +93,11 @@ class Engine:
     ) -> None:
         self._model_cache = model_cache  # where the trained understanding is kept
         self._training: Catalog | None = None  # the content a thread is training on
+        # Trainings in the order they began, and the one whose understanding is in place: a
+        # training's understanding (a stop-gap, or the full one) never replaces that of a
+        # training begun later (a second edit's stop-gap, while the first edit trains).
+        self._trainings = itertools.count(1)
+        self._in_place = 0
         self._flows = Flows(
             navigation=Navigation(questions),
             booking=BookingFlow(desk, requests),
@@ -122,10 +128,13 @@ class Engine:
     def understanding(self) -> Understanding:
         """The understanding of the current catalog.
 
-        Training on new content takes seconds: meanwhile the previous understanding goes on
-        answering (a thread trains the new one and swaps it in whole), so that an editor's
-        change never stalls everyone's replies. Only the very first one is built on the spot
-        (``serve`` and ``chat`` build it before taking messages: :meth:`prepare`).
+        Training on new content takes seconds (minutes for a very big content): meanwhile the
+        previous understanding goes on answering (a thread trains the new one and swaps it in
+        whole), so that an editor's change never stalls everyone's replies. Within a second or
+        two of an edit, a stop-gap worked out from the previous model (only the changed topics
+        read again) answers the new content until the full training's model replaces it. Only
+        the very first one is built on the spot (``serve`` and ``chat`` build it before taking
+        messages: :meth:`prepare`).
         """
         catalog = self._catalog()
         current = self._understanding
@@ -138,16 +147,30 @@ class Engine:
         return current
 
     def _train(self, catalog: Catalog) -> None:
+        number = next(self._trainings)
+
+        def put_in_place(understanding: Understanding) -> None:
+            if number >= self._in_place:
+                self._in_place = number
+                self._understanding = understanding  # one assignment: the old or the new
+                release_freed_memory()  # the old model and the training's leftovers
+
         try:
-            built = Understanding(catalog, self._model_cache, train_elsewhere=True)
+            built = Understanding(
+                catalog,
+                self._model_cache,
+                train_elsewhere=True,
+                previous=self._understanding,
+                stopgap=put_in_place,
+            )
         except Exception:
             log.exception("the understanding of the new content could not be trained")
             return
         finally:
-            self._training = None
-        self._understanding = built  # one assignment: a message sees the old or the new
+            if self._training is catalog:
+                self._training = None
+        put_in_place(built)
         del built
-        release_freed_memory()  # the old model and the training's leftovers
 
     async def prepare(self) -> None:
         """Build the understanding and compile the deadline rules' phrases now, in a thread:

@@ -220,3 +220,111 @@ def test_centroids_keep_each_groups_strongest_features(monkeypatch: pytest.Monke
             }
             assert found.keys() == expected.keys()
             assert list(found.values()) == pytest.approx([expected[c] for c in found], rel=1e-6)
+
+
+# An edit: the "hours" group's questions rewritten, the "lost" group removed, a new group
+# ("tax") with a label of its own.
+EDITED = [
+    *(example for example in EXAMPLES if example[2] not in ("hours", "lost")),
+    *(("hours", text, "hours", "en") for text in ("when does the desk close", "closing time")),
+    *(("hours", text, "hours", "it") for text in ("a che ora chiude lo sportello", "chiusura")),
+    *(("tax", text, "tax", "en") for text in ("income tax return form", "tax code card")),
+    *(("tax", text, "tax", "it") for text in ("dichiarazione dei redditi", "codice fiscale")),
+]
+
+
+@pytest.fixture(autouse=True)
+def no_models_in_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test trains its models (or reads them from its folder), not another test's."""
+    import bot.content.classifier as module
+
+    monkeypatch.setattr(module, "_CACHE", OrderedDict())
+
+
+def stopgap_and_full(
+    tmp_path: Path, examples: list[tuple[str, str, str | None, str]] = EDITED
+) -> tuple[Classifier, Classifier, Classifier]:
+    """The model before the edit, the stop-gap handed over after it, and the full model."""
+    before = Classifier.train(EXAMPLES, cache=tmp_path)
+    handed: list[Classifier] = []
+    full = Classifier.train(examples, cache=tmp_path, previous=before, stopgap=handed.append)
+    assert len(handed) == 1
+    return before, handed[0], full
+
+
+def test_a_stopgap_after_an_edit_knows_the_new_content(tmp_path: Path) -> None:
+    before, stopgap, full = stopgap_and_full(tmp_path)
+
+    assert not stopgap.exact and full.exact and before.exact
+    # The edited group's new questions: understood at once, features unseen before included.
+    closing = stopgap.read("when does the desk close")
+    assert "w:close" not in before._vocabulary and "w:close" in stopgap._vocabulary
+    assert best(stopgap, "when does the desk close") == "hours"
+    assert stopgap.nearest(closing, "hours") > 0.7
+    assert before.nearest(before.read("when does the desk close"), "hours") < 0.5
+    # The new group and its new label are reachable; the removed group and its label are gone.
+    assert best(stopgap, "codice fiscale") == "tax"
+    scores = dict(zip(stopgap.group_names, stopgap.groups(stopgap.read("tax code")), strict=True))
+    assert max(scores, key=lambda group: scores[group]) == "tax"
+    assert "lost" not in stopgap.group_names and "lost" not in stopgap.labels
+    assert stopgap.nearest(stopgap.read("lost my card"), "lost") == 0.0
+    assert set(stopgap.labels) == set(full.labels)
+    assert set(stopgap.group_names) == set(full.group_names)
+    # What the edit did not touch is as it was: the same examples, the same closeness.
+    renew = "renew the permit"
+    assert stopgap.nearest(stopgap.read(renew), "kit") == before.nearest(before.read(renew), "kit")
+    assert best(stopgap, "rinnovo del permesso") == "renewal"
+    assert best(stopgap, "ricetta della pizza") == "~off"
+
+
+def test_a_stopgap_is_never_kept_nor_reused(tmp_path: Path) -> None:
+    """Only the full training's models are kept: a restart reads the full model, and never
+    makes or takes a stop-gap for content already trained."""
+    import bot.content.classifier as module
+
+    _, stopgap, full = stopgap_and_full(tmp_path)
+    stored = sorted(tmp_path.glob("understanding-*.arrays"))
+    assert len(stored) == 2  # the content before the edit, and after it
+    assert all(Classifier.load(path).exact for path in stored)
+    module._CACHE.clear()  # a restart
+    handed: list[Classifier] = []
+    again = Classifier.train(EDITED, cache=tmp_path, previous=stopgap, stopgap=handed.append)
+    assert again.exact and not handed  # the full model, read back: no stop-gap made
+    query = again.read("closing time")
+    assert again.rank(query) == full.rank(full.read("closing time"))
+
+
+def test_a_stopgap_stored_by_mistake_is_not_taken_for_the_model(tmp_path: Path) -> None:
+    """A stop-gap saved where the full model goes is read as no model: trained again."""
+    import bot.content.classifier as module
+
+    _, stopgap, full = stopgap_and_full(tmp_path)
+    stored = tmp_path.glob("understanding-*.arrays")
+    path = max(stored, key=lambda found: found.stat().st_mtime_ns)  # the edited content's
+    stopgap.save(path)
+    assert not Classifier.load(path).exact
+    module._CACHE.clear()  # a restart
+    again = Classifier.train(EDITED, cache=tmp_path)
+    assert again.exact
+    assert again.rank(again.read("closing time")) == full.rank(full.read("closing time"))
+
+
+def test_a_stopgap_goes_on_from_a_stopgap(tmp_path: Path) -> None:
+    """Two edits in a row: the second stop-gap is worked out from the first."""
+    _, first, _ = stopgap_and_full(tmp_path)
+    again = [*EDITED, ("tax", "partita iva", "tax", "it"), ("tax", "iva partita", "tax", "it")]
+    handed: list[Classifier] = []
+    Classifier.train(again, previous=first, stopgap=handed.append)
+    assert len(handed) == 1 and not handed[0].exact
+    assert best(handed[0], "partita iva") == "tax"
+    assert handed[0].nearest(handed[0].read("partita iva"), "tax") > 0.9
+
+
+def test_no_stopgap_when_the_synonyms_change(tmp_path: Path) -> None:
+    """New synonyms change every example's features: only a full training then."""
+    before = Classifier.train(EXAMPLES)
+    handed: list[Classifier] = []
+    full = Classifier.train(
+        EDITED, synonyms=[["codice fiscale", "cf"]], previous=before, stopgap=handed.append
+    )
+    assert full.exact and not handed
