@@ -526,11 +526,7 @@ def _cached(
     Only full trainings' models are kept, in memory and on disk, under the examples' digest: a
     stop-gap is handed to ``stopgap`` and never kept, so no restart or other process can take
     it for the content's model."""
-    digest = hashlib.sha256(MODEL_VERSION.encode())
-    digest.update(json.dumps(synonyms).encode())
-    for label, text, group, language in examples:
-        digest.update(f"{label}\x00{text}\x00{group}\x00{language}\x01".encode())
-    key = digest.hexdigest()
+    key, digests = _digests(examples, synonyms)
     with _LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
@@ -538,7 +534,6 @@ def _cached(
     stored = folder / f"understanding-{key[:24]}.arrays" if folder is not None else None
     model = _read(stored) if stored is not None else None
     if model is None:
-        digests = _group_digests(examples)
         if previous is not None and stopgap is not None:
             _offer_stopgap(previous, examples, synonyms, digests, stopgap)
         model = _fit_in_child(examples, synonyms) if elsewhere else _fit(examples, synonyms)
@@ -566,16 +561,26 @@ def _read(path: Path) -> Classifier | None:
     return model
 
 
-def _group_digests(examples: Sequence[_Full]) -> dict[str | None, str]:
-    """Each group's digest of its examples (label, text, language, in order): the groups
-    whose examples an edit changed are those whose digests differ."""
-    lines: dict[str | None, list[bytes]] = {}
-    # A group's examples mostly come together: one dictionary look-up per run of them.
+def _digests(examples: Sequence[_Full], synonyms: Synonyms) -> tuple[str, dict[str | None, str]]:
+    """The examples' digest, which names their model, and each group's digest of its examples
+    (label, text, language, in order; None: the examples of no group): the groups an edit
+    changed are those whose digests differ. The examples' digest is that of the groups' digests
+    and of the runs of examples of each group in turn: of the examples, in their order."""
+    groups: dict[str | None, hashlib._Hash] = {}
+    whole = hashlib.sha256(MODEL_VERSION.encode())
+    whole.update(json.dumps(synonyms).encode())
+    # A group's examples mostly come together: one look-up and one update per run of them.
     for group, run in itertools.groupby(examples, key=lambda example: example[2]):
-        lines.setdefault(group, []).extend(
-            f"{label}\x00{text}\x00{language}\x01".encode() for label, text, _, language in run
-        )
-    return {group: hashlib.sha256(b"".join(found)).hexdigest() for group, found in lines.items()}
+        lines = [f"{label}\x00{text}\x00{language}\x01" for label, text, _, language in run]
+        found = groups.get(group)
+        if found is None:
+            found = groups[group] = hashlib.sha256()
+        found.update("".join(lines).encode())
+        whole.update(f"{group!r}\x00{len(lines)}\x01".encode())
+    digests = {group: found.hexdigest() for group, found in groups.items()}
+    for group, digest in digests.items():
+        whole.update(f"{group!r}\x00{digest}\x01".encode())
+    return whole.hexdigest(), digests
 
 
 def _offer_stopgap(
@@ -884,17 +889,11 @@ def _refreshed(
     rows_kept = np.append(group_kept, None in digests and None not in changed)[old.groups]
     fresh = _Fresh.of(previous, [example for example in examples if example[2] in changed])
     labels = _Names.of(
-        previous.labels,
-        [previous.labels[target] for target in np.unique(old.targets[rows_kept]).tolist()],
-        fresh.labels,
+        previous.labels, _present(previous.labels, old.targets[rows_kept]), fresh.labels
     )
     languages = _Names.of(
         previous.language_names,
-        [
-            previous.language_names[n]
-            for n in np.unique(old.languages[rows_kept]).tolist()
-            if n >= 0
-        ],
+        _present(previous.language_names, old.languages[rows_kept]),
         [language for language in fresh.languages if language is not None],
     )
     fresh_groups = [group for group in dict.fromkeys(fresh.groups) if group is not None]
@@ -925,6 +924,12 @@ def _refreshed(
         dict(digests),
         exact=False,
     )
+
+
+def _present(names: Sequence[str], numbers: np.ndarray) -> list[str]:
+    """The names of the numbers found (-1: none), counted rather than sorted (millions)."""
+    counts = np.bincount(numbers[numbers >= 0], minlength=len(names))
+    return [names[number] for number in np.flatnonzero(counts).tolist()]
 
 
 @dataclass(frozen=True)
@@ -1147,9 +1152,14 @@ def _warm_start(
         weights = np.zeros((width, len(names.names)), np.float16)
         bias = np.zeros(len(names.names), np.float32)
         if old_weights is not None and old_bias is not None:
+            # The previous classes still in use come first, in their order (``_Names``): one
+            # copy of a block, not a gather (at 100x, the weights take hundreds of MB).
             moved = np.flatnonzero(names.before >= 0)  # a class gone takes its weights along
-            weights[: len(old_weights), names.before[moved]] = old_weights[:, moved]
-            bias[names.before[moved]] = old_bias[moved]
+            whole = len(moved) == old_weights.shape[1]
+            weights[: len(old_weights), : len(moved)] = (
+                old_weights if whole else old_weights[:, moved]
+            )
+            bias[: len(moved)] = old_bias[moved]
         if column >= 0:
             squares[: len(old_squares), number] = old_squares[:, column]
         full.append((weights, bias))
@@ -1164,13 +1174,17 @@ def _warm_start(
 def _refresh_passes(rows: Rows, fresh: np.ndarray) -> list[np.ndarray]:
     """The stop-gap's passes: each the fresh rows and REFRESH_OTHERS times as many of the
     others, drawn afresh, shuffled, REFRESH_STEPS examples in all."""
-    others = np.setdiff1d(np.arange(len(rows.targets)), fresh, assume_unique=True)
+    is_fresh = np.zeros(len(rows.targets), bool)
+    is_fresh[fresh] = True
+    others = np.flatnonzero(~is_fresh)
     generator = np.random.default_rng(SEED)
     drawn = min(len(others), REFRESH_OTHERS * len(fresh))
     size = min(len(fresh) + drawn, REFRESH_STEPS)
     passes = []
     for _ in range(max(1, min(EPOCHS, REFRESH_STEPS // size))):
-        chosen = np.concatenate((fresh, others[generator.permutation(len(others))[:drawn]]))
+        # A few thousand of millions: drawn without shuffling them all.
+        sample = generator.choice(len(others), drawn, replace=False)
+        chosen = np.concatenate((fresh, others[sample]))
         passes.append(chosen[generator.permutation(len(chosen))[:size]])
     return passes
 

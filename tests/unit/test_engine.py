@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from dataclasses import replace
+from pathlib import Path
 from types import MappingProxyType
 
 import pytest
 
 from bot.content.catalog import Catalog
+from bot.content.loader import load_catalog
 from bot.content.schema import Source
 from bot.core.engine import Engine
 from bot.core.flows.navigation import NavigationState
 from bot.core.messages import Kind
 from bot.core.sessions import MemoryStateStore, Session
+from bot.core.understanding import Understanding
 from bot.i18n import Interface
 from tests.auxil.chat import Conversation
 from tests.conftest import TODAY
@@ -498,3 +502,43 @@ async def test_a_database_that_cannot_be_read_still_gets_an_apology(
     reply = await chat.send("ciao", hint="en-GB")
     assert reply.language == "en" and "Sorry, something went wrong" in reply.text
     assert await engine.language_of("test", "u1") == catalog.default_language
+
+
+def test_an_edit_is_understood_at_once_then_by_the_full_model(
+    content_copy: Path, store: MemoryStateStore, interface: Interface, tmp_path: Path
+) -> None:
+    """After an edit, a stop-gap understanding of the new content answers within the training
+    thread's first moments; the full training's model then replaces it; a restart reads the
+    full model, never a stop-gap."""
+    models = tmp_path / "models"
+    shown = [load_catalog(content_copy, today=TODAY)]
+    engine = Engine(lambda: shown[0], store, interface, today=lambda: TODAY, model_cache=models)
+    before = engine.understanding()
+    question = "where can I leave my bicycle near the office"
+    assert before.analyse(question).matches[0].topic != "counter_hours"  # not known yet
+    topic = content_copy / "topics" / "counter_hours.yaml"
+    topic.write_text(
+        topic.read_text(encoding="utf-8")
+        + "questions:\n  en:\n    - where can I leave my bicycle near the office\n"
+        + "    - bicycle parking near the office\n    - leave a bicycle at the office\n",
+        encoding="utf-8",
+    )
+    shown[0] = edited = load_catalog(content_copy, today=TODAY)
+    assert engine.understanding() is before  # the old one answers while the new one trains
+    seen: list[Understanding] = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        current = engine.understanding()
+        if not seen or current is not seen[-1]:
+            seen.append(current)
+        if current.catalog is edited and current.exact:
+            break
+        time.sleep(0.005)
+    stopgap, full = seen[1], seen[-1]
+    assert stopgap.catalog is edited and not stopgap.exact  # in place first
+    assert full.catalog is edited and full.exact and len(seen) == 3
+    for understanding in (stopgap, full):
+        answer = understanding.analyse(question)
+        assert answer.confident and answer.matches[0].topic == "counter_hours"
+    restarted = Engine(lambda: edited, store, interface, today=lambda: TODAY, model_cache=models)
+    assert restarted.understanding().exact
