@@ -237,7 +237,7 @@ def stopgap(catalog: Catalog, edited: list[str]) -> Understanding:
         raise SystemExit(f"no such topic: {', '.join(sorted(missing))}")
     before = Understanding(replace(catalog, topics=MappingProxyType(topics)))
     try:
-        Understanding(catalog, previous=before, stopgap=_hand_over)
+        Understanding(catalog, previous=before.classifier, stopgap=_hand_over)
     except _Handed as handed:
         return handed.understanding
     raise SystemExit("no stop-gap was made")

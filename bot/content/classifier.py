@@ -331,6 +331,22 @@ class Classifier:
         rows = self._rows
         return rows.indices[begin:end], rows.values[begin:end], rows.indptr[first:last] - begin
 
+    @classmethod
+    def newest_kept(cls, folder: Path | None) -> Classifier | None:
+        """The newest full model kept in ``folder``, whatever its content: a server started on
+        edited content works a stop-gap out from it (see ``train``). None if there is none."""
+        if folder is None:
+            return None
+        try:
+            kept = sorted(folder.glob("understanding-*.arrays"), key=lambda p: p.stat().st_mtime)
+        except OSError:
+            return None
+        for path in reversed(kept):
+            model = _read(path)
+            if model is not None:
+                return model
+        return None
+
     def save(self, path: Path) -> None:
         """Write the model to ``path`` (atomically: a reader never sees half a file)."""
         rows = self._rows
@@ -366,13 +382,17 @@ class Classifier:
             "synonyms": self.synonyms,
             "exact": self.exact,
             "group_digests": list(self.group_digests.items()),
+            "version": MODEL_VERSION,
         }
         arrayfile.write(path, arrays, names)
 
     @classmethod
     def load(cls, path: Path) -> Classifier:
-        """The model ``save`` wrote, its arrays mapped from the file (see ``arrayfile``)."""
+        """The model ``save`` wrote, its arrays mapped from the file (see ``arrayfile``).
+        Raises ``ValueError`` for a model of other features or training (``MODEL_VERSION``)."""
         names, data = arrayfile.read(path)
+        if names.get("version") != MODEL_VERSION:
+            raise ValueError(f"{path}: a model of version {names.get('version')}")
         rows = Rows(
             data["indptr"],
             data["indices"],

@@ -29,6 +29,7 @@ from bot.booking.handover import HandoverDesk
 from bot.booking.requests import RequestDesk
 from bot.booking.service import BookingDesk
 from bot.content.catalog import Catalog
+from bot.content.classifier import Classifier
 from bot.content.memory import release_freed_memory
 from bot.content.schema import Intent
 from bot.content.text import normalise
@@ -134,19 +135,42 @@ class Engine:
         two of an edit, a stop-gap worked out from the previous model (only the changed topics
         read again) answers the new content until the full training's model replaces it. Only
         the very first one is built on the spot (``serve`` and ``chat`` build it before taking
-        messages: :meth:`prepare`).
+        messages: :meth:`prepare`): from the model kept for this content, or else as a stop-gap
+        from the newest model kept (content edited while the server was down), or else by a
+        full training.
         """
         catalog = self._catalog()
         current = self._understanding
         if current is None:
-            current = self._understanding = Understanding(catalog, self._model_cache)
+            current = self._first(catalog)
             release_freed_memory()
         elif current.catalog is not catalog and self._training is not catalog:
             self._training = catalog
-            threading.Thread(target=self._train, args=(catalog,), daemon=True).start()
+            previous = current.classifier
+            threading.Thread(target=self._train, args=(catalog, previous), daemon=True).start()
         return current
 
-    def _train(self, catalog: Catalog) -> None:
+    def _first(self, catalog: Catalog) -> Understanding:
+        """The first understanding: as soon as one of ``catalog`` is in place (see above)."""
+        kept = Classifier.newest_kept(self._model_cache)
+        if kept is None:
+            self._understanding = Understanding(catalog, self._model_cache)
+            return self._understanding
+        ready = threading.Event()
+        self._training = catalog
+        threading.Thread(target=self._train, args=(catalog, kept, ready), daemon=True).start()
+        del kept
+        ready.wait()
+        if self._understanding is None:  # the training failed: again here, its error raised
+            self._understanding = Understanding(catalog, self._model_cache)
+        return self._understanding
+
+    def _train(
+        self, catalog: Catalog, previous: Classifier, ready: threading.Event | None = None
+    ) -> None:
+        """Train the understanding of ``catalog`` and put it in place, a stop-gap worked out
+        from ``previous`` first if the full training is needed; ``ready`` is set as soon as
+        either is in place (or the training failed)."""
         number = next(self._trainings)
 
         def put_in_place(understanding: Understanding) -> None:
@@ -154,13 +178,15 @@ class Engine:
                 self._in_place = number
                 self._understanding = understanding  # one assignment: the old or the new
                 release_freed_memory()  # the old model and the training's leftovers
+            if ready is not None:
+                ready.set()
 
         try:
             built = Understanding(
                 catalog,
                 self._model_cache,
                 train_elsewhere=True,
-                previous=self._understanding,
+                previous=previous,
                 stopgap=put_in_place,
             )
         except Exception:
@@ -169,6 +195,9 @@ class Engine:
         finally:
             if self._training is catalog:
                 self._training = None
+            if ready is not None:
+                ready.set()
+        del previous
         put_in_place(built)
         del built
 

@@ -131,12 +131,12 @@ class Understanding:
         catalog: Catalog,
         cache: Path | None = None,
         train_elsewhere: bool = False,
-        previous: Understanding | None = None,
+        previous: Classifier | None = None,
         stopgap: Callable[[Understanding], None] | None = None,
     ) -> None:
         """``train_elsewhere``: a model not trained before is trained in a child process (a
-        server's reload), not in this one. With ``previous`` (the understanding before an
-        edit), a model that has to be trained is first worked out quickly from the previous
+        server's reload), not in this one. With ``previous`` (the model before an edit), a
+        model that has to be trained is first worked out quickly from the previous
         one and handed to ``stopgap`` as an understanding of ``catalog``, to answer while the
         full training runs (see ``Classifier.train``)."""
 
@@ -149,7 +149,7 @@ class Understanding:
             cache,
             catalog.synonyms,
             elsewhere=train_elsewhere,
-            previous=previous.classifier if previous is not None else None,
+            previous=previous,
             stopgap=handed if stopgap is not None else None,
         )
         self._prepare(catalog, classifier)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
+from collections import OrderedDict
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
@@ -504,41 +505,95 @@ async def test_a_database_that_cannot_be_read_still_gets_an_apology(
     assert await engine.language_of("test", "u1") == catalog.default_language
 
 
-def test_an_edit_is_understood_at_once_then_by_the_full_model(
-    content_copy: Path, store: MemoryStateStore, interface: Interface, tmp_path: Path
-) -> None:
-    """After an edit, a stop-gap understanding of the new content answers within the training
-    thread's first moments; the full training's model then replaces it; a restart reads the
-    full model, never a stop-gap."""
-    models = tmp_path / "models"
-    shown = [load_catalog(content_copy, today=TODAY)]
-    engine = Engine(lambda: shown[0], store, interface, today=lambda: TODAY, model_cache=models)
-    before = engine.understanding()
-    question = "where can I leave my bicycle near the office"
-    assert before.analyse(question).matches[0].topic != "counter_hours"  # not known yet
-    topic = content_copy / "topics" / "counter_hours.yaml"
-    topic.write_text(
-        topic.read_text(encoding="utf-8")
-        + "questions:\n  en:\n    - where can I leave my bicycle near the office\n"
-        + "    - bicycle parking near the office\n    - leave a bicycle at the office\n",
-        encoding="utf-8",
-    )
-    shown[0] = edited = load_catalog(content_copy, today=TODAY)
-    assert engine.understanding() is before  # the old one answers while the new one trains
+def understandings_until_exact(engine: Engine) -> list[Understanding]:
+    """Each understanding the engine answers with, in turn, until the full model of its
+    current content is in place."""
     seen: list[Understanding] = []
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         current = engine.understanding()
         if not seen or current is not seen[-1]:
             seen.append(current)
-        if current.catalog is edited and current.exact:
+        if current.catalog is engine._catalog() and current.exact:
             break
         time.sleep(0.005)
-    stopgap, full = seen[1], seen[-1]
+    return seen
+
+
+def edit_counter_hours(content: Path, questions: list[str]) -> Catalog:
+    topic = content / "topics" / "counter_hours.yaml"
+    listed = "".join(f"    - {question}\n" for question in questions)
+    topic.write_text(
+        topic.read_text(encoding="utf-8") + f"questions:\n  en:\n{listed}", encoding="utf-8"
+    )
+    return load_catalog(content, today=TODAY)
+
+
+def test_an_edit_is_understood_at_once_then_by_the_full_model(
+    content_copy: Path,
+    store: MemoryStateStore,
+    interface: Interface,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After an edit, a stop-gap understanding of the new content answers within the training
+    thread's first moments; the full training's model then replaces it; a restart reads the
+    full model, never a stop-gap."""
+    import bot.content.classifier as module
+
+    monkeypatch.setattr(module, "_CACHE", OrderedDict())
+    models = tmp_path / "models"
+    shown = [load_catalog(content_copy, today=TODAY)]
+    engine = Engine(lambda: shown[0], store, interface, today=lambda: TODAY, model_cache=models)
+    before = engine.understanding()
+    question = "where can I leave my bicycle near the office"
+    assert before.analyse(question).matches[0].topic != "counter_hours"  # not known yet
+    shown[0] = edited = edit_counter_hours(
+        content_copy, [question, "bicycle parking near the office", "leave a bicycle at the office"]
+    )
+    assert engine.understanding() is before  # the old one answers while the new one trains
+
+    seen = understandings_until_exact(engine)
+
+    assert len(seen) == 3
+    stopgap, full = seen[1], seen[2]
     assert stopgap.catalog is edited and not stopgap.exact  # in place first
-    assert full.catalog is edited and full.exact and len(seen) == 3
+    assert full.catalog is edited and full.exact
     for understanding in (stopgap, full):
         answer = understanding.analyse(question)
         assert answer.confident and answer.matches[0].topic == "counter_hours"
+    module._CACHE.clear()  # a restart: the models kept on disk only
     restarted = Engine(lambda: edited, store, interface, today=lambda: TODAY, model_cache=models)
-    assert restarted.understanding().exact
+    again = restarted.understanding()
+    assert again.exact and again.classifier.rank(again.classifier.read(question)) == (
+        full.classifier.rank(full.classifier.read(question))
+    )
+
+
+def test_a_start_on_edited_content_answers_with_a_stopgap_first(
+    content_copy: Path,
+    store: MemoryStateStore,
+    interface: Interface,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Content edited while the server was down: its first understanding is a stop-gap worked
+    out from the newest model kept, until the full one replaces it."""
+    import bot.content.classifier as module
+
+    monkeypatch.setattr(module, "_CACHE", OrderedDict())  # a new process: models on disk only
+    models = tmp_path / "models"
+    catalog = load_catalog(content_copy, today=TODAY)
+    assert Engine(lambda: catalog, store, interface, model_cache=models).understanding().exact
+    edited = edit_counter_hours(
+        content_copy, ["is there a lift for wheelchairs", "wheelchair lift"]
+    )
+
+    engine = Engine(lambda: edited, store, interface, today=lambda: TODAY, model_cache=models)
+    first = engine.understanding()
+    seen = understandings_until_exact(engine)
+
+    assert first is seen[0] and not first.exact and first.catalog is edited
+    assert seen[-1].exact and len(seen) == 2
+    for understanding in seen:
+        assert understanding.analyse("a wheelchair lift?").matches[0].topic == "counter_hours"
