@@ -328,3 +328,42 @@ def test_no_stopgap_when_the_synonyms_change(tmp_path: Path) -> None:
         EDITED, synonyms=[["codice fiscale", "cf"]], previous=before, stopgap=handed.append
     )
     assert full.exact and not handed
+
+
+# Another edit: the first group's and the off-topic examples changed, a language added.
+REWORDED = [
+    *(("renewal", f"{text} subito", group, language) for _, text, group, language in EXAMPLES[:4]),
+    *(example for example in EXAMPLES[4:] if example[2] is not None),
+    *(("~off", text, None, "de") for text in ("pizza rezept", "fussball spiel heute")),
+    *(("~off", text, None, "en") for text in ("pizza recipe", "a cat video")),
+]
+
+
+@pytest.mark.parametrize("edited", [EDITED, REWORDED])
+def test_a_stopgaps_rows_and_centroids_are_those_of_its_examples(
+    tmp_path: Path, edited: list[tuple[str, str, str | None, str]]
+) -> None:
+    """Rows copied in pieces, centroids merged into the previous postings: the same as the
+    stop-gap's examples and centroids worked out afresh from its rows."""
+    _, stopgap, _ = stopgap_and_full(tmp_path, edited)
+    rows = stopgap._rows
+    assert np.all(np.diff(rows.groups) >= 0)  # ordered by group, as a model keeps them
+    for index, name in [(-1, None), *enumerate(stopgap.group_names)]:
+        members = np.flatnonzero(rows.groups == index)
+        assert len(members) == sum(1 for example in edited if example[2] == name)
+        assert {stopgap.labels[t] for t in rows.targets[members]} == {
+            label for label, _, group, _ in edited if group == name
+        }
+        assert sorted(stopgap.language_names[n] for n in rows.languages[members]) == sorted(
+            language for _, _, group, language in edited if group == name
+        )
+    width = len(stopgap._vocabulary)
+    afresh = _centroid_postings(rows, stopgap._group_starts, width)
+
+    def triples(postings: tuple[np.ndarray, ...]) -> list[tuple[int, int, float]]:
+        starts, ends, groups, weights = postings
+        columns = np.repeat(np.arange(width), ends - starts)
+        found = zip(columns.tolist(), groups.tolist(), weights.round(5).tolist(), strict=True)
+        return sorted(found)
+
+    assert triples(stopgap._postings) == triples(afresh)
