@@ -884,13 +884,15 @@ def _descend(
 
 
 # A stop-gap after an edit. A full training at a hundred times today's content takes minutes
-# (featuring every example, in Python); an edit changes a few topics. The stop-gap keeps the
+# (featurising every example, in Python); an edit changes a few topics. The stop-gap keeps the
 # model before it and reads again only the examples of the groups whose examples changed:
-# the vocabulary grows by their new features (weighted as the rarest known feature, as the
-# full training would weigh a feature of two examples), the other features keep their weights
+# the vocabulary grows by their new features, weighted as the rarest feature known (as a full
+# training weighs a feature of two examples, or fewer); the other features keep their weights
 # (IDF), and those groups' rows and centroids are replaced. The labels' weights go on from the
 # model's (Adagrad's squared gradients too) over the changed examples and a sample of others.
-# It stands in for the full model until that is trained, and is never kept.
+# It is not what a full training of the same examples gives (the vocabulary, the weights and
+# the order of things differ), so it stands in for the full model until that is trained, and
+# is never kept: a restart, or another server process, never takes it for the content's model.
 
 
 def _refreshed(
