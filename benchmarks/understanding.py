@@ -38,9 +38,10 @@ from types import MappingProxyType
 
 from bot.config import PROJECT_ROOT
 from bot.content.catalog import Catalog
+from bot.content.classifier import work_out_stopgap
 from bot.content.loader import load_catalog
 from bot.content.schema import Intent, Localized
-from bot.core.understanding import Understanding
+from bot.core.understanding import Understanding, training_examples
 
 TUNING_FILES = (
     PROJECT_ROOT.parent / "shared" / "eval" / "questions-dev.tsv",
@@ -213,18 +214,6 @@ def _line(name: str, tally: Tally) -> None:
     )
 
 
-class _Handed(Exception):
-    """Carries the stop-gap out of the training: the full training that follows is not needed."""
-
-    def __init__(self, understanding: Understanding) -> None:
-        super().__init__()
-        self.understanding = understanding
-
-
-def _hand_over(understanding: Understanding) -> None:
-    raise _Handed(understanding)
-
-
 def stopgap(catalog: Catalog, edited: list[str]) -> Understanding:
     """The stop-gap understanding of ``catalog`` after the questions of ``edited`` topics were
     written (the understanding before: of the content without them)."""
@@ -236,11 +225,12 @@ def stopgap(catalog: Catalog, edited: list[str]) -> Understanding:
     if missing:
         raise SystemExit(f"no such topic: {', '.join(sorted(missing))}")
     before = Understanding(replace(catalog, topics=MappingProxyType(topics)))
-    try:
-        Understanding(catalog, previous=before.classifier, stopgap=_hand_over)
-    except _Handed as handed:
-        return handed.understanding
-    raise SystemExit("no stop-gap was made")
+    # Worked out here, as the training child works it out for a server (the same arrays:
+    # tests/unit/test_classifier.py), without the full training the child then runs.
+    model = work_out_stopgap(before.classifier, training_examples(catalog), catalog.synonyms)
+    if model is None:
+        raise SystemExit("no stop-gap can be worked out (new synonyms?)")
+    return Understanding.of(catalog, model)
 
 
 def main() -> None:

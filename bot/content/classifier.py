@@ -28,7 +28,7 @@ import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import overload
@@ -56,6 +56,10 @@ CENTROID_FEATURES = 4000  # a group's centroid keeps its strongest features only
 # each pass: REFRESH_STEPS examples seen in all, about a second.
 REFRESH_STEPS = 30_000
 REFRESH_OTHERS = 3
+# Past this share of the examples in groups an edit changed, no stop-gap: the training child
+# works it out first, and reading that many examples again would hold the full model back by
+# as large a share of a full training's reading.
+STOPGAP_SHARE = 0.5
 
 #: One training example: its label, its text and, optionally, its group (a topic) and the
 #: language it is written in (a second, smaller model learns to tell languages apart).
@@ -196,6 +200,9 @@ class Classifier:
         self.exact = exact
         #: Each group's examples' digest (None: the examples of no group), as trained on.
         self.group_digests: Mapping[str | None, str] = group_digests or {}
+        #: The kept file that holds this model (None: none, or a temporary one): the training
+        #: child maps it to work a stop-gap out from it after an edit (``_fit_in_child``).
+        self.file: Path | None = None
         # Each feature's squared gradients summed in training (one column per head): a
         # stop-gap's training goes on from them, taking small steps where the model had learnt.
         self._squares = squares
@@ -239,18 +246,15 @@ class Classifier:
         ``elsewhere``, a new model is trained in a child process: a server goes on answering
         at full speed meanwhile (a training thread would take the interpreter from it).
 
-        With ``previous`` (the model of the content before an edit) and ``stopgap``, a model
-        that has to be trained is first worked out from ``previous`` in a second or two (only
-        the groups whose examples changed are read again) and handed to ``stopgap``, then the
-        full training runs as ever and its model is returned: the stop-gap answers the edited
-        questions meanwhile, and is never kept or reused (``exact`` is False).
+        With ``elsewhere`` and ``stopgap``, when a model has to be trained, the child first works
+        a stop-gap out from a kept model (the file of ``previous``, the model of the content
+        before an edit, or else the newest one in ``cache``): only the groups whose examples
+        changed are read again. It is handed to ``stopgap`` as soon as it is ready, then the
+        child goes on with the full training, whose model is returned: the stop-gap answers
+        the edited questions meanwhile, and is never kept or reused (``exact`` is False). No
+        stop-gap is ever worked out in this process (see ``_fit_in_child``).
         """
-        full: tuple[_Full, ...] = tuple(
-            e  # the understanding's examples are full already
-            if len(e) == 4
-            else (e[0], e[1], e[2] if len(e) > 2 else None, e[3] if len(e) > 3 else None)
-            for e in examples
-        )
+        full = _full(examples)
         return _cached(full, normalised_synonyms(synonyms), cache, elsewhere, previous, stopgap)
 
     def read(self, text: str) -> Query:
@@ -331,21 +335,12 @@ class Classifier:
         rows = self._rows
         return rows.indices[begin:end], rows.values[begin:end], rows.indptr[first:last] - begin
 
-    @classmethod
-    def newest_kept(cls, folder: Path | None) -> Classifier | None:
-        """The newest full model kept in ``folder``, whatever its content: a server started on
-        edited content works a stop-gap out from it (see ``train``). None if there is none."""
-        if folder is None:
-            return None
-        try:
-            kept = sorted(folder.glob("understanding-*.arrays"), key=lambda p: p.stat().st_mtime)
-        except OSError:
-            return None
-        for path in reversed(kept):
-            model = _read(path)
-            if model is not None:
-                return model
-        return None
+    @staticmethod
+    def kept_in(folder: Path | None) -> bool:
+        """Whether a model is kept in ``folder``, whatever its content: a server started on
+        edited content has its training child work a stop-gap out from the newest (see
+        ``train``)."""
+        return bool(_kept_files(folder))
 
     def save(self, path: Path) -> None:
         """Write the model to ``path`` (atomically: a reader never sees half a file)."""
@@ -402,7 +397,7 @@ class Classifier:
             data["languages"],
         )
         lookup = (data["vocabulary_starts"], data["vocabulary_order"], data["vocabulary_hashes"])
-        return cls(
+        model = cls(
             tuple(names["labels"]),
             tuple(names["group_names"]),
             Vocabulary(data["vocabulary"].data, lookup),
@@ -424,6 +419,18 @@ class Classifier:
             {group: digest for group, digest in names["group_digests"]},
             bool(names["exact"]),
         )
+        model.file = path
+        return model
+
+
+def _full(examples: Sequence[Example]) -> tuple[_Full, ...]:
+    """Examples with their group and language (None where not given)."""
+    return tuple(
+        e  # the understanding's examples are full already
+        if len(e) == 4
+        else (e[0], e[1], e[2] if len(e) > 2 else None, e[3] if len(e) > 3 else None)
+        for e in examples
+    )
 
 
 @overload
@@ -554,12 +561,16 @@ def _cached(
     stored = folder / f"understanding-{key[:24]}.arrays" if folder is not None else None
     model = _read(stored) if stored is not None else None
     if model is None:
-        if previous is not None and stopgap is not None:
-            _offer_stopgap(previous, examples, synonyms, digests, stopgap)
-        model = _fit_in_child(examples, synonyms) if elsewhere else _fit(examples, synonyms)
+        if elsewhere:
+            work = None
+            if stopgap is not None:
+                work = _stopgap_work(previous, folder, examples, synonyms, digests)
+            model = _fit_in_child(examples, synonyms, work, stopgap)
+        else:
+            model = _fit(examples, synonyms)
         model.group_digests = digests
-        if stored is not None:
-            _write(model, stored)
+        if stored is not None and _write(model, stored):
+            model.file = stored  # the same model: a stop-gap after the next edit maps it
     with _LOCK:
         _CACHE[key] = model
         while len(_CACHE) > _CACHE_SIZE:
@@ -603,24 +614,9 @@ def _digests(examples: Sequence[_Full], synonyms: Synonyms) -> tuple[str, dict[s
     return whole.hexdigest(), digests
 
 
-def _offer_stopgap(
-    previous: Classifier,
-    examples: Sequence[_Full],
-    synonyms: Synonyms,
-    digests: Mapping[str | None, str],
-    stopgap: Callable[[Classifier], None],
-) -> None:
-    try:
-        model = _refreshed(previous, examples, synonyms, digests)
-    except Exception:  # a stop-gap is a convenience: its failure must not cost the training
-        log.exception("no stop-gap understanding for the edited content: a full training only")
-        return
-    if model is not None:
-        stopgap(model)
-
-
-def _write(model: Classifier, path: Path) -> None:
-    """Keep the model for the next start; without a writable folder, just train next time."""
+def _write(model: Classifier, path: Path) -> bool:
+    """Keep the model for the next start; without a writable folder, just train next time.
+    True if it is kept."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         model.save(path)
@@ -630,22 +626,154 @@ def _write(model: Classifier, path: Path) -> None:
             old.unlink(missing_ok=True)
     except OSError as error:
         log.info("the understanding model cannot be kept in %s: %s", path.parent, error)
+        return False
+    return True
 
 
-def _fit_in_child(examples: Sequence[_Full], synonyms: Synonyms) -> Classifier:
+@dataclass(frozen=True)
+class _StopGapWork:
+    """What the training child needs to work a stop-gap out: the kept model's file, the
+    examples of the groups changed since it, and each group's digest now (a group of the kept
+    model without one was removed)."""
+
+    base: Path
+    examples: tuple[_Full, ...]
+    digests: dict[str | None, str]
+
+
+def _stopgap_work(
+    previous: Classifier | None,
+    folder: Path | None,
+    examples: Sequence[_Full],
+    synonyms: Synonyms,
+    digests: Mapping[str | None, str],
+) -> _StopGapWork | None:
+    """The stop-gap the training child is to work out first, from the file of ``previous`` or
+    else from the newest model kept in ``folder``; None if there is none to work out from, or
+    if the edit changed more than STOPGAP_SHARE of the examples. Cheap, as it runs in the
+    server: the kept model's header is read (its file mapped), none of its arrays."""
+    candidates = [previous.file] if previous is not None and previous.file is not None else []
+    candidates += _kept_files(folder)
+    for path in candidates:
+        before = _kept_digests(path, synonyms)
+        if before is None:
+            continue
+        changed = {group for group, digest in digests.items() if before.get(group) != digest}
+        picked = tuple(example for example in examples if example[2] in changed)
+        if len(picked) > STOPGAP_SHARE * len(examples):
+            log.info("an edit of %d examples in %d: no stop-gap", len(picked), len(examples))
+            return None
+        return _StopGapWork(path, picked, dict(digests))
+    return None
+
+
+def _kept_files(folder: Path | None) -> list[Path]:
+    """The models kept in ``folder``, the newest first."""
+    if folder is None:
+        return []
+    try:
+        found = [(path.stat().st_mtime, path) for path in folder.glob("understanding-*.arrays")]
+    except OSError:  # a file removed meanwhile, a folder not readable: no stop-gap this time
+        return []
+    return [path for _, path in sorted(found, reverse=True)]
+
+
+def _kept_digests(path: Path, synonyms: Synonyms) -> Mapping[str | None, str] | None:
+    """The groups' digests of the full model kept in ``path``, if a stop-gap of content with
+    ``synonyms`` can be worked out from it (new synonyms change every example's features)."""
+    try:
+        names, arrays = arrayfile.read(path)
+    except (OSError, ValueError):
+        return None
+    if (
+        not isinstance(names, dict)
+        or names.get("version") != MODEL_VERSION
+        or not names.get("exact")
+        or not names.get("group_digests")
+        or not arrays.get("squares", np.zeros(0)).size
+        or tuple(tuple(group) for group in names.get("synonyms", ())) != synonyms
+    ):
+        return None
+    return {group: digest for group, digest in names["group_digests"]}
+
+
+def _fit_in_child(
+    examples: Sequence[_Full],
+    synonyms: Synonyms,
+    work: _StopGapWork | None = None,
+    stopgap: Callable[[Classifier], None] | None = None,
+) -> Classifier:
     """``_fit`` in a fresh child process, the model handed back through a file. Training is
     mostly Python code: in a thread, it would hold the interpreter lock most of the time, and
-    a server's replies (and its database thread) would wait seconds for their turns."""
+    a server's replies (and its database thread) would wait seconds for their turns.
+
+    With ``work`` and ``stopgap``, the same child first works the stop-gap out (mapping the
+    kept model's file) and hands it back through a file of its own, which this process maps
+    and gives ``stopgap`` while the child goes on with the full training: here, a stop-gap
+    costs what reading a kept model costs, never the work of making it."""
     context = multiprocessing.get_context("spawn")  # no copy of a running server's threads
     with tempfile.TemporaryDirectory(prefix="sportello-training-") as folder:
-        path = Path(folder) / "model.npz"
+        path, early = Path(folder) / "model.arrays", Path(folder) / "stopgap.arrays"
         with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-            pool.submit(_fit_and_save, examples, synonyms, path).result()
-        return Classifier.load(path)
+            # One worker: it runs the stop-gap's work, then the full training.
+            made = None
+            if work is not None and stopgap is not None:
+                made = pool.submit(_stopgap_and_save, work, synonyms, early)
+            trained = pool.submit(_fit_and_save, examples, synonyms, path)
+            if made is not None and stopgap is not None:
+                _hand_over(made, early, stopgap)
+            trained.result()  # a child that died raises here: the caller keeps its model
+        return _temporary(path)
+
+
+def _hand_over(made: Future[bool], path: Path, stopgap: Callable[[Classifier], None]) -> None:
+    """Give ``stopgap`` the stop-gap the child saved in ``path``, once it is there. A stop-gap
+    is a convenience: its failure is logged and costs nothing else (the full training goes on,
+    and tells itself if the child died)."""
+    try:
+        if not made.result():
+            return
+        model = _temporary(path)
+    except Exception:
+        log.exception("no stop-gap understanding for the edited content: a full training only")
+        return
+    try:
+        stopgap(model)
+    except Exception:
+        log.exception("the stop-gap understanding could not be put in place")
+
+
+def _temporary(path: Path) -> Classifier:
+    """The model in a file about to be removed (its mapping stays): no file to work from."""
+    model = Classifier.load(path)
+    model.file = None
+    return model
+
+
+def _stopgap_and_save(work: _StopGapWork, synonyms: Synonyms, path: Path) -> bool:
+    """In the training child: the stop-gap worked out from the kept model (mapped from its
+    file: of its rows, only the runs kept are copied), saved in ``path``. False if none can
+    be (see ``_refreshed``)."""
+    model = _refreshed(Classifier.load(work.base), work.examples, synonyms, work.digests)
+    if model is None:
+        return False
+    model.save(path)
+    return True
 
 
 def _fit_and_save(examples: Sequence[_Full], synonyms: Synonyms, path: Path) -> None:
     _fit(examples, synonyms).save(path)
+
+
+def work_out_stopgap(
+    previous: Classifier, examples: Sequence[Example], synonyms: Sequence[Sequence[str]] = ()
+) -> Classifier | None:
+    """The stop-gap of ``examples`` worked out from ``previous`` in this process: what the
+    training child hands a server after an edit, for benchmarks and tests of its answers. A
+    server never calls this: its replies would wait for the interpreter meanwhile."""
+    full, normalised = _full(examples), normalised_synonyms(synonyms)
+    _, digests = _digests(full, normalised)
+    return _refreshed(previous, full, normalised, digests)
 
 
 class _Featuriser:
@@ -893,6 +1021,9 @@ def _descend(
 # It is not what a full training of the same examples gives (the vocabulary, the weights and
 # the order of things differ), so it stands in for the full model until that is trained, and
 # is never kept: a restart, or another server process, never takes it for the content's model.
+# It is worked out by the training child, before the full training, from the kept model's file
+# (``_fit_in_child``): in a server's thread it held the interpreter lock, and replies at 1x
+# waited up to 0.2 s for it.
 
 
 def _refreshed(

@@ -131,9 +131,10 @@ class Engine:
 
         Training on new content takes seconds (minutes for a very big content): meanwhile the
         previous understanding goes on answering (a thread trains the new one and swaps it in
-        whole), so that an editor's change never stalls everyone's replies. Within a second or
-        two of an edit, a stop-gap worked out from the previous model (only the changed topics
-        read again) answers the new content until the full training's model replaces it. Only
+        whole), so that an editor's change never stalls everyone's replies. Within seconds of
+        an edit, a stop-gap that the training child works out from the previous model's file
+        (only the changed topics read again) answers the new content until the full
+        training's model, from the same child, replaces it. Only
         the very first one is built on the spot (``serve`` and ``chat`` build it before taking
         messages: :meth:`prepare`): from the model kept for this content, or else as a stop-gap
         from the newest model kept (content edited while the server was down), or else by a
@@ -144,7 +145,10 @@ class Engine:
         if current is None:
             current = self._first(catalog)
             release_freed_memory()
-        elif current.catalog is not catalog and self._training is not catalog:
+        elif (current.catalog is not catalog or not current.exact) and (
+            self._training is not catalog
+        ):
+            # New content, or a stop-gap whose full training failed (none runs): train.
             self._training = catalog
             previous = current.classifier
             threading.Thread(target=self._train, args=(catalog, previous), daemon=True).start()
@@ -152,25 +156,25 @@ class Engine:
 
     def _first(self, catalog: Catalog) -> Understanding:
         """The first understanding: as soon as one of ``catalog`` is in place (see above)."""
-        kept = Classifier.newest_kept(self._model_cache)
-        if kept is None:
+        if not Classifier.kept_in(self._model_cache):
             self._understanding = Understanding(catalog, self._model_cache)
             return self._understanding
         ready = threading.Event()
         self._training = catalog
-        threading.Thread(target=self._train, args=(catalog, kept, ready), daemon=True).start()
-        del kept
+        # No model before: the training child works the stop-gap out from the newest kept.
+        threading.Thread(target=self._train, args=(catalog, None, ready), daemon=True).start()
         ready.wait()
         if self._understanding is None:  # the training failed: again here, its error raised
             self._understanding = Understanding(catalog, self._model_cache)
         return self._understanding
 
     def _train(
-        self, catalog: Catalog, previous: Classifier, ready: threading.Event | None = None
+        self, catalog: Catalog, previous: Classifier | None, ready: threading.Event | None = None
     ) -> None:
         """Train the understanding of ``catalog`` and put it in place, a stop-gap worked out
-        from ``previous`` first if the full training is needed; ``ready`` is set as soon as
-        either is in place (or the training failed)."""
+        from the kept file of ``previous`` (or the newest kept) first if the full training is
+        needed, by the training child; ``ready`` is set as soon as either is in place (or the
+        training failed)."""
         number = next(self._trainings)
 
         def put_in_place(understanding: Understanding) -> None:
@@ -189,17 +193,17 @@ class Engine:
                 previous=previous,
                 stopgap=put_in_place,
             )
+            del previous
+            put_in_place(built)
+            del built
         except Exception:
             log.exception("the understanding of the new content could not be trained")
-            return
         finally:
+            # Only now: a look meanwhile would see a stop-gap with no training and start one.
             if self._training is catalog:
                 self._training = None
             if ready is not None:
                 ready.set()
-        del previous
-        put_in_place(built)
-        del built
 
     async def prepare(self) -> None:
         """Build the understanding and compile the deadline rules' phrases now, in a thread:

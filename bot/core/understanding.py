@@ -135,10 +135,10 @@ class Understanding:
         stopgap: Callable[[Understanding], None] | None = None,
     ) -> None:
         """``train_elsewhere``: a model not trained before is trained in a child process (a
-        server's reload), not in this one. With ``previous`` (the model before an edit), a
-        model that has to be trained is first worked out quickly from the previous
-        one and handed to ``stopgap`` as an understanding of ``catalog``, to answer while the
-        full training runs (see ``Classifier.train``)."""
+        server's reload), not in this one. With it, ``previous`` (the model before an edit)
+        and ``stopgap``, the child first works a model out quickly from the previous one's
+        kept file, handed to ``stopgap`` as an understanding of ``catalog`` to answer while the
+        child's full training runs (see ``Classifier.train``)."""
 
         def handed(model: Classifier) -> None:
             if stopgap is not None:

@@ -19,6 +19,7 @@ from bot.content.classifier import (
     _pass_order,
     features,
     normalised_synonyms,
+    work_out_stopgap,
 )
 
 EXAMPLES = [
@@ -244,12 +245,106 @@ def no_models_in_memory(monkeypatch: pytest.MonkeyPatch) -> None:
 def stopgap_and_full(
     tmp_path: Path, examples: list[tuple[str, str, str | None, str]] = EDITED
 ) -> tuple[Classifier, Classifier, Classifier]:
-    """The model before the edit, the stop-gap handed over after it, and the full model."""
+    """The model before the edit (kept in ``tmp_path``), the stop-gap the training child
+    handed over after it, and the full model, as a server's reload trains them."""
     before = Classifier.train(EXAMPLES, cache=tmp_path)
+    assert before.file is not None and before.file.parent == tmp_path
     handed: list[Classifier] = []
-    full = Classifier.train(examples, cache=tmp_path, previous=before, stopgap=handed.append)
+    full = Classifier.train(
+        examples, cache=tmp_path, elsewhere=True, previous=before, stopgap=handed.append
+    )
     assert len(handed) == 1
     return before, handed[0], full
+
+
+def arrays_of(model: Classifier, path: Path) -> dict[str, np.ndarray]:
+    """The model's arrays, as saving it writes them."""
+    from bot.content import arrayfile
+
+    model.save(path)
+    return arrayfile.read(path)[1]
+
+
+def test_the_stopgap_is_worked_out_in_the_training_child(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server's process never works a stop-gap out (it would hold the interpreter lock
+    from the replies): the child does, from the kept model's file, and the model handed over
+    is the one worked out here from the model in memory, array by array."""
+    import bot.content.classifier as module
+
+    built_here: list[int] = []
+
+    def never_here(*args: object) -> None:
+        built_here.append(1)
+        raise AssertionError("a stop-gap worked out in the server's process")
+
+    before = Classifier.train(EXAMPLES, cache=tmp_path)
+    expected = work_out_stopgap(before, EDITED)
+    assert expected is not None
+    monkeypatch.setattr(module, "_refreshed", never_here)
+    handed: list[Classifier] = []
+    full = Classifier.train(
+        EDITED, cache=tmp_path, elsewhere=True, previous=before, stopgap=handed.append
+    )
+
+    assert not built_here and len(handed) == 1 and full.exact
+    stopgap = handed[0]
+    assert not stopgap.exact and stopgap.file is None  # its file was a temporary one
+    assert stopgap.labels == expected.labels and stopgap.group_names == expected.group_names
+    from_child = arrays_of(stopgap, tmp_path / "child.arrays")
+    worked_here = arrays_of(expected, tmp_path / "here.arrays")
+    assert from_child.keys() == worked_here.keys()
+    for name, array in worked_here.items():
+        assert np.array_equal(from_child[name], array), name
+    assert not list(tmp_path.glob("*.partial"))
+
+
+def test_a_stopgap_that_fails_costs_the_full_model_nothing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The kept model's file replaced by one whose header is right but whose weights are gone
+    (another inode: the model in memory keeps its mapping): the child fails to work the
+    stop-gap out, and goes on with the full training."""
+    from bot.content import arrayfile
+
+    before = Classifier.train(EXAMPLES, cache=tmp_path)
+    assert before.file is not None
+    names, arrays = arrayfile.read(before.file)
+    arrayfile.write(before.file, {k: a for k, a in arrays.items() if k != "weights"}, names)
+    handed: list[Classifier] = []
+
+    full = Classifier.train(EDITED, elsewhere=True, previous=before, stopgap=handed.append)
+
+    assert not handed and full.exact
+    assert best(full, "when does the desk close") == "hours"
+    assert "no stop-gap understanding" in caplog.text
+
+
+def test_no_stopgap_without_a_kept_model_nor_in_this_process(tmp_path: Path) -> None:
+    """A model before the edit kept in no file: no stop-gap (the server's process does not
+    write one for the child). A training in this process (a command, not a server) makes none
+    either: the full model is what it waits for."""
+    before = Classifier.train(EXAMPLES)
+    assert before.file is None
+    handed: list[Classifier] = []
+    full = Classifier.train(EDITED, elsewhere=True, previous=before, stopgap=handed.append)
+    assert full.exact and not handed
+    kept = Classifier.train(EXAMPLES, cache=tmp_path)
+    here = Classifier.train(EDITED, cache=tmp_path, previous=kept, stopgap=handed.append)
+    assert here.exact and not handed
+
+
+def test_no_stopgap_when_most_examples_changed(tmp_path: Path) -> None:
+    """More than STOPGAP_SHARE of the examples changed: the stop-gap would hold the full
+    model back by about as much as it saves."""
+    before = Classifier.train(EXAMPLES, cache=tmp_path)
+    everything = [(label, f"{text} oggi", group, lang) for label, text, group, lang in EXAMPLES]
+    handed: list[Classifier] = []
+    full = Classifier.train(
+        everything, cache=tmp_path, elsewhere=True, previous=before, stopgap=handed.append
+    )
+    assert full.exact and not handed
 
 
 def test_a_stopgap_after_an_edit_knows_the_new_content(tmp_path: Path) -> None:
@@ -288,7 +383,9 @@ def test_a_stopgap_is_never_kept_nor_reused(tmp_path: Path) -> None:
     assert all(Classifier.load(path).exact for path in stored)
     module._CACHE.clear()  # a restart
     handed: list[Classifier] = []
-    again = Classifier.train(EDITED, cache=tmp_path, previous=stopgap, stopgap=handed.append)
+    again = Classifier.train(
+        EDITED, cache=tmp_path, elsewhere=True, previous=stopgap, stopgap=handed.append
+    )
     assert again.exact and not handed  # the full model, read back: no stop-gap made
     query = again.read("closing time")
     assert again.rank(query) == full.rank(full.read("closing time"))
@@ -309,25 +406,37 @@ def test_a_stopgap_stored_by_mistake_is_not_taken_for_the_model(tmp_path: Path) 
     assert again.rank(again.read("closing time")) == full.rank(full.read("closing time"))
 
 
-def test_a_stopgap_goes_on_from_a_stopgap(tmp_path: Path) -> None:
-    """Two edits in a row: the second stop-gap is worked out from the first."""
-    _, first, _ = stopgap_and_full(tmp_path)
-    again = [*EDITED, ("tax", "partita iva", "tax", "it"), ("tax", "iva partita", "tax", "it")]
+def test_a_second_edit_while_a_stopgap_answers(tmp_path: Path) -> None:
+    """A second edit while the first one's stop-gap answers (it is kept in no file): the
+    child works the second stop-gap out from the newest model kept, both edits read again."""
+    before = Classifier.train(EXAMPLES, cache=tmp_path)
+    hours = [example for example in EDITED if example[0] == "hours"]
+    edited = [*(example for example in EXAMPLES if example[2] != "hours"), *hours]
+    first = work_out_stopgap(before, edited)
+    assert first is not None and first.file is None
+    again = [*edited, ("tax", "partita iva", "tax", "it"), ("tax", "iva partita", "tax", "it")]
     handed: list[Classifier] = []
-    Classifier.train(again, previous=first, stopgap=handed.append)
+    Classifier.train(again, cache=tmp_path, elsewhere=True, previous=first, stopgap=handed.append)
     assert len(handed) == 1 and not handed[0].exact
     assert best(handed[0], "partita iva") == "tax"
     assert handed[0].nearest(handed[0].read("partita iva"), "tax") > 0.9
+    assert best(handed[0], "when does the desk close") == "hours"  # the first edit's
 
 
 def test_no_stopgap_when_the_synonyms_change(tmp_path: Path) -> None:
     """New synonyms change every example's features: only a full training then."""
-    before = Classifier.train(EXAMPLES)
+    before = Classifier.train(EXAMPLES, cache=tmp_path)
     handed: list[Classifier] = []
     full = Classifier.train(
-        EDITED, synonyms=[["codice fiscale", "cf"]], previous=before, stopgap=handed.append
+        EDITED,
+        cache=tmp_path,
+        synonyms=[["codice fiscale", "cf"]],
+        elsewhere=True,
+        previous=before,
+        stopgap=handed.append,
     )
     assert full.exact and not handed
+    assert work_out_stopgap(before, EDITED, [["codice fiscale", "cf"]]) is None
 
 
 # Another edit: the first group's and the off-topic examples changed, a language added.
