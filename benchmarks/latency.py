@@ -100,6 +100,9 @@ async def measure(rate: float, seconds: float, folder: Path) -> None:
             current = bot.content()
             return current is not before and engine.understanding().catalog is current
 
+        while bot.content() is before:  # noqa: ASYNC110 - the engine signals nothing
+            await asyncio.sleep(0.01)
+        loaded = time.perf_counter()
         while not answering_new_content():  # noqa: ASYNC110 - the engine signals nothing
             await asyncio.sleep(0.05)
         ready = time.perf_counter()
@@ -112,14 +115,18 @@ async def measure(rate: float, seconds: float, folder: Path) -> None:
         watch.cancel()
         await asyncio.sleep(0.5)
     print(
-        f"{rate:.0f} messages a second; "
-        f"the new content answered {ready - edited:.1f} s after the edit, "
-        f"by its full model {full - edited:.1f} s after"
+        f"{rate:.0f} messages a second; the new content loaded {loaded - edited:.1f} s after "
+        f"the edit, answered {ready - edited:.1f} s after, by its full model {full - edited:.1f} s"
     )
     latency_line("at rest", traffic.between(rest, edited), 44)
     latency_line("while the new content loads (to a stop-gap)", traffic.between(edited, ready), 44)
+    latency_line("of those, once it loaded (the stop-gap's)", traffic.between(loaded, ready), 44)
     latency_line("while the full model trains elsewhere", traffic.between(ready, full), 44)
+    latency_line("from the edit to the full model", traffic.between(edited, full), 44)
     latency_line("after", traffic.between(full, done), 44)
+    slowest = sorted(traffic.replies, key=lambda reply: reply[1])[-3:]
+    shown = ", ".join(f"{late * 1000:.0f} ms at {sent - edited:+.2f} s" for sent, late in slowest)
+    print(f"slowest replies (sent from the edit): {shown}")
 
 
 def main() -> None:
