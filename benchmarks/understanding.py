@@ -14,7 +14,12 @@ For each set, per language and overall: top-1 accuracy and top-3 recall on in-sc
 questions, out-of-scope rejection, median and p99 time per query; then the gap between the
 sets, and the time per query with content ``--scale`` times bigger (10 unless told).
 
+``--stopgap TOPIC ...`` measures instead the stop-gap model a server answers with right after
+an edit: a model trained on the content without these topics' questions (the content before
+the edit), then the stop-gap worked out from it for the content as it is (the questions added).
+
     .venv/bin/python -m benchmarks.understanding [--show-misses] [--tuning FILE ...] [--scale N]
+        [--stopgap TOPIC ...]
 """
 
 from __future__ import annotations
@@ -33,9 +38,10 @@ from types import MappingProxyType
 
 from bot.config import PROJECT_ROOT
 from bot.content.catalog import Catalog
+from bot.content.classifier import work_out_stopgap
 from bot.content.loader import load_catalog
 from bot.content.schema import Intent, Localized
-from bot.core.understanding import Understanding
+from bot.core.understanding import Understanding, training_examples
 
 TUNING_FILES = (
     PROJECT_ROOT.parent / "shared" / "eval" / "questions-dev.tsv",
@@ -208,6 +214,25 @@ def _line(name: str, tally: Tally) -> None:
     )
 
 
+def stopgap(catalog: Catalog, edited: list[str]) -> Understanding:
+    """The stop-gap understanding of ``catalog`` after the questions of ``edited`` topics were
+    written (the understanding before: of the content without them)."""
+    topics = {
+        topic_id: replace(topic, questions=MappingProxyType({})) if topic_id in edited else topic
+        for topic_id, topic in catalog.topics.items()
+    }
+    missing = set(edited) - set(catalog.topics)
+    if missing:
+        raise SystemExit(f"no such topic: {', '.join(sorted(missing))}")
+    before = Understanding(replace(catalog, topics=MappingProxyType(topics)))
+    # Worked out here, as the training child works it out for a server (the same arrays:
+    # tests/unit/test_classifier.py), without the full training the child then runs.
+    model = work_out_stopgap(before.classifier, training_examples(catalog), catalog.synonyms)
+    if model is None:
+        raise SystemExit("no stop-gap can be worked out (new synonyms?)")
+    return Understanding.of(catalog, model)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Measure free-text understanding.")
     parser.add_argument("--tuning", nargs="*", type=Path, help="tuning question files (TSV)")
@@ -220,6 +245,13 @@ def main() -> None:
         default=10,
         help="time queries on content this many times bigger, each copy disguised (0: skip)",
     )
+    parser.add_argument(
+        "--stopgap",
+        nargs="*",
+        default=[],
+        metavar="TOPIC",
+        help="measure the stop-gap model after these topics' questions were written",
+    )
     args = parser.parse_args()
     tuning = read_questions(args.tuning or list(TUNING_FILES))
     held_out = read_questions([HELD_OUT_FILE])
@@ -227,7 +259,7 @@ def main() -> None:
         raise SystemExit("no questions found")
     catalog = load_catalog(PROJECT_ROOT / "content")
     began = time.perf_counter()
-    understanding = Understanding(catalog)
+    understanding = stopgap(catalog, args.stopgap) if args.stopgap else Understanding(catalog)
     built = time.perf_counter() - began
     understanding.analyse("warm up the language models")
     print(

@@ -27,8 +27,8 @@ import multiprocessing
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import overload
@@ -42,7 +42,7 @@ from bot.content.vocabulary import Vocabulary
 log = logging.getLogger(__name__)
 
 # Change this when features or training change: models kept on disk are then trained again.
-MODEL_VERSION = "2026-11-30.5"
+MODEL_VERSION = "2026-12-01.1"
 KEPT_MODELS = 4  # models kept on disk: the current content, and a few before it
 NGRAMS = (2, 5)  # character n-gram lengths, of each word padded with spaces
 EPOCHS = 6  # passes over today's content (about 28,000 examples); fewer over more
@@ -51,11 +51,23 @@ BATCH = 64
 LEARNING_RATE = 1.0
 SEED = 7  # training is deterministic: the same content always gives the same answers
 CENTROID_FEATURES = 4000  # a group's centroid keeps its strongest features only
+# A stop-gap model after an edit (``_refreshed``) learns from the changed examples and, so that
+# the labels do not drift towards them, from as many times more of the others, drawn afresh at
+# each pass: REFRESH_STEPS examples seen in all, about a second.
+REFRESH_STEPS = 30_000
+REFRESH_OTHERS = 3
+# Past this share of the examples in groups an edit changed, no stop-gap: the training child
+# works it out first, and reading that many examples again would hold the full model back by
+# as large a share of a full training's reading.
+STOPGAP_SHARE = 0.5
 
 #: One training example: its label, its text and, optionally, its group (a topic) and the
 #: language it is written in (a second, smaller model learns to tell languages apart).
 Example = tuple[str, str] | tuple[str, str, str | None] | tuple[str, str, str | None, str | None]
 _Full = tuple[str, str, str | None, str | None]
+#: The groups' centroids by feature: where each feature's postings start and end, and the
+#: postings' groups and weights (``_postings``).
+Postings = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 #: Groups of phrases that mean the same (``synonyms.yaml``), normalised: each group is one
@@ -172,11 +184,28 @@ class Classifier:
         language_weights: np.ndarray | None = None,
         language_bias: np.ndarray | None = None,
         synonyms: Synonyms = (),
-        postings: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
+        postings: Postings | None = None,
+        squares: np.ndarray | None = None,
+        group_digests: Mapping[str | None, str] | None = None,
+        exact: bool = True,
     ) -> None:
         """``postings``: the groups' centroids as ``_centroid_postings`` makes them from
-        ``rows`` (a stored model keeps them: working them out again takes most of a start)."""
+        ``rows`` (a stored model keeps them: working them out again takes most of a start).
+        ``squares``, ``group_digests``: what a stop-gap model after an edit starts from (see
+        ``_refreshed``); ``exact``: False for such a stop-gap, never kept as the content's model.
+        """
         self.labels = labels
+        #: Whether this is the content's own model, as a full training makes it (the same in
+        #: every process), or a stop-gap worked out from the model before an edit.
+        self.exact = exact
+        #: Each group's examples' digest (None: the examples of no group), as trained on.
+        self.group_digests: Mapping[str | None, str] = group_digests or {}
+        #: The kept file that holds this model (None: none, or a temporary one): the training
+        #: child maps it to work a stop-gap out from it after an edit (``_fit_in_child``).
+        self.file: Path | None = None
+        # Each feature's squared gradients summed in training (one column per head): a
+        # stop-gap's training goes on from them, taking small steps where the model had learnt.
+        self._squares = squares
         self.synonyms = synonyms
         self.group_names = group_names
         self.language_names = language_names
@@ -207,6 +236,8 @@ class Classifier:
         cache: Path | None = None,
         synonyms: Sequence[Sequence[str]] = (),
         elsewhere: bool = False,
+        previous: Classifier | None = None,
+        stopgap: Callable[[Classifier], None] | None = None,
     ) -> Classifier:
         """Learn from ``(label, text[, group])`` examples; the same examples give the same model.
 
@@ -214,14 +245,17 @@ class Classifier:
         instead of trained again (a restart, the terminal chat, ``sportello ask``). With
         ``elsewhere``, a new model is trained in a child process: a server goes on answering
         at full speed meanwhile (a training thread would take the interpreter from it).
+
+        With ``elsewhere`` and ``stopgap``, when a model has to be trained, the child first works
+        a stop-gap out from a kept model (the file of ``previous``, the model of the content
+        before an edit, or else the newest one in ``cache``): only the groups whose examples
+        changed are read again. It is handed to ``stopgap`` as soon as it is ready, then the
+        child goes on with the full training, whose model is returned: the stop-gap answers
+        the edited questions meanwhile, and is never kept or reused (``exact`` is False). No
+        stop-gap is ever worked out in this process (see ``_fit_in_child``).
         """
-        full: tuple[_Full, ...] = tuple(
-            e  # the understanding's examples are full already
-            if len(e) == 4
-            else (e[0], e[1], e[2] if len(e) > 2 else None, e[3] if len(e) > 3 else None)
-            for e in examples
-        )
-        return _cached(full, normalised_synonyms(synonyms), cache, elsewhere)
+        full = _full(examples)
+        return _cached(full, normalised_synonyms(synonyms), cache, elsewhere, previous, stopgap)
 
     def read(self, text: str) -> Query:
         """The message as the model reads it (the last few are remembered: the language and
@@ -301,6 +335,13 @@ class Classifier:
         rows = self._rows
         return rows.indices[begin:end], rows.values[begin:end], rows.indptr[first:last] - begin
 
+    @staticmethod
+    def kept_in(folder: Path | None) -> bool:
+        """Whether a model is kept in ``folder``, whatever its content: a server started on
+        edited content has its training child work a stop-gap out from the newest (see
+        ``train``)."""
+        return bool(_kept_files(folder))
+
     def save(self, path: Path) -> None:
         """Write the model to ``path`` (atomically: a reader never sees half a file)."""
         rows = self._rows
@@ -327,19 +368,26 @@ class Classifier:
             "posting_ends": self._postings[1],
             "posting_groups": self._postings[2],
             "posting_weights": self._postings[3],
+            "squares": _or_empty(self._squares),
         }
         names = {
             "labels": self.labels,
             "group_names": self.group_names,
             "language_names": self.language_names,
             "synonyms": self.synonyms,
+            "exact": self.exact,
+            "group_digests": list(self.group_digests.items()),
+            "version": MODEL_VERSION,
         }
         arrayfile.write(path, arrays, names)
 
     @classmethod
     def load(cls, path: Path) -> Classifier:
-        """The model ``save`` wrote, its arrays mapped from the file (see ``arrayfile``)."""
+        """The model ``save`` wrote, its arrays mapped from the file (see ``arrayfile``).
+        Raises ``ValueError`` for a model of other features or training (``MODEL_VERSION``)."""
         names, data = arrayfile.read(path)
+        if names.get("version") != MODEL_VERSION:
+            raise ValueError(f"{path}: a model of version {names.get('version')}")
         rows = Rows(
             data["indptr"],
             data["indices"],
@@ -349,7 +397,7 @@ class Classifier:
             data["languages"],
         )
         lookup = (data["vocabulary_starts"], data["vocabulary_order"], data["vocabulary_hashes"])
-        return cls(
+        model = cls(
             tuple(names["labels"]),
             tuple(names["group_names"]),
             Vocabulary(data["vocabulary"].data, lookup),
@@ -367,7 +415,22 @@ class Classifier:
                 data["posting_groups"],
                 data["posting_weights"],
             ),
+            data["squares"] if data["squares"].size else None,
+            {group: digest for group, digest in names["group_digests"]},
+            bool(names["exact"]),
         )
+        model.file = path
+        return model
+
+
+def _full(examples: Sequence[Example]) -> tuple[_Full, ...]:
+    """Examples with their group and language (None where not given)."""
+    return tuple(
+        e  # the understanding's examples are full already
+        if len(e) == 4
+        else (e[0], e[1], e[2] if len(e) > 2 else None, e[3] if len(e) > 3 else None)
+        for e in examples
+    )
 
 
 @overload
@@ -415,9 +478,7 @@ def _by_group(rows: Rows) -> Rows:
     )
 
 
-def _centroid_postings(
-    rows: Rows, group_starts: np.ndarray, width: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _centroid_postings(rows: Rows, group_starts: np.ndarray, width: int) -> Postings:
     """Each group's centroid as postings by feature: (starts, ends) per feature, then the
     postings' groups and weights. A message's resemblance to every group is then one pass over
     its own features, however many groups there are.
@@ -425,6 +486,14 @@ def _centroid_postings(
     ``rows`` are ordered by group (``group_starts``: where each group's rows begin): a group's
     centroid is worked out from its own slice and its own features, so that the time grows
     with the examples, not with the groups times the vocabulary."""
+    columns, groups, weights = _centroids(rows, group_starts)
+    order = np.argsort(columns, kind="stable")
+    return _postings(columns[order], groups[order], weights[order], width)
+
+
+def _centroids(rows: Rows, group_starts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each group's centroid (its strongest features, of unit length), as (columns, groups,
+    weights) group after group."""
     found_columns, found_groups, found_weights = [], [], []
     for group in range(len(group_starts) - 1):
         begin, end = rows.indptr[group_starts[group]], rows.indptr[group_starts[group + 1]]
@@ -443,17 +512,27 @@ def _centroid_postings(
         found_groups.append(np.full(len(strongest), group))
         found_weights.append(kept / np.linalg.norm(kept))
     if not found_columns:
-        empty = np.zeros(0, np.int64)
-        return np.zeros(width, np.int64), np.zeros(width, np.int64), empty, empty.astype(float)
-    columns = np.concatenate(found_columns)
-    order = np.argsort(columns, kind="stable")
-    columns = columns[order]
+        return np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32)
+    return (
+        np.concatenate(found_columns),
+        np.concatenate(found_groups).astype(np.int32),
+        np.concatenate(found_weights).astype(np.float32),
+    )
+
+
+def _postings(columns: np.ndarray, groups: np.ndarray, weights: np.ndarray, width: int) -> Postings:
+    """Postings of centroids' features ordered by column: where each column's start and end,
+    and the postings' groups and weights."""
     # 32-bit positions and groups: half the memory, and far more than any content needs.
-    starts = np.searchsorted(columns, np.arange(width), side="left").astype(np.int32)
-    ends = np.searchsorted(columns, np.arange(width), side="right").astype(np.int32)
-    groups = np.concatenate(found_groups)[order].astype(np.int32)
-    weights = np.concatenate(found_weights)[order].astype(np.float32)
-    return starts, ends, groups, weights
+    ends = np.cumsum(np.bincount(columns, minlength=width)).astype(np.int32)
+    starts = np.concatenate(([0], ends[:-1])).astype(np.int32)
+    return starts, ends, groups.astype(np.int32), weights.astype(np.float32)
+
+
+def _posting_columns(postings: Postings) -> np.ndarray:
+    """Each posting's column (postings only keep where each column's postings lie)."""
+    starts, ends, _, _ = postings
+    return np.repeat(np.arange(len(starts), dtype=np.int64), ends - starts)
 
 
 _CACHE: OrderedDict[str, Classifier] = OrderedDict()
@@ -462,14 +541,19 @@ _LOCK = threading.Lock()
 
 
 def _cached(
-    examples: tuple[_Full, ...], synonyms: Synonyms, folder: Path | None, elsewhere: bool = False
+    examples: tuple[_Full, ...],
+    synonyms: Synonyms,
+    folder: Path | None,
+    elsewhere: bool = False,
+    previous: Classifier | None = None,
+    stopgap: Callable[[Classifier], None] | None = None,
 ) -> Classifier:
-    """Training takes seconds: the same examples (a restarted engine, a test) reuse the model."""
-    digest = hashlib.sha256(MODEL_VERSION.encode())
-    digest.update(json.dumps(synonyms).encode())
-    for label, text, group, language in examples:
-        digest.update(f"{label}\x00{text}\x00{group}\x00{language}\x01".encode())
-    key = digest.hexdigest()
+    """Training takes seconds: the same examples (a restarted engine, a test) reuse the model.
+
+    Only full trainings' models are kept, in memory and on disk, under the examples' digest: a
+    stop-gap is handed to ``stopgap`` and never kept, so no restart or other process can take
+    it for the content's model."""
+    key, digests = _digests(examples, synonyms)
     with _LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
@@ -477,9 +561,16 @@ def _cached(
     stored = folder / f"understanding-{key[:24]}.arrays" if folder is not None else None
     model = _read(stored) if stored is not None else None
     if model is None:
-        model = _fit_in_child(examples, synonyms) if elsewhere else _fit(examples, synonyms)
-        if stored is not None:
-            _write(model, stored)
+        if elsewhere:
+            work = None
+            if stopgap is not None:
+                work = _stopgap_work(previous, folder, examples, synonyms, digests)
+            model = _fit_in_child(examples, synonyms, work, stopgap)
+        else:
+            model = _fit(examples, synonyms)
+        model.group_digests = digests
+        if stored is not None and _write(model, stored):
+            model.file = stored  # the same model: a stop-gap after the next edit maps it
     with _LOCK:
         _CACHE[key] = model
         while len(_CACHE) > _CACHE_SIZE:
@@ -489,16 +580,43 @@ def _cached(
 
 def _read(path: Path) -> Classifier | None:
     try:
-        return Classifier.load(path)
+        model = Classifier.load(path)
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError):
         log.warning("the stored understanding model %s is unreadable: training again", path)
         return None
+    if not model.exact:  # never written by this code: a stop-gap stands in for no content
+        log.warning("the stored understanding model %s is a stop-gap: training again", path)
+        return None
+    return model
 
 
-def _write(model: Classifier, path: Path) -> None:
-    """Keep the model for the next start; without a writable folder, just train next time."""
+def _digests(examples: Sequence[_Full], synonyms: Synonyms) -> tuple[str, dict[str | None, str]]:
+    """The examples' digest, which names their model, and each group's digest of its examples
+    (label, text, language, in order; None: the examples of no group): the groups an edit
+    changed are those whose digests differ. The examples' digest is that of the groups' digests
+    and of the runs of examples of each group in turn: of the examples, in their order."""
+    groups: dict[str | None, hashlib._Hash] = {}
+    whole = hashlib.sha256(MODEL_VERSION.encode())
+    whole.update(json.dumps(synonyms).encode())
+    # A group's examples mostly come together: one look-up and one update per run of them.
+    for group, run in itertools.groupby(examples, key=lambda example: example[2]):
+        lines = [f"{label}\x00{text}\x00{language}\x01" for label, text, _, language in run]
+        found = groups.get(group)
+        if found is None:
+            found = groups[group] = hashlib.sha256()
+        found.update("".join(lines).encode())
+        whole.update(f"{group!r}\x00{len(lines)}\x01".encode())
+    digests = {group: found.hexdigest() for group, found in groups.items()}
+    for group, digest in digests.items():
+        whole.update(f"{group!r}\x00{digest}\x01".encode())
+    return whole.hexdigest(), digests
+
+
+def _write(model: Classifier, path: Path) -> bool:
+    """Keep the model for the next start; without a writable folder, just train next time.
+    True if it is kept."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         model.save(path)
@@ -508,22 +626,154 @@ def _write(model: Classifier, path: Path) -> None:
             old.unlink(missing_ok=True)
     except OSError as error:
         log.info("the understanding model cannot be kept in %s: %s", path.parent, error)
+        return False
+    return True
 
 
-def _fit_in_child(examples: Sequence[_Full], synonyms: Synonyms) -> Classifier:
+@dataclass(frozen=True)
+class _StopGapWork:
+    """What the training child needs to work a stop-gap out: the kept model's file, the
+    examples of the groups changed since it, and each group's digest now (a group of the kept
+    model without one was removed)."""
+
+    base: Path
+    examples: tuple[_Full, ...]
+    digests: dict[str | None, str]
+
+
+def _stopgap_work(
+    previous: Classifier | None,
+    folder: Path | None,
+    examples: Sequence[_Full],
+    synonyms: Synonyms,
+    digests: Mapping[str | None, str],
+) -> _StopGapWork | None:
+    """The stop-gap the training child is to work out first, from the file of ``previous`` or
+    else from the newest model kept in ``folder``; None if there is none to work out from, or
+    if the edit changed more than STOPGAP_SHARE of the examples. Cheap, as it runs in the
+    server: the kept model's header is read (its file mapped), none of its arrays."""
+    candidates = [previous.file] if previous is not None and previous.file is not None else []
+    candidates += _kept_files(folder)
+    for path in candidates:
+        before = _kept_digests(path, synonyms)
+        if before is None:
+            continue
+        changed = {group for group, digest in digests.items() if before.get(group) != digest}
+        picked = tuple(example for example in examples if example[2] in changed)
+        if len(picked) > STOPGAP_SHARE * len(examples):
+            log.info("an edit of %d examples in %d: no stop-gap", len(picked), len(examples))
+            return None
+        return _StopGapWork(path, picked, dict(digests))
+    return None
+
+
+def _kept_files(folder: Path | None) -> list[Path]:
+    """The models kept in ``folder``, the newest first."""
+    if folder is None:
+        return []
+    try:
+        found = [(path.stat().st_mtime, path) for path in folder.glob("understanding-*.arrays")]
+    except OSError:  # a file removed meanwhile, a folder not readable: no stop-gap this time
+        return []
+    return [path for _, path in sorted(found, reverse=True)]
+
+
+def _kept_digests(path: Path, synonyms: Synonyms) -> Mapping[str | None, str] | None:
+    """The groups' digests of the full model kept in ``path``, if a stop-gap of content with
+    ``synonyms`` can be worked out from it (new synonyms change every example's features)."""
+    try:
+        names, arrays = arrayfile.read(path)
+    except (OSError, ValueError):
+        return None
+    if (
+        not isinstance(names, dict)
+        or names.get("version") != MODEL_VERSION
+        or not names.get("exact")
+        or not names.get("group_digests")
+        or not arrays.get("squares", np.zeros(0)).size
+        or tuple(tuple(group) for group in names.get("synonyms", ())) != synonyms
+    ):
+        return None
+    return {group: digest for group, digest in names["group_digests"]}
+
+
+def _fit_in_child(
+    examples: Sequence[_Full],
+    synonyms: Synonyms,
+    work: _StopGapWork | None = None,
+    stopgap: Callable[[Classifier], None] | None = None,
+) -> Classifier:
     """``_fit`` in a fresh child process, the model handed back through a file. Training is
     mostly Python code: in a thread, it would hold the interpreter lock most of the time, and
-    a server's replies (and its database thread) would wait seconds for their turns."""
+    a server's replies (and its database thread) would wait seconds for their turns.
+
+    With ``work`` and ``stopgap``, the same child first works the stop-gap out (mapping the
+    kept model's file) and hands it back through a file of its own, which this process maps
+    and gives ``stopgap`` while the child goes on with the full training: here, a stop-gap
+    costs what reading a kept model costs, never the work of making it."""
     context = multiprocessing.get_context("spawn")  # no copy of a running server's threads
     with tempfile.TemporaryDirectory(prefix="sportello-training-") as folder:
-        path = Path(folder) / "model.npz"
+        path, early = Path(folder) / "model.arrays", Path(folder) / "stopgap.arrays"
         with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-            pool.submit(_fit_and_save, examples, synonyms, path).result()
-        return Classifier.load(path)
+            # One worker: it runs the stop-gap's work, then the full training.
+            made = None
+            if work is not None and stopgap is not None:
+                made = pool.submit(_stopgap_and_save, work, synonyms, early)
+            trained = pool.submit(_fit_and_save, examples, synonyms, path)
+            if made is not None and stopgap is not None:
+                _hand_over(made, early, stopgap)
+            trained.result()  # a child that died raises here: the caller keeps its model
+        return _temporary(path)
+
+
+def _hand_over(made: Future[bool], path: Path, stopgap: Callable[[Classifier], None]) -> None:
+    """Give ``stopgap`` the stop-gap the child saved in ``path``, once it is there. A stop-gap
+    is a convenience: its failure is logged and costs nothing else (the full training goes on,
+    and tells itself if the child died)."""
+    try:
+        if not made.result():
+            return
+        model = _temporary(path)
+    except Exception:
+        log.exception("no stop-gap understanding for the edited content: a full training only")
+        return
+    try:
+        stopgap(model)
+    except Exception:
+        log.exception("the stop-gap understanding could not be put in place")
+
+
+def _temporary(path: Path) -> Classifier:
+    """The model in a file about to be removed (its mapping stays): no file to work from."""
+    model = Classifier.load(path)
+    model.file = None
+    return model
+
+
+def _stopgap_and_save(work: _StopGapWork, synonyms: Synonyms, path: Path) -> bool:
+    """In the training child: the stop-gap worked out from the kept model (mapped from its
+    file: of its rows, only the runs kept are copied), saved in ``path``. False if none can
+    be (see ``_refreshed``)."""
+    model = _refreshed(Classifier.load(work.base), work.examples, synonyms, work.digests)
+    if model is None:
+        return False
+    model.save(path)
+    return True
 
 
 def _fit_and_save(examples: Sequence[_Full], synonyms: Synonyms, path: Path) -> None:
     _fit(examples, synonyms).save(path)
+
+
+def work_out_stopgap(
+    previous: Classifier, examples: Sequence[Example], synonyms: Sequence[Sequence[str]] = ()
+) -> Classifier | None:
+    """The stop-gap of ``examples`` worked out from ``previous`` in this process: what the
+    training child hands a server after an edit, for benchmarks and tests of its answers. A
+    server never calls this: its replies would wait for the interpreter meanwhile."""
+    full, normalised = _full(examples), normalised_synonyms(synonyms)
+    _, digests = _digests(full, normalised)
+    return _refreshed(previous, full, normalised, digests)
 
 
 class _Featuriser:
@@ -641,8 +891,9 @@ def _fit(examples: Sequence[_Full], synonyms: Synonyms = ()) -> Classifier:
     if len(language_names) > 1:
         heads.append((rows.languages, len(language_names)))
     trained = _softmax_regression(rows, heads, len(vocabulary))
-    weights, bias = trained[0]
-    language_weights, language_bias = trained[1] if len(trained) > 1 else (None, None)
+    weights, bias, _ = trained[0]
+    language_weights, language_bias, _ = trained[1] if len(trained) > 1 else (None, None, None)
+    squares = np.stack([head_squares for _, _, head_squares in trained], axis=1)
     # Ordered by group and halved here, where the rows in training order can be let go at
     # once: the model would make the same copies while they were still held (at 100x, two GB
     # more at the peak).
@@ -661,6 +912,7 @@ def _fit(examples: Sequence[_Full], synonyms: Synonyms = ()) -> Classifier:
         language_weights,
         language_bias,
         synonyms,
+        squares=squares,
     )
 
 
@@ -678,26 +930,60 @@ def _pass_order(taught: np.ndarray, generator: np.random.Generator) -> np.ndarra
     return taught[generator.permutation(len(taught))[:STEPS]]
 
 
+@dataclass
+class _Descent:
+    """Softmax regressions' state as gradient descent moves it: each feature's weights and
+    squared gradients (one column per head's class, the heads side by side), the biases."""
+
+    weights: np.ndarray
+    bias: np.ndarray
+    squares: np.ndarray
+
+
+#: One head's result: weights (features x classes), biases, and each feature's squared
+#: gradients averaged over the head's classes (what a stop-gap's training starts from).
+Head = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
 def _softmax_regression(
     rows: Rows, heads: Sequence[tuple[np.ndarray, int]], width: int
-) -> list[tuple[np.ndarray, np.ndarray]]:
+) -> list[Head]:
     """Softmax regressions, one per head ``(targets, classes)``, trained side by side on the
-    same rows (a target of -1: that row does not teach that head): mini-batch gradient descent
-    with Adagrad, where frequent features take smaller steps. One pass over the rows serves
-    every head, which halves the training time of two separate models.
+    same rows (a target of -1: that row does not teach that head), from zero weights."""
+    spans = np.cumsum([0, *(classes for _, classes in heads)])
+    weights = np.zeros((width, spans[-1]), np.float32)
+    descent = _Descent(weights, np.zeros(spans[-1], np.float32), np.full_like(weights, 1e-6))
+    generator = np.random.default_rng(SEED)
+    taught = np.flatnonzero(np.any([targets >= 0 for targets, _ in heads], axis=0))
+    passes = (_pass_order(taught, generator) for _ in range(_epochs(len(taught))))
+    _descend(rows, heads, descent, passes)
+    return [
+        (
+            np.ascontiguousarray(descent.weights[:, low:high]),
+            descent.bias[low:high].copy(),
+            descent.squares[:, low:high].mean(axis=1),
+        )
+        for low, high in itertools.pairwise(spans)
+    ]
+
+
+def _descend(
+    rows: Rows,
+    heads: Sequence[tuple[np.ndarray, int]],
+    descent: _Descent,
+    passes: Iterable[np.ndarray],
+) -> None:
+    """Mini-batch gradient descent with Adagrad, where frequent features take smaller steps,
+    over the rows of each pass in turn. One pass over the rows serves every head, which halves
+    the training time of two separate models.
 
     A batch touches a few thousand of the features: it is worked on as a small dense matrix
     (features x examples) over those only, so that both the scores and the gradient are one
     matrix product each, in BLAS, instead of sums gathered feature by feature."""
     spans = np.cumsum([0, *(classes for _, classes in heads)])
-    weights = np.zeros((width, spans[-1]), np.float32)
-    bias = np.zeros(spans[-1], np.float32)
-    squares = np.full_like(weights, 1e-6)
+    weights, bias, squares = descent.weights, descent.bias, descent.squares
     lengths = np.diff(rows.indptr)
-    generator = np.random.default_rng(SEED)
-    taught = np.flatnonzero(np.any([targets >= 0 for targets, _ in heads], axis=0))
-    for _ in range(_epochs(len(taught))):
-        order = _pass_order(taught, generator)
+    for order in passes:
         for start in range(0, len(order), BATCH):
             batch = order[start : start + BATCH]
             cols, vals, _ = rows.of(batch)
@@ -723,7 +1009,371 @@ def _softmax_regression(
             local -= LEARNING_RATE * gradient / np.sqrt(seen)
             weights[touched] = local
             bias -= 0.05 * error.sum(axis=0)
-    return [
-        (np.ascontiguousarray(weights[:, low:high]), bias[low:high].copy())
-        for low, high in itertools.pairwise(spans)
+
+
+# A stop-gap after an edit. A full training at a hundred times today's content takes minutes
+# (featurising every example, in Python); an edit changes a few topics. The stop-gap keeps the
+# model before it and reads again only the examples of the groups whose examples changed:
+# the vocabulary grows by their new features, weighted as the rarest feature known (as a full
+# training weighs a feature of two examples, or fewer); the other features keep their weights
+# (IDF), and those groups' rows and centroids are replaced. The labels' weights go on from the
+# model's (Adagrad's squared gradients too) over the changed examples and a sample of others.
+# It is not what a full training of the same examples gives (the vocabulary, the weights and
+# the order of things differ), so it stands in for the full model until that is trained, and
+# is never kept: a restart, or another server process, never takes it for the content's model.
+# It is worked out by the training child, before the full training, from the kept model's file
+# (``_fit_in_child``): in a server's thread it held the interpreter lock, and replies at 1x
+# waited up to 0.2 s for it.
+
+
+def _refreshed(
+    previous: Classifier,
+    examples: Sequence[_Full],
+    synonyms: Synonyms,
+    digests: Mapping[str | None, str],
+) -> Classifier | None:
+    """A stop-gap model of ``examples`` worked out from ``previous`` (None: it cannot be)."""
+    if previous.synonyms != synonyms or previous._squares is None or not previous.group_digests:
+        return None  # new synonyms change every example's features: only a full training
+    before = previous.group_digests
+    changed = {group for group, digest in digests.items() if before.get(group) != digest}
+    old = previous._rows
+    group_kept = np.array([g in digests and g not in changed for g in previous.group_names], bool)
+    rows_kept = np.append(group_kept, None in digests and None not in changed)[old.groups]
+    fresh = _Fresh.of(previous, [example for example in examples if example[2] in changed])
+    labels = _Names.of(
+        previous.labels, _present(previous.labels, old.targets[rows_kept]), fresh.labels
+    )
+    languages = _Names.of(
+        previous.language_names,
+        _present(previous.language_names, old.languages[rows_kept]),
+        [language for language in fresh.languages if language is not None],
+    )
+    fresh_groups = [group for group in dict.fromkeys(fresh.groups) if group is not None]
+    kept_groups = [
+        name for name, kept in zip(previous.group_names, group_kept, strict=True) if kept
     ]
+    groups = _Names.of(previous.group_names, kept_groups + fresh_groups, fresh_groups)
+    fresh_rows = fresh.numbered(labels, groups, languages)
+    rows, fresh_span = _merged_rows(old, rows_kept, labels, groups, languages, fresh_rows)
+    width = len(fresh.vocabulary)
+    weights, bias, language_weights, language_bias, squares = _warm_start(
+        previous, rows, fresh_span, labels, languages, width
+    )
+    return Classifier(
+        labels.names,
+        groups.names,
+        fresh.vocabulary,
+        fresh.idf,
+        weights,
+        bias,
+        rows,
+        languages.names,
+        language_weights,
+        language_bias,
+        synonyms,
+        _merged_postings(previous, groups, fresh_rows, width),
+        squares,
+        dict(digests),
+        exact=False,
+    )
+
+
+def _present(names: Sequence[str], numbers: np.ndarray) -> list[str]:
+    """The names of the numbers found (-1: none), counted rather than sorted (millions)."""
+    counts = np.bincount(numbers[numbers >= 0], minlength=len(names))
+    return [names[number] for number in np.flatnonzero(counts).tolist()]
+
+
+@dataclass(frozen=True)
+class _Fresh:
+    """The changed groups' examples read against the previous model's vocabulary (grown by
+    their new features): rows of unit length, in the examples' order, and each row's label,
+    group and language."""
+
+    vocabulary: Vocabulary
+    idf: np.ndarray
+    indptr: np.ndarray
+    indices: np.ndarray
+    values: np.ndarray
+    labels: list[str]
+    groups: list[str | None]
+    languages: list[str | None]
+
+    @classmethod
+    def of(cls, previous: Classifier, examples: Sequence[_Full]) -> _Fresh:
+        featuriser = _Featuriser(previous.synonyms)
+        found = [featuriser.row(text) for _, text, _, _ in examples]
+        names = list(featuriser.numbers)
+        columns = previous._vocabulary.positions(names)
+        unknown = np.flatnonzero(columns < 0)
+        width = len(previous._vocabulary)
+        columns[unknown] = width + np.arange(len(unknown))
+        vocabulary = previous._vocabulary.extended([names[i] for i in unknown.tolist()])
+        rarest = float(previous._idf.max()) if len(previous._idf) else 1.0
+        idf = np.concatenate((previous._idf, np.full(len(unknown), rarest, np.float32)))
+        filled = [(example, row) for example, row in zip(examples, found, strict=True) if row]
+        lengths = np.array([len(row) for _, row in filled], np.int64)
+        indices = columns[
+            np.fromiter(itertools.chain.from_iterable(r for _, r in filled), np.int64)
+        ]
+        values = idf[indices]
+        indptr = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+        if len(filled):
+            values /= np.repeat(np.sqrt(np.add.reduceat(values * values, indptr[:-1])), lengths)
+        return cls(
+            vocabulary,
+            idf,
+            indptr,
+            indices.astype(np.int32),
+            values,
+            [example[0] for example, _ in filled],
+            [example[2] for example, _ in filled],
+            [example[3] for example, _ in filled],
+        )
+
+    def numbered(self, labels: _Names, groups: _Names, languages: _Names) -> Rows:
+        """The rows with the stop-gap's numbers, ordered by group as a model keeps them."""
+        return _by_group(
+            Rows(
+                self.indptr,
+                self.indices,
+                _half(self.values),
+                np.array([labels.number(label) for label in self.labels], np.int64),
+                np.array([groups.number(group) for group in self.groups], np.int64),
+                np.array([languages.number(language) for language in self.languages], np.int64),
+            )
+        )
+
+
+@dataclass(frozen=True)
+class _Names:
+    """Labels, groups or languages of a stop-gap: the previous model's still in use, in their
+    order, then the new ones; ``before`` maps each previous number to its new one (-1: gone)."""
+
+    names: tuple[str, ...]
+    index: Mapping[str, int]
+    before: np.ndarray
+
+    @classmethod
+    def of(cls, previous: Sequence[str], kept: Iterable[str], added: Sequence[str]) -> _Names:
+        still, known = set(kept) | set(added), set(previous)
+        names = [name for name in previous if name in still]
+        names += [name for name in dict.fromkeys(added) if name not in known]
+        index = {name: number for number, name in enumerate(names)}
+        before = np.array([index.get(name, -1) for name in previous], np.int64)
+        return cls(tuple(names), index, before)
+
+    def number(self, name: str | None) -> int:
+        return -1 if name is None else self.index[name]
+
+    def renumbered(self, numbers: np.ndarray) -> np.ndarray:
+        """Previous numbers as new ones (-1 stays -1)."""
+        found: np.ndarray = np.append(self.before, -1)[numbers]
+        return found
+
+
+class _Pieces:
+    """Rows gathered slice by slice, then joined once."""
+
+    def __init__(self) -> None:
+        self.indices: list[np.ndarray] = []
+        self.values: list[np.ndarray] = []
+        self.lengths: list[np.ndarray] = []
+        self.numbers: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.count = 0
+
+    def add(self, rows: Rows, first: int, last: int, names: tuple[_Names, ...] = ()) -> None:
+        """Rows ``first`` to ``last`` (excluded), their numbers renumbered by ``names`` (labels,
+        groups, languages) if given."""
+        if first == last:
+            return
+        low, high = int(rows.indptr[first]), int(rows.indptr[last])
+        self.indices.append(rows.indices[low:high])
+        self.values.append(rows.values[low:high])
+        self.lengths.append(np.diff(rows.indptr[first : last + 1]))
+        numbers = (rows.targets[first:last], rows.groups[first:last], rows.languages[first:last])
+        if names:
+            numbers = tuple(  # type: ignore[assignment]
+                kind.renumbered(found) for kind, found in zip(names, numbers, strict=True)
+            )
+        self.numbers.append(numbers)
+        self.count += last - first
+
+    def joined(self) -> Rows:
+        if not self.lengths:
+            empty = np.zeros(0, np.int64)
+            return Rows(
+                np.zeros(1, np.int64),
+                empty.astype(np.int32),
+                empty.astype(np.float16),
+                empty,
+                empty,
+                empty,
+            )
+        return Rows(
+            np.concatenate(([0], np.cumsum(np.concatenate(self.lengths)))).astype(np.int64),
+            np.concatenate(self.indices).astype(np.int32, copy=False),
+            np.concatenate(self.values).astype(np.float16, copy=False),
+            *(np.concatenate([found[n] for found in self.numbers]) for n in range(3)),
+        )
+
+
+def _merged_rows(
+    old: Rows,
+    kept: np.ndarray,
+    labels: _Names,
+    groups: _Names,
+    languages: _Names,
+    fresh: Rows,
+) -> tuple[Rows, np.ndarray]:
+    """The previous rows still kept and the fresh ones, ordered by group, and the positions of
+    the fresh ones among them. Kept rows come in runs (a group's rows are together): each run
+    is one slice, so that an edit to one topic copies the arrays in a few pieces."""
+    names = (labels, groups, languages)
+    old_rows = np.flatnonzero(kept)
+    old_groups = groups.renumbered(old.groups[old_rows])
+    # Where the fresh rows go among the kept ones (a group is either kept or fresh, and the
+    # new numbers keep the previous groups' order): after the rows of lower groups.
+    places = np.searchsorted(old_groups, fresh.groups, side="right")
+    breaks = np.flatnonzero(np.diff(old_rows) != 1) + 1
+    cuts = np.unique(np.concatenate((breaks, places, [0, len(old_rows)]))).tolist()
+    pieces = _Pieces()
+    spans = []
+    for begin, end in itertools.pairwise([*cuts, len(old_rows)]):
+        low, high = np.searchsorted(places, [begin, begin + 1])  # fresh rows placed here
+        spans.append(np.arange(pieces.count, pieces.count + high - low))
+        pieces.add(fresh, int(low), int(high))
+        if begin < end:
+            pieces.add(old, int(old_rows[begin]), int(old_rows[end - 1]) + 1, names)
+    return pieces.joined(), np.concatenate([np.zeros(0, np.int64), *spans])
+
+
+def _merged_postings(previous: Classifier, groups: _Names, fresh: Rows, width: int) -> Postings:
+    """The previous centroids of the groups kept, and those of the fresh groups, merged in
+    column order (the previous postings are ordered already: no sort of them all)."""
+    columns = _posting_columns(previous._postings)
+    _, _, old_groups, old_weights = previous._postings
+    renumbered = groups.renumbered(old_groups)
+    fresh_groups = np.unique(fresh.groups[fresh.groups >= 0])
+    # A fresh group's previous centroid goes: its rows are new.
+    kept = (renumbered >= 0) & ~np.isin(renumbered, fresh_groups)
+    bounds = np.searchsorted(fresh.groups, fresh_groups)
+    starts = np.append(bounds, len(fresh.groups))
+    added_columns, local_groups, added_weights = _centroids(fresh, starts)
+    order = np.argsort(added_columns, kind="stable")
+    added_columns = added_columns[order]
+    spots = np.searchsorted(columns[kept], added_columns, side="right")
+    return _postings(
+        np.insert(columns[kept], spots, added_columns),
+        np.insert(renumbered[kept], spots, fresh_groups[local_groups[order]]),
+        np.insert(old_weights[kept], spots, added_weights[order]),
+        width,
+    )
+
+
+def _warm_start(
+    previous: Classifier,
+    rows: Rows,
+    fresh: np.ndarray,
+    labels: _Names,
+    languages: _Names,
+    width: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None, np.ndarray]:
+    """The stop-gap's weights: the previous model's, moved by a short training over the fresh
+    rows (positions in ``rows``) and a sample of the others. Returns the labels' weights and
+    biases, the languages' (None: one language or none) and the squared gradients."""
+    assert previous._squares is not None  # _refreshed makes sure
+    old_squares = previous._squares
+    # Each head: its targets, its names, the previous weights and biases, its squares' column.
+    heads: list[tuple[np.ndarray, _Names, np.ndarray | None, np.ndarray | None, int]] = [
+        (rows.targets, labels, previous._weights, previous._bias, 0)
+    ]
+    if len(languages.names) > 1:
+        heads.append(
+            (
+                rows.languages,
+                languages,
+                previous._language_weights,
+                previous._language_bias,
+                1 if old_squares.shape[1] > 1 else -1,
+            )
+        )
+    full: list[tuple[np.ndarray, np.ndarray]] = []
+    squares = np.full((width, len(heads)), 1e-6, np.float32)
+    for number, (_, names, old_weights, old_bias, column) in enumerate(heads):
+        weights = np.zeros((width, len(names.names)), np.float16)
+        bias = np.zeros(len(names.names), np.float32)
+        if old_weights is not None and old_bias is not None:
+            # The previous classes still in use come first, in their order (``_Names``): one
+            # copy of a block, not a gather (at 100x, the weights take hundreds of MB).
+            moved = np.flatnonzero(names.before >= 0)  # a class gone takes its weights along
+            whole = len(moved) == old_weights.shape[1]
+            weights[: len(old_weights), : len(moved)] = (
+                old_weights if whole else old_weights[:, moved]
+            )
+            bias[: len(moved)] = old_bias[moved]
+        if column >= 0:
+            squares[: len(old_squares), number] = old_squares[:, column]
+        full.append((weights, bias))
+    if len(fresh):
+        targets = [(head[0], len(head[1].names)) for head in heads]
+        _train_locally(rows, fresh, targets, full, squares)
+    weights, bias = full[0]
+    language_weights, language_bias = full[1] if len(full) > 1 else (None, None)
+    return weights, bias, language_weights, language_bias, squares
+
+
+def _refresh_passes(rows: Rows, fresh: np.ndarray) -> list[np.ndarray]:
+    """The stop-gap's passes: each the fresh rows and REFRESH_OTHERS times as many of the
+    others, drawn afresh, shuffled, REFRESH_STEPS examples in all."""
+    is_fresh = np.zeros(len(rows.targets), bool)
+    is_fresh[fresh] = True
+    others = np.flatnonzero(~is_fresh)
+    generator = np.random.default_rng(SEED)
+    drawn = min(len(others), REFRESH_OTHERS * len(fresh))
+    size = min(len(fresh) + drawn, REFRESH_STEPS)
+    passes = []
+    for _ in range(max(1, min(EPOCHS, REFRESH_STEPS // size))):
+        # A few thousand of millions: drawn without shuffling them all.
+        sample = generator.choice(len(others), drawn, replace=False)
+        chosen = np.concatenate((fresh, others[sample]))
+        passes.append(chosen[generator.permutation(len(chosen))[:size]])
+    return passes
+
+
+def _train_locally(
+    rows: Rows,
+    fresh: np.ndarray,
+    heads: Sequence[tuple[np.ndarray, int]],
+    full: list[tuple[np.ndarray, np.ndarray]],
+    squares: np.ndarray,
+) -> None:
+    """Gradient descent over the passes' rows only, on the features they hold (a small part of
+    a big vocabulary): their weights copied out, trained, and written back in ``full`` and
+    ``squares``."""
+    passes = _refresh_passes(rows, fresh)
+    selected = np.unique(np.concatenate(passes))
+    columns, values, offsets = rows.of(selected)
+    features, local_columns = np.unique(columns, return_inverse=True)
+    local = Rows(
+        np.append(offsets, len(columns)),
+        local_columns.astype(np.int32),
+        values,
+        rows.targets[selected],
+        rows.groups[selected],
+        rows.languages[selected],
+    )
+    spans = np.cumsum([0, *(classes for _, classes in heads)])
+    descent = _Descent(
+        np.concatenate([weights[features].astype(np.float32) for weights, _ in full], axis=1),
+        np.concatenate([bias for _, bias in full]),
+        np.repeat(squares[features], [classes for _, classes in heads], axis=1),
+    )
+    local_heads = [(targets[selected], classes) for targets, classes in heads]
+    _descend(local, local_heads, descent, (np.searchsorted(selected, p) for p in passes))
+    for number, (low, high) in enumerate(itertools.pairwise(spans)):
+        weights, bias = full[number]
+        weights[features] = descent.weights[:, low:high]
+        bias[:] = descent.bias[low:high]
+        squares[features, number] = descent.squares[:, low:high].mean(axis=1)

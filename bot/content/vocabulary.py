@@ -10,7 +10,7 @@ stored model keeps them, and a restart maps them from the file instead of workin
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -65,6 +65,27 @@ class Vocabulary:
         """The vocabulary of these features, numbered in the order given."""
         return cls(SEPARATOR.join(feature.encode() for feature in features))
 
+    def extended(self, features: Sequence[str]) -> Vocabulary:
+        """This vocabulary with ``features`` (none of them known) numbered after its own: the
+        lookup arrays are merged, not worked out again for every feature."""
+        if not len(self):
+            return Vocabulary.of(features)
+        if not features:
+            return self
+        encoded = [feature.encode() for feature in features]
+        added = SEPARATOR.join(encoded)
+        starts = np.concatenate((self._starts[:-1], _starts_of(added) + len(self._text) + 1))
+        hashes = _hashes(encoded, len(encoded))
+        order = np.argsort(hashes, kind="stable")
+        spots = np.searchsorted(self._hashes, hashes[order], side="right")
+        columns = (len(self) + order).astype(np.int32)
+        lookup = (
+            starts,
+            np.insert(self._order, spots, columns),
+            np.insert(self._hashes, spots, hashes[order]),
+        )
+        return Vocabulary(bytes(self._text) + SEPARATOR + added, lookup)
+
     @property
     def text(self) -> bytes | memoryview:
         """Every feature, a line each, in column order: what a stored model keeps."""
@@ -87,16 +108,20 @@ class Vocabulary:
 
     def columns(self, features: Iterable[str]) -> np.ndarray:
         """The columns of those of ``features`` the vocabulary knows, in the order given."""
-        wanted = list(features)
+        found = self.positions(list(features))
+        return found[found >= 0]
+
+    def positions(self, wanted: Sequence[str]) -> np.ndarray:
+        """Each feature's column, -1 for those the vocabulary does not know."""
+        found = np.full(len(wanted), -1, np.int64)
         if not wanted or not len(self):
-            return np.zeros(0, np.int64)
+            return found
         encoded_all = [feature.encode() for feature in wanted]
         hashes = _hashes(encoded_all, len(encoded_all))
         spots = np.searchsorted(self._hashes, hashes).clip(max=len(self._hashes) - 1)
         # Most of a message's features are unknown: only those whose hash is there are looked
         # at one by one.
         candidates = np.flatnonzero(self._hashes[spots] == hashes).tolist()
-        found = []
         text, starts, order, known = self._text, self._starts, self._order, self._hashes
         for index in candidates:
             spot, wanted_hash, encoded = int(spots[index]), hashes[index], encoded_all[index]
@@ -104,10 +129,10 @@ class Vocabulary:
             while spot < len(known) and known[spot] == wanted_hash:
                 column = int(order[spot])
                 if text[starts[column] : starts[column + 1] - 1] == encoded:
-                    found.append(column)
+                    found[index] = column
                     break
                 spot += 1
-        return np.array(found, np.int64)
+        return found
 
     def _feature(self, column: int) -> bytes:
         return bytes(self._text[self._starts[column] : self._starts[column + 1] - 1])

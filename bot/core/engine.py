@@ -16,6 +16,7 @@ Then it stores the session: one message at a time per user.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import threading
 import weakref
@@ -28,6 +29,7 @@ from bot.booking.handover import HandoverDesk
 from bot.booking.requests import RequestDesk
 from bot.booking.service import BookingDesk
 from bot.content.catalog import Catalog
+from bot.content.classifier import Classifier
 from bot.content.memory import release_freed_memory
 from bot.content.schema import Intent
 from bot.content.text import normalise
@@ -92,6 +94,11 @@ class Engine:
     ) -> None:
         self._model_cache = model_cache  # where the trained understanding is kept
         self._training: Catalog | None = None  # the content a thread is training on
+        # Trainings in the order they began, and the one whose understanding is in place: a
+        # training's understanding (a stop-gap, or the full one) never replaces that of a
+        # training begun later (a second edit's stop-gap, while the first edit trains).
+        self._trainings = itertools.count(1)
+        self._in_place = 0
         self._flows = Flows(
             navigation=Navigation(questions),
             booking=BookingFlow(desk, requests),
@@ -122,32 +129,81 @@ class Engine:
     def understanding(self) -> Understanding:
         """The understanding of the current catalog.
 
-        Training on new content takes seconds: meanwhile the previous understanding goes on
-        answering (a thread trains the new one and swaps it in whole), so that an editor's
-        change never stalls everyone's replies. Only the very first one is built on the spot
-        (``serve`` and ``chat`` build it before taking messages: :meth:`prepare`).
+        Training on new content takes seconds (minutes for a very big content): meanwhile the
+        previous understanding goes on answering (a thread trains the new one and swaps it in
+        whole), so that an editor's change never stalls everyone's replies. Within seconds of
+        an edit, a stop-gap that the training child works out from the previous model's file
+        (only the changed topics read again) answers the new content until the full
+        training's model, from the same child, replaces it. Only
+        the very first one is built on the spot (``serve`` and ``chat`` build it before taking
+        messages: :meth:`prepare`): from the model kept for this content, or else as a stop-gap
+        from the newest model kept (content edited while the server was down), or else by a
+        full training.
         """
         catalog = self._catalog()
         current = self._understanding
         if current is None:
-            current = self._understanding = Understanding(catalog, self._model_cache)
+            current = self._first(catalog)
             release_freed_memory()
-        elif current.catalog is not catalog and self._training is not catalog:
+        elif (current.catalog is not catalog or not current.exact) and (
+            self._training is not catalog
+        ):
+            # New content, or a stop-gap whose full training failed (none runs): train.
             self._training = catalog
-            threading.Thread(target=self._train, args=(catalog,), daemon=True).start()
+            previous = current.classifier
+            threading.Thread(target=self._train, args=(catalog, previous), daemon=True).start()
         return current
 
-    def _train(self, catalog: Catalog) -> None:
+    def _first(self, catalog: Catalog) -> Understanding:
+        """The first understanding: as soon as one of ``catalog`` is in place (see above)."""
+        if not Classifier.kept_in(self._model_cache):
+            self._understanding = Understanding(catalog, self._model_cache)
+            return self._understanding
+        ready = threading.Event()
+        self._training = catalog
+        # No model before: the training child works the stop-gap out from the newest kept.
+        threading.Thread(target=self._train, args=(catalog, None, ready), daemon=True).start()
+        ready.wait()
+        if self._understanding is None:  # the training failed: again here, its error raised
+            self._understanding = Understanding(catalog, self._model_cache)
+        return self._understanding
+
+    def _train(
+        self, catalog: Catalog, previous: Classifier | None, ready: threading.Event | None = None
+    ) -> None:
+        """Train the understanding of ``catalog`` and put it in place, a stop-gap worked out
+        from the kept file of ``previous`` (or the newest kept) first if the full training is
+        needed, by the training child; ``ready`` is set as soon as either is in place (or the
+        training failed)."""
+        number = next(self._trainings)
+
+        def put_in_place(understanding: Understanding) -> None:
+            if number >= self._in_place:
+                self._in_place = number
+                self._understanding = understanding  # one assignment: the old or the new
+                release_freed_memory()  # the old model and the training's leftovers
+            if ready is not None:
+                ready.set()
+
         try:
-            built = Understanding(catalog, self._model_cache, train_elsewhere=True)
+            built = Understanding(
+                catalog,
+                self._model_cache,
+                train_elsewhere=True,
+                previous=previous,
+                stopgap=put_in_place,
+            )
+            del previous
+            put_in_place(built)
+            del built
         except Exception:
             log.exception("the understanding of the new content could not be trained")
-            return
         finally:
-            self._training = None
-        self._understanding = built  # one assignment: a message sees the old or the new
-        del built
-        release_freed_memory()  # the old model and the training's leftovers
+            # Only now: a look meanwhile would see a stop-gap with no training and start one.
+            if self._training is catalog:
+                self._training = None
+            if ready is not None:
+                ready.set()
 
     async def prepare(self) -> None:
         """Build the understanding and compile the deadline rules' phrases now, in a thread:

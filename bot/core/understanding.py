@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -126,14 +127,48 @@ class Understanding:
     """Understands messages against one catalog; build a new one when the catalog changes."""
 
     def __init__(
-        self, catalog: Catalog, cache: Path | None = None, train_elsewhere: bool = False
+        self,
+        catalog: Catalog,
+        cache: Path | None = None,
+        train_elsewhere: bool = False,
+        previous: Classifier | None = None,
+        stopgap: Callable[[Understanding], None] | None = None,
     ) -> None:
         """``train_elsewhere``: a model not trained before is trained in a child process (a
-        server's reload), not in this one."""
-        self.catalog = catalog
-        self.classifier = Classifier.train(
-            training_examples(catalog), cache, catalog.synonyms, elsewhere=train_elsewhere
+        server's reload), not in this one. With it, ``previous`` (the model before an edit)
+        and ``stopgap``, the child first works a model out quickly from the previous one's
+        kept file, handed to ``stopgap`` as an understanding of ``catalog`` to answer while the
+        child's full training runs (see ``Classifier.train``)."""
+
+        def handed(model: Classifier) -> None:
+            if stopgap is not None:
+                stopgap(Understanding.of(catalog, model))
+
+        classifier = Classifier.train(
+            training_examples(catalog),
+            cache,
+            catalog.synonyms,
+            elsewhere=train_elsewhere,
+            previous=previous,
+            stopgap=handed if stopgap is not None else None,
         )
+        self._prepare(catalog, classifier)
+
+    @classmethod
+    def of(cls, catalog: Catalog, classifier: Classifier) -> Understanding:
+        """The understanding of ``catalog`` with a model at hand (a stop-gap)."""
+        understanding = cls.__new__(cls)
+        understanding._prepare(catalog, classifier)
+        return understanding
+
+    @property
+    def exact(self) -> bool:
+        """False for a stop-gap after an edit, which the full training's model will replace."""
+        return self.classifier.exact
+
+    def _prepare(self, catalog: Catalog, classifier: Classifier) -> None:
+        self.catalog = catalog
+        self.classifier = classifier
         # Topics as arrays (their classifier group, their area), to rank them all at once.
         groups = {name: index for index, name in enumerate(self.classifier.group_names)}
         self._topic_ids = list(catalog.topics)

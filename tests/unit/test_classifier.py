@@ -19,6 +19,7 @@ from bot.content.classifier import (
     _pass_order,
     features,
     normalised_synonyms,
+    work_out_stopgap,
 )
 
 EXAMPLES = [
@@ -220,3 +221,258 @@ def test_centroids_keep_each_groups_strongest_features(monkeypatch: pytest.Monke
             }
             assert found.keys() == expected.keys()
             assert list(found.values()) == pytest.approx([expected[c] for c in found], rel=1e-6)
+
+
+# An edit: the "hours" group's questions rewritten, the "lost" group removed, a new group
+# ("tax") with a label of its own.
+EDITED = [
+    *(example for example in EXAMPLES if example[2] not in ("hours", "lost")),
+    *(("hours", text, "hours", "en") for text in ("when does the desk close", "closing time")),
+    *(("hours", text, "hours", "it") for text in ("a che ora chiude lo sportello", "chiusura")),
+    *(("tax", text, "tax", "en") for text in ("income tax return form", "tax code card")),
+    *(("tax", text, "tax", "it") for text in ("dichiarazione dei redditi", "codice fiscale")),
+]
+
+
+@pytest.fixture(autouse=True)
+def no_models_in_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test trains its models (or reads them from its folder), not another test's."""
+    import bot.content.classifier as module
+
+    monkeypatch.setattr(module, "_CACHE", OrderedDict())
+
+
+def stopgap_and_full(
+    tmp_path: Path, examples: list[tuple[str, str, str | None, str]] = EDITED
+) -> tuple[Classifier, Classifier, Classifier]:
+    """The model before the edit (kept in ``tmp_path``), the stop-gap the training child
+    handed over after it, and the full model, as a server's reload trains them."""
+    before = Classifier.train(EXAMPLES, cache=tmp_path)
+    assert before.file is not None and before.file.parent == tmp_path
+    handed: list[Classifier] = []
+    full = Classifier.train(
+        examples, cache=tmp_path, elsewhere=True, previous=before, stopgap=handed.append
+    )
+    assert len(handed) == 1
+    return before, handed[0], full
+
+
+def arrays_of(model: Classifier, path: Path) -> dict[str, np.ndarray]:
+    """The model's arrays, as saving it writes them."""
+    from bot.content import arrayfile
+
+    model.save(path)
+    return arrayfile.read(path)[1]
+
+
+def test_the_stopgap_is_worked_out_in_the_training_child(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server's process never works a stop-gap out (it would hold the interpreter lock
+    from the replies): the child does, from the kept model's file, and the model handed over
+    is the one worked out here from the model in memory, array by array."""
+    import bot.content.classifier as module
+
+    built_here: list[int] = []
+
+    def never_here(*args: object) -> None:
+        built_here.append(1)
+        raise AssertionError("a stop-gap worked out in the server's process")
+
+    before = Classifier.train(EXAMPLES, cache=tmp_path)
+    expected = work_out_stopgap(before, EDITED)
+    assert expected is not None
+    monkeypatch.setattr(module, "_refreshed", never_here)
+    handed: list[Classifier] = []
+    full = Classifier.train(
+        EDITED, cache=tmp_path, elsewhere=True, previous=before, stopgap=handed.append
+    )
+
+    assert not built_here and len(handed) == 1 and full.exact
+    stopgap = handed[0]
+    assert not stopgap.exact and stopgap.file is None  # its file was a temporary one
+    assert stopgap.labels == expected.labels and stopgap.group_names == expected.group_names
+    from_child = arrays_of(stopgap, tmp_path / "child.arrays")
+    worked_here = arrays_of(expected, tmp_path / "here.arrays")
+    assert from_child.keys() == worked_here.keys()
+    for name, array in worked_here.items():
+        assert np.array_equal(from_child[name], array), name
+    assert not list(tmp_path.glob("*.partial"))
+
+
+def test_a_stopgap_that_fails_costs_the_full_model_nothing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The kept model's file replaced by one whose header is right but whose weights are gone
+    (another inode: the model in memory keeps its mapping): the child fails to work the
+    stop-gap out, and goes on with the full training."""
+    from bot.content import arrayfile
+
+    before = Classifier.train(EXAMPLES, cache=tmp_path)
+    assert before.file is not None
+    names, arrays = arrayfile.read(before.file)
+    arrayfile.write(before.file, {k: a for k, a in arrays.items() if k != "weights"}, names)
+    handed: list[Classifier] = []
+
+    full = Classifier.train(EDITED, elsewhere=True, previous=before, stopgap=handed.append)
+
+    assert not handed and full.exact
+    assert best(full, "when does the desk close") == "hours"
+    assert "no stop-gap understanding" in caplog.text
+
+
+def test_no_stopgap_without_a_kept_model_nor_in_this_process(tmp_path: Path) -> None:
+    """A model before the edit kept in no file: no stop-gap (the server's process does not
+    write one for the child). A training in this process (a command, not a server) makes none
+    either: the full model is what it waits for."""
+    before = Classifier.train(EXAMPLES)
+    assert before.file is None
+    handed: list[Classifier] = []
+    full = Classifier.train(EDITED, elsewhere=True, previous=before, stopgap=handed.append)
+    assert full.exact and not handed
+    kept = Classifier.train(EXAMPLES, cache=tmp_path)
+    here = Classifier.train(EDITED, cache=tmp_path, previous=kept, stopgap=handed.append)
+    assert here.exact and not handed
+
+
+def test_no_stopgap_when_most_examples_changed(tmp_path: Path) -> None:
+    """More than STOPGAP_SHARE of the examples changed: the stop-gap would hold the full
+    model back by about as much as it saves."""
+    before = Classifier.train(EXAMPLES, cache=tmp_path)
+    everything = [(label, f"{text} oggi", group, lang) for label, text, group, lang in EXAMPLES]
+    handed: list[Classifier] = []
+    full = Classifier.train(
+        everything, cache=tmp_path, elsewhere=True, previous=before, stopgap=handed.append
+    )
+    assert full.exact and not handed
+
+
+def test_a_stopgap_after_an_edit_knows_the_new_content(tmp_path: Path) -> None:
+    before, stopgap, full = stopgap_and_full(tmp_path)
+
+    assert not stopgap.exact and full.exact and before.exact
+    # The edited group's new questions: understood at once, features unseen before included.
+    closing = stopgap.read("when does the desk close")
+    assert "w:close" not in before._vocabulary and "w:close" in stopgap._vocabulary
+    assert best(stopgap, "when does the desk close") == "hours"
+    assert stopgap.nearest(closing, "hours") > 0.7
+    assert before.nearest(before.read("when does the desk close"), "hours") < 0.5
+    # The new group and its new label are reachable; the removed group and its label are gone.
+    assert best(stopgap, "codice fiscale") == "tax"
+    scores = dict(zip(stopgap.group_names, stopgap.groups(stopgap.read("tax code")), strict=True))
+    assert max(scores, key=lambda group: scores[group]) == "tax"
+    assert "lost" not in stopgap.group_names and "lost" not in stopgap.labels
+    assert stopgap.nearest(stopgap.read("lost my card"), "lost") == 0.0
+    assert set(stopgap.labels) == set(full.labels)
+    assert set(stopgap.group_names) == set(full.group_names)
+    # What the edit did not touch is as it was: the same examples, the same closeness.
+    renew = "renew the permit"
+    assert stopgap.nearest(stopgap.read(renew), "kit") == before.nearest(before.read(renew), "kit")
+    assert best(stopgap, "rinnovo del permesso") == "renewal"
+    assert best(stopgap, "ricetta della pizza") == "~off"
+
+
+def test_a_stopgap_is_never_kept_nor_reused(tmp_path: Path) -> None:
+    """Only the full training's models are kept: a restart reads the full model, and never
+    makes or takes a stop-gap for content already trained."""
+    import bot.content.classifier as module
+
+    _, stopgap, full = stopgap_and_full(tmp_path)
+    stored = sorted(tmp_path.glob("understanding-*.arrays"))
+    assert len(stored) == 2  # the content before the edit, and after it
+    assert all(Classifier.load(path).exact for path in stored)
+    module._CACHE.clear()  # a restart
+    handed: list[Classifier] = []
+    again = Classifier.train(
+        EDITED, cache=tmp_path, elsewhere=True, previous=stopgap, stopgap=handed.append
+    )
+    assert again.exact and not handed  # the full model, read back: no stop-gap made
+    query = again.read("closing time")
+    assert again.rank(query) == full.rank(full.read("closing time"))
+
+
+def test_a_stopgap_stored_by_mistake_is_not_taken_for_the_model(tmp_path: Path) -> None:
+    """A stop-gap saved where the full model goes is read as no model: trained again."""
+    import bot.content.classifier as module
+
+    _, stopgap, full = stopgap_and_full(tmp_path)
+    stored = tmp_path.glob("understanding-*.arrays")
+    path = max(stored, key=lambda found: found.stat().st_mtime_ns)  # the edited content's
+    stopgap.save(path)
+    assert not Classifier.load(path).exact
+    module._CACHE.clear()  # a restart
+    again = Classifier.train(EDITED, cache=tmp_path)
+    assert again.exact
+    assert again.rank(again.read("closing time")) == full.rank(full.read("closing time"))
+
+
+def test_a_second_edit_while_a_stopgap_answers(tmp_path: Path) -> None:
+    """A second edit while the first one's stop-gap answers (it is kept in no file): the
+    child works the second stop-gap out from the newest model kept, both edits read again."""
+    before = Classifier.train(EXAMPLES, cache=tmp_path)
+    hours = [example for example in EDITED if example[0] == "hours"]
+    edited = [*(example for example in EXAMPLES if example[2] != "hours"), *hours]
+    first = work_out_stopgap(before, edited)
+    assert first is not None and first.file is None
+    again = [*edited, ("tax", "partita iva", "tax", "it"), ("tax", "iva partita", "tax", "it")]
+    handed: list[Classifier] = []
+    Classifier.train(again, cache=tmp_path, elsewhere=True, previous=first, stopgap=handed.append)
+    assert len(handed) == 1 and not handed[0].exact
+    assert best(handed[0], "partita iva") == "tax"
+    assert handed[0].nearest(handed[0].read("partita iva"), "tax") > 0.9
+    assert best(handed[0], "when does the desk close") == "hours"  # the first edit's
+
+
+def test_no_stopgap_when_the_synonyms_change(tmp_path: Path) -> None:
+    """New synonyms change every example's features: only a full training then."""
+    before = Classifier.train(EXAMPLES, cache=tmp_path)
+    handed: list[Classifier] = []
+    full = Classifier.train(
+        EDITED,
+        cache=tmp_path,
+        synonyms=[["codice fiscale", "cf"]],
+        elsewhere=True,
+        previous=before,
+        stopgap=handed.append,
+    )
+    assert full.exact and not handed
+    assert work_out_stopgap(before, EDITED, [["codice fiscale", "cf"]]) is None
+
+
+# Another edit: the first group's and the off-topic examples changed, a language added.
+REWORDED = [
+    *(("renewal", f"{text} subito", group, language) for _, text, group, language in EXAMPLES[:4]),
+    *(example for example in EXAMPLES[4:] if example[2] is not None),
+    *(("~off", text, None, "de") for text in ("pizza rezept", "fussball spiel heute")),
+    *(("~off", text, None, "en") for text in ("pizza recipe", "a cat video")),
+]
+
+
+@pytest.mark.parametrize("edited", [EDITED, REWORDED])
+def test_a_stopgaps_rows_and_centroids_are_those_of_its_examples(
+    tmp_path: Path, edited: list[tuple[str, str, str | None, str]]
+) -> None:
+    """Rows copied in pieces, centroids merged into the previous postings: the same as the
+    stop-gap's examples and centroids worked out afresh from its rows."""
+    _, stopgap, _ = stopgap_and_full(tmp_path, edited)
+    rows = stopgap._rows
+    assert np.all(np.diff(rows.groups) >= 0)  # ordered by group, as a model keeps them
+    for index, name in [(-1, None), *enumerate(stopgap.group_names)]:
+        members = np.flatnonzero(rows.groups == index)
+        assert len(members) == sum(1 for example in edited if example[2] == name)
+        assert {stopgap.labels[t] for t in rows.targets[members]} == {
+            label for label, _, group, _ in edited if group == name
+        }
+        assert sorted(stopgap.language_names[n] for n in rows.languages[members]) == sorted(
+            language for _, _, group, language in edited if group == name
+        )
+    width = len(stopgap._vocabulary)
+    afresh = _centroid_postings(rows, stopgap._group_starts, width)
+
+    def triples(postings: tuple[np.ndarray, ...]) -> list[tuple[int, int, float]]:
+        starts, ends, groups, weights = postings
+        columns = np.repeat(np.arange(width), ends - starts)
+        found = zip(columns.tolist(), groups.tolist(), weights.round(5).tolist(), strict=True)
+        return sorted(found)
+
+    assert triples(stopgap._postings) == triples(afresh)

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
+from collections import OrderedDict
 from dataclasses import replace
+from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import pytest
 
 from bot.content.catalog import Catalog
+from bot.content.loader import load_catalog
 from bot.content.schema import Source
 from bot.core.engine import Engine
 from bot.core.flows.navigation import NavigationState
 from bot.core.messages import Kind
 from bot.core.sessions import MemoryStateStore, Session
+from bot.core.understanding import Understanding
 from bot.i18n import Interface
 from tests.auxil.chat import Conversation
 from tests.conftest import TODAY
@@ -498,3 +504,192 @@ async def test_a_database_that_cannot_be_read_still_gets_an_apology(
     reply = await chat.send("ciao", hint="en-GB")
     assert reply.language == "en" and "Sorry, something went wrong" in reply.text
     assert await engine.language_of("test", "u1") == catalog.default_language
+
+
+def understandings_until_exact(engine: Engine) -> list[Understanding]:
+    """Each understanding the engine answers with, in turn, until the full model of its
+    current content is in place."""
+    seen: list[Understanding] = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        current = engine.understanding()
+        if not seen or current is not seen[-1]:
+            seen.append(current)
+        if current.catalog is engine._catalog() and current.exact:
+            break
+        time.sleep(0.005)
+    return seen
+
+
+def edit_counter_hours(content: Path, questions: list[str]) -> Catalog:
+    topic = content / "topics" / "counter_hours.yaml"
+    listed = "".join(f"    - {question}\n" for question in questions)
+    topic.write_text(
+        topic.read_text(encoding="utf-8") + f"questions:\n  en:\n{listed}", encoding="utf-8"
+    )
+    return load_catalog(content, today=TODAY)
+
+
+def test_an_edit_is_understood_at_once_then_by_the_full_model(
+    content_copy: Path,
+    store: MemoryStateStore,
+    interface: Interface,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After an edit, a stop-gap understanding of the new content, worked out by the training
+    child (never in the server's process), answers within the training's first moments; the
+    full training's model then replaces it; a restart reads the full model, never a stop-gap."""
+    import bot.content.classifier as module
+
+    def never_here(*args: object) -> None:
+        raise AssertionError("a stop-gap worked out in the server's process")
+
+    monkeypatch.setattr(module, "_CACHE", OrderedDict())
+    monkeypatch.setattr(module, "_refreshed", never_here)
+    models = tmp_path / "models"
+    shown = [load_catalog(content_copy, today=TODAY)]
+    engine = Engine(lambda: shown[0], store, interface, today=lambda: TODAY, model_cache=models)
+    before = engine.understanding()
+    question = "where can I leave my bicycle near the office"
+    assert before.analyse(question).matches[0].topic != "counter_hours"  # not known yet
+    shown[0] = edited = edit_counter_hours(
+        content_copy, [question, "bicycle parking near the office", "leave a bicycle at the office"]
+    )
+    assert engine.understanding() is before  # the old one answers while the new one trains
+
+    seen = understandings_until_exact(engine)
+
+    assert len(seen) == 3
+    stopgap, full = seen[1], seen[2]
+    assert stopgap.catalog is edited and not stopgap.exact  # in place first
+    assert full.catalog is edited and full.exact
+    for understanding in (stopgap, full):
+        answer = understanding.analyse(question)
+        assert answer.confident and answer.matches[0].topic == "counter_hours"
+    module._CACHE.clear()  # a restart: the models kept on disk only
+    restarted = Engine(lambda: edited, store, interface, today=lambda: TODAY, model_cache=models)
+    again = restarted.understanding()
+    assert again.exact and again.classifier.rank(again.classifier.read(question)) == (
+        full.classifier.rank(full.classifier.read(question))
+    )
+
+
+def test_a_start_on_edited_content_answers_with_a_stopgap_first(
+    content_copy: Path,
+    store: MemoryStateStore,
+    interface: Interface,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Content edited while the server was down: its first understanding is a stop-gap worked
+    out from the newest model kept, until the full one replaces it."""
+    import bot.content.classifier as module
+
+    monkeypatch.setattr(module, "_CACHE", OrderedDict())  # a new process: models on disk only
+    models = tmp_path / "models"
+    catalog = load_catalog(content_copy, today=TODAY)
+    assert Engine(lambda: catalog, store, interface, model_cache=models).understanding().exact
+    edited = edit_counter_hours(
+        content_copy, ["is there a lift for wheelchairs", "wheelchair lift"]
+    )
+
+    engine = Engine(lambda: edited, store, interface, today=lambda: TODAY, model_cache=models)
+    first = engine.understanding()
+    seen = understandings_until_exact(engine)
+
+    assert first is seen[0] and not first.exact and first.catalog is edited
+    assert seen[-1].exact and len(seen) == 2
+    for understanding in seen:
+        assert understanding.analyse("a wheelchair lift?").matches[0].topic == "counter_hours"
+
+
+def test_a_training_child_killed_leaves_the_old_understanding_answering(
+    content_copy: Path,
+    store: MemoryStateStore,
+    interface: Interface,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The training child killed before it hands anything over (its stop-gap included): the
+    understanding before the edit goes on answering; a later look trains the edit again."""
+    import multiprocessing
+    import os
+    import signal
+
+    import bot.content.classifier as module
+
+    monkeypatch.setattr(module, "_CACHE", OrderedDict())
+    shown = [load_catalog(content_copy, today=TODAY)]
+    models = tmp_path / "models"
+    engine = Engine(lambda: shown[0], store, interface, today=lambda: TODAY, model_cache=models)
+    before = engine.understanding()
+    question = "is there a lift for wheelchairs"
+    shown[0] = edit_counter_hours(content_copy, [question, "wheelchair lift"])
+    children = set(multiprocessing.active_children())
+
+    assert engine.understanding() is before  # the training begins
+    deadline = time.monotonic() + 60
+    while not (new := set(multiprocessing.active_children()) - children):
+        assert time.monotonic() < deadline, "no training child"
+        time.sleep(0.001)
+    for child in new:
+        assert child.pid is not None
+        os.kill(child.pid, signal.SIGKILL)
+    while engine._training is not None:
+        assert time.monotonic() < deadline, "the training thread did not end"
+        time.sleep(0.01)
+
+    assert engine._understanding is before  # neither a stop-gap nor a full model came
+    assert "could not be trained" in caplog.text
+    assert before.analyse("when are you open").matches  # it still answers
+    seen = understandings_until_exact(engine)  # the next look trains the edit again
+    assert seen[0] is before and seen[-1].exact and seen[-1].catalog is shown[0]
+    assert seen[-1].analyse(question).matches[0].topic == "counter_hours"
+
+
+def test_a_training_child_killed_after_its_stopgap_is_trained_again(
+    content_copy: Path,
+    store: MemoryStateStore,
+    interface: Interface,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The training child killed once its stop-gap is in place: the stop-gap answers the new
+    content until a later look, seeing no training under way, trains the full model again."""
+    import multiprocessing
+    import os
+    import signal
+
+    import bot.content.classifier as module
+
+    hand_over = module._hand_over
+
+    def then_killed(made: Any, *args: Any) -> None:
+        made.result()  # the stop-gap is saved; the child goes on with the full training
+        for child in multiprocessing.active_children():
+            if child.pid is not None:
+                os.kill(child.pid, signal.SIGKILL)
+        hand_over(made, *args)
+
+    monkeypatch.setattr(module, "_CACHE", OrderedDict())
+    shown = [load_catalog(content_copy, today=TODAY)]
+    models = tmp_path / "models"
+    engine = Engine(lambda: shown[0], store, interface, today=lambda: TODAY, model_cache=models)
+    before = engine.understanding()
+    question = "is there a lift for wheelchairs"
+    shown[0] = edit_counter_hours(content_copy, [question, "wheelchair lift"])
+    monkeypatch.setattr(module, "_hand_over", then_killed)
+    assert engine.understanding() is before  # the training begins
+    deadline = time.monotonic() + 60
+    while engine._training is not None:
+        assert time.monotonic() < deadline, "the training thread did not end"
+        time.sleep(0.01)
+
+    stopgap = engine._understanding
+    assert stopgap is not None and stopgap is not before and not stopgap.exact
+    assert stopgap.analyse(question).matches[0].topic == "counter_hours"
+    monkeypatch.setattr(module, "_hand_over", hand_over)
+    seen = understandings_until_exact(engine)
+    assert seen[0] is stopgap and seen[-1].exact and seen[-1].catalog is shown[0]

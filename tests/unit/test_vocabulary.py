@@ -98,3 +98,19 @@ def test_features_sharing_a_hash_are_told_apart(monkeypatch: pytest.MonkeyPatch)
     assert vocabulary.columns(["ef", "cd", "xy", "abc", "ab"]).tolist() == [2, 1, 3, 0]
     again = Vocabulary(vocabulary.text, vocabulary.lookup)  # as a stored model gives them back
     assert again.columns(["ef", "cd", "xy", "abc", "ab"]).tolist() == [2, 1, 3, 0]
+
+
+def test_an_extended_vocabulary_numbers_new_features_after_its_own() -> None:
+    vocabulary = Vocabulary.of(FEATURES[:5])
+    stored = np.frombuffer(vocabulary.text, np.uint8)
+    mapped = Vocabulary(memoryview(stored.data), vocabulary.lookup)
+
+    grown = mapped.extended(FEATURES[5:])
+
+    assert list(grown) == FEATURES
+    assert grown.columns(FEATURES).tolist() == list(range(len(FEATURES)))
+    assert grown.positions(["s:0", "w:unknown", " pe"]).tolist() == [7, -1, 1]
+    assert [a.tolist() for a in grown.lookup] == [
+        a.tolist() for a in Vocabulary.of(FEATURES).lookup
+    ]
+    assert list(Vocabulary.of([]).extended(FEATURES)) == FEATURES
