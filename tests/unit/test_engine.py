@@ -530,11 +530,36 @@ def edit_counter_hours(content: Path, questions: list[str]) -> Catalog:
     return load_catalog(content, today=TODAY)
 
 
+WHEELCHAIR_QUESTION = "is there a lift for wheelchairs"
+
+
+def engine_before_an_edit(
+    content: Path, store: MemoryStateStore, interface: Interface, models: Path
+) -> tuple[Engine, list[Catalog], Understanding]:
+    """An engine answering the content (no model cached in memory: the tests' monkeypatch
+    clears it), its understanding, then ``counter_hours`` edited to hold WHEELCHAIR_QUESTION:
+    the engine, the catalog it is shown (a one-item list) and the understanding before."""
+    shown = [load_catalog(content, today=TODAY)]
+    engine = Engine(lambda: shown[0], store, interface, today=lambda: TODAY, model_cache=models)
+    before = engine.understanding()
+    shown[0] = edit_counter_hours(content, [WHEELCHAIR_QUESTION, "wheelchair lift"])
+    return engine, shown, before
+
+
+@pytest.fixture
+def models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """As in a new process: no model in memory, and a folder of its own for those kept."""
+    import bot.content.classifier as module
+
+    monkeypatch.setattr(module, "_CACHE", OrderedDict())
+    return tmp_path / "models"
+
+
 def test_an_edit_is_understood_at_once_then_by_the_full_model(
     content_copy: Path,
     store: MemoryStateStore,
     interface: Interface,
-    tmp_path: Path,
+    models: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """After an edit, a stop-gap understanding of the new content, worked out by the training
@@ -545,9 +570,7 @@ def test_an_edit_is_understood_at_once_then_by_the_full_model(
     def never_here(*args: object) -> None:
         raise AssertionError("a stop-gap worked out in the server's process")
 
-    monkeypatch.setattr(module, "_CACHE", OrderedDict())
     monkeypatch.setattr(module, "_refreshed", never_here)
-    models = tmp_path / "models"
     shown = [load_catalog(content_copy, today=TODAY)]
     engine = Engine(lambda: shown[0], store, interface, today=lambda: TODAY, model_cache=models)
     before = engine.understanding()
@@ -579,20 +602,14 @@ def test_a_start_on_edited_content_answers_with_a_stopgap_first(
     content_copy: Path,
     store: MemoryStateStore,
     interface: Interface,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    models: Path,
 ) -> None:
     """Content edited while the server was down: its first understanding is a stop-gap worked
     out from the newest model kept, until the full one replaces it."""
-    import bot.content.classifier as module
 
-    monkeypatch.setattr(module, "_CACHE", OrderedDict())  # a new process: models on disk only
-    models = tmp_path / "models"
     catalog = load_catalog(content_copy, today=TODAY)
     assert Engine(lambda: catalog, store, interface, model_cache=models).understanding().exact
-    edited = edit_counter_hours(
-        content_copy, ["is there a lift for wheelchairs", "wheelchair lift"]
-    )
+    edited = edit_counter_hours(content_copy, [WHEELCHAIR_QUESTION, "wheelchair lift"])
 
     engine = Engine(lambda: edited, store, interface, today=lambda: TODAY, model_cache=models)
     first = engine.understanding()
@@ -608,8 +625,7 @@ def test_a_training_child_killed_leaves_the_old_understanding_answering(
     content_copy: Path,
     store: MemoryStateStore,
     interface: Interface,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    models: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The training child killed before it hands anything over (its stop-gap included): the
@@ -618,15 +634,8 @@ def test_a_training_child_killed_leaves_the_old_understanding_answering(
     import os
     import signal
 
-    import bot.content.classifier as module
-
-    monkeypatch.setattr(module, "_CACHE", OrderedDict())
-    shown = [load_catalog(content_copy, today=TODAY)]
-    models = tmp_path / "models"
-    engine = Engine(lambda: shown[0], store, interface, today=lambda: TODAY, model_cache=models)
-    before = engine.understanding()
-    question = "is there a lift for wheelchairs"
-    shown[0] = edit_counter_hours(content_copy, [question, "wheelchair lift"])
+    engine, shown, before = engine_before_an_edit(content_copy, store, interface, models)
+    question = WHEELCHAIR_QUESTION
     children = set(multiprocessing.active_children())
 
     assert engine.understanding() is before  # the training begins
@@ -653,7 +662,7 @@ def test_a_training_child_killed_after_its_stopgap_is_trained_again(
     content_copy: Path,
     store: MemoryStateStore,
     interface: Interface,
-    tmp_path: Path,
+    models: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The training child killed once its stop-gap is in place: the stop-gap answers the new
@@ -673,13 +682,8 @@ def test_a_training_child_killed_after_its_stopgap_is_trained_again(
                 os.kill(child.pid, signal.SIGKILL)
         hand_over(made, *args)
 
-    monkeypatch.setattr(module, "_CACHE", OrderedDict())
-    shown = [load_catalog(content_copy, today=TODAY)]
-    models = tmp_path / "models"
-    engine = Engine(lambda: shown[0], store, interface, today=lambda: TODAY, model_cache=models)
-    before = engine.understanding()
-    question = "is there a lift for wheelchairs"
-    shown[0] = edit_counter_hours(content_copy, [question, "wheelchair lift"])
+    engine, shown, before = engine_before_an_edit(content_copy, store, interface, models)
+    question = WHEELCHAIR_QUESTION
     monkeypatch.setattr(module, "_hand_over", then_killed)
     assert engine.understanding() is before  # the training begins
     deadline = time.monotonic() + 60
