@@ -658,13 +658,21 @@ def _stopgap_work(
         before = _kept_digests(path, synonyms)
         if before is None:
             continue
-        changed = {group for group, digest in digests.items() if before.get(group) != digest}
+        changed = _changed_groups(before, digests)
         picked = tuple(example for example in examples if example[2] in changed)
         if len(picked) > STOPGAP_SHARE * len(examples):
             log.info("an edit of %d examples in %d: no stop-gap", len(picked), len(examples))
             return None
         return _StopGapWork(path, picked, dict(digests))
     return None
+
+
+def _changed_groups(
+    before: Mapping[str | None, str], now: Mapping[str | None, str]
+) -> set[str | None]:
+    """The groups whose examples are not those a model was trained on (``before``: its groups'
+    digests), new groups included."""
+    return {group for group, digest in now.items() if before.get(group) != digest}
 
 
 def _kept_files(folder: Path | None) -> list[Path]:
@@ -1035,8 +1043,7 @@ def _refreshed(
     """A stop-gap model of ``examples`` worked out from ``previous`` (None: it cannot be)."""
     if previous.synonyms != synonyms or previous._squares is None or not previous.group_digests:
         return None  # new synonyms change every example's features: only a full training
-    before = previous.group_digests
-    changed = {group for group, digest in digests.items() if before.get(group) != digest}
+    changed = _changed_groups(previous.group_digests, digests)
     old = previous._rows
     group_kept = np.array([g in digests and g not in changed for g in previous.group_names], bool)
     rows_kept = np.append(group_kept, None in digests and None not in changed)[old.groups]
