@@ -162,6 +162,9 @@ def evaluate(
         tally.seconds.append(elapsed)
         action = ACTION_INTENTS.get(analysis.intent) if analysis.intent else None
         answered = analysis.matches[0].area if analysis.confident and analysis.matches else None
+        if analysis.intent is Intent.DANGER and understanding.danger_topic is not None:
+            # A sign of danger is answered with the help topic, whatever else the message asks.
+            answered = understanding.catalog.topics[understanding.danger_topic].area
         if label == "out_of_scope":
             tally.out_of_scope += 1
             rejected = answered is None and action is None

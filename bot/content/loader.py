@@ -1143,7 +1143,7 @@ def _in_offices_order(services: dict[str, Service], offices: list[Office]) -> di
 
 
 def _read_intents(
-    root: Path, validation: Validation, languages: set[str]
+    root: Path, validation: Validation, languages: set[str], topics: Mapping[str, Topic]
 ) -> dict[Intent, MappingProxyType[str, tuple[str, ...]]]:
     reader = _FileReader(root, root / "intents.yaml", validation)
     data = reader.mapping(reader.load(), 1, "intents.yaml", ("intents",), ())
@@ -1169,6 +1169,15 @@ def _read_intents(
     unused = (
         set() if (root / "deadlines.yaml").exists() else {Intent.DEADLINES, Intent.MY_REMINDERS}
     )
+    # The signs of danger lead to the topic that stands for them: without one, they do nothing.
+    if not any(topic.intent is Intent.DANGER for topic in topics.values()):
+        unused.add(Intent.DANGER)
+        if Intent.DANGER in intents:
+            reader.warning(
+                entries.key_lines[Intent.DANGER.value],
+                "the phrases of 'danger' lead to the topic with 'intent: danger', and no topic "
+                "has it: they do nothing",
+            )
     for intent in Intent:
         if intent not in intents and intent not in unused:
             reader.warning(entries.line, f"intent {intent.value!r} has no phrases")
@@ -1580,7 +1589,7 @@ def _validate(root: Path, today: date | None, cache: ReadCache) -> Validation:
         else:
             unloaded.add(path.stem)
     offices = _read_offices(root, validation, codes, known.services)
-    intents = _read_intents(root, validation, codes)
+    intents = _read_intents(root, validation, codes, topics)
     synonyms = _read_synonyms(root, validation)
     services = _in_offices_order(
         _read_services(

@@ -30,6 +30,7 @@ class Intent(StrEnum):
     FORGET = "forget"  # erase everything the bot keeps about me
     DEADLINES = "deadlines"  # my dates: when to renew, the 8 days, reminders
     CHECKLIST = "checklist"  # the documents to bring: a list made for my appointment
+    DANGER = "danger"  # someone is in danger: the help comes first, whatever else is asked
 
 
 #: Intents that act only when they are the whole message.
@@ -45,7 +46,11 @@ TAUGHT_INTENTS = (Intent.HUMAN, Intent.BOOKING, Intent.CANCEL, Intent.MY_APPOINT
 #: Intents a topic may stand for (``intent:``). "My dates" teaches no label of its own: its
 #: questions ("quando devo rinnovare il permesso") are its area's, so that the understanding
 #: of every other question stays as it was; the topic, once found, starts the dialogue.
-TOPIC_INTENTS = (*TAUGHT_INTENTS, Intent.DEADLINES, Intent.CHECKLIST)
+TOPIC_INTENTS = (*TAUGHT_INTENTS, Intent.DEADLINES, Intent.CHECKLIST, Intent.DANGER)
+
+#: Intents that leave any step a flow waits at: navigation words, and danger ("he hits me",
+#: typed where a name or a day was asked, is not a name: the help for it comes first).
+LEAVE_ANY_STEP = WHOLE_MESSAGE_INTENTS | {Intent.DANGER}
 
 
 @dataclass(frozen=True)

@@ -409,7 +409,7 @@ class Engine:
         intent = _public_intent(analysis)
         if turn.session.draft.get("deadline"):  # "scade il 12/03/2027": answered with dates
             intent = "deadlines"
-        matches = analysis.matches if intent in ("topic", "unsure") else ()
+        matches = analysis.matches if intent in ("topic", "unsure", "danger") else ()
         nearest = analysis.nearest if analysis.intent is None else None
         return Answer(code, intent, matches, reply[0].text if reply else "", nearest)
 
@@ -456,4 +456,6 @@ def _public_intent(analysis: Analysis) -> str:
         return "language"
     if analysis.intent is Intent.DEADLINES:
         return "deadlines"
+    if analysis.intent is Intent.DANGER:
+        return "danger"
     return "greeting"

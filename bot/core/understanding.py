@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBui
 
 from bot.content.catalog import Catalog
 from bot.content.classifier import Classifier, Query
+from bot.content.phrase_patterns import Phrases, compiled, found_in
 from bot.content.schema import TAUGHT_INTENTS, WHOLE_MESSAGE_INTENTS, Intent
 from bot.content.text import has_cjk, normalise, tokens
 
@@ -190,11 +191,20 @@ class Understanding:
         if latin:  # lingua loads its models on first use: here, not during someone's question
             _detector(tuple(latin)).compute_language_confidence_values("warm up")
         enabled = {language.code for language in catalog.enabled_languages}
+        # The signs of danger ("mi picchia", "he hits me") are looked for in every message,
+        # before anything else, when a topic stands for them (help_danger): see detect_intent.
+        self.danger_topic = next(
+            (topic.id for topic in catalog.topics.values() if topic.intent is Intent.DANGER), None
+        )
+        self._danger: Phrases = compiled({})
+        if self.danger_topic is not None:
+            signs = catalog.phrases(Intent.DANGER).items()
+            self._danger = compiled({code: phrases for code, phrases in signs if code in enabled})
         self._whole: dict[str, tuple[Intent, str]] = {}
         self._contained: list[tuple[Intent, str, str, list[str]]] = []
         for intent in Intent:
             for code, phrases in catalog.phrases(intent).items():
-                if code not in enabled:
+                if code not in enabled or intent is Intent.DANGER:
                     continue
                 for phrase in phrases:
                     key = normalise(phrase)
@@ -281,6 +291,9 @@ class Understanding:
         key = normalise(text.lstrip("/"))
         if not key:
             return None
+        danger = found_in(key, self._danger) if self._danger else None
+        if danger:  # whatever else the message asks: help first
+            return Intent.DANGER, max(danger, key=lambda code: danger[code])
         if key in self._whole:
             return self._whole[key]
         words = tokens(text)
@@ -308,6 +321,13 @@ class Understanding:
         language = self.detect_language(text)
         detected = self.detect_intent(text)
         phrase = Analysis(language, detected[0], detected[1]) if detected else None
+        if phrase is not None and phrase.intent is Intent.DANGER:
+            # Help first; what else the message is about is offered after it.
+            query = self.classifier.read(text)
+            if not query.known:
+                return phrase
+            subject = self._subject(language, query, self.classifier.rank(query))
+            return replace(phrase, matches=subject.matches, nearest=subject.nearest)
         if phrase is not None and (
             phrase.intent not in CONTAINED_INTENTS or phrase.intent in _ALWAYS_ACT
         ):

@@ -462,8 +462,8 @@ def test_the_repository_content_understands_people_as_they_write(tmp_path: Path)
         "mera permesso khatam ho gaya hai kya karun": ("ur", "topic", "permits"),
         "amar permesso harai geche ki korbo": ("bn", "topic", "permits"),
         "bghit n3ref kifach ndir renouvellement dyal permesso": ("ar", "topic", "permits"),
-        # "talk to anyone" is a request for a person, unless the message is about danger.
-        "my husband does not let me talk to anyone, he hits me": ("en", "topic", "emergency"),
+        # "talk to anyone" is a request for a person, unless the message shows danger.
+        "my husband does not let me talk to anyone, he hits me": ("en", "danger", None),
         "appuntamento in questura per le impronte cosa devo portare": ("it", "topic", "permits"),
         "quanto costa una pizza a luino": ("it", "fallback", None),
         # The documents to bring: the topic whose buttons make the personal list.

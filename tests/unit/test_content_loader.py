@@ -241,7 +241,7 @@ BROKEN_CASES = [
         "topics/permit_lost.yaml",
         "area: permits",
         "area: permits\nintent: dance",
-        "topics/permit_lost.yaml:3: 'intent' must be one of: booking, cancel, checklist, "
+        "topics/permit_lost.yaml:3: 'intent' must be one of: booking, cancel, checklist, danger, "
         "deadlines, human, my_appointments, got 'dance'",
     ),
     (

@@ -22,7 +22,7 @@ from bot.booking.requests import RequestDesk
 from bot.booking.service import BookingDesk
 from bot.booking.when import AFTERNOON, MORNING, Said, part_of, reader
 from bot.content.markup import typed_name
-from bot.content.schema import WHOLE_MESSAGE_INTENTS, Intent, Office
+from bot.content.schema import LEAVE_ANY_STEP, Intent, Office
 from bot.core.contact_steps import ContactSteps
 from bot.core.flows.mine import MINE, MyAppointments
 from bot.core.messages import Attachment, Choice, Kind, Reply
@@ -186,7 +186,7 @@ class _Booking:
             if not said.anything and intent is not None and intent is not Intent.BOOKING:
                 return None
             return await self._typed_when(said, state)
-        if intent is not None and intent in WHOLE_MESSAGE_INTENTS:
+        if intent is not None and intent in LEAVE_ANY_STEP:
             return None
         return self.contact.typed(text)  # the name or the phone
 

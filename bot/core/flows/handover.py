@@ -85,7 +85,18 @@ class HandoverFlow:
             return None
         if typed.number is None and typed.intent in LEAVE_CONVERSATION:
             return None  # "thanks" and other words go through: they are for the counter
-        return await self._send(turn, self.desk, turn.whole_text)  # "2" answering a question
+        sent = await self._send(turn, self.desk, turn.whole_text)  # "2" answering a question
+        if typed.number is None and typed.intent is Intent.DANGER:
+            return self._with_help(turn, sent)  # the counter may answer only tomorrow
+        return sent
+
+    def _with_help(self, turn: Turn, sent: Reply) -> Reply:
+        """``sent``, followed by the help topic's answer (112, 1522...)."""
+        topic = turn.catalog.topics.get(turn.understanding().danger_topic or "")
+        if topic is None:
+            return sent
+        help_text = turn.catalog.localize(topic.answer, turn.code).text
+        return turn.reply(f"{sent.text}\n\n{help_text}", list(sent.choices))
 
     async def _send(self, turn: Turn, desk: HandoverDesk, text: str) -> Reply:
         session = turn.session

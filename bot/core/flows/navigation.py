@@ -225,14 +225,16 @@ class Navigation:
         session.state = NavigationState.BROWSE
         return self._render(turn, turn.catalog.root, before)
 
-    def open(self, turn: Turn, node_id: str) -> Reply:
+    def open(self, turn: Turn, node_id: str, also: tuple[str, ...] = ()) -> Reply:
+        """The menu or topic ``node_id``; a topic offers the nodes ``also`` after its own
+        buttons."""
         session = turn.session
         if session.node and session.node != node_id:
             session.history.append(session.node)
             del session.history[:-20]
         session.node = node_id
         session.state = NavigationState.BROWSE
-        return self._render(turn, node_id)
+        return self._render(turn, node_id, also=also)
 
     def back(self, turn: Turn) -> Reply:
         session = turn.session
@@ -245,11 +247,13 @@ class Navigation:
                 return self._render(turn, previous)
         return self.home(turn)
 
-    def _render(self, turn: Turn, node_id: str, before: str | None = None) -> Reply:
+    def _render(
+        self, turn: Turn, node_id: str, before: str | None = None, also: tuple[str, ...] = ()
+    ) -> Reply:
         catalog = turn.catalog
         node = catalog.node(node_id)
         if isinstance(node, Topic):
-            return self._topic(turn, node)
+            return self._topic(turn, node, also)
         menu = node if isinstance(node, Menu) else catalog.menus[catalog.root]
         parts = [before] if before else []
         parts.append(f"**{catalog.localize(menu.title, turn.code).text}**")
@@ -284,7 +288,7 @@ class Navigation:
     def home_choice(self, turn: Turn) -> Choice:
         return Choice(HOME, turn.t._("Main menu"))
 
-    def _topic(self, turn: Turn, topic: Topic) -> Reply:
+    def _topic(self, turn: Turn, topic: Topic, also: tuple[str, ...] = ()) -> Reply:
         catalog, code, t = turn.catalog, turn.code, turn.t
         title = catalog.localize(topic.title, code).text
         answer = catalog.localize(topic.answer, code)
@@ -322,6 +326,7 @@ class Navigation:
             elif action.kind == "checklist":
                 choices.extend(turn.flows.checklist.buttons(turn, action.service))
         choices.extend(turn.flows.deadlines.buttons(turn, topic))
+        choices += [self.node_choice(turn, node) for node in also if catalog.node(node)]
         choices += [Choice(BACK, t._("Back")), self.home_choice(turn)]
         return turn.reply("\n\n".join(parts), choices)
 

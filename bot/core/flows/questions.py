@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
 from bot.content.schema import Intent
-from bot.core.counting import count_question
+from bot.core.counting import count_question, count_topic
 from bot.core.messages import Choice, Reply
 from bot.core.understanding import Analysis
 
@@ -71,11 +71,16 @@ class Questions:
     async def answer(self, turn: Turn, text: str) -> Reply:
         """The answer to a question in free text (or to a navigation word in it)."""
         deadlines = turn.flows.deadlines
+        analysis = turn.understanding().analyse(text)
+        if analysis.intent is Intent.DANGER:
+            helped = await self._in_danger(turn, analysis)
+            if helped is not None:
+                return self._in_their_language(turn, analysis, helped)
+            analysis = replace(analysis, intent=None)
         # "My permit expires on 12/03/2027": the deadline and its date, answered at once.
         dated = await deadlines.answer_text(turn, text)
         if dated is not None:
             return dated
-        analysis = turn.understanding().analyse(text)
         await count_question(turn.monitor, turn.session, turn.code, analysis)
         lived = None
         # "My husband arrived and hits me" is the topic's, whatever deadline words it holds:
@@ -90,6 +95,10 @@ class Questions:
             and not analysis.matches
         ):
             reply = self._offer_to_share(turn, reply, text, analysis)
+        return self._in_their_language(turn, analysis, reply)
+
+    def _in_their_language(self, turn: Turn, analysis: Analysis, reply: Reply) -> Reply:
+        """``reply``, with a button to switch to the language the message is clearly in."""
         navigation = turn.flows.navigation
         switch = turn.catalog.language(analysis.language)
         if switch is None or switch.code == turn.code or navigation.choosing_language(turn):
@@ -97,6 +106,17 @@ class Questions:
         # Written clearly in another enabled language: answer as chosen, offer to switch.
         offer = navigation.language_choice(switch, "🌐 ")
         return turn.reply(reply.text, [offer, *reply.choices])
+
+    async def _in_danger(self, turn: Turn, analysis: Analysis) -> Reply | None:
+        """A message with a sign of danger ("my husband arrived last month and hits me"): the
+        help topic, whatever else it asks; the topic that other matter is about is offered
+        after the help's own buttons. None: the content has no such topic (any more)."""
+        topic = turn.understanding().danger_topic
+        if topic is None or topic not in turn.catalog.topics:
+            return None
+        await count_topic(turn.monitor, turn.catalog, turn.session, turn.code, topic)
+        also = tuple(match.topic for match in analysis.matches[:1] if match.topic != topic)
+        return turn.flows.navigation.open(turn, topic, also)
 
     async def _understood(self, turn: Turn, analysis: Analysis, text: str) -> Reply:
         if analysis.intent is not None:

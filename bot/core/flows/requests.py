@@ -21,7 +21,7 @@ from bot.booking.service import BookingDesk
 from bot.booking.when import AFTERNOON, MORNING, PART_LABELS, reader
 from bot.booking.workdays import WEEKDAY_KEYS
 from bot.content.markup import typed_name
-from bot.content.schema import WHOLE_MESSAGE_INTENTS, Intent, Office
+from bot.content.schema import LEAVE_ANY_STEP, Intent, Office
 from bot.core.contact_steps import ContactSteps
 from bot.core.flows.mine import MINE, MyAppointments
 from bot.core.messages import Attachment, Choice, Kind, Reply
@@ -154,7 +154,7 @@ class _Request:
     async def typed(self, text: str, intent: Intent | None) -> Reply | None:
         """A typed answer to the step waiting for one; None when it is a way out."""
         state = self.turn.session.state
-        if intent is not None and intent in WHOLE_MESSAGE_INTENTS:
+        if intent is not None and intent in LEAVE_ANY_STEP:
             return None
         if state in (DAYS, PART):
             said = reader(self.turn.code, self.t).read(text, self.desk.now().date())
