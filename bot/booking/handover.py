@@ -84,8 +84,11 @@ class HandoverDesk:
     async def current(self, channel: str, user_id: str) -> Handover | None:
         return await self.store.current(channel, user_id)
 
-    async def ask(self, channel: str, user_id: str, language: str, text: str) -> bool:
-        """A user's message to the counter; True when it opened a new conversation."""
+    async def ask(
+        self, channel: str, user_id: str, language: str, text: str, danger: bool = False
+    ) -> bool:
+        """A user's message to the counter; True when it opened a new conversation. With
+        ``danger`` (it shows a sign of danger), staff read that first."""
 
         def notices(handover: Handover, new: bool) -> list[Notice]:
             s = self.staff
@@ -99,7 +102,13 @@ class HandoverDesk:
                 channel=handover.channel,
             )
             footer = s.pgettext("staff", "↩️ Reply to this message to write to the user.")
-            body = "\n\n".join((heading, typed_text(text), footer))
+            alert = s.pgettext(
+                "staff",
+                "🚨 Signs of danger in this message: the user was shown the help for people in "
+                "danger.",
+            )
+            parts = (alert, heading) if danger else (heading,)
+            body = "\n\n".join((*parts, typed_text(text), footer))
             return self.router.to_staff(body, handover=handover.id)
 
         _, new = await self.store.open(channel, user_id, language, notices)

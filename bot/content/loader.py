@@ -1170,7 +1170,14 @@ def _read_intents(
         set() if (root / "deadlines.yaml").exists() else {Intent.DEADLINES, Intent.MY_REMINDERS}
     )
     # The signs of danger lead to the topic that stands for them: without one, they do nothing.
-    if not any(topic.intent is Intent.DANGER for topic in topics.values()):
+    helping = [topic.id for topic in topics.values() if topic.intent is Intent.DANGER]
+    if len(helping) > 1:
+        reader.warning(
+            entries.key_lines.get(Intent.DANGER.value, entries.line),
+            f"the topics {', '.join(helping)} all have 'intent: danger': only {helping[0]} "
+            "answers the signs of danger",
+        )
+    if not helping:
         unused.add(Intent.DANGER)
         if Intent.DANGER in intents:
             reader.warning(

@@ -16,6 +16,15 @@ from bot.content.text import has_cjk, normalise
 
 # A letter that joins a word: Chinese characters do not ("nulla osta申请了" holds "nulla osta").
 _LETTER = r"[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
+_WORD = re.compile(f"{_LETTER}+")  # a word, as the patterns see where words begin
+# Arabic joins "and", "so" (و, ف), then "with", "for", "like" (ب, ل, ك) to the word after
+# them ("وزوجي يضربني": and my husband hits me): a word in Arabic letters is found with them.
+_JOINED_FIRST, _JOINED_SECOND = "وف", "بلك"
+_ARABIC_JOINED = f"(?:[{_JOINED_FIRST}])?(?:[{_JOINED_SECOND}])?"
+
+
+def _arabic(word: str) -> bool:
+    return "\u0600" <= word[:1] <= "\u06ff"
 
 
 def _words(part: str) -> list[str]:
@@ -36,7 +45,10 @@ def _part(part: str) -> re.Pattern[str] | None:
     if has_cjk(part):
         return re.compile(re.escape("".join(word.rstrip("*") for word in words)))
     body = r"\s+".join(
-        re.escape(word.rstrip("*")) + (r"\w*" if word.endswith("*") else "") for word in words
+        (_ARABIC_JOINED if _arabic(word) else "")
+        + re.escape(word.rstrip("*"))
+        + (r"\w*" if word.endswith("*") else "")
+        for word in words
     )
     return re.compile(rf"(?<!{_LETTER}){body}(?!{_LETTER})")
 
@@ -97,19 +109,23 @@ def compiled(phrases: Mapping[str, Iterable[str]]) -> Phrases:
             if has_cjk(phrase):
                 unspaced.append(found)
             else:  # every word of it begins a word of any message that holds it
-                by_start.setdefault(found.needles[0].split()[0][:_START], []).append(found)
+                first = _WORD.findall(found.needles[0])
+                start = first[0][:_START] if first else ""
+                by_start.setdefault(start, []).append(found)
     return Phrases({start: tuple(filed) for start, filed in by_start.items()}, tuple(unspaced))
 
 
 def found_in(text: str, phrases: Phrases) -> dict[str, int]:
     """Each key whose phrases the message holds, with the length of its longest one found."""
     key = normalise(text)
+    starts = {""}  # "": phrases whose longest word holds no letter
+    for word in _WORD.findall(key):
+        for bare in _unjoined(word):
+            starts.update(bare[:size] for size in range(1, _START + 1))
     candidates: dict[int, Phrase] = {}
-    by_start = phrases.by_start
-    for word in set(key.split()):
-        for size in range(1, _START + 1):
-            for phrase in by_start.get(word[:size], ()):
-                candidates[id(phrase)] = phrase
+    for start in starts:
+        for phrase in phrases.by_start.get(start, ()):
+            candidates[id(phrase)] = phrase
     if phrases.unspaced and has_cjk(key):
         candidates.update((id(phrase), phrase) for phrase in phrases.unspaced)
     scores: dict[str, int] = {}
@@ -123,3 +139,13 @@ def found_in(text: str, phrases: Phrases) -> dict[str, int]:
             ):
                 scores[phrase.key] = phrase.length
     return scores
+
+
+def _unjoined(word: str) -> list[str]:
+    """The word, and the word without the Arabic particles a phrase's word may carry."""
+    forms = [word]
+    if word[:1] in _JOINED_FIRST:
+        forms.append(word := word[1:])
+    if word[:1] in _JOINED_SECOND:
+        forms.append(word[1:])
+    return forms

@@ -20,6 +20,7 @@ from bot.content.catalog import Catalog
 from bot.content.loader import load_catalog, validate
 from bot.content.phrase_patterns import compiled, found_in
 from bot.content.schema import Intent
+from bot.content.text import normalise
 from bot.core.engine import Engine
 from bot.core.sessions import MemoryStateStore
 from bot.core.understanding import Understanding
@@ -94,11 +95,12 @@ async def test_a_sign_of_danger_answers_with_the_help_first(
         ("en", "my boyfriend beats me"),
         ("fr", "il me menace de mort"),
         ("ar", "زوجي يهددني بالقتل"),
+        ("ar", "وزوجي فيضربني"),  # "and", "so" joined to the words
         ("es", "mi marido me amenaza"),
         ("sq", "burri më rreh çdo ditë"),
         ("uk", "чоловік б'є мене"),
         ("ur", "میرا شوہر مجھے مارتا ہے"),
-        ("zh", "他打我"),
+        ("zh", "老公打我"),
         ("bn", "আমার স্বামী আমাকে মারে"),
     ],
 )
@@ -108,9 +110,62 @@ def test_every_language_has_signs_of_danger(
     assert understanding.detect_intent(text) == (Intent.DANGER, language)
 
 
+# Ordinary questions with words near the signs: a postponed appointment, the embassy that
+# keeps a passport for a visa, "in danger of losing my permit", a phone call in Chinese.
 @pytest.mark.parametrize(
     "text",
     [
+        "posso farmi rimandare l'appuntamento in questura?",
+        "se parlo poco italiano mi fa ripetere il test A2?",
+        "voglio sposare la mia compagna ma non voglio perdere il permesso",
+        "l'ambasciata tiene il mio passaporto per il visto",
+        "la questura mi ha preso il passaporto per il rinnovo",
+        "ho paura di rientrare in Italia con il permesso scaduto",
+        "con la ricevuta non mi fanno uscire dall'Italia?",
+        "ci sono rumori molesti dal vicino",
+        "abbiamo picchi di lavoro a dicembre",
+        "ho sfruttato il decreto flussi per venire",
+        "sono stato minacciato di espulsione dalla questura",
+        "l'assistente sociale che mi segue sempre è in ferie",
+        "mi chiamo Mario Botte",
+        "ho un debito col fisco, posso fare un viaggio?",
+        "I am in danger of losing my permit",
+        "the embassy is holding my passport for the visa",
+        "the consulate has taken my passport",
+        "my back hurts me when I stand in the queue",
+        "the social worker who follows me is on holiday",
+        "am I not allowed to go out of Italy with the receipt?",
+        "will they not let me leave Italy while I wait?",
+        "the landlord threatened to evict us",
+        "the landlord locked me out of the flat",
+        "this bureaucracy will kill me",
+        "I want to marry my girlfriend but I don't want to lose my permit",
+        "le propriétaire refuse de me rendre la caution",
+        "l'ambassade garde mon passeport pour le visa",
+        "j'ai peur de rentrer en Italie avec un permis expiré",
+        "l'assistante sociale qui me suit depuis un an",
+        "j'ai une dette d'impôts, je peux partir en vacances?",
+        "¿estoy en peligro de perder mi permiso?",
+        "¿no me dejan salir de Italia con el recibo?",
+        "¿debo llevar los billetes del viaje a la questura?",
+        "A më detyrojnë të bëj testin A2?",
+        "A jam në rrezik të humbas lejen?",
+        "Kuestura ma mori lejen e vjetër",
+        "начальник не отпускает меня с работы на прием в квестуру",
+        "в посольстві забрали паспорт на візу",
+        "я в опасности потерять вид на жительство?",
+        "میں کاغذات بھیج دوں گا",
+        "main documents bhej dunga",
+        "有消息就打我电话吗",
+        "律师他打我电话了",
+        "他天天打我电话催房租",
+        "孩子被打了疫苗以后发烧",
+        "门被反锁了，房东不接电话怎么办",
+        "আমি খুব বিপদে আছি, পারমেসো শেষ",
+        "ami kagoj jete dey na",
+        "السفارة اخذوا جوازي للفيزا",
+        "my wife arrived yesterday, what do we do now?",
+        "I lost my passport on the train",
         "I am afraid I missed the deadline for the renewal",
         "there was a violent storm and my flight was late",
         "ho ricevuto una lettera con la minaccia di espulsione",
@@ -146,13 +201,30 @@ def test_no_question_of_the_tuning_sets_about_another_matter_raises_an_alarm(
     assert alarms == []
 
 
+@pytest.mark.parametrize(
+    ("deadline", "text"),
+    [
+        ("permit_renewal", "non lo so, mio marito mi picchia e tiene il mio permesso"),
+        ("permit_renewal", "scade il 12/03/2027, mio marito mi minaccia"),  # a date too
+        ("family_arrival", "my husband arrived on 3 November and he hits me"),
+    ],
+)
 async def test_a_sign_of_danger_leaves_the_step_a_dialogue_waits_at(
-    chat: Conversation, repo: Catalog
+    chat: Conversation, repo: Catalog, deadline: str, text: str
+) -> None:
+    language = "en" if "husband" in text else "it"
+    await chat.start(hint=language)
+    await chat.press(f"dl:k:{deadline}")  # "when does your permit expire?"
+    reply = await chat.send(text)
+    assert reply.text.startswith(_help_heading(repo, language)), reply.text[:80]
+
+
+async def test_the_other_matter_is_offered_when_the_help_is_also_the_best_topic(
+    chat: Conversation,
 ) -> None:
     await chat.start(hint="it")
-    await chat.press("dl:k:permit_renewal")  # "when does your permit expire?"
-    reply = await chat.send("non lo so, mio marito mi picchia e tiene il mio permesso")
-    assert reply.text.startswith(_help_heading(repo, "it"))
+    await chat.send("mio marito mi picchia, come rinnovo il permesso di soggiorno?")
+    assert any(choice.startswith("go:permit_") for choice in chat.ids()), chat.ids()
 
 
 def _with_help_topic(folder: Path) -> Catalog:
@@ -199,21 +271,38 @@ async def database(database_target: str) -> AsyncIterator[Database]:
         yield opened
 
 
-async def test_a_sign_of_danger_is_not_taken_for_a_name(
-    helped: Catalog, database: Database
-) -> None:
+@pytest.fixture
+def booking_chat(helped: Catalog, database: Database) -> Conversation:
+    """A chat that books on the content with a help topic, on Wednesday 25 November, 08:00."""
     now = datetime(2026, 11, 25, 8, 0, tzinfo=ROME)
     router = NoticeRouter(staff=[("staff", "group")], channels={"test": UNPROMPTED})
     desk = BookingDesk(
         AppointmentStore(database), ROME, clock=lambda: now, queue=Outbox(database), router=router
     )
-    chat = Conversation(Engine(lambda: helped, MemoryStateStore(), _interface(helped), desk=desk))
+    return Conversation(Engine(lambda: helped, MemoryStateStore(), _interface(helped), desk=desk))
+
+
+async def test_a_sign_of_danger_is_not_taken_for_a_name(booking_chat: Conversation) -> None:
+    chat = booking_chat
     await chat.start(hint="it")
     for step in ("vorrei un appuntamento", "1", "1", "1"):  # the service, the day, the time
         await chat.send(step)
     reply = await chat.send("mio marito mi picchia")  # where the name is asked
     assert reply.text.startswith("**Aiuto se sei in pericolo**")
-    assert await desk.store.active_for("test", "u1", now=now) == []
+    reply = await chat.send("Amina Rossi")  # the booking was left: no phone is asked
+    assert "telefono" not in reply.text
+
+
+async def test_a_sign_of_danger_with_a_day_leaves_the_choice_of_a_day(
+    booking_chat: Conversation,
+) -> None:
+    chat = booking_chat
+    await chat.start(hint="it")
+    await chat.send("vorrei un appuntamento")
+    await chat.send("1")  # the service: the days are offered
+    assert chat.ids()[0].startswith("bk:day:")
+    reply = await chat.send("domani mattina, mio marito mi picchia")
+    assert reply.text.startswith("**Aiuto se sei in pericolo**")
 
 
 async def test_in_a_conversation_with_the_counter_the_message_goes_and_the_help_comes(
@@ -225,10 +314,15 @@ async def test_in_a_conversation_with_the_counter_the_message_goes_and_the_help_
     chat = Conversation(Engine(lambda: helped, MemoryStateStore(), interface, handovers=desk))
     await chat.start(hint="en")
     await chat.send("talk to a person")
+    reply = await chat.send("my permit expires soon")
+    assert "Call 112" not in reply.text
     reply = await chat.send("he hits me, what can I do")
     assert "Call 112 or 1522." in reply.text  # now, whenever the counter answers
-    (queued,) = await Outbox(database).pending("staff")
-    assert "he hits me, what can I do" in queued.payload["notice"]["text"]
+    first, second = [m.payload["notice"]["text"] for m in await Outbox(database).pending("staff")]
+    assert "🚨" not in first
+    # Staff (who read Italian) see it first.
+    assert second.startswith("🚨 Segnali di pericolo in questo messaggio")
+    assert "he hits me, what can I do" in second
 
 
 def test_signs_without_a_topic_that_stands_for_them_are_reported(content_copy: Path) -> None:
@@ -274,4 +368,43 @@ def test_every_sign_is_found_in_a_message_that_says_it(repo: Catalog) -> None:
     for language, phrases in signs.items():
         for phrase in phrases:
             said = phrase.replace("*", "").replace(" + ", " ")
-            assert language in found_in(f"ok {said} ok", table), phrase
+            for message in (f"ok {said} ok", f"我{said}了", f"({said})"):
+                assert language in found_in(message, table), (phrase, message)
+
+
+def test_the_index_finds_what_looking_at_every_phrase_finds(repo: Catalog) -> None:
+    """Deadlines' phrases and the signs, on the tuning questions and on phrases written next
+    to Chinese characters (which separate words, as spaces do)."""
+    lists = {f"danger/{code}": list(p) for code, p in repo.phrases(Intent.DANGER).items()}
+    for rule in repo.deadlines.values():
+        lists[f"{rule.id}/phrases"] = [p for group in rule.phrases.values() for p in group]
+        lists[f"{rule.id}/situations"] = [p for group in rule.situations.values() for p in group]
+    table = compiled(lists)
+    every = compiled({"all": [p for phrases in lists.values() for p in phrases]})
+    everything = [*table.unspaced, *(p for filed in table.by_start.values() for p in filed)]
+    said = [p.replace("*", "").replace(" + ", " ") for phrases in lists.values() for p in phrases]
+    texts = [f"我{text}了" for text in said] + [f"وب{text}" for text in said]
+    with (PROJECT_ROOT / "benchmarks" / "questions-extra.tsv").open(encoding="utf-8") as file:
+        texts += [row[-1] for row in csv.reader(file, delimiter="\t")][1:]
+    assert len(everything) == sum(len(set(p)) for p in lists.values()) > 1000
+    for text in texts:
+        key = normalise(text)
+        slow: dict[str, int] = {}
+        for phrase in everything:
+            if all(part.search(key) for part in phrase.parts):
+                slow[phrase.key] = max(slow.get(phrase.key, 0), phrase.length)
+        assert found_in(text, table) == slow, text
+    assert found_in("我老公hits me", every) == {"all": len("hits me")}
+
+
+def test_two_topics_for_danger_are_reported(content_copy: Path) -> None:
+    _with_help_topic(content_copy)
+    topics = content_copy / "topics"
+    twin = (topics / f"{HELP}.yaml").read_text("utf-8").replace(f"id: {HELP}", "id: help_twin")
+    (topics / "help_twin.yaml").write_text(twin, encoding="utf-8")
+    menu = content_copy / "menu.yaml"
+    menu.write_text(menu.read_text("utf-8").replace(f"{HELP}]", f"{HELP}, help_twin]"), "utf-8")
+    validation = validate(content_copy, TODAY)
+    assert validation.catalog is not None
+    assert any("all have 'intent: danger'" in str(warning) for warning in validation.warnings)
+    assert Understanding(validation.catalog).danger_topic == HELP  # the files' order

@@ -179,6 +179,8 @@ class _Booking:
         """A typed answer to the step waiting for one; None when the text is not for it (a
         navigation word, or another request such as "talk to a person")."""
         state = self.turn.session.state
+        if intent is not None and intent in LEAVE_ANY_STEP:  # "menu"; "he hits me", day or not
+            return None
         if state in (DAY, TIME):
             said = reader(self.turn.code, self.t).read(
                 text, self.desk.now().date(), prefer="day" if state == DAY else "time"
@@ -186,8 +188,6 @@ class _Booking:
             if not said.anything and intent is not None and intent is not Intent.BOOKING:
                 return None
             return await self._typed_when(said, state)
-        if intent is not None and intent in LEAVE_ANY_STEP:
-            return None
         return self.contact.typed(text)  # the name or the phone
 
     async def _typed_when(self, said: Said, state: str) -> Reply:

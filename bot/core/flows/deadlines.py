@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 from bot.content.deadline_rules import DeadlineRule
-from bot.content.schema import Topic
+from bot.content.schema import Intent, Topic
 from bot.core.messages import Choice, Reply
 from bot.deadlines.compute import UserDeadline, compute, counter_province
 from bot.deadlines.dates import ParsedDate, in_the_past, parse_date
@@ -159,6 +159,8 @@ class DeadlineFlow:
         rule = turn.catalog.deadlines.get(turn.session.draft.get("deadline", ""))
         if rule is None:
             turn.browse()
+            return None
+        if typed.intent is Intent.DANGER:  # "he hits me", with a date or not: help first
             return None
         event = parse_date(typed.text, turn.code, self.today())
         if event is not None:

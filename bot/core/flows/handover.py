@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from bot.booking.handover import HandoverDesk
 from bot.content.schema import Intent
+from bot.core.counting import count_topic
 from bot.core.messages import Choice, Kind, Reply
 
 if TYPE_CHECKING:
@@ -85,22 +86,23 @@ class HandoverFlow:
             return None
         if typed.number is None and typed.intent in LEAVE_CONVERSATION:
             return None  # "thanks" and other words go through: they are for the counter
-        sent = await self._send(turn, self.desk, turn.whole_text)  # "2" answering a question
-        if typed.number is None and typed.intent is Intent.DANGER:
-            return self._with_help(turn, sent)  # the counter may answer only tomorrow
-        return sent
+        danger = typed.number is None and typed.intent is Intent.DANGER
+        sent = await self._send(turn, self.desk, turn.whole_text, danger)  # "2" answers too
+        return await self._with_help(turn, sent) if danger else sent
 
-    def _with_help(self, turn: Turn, sent: Reply) -> Reply:
-        """``sent``, followed by the help topic's answer (112, 1522...)."""
+    async def _with_help(self, turn: Turn, sent: Reply) -> Reply:
+        """``sent``, followed by the help topic's answer (112, 1522...), counted as a
+        consultation of that topic: the counter may answer only tomorrow."""
         topic = turn.catalog.topics.get(turn.understanding().danger_topic or "")
         if topic is None:
             return sent
+        await count_topic(turn.monitor, turn.catalog, turn.session, turn.code, topic.id)
         help_text = turn.catalog.localize(topic.answer, turn.code).text
         return turn.reply(f"{sent.text}\n\n{help_text}", list(sent.choices))
 
-    async def _send(self, turn: Turn, desk: HandoverDesk, text: str) -> Reply:
+    async def _send(self, turn: Turn, desk: HandoverDesk, text: str, danger: bool = False) -> Reply:
         session = turn.session
-        new = await desk.ask(session.channel, session.user_id, turn.code, text)
+        new = await desk.ask(session.channel, session.user_id, turn.code, text, danger)
         if new:
             said = turn.t._(
                 "Your message has been sent to the counter. A person will answer you here. "

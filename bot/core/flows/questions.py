@@ -115,8 +115,8 @@ class Questions:
         if topic is None or topic not in turn.catalog.topics:
             return None
         await count_topic(turn.monitor, turn.catalog, turn.session, turn.code, topic)
-        also = tuple(match.topic for match in analysis.matches[:1] if match.topic != topic)
-        return turn.flows.navigation.open(turn, topic, also)
+        others = [match.topic for match in analysis.matches if match.topic != topic]
+        return turn.flows.navigation.open(turn, topic, tuple(others[:1]))
 
     async def _understood(self, turn: Turn, analysis: Analysis, text: str) -> Reply:
         if analysis.intent is not None:

@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from bot.booking.when import reader
+from bot.content.schema import Intent
 from bot.core.messages import Choice, Reply
 from bot.deadlines.notices import LONG_DATE, dated, kind_title
 from bot.deadlines.reminders import DeadlineReminder, DeadlineReminders
@@ -198,7 +199,7 @@ class MyReminders:
             return await self.show()
         today = self.reminders.today()
         said = reader(self.turn.code, self.t).read(typed.text, today, prefer="day")
-        if said.day is None:
+        if said.day is None or typed.intent is Intent.DANGER:  # help first, day or not
             if typed.intent is not None:  # "menu", "talk to a person": not a day
                 self.turn.browse()
                 return None
