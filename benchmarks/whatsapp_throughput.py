@@ -206,7 +206,7 @@ def _start(
             "HOST": "127.0.0.1",
             "PORT": str(port),
             "SPORTELLO_DB": str(folder / f"{name}.sqlite3"),
-            "SPORTELLO_CONTENT": str(PROJECT_ROOT / "content"),
+            "SPORTELLO_CONTENT": str(root / "content"),  # its own: the content it reads
             "SPORTELLO_AGENDA_HOUR": "off",
             "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
             "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
