@@ -286,12 +286,13 @@ class Understanding:
             return None  # a language the content teaches well, yet hardly a word is known
         return code if code in enabled else None
 
-    def detect_intent(self, text: str) -> tuple[Intent, str] | None:
-        """The intent of ``text`` and the language of the phrase that showed it."""
+    def detect_intent(self, text: str, signs: bool = True) -> tuple[Intent, str] | None:
+        """The intent of ``text`` and the language of the phrase that showed it (without
+        ``signs``: what else it asks, beside a sign of danger)."""
         key = normalise(text.lstrip("/"))
         if not key:
             return None
-        danger = found_in(key, self._danger) if self._danger else None
+        danger = found_in(key, self._danger) if self._danger and signs else None
         if danger:  # whatever else the message asks: help first
             return Intent.DANGER, max(danger, key=lambda code: danger[code])
         if key in self._whole:

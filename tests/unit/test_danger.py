@@ -408,3 +408,22 @@ def test_two_topics_for_danger_are_reported(content_copy: Path) -> None:
     assert validation.catalog is not None
     assert any("all have 'intent: danger'" in str(warning) for warning in validation.warnings)
     assert Understanding(validation.catalog).danger_topic == HELP  # the files' order
+
+
+async def test_an_erasure_asked_for_with_a_sign_of_danger_is_asked_after_the_help(
+    helped: Catalog,
+) -> None:
+    erased: list[tuple[str, str]] = []
+
+    async def erase(channel: str, user_id: str) -> None:
+        erased.append((channel, user_id))
+
+    engine = Engine(lambda: helped, MemoryStateStore(), _interface(helped), erase=erase)
+    chat = Conversation(engine)
+    await chat.start(hint="it")
+    reply = await chat.send("cancella i miei dati, mio marito mi picchia e legge il telefono")
+    assert reply.text.startswith("**Aiuto se sei in pericolo**")
+    assert "Chiama il 112" in reply.text and "cancellare" in reply.text  # the help, the question
+    assert chat.ids()[0] == "act:erase" and erased == []  # one more tap, as always
+    await chat.press("act:erase")
+    assert erased == [("test", "u1")]

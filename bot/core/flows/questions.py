@@ -73,7 +73,7 @@ class Questions:
         deadlines = turn.flows.deadlines
         analysis = turn.understanding().analyse(text)
         if analysis.intent is Intent.DANGER:
-            helped = await self._in_danger(turn, analysis)
+            helped = await self._in_danger(turn, analysis, text)
             if helped is not None:
                 return self._in_their_language(turn, analysis, helped)
             analysis = replace(analysis, intent=None)
@@ -107,16 +107,25 @@ class Questions:
         offer = navigation.language_choice(switch, "🌐 ")
         return turn.reply(reply.text, [offer, *reply.choices])
 
-    async def _in_danger(self, turn: Turn, analysis: Analysis) -> Reply | None:
+    async def _in_danger(self, turn: Turn, analysis: Analysis, text: str) -> Reply | None:
         """A message with a sign of danger ("my husband arrived last month and hits me"): the
         help topic, whatever else it asks; the topic that other matter is about is offered
         after the help's own buttons. None: the content has no such topic (any more)."""
-        topic = turn.understanding().danger_topic
+        understanding = turn.understanding()
+        topic = understanding.danger_topic
         if topic is None or topic not in turn.catalog.topics:
             return None
         await count_topic(turn.monitor, turn.catalog, turn.session, turn.code, topic)
         others = [match.topic for match in analysis.matches if match.topic != topic]
-        return turn.flows.navigation.open(turn, topic, tuple(others[:1]))
+        helped = turn.flows.navigation.open(turn, topic, tuple(others[:1]))
+        asked = understanding.detect_intent(text, signs=False)
+        if asked is None or asked[0] is not Intent.FORGET or not turn.flows.erase.available():
+            return helped
+        # "Delete my data, he reads my phone": the help, then the erasure's own question.
+        question = await turn.flows.erase.start(turn)
+        return turn.reply(
+            f"{helped.text}\n\n{question.text}", [*question.choices[:1], *helped.choices]
+        )
 
     async def _understood(self, turn: Turn, analysis: Analysis, text: str) -> Reply:
         if analysis.intent is not None:
