@@ -203,8 +203,10 @@ class Understanding:
         self._whole: dict[str, tuple[Intent, str]] = {}
         self._contained: list[tuple[Intent, str, str, list[str]]] = []
         for intent in Intent:
+            if intent is Intent.DANGER:
+                continue  # signs, not phrases: above
             for code, phrases in catalog.phrases(intent).items():
-                if code not in enabled or intent is Intent.DANGER:
+                if code not in enabled:
                     continue
                 for phrase in phrases:
                     key = normalise(phrase)

@@ -5,7 +5,6 @@ counter; the matter the rest of the message is about is offered under it."""
 from __future__ import annotations
 
 import csv
-from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -263,12 +262,6 @@ sources:
 @pytest.fixture
 def helped(content_copy: Path) -> Catalog:
     return _with_help_topic(content_copy)
-
-
-@pytest.fixture
-async def database(database_target: str) -> AsyncIterator[Database]:
-    async with Database(database_target) as opened:
-        yield opened
 
 
 @pytest.fixture
