@@ -31,13 +31,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import overload
+from typing import Any, overload
 
 import numpy as np
 
 from bot.content import arrayfile
+from bot.content.layers import PatchedTable
 from bot.content.text import has_cjk, token_sound_key, tokens
-from bot.content.vocabulary import Vocabulary
+from bot.content.vocabulary import LayeredVocabulary, Vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -212,11 +213,12 @@ class Classifier:
         # Weights and examples are kept in half precision: a third of the model's memory in
         # every server process, and the same answers on the tuning and held-out questions
         # (a probability moves in its fourth decimal; the thresholds have two).
-        self._language_weights = _half(language_weights)
+        # A stop-gap's are layered (``_StopGap``): a kept model's with an edit's on top.
+        self._language_weights: np.ndarray | PatchedTable | None = _half(language_weights)
         self._language_bias = language_bias
-        self._vocabulary = vocabulary
-        self._idf = idf
-        self._weights = _half(weights)
+        self._vocabulary: Vocabulary | LayeredVocabulary = vocabulary
+        self._idf: np.ndarray | PatchedTable = idf
+        self._weights: np.ndarray | PatchedTable = _half(weights)
         self._bias = bias
         # Examples ordered by group, so that a group's examples are one slice of the arrays
         # (no copies gathered as the groups are asked about: memory stays flat over months).
@@ -314,10 +316,9 @@ class Classifier:
         """Cosine similarity (0 to 1) of the message to the group's closest example."""
         if not query.known or group not in self._group_index:
             return 0.0
-        index = self._group_index[group]
-        if self._group_starts[index] == self._group_starts[index + 1]:
+        indices, values, offsets = self._member_rows(self._group_index[group])
+        if not len(offsets):
             return 0.0
-        indices, values, offsets = self._member_rows(index)
         # The message as a full-width vector, in a buffer kept zero between calls (messages are
         # understood one at a time, on the event loop).
         dense = self._dense
@@ -345,16 +346,17 @@ class Classifier:
     def save(self, path: Path) -> None:
         """Write the model to ``path`` (atomically: a reader never sees half a file)."""
         rows = self._rows
-        starts, order, hashes = self._vocabulary.lookup
+        vocabulary = _flat_vocabulary(self._vocabulary)
+        starts, order, hashes = vocabulary.lookup
         arrays = {
             # One UTF-8 text, a feature a line, and the arrays that look features up in it:
             # a restart maps them instead of hashing and sorting every feature again.
-            "vocabulary": np.frombuffer(self._vocabulary.text, np.uint8),
+            "vocabulary": np.frombuffer(vocabulary.text, np.uint8),
             "vocabulary_starts": starts,
             "vocabulary_order": order,
             "vocabulary_hashes": hashes,
-            "idf": self._idf,
-            "weights": self._weights,
+            "idf": _flat(self._idf),
+            "weights": _flat(self._weights),
             "bias": self._bias,
             "indptr": rows.indptr,
             "indices": rows.indices,
@@ -362,7 +364,7 @@ class Classifier:
             "targets": rows.targets,
             "groups": rows.groups,
             "languages": rows.languages,
-            "language_weights": _or_empty(self._language_weights),
+            "language_weights": _or_empty(_flat(self._language_weights)),
             "language_bias": _or_empty(self._language_bias),
             "posting_starts": self._postings[0],
             "posting_ends": self._postings[1],
@@ -388,6 +390,8 @@ class Classifier:
         names, data = arrayfile.read(path)
         if names.get("version") != MODEL_VERSION:
             raise ValueError(f"{path}: a model of version {names.get('version')}")
+        if names.get("base") is not None:  # a stop-gap's layer (see ``_StopGap``)
+            return _StopGap.of_layer(path, names, data)
         rows = Rows(
             data["indptr"],
             data["indices"],
@@ -450,7 +454,7 @@ def _or_empty(array: np.ndarray | None) -> np.ndarray:
 
 
 def _softmax(
-    query: Query, weights: np.ndarray, bias: np.ndarray, labels: tuple[str, ...]
+    query: Query, weights: np.ndarray | PatchedTable, bias: np.ndarray, labels: tuple[str, ...]
 ) -> dict[str, float]:
     logits = bias.astype(np.float64)
     if query.known:
@@ -760,8 +764,8 @@ def _temporary(path: Path) -> Classifier:
 
 def _stopgap_and_save(work: _StopGapWork, synonyms: Synonyms, path: Path) -> bool:
     """In the training child: the stop-gap worked out from the kept model (mapped from its
-    file: of its rows, only the runs kept are copied), saved in ``path``. False if none can
-    be (see ``_refreshed``)."""
+    file, and named in the stop-gap's: nothing of it is copied), saved in ``path``. False if
+    none can be (see ``_refreshed``)."""
     model = _refreshed(Classifier.load(work.base), work.examples, synonyms, work.digests)
     if model is None:
         return False
@@ -1032,6 +1036,12 @@ def _descend(
 # It is worked out by the training child, before the full training, from the kept model's file
 # (``_fit_in_child``): in a server's thread it held the interpreter lock, and replies at 1x
 # waited up to 0.2 s for it.
+#
+# It is layered (``_StopGap``): the model before the edit, mapped from its file, with only what
+# the edit changed on top (the new features, the fresh rows and centroids, the weights the
+# short training moved). At 100x, copying the kept model's rows, weights and postings into a
+# model of its own and writing them again took most of the stop-gap's 12 seconds; its answers
+# are those of that merged model (``flattened`` makes it, for tests to compare).
 
 
 def _refreshed(
@@ -1039,14 +1049,20 @@ def _refreshed(
     examples: Sequence[_Full],
     synonyms: Synonyms,
     digests: Mapping[str | None, str],
-) -> Classifier | None:
+) -> _StopGap | None:
     """A stop-gap model of ``examples`` worked out from ``previous`` (None: it cannot be)."""
-    if previous.synonyms != synonyms or previous._squares is None or not previous.group_digests:
+    if (
+        isinstance(previous, _StopGap)
+        or previous.synonyms != synonyms
+        or previous._squares is None
+        or not previous.group_digests
+    ):
         return None  # new synonyms change every example's features: only a full training
     changed = _changed_groups(previous.group_digests, digests)
     old = previous._rows
     group_kept = np.array([g in digests and g not in changed for g in previous.group_names], bool)
-    rows_kept = np.append(group_kept, None in digests and None not in changed)[old.groups]
+    ungrouped_kept = None in digests and None not in changed
+    rows_kept = np.append(group_kept, ungrouped_kept)[old.groups]
     fresh = _Fresh.of(previous, [example for example in examples if example[2] in changed])
     labels = _Names.of(
         previous.labels, _present(previous.labels, old.targets[rows_kept]), fresh.labels
@@ -1062,27 +1078,32 @@ def _refreshed(
     ]
     groups = _Names.of(previous.group_names, kept_groups + fresh_groups, fresh_groups)
     fresh_rows = fresh.numbered(labels, groups, languages)
-    rows, fresh_span = _merged_rows(old, rows_kept, labels, groups, languages, fresh_rows)
+    # A changed group's previous rows and centroid go: its rows are new.
+    group_map = np.where(group_kept, groups.before, -1)
+    runs = _Runs.of(previous._group_starts, group_map, ungrouped_kept, fresh_rows, groups)
+    layer = _Layer(previous, fresh_rows, runs, labels, groups, languages)
     width = len(fresh.vocabulary)
-    weights, bias, language_weights, language_bias, squares = _warm_start(
-        previous, rows, fresh_span, labels, languages, width
-    )
-    return Classifier(
+    weights, bias, language_weights, language_bias = _warm_start(layer, width)
+    counts = np.bincount(
+        languages.renumbered(old.languages[rows_kept]) + 1, minlength=len(languages.names) + 1
+    ) + np.bincount(fresh_rows.languages + 1, minlength=len(languages.names) + 1)
+    return _StopGap(
+        previous,
         labels.names,
         groups.names,
+        languages.names,
         fresh.vocabulary,
         fresh.idf,
         weights,
         bias,
-        rows,
-        languages.names,
         language_weights,
         language_bias,
-        synonyms,
-        _merged_postings(previous, groups, fresh_rows, width),
-        squares,
+        fresh_rows,
+        runs,
+        group_map,
+        _fresh_postings(fresh_rows),
+        dict(zip(languages.names, counts[1:].tolist(), strict=True)),
         dict(digests),
-        exact=False,
     )
 
 
@@ -1098,8 +1119,8 @@ class _Fresh:
     their new features): rows of unit length, in the examples' order, and each row's label,
     group and language."""
 
-    vocabulary: Vocabulary
-    idf: np.ndarray
+    vocabulary: LayeredVocabulary
+    idf: PatchedTable
     indptr: np.ndarray
     indices: np.ndarray
     values: np.ndarray
@@ -1116,9 +1137,12 @@ class _Fresh:
         unknown = np.flatnonzero(columns < 0)
         width = len(previous._vocabulary)
         columns[unknown] = width + np.arange(len(unknown))
-        vocabulary = previous._vocabulary.extended([names[i] for i in unknown.tolist()])
+        vocabulary = LayeredVocabulary(
+            _flat_vocabulary(previous._vocabulary),
+            Vocabulary.of([names[i] for i in unknown.tolist()]),
+        )
         rarest = float(previous._idf.max()) if len(previous._idf) else 1.0
-        idf = np.concatenate((previous._idf, np.full(len(unknown), rarest, np.float32)))
+        idf = PatchedTable(_flat(previous._idf), len(vocabulary), fill=rarest)
         filled = [(example, row) for example, row in zip(examples, found, strict=True) if row]
         lengths = np.array([len(row) for _, row in filled], np.int64)
         indices = columns[
@@ -1180,161 +1204,190 @@ class _Names:
         return found
 
 
-class _Pieces:
-    """Rows gathered slice by slice, then joined once."""
+@dataclass(frozen=True)
+class _Runs:
+    """Where a stop-gap's rows lie, in the order a merged model would hold them (by group, the
+    rows of no group first): one run per group, -1 first, each either fresh rows (``fresh``)
+    or the kept model's, from ``first`` to ``last`` (excluded) in those rows."""
 
-    def __init__(self) -> None:
-        self.indices: list[np.ndarray] = []
-        self.values: list[np.ndarray] = []
-        self.lengths: list[np.ndarray] = []
-        self.numbers: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        self.count = 0
+    fresh: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
 
-    def add(self, rows: Rows, first: int, last: int, names: tuple[_Names, ...] = ()) -> None:
-        """Rows ``first`` to ``last`` (excluded), their numbers renumbered by ``names`` (labels,
-        groups, languages) if given."""
-        if first == last:
-            return
-        low, high = int(rows.indptr[first]), int(rows.indptr[last])
-        self.indices.append(rows.indices[low:high])
-        self.values.append(rows.values[low:high])
-        self.lengths.append(np.diff(rows.indptr[first : last + 1]))
-        numbers = (rows.targets[first:last], rows.groups[first:last], rows.languages[first:last])
-        if names:
-            numbers = tuple(  # type: ignore[assignment]
-                kind.renumbered(found) for kind, found in zip(names, numbers, strict=True)
-            )
-        self.numbers.append(numbers)
-        self.count += last - first
+    @classmethod
+    def of(
+        cls,
+        base_starts: np.ndarray,
+        group_map: np.ndarray,
+        ungrouped_kept: bool,
+        fresh_rows: Rows,
+        groups: _Names,
+    ) -> _Runs:
+        """``base_starts``: where each of the kept model's groups starts (its rows of no group
+        before the first); ``group_map``: each of its groups' new number (-1: not kept)."""
+        count = len(groups.names)
+        base_of = np.full(count, -1, np.int64)
+        kept = np.flatnonzero(group_map >= 0)
+        base_of[group_map[kept]] = kept
+        fresh_starts = np.searchsorted(fresh_rows.groups, np.arange(-1, count + 1))
+        from_base = np.append(ungrouped_kept, base_of >= 0)
+        # Each run's bounds in the kept rows (a kept group's; the rows before group 0: none)
+        # and in the fresh ones, then the one of the two it comes from.
+        bounds = np.append(base_starts, base_starts[-1])  # a base of no group has one bound
+        base_first = np.append(0, bounds[base_of.clip(min=0)])
+        base_last = np.append(bounds[0], bounds[base_of.clip(min=0) + 1])
+        first = np.where(from_base, base_first, fresh_starts[:-1])
+        last = np.where(from_base, base_last, fresh_starts[1:])
+        return cls(~from_base, first.astype(np.int64), last.astype(np.int64))
 
-    def joined(self) -> Rows:
-        if not self.lengths:
-            empty = np.zeros(0, np.int64)
-            return Rows(
-                np.zeros(1, np.int64),
-                empty.astype(np.int32),
-                empty.astype(np.float16),
-                empty,
-                empty,
-                empty,
-            )
+    @property
+    def starts(self) -> np.ndarray:
+        """Each run's first position among all the rows, and their count at the end."""
+        return np.concatenate(([0], np.cumsum(self.last - self.first))).astype(np.int64)
+
+    def fresh_positions(self) -> np.ndarray:
+        """The positions of the fresh rows among all the rows."""
+        starts, runs = self.starts, np.flatnonzero(self.fresh)
+        spans = [np.arange(starts[run], starts[run + 1]) for run in runs.tolist()]
+        return np.concatenate([np.zeros(0, np.int64), *spans])
+
+
+@dataclass(frozen=True)
+class _Layer:
+    """The rows of a stop-gap being worked out: the kept model's (renumbered) and the fresh
+    ones, looked up by their position among all the rows without being merged."""
+
+    base: Classifier
+    fresh: Rows
+    runs: _Runs
+    labels: _Names
+    groups: _Names
+    languages: _Names
+
+    @property
+    def count(self) -> int:
+        return int(self.runs.starts[-1])
+
+    def gathered(self, positions: np.ndarray) -> Rows:
+        """The rows at ``positions`` (sorted), with the stop-gap's numbers, as one Rows."""
+        starts = self.runs.starts
+        run = np.searchsorted(starts, positions, side="right") - 1
+        row = self.runs.first[run] + positions - starts[run]
+        is_fresh = self.runs.fresh[run]
+        old, new = self.base._rows, self.fresh
+        names = (self.labels, self.groups, self.languages)
+        parts = []
+        for source, chosen, renumber in ((old, ~is_fresh, True), (new, is_fresh, False)):
+            picked = row[chosen]
+            columns, values, _ = source.of(picked)
+            numbers = [source.targets[picked], source.groups[picked], source.languages[picked]]
+            if renumber:
+                numbers = [kind.renumbered(n) for kind, n in zip(names, numbers, strict=True)]
+            lengths = source.indptr[picked + 1] - source.indptr[picked]
+            parts.append((columns, values, lengths, numbers))
+        # Both sources' rows, then put back in the order of ``positions``.
+        lengths = np.concatenate([part[2] for part in parts])
+        both = Rows(
+            _bounds(lengths),
+            np.concatenate([part[0] for part in parts]).astype(np.int32, copy=False),
+            np.concatenate([part[1] for part in parts]).astype(np.float16, copy=False),
+            *(np.concatenate([part[3][n] for part in parts]).astype(np.int64) for n in range(3)),
+        )
+        order = np.argsort(
+            np.concatenate((np.flatnonzero(~is_fresh), np.flatnonzero(is_fresh))), kind="stable"
+        )
+        columns, values, _ = both.of(order)
         return Rows(
-            np.concatenate(([0], np.cumsum(np.concatenate(self.lengths)))).astype(np.int64),
-            np.concatenate(self.indices).astype(np.int32, copy=False),
-            np.concatenate(self.values).astype(np.float16, copy=False),
-            *(np.concatenate([found[n] for found in self.numbers]) for n in range(3)),
+            _bounds(lengths[order]),
+            columns,
+            values,
+            both.targets[order],
+            both.groups[order],
+            both.languages[order],
         )
 
 
-def _merged_rows(
-    old: Rows,
-    kept: np.ndarray,
-    labels: _Names,
-    groups: _Names,
-    languages: _Names,
-    fresh: Rows,
-) -> tuple[Rows, np.ndarray]:
-    """The previous rows still kept and the fresh ones, ordered by group, and the positions of
-    the fresh ones among them. Kept rows come in runs (a group's rows are together): each run
-    is one slice, so that an edit to one topic copies the arrays in a few pieces."""
-    names = (labels, groups, languages)
-    old_rows = np.flatnonzero(kept)
-    old_groups = groups.renumbered(old.groups[old_rows])
-    # Where the fresh rows go among the kept ones (a group is either kept or fresh, and the
-    # new numbers keep the previous groups' order): after the rows of lower groups.
-    places = np.searchsorted(old_groups, fresh.groups, side="right")
-    breaks = np.flatnonzero(np.diff(old_rows) != 1) + 1
-    cuts = np.unique(np.concatenate((breaks, places, [0, len(old_rows)]))).tolist()
-    pieces = _Pieces()
-    spans = []
-    for begin, end in itertools.pairwise([*cuts, len(old_rows)]):
-        low, high = np.searchsorted(places, [begin, begin + 1])  # fresh rows placed here
-        spans.append(np.arange(pieces.count, pieces.count + high - low))
-        pieces.add(fresh, int(low), int(high))
-        if begin < end:
-            pieces.add(old, int(old_rows[begin]), int(old_rows[end - 1]) + 1, names)
-    return pieces.joined(), np.concatenate([np.zeros(0, np.int64), *spans])
+def _bounds(lengths: np.ndarray) -> np.ndarray:
+    """Where rows of these lengths start, and the end (a CSR's ``indptr``)."""
+    return np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
 
 
-def _merged_postings(previous: Classifier, groups: _Names, fresh: Rows, width: int) -> Postings:
-    """The previous centroids of the groups kept, and those of the fresh groups, merged in
-    column order (the previous postings are ordered already: no sort of them all)."""
-    columns = _posting_columns(previous._postings)
-    _, _, old_groups, old_weights = previous._postings
-    renumbered = groups.renumbered(old_groups)
-    fresh_groups = np.unique(fresh.groups[fresh.groups >= 0])
-    # A fresh group's previous centroid goes: its rows are new.
-    kept = (renumbered >= 0) & ~np.isin(renumbered, fresh_groups)
-    bounds = np.searchsorted(fresh.groups, fresh_groups)
-    starts = np.append(bounds, len(fresh.groups))
-    added_columns, local_groups, added_weights = _centroids(fresh, starts)
-    order = np.argsort(added_columns, kind="stable")
-    added_columns = added_columns[order]
-    spots = np.searchsorted(columns[kept], added_columns, side="right")
-    return _postings(
-        np.insert(columns[kept], spots, added_columns),
-        np.insert(renumbered[kept], spots, fresh_groups[local_groups[order]]),
-        np.insert(old_weights[kept], spots, added_weights[order]),
-        width,
-    )
+@overload
+def _flat(found: np.ndarray | PatchedTable) -> np.ndarray: ...
+
+
+@overload
+def _flat(found: np.ndarray | PatchedTable | None) -> np.ndarray | None: ...
+
+
+def _flat(found: np.ndarray | PatchedTable | None) -> np.ndarray | None:
+    """A full model's array (no stop-gap is worked out from a stop-gap, nor saved whole)."""
+    if isinstance(found, PatchedTable):
+        raise TypeError("a stop-gap's arrays are layered: see _StopGap")
+    return found
+
+
+def _flat_vocabulary(found: Vocabulary | LayeredVocabulary) -> Vocabulary:
+    if isinstance(found, LayeredVocabulary):
+        raise TypeError("a stop-gap's vocabulary is layered: see _StopGap")
+    return found
+
+
+def _classes(names: _Names) -> np.ndarray:
+    """For each of a stop-gap's classes (labels, languages), the previous model's column it
+    takes (-1: a new class): the previous classes still in use come first, in their order."""
+    moved = np.flatnonzero(names.before >= 0)
+    return np.concatenate((moved, np.full(len(names.names) - len(moved), -1))).astype(np.int64)
 
 
 def _warm_start(
-    previous: Classifier,
-    rows: Rows,
-    fresh: np.ndarray,
-    labels: _Names,
-    languages: _Names,
-    width: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None, np.ndarray]:
+    layer: _Layer, width: int
+) -> tuple[PatchedTable, np.ndarray, PatchedTable | None, np.ndarray | None]:
     """The stop-gap's weights: the previous model's, moved by a short training over the fresh
-    rows (positions in ``rows``) and a sample of the others. Returns the labels' weights and
-    biases, the languages' (None: one language or none) and the squared gradients."""
+    rows and a sample of the others. Returns the labels' weights and biases and the
+    languages' (None: one language or none)."""
+    previous = layer.base
     assert previous._squares is not None  # _refreshed makes sure
     old_squares = previous._squares
-    # Each head: its targets, its names, the previous weights and biases, its squares' column.
-    heads: list[tuple[np.ndarray, _Names, np.ndarray | None, np.ndarray | None, int]] = [
-        (rows.targets, labels, previous._weights, previous._bias, 0)
+    # Each head: its targets' names, the previous weights and biases, its squares' column.
+    heads: list[tuple[_Names, np.ndarray | None, np.ndarray | None, int]] = [
+        (layer.labels, _flat(previous._weights), previous._bias, 0)
     ]
-    if len(languages.names) > 1:
+    if len(layer.languages.names) > 1:
         heads.append(
             (
-                rows.languages,
-                languages,
-                previous._language_weights,
+                layer.languages,
+                _flat(previous._language_weights),
                 previous._language_bias,
                 1 if old_squares.shape[1] > 1 else -1,
             )
         )
-    full: list[tuple[np.ndarray, np.ndarray]] = []
-    squares = np.full((width, len(heads)), 1e-6, np.float32)
-    for number, (_, names, old_weights, old_bias, column) in enumerate(heads):
-        weights = np.zeros((width, len(names.names)), np.float16)
+    tables: list[PatchedTable] = []
+    biases: list[np.ndarray] = []
+    for names, old_weights, old_bias, _ in heads:
+        classes = _classes(names)
         bias = np.zeros(len(names.names), np.float32)
         if old_weights is not None and old_bias is not None:
-            # The previous classes still in use come first, in their order (``_Names``): one
-            # copy of a block, not a gather (at 100x, the weights take hundreds of MB).
-            moved = np.flatnonzero(names.before >= 0)  # a class gone takes its weights along
-            whole = len(moved) == old_weights.shape[1]
-            weights[: len(old_weights), : len(moved)] = (
-                old_weights if whole else old_weights[:, moved]
-            )
-            bias[: len(moved)] = old_bias[moved]
-        if column >= 0:
-            squares[: len(old_squares), number] = old_squares[:, column]
-        full.append((weights, bias))
+            bias[: len(names.before[names.before >= 0])] = old_bias[classes[classes >= 0]]
+            tables.append(PatchedTable(old_weights, width, classes=classes))
+        else:
+            empty = np.zeros((0, len(names.names)), np.float16)
+            tables.append(PatchedTable(empty, width))
+        biases.append(bias)
+    squares = PatchedTable(
+        old_squares, width, classes=np.array([column for *_, column in heads]), fill=1e-6
+    )
+    fresh = layer.runs.fresh_positions()
     if len(fresh):
-        targets = [(head[0], len(head[1].names)) for head in heads]
-        _train_locally(rows, fresh, targets, full, squares)
-    weights, bias = full[0]
-    language_weights, language_bias = full[1] if len(full) > 1 else (None, None)
-    return weights, bias, language_weights, language_bias, squares
+        tables = _train_locally(layer, fresh, tables, biases, squares)
+    language_weights, language_bias = (tables[1], biases[1]) if len(heads) > 1 else (None, None)
+    return tables[0], biases[0], language_weights, language_bias
 
 
-def _refresh_passes(rows: Rows, fresh: np.ndarray) -> list[np.ndarray]:
-    """The stop-gap's passes: each the fresh rows and REFRESH_OTHERS times as many of the
-    others, drawn afresh, shuffled, REFRESH_STEPS examples in all."""
-    is_fresh = np.zeros(len(rows.targets), bool)
+def _refresh_passes(count: int, fresh: np.ndarray) -> list[np.ndarray]:
+    """The stop-gap's passes over ``count`` rows: each the fresh rows and REFRESH_OTHERS times
+    as many of the others, drawn afresh, shuffled, REFRESH_STEPS examples in all."""
+    is_fresh = np.zeros(count, bool)
     is_fresh[fresh] = True
     others = np.flatnonzero(~is_fresh)
     generator = np.random.default_rng(SEED)
@@ -1350,37 +1403,298 @@ def _refresh_passes(rows: Rows, fresh: np.ndarray) -> list[np.ndarray]:
 
 
 def _train_locally(
-    rows: Rows,
+    layer: _Layer,
     fresh: np.ndarray,
-    heads: Sequence[tuple[np.ndarray, int]],
-    full: list[tuple[np.ndarray, np.ndarray]],
-    squares: np.ndarray,
-) -> None:
+    tables: list[PatchedTable],
+    biases: list[np.ndarray],
+    squares: PatchedTable,
+) -> list[PatchedTable]:
     """Gradient descent over the passes' rows only, on the features they hold (a small part of
-    a big vocabulary): their weights copied out, trained, and written back in ``full`` and
-    ``squares``."""
-    passes = _refresh_passes(rows, fresh)
+    a big vocabulary): their weights taken from ``tables``, trained, and returned as the rows
+    those tables replace (``biases`` are trained in place)."""
+    passes = _refresh_passes(layer.count, fresh)
     selected = np.unique(np.concatenate(passes))
-    columns, values, offsets = rows.of(selected)
-    features, local_columns = np.unique(columns, return_inverse=True)
-    local = Rows(
-        np.append(offsets, len(columns)),
-        local_columns.astype(np.int32),
-        values,
-        rows.targets[selected],
-        rows.groups[selected],
-        rows.languages[selected],
-    )
+    rows = layer.gathered(selected)
+    features, local_columns = np.unique(rows.indices, return_inverse=True)
+    local = replace(rows, indices=local_columns.astype(np.int32))
+    heads = [(rows.targets, len(layer.labels.names))]
+    if len(tables) > 1:
+        heads.append((rows.languages, len(layer.languages.names)))
     spans = np.cumsum([0, *(classes for _, classes in heads)])
     descent = _Descent(
-        np.concatenate([weights[features].astype(np.float32) for weights, _ in full], axis=1),
-        np.concatenate([bias for _, bias in full]),
+        np.concatenate([table[features].astype(np.float32) for table in tables], axis=1),
+        np.concatenate(biases),
         np.repeat(squares[features], [classes for _, classes in heads], axis=1),
     )
-    local_heads = [(targets[selected], classes) for targets, classes in heads]
-    _descend(local, local_heads, descent, (np.searchsorted(selected, p) for p in passes))
-    for number, (low, high) in enumerate(itertools.pairwise(spans)):
-        weights, bias = full[number]
-        weights[features] = descent.weights[:, low:high]
+    _descend(local, heads, descent, (np.searchsorted(selected, p) for p in passes))
+    trained = []
+    for table, bias, (low, high) in zip(tables, biases, itertools.pairwise(spans), strict=True):
+        moved = descent.weights[:, low:high].astype(table.dtype)
+        trained.append(PatchedTable(table.base, table.width, features, moved, table.classes))
         bias[:] = descent.bias[low:high]
-        squares[features, number] = descent.squares[:, low:high].mean(axis=1)
+    return trained
+
+
+def _fresh_postings(fresh: Rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The fresh groups' centroids as postings ordered by column: (columns, groups, weights)."""
+    fresh_groups = np.unique(fresh.groups[fresh.groups >= 0])
+    starts = np.append(np.searchsorted(fresh.groups, fresh_groups), len(fresh.groups))
+    columns, local_groups, weights = _centroids(fresh, starts)
+    order = np.argsort(columns, kind="stable")
+    return columns[order], fresh_groups[local_groups[order]].astype(np.int32), weights[order]
+
+
+class _StopGap(Classifier):
+    """A stop-gap model, layered: the kept model it was worked out from (``base``, mapped from
+    its file) and what the edit changed on top. It answers as the merged model would
+    (``flattened``), and its file holds the layer only, naming the base's file."""
+
+    def __init__(
+        self,
+        base: Classifier,
+        labels: tuple[str, ...],
+        group_names: tuple[str, ...],
+        language_names: tuple[str, ...],
+        vocabulary: LayeredVocabulary,
+        idf: PatchedTable,
+        weights: PatchedTable,
+        bias: np.ndarray,
+        language_weights: PatchedTable | None,
+        language_bias: np.ndarray | None,
+        fresh: Rows,
+        runs: _Runs,
+        group_map: np.ndarray,
+        fresh_postings: tuple[np.ndarray, np.ndarray, np.ndarray],
+        language_counts: Mapping[str, int],
+        group_digests: Mapping[str | None, str],
+    ) -> None:
+        """``fresh``: the changed groups' rows (the stop-gap's numbers); ``runs``: where each
+        group's rows lie; ``group_map``: each of the base's groups' number here (-1: its rows
+        and centroid are not the stop-gap's); ``fresh_postings``: the fresh groups' centroids
+        by column (columns, groups, weights)."""
+        # Not Classifier.__init__: nothing of the base is copied or worked out again.
+        self.base = base
+        self.labels = labels
+        self.exact = False
+        self.group_digests = group_digests
+        self.file = None
+        self._squares = None  # never the start of another stop-gap
+        self.synonyms = base.synonyms
+        self.group_names = group_names
+        self.language_names = language_names
+        self._language_weights = language_weights
+        self._language_bias = language_bias
+        self._vocabulary = self._layered_vocabulary = vocabulary
+        self._idf = self._patched_idf = idf
+        self._weights = self._patched_weights = weights
+        self._patched_language_weights = language_weights
+        self._bias = bias
+        self._unseen_weight = idf.max() if len(idf) else 1.0
+        self._read = {}
+        self._dense = np.zeros(len(vocabulary), np.float32)
+        self._group_index = {name: index for index, name in enumerate(group_names)}
+        self._fresh = fresh
+        self._runs = runs
+        self._group_map = group_map
+        self._fresh_postings = fresh_postings
+        self._language_counts = dict(language_counts)
+
+    def examples_per_language(self) -> dict[str, int]:
+        return dict(self._language_counts)
+
+    def groups(self, query: Query) -> np.ndarray:
+        """As ``Classifier.groups``: the base's centroids of the groups kept, then the fresh
+        groups' (a group is either, so each group's sum is made in the same order)."""
+        found = np.zeros(len(self.group_names))
+        if not query.known:
+            return found
+        width = len(self.base._vocabulary)
+        inside = query.columns < width
+        columns, values = query.columns[inside], query.values[inside]
+        starts, ends, groups, weights = self.base._postings
+        begin, end = starts[columns], ends[columns]
+        counts = end - begin
+        spots = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts - begin, counts)
+        mapped = self._group_map[groups[spots]]
+        kept = mapped >= 0
+        found += np.bincount(
+            mapped[kept],
+            weights=(weights[spots] * np.repeat(values, counts))[kept],
+            minlength=len(self.group_names),
+        )
+        posted, posted_groups, posted_weights = self._fresh_postings
+        begin = np.searchsorted(posted, query.columns, side="left")
+        counts = np.searchsorted(posted, query.columns, side="right") - begin
+        spots = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts - begin, counts)
+        found += np.bincount(
+            posted_groups[spots],
+            weights=posted_weights[spots] * np.repeat(query.values, counts),
+            minlength=len(self.group_names),
+        )
+        return found
+
+    def _member_rows(self, group: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        run = group + 1  # the first run is the rows of no group
+        rows = self._fresh if self._runs.fresh[run] else self.base._rows
+        first, last = int(self._runs.first[run]), int(self._runs.last[run])
+        begin, end = rows.indptr[first], rows.indptr[last]
+        return rows.indices[begin:end], rows.values[begin:end], rows.indptr[first:last] - begin
+
+    def flattened(self) -> Classifier:
+        """The same model merged into one, as a full model holds its arrays: for tests to
+        compare with (a server never makes it: at 100x, it is gigabytes of copies)."""
+        count = int(self._runs.starts[-1])
+        layer = _Layer(self.base, self._fresh, self._runs, *self._renumbering())
+        rows = layer.gathered(np.arange(count))
+        width = len(self._vocabulary)
+        base_columns = _posting_columns(self.base._postings)
+        _, _, base_groups, base_weights = self.base._postings
+        mapped = self._group_map[base_groups]
+        kept = mapped >= 0
+        posted, posted_groups, posted_weights = self._fresh_postings
+        spots = np.searchsorted(base_columns[kept], posted, side="right")
+        postings = _postings(
+            np.insert(base_columns[kept], spots, posted),
+            np.insert(mapped[kept], spots, posted_groups),
+            np.insert(base_weights[kept], spots, posted_weights),
+            width,
+        )
+        vocabulary, language = self._layered_vocabulary, self._patched_language_weights
+        return Classifier(
+            self.labels,
+            self.group_names,
+            vocabulary.base.extended(list(vocabulary.added)),
+            self._patched_idf.whole(),
+            self._patched_weights.whole(),
+            self._bias,
+            rows,
+            self.language_names,
+            None if language is None else language.whole(),
+            self._language_bias,
+            self.synonyms,
+            postings,
+            group_digests=self.group_digests,
+            exact=False,
+        )
+
+    def _renumbering(self) -> tuple[_Names, _Names, _Names]:
+        """The base's labels, groups and languages renumbered as here (``_Names``)."""
+        base = self.base
+        return (
+            _Names.of(base.labels, self.labels, ()),
+            _Names.of(base.group_names, self.group_names, ()),
+            _Names.of(base.language_names, self.language_names, ()),
+        )
+
+    def save(self, path: Path) -> None:
+        """Write the layer to ``path``, naming the base's file (which must be kept)."""
+        if self.base.file is None:
+            raise ValueError("a stop-gap of a model kept in no file cannot be saved")
+        added = self._layered_vocabulary.added
+        starts, order, hashes = added.lookup
+        language = self._patched_language_weights
+        arrays = {
+            "added_vocabulary": np.frombuffer(added.text, np.uint8),
+            "added_vocabulary_starts": starts,
+            "added_vocabulary_order": order,
+            "added_vocabulary_hashes": hashes,
+            "replaced_features": self._patched_weights.replaced,
+            "replaced_weights": self._patched_weights.rows,
+            "weight_classes": _or_empty(self._patched_weights.classes),
+            "bias": self._bias,
+            "replaced_language_weights": _or_empty(None if language is None else language.rows),
+            "language_weight_classes": _or_empty(None if language is None else language.classes),
+            "language_bias": _or_empty(self._language_bias),
+            "indptr": self._fresh.indptr,
+            "indices": self._fresh.indices,
+            "values": self._fresh.values,
+            "targets": self._fresh.targets,
+            "groups": self._fresh.groups,
+            "languages": self._fresh.languages,
+            "run_fresh": self._runs.fresh,
+            "run_first": self._runs.first,
+            "run_last": self._runs.last,
+            "group_map": self._group_map,
+            "posting_columns": self._fresh_postings[0],
+            "posting_groups": self._fresh_postings[1],
+            "posting_weights": self._fresh_postings[2],
+        }
+        names = {
+            "base": str(self.base.file.absolute()),  # the training child's folder may differ
+            "base_width": len(self.base._vocabulary),
+            "base_labels": self.base.labels,
+            "base_group_names": self.base.group_names,
+            "labels": self.labels,
+            "group_names": self.group_names,
+            "language_names": self.language_names,
+            "language_head": language is not None,
+            "language_counts": list(self._language_counts.items()),
+            "width": len(self._vocabulary),
+            "exact": False,
+            "group_digests": list(self.group_digests.items()),
+            "version": MODEL_VERSION,
+        }
+        arrayfile.write(path, arrays, names)
+
+    @classmethod
+    def of_layer(cls, path: Path, names: dict[str, Any], data: dict[str, np.ndarray]) -> _StopGap:
+        """The stop-gap whose layer ``save`` wrote (``names``, ``data``: its file's), on its
+        base, mapped from its own file. Raises ``ValueError`` if that file holds another
+        model (``FileNotFoundError`` if it is gone)."""
+        base = Classifier.load(Path(names["base"]))
+        if (
+            not base.exact
+            or isinstance(base, _StopGap)
+            or len(base._vocabulary) != names["base_width"]
+            or list(base.labels) != names["base_labels"]
+            or list(base.group_names) != names["base_group_names"]
+        ):
+            raise ValueError(f"{path}: the model it was worked out from is not in {base.file}")
+        width = int(names["width"])
+        base_weights, added = _flat(base._weights), data["added_vocabulary"]
+        lookup = (
+            data["added_vocabulary_starts"],
+            data["added_vocabulary_order"],
+            data["added_vocabulary_hashes"],
+        )
+        replaced = data["replaced_features"]
+        classes = data["weight_classes"] if data["weight_classes"].size else None
+        language_weights = None
+        if names["language_head"]:
+            language_classes = data["language_weight_classes"]
+            base_language = _flat(base._language_weights)
+            if base_language is None:  # the base knew one language: the weights start at 0
+                base_language = np.zeros((0, len(names["language_names"])), np.float16)
+            language_weights = PatchedTable(
+                base_language,
+                width,
+                replaced,
+                data["replaced_language_weights"],
+                language_classes if language_classes.size else None,
+            )
+        rarest = float(base._idf.max()) if len(base._idf) else 1.0
+        return cls(
+            base,
+            tuple(names["labels"]),
+            tuple(names["group_names"]),
+            tuple(names["language_names"]),
+            LayeredVocabulary(_flat_vocabulary(base._vocabulary), Vocabulary(added.data, lookup)),
+            PatchedTable(_flat(base._idf), width, fill=rarest),
+            PatchedTable(base_weights, width, replaced, data["replaced_weights"], classes),
+            data["bias"],
+            language_weights,
+            data["language_bias"] if names["language_head"] else None,
+            Rows(
+                data["indptr"],
+                data["indices"],
+                data["values"],
+                data["targets"],
+                data["groups"],
+                data["languages"],
+            ),
+            _Runs(data["run_fresh"], data["run_first"], data["run_last"]),
+            data["group_map"],
+            (data["posting_columns"], data["posting_groups"], data["posting_weights"]),
+            dict(names["language_counts"]),
+            {group: digest for group, digest in names["group_digests"]},
+        )

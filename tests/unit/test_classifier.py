@@ -17,6 +17,7 @@ from bot.content.classifier import (
     _epochs,
     _Featuriser,
     _pass_order,
+    _StopGap,
     features,
     normalised_synonyms,
     work_out_stopgap,
@@ -452,9 +453,11 @@ REWORDED = [
 def test_a_stopgaps_rows_and_centroids_are_those_of_its_examples(
     tmp_path: Path, edited: list[tuple[str, str, str | None, str]]
 ) -> None:
-    """Rows copied in pieces, centroids merged into the previous postings: the same as the
-    stop-gap's examples and centroids worked out afresh from its rows."""
-    _, stopgap, _ = stopgap_and_full(tmp_path, edited)
+    """The layered stop-gap merged (the kept model's rows and centroids, the fresh ones): the
+    same as the stop-gap's examples and centroids worked out afresh from its rows."""
+    _, layered, _ = stopgap_and_full(tmp_path, edited)
+    assert isinstance(layered, _StopGap)
+    stopgap = layered.flattened()
     rows = stopgap._rows
     assert np.all(np.diff(rows.groups) >= 0)  # ordered by group, as a model keeps them
     for index, name in [(-1, None), *enumerate(stopgap.group_names)]:
@@ -476,3 +479,123 @@ def test_a_stopgaps_rows_and_centroids_are_those_of_its_examples(
         return sorted(found)
 
     assert triples(stopgap._postings) == triples(afresh)
+
+
+QUESTIONS = [
+    "when does the desk close",
+    "rinnovo del permesso",
+    "codice fiscale",
+    "lost my card",
+    "pizza rezept",
+    "a che ora chiude",
+    "klingon",
+    "",
+]
+
+
+def assert_answers_as_merged(layered: Classifier | None) -> None:
+    """Every answer of the layered stop-gap is that of the same model merged into one."""
+    assert isinstance(layered, _StopGap)
+    merged = layered.flattened()
+    assert layered.examples_per_language() == merged.examples_per_language()
+    for text in QUESTIONS:
+        here, there = layered.read(text), merged.read(text)
+        assert np.array_equal(here.columns, there.columns) and np.allclose(
+            here.values, there.values
+        )
+        assert layered.rank(here) == pytest.approx(merged.rank(there), abs=1e-9)
+        assert layered.languages(here) == pytest.approx(merged.languages(there), abs=1e-9)
+        assert np.allclose(layered.groups(here), merged.groups(there), atol=1e-6)
+        for group in (*layered.group_names, "lost", "nowhere"):
+            assert layered.nearest(here, group) == pytest.approx(
+                merged.nearest(there, group), abs=1e-6
+            ), (text, group)
+
+
+@pytest.mark.parametrize("edited", [EDITED, REWORDED])
+def test_a_layered_stopgap_answers_as_its_merged_model(
+    tmp_path: Path, edited: list[tuple[str, str, str | None, str]]
+) -> None:
+    """The stop-gap keeps the model before the edit and only the edit's changes on top: every
+    answer is that of the same model merged into one (the model a stop-gap used to copy)."""
+    _, layered, _ = stopgap_and_full(tmp_path, edited)
+    assert_answers_as_merged(layered)
+
+
+OFF_TOPIC = [example for example in EXAMPLES if example[2] is None]
+TAX = [example for example in EDITED if example[2] == "tax"]
+
+
+@pytest.mark.parametrize(
+    "edited",
+    [
+        pytest.param([*OFF_TOPIC, *TAX], id="every-group-replaced"),
+        pytest.param([e for e in EXAMPLES if e[2] is not None], id="no-off-topic-left"),
+        pytest.param([*EXAMPLES, *TAX], id="a-group-added"),
+    ],
+)
+def test_a_layered_stopgap_of_any_edit_answers_as_its_merged_model(
+    edited: list[tuple[str, str, str | None, str]],
+) -> None:
+    """Edits a server never makes a stop-gap of (most examples changed), or that leave one
+    side of the layers empty, still layer and merge to the same answers."""
+    assert_answers_as_merged(work_out_stopgap(Classifier.train(EXAMPLES), edited))
+
+
+def many_topics(count: int, words: int = 6) -> list[tuple[str, str, str | None, str]]:
+    """Examples of ``count`` topics, each with words of its own and words shared by all."""
+    return [
+        (f"area{topic % 3}", f"topic{topic} word{topic}x{n} shared{n} common", f"t{topic}", "en")
+        for topic in range(count)
+        for n in range(words)
+    ]
+
+
+def test_a_stopgaps_file_holds_the_edit_only(tmp_path: Path) -> None:
+    """An edit of one topic in hundreds: the stop-gap handed over is written as a layer over
+    the kept model's file, a small part of it (at 100x, the copy of the rest took seconds)."""
+    from bot.content import arrayfile
+
+    examples = many_topics(400)
+    before = Classifier.train(examples, cache=tmp_path)
+    assert before.file is not None
+    edited = [(label, f"{text} edited", group, lang) for label, text, group, lang in examples[:6]]
+    handed: list[Classifier] = []
+    Classifier.train(
+        edited + examples[6:],
+        cache=tmp_path,
+        elsewhere=True,
+        previous=before,
+        stopgap=handed.append,
+    )
+    (stopgap,) = handed
+    stopgap.save(tmp_path / "layer.arrays")
+
+    names, arrays = arrayfile.read(tmp_path / "layer.arrays")
+    assert names["base"] == str(before.file.absolute())
+    assert (tmp_path / "layer.arrays").stat().st_size < before.file.stat().st_size / 10
+    assert len(arrays["indptr"]) - 1 == 6  # the edited topic's rows only
+    assert best(stopgap, "topic0 edited") == "area0"
+    assert stopgap.nearest(stopgap.read("topic0 word0x1 shared1 common edited"), "t0") > 0.99
+    untouched = "topic7 word7x2 shared2 common"
+    assert stopgap.nearest(stopgap.read(untouched), "t7") == before.nearest(
+        before.read(untouched), "t7"
+    )
+
+
+def test_a_layer_whose_kept_model_changed_or_went_is_not_read(tmp_path: Path) -> None:
+    """A stop-gap's file names the kept model under it: that file gone, or holding another
+    model, the layer is refused (the server then waits for the full model)."""
+    before = Classifier.train(EXAMPLES, cache=tmp_path)
+    assert before.file is not None
+    stopgap = work_out_stopgap(before, EDITED)
+    assert stopgap is not None
+    stopgap.save(tmp_path / "layer.arrays")
+    assert not Classifier.load(tmp_path / "layer.arrays").exact
+
+    Classifier.train(many_topics(5)).save(before.file)
+    with pytest.raises(ValueError, match="worked out from"):
+        Classifier.load(tmp_path / "layer.arrays")
+    before.file.unlink()
+    with pytest.raises(FileNotFoundError):
+        Classifier.load(tmp_path / "layer.arrays")

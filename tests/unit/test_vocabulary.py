@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from bot.content.vocabulary import Vocabulary
+from bot.content.vocabulary import LayeredVocabulary, Vocabulary
 
 FEATURES = ["w:permesso", " pe", "per", "k:prms", "b:rinnovo permesso", "w:居留", "ری", "s:0"]
 
@@ -114,3 +114,22 @@ def test_an_extended_vocabulary_numbers_new_features_after_its_own() -> None:
         a.tolist() for a in Vocabulary.of(FEATURES).lookup
     ]
     assert list(Vocabulary.of([]).extended(FEATURES)) == FEATURES
+
+
+def test_a_layered_vocabulary_numbers_as_the_extended_one() -> None:
+    """A stop-gap's vocabulary: the kept one, mapped, and the edit's features after it, with
+    the same columns as the extended copy, and nothing of the kept one copied."""
+    kept = Vocabulary.of(FEATURES[:5])
+    layered = LayeredVocabulary(kept, Vocabulary.of(FEATURES[5:]))
+    extended = kept.extended(FEATURES[5:])
+    asked = [*FEATURES, "w:unknown", FEATURES[6], ""]
+
+    assert layered.positions(asked).tolist() == extended.positions(asked).tolist()
+    assert layered.columns(reversed(asked)).tolist() == extended.columns(reversed(asked)).tolist()
+    assert list(layered) == FEATURES and len(layered) == len(FEATURES)
+    assert FEATURES[6] in layered and "w:unknown" not in layered
+    assert layered.base is kept
+    assert LayeredVocabulary(kept, Vocabulary.of([])).positions(asked).tolist() == [
+        *range(5),
+        *[-1] * (len(asked) - 5),
+    ]
