@@ -599,3 +599,17 @@ def test_a_layer_whose_kept_model_changed_or_went_is_not_read(tmp_path: Path) ->
     before.file.unlink()
     with pytest.raises(FileNotFoundError):
         Classifier.load(tmp_path / "layer.arrays")
+
+
+def test_the_examples_reach_the_training_child_whole_and_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Written a slice at a time (the server never holds them all pickled), read back whole."""
+    import bot.content.classifier as module
+
+    monkeypatch.setattr(module, "SENT_AT_A_TIME", 3)
+    examples = tuple(("area", f"example {n}", f"t{n % 4}", None) for n in range(10))
+    module._send(examples, tmp_path / "sent")
+    assert module._received(tmp_path / "sent") == list(examples)
+    module._send((), tmp_path / "none")
+    assert module._received(tmp_path / "none") == []
