@@ -160,6 +160,18 @@ class Rows:
     groups: np.ndarray
     languages: np.ndarray  # each row's language (-1: not known)
 
+    @classmethod
+    def stored(cls, arrays: Mapping[str, np.ndarray]) -> Rows:
+        """The rows a model's file holds (``Classifier.save``, ``_StopGap.save``)."""
+        return cls(
+            arrays["indptr"],
+            arrays["indices"],
+            arrays["values"],
+            arrays["targets"],
+            arrays["groups"],
+            arrays["languages"],
+        )
+
     def of(self, selected: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The selected rows as (columns, values, where each row starts)."""
         starts, ends = self.indptr[selected], self.indptr[selected + 1]
@@ -393,14 +405,7 @@ class Classifier:
             raise ValueError(f"{path}: a model of version {names.get('version')}")
         if names.get("base") is not None:  # a stop-gap's layer (see ``_StopGap``)
             return _StopGap.of_layer(path, names, data)
-        rows = Rows(
-            data["indptr"],
-            data["indices"],
-            data["values"],
-            data["targets"],
-            data["groups"],
-            data["languages"],
-        )
+        rows = Rows.stored(data)
         lookup = (data["vocabulary_starts"], data["vocabulary_order"], data["vocabulary_hashes"])
         model = cls(
             tuple(names["labels"]),
@@ -1712,14 +1717,7 @@ class _StopGap(Classifier):
             data["bias"],
             language_weights,
             data["language_bias"] if names["language_head"] else None,
-            Rows(
-                data["indptr"],
-                data["indices"],
-                data["values"],
-                data["targets"],
-                data["groups"],
-                data["languages"],
-            ),
+            Rows.stored(data),
             _Runs(data["run_fresh"], data["run_first"], data["run_last"]),
             data["group_map"],
             (data["posting_columns"], data["posting_groups"], data["posting_weights"]),

@@ -40,7 +40,22 @@ def _hashes(features: Iterable[bytes], count: int) -> np.ndarray:
 Lookup = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
-class Vocabulary:
+class _Lookups:
+    """What any vocabulary answers from its ``positions``."""
+
+    def positions(self, wanted: Sequence[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def __contains__(self, feature: object) -> bool:
+        return isinstance(feature, str) and len(self.columns([feature])) == 1
+
+    def columns(self, features: Iterable[str]) -> np.ndarray:
+        """The columns of those of ``features`` the vocabulary knows, in the order given."""
+        found = self.positions(list(features))
+        return found[found >= 0]
+
+
+class Vocabulary(_Lookups):
     """Features and their column numbers (their order in ``text``, one per line)."""
 
     def __init__(self, text: bytes | memoryview, lookup: Lookup | None = None) -> None:
@@ -103,14 +118,6 @@ class Vocabulary:
         for column in range(len(self)):
             yield self._feature(column).decode()
 
-    def __contains__(self, feature: object) -> bool:
-        return isinstance(feature, str) and len(self.columns([feature])) == 1
-
-    def columns(self, features: Iterable[str]) -> np.ndarray:
-        """The columns of those of ``features`` the vocabulary knows, in the order given."""
-        found = self.positions(list(features))
-        return found[found >= 0]
-
     def positions(self, wanted: Sequence[str]) -> np.ndarray:
         """Each feature's column, -1 for those the vocabulary does not know."""
         found = np.full(len(wanted), -1, np.int64)
@@ -138,7 +145,7 @@ class Vocabulary:
         return bytes(self._text[self._starts[column] : self._starts[column + 1] - 1])
 
 
-class LayeredVocabulary:
+class LayeredVocabulary(_Lookups):
     """A vocabulary with features added after its own, without copying it: a stop-gap model's
     after an edit (``base``: the kept model's, mapped from its file; ``added``: the edited
     examples' new features, numbered from ``len(base)``). At a hundred times today's content
@@ -154,14 +161,6 @@ class LayeredVocabulary:
     def __iter__(self) -> Iterator[str]:
         yield from self.base
         yield from self.added
-
-    def __contains__(self, feature: object) -> bool:
-        return isinstance(feature, str) and len(self.columns([feature])) == 1
-
-    def columns(self, features: Iterable[str]) -> np.ndarray:
-        """The columns of those of ``features`` the vocabulary knows, in the order given."""
-        found = self.positions(list(features))
-        return found[found >= 0]
 
     def positions(self, wanted: Sequence[str]) -> np.ndarray:
         """Each feature's column, -1 for those neither layer knows."""
