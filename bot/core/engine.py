@@ -19,6 +19,7 @@ import asyncio
 import itertools
 import logging
 import threading
+import time
 import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -57,6 +58,11 @@ from bot.storage.problems import storage_problem
 
 log = logging.getLogger(__name__)
 
+# A training that failed (a child killed for want of memory, say) is tried again for the same
+# content after a pause that doubles each time: otherwise every message would start a new
+# training child, each failing the same way.
+RETRY_FIRST = 1.0
+RETRY_LONGEST = 600.0
 MAX_TEXT_LENGTH = 2000  # longer messages are read up to here: no question needs more
 PERSON_TEXT_LENGTH = 4000  # a message passed on to staff: about one Telegram message
 
@@ -94,6 +100,8 @@ class Engine:
     ) -> None:
         self._model_cache = model_cache  # where the trained understanding is kept
         self._training: Catalog | None = None  # the content a thread is training on
+        # The content whose training failed last, when it may be tried again, the pause.
+        self._retry: tuple[Catalog, float, float] | None = None
         # Trainings in the order they began, and the one whose understanding is in place: a
         # training's understanding (a stop-gap, or the full one) never replaces that of a
         # training begun later (a second edit's stop-gap, while the first edit trains).
@@ -145,14 +153,30 @@ class Engine:
         if current is None:
             current = self._first(catalog)
             release_freed_memory()
-        elif (current.catalog is not catalog or not current.exact) and (
-            self._training is not catalog
+        elif (
+            (current.catalog is not catalog or not current.exact)
+            and self._training is not catalog
+            and self._may_train(catalog)
         ):
             # New content, or a stop-gap whose full training failed (none runs): train.
             self._training = catalog
             previous = current.classifier
             threading.Thread(target=self._train, args=(catalog, previous), daemon=True).start()
         return current
+
+    def _may_train(self, catalog: Catalog) -> bool:
+        """Whether a training of ``catalog`` may begin: not during the pause after it failed."""
+        retry = self._retry
+        return retry is None or retry[0] is not catalog or time.monotonic() >= retry[1]
+
+    def _failed(self, catalog: Catalog) -> float:
+        """Remember that the training of ``catalog`` failed; the pause before the next one."""
+        retry = self._retry
+        pause = RETRY_FIRST
+        if retry is not None and retry[0] is catalog:
+            pause = min(retry[2] * 2, RETRY_LONGEST)
+        self._retry = (catalog, time.monotonic() + pause, pause)
+        return pause
 
     def _first(self, catalog: Catalog) -> Understanding:
         """The first understanding: as soon as one of ``catalog`` is in place (see above)."""
@@ -194,10 +218,15 @@ class Engine:
                 stopgap=put_in_place,
             )
             del previous
+            self._retry = None
             put_in_place(built)
             del built
         except Exception:
-            log.exception("the understanding of the new content could not be trained")
+            pause = self._failed(catalog)
+            log.exception(
+                "the understanding of the new content could not be trained: again in %.3g s",
+                pause,
+            )
         finally:
             # Only now: a look meanwhile would see a stop-gap with no training and start one.
             if self._training is catalog:

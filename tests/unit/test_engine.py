@@ -697,3 +697,53 @@ def test_a_training_child_killed_after_its_stopgap_is_trained_again(
     monkeypatch.setattr(module, "_hand_over", hand_over)
     seen = understandings_until_exact(engine)
     assert seen[0] is stopgap and seen[-1].exact and seen[-1].catalog is shown[0]
+
+
+def test_a_training_that_keeps_failing_is_tried_again_after_longer_pauses(
+    content_copy: Path,
+    store: MemoryStateStore,
+    interface: Interface,
+    models: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A training that fails (a child killed for want of memory, at every try) is not begun
+    again at every message: the old understanding answers, and the same content is tried again
+    after a pause that doubles; a success ends the pauses."""
+    import bot.core.engine as module
+
+    engine, shown, before = engine_before_an_edit(content_copy, store, interface, models)
+    tries: list[Catalog] = []
+    real = module.Understanding
+
+    def failing(catalog: Catalog, *args: Any, **kwargs: Any) -> Understanding:
+        tries.append(catalog)
+        raise MemoryError("the training child was killed")
+
+    def training_ended() -> None:
+        deadline = time.monotonic() + 60
+        while engine._training is not None:
+            assert time.monotonic() < deadline, "the training thread did not end"
+            time.sleep(0.005)
+
+    monkeypatch.setattr(module, "RETRY_FIRST", 0.5)
+    monkeypatch.setattr(module, "Understanding", failing)
+    assert engine.understanding() is before  # the first try
+    training_ended()
+    for _ in range(50):  # messages during the pause
+        assert engine.understanding() is before
+    training_ended()
+    assert len(tries) == 1
+
+    time.sleep(0.6)
+    assert engine.understanding() is before  # the second try, after the pause
+    training_ended()
+    assert len(tries) == 2 and engine._retry is not None and engine._retry[2] == 1.0
+    time.sleep(0.6)
+    engine.understanding()
+    training_ended()
+    assert len(tries) == 2  # the pause doubled
+
+    monkeypatch.setattr(module, "Understanding", real)
+    time.sleep(0.5)
+    seen = understandings_until_exact(engine)
+    assert seen[-1].exact and seen[-1].catalog is shown[0] and engine._retry is None
