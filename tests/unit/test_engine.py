@@ -713,7 +713,7 @@ def test_a_training_that_keeps_failing_is_tried_again_after_longer_pauses(
 
     engine, shown, before = engine_before_an_edit(content_copy, store, interface, models)
     tries: list[Catalog] = []
-    real = module.Understanding
+    real = Understanding
 
     def failing(catalog: Catalog, *args: Any, **kwargs: Any) -> Understanding:
         tries.append(catalog)
