@@ -316,9 +316,9 @@ class Classifier:
         starts, ends, groups, weights = self._postings
         if not query.known:
             return np.zeros(len(self.group_names))
-        begin, end = starts[query.columns], ends[query.columns]
-        counts = end - begin
-        spots = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts - begin, counts)
+        begin = starts[query.columns]
+        counts = ends[query.columns] - begin
+        spots = _spread(begin, counts)
         return np.bincount(
             groups[spots],
             weights=weights[spots] * np.repeat(query.values, counts),
@@ -537,6 +537,15 @@ def _postings(columns: np.ndarray, groups: np.ndarray, weights: np.ndarray, widt
     ends = np.cumsum(np.bincount(columns, minlength=width)).astype(np.int32)
     starts = np.concatenate(([0], ends[:-1])).astype(np.int32)
     return starts, ends, groups.astype(np.int32), weights.astype(np.float32)
+
+
+def _spread(begin: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The positions of the spans starting at ``begin``, ``counts`` long, one after another
+    (the postings of a message's features, gathered in one step)."""
+    spots: np.ndarray = np.arange(counts.sum()) - np.repeat(
+        np.cumsum(counts) - counts - begin, counts
+    )
+    return spots
 
 
 def _posting_columns(postings: Postings) -> np.ndarray:
@@ -1084,13 +1093,10 @@ def _refreshed(
     digests: Mapping[str | None, str],
 ) -> _StopGap | None:
     """A stop-gap model of ``examples`` worked out from ``previous`` (None: it cannot be)."""
-    if (
-        isinstance(previous, _StopGap)
-        or previous.synonyms != synonyms
-        or previous._squares is None
-        or not previous.group_digests
-    ):
-        return None  # new synonyms change every example's features: only a full training
+    if previous.synonyms != synonyms or previous._squares is None or not previous.group_digests:
+        # New synonyms change every example's features: only a full training. A stop-gap keeps
+        # no squared gradients: none is worked out from one.
+        return None
     changed = _changed_groups(previous.group_digests, digests)
     old = previous._rows
     group_kept = np.array([g in digests and g not in changed for g in previous.group_names], bool)
@@ -1174,8 +1180,8 @@ class _Fresh:
             _flat_vocabulary(previous._vocabulary),
             Vocabulary.of([names[i] for i in unknown.tolist()]),
         )
-        rarest = float(previous._idf.max()) if len(previous._idf) else 1.0
-        idf = PatchedTable(_flat(previous._idf), len(vocabulary), fill=rarest)
+        # New features weigh as the rarest known: the weight a message's unknown features get.
+        idf = PatchedTable(_flat(previous._idf), len(vocabulary), fill=previous._unseen_weight)
         filled = [(example, row) for example, row in zip(examples, found, strict=True) if row]
         lengths = np.array([len(row) for _, row in filled], np.int64)
         indices = columns[
@@ -1273,7 +1279,7 @@ class _Runs:
         last = np.where(from_base, base_last, fresh_starts[1:])
         return cls(~from_base, first.astype(np.int64), last.astype(np.int64))
 
-    @property
+    @functools.cached_property
     def starts(self) -> np.ndarray:
         """Each run's first position among all the rows, and their count at the end."""
         return np.concatenate(([0], np.cumsum(self.last - self.first))).astype(np.int64)
@@ -1401,7 +1407,8 @@ def _warm_start(
         classes = _classes(names)
         bias = np.zeros(len(names.names), np.float32)
         if old_weights is not None and old_bias is not None:
-            bias[: len(names.before[names.before >= 0])] = old_bias[classes[classes >= 0]]
+            moved = classes[classes >= 0]  # the previous classes still in use come first
+            bias[: len(moved)] = old_bias[moved]
             tables.append(PatchedTable(old_weights, width, classes=classes))
         else:
             empty = np.zeros((0, len(names.names)), np.float16)
@@ -1522,7 +1529,7 @@ class _StopGap(Classifier):
         self._weights = self._patched_weights = weights
         self._patched_language_weights = language_weights
         self._bias = bias
-        self._unseen_weight = idf.max() if len(idf) else 1.0
+        self._unseen_weight = base._unseen_weight  # the new features' IDF is the base's largest
         self._read = {}
         self._dense = np.zeros(len(vocabulary), np.float32)
         self._group_index = {name: index for index, name in enumerate(group_names)}
@@ -1545,9 +1552,9 @@ class _StopGap(Classifier):
         inside = query.columns < width
         columns, values = query.columns[inside], query.values[inside]
         starts, ends, groups, weights = self.base._postings
-        begin, end = starts[columns], ends[columns]
-        counts = end - begin
-        spots = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts - begin, counts)
+        begin = starts[columns]
+        counts = ends[columns] - begin
+        spots = _spread(begin, counts)
         mapped = self._group_map[groups[spots]]
         kept = mapped >= 0
         found += np.bincount(
@@ -1558,7 +1565,7 @@ class _StopGap(Classifier):
         posted, posted_groups, posted_weights = self._fresh_postings
         begin = np.searchsorted(posted, query.columns, side="left")
         counts = np.searchsorted(posted, query.columns, side="right") - begin
-        spots = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts - begin, counts)
+        spots = _spread(begin, counts)
         found += np.bincount(
             posted_groups[spots],
             weights=posted_weights[spots] * np.repeat(query.values, counts),
@@ -1676,8 +1683,7 @@ class _StopGap(Classifier):
         model (``FileNotFoundError`` if it is gone)."""
         base = Classifier.load(Path(names["base"]))
         if (
-            not base.exact
-            or isinstance(base, _StopGap)
+            not base.exact  # a stop-gap's layer: never the base of another
             or len(base._vocabulary) != names["base_width"]
             or list(base.labels) != names["base_labels"]
             or list(base.group_names) != names["base_group_names"]
@@ -1705,14 +1711,13 @@ class _StopGap(Classifier):
                 data["replaced_language_weights"],
                 language_classes if language_classes.size else None,
             )
-        rarest = float(base._idf.max()) if len(base._idf) else 1.0
         return cls(
             base,
             tuple(names["labels"]),
             tuple(names["group_names"]),
             tuple(names["language_names"]),
             LayeredVocabulary(_flat_vocabulary(base._vocabulary), Vocabulary(added.data, lookup)),
-            PatchedTable(_flat(base._idf), width, fill=rarest),
+            PatchedTable(_flat(base._idf), width, fill=base._unseen_weight),
             PatchedTable(base_weights, width, replaced, data["replaced_weights"], classes),
             data["bias"],
             language_weights,

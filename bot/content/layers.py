@@ -63,15 +63,6 @@ class PatchedTable:
             found[hit] = self.rows[spots[hit]]
         return found
 
-    def max(self) -> float:
-        """The largest value held (the base's, the fill's past it, the replaced rows')."""
-        values = [float(self.base.max())] if self.base.size else []
-        if self.width > len(self.base):
-            values.append(self.fill)
-        if self.rows.size:
-            values.append(float(self.rows.max()))
-        return max(values, default=self.fill)
-
     def whole(self) -> np.ndarray:
         """Every row, as one plain array (tests compare it with a flat model's)."""
         return self[np.arange(self.width)]

@@ -29,13 +29,13 @@ def test_rows_come_from_the_base_the_replacements_and_the_fill() -> None:
     assert np.array_equal(table.whole(), expected)
     assert np.array_equal(table[np.array([5, 0, 3, 3])], expected[[5, 0, 3, 3]])
     assert table[np.zeros(0, np.int64)].shape == (0, 3)
-    assert len(table) == 6 and table.shape == (6, 3) and table.max() == 22.0
+    assert len(table) == 6 and table.shape == (6, 3)
 
 
 def test_a_one_dimensional_table_is_filled_past_its_base() -> None:
     idf = PatchedTable(np.array([1.0, 3.0], np.float32), 4, fill=3.0)
     assert idf[np.array([3, 0, 1])].tolist() == [3.0, 1.0, 3.0]
-    assert idf.max() == 3.0 and len(idf) == 4
+    assert len(idf) == 4
 
 
 def test_replacements_must_fit_the_columns() -> None:
