@@ -139,9 +139,8 @@ def replicate(catalog: Catalog, times: int) -> Catalog:
                 keywords=_disguised_lists(topic.keywords, table),
                 questions=_disguised_lists(topic.questions, table),
             )
-            phrasings[twin] = tuple(
-                (code, text.translate(table))
-                for code, text in catalog.phrasings.topics.get(topic.id, ())
+            phrasings[twin] = _disguised_lists(
+                catalog.phrasings.topics.get(topic.id, MappingProxyType({})), table
             )
     return replace(
         catalog,

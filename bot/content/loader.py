@@ -15,7 +15,6 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from itertools import repeat
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -1303,9 +1302,11 @@ def _read_phrasings(
     """``phrasings/<language>.yaml`` (optional): sample messages as people of that language write
     them, for the topics, the taught intents and off-topic small talk. Phrasings of a topic
     whose file has errors (``unloaded``) are left out, and not reported."""
-    by_topic: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    by_intent: dict[Intent, list[tuple[str, str]]] = defaultdict(list)
-    off_topic: list[tuple[str, str]] = []
+    # One file per language (its name is the code): each topic's texts in a language come from
+    # one file.
+    by_topic: dict[str, dict[str, tuple[str, ...]]] = defaultdict(dict)
+    by_intent: dict[Intent, dict[str, tuple[str, ...]]] = defaultdict(dict)
+    off_topic: dict[str, tuple[str, ...]] = {}
     for path in sorted((root / "phrasings").glob("*.yaml")):
         read = cache.reading(
             f"phrasings/{path.name}",
@@ -1331,16 +1332,16 @@ def _read_phrasings(
                     )
                 )
             elif key not in unloaded and read.code is not None:
-                by_topic[key].extend(zip(repeat(read.code), phrases))
+                by_topic[key][read.code] = phrases
         for intent, phrases in read.intents:
             if read.code is not None:
-                by_intent[intent].extend(zip(repeat(read.code), phrases))
-        if read.code is not None:
-            off_topic.extend(zip(repeat(read.code), read.off_topic))
+                by_intent[intent][read.code] = phrases
+        if read.code is not None and read.off_topic:
+            off_topic[read.code] = read.off_topic
     return Phrasings(
-        topics=MappingProxyType({key: tuple(value) for key, value in by_topic.items()}),
-        intents=MappingProxyType({key: tuple(value) for key, value in by_intent.items()}),
-        off_topic=tuple(off_topic),
+        topics=MappingProxyType({key: MappingProxyType(by) for key, by in by_topic.items()}),
+        intents=MappingProxyType({key: MappingProxyType(by) for key, by in by_intent.items()}),
+        off_topic=MappingProxyType(off_topic),
     )
 
 

@@ -62,13 +62,16 @@ class Phrasings:
     answering with the nearest topic.
     """
 
-    topics: Mapping[str, tuple[tuple[str, str], ...]] = field(
+    # Each by language, as a topic's keywords and questions: a hundredfold content's phrasings
+    # as (language, text) pairs would be a million and a half objects for Python's collector
+    # to look through after a load (a tenth of it).
+    topics: Mapping[str, Mapping[str, tuple[str, ...]]] = field(
         default_factory=lambda: MappingProxyType({})
-    )  # topic id -> (language, text)
-    intents: Mapping[Intent, tuple[tuple[str, str], ...]] = field(
+    )  # topic id -> language -> texts
+    intents: Mapping[Intent, Mapping[str, tuple[str, ...]]] = field(
         default_factory=lambda: MappingProxyType({})
     )
-    off_topic: tuple[tuple[str, str], ...] = ()
+    off_topic: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
 
 
 def frozen_map(values: Mapping[str, str] | None = None) -> Mapping[str, str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -419,17 +419,22 @@ def training_examples(catalog: Catalog) -> list[tuple[str, str, str | None, str 
         area = INTENT_LABEL + taught.value if taught else AREA_LABEL + topic.area
         group = INTENT_LABEL + taught.value if taught else topic.id
         texts = [(code, text) for code, text in topic.title.values.items()]
-        for table in (topic.keywords, topic.questions):
-            texts += [(code, phrase) for code, group in table.items() for phrase in group]
-        texts += phrasings.topics.get(topic.id, ())
+        for table in (topic.keywords, topic.questions, phrasings.topics.get(topic.id, {})):
+            texts += _by_language(table)
         examples += [(area, text, group, code) for code, text in texts]
     for intent in TAUGHT_INTENTS:
         label = INTENT_LABEL + intent.value
-        texts = [(code, text) for code, group in catalog.phrases(intent).items() for text in group]
-        texts += phrasings.intents.get(intent, ())
+        texts = _by_language(catalog.phrases(intent)) + _by_language(
+            phrasings.intents.get(intent, {})
+        )
         examples += [(label, text, label, code) for code, text in texts]
-    examples += [(OFF_TOPIC, phrase, None, code) for code, phrase in phrasings.off_topic]
+    examples += [(OFF_TOPIC, text, None, code) for code, text in _by_language(phrasings.off_topic)]
     return examples
+
+
+def _by_language(groups: Mapping[str, tuple[str, ...]]) -> list[tuple[str, str]]:
+    """(language, text) for every text of every language."""
+    return [(code, text) for code, group in groups.items() for text in group]
 
 
 MAX_GAP = 2  # words allowed between those of an intent phrase ("passare giovedì in ufficio")
