@@ -24,7 +24,8 @@ install-prod:
 	$(BIN)/python -m pip install --quiet --editable .
 	$(BIN)/pybabel --quiet compile --domain messages --directory locales
 
-$(STAMP): pyproject.toml
+# The C reader of the content's YAML (optional) is built by the install: again when it changes.
+$(STAMP): pyproject.toml bot/content/_yamlevents.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,11 @@ from yaml.events import (
     StreamStartEvent,
 )
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+try:
+    from bot.content import _yamlevents  # built from _yamlevents.c where libyaml-dev is
+except ImportError:  # pragma: no cover - the Python way reads the same, slower
+    _yamlevents = None  # type: ignore[assignment]
 
 
 class YamlDict(dict[Any, Any]):
@@ -123,6 +129,43 @@ _IMPLICIT: dict[str, tuple[tuple[str, Any], ...]] = {
 assert None not in _IMPLICIT and not _LineLoader.yaml_path_resolvers
 
 
+def _words_of(pattern: re.Pattern[str]) -> list[str] | None:
+    """The words an implicit resolver's pattern matches when it is a list of words
+    (``^(?:yes|Yes|no)$``, as for true/false and null); None for any other pattern."""
+    source = pattern.pattern
+    if pattern.flags & re.VERBOSE:
+        source = "".join(source.split())
+    found = re.fullmatch(r"\^\(\?:([\w~]*(?:\|[\w~]*)*)\)\$", source)
+    if found is None:
+        return None
+    words = found.group(1).split("|")
+    return words if all(pattern.fullmatch(word) for word in words) else None
+
+
+def _for_c() -> tuple[bytes, frozenset[str]] | None:
+    """What ``_yamlevents`` needs to know of the resolvers: the first bytes of the plain scalars
+    that may be something else than text and, of those starting with a letter, the only words
+    that are (yes, No, null...). None when the resolvers are not of that shape: the C reader is
+    not used then."""
+    first = "".join(_IMPLICIT).encode("utf-8")
+    if len(first) != len(_IMPLICIT) - 1:  # one ASCII character each, and ''
+        return None
+    words: set[str] = set()
+    for character, resolvers in _IMPLICIT.items():
+        if character.isascii() and character.isalpha():
+            for _tag, pattern in resolvers:
+                found = _words_of(pattern)
+                if found is None:
+                    return None
+                words.update(word for word in found if word[:1].isascii() and word[:1].isalpha())
+    return first, frozenset(words)
+
+
+_FIRST, _WORDS = _for_c() or (b"", frozenset())
+_C_BUILT = _yamlevents is not None
+_IN_C = _C_BUILT and bool(_FIRST)
+
+
 def _load(text: str) -> Any:
     """The document, in one pass over libyaml's events (see :func:`_from_events`); a document
     that pass is not sure of (anchors, tags, a mistake) is read again through the nodes
@@ -139,10 +182,22 @@ def _by_events(source: str | bytes) -> Any:
     loader = _LineLoader(source)
     try:
         return _from_events(loader)
-    except (_Unsure, yaml.YAMLError, YamlSyntaxError):
+    except (_Unsure, yaml.YAMLError, YamlSyntaxError, ValueError):
         return _UNSURE
     finally:
         loader.dispose()
+
+
+def _by_events_in_c(data: bytes) -> Any:
+    """The document read the events' way by ``_yamlevents`` (in C: no Python object per event,
+    half a hundredfold content's first load), or ``_UNSURE``."""
+    try:
+        found = _yamlevents.read(
+            data, mapping=YamlDict, sequence=YamlList, plain=_plain, first=_FIRST, words=_WORDS
+        )
+    except (_Unsure, yaml.YAMLError, ValueError):  # the nodes' way reads it, and names its line
+        return _UNSURE
+    return _UNSURE if found is NotImplemented else found
 
 
 def _load_nodes(text: str) -> Any:
@@ -164,6 +219,38 @@ class _Unsure(Exception):
 
 
 _NO_KEY: Any = object()
+
+
+def _plain(text: str) -> Any:
+    """A plain (unquoted) scalar as the resolvers and constructors make it: a number, a date,
+    true or false, None, or the text itself."""
+    made = _MADE.get(text, _NOT_MADE)
+    if made is not _NOT_MADE:
+        return made
+    made = text
+    for tag, pattern in _IMPLICIT.get(text[:1], ()):
+        if pattern.match(text):
+            construct = _LineLoader.yaml_constructors.get(tag)
+            if construct is None:  # a merge key (<<) or a value key (=): only the nodes' way
+                raise _Unsure
+            made = construct(_SCALARS, ScalarNode(tag, text))
+            break
+    if len(_MADE) >= _MADE_AT_MOST:
+        _MADE.clear()
+    _MADE[text] = made
+    return made
+
+
+# The same few dates and numbers come back in every file (a review date, a year): each is made
+# once. What is made is immutable (a number, a date, True, None, a text), so shared safely.
+_MADE: dict[str, Any] = {}
+_MADE_AT_MOST = 4096
+_NOT_MADE: Any = object()
+
+
+# The constructors of numbers, dates, true/false and null use nothing of a loader but its
+# constructor's methods, and keep nothing.
+_SCALARS = yaml.constructor.SafeConstructor()
 
 
 def _from_events(loader: Any) -> Any:
@@ -193,13 +280,7 @@ def _from_events(loader: Any) -> Any:
         if kind is ScalarEvent:
             if event.anchor is not None or event.tag is not None:
                 raise _Unsure
-            value = event.value
-            if event.implicit[0]:  # plain: the resolvers say what it is
-                for tag, pattern in _IMPLICIT.get(value[:1], ()):
-                    if pattern.match(value):
-                        node = ScalarNode(tag, value, event.start_mark, event.end_mark, event.style)
-                        value = loader.construct_object(node, deep=True)
-                        break
+            value = _plain(event.value) if event.implicit[0] else event.value
             line = event.start_mark.line + 1
         elif kind is MappingStartEvent or kind is SequenceStartEvent:
             if event.anchor is not None or event.tag is not None:
@@ -252,7 +333,14 @@ class _Builder:
         if tag == _STR and type(node) is ScalarNode:
             return node.value
         if tag != _MAP and tag != _SEQ:
-            return self._loader.construct_object(node, deep=True)
+            try:
+                return self._loader.construct_object(node, deep=True)
+            except ValueError as error:  # a number of more than 4,300 digits, for one
+                raise YamlSyntaxError(
+                    "this value cannot be read as a number or a date: put it in quotes to keep"
+                    " it as text",
+                    node.start_mark.line + 1,
+                ) from error
         if id(node) in self._building:
             raise yaml.constructor.ConstructorError(
                 None, None, "found unconstructable recursive node", node.start_mark
@@ -300,7 +388,7 @@ def read_yaml(path: Path) -> Any:
     (invalid UTF-8 included) are read as text, as before."""
     data = path.read_bytes()
     if b"\r" not in data and not data.startswith(_BYTE_ORDER_MARKS):
-        found = _by_events(data)
+        found = _by_events_in_c(data) if _IN_C else _by_events(data)
         if found is not _UNSURE:
             return found
     try:

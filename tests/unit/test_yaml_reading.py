@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import codecs
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from bot.content import yamlfile
 from bot.content.yamlfile import YamlDict, YamlList, YamlSyntaxError, _LineLoader, read_yaml
+
+# CI builds the C reader (.ci/run installs libyaml-dev) and sets this: there a reader that was
+# not built fails its tests instead of skipping them.
+C_READER_REQUIRED = bool(os.environ.get("SPORTELLO_REQUIRE_C_YAML"))
+needs_c_reader = pytest.mark.skipif(
+    not yamlfile._C_BUILT and not C_READER_REQUIRED,
+    reason="the C reader is not built (libyaml-dev and a C compiler, then make install)",
+)
 
 DOCUMENTS = {
     "texts and lines": "id: a\ntitle:\n  it: Ciao\n  en: 'Hi'\nkeywords: [uno, due]\n",
@@ -66,6 +78,7 @@ def test_reading_gives_what_the_constructors_gave(tmp_path: Path, name: str) -> 
         ("a: !custom 1\n", "could not determine a constructor", 1),
         ("a: &x [*x]\n", "recursive", 1),
         ("a: [1, 2\nb: 3\n", "", 2),
+        ("a: x\nb: " + "1" * 5000 + "\n", "put it in quotes to keep it as text", 2),
     ],
 )
 def test_mistakes_keep_their_message_and_line(
@@ -309,6 +322,12 @@ def test_mutated_content_reads_as_before(tmp_path: Path, monkeypatch: pytest.Mon
 
         with monkeypatch.context() as patch:
             patch.setattr(yamlfile, "_from_events", unsure)
+            patch.setattr(yamlfile, "_IN_C", False)
+            return outcome(path)
+
+    def in_python(path: Path) -> Any:
+        with monkeypatch.context() as patch:
+            patch.setattr(yamlfile, "_IN_C", False)
             return outcome(path)
 
     slips = [
@@ -348,4 +367,169 @@ def test_mutated_content_reads_as_before(tmp_path: Path, monkeypatch: pytest.Mon
         else:
             del data[where : where + rng.randint(1, 3)]
         path.write_bytes(bytes(data))
-        assert _same(outcome(path), as_before(path)), bytes(data)
+        expected = as_before(path)
+        assert _same(outcome(path), expected), bytes(data)  # in C where it is built
+        assert _same(in_python(path), expected), bytes(data)
+
+
+# The reader in C (bot/content/_yamlevents.c): what the Python events' way gives, or unsure.
+
+
+def _in_c(data: bytes) -> Any:
+    if not yamlfile._C_BUILT:
+        pytest.fail("the C reader is not built: SPORTELLO_REQUIRE_C_YAML is set")
+    return yamlfile._by_events_in_c(data)
+
+
+def test_the_c_reader_is_used_where_it_is_built() -> None:
+    if C_READER_REQUIRED:
+        assert yamlfile._C_BUILT, "the C reader is not built"
+    assert yamlfile._IN_C is yamlfile._C_BUILT
+
+
+@needs_c_reader
+@pytest.mark.parametrize("text", PLAIN_DOCUMENTS)
+def test_the_c_reader_gives_what_the_nodes_give(text: str) -> None:
+    from bot.content.yamlfile import _load_nodes
+
+    assert _same(_in_c(text.encode()), _load_nodes(text))
+
+
+@needs_c_reader
+@pytest.mark.parametrize(
+    "text",
+    [
+        "first: &x {a: 1}\nsecond: *x\n",
+        "list: &y [1, 2]\n",
+        "s: !!set {a, b}\n",
+        "str: !!str 12\n",
+        "a: ! 12\n",
+        "m: !!map {a: 1}\n",
+        "%YAML 1.1\n---\na: 1\n",
+        "%TAG !e! tag:example.com,2000:\n---\na: 1\n",
+        "a: 1\nb: 2\na: 3\n",
+        "1: a\n1.0: b\n",  # the same key, as Python compares them
+        "~: x\n",
+        "2026-11-30: x\n",
+        "? [1, 2]\n: x\n",
+        "? {a: 1}\n: x\n",
+        "a: 1\n---\nb: 2\n",
+        "a: [1, 2\nb: 3\n",
+        "a: 1\n\tb: 2\n",
+        "<<: {b: 1}\n",
+        "a: =\n",
+        "a: " + "9" * 5000 + "\n",
+        "a: \udcff\n",  # the byte 0xff, not UTF-8
+    ],
+)
+def test_the_c_reader_leaves_to_the_nodes_what_it_is_not_sure_of(text: str) -> None:
+    assert _in_c(text.encode("utf-8", "surrogateescape")) is yamlfile._UNSURE
+
+
+@needs_c_reader
+def test_the_c_reader_reads_the_repository_content_and_test_data() -> None:
+    from bot.content.yamlfile import _load_nodes
+
+    paths = sorted(Path("content").rglob("*.yaml")) + sorted(Path("tests").rglob("*.yaml"))
+    for path in paths:
+        found = _in_c(path.read_bytes())
+        assert found is not yamlfile._UNSURE, path
+        assert _same(found, _load_nodes(path.read_text(encoding="utf-8"))), path
+
+
+@needs_c_reader
+def test_the_c_reader_reads_deep_nesting() -> None:
+    """Ten thousand levels: its own stack, no recursion in C (the nodes' way recurses)."""
+    deep = b"[" * 10_000 + b"]" * 10_000
+    found = _in_c(deep)
+    depth = 0
+    while found:
+        (found,) = found
+        depth += 1
+    assert depth == 9_999
+
+
+#: Pieces of YAML for random documents: indentation, indicators, quotes, numbers, dates, words
+#: that are something else, anchors, tags, non-Latin text.
+_PIECES = st.sampled_from(
+    [
+        "\n",
+        "  ",
+        "- ",
+        ": ",
+        "? ",
+        "#",
+        "'",
+        '"',
+        "[",
+        "]",
+        "{",
+        "}",
+        ", ",
+        "|",
+        ">",
+        "a",
+        "key",
+        "yes",
+        "No",
+        "null",
+        "~",
+        "on",
+        "12",
+        "0x1F",
+        "1.5",
+        ".inf",
+        "2026-11-30",
+        "2026-13-45",
+        "1:30",
+        "&a ",
+        "*a",
+        "!!str ",
+        "! ",
+        "<<",
+        "=",
+        "---\n",
+        "...\n",
+        "\t",
+        "مرحبا",
+        "你好",
+        "😟",
+        "\u2028",
+        "\\",
+        "%YAML 1.1\n",
+    ]
+)
+
+
+@needs_c_reader
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_PIECES, max_size=40).map("".join))
+def test_random_documents_read_in_c_as_in_python(text: str) -> None:
+    data = text.encode()
+    in_c = _in_c(data)
+    in_python = yamlfile._by_events(data)
+    if in_c is yamlfile._UNSURE or in_python is yamlfile._UNSURE:
+        assert in_c is in_python
+    else:
+        assert _same(in_c, in_python)
+
+
+def test_only_listed_words_starting_with_a_letter_are_something_else_than_text() -> None:
+    """What the C reader is told of the resolvers: the words of true/false and null."""
+    assert {
+        *("yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE"),
+        *("false", "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF"),
+        *("null", "Null", "NULL"),
+    } == yamlfile._WORDS
+    assert set(yamlfile._FIRST.decode()) == set(yamlfile._IMPLICIT) - {""}
+
+
+def test_resolvers_of_another_shape_keep_the_reading_in_python(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import re
+
+    changed = dict(yamlfile._IMPLICIT)
+    changed["y"] = (("tag:yaml.org,2002:bool", re.compile("^(?:y.*)$")),)
+    monkeypatch.setattr(yamlfile, "_IMPLICIT", changed)
+    assert yamlfile._for_c() is None
