@@ -227,22 +227,21 @@ def _plain(text: str) -> Any:
     made = _MADE.get(text, _NOT_MADE)
     if made is not _NOT_MADE:
         return made
-    made = text
     for tag, pattern in _IMPLICIT.get(text[:1], ()):
         if pattern.match(text):
             construct = _LineLoader.yaml_constructors.get(tag)
             if construct is None:  # a merge key (<<) or a value key (=): only the nodes' way
                 raise _Unsure
             made = construct(_SCALARS, ScalarNode(tag, text))
-            break
-    if len(_MADE) >= _MADE_AT_MOST:
-        _MADE.clear()
-    _MADE[text] = made
-    return made
+            if len(_MADE) >= _MADE_AT_MOST:
+                _MADE.clear()
+            _MADE[text] = made
+            return made
+    return text  # texts are not kept: one starting with a digit may be a long answer
 
 
 # The same few dates and numbers come back in every file (a review date, a year): each is made
-# once. What is made is immutable (a number, a date, True, None, a text), so shared safely.
+# once. What is made is immutable (a number, a date, True, None), so shared safely.
 _MADE: dict[str, Any] = {}
 _MADE_AT_MOST = 4096
 _NOT_MADE: Any = object()
