@@ -25,7 +25,7 @@ install-prod:
 	$(BIN)/pybabel --quiet compile --domain messages --directory locales
 
 # The C reader of the content's YAML (optional) is built by the install: again when it changes.
-$(STAMP): pyproject.toml bot/content/_yamlevents.c
+$(STAMP): pyproject.toml setup.py bot/content/_yamlevents.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
