@@ -15,6 +15,11 @@
 #include <Python.h>
 #include <yaml.h>
 
+/* PyYAML's own libyaml (0.2.6 in its wheels) refuses documents nested more than 1000 levels
+ * deep, and the system's (0.2.5) reads them, slowly (quadratic in flow nesting): deeper than
+ * this, the Python way reads the file, and reports what it reports. */
+#define DEEPEST 999
+
 typedef struct {
     PyObject *container; /* the mapping or list being filled */
     PyObject *lines;     /* its key_lines or item_lines */
@@ -180,6 +185,10 @@ static PyObject *read_events(const Reading *reading, yaml_parser_t *parser) {
                 unsure = 1;
             } else {
                 yaml_event_delete(&event);
+                if (depth >= DEEPEST) {
+                    unsure = 1;
+                    goto done;
+                }
                 if (depth == room) {
                     Py_ssize_t larger = room ? room * 2 : 16;
                     Frame *grown = PyMem_Realloc(frames, (size_t)larger * sizeof(Frame));

@@ -132,6 +132,8 @@ assert None not in _IMPLICIT and not _LineLoader.yaml_path_resolvers
 def _words_of(pattern: re.Pattern[str]) -> list[str] | None:
     """The words an implicit resolver's pattern matches when it is a list of words
     (``^(?:yes|Yes|no)$``, as for true/false and null); None for any other pattern."""
+    if pattern.flags & ~(re.VERBOSE | re.UNICODE):  # re.IGNORECASE would match more words
+        return None
     source = pattern.pattern
     if pattern.flags & re.VERBOSE:
         source = "".join(source.split())

@@ -437,16 +437,39 @@ def test_the_c_reader_reads_the_repository_content_and_test_data() -> None:
         assert _same(found, _load_nodes(path.read_text(encoding="utf-8"))), path
 
 
+def _nested_mappings(levels: int) -> bytes:
+    return b"".join(b"  " * level + b"k:\n" for level in range(levels)) + b"  " * levels + b"v\n"
+
+
 @needs_c_reader
-def test_the_c_reader_reads_deep_nesting() -> None:
-    """Ten thousand levels: its own stack, no recursion in C (the nodes' way recurses)."""
-    deep = b"[" * 10_000 + b"]" * 10_000
-    found = _in_c(deep)
-    depth = 0
-    while found:
-        (found,) = found
-        depth += 1
-    assert depth == 9_999
+@pytest.mark.parametrize(
+    ("data", "in_c"),
+    [
+        (b"[" * 999 + b"]" * 999, True),
+        (b"- " * 999 + b"x\n", True),
+        (_nested_mappings(999), True),
+        (b"[" * 1000 + b"]" * 1000, False),  # PyYAML reads it: in Python, then
+        (b"- " * 1000 + b"x\n", False),  # PyYAML refuses it
+        (_nested_mappings(1000), False),
+        (b"[" * 100_000 + b"]" * 100_000, False),  # at once, not after libyaml's minute
+    ],
+)
+def test_the_c_reader_leaves_deep_nesting_to_pyyaml(data: bytes, in_c: bool) -> None:
+    """PyYAML's libyaml refuses more than 1000 levels, the system's may not: past 999 levels
+    the Python way reads the file, and says what PyYAML says."""
+    import sys
+
+    found = _in_c(data)
+    if in_c:
+        assert found is not yamlfile._UNSURE
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(10_000)  # _same recurses, once per level
+        try:
+            assert _same(found, yamlfile._by_events(data))
+        finally:
+            sys.setrecursionlimit(limit)
+    else:
+        assert found is yamlfile._UNSURE
 
 
 #: Pieces of YAML for random documents: indentation, indicators, quotes, numbers, dates, words
@@ -533,3 +556,5 @@ def test_resolvers_of_another_shape_keep_the_reading_in_python(
     changed["y"] = (("tag:yaml.org,2002:bool", re.compile("^(?:y.*)$")),)
     monkeypatch.setattr(yamlfile, "_IMPLICIT", changed)
     assert yamlfile._for_c() is None
+    changed["y"] = (("tag:yaml.org,2002:bool", re.compile("^(?:yes|no)$", re.IGNORECASE)),)
+    assert yamlfile._for_c() is None  # "YES" would be true, and it is not in the list
