@@ -420,3 +420,39 @@ async def test_an_erasure_asked_for_with_a_sign_of_danger_is_asked_after_the_hel
     assert chat.ids()[0] == "act:erase" and erased == []  # one more tap, as always
     await chat.press("act:erase")
     assert erased == [("test", "u1")]
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("it", "vorrei un appuntamento, mio marito mi picchia"),
+        ("en", "I want to book an appointment, my husband hits me"),
+    ],
+)
+async def test_an_appointment_asked_for_with_a_sign_of_danger_is_offered_under_the_help(
+    chat: Conversation, repo: Catalog, language: str, text: str
+) -> None:
+    """The help first; the appointment is not lost: one tap gives what asking for it gives
+    (the counter's contacts, on content that books no slots)."""
+    await chat.start(hint=language)
+    reply = await chat.send(text)
+    assert reply.text.startswith(_help_heading(repo, language)), reply.text[:80]
+    ids = chat.ids()
+    assert ids.index("act:human") < ids.index("act:book:") < ids.index("nav:back"), ids
+    booked = await chat.press("act:book:")
+    await chat.start(hint=language)
+    asked = await chat.send("vorrei un appuntamento" if language == "it" else "book an appointment")
+    assert booked.text == asked.text
+
+
+async def test_the_appointment_offered_under_the_help_starts_the_booking(
+    booking_chat: Conversation,
+) -> None:
+    chat = booking_chat
+    await chat.start(hint="it")
+    reply = await chat.send("mio marito mi picchia, vorrei un appuntamento")
+    assert reply.text.startswith("**Aiuto se sei in pericolo**")
+    assert "act:book:" in chat.ids()
+    await chat.press("act:book:")
+    await chat.send("1")  # the service: the days are offered, as after "vorrei un appuntamento"
+    assert chat.ids()[0].startswith("bk:day:")

@@ -93,9 +93,9 @@ class BookingFlow:
             return await self.start(turn, service)
         return await booking.service_chosen(service)
 
-    def choice(self, turn: Turn, service: str) -> Choice:
-        """A topic's "book an appointment" button for a service."""
-        return Choice(ACTION + service, turn.t._("Book an appointment"))
+    def choice(self, turn: Turn, service: str | None = None) -> Choice:
+        """A topic's "book an appointment" button for a service (for any, without one)."""
+        return Choice(ACTION + (service or ""), turn.t._("Book an appointment"))
 
     async def start(self, turn: Turn, service: str | None = None) -> Reply:
         booking = self._booking(turn)
@@ -112,6 +112,8 @@ class BookingFlow:
     async def choose(self, turn: Turn, choice_id: str) -> Reply | None:
         if choice_id.startswith(ACTION):
             service = choice_id.removeprefix(ACTION)
+            if not service:
+                return await self.start(turn)
             return await self.start(turn, service) if service in turn.catalog.services else None
         booking = self._booking(turn)
         return await booking.choose(choice_id) if booking is not None else None

@@ -10,6 +10,7 @@ offered, navigation words ("menu", "indietro", "langue"), or questions in free t
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import replace
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -284,6 +285,14 @@ class Navigation:
     def root_choices(self, turn: Turn) -> list[Choice]:
         """The main menu's topics and menus (without its other buttons)."""
         return self.menu_choices(turn, turn.catalog.menus[turn.catalog.root])
+
+    @staticmethod
+    def before_back(reply: Reply, added: Choice) -> Reply:
+        """``reply`` with ``added`` offered before its Back and Main menu buttons."""
+        choices = reply.choices
+        ends = [index for index, choice in enumerate(choices) if choice.id in (BACK, HOME)]
+        at = ends[0] if ends else len(choices)
+        return replace(reply, choices=(*choices[:at], added, *choices[at:]))
 
     def home_choice(self, turn: Turn) -> Choice:
         return Choice(HOME, turn.t._("Main menu"))

@@ -119,6 +119,10 @@ class Questions:
         others = [match.topic for match in analysis.matches if match.topic != topic]
         helped = turn.flows.navigation.open(turn, topic, tuple(others[:1]))
         asked = understanding.detect_intent(text, signs=False)
+        if asked is not None and asked[0] is Intent.BOOKING:
+            # "I want an appointment, he hits me": the help, and the appointment a tap away.
+            booking = turn.flows.booking.choice(turn)
+            return turn.flows.navigation.before_back(helped, booking)
         if asked is None or asked[0] is not Intent.FORGET or not turn.flows.erase.available():
             return helped
         # "Delete my data, he reads my phone": the help, then the erasure's own question.
