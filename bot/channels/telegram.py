@@ -629,6 +629,8 @@ class TelegramChannel:
             await self._say(message.chat_id, t._("I only read new messages: please send it again."))
             return True
         text = message.text or ""
+        if kind is Kind.MEDIA:
+            text = message.caption or ""  # a photo's words are read, the photo is not
         if kind is Kind.CONTACT and message.contact is not None:
             # Only the user's own card counts as their phone number.
             own = message.contact.user_id == user.id

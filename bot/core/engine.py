@@ -22,7 +22,7 @@ import threading
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -366,13 +366,23 @@ class Engine:
         navigation, session = self._flows.navigation, turn.session
         # The share button is for the question just asked: it can be taken this turn or never.
         turn.unanswered = navigation.questions.take(session.channel, session.user_id)
+        captioned = incoming.kind is Kind.MEDIA and bool(incoming.text.strip())
+        if captioned:
+            # A photo or a file with words ("he hits me", "when does this one expire?"): the
+            # words are read as a message, and the reply says that the rest was not seen.
+            incoming = replace(incoming, kind=Kind.TEXT)
         text = incoming.text.strip()[:MAX_TEXT_LENGTH]
         # A message for a person at the counter goes whole (as far as a chat message goes).
         turn.whole_text = incoming.text.strip()[:PERSON_TEXT_LENGTH]
-        asked = navigation.settle_language(turn, incoming, text)
-        if asked is not None:
-            return [asked]
-        return [await self._route(turn, incoming, text)]
+        reply = navigation.settle_language(turn, incoming, text)
+        if reply is None:
+            reply = await self._route(turn, incoming, text)
+        if captioned:
+            unseen = turn.t._(
+                "I cannot look at photos or files: I have read only the words you wrote with it."
+            )
+            reply = replace(reply, text=f"{unseen}\n\n{reply.text}")
+        return [reply]
 
     async def _route(self, turn: Turn, incoming: Incoming, text: str) -> Reply:
         navigation = self._flows.navigation

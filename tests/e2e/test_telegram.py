@@ -262,6 +262,17 @@ async def test_every_non_text_kind_gets_an_answer(bot: Bot, kind: str) -> None:
     assert keyboard_ids(reply)  # and the choices to go on
 
 
+async def test_the_words_sent_with_a_photo_are_read(bot: Bot) -> None:
+    """A photo's caption is answered as a message would be, after saying that the photo was not
+    looked at; a photo without words gets the usual "I can only read text"."""
+    await bot.send(start(language_code="it"))
+    (reply,) = await bot.send(update("photo", caption="come rinnovo il permesso di soggiorno?"))
+    assert reply.params["text"].startswith("Non posso guardare foto o file")
+    assert "almeno 60 giorni prima" in reply.params["text"]
+    (reply,) = await bot.send(update("photo", caption=None))
+    assert reply.params["text"].startswith("Posso leggere solo messaggi scritti")
+
+
 @pytest.mark.parametrize("data", ["go:topic_removed_since", "lang:xx", "💥", "nav:" + "x" * 55])
 async def test_stale_and_forged_callback_data(bot: Bot, data: str) -> None:
     await bot.send(start(language_code="it"))

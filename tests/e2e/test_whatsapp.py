@@ -173,6 +173,15 @@ async def test_media_and_locations_get_an_answer(bot: Bot, payload: str) -> None
     assert "*1.*" in bot.fake.to(PHONE)[-1]["Body"]
 
 
+async def test_the_words_sent_with_an_image_are_read(bot: Bot) -> None:
+    await bot.say("ciao")
+    (answer,) = await bot.say(
+        "come rinnovo il permesso di soggiorno?", MediaContentType0="image/jpeg", NumMedia="1"
+    )
+    assert answer["Body"].startswith("Non posso guardare foto o file")
+    assert "almeno 60 giorni prima" in answer["Body"]
+
+
 async def test_wrong_or_missing_signature_is_refused(bot: Bot) -> None:
     form = inbound(Body="ciao")
     assert (await bot.post(form, signature="bm90IGEgc2lnbmF0dXJl")).status_code == 403

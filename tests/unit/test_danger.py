@@ -21,6 +21,7 @@ from bot.content.phrase_patterns import compiled, found_in
 from bot.content.schema import Intent
 from bot.content.text import normalise
 from bot.core.engine import Engine
+from bot.core.messages import Kind
 from bot.core.sessions import MemoryStateStore
 from bot.core.understanding import Understanding
 from bot.i18n import Interface
@@ -456,3 +457,15 @@ async def test_the_appointment_offered_under_the_help_starts_the_booking(
     await chat.press("act:book:")
     await chat.send("1")  # the service: the days are offered, as after "vorrei un appuntamento"
     assert chat.ids()[0].startswith("bk:day:")
+
+
+async def test_a_sign_of_danger_with_a_photo_gets_the_help(
+    chat: Conversation, repo: Catalog
+) -> None:
+    """A photo's words are read: "he hits me" under a photo gets the help, after saying that
+    the photo was not looked at."""
+    await chat.start(hint="en")
+    reply = await chat.send("my husband hits me", kind=Kind.MEDIA)
+    note, rest = reply.text.split("\n\n", 1)
+    assert note.startswith("I cannot look at photos or files")
+    assert rest.startswith(_help_heading(repo, "en")), rest[:80]
