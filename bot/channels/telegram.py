@@ -154,6 +154,7 @@ def _message_ok(message: object, depth: int = 0) -> bool:
         and isinstance(message.date, datetime)
         and isinstance(message.edit_date, datetime | None)
         and isinstance(message.text, str | None)
+        and isinstance(message.caption, str | None)
         and (message.from_user is None or _user_ok(message.from_user))
         and (
             contact is None

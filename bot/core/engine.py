@@ -32,7 +32,7 @@ from bot.booking.service import BookingDesk
 from bot.content.catalog import Catalog
 from bot.content.classifier import Classifier
 from bot.content.memory import release_freed_memory
-from bot.content.schema import Intent
+from bot.content.schema import LEAVE_ANY_STEP, Intent
 from bot.content.text import normalise
 from bot.core.flows.booking import BookingFlow
 from bot.core.flows.checklist import ChecklistFlow
@@ -366,7 +366,7 @@ class Engine:
         navigation, session = self._flows.navigation, turn.session
         # The share button is for the question just asked: it can be taken this turn or never.
         turn.unanswered = navigation.questions.take(session.channel, session.user_id)
-        captioned = incoming.kind is Kind.MEDIA and bool(incoming.text.strip())
+        captioned = incoming.kind is Kind.MEDIA and self._reads_caption(turn, incoming.text)
         if captioned:
             # A photo or a file with words ("he hits me", "when does this one expire?"): the
             # words are read as a message, and the reply says that the rest was not seen.
@@ -379,10 +379,22 @@ class Engine:
             reply = await self._route(turn, incoming, text)
         if captioned:
             unseen = turn.t._(
-                "I cannot look at photos or files: I have read only the words you wrote with it."
+                "I cannot look at photos or files: I have read only the words of your message."
             )
             reply = replace(reply, text=f"{unseen}\n\n{reply.text}")
         return [reply]
+
+    def _reads_caption(self, turn: Turn, caption: str) -> bool:
+        """Whether the words sent with a photo or a file are read as a message: at the menus;
+        while a dialogue waits for a name, a day or a message for the counter, only when they
+        leave any step ("he hits me", "menu"). "Here is my permit" is not a name, and the
+        counter would get the words without the photo they are about."""
+        caption = caption.strip()[:MAX_TEXT_LENGTH]
+        if not caption:
+            return False
+        if self._flows.owner(turn.session.state)[0] is self._flows.navigation:
+            return True
+        return self._intent_of(caption) in LEAVE_ANY_STEP
 
     async def _route(self, turn: Turn, incoming: Incoming, text: str) -> Reply:
         navigation = self._flows.navigation

@@ -195,3 +195,10 @@ def test_any_staff_group_update_is_handled(content_copy: Path) -> None:
                 assert failures.messages() == []
 
         staff_updates_are_handled()
+
+
+def test_a_caption_that_is_not_text_is_refused_with_its_update() -> None:
+    payload = json.loads((DATA / "photo.json").read_text(encoding="utf-8"))
+    assert well_formed(Update.de_json(payload, None))
+    payload["message"]["caption"] = 12345
+    assert not well_formed(Update.de_json(payload, None))

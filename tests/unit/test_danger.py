@@ -440,7 +440,7 @@ async def test_an_appointment_asked_for_with_a_sign_of_danger_is_offered_under_t
     assert reply.text.startswith(_help_heading(repo, language)), reply.text[:80]
     ids = chat.ids()
     assert ids.index("act:human") < ids.index("act:book:") < ids.index("nav:back"), ids
-    booked = await chat.press("act:book:")
+    booked = await chat.send(str(ids.index("act:book:") + 1))  # its number, as on WhatsApp
     await chat.start(hint=language)
     asked = await chat.send("vorrei un appuntamento" if language == "it" else "book an appointment")
     assert booked.text == asked.text
@@ -469,3 +469,18 @@ async def test_a_sign_of_danger_with_a_photo_gets_the_help(
     note, rest = reply.text.split("\n\n", 1)
     assert note.startswith("I cannot look at photos or files")
     assert rest.startswith(_help_heading(repo, "en")), rest[:80]
+
+
+async def test_words_sent_with_a_photo_are_not_taken_for_a_name(booking_chat: Conversation) -> None:
+    """While the booking waits for a name, "here is my permit" under a photo is not the name;
+    "he hits me" under a photo still leaves the step for the help."""
+    chat = booking_chat
+    await chat.start(hint="it")
+    for step in ("vorrei un appuntamento", "1", "1", "1"):  # the service, the day, the time
+        await chat.send(step)
+    reply = await chat.send("ecco il mio permesso", kind=Kind.MEDIA)
+    assert reply.text.startswith("Posso leggere solo messaggi scritti"), reply.text
+    reply = await chat.send("Amina Rossi")
+    assert "telefono" in reply.text  # the name was taken now: the phone is asked
+    reply = await chat.send("mio marito mi picchia", kind=Kind.MEDIA)
+    assert reply.text.split("\n\n", 1)[1].startswith("**Aiuto se sei in pericolo**")

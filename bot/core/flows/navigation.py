@@ -10,7 +10,6 @@ offered, navigation words ("menu", "indietro", "langue"), or questions in free t
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import replace
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -287,12 +286,11 @@ class Navigation:
         return self.menu_choices(turn, turn.catalog.menus[turn.catalog.root])
 
     @staticmethod
-    def before_back(reply: Reply, added: Choice) -> Reply:
-        """``reply`` with ``added`` offered before its Back and Main menu buttons."""
-        choices = reply.choices
+    def before_back(choices: tuple[Choice, ...], added: Choice) -> list[Choice]:
+        """``choices`` with ``added`` before their Back and Main menu buttons."""
         ends = [index for index, choice in enumerate(choices) if choice.id in (BACK, HOME)]
         at = ends[0] if ends else len(choices)
-        return replace(reply, choices=(*choices[:at], added, *choices[at:]))
+        return [*choices[:at], added, *choices[at:]]
 
     def home_choice(self, turn: Turn) -> Choice:
         return Choice(HOME, turn.t._("Main menu"))

@@ -121,8 +121,11 @@ class Questions:
         asked = understanding.detect_intent(text, signs=False)
         if asked is not None and asked[0] is Intent.BOOKING:
             # "I want an appointment, he hits me": the help, and the appointment a tap away.
-            booking = turn.flows.booking.choice(turn)
-            return turn.flows.navigation.before_back(helped, booking)
+            # As a reply of the turn: a number typed next (on WhatsApp) picks among them.
+            choices = turn.flows.navigation.before_back(
+                helped.choices, turn.flows.booking.choice(turn)
+            )
+            return turn.reply(helped.text, choices)
         if asked is None or asked[0] is not Intent.FORGET or not turn.flows.erase.available():
             return helped
         # "Delete my data, he reads my phone": the help, then the erasure's own question.
