@@ -366,12 +366,12 @@ class Engine:
         navigation, session = self._flows.navigation, turn.session
         # The share button is for the question just asked: it can be taken this turn or never.
         turn.unanswered = navigation.questions.take(session.channel, session.user_id)
-        captioned = incoming.kind is Kind.MEDIA and self._reads_caption(turn, incoming.text)
+        text = incoming.text.strip()[:MAX_TEXT_LENGTH]
+        captioned = incoming.kind is Kind.MEDIA and self._reads_caption(turn, text)
         if captioned:
             # A photo or a file with words ("he hits me", "when does this one expire?"): the
             # words are read as a message, and the reply says that the rest was not seen.
             incoming = replace(incoming, kind=Kind.TEXT)
-        text = incoming.text.strip()[:MAX_TEXT_LENGTH]
         # A message for a person at the counter goes whole (as far as a chat message goes).
         turn.whole_text = incoming.text.strip()[:PERSON_TEXT_LENGTH]
         reply = navigation.settle_language(turn, incoming, text)
@@ -388,8 +388,7 @@ class Engine:
         """Whether the words sent with a photo or a file are read as a message: at the menus;
         while a dialogue waits for a name, a day or a message for the counter, only when they
         leave any step ("he hits me", "menu"). "Here is my permit" is not a name, and the
-        counter would get the words without the photo they are about."""
-        caption = caption.strip()[:MAX_TEXT_LENGTH]
+        counter would get the words without the photo they are about. ``caption``: stripped."""
         if not caption:
             return False
         if self._flows.owner(turn.session.state)[0] is self._flows.navigation:

@@ -208,6 +208,12 @@ def test_the_events_leave_to_the_nodes_what_they_are_not_sure_of(text: str) -> N
         loader.dispose()
 
 
+def test_a_number_too_long_for_python_leaves_the_events_way_unsure() -> None:
+    """Python refuses to convert more than 4,300 digits (ValueError): the nodes' way reads the
+    file again and reports the value at its line (see the mistakes above)."""
+    assert yamlfile._by_events(b"a: x\nb: " + b"9" * 5000 + b"\n") is yamlfile._UNSURE
+
+
 def test_the_repository_content_is_read_from_the_events() -> None:
     """Every shipped file takes the quick way: none needs the nodes' second reading."""
     from bot.content.yamlfile import _from_events, _load_nodes
